@@ -1,0 +1,48 @@
+"""Forum Desk: plan and record local coordination forums and follow their actions."""
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import INSTANCE_DIR, PROJECT_ROOT, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings read from the environment."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.from_mapping(load_config(config))
+
+    from . import database, web
+    from .extensions import babel, csrf, db, login_manager, mail, migrate
+    from .models.base import render_migration_item
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True,
+        # Batch mode lets later migrations alter SQLite tables (it has little ALTER TABLE).
+        render_as_batch=True, render_item=render_migration_item,
+    )
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app)
+    login_manager.init_app(app)
+
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+    web.init_app(app)
+
+    from .cli import forum_cli
+
+    app.cli.add_command(forum_cli)
+    return app

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..core.forms import end_not_before_start, valid_timezone
+from ..vocab import COUNTRIES, FORUM_TIMEZONES, ORGANISATION_KINDS, SYSTEM_ROLES
+
+
+def _choices(mapping) -> list[tuple[str, str]]:
+    return [(value, str(label)) for value, label in mapping.items()]
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=_choices(ORGANISATION_KINDS), validators=[DataRequired()])
+    country = SelectField(_l("Country"), choices=_choices(COUNTRIES), validators=[DataRequired()])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+
+
+class ProgrammeForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
+    themes = TextAreaField(_l("Themes"), validators=[Optional(), Length(max=5_000)],
+                           description=_l("One theme per line, e.g. “Radicalisation in prisons”."))
+    starts_on = DateField(_l("Starts on"), validators=[Optional()])
+    ends_on = DateField(_l("Ends on"), validators=[Optional(), end_not_before_start("starts_on")])
+
+    def theme_list(self) -> list[str]:
+        seen: list[str] = []
+        for line in (self.themes.data or "").splitlines():
+            line = line.strip()[:200]
+            if line and line not in seen:
+                seen.append(line)
+        return seen
+
+
+class GrantForm(FlaskForm):
+    programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
+    reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=100)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    holder_id = SelectField(_l("Grant holder"), coerce=int, validators=[DataRequired()])
+    country = SelectField(_l("Country"), choices=_choices(COUNTRIES), validators=[DataRequired()])
+    starts_on = DateField(_l("Starts on"), validators=[Optional()])
+    ends_on = DateField(_l("Ends on"), validators=[Optional(), end_not_before_start("starts_on")])
+
+
+class TeamMemberForm(FlaskForm):
+    email = EmailField(_l("Email of the organiser"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=_choices(SYSTEM_ROLES), validators=[DataRequired()],
+                       description=_l("Organisers are members of a grant's team; participants are members "
+                                      "of a forum. Both have the role “Member”."))
+    organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
+    job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
+    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in FORUM_TIMEZONES],
+                           validators=[DataRequired(), valid_timezone], default="Europe/Sarajevo")

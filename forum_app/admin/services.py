@@ -1,0 +1,111 @@
+"""Organisations, programmes, grants and grant teams. Services flush; the caller commits."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..core import audit
+from ..core.errors import ServiceError
+from ..extensions import db
+from ..models import Grant, GrantTeam, Organisation, Programme, User
+
+
+def _taken(stmt) -> bool:
+    return db.session.execute(stmt.limit(1)).first() is not None
+
+
+# --- organisations ------------------------------------------------------------------------
+
+def save_organisation(actor: User, org: Organisation | None, *, name: str, kind: str, country: str,
+                      city: str) -> Organisation:
+    name = name.strip()
+    clash = select(Organisation.id).where(func.lower(Organisation.name) == name.lower(),
+                                          Organisation.country == country)
+    if org is not None:
+        clash = clash.where(Organisation.id != org.id)
+    if _taken(clash):
+        raise ServiceError(_("An organisation with this name already exists in this country."), field="name")
+    if org is None:
+        org = Organisation(name=name, kind=kind, country=country, city=city.strip())
+        db.session.add(org)
+        audit.record(actor, "organisation.create", org, f"Created {name}")
+    else:
+        changes = audit.apply_changes(org, name=name, kind=kind, country=country, city=city.strip())
+        if changes:
+            audit.record(actor, "organisation.update", org, f"Updated {name}", changes=changes)
+    return org
+
+
+# --- programmes -----------------------------------------------------------------------------
+
+def save_programme(actor: User, programme: Programme | None, *, name: str, description: str,
+                   themes: list[str], starts_on: date | None, ends_on: date | None) -> Programme:
+    name = name.strip()
+    clash = select(Programme.id).where(func.lower(Programme.name) == name.lower())
+    if programme is not None:
+        clash = clash.where(Programme.id != programme.id)
+    if _taken(clash):
+        raise ServiceError(_("A programme with this name already exists."), field="name")
+    values = dict(name=name, description=description.strip(), themes=themes, starts_on=starts_on, ends_on=ends_on)
+    if programme is None:
+        programme = Programme(**values)
+        db.session.add(programme)
+        audit.record(actor, "programme.create", programme, f"Created {name}")
+    else:
+        changes = audit.apply_changes(programme, **values)
+        if changes:
+            audit.record(actor, "programme.update", programme, f"Updated {name}", changes=changes)
+    return programme
+
+
+# --- grants ------------------------------------------------------------------------------------
+
+def save_grant(actor: User, grant: Grant | None, *, programme_id: int, reference: str, title: str,
+               holder_id: int, country: str, starts_on: date | None, ends_on: date | None) -> Grant:
+    reference = reference.strip()
+    clash = select(Grant.id).where(func.lower(Grant.reference) == reference.lower())
+    if grant is not None:
+        clash = clash.where(Grant.id != grant.id)
+    if _taken(clash):
+        raise ServiceError(_("Another grant already has this reference."), field="reference")
+    if db.session.get(Programme, programme_id) is None:
+        raise ServiceError(_("Choose a programme from the list."), field="programme_id")
+    if db.session.get(Organisation, holder_id) is None:
+        raise ServiceError(_("Choose an organisation from the list."), field="holder_id")
+    values = dict(programme_id=programme_id, reference=reference, title=title.strip(), holder_id=holder_id,
+                  country=country, starts_on=starts_on, ends_on=ends_on)
+    if grant is None:
+        grant = Grant(**values)
+        db.session.add(grant)
+        audit.record(actor, "grant.create", grant, f"Created {reference}")
+    else:
+        changes = audit.apply_changes(grant, **values)
+        if changes:
+            audit.record(actor, "grant.update", grant, f"Updated {reference}", changes=changes)
+    return grant
+
+
+def add_to_team(actor: User, grant: Grant, email: str) -> User:
+    from ..auth.services import find_user_by_email
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise ServiceError(_("No account uses this email address. Invite the person first."), field="email")
+    if not user.active:
+        raise ServiceError(_("This account is deactivated."), field="email")
+    if db.session.get(GrantTeam, (grant.id, user.id)) is not None:
+        raise ServiceError(_("This person is already on the team."), field="email")
+    db.session.add(GrantTeam(grant_id=grant.id, user_id=user.id))
+    audit.record(actor, "grant.team.add", grant, f"Added {user.email} to {grant.reference}", user_id=user.id)
+    return user
+
+
+def remove_from_team(actor: User, grant: Grant, user_id: int) -> None:
+    member = db.session.get(GrantTeam, (grant.id, user_id))
+    if member is None:
+        raise ServiceError(_("This person is not on the team."))
+    db.session.delete(member)
+    audit.record(actor, "grant.team.remove", grant, f"Removed user {user_id} from {grant.reference}",
+                 user_id=user_id)

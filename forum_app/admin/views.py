@@ -1,0 +1,251 @@
+"""Administration: people, organisations, programmes, grants and their teams, audit log.
+
+Thin views: parse the request, check permission (once, for the whole blueprint), call a
+service, render.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import permissions
+from ..auth import services as accounts
+from ..core.errors import ServiceError
+from ..core.forms import run_service, status_for
+from ..core.paging import paginate
+from ..extensions import db, login_manager
+from ..models import AuditEvent, Grant, GrantTeam, Organisation, Programme, User
+from . import services
+from .forms import GrantForm, OrganisationForm, ProgrammeForm, TeamMemberForm, UserForm
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.before_request
+def only_admins():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    permissions.require(permissions.can_administer(current_user))
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _get(model, object_id: int):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _search(stmt, *columns):
+    """Filter ``stmt`` by the ``q`` query parameter, case-insensitively, on ``columns``."""
+    q = (request.args.get("q") or "").strip()[:100]
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(*[func.lower(c).like(pattern, escape="\\") for c in columns]))
+    return stmt, q
+
+
+def _organisation_choices(blank: bool) -> list[tuple[int, str]]:
+    rows = db.session.execute(select(Organisation.id, Organisation.name, Organisation.country)
+                              .order_by(Organisation.name)).all()
+    choices = [(r.id, f"{r.name} ({r.country})") for r in rows]
+    return ([(0, _("— none —"))] if blank else []) + choices
+
+
+# --- people ---------------------------------------------------------------------------------
+
+@bp.get("/users")
+def users():
+    stmt = select(User).options(joinedload(User.organisation)).order_by(User.name)
+    stmt, q = _search(stmt, User.name, User.email)
+    return render_template("admin/users.html", page=paginate(stmt, request.args.get("page")), q=q)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = UserForm()
+    form.organisation_id.choices = _organisation_choices(blank=True)
+    if form.validate_on_submit():
+        user = run_service(form, lambda: accounts.invite_user(
+            _actor(), email=form.email.data, name=form.name.data, role=form.role.data,
+            organisation_id=form.organisation_id.data or None, job_title=form.job_title.data or ""))
+        if user is not None:
+            flash(_("%(name)s was invited; the set-password email is in the outbox.", name=user.name), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None), status_for(form)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = _get(User, user_id)
+    form = UserForm(obj=user)
+    form.organisation_id.choices = _organisation_choices(blank=True)
+    if request.method == "GET":
+        form.organisation_id.data = user.organisation_id or 0
+    if form.validate_on_submit():
+        saved = run_service(form, lambda: accounts.update_user(
+            _actor(), user, name=form.name.data, email=form.email.data, role=form.role.data,
+            organisation_id=form.organisation_id.data or None, job_title=form.job_title.data or "",
+            phone=form.phone.data or "", timezone=form.timezone.data))
+        if saved is not None:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user), status_for(form)
+
+
+@bp.post("/users/<int:user_id>/active")
+def user_set_active(user_id: int):
+    user = _get(User, user_id)
+    active = request.form.get("active") == "1"
+    try:
+        accounts.set_active(_actor(), user, active)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        flash(_("%(name)s is now active.", name=user.name) if active
+              else _("%(name)s is deactivated and signed out everywhere.", name=user.name), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/invite")
+def user_resend_invite(user_id: int):
+    user = _get(User, user_id)
+    if not user.active:
+        flash(_("Activate the account before sending a link."), "danger")
+    else:
+        accounts.send_set_password_link(user, invited_by=_actor())
+        db.session.commit()
+        flash(_("A new set-password link is in the outbox."), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+# --- organisations -----------------------------------------------------------------------------
+
+@bp.get("/organisations")
+def organisations():
+    stmt = select(Organisation).order_by(Organisation.country, Organisation.name)
+    stmt, q = _search(stmt, Organisation.name, Organisation.city)
+    return render_template("admin/organisations.html", page=paginate(stmt, request.args.get("page")), q=q)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"], defaults={"org_id": None})
+@bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
+def organisation_form(org_id: int | None):
+    org = _get(Organisation, org_id) if org_id is not None else None
+    form = OrganisationForm(obj=org)
+    if form.validate_on_submit():
+        saved = run_service(form, lambda: services.save_organisation(
+            _actor(), org, name=form.name.data, kind=form.kind.data, country=form.country.data,
+            city=form.city.data or ""))
+        if saved is not None:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.organisations"))
+    return render_template("admin/simple_form.html", form=form, obj=org,
+                           title=_("Organisation"), back=url_for("admin.organisations")), status_for(form)
+
+
+# --- programmes -------------------------------------------------------------------------------
+
+@bp.get("/programmes")
+def programmes():
+    stmt = select(Programme).order_by(Programme.name)
+    stmt, q = _search(stmt, Programme.name)
+    return render_template("admin/programmes.html", page=paginate(stmt, request.args.get("page")), q=q)
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"], defaults={"programme_id": None})
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+def programme_form(programme_id: int | None):
+    programme = _get(Programme, programme_id) if programme_id is not None else None
+    form = ProgrammeForm(obj=programme)
+    if request.method == "GET" and programme is not None:
+        form.themes.data = "\n".join(programme.themes or [])
+    if form.validate_on_submit():
+        saved = run_service(form, lambda: services.save_programme(
+            _actor(), programme, name=form.name.data, description=form.description.data or "",
+            themes=form.theme_list(), starts_on=form.starts_on.data, ends_on=form.ends_on.data))
+        if saved is not None:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.programmes"))
+    return render_template("admin/simple_form.html", form=form, obj=programme,
+                           title=_("Programme"), back=url_for("admin.programmes")), status_for(form)
+
+
+# --- grants ---------------------------------------------------------------------------------------
+
+@bp.get("/grants")
+def grants():
+    stmt = (select(Grant).options(joinedload(Grant.programme), joinedload(Grant.holder))
+            .order_by(Grant.reference))
+    stmt, q = _search(stmt, Grant.reference, Grant.title)
+    return render_template("admin/grants.html", page=paginate(stmt, request.args.get("page")), q=q)
+
+
+@bp.route("/grants/new", methods=["GET", "POST"], defaults={"grant_id": None})
+@bp.route("/grants/<int:grant_id>/edit", methods=["GET", "POST"])
+def grant_form(grant_id: int | None):
+    grant = _get(Grant, grant_id) if grant_id is not None else None
+    form = GrantForm(obj=grant)
+    form.programme_id.choices = [(p.id, p.name) for p in
+                                 db.session.execute(select(Programme).order_by(Programme.name)).scalars()]
+    form.holder_id.choices = _organisation_choices(blank=False)
+    if form.validate_on_submit():
+        saved = run_service(form, lambda: services.save_grant(
+            _actor(), grant, programme_id=form.programme_id.data, reference=form.reference.data,
+            title=form.title.data, holder_id=form.holder_id.data, country=form.country.data,
+            starts_on=form.starts_on.data, ends_on=form.ends_on.data))
+        if saved is not None:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.grant", grant_id=saved.id))
+    return render_template("admin/simple_form.html", form=form, obj=grant,
+                           title=_("Grant"), back=url_for("admin.grants")), status_for(form)
+
+
+@bp.route("/grants/<int:grant_id>", methods=["GET", "POST"])
+def grant(grant_id: int):
+    grant = db.session.execute(
+        select(Grant).where(Grant.id == grant_id)
+        .options(joinedload(Grant.programme), joinedload(Grant.holder),
+                 selectinload(Grant.team).joinedload(GrantTeam.user).joinedload(User.organisation),
+                 selectinload(Grant.forums))
+    ).scalar_one_or_none()
+    if grant is None:
+        abort(404)
+    form = TeamMemberForm()
+    if form.validate_on_submit():
+        user = run_service(form, lambda: services.add_to_team(_actor(), grant, form.email.data))
+        if user is not None:
+            flash(_("%(name)s is now an organiser of this grant.", name=user.name), "success")
+            return redirect(url_for("admin.grant", grant_id=grant.id))
+    return render_template("admin/grant.html", grant=grant, form=form), status_for(form)
+
+
+@bp.post("/grants/<int:grant_id>/team/<int:user_id>/remove")
+def grant_team_remove(grant_id: int, user_id: int):
+    grant = _get(Grant, grant_id)
+    try:
+        services.remove_from_team(_actor(), grant, user_id)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        flash(_("Removed from the team."), "success")
+    return redirect(url_for("admin.grant", grant_id=grant.id))
+
+
+# --- audit log ------------------------------------------------------------------------------------
+
+@bp.get("/audit")
+def audit():
+    stmt = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
+    stmt, q = _search(stmt, AuditEvent.verb, AuditEvent.summary)
+    return render_template("admin/audit.html", page=paginate(stmt, request.args.get("page")), q=q)

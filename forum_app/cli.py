@@ -1,0 +1,79 @@
+"""The ``flask forum …`` command group."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from .core.errors import ServiceError
+from .extensions import db
+from .models import OutboxMessage, User
+
+forum_cli = AppGroup("forum", help="Forum Desk administration.")
+
+
+@forum_cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True, default="Administrator")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="FORUM_ADMIN_PASSWORD", help="Or set FORUM_ADMIN_PASSWORD.")
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create an administrator (or make an existing account one and set its password)."""
+    from .auth.services import create_admin as make_admin
+
+    try:
+        user = make_admin(email, name, password)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Administrator {user.email} is ready.")
+
+
+@forum_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no accounts yet.")
+def seed_demo(if_empty: bool) -> None:
+    """Build the demo: the 2021 forums in Sarajevo, Skopje and Bijelo Polje. Safe to run twice."""
+    from .demo import seed_demo as build
+
+    if current_app.config["FORUM_ENV"] == "production":
+        raise click.ClickException("Refusing to load demo accounts with a known password in production.")
+    if if_empty and db.session.execute(select(func.count()).select_from(User)).scalar_one():
+        click.echo("The database already has accounts; demo not loaded.")
+        return
+    logins = build()
+    db.session.commit()
+    print_logins(logins)
+
+
+def print_logins(logins: list[tuple[str, str, str]]) -> None:
+    base_url = current_app.config["BASE_URL"]
+    click.echo(f"\nDemo logins for {base_url} (demo data only):")
+    width = max(len(role) for role, _e, _p in logins)
+    for role, email, password in logins:
+        click.echo(f"  {role:<{width}}  {email:<40} {password}")
+
+
+@forum_cli.command("demo-logins")
+def demo_logins() -> None:
+    """Print the demo logins again."""
+    from .demo import DEMO_LOGINS
+
+    print_logins(DEMO_LOGINS)
+
+
+outbox_cli = AppGroup("outbox", help="Queued emails.")
+forum_cli.add_command(outbox_cli)
+
+
+@outbox_cli.command("list")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--body", is_flag=True, help="Print each message's text too.")
+def outbox_list(limit: int, body: bool) -> None:
+    """Show the most recent queued emails."""
+    rows = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).scalars()
+    for msg in rows:
+        click.echo(f"#{msg.id} [{msg.status}] {msg.created_at:%Y-%m-%d %H:%M} UTC  to {msg.to_addr}  {msg.subject}")
+        if body:
+            click.echo("    " + msg.body_text.replace("\n", "\n    "))

@@ -1,0 +1,109 @@
+"""Settings, read from environment variables with safe defaults.
+
+Every setting is listed in the README. ``FORUM_ENV`` picks the profile:
+``development`` (default), ``production`` or ``testing``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("FORUM_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+def _development_secret_key() -> str:
+    """Keep one generated key in instance/ so sessions survive a restart."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping for the current environment."""
+    overrides = dict(overrides or {})
+    env = overrides.get("FORUM_ENV") or os.environ.get("FORUM_ENV", "development")
+    if env not in {"development", "production", "testing"}:
+        raise ConfigError(f"FORUM_ENV must be development, production or testing, not {env!r}")
+
+    base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    secret_key = os.environ.get("SECRET_KEY", "")
+    if not secret_key and "SECRET_KEY" not in overrides:
+        if env == "production":
+            raise ConfigError("SECRET_KEY must be set in production (FORUM_ENV=production).")
+        secret_key = _development_secret_key() if env == "development" else secrets.token_urlsafe(32)
+
+    default_db = f"sqlite:///{INSTANCE_DIR / 'forum.db'}"
+    config: dict = {
+        "FORUM_ENV": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": base_url,
+        # Mail: the outbox worker delivers through this server.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Forum Desk <forum-desk@localhost>"),
+        # Optional: share login throttling counters through Redis instead of the database.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Sessions: an idle and an absolute lifetime, both enforced on the server.
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 120),
+        "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 12),
+        "SESSION_COOKIE_NAME": "forum_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # Links in emails.
+        "SET_PASSWORD_LINK_HOURS": _int("SET_PASSWORD_LINK_HOURS", 72),
+        "RESET_PASSWORD_LINK_HOURS": _int("RESET_PASSWORD_LINK_HOURS", 2),
+        # Login throttling: failures allowed in the window before refusing.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        "LOGIN_THROTTLE_MINUTES": _int("LOGIN_THROTTLE_MINUTES", 15),
+        # Request bodies larger than this are refused with 413.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        # Number of proxies in front of the app that set X-Forwarded-* (0: none).
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "PAGE_SIZE": _int("PAGE_SIZE", 25),
+    }
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    if env == "testing":
+        config["WTF_CSRF_ENABLED"] = True
+        config["MAIL_SUPPRESS_SEND"] = False
+    config.update(overrides)
+    return config

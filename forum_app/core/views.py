@@ -1,0 +1,47 @@
+"""Home, health check and the development outbox page."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload
+
+from .. import permissions
+from ..extensions import db
+from ..models import Forum, Grant, OutboxMessage
+from .paging import paginate
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():
+    stmt = (
+        permissions.visible_forums(current_user)
+        .options(joinedload(Forum.grant).joinedload(Grant.programme))
+        .order_by(Forum.country, Forum.city, Forum.title)
+    )
+    forums = db.session.execute(stmt).scalars().all()
+    return render_template("core/home.html", forums=forums)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # the point of a health check is to report, not to raise
+        db.session.rollback()
+        return jsonify(status="error", database="error", detail=type(exc).__name__), 503
+    return jsonify(status="ok", database=database)
+
+
+@bp.get("/outbox")
+@login_required
+def outbox():
+    """What the system has queued to send (admins only; useful before delivery is set up)."""
+    permissions.require(permissions.can_view_outbox(current_user))
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    page = paginate(stmt, request.args.get("page"))
+    return render_template("core/outbox.html", page=page)

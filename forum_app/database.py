@@ -1,0 +1,47 @@
+"""Engine set-up and small transaction helpers.
+
+SQLite needs a few settings to behave well as a shared web database: WAL so readers do
+not block the writer, a busy timeout so writers wait rather than fail, foreign keys on
+(off by default in SQLite), and ``BEGIN IMMEDIATE`` for transactions that will write, so
+two writers queue at the start instead of one failing half-way on a lock upgrade.
+"""
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def _wants_write() -> bool:
+    # Requests with unsafe methods write; outside a request (CLI, worker, tests) assume so.
+    return not has_request_context() or request.method not in SAFE_METHODS
+
+
+def configure_engine(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    _configure_sqlite(engine)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")

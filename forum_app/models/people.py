@@ -1,0 +1,133 @@
+"""Organisations, users, and the server-side records behind login sessions and throttling."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..vocab import ORGANISATION_KINDS, SYSTEM_ROLES
+from .base import Base, check_in, utcnow
+
+if TYPE_CHECKING:
+    from .programme import GrantTeam
+    from .forum import ForumMember
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", ORGANISATION_KINDS), name="kind"),
+        # The same name may exist in two countries (e.g. "Centre for Social Work").
+        Index("uq_organisation_name_country", "name", "country", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    country: Mapped[str] = mapped_column(String(2))
+    city: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list["User"]] = relationship(back_populates="organisation")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.name!r}>"
+
+
+class User(Base):
+    """A person with an account. Never deleted: deactivated, so history keeps its authors."""
+
+    __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
+    __table_args__ = (CheckConstraint(check_in("role", SYSTEM_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(200))
+    # None until the person sets a password through their invitation link.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL"), index=True
+    )
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    # The viewer's own zone; meetings are also shown in it when it differs from the forum's.
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Sarajevo")
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation | None] = relationship(back_populates="users")
+    grant_teams: Mapped[list["GrantTeam"]] = relationship(back_populates="user")
+    forum_memberships: Mapped[list["ForumMember"]] = relationship(back_populates="user")
+
+    # --- Flask-Login protocol -------------------------------------------------------
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    # --- convenience ----------------------------------------------------------------
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == "staff"
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class UserSession(Base):
+    """One login. The cookie holds a random token; this row says whether it still counts.
+
+    Flask's signed-cookie session cannot be revoked on its own: a copied cookie stays
+    valid until it expires. Checking every request against this row is what makes
+    logout, password changes and deactivation end sessions for real.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the cookie token
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed login, counted per account and per address within a time window."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))  # "account:<email>" or "address:<ip>"
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+__all__ = ["Organisation", "User", "UserSession", "LoginFailure"]

@@ -1,0 +1,66 @@
+"""The audit trail and the email outbox."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..vocab import OUTBOX_STATES
+from .base import Base, check_in, utcnow
+from .people import User
+
+
+class AuditEvent(Base):
+    """Who did what to which object, when, from where. Append-only."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_object", "object_type", "object_id"),
+        Index("ix_audit_event_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
+    verb: Mapped[str] = mapped_column(String(64))  # e.g. "user.create", "grant.team.add"
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int | None]
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+    actor: Mapped[User | None] = relationship()
+
+
+class OutboxMessage(Base):
+    """An email, written in the same transaction as the change that caused it.
+
+    A worker delivers pending rows with retries, so nothing is lost while the mail
+    server is down.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint(check_in("status", OUTBOX_STATES), name="status"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_outbox_message_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(64))  # e.g. "set-password", "reset-password"
+    to_addr: Mapped[str] = mapped_column(String(254))
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    # [{"filename": ..., "content_type": ..., "data": ...}] (text parts such as .ics)
+    attachments: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None]
+
+    to_user: Mapped[User | None] = relationship()

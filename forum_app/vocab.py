@@ -1,0 +1,99 @@
+"""Fixed vocabularies: organisation kinds, countries, roles and states, with their labels.
+
+Values are stored in the database (and limited there by CHECK constraints); labels are
+what people read, wrapped for translation.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ORGANISATION_KINDS = {
+    "prison": _l("Prison"),
+    "probation": _l("Probation"),
+    "social_welfare": _l("Social welfare"),
+    "employment": _l("Employment"),
+    "health": _l("Health"),
+    "police": _l("Police"),
+    "municipality": _l("Municipality"),
+    "ngo": _l("NGO"),
+    "religious_community": _l("Religious community"),
+    "education": _l("Education"),
+    "international": _l("International organisation"),
+    "other": _l("Other"),
+}
+
+# Countries as the programme names them. Kosovo* carries its footnote wherever shown.
+COUNTRIES = {
+    "AL": _l("Albania"),
+    "BA": _l("Bosnia and Herzegovina"),
+    "XK": _l("Kosovo*"),
+    "ME": _l("Montenegro"),
+    "MK": _l("North Macedonia"),
+    "RS": _l("Serbia"),
+    "TR": _l("Türkiye"),
+}
+KOSOVO_FOOTNOTE = _l(
+    "*This designation is without prejudice to positions on status, and is in line with "
+    "UNSCR 1244/1999 and the ICJ Opinion on the Kosovo declaration of independence."
+)
+
+# The zones a forum may use: the region's, plus UTC for online-only forums.
+FORUM_TIMEZONES = [
+    "Europe/Sarajevo",
+    "Europe/Skopje",
+    "Europe/Podgorica",
+    "Europe/Belgrade",
+    "Europe/Tirane",
+    "Europe/Istanbul",
+    "Europe/Brussels",
+    "Europe/Paris",
+    "UTC",
+]
+
+SYSTEM_ROLES = {
+    "admin": _l("Administrator"),
+    "staff": _l("Programme staff"),
+    "member": _l("Member"),
+}
+
+FORUM_ROLES = {"participant": _l("Participant"), "observer": _l("Observer")}
+
+MEETING_STATES = {
+    "draft": _l("Draft"),
+    "scheduled": _l("Scheduled"),
+    "held": _l("Held"),
+    "cancelled": _l("Cancelled"),
+}
+
+RSVP_STATES = {
+    "needs-action": _l("No answer yet"),
+    "accepted": _l("Accepted"),
+    "tentative": _l("Tentative"),
+    "declined": _l("Declined"),
+}
+
+ATTENDANCE_STATES = {"present": _l("Present"), "absent": _l("Absent"), "excused": _l("Excused")}
+
+ACTION_STATES = {
+    "proposed": _l("Proposed"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "blocked": _l("Blocked"),
+    "dropped": _l("Dropped"),
+}
+ACTION_OPEN_STATES = ("proposed", "accepted", "in_progress", "blocked")
+ACTION_CLOSED_STATES = ("declined", "done", "dropped")
+
+ACTION_UPDATE_KINDS = {"state": _l("State change"), "progress": _l("Progress note"), "review": _l("Meeting review")}
+
+OUTBOX_STATES = ("pending", "sent", "failed")
+
+
+def country_name(code: str | None) -> str:
+    return str(COUNTRIES.get(code or "", code or ""))
+
+
+def kind_label(kind: str | None) -> str:
+    return str(ORGANISATION_KINDS.get(kind or "", kind or ""))

@@ -1,0 +1,117 @@
+"""Request-wide behaviour: security headers, error pages, template helpers."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import permissions
+from .vocab import (
+    ACTION_STATES, COUNTRIES, KOSOVO_FOOTNOTE, MEETING_STATES, ORGANISATION_KINDS, SYSTEM_ROLES,
+    country_name, kind_label,
+)
+
+# No inline script or style anywhere: every page must run under this policy.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def init_app(app: Flask) -> None:
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user.is_authenticated and "Cache-Control" not in headers:
+            # Pages for a signed-in person hold personal data: keep them out of shared caches.
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    def wants_json() -> bool:
+        return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+    def error_page(status: int, title: str, message: str):
+        if wants_json():
+            return jsonify(error=title, message=message), status
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_page(400, _("Form expired"),
+                          _("This form was open too long or came from elsewhere. Go back, reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        messages = {
+            400: (_("Bad request"), _("The request could not be understood.")),
+            403: (_("Not allowed"), _("You do not have permission to see or change this.")),
+            404: (_("Not found"), _("There is nothing here, or you may not see it.")),
+            405: (_("Not allowed"), _("That method is not allowed here.")),
+            413: (_("Too large"), _("What you sent is larger than this site accepts.")),
+            429: (_("Too many attempts"), _("Please wait a few minutes and try again.")),
+        }
+        title, message = messages.get(exc.code, (exc.name, exc.description or ""))
+        return error_page(exc.code, title, message)
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        return error_page(500, _("Something went wrong"),
+                          _("The error has been logged. Nothing you entered was saved; please try again."))
+
+    @app.context_processor
+    def template_helpers():
+        return {
+            "perm": permissions,
+            "COUNTRIES": COUNTRIES,
+            "ORGANISATION_KINDS": ORGANISATION_KINDS,
+            "SYSTEM_ROLES": SYSTEM_ROLES,
+            "MEETING_STATES": MEETING_STATES,
+            "ACTION_STATES": ACTION_STATES,
+            "KOSOVO_FOOTNOTE": KOSOVO_FOOTNOTE,
+            "nav": permissions.navigation(current_user),
+        }
+
+    app.jinja_env.filters["country"] = country_name
+    app.jinja_env.filters["kind"] = kind_label
+    app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["label"] = lambda value, mapping: str(mapping.get(value, value))
+    app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
+
+
+def format_local(value: datetime | None, zone: str, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """A UTC datetime shown in ``zone``, with the zone's abbreviation."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(zone))
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+__all__ = ["init_app", "format_local", "g"]

@@ -1,0 +1,147 @@
+"""Test fixtures: one app for the whole session, a clean database for every test.
+
+The database is SQLite (a file, so a live server thread can share it) unless
+``TEST_DATABASE_URL`` names another, e.g. PostgreSQL. The schema is built by running
+the real migrations, so every test run also proves the migrations work.
+
+Tests never keep an app context pushed while they make requests: a request then gets
+its own context, session and ``g``, as it would in production.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, inspect, text
+
+from forum_app import create_app
+from forum_app.extensions import db
+from forum_app.models import Base
+
+from . import factories
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory) -> Iterator[Flask]:
+    os.environ["FORUM_INSTANCE_DIR"] = str(tmp_path_factory.mktemp("instance"))
+    app = create_app({
+        "FORUM_ENV": "testing",
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BASE_URL": "http://forum.test",
+        "PAGE_SIZE": 10,
+    })
+    with app.app_context():
+        _drop_everything()
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _drop_everything() -> None:
+    """Start from an empty database even if an earlier run left tables behind."""
+    Base.metadata.drop_all(db.engine)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request) -> Iterator[None]:
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for tests that call services directly (not while making requests)."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def make(app: Flask) -> factories.Factory:
+    return factories.Factory(app)
+
+
+# --- helpers for tests that drive the web pages ------------------------------------------------
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client: FlaskClient, email: str, password: str = factories.PASSWORD, next_url: str = ""):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token,
+                                       "next": next_url})
+
+
+def post_form(client: FlaskClient, form_path: str, data: dict, action: str | None = None):
+    """POST ``data`` to ``action`` (default: the form's own path) with a CSRF token from ``form_path``."""
+    token = csrf_token(client, form_path)
+    return client.post(action or form_path, data={**data, "csrf_token": token})
+
+
+@pytest.fixture
+def count_queries(app: Flask):
+    """Count SQL statements run inside a ``with count_queries() as counter:`` block."""
+
+    @contextmanager
+    def counter():
+        with app.app_context():
+            engine = db.engine
+        seen: list[str] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counter
+
+
+__all__ = ["login", "csrf_token", "post_form", "timedelta", "Path", "inspect"]

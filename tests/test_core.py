@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from .conftest import login
+
+
+def test_healthz_reports_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_home_requires_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_security_headers_on_every_response(client):
+    for path in ("/login", "/healthz", "/no-such-page"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_request_size_limit(client, app):
+    big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/login", data={"email": big})
+    assert response.status_code == 413
+
+
+def test_not_found_page_is_friendly(client):
+    response = client.get("/nothing-here")
+    assert response.status_code == 404
+    assert "Not found" in response.get_data(as_text=True)
+
+
+def test_participant_sees_only_their_forums(client, make):
+    world = make.world()
+    login(client, world["participant"])
+    html = client.get("/").get_data(as_text=True)
+    with make.app.app_context():
+        from forum_app.extensions import db
+        from forum_app.models import Forum
+
+        mine = db.session.get(Forum, world["forum"]).title
+        other = db.session.get(Forum, world["other_forum"]).title
+    assert mine in html
+    assert other not in html
+
+
+def test_staff_see_every_forum(client, make):
+    world = make.world()
+    login(client, world["staff"])
+    html = client.get("/").get_data(as_text=True)
+    with make.app.app_context():
+        from forum_app.extensions import db
+        from forum_app.models import Forum
+
+        titles = db.session.execute(db.select(Forum.title)).scalars().all()
+    assert len(titles) == 2
+    assert all(t in html for t in titles)
