@@ -40,7 +40,10 @@ def seed_demo(if_empty: bool) -> None:
     if current_app.config["FORUM_ENV"] == "production":
         raise click.ClickException("Refusing to load demo accounts with a known password in production.")
     if if_empty and db.session.execute(select(func.count()).select_from(User)).scalar_one():
-        click.echo("The database already has accounts; demo not loaded.")
+        from .demo import DEMO_LOGINS
+
+        click.echo("The database already has accounts; demo not loaded again.")
+        print_logins(DEMO_LOGINS)
         return
     logins = build()
     db.session.commit()

@@ -17,7 +17,8 @@ class LoginForm(FlaskForm):
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH,
+                                           message=_l("Use between %(min)d and %(max)d characters."))],
         description=_l("At least %(n)d characters. A long passphrase in any alphabet is best.", n=MIN_LENGTH),
     )
     confirm = PasswordField(
