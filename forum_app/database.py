@@ -22,6 +22,10 @@ def _wants_write() -> bool:
     return not has_request_context() or request.method not in SAFE_METHODS
 
 
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
@@ -41,6 +45,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() folds ASCII only; names here are Bosnian, Macedonian,
+        # Albanian and Montenegrin. Python's folds them all, as PostgreSQL's does.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):

@@ -40,6 +40,7 @@ from .models import (
     GrantTeam,
     Invitation,
     Meeting,
+    MinutesVersion,
     Organisation,
     Programme,
     User,
@@ -83,6 +84,8 @@ class MeetingSpec:
     venue: str
     agenda: str = ""
     minutes: str = ""
+    decisions: tuple[str, ...] = ()
+    minutes_state: str = "adopted"  # for held meetings with minutes
     cancel_reason: str = ""
     online_url: str = ""
     # email -> (rsvp, attendance); people not listed get the default for the meeting's state.
@@ -317,6 +320,12 @@ SARAJEVO = ForumSpec(
             1, "First meeting of the Sarajevo local coordination forum", date(2021, 6, 30),
             time(10, 0), time(13, 0), "held", "Conference room, Cantonal Centre for Social Work Sarajevo",
             agenda=SA_AGENDA_1, minutes=SA_MINUTES_1,
+            decisions=(
+                "The forum adopts its draft terms of reference, subject to comments within two weeks.",
+                "Each agency names one contact point for pre-release planning.",
+                "Information about individual cases is exchanged only through contact points, "
+                "under pseudonymous case codes.",
+            ),
             replies={
                 SA_POLICE.email: ("declined", "excused"),
                 SA_RELIGIOUS.email: ("tentative", "present"),
@@ -325,7 +334,8 @@ SARAJEVO = ForumSpec(
         MeetingSpec(
             2, "Second meeting: follow-up review", date(2021, 10, 13),
             time(10, 0), time(12, 30), "held", "Conference room, Cantonal Centre for Social Work Sarajevo",
-            agenda=SA_AGENDA_2, minutes=SA_MINUTES_2,
+            agenda=SA_AGENDA_2, minutes=SA_MINUTES_2, minutes_state="circulated",
+            decisions=("The joint pre-release planning protocol is piloted for six months.",),
             replies={SA_EMPLOYMENT.email: ("accepted", "absent")},
         ),
         MeetingSpec(
@@ -472,6 +482,11 @@ SKOPJE = ForumSpec(
             1, "First meeting of the Skopje local coordination forum", date(2021, 7, 2),
             time(10, 0), time(13, 0), "held", "Meeting room, City of Skopje",
             agenda=SK_AGENDA_1, minutes=SK_MINUTES_1,
+            decisions=(
+                "Idrizovo and Skopje prisons share release dates with the social work centre "
+                "three months ahead.",
+                "The forum meets every four months.",
+            ),
             replies={
                 SK_PRISON.email: ("tentative", "present"),
                 SK_CITY.email: ("needs-action", "absent"),
@@ -586,6 +601,7 @@ BIJELO_POLJE = ForumSpec(
             1, "First meeting of the Bijelo Polje local coordination forum", date(2021, 7, 2),
             time(11, 0), time(14, 0), "held", "Small hall, Municipality of Bijelo Polje",
             agenda=BP_AGENDA_1, minutes=BP_MINUTES_1,
+            decisions=("The probation office coordinates pre-release plans for the forum.",),
             replies={BP_MUNICIPALITY.email: ("declined", "excused")},
         ),
         MeetingSpec(
@@ -750,10 +766,19 @@ def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneI
     meeting = _get_or_create(
         Meeting, {"ical_uid": f"demo-{slug}-{spec.n}@forum-desk.local"},
         forum_id=forum.id, title=spec.title, starts_at=starts_at, ends_at=ends_at, venue=spec.venue,
-        online_url=spec.online_url, agenda_md=spec.agenda, minutes_md=spec.minutes, state=spec.state,
+        online_url=spec.online_url, agenda_md=spec.agenda, state=spec.state,
         cancel_reason=spec.cancel_reason, ical_sequence=_ICAL_SEQUENCE[spec.state], created_by_id=organiser.id,
         created_at=created_at, updated_at=min(ends_at + timedelta(days=1), now) if spec.state == "held" else now,
     )
+    if spec.minutes and meeting.minutes_revision == 0:
+        db.session.add(MinutesVersion(meeting=meeting, number=1, body_md=spec.minutes,
+                                      decisions=list(spec.decisions), author_id=organiser.id,
+                                      created_at=min(meeting.ends_at + timedelta(days=2), now)))
+        meeting.minutes_revision = 1
+        meeting.minutes_state = spec.minutes_state
+        meeting.minutes_circulated_at = min(meeting.ends_at + timedelta(days=3), now)
+        if spec.minutes_state == "adopted":
+            meeting.minutes_adopted_at = min(meeting.ends_at + timedelta(days=90), now)
     if meeting.state != "draft":  # a draft has not been sent to anyone yet
         invited_at = min(meeting.starts_at - timedelta(days=14), now - timedelta(hours=12))
         for email, user in users.items():

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from flask import abort, g
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import Forum, ForumMember, Grant, GrantTeam, Meeting, User
@@ -105,6 +107,67 @@ def can_edit_meeting(user, meeting: Meeting) -> bool:
     return can_edit_forum(user, meeting.forum)
 
 
+def can_create_forums(user) -> bool:
+    """May create a forum for at least one grant."""
+    return is_admin(user) or is_organiser(user)
+
+
+def creatable_grants(user) -> Select:
+    """The grants ``user`` may create forums for."""
+    stmt = select(Grant)
+    if is_admin(user):
+        return stmt
+    return stmt.where(Grant.id.in_(organiser_grant_ids(user)))
+
+
+def is_invitee(user, meeting: Meeting) -> bool:
+    if not _authenticated(user):
+        return False
+    return any(inv.user_id == user.id for inv in meeting.invitations)
+
+
+def can_rsvp(user, meeting: Meeting) -> bool:
+    """Invitees answer while the meeting is planned (not for drafts, held or cancelled ones)."""
+    return meeting.state == "scheduled" and is_invitee(user, meeting)
+
+
+def can_see_rsvps(user, meeting: Meeting) -> bool:
+    return is_staff(user) or can_edit_meeting(user, meeting)
+
+
+def can_view_minutes(user, meeting: Meeting) -> bool:
+    """Draft minutes: organisers (and staff). Circulated: also the invitees. Adopted: all who see the meeting."""
+    if not can_view_meeting(user, meeting) or meeting.minutes_revision == 0:
+        return False
+    if is_staff(user) or can_edit_meeting(user, meeting):
+        return True
+    if meeting.minutes_state == "circulated":
+        return is_invitee(user, meeting)
+    return meeting.minutes_state == "adopted"
+
+
+def can_comment_minutes(user, meeting: Meeting) -> bool:
+    """Attendees (present) and organisers comment on circulated minutes."""
+    if meeting.minutes_state != "circulated" or not can_view_minutes(user, meeting):
+        return False
+    if can_edit_meeting(user, meeting):
+        return True
+    return any(inv.user_id == user.id and inv.attendance == "present" for inv in meeting.invitations)
+
+
+def visible_meetings(user) -> Select:
+    """A SELECT of the meetings ``user`` may see (drafts only for their organisers and staff)."""
+    stmt = select(Meeting).join(Meeting.forum)
+    if is_staff(user):
+        return stmt
+    grants, forums = organiser_grant_ids(user), member_forum_ids(user)
+    if not _authenticated(user) or not (grants or forums):
+        return stmt.where(False)
+    return stmt.where(
+        Forum.grant_id.in_(grants) | (Forum.id.in_(forums) & (Meeting.state != "draft"))
+    )
+
+
 def visible_forums(user) -> Select:
     """A SELECT of the forums ``user`` may see (for lists; add filters and ordering)."""
     stmt = select(Forum)
@@ -130,16 +193,28 @@ def require_visible(allowed: bool) -> None:
         abort(404)
 
 
-def get_forum_or_404(forum_id: int, need: str = "view") -> Forum:
-    forum = db.session.get(Forum, forum_id)
+def get_forum_or_404(forum_id: int, need: str = "view", options=()) -> Forum:
+    """The forum, if the current user may ``need`` ("view" or "edit") it; else 404 / 403."""
+    forum = db.session.execute(select(Forum).where(Forum.id == forum_id).options(*options)).scalar_one_or_none()
     if forum is None:
         abort(404)
-    from flask_login import current_user
-
     require_visible(can_view_forum(current_user, forum))
     if need == "edit":
         require(can_edit_forum(current_user, forum))
     return forum
+
+
+def get_meeting_or_404(meeting_id: int, need: str = "view", options=()) -> Meeting:
+    """The meeting, if the current user may ``need`` ("view" or "edit") it; else 404 / 403."""
+    meeting = db.session.execute(
+        select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.forum), *options)
+    ).unique().scalar_one_or_none()
+    if meeting is None:
+        abort(404)
+    require_visible(can_view_meeting(current_user, meeting))
+    if need == "edit":
+        require(can_edit_meeting(current_user, meeting))
+    return meeting
 
 
 # --- navigation ---------------------------------------------------------------------------
@@ -154,7 +229,7 @@ def navigation(user) -> list[NavItem]:
     """The menu a person sees, by role (the routes still check for themselves)."""
     if not _authenticated(user):
         return []
-    items = [NavItem("core.home", str(_l("Forums")))]
+    items = [NavItem("forums.index", str(_l("Forums"))), NavItem("forums.calendar", str(_l("Calendar")))]
     if can_administer(user):
         items += [
             NavItem("admin.users", str(_l("People"))),

@@ -50,10 +50,11 @@ FORUM_TIMEZONES = [
     "UTC",
 ]
 
+# "member" first: the safe default wherever a role is chosen.
 SYSTEM_ROLES = {
-    "admin": _l("Administrator"),
-    "staff": _l("Programme staff"),
     "member": _l("Member"),
+    "staff": _l("Programme staff"),
+    "admin": _l("Administrator"),
 }
 
 FORUM_ROLES = {"participant": _l("Participant"), "observer": _l("Observer")}
@@ -71,6 +72,15 @@ RSVP_STATES = {
     "tentative": _l("Tentative"),
     "declined": _l("Declined"),
 }
+
+MINUTES_STATES = {"draft": _l("Draft"), "circulated": _l("Circulated"), "adopted": _l("Adopted")}
+MINUTES_VERSION_KINDS = {"edit": _l("Edit"), "correction": _l("Correction after adoption")}
+
+# The kinds a multi-agency forum is expected to bring together; coverage is measured
+# against these (other kinds are welcome and shown, but their absence is no gap).
+CORE_ORGANISATION_KINDS = (
+    "prison", "probation", "social_welfare", "employment", "health", "police", "municipality", "ngo",
+)
 
 ATTENDANCE_STATES = {"present": _l("Present"), "absent": _l("Absent"), "excused": _l("Excused")}
 

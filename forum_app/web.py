@@ -12,9 +12,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import permissions
+from .core.markdown import render_markdown
 from .vocab import (
-    ACTION_STATES, COUNTRIES, KOSOVO_FOOTNOTE, MEETING_STATES, ORGANISATION_KINDS, SYSTEM_ROLES,
-    country_name, kind_label,
+    ACTION_STATES, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES, MINUTES_STATES,
+    ORGANISATION_KINDS, RSVP_STATES, SYSTEM_ROLES, country_name, kind_label,
 )
 
 # No inline script or style anywhere: every page must run under this policy.
@@ -86,24 +87,36 @@ def init_app(app: Flask) -> None:
         return error_page(500, _("Something went wrong"),
                           _("The error has been logged. Nothing you entered was saved; please try again."))
 
+    # Vocabularies are globals (not context) so imported macros see them too.
+    app.jinja_env.globals.update(
+        perm=permissions, COUNTRIES=COUNTRIES, ORGANISATION_KINDS=ORGANISATION_KINDS, SYSTEM_ROLES=SYSTEM_ROLES,
+        MEETING_STATES=MEETING_STATES, MINUTES_STATES=MINUTES_STATES, RSVP_STATES=RSVP_STATES,
+        ATTENDANCE_STATES=ATTENDANCE_STATES, FORUM_ROLES=FORUM_ROLES, ACTION_STATES=ACTION_STATES,
+        KOSOVO_FOOTNOTE=KOSOVO_FOOTNOTE,
+    )
+
     @app.context_processor
-    def template_helpers():
-        return {
-            "perm": permissions,
-            "COUNTRIES": COUNTRIES,
-            "ORGANISATION_KINDS": ORGANISATION_KINDS,
-            "SYSTEM_ROLES": SYSTEM_ROLES,
-            "MEETING_STATES": MEETING_STATES,
-            "ACTION_STATES": ACTION_STATES,
-            "KOSOVO_FOOTNOTE": KOSOVO_FOOTNOTE,
-            "nav": permissions.navigation(current_user),
-        }
+    def navigation():
+        return {"nav": permissions.navigation(current_user)}
 
     app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["kind"] = kind_label
     app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["when"] = format_span
+    app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["label"] = lambda value, mapping: str(mapping.get(value, value))
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
+
+
+def format_span(meeting, zone: str | None = None) -> str:
+    """A meeting's time as people read it: "Wed 30 Jun 2021, 10:00–13:00 CEST (Europe/Sarajevo)"."""
+    zone = zone or meeting.forum.timezone
+    start, end = meeting.starts_at.astimezone(ZoneInfo(zone)), meeting.ends_at.astimezone(ZoneInfo(zone))
+    if start.date() == end.date():
+        text = f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M} {end.tzname()}"
+    else:
+        text = f"{start:%a %d %b %Y, %H:%M} {start.tzname()} – {end:%a %d %b %Y, %H:%M} {end.tzname()}"
+    return f"{text} ({zone})"
 
 
 def format_local(value: datetime | None, zone: str, fmt: str = "%d %b %Y, %H:%M") -> str:

@@ -104,7 +104,7 @@ def make(app: Flask) -> factories.Factory:
 # --- helpers for tests that drive the web pages ------------------------------------------------
 
 def csrf_token(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
     match = CSRF_RE.search(html)
     assert match, f"no CSRF token on {path}"
     return match.group(1) or match.group(2)

@@ -22,10 +22,10 @@ def test_login_and_logout(client, make):
     email = make.user()
     response = login(client, email)
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert client.get("/").status_code == 200
+    assert client.get("/forums").status_code == 200
     token = csrf_token(client, "/")
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
-    assert client.get("/").status_code == 302
+    assert client.get("/forums").status_code == 302
 
 
 @pytest.mark.parametrize("password", ["wrong password!", ""])
@@ -33,7 +33,7 @@ def test_wrong_password_gets_generic_message(client, make, password):
     email = make.user()
     response = login(client, email, password)
     assert response.status_code in (400, 401)
-    assert client.get("/").status_code == 302
+    assert client.get("/forums").status_code == 302
 
 
 def test_unknown_account_and_wrong_password_read_the_same(client, make):
@@ -49,7 +49,7 @@ def test_inactive_account_is_refused_even_with_right_password(client, make):
     response = login(client, email)
     assert response.status_code == 401
     assert "The email or password is not correct." in response.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert client.get("/forums").status_code == 302
 
 
 def test_invited_account_without_password_cannot_log_in(client, make):
@@ -79,7 +79,7 @@ def test_login_needs_csrf_token(client, make):
     response = client.post("/login", data={"email": email, "password": PASSWORD})
     assert response.status_code == 400
     assert "Form expired" in response.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert client.get("/forums").status_code == 302
 
 
 def test_throttling_per_account_refuses_even_the_right_password(client, make, app):
@@ -90,7 +90,7 @@ def test_throttling_per_account_refuses_even_the_right_password(client, make, ap
     response = login(client, email)
     assert response.status_code == 429
     assert "Too many failed attempts" in response.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert client.get("/forums").status_code == 302
 
 
 def test_throttling_is_shared_between_clients(app, make):
@@ -165,7 +165,7 @@ def test_cookie_captured_before_logout_is_dead_after(app, make):
 
     attacker = app.test_client()
     attacker.set_cookie("forum_session", stolen, domain="localhost")
-    assert attacker.get("/").status_code == 302
+    assert attacker.get("/forums").status_code == 302
 
 
 def test_password_change_ends_other_sessions_but_not_this_one(app, make):
@@ -176,8 +176,8 @@ def test_password_change_ends_other_sessions_but_not_this_one(app, make):
     response = post_form(laptop, "/account/password", {
         "current_password": PASSWORD, "password": "a brand new passphrase", "confirm": "a brand new passphrase"})
     assert response.status_code == 302
-    assert laptop.get("/").status_code == 200
-    assert phone.get("/").status_code == 302
+    assert laptop.get("/forums").status_code == 200
+    assert phone.get("/forums").status_code == 302
     assert login(app.test_client(), email, "a brand new passphrase").status_code == 302
 
 
@@ -198,10 +198,10 @@ def test_idle_session_expires(app, make, monkeypatch):
     email = make.user()
     client = app.test_client()
     login(client, email)
-    assert client.get("/").status_code == 200
+    assert client.get("/forums").status_code == 200
     later = time_module.time() + app.config["SESSION_IDLE_MINUTES"] * 60 + 5
     monkeypatch.setattr("forum_app.auth.sessions.time.time", lambda: later)
-    assert client.get("/").status_code == 302
+    assert client.get("/forums").status_code == 302
 
 
 def test_absolute_session_lifetime(app, make):
@@ -216,7 +216,7 @@ def test_absolute_session_lifetime(app, make):
         row = db.session.execute(select(UserSession)).scalar_one()
         row.created_at = row.created_at - timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"], minutes=1)
         db.session.commit()
-    assert client.get("/").status_code == 302
+    assert client.get("/forums").status_code == 302
 
 
 def test_session_cookie_flags(client, make):
@@ -271,10 +271,10 @@ def test_set_password_link_flow(app, client):
     # GET only shows the form (mail scanners open links); it does not log in or change anything.
     page = client.get(path)
     assert page.status_code == 200 and "Choose a password" in page.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert client.get("/forums").status_code == 302
     response = post_form(client, path, {"password": "new passphrase 123", "confirm": "new passphrase 123"})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
-    assert client.get("/").status_code == 302  # the link never logs anyone in
+    assert client.get("/forums").status_code == 302  # the link never logs anyone in
     assert login(client, "amra@example.org", "new passphrase 123").status_code == 302
 
 
@@ -334,7 +334,7 @@ def test_password_reset_flow_and_no_account_enumeration(app, client, make):
     laptop = app.test_client()
     login(laptop, email)
     post_form(client, path, {"password": "reset passphrase 42", "confirm": "reset passphrase 42"})
-    assert laptop.get("/").status_code == 302  # a reset ends existing sessions
+    assert laptop.get("/forums").status_code == 302  # a reset ends existing sessions
     assert login(client, email, "reset passphrase 42").status_code == 302
 
 

@@ -10,7 +10,7 @@ def test_healthz_reports_database(client):
 
 
 def test_home_requires_login(client):
-    response = client.get("/")
+    response = client.get("/forums")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
 
@@ -40,7 +40,7 @@ def test_not_found_page_is_friendly(client):
 def test_participant_sees_only_their_forums(client, make):
     world = make.world()
     login(client, world["participant"])
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/forums").get_data(as_text=True)
     with make.app.app_context():
         from forum_app.extensions import db
         from forum_app.models import Forum
@@ -54,7 +54,7 @@ def test_participant_sees_only_their_forums(client, make):
 def test_staff_see_every_forum(client, make):
     world = make.world()
     login(client, world["staff"])
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/forums").get_data(as_text=True)
     with make.app.app_context():
         from forum_app.extensions import db
         from forum_app.models import Forum

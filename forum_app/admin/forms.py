@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..core.forms import end_not_before_start, valid_timezone
+from ..core.forms import LinesField, end_not_before_start, valid_timezone
 from ..vocab import COUNTRIES, FORUM_TIMEZONES, ORGANISATION_KINDS, SYSTEM_ROLES
 
 
@@ -23,18 +23,10 @@ class OrganisationForm(FlaskForm):
 class ProgrammeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
-    themes = TextAreaField(_l("Themes"), validators=[Optional(), Length(max=5_000)],
-                           description=_l("One theme per line, e.g. “Radicalisation in prisons”."))
+    themes = LinesField(_l("Themes"), max_items=50, max_line=200,
+                        description=_l("One theme per line, e.g. “Radicalisation in prisons”."))
     starts_on = DateField(_l("Starts on"), validators=[Optional()])
     ends_on = DateField(_l("Ends on"), validators=[Optional(), end_not_before_start("starts_on")])
-
-    def theme_list(self) -> list[str]:
-        seen: list[str] = []
-        for line in (self.themes.data or "").splitlines():
-            line = line.strip()[:200]
-            if line and line not in seen:
-                seen.append(line)
-        return seen
 
 
 class GrantForm(FlaskForm):
@@ -54,7 +46,7 @@ class TeamMemberForm(FlaskForm):
 class UserForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=_choices(SYSTEM_ROLES), validators=[DataRequired()],
+    role = SelectField(_l("Role"), choices=_choices(SYSTEM_ROLES), validators=[DataRequired()], default="member",
                        description=_l("Organisers are members of a grant's team; participants are members "
                                       "of a forum. Both have the role “Member”."))
     organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])

@@ -166,12 +166,10 @@ def programmes():
 def programme_form(programme_id: int | None):
     programme = _get(Programme, programme_id) if programme_id is not None else None
     form = ProgrammeForm(obj=programme)
-    if request.method == "GET" and programme is not None:
-        form.themes.data = "\n".join(programme.themes or [])
     if form.validate_on_submit():
         saved = run_service(form, lambda: services.save_programme(
             _actor(), programme, name=form.name.data, description=form.description.data or "",
-            themes=form.theme_list(), starts_on=form.starts_on.data, ends_on=form.ends_on.data))
+            themes=form.themes.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data))
         if saved is not None:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.programmes"))

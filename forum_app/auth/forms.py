@@ -9,8 +9,10 @@ from .passwords import MAX_LENGTH, MIN_LENGTH
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 
@@ -20,15 +22,18 @@ class NewPasswordForm(FlaskForm):
         validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH,
                                            message=_l("Use between %(min)d and %(max)d characters."))],
         description=_l("At least %(n)d characters. A long passphrase in any alphabet is best.", n=MIN_LENGTH),
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                                     render_kw={"autocomplete": "current-password"})
 
 
 class ResetRequestForm(FlaskForm):

@@ -12,4 +12,12 @@ class ServiceError(Exception):
 
 
 class ConflictError(ServiceError):
-    """Someone else saved the same thing since the form was opened."""
+    """Someone else saved the same thing since the form was opened.
+
+    ``differences`` lists (what, the saved value, the value in your form) so the page can
+    show what changed instead of silently overwriting it.
+    """
+
+    def __init__(self, message: str, differences: list[tuple[str, str, str]] | None = None):
+        super().__init__(message)
+        self.differences = differences or []

@@ -7,11 +7,13 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask import flash
 from sqlalchemy.exc import IntegrityError
-from wtforms import ValidationError
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import TextAreaField, ValidationError
 
 from ..extensions import db
-from .errors import ServiceError
+from .errors import ConflictError, ServiceError
 
 T = TypeVar("T")
 
@@ -30,13 +32,40 @@ def run_service(form: FlaskForm, action: Callable[[], T]) -> T | None:
     except ServiceError as exc:
         db.session.rollback()
         attach_error(form, exc.message, exc.field)
+        if isinstance(exc, ConflictError):
+            form.conflict = exc  # the page shows what the other person changed
         return None
     except IntegrityError:
         # A uniqueness race the service's own check could not see: nothing was saved.
         db.session.rollback()
         attach_error(form, str(_l("This conflicts with a record that was just saved. Check and try again.")), None)
         return None
+    except StaleDataError:
+        # Someone saved the same row between our version check and our write.
+        db.session.rollback()
+        attach_error(form, str(_l(STALE_MESSAGE)), None)
+        return None
     return result
+
+
+STALE_MESSAGE = "Someone else saved this at the same moment. Nothing of yours was saved: reload and try again."
+
+
+def run_action(action: Callable[[], Any], success: str) -> bool:
+    """For buttons without a form to re-show: run, commit, and flash the outcome."""
+    try:
+        action()
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return False
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        flash(str(_l(STALE_MESSAGE)), "danger")
+        return False
+    flash(success, "success")
+    return True
 
 
 def attach_error(form: FlaskForm, message: str, field: str | None) -> None:
@@ -47,6 +76,31 @@ def attach_error(form: FlaskForm, message: str, field: str | None) -> None:
         target.errors.append(message)
     else:
         form.form_errors.append(message)
+
+
+class LinesField(TextAreaField):
+    """A textarea whose data is a list of non-empty, stripped lines (themes, decisions)."""
+
+    def __init__(self, *args, max_items: int = 200, max_line: int = 1000, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_items, self.max_line = max_items, max_line
+
+    def _value(self) -> str:
+        return "\n".join(self.data or [])
+
+    def process_data(self, value) -> None:
+        self.data = list(value or [])
+
+    def process_formdata(self, valuelist) -> None:
+        if valuelist:
+            lines = [line.strip() for line in (valuelist[0] or "").splitlines()]
+            self.data = list(dict.fromkeys(line for line in lines if line))  # no blanks, no repeats
+
+    def pre_validate(self, form) -> None:
+        if len(self.data) > self.max_items:
+            raise ValidationError(_l("At most %(n)d lines.", n=self.max_items))
+        if any(len(line) > self.max_line for line in self.data):
+            raise ValidationError(_l("A line may have at most %(n)d characters.", n=self.max_line))
 
 
 def end_not_before_start(start_field: str):
@@ -70,4 +124,5 @@ def status_for(form: FlaskForm) -> int:
     return 400 if form.errors else 200
 
 
-__all__ = ["run_service", "attach_error", "end_not_before_start", "valid_timezone", "status_for", "Any"]
+__all__ = ["run_service", "run_action", "attach_error", "end_not_before_start", "valid_timezone", "status_for",
+           "LinesField"]

@@ -1,14 +1,13 @@
 """Home, health check and the development outbox page."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
-from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..extensions import db
-from ..models import Forum, Grant, OutboxMessage
+from ..models import OutboxMessage
 from .paging import paginate
 
 bp = Blueprint("core", __name__)
@@ -17,13 +16,7 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 @login_required
 def home():
-    stmt = (
-        permissions.visible_forums(current_user)
-        .options(joinedload(Forum.grant).joinedload(Grant.programme))
-        .order_by(Forum.country, Forum.city, Forum.title)
-    )
-    forums = db.session.execute(stmt).scalars().all()
-    return render_template("core/home.html", forums=forums)
+    return redirect(url_for("forums.index"))
 
 
 @bp.get("/healthz")

@@ -4,13 +4,13 @@ from sqlalchemy.orm import Session
 
 from .action import ActionItem, ActionUpdate
 from .base import Base, utcnow
-from .forum import Forum, ForumMember, Invitation, Meeting
+from .forum import Forum, ForumMember, Invitation, Meeting, MinutesComment, MinutesVersion, WalkInAttendee
 from .people import LoginFailure, Organisation, User, UserSession
 from .programme import Grant, GrantTeam, Programme
 from .records import AuditEvent, OutboxMessage
 
 # History is appended, never rewritten: refuse updates and deletes of these in the ORM.
-APPEND_ONLY = (ActionUpdate, AuditEvent)
+APPEND_ONLY = (ActionUpdate, AuditEvent, MinutesVersion)
 
 
 class AppendOnlyError(RuntimeError):
@@ -27,5 +27,6 @@ def _refuse_history_rewrites(session: Session, flush_context, instances) -> None
 __all__ = [
     "ActionItem", "ActionUpdate", "AuditEvent", "Base", "Forum", "ForumMember", "Grant",
     "GrantTeam", "Invitation", "LoginFailure", "Meeting", "Organisation", "OutboxMessage",
-    "Programme", "User", "UserSession", "utcnow", "AppendOnlyError",
+    "Programme", "User", "UserSession", "utcnow", "AppendOnlyError", "MinutesComment", "MinutesVersion",
+    "WalkInAttendee",
 ]

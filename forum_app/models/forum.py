@@ -4,10 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..vocab import ATTENDANCE_STATES, FORUM_ROLES, MEETING_STATES, RSVP_STATES
+from ..vocab import (
+    ATTENDANCE_STATES, FORUM_ROLES, MEETING_STATES, MINUTES_STATES, MINUTES_VERSION_KINDS, ORGANISATION_KINDS,
+    RSVP_STATES,
+)
 from .base import Base, check_in, utcnow
 from .people import User
 from .programme import Grant
@@ -61,6 +64,7 @@ class Meeting(Base):
     __tablename__ = "meeting"
     __table_args__ = (
         CheckConstraint(check_in("state", MEETING_STATES), name="state"),
+        CheckConstraint(check_in("minutes_state", MINUTES_STATES), name="minutes_state"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("ical_sequence >= 0", name="sequence_not_negative"),
         Index("ix_meeting_forum_starts", "forum_id", "starts_at"),
@@ -75,9 +79,13 @@ class Meeting(Base):
     venue: Mapped[str] = mapped_column(String(500), default="")
     online_url: Mapped[str] = mapped_column(String(1000), default="")
     agenda_md: Mapped[str] = mapped_column(Text, default="")
-    minutes_md: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16), default="draft")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # Minutes live in MinutesVersion rows; these say where the latest one stands.
+    minutes_state: Mapped[str] = mapped_column(String(16), default="draft")
+    minutes_revision: Mapped[int] = mapped_column(Integer, default=0)  # number of the latest version
+    minutes_circulated_at: Mapped[datetime | None]
+    minutes_adopted_at: Mapped[datetime | None]
     # Stable across every change, so calendars update the event rather than adding one.
     ical_uid: Mapped[str] = mapped_column(String(255), unique=True)
     # Grows with each change invitees must see (RFC 5545 SEQUENCE).
@@ -90,6 +98,10 @@ class Meeting(Base):
 
     forum: Mapped[Forum] = relationship(back_populates="meetings")
     invitations: Mapped[list["Invitation"]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
+    walk_ins: Mapped[list["WalkInAttendee"]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="WalkInAttendee.id")
+    minutes_versions: Mapped[list["MinutesVersion"]] = relationship(
+        back_populates="meeting", order_by="MinutesVersion.number", passive_deletes=True)
     created_by: Mapped[User | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
@@ -117,3 +129,64 @@ class Invitation(Base):
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitations")
     user: Mapped[User] = relationship()
+
+
+class WalkInAttendee(Base):
+    """Someone who came without an invitation; recorded by name and organisation only."""
+
+    __tablename__ = "walk_in_attendee"
+    __table_args__ = (CheckConstraint(check_in("organisation_kind", ORGANISATION_KINDS), name="organisation_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_name: Mapped[str] = mapped_column(String(200), default="")
+    organisation_kind: Mapped[str] = mapped_column(String(32), default="other")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="walk_ins")
+
+
+class MinutesVersion(Base):
+    """One saved text of a meeting's minutes. Append-only: every save is kept.
+
+    The latest number is the current text (``Meeting.minutes_revision``). After adoption
+    the text can only be superseded by a version of kind "correction" with its reason.
+    """
+
+    __tablename__ = "minutes_version"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "number"),
+        CheckConstraint(check_in("kind", MINUTES_VERSION_KINDS), name="kind"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="RESTRICT"))
+    number: Mapped[int] = mapped_column(Integer)
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    # Decisions / conclusions as separate items, in order.
+    decisions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kind: Mapped[str] = mapped_column(String(16), default="edit")
+    reason: Mapped[str] = mapped_column(Text, default="")  # why a correction was made
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="minutes_versions")
+    author: Mapped[User | None] = relationship()
+
+
+class MinutesComment(Base):
+    """A comment by an attendee on circulated minutes."""
+
+    __tablename__ = "minutes_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    version_number: Mapped[int] = mapped_column(Integer)  # the version the comment was written on
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User] = relationship()

@@ -87,7 +87,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('password_changed_at', sa.DateTime(), nullable=True),
     sa.Column('last_login_at', sa.DateTime(), nullable=True),
-    sa.CheckConstraint("role IN ('admin', 'staff', 'member')", name=op.f('ck_user_account_role')),
+    sa.CheckConstraint("role IN ('member', 'staff', 'admin')", name=op.f('ck_user_account_role')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_user_account_organisation_id_organisation'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('email', name=op.f('uq_user_account_email'))

@@ -6,4 +6,8 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(el.dataset.confirm)) event.preventDefault();
     });
   });
+  // Print buttons: <button data-print>.
+  document.querySelectorAll("[data-print]").forEach((el) => {
+    el.addEventListener("click", () => window.print());
+  });
 });

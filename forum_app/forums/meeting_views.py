@@ -1,0 +1,361 @@
+"""Meeting pages: plan and edit, state changes, invitees and RSVP, attendance, minutes."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from .. import permissions
+from ..auth.services import find_user_by_email
+from ..core.errors import ServiceError
+from ..core.forms import attach_error, run_action, run_service, status_for
+from ..core.markdown import render_markdown
+from ..extensions import db
+from ..models import Forum, Meeting, MinutesVersion, User
+from ..vocab import ATTENDANCE_STATES
+from . import meetings, minutes, queries
+from .blueprint import bp
+from .forms import (
+    AdoptForm, CommentForm, InviteeForm, MeetingForm, MinutesForm, RsvpForm, StateForm, WalkInForm,
+)
+from .times import AmbiguousTime, local_to_utc, utc_to_local
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _meeting_url(meeting: Meeting, anchor: str | None = None) -> str:
+    return url_for("forums.meeting", meeting_id=meeting.id, _anchor=anchor)
+
+
+# --- plan and edit -------------------------------------------------------------------------------
+
+def _details(form: MeetingForm, forum: Forum) -> meetings.MeetingDetails | None:
+    """The form's values with local times converted to UTC; None (and messages on the form) if they do not convert."""
+    fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
+    try:
+        starts = local_to_utc(form.day.data, form.start_time.data, forum.timezone, "start_time", fold)
+        ends = local_to_utc(form.day.data, form.end_time.data, forum.timezone, "end_time", fold)
+    except AmbiguousTime as exc:
+        attach_error(form, exc.message, exc.field)
+        form.fold.choices = [("0", exc.choices[0]), ("1", exc.choices[1])]
+        form.show_fold = True
+        return None
+    except ServiceError as exc:
+        attach_error(form, exc.message, exc.field)
+        return None
+    return meetings.MeetingDetails(
+        title=form.title.data.strip(), starts_at=starts, ends_at=ends, venue=(form.venue.data or "").strip(),
+        online_url=(form.online_url.data or "").strip(), agenda_md=form.agenda_md.data or "",
+    )
+
+
+def _fill_form(form: MeetingForm, meeting: Meeting) -> None:
+    zone = meeting.forum.timezone
+    start, end = utc_to_local(meeting.starts_at, zone), utc_to_local(meeting.ends_at, zone)
+    form.title.data, form.venue.data = meeting.title, meeting.venue
+    form.online_url.data, form.agenda_md.data = meeting.online_url, meeting.agenda_md
+    form.day.data, form.start_time.data, form.end_time.data = start.date(), start.time(), end.time()
+    form.version.data = str(meeting.version)
+
+
+def _render_meeting_form(form: MeetingForm, forum: Forum, meeting: Meeting | None):
+    preview = render_markdown(form.agenda_md.data) if form.preview.data else None
+    return render_template("forums/meeting_form.html", form=form, forum=forum, meeting=meeting,
+                           preview=preview), status_for(form)
+
+
+@bp.route("/forums/<int:forum_id>/meetings/new", methods=["GET", "POST"])
+def meeting_new(forum_id: int):
+    forum = permissions.get_forum_or_404(forum_id, need="edit")
+    form = MeetingForm()
+    if request.method == "GET":
+        form.agenda_md.data = _("1. Welcome and adoption of the agenda\n2. Follow-up review of agreed actions\n"
+                                "3. …\n4. Any other business and next meeting\n")
+    if form.validate_on_submit() and not form.preview.data:
+        details = _details(form, forum)
+        if details is not None:
+            meeting = run_service(form, lambda: meetings.create_meeting(_actor(), forum, details))
+            if meeting is not None:
+                flash(_("The meeting is saved as a draft. Schedule it when it is ready to be sent."), "success")
+                return redirect(_meeting_url(meeting))
+    return _render_meeting_form(form, forum, None)
+
+
+@bp.post("/forums/<int:forum_id>/meetings/plan-next")
+def meeting_plan_next(forum_id: int):
+    forum = permissions.get_forum_or_404(forum_id, need="edit")
+    try:
+        meeting = meetings.plan_next_meeting(_actor(), forum)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("forums.forum", forum_id=forum.id))
+    flash(_("A draft follow-up meeting was created from the last one. Check the date and time."), "success")
+    return redirect(url_for("forums.meeting_edit", meeting_id=meeting.id))
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+def meeting_edit(meeting_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    if meeting.state == "cancelled":
+        flash(_("A cancelled meeting cannot be edited."), "warning")
+        return redirect(_meeting_url(meeting))
+    form = MeetingForm()
+    if request.method == "GET":
+        _fill_form(form, meeting)
+    elif form.validate_on_submit() and not form.preview.data:
+        details = _details(form, meeting.forum)
+        expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        if details is not None:
+            saved = run_service(form, lambda: meetings.update_meeting(_actor(), meeting, details, expected))
+            if saved is not None:
+                flash(_("Saved."), "success")
+                return redirect(_meeting_url(meeting))
+            if getattr(form, "conflict", None) is not None:
+                db.session.refresh(meeting)
+                # The next save is made knowing the other person's changes.
+                form.version.data = str(meeting.version)
+    return _render_meeting_form(form, meeting.forum, meeting)
+
+
+# --- the meeting page ---------------------------------------------------------------------------------
+
+@bp.get("/meetings/<int:meeting_id>")
+def meeting(meeting_id: int):
+    page = queries.meeting_page(current_user, meeting_id)
+    m = page.meeting
+    user = current_user
+    rsvp_form = RsvpForm()
+    if page.my_invitation is not None and page.my_invitation.rsvp != "needs-action":
+        rsvp_form.answer.data = page.my_invitation.rsvp
+        rsvp_form.comment.data = page.my_invitation.rsvp_comment
+    can_minutes = permissions.can_view_minutes(user, m)
+    return render_template(
+        "forums/meeting.html", page=page, meeting=m, forum=m.forum,
+        can_edit=permissions.can_edit_meeting(user, m),
+        can_rsvp=permissions.can_rsvp(user, m),
+        can_see_rsvps=permissions.can_see_rsvps(user, m),
+        can_view_minutes=can_minutes,
+        can_comment=permissions.can_comment_minutes(user, m),
+        minutes_version=minutes.current_version(m) if can_minutes else None,
+        agenda_html=render_markdown(m.agenda_md),
+        transitions=sorted(meetings.TRANSITIONS[m.state]),
+        rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=InviteeForm(), comment_form=CommentForm(),
+        adopt_form=AdoptForm(),
+        viewer_zone=user.timezone if user.timezone and user.timezone != m.forum.timezone else None,
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/state")
+def meeting_state(meeting_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    form = StateForm()
+    if not form.validate_on_submit():
+        flash(_("The request was incomplete. Reload the page and try again."), "danger")
+        return redirect(_meeting_url(meeting))
+    messages = {"scheduled": _("The meeting is scheduled and visible to its invitees."),
+                "held": _("The meeting is marked as held. Record attendance and write the minutes."),
+                "cancelled": _("The meeting is cancelled.")}
+    run_action(lambda: meetings.change_state(_actor(), meeting, form.to_state.data, form.version.data,
+                                             reason=form.reason.data or ""),
+               messages.get(form.to_state.data, _("Saved.")))
+    return redirect(_meeting_url(meeting))
+
+
+# --- invitees and RSVP --------------------------------------------------------------------------------
+
+@bp.post("/meetings/<int:meeting_id>/invitees")
+def invitee_add(meeting_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    form = InviteeForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a valid email address."), "danger")
+        return redirect(_meeting_url(meeting, "invitees"))
+    user = find_user_by_email(form.email.data)
+    if user is None:
+        flash(_("No account uses %(email)s. Add the person to the forum (they are invited to set a password) "
+                "or ask an administrator to create a guest account.", email=form.email.data), "danger")
+    else:
+        run_action(lambda: meetings.add_invitee(_actor(), meeting, user), _("%(name)s is invited.", name=user.name))
+    return redirect(_meeting_url(meeting, "invitees"))
+
+
+@bp.post("/meetings/<int:meeting_id>/invitees/all")
+def invitee_add_members(meeting_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    run_action(lambda: meetings.invite_all_members(_actor(), meeting), _("Every forum member is invited."))
+    return redirect(_meeting_url(meeting, "invitees"))
+
+
+@bp.post("/meetings/<int:meeting_id>/invitees/<int:invitation_id>/remove")
+def invitee_remove(meeting_id: int, invitation_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    run_action(lambda: meetings.remove_invitee(_actor(), meeting, invitation_id), _("Removed from the invitees."))
+    return redirect(_meeting_url(meeting, "invitees"))
+
+
+@bp.post("/meetings/<int:meeting_id>/rsvp")
+def rsvp(meeting_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id)
+    form = RsvpForm()
+    if not form.validate_on_submit():
+        flash(_("Choose accept, tentative or decline."), "danger")
+    else:
+        run_action(lambda: meetings.respond(_actor(), meeting, form.answer.data, form.comment.data or ""),
+                   _("Thank you, your answer is recorded."))
+    return redirect(_meeting_url(meeting, "rsvp"))
+
+
+# --- attendance -----------------------------------------------------------------------------------------
+
+@bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
+def attendance(meeting_id: int):
+    page = queries.meeting_page(current_user, meeting_id, need="edit")
+    meeting = page.meeting
+    walk_in_form = WalkInForm(prefix="walkin")
+    if request.method == "POST" and "walkin-name" not in request.form:
+        marks = _attendance_marks(request.form)
+        if marks is None:
+            flash(_("The attendance form was not understood. Reload the page and try again."), "danger")
+        elif run_action(lambda: meetings.record_attendance(_actor(), meeting, marks), _("Attendance saved.")):
+            return redirect(url_for("forums.attendance", meeting_id=meeting.id))
+    elif walk_in_form.validate_on_submit():
+        added = run_service(walk_in_form, lambda: meetings.add_walk_in(
+            _actor(), meeting, name=walk_in_form.name.data, organisation_name=walk_in_form.organisation_name.data or "",
+            kind=walk_in_form.kind.data))
+        if added is not None:
+            flash(_("%(name)s is recorded as present.", name=added.name), "success")
+            return redirect(url_for("forums.attendance", meeting_id=meeting.id))
+    return render_template("forums/attendance.html", page=page, meeting=meeting, forum=meeting.forum,
+                           walk_in_form=walk_in_form, states=ATTENDANCE_STATES), status_for(walk_in_form)
+
+
+def _attendance_marks(data) -> dict[int, str | None] | None:
+    """``mark-<invitation id>`` fields → {id: state or None}; None if anything is malformed."""
+    marks: dict[int, str | None] = {}
+    for key, value in data.items():
+        if not key.startswith("mark-"):
+            continue
+        raw_id = key[5:]
+        if not raw_id.isdigit() or (value and value not in ATTENDANCE_STATES):
+            return None
+        marks[int(raw_id)] = value or None
+    return marks
+
+
+@bp.post("/meetings/<int:meeting_id>/walk-ins/<int:walk_in_id>/remove")
+def walk_in_remove(meeting_id: int, walk_in_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    run_action(lambda: meetings.remove_walk_in(_actor(), meeting, walk_in_id), _("Removed."))
+    return redirect(url_for("forums.attendance", meeting_id=meeting.id))
+
+
+# --- minutes ------------------------------------------------------------------------------------------------
+
+@bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
+def minutes_edit(meeting_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    if meeting.state != "held":
+        flash(_("Minutes are written once the meeting is marked as held."), "warning")
+        return redirect(_meeting_url(meeting))
+    current = minutes.current_version(meeting)
+    form = MinutesForm()
+    if request.method == "GET":
+        form.body_md.data = current.body_md if current else ""
+        form.decisions.data = list(current.decisions) if current else []
+        form.base_revision.data = meeting.minutes_revision
+    elif form.validate_on_submit() and not form.preview.data:
+        saved = run_service(form, lambda: minutes.save_minutes(
+            _actor(), meeting, base_revision=form.base_revision.data, body_md=form.body_md.data or "",
+            decisions=form.decisions.data, correction_reason=form.correction_reason.data or ""))
+        if saved is not None:
+            flash(_("Saved as version %(n)d.", n=saved.number), "success")
+            return redirect(_meeting_url(meeting, "minutes"))
+        if getattr(form, "conflict", None) is not None:
+            form.base_revision.data = meeting.minutes_revision
+    conflict = getattr(form, "conflict", None)
+    diffs = [(what, minutes.diff_lines(saved, yours)) for what, saved, yours in conflict.differences] if conflict else []
+    preview = None
+    if form.preview.data:
+        preview = (render_markdown(form.body_md.data), form.decisions.data)
+    return render_template("forums/minutes_form.html", form=form, meeting=meeting, forum=meeting.forum,
+                           current=current, preview=preview, diffs=diffs), status_for(form)
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/circulate")
+def minutes_circulate(meeting_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    run_action(lambda: minutes.circulate(_actor(), meeting),
+               _("The minutes are circulated: invitees can read and comment on them."))
+    return redirect(_meeting_url(meeting, "minutes"))
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/adopt")
+def minutes_adopt(meeting_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    form = AdoptForm()
+    if not form.validate_on_submit():
+        abort(400)
+    run_action(lambda: minutes.adopt(_actor(), meeting, form.base_revision.data),
+               _("The minutes are adopted and locked. Later changes are recorded as corrections."))
+    return redirect(_meeting_url(meeting, "minutes"))
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/comments")
+def minutes_comment(meeting_id: int):
+    meeting = permissions.get_meeting_or_404(meeting_id)
+    permissions.require(permissions.can_comment_minutes(current_user, meeting))
+    form = CommentForm()
+    if not form.validate_on_submit():
+        flash(_("Write a comment first."), "danger")
+    else:
+        run_action(lambda: minutes.add_comment(_actor(), meeting, form.body.data), _("Your comment is posted."))
+    return redirect(_meeting_url(meeting, "minutes"))
+
+
+def _minutes_viewable(meeting_id: int) -> Meeting:
+    meeting = permissions.get_meeting_or_404(meeting_id)
+    permissions.require_visible(permissions.can_view_minutes(current_user, meeting))
+    return meeting
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes/versions")
+def minutes_versions(meeting_id: int):
+    meeting = _minutes_viewable(meeting_id)
+    versions = db.session.execute(
+        select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id)
+        .options(joinedload(MinutesVersion.author)).order_by(MinutesVersion.number.desc())
+    ).scalars().all()
+    return render_template("forums/minutes_versions.html", meeting=meeting, forum=meeting.forum, versions=versions)
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes/versions/<int:number>")
+def minutes_version(meeting_id: int, number: int):
+    meeting = _minutes_viewable(meeting_id)
+    version = minutes.get_version(meeting, number)
+    if version is None:
+        abort(404)
+    return render_template("forums/minutes_version.html", meeting=meeting, forum=meeting.forum, version=version,
+                           body_html=render_markdown(version.body_md))
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes/compare")
+def minutes_compare(meeting_id: int):
+    meeting = _minutes_viewable(meeting_id)
+    a, b = request.args.get("a", ""), request.args.get("b", "")
+    if not (a.isdigit() and b.isdigit()):
+        abort(404)
+    old, new = minutes.get_version(meeting, int(a)), minutes.get_version(meeting, int(b))
+    if old is None or new is None:
+        abort(404)
+    return render_template(
+        "forums/minutes_compare.html", meeting=meeting, forum=meeting.forum, old=old, new=new,
+        body_diff=minutes.diff_lines(old.body_md, new.body_md),
+        decisions_diff=minutes.diff_lines("\n".join(old.decisions), "\n".join(new.decisions)),
+    )
+

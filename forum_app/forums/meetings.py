@@ -1,0 +1,265 @@
+"""Meetings: planning, state changes, invitees, RSVP and attendance.
+
+Services flush, write the audit trail, and never commit; the view commits once.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..core import audit
+from ..core.errors import ConflictError, ServiceError
+from ..extensions import db
+from ..models import Forum, ForumMember, Invitation, Meeting, User, WalkInAttendee, utcnow
+from ..vocab import ATTENDANCE_STATES, MEETING_STATES, RSVP_STATES
+from ..web import format_local
+
+# Which state may follow which. Cancelled is final; a held meeting stays held.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"scheduled", "cancelled"}),
+    "scheduled": frozenset({"held", "cancelled"}),
+    "held": frozenset(),
+    "cancelled": frozenset(),
+}
+# Fields an invitee's calendar shows: changing one bumps the iCalendar SEQUENCE.
+CALENDAR_FIELDS = ("title", "starts_at", "ends_at", "venue", "online_url")
+
+
+@dataclass
+class MeetingDetails:
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: str
+    online_url: str
+    agenda_md: str
+
+    def validate(self) -> None:
+        if self.ends_at <= self.starts_at:
+            raise ServiceError(_("The meeting must end after it starts."), field="end_time")
+        if self.online_url and not self.online_url.lower().startswith(("https://", "http://")):
+            raise ServiceError(_("The online link must start with https:// or http://."), field="online_url")
+
+
+def new_ical_uid() -> str:
+    """A globally unique, stable UID for the meeting's calendar event (RFC 5545)."""
+    host = current_app.config["BASE_URL"].split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "forum-desk"
+    return f"{uuid.uuid4()}@{host}"
+
+
+def create_meeting(actor: User, forum: Forum, details: MeetingDetails,
+                   invitee_ids: list[int] | None = None) -> Meeting:
+    """A draft meeting. Every forum member is invited unless ``invitee_ids`` says otherwise."""
+    details.validate()
+    meeting = Meeting(forum=forum, state="draft", ical_uid=new_ical_uid(), created_by=actor, **vars(details))
+    db.session.add(meeting)
+    if invitee_ids is None:
+        invitee_ids = list(db.session.execute(
+            select(ForumMember.user_id).where(ForumMember.forum_id == forum.id)).scalars())
+    active = set(db.session.execute(
+        select(User.id).where(User.id.in_(invitee_ids), User.active.is_(True))).scalars())
+    for user_id in dict.fromkeys(invitee_ids):  # keeps order, drops repeats
+        if user_id in active:
+            meeting.invitations.append(Invitation(user_id=user_id))
+    audit.record(actor, "meeting.create", meeting, f"Planned {details.title}", forum_id=forum.id)
+    return meeting
+
+
+def plan_next_meeting(actor: User, forum: Forum) -> Meeting:
+    """A draft after the forum's latest meeting, copying its venue, link, invitees and agenda."""
+    previous = db.session.execute(
+        select(Meeting).where(Meeting.forum_id == forum.id, Meeting.state != "cancelled")
+        .order_by(Meeting.starts_at.desc()).limit(1)
+    ).scalar_one_or_none()
+    if previous is None:
+        raise ServiceError(_("This forum has no meeting to follow on from yet. Plan its first meeting."))
+    start = previous.starts_at + timedelta(weeks=13)  # forums typically meet every three months
+    now = utcnow()
+    while start < now:
+        start += timedelta(weeks=13)
+    details = MeetingDetails(
+        title=_("Follow-up meeting"), starts_at=start, ends_at=start + (previous.ends_at - previous.starts_at),
+        venue=previous.venue, online_url=previous.online_url, agenda_md=previous.agenda_md,
+    )
+    invitees = [inv.user_id for inv in previous.invitations]
+    meeting = create_meeting(actor, forum, details, invitee_ids=invitees)
+    audit.record(actor, "meeting.plan_next", meeting, f"Planned after meeting {previous.id}", previous_id=previous.id)
+    return meeting
+
+
+def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expected_version: int) -> Meeting:
+    """Save edits made on a form that was opened at ``expected_version``.
+
+    If someone saved in between, nothing is written and ConflictError lists what they
+    changed, so the person decides instead of silently overwriting.
+    """
+    if meeting.state == "cancelled":
+        raise ServiceError(_("A cancelled meeting cannot be edited."))
+    if meeting.version != expected_version:
+        raise ConflictError(
+            _("Someone else saved this meeting after you opened the form. Your changes were not saved: "
+              "compare them with the saved version below, then edit again."),
+            _differences(meeting, details),
+        )
+    details.validate()
+    changes = audit.apply_changes(meeting, **vars(details))
+    if not changes:
+        return meeting
+    if meeting.state != "draft" and any(name in changes for name in CALENDAR_FIELDS):
+        meeting.ical_sequence += 1
+    audit.record(actor, "meeting.update", meeting, f"Updated {meeting.title}", changes=sorted(changes))
+    return meeting
+
+
+def _differences(meeting: Meeting, details: MeetingDetails) -> list[tuple[str, str, str]]:
+    zone = meeting.forum.timezone
+    labels = {"title": _("Title"), "starts_at": _("Starts"), "ends_at": _("Ends"), "venue": _("Venue"),
+              "online_url": _("Online link"), "agenda_md": _("Agenda")}
+    rows = []
+    for name, label in labels.items():
+        saved, yours = getattr(meeting, name), getattr(details, name)
+        if saved != yours:
+            if isinstance(saved, datetime):
+                saved, yours = format_local(saved, zone), format_local(yours, zone)
+            rows.append((label, str(saved), str(yours)))
+    return rows
+
+
+def change_state(actor: User, meeting: Meeting, to_state: str, expected_version: int, reason: str = "") -> Meeting:
+    if to_state not in MEETING_STATES:
+        raise ServiceError(_("Unknown meeting state."))
+    if meeting.version != expected_version:
+        raise ConflictError(_("Someone else changed this meeting after you opened the page. Check it and try again."))
+    if to_state not in TRANSITIONS[meeting.state]:
+        raise ServiceError(_("A %(state)s meeting cannot become %(to)s.",
+                             state=str(MEETING_STATES[meeting.state]).lower(), to=str(MEETING_STATES[to_state]).lower()))
+    if to_state == "cancelled":
+        reason = reason.strip()
+        if not reason:
+            raise ServiceError(_("Say why the meeting is cancelled; invitees will read it."), field="reason")
+        meeting.cancel_reason = reason
+    if to_state == "held" and meeting.starts_at > utcnow():
+        raise ServiceError(_("The meeting has not started yet; mark it held once it has taken place."))
+    previous = meeting.state
+    meeting.state = to_state
+    if to_state == "cancelled" and previous != "draft":
+        meeting.ical_sequence += 1
+    audit.record(actor, f"meeting.{to_state}", meeting, f"{previous} → {to_state}", reason=reason)
+    return meeting
+
+
+# --- invitees ---------------------------------------------------------------------------------
+
+def add_invitee(actor: User, meeting: Meeting, user: User) -> Invitation:
+    _not_closed(meeting)
+    if not user.active:
+        raise ServiceError(_("This account is deactivated."), field="email")
+    if any(inv.user_id == user.id for inv in meeting.invitations):
+        raise ServiceError(_("%(name)s is already invited.", name=user.name), field="email")
+    invitation = Invitation(user=user)
+    meeting.invitations.append(invitation)
+    audit.record(actor, "meeting.invitee.add", meeting, f"Invited {user.email}", user_id=user.id)
+    return invitation
+
+
+def invite_all_members(actor: User, meeting: Meeting) -> int:
+    """Invite the forum's members who are not invited yet (e.g. members added since)."""
+    _not_closed(meeting)
+    invited = {inv.user_id for inv in meeting.invitations}
+    rows = db.session.execute(
+        select(ForumMember.user_id).join(ForumMember.user)
+        .where(ForumMember.forum_id == meeting.forum_id, User.active.is_(True))
+    ).scalars()
+    added = 0
+    for user_id in rows:
+        if user_id not in invited:
+            meeting.invitations.append(Invitation(user_id=user_id))
+            added += 1
+    if added:
+        audit.record(actor, "meeting.invitee.add_members", meeting, f"Invited {added} members")
+    return added
+
+
+def remove_invitee(actor: User, meeting: Meeting, invitation_id: int) -> None:
+    _not_closed(meeting)
+    invitation = _invitation(meeting, invitation_id)
+    meeting.invitations.remove(invitation)
+    audit.record(actor, "meeting.invitee.remove", meeting, f"Uninvited user {invitation.user_id}",
+                 user_id=invitation.user_id)
+
+
+def _not_closed(meeting: Meeting) -> None:
+    if meeting.state in ("held", "cancelled"):
+        raise ServiceError(_("The invitee list of a held or cancelled meeting is closed."))
+
+
+def _invitation(meeting: Meeting, invitation_id: int) -> Invitation:
+    for invitation in meeting.invitations:
+        if invitation.id == invitation_id:
+            return invitation
+    raise ServiceError(_("This person is not invited to this meeting."))
+
+
+def respond(user: User, meeting: Meeting, answer: str, comment: str = "") -> Invitation:
+    """The invitee's RSVP."""
+    if answer not in RSVP_STATES or answer == "needs-action":
+        raise ServiceError(_("Choose accept, tentative or decline."), field="answer")
+    if meeting.state != "scheduled":
+        raise ServiceError(_("Answers are closed: the meeting is %(state)s.",
+                             state=str(MEETING_STATES[meeting.state]).lower()))
+    invitation = next((inv for inv in meeting.invitations if inv.user_id == user.id), None)
+    if invitation is None:
+        raise ServiceError(_("You are not invited to this meeting."))
+    invitation.rsvp = answer
+    invitation.rsvp_comment = comment.strip()[:500]
+    invitation.rsvp_at = utcnow()
+    audit.record(user, "meeting.rsvp", meeting, f"{user.email}: {answer}", answer=answer)
+    return invitation
+
+
+# --- attendance ---------------------------------------------------------------------------------
+
+def record_attendance(actor: User, meeting: Meeting, marks: dict[int, str | None]) -> int:
+    """Set present / absent / excused (or clear, with None) per invitation id. Returns how many changed."""
+    if meeting.state != "held":
+        raise ServiceError(_("Attendance is recorded once the meeting is marked as held."))
+    by_id = {inv.id: inv for inv in meeting.invitations}
+    unknown = [i for i in marks if i not in by_id]
+    if unknown:
+        raise ServiceError(_("The attendance form lists someone who is no longer invited. Reload the page."))
+    changed = 0
+    now = utcnow()
+    for invitation_id, mark in marks.items():
+        if mark is not None and mark not in ATTENDANCE_STATES:
+            raise ServiceError(_("Unknown attendance value."))
+        invitation = by_id[invitation_id]
+        if invitation.attendance != mark:
+            invitation.attendance = mark
+            invitation.attendance_at = now if mark else None
+            changed += 1
+    if changed:
+        audit.record(actor, "meeting.attendance", meeting, f"Attendance: {changed} changed")
+    return changed
+
+
+def add_walk_in(actor: User, meeting: Meeting, *, name: str, organisation_name: str, kind: str) -> WalkInAttendee:
+    if meeting.state != "held":
+        raise ServiceError(_("Attendance is recorded once the meeting is marked as held."))
+    walk_in = WalkInAttendee(name=name.strip(), organisation_name=organisation_name.strip(),
+                             organisation_kind=kind, added_by_id=actor.id)
+    meeting.walk_ins.append(walk_in)
+    audit.record(actor, "meeting.walk_in.add", meeting, f"Walk-in: {walk_in.name}")
+    return walk_in
+
+
+def remove_walk_in(actor: User, meeting: Meeting, walk_in_id: int) -> None:
+    walk_in = next((w for w in meeting.walk_ins if w.id == walk_in_id), None)
+    if walk_in is None:
+        raise ServiceError(_("This walk-in attendee is not recorded for this meeting."))
+    meeting.walk_ins.remove(walk_in)
+    audit.record(actor, "meeting.walk_in.remove", meeting, f"Removed walk-in {walk_in.name}")

@@ -1,0 +1,117 @@
+"""Minutes: versioned text and decisions, circulated for comments, then adopted.
+
+Every save appends a MinutesVersion; nothing is overwritten. ``Meeting.minutes_revision``
+names the latest, and a form saved against an older one is a conflict. Once adopted, the
+text is locked: only an explicit correction, with its reason, supersedes it.
+"""
+from __future__ import annotations
+
+import difflib
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..core import audit
+from ..core.errors import ConflictError, ServiceError
+from ..extensions import db
+from ..models import Meeting, MinutesComment, MinutesVersion, User, utcnow
+
+MAX_DECISIONS = 100
+
+
+def current_version(meeting: Meeting) -> MinutesVersion | None:
+    if meeting.minutes_revision == 0:
+        return None
+    return db.session.execute(
+        select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id,
+                                     MinutesVersion.number == meeting.minutes_revision)
+    ).scalar_one()
+
+
+def get_version(meeting: Meeting, number: int) -> MinutesVersion | None:
+    return db.session.execute(
+        select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id, MinutesVersion.number == number)
+    ).scalar_one_or_none()
+
+
+def save_minutes(actor: User, meeting: Meeting, *, base_revision: int, body_md: str, decisions: list[str],
+                 correction_reason: str = "") -> MinutesVersion:
+    """Append a version. After adoption this is a correction and needs ``correction_reason``."""
+    if meeting.state != "held":
+        raise ServiceError(_("Minutes are written once the meeting is marked as held."))
+    latest = current_version(meeting)
+    if meeting.minutes_revision != base_revision:
+        raise ConflictError(
+            _("Someone else saved the minutes (version %(n)d) after you opened the form. Your text was not "
+              "saved; it is below with the differences, so you can merge and save again.",
+              n=meeting.minutes_revision),
+            [(_("Minutes"), latest.body_md if latest else "", body_md),
+             (_("Decisions"), "\n".join(latest.decisions if latest else []), "\n".join(decisions))],
+        )
+    decisions = [d.strip() for d in decisions if d.strip()][:MAX_DECISIONS]
+    if latest is not None and latest.body_md == body_md and latest.decisions == decisions:
+        raise ServiceError(_("Nothing changed since the saved version."))
+    kind = "edit"
+    if meeting.minutes_state == "adopted":
+        correction_reason = correction_reason.strip()
+        if not correction_reason:
+            raise ServiceError(_("The minutes are adopted. Say what this correction corrects and why."),
+                               field="correction_reason")
+        kind = "correction"
+    version = MinutesVersion(meeting_id=meeting.id, number=meeting.minutes_revision + 1, body_md=body_md,
+                             decisions=decisions, kind=kind, reason=correction_reason if kind == "correction" else "",
+                             author_id=actor.id)
+    db.session.add(version)
+    meeting.minutes_revision = version.number
+    audit.record(actor, "minutes.correct" if kind == "correction" else "minutes.save", meeting,
+                 f"Minutes version {version.number}", reason=version.reason)
+    return version
+
+
+def circulate(actor: User, meeting: Meeting) -> None:
+    if meeting.minutes_state != "draft":
+        raise ServiceError(_("Only draft minutes can be circulated."))
+    if meeting.minutes_revision == 0:
+        raise ServiceError(_("Write the minutes before circulating them."))
+    meeting.minutes_state = "circulated"
+    meeting.minutes_circulated_at = utcnow()
+    audit.record(actor, "minutes.circulate", meeting, f"Circulated version {meeting.minutes_revision}")
+
+
+def adopt(actor: User, meeting: Meeting, base_revision: int) -> None:
+    """Lock the minutes as they stand at ``base_revision`` (the version the organiser read)."""
+    if meeting.minutes_state == "adopted":
+        raise ServiceError(_("The minutes are already adopted."))
+    if meeting.minutes_revision == 0:
+        raise ServiceError(_("There are no minutes to adopt."))
+    if meeting.minutes_revision != base_revision:
+        raise ConflictError(_("The minutes changed (now version %(n)d) since you opened the page. "
+                              "Read the latest version before adopting it.", n=meeting.minutes_revision))
+    meeting.minutes_state = "adopted"
+    meeting.minutes_adopted_at = utcnow()
+    audit.record(actor, "minutes.adopt", meeting, f"Adopted version {meeting.minutes_revision}")
+
+
+def add_comment(actor: User, meeting: Meeting, body: str) -> MinutesComment:
+    body = body.strip()
+    if not body:
+        raise ServiceError(_("Write a comment first."), field="body")
+    comment = MinutesComment(meeting_id=meeting.id, version_number=meeting.minutes_revision,
+                             author_id=actor.id, body=body[:5000])
+    db.session.add(comment)
+    audit.record(actor, "minutes.comment", meeting, "Commented on the minutes")
+    return comment
+
+
+def diff_lines(old: str, new: str) -> list[tuple[str, str]]:
+    """A line diff as (kind, text) with kind in "same", "added", "removed" (for templates to style)."""
+    rows: list[tuple[str, str]] = []
+    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
+        tag, text = line[:2], line[2:]
+        if tag == "  ":
+            rows.append(("same", text))
+        elif tag == "+ ":
+            rows.append(("added", text))
+        elif tag == "- ":
+            rows.append(("removed", text))
+    return rows

@@ -1,0 +1,87 @@
+"""Forums and their members. Services flush, write the audit trail, and never commit."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from .. import permissions
+from ..auth import services as accounts
+from ..core import audit
+from ..core.errors import ServiceError
+from ..extensions import db
+from ..models import Forum, ForumMember, Grant, User
+
+
+def save_forum(actor: User, forum: Forum | None, *, grant_id: int, title: str, city: str, country: str,
+               timezone: str, focus: str, description: str) -> Forum:
+    grant = db.session.get(Grant, grant_id)
+    if grant is None or not permissions.can_create_forum(actor, grant):
+        raise ServiceError(_("Choose one of your grants."), field="grant_id")
+    title = title.strip()
+    clash = select(Forum.id).where(Forum.grant_id == grant_id, func.lower(Forum.title) == title.lower())
+    if forum is not None:
+        clash = clash.where(Forum.id != forum.id)
+    if db.session.execute(clash.limit(1)).first() is not None:
+        raise ServiceError(_("This grant already has a forum with this title."), field="title")
+    values = dict(grant_id=grant_id, title=title, city=city.strip(), country=country, timezone=timezone,
+                  focus=focus.strip(), description=description.strip())
+    if forum is None:
+        forum = Forum(**values)
+        db.session.add(forum)
+        audit.record(actor, "forum.create", forum, f"Created {title}")
+    else:
+        changes = audit.apply_changes(forum, **values)
+        if changes:
+            audit.record(actor, "forum.update", forum, f"Updated {title}", changes=changes)
+    return forum
+
+
+def add_member(actor: User, forum: Forum, *, email: str, role: str, name: str = "",
+               organisation_id: int | None = None) -> tuple[User, bool]:
+    """Add a person to the forum; invite them first when they have no account.
+
+    Returns the user and whether an account was created (and a set-password email queued).
+    """
+    user = accounts.find_user_by_email(email)
+    created = False
+    if user is None:
+        if not name.strip():
+            raise ServiceError(_("No account uses this address yet. Give the person's name to invite them."),
+                               field="name")
+        user = accounts.invite_user(actor, email=email, name=name, organisation_id=organisation_id)
+        created = True
+    elif not user.active:
+        raise ServiceError(_("This account is deactivated. Ask an administrator to reactivate it."), field="email")
+    existing = db.session.execute(
+        select(ForumMember).where(ForumMember.forum_id == forum.id, ForumMember.user_id == user.id)
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise ServiceError(_("%(name)s is already a member of this forum.", name=user.name), field="email")
+    db.session.add(ForumMember(forum_id=forum.id, user_id=user.id, role=role))
+    audit.record(actor, "forum.member.add", forum, f"Added {user.email} as {role}", user_id=user.id, role=role)
+    return user, created
+
+
+def change_member_role(actor: User, forum: Forum, member_id: int, role: str) -> ForumMember:
+    member = _member(forum, member_id)
+    if member.role != role:
+        audit.record(actor, "forum.member.role", forum, f"{member.user.email}: {member.role} → {role}",
+                     user_id=member.user_id, old=member.role, new=role)
+        member.role = role
+    return member
+
+
+def remove_member(actor: User, forum: Forum, member_id: int) -> User:
+    """Remove a member. Their past invitations, attendance and actions stay on record."""
+    member = _member(forum, member_id)
+    user = member.user
+    db.session.delete(member)
+    audit.record(actor, "forum.member.remove", forum, f"Removed {user.email}", user_id=user.id)
+    return user
+
+
+def _member(forum: Forum, member_id: int) -> ForumMember:
+    member = db.session.get(ForumMember, member_id)
+    if member is None or member.forum_id != forum.id:
+        raise ServiceError(_("This person is not a member of this forum."))
+    return member

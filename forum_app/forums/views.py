@@ -1,0 +1,133 @@
+"""Forum pages: list, forum page, create/edit, members, and the calendar."""
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import permissions
+from ..core.forms import run_action, run_service, status_for
+from ..extensions import db
+from ..models import Grant, Organisation, User, utcnow
+from ..vocab import COUNTRIES
+from . import queries, services
+from .blueprint import bp
+from .forms import ForumForm, MemberForm, MemberRoleForm
+
+
+@bp.before_request
+@login_required
+def signed_in_only():
+    """Every page of this blueprint needs a signed-in person."""
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+@bp.get("/forums")
+def index():
+    args = request.args
+    grant_raw = args.get("grant", "")
+    filters = queries.ForumFilters(
+        country=args.get("country", "") if args.get("country", "") in COUNTRIES else "",
+        grant_id=int(grant_raw) if grant_raw.isdigit() else None,
+        city=args.get("city", "").strip()[:120],
+        q=args.get("q", "").strip()[:100],
+    )
+    rows = queries.forum_list(current_user, filters)
+    return render_template("forums/index.html", rows=rows, filters=filters,
+                           choices=queries.filter_choices(current_user),
+                           can_create=permissions.can_create_forums(current_user))
+
+
+@bp.get("/forums/<int:forum_id>")
+def forum(forum_id: int):
+    page = queries.forum_page(current_user, forum_id)
+    return render_template("forums/forum.html", page=page, forum=page.forum,
+                           can_edit=permissions.can_edit_forum(current_user, page.forum))
+
+
+def _grant_choices() -> list[tuple[int, str]]:
+    grants = db.session.execute(permissions.creatable_grants(current_user).order_by(Grant.reference)).scalars()
+    return [(g.id, f"{g.reference} — {g.title}") for g in grants]
+
+
+@bp.route("/forums/new", methods=["GET", "POST"], defaults={"forum_id": None})
+@bp.route("/forums/<int:forum_id>/edit", methods=["GET", "POST"])
+def forum_form(forum_id: int | None):
+    if forum_id is None:
+        permissions.require(permissions.can_create_forums(current_user))
+        forum = None
+    else:
+        forum = permissions.get_forum_or_404(forum_id, need="edit")
+    form = ForumForm(obj=forum)
+    form.grant_id.choices = _grant_choices()
+    if form.validate_on_submit():
+        saved = run_service(form, lambda: services.save_forum(
+            _actor(), forum, grant_id=form.grant_id.data, title=form.title.data, city=form.city.data,
+            country=form.country.data, timezone=form.timezone.data, focus=form.focus.data or "",
+            description=form.description.data or ""))
+        if saved is not None:
+            flash(_("Saved."), "success")
+            return redirect(url_for("forums.forum", forum_id=saved.id))
+    return render_template("forums/forum_form.html", form=form, forum=forum), status_for(form)
+
+
+@bp.route("/forums/<int:forum_id>/members", methods=["GET", "POST"])
+def members(forum_id: int):
+    page = queries.forum_page(current_user, forum_id)
+    forum = page.forum
+    permissions.require(permissions.can_edit_forum(current_user, forum))
+    form = MemberForm()
+    form.organisation_id.choices = [(0, _("— choose —"))] + [
+        (o.id, f"{o.name} ({o.city})") for o in db.session.execute(
+            select(Organisation).where(Organisation.country == forum.country).order_by(Organisation.name)).scalars()]
+    if form.validate_on_submit():
+        result = run_service(form, lambda: services.add_member(
+            _actor(), forum, email=form.email.data, role=form.role.data, name=form.name.data or "",
+            organisation_id=form.organisation_id.data or None))
+        if result is not None:
+            user, created = result
+            flash(_("%(name)s was invited to Forum Desk and added.", name=user.name) if created
+                  else _("%(name)s was added.", name=user.name), "success")
+            return redirect(url_for("forums.members", forum_id=forum.id))
+    return render_template("forums/members.html", page=page, forum=forum, form=form,
+                           role_form=MemberRoleForm()), status_for(form)
+
+
+@bp.post("/forums/<int:forum_id>/members/<int:member_id>/role")
+def member_role(forum_id: int, member_id: int):
+    forum = permissions.get_forum_or_404(forum_id, need="edit")
+    form = MemberRoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    run_action(lambda: services.change_member_role(_actor(), forum, member_id, form.role.data), _("Role changed."))
+    return redirect(url_for("forums.members", forum_id=forum.id))
+
+
+@bp.post("/forums/<int:forum_id>/members/<int:member_id>/remove")
+def member_remove(forum_id: int, member_id: int):
+    forum = permissions.get_forum_or_404(forum_id, need="edit")
+    run_action(lambda: services.remove_member(_actor(), forum, member_id),
+               _("Removed from the forum. Their past attendance and actions stay on record."))
+    return redirect(url_for("forums.members", forum_id=forum.id))
+
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@bp.get("/calendar")
+def calendar():
+    zone = current_user.timezone or "UTC"
+    today = utcnow().astimezone(ZoneInfo(zone)).date()
+    year, month = today.year, today.month
+    match = MONTH_RE.match(request.args.get("month", ""))
+    if match and 1900 < int(match.group(1)) < 3000 and 1 <= int(match.group(2)) <= 12:
+        year, month = int(match.group(1)), int(match.group(2))
+    page = queries.calendar_month(current_user, year, month, zone)
+    return render_template("forums/calendar.html", cal=page, today=today)
