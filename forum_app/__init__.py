@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .config import INSTANCE_DIR, PROJECT_ROOT, load_config
+from .core.urls import BoundedIntConverter
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -31,6 +32,10 @@ def create_app(config: dict | None = None) -> Flask:
     mail.init_app(app)
     babel.init_app(app)
     login_manager.init_app(app)
+
+    # Ids in URLs are bounded to the database's integer range before they reach a
+    # query: /meetings/99999999999 is a 404, not an overflow inside the driver.
+    app.url_map.converters["int"] = BoundedIntConverter
 
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp

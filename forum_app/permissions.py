@@ -21,7 +21,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import Forum, ForumMember, Grant, GrantTeam, Meeting, User
+from .models import Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, User
 
 
 def _authenticated(user) -> bool:
@@ -100,7 +100,8 @@ def can_view_meeting(user, meeting: Meeting) -> bool:
     if meeting.state == "draft":
         # Drafts are the organisers' working copies; members never see them.
         return is_staff(user) or can_edit_forum(user, forum)
-    return can_view_forum(user, forum)
+    # Guests invited from outside the forum see the meeting, not the forum.
+    return can_view_forum(user, forum) or is_invitee(user, meeting)
 
 
 def can_edit_meeting(user, meeting: Meeting) -> bool:
@@ -160,11 +161,12 @@ def visible_meetings(user) -> Select:
     stmt = select(Meeting).join(Meeting.forum)
     if is_staff(user):
         return stmt
-    grants, forums = organiser_grant_ids(user), member_forum_ids(user)
-    if not _authenticated(user) or not (grants or forums):
+    if not _authenticated(user):
         return stmt.where(False)
+    invited = select(Invitation.meeting_id).where(Invitation.user_id == user.id)
     return stmt.where(
-        Forum.grant_id.in_(grants) | (Forum.id.in_(forums) & (Meeting.state != "draft"))
+        Forum.grant_id.in_(organiser_grant_ids(user))
+        | ((Forum.id.in_(member_forum_ids(user)) | Meeting.id.in_(invited)) & (Meeting.state != "draft"))
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, abort, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -37,6 +37,15 @@ def init_app(app: Flask) -> None:
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    @app.before_request
+    def refuse_nul_characters():
+        # U+0000 is never meaningful input, and PostgreSQL refuses it in text: answer
+        # it as bad input before it reaches a query instead of failing inside one.
+        for values in (request.args, request.form):
+            for value in values.values():
+                if "\x00" in value:
+                    abort(400, description=_("The request contains a character that is not allowed (NUL)."))
 
     @app.after_request
     def security_headers(response):
@@ -80,6 +89,8 @@ def init_app(app: Flask) -> None:
             429: (_("Too many attempts"), _("Please wait a few minutes and try again.")),
         }
         title, message = messages.get(exc.code, (exc.name, exc.description or ""))
+        if exc.code == 400 and exc.description and exc.description != type(exc).description:
+            message = exc.description  # a specific reason given with abort(400, description=...)
         return error_page(exc.code, title, message)
 
     @app.errorhandler(500)

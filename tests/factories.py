@@ -105,3 +105,48 @@ class Factory:
         self.add_member(forum, people["participant"])
         self.add_member(forum, people["observer"], role="observer")
         return {"grant": grant, "forum": forum, "other_grant": other_grant, "other_forum": other_forum, **people}
+
+    # --- minutes, attendance and walk-ins (forum permission and query-count tests) -----------------
+
+    def minutes(self, meeting_id: int, versions: int = 1, state: str = "draft", author_email: str | None = None,
+                body: str = "Minutes") -> None:
+        """Give a meeting ``versions`` saved minutes versions (the last is current) in ``state``."""
+        from forum_app.models import MinutesVersion
+
+        author_id = self.user_id(author_email) if author_email else None
+        with self.app.app_context():
+            meeting = db.session.get(Meeting, meeting_id)
+            for number in range(meeting.minutes_revision + 1, meeting.minutes_revision + versions + 1):
+                db.session.add(MinutesVersion(meeting_id=meeting_id, number=number,
+                                              body_md=f"{body} (version {number})",
+                                              decisions=[f"Decision {number}"], author_id=author_id))
+                meeting.minutes_revision = number
+            meeting.minutes_state = state
+            now = datetime.now(timezone.utc).replace(microsecond=0)
+            if state in ("circulated", "adopted"):
+                meeting.minutes_circulated_at = now
+            if state == "adopted":
+                meeting.minutes_adopted_at = now
+            db.session.commit()
+
+    def mark_attendance(self, invitation_id: int, attendance: str | None) -> None:
+        with self.app.app_context():
+            db.session.get(Invitation, invitation_id).attendance = attendance
+            db.session.commit()
+
+    def walk_in(self, meeting_id: int, name: str | None = None, kind: str = "other") -> int:
+        from forum_app.models import WalkInAttendee
+
+        return self._save(WalkInAttendee(meeting_id=meeting_id, name=name or f"Walk-in {next(_counter)}",
+                                          organisation_name="Local NGO", organisation_kind=kind))
+
+    def minutes_comment(self, meeting_id: int, email: str, body: str = "A comment") -> int:
+        from forum_app.models import MinutesComment
+
+        author_id = self.user_id(email)
+        with self.app.app_context():
+            number = db.session.get(Meeting, meeting_id).minutes_revision
+            comment = MinutesComment(meeting_id=meeting_id, version_number=number, author_id=author_id, body=body)
+            db.session.add(comment)
+            db.session.commit()
+            return comment.id

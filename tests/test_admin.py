@@ -444,7 +444,7 @@ def test_organisation_list_is_paged_and_searchable(app: Flask, client: FlaskClie
     assert names("?page=2") == [f"Centre {n:02d}" for n in range(11, 21)]
     assert names("?page=3") == [f"Centre {n:02d}" for n in range(21, 26)]
     assert names("?page=4") == []
-    for malformed in ("abc", "-5", "0", "", "1.5", "%00"):
+    for malformed in ("abc", "-5", "0", "", "1.5"):
         assert names(f"?page={malformed}") == first, malformed
     assert names("?page=99999999999999999999") == []  # clamped, not an overflow error
 
@@ -575,6 +575,21 @@ def test_malformed_posts_get_messages_not_500(app: Flask, client: FlaskClient, a
     assert count(app, Grant) == 1
     assert count(app, Organisation) == 1  # only the grant's holder
     assert count(app, User) == 1
+
+
+def test_nul_characters_are_refused_not_a_500(app: Flask, client: FlaskClient, admin: dict) -> None:
+    """A pasted U+0000 in a search box or a text field is bad input: answered with 400, nothing saved.
+
+    (PostgreSQL refuses NUL in text; without the check this was a 500 there.)
+    """
+    for path in ("/admin/organisations?q=%00", "/admin/users?q=a%00b"):
+        response = client.get(path)
+        assert response.status_code == 400
+        assert "not allowed (NUL)" in response.get_data(as_text=True)
+    response = post_form(client, "/admin/organisations/new",
+                         {"name": "Centre\x00 for Social Work", "kind": "ngo", "country": "BA", "city": ""})
+    assert response.status_code == 400
+    assert count(app, Organisation) == 0
 
 
 def test_post_to_unknown_objects(app: Flask, client: FlaskClient, admin: dict, make: Factory) -> None:

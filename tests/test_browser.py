@@ -56,3 +56,68 @@ def test_phone_width_menu_collapses(demo, live_server, page):  # noqa: F811
     assert not nav_link.is_visible()
     page.get_by_role("button", name="Menu").click()
     nav_link.wait_for(state="visible")
+
+
+def sign_in(page, live_server: str, email: str) -> None:
+    page.goto(live_server + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server + "/forums")
+
+
+def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browser, page):  # noqa: F811
+    from datetime import date, timedelta
+
+    # The organiser plans a meeting (yesterday, so it can be held and minuted today).
+    sign_in(page, live_server, "organiser.sarajevo@forum-desk.example")
+    page.get_by_role("link", name="Sarajevo local coordination forum").click()
+    page.get_by_role("link", name="Plan a meeting").click()
+    page.get_by_label("Title").fill("Extraordinary meeting on release planning")
+    page.get_by_label("Date").fill((date.today() - timedelta(days=1)).isoformat())
+    page.get_by_label("Starts").fill("10:00")
+    page.get_by_label("Ends").fill("12:00")
+    page.get_by_label("Venue").fill("State Prison, meeting room 2")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("saved as a draft").wait_for()
+    meeting_url = page.url
+    page.get_by_role("button", name="Schedule and make visible").click()
+    page.get_by_text("The meeting is scheduled").wait_for()
+
+    # A participant answers from the meeting page.
+    participant = browser.new_context().new_page()
+    sign_in(participant, live_server, "amra.hodzic@forum-desk.example")
+    participant.goto(meeting_url)
+    participant.get_by_label("Accepted").check()
+    participant.get_by_label("Comment (optional)").fill("I will bring the release calendar.")
+    participant.get_by_role("button", name="Send my answer").click()
+    participant.get_by_text("your answer is recorded").wait_for()
+
+    # The organiser sees the answer, holds the meeting and records attendance.
+    page.reload()
+    amra_row = page.locator("#invitee-table tr", has_text="Amra Hodžić")
+    assert "Accepted" in amra_row.inner_text() and "release calendar" in amra_row.inner_text()
+    page.get_by_role("button", name="Mark as held").click()
+    page.get_by_text("The meeting is marked as held").wait_for()
+    page.get_by_role("link", name="Record attendance").click()
+    page.get_by_label("Amra Hodžić").select_option("present")
+    page.get_by_role("button", name="Save attendance").click()
+    page.get_by_text("Attendance saved.").wait_for()
+    page.goto(meeting_url)
+    assert "Prison: 1" in page.locator("#headcount").inner_text()
+
+    # Minutes: written, previewed, saved and circulated.
+    page.get_by_role("link", name="Write the minutes").click()
+    page.get_by_label("Minutes").fill("## Summary\n\nThe prison presented the release calendar.")
+    page.get_by_label("Decisions and conclusions").fill("Release calendar shared monthly with the forum.")
+    page.get_by_role("button", name="Preview").click()
+    assert "The prison presented" in page.locator("#minutes-preview").inner_text()
+    page.get_by_role("button", name="Save a new version").click()
+    page.get_by_text("Saved as version 1").wait_for()
+    page.get_by_role("button", name="Circulate to invitees").click()
+    page.get_by_text("The minutes are circulated").wait_for()
+
+    # The attendee now reads the circulated minutes and their decisions.
+    participant.goto(meeting_url)
+    assert "Release calendar shared monthly" in participant.locator("#decisions").inner_text()
+    participant.context.close()

@@ -3,6 +3,26 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from werkzeug.routing import IntegerConverter
+
+# The largest id any table can hold (PostgreSQL "integer"; SQLite's are wider).
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` limited to 0…MAX_ID, so an out-of-range id is a 404 and never reaches the database."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = 0, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """An id from a query string, or None when it is missing, malformed or out of range."""
+    if raw and raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
+        return int(raw)
+    return None
+
 
 def safe_next(target: str | None) -> str | None:
     """``target`` if it is a path on this site, else None.

@@ -6,6 +6,7 @@ from wtforms import (
     DateField, ValidationError, EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField,
     TextAreaField, TimeField,
 )
+from wtforms.widgets import HiddenInput
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from ..core.forms import LinesField, valid_timezone
@@ -97,13 +98,14 @@ class MinutesForm(FlaskForm):
                            description=_l("One per line."))
     correction_reason = TextAreaField(_l("What does this correction correct, and why?"),
                                       validators=[Optional(), Length(max=2000)])
-    base_revision = IntegerField(validators=[InputRequired(), NumberRange(min=0)])
+    # The version the editor started from (hidden): a save on top of an older one is a conflict.
+    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0)])
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save a new version"))
 
 
 class AdoptForm(FlaskForm):
-    base_revision = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)])
 
 
 class CommentForm(FlaskForm):

@@ -12,6 +12,7 @@ from ..auth.services import find_user_by_email
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
 from ..core.markdown import render_markdown
+from ..core.urls import parse_id
 from ..extensions import db
 from ..models import Forum, Meeting, MinutesVersion, User
 from ..vocab import ATTENDANCE_STATES
@@ -110,7 +111,7 @@ def meeting_edit(meeting_id: int):
         _fill_form(form, meeting)
     elif form.validate_on_submit() and not form.preview.data:
         details = _details(form, meeting.forum)
-        expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        expected = parse_id(form.version.data) or -1
         if details is not None:
             saved = run_service(form, lambda: meetings.update_meeting(_actor(), meeting, details, expected))
             if saved is not None:
@@ -241,10 +242,10 @@ def _attendance_marks(data) -> dict[int, str | None] | None:
     for key, value in data.items():
         if not key.startswith("mark-"):
             continue
-        raw_id = key[5:]
-        if not raw_id.isdigit() or (value and value not in ATTENDANCE_STATES):
+        invitation_id = parse_id(key[5:])
+        if invitation_id is None or (value and value not in ATTENDANCE_STATES):
             return None
-        marks[int(raw_id)] = value or None
+        marks[invitation_id] = value or None
     return marks
 
 
@@ -347,10 +348,10 @@ def minutes_version(meeting_id: int, number: int):
 @bp.get("/meetings/<int:meeting_id>/minutes/compare")
 def minutes_compare(meeting_id: int):
     meeting = _minutes_viewable(meeting_id)
-    a, b = request.args.get("a", ""), request.args.get("b", "")
-    if not (a.isdigit() and b.isdigit()):
+    a, b = parse_id(request.args.get("a")), parse_id(request.args.get("b"))
+    if a is None or b is None:
         abort(404)
-    old, new = minutes.get_version(meeting, int(a)), minutes.get_version(meeting, int(b))
+    old, new = minutes.get_version(meeting, a), minutes.get_version(meeting, b)
     if old is None or new is None:
         abort(404)
     return render_template(

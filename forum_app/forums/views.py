@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from .. import permissions
 from ..core.forms import run_action, run_service, status_for
+from ..core.urls import parse_id
 from ..extensions import db
 from ..models import Grant, Organisation, User, utcnow
 from ..vocab import COUNTRIES
@@ -32,10 +33,9 @@ def _actor() -> User:
 @bp.get("/forums")
 def index():
     args = request.args
-    grant_raw = args.get("grant", "")
     filters = queries.ForumFilters(
         country=args.get("country", "") if args.get("country", "") in COUNTRIES else "",
-        grant_id=int(grant_raw) if grant_raw.isdigit() else None,
+        grant_id=parse_id(args.get("grant")),
         city=args.get("city", "").strip()[:120],
         q=args.get("q", "").strip()[:100],
     )

@@ -1,0 +1,524 @@
+"""Forums and meetings as organisers and participants use them (issue 3)."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from forum_app.extensions import db
+from forum_app.models import (
+    AuditEvent, ForumMember, Invitation, Meeting, MinutesComment, MinutesVersion, OutboxMessage, User,
+)
+
+from .conftest import csrf_token, login, post_form
+from .factories import Factory
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+def load(app: Flask, model, object_id: int):
+    """A fresh, detached copy of a row (read after the request committed)."""
+    with app.app_context():
+        obj = db.session.get(model, object_id)
+        db.session.expunge_all()
+        return obj
+
+
+def count(app: Flask, model, *where) -> int:
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def signed_in(app: Flask, email: str) -> FlaskClient:
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    return client
+
+
+def meeting_form(**overrides) -> dict[str, str]:
+    data = {"title": "Follow-up meeting", "day": "2026-06-30", "start_time": "10:00", "end_time": "13:00",
+            "venue": "Cantonal Centre for Social Work", "online_url": "", "agenda_md": "1. Welcome",
+            "save": "Save"}
+    data.update(overrides)
+    return data
+
+
+def plan(client: FlaskClient, forum_id: int, **overrides):
+    path = f"/forums/{forum_id}/meetings/new"
+    return post_form(client, path, meeting_form(**overrides))
+
+
+def new_meeting_id(app: Flask) -> int:
+    with app.app_context():
+        return db.session.execute(select(func.max(Meeting.id))).scalar_one()
+
+
+def set_state(client: FlaskClient, meeting_id: int, app: Flask, to_state: str, reason: str = ""):
+    version = load(app, Meeting, meeting_id).version
+    token = csrf_token(client, f"/meetings/{meeting_id}")
+    return client.post(f"/meetings/{meeting_id}/state",
+                       data={"csrf_token": token, "to_state": to_state, "version": version, "reason": reason})
+
+
+def flashed(client: FlaskClient, path: str) -> str:
+    return client.get(path).get_data(as_text=True)
+
+
+@pytest.fixture
+def world(make: Factory) -> dict[str, Any]:
+    w = make.world()
+    prison = make.organisation("State Prison", kind="prison")
+    welfare = make.organisation("Centre for Social Work", kind="social_welfare")
+    participant_id, observer_id = make.user_id(w["participant"]), make.user_id(w["observer"])
+    with make.app.app_context():
+        db.session.get(User, participant_id).organisation_id = prison
+        db.session.get(User, observer_id).organisation_id = welfare
+        db.session.commit()
+    return w
+
+
+@pytest.fixture
+def organiser(app, world) -> FlaskClient:
+    return signed_in(app, world["organiser"])
+
+
+# --- planning in local time ---------------------------------------------------------------------------
+
+def test_meeting_is_entered_and_shown_in_the_forums_local_time(app, world, organiser):
+    response = plan(organiser, world["forum"])
+    assert response.status_code == 302
+    meeting = load(app, Meeting, new_meeting_id(app))
+    # 10:00 in Sarajevo in summer (CEST, UTC+2) is 08:00 UTC.
+    assert meeting.starts_at == datetime(2026, 6, 30, 8, 0, tzinfo=timezone.utc)
+    assert meeting.ends_at == datetime(2026, 6, 30, 11, 0, tzinfo=timezone.utc)
+    assert meeting.state == "draft"
+    page = organiser.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Tue 30 Jun 2026, 10:00–13:00 CEST (Europe/Sarajevo)" in page
+
+
+def test_viewer_in_another_zone_also_sees_their_own_time(app, world, organiser, make):
+    plan(organiser, world["forum"])
+    meeting_id = new_meeting_id(app)
+    organiser_id = make.user_id(world["organiser"])
+    with app.app_context():
+        db.session.get(User, organiser_id).timezone = "Europe/Istanbul"
+        db.session.commit()
+    page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "10:00–13:00 CEST (Europe/Sarajevo)" in page
+    assert "11:00–14:00 +03 (Europe/Istanbul)" in page
+
+
+def test_a_time_that_does_not_exist_is_refused(app, world, organiser):
+    # Clocks in Sarajevo jump from 02:00 to 03:00 on 29 March 2026.
+    response = plan(organiser, world["forum"], day="2026-03-29", start_time="02:30", end_time="04:00")
+    assert response.status_code == 400
+    assert "does not exist" in response.get_data(as_text=True)
+    assert count(app, Meeting) == 0
+
+
+def test_an_ambiguous_time_asks_which_one_and_then_uses_it(app, world, organiser):
+    # Clocks in Sarajevo go back from 03:00 to 02:00 on 25 October 2026: 02:30 happens twice.
+    response = plan(organiser, world["forum"], day="2026-10-25", start_time="02:30", end_time="04:00")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "occurs twice" in page and 'id="fold-choice"' in page
+    assert "CEST (UTC+02:00)" in page and "CET (UTC+01:00)" in page
+    assert count(app, Meeting) == 0
+    response = plan(organiser, world["forum"], day="2026-10-25", start_time="02:30", end_time="04:00", fold="1")
+    assert response.status_code == 302
+    meeting = load(app, Meeting, new_meeting_id(app))
+    assert meeting.starts_at == datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)  # the second 02:30, CET
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"end_time": "09:00"}, "must end after it starts"),
+    ({"end_time": "10:00"}, "must end after it starts"),
+    ({"online_url": "javascript:alert(1)"}, "https://"),
+    ({"online_url": "ftp://files.example.org/x"}, "https://"),
+    ({"day": "2026-02-30"}, "Not a valid date value"),
+    ({"start_time": "25:00"}, "Not a valid time value"),
+    ({"title": ""}, "This field is required"),
+])
+def test_bad_meeting_input_gets_a_message_and_changes_nothing(app, world, organiser, overrides, message):
+    response = plan(organiser, world["forum"], **overrides)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert count(app, Meeting) == 0
+
+
+def test_every_member_is_invited_by_default(app, world, organiser, make):
+    plan(organiser, world["forum"])
+    meeting_id = new_meeting_id(app)
+    with app.app_context():
+        invited = set(db.session.execute(select(Invitation.user_id).where(Invitation.meeting_id == meeting_id)).scalars())
+    assert invited == {make.user_id(world["participant"]), make.user_id(world["observer"])}
+
+
+def test_agenda_preview_renders_sanitised_markdown_without_saving(app, world, organiser):
+    response = plan(organiser, world["forum"], agenda_md="1. **Review** <script>alert(1)</script> [x](javascript:alert(2))",
+                    save="", preview="Preview")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    preview = re.search(r'id="agenda-preview">(.*?)</div></div>', page, re.S).group(1)
+    assert "<strong>Review</strong>" in preview
+    assert "<script" not in preview and "javascript:" not in preview
+    assert count(app, Meeting) == 0
+
+
+# --- states ------------------------------------------------------------------------------------------------
+
+def test_draft_is_hidden_from_members_until_scheduled(app, world, organiser):
+    plan(organiser, world["forum"], day=(datetime.now() + timedelta(days=20)).strftime("%Y-%m-%d"))
+    meeting_id = new_meeting_id(app)
+    participant = signed_in(app, world["participant"])
+    assert participant.get(f"/meetings/{meeting_id}").status_code == 404
+    assert set_state(organiser, meeting_id, app, "scheduled").status_code == 302
+    assert load(app, Meeting, meeting_id).state == "scheduled"
+    assert participant.get(f"/meetings/{meeting_id}").status_code == 200
+
+
+def test_only_allowed_transitions(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
+    set_state(organiser, meeting_id, app, "draft")
+    assert load(app, Meeting, meeting_id).state == "scheduled"
+    # A meeting that has not started cannot be marked held.
+    set_state(organiser, meeting_id, app, "held")
+    assert load(app, Meeting, meeting_id).state == "scheduled"
+    assert "has not started yet" in flashed(organiser, f"/meetings/{meeting_id}")
+
+
+def test_cancelling_needs_a_reason_and_the_meeting_stays_visible(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
+    make.invite(meeting_id, world["participant"])
+    sequence = load(app, Meeting, meeting_id).ical_sequence
+    set_state(organiser, meeting_id, app, "cancelled")
+    assert load(app, Meeting, meeting_id).state == "scheduled"
+    set_state(organiser, meeting_id, app, "cancelled", reason="The prison director is unavailable.")
+    meeting = load(app, Meeting, meeting_id)
+    assert meeting.state == "cancelled" and meeting.ical_sequence == sequence + 1
+    page = signed_in(app, world["participant"]).get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "This meeting is cancelled." in page and "The prison director is unavailable." in page
+    # Cancelled is final: no edits, no way back.
+    assert organiser.get(f"/meetings/{meeting_id}/edit").status_code == 302
+    set_state(organiser, meeting_id, app, "scheduled")
+    assert load(app, Meeting, meeting_id).state == "cancelled"
+
+
+def test_stale_state_change_is_refused(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="draft", starts_in_days=10)
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    stale = load(app, Meeting, meeting_id).version
+    organiser.post(f"/meetings/{meeting_id}/state", data={"csrf_token": token, "to_state": "scheduled", "version": stale})
+    organiser.post(f"/meetings/{meeting_id}/state",
+                   data={"csrf_token": token, "to_state": "cancelled", "version": stale, "reason": "x"})
+    assert load(app, Meeting, meeting_id).state == "scheduled"
+
+
+# --- no lost edits ------------------------------------------------------------------------------------------
+
+def test_editing_with_a_stale_form_shows_a_conflict_and_overwrites_nothing(app, world, make):
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
+    first = signed_in(app, world["organiser"])
+    second_email = make.user(name="Second Organiser")
+    make.add_to_team(world["grant"], second_email)
+    second = signed_in(app, second_email)
+
+    def form_of(client):
+        page = client.get(f"/meetings/{meeting_id}/edit").get_data(as_text=True)
+        values = dict(re.findall(r'name="(title|day|start_time|end_time|venue|version|csrf_token)"[^>]*value="([^"]*)"', page))
+        values["agenda_md"] = "1. Welcome"
+        return values
+
+    mine, theirs = form_of(first), form_of(second)
+    response = first.post(f"/meetings/{meeting_id}/edit", data={**mine, "venue": "Room A", "save": "Save"})
+    assert response.status_code == 302
+    sequence = load(app, Meeting, meeting_id).ical_sequence
+    response = second.post(f"/meetings/{meeting_id}/edit", data={**theirs, "venue": "Room B", "save": "Save"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="conflict"' in page and "Room A" in page and "Room B" in page
+    meeting = load(app, Meeting, meeting_id)
+    assert meeting.venue == "Room A" and meeting.ical_sequence == sequence
+    # The re-shown form carries the new version: saving again, knowingly, goes through.
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    response = second.post(f"/meetings/{meeting_id}/edit",
+                           data={**theirs, "version": version, "venue": "Room B", "save": "Save"})
+    assert response.status_code == 302
+    assert load(app, Meeting, meeting_id).venue == "Room B"
+
+
+def test_calendar_sequence_grows_only_for_changes_invitees_see(app, world, organiser, make):
+    draft = make.meeting(world["forum"], state="draft", starts_in_days=10)
+    page = organiser.get(f"/meetings/{draft}/edit").get_data(as_text=True)
+    values = dict(re.findall(r'name="(title|day|start_time|end_time|venue|version|csrf_token)"[^>]*value="([^"]*)"', page))
+    organiser.post(f"/meetings/{draft}/edit", data={**values, "venue": "Elsewhere", "save": "Save"})
+    assert load(app, Meeting, draft).ical_sequence == 0  # nobody has the draft in a calendar
+    set_state(organiser, draft, app, "scheduled")
+    page = organiser.get(f"/meetings/{draft}/edit").get_data(as_text=True)
+    values = dict(re.findall(r'name="(title|day|start_time|end_time|venue|version|csrf_token)"[^>]*value="([^"]*)"', page))
+    organiser.post(f"/meetings/{draft}/edit", data={**values, "agenda_md": "1. Changed agenda", "save": "Save"})
+    assert load(app, Meeting, draft).ical_sequence == 0  # the agenda is not in the calendar entry
+    response = organiser.post(f"/meetings/{draft}/edit", data={**values, "version": load(app, Meeting, draft).version,
+                                                                "start_time": "09:00", "end_time": "11:00", "save": "Save"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert load(app, Meeting, draft).ical_sequence == 1
+
+
+def test_plan_the_next_meeting_copies_venue_invitees_and_agenda(app, world, organiser, make):
+    held = make.meeting(world["forum"], state="held", starts_in_days=-30)
+    make.invite(held, world["participant"])
+    with app.app_context():
+        meeting = db.session.get(Meeting, held)
+        meeting.venue, meeting.agenda_md = "Council hall", "1. Follow-up review\n2. Next steps"
+        db.session.commit()
+    token = csrf_token(organiser, f"/forums/{world['forum']}")
+    response = organiser.post(f"/forums/{world['forum']}/meetings/plan-next", data={"csrf_token": token})
+    assert response.status_code == 302 and "/edit" in response.headers["Location"]
+    new = load(app, Meeting, new_meeting_id(app))
+    assert new.id != held and new.state == "draft"
+    assert new.venue == "Council hall" and new.agenda_md.startswith("1. Follow-up review")
+    assert new.starts_at > datetime.now(timezone.utc)
+    with app.app_context():
+        invited = db.session.execute(select(Invitation.user_id).where(Invitation.meeting_id == new.id)).scalars().all()
+    assert invited == [make.user_id(world["participant"])]
+
+
+# --- invitees and RSVP ------------------------------------------------------------------------------------------
+
+def test_participant_rsvps_and_the_organiser_sees_it(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
+    make.invite(meeting_id, world["participant"])
+    participant = signed_in(app, world["participant"])
+    page = participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert 'id="rsvp"' in page and "rsvp-cell" not in page  # no one else's answers for participants
+    token = csrf_token(participant, f"/meetings/{meeting_id}")
+    participant.post(f"/meetings/{meeting_id}/rsvp", data={"csrf_token": token, "answer": "tentative",
+                                                            "comment": "Depends on the court schedule"})
+    with app.app_context():
+        invitation = db.session.execute(select(Invitation).where(Invitation.meeting_id == meeting_id)).scalar_one()
+        assert invitation.rsvp == "tentative" and invitation.rsvp_at is not None
+    page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "Tentative" in page and "Depends on the court schedule" in page
+
+
+def test_rsvp_with_a_bad_answer_or_by_a_non_invitee_changes_nothing(app, world, make):
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
+    make.invite(meeting_id, world["participant"])
+    participant = signed_in(app, world["participant"])
+    token = csrf_token(participant, f"/meetings/{meeting_id}")
+    participant.post(f"/meetings/{meeting_id}/rsvp", data={"csrf_token": token, "answer": "maybe"})
+    observer = signed_in(app, world["observer"])  # a member, but not invited
+    token = csrf_token(observer, f"/meetings/{meeting_id}")
+    observer.post(f"/meetings/{meeting_id}/rsvp", data={"csrf_token": token, "answer": "accepted"})
+    with app.app_context():
+        answers = db.session.execute(select(Invitation.rsvp)).scalars().all()
+    assert answers == ["needs-action"]
+
+
+def test_guests_can_be_invited_and_removed(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
+    guest = make.user(name="Guest From Ministry")
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    organiser.post(f"/meetings/{meeting_id}/invitees", data={"csrf_token": token, "email": guest})
+    page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "Guest From Ministry" in page and ">guest<" in page
+    # The guest sees the meeting (invited) and can answer, but not the forum (not a member).
+    guest_client = signed_in(app, guest)
+    assert 'id="rsvp"' in guest_client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert guest_client.get(f"/forums/{world['forum']}").status_code == 404
+    assert f"/meetings/{meeting_id}" in guest_client.get(
+        f"/calendar?month={load(app, Meeting, meeting_id).starts_at:%Y-%m}").get_data(as_text=True)
+    with app.app_context():
+        invitation_id = db.session.execute(select(Invitation.id)).scalar_one()
+    organiser.post(f"/meetings/{meeting_id}/invitees/{invitation_id}/remove", data={"csrf_token": token})
+    assert count(app, Invitation) == 0
+    organiser.post(f"/meetings/{meeting_id}/invitees/all", data={"csrf_token": token})
+    assert count(app, Invitation) == 2  # participant and observer
+
+
+# --- attendance ---------------------------------------------------------------------------------------------------
+
+def test_attendance_walk_ins_and_headcount_by_kind(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-1)
+    participant_inv = make.invite(meeting_id, world["participant"])
+    observer_inv = make.invite(meeting_id, world["observer"])
+    token = csrf_token(organiser, f"/meetings/{meeting_id}/attendance")
+    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
+        "csrf_token": token, f"mark-{participant_inv}": "present", f"mark-{observer_inv}": "excused"})
+    assert response.status_code == 302
+    organiser.post(f"/meetings/{meeting_id}/attendance", data={
+        "csrf_token": token, "walkin-name": "Mirela K.", "walkin-organisation_name": "Health Centre",
+        "walkin-kind": "health"})
+    page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    headcount = re.search(r'<ul class="list-inline" id="headcount">(.*?)</ul>', page, re.S).group(1)
+    assert "Prison: 1" in headcount and "Health: 1" in headcount and "Social welfare" not in headcount
+    assert "2 present" in page
+    # A malformed mark changes nothing.
+    organiser.post(f"/meetings/{meeting_id}/attendance", data={"csrf_token": token, f"mark-{participant_inv}": "maybe"})
+    assert load(app, Invitation, participant_inv).attendance == "present"
+
+
+def test_attendance_waits_for_the_meeting_to_be_held(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=3)
+    inv = make.invite(meeting_id, world["participant"])
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    organiser.post(f"/meetings/{meeting_id}/attendance", data={"csrf_token": token, f"mark-{inv}": "present"})
+    assert load(app, Invitation, inv).attendance is None
+
+
+# --- minutes ---------------------------------------------------------------------------------------------------------
+
+def minutes_post(client, meeting_id, body, decisions="", base=None, app=None, **extra):
+    """Submit the minutes form; ``base`` defaults to the revision the form itself carries."""
+    page = client.get(f"/meetings/{meeting_id}/minutes").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    if base is None:
+        base = re.search(r'name="base_revision" type="hidden" value="(\d+)"', page).group(1)
+    return client.post(f"/meetings/{meeting_id}/minutes", data={
+        "csrf_token": token, "body_md": body, "decisions": decisions, "base_revision": base, "save": "Save", **extra})
+
+
+def test_minutes_lifecycle_versions_comments_adoption_and_correction(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
+    inv = make.invite(meeting_id, world["participant"])
+    with app.app_context():
+        db.session.get(Invitation, inv).attendance = "present"
+        db.session.commit()
+    assert minutes_post(organiser, meeting_id, "## Summary\nFirst draft", "Decision one", app=app).status_code == 302
+    assert minutes_post(organiser, meeting_id, "## Summary\nSecond draft <script>x()</script>",
+                        "Decision one\nDecision two", app=app).status_code == 302
+    meeting = load(app, Meeting, meeting_id)
+    assert meeting.minutes_revision == 2 and meeting.minutes_state == "draft"
+
+    participant = signed_in(app, world["participant"])
+    assert "Second draft" not in participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert participant.get(f"/meetings/{meeting_id}/minutes/versions").status_code == 404
+
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token})
+    page = participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "Second draft" in page and "<script>x()" not in page and "Decision two" in page
+    token = csrf_token(participant, f"/meetings/{meeting_id}")
+    participant.post(f"/meetings/{meeting_id}/minutes/comments", data={"csrf_token": token, "body": "Add the date."})
+    assert count(app, MinutesComment) == 1
+
+    compare = participant.get(f"/meetings/{meeting_id}/minutes/compare?a=1&b=2").get_data(as_text=True)
+    assert 'class="diff-removed">- First draft' in compare and 'class="diff-added">+ Decision two' in compare
+
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    organiser.post(f"/meetings/{meeting_id}/minutes/adopt", data={"csrf_token": token, "base_revision": 2})
+    assert load(app, Meeting, meeting_id).minutes_state == "adopted"
+    # Adopted: no plain edit; a correction needs its reason and is kept as such.
+    response = minutes_post(organiser, meeting_id, "## Summary\nCorrected", "Decision one", app=app)
+    assert response.status_code == 400 and "correction" in response.get_data(as_text=True)
+    assert load(app, Meeting, meeting_id).minutes_revision == 2
+    response = minutes_post(organiser, meeting_id, "## Summary\nCorrected", "Decision one", app=app,
+                            correction_reason="Decision two was not agreed.")
+    assert response.status_code == 302
+    with app.app_context():
+        latest = db.session.execute(select(MinutesVersion).order_by(MinutesVersion.number.desc())).scalars().first()
+        assert (latest.number, latest.kind, latest.reason) == (3, "correction", "Decision two was not agreed.")
+        assert db.session.execute(select(func.count()).select_from(MinutesVersion)).scalar_one() == 3
+    assert load(app, Meeting, meeting_id).minutes_state == "adopted"
+
+
+def test_stale_minutes_form_is_a_conflict_with_a_diff(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
+    minutes_post(organiser, meeting_id, "Line one\nLine two", app=app)
+    minutes_post(organiser, meeting_id, "Line one\nLine two, amended", base=1, app=app)
+    response = minutes_post(organiser, meeting_id, "Line one\nLine two, my way", base=1, app=app)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="conflict"' in page
+    assert "- Line two, amended" in page and "+ Line two, my way" in page
+    with app.app_context():
+        bodies = db.session.execute(select(MinutesVersion.body_md).order_by(MinutesVersion.number)).scalars().all()
+    assert bodies == ["Line one\nLine two", "Line one\nLine two, amended"]
+
+
+def test_only_present_attendees_and_organisers_comment(app, world, make):
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
+    make.invite(meeting_id, world["participant"])  # invited, attendance not recorded
+    with app.app_context():
+        db.session.add(MinutesVersion(meeting_id=meeting_id, number=1, body_md="Text", decisions=[]))
+        meeting = db.session.get(Meeting, meeting_id)
+        meeting.minutes_revision, meeting.minutes_state = 1, "circulated"
+        db.session.commit()
+    participant = signed_in(app, world["participant"])
+    token = csrf_token(participant, f"/meetings/{meeting_id}")
+    assert participant.post(f"/meetings/{meeting_id}/minutes/comments",
+                            data={"csrf_token": token, "body": "Hello"}).status_code == 403
+    assert count(app, MinutesComment) == 0
+
+
+# --- forums and members -------------------------------------------------------------------------------------------------
+
+def test_organiser_creates_a_forum_only_for_their_own_grant(app, world, organiser):
+    page = organiser.get("/forums/new").get_data(as_text=True)
+    option_values = re.findall(r'<option (?:selected )?value="(\d+)"', page)
+    assert str(world["grant"]) in option_values and str(world["other_grant"]) not in option_values
+    data = {"grant_id": world["other_grant"], "title": "Tuzla forum", "city": "Tuzla", "country": "BA",
+            "timezone": "Europe/Sarajevo", "focus": "", "description": ""}
+    assert post_form(organiser, "/forums/new", data).status_code == 400
+    response = post_form(organiser, "/forums/new", {**data, "grant_id": world["grant"]})
+    assert response.status_code == 302
+    assert "Tuzla forum" in organiser.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_forum_page_shows_coverage_and_members_by_kind(app, world, organiser):
+    page = organiser.get(f"/forums/{world['forum']}").get_data(as_text=True)
+    coverage = re.search(r'id="coverage"(.*?)</section>', page, re.S).group(1)
+    missing = re.search(r'id="coverage-missing">(.*?)</ul>', coverage, re.S).group(1)
+    assert "2/8" in coverage
+    assert "Probation" in missing and "Police" in missing and "Prison" not in missing
+    members = re.search(r'id="members-h"(.*?)</section>', page, re.S).group(1)
+    assert members.index("Prison") < members.index("Social welfare")
+
+
+def test_adding_members_existing_and_new(app, world, organiser, make):
+    path = f"/forums/{world['forum']}/members"
+    guest = make.user(name="Dragan Police")
+    assert post_form(organiser, path, {"email": guest, "role": "participant", "organisation_id": 0}).status_code == 302
+    response = post_form(organiser, path, {"email": guest, "role": "participant", "organisation_id": 0})
+    assert response.status_code == 400 and "already a member" in response.get_data(as_text=True)
+    response = post_form(organiser, path, {"email": "new.person@example.org", "role": "observer", "organisation_id": 0})
+    assert response.status_code == 400 and "Give the person" in response.get_data(as_text=True)
+    response = post_form(organiser, path, {"email": "new.person@example.org", "name": "Nova Osoba",
+                                           "role": "observer", "organisation_id": 0})
+    assert response.status_code == 302
+    with app.app_context():
+        member = db.session.execute(select(ForumMember).join(ForumMember.user)
+                                    .where(User.email == "new.person@example.org")).scalar_one()
+        assert member.role == "observer" and member.user.password_hash is None
+        assert db.session.execute(select(OutboxMessage.kind).where(
+            OutboxMessage.to_addr == "new.person@example.org")).scalar_one() == "set-password"
+        member_id = member.id
+    token = csrf_token(organiser, path)
+    organiser.post(f"{path}/{member_id}/remove", data={"csrf_token": token})
+    assert count(app, ForumMember, ForumMember.id == member_id) == 0
+    assert count(app, AuditEvent, AuditEvent.verb == "forum.member.remove") == 1
+
+
+def test_forum_list_filters(app, world, make):
+    staff = signed_in(app, world["staff"])
+    page = staff.get("/forums?country=MK").get_data(as_text=True)
+    titles = re.findall(r'<h2 class="h5 card-title"><a[^>]*>([^<]+)</a>', page)
+    assert len(titles) == 1
+    assert len(re.findall(r'card-title', staff.get("/forums").get_data(as_text=True))) == 2
+    assert "No forum matches" in staff.get("/forums?q=nothing-like-this").get_data(as_text=True)
+
+
+def test_calendar_places_meetings_on_their_local_day_and_hides_drafts_from_members(app, world, make):
+    scheduled = make.meeting(world["forum"], state="scheduled", starts_in_days=5)
+    draft = make.meeting(world["forum"], state="draft", starts_in_days=6)
+    month = load(app, Meeting, scheduled).starts_at.strftime("%Y-%m")
+    participant = signed_in(app, world["participant"])
+    page = participant.get(f"/calendar?month={month}").get_data(as_text=True)
+    assert f"/meetings/{scheduled}" in page and f"/meetings/{draft}" not in page
+    organiser = signed_in(app, world["organiser"])
+    month2 = load(app, Meeting, draft).starts_at.strftime("%Y-%m")
+    assert f"/meetings/{draft}" in organiser.get(f"/calendar?month={month2}").get_data(as_text=True)

@@ -1,0 +1,207 @@
+"""A page's SQL query count does not grow with the data it shows.
+
+Each page is measured with small data, then again after adding ten times as much
+(forums, meetings, members from organisations of every kind, invitees with RSVPs and
+attendance, walk-ins, minutes versions and comments). The counts must be equal: any
+lazy load per row (an N+1) shows up as growth. A marker count per page proves the
+larger page really shows the larger data, so the comparison cannot pass vacuously.
+
+People log in before counting, and each page is fetched once before it is measured so
+that one-time work (first connection, template compilation) does not skew the count.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from forum_app.extensions import db
+from forum_app.models import (
+    Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, MinutesComment, MinutesVersion, Organisation,
+    Programme, User, WalkInAttendee,
+)
+from forum_app.vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
+
+from . import factories
+from .conftest import login
+from .factories import Factory
+
+_serial = itertools.count(1)
+KINDS = list(ORGANISATION_KINDS)
+
+
+def sign_in(client: FlaskClient, email: str) -> None:
+    response = login(client, email)
+    assert response.status_code == 302, f"login of {email} failed ({response.status_code})"
+
+
+def target_month() -> datetime:
+    """The first day (UTC, 00:00) of last month: every meeting held in it is in the past."""
+    today = datetime.now(ZoneInfo("Europe/Sarajevo")).date()
+    first = today.replace(day=1) - timedelta(days=1)
+    return datetime(first.year, first.month, 1, tzinfo=timezone.utc)
+
+
+def in_month(month: datetime, n: int) -> datetime:
+    """A morning in ``month`` (days 2..27, so the viewer's zone keeps it in the month)."""
+    return month + timedelta(days=1 + n % 26, hours=8)
+
+
+def new_meeting(forum: Forum, state: str, starts_at: datetime, title: str) -> Meeting:
+    return Meeting(forum=forum, title=title, state=state, starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
+                   venue="Town hall", agenda_md="1. Follow-up review\n2. **Next steps**",
+                   ical_uid=f"{uuid.uuid4()}@forum.test")
+
+
+def new_person(organisation: Organisation | None) -> User:
+    n = next(_serial)
+    return User(email=f"bulk{n}@example.org", name=f"Person {n:04d}", role="member",
+                password_hash=factories._password_hash(), organisation=organisation, job_title="Adviser")
+
+
+def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
+    """Add ``scale`` units of data around the world's forum and its measured meeting, in one commit.
+
+    One unit: a forum of a new grant and programme (with a member and two meetings); two
+    meetings and three members (of organisations of different kinds) in the main forum; and on
+    the measured meeting three invitees (RSVP and attendance set), a walk-in, a minutes version
+    and two comments (one by someone who was not invited).
+    """
+    month = target_month()
+    with app.app_context():
+        forum = db.session.get(Forum, world["forum"])
+        meeting = db.session.get(Meeting, world["meeting"])
+        participant = db.session.execute(db.select(User).where(User.email == world["participant"])).scalar_one()
+        organiser = db.session.execute(db.select(User).where(User.email == world["organiser"])).scalar_one()
+        rsvps = list(RSVP_STATES)
+        attendance = [None, *ATTENDANCE_STATES]
+
+        organisations = []
+        for i in range(3 * scale):
+            n = next(_serial)
+            organisations.append(Organisation(name=f"Bulk organisation {n}", kind=KINDS[n % len(KINDS)],
+                                              country="BA", city="Sarajevo"))
+        people = [new_person(org) for org in organisations]
+        db.session.add_all(people)
+        for i, person in enumerate(people):
+            db.session.add(ForumMember(forum=forum, user=person, role="observer" if i % 3 == 2 else "participant"))
+            n = next(_serial)
+            invitation = Invitation(user=person, rsvp=rsvps[n % len(rsvps)], attendance=attendance[n % len(attendance)])
+            meeting.invitations.append(invitation)
+
+        for i in range(scale):
+            n = next(_serial)
+            # Meetings of the main forum: one held in the month, one planned.
+            db.session.add(new_meeting(forum, "held", in_month(month, n), f"Held meeting {n}"))
+            db.session.add(new_meeting(forum, "scheduled" if n % 2 else "draft",
+                                       datetime.now(timezone.utc) + timedelta(days=10 + n), f"Planned meeting {n}"))
+            # Another forum, of its own grant and programme (so nothing per row comes from the identity
+            # map), run by the organiser, with the participant and one more member.
+            programme = Programme(name=f"Bulk programme {n}", themes=["Reintegration"])
+            own_grant = Grant(programme=programme, holder=organisations[i], reference=f"BULK-{n}",
+                              title=f"Bulk grant {n}", country="BA")
+            own_grant.team.append(GrantTeam(user=organiser))
+            other = Forum(grant=own_grant, title=f"Bulk forum {n}", city=f"City {n % 4}", country="BA",
+                          timezone="Europe/Sarajevo", focus="Reintegration")
+            db.session.add(other)
+            db.session.add(ForumMember(forum=other, user=participant))
+            db.session.add(ForumMember(forum=other, user=people[i]))
+            db.session.add(new_meeting(other, "held", in_month(month, n + 7), f"Other held {n}"))
+            db.session.add(new_meeting(other, "scheduled", datetime.now(timezone.utc) + timedelta(days=5 + n),
+                                       f"Other planned {n}"))
+            # The measured meeting: a walk-in, a minutes version and two comments.
+            meeting.walk_ins.append(WalkInAttendee(name=f"Walk-in {n}", organisation_name="Red Cross",
+                                                   organisation_kind=KINDS[n % len(KINDS)]))
+            number = meeting.minutes_revision + 1
+            db.session.add(MinutesVersion(meeting_id=meeting.id, number=number, body_md=f"Minutes v{number}",
+                                          decisions=[f"Decision {number}"], author=people[i]))
+            meeting.minutes_revision = number
+            # Comment authors who are not invitees, so their names are not already loaded with the invitations.
+            commenter = new_person(organisations[i])
+            for author in (participant, commenter):
+                db.session.add(MinutesComment(meeting_id=meeting.id, version_number=number, author=author,
+                                              body=f"Comment {next(_serial)}"))
+        db.session.commit()
+
+
+def setup_world(app: Flask, make: Factory) -> dict[str, Any]:
+    """The world, plus a held meeting of its forum in last month with circulated minutes the participant attended."""
+    world = make.world()
+    with app.app_context():
+        forum = db.session.get(Forum, world["forum"])
+        meeting = new_meeting(forum, "held", in_month(target_month(), 13), "Measured meeting")
+        meeting.minutes_state = "circulated"
+        db.session.add(meeting)
+        participant = db.session.execute(db.select(User).where(User.email == world["participant"])).scalar_one()
+        meeting.invitations.append(Invitation(user=participant, rsvp="accepted", attendance="present"))
+        db.session.commit()
+        world["meeting"] = meeting.id
+    return world
+
+
+def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
+    """name → (viewer, path, a regex counting the rows the page shows)."""
+    forum, meeting = world["forum"], world["meeting"]
+    month = target_month().strftime("%Y-%m")
+    return {
+        "forum list (admin)": ("admin", "/forums", r'class="card h-100 forum-card"'),
+        "forum list (organiser)": ("organiser", "/forums", r'class="card h-100 forum-card"'),
+        "forum list (participant)": ("participant", "/forums", r'class="card h-100 forum-card"'),
+        "forum page": ("organiser", f"/forums/{forum}", r'href="/meetings/\d+"|<li>Person '),
+        "forum page (participant)": ("participant", f"/forums/{forum}", r'href="/meetings/\d+"|<li>Person '),
+        "members": ("organiser", f"/forums/{forum}/members", r'<select [^>]*name="role"'),
+        "meeting page": ("organiser", f"/meetings/{meeting}", r"<tr data-user=|walk-in</span>|border-start ps-2"),
+        "meeting page (participant)": ("participant", f"/meetings/{meeting}",
+                                       r"<tr data-user=|walk-in</span>|border-start ps-2"),
+        "attendance": ("organiser", f"/meetings/{meeting}/attendance", r'name="mark-\d+"|/walk-ins/\d+/remove'),
+        "calendar": ("participant", f"/calendar?month={month}", r'class="d-block small calendar-event'),
+        "calendar (admin)": ("admin", f"/calendar?month={month}", r'class="d-block small calendar-event'),
+        "minutes versions": ("organiser", f"/meetings/{meeting}/minutes/versions",
+                             rf'href="/meetings/{meeting}/minutes/versions/\d+"'),
+    }
+
+
+def measure(clients: dict[str, FlaskClient], world: dict[str, Any], count_queries) -> dict[str, tuple[int, int]]:
+    """page → (queries, rows shown)."""
+    result = {}
+    for name, (viewer, path, rows) in pages(world).items():
+        client = clients[viewer]
+        assert client.get(path).status_code == 200, (name, path)  # warm-up
+        with count_queries() as statements:
+            response = client.get(path)
+        assert response.status_code == 200, (name, path)
+        result[name] = (len(statements), len(re.findall(rows, response.get_data(as_text=True))))
+    return result
+
+
+def test_query_counts_do_not_grow_with_data(app: Flask, make: Factory, count_queries) -> None:
+    """Every page runs as many queries with ten times the data as with a little."""
+    world = setup_world(app, make)
+    populate(app, world, scale=1)
+    clients = {}
+    for viewer in ("admin", "organiser", "participant"):
+        clients[viewer] = app.test_client()
+        sign_in(clients[viewer], world[viewer])
+
+    small = measure(clients, world, count_queries)
+    populate(app, world, scale=10)
+    large = measure(clients, world, count_queries)
+
+    print("\nqueries per page (small → 10x):")
+    for name in small:
+        print(f"  {name:28} {small[name][0]:3} → {large[name][0]:3}   rows {small[name][1]:3} → {large[name][1]:3}")
+
+    # The larger data is really on the larger pages (at least four times the rows; fixed rows such as
+    # the world's own forums dilute the factor)...
+    thin = {name: (small[name][1], large[name][1]) for name in small
+            if not (small[name][1] > 0 and large[name][1] >= 4 * small[name][1])}
+    assert thin == {}, "these pages do not show the added data, so their counts prove nothing"
+    # ...and costs no extra query.
+    assert {name: q for name, (q, _) in large.items()} == {name: q for name, (q, _) in small.items()}
+    assert all(0 < q < 30 for q, _ in small.values()), small
