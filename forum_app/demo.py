@@ -767,6 +767,7 @@ def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneI
         Meeting, {"ical_uid": f"demo-{slug}-{spec.n}@forum-desk.local"},
         forum_id=forum.id, title=spec.title, starts_at=starts_at, ends_at=ends_at, venue=spec.venue,
         online_url=spec.online_url, agenda_md=spec.agenda, state=spec.state,
+        published_at=None if spec.state == "draft" else min(starts_at - timedelta(days=14), now),
         cancel_reason=spec.cancel_reason, ical_sequence=_ICAL_SEQUENCE[spec.state], created_by_id=organiser.id,
         created_at=created_at, updated_at=min(ends_at + timedelta(days=1), now) if spec.state == "held" else now,
     )

@@ -97,8 +97,8 @@ def can_create_forum(user, grant: Grant) -> bool:
 
 def can_view_meeting(user, meeting: Meeting) -> bool:
     forum = meeting.forum
-    if meeting.state == "draft":
-        # Drafts are the organisers' working copies; members never see them.
+    if meeting.published_at is None:
+        # Drafts (and drafts cancelled before anyone saw them) are the organisers' own.
         return is_staff(user) or can_edit_forum(user, forum)
     # Guests invited from outside the forum see the meeting, not the forum.
     return can_view_forum(user, forum) or is_invitee(user, meeting)
@@ -157,7 +157,7 @@ def can_comment_minutes(user, meeting: Meeting) -> bool:
 
 
 def visible_meetings(user) -> Select:
-    """A SELECT of the meetings ``user`` may see (drafts only for their organisers and staff)."""
+    """A SELECT of the meetings ``user`` may see (unpublished ones only for their organisers and staff)."""
     stmt = select(Meeting).join(Meeting.forum)
     if is_staff(user):
         return stmt
@@ -166,7 +166,7 @@ def visible_meetings(user) -> Select:
     invited = select(Invitation.meeting_id).where(Invitation.user_id == user.id)
     return stmt.where(
         Forum.grant_id.in_(organiser_grant_ids(user))
-        | ((Forum.id.in_(member_forum_ids(user)) | Meeting.id.in_(invited)) & (Meeting.state != "draft"))
+        | ((Forum.id.in_(member_forum_ids(user)) | Meeting.id.in_(invited)) & Meeting.published_at.is_not(None))
     )
 
 

@@ -82,6 +82,7 @@ class Factory:
         n = next(_counter)
         return self._save(Meeting(forum_id=forum_id, title=f"Meeting {n}", starts_at=start,
                                   ends_at=start + timedelta(hours=2), state=state,
+                                  published_at=None if state == "draft" else start - timedelta(days=30),
                                   ical_uid=f"test-{n}@forum.test"))
 
     def invite(self, meeting_id: int, email: str) -> int:

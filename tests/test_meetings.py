@@ -522,3 +522,13 @@ def test_calendar_places_meetings_on_their_local_day_and_hides_drafts_from_membe
     organiser = signed_in(app, world["organiser"])
     month2 = load(app, Meeting, draft).starts_at.strftime("%Y-%m")
     assert f"/meetings/{draft}" in organiser.get(f"/calendar?month={month2}").get_data(as_text=True)
+
+
+def test_a_draft_cancelled_before_scheduling_stays_with_the_organisers(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="draft", starts_in_days=10)
+    make.invite(meeting_id, world["participant"])
+    set_state(organiser, meeting_id, app, "cancelled", reason="Planned twice by mistake.")
+    assert load(app, Meeting, meeting_id).state == "cancelled"
+    participant = signed_in(app, world["participant"])
+    assert participant.get(f"/meetings/{meeting_id}").status_code == 404
+    assert organiser.get(f"/meetings/{meeting_id}").status_code == 200

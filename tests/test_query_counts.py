@@ -55,7 +55,7 @@ def in_month(month: datetime, n: int) -> datetime:
 
 def new_meeting(forum: Forum, state: str, starts_at: datetime, title: str) -> Meeting:
     return Meeting(forum=forum, title=title, state=state, starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
-                   venue="Town hall", agenda_md="1. Follow-up review\n2. **Next steps**",
+                   published_at=None if state == "draft" else starts_at - timedelta(days=30), venue="Town hall", agenda_md="1. Follow-up review\n2. **Next steps**",
                    ical_uid=f"{uuid.uuid4()}@forum.test")
 
 

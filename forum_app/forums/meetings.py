@@ -147,6 +147,8 @@ def change_state(actor: User, meeting: Meeting, to_state: str, expected_version:
         raise ServiceError(_("The meeting has not started yet; mark it held once it has taken place."))
     previous = meeting.state
     meeting.state = to_state
+    if to_state == "scheduled" and meeting.published_at is None:
+        meeting.published_at = utcnow()
     if to_state == "cancelled" and previous != "draft":
         meeting.ical_sequence += 1
     audit.record(actor, f"meeting.{to_state}", meeting, f"{previous} → {to_state}", reason=reason)

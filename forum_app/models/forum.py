@@ -81,6 +81,9 @@ class Meeting(Base):
     agenda_md: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16), default="draft")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # When it was first scheduled, i.e. shown to invitees. A draft cancelled before that
+    # was never seen by anyone but the organisers and stays theirs.
+    published_at: Mapped[datetime | None]
     # Minutes live in MinutesVersion rows; these say where the latest one stands.
     minutes_state: Mapped[str] = mapped_column(String(16), default="draft")
     minutes_revision: Mapped[int] = mapped_column(Integer, default=0)  # number of the latest version

@@ -1,4 +1,4 @@
-"""minutes versions, comments, walk-in attendees
+"""minutes versions, comments, walk-in attendees, meeting publication time
 
 Minutes move from a column on meeting to append-only versions; existing text becomes
 version 1 (and back again on downgrade).
@@ -74,6 +74,7 @@ def upgrade():
         batch_op.add_column(sa.Column('minutes_revision', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('minutes_circulated_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('minutes_adopted_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('published_at', sa.DateTime(), nullable=True))
         batch_op.create_check_constraint(
             'minutes_state', "minutes_state IN ('draft', 'circulated', 'adopted')")
 
@@ -83,6 +84,8 @@ def upgrade():
         "SELECT id, 1, minutes_md, '[]', 'edit', '', created_by_id, updated_at FROM meeting WHERE minutes_md <> ''"
     )
     op.execute("UPDATE meeting SET minutes_revision = 1 WHERE minutes_md <> ''")
+    # Meetings past the draft stage were shown to invitees when they were made.
+    op.execute("UPDATE meeting SET published_at = created_at WHERE state <> 'draft'")
 
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.alter_column('minutes_state', server_default=None)
@@ -102,6 +105,7 @@ def downgrade():
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.alter_column('minutes_md', server_default=None)
         batch_op.drop_constraint(op.f('ck_meeting_minutes_state'), type_='check')
+        batch_op.drop_column('published_at')
         batch_op.drop_column('minutes_adopted_at')
         batch_op.drop_column('minutes_circulated_at')
         batch_op.drop_column('minutes_revision')
