@@ -1,10 +1,7 @@
 """Request-wide behaviour: security headers, error pages, template helpers."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import Flask, abort, g, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -12,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import permissions
+from .core.dates import format_local, format_span
 from .core.markdown import render_markdown
 from .vocab import (
     ACTION_STATES, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES, MINUTES_STATES,
@@ -119,23 +117,3 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
 
 
-def format_span(meeting, zone: str | None = None) -> str:
-    """A meeting's time as people read it: "Wed 30 Jun 2021, 10:00–13:00 CEST (Europe/Sarajevo)"."""
-    zone = zone or meeting.forum.timezone
-    start, end = meeting.starts_at.astimezone(ZoneInfo(zone)), meeting.ends_at.astimezone(ZoneInfo(zone))
-    if start.date() == end.date():
-        text = f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M} {end.tzname()}"
-    else:
-        text = f"{start:%a %d %b %Y, %H:%M} {start.tzname()} – {end:%a %d %b %Y, %H:%M} {end.tzname()}"
-    return f"{text} ({zone})"
-
-
-def format_local(value: datetime | None, zone: str, fmt: str = "%d %b %Y, %H:%M") -> str:
-    """A UTC datetime shown in ``zone``, with the zone's abbreviation."""
-    if value is None:
-        return ""
-    local = value.astimezone(ZoneInfo(zone))
-    return f"{local.strftime(fmt)} {local.tzname()}"
-
-
-__all__ = ["init_app", "format_local", "g"]

@@ -27,15 +27,8 @@ def save_organisation(actor: User, org: Organisation | None, *, name: str, kind:
         clash = clash.where(Organisation.id != org.id)
     if _taken(clash):
         raise ServiceError(_("An organisation with this name already exists in this country."), field="name")
-    if org is None:
-        org = Organisation(name=name, kind=kind, country=country, city=city.strip())
-        db.session.add(org)
-        audit.record(actor, "organisation.create", org, f"Created {name}")
-    else:
-        changes = audit.apply_changes(org, name=name, kind=kind, country=country, city=city.strip())
-        if changes:
-            audit.record(actor, "organisation.update", org, f"Updated {name}", changes=changes)
-    return org
+    return audit.create_or_update(actor, org, Organisation, "organisation", name,
+                                  name=name, kind=kind, country=country, city=city.strip())
 
 
 # --- programmes -----------------------------------------------------------------------------
@@ -48,16 +41,8 @@ def save_programme(actor: User, programme: Programme | None, *, name: str, descr
         clash = clash.where(Programme.id != programme.id)
     if _taken(clash):
         raise ServiceError(_("A programme with this name already exists."), field="name")
-    values = dict(name=name, description=description.strip(), themes=themes, starts_on=starts_on, ends_on=ends_on)
-    if programme is None:
-        programme = Programme(**values)
-        db.session.add(programme)
-        audit.record(actor, "programme.create", programme, f"Created {name}")
-    else:
-        changes = audit.apply_changes(programme, **values)
-        if changes:
-            audit.record(actor, "programme.update", programme, f"Updated {name}", changes=changes)
-    return programme
+    return audit.create_or_update(actor, programme, Programme, "programme", name, name=name,
+                                  description=description.strip(), themes=themes, starts_on=starts_on, ends_on=ends_on)
 
 
 # --- grants ------------------------------------------------------------------------------------
@@ -74,17 +59,9 @@ def save_grant(actor: User, grant: Grant | None, *, programme_id: int, reference
         raise ServiceError(_("Choose a programme from the list."), field="programme_id")
     if db.session.get(Organisation, holder_id) is None:
         raise ServiceError(_("Choose an organisation from the list."), field="holder_id")
-    values = dict(programme_id=programme_id, reference=reference, title=title.strip(), holder_id=holder_id,
-                  country=country, starts_on=starts_on, ends_on=ends_on)
-    if grant is None:
-        grant = Grant(**values)
-        db.session.add(grant)
-        audit.record(actor, "grant.create", grant, f"Created {reference}")
-    else:
-        changes = audit.apply_changes(grant, **values)
-        if changes:
-            audit.record(actor, "grant.update", grant, f"Updated {reference}", changes=changes)
-    return grant
+    return audit.create_or_update(actor, grant, Grant, "grant", reference, programme_id=programme_id,
+                                  reference=reference, title=title.strip(), holder_id=holder_id, country=country,
+                                  starts_on=starts_on, ends_on=ends_on)
 
 
 def add_to_team(actor: User, grant: Grant, email: str) -> User:

@@ -41,3 +41,20 @@ def apply_changes(obj: Any, **values: Any) -> dict[str, list[str]]:
             changes[name] = [str(old), str(value)]
             setattr(obj, name, value)
     return changes
+
+
+def create_or_update(actor: User | None, obj: Any, model: type, noun: str, label: str, **values: Any) -> Any:
+    """Create ``model(**values)`` when ``obj`` is None, else apply ``values`` to it; audit either.
+
+    The audit verb is ``<noun>.create`` or ``<noun>.update`` (only when something changed,
+    with the changed fields).
+    """
+    if obj is None:
+        obj = model(**values)
+        db.session.add(obj)
+        record(actor, f"{noun}.create", obj, f"Created {label}")
+    else:
+        changes = apply_changes(obj, **values)
+        if changes:
+            record(actor, f"{noun}.update", obj, f"Updated {label}", changes=changes)
+    return obj

@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..core import audit
+from ..core.dates import format_local
 from ..core.errors import ConflictError, ServiceError
 from ..extensions import db
 from ..models import Forum, ForumMember, Invitation, Meeting, User, WalkInAttendee, utcnow
 from ..vocab import ATTENDANCE_STATES, MEETING_STATES, RSVP_STATES
-from ..web import format_local
 
 # Which state may follow which. Cancelled is final; a held meeting stays held.
 TRANSITIONS: dict[str, frozenset[str]] = {

@@ -23,17 +23,9 @@ def save_forum(actor: User, forum: Forum | None, *, grant_id: int, title: str, c
         clash = clash.where(Forum.id != forum.id)
     if db.session.execute(clash.limit(1)).first() is not None:
         raise ServiceError(_("This grant already has a forum with this title."), field="title")
-    values = dict(grant_id=grant_id, title=title, city=city.strip(), country=country, timezone=timezone,
-                  focus=focus.strip(), description=description.strip())
-    if forum is None:
-        forum = Forum(**values)
-        db.session.add(forum)
-        audit.record(actor, "forum.create", forum, f"Created {title}")
-    else:
-        changes = audit.apply_changes(forum, **values)
-        if changes:
-            audit.record(actor, "forum.update", forum, f"Updated {title}", changes=changes)
-    return forum
+    return audit.create_or_update(actor, forum, Forum, "forum", title, grant_id=grant_id, title=title,
+                                  city=city.strip(), country=country, timezone=timezone, focus=focus.strip(),
+                                  description=description.strip())
 
 
 def add_member(actor: User, forum: Forum, *, email: str, role: str, name: str = "",
