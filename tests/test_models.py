@@ -157,17 +157,22 @@ def test_orm_objects_with_bad_values_are_refused_by_the_database(seed: dict, ctx
     assert db.session.execute(select(Organisation).where(Organisation.country == "ME")).first() is None
 
 
-def test_sqlite_enforces_foreign_keys(app: Flask, ctx: None) -> None:
-    """SQLite ignores foreign keys unless told otherwise on every connection."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL always enforces foreign keys")
-    # Two connections checked out at once are two different ones; ask each on the raw driver
-    # connection (no BEGIN IMMEDIATE, so they do not wait for each other's write lock).
+def test_every_connection_enforces_foreign_keys(app: Flask, ctx: None) -> None:
+    """SQLite ignores foreign keys unless told so on every connection; PostgreSQL always checks.
+
+    Two connections checked out at once are two different ones: each must refuse a row
+    pointing at nothing.
+    """
     with db.engine.connect() as first, db.engine.connect() as second:
         for conn in (first, second):
-            raw = conn.connection.driver_connection
-            assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-            assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            if db.engine.dialect.name == "sqlite":
+                raw = conn.connection.driver_connection
+                assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+                assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            with pytest.raises(IntegrityError):
+                with conn.begin():
+                    conn.execute(text("INSERT INTO grant_team (grant_id, user_id, added_at) "
+                                      "VALUES (987654, 987654, CURRENT_TIMESTAMP)"))
 
 
 # --- 2. append-only history -----------------------------------------------------------------------
