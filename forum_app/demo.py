@@ -40,10 +40,12 @@ from .models import (
     GrantTeam,
     Invitation,
     Meeting,
+    MinutesComment,
     MinutesVersion,
     Organisation,
     Programme,
     User,
+    WalkInAttendee,
 )
 from .models.base import utcnow
 
@@ -86,6 +88,10 @@ class MeetingSpec:
     minutes: str = ""
     decisions: tuple[str, ...] = ()
     minutes_state: str = "adopted"  # for held meetings with minutes
+    # (name, organisation, kind) of people who came without an invitation
+    walk_ins: tuple[tuple[str, str, str], ...] = ()
+    # (email, text) comments on circulated minutes
+    comments: tuple[tuple[str, str], ...] = ()
     cancel_reason: str = ""
     online_url: str = ""
     # email -> (rsvp, attendance); people not listed get the default for the meeting's state.
@@ -335,6 +341,12 @@ SARAJEVO = ForumSpec(
             2, "Second meeting: follow-up review", date(2021, 10, 13),
             time(10, 0), time(12, 30), "held", "Conference room, Cantonal Centre for Social Work Sarajevo",
             agenda=SA_AGENDA_2, minutes=SA_MINUTES_2, minutes_state="circulated",
+            walk_ins=(("Mirela Kovač", "Health Centre Novo Sarajevo", "health"),),
+            comments=(
+                (SA_PRISON.email, "Please record that the prison will share its release calendar with the "
+                                  "contact points every month."),
+                (SA_SOCIAL.email, "Agreed. The protocol pilot should start in January, not December."),
+            ),
             decisions=("The joint pre-release planning protocol is piloted for six months.",),
             replies={SA_EMPLOYMENT.email: ("accepted", "absent")},
         ),
@@ -780,6 +792,12 @@ def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneI
         meeting.minutes_circulated_at = min(meeting.ends_at + timedelta(days=3), now)
         if spec.minutes_state == "adopted":
             meeting.minutes_adopted_at = min(meeting.ends_at + timedelta(days=90), now)
+    for name, organisation, kind in spec.walk_ins:
+        _get_or_create(WalkInAttendee, {"meeting_id": meeting.id, "name": name},
+                       organisation_name=organisation, organisation_kind=kind, added_by_id=organiser.id)
+    for email, body in spec.comments:
+        _get_or_create(MinutesComment, {"meeting_id": meeting.id, "author_id": users[email].id, "body": body},
+                       version_number=1, created_at=min(meeting.ends_at + timedelta(days=5), now))
     if meeting.state != "draft":  # a draft has not been sent to anyone yet
         invited_at = min(meeting.starts_at - timedelta(days=14), now - timedelta(hours=12))
         for email, user in users.items():
