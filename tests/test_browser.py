@@ -117,6 +117,13 @@ def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browse
     page.get_by_role("button", name="Circulate to invitees").click()
     page.get_by_text("The minutes are circulated").wait_for()
 
+    # Printed, the page is a clean record: no navigation or buttons, the minutes and decisions kept.
+    page.emulate_media(media="print")
+    assert not page.locator("nav.navbar").is_visible()
+    assert not page.get_by_role("button", name="Print record").is_visible()
+    assert page.locator("#decisions").is_visible() and page.locator("#headcount").is_visible()
+    page.emulate_media(media="screen")
+
     # The attendee now reads the circulated minutes and their decisions.
     participant.goto(meeting_url)
     assert "Release calendar shared monthly" in participant.locator("#decisions").inner_text()

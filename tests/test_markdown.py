@@ -1,0 +1,39 @@
+"""Markdown for agendas and minutes: rendered, then sanitised (nh3)."""
+from __future__ import annotations
+
+import pytest
+
+from forum_app.core.markdown import render_markdown
+
+
+@pytest.mark.parametrize("source, forbidden", [
+    ("<script>alert(1)</script>", "<script"),
+    ("<style>body{display:none}</style>", "<style"),
+    ('<img src="x" onerror="alert(1)">', "onerror"),
+    ('<a href="https://example.org" onclick="steal()">x</a>', "onclick"),
+    ("[click](javascript:alert(1))", "javascript:"),
+    ('<a href="JaVaScRiPt:alert(1)">x</a>', "alert(1)"),
+    ('<iframe src="https://evil.example"></iframe>', "<iframe"),
+    ('<p style="position:fixed">x</p>', "style="),
+    ('<svg><script>alert(1)</script></svg>', "<svg"),
+    ("<form action=/logout><button>x</button></form>", "<form"),
+])
+def test_nothing_active_survives(source, forbidden):
+    html = str(render_markdown(source))
+    assert forbidden.lower() not in html.lower()
+
+
+def test_markdown_structure_survives():
+    html = str(render_markdown("## Agreed\n\n1. **Contact point** per agency\n2. Protocol\n\n| a | b |\n|---|---|\n| 1 | 2 |"))
+    assert "<h2>Agreed</h2>" in html and "<strong>Contact point</strong>" in html
+    assert "<ol>" in html and "<table>" in html
+
+
+def test_links_get_rel_noopener_noreferrer():
+    html = str(render_markdown("[minutes](https://example.org/m) <https://example.org/raw>"))
+    assert html.count('rel="noopener noreferrer"') == 2
+    assert 'href="https://example.org/m"' in html
+
+
+def test_empty_input():
+    assert str(render_markdown("")) == "" and str(render_markdown(None)) == ""
