@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in emails and the printed demo logins point at where `make run` serves.
+BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test setup dev-setup db demo clean
 
@@ -30,11 +32,11 @@ db: setup
 	$(FLASK) db upgrade
 
 demo: db
-	$(FLASK) forum seed-demo --if-empty
+	BASE_URL=$(BASE_URL) $(FLASK) forum seed-demo --if-empty
 
 run: demo
 	@echo "Serving Forum Desk on http://$(HOST):$(PORT) (Ctrl-C to stop)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	BASE_URL=$(BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: dev-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
