@@ -784,12 +784,14 @@ def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneI
         created_at=created_at, updated_at=min(ends_at + timedelta(days=1), now) if spec.state == "held" else now,
     )
     if spec.minutes and meeting.minutes_revision == 0:
+        circulated_at = min(meeting.ends_at + timedelta(days=3), now)
         db.session.add(MinutesVersion(meeting=meeting, number=1, body_md=spec.minutes,
                                       decisions=list(spec.decisions), author_id=organiser.id,
-                                      created_at=min(meeting.ends_at + timedelta(days=2), now)))
-        meeting.minutes_revision = 1
+                                      created_at=min(meeting.ends_at + timedelta(days=2), now),
+                                      shared_at=circulated_at))
+        meeting.minutes_revision = meeting.minutes_shared_revision = 1
         meeting.minutes_state = spec.minutes_state
-        meeting.minutes_circulated_at = min(meeting.ends_at + timedelta(days=3), now)
+        meeting.minutes_circulated_at = circulated_at
         if spec.minutes_state == "adopted":
             meeting.minutes_adopted_at = min(meeting.ends_at + timedelta(days=90), now)
     for name, organisation, kind in spec.walk_ins:

@@ -137,11 +137,16 @@ def can_see_rsvps(user, meeting: Meeting) -> bool:
 
 
 def can_view_minutes(user, meeting: Meeting) -> bool:
-    """Draft minutes: organisers (and staff). Circulated: also the invitees. Adopted: all who see the meeting."""
+    """Draft minutes: organisers (and staff). Circulated: also the invitees. Adopted: all who see the meeting.
+
+    Beyond organisers and staff, only shared versions are ever shown (see forums.minutes).
+    """
     if not can_view_meeting(user, meeting) or meeting.minutes_revision == 0:
         return False
     if is_staff(user) or can_edit_meeting(user, meeting):
         return True
+    if meeting.minutes_shared_revision == 0:
+        return False
     if meeting.minutes_state == "circulated":
         return is_invitee(user, meeting)
     return meeting.minutes_state == "adopted"

@@ -125,6 +125,11 @@ class Factory:
             meeting.minutes_state = state
             now = datetime.now(timezone.utc).replace(microsecond=0)
             if state in ("circulated", "adopted"):
+                db.session.flush()
+                for version in db.session.execute(
+                        db.select(MinutesVersion).where(MinutesVersion.meeting_id == meeting_id)).scalars():
+                    version.shared_at = version.shared_at or now
+                meeting.minutes_shared_revision = meeting.minutes_revision
                 meeting.minutes_circulated_at = now
             if state == "adopted":
                 meeting.minutes_adopted_at = now

@@ -281,7 +281,8 @@ ROUTES: list[Route] = [
     route("GET", M + "/minutes/compare", "view_draft", meeting_id="held_draft", query="a=1&b=2"),
     route("POST", M + "/minutes/comments", "comment_closed", meeting_id="held_draft",
           data=lambda t: {"body": "Too early"}),
-    route("POST", M + "/minutes/circulate", "edit", meeting_id="held_draft", verbs="minutes.circulate"),
+    route("POST", M + "/minutes/circulate", "edit", meeting_id="held_draft", verbs="minutes.circulate",
+          data=lambda t: {"base_revision": t.revision("held_draft")}),
 
     # Circulated minutes of a meeting no member was invited to: members do not read them.
     route("GET", M + "/minutes/versions", "view_draft", meeting_id="held_uninvited"),

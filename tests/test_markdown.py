@@ -37,3 +37,20 @@ def test_links_get_rel_noopener_noreferrer():
 
 def test_empty_input():
     assert str(render_markdown("")) == "" and str(render_markdown(None)) == ""
+
+
+@pytest.mark.parametrize("source", [
+    "- " * 500 + "x",              # nesting that makes Python-Markdown recurse too deep
+    "> " * 2000 + "x",
+    "[" * 50_000,                  # quadratic in Python-Markdown's link parsing
+    "![" * 20_000,
+])
+def test_hostile_markdown_is_shown_as_text_not_a_crash(source):
+    html = str(render_markdown(source))
+    assert html.startswith("<p>") and "<script" not in html
+    assert source[:20].replace(">", "&gt;") in html
+
+
+def test_plain_fallback_still_escapes():
+    html = str(render_markdown("- " * 40 + "<script>alert(1)</script>"))
+    assert "<script>" not in html and "&lt;script&gt;" in html

@@ -400,31 +400,46 @@ def test_minutes_lifecycle_versions_comments_adoption_and_correction(app, world,
     assert participant.get(f"/meetings/{meeting_id}/minutes/versions").status_code == 404
 
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token})
+    organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 2})
     page = participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert "Second draft" in page and "<script>x()" not in page and "Decision two" in page
     token = csrf_token(participant, f"/meetings/{meeting_id}")
     participant.post(f"/meetings/{meeting_id}/minutes/comments", data={"csrf_token": token, "body": "Add the date."})
     assert count(app, MinutesComment) == 1
 
-    compare = participant.get(f"/meetings/{meeting_id}/minutes/compare?a=1&b=2").get_data(as_text=True)
+    # Version 1 was never circulated: it stays the organisers' draft.
+    assert participant.get(f"/meetings/{meeting_id}/minutes/compare?a=1&b=2").status_code == 404
+    assert participant.get(f"/meetings/{meeting_id}/minutes/versions/1").status_code == 404
+    assert "/versions/1" not in participant.get(f"/meetings/{meeting_id}/minutes/versions").get_data(as_text=True)
+    compare = organiser.get(f"/meetings/{meeting_id}/minutes/compare?a=1&b=2").get_data(as_text=True)
     assert 'class="diff-removed">- First draft' in compare and 'class="diff-added">+ Decision two' in compare
 
+    # Work after circulation is not shown until it is circulated in turn.
+    minutes_post(organiser, meeting_id, "## Summary\nThird draft", "Decision one\nDecision two", app=app)
+    page = participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "Second draft" in page and "Third draft" not in page
+    assert "Invitees still read version 2" in organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    organiser.post(f"/meetings/{meeting_id}/minutes/adopt", data={"csrf_token": token, "base_revision": 2})
+    organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 3})
+    assert "Third draft" in participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert participant.get(f"/meetings/{meeting_id}/minutes/compare?a=2&b=3").status_code == 200
+
+    organiser.post(f"/meetings/{meeting_id}/minutes/adopt", data={"csrf_token": token, "base_revision": 3})
     assert load(app, Meeting, meeting_id).minutes_state == "adopted"
     # Adopted: no plain edit; a correction needs its reason and is kept as such.
     response = minutes_post(organiser, meeting_id, "## Summary\nCorrected", "Decision one", app=app)
     assert response.status_code == 400 and "correction" in response.get_data(as_text=True)
-    assert load(app, Meeting, meeting_id).minutes_revision == 2
+    assert load(app, Meeting, meeting_id).minutes_revision == 3
     response = minutes_post(organiser, meeting_id, "## Summary\nCorrected", "Decision one", app=app,
                             correction_reason="Decision two was not agreed.")
     assert response.status_code == 302
     with app.app_context():
         latest = db.session.execute(select(MinutesVersion).order_by(MinutesVersion.number.desc())).scalars().first()
-        assert (latest.number, latest.kind, latest.reason) == (3, "correction", "Decision two was not agreed.")
-        assert db.session.execute(select(func.count()).select_from(MinutesVersion)).scalar_one() == 3
+        assert (latest.number, latest.kind, latest.reason) == (4, "correction", "Decision two was not agreed.")
+        assert latest.shared_at is not None  # a correction is part of the record at once
+        assert db.session.execute(select(func.count()).select_from(MinutesVersion)).scalar_one() == 4
     assert load(app, Meeting, meeting_id).minutes_state == "adopted"
+    assert "Corrected" in participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
 
 
 def test_stale_minutes_form_is_a_conflict_with_a_diff(app, world, organiser, make):
@@ -438,16 +453,18 @@ def test_stale_minutes_form_is_a_conflict_with_a_diff(app, world, organiser, mak
     with app.app_context():
         bodies = db.session.execute(select(MinutesVersion.body_md).order_by(MinutesVersion.number)).scalars().all()
     assert bodies == ["Line one\nLine two", "Line one\nLine two, amended"]
+    # The conflict page carries the latest revision: saving the merged text from it goes through.
+    base = re.search(r'name="base_revision" type="hidden" value="(\d+)"', page).group(1)
+    assert base == "2"
+    response = minutes_post(organiser, meeting_id, "Line one\nLine two, amended my way", base=base, app=app)
+    assert response.status_code == 302
+    assert load(app, Meeting, meeting_id).minutes_revision == 3
 
 
 def test_only_present_attendees_and_organisers_comment(app, world, make):
     meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
     make.invite(meeting_id, world["participant"])  # invited, attendance not recorded
-    with app.app_context():
-        db.session.add(MinutesVersion(meeting_id=meeting_id, number=1, body_md="Text", decisions=[]))
-        meeting = db.session.get(Meeting, meeting_id)
-        meeting.minutes_revision, meeting.minutes_state = 1, "circulated"
-        db.session.commit()
+    make.minutes(meeting_id, state="circulated")
     participant = signed_in(app, world["participant"])
     token = csrf_token(participant, f"/meetings/{meeting_id}")
     assert participant.post(f"/meetings/{meeting_id}/minutes/comments",

@@ -143,7 +143,8 @@ def meeting(meeting_id: int):
         can_see_rsvps=permissions.can_see_rsvps(user, m),
         can_view_minutes=can_minutes,
         can_comment=permissions.can_comment_minutes(user, m),
-        minutes_version=minutes.current_version(m) if can_minutes else None,
+        minutes_version=minutes.version_for(user, m) if can_minutes else None,
+        unshared_changes=minutes.has_unshared_changes(m),
         agenda_html=render_markdown(m.agenda_md),
         transitions=sorted(meetings.TRANSITIONS[m.state]),
         rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=InviteeForm(), comment_form=CommentForm(),
@@ -278,7 +279,9 @@ def minutes_edit(meeting_id: int):
             flash(_("Saved as version %(n)d.", n=saved.number), "success")
             return redirect(_meeting_url(meeting, "minutes"))
         if getattr(form, "conflict", None) is not None:
+            # Re-shown with the latest revision, so saving the merged text goes through.
             form.base_revision.data = meeting.minutes_revision
+            form.base_revision.raw_data = [str(meeting.minutes_revision)]
     conflict = getattr(form, "conflict", None)
     diffs = [(what, minutes.diff_lines(saved, yours)) for what, saved, yours in conflict.differences] if conflict else []
     preview = None
@@ -291,7 +294,10 @@ def minutes_edit(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/minutes/circulate")
 def minutes_circulate(meeting_id: int):
     meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
-    run_action(lambda: minutes.circulate(_actor(), meeting),
+    form = AdoptForm()  # the same field: the version the organiser is looking at
+    if not form.validate_on_submit():
+        abort(400)
+    run_action(lambda: minutes.circulate(_actor(), meeting, form.base_revision.data),
                _("The minutes are circulated: invitees can read and comment on them."))
     return redirect(_meeting_url(meeting, "minutes"))
 
@@ -328,17 +334,18 @@ def _minutes_viewable(meeting_id: int) -> Meeting:
 @bp.get("/meetings/<int:meeting_id>/minutes/versions")
 def minutes_versions(meeting_id: int):
     meeting = _minutes_viewable(meeting_id)
-    versions = db.session.execute(
-        select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id)
-        .options(joinedload(MinutesVersion.author)).order_by(MinutesVersion.number.desc())
-    ).scalars().all()
+    stmt = (select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id)
+            .options(joinedload(MinutesVersion.author)).order_by(MinutesVersion.number.desc()))
+    if not (permissions.is_staff(current_user) or permissions.can_edit_meeting(current_user, meeting)):
+        stmt = stmt.where(MinutesVersion.shared_at.is_not(None))  # drafts never shared stay the organisers'
+    versions = db.session.execute(stmt).scalars().all()
     return render_template("forums/minutes_versions.html", meeting=meeting, forum=meeting.forum, versions=versions)
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/versions/<int:number>")
 def minutes_version(meeting_id: int, number: int):
     meeting = _minutes_viewable(meeting_id)
-    version = minutes.get_version(meeting, number)
+    version = minutes.readable_version(current_user, meeting, number)
     if version is None:
         abort(404)
     return render_template("forums/minutes_version.html", meeting=meeting, forum=meeting.forum, version=version,
@@ -351,7 +358,7 @@ def minutes_compare(meeting_id: int):
     a, b = parse_id(request.args.get("a")), parse_id(request.args.get("b"))
     if a is None or b is None:
         abort(404)
-    old, new = minutes.get_version(meeting, a), minutes.get_version(meeting, b)
+    old, new = minutes.readable_version(current_user, meeting, a), minutes.readable_version(current_user, meeting, b)
     if old is None or new is None:
         abort(404)
     return render_template(

@@ -1,8 +1,11 @@
 """Minutes: versioned text and decisions, circulated for comments, then adopted.
 
 Every save appends a MinutesVersion; nothing is overwritten. ``Meeting.minutes_revision``
-names the latest, and a form saved against an older one is a conflict. Once adopted, the
-text is locked: only an explicit correction, with its reason, supersedes it.
+names the latest, and a form saved against an older one is a conflict. Organisers work
+on the latest; everyone else reads ``minutes_shared_revision``, the latest version that
+was circulated, adopted or recorded as a correction, so work in progress is never shown
+before it is circulated. Once adopted, the text is locked: only an explicit correction,
+with its reason, supersedes it (and is shared at once).
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import difflib
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import permissions
 from ..core import audit
 from ..core.errors import ConflictError, ServiceError
 from ..extensions import db
@@ -26,6 +30,25 @@ def current_version(meeting: Meeting) -> MinutesVersion | None:
         select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id,
                                      MinutesVersion.number == meeting.minutes_revision)
     ).scalar_one()
+
+
+def version_for(user, meeting: Meeting) -> MinutesVersion | None:
+    """The version ``user`` reads: the latest for organisers and staff, else the shared one."""
+    if permissions.is_staff(user) or permissions.can_edit_meeting(user, meeting):
+        return current_version(meeting)
+    if meeting.minutes_shared_revision == 0:
+        return None
+    return get_version(meeting, meeting.minutes_shared_revision)
+
+
+def readable_version(user, meeting: Meeting, number: int) -> MinutesVersion | None:
+    """Version ``number`` if ``user`` may read it (organisers: any; others: shared ones only)."""
+    version = get_version(meeting, number)
+    if version is None:
+        return None
+    if version.shared_at is None and not (permissions.is_staff(user) or permissions.can_edit_meeting(user, meeting)):
+        return None
+    return version
 
 
 def get_version(meeting: Meeting, number: int) -> MinutesVersion | None:
@@ -63,16 +86,35 @@ def save_minutes(actor: User, meeting: Meeting, *, base_revision: int, body_md: 
                              author_id=actor.id)
     db.session.add(version)
     meeting.minutes_revision = version.number
+    if kind == "correction":
+        _share(meeting, version)  # a correction to adopted minutes is part of the record at once
     audit.record(actor, "minutes.correct" if kind == "correction" else "minutes.save", meeting,
                  f"Minutes version {version.number}", reason=version.reason)
     return version
 
 
-def circulate(actor: User, meeting: Meeting) -> None:
-    if meeting.minutes_state != "draft":
-        raise ServiceError(_("Only draft minutes can be circulated."))
+def _share(meeting: Meeting, version: MinutesVersion) -> None:
+    if version.shared_at is None:
+        version.shared_at = utcnow()
+    meeting.minutes_shared_revision = version.number
+
+
+def has_unshared_changes(meeting: Meeting) -> bool:
+    return meeting.minutes_revision > meeting.minutes_shared_revision
+
+
+def circulate(actor: User, meeting: Meeting, base_revision: int) -> None:
+    """Show version ``base_revision`` (the latest, as the organiser saw it) to the invitees."""
+    if meeting.minutes_state == "adopted":
+        raise ServiceError(_("The minutes are adopted; corrections are shared as they are recorded."))
     if meeting.minutes_revision == 0:
         raise ServiceError(_("Write the minutes before circulating them."))
+    if meeting.minutes_revision != base_revision:
+        raise ConflictError(_("The minutes changed (now version %(n)d) since you opened the page. "
+                              "Read the latest version before circulating it.", n=meeting.minutes_revision))
+    if not has_unshared_changes(meeting):
+        raise ServiceError(_("This version has already been circulated."))
+    _share(meeting, current_version(meeting))
     meeting.minutes_state = "circulated"
     meeting.minutes_circulated_at = utcnow()
     audit.record(actor, "minutes.circulate", meeting, f"Circulated version {meeting.minutes_revision}")
@@ -87,6 +129,7 @@ def adopt(actor: User, meeting: Meeting, base_revision: int) -> None:
     if meeting.minutes_revision != base_revision:
         raise ConflictError(_("The minutes changed (now version %(n)d) since you opened the page. "
                               "Read the latest version before adopting it.", n=meeting.minutes_revision))
+    _share(meeting, current_version(meeting))
     meeting.minutes_state = "adopted"
     meeting.minutes_adopted_at = utcnow()
     audit.record(actor, "minutes.adopt", meeting, f"Adopted version {meeting.minutes_revision}")
@@ -96,7 +139,7 @@ def add_comment(actor: User, meeting: Meeting, body: str) -> MinutesComment:
     body = body.strip()
     if not body:
         raise ServiceError(_("Write a comment first."), field="body")
-    comment = MinutesComment(meeting_id=meeting.id, version_number=meeting.minutes_revision,
+    comment = MinutesComment(meeting_id=meeting.id, version_number=meeting.minutes_shared_revision,
                              author_id=actor.id, body=body[:5000])
     db.session.add(comment)
     audit.record(actor, "minutes.comment", meeting, "Commented on the minutes")

@@ -1,5 +1,5 @@
 """All models, importable from one place (Alembic autogenerate sees every table)."""
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from .action import ActionItem, ActionUpdate
@@ -10,7 +10,13 @@ from .programme import Grant, GrantTeam, Programme
 from .records import AuditEvent, OutboxMessage
 
 # History is appended, never rewritten: refuse updates and deletes of these in the ORM.
-APPEND_ONLY = (ActionUpdate, AuditEvent, MinutesVersion)
+# The set names the attributes that may still be filled in once (from empty), such as
+# the moment a minutes version was first shared.
+APPEND_ONLY: dict[type, frozenset[str]] = {
+    ActionUpdate: frozenset(),
+    AuditEvent: frozenset(),
+    MinutesVersion: frozenset({"shared_at"}),
+}
 
 
 class AppendOnlyError(RuntimeError):
@@ -19,9 +25,19 @@ class AppendOnlyError(RuntimeError):
 
 @event.listens_for(Session, "before_flush")
 def _refuse_history_rewrites(session: Session, flush_context, instances) -> None:
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, APPEND_ONLY) and (obj in session.deleted or session.is_modified(obj)):
+    for obj in session.deleted:
+        if type(obj) in APPEND_ONLY:
             raise AppendOnlyError(f"{type(obj).__name__} rows are append-only")
+    for obj in session.dirty:
+        fill_once = APPEND_ONLY.get(type(obj))
+        if fill_once is None or not session.is_modified(obj):
+            continue
+        for attr in inspect(obj).attrs:
+            history = attr.history
+            if not history.has_changes():
+                continue
+            if attr.key not in fill_once or any(old is not None for old in history.deleted):
+                raise AppendOnlyError(f"{type(obj).__name__} rows are append-only ({attr.key})")
 
 
 __all__ = [

@@ -87,6 +87,9 @@ class Meeting(Base):
     # Minutes live in MinutesVersion rows; these say where the latest one stands.
     minutes_state: Mapped[str] = mapped_column(String(16), default="draft")
     minutes_revision: Mapped[int] = mapped_column(Integer, default=0)  # number of the latest version
+    # The latest version shown beyond the organisers (circulated, adopted or a correction);
+    # later saves stay the organisers' until circulated again.
+    minutes_shared_revision: Mapped[int] = mapped_column(Integer, default=0)
     minutes_circulated_at: Mapped[datetime | None]
     minutes_adopted_at: Mapped[datetime | None]
     # Stable across every change, so calendars update the event rather than adding one.
@@ -173,6 +176,8 @@ class MinutesVersion(Base):
     decisions: Mapped[list[str]] = mapped_column(JSON, default=list)
     kind: Mapped[str] = mapped_column(String(16), default="edit")
     reason: Mapped[str] = mapped_column(Text, default="")  # why a correction was made
+    # When this text was first shown beyond the organisers; drafts never shared stay theirs.
+    shared_at: Mapped[datetime | None]
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('decisions', sa.JSON(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('shared_at', sa.DateTime(), nullable=True),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("kind IN ('edit', 'correction')", name=op.f('ck_minutes_version_kind')),
@@ -72,6 +73,7 @@ def upgrade():
         # Server defaults fill the rows that exist already; the app always sets both.
         batch_op.add_column(sa.Column('minutes_state', sa.String(length=16), nullable=False, server_default='draft'))
         batch_op.add_column(sa.Column('minutes_revision', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('minutes_shared_revision', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('minutes_circulated_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('minutes_adopted_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('published_at', sa.DateTime(), nullable=True))
@@ -90,6 +92,7 @@ def upgrade():
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.alter_column('minutes_state', server_default=None)
         batch_op.alter_column('minutes_revision', server_default=None)
+        batch_op.alter_column('minutes_shared_revision', server_default=None)
         batch_op.drop_column('minutes_md')
     # ### end Alembic commands ###
 
@@ -106,6 +109,7 @@ def downgrade():
         batch_op.alter_column('minutes_md', server_default=None)
         batch_op.drop_constraint(op.f('ck_meeting_minutes_state'), type_='check')
         batch_op.drop_column('published_at')
+        batch_op.drop_column('minutes_shared_revision')
         batch_op.drop_column('minutes_adopted_at')
         batch_op.drop_column('minutes_circulated_at')
         batch_op.drop_column('minutes_revision')
