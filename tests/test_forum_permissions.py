@@ -109,7 +109,8 @@ def build(app: Flask, make: Factory) -> dict[str, Any]:
 
     ids["scheduled"] = make.meeting(forum, state="scheduled", starts_in_days=14)
     make.invite(ids["scheduled"], w["participant"])
-    ids["spare_invitation"] = make.invite(ids["scheduled"], w["spare"])
+    # A guest's invitation (removing the spare member also withdraws the member's own invitations).
+    ids["spare_invitation"] = make.invite(ids["scheduled"], make.user())
     ids["draft"] = make.meeting(forum, state="draft", starts_in_days=30)
     make.invite(ids["draft"], w["participant"])
 
@@ -260,7 +261,7 @@ ROUTES: list[Route] = [
     route("GET", M, "view", meeting_id="held"),
     route("GET", M + "/attendance", "edit", meeting_id="held"),
     route("POST", M + "/attendance", "edit", meeting_id="held", verbs="meeting.attendance", note="marks",
-          data=lambda t: {f"mark-{t['observer_invitation']}": "excused"}),
+          data=lambda t: {f"mark-{t['observer_invitation']}": "excused", f"was-{t['observer_invitation']}": "absent"}),
     route("POST", M + "/attendance", "edit", meeting_id="held", verbs="meeting.walk_in.add", note="walk-in",
           data=lambda t: {"walkin-name": "Walk In", "walkin-organisation_name": "Police", "walkin-kind": "police"}),
     route("POST", M + "/walk-ins/<int:walk_in_id>/remove", "edit", meeting_id="held", walk_in_id="walk_in",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import pytest
@@ -142,6 +143,8 @@ def test_an_ambiguous_time_asks_which_one_and_then_uses_it(app, world, organiser
     ({"online_url": "ftp://files.example.org/x"}, "https://"),
     ({"day": "2026-02-30"}, "Not a valid date value"),
     ({"start_time": "25:00"}, "Not a valid time value"),
+    ({"day": "0001-01-01", "start_time": "00:10"}, "between the year 2000"),
+    ({"day": "9999-12-31"}, "between the year 2000"),
     ({"title": ""}, "This field is required"),
 ])
 def test_bad_meeting_input_gets_a_message_and_changes_nothing(app, world, organiser, overrides, message):
@@ -272,6 +275,7 @@ def test_calendar_sequence_grows_only_for_changes_invitees_see(app, world, organ
 def test_plan_the_next_meeting_copies_venue_invitees_and_agenda(app, world, organiser, make):
     held = make.meeting(world["forum"], state="held", starts_in_days=-30)
     make.invite(held, world["participant"])
+    make.invite(held, make.user())  # a guest: invited again by hand, not copied
     with app.app_context():
         meeting = db.session.get(Meeting, held)
         meeting.venue, meeting.agenda_md = "Council hall", "1. Follow-up review\n2. Next steps"
@@ -283,6 +287,9 @@ def test_plan_the_next_meeting_copies_venue_invitees_and_agenda(app, world, orga
     assert new.id != held and new.state == "draft"
     assert new.venue == "Council hall" and new.agenda_md.startswith("1. Follow-up review")
     assert new.starts_at > datetime.now(timezone.utc)
+    # The same local clock time, whatever daylight saving did in between.
+    zone = ZoneInfo("Europe/Sarajevo")
+    assert new.starts_at.astimezone(zone).time() == load(app, Meeting, held).starts_at.astimezone(zone).time()
     with app.app_context():
         invited = db.session.execute(select(Invitation.user_id).where(Invitation.meeting_id == new.id)).scalars().all()
     assert invited == [make.user_id(world["participant"])]
@@ -361,6 +368,34 @@ def test_attendance_walk_ins_and_headcount_by_kind(app, world, organiser, make):
     # A malformed mark changes nothing.
     organiser.post(f"/meetings/{meeting_id}/attendance", data={"csrf_token": token, f"mark-{participant_inv}": "maybe"})
     assert load(app, Invitation, participant_inv).attendance == "present"
+
+
+def test_two_people_recording_attendance_do_not_undo_each_other(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-1)
+    first_inv = make.invite(meeting_id, world["participant"])
+    second_inv = make.invite(meeting_id, world["observer"])
+    admin = signed_in(app, world["admin"])
+
+    def opened(client):  # the form's fields as the page shows them
+        page = client.get(f"/meetings/{meeting_id}/attendance").get_data(as_text=True)
+        fields = dict(re.findall(r'name="(was-\d+|csrf_token)"[^>]*value="([^"]*)"', page))
+        return {**fields, **{f"mark-{i}": fields[f"was-{i}"] for i in (first_inv, second_inv)}}
+
+    mine, theirs = opened(organiser), opened(admin)
+    assert organiser.post(f"/meetings/{meeting_id}/attendance",
+                          data={**mine, f"mark-{first_inv}": "excused"}).status_code == 302
+    # The admin's older form changes only the second row: the first stays as the organiser set it.
+    assert admin.post(f"/meetings/{meeting_id}/attendance",
+                      data={**theirs, f"mark-{second_inv}": "present"}).status_code == 302
+    assert (load(app, Invitation, first_inv).attendance, load(app, Invitation, second_inv).attendance) == (
+        "excused", "present")
+    # Changing a row someone else changed meanwhile is refused, with the names, and saves nothing.
+    response = admin.post(f"/meetings/{meeting_id}/attendance",
+                          data={**theirs, f"mark-{first_inv}": "absent", f"mark-{second_inv}": "absent"})
+    assert "Someone else changed the attendance" in admin.get(f"/meetings/{meeting_id}/attendance").get_data(as_text=True) \
+        or "Someone else changed the attendance" in response.get_data(as_text=True)
+    assert (load(app, Invitation, first_inv).attendance, load(app, Invitation, second_inv).attendance) == (
+        "excused", "present")
 
 
 def test_attendance_waits_for_the_meeting_to_be_held(app, world, organiser, make):
@@ -514,9 +549,18 @@ def test_adding_members_existing_and_new(app, world, organiser, make):
         assert db.session.execute(select(OutboxMessage.kind).where(
             OutboxMessage.to_addr == "new.person@example.org")).scalar_one() == "set-password"
         member_id = member.id
+    # Removing a member withdraws their invitations to meetings still to come, not to past ones.
+    upcoming = make.meeting(world["forum"], state="scheduled", starts_in_days=7)
+    past = make.meeting(world["forum"], state="held", starts_in_days=-7)
+    make.invite(upcoming, "new.person@example.org")
+    past_invitation = make.invite(past, "new.person@example.org")
     token = csrf_token(organiser, path)
     organiser.post(f"{path}/{member_id}/remove", data={"csrf_token": token})
     assert count(app, ForumMember, ForumMember.id == member_id) == 0
+    with app.app_context():
+        left = db.session.execute(select(Invitation.id).join(Invitation.user)
+                                  .where(User.email == "new.person@example.org")).scalars().all()
+    assert left == [past_invitation]
     assert count(app, AuditEvent, AuditEvent.verb == "forum.member.remove") == 1
 
 
@@ -549,3 +593,14 @@ def test_a_draft_cancelled_before_scheduling_stays_with_the_organisers(app, worl
     participant = signed_in(app, world["participant"])
     assert participant.get(f"/meetings/{meeting_id}").status_code == 404
     assert organiser.get(f"/meetings/{meeting_id}").status_code == 200
+
+
+def test_next_meeting_keeps_the_local_clock_time_across_daylight_saving(ctx):
+    from forum_app.forums.meetings import _same_local_time_later
+
+    # 13 Oct 2021, 10:00 CEST (summer time); the next dates fall in every season since.
+    previous = datetime(2021, 10, 13, 8, 0, tzinfo=timezone.utc)
+    start = _same_local_time_later(previous, "Europe/Sarajevo")
+    local = start.astimezone(ZoneInfo("Europe/Sarajevo"))
+    assert local.strftime("%H:%M %a") == "10:00 Wed" and start > datetime.now(timezone.utc)
+    assert (local.date() - datetime(2021, 10, 13).date()).days % 91 == 0

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -60,6 +62,12 @@ class MeetingForm(FlaskForm):
     version = HiddenField()
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save"))
+
+    def validate_day(self, field) -> None:
+        # Catches year typos (0226, 2206) and keeps every date inside what time zones handle.
+        today = date.today()
+        if field.data and not (date(2000, 1, 1) <= field.data <= today.replace(year=today.year + 10)):
+            raise ValidationError(_l("Enter a date between the year 2000 and ten years from now."))
 
     def validate_online_url(self, field) -> None:
         # URL() accepts any scheme (javascript://, ftp://); a meeting link must be web.

@@ -237,16 +237,20 @@ def attendance(meeting_id: int):
                            walk_in_form=walk_in_form, states=ATTENDANCE_STATES), status_for(walk_in_form)
 
 
-def _attendance_marks(data) -> dict[int, str | None] | None:
-    """``mark-<invitation id>`` fields → {id: state or None}; None if anything is malformed."""
-    marks: dict[int, str | None] = {}
+def _attendance_marks(data) -> dict[int, tuple[str | None, str | None]] | None:
+    """``mark-<id>`` (new) and ``was-<id>`` (as the form showed it) → {id: (was, new)}.
+
+    None if anything is malformed.
+    """
+    marks: dict[int, tuple[str | None, str | None]] = {}
     for key, value in data.items():
         if not key.startswith("mark-"):
             continue
         invitation_id = parse_id(key[5:])
-        if invitation_id is None or (value and value not in ATTENDANCE_STATES):
+        was = data.get(f"was-{key[5:]}", "")
+        if invitation_id is None or any(v and v not in ATTENDANCE_STATES for v in (value, was)):
             return None
-        marks[invitation_id] = value or None
+        marks[invitation_id] = (was or None, value or None)
     return marks
 
 

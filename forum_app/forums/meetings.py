@@ -18,6 +18,7 @@ from ..core.errors import ConflictError, ServiceError
 from ..extensions import db
 from ..models import Forum, ForumMember, Invitation, Meeting, User, WalkInAttendee, utcnow
 from ..vocab import ATTENDANCE_STATES, MEETING_STATES, RSVP_STATES
+from .times import local_to_utc, utc_to_local
 
 # Which state may follow which. Cancelled is final; a held meeting stays held.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -78,18 +79,34 @@ def plan_next_meeting(actor: User, forum: Forum) -> Meeting:
     ).scalar_one_or_none()
     if previous is None:
         raise ServiceError(_("This forum has no meeting to follow on from yet. Plan its first meeting."))
-    start = previous.starts_at + timedelta(weeks=13)  # forums typically meet every three months
-    now = utcnow()
-    while start < now:
-        start += timedelta(weeks=13)
+    start = _same_local_time_later(previous.starts_at, forum.timezone)
     details = MeetingDetails(
         title=_("Follow-up meeting"), starts_at=start, ends_at=start + (previous.ends_at - previous.starts_at),
         venue=previous.venue, online_url=previous.online_url, agenda_md=previous.agenda_md,
     )
-    invitees = [inv.user_id for inv in previous.invitations]
+    # The last meeting's invitees who are still members; guests are invited again by hand.
+    members = set(db.session.execute(select(ForumMember.user_id).where(ForumMember.forum_id == forum.id)).scalars())
+    invitees = [inv.user_id for inv in previous.invitations if inv.user_id in members]
     meeting = create_meeting(actor, forum, details, invitee_ids=invitees)
     audit.record(actor, "meeting.plan_next", meeting, f"Planned after meeting {previous.id}", previous_id=previous.id)
     return meeting
+
+
+def _same_local_time_later(previous_start: datetime, zone_name: str) -> datetime:
+    """The first date 13, 26, … weeks after ``previous_start`` that is in the future, at the
+    same local clock time (10:00 stays 10:00 across a daylight-saving change)."""
+    local = utc_to_local(previous_start, zone_name)
+    now = utcnow()
+    day = local.date()
+    while True:
+        day += timedelta(weeks=13)  # forums typically meet every three months
+        try:
+            start = local_to_utc(day, local.time().replace(tzinfo=None), zone_name, field="start_time", fold=0)
+        except ServiceError:  # the clock time falls in a daylight-saving gap that day: an hour later
+            start = local_to_utc(day, (datetime.combine(day, local.time()) + timedelta(hours=1)).time(),
+                                 zone_name, field="start_time", fold=0)
+        if start > now:
+            return start
 
 
 def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expected_version: int) -> Meeting:
@@ -226,27 +243,34 @@ def respond(user: User, meeting: Meeting, answer: str, comment: str = "") -> Inv
 
 # --- attendance ---------------------------------------------------------------------------------
 
-def record_attendance(actor: User, meeting: Meeting, marks: dict[int, str | None]) -> int:
-    """Set present / absent / excused (or clear, with None) per invitation id. Returns how many changed."""
+def record_attendance(actor: User, meeting: Meeting, marks: dict[int, tuple[str | None, str | None]]) -> int:
+    """Apply attendance marks given as {invitation id: (value when the form was opened, new value)}.
+
+    Only rows this person changed are written, so two people recording attendance at once
+    do not undo each other; a row someone else changed meanwhile is a conflict and
+    nothing is saved. Values: present / absent / excused, or None to clear.
+    """
     if meeting.state != "held":
         raise ServiceError(_("Attendance is recorded once the meeting is marked as held."))
     by_id = {inv.id: inv for inv in meeting.invitations}
-    unknown = [i for i in marks if i not in by_id]
-    if unknown:
+    if any(i not in by_id for i in marks):
         raise ServiceError(_("The attendance form lists someone who is no longer invited. Reload the page."))
-    changed = 0
-    now = utcnow()
-    for invitation_id, mark in marks.items():
-        if mark is not None and mark not in ATTENDANCE_STATES:
+    for original, mark in marks.values():
+        if any(v is not None and v not in ATTENDANCE_STATES for v in (original, mark)):
             raise ServiceError(_("Unknown attendance value."))
+    changes = {i: mark for i, (original, mark) in marks.items() if mark != original}
+    clashes = [by_id[i].user.name for i in changes if by_id[i].attendance != marks[i][0]]
+    if clashes:
+        raise ConflictError(_("Someone else changed the attendance of %(names)s since you opened the form. "
+                              "Nothing was saved: check the marks below and save again.", names=", ".join(clashes)))
+    now = utcnow()
+    for invitation_id, mark in changes.items():
         invitation = by_id[invitation_id]
-        if invitation.attendance != mark:
-            invitation.attendance = mark
-            invitation.attendance_at = now if mark else None
-            changed += 1
-    if changed:
-        audit.record(actor, "meeting.attendance", meeting, f"Attendance: {changed} changed")
-    return changed
+        invitation.attendance = mark
+        invitation.attendance_at = now if mark else None
+    if changes:
+        audit.record(actor, "meeting.attendance", meeting, f"Attendance: {len(changes)} changed")
+    return len(changes)
 
 
 def add_walk_in(actor: User, meeting: Meeting, *, name: str, organisation_name: str, kind: str) -> WalkInAttendee:

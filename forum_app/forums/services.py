@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from .. import permissions
 from ..auth import services as accounts
 from ..core import audit
 from ..core.errors import ServiceError
 from ..extensions import db
-from ..models import Forum, ForumMember, Grant, User
+from ..models import Forum, ForumMember, Grant, Invitation, Meeting, User
 
 
 def save_forum(actor: User, forum: Forum | None, *, grant_id: int, title: str, city: str, country: str,
@@ -64,11 +64,20 @@ def change_member_role(actor: User, forum: Forum, member_id: int, role: str) -> 
 
 
 def remove_member(actor: User, forum: Forum, member_id: int) -> User:
-    """Remove a member. Their past invitations, attendance and actions stay on record."""
+    """Remove a member and their invitations to meetings still to come.
+
+    Invitations to held or cancelled meetings stay: attendance and actions are history.
+    """
     member = _member(forum, member_id)
     user = member.user
+    upcoming = select(Meeting.id).where(Meeting.forum_id == forum.id, Meeting.state.in_(("draft", "scheduled")))
+    withdrawn = db.session.execute(
+        delete(Invitation).where(Invitation.user_id == user.id, Invitation.meeting_id.in_(upcoming))
+        .returning(Invitation.meeting_id)
+    ).scalars().all()
     db.session.delete(member)
-    audit.record(actor, "forum.member.remove", forum, f"Removed {user.email}", user_id=user.id)
+    audit.record(actor, "forum.member.remove", forum, f"Removed {user.email}", user_id=user.id,
+                 withdrawn_from_meetings=sorted(withdrawn))
     return user
 
 
