@@ -604,3 +604,22 @@ def test_next_meeting_keeps_the_local_clock_time_across_daylight_saving(ctx):
     local = start.astimezone(ZoneInfo("Europe/Sarajevo"))
     assert local.strftime("%H:%M %a") == "10:00 Wed" and start > datetime.now(timezone.utc)
     assert (local.date() - datetime(2021, 10, 13).date()).days % 91 == 0
+
+
+def test_meeting_record_is_locked_once_minutes_are_adopted(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-3)
+    make.minutes(meeting_id, state="adopted")
+    title = load(app, Meeting, meeting_id).title
+    assert organiser.get(f"/meetings/{meeting_id}/edit").status_code == 302
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    organiser.post(f"/meetings/{meeting_id}/edit", data={**meeting_form(title="Rewritten"), "csrf_token": token,
+                                                          "version": load(app, Meeting, meeting_id).version})
+    assert load(app, Meeting, meeting_id).title == title
+
+
+def test_too_long_cancel_reason_is_named(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=5)
+    response = set_state(organiser, meeting_id, app, "cancelled", reason="x" * 2001)
+    page = organiser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Reason (shown to invitees)" in page and "2000" in page
+    assert load(app, Meeting, meeting_id).state == "scheduled"

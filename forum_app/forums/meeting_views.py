@@ -103,8 +103,9 @@ def meeting_plan_next(forum_id: int):
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 def meeting_edit(meeting_id: int):
     meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
-    if meeting.state == "cancelled":
-        flash(_("A cancelled meeting cannot be edited."), "warning")
+    if meeting.state == "cancelled" or meeting.minutes_state == "adopted":
+        flash(_("A cancelled meeting cannot be edited.") if meeting.state == "cancelled"
+              else _("The minutes of this meeting are adopted: its record is locked."), "warning")
         return redirect(_meeting_url(meeting))
     form = MeetingForm()
     if request.method == "GET":
@@ -158,7 +159,8 @@ def meeting_state(meeting_id: int):
     meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
     form = StateForm()
     if not form.validate_on_submit():
-        flash(_("The request was incomplete. Reload the page and try again."), "danger")
+        flash(_("%(label)s: %(problem)s", label=form.reason.label.text, problem=form.reason.errors[0])
+              if form.reason.errors else _("The request was incomplete. Reload the page and try again."), "danger")
         return redirect(_meeting_url(meeting))
     messages = {"scheduled": _("The meeting is scheduled and visible to its invitees."),
                 "held": _("The meeting is marked as held. Record attendance and write the minutes."),

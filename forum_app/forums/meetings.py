@@ -117,6 +117,8 @@ def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expec
     """
     if meeting.state == "cancelled":
         raise ServiceError(_("A cancelled meeting cannot be edited."))
+    if meeting.minutes_state == "adopted":
+        raise ServiceError(_("The minutes of this meeting are adopted: its record is locked."))
     if meeting.version != expected_version:
         raise ConflictError(
             _("Someone else saved this meeting after you opened the form. Your changes were not saved: "
