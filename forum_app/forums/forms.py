@@ -112,7 +112,9 @@ class MinutesForm(FlaskForm):
     save = SubmitField(_l("Save a new version"))
 
 
-class AdoptForm(FlaskForm):
+class RevisionForm(FlaskForm):
+    """Circulate / adopt: names the minutes version the organiser was looking at."""
+
     base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)])
 
 
@@ -121,4 +123,4 @@ class CommentForm(FlaskForm):
 
 
 __all__ = ["MeetingForm", "ForumForm", "MemberForm", "StateForm", "InviteeForm", "RsvpForm", "WalkInForm",
-           "MinutesForm", "AdoptForm", "CommentForm", "MemberRoleForm"]
+           "MinutesForm", "RevisionForm", "CommentForm", "MemberRoleForm"]

@@ -19,7 +19,7 @@ from ..vocab import ATTENDANCE_STATES
 from . import meetings, minutes, queries
 from .blueprint import bp
 from .forms import (
-    AdoptForm, CommentForm, InviteeForm, MeetingForm, MinutesForm, RsvpForm, StateForm, WalkInForm,
+    RevisionForm, CommentForm, InviteeForm, MeetingForm, MinutesForm, RsvpForm, StateForm, WalkInForm,
 )
 from .times import AmbiguousTime, local_to_utc, utc_to_local
 
@@ -149,8 +149,7 @@ def meeting(meeting_id: int):
         agenda_html=render_markdown(m.agenda_md),
         transitions=sorted(meetings.TRANSITIONS[m.state]),
         rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=InviteeForm(), comment_form=CommentForm(),
-        adopt_form=AdoptForm(),
-        viewer_zone=user.timezone if user.timezone and user.timezone != m.forum.timezone else None,
+                viewer_zone=user.timezone if user.timezone and user.timezone != m.forum.timezone else None,
     )
 
 
@@ -297,26 +296,26 @@ def minutes_edit(meeting_id: int):
                            current=current, preview=preview, diffs=diffs), status_for(form)
 
 
-@bp.post("/meetings/<int:meeting_id>/minutes/circulate")
-def minutes_circulate(meeting_id: int):
+def _minutes_step(meeting_id: int, step, success: str):
+    """Circulate or adopt: both act on the version the organiser was looking at."""
     meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
-    form = AdoptForm()  # the same field: the version the organiser is looking at
+    form = RevisionForm()
     if not form.validate_on_submit():
         abort(400)
-    run_action(lambda: minutes.circulate(_actor(), meeting, form.base_revision.data),
-               _("The minutes are circulated: invitees can read and comment on them."))
+    run_action(lambda: step(_actor(), meeting, form.base_revision.data), success)
     return redirect(_meeting_url(meeting, "minutes"))
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/circulate")
+def minutes_circulate(meeting_id: int):
+    return _minutes_step(meeting_id, minutes.circulate,
+                         _("The minutes are circulated: invitees can read and comment on them."))
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/adopt")
 def minutes_adopt(meeting_id: int):
-    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
-    form = AdoptForm()
-    if not form.validate_on_submit():
-        abort(400)
-    run_action(lambda: minutes.adopt(_actor(), meeting, form.base_revision.data),
-               _("The minutes are adopted and locked. Later changes are recorded as corrections."))
-    return redirect(_meeting_url(meeting, "minutes"))
+    return _minutes_step(meeting_id, minutes.adopt,
+                         _("The minutes are adopted and locked. Later changes are recorded as corrections."))
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/comments")

@@ -103,15 +103,20 @@ def has_unshared_changes(meeting: Meeting) -> bool:
     return meeting.minutes_revision > meeting.minutes_shared_revision
 
 
+def _require_latest(meeting: Meeting, base_revision: int) -> None:
+    """Circulating or adopting acts on what the organiser read: refuse if it has changed since."""
+    if meeting.minutes_revision == 0:
+        raise ServiceError(_("Write the minutes first."))
+    if meeting.minutes_revision != base_revision:
+        raise ConflictError(_("The minutes changed (now version %(n)d) since you opened the page. "
+                              "Read the latest version first.", n=meeting.minutes_revision))
+
+
 def circulate(actor: User, meeting: Meeting, base_revision: int) -> None:
     """Show version ``base_revision`` (the latest, as the organiser saw it) to the invitees."""
     if meeting.minutes_state == "adopted":
         raise ServiceError(_("The minutes are adopted; corrections are shared as they are recorded."))
-    if meeting.minutes_revision == 0:
-        raise ServiceError(_("Write the minutes before circulating them."))
-    if meeting.minutes_revision != base_revision:
-        raise ConflictError(_("The minutes changed (now version %(n)d) since you opened the page. "
-                              "Read the latest version before circulating it.", n=meeting.minutes_revision))
+    _require_latest(meeting, base_revision)
     if not has_unshared_changes(meeting):
         raise ServiceError(_("This version has already been circulated."))
     _share(meeting, current_version(meeting))
@@ -124,11 +129,7 @@ def adopt(actor: User, meeting: Meeting, base_revision: int) -> None:
     """Lock the minutes as they stand at ``base_revision`` (the version the organiser read)."""
     if meeting.minutes_state == "adopted":
         raise ServiceError(_("The minutes are already adopted."))
-    if meeting.minutes_revision == 0:
-        raise ServiceError(_("There are no minutes to adopt."))
-    if meeting.minutes_revision != base_revision:
-        raise ConflictError(_("The minutes changed (now version %(n)d) since you opened the page. "
-                              "Read the latest version before adopting it.", n=meeting.minutes_revision))
+    _require_latest(meeting, base_revision)
     _share(meeting, current_version(meeting))
     meeting.minutes_state = "adopted"
     meeting.minutes_adopted_at = utcnow()
