@@ -8,7 +8,7 @@ PORT ?= 5000
 # Links in emails and the printed demo logins point at where `make run` serves.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test setup dev-setup db demo clean
+.PHONY: run test setup dev-setup db demo messages clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -40,6 +40,10 @@ run: demo
 
 test: dev-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The catalogue of user-facing strings, for translators (English only for now).
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o forum_app/translations/messages.pot .
 
 clean:
 	rm -rf $(VENV) .pytest_cache
