@@ -27,6 +27,9 @@ from forum_app.models import Base
 
 from . import factories
 
+# The live server, Chromium and page fixtures for the browser journeys.
+pytest_plugins = ["tests.browser"]
+
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 

@@ -6,8 +6,6 @@ import pytest
 from forum_app.demo import DEMO_PASSWORD
 from forum_app.extensions import db
 
-from .browser import browser, live_server, page  # noqa: F401  (fixtures)
-
 pytestmark = pytest.mark.browser
 
 DEMO_FORUMS = [
@@ -26,7 +24,7 @@ def demo(app):
         db.session.commit()
 
 
-def test_admin_logs_in_and_sees_the_three_forums(demo, live_server, page):  # noqa: F811
+def test_admin_logs_in_and_sees_the_three_forums(demo, live_server, page):
     page.goto(live_server + "/")
     assert "/login" in page.url
     page.get_by_label("Email").fill("admin@forum-desk.example")
@@ -43,7 +41,7 @@ def test_admin_logs_in_and_sees_the_three_forums(demo, live_server, page):  # no
     page.wait_for_url("**/login")
 
 
-def test_phone_width_menu_collapses(demo, live_server, page):  # noqa: F811
+def test_phone_width_menu_collapses(demo, live_server, page):
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto(live_server + "/login")
     page.get_by_label("Email").fill("amra.hodzic@forum-desk.example")
@@ -66,7 +64,7 @@ def sign_in(page, live_server: str, email: str) -> None:
     page.wait_for_url(live_server + "/forums")
 
 
-def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browser, page):  # noqa: F811
+def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browser, page):
     from datetime import date, timedelta
 
     # The organiser plans a meeting (yesterday, so it can be held and minuted today).
