@@ -21,7 +21,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, User
+from .models import Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting
 
 
 def _authenticated(user) -> bool:
@@ -68,11 +68,6 @@ def is_organiser(user) -> bool:
 def can_administer(user) -> bool:
     """Accounts, organisations, programmes, grants and their teams."""
     return is_admin(user)
-
-
-def can_invite_people(user) -> bool:
-    """Add a person by email (they receive a set-password link)."""
-    return is_admin(user) or is_organiser(user)
 
 
 def can_view_outbox(user) -> bool:
@@ -200,28 +195,29 @@ def require_visible(allowed: bool) -> None:
         abort(404)
 
 
-def get_forum_or_404(forum_id: int, need: str = "view", options=()) -> Forum:
-    """The forum, if the current user may ``need`` ("view" or "edit") it; else 404 / 403."""
-    forum = db.session.execute(select(Forum).where(Forum.id == forum_id).options(*options)).scalar_one_or_none()
-    if forum is None:
+def _get_or_404(stmt: Select, need: str, can_view, can_edit):
+    """The one object ``stmt`` selects, if the current user may ``need`` ("view" or "edit") it.
+
+    Missing, or not visible: 404 (the same answer, so existence does not leak). Visible
+    but not editable: 403.
+    """
+    obj = db.session.execute(stmt).unique().scalar_one_or_none()
+    if obj is None:
         abort(404)
-    require_visible(can_view_forum(current_user, forum))
+    require_visible(can_view(current_user, obj))
     if need == "edit":
-        require(can_edit_forum(current_user, forum))
-    return forum
+        require(can_edit(current_user, obj))
+    return obj
+
+
+def get_forum_or_404(forum_id: int, need: str = "view", options=()) -> Forum:
+    return _get_or_404(select(Forum).where(Forum.id == forum_id).options(*options),
+                       need, can_view_forum, can_edit_forum)
 
 
 def get_meeting_or_404(meeting_id: int, need: str = "view", options=()) -> Meeting:
-    """The meeting, if the current user may ``need`` ("view" or "edit") it; else 404 / 403."""
-    meeting = db.session.execute(
-        select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.forum), *options)
-    ).unique().scalar_one_or_none()
-    if meeting is None:
-        abort(404)
-    require_visible(can_view_meeting(current_user, meeting))
-    if need == "edit":
-        require(can_edit_meeting(current_user, meeting))
-    return meeting
+    return _get_or_404(select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.forum), *options),
+                       need, can_view_meeting, can_edit_meeting)
 
 
 # --- navigation ---------------------------------------------------------------------------
@@ -249,5 +245,3 @@ def navigation(user) -> list[NavItem]:
         items.append(NavItem("core.outbox", str(_l("Outbox"))))
     return items
 
-
-__all__ = ["User"]

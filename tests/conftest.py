@@ -13,13 +13,11 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, text
 
 from forum_app import create_app
 from forum_app.extensions import db
@@ -119,6 +117,15 @@ def login(client: FlaskClient, email: str, password: str = factories.PASSWORD, n
                                        "next": next_url})
 
 
+def registered_routes(app: Flask, blueprint: str) -> set[tuple[str, str]]:
+    """(method, rule) of every route of ``blueprint``: what a route table must cover."""
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules() if rule.endpoint.startswith(blueprint + ".")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
 def post_form(client: FlaskClient, form_path: str, data: dict, action: str | None = None):
     """POST ``data`` to ``action`` (default: the form's own path) with a CSRF token from ``form_path``."""
     token = csrf_token(client, form_path)
@@ -146,5 +153,3 @@ def count_queries(app: Flask):
 
     return counter
 
-
-__all__ = ["login", "csrf_token", "post_form", "timedelta", "Path", "inspect"]

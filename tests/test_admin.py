@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from forum_app.extensions import db
 from forum_app.models import AuditEvent, Grant, GrantTeam, Organisation, OutboxMessage, Programme, User, UserSession
 
-from .conftest import csrf_token, login, post_form
+from .conftest import csrf_token, login, post_form, registered_routes
 from .factories import Factory
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -156,11 +156,7 @@ def outcome(response) -> int | str:
 
 def test_route_table_covers_every_admin_rule(app: Flask) -> None:
     """A new admin route (or method) without a row in ROUTES fails here, so it cannot skip the matrix."""
-    registered = {
-        (method, rule.rule)
-        for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")
-        for method in rule.methods - {"HEAD", "OPTIONS"}
-    }
+    registered = registered_routes(app, "admin")
     tested = {(r.method, r.rule) for r in ROUTES}
     assert registered, "the admin blueprint has no routes?"
     assert tested == registered

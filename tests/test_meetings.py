@@ -623,3 +623,11 @@ def test_too_long_cancel_reason_is_named(app, world, organiser, make):
     page = organiser.get(response.headers["Location"]).get_data(as_text=True)
     assert "Reason (shown to invitees)" in page and "2000" in page
     assert load(app, Meeting, meeting_id).state == "scheduled"
+
+
+def test_plan_next_without_any_meeting_says_so_and_creates_nothing(app, world, organiser):
+    token = csrf_token(organiser, f"/forums/{world['forum']}")
+    response = organiser.post(f"/forums/{world['forum']}/meetings/plan-next", data={"csrf_token": token})
+    assert response.headers["Location"] == f"/forums/{world['forum']}"
+    assert "Plan its first meeting" in organiser.get(response.headers["Location"]).get_data(as_text=True)
+    assert count(app, Meeting) == 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import available_timezones
 
@@ -51,21 +52,32 @@ def run_service(form: FlaskForm, action: Callable[[], T]) -> T | None:
 STALE_MESSAGE = "Someone else saved this at the same moment. Nothing of yours was saved: reload and try again."
 
 
-def run_action(action: Callable[[], Any], success: str) -> bool:
+@dataclass(frozen=True)
+class Outcome:
+    """What ``run_action`` did: true when it was saved, with the action's result."""
+
+    ok: bool
+    value: Any = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def run_action(action: Callable[[], Any], success: str) -> Outcome:
     """For buttons without a form to re-show: run, commit, and flash the outcome."""
     try:
-        action()
+        value = action()
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
-        return False
+        return Outcome(False)
     except (IntegrityError, StaleDataError):
         db.session.rollback()
         flash(str(_l(STALE_MESSAGE)), "danger")
-        return False
+        return Outcome(False)
     flash(success, "success")
-    return True
+    return Outcome(True, value)
 
 
 def attach_error(form: FlaskForm, message: str, field: str | None) -> None:

@@ -89,23 +89,19 @@ def meeting_new(forum_id: int):
 @bp.post("/forums/<int:forum_id>/meetings/plan-next")
 def meeting_plan_next(forum_id: int):
     forum = permissions.get_forum_or_404(forum_id, need="edit")
-    try:
-        meeting = meetings.plan_next_meeting(_actor(), forum)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    planned = run_action(lambda: meetings.plan_next_meeting(_actor(), forum),
+                         _("A draft follow-up meeting was created from the last one. Check the date and time."))
+    if not planned:
         return redirect(url_for("forums.forum", forum_id=forum.id))
-    flash(_("A draft follow-up meeting was created from the last one. Check the date and time."), "success")
-    return redirect(url_for("forums.meeting_edit", meeting_id=meeting.id))
+    return redirect(url_for("forums.meeting_edit", meeting_id=planned.value.id))
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 def meeting_edit(meeting_id: int):
     meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
-    if meeting.state == "cancelled" or meeting.minutes_state == "adopted":
-        flash(_("A cancelled meeting cannot be edited.") if meeting.state == "cancelled"
-              else _("The minutes of this meeting are adopted: its record is locked."), "warning")
+    locked = meetings.edit_lock(meeting)
+    if locked:
+        flash(locked, "warning")
         return redirect(_meeting_url(meeting))
     form = MeetingForm()
     if request.method == "GET":
@@ -149,7 +145,7 @@ def meeting(meeting_id: int):
         agenda_html=render_markdown(m.agenda_md),
         transitions=sorted(meetings.TRANSITIONS[m.state]),
         rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=InviteeForm(), comment_form=CommentForm(),
-                viewer_zone=user.timezone if user.timezone and user.timezone != m.forum.timezone else None,
+        viewer_zone=user.timezone if user.timezone and user.timezone != m.forum.timezone else None,
     )
 
 
@@ -221,12 +217,14 @@ def attendance(meeting_id: int):
     page = queries.meeting_page(current_user, meeting_id, need="edit")
     meeting = page.meeting
     walk_in_form = WalkInForm(prefix="walkin")
+    status = 200
     if request.method == "POST" and "walkin-name" not in request.form:
         marks = _attendance_marks(request.form)
         if marks is None:
             flash(_("The attendance form was not understood. Reload the page and try again."), "danger")
         elif run_action(lambda: meetings.record_attendance(_actor(), meeting, marks), _("Attendance saved.")):
             return redirect(url_for("forums.attendance", meeting_id=meeting.id))
+        status = 400  # re-shown with the saved marks and the message; nothing was changed
     elif walk_in_form.validate_on_submit():
         added = run_service(walk_in_form, lambda: meetings.add_walk_in(
             _actor(), meeting, name=walk_in_form.name.data, organisation_name=walk_in_form.organisation_name.data or "",
@@ -235,7 +233,7 @@ def attendance(meeting_id: int):
             flash(_("%(name)s is recorded as present.", name=added.name), "success")
             return redirect(url_for("forums.attendance", meeting_id=meeting.id))
     return render_template("forums/attendance.html", page=page, meeting=meeting, forum=meeting.forum,
-                           walk_in_form=walk_in_form, states=ATTENDANCE_STATES), status_for(walk_in_form)
+                           walk_in_form=walk_in_form, states=ATTENDANCE_STATES), max(status, status_for(walk_in_form))
 
 
 def _attendance_marks(data) -> dict[int, tuple[str | None, str | None]] | None:

@@ -92,6 +92,15 @@ def plan_next_meeting(actor: User, forum: Forum) -> Meeting:
     return meeting
 
 
+def edit_lock(meeting: Meeting) -> str | None:
+    """Why the meeting's details can no longer be edited, or None when they can."""
+    if meeting.state == "cancelled":
+        return _("A cancelled meeting cannot be edited.")
+    if meeting.minutes_state == "adopted":
+        return _("The minutes of this meeting are adopted: its record is locked.")
+    return None
+
+
 def _same_local_time_later(previous_start: datetime, zone_name: str) -> datetime:
     """The first date 13, 26, … weeks after ``previous_start`` that is in the future, at the
     same local clock time (10:00 stays 10:00 across a daylight-saving change)."""
@@ -115,10 +124,9 @@ def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expec
     If someone saved in between, nothing is written and ConflictError lists what they
     changed, so the person decides instead of silently overwriting.
     """
-    if meeting.state == "cancelled":
-        raise ServiceError(_("A cancelled meeting cannot be edited."))
-    if meeting.minutes_state == "adopted":
-        raise ServiceError(_("The minutes of this meeting are adopted: its record is locked."))
+    locked = edit_lock(meeting)
+    if locked:
+        raise ServiceError(locked)
     if meeting.version != expected_version:
         raise ConflictError(
             _("Someone else saved this meeting after you opened the form. Your changes were not saved: "
