@@ -133,7 +133,7 @@ ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", 
 
 # What a successful admin run of ROUTES writes to the audit trail (besides the login).
 ADMIN_VERBS = {
-    "user.invite", "user.update", "user.deactivate", "organisation.create", "organisation.update",
+    "user.invite", "user.link_resent", "user.update", "user.deactivate", "organisation.create", "organisation.update",
     "programme.create", "programme.update", "grant.create", "grant.update", "grant.team.add",
     "grant.team.remove",
 }

@@ -13,8 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..auth import services as accounts
-from ..core.errors import ServiceError
-from ..core.forms import run_service, status_for
+from ..core.forms import run_action, run_service, status_for
 from ..core.paging import paginate
 from ..extensions import db, login_manager
 from ..models import AuditEvent, Grant, GrantTeam, Organisation, Programme, User
@@ -103,27 +102,16 @@ def user_edit(user_id: int):
 def user_set_active(user_id: int):
     user = _get(User, user_id)
     active = request.form.get("active") == "1"
-    try:
-        accounts.set_active(_actor(), user, active)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        flash(_("%(name)s is now active.", name=user.name) if active
-              else _("%(name)s is deactivated and signed out everywhere.", name=user.name), "success")
+    run_action(lambda: accounts.set_active(_actor(), user, active),
+               _("%(name)s is now active.", name=user.name) if active
+               else _("%(name)s is deactivated and signed out everywhere.", name=user.name))
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/invite")
 def user_resend_invite(user_id: int):
     user = _get(User, user_id)
-    if not user.active:
-        flash(_("Activate the account before sending a link."), "danger")
-    else:
-        accounts.send_set_password_link(user, invited_by=_actor())
-        db.session.commit()
-        flash(_("A new set-password link is in the outbox."), "success")
+    run_action(lambda: accounts.resend_set_password_link(_actor(), user), _("A new set-password link is in the outbox."))
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
@@ -229,14 +217,7 @@ def grant(grant_id: int):
 @bp.post("/grants/<int:grant_id>/team/<int:user_id>/remove")
 def grant_team_remove(grant_id: int, user_id: int):
     grant = _get(Grant, grant_id)
-    try:
-        services.remove_from_team(_actor(), grant, user_id)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        flash(_("Removed from the team."), "success")
+    run_action(lambda: services.remove_from_team(_actor(), grant, user_id), _("Removed from the team."))
     return redirect(url_for("admin.grant", grant_id=grant.id))
 
 

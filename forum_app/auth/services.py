@@ -59,6 +59,13 @@ def send_set_password_link(user: User, invited_by: User | None = None) -> None:
     )
 
 
+def resend_set_password_link(actor: User, user: User) -> None:
+    if not user.active:
+        raise ServiceError(_("Activate the account before sending a link."))
+    send_set_password_link(user, invited_by=actor)
+    audit.record(actor, "user.link_resent", user, f"New set-password link for {user.email}")
+
+
 def request_password_reset(email: str) -> None:
     """Queue a reset link when the address belongs to an active account; say nothing either way."""
     user = find_user_by_email(email)

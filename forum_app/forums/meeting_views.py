@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
-from ..auth.services import find_user_by_email
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
 from ..core.markdown import render_markdown
@@ -175,12 +174,8 @@ def invitee_add(meeting_id: int):
     if not form.validate_on_submit():
         flash(_("Enter a valid email address."), "danger")
         return redirect(_meeting_url(meeting, "invitees"))
-    user = find_user_by_email(form.email.data)
-    if user is None:
-        flash(_("No account uses %(email)s. Add the person to the forum (they are invited to set a password) "
-                "or ask an administrator to create a guest account.", email=form.email.data), "danger")
-    else:
-        run_action(lambda: meetings.add_invitee(_actor(), meeting, user), _("%(name)s is invited.", name=user.name))
+    run_action(lambda: meetings.add_invitee(_actor(), meeting, form.email.data),
+               _("%(email)s is invited.", email=form.email.data))
     return redirect(_meeting_url(meeting, "invitees"))
 
 

@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..auth.services import find_user_by_email
 from ..core import audit
 from ..core.dates import format_local
 from ..core.errors import ConflictError, ServiceError
@@ -184,8 +185,13 @@ def change_state(actor: User, meeting: Meeting, to_state: str, expected_version:
 
 # --- invitees ---------------------------------------------------------------------------------
 
-def add_invitee(actor: User, meeting: Meeting, user: User) -> Invitation:
+def add_invitee(actor: User, meeting: Meeting, email: str) -> Invitation:
+    """Invite the person with this address: a member, or a guest from outside the forum."""
     _not_closed(meeting)
+    user = find_user_by_email(email)
+    if user is None:
+        raise ServiceError(_("No account uses %(email)s. Add the person to the forum (they are invited to set a "
+                             "password) or ask an administrator to create a guest account.", email=email))
     if not user.active:
         raise ServiceError(_("This account is deactivated."), field="email")
     if any(inv.user_id == user.id for inv in meeting.invitations):

@@ -135,8 +135,9 @@ def forum_page(user, forum_id: int) -> ForumPage:
         permissions.visible_meetings(user).where(Meeting.forum_id == forum.id).order_by(Meeting.starts_at)
     ).scalars().all()
     now = utcnow()
-    upcoming = [m for m in meetings if m.ends_at >= now and m.state in ("draft", "scheduled")]
-    past = [m for m in meetings if m not in upcoming]
+    is_upcoming = {m.id: m.ends_at >= now and m.state in ("draft", "scheduled") for m in meetings}
+    upcoming = [m for m in meetings if is_upcoming[m.id]]
+    past = [m for m in meetings if not is_upcoming[m.id]]
     next_meeting = next((m for m in upcoming if m.state == "scheduled"), None)
     return ForumPage(forum=forum, members_by_kind=ordered, coverage=coverage_of(forum.members),
                      next_meeting=next_meeting, upcoming=upcoming, past=list(reversed(past)),
