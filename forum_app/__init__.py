@@ -40,13 +40,14 @@ def create_app(config: dict | None = None) -> Flask:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
-    from .forums import meeting_views, views  # noqa: F401  (routes register on the blueprint)
-    from .forums.blueprint import bp as forums_bp
+    from .forums.views import bp as forums_bp
+    from .meetings.views import bp as meetings_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(forums_bp)
+    app.register_blueprint(meetings_bp)
 
     web.init_app(app)
 

@@ -9,19 +9,35 @@ Views, templates and the API ask here; nothing else decides access. Roles:
 
 A forbidden object answers 404 when the person may not even know it exists (not a
 member) and 403 when they can see it but not change it, the same way everywhere.
+
+Three layers, each used by the next:
+
+- who someone is (``is_staff``, ``organiser_grant_ids``…);
+- state rules, as ``…_lock(meeting)`` functions that say *why* a thing cannot be done
+  now (or None when it can): services call ``ensure(...)`` with them, so a refused change
+  and the page that hides its button can never disagree;
+- ``can_…(user, obj)`` answers (role and state together), computed once per page into
+  flags (``MeetingFlags``) that templates read. Templates never decide.
+
+Loaders (``load_forum``, ``load_meeting``) take the user they are given — a signed-in
+person, an API token's user, the CLI's actor — and raise ``NotFound`` / ``Forbidden``;
+the web layer answers 404/403 pages, the API JSON.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from flask import abort, g
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, event, select
+from sqlalchemy.orm import Session, joinedload
 
+from .core.clock import utcnow
+from .core.errors import Forbidden, NotFound, ServiceError
 from .extensions import db
 from .models import Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting
+from .vocab import MEETING_STATES
 
 
 def _authenticated(user) -> bool:
@@ -37,26 +53,41 @@ def is_staff(user) -> bool:
     return _authenticated(user) and user.role in ("admin", "staff")
 
 
+# Memberships are looked up once per transaction, not once per check: the cache lives
+# in the database session's ``info`` and is dropped at every commit and rollback. So it
+# ends with the request (Flask-SQLAlchemy removes the session), and in a CLI loop or a
+# worker a membership that a service just changed is read again, never served stale.
+_CACHE_KEY = "forum_desk_permissions"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_memberships(session: Session) -> None:
+    session.info.pop(_CACHE_KEY, None)
+
+
+def _cached(kind: str, user, load) -> frozenset[int]:
+    cache = db.session.info.setdefault(_CACHE_KEY, {})
+    key = (kind, user.id)
+    if key not in cache:
+        cache[key] = frozenset(load())
+    return cache[key]
+
+
 def organiser_grant_ids(user) -> frozenset[int]:
-    """Grants whose team includes ``user``; looked up once per request."""
+    """Grants whose team includes ``user``."""
     if not _authenticated(user):
         return frozenset()
-    cache = g.setdefault("_organiser_grants", {})
-    if user.id not in cache:
-        rows = db.session.execute(select(GrantTeam.grant_id).where(GrantTeam.user_id == user.id)).scalars()
-        cache[user.id] = frozenset(rows)
-    return cache[user.id]
+    return _cached("grants", user, lambda: db.session.execute(
+        select(GrantTeam.grant_id).where(GrantTeam.user_id == user.id)).scalars())
 
 
 def member_forum_ids(user) -> frozenset[int]:
-    """Forums where ``user`` is a participant or observer; looked up once per request."""
+    """Forums where ``user`` is a participant or observer."""
     if not _authenticated(user):
         return frozenset()
-    cache = g.setdefault("_member_forums", {})
-    if user.id not in cache:
-        rows = db.session.execute(select(ForumMember.forum_id).where(ForumMember.user_id == user.id)).scalars()
-        cache[user.id] = frozenset(rows)
-    return cache[user.id]
+    return _cached("forums", user, lambda: db.session.execute(
+        select(ForumMember.forum_id).where(ForumMember.user_id == user.id)).scalars())
 
 
 def is_organiser(user) -> bool:
@@ -122,23 +153,151 @@ def is_invitee(user, meeting: Meeting) -> bool:
     return any(inv.user_id == user.id for inv in meeting.invitations)
 
 
+def is_organiser_of(user, meeting: Meeting) -> bool:
+    """Organisers of the meeting's grant (and admins) run it; staff only read."""
+    return can_edit_meeting(user, meeting)
+
+
+def reads_everything(user, meeting: Meeting) -> bool:
+    """Organisers and staff read work in progress (unshared minutes versions, RSVPs)."""
+    return is_staff(user) or can_edit_meeting(user, meeting)
+
+
+# --- state rules: why something cannot be done to a meeting now (None: it can) --------------
+
+# Which state may follow which. Cancelled is final; a held meeting stays held.
+MEETING_TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"scheduled", "cancelled"}),
+    "scheduled": frozenset({"held", "cancelled"}),
+    "held": frozenset(),
+    "cancelled": frozenset(),
+}
+
+
+def ensure(reason: str | None, field: str | None = None) -> None:
+    """For services: refuse with ``reason`` (a state rule's answer) unless it is None."""
+    if reason:
+        raise ServiceError(reason, field=field)
+
+
+def meeting_details_lock(meeting: Meeting) -> str | None:
+    """The meeting's own details (time, place, agenda) are locked once it is cancelled or its record adopted."""
+    if meeting.state == "cancelled":
+        return _("A cancelled meeting cannot be edited.")
+    if meeting.minutes_state == "adopted":
+        return _("The minutes of this meeting are adopted: its record is locked.")
+    return None
+
+
+def transition_lock(meeting: Meeting, to_state: str, now: datetime | None = None) -> str | None:
+    if to_state not in MEETING_STATES:
+        return _("Unknown meeting state.")
+    if to_state not in MEETING_TRANSITIONS[meeting.state]:
+        return _("A %(state)s meeting cannot become %(to)s.", state=str(MEETING_STATES[meeting.state]).lower(),
+                 to=str(MEETING_STATES[to_state]).lower())
+    if to_state == "held" and meeting.starts_at > (now or utcnow()):
+        return _("The meeting has not started yet; mark it held once it has taken place.")
+    return None
+
+
+def invitees_lock(meeting: Meeting) -> str | None:
+    if meeting.state in ("held", "cancelled"):
+        return _("The invitee list of a held or cancelled meeting is closed.")
+    return None
+
+
+def rsvp_lock(meeting: Meeting) -> str | None:
+    if meeting.state != "scheduled":
+        return _("Answers are closed: the meeting is %(state)s.", state=str(MEETING_STATES[meeting.state]).lower())
+    return None
+
+
+def attendance_lock(meeting: Meeting) -> str | None:
+    if meeting.state != "held":
+        return _("Attendance is recorded once the meeting is marked as held.")
+    if meeting.minutes_state == "adopted":
+        return _("The minutes are adopted: attendance is part of the locked record.")
+    return None
+
+
+def minutes_lock(meeting: Meeting) -> str | None:
+    if meeting.state != "held":
+        return _("Minutes are written once the meeting is marked as held.")
+    return None
+
+
+def circulate_lock(meeting: Meeting) -> str | None:
+    if meeting.minutes_state == "adopted":
+        return _("The minutes are adopted; corrections are shared as they are recorded.")
+    if meeting.minutes_revision == 0:
+        return _("Write the minutes first.")
+    if meeting.minutes_revision == meeting.minutes_shared_revision:
+        return _("This version has already been circulated.")
+    return None
+
+
+def adopt_lock(meeting: Meeting) -> str | None:
+    if meeting.minutes_state == "adopted":
+        return _("The minutes are already adopted.")
+    if meeting.minutes_revision == 0:
+        return _("Write the minutes first.")
+    return None
+
+
+# --- meeting answers: role and state together -----------------------------------------------
+
+def can_edit_meeting_details(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and meeting_details_lock(meeting) is None
+
+
+def allowed_transitions(user, meeting: Meeting) -> list[str]:
+    """The states this person may move the meeting to now (sorted, for stable buttons).
+
+    "held" is offered once the meeting is scheduled even before it starts, so the button
+    is where the organiser looks; pressing it early gets the rule's message.
+    """
+    if not can_edit_meeting(user, meeting):
+        return []
+    return sorted(MEETING_TRANSITIONS[meeting.state])
+
+
+def can_manage_invitees(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and invitees_lock(meeting) is None
+
+
 def can_rsvp(user, meeting: Meeting) -> bool:
     """Invitees answer while the meeting is planned (not for drafts, held or cancelled ones)."""
-    return meeting.state == "scheduled" and is_invitee(user, meeting)
+    return rsvp_lock(meeting) is None and is_invitee(user, meeting)
 
 
 def can_see_rsvps(user, meeting: Meeting) -> bool:
-    return is_staff(user) or can_edit_meeting(user, meeting)
+    return reads_everything(user, meeting)
+
+
+def can_record_attendance(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and attendance_lock(meeting) is None
+
+
+def can_write_minutes(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and minutes_lock(meeting) is None
+
+
+def can_circulate_minutes(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and circulate_lock(meeting) is None
+
+
+def can_adopt_minutes(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and adopt_lock(meeting) is None
 
 
 def can_view_minutes(user, meeting: Meeting) -> bool:
     """Draft minutes: organisers (and staff). Circulated: also the invitees. Adopted: all who see the meeting.
 
-    Beyond organisers and staff, only shared versions are ever shown (see forums.minutes).
+    Beyond organisers and staff, only shared versions are ever shown (see meetings.minutes).
     """
     if not can_view_meeting(user, meeting) or meeting.minutes_revision == 0:
         return False
-    if is_staff(user) or can_edit_meeting(user, meeting):
+    if reads_everything(user, meeting):
         return True
     if meeting.minutes_shared_revision == 0:
         return False
@@ -154,6 +313,51 @@ def can_comment_minutes(user, meeting: Meeting) -> bool:
     if can_edit_meeting(user, meeting):
         return True
     return any(inv.user_id == user.id and inv.attendance == "present" for inv in meeting.invitations)
+
+
+@dataclass(frozen=True)
+class MeetingFlags:
+    """Every answer the meeting pages need, computed once for one person and one meeting."""
+
+    can_edit: bool  # organiser of the meeting (may run it at all)
+    can_edit_details: bool
+    transitions: tuple[str, ...]
+    can_mark_held: bool
+    can_manage_invitees: bool
+    can_rsvp: bool
+    can_see_rsvps: bool
+    can_record_attendance: bool
+    can_view_minutes: bool
+    can_write_minutes: bool
+    can_circulate: bool
+    can_adopt: bool
+    can_comment: bool
+    reads_everything: bool  # organisers and staff: latest minutes, unshared versions
+    shows_attendance: bool  # the meeting took place: attendance and minutes sections exist
+    minutes_edit_kind: str  # what editing the minutes means now: "write", "edit" or "correct"
+
+
+def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
+    transitions = tuple(allowed_transitions(user, meeting))
+    return MeetingFlags(
+        can_edit=can_edit_meeting(user, meeting),
+        can_edit_details=can_edit_meeting_details(user, meeting),
+        transitions=transitions,
+        can_mark_held="held" in transitions,
+        can_manage_invitees=can_manage_invitees(user, meeting),
+        can_rsvp=can_rsvp(user, meeting),
+        can_see_rsvps=can_see_rsvps(user, meeting),
+        can_record_attendance=can_record_attendance(user, meeting),
+        can_view_minutes=can_view_minutes(user, meeting),
+        can_write_minutes=can_write_minutes(user, meeting),
+        can_circulate=can_circulate_minutes(user, meeting),
+        can_adopt=can_adopt_minutes(user, meeting),
+        can_comment=can_comment_minutes(user, meeting),
+        reads_everything=reads_everything(user, meeting),
+        shows_attendance=meeting.state == "held",
+        minutes_edit_kind=("correct" if meeting.minutes_state == "adopted"
+                           else "edit" if meeting.minutes_revision else "write"),
+    )
 
 
 def visible_meetings(user) -> Select:
@@ -181,43 +385,43 @@ def visible_forums(user) -> Select:
     return stmt.where(Forum.grant_id.in_(grants) | Forum.id.in_(forums))
 
 
-# --- enforcement helpers ----------------------------------------------------------------
+# --- loaders and enforcement ---------------------------------------------------------------
 
 def require(allowed: bool) -> None:
-    """Stop the request with 403 unless ``allowed``."""
+    """Refuse with Forbidden (403) unless ``allowed``."""
     if not allowed:
-        abort(403)
+        raise Forbidden()
 
 
 def require_visible(allowed: bool) -> None:
-    """Stop with 404: the person may not learn that the object exists."""
+    """Refuse with NotFound (404): the person may not learn that the object exists."""
     if not allowed:
-        abort(404)
+        raise NotFound()
 
 
-def _get_or_404(stmt: Select, need: str, can_view, can_edit):
-    """The one object ``stmt`` selects, if the current user may ``need`` ("view" or "edit") it.
+def _load(user, stmt: Select, need: str, can_view, can_edit):
+    """The one object ``stmt`` selects, if ``user`` may ``need`` ("view" or "edit") it.
 
-    Missing, or not visible: 404 (the same answer, so existence does not leak). Visible
-    but not editable: 403.
+    Missing, or not visible: NotFound (the same answer, so existence does not leak).
+    Visible but not editable: Forbidden.
     """
     obj = db.session.execute(stmt).unique().scalar_one_or_none()
     if obj is None:
-        abort(404)
-    require_visible(can_view(current_user, obj))
+        raise NotFound()
+    require_visible(can_view(user, obj))
     if need == "edit":
-        require(can_edit(current_user, obj))
+        require(can_edit(user, obj))
     return obj
 
 
-def get_forum_or_404(forum_id: int, need: str = "view", options=()) -> Forum:
-    return _get_or_404(select(Forum).where(Forum.id == forum_id).options(*options),
-                       need, can_view_forum, can_edit_forum)
+def load_forum(user, forum_id: int, need: str = "view", options=()) -> Forum:
+    return _load(user, select(Forum).where(Forum.id == forum_id).options(*options),
+                 need, can_view_forum, can_edit_forum)
 
 
-def get_meeting_or_404(meeting_id: int, need: str = "view", options=()) -> Meeting:
-    return _get_or_404(select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.forum), *options),
-                       need, can_view_meeting, can_edit_meeting)
+def load_meeting(user, meeting_id: int, need: str = "view", options=()) -> Meeting:
+    return _load(user, select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.forum), *options),
+                 need, can_view_meeting, can_edit_meeting)
 
 
 # --- navigation ---------------------------------------------------------------------------
@@ -232,7 +436,7 @@ def navigation(user) -> list[NavItem]:
     """The menu a person sees, by role (the routes still check for themselves)."""
     if not _authenticated(user):
         return []
-    items = [NavItem("forums.index", str(_l("Forums"))), NavItem("forums.calendar", str(_l("Calendar")))]
+    items = [NavItem("forums.index", str(_l("Forums"))), NavItem("meetings.calendar", str(_l("Calendar")))]
     if can_administer(user):
         items += [
             NavItem("admin.users", str(_l("People"))),

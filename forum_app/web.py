@@ -5,11 +5,14 @@ from flask import Flask, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import permissions
 from .core.dates import format_local, format_span
+from .core.errors import Forbidden, NotFound
 from .core.markdown import render_markdown
 from .vocab import (
     ACTION_STATES, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES, MINUTES_STATES,
@@ -90,6 +93,15 @@ def init_app(app: Flask) -> None:
         if exc.code == 400 and exc.description and exc.description != type(exc).description:
             message = exc.description  # a specific reason given with abort(400, description=...)
         return error_page(exc.code, title, message)
+
+    # Loaders raise domain errors; on a page they are the same 404/403 as everywhere.
+    @app.errorhandler(NotFound)
+    def not_found(exc):
+        return http_error(HTTPNotFound())
+
+    @app.errorhandler(Forbidden)
+    def forbidden(exc):
+        return http_error(HTTPForbidden())
 
     @app.errorhandler(500)
     def server_error(exc):

@@ -9,6 +9,7 @@ its own context, session and ``g``, as it would in production.
 """
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from . import factories
 # The live server, Chromium and page fixtures for the browser journeys.
 pytest_plugins = ["tests.browser"]
 
+LOADED_RE = re.compile(r'name="loaded" type="hidden" value="([^"]*)"|name="loaded" value="([^"]*)"')
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
@@ -117,19 +119,18 @@ def login(client: FlaskClient, email: str, password: str = factories.PASSWORD, n
                                        "next": next_url})
 
 
-def registered_routes(app: Flask, blueprint: str) -> set[tuple[str, str]]:
-    """(method, rule) of every route of ``blueprint``: what a route table must cover."""
-    return {
-        (method, rule.rule)
-        for rule in app.url_map.iter_rules() if rule.endpoint.startswith(blueprint + ".")
-        for method in rule.methods - {"HEAD", "OPTIONS"}
-    }
-
-
 def post_form(client: FlaskClient, form_path: str, data: dict, action: str | None = None):
-    """POST ``data`` to ``action`` (default: the form's own path) with a CSRF token from ``form_path``."""
-    token = csrf_token(client, form_path)
-    return client.post(action or form_path, data={**data, "csrf_token": token})
+    """POST ``data`` to ``action`` (default: the form's own path) as a browser would submit the
+    form at ``form_path``: with its CSRF token and, for a record form, the hidden values it was
+    opened with (``loaded``), unless ``data`` gives its own."""
+    page = client.get(form_path, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, f"no CSRF token on {form_path}"
+    hidden = {"csrf_token": match.group(1) or match.group(2)}
+    loaded = LOADED_RE.search(page)
+    if loaded and action is None:
+        hidden["loaded"] = html.unescape(loaded.group(1) or loaded.group(2) or "")
+    return client.post(action or form_path, data={**hidden, **data})
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from forum_app.extensions import db
 from forum_app.models import AuditEvent, Grant, GrantTeam, Organisation, OutboxMessage, Programme, User, UserSession
 
-from .conftest import csrf_token, login, post_form, registered_routes
+from .conftest import csrf_token, login, post_form
+from .routes import assert_covers, expect, fill_path, sign_in, walk
 from .factories import Factory
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -27,11 +28,6 @@ from .factories import Factory
 FIELD_BLOCK = '<div class="mb-3">'
 ERROR_RE = re.compile(r'<div class="invalid-feedback d-block">(.*?)</div>', re.S)
 ORG_ROW_RE = re.compile(r'<a href="/admin/organisations/\d+/edit">([^<]*)</a>')
-
-
-def sign_in(client: FlaskClient, email: str) -> None:
-    response = login(client, email)
-    assert response.status_code == 302, f"login of {email} failed ({response.status_code})"
 
 
 def is_signed_in(client: FlaskClient) -> bool:
@@ -82,7 +78,10 @@ class Route:
     data: Callable[[dict[str, Any]], dict[str, str]] = field(default=lambda t: {})
 
     def path(self, targets: dict[str, Any]) -> str:
-        return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(targets[m.group(1)]), self.rule)
+        return fill_path(self.rule, targets)
+
+    def post_data(self, targets: dict[str, Any]) -> dict[str, str]:
+        return self.data(targets)
 
     def __str__(self) -> str:
         return f"{self.method} {self.rule}"
@@ -147,19 +146,9 @@ def expected_outcome(role: str, route: Route) -> int | str:
     return 403
 
 
-def outcome(response) -> int | str:
-    """The status, or "login" for a redirect to the login page."""
-    if response.status_code == 302 and response.headers["Location"].startswith("/login"):
-        return "login"
-    return response.status_code
-
-
 def test_route_table_covers_every_admin_rule(app: Flask) -> None:
     """A new admin route (or method) without a row in ROUTES fails here, so it cannot skip the matrix."""
-    registered = registered_routes(app, "admin")
-    tested = {(r.method, r.rule) for r in ROUTES}
-    assert registered, "the admin blueprint has no routes?"
-    assert tested == registered
+    assert_covers(app, ROUTES, "admin")
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -179,14 +168,7 @@ def test_admin_routes_by_role(app: Flask, make: Factory, role: str) -> None:
         sign_in(client, world[role])
         token = csrf_token(client, "/")
 
-    got: dict[str, int | str] = {}
-    for route in ROUTES:
-        if route.method == "GET":
-            response = client.get(route.path(targets))
-        else:
-            response = client.post(route.path(targets), data={**route.data(targets), "csrf_token": token})
-        got[str(route)] = outcome(response)
-    assert got == {str(r): expected_outcome(role, r) for r in ROUTES}
+    assert walk(client, ROUTES, targets, token) == expect(ROUTES, lambda r: expected_outcome(role, r))
 
     with app.app_context():
         verbs = set(db.session.execute(select(AuditEvent.verb)).scalars()) - {"user.login"}

@@ -1,4 +1,4 @@
-"""Forums and meetings: every route of the ``forums`` blueprint against every role.
+"""Forums and meetings: every route of the ``forums`` and ``meetings`` blueprints against every role.
 
 The matrix mirrors tests/test_admin.py: one world per role, one login per role (argon2
 is slow), then the whole route table is walked and compared in one assertion, so a
@@ -30,7 +30,8 @@ from sqlalchemy import func, select
 from forum_app.extensions import db
 from forum_app.models import AuditEvent, ForumMember, Invitation, Meeting, WalkInAttendee
 
-from .conftest import csrf_token, login, registered_routes
+from .conftest import csrf_token
+from .routes import assert_covers, expect, fill_path, outcome, sign_in, walk
 from .factories import Factory
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider", "other_organiser"]
@@ -53,18 +54,6 @@ KINDS: dict[str, tuple[Any, ...]] = {
     "comment_closed": (403, 403, 403, 403, 403, 404),
 }
 BASE_ROLES = ("admin", "staff", "organiser", "participant", "observer", "outsider")
-
-
-def sign_in(client: FlaskClient, email: str) -> None:
-    response = login(client, email)
-    assert response.status_code == 302, f"login of {email} failed ({response.status_code})"
-
-
-def outcome(response) -> int | str:
-    """The status, or "login" for a redirect to the login page."""
-    if response.status_code == 302 and response.headers["Location"].startswith("/login"):
-        return "login"
-    return response.status_code
 
 
 # --- the objects every route is tried on ---------------------------------------------------------
@@ -172,6 +161,9 @@ class Route:
         path = re.sub(r"<(?:\w+:)?(\w+)>", value, self.rule)
         return f"{path}?{self.query}" if self.query else path
 
+    def post_data(self, targets: Targets) -> dict[str, str]:
+        return self.data(targets) if self.data else {}
+
     def __str__(self) -> str:
         objects = ", ".join(f"{k}={v}" for k, v in self.on)
         note = f" ({self.note})" if self.note else ""
@@ -189,6 +181,14 @@ def route(method: str, rule: str, kind: str, *, data=None, query: str = "", verb
 def meeting_data(t: Targets, key: str, title: str) -> dict[str, str]:
     return {"title": title, "day": local_day(21), "start_time": "10:00", "end_time": "12:30",
             "venue": "Town hall", "online_url": "", "agenda_md": "1. Review", "version": t.version(key)}
+
+
+def attendance_rows(*rows: tuple[Any, str, str]) -> dict[str, str]:
+    """The attendance row-set form's fields for (invitation id, value shown, value chosen) rows."""
+    data: dict[str, str] = {}
+    for n, (row_id, was, value) in enumerate(rows):
+        data.update({f"rows-{n}-row_id": str(row_id), f"rows-{n}-was": was, f"rows-{n}-value": value})
+    return data
 
 
 def forum_data(grant_id: int, title: str) -> dict[str, str]:
@@ -261,8 +261,8 @@ ROUTES: list[Route] = [
     route("GET", M, "view", meeting_id="held"),
     route("GET", M + "/attendance", "edit", meeting_id="held"),
     route("POST", M + "/attendance", "edit", meeting_id="held", verbs="meeting.attendance", note="marks",
-          data=lambda t: {f"mark-{t['observer_invitation']}": "excused", f"was-{t['observer_invitation']}": "absent"}),
-    route("POST", M + "/attendance", "edit", meeting_id="held", verbs="meeting.walk_in.add", note="walk-in",
+          data=lambda t: attendance_rows((t["observer_invitation"], "absent", "excused"))),
+    route("POST", M + "/walk-ins", "edit", meeting_id="held", verbs="meeting.walk_in.add",
           data=lambda t: {"walkin-name": "Walk In", "walkin-organisation_name": "Police", "walkin-kind": "police"}),
     route("POST", M + "/walk-ins/<int:walk_in_id>/remove", "edit", meeting_id="held", walk_in_id="walk_in",
           verbs="meeting.walk_in.remove"),
@@ -340,10 +340,7 @@ def expected_verbs(role: str) -> Counter:
 
 def test_route_table_covers_every_forums_rule(app: Flask) -> None:
     """A new route (or method) of the forums blueprint without a row in ROUTES fails here."""
-    registered = registered_routes(app, "forums")
-    tested = {(r.method, r.rule) for r in ROUTES}
-    assert len(registered) >= 30, "the forums blueprint lost its routes?"
-    assert tested == registered
+    assert_covers(app, ROUTES, "forums", "meetings", at_least=30)
     assert {r.kind for r in ROUTES} <= set(KINDS)
     assert len({str(r) for r in ROUTES}) == len(ROUTES), "two rows test the same thing"
 
@@ -410,15 +407,7 @@ def test_forums_routes_by_role(app: Flask, make: Factory, role: str) -> None:
             "minutes of held_adopted": sees_forum,
         }
 
-    got: dict[str, int | str] = {}
-    for r in ROUTES:
-        if r.method == "GET":
-            response = client.get(r.path(t))
-        else:
-            data = r.data(t) if r.data else {}
-            response = client.post(r.path(t), data={**data, "csrf_token": token})
-        got[str(r)] = outcome(response)
-    assert got == {str(r): expected_outcome(role, r) for r in ROUTES}
+    assert walk(client, ROUTES, t, token) == expect(ROUTES, lambda r: expected_outcome(role, r))
 
     participant_id = make.user_id(world["participant"])
     with app.app_context():
@@ -538,14 +527,15 @@ def test_malformed_posts_change_nothing_and_never_500(app: Flask, make: Factory)
     assert "A held meeting cannot become draft." in page
 
     # Attendance: malformed ids and values, and someone not invited.
-    for marks, message in [({"mark-abc": "present"}, "The attendance form was not understood."),
-                           ({f"mark-{t['observer_invitation']}": "maybe"}, "The attendance form was not understood."),
-                           ({"mark-": "present"}, "The attendance form was not understood."),
-                           ({"mark-999999": "present"}, "no longer invited")]:
+    for marks, message in [(attendance_rows(("abc", "", "present")), "The attendance form was not understood."),
+                           (attendance_rows((t["observer_invitation"], "absent", "maybe")),
+                            "The attendance form was not understood."),
+                           (attendance_rows(("", "", "present")), "The attendance form was not understood."),
+                           (attendance_rows((999999, "", "present")), "no longer invited")]:
         response = post(f"/meetings/{held}/attendance", marks)
         assert response.status_code == 400, marks
         assert message in response.get_data(as_text=True), marks
-    response = post(f"/meetings/{held}/attendance", {"walkin-name": "", "walkin-kind": "bogus"})
+    response = post(f"/meetings/{held}/walk-ins", {"walkin-name": "", "walkin-kind": "bogus"})
     assert response.status_code == 400
 
     # Unknown objects inside a forum or meeting are a message, not an error.
@@ -640,7 +630,7 @@ def test_out_of_range_ids_are_404_not_500(app: Flask, make: Factory) -> None:
             (f"/forums/{t['forum']}/members/{big}/role", {"role": "observer"}, (302, 404)),
             (f"/meetings/{scheduled}/invitees/{big}/remove", {}, (302, 404)),
             (f"/meetings/{held}/walk-ins/{big}/remove", {}, (302, 404)),
-            (f"/meetings/{held}/attendance", {f"mark-{big}": "present"}, (400,)),
+            (f"/meetings/{held}/attendance", attendance_rows((big, "", "present")), (400,)),
             (f"/meetings/{scheduled}/state", {"to_state": "cancelled", "reason": "x", "version": big}, (302,)),
             (f"/meetings/{held}/minutes/adopt", {"base_revision": big}, (302, 400)),
             (f"/meetings/{held}/minutes", {"body_md": "x", "base_revision": big}, (400,)),

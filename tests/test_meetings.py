@@ -350,23 +350,42 @@ def test_guests_can_be_invited_and_removed(app, world, organiser, make):
 
 # --- attendance ---------------------------------------------------------------------------------------------------
 
+def opened_attendance(client, meeting_id: int) -> tuple[dict[str, str], dict[int, str]]:
+    """The attendance form as the page shows it: its fields (each row's value as shown) and
+    the row prefix of each invitation id."""
+    page = client.get(f"/meetings/{meeting_id}/attendance").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token|rows-\d+-(?:row_id|was))"[^>]*value="([^"]*)"', page))
+    rows = {int(v): k.rsplit("-", 1)[0] for k, v in fields.items() if k.endswith("-row_id")}
+    for prefix in rows.values():
+        fields[f"{prefix}-value"] = fields[f"{prefix}-was"]
+    return fields, rows
+
+
+def marked(opened: tuple[dict[str, str], dict[int, str]], **marks: str) -> dict[str, str]:
+    """The opened form with the marks changed, as ``inv<id>="present"``."""
+    fields, rows = opened
+    return {**fields, **{f"{rows[int(key[3:])]}-value": value for key, value in marks.items()}}
+
+
 def test_attendance_walk_ins_and_headcount_by_kind(app, world, organiser, make):
     meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-1)
     participant_inv = make.invite(meeting_id, world["participant"])
     observer_inv = make.invite(meeting_id, world["observer"])
-    token = csrf_token(organiser, f"/meetings/{meeting_id}/attendance")
-    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
-        "csrf_token": token, f"mark-{participant_inv}": "present", f"mark-{observer_inv}": "excused"})
+    form = opened_attendance(organiser, meeting_id)
+    response = organiser.post(f"/meetings/{meeting_id}/attendance", data=marked(
+        form, **{f"inv{participant_inv}": "present", f"inv{observer_inv}": "excused"}))
     assert response.status_code == 302
-    organiser.post(f"/meetings/{meeting_id}/attendance", data={
-        "csrf_token": token, "walkin-name": "Mirela K.", "walkin-organisation_name": "Health Centre",
+    organiser.post(f"/meetings/{meeting_id}/walk-ins", data={
+        "csrf_token": form[0]["csrf_token"], "walkin-name": "Mirela K.", "walkin-organisation_name": "Health Centre",
         "walkin-kind": "health"})
     page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     headcount = re.search(r'<ul class="list-inline" id="headcount">(.*?)</ul>', page, re.S).group(1)
     assert "Prison: 1" in headcount and "Health: 1" in headcount and "Social welfare" not in headcount
     assert "2 present" in page
     # A malformed mark changes nothing.
-    organiser.post(f"/meetings/{meeting_id}/attendance", data={"csrf_token": token, f"mark-{participant_inv}": "maybe"})
+    response = organiser.post(f"/meetings/{meeting_id}/attendance", data=marked(
+        opened_attendance(organiser, meeting_id), **{f"inv{participant_inv}": "maybe"}))
+    assert response.status_code == 400
     assert load(app, Invitation, participant_inv).attendance == "present"
 
 
@@ -376,22 +395,17 @@ def test_two_people_recording_attendance_do_not_undo_each_other(app, world, orga
     second_inv = make.invite(meeting_id, world["observer"])
     admin = signed_in(app, world["admin"])
 
-    def opened(client):  # the form's fields as the page shows them
-        page = client.get(f"/meetings/{meeting_id}/attendance").get_data(as_text=True)
-        fields = dict(re.findall(r'name="(was-\d+|csrf_token)"[^>]*value="([^"]*)"', page))
-        return {**fields, **{f"mark-{i}": fields[f"was-{i}"] for i in (first_inv, second_inv)}}
-
-    mine, theirs = opened(organiser), opened(admin)
+    mine, theirs = opened_attendance(organiser, meeting_id), opened_attendance(admin, meeting_id)
     assert organiser.post(f"/meetings/{meeting_id}/attendance",
-                          data={**mine, f"mark-{first_inv}": "excused"}).status_code == 302
+                          data=marked(mine, **{f"inv{first_inv}": "excused"})).status_code == 302
     # The admin's older form changes only the second row: the first stays as the organiser set it.
     assert admin.post(f"/meetings/{meeting_id}/attendance",
-                      data={**theirs, f"mark-{second_inv}": "present"}).status_code == 302
+                      data=marked(theirs, **{f"inv{second_inv}": "present"})).status_code == 302
     assert (load(app, Invitation, first_inv).attendance, load(app, Invitation, second_inv).attendance) == (
         "excused", "present")
     # Changing a row someone else changed meanwhile is refused, with the names, and saves nothing.
     response = admin.post(f"/meetings/{meeting_id}/attendance",
-                          data={**theirs, f"mark-{first_inv}": "absent", f"mark-{second_inv}": "absent"})
+                          data=marked(theirs, **{f"inv{first_inv}": "absent", f"inv{second_inv}": "absent"}))
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Someone else changed the attendance of" in page and load(app, User, make.user_id(world["participant"])).name in page
@@ -403,7 +417,9 @@ def test_attendance_waits_for_the_meeting_to_be_held(app, world, organiser, make
     meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=3)
     inv = make.invite(meeting_id, world["participant"])
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    organiser.post(f"/meetings/{meeting_id}/attendance", data={"csrf_token": token, f"mark-{inv}": "present"})
+    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
+        "csrf_token": token, "rows-0-row_id": str(inv), "rows-0-was": "", "rows-0-value": "present"})
+    assert response.status_code == 400
     assert load(app, Invitation, inv).attendance is None
 
 
@@ -597,7 +613,7 @@ def test_a_draft_cancelled_before_scheduling_stays_with_the_organisers(app, worl
 
 
 def test_next_meeting_keeps_the_local_clock_time_across_daylight_saving(ctx):
-    from forum_app.forums.meetings import _same_local_time_later
+    from forum_app.meetings.services import _same_local_time_later
 
     # 13 Oct 2021, 10:00 CEST (summer time); the next dates fall in every season since.
     previous = datetime(2021, 10, 13, 8, 0, tzinfo=timezone.utc)

@@ -159,7 +159,7 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         "meeting page": ("organiser", f"/meetings/{meeting}", r"<tr data-user=|walk-in</span>|border-start ps-2"),
         "meeting page (participant)": ("participant", f"/meetings/{meeting}",
                                        r"<tr data-user=|walk-in</span>|border-start ps-2"),
-        "attendance": ("organiser", f"/meetings/{meeting}/attendance", r'name="mark-\d+"|/walk-ins/\d+/remove'),
+        "attendance": ("organiser", f"/meetings/{meeting}/attendance", r'name="rows-\d+-value"|/walk-ins/\d+/remove'),
         "calendar": ("participant", f"/calendar?month={month}", r'class="d-block small calendar-event'),
         "calendar (admin)": ("admin", f"/calendar?month={month}", r'class="d-block small calendar-event'),
         "minutes versions": ("organiser", f"/meetings/{meeting}/minutes/versions",

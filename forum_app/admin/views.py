@@ -15,6 +15,7 @@ from .. import permissions
 from ..auth import services as accounts
 from ..core.forms import run_action, run_service, status_for
 from ..core.paging import paginate
+from ..core.search import clean_query, contains
 from ..extensions import db, login_manager
 from ..models import AuditEvent, Grant, GrantTeam, Organisation, Programme, User
 from . import services
@@ -43,10 +44,9 @@ def _get(model, object_id: int):
 
 def _search(stmt, *columns):
     """Filter ``stmt`` by the ``q`` query parameter, case-insensitively, on ``columns``."""
-    q = (request.args.get("q") or "").strip()[:100]
+    q = clean_query(request.args.get("q"))
     if q:
-        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(*[func.lower(c).like(pattern, escape="\\") for c in columns]))
+        stmt = stmt.where(contains(q, *columns))
     return stmt, q
 
 

@@ -1,4 +1,10 @@
-"""Errors services raise for the person to read, e.g. next to a form field."""
+"""Domain errors: what services and loaders raise; the web layer and the API translate them.
+
+Services raise ServiceError (or ConflictError) for the person to read, e.g. next to a
+form field. Loaders raise NotFound and Forbidden instead of calling ``abort()``, so the
+same loader serves pages (404/403 pages), the API (JSON errors), email-link pages and
+the CLI (which has no request to abort).
+"""
 from __future__ import annotations
 
 
@@ -21,3 +27,11 @@ class ConflictError(ServiceError):
     def __init__(self, message: str, differences: list[tuple[str, str, str]] | None = None):
         super().__init__(message)
         self.differences = differences or []
+
+
+class NotFound(Exception):
+    """The object does not exist, or the person may not learn that it does (answered as 404)."""
+
+
+class Forbidden(Exception):
+    """The person may see the object but not do this to it (answered as 403)."""

@@ -9,75 +9,115 @@ from zoneinfo import available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask import flash
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
-from wtforms import TextAreaField, ValidationError
+from flask import request
+from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, TextAreaField, ValidationError
+from wtforms.validators import InputRequired, NumberRange
+from wtforms.widgets import HiddenInput
 
-from ..extensions import db
-from .errors import ConflictError, ServiceError
+from .commit import Outcome, attempt
+from .editing import EditInput, decode_loaded, rebase
 
 T = TypeVar("T")
 
 _KNOWN_ZONES = frozenset(available_timezones())
 
 
-def run_service(form: FlaskForm, action: Callable[[], T]) -> T | None:
-    """Run ``action`` and commit; on a ServiceError roll back and show it at its field.
+def run_service(form: FlaskForm, service: Callable[[], T]) -> T | None:
+    """Commit ``service`` through ``attempt``; on failure put the message at its field.
 
-    Returns the action's result, or None when it failed (the form then carries the
-    message and nothing was saved).
+    Returns the service's result, or None when it failed (the form then carries the
+    message, ``form.conflict`` what someone else changed, and nothing was saved).
     """
-    try:
-        result = action()
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        attach_error(form, exc.message, exc.field)
-        if isinstance(exc, ConflictError):
-            form.conflict = exc  # the page shows what the other person changed
+    outcome = attempt(service)
+    if not outcome:
+        attach_error(form, outcome.message, outcome.field)
+        if outcome.conflict is not None:
+            form.conflict = outcome.conflict  # the page shows what the other person changed
         return None
-    except IntegrityError:
-        # A uniqueness race the service's own check could not see: nothing was saved.
-        db.session.rollback()
-        attach_error(form, str(_l("This conflicts with a record that was just saved. Check and try again.")), None)
+    return outcome.value
+
+
+def run_action(service: Callable[[], Any], success: str) -> Outcome:
+    """For buttons without a form to re-show: commit through ``attempt`` and flash the outcome."""
+    outcome = attempt(service)
+    flash(success if outcome else outcome.message, "success" if outcome else "danger")
+    return outcome
+
+
+class EditForm(FlaskForm):
+    """A form that edits one record: carries the values it was opened with (see core.editing)."""
+
+    loaded = HiddenField()
+
+    def to_input(self) -> EditInput:  # pragma: no cover - each form defines it
+        raise NotImplementedError
+
+
+class RowForm(Form):
+    """One row of a row-set form: the row's id and the value it showed when the page was loaded.
+
+    Subclasses add the editable field(s). ``was`` lets the service write only the rows this
+    person changed, and refuse (as a conflict) a row someone else changed meanwhile.
+    """
+
+    row_id = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
+    was = HiddenField()
+
+
+def row_set_form(row_form: type[RowForm], max_rows: int = 2000) -> type[FlaskForm]:
+    """A form class editing many rows at once: ``rows`` is a FieldList of ``row_form``.
+
+    ``load(objects, value_of)`` fills it for a GET; ``changes()`` gives, for a valid POST,
+    ``{row id: (value when loaded, value now)}`` for the rows whose value the person changed.
+    """
+
+    class RowSetForm(FlaskForm):
+        rows = FieldList(FormField(row_form), max_entries=max_rows)
+
+        def load(self, objects, value_of: Callable[[Any], Any]) -> None:
+            while self.rows.entries:
+                self.rows.pop_entry()
+            for obj in objects:
+                value = value_of(obj)
+                self.rows.append_entry({"row_id": obj.id, "was": value or "", "value": value or ""})
+
+        def changes(self) -> dict[int, tuple[Any, Any]]:
+            result: dict[int, tuple[Any, Any]] = {}
+            for row in self.rows:
+                was, value = row.was.data or None, row.value.data or None
+                if was != value:
+                    result[row.row_id.data] = (was, value)
+            return result
+
+        def validate_rows(self, field) -> None:
+            ids = [row.row_id.data for row in field]
+            if len(ids) != len(set(ids)):
+                raise ValidationError(_l("A row appears twice. Reload the page and try again."))
+
+    RowSetForm.__name__ = f"{row_form.__name__}Set"
+    return RowSetForm
+
+
+def edit_record(form: EditForm, obj: Any, input_cls: type[EditInput],
+                save: Callable[[EditInput, dict | None], T]) -> T | None:
+    """The whole GET/POST cycle of a record form, the same for every record.
+
+    GET remembers the stored values in the form; a valid POST calls ``save(input, loaded)``
+    through the commit point. After a conflict the form is rebased on what is stored now.
+    Returns what ``save`` returned when it was committed, else None (re-show the form).
+    """
+    if request.method == "GET":
+        if obj is not None:
+            form.loaded.data = input_cls.of(obj).encode()
         return None
-    except StaleDataError:
-        # Someone saved the same row between our version check and our write.
-        db.session.rollback()
-        attach_error(form, str(_l(STALE_MESSAGE)), None)
+    if not form.validate_on_submit():
         return None
-    return result
-
-
-STALE_MESSAGE = "Someone else saved this at the same moment. Nothing of yours was saved: reload and try again."
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What ``run_action`` did: true when it was saved, with the action's result."""
-
-    ok: bool
-    value: Any = None
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-
-def run_action(action: Callable[[], Any], success: str) -> Outcome:
-    """For buttons without a form to re-show: run, commit, and flash the outcome."""
-    try:
-        value = action()
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return Outcome(False)
-    except (IntegrityError, StaleDataError):
-        db.session.rollback()
-        flash(str(_l(STALE_MESSAGE)), "danger")
-        return Outcome(False)
-    flash(success, "success")
-    return Outcome(True, value)
+    loaded = decode_loaded(form.loaded.data)
+    data = form.to_input()
+    saved = run_service(form, lambda: save(data, loaded))
+    if saved is None and getattr(form, "conflict", None) is not None and obj is not None:
+        rebase(form, loaded, input_cls.of(obj))
+    return saved
 
 
 def attach_error(form: FlaskForm, message: str, field: str | None) -> None:
@@ -131,10 +171,15 @@ def valid_timezone(form: FlaskForm, field: Any) -> None:
         raise ValidationError(_l("Choose a time zone from the list."))
 
 
+def choices(mapping) -> list[tuple[str, str]]:
+    """(value, label) pairs for a SelectField from a vocabulary mapping."""
+    return [(value, str(label)) for value, label in mapping.items()]
+
+
 def status_for(form: FlaskForm) -> int:
     """HTTP status for re-showing a form: 400 when it carries errors."""
     return 400 if form.errors else 200
 
 
 __all__ = ["run_service", "run_action", "attach_error", "end_not_before_start", "valid_timezone", "status_for",
-           "LinesField"]
+           "LinesField", "choices", "Outcome", "EditForm", "edit_record", "RowForm", "row_set_form"]

@@ -1,3 +1,4 @@
+"""Forms for forums and their members."""
 from __future__ import annotations
 
 from datetime import date
@@ -11,19 +12,16 @@ from wtforms import (
 from wtforms.widgets import HiddenInput
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from ..core.forms import LinesField, valid_timezone
+from ..core.forms import EditForm, choices, valid_timezone
+from .services import ForumInput
 from ..vocab import COUNTRIES, FORUM_ROLES, FORUM_TIMEZONES, ORGANISATION_KINDS, RSVP_STATES
 
 
-def _choices(mapping) -> list[tuple[str, str]]:
-    return [(value, str(label)) for value, label in mapping.items()]
-
-
-class ForumForm(FlaskForm):
+class ForumForm(EditForm):
     grant_id = SelectField(_l("Grant"), coerce=int, validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=120)])
-    country = SelectField(_l("Country"), choices=_choices(COUNTRIES), validators=[DataRequired()])
+    country = SelectField(_l("Country"), choices=choices(COUNTRIES), validators=[DataRequired()])
     timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in FORUM_TIMEZONES],
                            validators=[DataRequired(), valid_timezone],
                            description=_l("Meeting times are entered and shown in this zone."))
@@ -31,96 +29,19 @@ class ForumForm(FlaskForm):
                         description=_l("e.g. “new State Prison, Sarajevo”"))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
 
+    def to_input(self) -> ForumInput:
+        return ForumInput(grant_id=self.grant_id.data, title=self.title.data, city=self.city.data,
+                          country=self.country.data, timezone=self.timezone.data, focus=self.focus.data or "",
+                          description=self.description.data or "")
+
 
 class MemberForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Full name (for a person without an account)"), validators=[Optional(), Length(max=200)],
                        description=_l("Someone without an account is invited by email to set a password."))
     organisation_id = SelectField(_l("Organisation (for a new account)"), coerce=int, validators=[Optional()])
-    role = SelectField(_l("Role in the forum"), choices=_choices(FORUM_ROLES), default="participant")
+    role = SelectField(_l("Role in the forum"), choices=choices(FORUM_ROLES), default="participant")
 
 
 class MemberRoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=_choices(FORUM_ROLES))
-
-
-class MeetingForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
-    start_time = TimeField(_l("Starts"), validators=[InputRequired(message=_l("Enter a start time."))])
-    end_time = TimeField(_l("Ends"), validators=[InputRequired(message=_l("Enter an end time."))])
-    # Shown only when a time occurs twice (the night the clocks go back).
-    fold = RadioField(_l("Which one?"), choices=[("0", "first"), ("1", "second")], validators=[Optional()])
-    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=500)])
-    online_url = StringField(
-        _l("Online link"),
-        validators=[Optional(), Length(max=1000),
-                    URL(require_tld=False, message=_l("Enter a full web address starting with https://."))],
-    )
-    agenda_md = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=50_000)],
-                              description=_l("Markdown: “1.” for numbered items, “**bold**”, “[link](https://…)”."))
-    version = HiddenField()
-    preview = SubmitField(_l("Preview"))
-    save = SubmitField(_l("Save"))
-
-    def validate_day(self, field) -> None:
-        # Catches year typos (0226, 2206) and keeps every date inside what time zones handle.
-        today = date.today()
-        if field.data and not (date(2000, 1, 1) <= field.data <= today.replace(year=today.year + 10)):
-            raise ValidationError(_l("Enter a date between the year 2000 and ten years from now."))
-
-    def validate_online_url(self, field) -> None:
-        # URL() accepts any scheme (javascript://, ftp://); a meeting link must be web.
-        if field.data and not field.data.lower().startswith(("http://", "https://")):
-            raise ValidationError(_l("The online link must start with https:// or http://."))
-
-
-class StateForm(FlaskForm):
-    to_state = HiddenField(validators=[DataRequired()])
-    version = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
-    reason = TextAreaField(_l("Reason (shown to invitees)"), validators=[Optional(), Length(max=2000)])
-
-
-class InviteeForm(FlaskForm):
-    email = EmailField(_l("Invite someone by email"), validators=[DataRequired(), Email(), Length(max=254)],
-                       description=_l("A forum member, or a guest from outside the forum who has an account."))
-
-
-class RsvpForm(FlaskForm):
-    answer = RadioField(_l("Will you attend?"),
-                        choices=[(k, str(v)) for k, v in RSVP_STATES.items() if k != "needs-action"],
-                        validators=[InputRequired(message=_l("Choose an answer."))])
-    comment = StringField(_l("Comment (optional)"), validators=[Optional(), Length(max=500)])
-
-
-class WalkInForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    organisation_name = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
-    kind = SelectField(_l("Kind of organisation"), choices=_choices(ORGANISATION_KINDS), default="other")
-
-
-class MinutesForm(FlaskForm):
-    body_md = TextAreaField(_l("Minutes"), validators=[Optional(), Length(max=200_000)],
-                            description=_l("Markdown. Each save is kept as a version."))
-    decisions = LinesField(_l("Decisions and conclusions"), max_items=100, max_line=2000,
-                           description=_l("One per line."))
-    correction_reason = TextAreaField(_l("What does this correction correct, and why?"),
-                                      validators=[Optional(), Length(max=2000)])
-    # The version the editor started from (hidden): a save on top of an older one is a conflict.
-    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0)])
-    preview = SubmitField(_l("Preview"))
-    save = SubmitField(_l("Save a new version"))
-
-
-class RevisionForm(FlaskForm):
-    """Circulate / adopt: names the minutes version the organiser was looking at."""
-
-    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)])
-
-
-class CommentForm(FlaskForm):
-    body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(max=5000)])
-
-
-__all__ = ["MeetingForm", "ForumForm", "MemberForm", "StateForm", "InviteeForm", "RsvpForm", "WalkInForm",
-           "MinutesForm", "RevisionForm", "CommentForm", "MemberRoleForm"]
+    role = SelectField(_l("Role"), choices=choices(FORUM_ROLES))

@@ -5,16 +5,14 @@ there are (tests prove it with small and ten-times-larger data).
 """
 from __future__ import annotations
 
-import calendar
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
+from ..core.search import contains
 from ..extensions import db
 from ..models import (
     Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, MinutesComment, Organisation, User, utcnow,
@@ -48,10 +46,7 @@ def forum_list(user, filters: ForumFilters) -> list[ForumRow]:
     if filters.city:
         stmt = stmt.where(func.lower(Forum.city) == filters.city.lower())
     if filters.q:
-        pattern = "%" + _escape_like(filters.q.lower()) + "%"
-        stmt = stmt.where(or_(func.lower(Forum.title).like(pattern, escape="\\"),
-                              func.lower(Forum.focus).like(pattern, escape="\\"),
-                              func.lower(Forum.city).like(pattern, escape="\\")))
+        stmt = stmt.where(contains(filters.q, Forum.title, Forum.focus, Forum.city))
     forums = db.session.execute(stmt.order_by(Forum.country, Forum.city, Forum.title)).unique().scalars().all()
     ids = [f.id for f in forums]
     if not ids:
@@ -90,10 +85,6 @@ def filter_choices(user) -> dict[str, list]:
     }
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 # --- forum page --------------------------------------------------------------------------------
 
 @dataclass
@@ -116,10 +107,11 @@ class ForumPage:
     upcoming: list[Meeting]
     past: list[Meeting]
     organisers: list[User] = field(default_factory=list)
+    can_edit: bool = False
 
 
-def forum_page(user, forum_id: int) -> ForumPage:
-    forum = permissions.get_forum_or_404(forum_id, options=(
+def forum_page(user, forum_id: int, need: str = "view") -> ForumPage:
+    forum = permissions.load_forum(user, forum_id, need=need, options=(
         joinedload(Forum.grant).joinedload(Grant.programme),
         joinedload(Forum.grant).selectinload(Grant.team).joinedload(GrantTeam.user),
         selectinload(Forum.members).joinedload(ForumMember.user).joinedload(User.organisation),
@@ -141,7 +133,8 @@ def forum_page(user, forum_id: int) -> ForumPage:
     next_meeting = next((m for m in upcoming if m.state == "scheduled"), None)
     return ForumPage(forum=forum, members_by_kind=ordered, coverage=coverage_of(forum.members),
                      next_meeting=next_meeting, upcoming=upcoming, past=list(reversed(past)),
-                     organisers=[t.user for t in forum.grant.team])
+                     organisers=[t.user for t in forum.grant.team],
+                     can_edit=permissions.can_edit_forum(user, forum))
 
 
 def coverage_of(members: list[ForumMember]) -> Coverage:
@@ -151,102 +144,3 @@ def coverage_of(members: list[ForumMember]) -> Coverage:
         missing=[k for k in CORE_ORGANISATION_KINDS if k not in kinds],
         others=[k for k in ORGANISATION_KINDS if k in kinds and k not in CORE_ORGANISATION_KINDS],
     )
-
-
-# --- meeting page --------------------------------------------------------------------------------
-
-@dataclass
-class MeetingPage:
-    meeting: Meeting
-    invitations: list[Invitation]
-    my_invitation: Invitation | None
-    rsvp_counts: Counter
-    headcount: list[tuple[str, int]]  # (organisation kind, people present)
-    present_total: int
-    comments: list[MinutesComment]
-    member_ids: set[int]
-    organiser_ids: set[int]
-
-
-MEETING_PAGE_OPTIONS = (
-    joinedload(Meeting.forum).joinedload(Forum.grant),
-    selectinload(Meeting.invitations).joinedload(Invitation.user).joinedload(User.organisation),
-    selectinload(Meeting.walk_ins),
-)
-
-
-def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
-    meeting = permissions.get_meeting_or_404(meeting_id, need=need, options=MEETING_PAGE_OPTIONS)
-    invitations = sorted(meeting.invitations, key=lambda i: (
-        i.user.organisation.name if i.user.organisation else "~", i.user.name))
-    member_ids = set(db.session.execute(
-        select(ForumMember.user_id).where(ForumMember.forum_id == meeting.forum_id)).scalars())
-    organiser_ids = set(db.session.execute(
-        select(GrantTeam.user_id).where(GrantTeam.grant_id == meeting.forum.grant_id)).scalars())
-    comments: list[MinutesComment] = []
-    if permissions.can_view_minutes(user, meeting):
-        comments = list(db.session.execute(
-            select(MinutesComment).where(MinutesComment.meeting_id == meeting.id)
-            .options(joinedload(MinutesComment.author)).order_by(MinutesComment.id)).scalars())
-    return MeetingPage(
-        meeting=meeting,
-        invitations=invitations,
-        my_invitation=next((i for i in invitations if user.is_authenticated and i.user_id == user.id), None),
-        rsvp_counts=Counter(i.rsvp for i in invitations),
-        headcount=headcount(meeting),
-        present_total=sum(1 for i in invitations if i.attendance == "present") + len(meeting.walk_ins),
-        comments=comments,
-        member_ids=member_ids,
-        organiser_ids=organiser_ids,
-    )
-
-
-def headcount(meeting: Meeting) -> list[tuple[str, int]]:
-    """People present per organisation kind, invitees and walk-ins together."""
-    counts: Counter = Counter()
-    for invitation in meeting.invitations:
-        if invitation.attendance == "present":
-            org: Organisation | None = invitation.user.organisation
-            counts[org.kind if org else "other"] += 1
-    for walk_in in meeting.walk_ins:
-        counts[walk_in.organisation_kind] += 1
-    return [(kind, counts[kind]) for kind in ORGANISATION_KINDS if counts[kind]]
-
-
-# --- calendar -----------------------------------------------------------------------------------------
-
-@dataclass
-class CalendarMonth:
-    year: int
-    month: int
-    weeks: list[list[date | None]]
-    by_day: dict[date, list[Meeting]]
-    meetings: list[Meeting]
-    zone: str
-
-    @property
-    def previous(self) -> tuple[int, int]:
-        return (self.year - 1, 12) if self.month == 1 else (self.year, self.month - 1)
-
-    @property
-    def next(self) -> tuple[int, int]:
-        return (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
-
-
-def calendar_month(user, year: int, month: int, zone_name: str) -> CalendarMonth:
-    """The user's visible meetings in a month, placed on days in ``zone_name`` (the viewer's zone)."""
-    zone = ZoneInfo(zone_name)
-    start_local = datetime(year, month, 1, tzinfo=zone)
-    end_local = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
-    start, end = start_local.astimezone(timezone.utc), end_local.astimezone(timezone.utc)
-    meetings = db.session.execute(
-        permissions.visible_meetings(user).options(joinedload(Meeting.forum))
-        .where(Meeting.starts_at < end, Meeting.ends_at > start).order_by(Meeting.starts_at)
-    ).unique().scalars().all()
-    by_day: dict[date, list[Meeting]] = defaultdict(list)
-    for meeting in meetings:
-        by_day[meeting.starts_at.astimezone(zone).date()].append(meeting)
-    weeks = [[d if d.month == month else None for d in week]
-             for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)]
-    return CalendarMonth(year, month, weeks, dict(by_day), list(meetings), zone_name)
-

@@ -1,31 +1,48 @@
 """Forums and their members. Services flush, write the audit trail, and never commit."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from .. import permissions
 from ..auth import services as accounts
 from ..core import audit
+from ..core.editing import EditInput, ensure_unchanged
 from ..core.errors import ServiceError
 from ..extensions import db
 from ..models import Forum, ForumMember, Grant, Invitation, Meeting, User
 
 
-def save_forum(actor: User, forum: Forum | None, *, grant_id: int, title: str, city: str, country: str,
-               timezone: str, focus: str, description: str) -> Forum:
-    grant = db.session.get(Grant, grant_id)
+@dataclass(frozen=True)
+class ForumInput(EditInput):
+    grant_id: int
+    title: str
+    city: str
+    country: str
+    timezone: str
+    focus: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("title", "city", "focus", "description"):
+            object.__setattr__(self, name, (getattr(self, name) or "").strip())
+
+
+def save_forum(actor: User, forum: Forum | None, data: ForumInput, loaded: dict[str, Any] | None = None) -> Forum:
+    """Create a forum, or save edits made on a form opened with the values ``loaded``."""
+    ensure_unchanged(forum, data, loaded)
+    grant = db.session.get(Grant, data.grant_id)
     if grant is None or not permissions.can_create_forum(actor, grant):
         raise ServiceError(_("Choose one of your grants."), field="grant_id")
-    title = title.strip()
-    clash = select(Forum.id).where(Forum.grant_id == grant_id, func.lower(Forum.title) == title.lower())
+    clash = select(Forum.id).where(Forum.grant_id == data.grant_id, func.lower(Forum.title) == data.title.lower())
     if forum is not None:
         clash = clash.where(Forum.id != forum.id)
     if db.session.execute(clash.limit(1)).first() is not None:
         raise ServiceError(_("This grant already has a forum with this title."), field="title")
-    return audit.create_or_update(actor, forum, Forum, "forum", title, grant_id=grant_id, title=title,
-                                  city=city.strip(), country=country, timezone=timezone, focus=focus.strip(),
-                                  description=description.strip())
+    return audit.create_or_update(actor, forum, Forum, "forum", data.title, **vars(data))
 
 
 def add_member(actor: User, forum: Forum, *, email: str, role: str, name: str = "",

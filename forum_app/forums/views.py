@@ -1,23 +1,22 @@
-"""Forum pages: list, forum page, create/edit, members, and the calendar."""
+"""Forum pages: list, forum page, create/edit, members."""
 from __future__ import annotations
 
-import re
-from zoneinfo import ZoneInfo
-
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import permissions
-from ..core.forms import run_action, run_service, status_for
+from ..core.forms import edit_record, run_action, run_service, status_for
+from ..core.search import clean_query
 from ..core.urls import parse_id
 from ..extensions import db
-from ..models import Grant, Organisation, User, utcnow
+from ..models import Grant, Organisation, User
 from ..vocab import COUNTRIES
 from . import queries, services
-from .blueprint import bp
 from .forms import ForumForm, MemberForm, MemberRoleForm
+
+bp = Blueprint("forums", __name__)
 
 
 @bp.before_request
@@ -37,7 +36,7 @@ def index():
         country=args.get("country", "") if args.get("country", "") in COUNTRIES else "",
         grant_id=parse_id(args.get("grant")),
         city=args.get("city", "").strip()[:120],
-        q=args.get("q", "").strip()[:100],
+        q=clean_query(args.get("q")),
     )
     rows = queries.forum_list(current_user, filters)
     return render_template("forums/index.html", rows=rows, filters=filters,
@@ -48,8 +47,7 @@ def index():
 @bp.get("/forums/<int:forum_id>")
 def forum(forum_id: int):
     page = queries.forum_page(current_user, forum_id)
-    return render_template("forums/forum.html", page=page, forum=page.forum,
-                           can_edit=permissions.can_edit_forum(current_user, page.forum))
+    return render_template("forums/forum.html", page=page, forum=page.forum)
 
 
 def _grant_choices() -> list[tuple[int, str]]:
@@ -64,25 +62,21 @@ def forum_form(forum_id: int | None):
         permissions.require(permissions.can_create_forums(current_user))
         forum = None
     else:
-        forum = permissions.get_forum_or_404(forum_id, need="edit")
+        forum = permissions.load_forum(current_user, forum_id, need="edit")
     form = ForumForm(obj=forum)
     form.grant_id.choices = _grant_choices()
-    if form.validate_on_submit():
-        saved = run_service(form, lambda: services.save_forum(
-            _actor(), forum, grant_id=form.grant_id.data, title=form.title.data, city=form.city.data,
-            country=form.country.data, timezone=form.timezone.data, focus=form.focus.data or "",
-            description=form.description.data or ""))
-        if saved is not None:
-            flash(_("Saved."), "success")
-            return redirect(url_for("forums.forum", forum_id=saved.id))
+    saved = edit_record(form, forum, services.ForumInput,
+                        lambda data, loaded: services.save_forum(_actor(), forum, data, loaded))
+    if saved is not None:
+        flash(_("Saved."), "success")
+        return redirect(url_for("forums.forum", forum_id=saved.id))
     return render_template("forums/forum_form.html", form=form, forum=forum), status_for(form)
 
 
 @bp.route("/forums/<int:forum_id>/members", methods=["GET", "POST"])
 def members(forum_id: int):
-    page = queries.forum_page(current_user, forum_id)
+    page = queries.forum_page(current_user, forum_id, need="edit")
     forum = page.forum
-    permissions.require(permissions.can_edit_forum(current_user, forum))
     form = MemberForm()
     form.organisation_id.choices = [(0, _("— choose —"))] + [
         (o.id, f"{o.name} ({o.city})") for o in db.session.execute(
@@ -102,7 +96,7 @@ def members(forum_id: int):
 
 @bp.post("/forums/<int:forum_id>/members/<int:member_id>/role")
 def member_role(forum_id: int, member_id: int):
-    forum = permissions.get_forum_or_404(forum_id, need="edit")
+    forum = permissions.load_forum(current_user, forum_id, need="edit")
     form = MemberRoleForm()
     if not form.validate_on_submit():
         abort(400)
@@ -112,22 +106,7 @@ def member_role(forum_id: int, member_id: int):
 
 @bp.post("/forums/<int:forum_id>/members/<int:member_id>/remove")
 def member_remove(forum_id: int, member_id: int):
-    forum = permissions.get_forum_or_404(forum_id, need="edit")
+    forum = permissions.load_forum(current_user, forum_id, need="edit")
     run_action(lambda: services.remove_member(_actor(), forum, member_id),
                _("Removed from the forum. Their past attendance and actions stay on record."))
     return redirect(url_for("forums.members", forum_id=forum.id))
-
-
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-@bp.get("/calendar")
-def calendar():
-    zone = current_user.timezone or "UTC"
-    today = utcnow().astimezone(ZoneInfo(zone)).date()
-    year, month = today.year, today.month
-    match = MONTH_RE.match(request.args.get("month", ""))
-    if match and 1900 < int(match.group(1)) < 3000 and 1 <= int(match.group(2)) <= 12:
-        year, month = int(match.group(1)), int(match.group(2))
-    page = queries.calendar_month(current_user, year, month, zone)
-    return render_template("forums/calendar.html", cal=page, today=today)

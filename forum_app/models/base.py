@@ -11,6 +11,8 @@ from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
+from ..core import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -21,8 +23,11 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    """Current time, timezone-aware UTC. Used as a *callable* default, never evaluated at import."""
-    return datetime.now(timezone.utc)
+    """Current time, timezone-aware UTC, from the one clock (``core.clock``).
+
+    Used as a *callable* column default, never evaluated at import.
+    """
+    return clock.utcnow()
 
 
 class UTCDateTime(TypeDecorator):

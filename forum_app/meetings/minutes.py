@@ -10,15 +10,19 @@ with its reason, supersedes it (and is shared at once).
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..core import audit
+from ..core.clock import utcnow
 from ..core.errors import ConflictError, ServiceError
 from ..extensions import db
-from ..models import Meeting, MinutesComment, MinutesVersion, User, utcnow
+from ..models import Meeting, MinutesComment, MinutesVersion, User
+from ..permissions import ensure
 
 MAX_DECISIONS = 100
 
@@ -34,7 +38,7 @@ def current_version(meeting: Meeting) -> MinutesVersion | None:
 
 def version_for(user, meeting: Meeting) -> MinutesVersion | None:
     """The version ``user`` reads: the latest for organisers and staff, else the shared one."""
-    if permissions.is_staff(user) or permissions.can_edit_meeting(user, meeting):
+    if permissions.reads_everything(user, meeting):
         return current_version(meeting)
     if meeting.minutes_shared_revision == 0:
         return None
@@ -46,9 +50,18 @@ def readable_version(user, meeting: Meeting, number: int) -> MinutesVersion | No
     version = get_version(meeting, number)
     if version is None:
         return None
-    if version.shared_at is None and not (permissions.is_staff(user) or permissions.can_edit_meeting(user, meeting)):
+    if version.shared_at is None and not permissions.reads_everything(user, meeting):
         return None
     return version
+
+
+def readable_versions(user, meeting: Meeting) -> list[MinutesVersion]:
+    """The versions ``user`` may list, newest first (drafts never shared stay the organisers')."""
+    stmt = (select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id)
+            .options(joinedload(MinutesVersion.author)).order_by(MinutesVersion.number.desc()))
+    if not permissions.reads_everything(user, meeting):
+        stmt = stmt.where(MinutesVersion.shared_at.is_not(None))
+    return list(db.session.execute(stmt).scalars())
 
 
 def get_version(meeting: Meeting, number: int) -> MinutesVersion | None:
@@ -57,11 +70,17 @@ def get_version(meeting: Meeting, number: int) -> MinutesVersion | None:
     ).scalar_one_or_none()
 
 
-def save_minutes(actor: User, meeting: Meeting, *, base_revision: int, body_md: str, decisions: list[str],
-                 correction_reason: str = "") -> MinutesVersion:
+@dataclass(frozen=True)
+class MinutesInput:
+    body_md: str
+    decisions: list[str] = field(default_factory=list)
+    correction_reason: str = ""
+
+
+def save_minutes(actor: User, meeting: Meeting, data: MinutesInput, *, base_revision: int) -> MinutesVersion:
     """Append a version. After adoption this is a correction and needs ``correction_reason``."""
-    if meeting.state != "held":
-        raise ServiceError(_("Minutes are written once the meeting is marked as held."))
+    body_md, decisions, correction_reason = data.body_md, list(data.decisions), data.correction_reason
+    ensure(permissions.minutes_lock(meeting))
     latest = current_version(meeting)
     if meeting.minutes_revision != base_revision:
         raise ConflictError(
@@ -105,8 +124,6 @@ def has_unshared_changes(meeting: Meeting) -> bool:
 
 def _require_latest(meeting: Meeting, base_revision: int) -> None:
     """Circulating or adopting acts on what the organiser read: refuse if it has changed since."""
-    if meeting.minutes_revision == 0:
-        raise ServiceError(_("Write the minutes first."))
     if meeting.minutes_revision != base_revision:
         raise ConflictError(_("The minutes changed (now version %(n)d) since you opened the page. "
                               "Read the latest version first.", n=meeting.minutes_revision))
@@ -114,11 +131,8 @@ def _require_latest(meeting: Meeting, base_revision: int) -> None:
 
 def circulate(actor: User, meeting: Meeting, base_revision: int) -> None:
     """Show version ``base_revision`` (the latest, as the organiser saw it) to the invitees."""
-    if meeting.minutes_state == "adopted":
-        raise ServiceError(_("The minutes are adopted; corrections are shared as they are recorded."))
+    ensure(permissions.circulate_lock(meeting))
     _require_latest(meeting, base_revision)
-    if not has_unshared_changes(meeting):
-        raise ServiceError(_("This version has already been circulated."))
     _share(meeting, current_version(meeting))
     meeting.minutes_state = "circulated"
     meeting.minutes_circulated_at = utcnow()
@@ -127,8 +141,7 @@ def circulate(actor: User, meeting: Meeting, base_revision: int) -> None:
 
 def adopt(actor: User, meeting: Meeting, base_revision: int) -> None:
     """Lock the minutes as they stand at ``base_revision`` (the version the organiser read)."""
-    if meeting.minutes_state == "adopted":
-        raise ServiceError(_("The minutes are already adopted."))
+    ensure(permissions.adopt_lock(meeting))
     _require_latest(meeting, base_revision)
     _share(meeting, current_version(meeting))
     meeting.minutes_state = "adopted"

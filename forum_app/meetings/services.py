@@ -1,6 +1,9 @@
 """Meetings: planning, state changes, invitees, RSVP and attendance.
 
-Services flush, write the audit trail, and never commit; the view commits once.
+Services flush, write the audit trail, and never commit; ``core.commit.attempt`` commits
+once. State rules come from ``permissions`` (``ensure(permissions.…_lock(meeting))``), so
+the page that offers a button and the service that acts on it share one answer. Time
+comes from ``core.clock``, so the demo and tests can run these same services in the past.
 """
 from __future__ import annotations
 
@@ -10,24 +13,19 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..auth.services import find_user_by_email
+from .. import permissions
 from ..core import audit
+from ..core.clock import utcnow
 from ..core.dates import format_local
 from ..core.errors import ConflictError, ServiceError
+from ..core.times import local_to_utc, utc_to_local
 from ..extensions import db
-from ..models import Forum, ForumMember, Invitation, Meeting, User, WalkInAttendee, utcnow
-from ..vocab import ATTENDANCE_STATES, MEETING_STATES, RSVP_STATES
-from .times import local_to_utc, utc_to_local
-
-# Which state may follow which. Cancelled is final; a held meeting stays held.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "draft": frozenset({"scheduled", "cancelled"}),
-    "scheduled": frozenset({"held", "cancelled"}),
-    "held": frozenset(),
-    "cancelled": frozenset(),
-}
+from ..models import Forum, ForumMember, Invitation, Meeting, User, WalkInAttendee
+from ..permissions import ensure
+from ..vocab import ATTENDANCE_STATES, RSVP_STATES
 # Fields an invitee's calendar shows: changing one bumps the iCalendar SEQUENCE.
 CALENDAR_FIELDS = ("title", "starts_at", "ends_at", "venue", "online_url")
 
@@ -93,15 +91,6 @@ def plan_next_meeting(actor: User, forum: Forum) -> Meeting:
     return meeting
 
 
-def edit_lock(meeting: Meeting) -> str | None:
-    """Why the meeting's details can no longer be edited, or None when they can."""
-    if meeting.state == "cancelled":
-        return _("A cancelled meeting cannot be edited.")
-    if meeting.minutes_state == "adopted":
-        return _("The minutes of this meeting are adopted: its record is locked.")
-    return None
-
-
 def _same_local_time_later(previous_start: datetime, zone_name: str) -> datetime:
     """The first date 13, 26, … weeks after ``previous_start`` that is in the future, at the
     same local clock time (10:00 stays 10:00 across a daylight-saving change)."""
@@ -125,9 +114,7 @@ def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expec
     If someone saved in between, nothing is written and ConflictError lists what they
     changed, so the person decides instead of silently overwriting.
     """
-    locked = edit_lock(meeting)
-    if locked:
-        raise ServiceError(locked)
+    ensure(permissions.meeting_details_lock(meeting))
     if meeting.version != expected_version:
         raise ConflictError(
             _("Someone else saved this meeting after you opened the form. Your changes were not saved: "
@@ -159,20 +146,14 @@ def _differences(meeting: Meeting, details: MeetingDetails) -> list[tuple[str, s
 
 
 def change_state(actor: User, meeting: Meeting, to_state: str, expected_version: int, reason: str = "") -> Meeting:
-    if to_state not in MEETING_STATES:
-        raise ServiceError(_("Unknown meeting state."))
     if meeting.version != expected_version:
         raise ConflictError(_("Someone else changed this meeting after you opened the page. Check it and try again."))
-    if to_state not in TRANSITIONS[meeting.state]:
-        raise ServiceError(_("A %(state)s meeting cannot become %(to)s.",
-                             state=str(MEETING_STATES[meeting.state]).lower(), to=str(MEETING_STATES[to_state]).lower()))
+    ensure(permissions.transition_lock(meeting, to_state))
     if to_state == "cancelled":
         reason = reason.strip()
         if not reason:
             raise ServiceError(_("Say why the meeting is cancelled; invitees will read it."), field="reason")
         meeting.cancel_reason = reason
-    if to_state == "held" and meeting.starts_at > utcnow():
-        raise ServiceError(_("The meeting has not started yet; mark it held once it has taken place."))
     previous = meeting.state
     meeting.state = to_state
     if to_state == "scheduled" and meeting.published_at is None:
@@ -187,7 +168,7 @@ def change_state(actor: User, meeting: Meeting, to_state: str, expected_version:
 
 def add_invitee(actor: User, meeting: Meeting, email: str) -> Invitation:
     """Invite the person with this address: a member, or a guest from outside the forum."""
-    _not_closed(meeting)
+    ensure(permissions.invitees_lock(meeting))
     user = find_user_by_email(email)
     if user is None:
         raise ServiceError(_("No account uses %(email)s. Add the person to the forum (they are invited to set a "
@@ -204,7 +185,7 @@ def add_invitee(actor: User, meeting: Meeting, email: str) -> Invitation:
 
 def invite_all_members(actor: User, meeting: Meeting) -> int:
     """Invite the forum's members who are not invited yet (e.g. members added since)."""
-    _not_closed(meeting)
+    ensure(permissions.invitees_lock(meeting))
     invited = {inv.user_id for inv in meeting.invitations}
     rows = db.session.execute(
         select(ForumMember.user_id).join(ForumMember.user)
@@ -221,16 +202,11 @@ def invite_all_members(actor: User, meeting: Meeting) -> int:
 
 
 def remove_invitee(actor: User, meeting: Meeting, invitation_id: int) -> None:
-    _not_closed(meeting)
+    ensure(permissions.invitees_lock(meeting))
     invitation = _invitation(meeting, invitation_id)
     meeting.invitations.remove(invitation)
     audit.record(actor, "meeting.invitee.remove", meeting, f"Uninvited user {invitation.user_id}",
                  user_id=invitation.user_id)
-
-
-def _not_closed(meeting: Meeting) -> None:
-    if meeting.state in ("held", "cancelled"):
-        raise ServiceError(_("The invitee list of a held or cancelled meeting is closed."))
 
 
 def _invitation(meeting: Meeting, invitation_id: int) -> Invitation:
@@ -244,9 +220,7 @@ def respond(user: User, meeting: Meeting, answer: str, comment: str = "") -> Inv
     """The invitee's RSVP."""
     if answer not in RSVP_STATES or answer == "needs-action":
         raise ServiceError(_("Choose accept, tentative or decline."), field="answer")
-    if meeting.state != "scheduled":
-        raise ServiceError(_("Answers are closed: the meeting is %(state)s.",
-                             state=str(MEETING_STATES[meeting.state]).lower()))
+    ensure(permissions.rsvp_lock(meeting))
     invitation = next((inv for inv in meeting.invitations if inv.user_id == user.id), None)
     if invitation is None:
         raise ServiceError(_("You are not invited to this meeting."))
@@ -263,11 +237,13 @@ def record_attendance(actor: User, meeting: Meeting, marks: dict[int, tuple[str 
     """Apply attendance marks given as {invitation id: (value when the form was opened, new value)}.
 
     Only rows this person changed are written, so two people recording attendance at once
-    do not undo each other; a row someone else changed meanwhile is a conflict and
-    nothing is saved. Values: present / absent / excused, or None to clear.
+    do not undo each other. Each write is conditional on the row still holding the value
+    the form showed (``UPDATE … WHERE attendance IS NOT DISTINCT FROM :was``): a row someone
+    else changed meanwhile — even a split second earlier, on another connection — updates
+    nothing, and the whole save is refused as a conflict naming the person. Values:
+    present / absent / excused, or None to clear.
     """
-    if meeting.state != "held":
-        raise ServiceError(_("Attendance is recorded once the meeting is marked as held."))
+    ensure(permissions.attendance_lock(meeting))
     by_id = {inv.id: inv for inv in meeting.invitations}
     if any(i not in by_id for i in marks):
         raise ServiceError(_("The attendance form lists someone who is no longer invited. Reload the page."))
@@ -275,31 +251,44 @@ def record_attendance(actor: User, meeting: Meeting, marks: dict[int, tuple[str 
         if any(v is not None and v not in ATTENDANCE_STATES for v in (original, mark)):
             raise ServiceError(_("Unknown attendance value."))
     changes = {i: mark for i, (original, mark) in marks.items() if mark != original}
-    clashes = [by_id[i].user.name for i in changes if by_id[i].attendance != marks[i][0]]
+    now = utcnow()
+    clashes = []
+    for invitation_id, mark in changes.items():
+        written = db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.meeting_id == meeting.id,
+                   Invitation.attendance.is_not_distinct_from(marks[invitation_id][0]))
+            .values(attendance=mark, attendance_at=now if mark else None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if written != 1:
+            clashes.append(by_id[invitation_id].user.name)
     if clashes:
         raise ConflictError(_("Someone else changed the attendance of %(names)s since you opened the form. "
                               "Nothing was saved: check the marks below and save again.", names=", ".join(clashes)))
-    now = utcnow()
-    for invitation_id, mark in changes.items():
-        invitation = by_id[invitation_id]
-        invitation.attendance = mark
-        invitation.attendance_at = now if mark else None
     if changes:
         audit.record(actor, "meeting.attendance", meeting, f"Attendance: {len(changes)} changed")
     return len(changes)
 
 
-def add_walk_in(actor: User, meeting: Meeting, *, name: str, organisation_name: str, kind: str) -> WalkInAttendee:
-    if meeting.state != "held":
-        raise ServiceError(_("Attendance is recorded once the meeting is marked as held."))
-    walk_in = WalkInAttendee(name=name.strip(), organisation_name=organisation_name.strip(),
-                             organisation_kind=kind, added_by_id=actor.id)
+@dataclass(frozen=True)
+class WalkInInput:
+    name: str
+    organisation_name: str = ""
+    kind: str = "other"
+
+
+def add_walk_in(actor: User, meeting: Meeting, data: WalkInInput) -> WalkInAttendee:
+    ensure(permissions.attendance_lock(meeting))
+    walk_in = WalkInAttendee(name=data.name.strip(), organisation_name=data.organisation_name.strip(),
+                             organisation_kind=data.kind, added_by_id=actor.id)
     meeting.walk_ins.append(walk_in)
     audit.record(actor, "meeting.walk_in.add", meeting, f"Walk-in: {walk_in.name}")
     return walk_in
 
 
 def remove_walk_in(actor: User, meeting: Meeting, walk_in_id: int) -> None:
+    ensure(permissions.attendance_lock(meeting))
     walk_in = next((w for w in meeting.walk_ins if w.id == walk_in_id), None)
     if walk_in is None:
         raise ServiceError(_("This walk-in attendee is not recorded for this meeting."))

@@ -1,26 +1,40 @@
-"""Meeting pages: plan and edit, state changes, invitees and RSVP, attendance, minutes."""
+"""Meeting pages: plan and edit, state changes, invitees and RSVP, attendance, minutes, calendar.
+
+Thin views: parse the request, load through a ``permissions`` loader with the signed-in
+person, call one service through the commit point, render. What the page may offer
+comes from ``page.flags``.
+"""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+import re
+from zoneinfo import ZoneInfo
 
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 from .. import permissions
+from ..core.clock import utcnow
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
 from ..core.markdown import render_markdown
+from ..core.times import AmbiguousTime, local_to_utc, utc_to_local
 from ..core.urls import parse_id
 from ..extensions import db
-from ..models import Forum, Meeting, MinutesVersion, User
-from ..vocab import ATTENDANCE_STATES
-from . import meetings, minutes, queries
-from .blueprint import bp
+from ..models import Forum, Meeting, User
+from . import minutes, queries
+from . import services as meetings
 from .forms import (
-    RevisionForm, CommentForm, InviteeForm, MeetingForm, MinutesForm, RsvpForm, StateForm, WalkInForm,
+    AttendanceForm, CommentForm, InviteeForm, MeetingForm, MinutesForm, RevisionForm, RsvpForm, StateForm,
+    WalkInForm,
 )
-from .times import AmbiguousTime, local_to_utc, utc_to_local
+
+bp = Blueprint("meetings", __name__)
+
+
+@bp.before_request
+@login_required
+def signed_in_only():
+    """Every page of this blueprint needs a signed-in person."""
 
 
 def _actor() -> User:
@@ -28,7 +42,11 @@ def _actor() -> User:
 
 
 def _meeting_url(meeting: Meeting, anchor: str | None = None) -> str:
-    return url_for("forums.meeting", meeting_id=meeting.id, _anchor=anchor)
+    return url_for("meetings.meeting", meeting_id=meeting.id, _anchor=anchor)
+
+
+def _load(meeting_id: int, need: str = "view") -> Meeting:
+    return permissions.load_meeting(current_user, meeting_id, need=need)
 
 
 # --- plan and edit -------------------------------------------------------------------------------
@@ -64,13 +82,13 @@ def _fill_form(form: MeetingForm, meeting: Meeting) -> None:
 
 def _render_meeting_form(form: MeetingForm, forum: Forum, meeting: Meeting | None):
     preview = render_markdown(form.agenda_md.data) if form.preview.data else None
-    return render_template("forums/meeting_form.html", form=form, forum=forum, meeting=meeting,
+    return render_template("meetings/meeting_form.html", form=form, forum=forum, meeting=meeting,
                            preview=preview), status_for(form)
 
 
 @bp.route("/forums/<int:forum_id>/meetings/new", methods=["GET", "POST"])
 def meeting_new(forum_id: int):
-    forum = permissions.get_forum_or_404(forum_id, need="edit")
+    forum = permissions.load_forum(current_user, forum_id, need="edit")
     form = MeetingForm()
     if request.method == "GET":
         form.agenda_md.data = _("1. Welcome and adoption of the agenda\n2. Follow-up review of agreed actions\n"
@@ -87,18 +105,18 @@ def meeting_new(forum_id: int):
 
 @bp.post("/forums/<int:forum_id>/meetings/plan-next")
 def meeting_plan_next(forum_id: int):
-    forum = permissions.get_forum_or_404(forum_id, need="edit")
+    forum = permissions.load_forum(current_user, forum_id, need="edit")
     planned = run_action(lambda: meetings.plan_next_meeting(_actor(), forum),
                          _("A draft follow-up meeting was created from the last one. Check the date and time."))
     if not planned:
         return redirect(url_for("forums.forum", forum_id=forum.id))
-    return redirect(url_for("forums.meeting_edit", meeting_id=planned.value.id))
+    return redirect(url_for("meetings.meeting_edit", meeting_id=planned.value.id))
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 def meeting_edit(meeting_id: int):
-    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
-    locked = meetings.edit_lock(meeting)
+    meeting = _load(meeting_id, need="edit")
+    locked = permissions.meeting_details_lock(meeting)
     if locked:
         flash(locked, "warning")
         return redirect(_meeting_url(meeting))
@@ -126,31 +144,22 @@ def meeting_edit(meeting_id: int):
 def meeting(meeting_id: int):
     page = queries.meeting_page(current_user, meeting_id)
     m = page.meeting
-    user = current_user
     rsvp_form = RsvpForm()
     if page.my_invitation is not None and page.my_invitation.rsvp != "needs-action":
         rsvp_form.answer.data = page.my_invitation.rsvp
         rsvp_form.comment.data = page.my_invitation.rsvp_comment
-    can_minutes = permissions.can_view_minutes(user, m)
     return render_template(
-        "forums/meeting.html", page=page, meeting=m, forum=m.forum,
-        can_edit=permissions.can_edit_meeting(user, m),
-        can_rsvp=permissions.can_rsvp(user, m),
-        can_see_rsvps=permissions.can_see_rsvps(user, m),
-        can_view_minutes=can_minutes,
-        can_comment=permissions.can_comment_minutes(user, m),
-        minutes_version=minutes.version_for(user, m) if can_minutes else None,
-        unshared_changes=minutes.has_unshared_changes(m),
+        "meetings/meeting.html", page=page, flags=page.flags, meeting=m, forum=m.forum,
         agenda_html=render_markdown(m.agenda_md),
-        transitions=sorted(meetings.TRANSITIONS[m.state]),
         rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=InviteeForm(), comment_form=CommentForm(),
-        viewer_zone=user.timezone if user.timezone and user.timezone != m.forum.timezone else None,
+        viewer_zone=current_user.timezone if current_user.timezone and current_user.timezone != m.forum.timezone
+        else None,
     )
 
 
 @bp.post("/meetings/<int:meeting_id>/state")
 def meeting_state(meeting_id: int):
-    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    meeting = _load(meeting_id, need="edit")
     form = StateForm()
     if not form.validate_on_submit():
         flash(_("%(label)s: %(problem)s", label=form.reason.label.text, problem=form.reason.errors[0])
@@ -169,7 +178,7 @@ def meeting_state(meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/invitees")
 def invitee_add(meeting_id: int):
-    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    meeting = _load(meeting_id, need="edit")
     form = InviteeForm()
     if not form.validate_on_submit():
         flash(_("Enter a valid email address."), "danger")
@@ -181,21 +190,21 @@ def invitee_add(meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/invitees/all")
 def invitee_add_members(meeting_id: int):
-    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    meeting = _load(meeting_id, need="edit")
     run_action(lambda: meetings.invite_all_members(_actor(), meeting), _("Every forum member is invited."))
     return redirect(_meeting_url(meeting, "invitees"))
 
 
 @bp.post("/meetings/<int:meeting_id>/invitees/<int:invitation_id>/remove")
 def invitee_remove(meeting_id: int, invitation_id: int):
-    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    meeting = _load(meeting_id, need="edit")
     run_action(lambda: meetings.remove_invitee(_actor(), meeting, invitation_id), _("Removed from the invitees."))
     return redirect(_meeting_url(meeting, "invitees"))
 
 
 @bp.post("/meetings/<int:meeting_id>/rsvp")
 def rsvp(meeting_id: int):
-    meeting = permissions.get_meeting_or_404(meeting_id)
+    meeting = _load(meeting_id)
     form = RsvpForm()
     if not form.validate_on_submit():
         flash(_("Choose accept, tentative or decline."), "danger")
@@ -207,61 +216,58 @@ def rsvp(meeting_id: int):
 
 # --- attendance -----------------------------------------------------------------------------------------
 
+def _attendance_page(page: queries.MeetingPage, form: AttendanceForm, walk_in_form: WalkInForm, status: int = 200):
+    return render_template("meetings/attendance.html", page=page, flags=page.flags, meeting=page.meeting,
+                           forum=page.meeting.forum, form=form, walk_in_form=walk_in_form), status
+
+
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
 def attendance(meeting_id: int):
     page = queries.meeting_page(current_user, meeting_id, need="edit")
-    meeting = page.meeting
+    form = AttendanceForm()
+    if request.method == "GET":
+        form.load(page.invitations)
+        return _attendance_page(page, form, WalkInForm(prefix="walkin"))
+    if not form.validate_on_submit():
+        flash(_("The attendance form was not understood. Reload the page and try again."), "danger")
+    elif run_action(lambda: meetings.record_attendance(_actor(), page.meeting, form.marks()), _("Attendance saved.")):
+        return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
+    # Re-shown with the saved marks and the message; nothing was changed.
+    page = queries.meeting_page(current_user, meeting_id, need="edit")
+    fresh = AttendanceForm(formdata=None)
+    fresh.load(page.invitations)
+    return _attendance_page(page, fresh, WalkInForm(prefix="walkin"), 400)
+
+
+@bp.post("/meetings/<int:meeting_id>/walk-ins")
+def walk_in_add(meeting_id: int):
+    page = queries.meeting_page(current_user, meeting_id, need="edit")
     walk_in_form = WalkInForm(prefix="walkin")
-    status = 200
-    if request.method == "POST" and "walkin-name" not in request.form:
-        marks = _attendance_marks(request.form)
-        if marks is None:
-            flash(_("The attendance form was not understood. Reload the page and try again."), "danger")
-        elif run_action(lambda: meetings.record_attendance(_actor(), meeting, marks), _("Attendance saved.")):
-            return redirect(url_for("forums.attendance", meeting_id=meeting.id))
-        status = 400  # re-shown with the saved marks and the message; nothing was changed
-    elif walk_in_form.validate_on_submit():
-        added = run_service(walk_in_form, lambda: meetings.add_walk_in(
-            _actor(), meeting, name=walk_in_form.name.data, organisation_name=walk_in_form.organisation_name.data or "",
-            kind=walk_in_form.kind.data))
+    if walk_in_form.validate_on_submit():
+        added = run_service(walk_in_form, lambda: meetings.add_walk_in(_actor(), page.meeting, walk_in_form.to_input()))
         if added is not None:
             flash(_("%(name)s is recorded as present.", name=added.name), "success")
-            return redirect(url_for("forums.attendance", meeting_id=meeting.id))
-    return render_template("forums/attendance.html", page=page, meeting=meeting, forum=meeting.forum,
-                           walk_in_form=walk_in_form, states=ATTENDANCE_STATES), max(status, status_for(walk_in_form))
-
-
-def _attendance_marks(data) -> dict[int, tuple[str | None, str | None]] | None:
-    """``mark-<id>`` (new) and ``was-<id>`` (as the form showed it) → {id: (was, new)}.
-
-    None if anything is malformed.
-    """
-    marks: dict[int, tuple[str | None, str | None]] = {}
-    for key, value in data.items():
-        if not key.startswith("mark-"):
-            continue
-        invitation_id = parse_id(key[5:])
-        was = data.get(f"was-{key[5:]}", "")
-        if invitation_id is None or any(v and v not in ATTENDANCE_STATES for v in (value, was)):
-            return None
-        marks[invitation_id] = (was or None, value or None)
-    return marks
+            return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
+    form = AttendanceForm(formdata=None)
+    form.load(page.invitations)
+    return _attendance_page(page, form, walk_in_form, status_for(walk_in_form))
 
 
 @bp.post("/meetings/<int:meeting_id>/walk-ins/<int:walk_in_id>/remove")
 def walk_in_remove(meeting_id: int, walk_in_id: int):
-    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    meeting = _load(meeting_id, need="edit")
     run_action(lambda: meetings.remove_walk_in(_actor(), meeting, walk_in_id), _("Removed."))
-    return redirect(url_for("forums.attendance", meeting_id=meeting.id))
+    return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
 
 
 # --- minutes ------------------------------------------------------------------------------------------------
 
 @bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
 def minutes_edit(meeting_id: int):
-    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
-    if meeting.state != "held":
-        flash(_("Minutes are written once the meeting is marked as held."), "warning")
+    meeting = _load(meeting_id, need="edit")
+    locked = permissions.minutes_lock(meeting)
+    if locked:
+        flash(locked, "warning")
         return redirect(_meeting_url(meeting))
     current = minutes.current_version(meeting)
     form = MinutesForm()
@@ -270,9 +276,8 @@ def minutes_edit(meeting_id: int):
         form.decisions.data = list(current.decisions) if current else []
         form.base_revision.data = meeting.minutes_revision
     elif form.validate_on_submit() and not form.preview.data:
-        saved = run_service(form, lambda: minutes.save_minutes(
-            _actor(), meeting, base_revision=form.base_revision.data, body_md=form.body_md.data or "",
-            decisions=form.decisions.data, correction_reason=form.correction_reason.data or ""))
+        saved = run_service(form, lambda: minutes.save_minutes(_actor(), meeting, form.to_input(),
+                                                               base_revision=form.base_revision.data))
         if saved is not None:
             flash(_("Saved as version %(n)d.", n=saved.number), "success")
             return redirect(_meeting_url(meeting, "minutes"))
@@ -285,13 +290,14 @@ def minutes_edit(meeting_id: int):
     preview = None
     if form.preview.data:
         preview = (render_markdown(form.body_md.data), form.decisions.data)
-    return render_template("forums/minutes_form.html", form=form, meeting=meeting, forum=meeting.forum,
-                           current=current, preview=preview, diffs=diffs), status_for(form)
+    return render_template("meetings/minutes_form.html", form=form, meeting=meeting, forum=meeting.forum,
+                           current=current, preview=preview, diffs=diffs,
+                           is_correction=meeting.minutes_state == "adopted"), status_for(form)
 
 
 def _minutes_step(meeting_id: int, step, success: str):
     """Circulate or adopt: both act on the version the organiser was looking at."""
-    meeting = permissions.get_meeting_or_404(meeting_id, need="edit")
+    meeting = _load(meeting_id, need="edit")
     form = RevisionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -313,7 +319,7 @@ def minutes_adopt(meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/minutes/comments")
 def minutes_comment(meeting_id: int):
-    meeting = permissions.get_meeting_or_404(meeting_id)
+    meeting = _load(meeting_id)
     permissions.require(permissions.can_comment_minutes(current_user, meeting))
     form = CommentForm()
     if not form.validate_on_submit():
@@ -324,7 +330,7 @@ def minutes_comment(meeting_id: int):
 
 
 def _minutes_viewable(meeting_id: int) -> Meeting:
-    meeting = permissions.get_meeting_or_404(meeting_id)
+    meeting = _load(meeting_id)
     permissions.require_visible(permissions.can_view_minutes(current_user, meeting))
     return meeting
 
@@ -332,12 +338,8 @@ def _minutes_viewable(meeting_id: int) -> Meeting:
 @bp.get("/meetings/<int:meeting_id>/minutes/versions")
 def minutes_versions(meeting_id: int):
     meeting = _minutes_viewable(meeting_id)
-    stmt = (select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id)
-            .options(joinedload(MinutesVersion.author)).order_by(MinutesVersion.number.desc()))
-    if not (permissions.is_staff(current_user) or permissions.can_edit_meeting(current_user, meeting)):
-        stmt = stmt.where(MinutesVersion.shared_at.is_not(None))  # drafts never shared stay the organisers'
-    versions = db.session.execute(stmt).scalars().all()
-    return render_template("forums/minutes_versions.html", meeting=meeting, forum=meeting.forum, versions=versions)
+    versions = minutes.readable_versions(current_user, meeting)
+    return render_template("meetings/minutes_versions.html", meeting=meeting, forum=meeting.forum, versions=versions)
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/versions/<int:number>")
@@ -346,7 +348,7 @@ def minutes_version(meeting_id: int, number: int):
     version = minutes.readable_version(current_user, meeting, number)
     if version is None:
         abort(404)
-    return render_template("forums/minutes_version.html", meeting=meeting, forum=meeting.forum, version=version,
+    return render_template("meetings/minutes_version.html", meeting=meeting, forum=meeting.forum, version=version,
                            body_html=render_markdown(version.body_md))
 
 
@@ -360,8 +362,25 @@ def minutes_compare(meeting_id: int):
     if old is None or new is None:
         abort(404)
     return render_template(
-        "forums/minutes_compare.html", meeting=meeting, forum=meeting.forum, old=old, new=new,
+        "meetings/minutes_compare.html", meeting=meeting, forum=meeting.forum, old=old, new=new,
         body_diff=minutes.diff_lines(old.body_md, new.body_md),
         decisions_diff=minutes.diff_lines("\n".join(old.decisions), "\n".join(new.decisions)),
     )
 
+
+
+# --- calendar month -------------------------------------------------------------------------------------------
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@bp.get("/calendar")
+def calendar():
+    zone = current_user.timezone or "UTC"
+    today = utcnow().astimezone(ZoneInfo(zone)).date()
+    year, month = today.year, today.month
+    match = MONTH_RE.match(request.args.get("month", ""))
+    if match and 1900 < int(match.group(1)) < 3000 and 1 <= int(match.group(2)) <= 12:
+        year, month = int(match.group(1)), int(match.group(2))
+    page = queries.calendar_month(current_user, year, month, zone)
+    return render_template("meetings/calendar.html", cal=page, today=today)

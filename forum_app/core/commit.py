@@ -1,0 +1,55 @@
+"""The one commit point: run a service, commit, and turn every failure into an outcome.
+
+Forms (``core.forms.run_service``), buttons (``run_action``), the API and the CLI all call
+``attempt``; nothing else commits. A service flushes and raises; here a ServiceError, a
+uniqueness race its own checks could not see, or a stale version becomes an Outcome with
+a message (and the field it belongs to), after a rollback, so nothing is half-saved.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from .errors import ConflictError, ServiceError
+
+STALE_MESSAGE = _l("Someone else saved this at the same moment. Nothing of yours was saved: reload and try again.")
+RACE_MESSAGE = _l("This conflicts with a record that was just saved. Check and try again.")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``attempt`` did. True when the change was committed; ``value`` is the service's result."""
+
+    ok: bool
+    value: Any = None
+    message: str = ""
+    field: str | None = None
+    conflict: ConflictError | None = None  # when someone else saved first: what they changed
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def attempt(service: Callable[[], Any]) -> Outcome:
+    """Run ``service`` and commit; on failure roll back and say why."""
+    try:
+        value = service()
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return Outcome(False, message=exc.message, field=exc.field,
+                       conflict=exc if isinstance(exc, ConflictError) else None)
+    except IntegrityError:
+        db.session.rollback()
+        return Outcome(False, message=str(RACE_MESSAGE))
+    except StaleDataError:
+        # Someone saved the same versioned row between our check and our write.
+        db.session.rollback()
+        return Outcome(False, message=str(STALE_MESSAGE))
+    return Outcome(True, value=value)

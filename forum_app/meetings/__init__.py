@@ -1,0 +1,1 @@
+"""Meetings: planning, invitees and RSVP, attendance, minutes, the calendar month."""

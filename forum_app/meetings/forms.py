@@ -1,0 +1,119 @@
+"""Forms for meetings: plan and edit, state, invitees, RSVP, attendance, minutes."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField, ValidationError, EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField,
+    TextAreaField, TimeField,
+)
+from wtforms.widgets import HiddenInput
+from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from ..core.forms import LinesField, RowForm, choices, row_set_form
+from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
+from .minutes import MinutesInput
+from .services import WalkInInput
+
+
+class MeetingForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
+    start_time = TimeField(_l("Starts"), validators=[InputRequired(message=_l("Enter a start time."))])
+    end_time = TimeField(_l("Ends"), validators=[InputRequired(message=_l("Enter an end time."))])
+    # Shown only when a time occurs twice (the night the clocks go back).
+    fold = RadioField(_l("Which one?"), choices=[("0", "first"), ("1", "second")], validators=[Optional()])
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=500)])
+    online_url = StringField(
+        _l("Online link"),
+        validators=[Optional(), Length(max=1000),
+                    URL(require_tld=False, message=_l("Enter a full web address starting with https://."))],
+    )
+    agenda_md = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=50_000)],
+                              description=_l("Markdown: “1.” for numbered items, “**bold**”, “[link](https://…)”."))
+    version = HiddenField()
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save"))
+
+    def validate_day(self, field) -> None:
+        # Catches year typos (0226, 2206) and keeps every date inside what time zones handle.
+        today = date.today()
+        if field.data and not (date(2000, 1, 1) <= field.data <= today.replace(year=today.year + 10)):
+            raise ValidationError(_l("Enter a date between the year 2000 and ten years from now."))
+
+    def validate_online_url(self, field) -> None:
+        # URL() accepts any scheme (javascript://, ftp://); a meeting link must be web.
+        if field.data and not field.data.lower().startswith(("http://", "https://")):
+            raise ValidationError(_l("The online link must start with https:// or http://."))
+
+
+class StateForm(FlaskForm):
+    to_state = HiddenField(validators=[DataRequired()])
+    version = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    reason = TextAreaField(_l("Reason (shown to invitees)"), validators=[Optional(), Length(max=2000)])
+
+
+class InviteeForm(FlaskForm):
+    email = EmailField(_l("Invite someone by email"), validators=[DataRequired(), Email(), Length(max=254)],
+                       description=_l("A forum member, or a guest from outside the forum who has an account."))
+
+
+class RsvpForm(FlaskForm):
+    answer = RadioField(_l("Will you attend?"),
+                        choices=[(k, str(v)) for k, v in RSVP_STATES.items() if k != "needs-action"],
+                        validators=[InputRequired(message=_l("Choose an answer."))])
+    comment = StringField(_l("Comment (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class AttendanceRow(RowForm):
+    # "value" is the row's editable field (row_set_form's convention); the label is the person.
+    value = SelectField(_l("Attendance"), choices=[("", "—")] + choices(ATTENDANCE_STATES))
+
+
+class AttendanceForm(row_set_form(AttendanceRow)):
+    """Attendance for every invitee at once: only the rows changed here are written."""
+
+    def load(self, invitations) -> None:  # type: ignore[override]
+        super().load(invitations, lambda inv: inv.attendance)
+
+    def marks(self) -> dict[int, tuple[str | None, str | None]]:
+        return self.changes()
+
+
+class WalkInForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    organisation_name = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+    kind = SelectField(_l("Kind of organisation"), choices=choices(ORGANISATION_KINDS), default="other")
+
+    def to_input(self) -> WalkInInput:
+        return WalkInInput(name=self.name.data, organisation_name=self.organisation_name.data or "",
+                           kind=self.kind.data)
+
+
+class MinutesForm(FlaskForm):
+    body_md = TextAreaField(_l("Minutes"), validators=[Optional(), Length(max=200_000)],
+                            description=_l("Markdown. Each save is kept as a version."))
+    decisions = LinesField(_l("Decisions and conclusions"), max_items=100, max_line=2000,
+                           description=_l("One per line."))
+    correction_reason = TextAreaField(_l("What does this correction correct, and why?"),
+                                      validators=[Optional(), Length(max=2000)])
+    # The version the editor started from (hidden): a save on top of an older one is a conflict.
+    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0)])
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save a new version"))
+
+    def to_input(self) -> MinutesInput:
+        return MinutesInput(body_md=self.body_md.data or "", decisions=list(self.decisions.data),
+                            correction_reason=self.correction_reason.data or "")
+
+
+class RevisionForm(FlaskForm):
+    """Circulate / adopt: names the minutes version the organiser was looking at."""
+
+    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(max=5000)])

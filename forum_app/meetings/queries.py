@@ -1,0 +1,135 @@
+"""What the meeting pages and the calendar month show, loaded in a fixed number of queries.
+
+Each loader's query count is independent of how many invitees, walk-ins or meetings
+there are (tests prove it with small and ten-times-larger data). Page objects carry the
+permission flags their templates read (``page.flags``): templates never decide.
+"""
+from __future__ import annotations
+
+import calendar
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import permissions
+from ..extensions import db
+from ..models import (
+    Forum, ForumMember, GrantTeam, Invitation, Meeting, MinutesComment, MinutesVersion, Organisation, User,
+)
+from ..permissions import MeetingFlags
+from ..vocab import ORGANISATION_KINDS
+from . import minutes
+
+
+# --- meeting page --------------------------------------------------------------------------------
+
+@dataclass
+class MeetingPage:
+    meeting: Meeting
+    flags: MeetingFlags
+    minutes_version: MinutesVersion | None  # the version this person reads, if any
+    invitations: list[Invitation]
+    my_invitation: Invitation | None
+    rsvp_counts: Counter
+    headcount: list[tuple[str, int]]  # (organisation kind, people present)
+    present_total: int
+    comments: list[MinutesComment]
+    member_ids: set[int]
+    organiser_ids: set[int]
+    attendance_lock: str | None = None  # why attendance cannot be recorded now, if it cannot
+
+    @property
+    def invitation_by_id(self) -> dict[int, Invitation]:
+        return {i.id: i for i in self.invitations}
+
+
+MEETING_PAGE_OPTIONS = (
+    joinedload(Meeting.forum).joinedload(Forum.grant),
+    selectinload(Meeting.invitations).joinedload(Invitation.user).joinedload(User.organisation),
+    selectinload(Meeting.walk_ins),
+)
+
+
+def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
+    meeting = permissions.load_meeting(user, meeting_id, need=need, options=MEETING_PAGE_OPTIONS)
+    flags = permissions.meeting_flags(user, meeting)
+    invitations = sorted(meeting.invitations, key=lambda i: (
+        i.user.organisation.name if i.user.organisation else "~", i.user.name))
+    member_ids = set(db.session.execute(
+        select(ForumMember.user_id).where(ForumMember.forum_id == meeting.forum_id)).scalars())
+    organiser_ids = set(db.session.execute(
+        select(GrantTeam.user_id).where(GrantTeam.grant_id == meeting.forum.grant_id)).scalars())
+    comments: list[MinutesComment] = []
+    if flags.can_view_minutes:
+        comments = list(db.session.execute(
+            select(MinutesComment).where(MinutesComment.meeting_id == meeting.id)
+            .options(joinedload(MinutesComment.author)).order_by(MinutesComment.id)).scalars())
+    return MeetingPage(
+        meeting=meeting,
+        flags=flags,
+        minutes_version=minutes.version_for(user, meeting) if flags.can_view_minutes else None,
+        invitations=invitations,
+        my_invitation=next((i for i in invitations if user.is_authenticated and i.user_id == user.id), None),
+        rsvp_counts=Counter(i.rsvp for i in invitations),
+        headcount=headcount(meeting),
+        present_total=sum(1 for i in invitations if i.attendance == "present") + len(meeting.walk_ins),
+        comments=comments,
+        member_ids=member_ids,
+        organiser_ids=organiser_ids,
+        attendance_lock=permissions.attendance_lock(meeting),
+    )
+
+
+def headcount(meeting: Meeting) -> list[tuple[str, int]]:
+    """People present per organisation kind, invitees and walk-ins together."""
+    counts: Counter = Counter()
+    for invitation in meeting.invitations:
+        if invitation.attendance == "present":
+            org: Organisation | None = invitation.user.organisation
+            counts[org.kind if org else "other"] += 1
+    for walk_in in meeting.walk_ins:
+        counts[walk_in.organisation_kind] += 1
+    return [(kind, counts[kind]) for kind in ORGANISATION_KINDS if counts[kind]]
+
+
+# --- calendar -----------------------------------------------------------------------------------------
+
+@dataclass
+class CalendarMonth:
+    year: int
+    month: int
+    weeks: list[list[date | None]]
+    by_day: dict[date, list[Meeting]]
+    meetings: list[Meeting]
+    zone: str
+
+    @property
+    def previous(self) -> tuple[int, int]:
+        return (self.year - 1, 12) if self.month == 1 else (self.year, self.month - 1)
+
+    @property
+    def next(self) -> tuple[int, int]:
+        return (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
+
+
+def calendar_month(user, year: int, month: int, zone_name: str) -> CalendarMonth:
+    """The user's visible meetings in a month, placed on days in ``zone_name`` (the viewer's zone)."""
+    zone = ZoneInfo(zone_name)
+    start_local = datetime(year, month, 1, tzinfo=zone)
+    end_local = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    start, end = start_local.astimezone(timezone.utc), end_local.astimezone(timezone.utc)
+    meetings = db.session.execute(
+        permissions.visible_meetings(user).options(joinedload(Meeting.forum))
+        .where(Meeting.starts_at < end, Meeting.ends_at > start).order_by(Meeting.starts_at)
+    ).unique().scalars().all()
+    by_day: dict[date, list[Meeting]] = defaultdict(list)
+    for meeting in meetings:
+        by_day[meeting.starts_at.astimezone(zone).date()].append(meeting)
+    weeks = [[d if d.month == month else None for d in week]
+             for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)]
+    return CalendarMonth(year, month, weeks, dict(by_day), list(meetings), zone_name)
+
