@@ -5,22 +5,23 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..core.forms import LinesField, end_not_before_start, valid_timezone
+from ..core.forms import EditForm, LinesField, choices as _choices, end_not_before_start, valid_timezone
 from ..vocab import COUNTRIES, FORUM_TIMEZONES, ORGANISATION_KINDS, SYSTEM_ROLES
+from .services import GrantInput, OrganisationInput, ProgrammeInput
 
 
-def _choices(mapping) -> list[tuple[str, str]]:
-    return [(value, str(label)) for value, label in mapping.items()]
-
-
-class OrganisationForm(FlaskForm):
+class OrganisationForm(EditForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=_choices(ORGANISATION_KINDS), validators=[DataRequired()])
     country = SelectField(_l("Country"), choices=_choices(COUNTRIES), validators=[DataRequired()])
     city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
 
+    def to_input(self) -> OrganisationInput:
+        return OrganisationInput(name=self.name.data, kind=self.kind.data, country=self.country.data,
+                                 city=self.city.data or "")
 
-class ProgrammeForm(FlaskForm):
+
+class ProgrammeForm(EditForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
     themes = LinesField(_l("Themes"), max_items=50, max_line=200,
@@ -28,8 +29,12 @@ class ProgrammeForm(FlaskForm):
     starts_on = DateField(_l("Starts on"), validators=[Optional()])
     ends_on = DateField(_l("Ends on"), validators=[Optional(), end_not_before_start("starts_on")])
 
+    def to_input(self) -> ProgrammeInput:
+        return ProgrammeInput(name=self.name.data, description=self.description.data or "",
+                              themes=list(self.themes.data), starts_on=self.starts_on.data, ends_on=self.ends_on.data)
 
-class GrantForm(FlaskForm):
+
+class GrantForm(EditForm):
     programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
     reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=100)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
@@ -37,6 +42,11 @@ class GrantForm(FlaskForm):
     country = SelectField(_l("Country"), choices=_choices(COUNTRIES), validators=[DataRequired()])
     starts_on = DateField(_l("Starts on"), validators=[Optional()])
     ends_on = DateField(_l("Ends on"), validators=[Optional(), end_not_before_start("starts_on")])
+
+    def to_input(self) -> GrantInput:
+        return GrantInput(programme_id=self.programme_id.data, reference=self.reference.data, title=self.title.data,
+                          holder_id=self.holder_id.data, country=self.country.data, starts_on=self.starts_on.data,
+                          ends_on=self.ends_on.data)
 
 
 class TeamMemberForm(FlaskForm):

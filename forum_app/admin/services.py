@@ -1,12 +1,15 @@
 """Organisations, programmes, grants and grant teams. Services flush; the caller commits."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..core import audit
+from ..core.editing import EditInput, ensure_unchanged
 from ..core.errors import ServiceError
 from ..extensions import db
 from ..models import Grant, GrantTeam, Organisation, Programme, User
@@ -18,50 +21,86 @@ def _taken(stmt) -> bool:
 
 # --- organisations ------------------------------------------------------------------------
 
-def save_organisation(actor: User, org: Organisation | None, *, name: str, kind: str, country: str,
-                      city: str) -> Organisation:
-    name = name.strip()
-    clash = select(Organisation.id).where(func.lower(Organisation.name) == name.lower(),
-                                          Organisation.country == country)
+@dataclass(frozen=True)
+class OrganisationInput(EditInput):
+    name: str
+    kind: str
+    country: str
+    city: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.name.strip())
+        object.__setattr__(self, "city", (self.city or "").strip())
+
+
+def save_organisation(actor: User, org: Organisation | None, data: OrganisationInput,
+                      loaded: dict[str, Any] | None = None) -> Organisation:
+    ensure_unchanged(org, data, loaded)
+    clash = select(Organisation.id).where(func.lower(Organisation.name) == data.name.lower(),
+                                          Organisation.country == data.country)
     if org is not None:
         clash = clash.where(Organisation.id != org.id)
     if _taken(clash):
         raise ServiceError(_("An organisation with this name already exists in this country."), field="name")
-    return audit.create_or_update(actor, org, Organisation, "organisation", name,
-                                  name=name, kind=kind, country=country, city=city.strip())
+    return audit.create_or_update(actor, org, Organisation, "organisation", data.name, **vars(data))
 
 
 # --- programmes -----------------------------------------------------------------------------
 
-def save_programme(actor: User, programme: Programme | None, *, name: str, description: str,
-                   themes: list[str], starts_on: date | None, ends_on: date | None) -> Programme:
-    name = name.strip()
-    clash = select(Programme.id).where(func.lower(Programme.name) == name.lower())
+@dataclass(frozen=True)
+class ProgrammeInput(EditInput):
+    name: str
+    description: str = ""
+    themes: list[str] = field(default_factory=list)
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.name.strip())
+        object.__setattr__(self, "description", (self.description or "").strip())
+        object.__setattr__(self, "themes", list(self.themes or []))
+
+
+def save_programme(actor: User, programme: Programme | None, data: ProgrammeInput,
+                   loaded: dict[str, Any] | None = None) -> Programme:
+    ensure_unchanged(programme, data, loaded)
+    clash = select(Programme.id).where(func.lower(Programme.name) == data.name.lower())
     if programme is not None:
         clash = clash.where(Programme.id != programme.id)
     if _taken(clash):
         raise ServiceError(_("A programme with this name already exists."), field="name")
-    return audit.create_or_update(actor, programme, Programme, "programme", name, name=name,
-                                  description=description.strip(), themes=themes, starts_on=starts_on, ends_on=ends_on)
+    return audit.create_or_update(actor, programme, Programme, "programme", data.name, **vars(data))
 
 
 # --- grants ------------------------------------------------------------------------------------
 
-def save_grant(actor: User, grant: Grant | None, *, programme_id: int, reference: str, title: str,
-               holder_id: int, country: str, starts_on: date | None, ends_on: date | None) -> Grant:
-    reference = reference.strip()
-    clash = select(Grant.id).where(func.lower(Grant.reference) == reference.lower())
+@dataclass(frozen=True)
+class GrantInput(EditInput):
+    programme_id: int
+    reference: str
+    title: str
+    holder_id: int
+    country: str
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reference", self.reference.strip())
+        object.__setattr__(self, "title", self.title.strip())
+
+
+def save_grant(actor: User, grant: Grant | None, data: GrantInput, loaded: dict[str, Any] | None = None) -> Grant:
+    ensure_unchanged(grant, data, loaded)
+    clash = select(Grant.id).where(func.lower(Grant.reference) == data.reference.lower())
     if grant is not None:
         clash = clash.where(Grant.id != grant.id)
     if _taken(clash):
         raise ServiceError(_("Another grant already has this reference."), field="reference")
-    if db.session.get(Programme, programme_id) is None:
+    if db.session.get(Programme, data.programme_id) is None:
         raise ServiceError(_("Choose a programme from the list."), field="programme_id")
-    if db.session.get(Organisation, holder_id) is None:
+    if db.session.get(Organisation, data.holder_id) is None:
         raise ServiceError(_("Choose an organisation from the list."), field="holder_id")
-    return audit.create_or_update(actor, grant, Grant, "grant", reference, programme_id=programme_id,
-                                  reference=reference, title=title.strip(), holder_id=holder_id, country=country,
-                                  starts_on=starts_on, ends_on=ends_on)
+    return audit.create_or_update(actor, grant, Grant, "grant", data.reference, **vars(data))
 
 
 def add_to_team(actor: User, grant: Grant, email: str) -> User:

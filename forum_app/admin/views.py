@@ -13,7 +13,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..auth import services as accounts
-from ..core.forms import run_action, run_service, status_for
+from ..core.errors import NotFound
+from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.paging import paginate
 from ..core.search import clean_query, contains
 from ..extensions import db, login_manager
@@ -38,7 +39,7 @@ def _actor() -> User:
 def _get(model, object_id: int):
     obj = db.session.get(model, object_id)
     if obj is None:
-        abort(404)
+        raise NotFound()
     return obj
 
 
@@ -129,13 +130,11 @@ def organisations():
 def organisation_form(org_id: int | None):
     org = _get(Organisation, org_id) if org_id is not None else None
     form = OrganisationForm(obj=org)
-    if form.validate_on_submit():
-        saved = run_service(form, lambda: services.save_organisation(
-            _actor(), org, name=form.name.data, kind=form.kind.data, country=form.country.data,
-            city=form.city.data or ""))
-        if saved is not None:
-            flash(_("Saved."), "success")
-            return redirect(url_for("admin.organisations"))
+    saved = edit_record(form, org, services.OrganisationInput,
+                        lambda data, loaded: services.save_organisation(_actor(), org, data, loaded))
+    if saved is not None:
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.organisations"))
     return render_template("admin/simple_form.html", form=form, obj=org,
                            title=_("Organisation"), back=url_for("admin.organisations")), status_for(form)
 
@@ -154,13 +153,11 @@ def programmes():
 def programme_form(programme_id: int | None):
     programme = _get(Programme, programme_id) if programme_id is not None else None
     form = ProgrammeForm(obj=programme)
-    if form.validate_on_submit():
-        saved = run_service(form, lambda: services.save_programme(
-            _actor(), programme, name=form.name.data, description=form.description.data or "",
-            themes=form.themes.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data))
-        if saved is not None:
-            flash(_("Saved."), "success")
-            return redirect(url_for("admin.programmes"))
+    saved = edit_record(form, programme, services.ProgrammeInput,
+                        lambda data, loaded: services.save_programme(_actor(), programme, data, loaded))
+    if saved is not None:
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.programmes"))
     return render_template("admin/simple_form.html", form=form, obj=programme,
                            title=_("Programme"), back=url_for("admin.programmes")), status_for(form)
 
@@ -183,14 +180,11 @@ def grant_form(grant_id: int | None):
     form.programme_id.choices = [(p.id, p.name) for p in
                                  db.session.execute(select(Programme).order_by(Programme.name)).scalars()]
     form.holder_id.choices = _organisation_choices(blank=False)
-    if form.validate_on_submit():
-        saved = run_service(form, lambda: services.save_grant(
-            _actor(), grant, programme_id=form.programme_id.data, reference=form.reference.data,
-            title=form.title.data, holder_id=form.holder_id.data, country=form.country.data,
-            starts_on=form.starts_on.data, ends_on=form.ends_on.data))
-        if saved is not None:
-            flash(_("Saved."), "success")
-            return redirect(url_for("admin.grant", grant_id=saved.id))
+    saved = edit_record(form, grant, services.GrantInput,
+                        lambda data, loaded: services.save_grant(_actor(), grant, data, loaded))
+    if saved is not None:
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.grant", grant_id=saved.id))
     return render_template("admin/simple_form.html", form=form, obj=grant,
                            title=_("Grant"), back=url_for("admin.grants")), status_for(form)
 
@@ -204,7 +198,7 @@ def grant(grant_id: int):
                  selectinload(Grant.forums))
     ).scalar_one_or_none()
     if grant is None:
-        abort(404)
+        raise NotFound()
     form = TeamMemberForm()
     if form.validate_on_submit():
         user = run_service(form, lambda: services.add_to_team(_actor(), grant, form.email.data))
