@@ -25,6 +25,15 @@ def require_chromium() -> None:
         pytest.skip(message)
 
 
+def sign_in(page, live_server: str, email: str, password: str) -> None:
+    """Log in through the real form, as a person would, and wait for the page it leads to."""
+    page.goto(live_server + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)

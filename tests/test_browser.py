@@ -6,6 +6,8 @@ import pytest
 from forum_app.demo import DEMO_PASSWORD
 from forum_app.extensions import db
 
+from .browser import sign_in as sign_in_as
+
 pytestmark = pytest.mark.browser
 
 DEMO_FORUMS = [
@@ -27,10 +29,8 @@ def demo(app):
 def test_admin_logs_in_and_sees_the_three_forums(demo, live_server, page):
     page.goto(live_server + "/")
     assert "/login" in page.url
-    page.get_by_label("Email").fill("admin@forum-desk.example")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(live_server + "/forums")
+    sign_in(page, live_server, "admin@forum-desk.example")
+    assert page.url == live_server + "/forums"
     cards = page.locator("#forum-list h2")
     assert sorted(cards.all_inner_texts()) == sorted(DEMO_FORUMS)
     # The admin's menu is there, and the account menu (Bootstrap's script) opens.
@@ -43,11 +43,7 @@ def test_admin_logs_in_and_sees_the_three_forums(demo, live_server, page):
 
 def test_phone_width_menu_collapses(demo, live_server, page):
     page.set_viewport_size({"width": 390, "height": 800})
-    page.goto(live_server + "/login")
-    page.get_by_label("Email").fill("amra.hodzic@forum-desk.example")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(live_server + "/forums")
+    sign_in(page, live_server, "amra.hodzic@forum-desk.example")
     assert page.locator("#forum-list h2").all_inner_texts() == ["Sarajevo local coordination forum"]
     # The nav collapses behind the toggler at phone width and opens on tap.
     nav_link = page.locator("#mainnav").get_by_role("link", name="Forums", exact=True)
@@ -57,11 +53,7 @@ def test_phone_width_menu_collapses(demo, live_server, page):
 
 
 def sign_in(page, live_server: str, email: str) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(live_server + "/forums")
+    sign_in_as(page, live_server, email, DEMO_PASSWORD)
 
 
 def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browser, page):
