@@ -197,6 +197,9 @@ def transition_lock(meeting: Meeting, to_state: str, now: datetime | None = None
                  to=str(MEETING_STATES[to_state]).lower())
     if to_state == "held" and meeting.starts_at > (now or utcnow()):
         return _("The meeting has not started yet; mark it held once it has taken place.")
+    if to_state == "scheduled" and not (meeting.venue.strip() or meeting.online_url.strip()):
+        # A draft may lack them; invitees may not be sent a meeting with nowhere to go.
+        return _("Give a venue or an online link before scheduling the meeting.")
     return None
 
 
@@ -241,6 +244,10 @@ def adopt_lock(meeting: Meeting) -> str | None:
         return _("The minutes are already adopted.")
     if meeting.minutes_revision == 0:
         return _("Write the minutes first.")
+    if meeting.minutes_shared_revision != meeting.minutes_revision:
+        # Adopting locks what the invitees were able to read and comment on, nothing newer.
+        return _("Version %(n)d has not been circulated. Circulate it first, so the invitees see what is adopted.",
+                 n=meeting.minutes_revision)
     return None
 
 
@@ -251,14 +258,12 @@ def can_edit_meeting_details(user, meeting: Meeting) -> bool:
 
 
 def allowed_transitions(user, meeting: Meeting) -> list[str]:
-    """The states this person may move the meeting to now (sorted, for stable buttons).
-
-    "held" is offered once the meeting is scheduled even before it starts, so the button
-    is where the organiser looks; pressing it early gets the rule's message.
-    """
+    """The states this person may move the meeting to now (sorted, for stable buttons)."""
     if not can_edit_meeting(user, meeting):
         return []
-    return sorted(MEETING_TRANSITIONS[meeting.state])
+    now = utcnow()
+    # "Held" is offered once the meeting has started; before that the button would only refuse.
+    return sorted(to for to in MEETING_TRANSITIONS[meeting.state] if to != "held" or meeting.starts_at <= now)
 
 
 def can_manage_invitees(user, meeting: Meeting) -> bool:

@@ -80,7 +80,7 @@ class Factory:
     def meeting(self, forum_id: int, state: str = "scheduled", starts_in_days: int = 14) -> int:
         start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=starts_in_days)
         n = next(_counter)
-        return self._save(Meeting(forum_id=forum_id, title=f"Meeting {n}", starts_at=start,
+        return self._save(Meeting(forum_id=forum_id, title=f"Meeting {n}", starts_at=start, venue="Town hall",
                                   ends_at=start + timedelta(hours=2), state=state,
                                   published_at=None if state == "draft" else start - timedelta(days=30),
                                   ical_uid=f"test-{n}@forum.test"))

@@ -1,6 +1,7 @@
 """Forums and meetings as organisers and participants use them (issue 3)."""
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -13,7 +14,8 @@ from sqlalchemy import func, select
 
 from forum_app.extensions import db
 from forum_app.models import (
-    AuditEvent, ForumMember, Invitation, Meeting, MinutesComment, MinutesVersion, OutboxMessage, User,
+    AuditEvent, Forum, ForumMember, Invitation, Meeting, MinutesComment, MinutesVersion, OutboxMessage, User,
+    WalkInAttendee,
 )
 
 from .conftest import csrf_token, login, post_form
@@ -648,3 +650,112 @@ def test_plan_next_without_any_meeting_says_so_and_creates_nothing(app, world, o
     assert response.headers["Location"] == f"/forums/{world['forum']}"
     assert "Plan its first meeting" in organiser.get(response.headers["Location"]).get_data(as_text=True)
     assert count(app, Meeting) == 0
+
+
+# --- meetings as organisers and participants use them (issue 8) -------------------------------------------------
+
+def test_a_span_across_a_clock_change_names_each_offset(app, world, make):
+    """The night the clocks go back, 02:30 happens twice: the label says which (issue 8, point 1)."""
+    from forum_app.core.dates import format_span
+
+    zone = ZoneInfo("Europe/Podgorica")
+    with app.app_context():
+        forum = db.session.get(Forum, world["forum"])
+        forum.timezone = "Europe/Podgorica"
+        first = datetime(2027, 10, 31, 2, 30, tzinfo=zone, fold=0).astimezone(timezone.utc)
+        second = datetime(2027, 10, 31, 2, 30, tzinfo=zone, fold=1).astimezone(timezone.utc)
+        end = datetime(2027, 10, 31, 4, 0, tzinfo=zone).astimezone(timezone.utc)
+        labels = [format_span(Meeting(forum=forum, starts_at=start, ends_at=end)) for start in (first, second)]
+        spring = format_span(Meeting(
+            forum=forum, starts_at=datetime(2027, 3, 28, 1, 0, tzinfo=ZoneInfo("Europe/Sarajevo")),
+            ends_at=datetime(2027, 3, 28, 3, 30, tzinfo=ZoneInfo("Europe/Sarajevo"))), "Europe/Sarajevo")
+        db.session.rollback()
+    assert labels == ["Sun 31 Oct 2027, 02:30 CEST–04:00 CET (Europe/Podgorica)",
+                      "Sun 31 Oct 2027, 02:30–04:00 CET (Europe/Podgorica)"]
+    assert spring == "Sun 28 Mar 2027, 01:00 CET–03:30 CEST (Europe/Sarajevo)"
+
+
+def test_saving_the_edit_form_unchanged_changes_nothing(app, world, organiser, make):
+    """No version bump, no CRLF in the agenda, no audit entry (issue 8, point 2)."""
+    plan(organiser, world["forum"], agenda_md="1. Welcome\r\n2. Review")
+    meeting_id = new_meeting_id(app)
+    before = load(app, Meeting, meeting_id)
+    assert before.agenda_md == "1. Welcome\n2. Review"
+    page = organiser.get(f"/meetings/{meeting_id}/edit").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token|version|title|day|start_time|end_time|venue|online_url)"'
+                             r'[^>]*value="([^"]*)"', page))
+    agenda = re.search(r'<textarea[^>]*name="agenda_md"[^>]*>\r?\n?(.*?)</textarea>', page, re.S).group(1)
+    fields["agenda_md"] = html.unescape(agenda).replace("\n", "\r\n")  # as a browser submits a textarea
+    response = organiser.post(f"/meetings/{meeting_id}/edit", data={**fields, "save": "Save"})
+    assert response.status_code == 302
+    after = load(app, Meeting, meeting_id)
+    assert (after.version, after.agenda_md) == (before.version, "1. Welcome\n2. Review")
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(AuditEvent)
+                                  .where(AuditEvent.verb == "meeting.update")).scalar_one() == 0
+
+
+def test_attendance_is_locked_once_the_minutes_are_adopted(app, world, organiser, make):
+    """The record says it is locked, and it is (issue 8, point 3)."""
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
+    inv = make.invite(meeting_id, world["participant"])
+    make.minutes(meeting_id, state="adopted")
+    page = organiser.get(f"/meetings/{meeting_id}/attendance").get_data(as_text=True)
+    assert "attendance is part of the locked record" in page and 'name="rows-0-value"' not in page
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
+        "csrf_token": token, "rows-0-row_id": str(inv), "rows-0-was": "", "rows-0-value": "present"})
+    assert response.status_code == 400
+    response = organiser.post(f"/meetings/{meeting_id}/walk-ins", data={
+        "csrf_token": token, "walkin-name": "Late entry", "walkin-kind": "police"})
+    assert response.status_code == 400
+    assert load(app, Invitation, inv).attendance is None
+    assert count(app, WalkInAttendee) == 0
+    assert "Record attendance" not in organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+
+
+def test_a_cancelled_future_meeting_stays_among_the_planned_ones(app, world, organiser, make):
+    """Issue 8, point 6."""
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
+    set_state(organiser, meeting_id, app, "cancelled", reason="The venue is closed.")
+    page = organiser.get(f"/forums/{world['forum']}").get_data(as_text=True)
+    past = page.split('id="past-h"', 1)[1] if 'id="past-h"' in page else ""
+    assert f'href="/meetings/{meeting_id}"' in page and f'href="/meetings/{meeting_id}"' not in past
+
+
+def test_scheduling_needs_a_venue_or_a_link(app, world, organiser):
+    """A draft may lack them; scheduling may not (issue 8, point 7)."""
+    plan(organiser, world["forum"], venue="", online_url="")
+    meeting_id = new_meeting_id(app)
+    response = set_state(organiser, meeting_id, app, "scheduled")
+    assert "Give a venue or an online link" in flashed(organiser, response.headers["Location"])
+    assert load(app, Meeting, meeting_id).state == "draft"
+
+
+def test_only_circulated_minutes_can_be_adopted(app, world, organiser, make):
+    """Version 2 is not adopted while the invitees have only seen version 1 (issue 8, point 9)."""
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
+    minutes_post(organiser, meeting_id, "Version one", app=app)
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 1})
+    minutes_post(organiser, meeting_id, "Version two", app=app)
+    page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "Adopt version" not in page and "Circulate version 2" in page
+    response = organiser.post(f"/meetings/{meeting_id}/minutes/adopt", data={"csrf_token": token, "base_revision": 2})
+    assert "Version 2 has not been circulated" in flashed(organiser, response.headers["Location"])
+    assert load(app, Meeting, meeting_id).minutes_state == "circulated"
+    organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 2})
+    page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "Adopt version 2 and lock" in page and 'data-confirm="Adopt version 2 of the minutes?' in page
+
+
+def test_buttons_name_their_object_and_held_waits_for_the_start(app, world, organiser, make):
+    """Issue 8, points 14 and 18: "Remove <name>", and no "Mark as held" before the meeting starts."""
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=3)
+    make.invite(meeting_id, world["participant"])
+    name = load(app, User, make.user_id(world["participant"])).name
+    page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert f">Remove {name}</button>" in page and ">Remove</button>" not in page
+    assert "Mark as held" not in page
+    started = make.meeting(world["forum"], state="scheduled", starts_in_days=-1)
+    assert "Mark as held" in organiser.get(f"/meetings/{started}").get_data(as_text=True)

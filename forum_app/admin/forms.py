@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..core.forms import EditForm, LinesField, choices as _choices, end_not_before_start, valid_timezone
+from ..core.forms import TextAreaField, EditForm, LinesField, choices as _choices, end_not_before_start, valid_timezone
 from ..vocab import COUNTRIES, FORUM_TIMEZONES, ORGANISATION_KINDS, SYSTEM_ROLES
 from .services import GrantInput, OrganisationInput, ProgrammeInput
 

@@ -9,11 +9,21 @@ def format_span(meeting, zone: str | None = None) -> str:
     """A meeting's time as people read it: "Wed 30 Jun 2021, 10:00–13:00 CEST (Europe/Sarajevo)"."""
     zone = zone or meeting.forum.timezone
     start, end = meeting.starts_at.astimezone(ZoneInfo(zone)), meeting.ends_at.astimezone(ZoneInfo(zone))
-    if start.date() == end.date():
+    if start.date() == end.date() and start.utcoffset() == end.utcoffset():
         text = f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M} {end.tzname()}"
+    elif start.date() == end.date():
+        # The clocks change during the meeting: each end carries its own offset, so the
+        # first and the second 02:30 of the night the clocks go back read differently.
+        text = f"{start:%a %d %b %Y, %H:%M} {start.tzname()}–{end:%H:%M} {end.tzname()}"
     else:
         text = f"{start:%a %d %b %Y, %H:%M} {start.tzname()} – {end:%a %d %b %Y, %H:%M} {end.tzname()}"
     return f"{text} ({zone})"
+
+
+def same_clock(meeting, zone: str, other_zone: str) -> bool:
+    """Whether ``zone`` and ``other_zone`` show the meeting's start and end at the same clock times."""
+    return all(moment.astimezone(ZoneInfo(zone)).utcoffset() == moment.astimezone(ZoneInfo(other_zone)).utcoffset()
+               for moment in (meeting.starts_at, meeting.ends_at))
 
 
 def format_local(value: datetime | None, zone: str, fmt: str = "%d %b %Y, %H:%M") -> str:

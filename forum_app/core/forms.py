@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask import flash
 from flask import request
-from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, TextAreaField, ValidationError
+from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, ValidationError
+from wtforms import TextAreaField as _WTFormsTextArea
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
@@ -130,6 +131,20 @@ def attach_error(form: FlaskForm, message: str, field: str | None) -> None:
         form.form_errors.append(message)
 
 
+class TextAreaField(_WTFormsTextArea):
+    """A textarea whose text has Unix line endings.
+
+    Browsers submit textareas with CRLF; stored text has LF. Without this, saving a form
+    unchanged would "change" every multi-line field (and bump versions, write audit
+    entries and cause false conflicts for anyone editing at the same time).
+    """
+
+    def process_formdata(self, valuelist) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class LinesField(TextAreaField):
     """A textarea whose data is a list of non-empty, stripped lines (themes, decisions)."""
 
@@ -182,4 +197,4 @@ def status_for(form: FlaskForm) -> int:
 
 
 __all__ = ["run_service", "run_action", "attach_error", "end_not_before_start", "valid_timezone", "status_for",
-           "LinesField", "choices", "Outcome", "EditForm", "edit_record", "RowForm", "row_set_form"]
+           "LinesField", "TextAreaField", "choices", "Outcome", "EditForm", "edit_record", "RowForm", "row_set_form"]

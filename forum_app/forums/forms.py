@@ -7,12 +7,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField, ValidationError, EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField,
-    TextAreaField, TimeField,
+    TimeField,
 )
 from wtforms.widgets import HiddenInput
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from ..core.forms import EditForm, choices, valid_timezone
+from ..core.forms import TextAreaField, EditForm, choices, valid_timezone
 from .services import ForumInput
 from ..vocab import COUNTRIES, FORUM_ROLES, FORUM_TIMEZONES, ORGANISATION_KINDS, RSVP_STATES
 

@@ -127,7 +127,9 @@ def forum_page(user, forum_id: int, need: str = "view") -> ForumPage:
         permissions.visible_meetings(user).where(Meeting.forum_id == forum.id).order_by(Meeting.starts_at)
     ).scalars().all()
     now = utcnow()
-    is_upcoming = {m.id: m.ends_at >= now and m.state in ("draft", "scheduled") for m in meetings}
+    # Planned, and cancelled ones that were still to come: they stay where people look for
+    # that date, marked cancelled, rather than moving among the past meetings.
+    is_upcoming = {m.id: m.ends_at >= now and m.state != "held" for m in meetings}
     upcoming = [m for m in meetings if is_upcoming[m.id]]
     past = [m for m in meetings if not is_upcoming[m.id]]
     next_meeting = next((m for m in upcoming if m.state == "scheduled"), None)

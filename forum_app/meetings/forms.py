@@ -7,12 +7,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField, ValidationError, EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField,
-    TextAreaField, TimeField,
+    TimeField,
 )
 from wtforms.widgets import HiddenInput
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from ..core.forms import LinesField, RowForm, choices, row_set_form
+from ..core.forms import TextAreaField, LinesField, RowForm, choices, row_set_form
 from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 from .minutes import MinutesInput
 from .services import WalkInInput

@@ -39,6 +39,10 @@ class MeetingDetails:
     online_url: str
     agenda_md: str
 
+    def __post_init__(self) -> None:
+        # One form of line ending, so an unchanged save compares equal to what is stored.
+        self.agenda_md = self.agenda_md.replace("\r\n", "\n").replace("\r", "\n")
+
     def validate(self) -> None:
         if self.ends_at <= self.starts_at:
             raise ServiceError(_("The meeting must end after it starts."), field="end_time")

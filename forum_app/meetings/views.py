@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from .. import permissions
 from ..core.clock import utcnow
+from ..core.dates import same_clock
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
 from ..core.markdown import render_markdown
@@ -140,6 +141,14 @@ def meeting_edit(meeting_id: int):
 
 # --- the meeting page ---------------------------------------------------------------------------------
 
+def _viewer_zone(meeting: Meeting) -> str | None:
+    """The viewer's own zone, when its clock differs from the forum's for this meeting."""
+    zone = current_user.timezone
+    if not zone or zone == meeting.forum.timezone or same_clock(meeting, zone, meeting.forum.timezone):
+        return None
+    return zone
+
+
 @bp.get("/meetings/<int:meeting_id>")
 def meeting(meeting_id: int):
     page = queries.meeting_page(current_user, meeting_id)
@@ -152,8 +161,7 @@ def meeting(meeting_id: int):
         "meetings/meeting.html", page=page, flags=page.flags, meeting=m, forum=m.forum,
         agenda_html=render_markdown(m.agenda_md),
         rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=InviteeForm(), comment_form=CommentForm(),
-        viewer_zone=current_user.timezone if current_user.timezone and current_user.timezone != m.forum.timezone
-        else None,
+        viewer_zone=_viewer_zone(m),
     )
 
 
