@@ -441,7 +441,8 @@ def navigation(user) -> list[NavItem]:
     """The menu a person sees, by role (the routes still check for themselves)."""
     if not _authenticated(user):
         return []
-    items = [NavItem("forums.index", str(_l("Forums"))), NavItem("meetings.calendar", str(_l("Calendar")))]
+    items = [NavItem("core.home", str(_l("Home"))), NavItem("forums.index", str(_l("Forums"))),
+             NavItem("meetings.calendar", str(_l("Calendar")))]
     if can_administer(user):
         items += [
             NavItem("admin.users", str(_l("People"))),

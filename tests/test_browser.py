@@ -30,7 +30,10 @@ def test_admin_logs_in_and_sees_the_three_forums(demo, live_server, page):
     page.goto(live_server + "/")
     assert "/login" in page.url
     sign_in(page, live_server, "admin@forum-desk.example")
-    assert page.url == live_server + "/forums"
+    # The home page gives programme staff and admins every forum with its next and last meeting.
+    assert page.url == live_server + "/"
+    assert sorted(page.locator("#overview tbody tr td:first-child").all_inner_texts()) == sorted(DEMO_FORUMS)
+    page.locator("#mainnav").get_by_role("link", name="Forums", exact=True).click()
     cards = page.locator("#forum-list h2")
     assert sorted(cards.all_inner_texts()) == sorted(DEMO_FORUMS)
     # The admin's menu is there, and the account menu (Bootstrap's script) opens.
@@ -44,6 +47,7 @@ def test_admin_logs_in_and_sees_the_three_forums(demo, live_server, page):
 def test_phone_width_menu_collapses(demo, live_server, page):
     page.set_viewport_size({"width": 390, "height": 800})
     sign_in(page, live_server, "amra.hodzic@forum-desk.example")
+    page.goto(live_server + "/forums")
     assert page.locator("#forum-list h2").all_inner_texts() == ["Sarajevo local coordination forum"]
     # The nav collapses behind the toggler at phone width and opens on tap.
     nav_link = page.locator("#mainnav").get_by_role("link", name="Forums", exact=True)
@@ -61,6 +65,7 @@ def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browse
 
     # The organiser plans a meeting (yesterday, so it can be held and minuted today).
     sign_in(page, live_server, "organiser.sarajevo@forum-desk.example")
+    page.goto(live_server + "/forums")
     page.get_by_role("link", name="Sarajevo local coordination forum").click()
     page.get_by_role("link", name="Plan a meeting").click()
     page.get_by_label("Title").fill("Extraordinary meeting on release planning")

@@ -759,3 +759,39 @@ def test_buttons_name_their_object_and_held_waits_for_the_start(app, world, orga
     assert "Mark as held" not in page
     started = make.meeting(world["forum"], state="scheduled", starts_in_days=-1)
     assert "Mark as held" in organiser.get(f"/meetings/{started}").get_data(as_text=True)
+
+
+def test_home_page_says_what_needs_me(app, world, organiser, make):
+    """Issue 8, point 10: answers, comments, organiser steps and the staff overview."""
+    scheduled = make.meeting(world["forum"], state="scheduled", starts_in_days=5)
+    inv = make.invite(scheduled, world["participant"])
+    draft = make.meeting(world["forum"], state="draft", starts_in_days=20)
+    held = make.meeting(world["forum"], state="held", starts_in_days=-3)
+    present = make.invite(held, world["participant"])
+    make.mark_attendance(present, "present")
+    make.minutes(held, state="circulated")
+
+    participant = signed_in(app, world["participant"])
+    page = participant.get("/").get_data(as_text=True)
+    mine = page.split('id="my-meetings"', 1)[1].split("</section>", 1)[0]
+    assert f'href="/meetings/{scheduled}"' in mine and "Your answer:" in mine
+    assert f'href="/meetings/{held}#minutes"' in page.split('id="to-comment"', 1)[1]
+    assert 'id="tasks"' not in page and 'id="overview"' not in page
+    # Answering from the home page records the answer and comes back home.
+    token = csrf_token(participant, "/")
+    response = participant.post(f"/meetings/{scheduled}/rsvp", data={"csrf_token": token, "answer": "accepted",
+                                                                      "next": "/"})
+    assert response.headers["Location"] == "/"
+    assert load(app, Invitation, inv).rsvp == "accepted"
+
+    tasks = organiser.get("/").get_data(as_text=True).split('id="tasks"', 1)[1].split("</section>", 1)[0]
+    assert f'href="/meetings/{draft}"' in tasks and "Schedule it" in tasks
+    assert f'href="/meetings/{held}"' in tasks and "Adopt the minutes" in tasks
+    assert f'href="/meetings/{scheduled}"' not in tasks  # nothing to do before it starts
+
+    staff = signed_in(app, world["staff"])
+    overview = staff.get("/").get_data(as_text=True).split('id="overview"', 1)[1]
+    assert f'href="/forums/{world["forum"]}"' in overview and f'href="/forums/{world["other_forum"]}"' in overview
+    outsider = signed_in(app, world["outsider"])
+    page = outsider.get("/").get_data(as_text=True)
+    assert "No meeting is planned for you" in page and f'/meetings/{scheduled}"' not in page

@@ -150,6 +150,8 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
     forum, meeting = world["forum"], world["meeting"]
     month = target_month().strftime("%Y-%m")
     return {
+        "home (admin)": ("admin", "/", r'<td><a href="/forums/\d+"'),
+        "home (organiser)": ("organiser", "/", r'class="badge text-bg-warning align-self-center task-step"'),
         "forum list (admin)": ("admin", "/forums", r'class="card h-100 forum-card"'),
         "forum list (organiser)": ("organiser", "/forums", r'class="card h-100 forum-card"'),
         "forum list (participant)": ("participant", "/forums", r'class="card h-100 forum-card"'),

@@ -16,7 +16,10 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 @login_required
 def home():
-    return redirect(url_for("forums.index"))
+    """What needs the signed-in person now (see home.queries)."""
+    from ..home.queries import home_page
+
+    return render_template("home/index.html", page=home_page(current_user))
 
 
 @bp.get("/healthz")

@@ -54,11 +54,11 @@ def forum_list(user, filters: ForumFilters) -> list[ForumRow]:
     counts = dict(db.session.execute(
         select(ForumMember.forum_id, func.count()).where(ForumMember.forum_id.in_(ids))
         .group_by(ForumMember.forum_id)).all())
-    upcoming = _next_meetings(ids)
+    upcoming = next_meetings(ids)
     return [ForumRow(f, counts.get(f.id, 0), upcoming.get(f.id)) for f in forums]
 
 
-def _next_meetings(forum_ids: list[int]) -> dict[int, Meeting]:
+def next_meetings(forum_ids: list[int]) -> dict[int, Meeting]:
     """The next scheduled meeting of each forum, in one query."""
     now = utcnow()
     first = (select(Meeting.forum_id, func.min(Meeting.starts_at).label("starts_at"))
@@ -140,7 +140,12 @@ def forum_page(user, forum_id: int, need: str = "view") -> ForumPage:
 
 
 def coverage_of(members: list[ForumMember]) -> Coverage:
-    kinds = {m.user.organisation.kind for m in members if m.user.organisation is not None}
+    """Which kinds of organisation the forum's active members come from (deactivated people do not count)."""
+    return coverage_of_kinds({m.user.organisation.kind for m in members
+                              if m.user.organisation is not None and m.user.active})
+
+
+def coverage_of_kinds(kinds: set[str]) -> Coverage:
     return Coverage(
         present=[k for k in CORE_ORGANISATION_KINDS if k in kinds],
         missing=[k for k in CORE_ORGANISATION_KINDS if k not in kinds],

@@ -19,7 +19,7 @@ from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
 from ..core.markdown import render_markdown
 from ..core.times import AmbiguousTime, local_to_utc, utc_to_local
-from ..core.urls import parse_id
+from ..core.urls import parse_id, safe_next
 from ..extensions import db
 from ..models import Forum, Meeting, User
 from . import minutes, queries
@@ -219,7 +219,8 @@ def rsvp(meeting_id: int):
     else:
         run_action(lambda: meetings.respond(_actor(), meeting, form.answer.data, form.comment.data or ""),
                    _("Thank you, your answer is recorded."))
-    return redirect(_meeting_url(meeting, "rsvp"))
+    # Answered from the home page: back there, where the next answer is waiting.
+    return redirect(safe_next(request.form.get("next")) or _meeting_url(meeting, "rsvp"))
 
 
 # --- attendance -----------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The home page: what needs this person now, by role."""

@@ -1,0 +1,119 @@
+"""What the home page shows, in a fixed number of queries whatever the data.
+
+Participants see their next meetings with their answer and the minutes waiting for
+their comment; organisers also see the meetings of their grants that wait for a step
+(schedule, mark held, write, circulate or adopt the minutes); programme staff see every
+forum with its next and last meeting and its multi-agency coverage.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from .. import permissions
+from ..core.clock import utcnow
+from ..extensions import db
+from ..forums.queries import Coverage, coverage_of_kinds, next_meetings
+from ..models import Forum, ForumMember, Grant, Invitation, Meeting, Organisation, User
+
+LIMIT = 20  # rows per list: the home page is a to-do list, not an archive
+
+
+@dataclass
+class Task:
+    meeting: Meeting
+    step: str  # "schedule", "mark_held", "write_minutes", "circulate", "adopt"
+
+
+@dataclass
+class ForumOverview:
+    forum: Forum
+    next_meeting: Meeting | None
+    last_meeting: Meeting | None
+    coverage: Coverage
+
+
+@dataclass
+class HomePage:
+    my_meetings: list[Invitation] = field(default_factory=list)
+    to_comment: list[Meeting] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    overview: list[ForumOverview] = field(default_factory=list)
+    is_organiser: bool = False
+    is_staff: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.my_meetings or self.to_comment or self.tasks or self.overview)
+
+
+def home_page(user) -> HomePage:
+    now = utcnow()
+    page = HomePage(is_organiser=permissions.is_organiser(user), is_staff=permissions.is_staff(user))
+    page.my_meetings = list(db.session.execute(
+        select(Invitation).join(Invitation.meeting)
+        .where(Invitation.user_id == user.id, Meeting.state == "scheduled", Meeting.ends_at >= now)
+        .options(joinedload(Invitation.meeting).joinedload(Meeting.forum))
+        .order_by(Meeting.starts_at).limit(LIMIT)
+    ).scalars())
+    page.to_comment = list(db.session.execute(
+        select(Meeting).join(Invitation, Invitation.meeting_id == Meeting.id)
+        .where(Invitation.user_id == user.id, Invitation.attendance == "present",
+               Meeting.minutes_state == "circulated")
+        .options(joinedload(Meeting.forum)).order_by(Meeting.starts_at.desc()).limit(LIMIT)
+    ).scalars())
+    grants = permissions.organiser_grant_ids(user)
+    if grants:
+        waiting = db.session.execute(
+            select(Meeting).join(Meeting.forum)
+            .where(Forum.grant_id.in_(grants), or_(
+                Meeting.state == "draft",
+                (Meeting.state == "scheduled") & (Meeting.starts_at <= now),
+                (Meeting.state == "held") & (Meeting.minutes_state != "adopted"),
+            ))
+            .options(joinedload(Meeting.forum)).order_by(Meeting.starts_at).limit(LIMIT)
+        ).scalars()
+        page.tasks = [Task(m, _next_step(m)) for m in waiting]
+    if page.is_staff:
+        page.overview = _overview(user)
+    return page
+
+
+def _next_step(meeting: Meeting) -> str:
+    if meeting.state == "draft":
+        return "schedule"
+    if meeting.state == "scheduled":
+        return "mark_held"
+    if meeting.minutes_revision == 0:
+        return "write_minutes"
+    if meeting.minutes_revision > meeting.minutes_shared_revision:
+        return "circulate"
+    return "adopt"
+
+
+def _overview(user) -> list[ForumOverview]:
+    forums = db.session.execute(
+        permissions.visible_forums(user).options(joinedload(Forum.grant).joinedload(Grant.programme))
+        .order_by(Forum.country, Forum.city, Forum.title)
+    ).unique().scalars().all()
+    ids = [f.id for f in forums]
+    if not ids:
+        return []
+    upcoming = next_meetings(ids)
+    latest = (select(Meeting.forum_id, func.max(Meeting.starts_at).label("starts_at"))
+              .where(Meeting.forum_id.in_(ids), Meeting.state == "held").group_by(Meeting.forum_id).subquery())
+    last = {m.forum_id: m for m in db.session.execute(
+        select(Meeting).join(latest, (Meeting.forum_id == latest.c.forum_id)
+                             & (Meeting.starts_at == latest.c.starts_at)).where(Meeting.state == "held")
+    ).scalars()}
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for forum_id, kind in db.session.execute(
+        select(ForumMember.forum_id, Organisation.kind).distinct()
+        .join(User, User.id == ForumMember.user_id).join(Organisation, Organisation.id == User.organisation_id)
+        .where(ForumMember.forum_id.in_(ids), User.active.is_(True))
+    ):
+        kinds[forum_id].add(kind)
+    return [ForumOverview(f, upcoming.get(f.id), last.get(f.id), coverage_of_kinds(kinds[f.id])) for f in forums]
