@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from .. import permissions
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
-from ..core.markdown import render_markdown
+from ..core.markdown import render_markdown, stored_html
 from ..core.urls import parse_id
 from ..extensions import db
 from ..models import Forum, Meeting, MinutesVersion, User
@@ -62,8 +62,17 @@ def _fill_form(form: MeetingForm, meeting: Meeting) -> None:
     form.version.data = str(meeting.version)
 
 
+def _preview(form, field: str):
+    """The field's text rendered now (within the budget), or None with the refusal at the field."""
+    try:
+        return render_markdown(getattr(form, field).data, field=field)
+    except ServiceError as exc:
+        attach_error(form, exc.message, exc.field)
+        return None
+
+
 def _render_meeting_form(form: MeetingForm, forum: Forum, meeting: Meeting | None):
-    preview = render_markdown(form.agenda_md.data) if form.preview.data else None
+    preview = _preview(form, "agenda_md") if form.preview.data else None
     return render_template("forums/meeting_form.html", form=form, forum=forum, meeting=meeting,
                            preview=preview), status_for(form)
 
@@ -141,7 +150,7 @@ def meeting(meeting_id: int):
         can_comment=permissions.can_comment_minutes(user, m),
         minutes_version=minutes.version_for(user, m) if can_minutes else None,
         unshared_changes=minutes.has_unshared_changes(m),
-        agenda_html=render_markdown(m.agenda_md),
+        agenda_html=stored_html(m.agenda_html),
         transitions=sorted(meetings.TRANSITIONS[m.state]),
         rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=InviteeForm(), comment_form=CommentForm(),
         viewer_zone=user.timezone if user.timezone and user.timezone != m.forum.timezone else None,
@@ -284,7 +293,8 @@ def minutes_edit(meeting_id: int):
     diffs = [(what, minutes.diff_lines(saved, yours)) for what, saved, yours in conflict.differences] if conflict else []
     preview = None
     if form.preview.data:
-        preview = (render_markdown(form.body_md.data), form.decisions.data)
+        body_html = _preview(form, "body_md")
+        preview = (body_html, form.decisions.data) if body_html is not None else None
     return render_template("forums/minutes_form.html", form=form, meeting=meeting, forum=meeting.forum,
                            current=current, preview=preview, diffs=diffs), status_for(form)
 
@@ -347,7 +357,7 @@ def minutes_version(meeting_id: int, number: int):
     if version is None:
         abort(404)
     return render_template("forums/minutes_version.html", meeting=meeting, forum=meeting.forum, version=version,
-                           body_html=render_markdown(version.body_md))
+                           body_html=stored_html(version.body_html))
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/compare")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from .. import permissions
 from ..core import audit
 from ..core.errors import ConflictError, ServiceError
+from ..core.markdown import render_for_storage
 from ..extensions import db
 from ..models import Meeting, MinutesComment, MinutesVersion, User, utcnow
 
@@ -81,7 +82,9 @@ def save_minutes(actor: User, meeting: Meeting, *, base_revision: int, body_md: 
             raise ServiceError(_("The minutes are adopted. Say what this correction corrects and why."),
                                field="correction_reason")
         kind = "correction"
+    body_html = render_for_storage(body_md, field="body_md")  # refused here if over budget; nothing added yet
     version = MinutesVersion(meeting_id=meeting.id, number=meeting.minutes_revision + 1, body_md=body_md,
+                             body_html=body_html,
                              decisions=decisions, kind=kind, reason=correction_reason if kind == "correction" else "",
                              author_id=actor.id)
     db.session.add(version)

@@ -8,6 +8,7 @@ from .. import permissions
 from ..auth import services as accounts
 from ..core import audit
 from ..core.errors import ServiceError
+from ..core.markdown import render_for_storage
 from ..extensions import db
 from ..models import Forum, ForumMember, Grant, Invitation, Meeting, User
 
@@ -23,9 +24,13 @@ def save_forum(actor: User, forum: Forum | None, *, grant_id: int, title: str, c
         clash = clash.where(Forum.id != forum.id)
     if db.session.execute(clash.limit(1)).first() is not None:
         raise ServiceError(_("This grant already has a forum with this title."), field="title")
-    return audit.create_or_update(actor, forum, Forum, "forum", title, grant_id=grant_id, title=title,
-                                  city=city.strip(), country=country, timezone=timezone, focus=focus.strip(),
-                                  description=description.strip())
+    description_html = (render_for_storage(description.strip(), field="description")
+                        if forum is None or forum.description != description.strip() else forum.description_html)
+    forum = audit.create_or_update(actor, forum, Forum, "forum", title, grant_id=grant_id, title=title,
+                                   city=city.strip(), country=country, timezone=timezone, focus=focus.strip(),
+                                   description=description.strip())
+    forum.description_html = description_html  # not in the audit's list of changes: it follows description
+    return forum
 
 
 def add_member(actor: User, forum: Forum, *, email: str, role: str, name: str = "",
