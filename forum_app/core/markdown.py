@@ -51,6 +51,9 @@ STARTUP_SECONDS = 10.0
 # The renderer's address-space cap: a render that would need more fails (refused) instead
 # of pushing the host into swap.
 RENDERER_MEMORY_BYTES = 1024 * 1024 * 1024
+# The renderer stops itself after this long on one text, even if its parent died mid-render
+# (the parent enforces the real budget).
+RENDERER_ALARM_SECONDS = 60
 
 
 class MarkdownTooComplex(ServiceError):
@@ -136,7 +139,7 @@ def _limits() -> tuple[int, float]:
 # P: too deep, use plain text, E: failed), a 4-byte length and the UTF-8 HTML.
 
 _RENDERER_CODE = r"""
-import resource, struct, sys
+import resource, signal, struct, sys
 try:
     resource.setrlimit(resource.RLIMIT_AS, (%(memory)d, %(memory)d))
 except (ValueError, OSError):
@@ -158,16 +161,18 @@ out.flush()
 while True:
     (size,) = struct.unpack(">I", read(4))
     source = read(size).decode("utf-8")
+    signal.alarm(%(alarm)d)
     try:
         html, status = markdown.markdown(source, extensions=["extra", "sane_lists"], output_format="html"), b"H"
     except RecursionError:
         html, status = "", b"P"
     except Exception:
         html, status = "", b"E"
+    signal.alarm(0)
     data = html.encode("utf-8")
     out.write(status + struct.pack(">I", len(data)) + data)
     out.flush()
-""" % {"memory": RENDERER_MEMORY_BYTES}
+""" % {"memory": RENDERER_MEMORY_BYTES, "alarm": RENDERER_ALARM_SECONDS}
 
 _STATUS = {b"H": "html", b"P": "plain", b"E": "failed"}
 
