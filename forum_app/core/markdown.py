@@ -263,13 +263,13 @@ class _Renderer:
                     self._process = None  # never share a renderer inherited across a fork
                     self._process = _RendererProcess()
                 return self._render_with(self._process, source, seconds, keep=True)
-            except _Overrun:
+            except (_Overrun, OSError):  # OSError: no renderer could be started (e.g. out of processes)
                 return "overrun", ""
             finally:
                 self._lock.release()
         try:
             one_off = _RendererProcess()
-        except _Overrun:
+        except (_Overrun, OSError):
             return "overrun", ""
         try:
             return self._render_with(one_off, source, seconds, keep=False)
