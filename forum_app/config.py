@@ -35,6 +35,16 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from exc
+
+
 def _development_secret_key() -> str:
     """Keep one generated key in instance/ so sessions survive a restart."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -100,6 +110,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "PAGE_SIZE": _int("PAGE_SIZE", 25),
+        # Markdown is rendered when saved, in a subprocess killed after this many seconds;
+        # longer sources are refused before rendering.
+        "MARKDOWN_RENDER_SECONDS": _float("MARKDOWN_RENDER_SECONDS", 2.0),
+        "MARKDOWN_MAX_CHARS": _int("MARKDOWN_MAX_CHARS", 100_000),
     }
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
     if env == "testing":

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from .auth.passwords import hash_password
+from .core.markdown import render_for_storage
 from .extensions import db
 from .models import (
     ActionItem,
@@ -718,6 +719,7 @@ def _seed_forum(spec: ForumSpec, grant: Grant, orgs: dict[str, Organisation]) ->
     forum = _get_or_create(
         Forum, {"title": spec.title}, grant_id=grant.id, city=spec.city, country=spec.country,
         timezone=spec.timezone, focus=spec.focus, description=spec.description,
+        description_html=render_for_storage(spec.description),
     )
     organiser = _get_or_create_user(spec.organiser, "member", orgs)
     _get_or_create(GrantTeam, {"grant_id": grant.id, "user_id": organiser.id})
@@ -778,7 +780,8 @@ def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneI
     meeting = _get_or_create(
         Meeting, {"ical_uid": f"demo-{slug}-{spec.n}@forum-desk.local"},
         forum_id=forum.id, title=spec.title, starts_at=starts_at, ends_at=ends_at, venue=spec.venue,
-        online_url=spec.online_url, agenda_md=spec.agenda, state=spec.state,
+        online_url=spec.online_url, agenda_md=spec.agenda, agenda_html=render_for_storage(spec.agenda),
+        state=spec.state,
         published_at=None if spec.state == "draft" else min(starts_at - timedelta(days=14), now),
         cancel_reason=spec.cancel_reason, ical_sequence=_ICAL_SEQUENCE[spec.state], created_by_id=organiser.id,
         created_at=created_at, updated_at=min(ends_at + timedelta(days=1), now) if spec.state == "held" else now,
@@ -786,6 +789,7 @@ def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneI
     if spec.minutes and meeting.minutes_revision == 0:
         circulated_at = min(meeting.ends_at + timedelta(days=3), now)
         db.session.add(MinutesVersion(meeting=meeting, number=1, body_md=spec.minutes,
+                                      body_html=render_for_storage(spec.minutes),
                                       decisions=list(spec.decisions), author_id=organiser.id,
                                       created_at=min(meeting.ends_at + timedelta(days=2), now),
                                       shared_at=circulated_at))

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import permissions
 from .core.dates import format_local, format_span
 from .core.errors import Forbidden, NotFound
-from .core.markdown import render_markdown
+from .core.markdown import stored_html
 from .vocab import (
     ACTION_STATES, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES, MINUTES_STATES,
     ORGANISATION_KINDS, RSVP_STATES, SYSTEM_ROLES, country_name, kind_label,
@@ -124,7 +124,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["kind"] = kind_label
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["when"] = format_span
-    app.jinja_env.filters["markdown"] = render_markdown
+    # Pages never render Markdown: they show the HTML rendered and sanitised when it was saved.
+    app.jinja_env.filters["stored_html"] = stored_html
     app.jinja_env.filters["label"] = lambda value, mapping: str(mapping.get(value, value))
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
 

@@ -112,14 +112,16 @@ class Factory:
     def minutes(self, meeting_id: int, versions: int = 1, state: str = "draft", author_email: str | None = None,
                 body: str = "Minutes") -> None:
         """Give a meeting ``versions`` saved minutes versions (the last is current) in ``state``."""
+        from forum_app.core.markdown import render_for_storage
         from forum_app.models import MinutesVersion
 
         author_id = self.user_id(author_email) if author_email else None
         with self.app.app_context():
             meeting = db.session.get(Meeting, meeting_id)
             for number in range(meeting.minutes_revision + 1, meeting.minutes_revision + versions + 1):
-                db.session.add(MinutesVersion(meeting_id=meeting_id, number=number,
-                                              body_md=f"{body} (version {number})",
+                text = f"{body} (version {number})"
+                db.session.add(MinutesVersion(meeting_id=meeting_id, number=number, body_md=text,
+                                              body_html=render_for_storage(text),
                                               decisions=[f"Decision {number}"], author_id=author_id))
                 meeting.minutes_revision = number
             meeting.minutes_state = state

@@ -1,21 +1,38 @@
-"""Markdown for agendas and minutes: rendered, then sanitised with an allow-list.
+"""Markdown for agendas, minutes and forum descriptions: rendered once, within a budget, then sanitised.
 
 This is the only place user text becomes HTML. Anything ``markdown`` lets through (raw
 HTML included) is cleaned by nh3: no script, style, event attributes or javascript:
 URLs survive, and links get ``rel="noopener noreferrer"``.
 
-Python-Markdown recurses once per nesting level and slows down quadratically on long
-runs of "[": text built to exploit either is shown as plain (escaped) text instead of
-taking a worker down, and each distinct text is rendered once per process.
+Python-Markdown is quadratic on some inputs (thousands of headings in one block, long
+runs of "["): 50,000 characters of "# h" lines take seconds, 200,000 take minutes. So
+text is rendered when it is saved (and for previews), never when a page is shown, and
+every render runs in a renderer subprocess with a hard wall-clock budget
+(``MARKDOWN_RENDER_SECONDS``) and a size cap (``MARKDOWN_MAX_CHARS``). A render that
+overruns is killed (the subprocess is restarted for the next one) and the save is
+refused with a message at the field. Pages read the stored HTML through ``stored_html``.
+
+Known pathological shapes that are cheap to spot (runs of "[", nesting deep enough to
+exhaust Python-Markdown's recursion) are not refused: they are stored as plain,
+escaped text.
 """
 from __future__ import annotations
 
+import os
 import re
-from functools import lru_cache
+import selectors
+import struct
+import subprocess
+import sys
+import threading
+import time
 
-import markdown as md
 import nh3
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from .errors import ServiceError
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -24,27 +41,73 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "ol": {"start"}, "td": {"align"}, "th": {"align"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
-MAX_SOURCE_LENGTH = 200_000
+DEFAULT_RENDER_SECONDS = 2.0
+DEFAULT_MAX_CHARS = 100_000
 MAX_BRACKETS = 1_000  # far more links than any agenda or minutes have
 # A line opening with this many list or quote markers ("- - - - …", "> > > …").
 TOO_DEEP = re.compile(r"^[ \t]*(?:(?:[-*+>]|\d{1,9}[.)])[ \t]+){30,}", re.MULTILINE)
+# Starting Python and importing markdown; not part of the render budget, but bounded too.
+STARTUP_SECONDS = 10.0
+# The renderer's address-space cap: a render that would need more fails (refused) instead
+# of pushing the host into swap.
+RENDERER_MEMORY_BYTES = 1024 * 1024 * 1024
+# The renderer stops itself after this long on one text, even if its parent died mid-render
+# (the parent enforces the real budget).
+RENDERER_ALARM_SECONDS = 60
 
 
-def render_markdown(source: str | None) -> Markup:
-    """Safe HTML for ``source``; the result may be placed in a template as it is."""
+class MarkdownTooComplex(ServiceError):
+    """The text could not be formatted within the size or time budget; nothing was stored."""
+
+
+def render_markdown(source: str | None, field: str | None = None) -> Markup:
+    """Sanitised HTML for ``source``, rendered now within the budget (saving and previews only).
+
+    Raises MarkdownTooComplex (a ServiceError at ``field``) when the text is too long or
+    takes longer than the budget to format.
+    """
+    return stored_html(render_for_storage(source, field))
+
+
+def render_for_storage(source: str | None, field: str | None = None) -> str:
+    """The sanitised HTML to store next to ``source``; see ``render_markdown``."""
     if not source:
-        return Markup("")
-    return Markup(_render(source[:MAX_SOURCE_LENGTH]))  # the one sanctioned Markup(): _render cleaned it
-
-
-@lru_cache(maxsize=512)
-def _render(source: str) -> str:
+        return ""
+    max_chars, seconds = _limits()
+    if len(source) > max_chars:
+        raise MarkdownTooComplex(
+            _("This text is too long to format: at most %(max)s characters, this has %(n)s. Split it.",
+              max=f"{max_chars:,}", n=f"{len(source):,}"), field=field)
     if source.count("[") > MAX_BRACKETS or TOO_DEEP.search(source):
-        return _plain(source)
+        return plain_html(source)
+    outcome, html = _renderer.render(source, seconds)
+    if outcome == "plain":  # Python-Markdown ran out of recursion depth: show the text as written
+        return plain_html(source)
+    if outcome != "html":
+        raise MarkdownTooComplex(
+            _("This text is too complex to format within %(n)s seconds; simplify it (e.g. fewer headings) "
+              "or split it.", n=f"{seconds:g}"), field=field)
+    return sanitise(html)
+
+
+def render_or_plain(source: str | None) -> str:
+    """Stored HTML for text saved before HTML was stored (migrations): plain text if refused."""
     try:
-        html = md.markdown(source, extensions=["extra", "sane_lists"], output_format="html")
-    except RecursionError:
-        return _plain(source)
+        return render_for_storage(source)
+    except MarkdownTooComplex:
+        return plain_html(source or "")
+
+
+def stored_html(html: str | None) -> Markup:
+    """Stored HTML, ready for a template.
+
+    The one sanctioned ``Markup()`` on user text: everything stored in ``*_html`` columns
+    was produced by ``render_for_storage``, i.e. cleaned by nh3 (or escaped) when it was saved.
+    """
+    return Markup(html or "")
+
+
+def sanitise(html: str) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -55,7 +118,175 @@ def _render(source: str) -> str:
     )
 
 
-def _plain(source: str) -> str:
+def plain_html(source: str) -> str:
     """The text as written, escaped, paragraphs and line breaks kept."""
     paragraphs = re.split(r"\n\s*\n", source.strip())
     return "".join(f"<p>{'<br>'.join(escape(line) for line in p.splitlines())}</p>" for p in paragraphs)
+
+
+def _limits() -> tuple[int, float]:
+    if has_app_context():
+        config = current_app.config
+        return (int(config.get("MARKDOWN_MAX_CHARS", DEFAULT_MAX_CHARS)),
+                float(config.get("MARKDOWN_RENDER_SECONDS", DEFAULT_RENDER_SECONDS)))
+    return DEFAULT_MAX_CHARS, DEFAULT_RENDER_SECONDS
+
+
+# --- the renderer subprocess ------------------------------------------------------------------------
+#
+# Protocol over the pipes: the renderer writes b"R" when ready; each request is a 4-byte
+# big-endian length and the UTF-8 source; each answer is one status byte (H: html,
+# P: too deep, use plain text, E: failed), a 4-byte length and the UTF-8 HTML.
+
+_RENDERER_CODE = r"""
+import resource, signal, struct, sys
+try:
+    resource.setrlimit(resource.RLIMIT_AS, (%(memory)d, %(memory)d))
+except (ValueError, OSError):
+    pass
+import markdown
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+
+def read(n):
+    data = b""
+    while len(data) < n:
+        chunk = inp.read(n - len(data))
+        if not chunk:
+            raise SystemExit(0)
+        data += chunk
+    return data
+
+out.write(b"R")
+out.flush()
+while True:
+    (size,) = struct.unpack(">I", read(4))
+    source = read(size).decode("utf-8")
+    signal.alarm(%(alarm)d)
+    try:
+        html, status = markdown.markdown(source, extensions=["extra", "sane_lists"], output_format="html"), b"H"
+    except RecursionError:
+        html, status = "", b"P"
+    except Exception:
+        html, status = "", b"E"
+    signal.alarm(0)
+    data = html.encode("utf-8")
+    out.write(status + struct.pack(">I", len(data)) + data)
+    out.flush()
+""" % {"memory": RENDERER_MEMORY_BYTES, "alarm": RENDERER_ALARM_SECONDS}
+
+_STATUS = {b"H": "html", b"P": "plain", b"E": "failed"}
+
+
+class _Overrun(Exception):
+    """The renderer did not answer in time (or died): it is killed."""
+
+
+class _RendererProcess:
+    """One renderer subprocess; used by one thread at a time."""
+
+    def __init__(self) -> None:
+        self.pid_of_owner = os.getpid()
+        # -I: ignore PYTHON* variables and the user's site-packages; the renderer needs only markdown.
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", _RENDERER_CODE], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        os.set_blocking(self.proc.stdin.fileno(), False)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        try:
+            if self._exchange(b"", 1, time.monotonic() + STARTUP_SECONDS) != b"R":
+                raise _Overrun
+        except _Overrun:
+            self.kill()
+            raise
+
+    def render(self, source: str, seconds: float) -> tuple[str, str]:
+        deadline = time.monotonic() + seconds
+        data = source.encode("utf-8")
+        head = self._exchange(struct.pack(">I", len(data)) + data, 5, deadline)
+        body = self._exchange(b"", struct.unpack(">I", head[1:])[0], deadline)
+        return _STATUS.get(head[:1], "failed"), body.decode("utf-8")
+
+    def _exchange(self, request: bytes, answer_size: int, deadline: float) -> bytes:
+        """Write ``request`` and read ``answer_size`` bytes, both before ``deadline``."""
+        stdin, stdout = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        answer = bytearray()
+        with selectors.DefaultSelector() as selector:
+            if request:
+                selector.register(stdin, selectors.EVENT_WRITE)
+            if answer_size:
+                selector.register(stdout, selectors.EVENT_READ)
+            while len(answer) < answer_size or request:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _Overrun
+                for key, _events in selector.select(remaining):
+                    if key.fd == stdin:
+                        written = os.write(stdin, request[:65536])
+                        request = request[written:]
+                        if not request:
+                            selector.unregister(stdin)
+                    else:
+                        chunk = os.read(stdout, max(answer_size - len(answer), 1))
+                        if not chunk:  # the renderer died (e.g. out of memory)
+                            raise _Overrun
+                        answer += chunk
+                        if len(answer) >= answer_size and not request:
+                            break
+        return bytes(answer)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+
+class _Renderer:
+    """A long-lived renderer per web worker process, replaced when it overruns.
+
+    A request that finds it busy (another thread is rendering) uses a one-off renderer
+    instead of waiting, so one slow text never delays anyone else's save.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: _RendererProcess | None = None
+
+    def render(self, source: str, seconds: float) -> tuple[str, str]:
+        """("html" | "plain" | "failed" | "overrun", html)."""
+        if self._lock.acquire(blocking=False):
+            try:
+                if self._process is None or self._process.pid_of_owner != os.getpid():
+                    self._process = None  # never share a renderer inherited across a fork
+                    self._process = _RendererProcess()
+                return self._render_with(self._process, source, seconds, keep=True)
+            except (_Overrun, OSError):  # OSError: no renderer could be started (e.g. out of processes)
+                return "overrun", ""
+            finally:
+                self._lock.release()
+        try:
+            one_off = _RendererProcess()
+        except (_Overrun, OSError):
+            return "overrun", ""
+        try:
+            return self._render_with(one_off, source, seconds, keep=False)
+        except _Overrun:
+            return "overrun", ""
+
+    def _render_with(self, process: _RendererProcess, source: str, seconds: float, keep: bool) -> tuple[str, str]:
+        try:
+            result = process.render(source, seconds)
+        except _Overrun:
+            process.kill()
+            if keep:
+                self._process = None  # the next render starts a fresh one
+            raise
+        if not keep:
+            process.kill()
+        return result
+
+
+_renderer = _Renderer()

@@ -12,6 +12,7 @@ from ..auth import services as accounts
 from ..core import audit
 from ..core.editing import EditInput, ensure_unchanged
 from ..core.errors import ServiceError
+from ..core.markdown import render_for_storage
 from ..extensions import db
 from ..models import Forum, ForumMember, Grant, Invitation, Meeting, User
 
@@ -42,7 +43,11 @@ def save_forum(actor: User, forum: Forum | None, data: ForumInput, loaded: dict[
         clash = clash.where(Forum.id != forum.id)
     if db.session.execute(clash.limit(1)).first() is not None:
         raise ServiceError(_("This grant already has a forum with this title."), field="title")
-    return audit.create_or_update(actor, forum, Forum, "forum", data.title, **vars(data))
+    description_html = (render_for_storage(data.description, field="description")
+                        if forum is None or forum.description != data.description else forum.description_html)
+    forum = audit.create_or_update(actor, forum, Forum, "forum", data.title, **vars(data))
+    forum.description_html = description_html  # not in the audit's list of changes: it follows description
+    return forum
 
 
 def add_member(actor: User, forum: Forum, *, email: str, role: str, name: str = "",

@@ -20,6 +20,7 @@ from .. import permissions
 from ..core import audit
 from ..core.clock import utcnow
 from ..core.errors import ConflictError, ServiceError
+from ..core.markdown import render_for_storage
 from ..extensions import db
 from ..models import Meeting, MinutesComment, MinutesVersion, User
 from ..permissions import ensure
@@ -100,7 +101,9 @@ def save_minutes(actor: User, meeting: Meeting, data: MinutesInput, *, base_revi
             raise ServiceError(_("The minutes are adopted. Say what this correction corrects and why."),
                                field="correction_reason")
         kind = "correction"
+    body_html = render_for_storage(body_md, field="body_md")  # refused here if over budget; nothing added yet
     version = MinutesVersion(meeting_id=meeting.id, number=meeting.minutes_revision + 1, body_md=body_md,
+                             body_html=body_html,
                              decisions=decisions, kind=kind, reason=correction_reason if kind == "correction" else "",
                              author_id=actor.id)
     db.session.add(version)

@@ -21,6 +21,7 @@ from ..core import audit
 from ..core.clock import utcnow
 from ..core.dates import format_local
 from ..core.errors import ConflictError, ServiceError
+from ..core.markdown import render_for_storage
 from ..core.times import local_to_utc, utc_to_local
 from ..extensions import db
 from ..models import Forum, ForumMember, Invitation, Meeting, User, WalkInAttendee
@@ -60,7 +61,9 @@ def create_meeting(actor: User, forum: Forum, details: MeetingDetails,
                    invitee_ids: list[int] | None = None) -> Meeting:
     """A draft meeting. Every forum member is invited unless ``invitee_ids`` says otherwise."""
     details.validate()
-    meeting = Meeting(forum=forum, state="draft", ical_uid=new_ical_uid(), created_by=actor, **vars(details))
+    agenda_html = render_for_storage(details.agenda_md, field="agenda_md")  # refused here if over budget
+    meeting = Meeting(forum=forum, state="draft", ical_uid=new_ical_uid(), created_by=actor, agenda_html=agenda_html,
+                      **vars(details))
     db.session.add(meeting)
     if invitee_ids is None:
         invitee_ids = list(db.session.execute(
@@ -126,9 +129,13 @@ def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expec
             _differences(meeting, details),
         )
     details.validate()
+    # Rendered before anything changes, so a refused agenda leaves the meeting as it was.
+    agenda_html = (render_for_storage(details.agenda_md, field="agenda_md")
+                   if details.agenda_md != meeting.agenda_md else meeting.agenda_html)
     changes = audit.apply_changes(meeting, **vars(details))
     if not changes:
         return meeting
+    meeting.agenda_html = agenda_html
     if meeting.state != "draft" and any(name in changes for name in CALENDAR_FIELDS):
         meeting.ical_sequence += 1
     audit.record(actor, "meeting.update", meeting, f"Updated {meeting.title}", changes=sorted(changes))

@@ -17,7 +17,7 @@ from ..core.clock import utcnow
 from ..core.dates import same_clock
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
-from ..core.markdown import render_markdown
+from ..core.markdown import render_markdown, stored_html
 from ..core.times import AmbiguousTime, local_to_utc, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
@@ -81,8 +81,17 @@ def _fill_form(form: MeetingForm, meeting: Meeting) -> None:
     form.version.data = str(meeting.version)
 
 
+def _preview(form, field: str):
+    """The field's text rendered now (within the budget), or None with the refusal at the field."""
+    try:
+        return render_markdown(getattr(form, field).data, field=field)
+    except ServiceError as exc:
+        attach_error(form, exc.message, exc.field)
+        return None
+
+
 def _render_meeting_form(form: MeetingForm, forum: Forum, meeting: Meeting | None):
-    preview = render_markdown(form.agenda_md.data) if form.preview.data else None
+    preview = _preview(form, "agenda_md") if form.preview.data else None
     return render_template("meetings/meeting_form.html", form=form, forum=forum, meeting=meeting,
                            preview=preview), status_for(form)
 
@@ -159,7 +168,7 @@ def meeting(meeting_id: int):
         rsvp_form.comment.data = page.my_invitation.rsvp_comment
     return render_template(
         "meetings/meeting.html", page=page, flags=page.flags, meeting=m, forum=m.forum,
-        agenda_html=render_markdown(m.agenda_md),
+        agenda_html=stored_html(m.agenda_html),
         rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=InviteeForm(), comment_form=CommentForm(),
         viewer_zone=_viewer_zone(m),
     )
@@ -298,7 +307,8 @@ def minutes_edit(meeting_id: int):
     diffs = [(what, minutes.diff_lines(saved, yours)) for what, saved, yours in conflict.differences] if conflict else []
     preview = None
     if form.preview.data:
-        preview = (render_markdown(form.body_md.data), form.decisions.data)
+        body_html = _preview(form, "body_md")
+        preview = (body_html, form.decisions.data) if body_html is not None else None
     return render_template("meetings/minutes_form.html", form=form, meeting=meeting, forum=meeting.forum,
                            current=current, preview=preview, diffs=diffs,
                            is_correction=meeting.minutes_state == "adopted"), status_for(form)
@@ -358,7 +368,7 @@ def minutes_version(meeting_id: int, number: int):
     if version is None:
         abort(404)
     return render_template("meetings/minutes_version.html", meeting=meeting, forum=meeting.forum, version=version,
-                           body_html=render_markdown(version.body_md))
+                           body_html=stored_html(version.body_html))
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/compare")

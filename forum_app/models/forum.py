@@ -32,6 +32,8 @@ class Forum(Base):
     timezone: Mapped[str] = mapped_column(String(64))  # IANA name, e.g. Europe/Sarajevo
     focus: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # ``description`` (Markdown) rendered and sanitised when saved (core.markdown); pages show this.
+    description_html: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -79,6 +81,8 @@ class Meeting(Base):
     venue: Mapped[str] = mapped_column(String(500), default="")
     online_url: Mapped[str] = mapped_column(String(1000), default="")
     agenda_md: Mapped[str] = mapped_column(Text, default="")
+    # ``agenda_md`` rendered and sanitised when saved (core.markdown); pages show this.
+    agenda_html: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16), default="draft")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     # When it was first scheduled, i.e. shown to invitees. A draft cancelled before that
@@ -172,6 +176,8 @@ class MinutesVersion(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="RESTRICT"))
     number: Mapped[int] = mapped_column(Integer)
     body_md: Mapped[str] = mapped_column(Text, default="")
+    # ``body_md`` rendered and sanitised when saved (core.markdown); pages show this.
+    body_html: Mapped[str] = mapped_column(Text, default="")
     # Decisions / conclusions as separate items, in order.
     decisions: Mapped[list[str]] = mapped_column(JSON, default=list)
     kind: Mapped[str] = mapped_column(String(16), default="edit")
