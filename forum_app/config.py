@@ -112,6 +112,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # Number of proxies in front of the app that set X-Forwarded-* (0: none).
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Pages send "Referrer-Policy: no-referrer", so browsers send no Referer (and
+        # "Origin: null") with form posts; Flask-WTF's https-only Referer check would
+        # refuse every form. The session-bound CSRF token and SameSite=Lax remain, and
+        # the __Host- cookie prefix stops the cookie-planting that check guarded against.
+        "WTF_CSRF_SSL_STRICT": False,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "PAGE_SIZE": _int("PAGE_SIZE", 25),
