@@ -72,11 +72,15 @@ forum_cli.add_command(outbox_cli)
 
 @outbox_cli.command("list")
 @click.option("--limit", default=20, show_default=True)
-@click.option("--body", is_flag=True, help="Print each message's text too.")
+@click.option("--body", is_flag=True, help="Print each message's text too (links hidden).")
 def outbox_list(limit: int, body: bool) -> None:
-    """Show the most recent queued emails."""
+    """Show the most recent queued emails: metadata, and with --body the text without its links."""
+    from .core.views import outbox_body
+
     rows = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).scalars()
     for msg in rows:
-        click.echo(f"#{msg.id} [{msg.status}] {msg.created_at:%Y-%m-%d %H:%M} UTC  to {msg.to_addr}  {msg.subject}")
-        if body:
-            click.echo("    " + msg.body_text.replace("\n", "\n    "))
+        click.echo(f"#{msg.id} [{msg.status}] {msg.created_at:%Y-%m-%d %H:%M} UTC  to {msg.to_addr}  {msg.subject}"
+                   + ("  (personal link: body not shown)" if msg.sensitive else ""))
+        text = outbox_body(msg)
+        if body and text is not None:
+            click.echo("    " + text.replace("\n", "\n    "))

@@ -14,6 +14,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("FORUM_INSTANCE_DIR", PROJECT_ROOT / "instance"))
 
 
+# Sessions, links and device cookies are signed with SECRET_KEY: a short one can be guessed offline.
+MIN_SECRET_KEY_LENGTH = 32
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable configuration."""
 
@@ -94,19 +98,35 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
         "REMEMBER_COOKIE_HTTPONLY": True,
         # Links in emails.
         "SET_PASSWORD_LINK_HOURS": _int("SET_PASSWORD_LINK_HOURS", 72),
         "RESET_PASSWORD_LINK_HOURS": _int("RESET_PASSWORD_LINK_HOURS", 2),
-        # Login throttling: failures allowed in the window before refusing.
+        # Password guessing: failures allowed before backing off; past the limit each
+        # failure doubles the wait, from the first to the longest; a quiet counter is
+        # forgotten after some hours. Known devices and addresses have their own counter.
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
-        "LOGIN_THROTTLE_MINUTES": _int("LOGIN_THROTTLE_MINUTES", 15),
+        "LOGIN_BACKOFF_FIRST_MINUTES": _int("LOGIN_BACKOFF_FIRST_MINUTES", 1),
+        "LOGIN_BACKOFF_MAX_MINUTES": _int("LOGIN_BACKOFF_MAX_MINUTES", 60),
+        "LOGIN_FAILURES_FORGOTTEN_HOURS": _int("LOGIN_FAILURES_FORGOTTEN_HOURS", 24),
+        "LOGIN_DEVICE_COOKIE_DAYS": _int("LOGIN_DEVICE_COOKIE_DAYS", 180),
+        "LOGIN_KNOWN_ADDRESS_DAYS": _int("LOGIN_KNOWN_ADDRESS_DAYS", 90),
+        # Password-reset emails one account or one address may ask for before backing off.
+        "RESET_MAX_REQUESTS_PER_ACCOUNT": _int("RESET_MAX_REQUESTS_PER_ACCOUNT", 3),
+        "RESET_MAX_REQUESTS_PER_ADDRESS": _int("RESET_MAX_REQUESTS_PER_ADDRESS", 10),
         # Request bodies larger than this are refused with 413.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
         # Number of proxies in front of the app that set X-Forwarded-* (0: none).
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Pages send "Referrer-Policy: no-referrer", so browsers send no Referer (and
+        # "Origin: null") with form posts; Flask-WTF's https-only Referer check would
+        # refuse every form. The session-bound CSRF token and SameSite=Lax remain, and
+        # the __Host- cookie prefix stops the cookie-planting that check guarded against.
+        "WTF_CSRF_SSL_STRICT": False,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "PAGE_SIZE": _int("PAGE_SIZE", 25),
@@ -120,4 +140,11 @@ def load_config(overrides: dict | None = None) -> dict:
         config["WTF_CSRF_ENABLED"] = True
         config["MAIL_SUPPRESS_SEND"] = False
     config.update(overrides)
+    if config["SESSION_COOKIE_SECURE"] and "SESSION_COOKIE_NAME" not in overrides:
+        # The __Host- prefix: the browser keeps the cookie only if it is Secure, has
+        # Path=/ and no Domain, so a sibling subdomain cannot plant or overwrite it.
+        config["SESSION_COOKIE_NAME"] = "__Host-forum_session"
+    if env == "production" and len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production "
+                          "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))').")
     return config

@@ -9,6 +9,7 @@ from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
 
 from . import permissions
 from .core.dates import format_local, format_span
@@ -24,6 +25,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
+    # data: stays for images only: the vendored Bootstrap CSS draws the select arrow, the
+    # checkbox tick, the navbar toggler and the field-validation icons as data: SVGs.
     "img-src 'self' data:",
     "font-src 'self'",
     "connect-src 'self'",
@@ -34,19 +37,27 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+def _server_name(handler) -> str:
+    return "Forum Desk"
+
+
 def init_app(app: Flask) -> None:
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    # The development server (and the tests' live server) would announce
+    # "Werkzeug/x.y Python/x.y"; gunicorn sends only "gunicorn", without a version.
+    WSGIRequestHandler.version_string = _server_name
+
     @app.before_request
     def refuse_nul_characters():
         # U+0000 is never meaningful input, and PostgreSQL refuses it in text: answer
-        # it as bad input before it reaches a query instead of failing inside one.
-        for values in (request.args, request.form):
-            for value in values.values():
-                if "\x00" in value:
-                    abort(400, description=_("The request contains a character that is not allowed (NUL)."))
+        # it as bad input before it reaches a query instead of failing inside one. Header
+        # values count too: the User-Agent and X-Forwarded-For end up in the database.
+        values = [request.path, *request.headers.values(), *request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400, description=_("The request contains a character that is not allowed (NUL)."))
 
     @app.after_request
     def security_headers(response):
@@ -54,7 +65,8 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
+        # Links in pages (and the tokens in some URLs) never leak to other sites or to ours.
+        headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config["SESSION_COOKIE_SECURE"]:

@@ -1,8 +1,11 @@
 """Accounts: inviting people, passwords, activation. Services flush; the caller commits."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..core import audit
@@ -11,8 +14,33 @@ from ..core.urls import external_url
 from ..extensions import db
 from ..models import User, utcnow
 from ..notifications.outbox import queue_email
-from . import passwords, tokens
+from . import devices, passwords, throttle, tokens
 from .sessions import revoke_all_sessions
+
+
+class ThrottledError(ServiceError):
+    """Too many attempts: nothing was tried or counted; ``wait_minutes`` says how long to wait."""
+
+    def __init__(self, message: str, wait_minutes: int, field: str | None = None):
+        super().__init__(message, field=field)
+        self.wait_minutes = wait_minutes
+
+
+class CountedFailure(ServiceError):
+    """A refused attempt that was counted by the throttle: the caller commits, so the count stays.
+
+    Nothing else has changed when it is raised.
+    """
+
+
+def throttled_message(wait_minutes: int) -> str:
+    return ngettext("Too many failed attempts. Try again in %(num)d minute.",
+                    "Too many failed attempts. Try again in %(num)d minutes.", wait_minutes)
+
+
+def _refuse_if_throttled(result: throttle.Attempt, message: str | None = None, field: str | None = None) -> None:
+    if not result.allowed:
+        raise ThrottledError(message or throttled_message(result.wait_minutes), result.wait_minutes, field=field)
 
 
 def normalise_email(email: str) -> str:
@@ -51,30 +79,77 @@ def invite_user(actor: User | None, *, email: str, name: str, role: str = "membe
     return user
 
 
+def check_may_send_set_password_link(user: User) -> None:
+    """An invitation (set-password) link is only for an account that has no password yet.
+
+    Otherwise whoever can read the link (the outbox, the mail path) could take over a
+    working account; a person who forgot their password uses the reset link, which
+    goes to them alone.
+    """
+    if not user.active:
+        raise ServiceError(_("Activate the account before sending a link."))
+    if user.has_password:
+        raise ServiceError(_("This account already has a password, so it cannot be invited again. "
+                             "The person can use \"Forgot your password?\" on the sign-in page."))
+
+
 def send_set_password_link(user: User, invited_by: User | None = None) -> None:
-    link = external_url("auth.set_password", token=tokens.make_token(user, "set-password"))
-    queue_email(
+    check_may_send_set_password_link(user)
+    link = external_url("auth.set_password", token=tokens.make_password_token(user, "set-password"))
+    message = queue_email(
         "set-password", user, _("You have been invited to Forum Desk"), "set_password",
         link=link, invited_by=invited_by, hours=_hours("SET_PASSWORD_LINK_HOURS"),
     )
+    message.sensitive = True
 
 
 def resend_set_password_link(actor: User, user: User) -> None:
-    if not user.active:
-        raise ServiceError(_("Activate the account before sending a link."))
+    check_may_send_set_password_link(user)
     send_set_password_link(user, invited_by=actor)
     audit.record(actor, "user.link_resent", user, f"New set-password link for {user.email}")
 
 
-def request_password_reset(email: str) -> None:
-    """Queue a reset link when the address belongs to an active account; say nothing either way."""
+def request_password_reset(email: str, *, address: str, now: datetime) -> None:
+    """Queue a reset link when the address belongs to an active account; say nothing either way.
+
+    Requests are limited per email and per client address whether or not the account
+    exists, so the limit itself does not tell a stranger which accounts exist.
+    """
+    result = throttle.attempt([throttle.key("reset-account", normalise_email(email)),
+                               throttle.key("reset-address", address)], now)
+    _refuse_if_throttled(result, ngettext(
+        "Too many reset requests. Try again in %(num)d minute.",
+        "Too many reset requests. Try again in %(num)d minutes.", result.wait_minutes), field="email")
     user = find_user_by_email(email)
     if user is None or not user.active:
         return
-    link = external_url("auth.reset_password", token=tokens.make_token(user, "reset-password"))
-    queue_email("reset-password", user, _("Reset your Forum Desk password"), "reset_password",
-                link=link, hours=_hours("RESET_PASSWORD_LINK_HOURS"))
+    link = external_url("auth.reset_password", token=tokens.make_password_token(user, "reset-password", now=now))
+    message = queue_email("reset-password", user, _("Reset your Forum Desk password"), "reset_password",
+                          link=link, hours=_hours("RESET_PASSWORD_LINK_HOURS"))
+    message.sensitive = True
     audit.record(user, "user.password_reset_requested", user)
+
+
+def authenticate(email: str, password: str, *, address: str, now: datetime) -> User:
+    """The active account ``email`` names, if ``password`` is its password.
+
+    Every attempt is first counted against the throttle (see ``throttle`` and
+    ``devices``); a wrong password raises CountedFailure, and the caller commits so
+    the count stays. One message whatever the reason: do not tell a stranger which
+    accounts exist.
+    """
+    user = find_user_by_email(email)
+    result = throttle.attempt(devices.login_counters(email, user, address, now), now)
+    _refuse_if_throttled(result)
+    ok = passwords.verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        raise CountedFailure(_("The email or password is not correct."))
+    throttle.succeeded(result, now)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = now
+    audit.record(user, "user.login", user)
+    return user
 
 
 def set_password(user: User, password: str, *, actor: User | None = None, keep_current_session: bool = False) -> None:
@@ -88,9 +163,16 @@ def set_password(user: User, password: str, *, actor: User | None = None, keep_c
     audit.record(actor or user, "user.password_set", user)
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
+    """Check the current password (throttled like a login: a stolen session must not guess it) and set ``new``."""
+    problem = check_password_rules(new)
+    if problem:
+        raise ServiceError(problem, field="password")
+    result = throttle.attempt([throttle.key("password-check", str(user.id))], now)
+    _refuse_if_throttled(result, field="current_password")
     if not passwords.verify_password(user.password_hash, current):
-        raise ServiceError(_("Your current password is not correct."), field="current_password")
+        raise CountedFailure(_("Your current password is not correct."), field="current_password")
+    throttle.succeeded(result, now)
     set_password(user, new, keep_current_session=True)
 
 

@@ -22,6 +22,11 @@ from ..extensions import db, login_manager
 from ..models import User, UserSession, utcnow
 
 
+def _printable(value: str, limit: int) -> str:
+    """Header text fit to store: control characters (NUL above all) dropped, length capped."""
+    return "".join(ch for ch in value if ch.isprintable())[:limit]
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -32,8 +37,8 @@ def start_session(user: User) -> UserSession:
     row = UserSession(
         user=user,
         token_hash=_hash(token),
-        ip=client_address(),
-        user_agent=(request.user_agent.string or "")[:300],
+        ip=_printable(client_address(), 64),
+        user_agent=_printable(request.user_agent.string or "", 300),
     )
     db.session.add(row)
     # A fresh cookie on login: nothing from before login (session fixation) carries over.

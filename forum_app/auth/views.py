@@ -1,7 +1,7 @@
 """Login, logout, set/reset password, change password."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -10,7 +10,7 @@ from ..core.errors import ServiceError
 from ..core.urls import safe_next
 from ..extensions import db, login_manager
 from ..models import utcnow
-from . import passwords, services, throttle, tokens
+from . import devices, services, tokens
 from .forms import ChangePasswordForm, LoginForm, NewPasswordForm, ResetRequestForm
 from .sessions import end_session, start_session
 
@@ -19,6 +19,13 @@ bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the login page says enough
 login_manager.session_protection = None  # our own server-side session check does this job
+
+
+def no_store(response):
+    """Pages with password fields or link tokens: never kept in any cache (back button, proxies)."""
+    response = make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,32 +37,27 @@ def login():
         return redirect(safe_next(form.next.data) or url_for("core.home"))
     status = 200
     if form.validate_on_submit():
-        email, address = form.email.data, client_address()
-        if throttle.is_throttled(email, address):
-            form.form_errors.append(_("Too many failed attempts. Please wait %(n)d minutes and try again.",
-                                      n=current_app.config["LOGIN_THROTTLE_MINUTES"]))
+        now = utcnow()
+        try:
+            user = services.authenticate(form.email.data, form.password.data, address=client_address(), now=now)
+        except services.CountedFailure as exc:
+            db.session.commit()  # the failure stays counted
+            form.form_errors.append(exc.message)
+            status = 401
+        except services.ThrottledError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
             status = 429
         else:
-            user = services.find_user_by_email(email)
-            ok = passwords.verify_password(user.password_hash if user else None, form.password.data)
-            if ok and user is not None and user.active:
-                throttle.clear_account(email)
-                if passwords.needs_rehash(user.password_hash):
-                    user.password_hash = passwords.hash_password(form.password.data)
-                start_session(user)
-                login_user(user)
-                user.last_login_at = utcnow()
-                record(user, "user.login", user)
-                db.session.commit()
-                return redirect(safe_next(form.next.data) or url_for("core.home"))
-            throttle.record_failure(email, address)
+            start_session(user)
+            login_user(user)
             db.session.commit()
-            # One message whatever the reason: do not tell a stranger which accounts exist.
-            form.form_errors.append(_("The email or password is not correct."))
-            status = 401
+            response = redirect(safe_next(form.next.data) or url_for("core.home"))
+            devices.remember_device(response, user, now)
+            return response
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return no_store((render_template("auth/login.html", form=form), status))
 
 
 @bp.post("/logout")
@@ -76,9 +78,9 @@ def _new_password_page(purpose: str, token: str, template: str):
     The link never signs anyone in: the person logs in with the new password.
     """
     try:
-        user = tokens.read_token(token, purpose)
+        user = tokens.read_password_token(token, purpose, utcnow())
     except tokens.LinkError as exc:
-        return render_template("auth/link_problem.html", problem=exc.problem.value, purpose=purpose), 400
+        return no_store((render_template("auth/link_problem.html", problem=exc.problem.value, purpose=purpose), 400))
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
@@ -89,7 +91,7 @@ def _new_password_page(purpose: str, token: str, template: str):
             db.session.commit()
             flash(_("Your password is set. Sign in with it now."), "success")
             return redirect(url_for("auth.login"))
-    return render_template(template, form=form, user=user), 400 if form.errors else 200
+    return no_store((render_template(template, form=form, user=user), 400 if form.errors else 200))
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
@@ -105,27 +107,46 @@ def reset_password(token: str):
 @bp.route("/reset-password", methods=["GET", "POST"])
 def request_reset():
     form = ResetRequestForm()
+    status = 200
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        db.session.commit()
-        # The same answer whether or not the account exists.
-        flash(_("If an active account uses this address, a reset link is on its way."), "info")
-        return redirect(url_for("auth.login"))
-    return render_template("auth/reset_request.html", form=form), 400 if form.errors else 200
+        try:
+            services.request_password_reset(form.email.data, address=client_address(), now=utcnow())
+        except services.ThrottledError as exc:
+            # Counted per typed address whether or not an account uses it: says nothing about accounts.
+            db.session.rollback()
+            form.email.errors.append(exc.message)
+            status = 429
+        else:
+            db.session.commit()
+            # The same answer whether or not the account exists.
+            flash(_("If an active account uses this address, a reset link is on its way."), "info")
+            return redirect(url_for("auth.login"))
+    elif form.errors:
+        status = 400
+    return no_store((render_template("auth/reset_request.html", form=form), status))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    status = 200
     if form.validate_on_submit():
         try:
             services.change_password(current_user._get_current_object(), form.current_password.data,
-                                     form.password.data)
-        except ServiceError as exc:
+                                     form.password.data, now=utcnow())
+        except services.CountedFailure as exc:
+            db.session.commit()  # the wrong guess stays counted; nothing else changed
             getattr(form, exc.field or "password").errors.append(exc.message)
+        except ServiceError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "password").errors.append(exc.message)
+            if isinstance(exc, services.ThrottledError):
+                status = 429
         else:
             db.session.commit()
             flash(_("Your password is changed. Your other sessions have been signed out."), "success")
             return redirect(url_for("core.home"))
-    return render_template("auth/change_password.html", form=form), 400 if form.errors else 200
+    if form.errors and status == 200:
+        status = 400
+    return no_store((render_template("auth/change_password.html", form=form), status))

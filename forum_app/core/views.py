@@ -1,7 +1,10 @@
 """Home, health check and the development outbox page."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
@@ -33,11 +36,31 @@ def healthz():
     return jsonify(status="ok", database=database)
 
 
+# Any web address with something after the host: a path may carry a token (a set-password,
+# RSVP or calendar link), so no address in a body is shown.
+_URL_RE = re.compile(r"https?://[^\s/]+/[^\s<>\"')]*")
+
+
+def outbox_body(message: OutboxMessage) -> str | None:
+    """What an administrator may read of a queued email: None for a sensitive one
+    (its link acts for the recipient), else the text with every link replaced.
+
+    Links in emails are for their recipient alone; an administrator who could read them
+    could set a password or answer for someone else.
+    """
+    if message.sensitive:
+        return None
+    return _URL_RE.sub(_("[link hidden]"), message.body_text)
+
+
 @bp.get("/outbox")
 @login_required
 def outbox():
-    """What the system has queued to send (admins only; useful before delivery is set up)."""
+    """What the system has queued to send (admins only; useful before delivery is set up).
+
+    Metadata only for messages with a personal link; other bodies with links hidden.
+    """
     permissions.require(permissions.can_view_outbox(current_user))
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     page = paginate(stmt, request.args.get("page"))
-    return render_template("core/outbox.html", page=page)
+    return render_template("core/outbox.html", page=page, body_of=outbox_body)

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 from .action import ActionItem, ActionUpdate
 from .base import Base, utcnow
 from .forum import Forum, ForumMember, Invitation, Meeting, MinutesComment, MinutesVersion, WalkInAttendee
-from .people import LoginFailure, Organisation, User, UserSession
+from .people import Organisation, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
 from .records import AuditEvent, OutboxMessage
 
@@ -42,7 +42,7 @@ def _refuse_history_rewrites(session: Session, flush_context, instances) -> None
 
 __all__ = [
     "ActionItem", "ActionUpdate", "AuditEvent", "Base", "Forum", "ForumMember", "Grant",
-    "GrantTeam", "Invitation", "LoginFailure", "Meeting", "Organisation", "OutboxMessage",
-    "Programme", "User", "UserSession", "utcnow", "AppendOnlyError", "MinutesComment", "MinutesVersion",
+    "GrantTeam", "Invitation", "Meeting", "Organisation", "OutboxMessage",
+    "Programme", "ThrottleCounter", "User", "UserSession", "utcnow", "AppendOnlyError", "MinutesComment", "MinutesVersion",
     "WalkInAttendee",
 ]

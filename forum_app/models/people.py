@@ -119,15 +119,20 @@ class UserSession(Base):
     user: Mapped[User] = relationship()
 
 
-class LoginFailure(Base):
-    """A failed login, counted per account and per address within a time window."""
+class ThrottleCounter(Base):
+    """Failures (or requests) counted under one key, e.g. "login-account:<email>".
 
-    __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
+    One row per key, changed under a row lock (PostgreSQL) or the write lock (SQLite),
+    so concurrent attempts are counted one by one. ``blocked_until`` is the back-off:
+    no attempt under this key is allowed before it.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(300))  # "account:<email>" or "address:<ip>"
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    __tablename__ = "throttle_counter"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    blocked_until: Mapped[datetime | None]
 
 
-__all__ = ["Organisation", "User", "UserSession", "LoginFailure"]
+__all__ = ["Organisation", "User", "UserSession", "ThrottleCounter"]

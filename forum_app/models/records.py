@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..vocab import OUTBOX_STATES
@@ -55,6 +55,9 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # Carries a link that acts for the recipient (set or reset a password): the outbox
+    # page and the CLI show such a message's metadata only, never its body.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     # [{"filename": ..., "content_type": ..., "data": ...}] (text parts such as .ics)
     attachments: Mapped[list[dict]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="pending")
