@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_stored_html'
-down_revision = '656240dc2c47'
+down_revision = '6c9fbef03112'
 branch_labels = None
 depends_on = None
 
