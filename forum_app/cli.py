@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from .core.errors import ServiceError
+from .core.commit import attempt
 from .extensions import db
 from .models import OutboxMessage, User
 
@@ -22,13 +22,10 @@ def create_admin(email: str, name: str, password: str) -> None:
     """Create an administrator (or make an existing account one and set its password)."""
     from .auth.services import create_admin as make_admin
 
-    try:
-        user = make_admin(email, name, password)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from exc
-    click.echo(f"Administrator {user.email} is ready.")
+    outcome = attempt(lambda: make_admin(email, name, password))
+    if not outcome:
+        raise click.ClickException(outcome.message)
+    click.echo(f"Administrator {outcome.value.email} is ready.")
 
 
 @forum_cli.command("seed-demo")
@@ -45,9 +42,10 @@ def seed_demo(if_empty: bool) -> None:
         click.echo("The database already has accounts; demo not loaded again.")
         print_logins(DEMO_LOGINS)
         return
-    logins = build()
-    db.session.commit()
-    print_logins(logins)
+    outcome = attempt(build)
+    if not outcome:
+        raise click.ClickException(outcome.message)
+    print_logins(outcome.value)
 
 
 def print_logins(logins: list[tuple[str, str, str]]) -> None:

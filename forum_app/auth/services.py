@@ -9,7 +9,7 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..core import audit
-from ..core.errors import ServiceError
+from ..core.errors import KeptRefusal, ServiceError
 from ..core.urls import external_url
 from ..extensions import db
 from ..models import User, utcnow
@@ -26,8 +26,8 @@ class ThrottledError(ServiceError):
         self.wait_minutes = wait_minutes
 
 
-class CountedFailure(ServiceError):
-    """A refused attempt that was counted by the throttle: the caller commits, so the count stays.
+class CountedFailure(KeptRefusal):
+    """A refused attempt that was counted by the throttle: the commit point keeps the count.
 
     Nothing else has changed when it is raised.
     """
@@ -220,3 +220,10 @@ def create_admin(email: str, name: str, password: str) -> User:
 
 def _hours(setting: str) -> int:
     return current_app.config[setting]
+
+
+def sign_out(user: User | None, end_session) -> None:
+    """Logout: the session row is revoked (``end_session``) and the event kept."""
+    if user is not None:
+        audit.record(user, "user.logout", user)
+    end_session()

@@ -1,14 +1,18 @@
-"""Login, logout, set/reset password, change password."""
+"""Login, logout, set/reset password, change password.
+
+Like every view, these change state only through services committed by ``attempt``; a
+wrong password is a KeptRefusal, so the throttle's count of it is committed too.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..core.audit import client_address, record
-from ..core.errors import ServiceError
+from ..core.audit import client_address
+from ..core.commit import attempt
 from ..core.urls import safe_next
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..models import utcnow
 from . import devices, services, tokens
 from .forms import ChangePasswordForm, LoginForm, NewPasswordForm, ResetRequestForm
@@ -38,23 +42,20 @@ def login():
     status = 200
     if form.validate_on_submit():
         now = utcnow()
-        try:
+
+        def sign_in():
             user = services.authenticate(form.email.data, form.password.data, address=client_address(), now=now)
-        except services.CountedFailure as exc:
-            db.session.commit()  # the failure stays counted
-            form.form_errors.append(exc.message)
-            status = 401
-        except services.ThrottledError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-            status = 429
-        else:
             start_session(user)
             login_user(user)
-            db.session.commit()
+            return user
+
+        outcome = attempt(sign_in)
+        if outcome:
             response = redirect(safe_next(form.next.data) or url_for("core.home"))
-            devices.remember_device(response, user, now)
+            devices.remember_device(response, outcome.value, now)
             return response
+        form.form_errors.append(outcome.message)
+        status = 429 if isinstance(outcome.error, services.ThrottledError) else 401
     elif request.method == "POST":
         status = 400
     return no_store((render_template("auth/login.html", form=form), status))
@@ -62,11 +63,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    if current_user.is_authenticated:
-        record(current_user, "user.logout", current_user._get_current_object())
-    end_session()
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    attempt(lambda: services.sign_out(user, end_session))
     logout_user()
-    db.session.commit()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -83,14 +82,11 @@ def _new_password_page(purpose: str, token: str, template: str):
         return no_store((render_template("auth/link_problem.html", problem=exc.problem.value, purpose=purpose), 400))
     form = NewPasswordForm()
     if form.validate_on_submit():
-        try:
-            services.set_password(user, form.password.data)
-        except ServiceError as exc:
-            form.password.errors.append(exc.message)
-        else:
-            db.session.commit()
+        outcome = attempt(lambda: services.set_password(user, form.password.data))
+        if outcome:
             flash(_("Your password is set. Sign in with it now."), "success")
             return redirect(url_for("auth.login"))
+        form.password.errors.append(outcome.message)
     return no_store((render_template(template, form=form, user=user), 400 if form.errors else 200))
 
 
@@ -109,18 +105,15 @@ def request_reset():
     form = ResetRequestForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            services.request_password_reset(form.email.data, address=client_address(), now=utcnow())
-        except services.ThrottledError as exc:
-            # Counted per typed address whether or not an account uses it: says nothing about accounts.
-            db.session.rollback()
-            form.email.errors.append(exc.message)
-            status = 429
-        else:
-            db.session.commit()
+        outcome = attempt(lambda: services.request_password_reset(form.email.data, address=client_address(),
+                                                                  now=utcnow()))
+        if outcome:
             # The same answer whether or not the account exists.
             flash(_("If an active account uses this address, a reset link is on its way."), "info")
             return redirect(url_for("auth.login"))
+        # Throttled per typed address whether or not an account uses it: says nothing about accounts.
+        form.email.errors.append(outcome.message)
+        status = 429
     elif form.errors:
         status = 400
     return no_store((render_template("auth/reset_request.html", form=form), status))
@@ -132,21 +125,15 @@ def change_password():
     form = ChangePasswordForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            services.change_password(current_user._get_current_object(), form.current_password.data,
-                                     form.password.data, now=utcnow())
-        except services.CountedFailure as exc:
-            db.session.commit()  # the wrong guess stays counted; nothing else changed
-            getattr(form, exc.field or "password").errors.append(exc.message)
-        except ServiceError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "password").errors.append(exc.message)
-            if isinstance(exc, services.ThrottledError):
-                status = 429
-        else:
-            db.session.commit()
+        outcome = attempt(lambda: services.change_password(current_user._get_current_object(),
+                                                           form.current_password.data, form.password.data,
+                                                           now=utcnow()))
+        if outcome:
             flash(_("Your password is changed. Your other sessions have been signed out."), "success")
             return redirect(url_for("core.home"))
+        getattr(form, outcome.field or "password").errors.append(outcome.message)
+        if isinstance(outcome.error, services.ThrottledError):
+            status = 429
     if form.errors and status == 200:
         status = 400
     return no_store((render_template("auth/change_password.html", form=form), status))

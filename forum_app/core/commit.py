@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from .errors import ConflictError, ServiceError
+from .errors import ConflictError, KeptRefusal, ServiceError
 
 STALE_MESSAGE = _l("Someone else saved this at the same moment. Nothing of yours was saved: reload and try again.")
 RACE_MESSAGE = _l("This conflicts with a record that was just saved. Check and try again.")
@@ -31,6 +31,7 @@ class Outcome:
     message: str = ""
     field: str | None = None
     conflict: ConflictError | None = None  # when someone else saved first: what they changed
+    error: ServiceError | None = None  # the refusal itself, for callers that answer by its kind
 
     def __bool__(self) -> bool:
         return self.ok
@@ -42,9 +43,12 @@ def attempt(service: Callable[[], Any]) -> Outcome:
         value = service()
         db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
+        if isinstance(exc, KeptRefusal):
+            db.session.commit()  # e.g. the counted failure; the service changed nothing else
+        else:
+            db.session.rollback()
         return Outcome(False, message=exc.message, field=exc.field,
-                       conflict=exc if isinstance(exc, ConflictError) else None)
+                       conflict=exc if isinstance(exc, ConflictError) else None, error=exc)
     except IntegrityError:
         db.session.rollback()
         return Outcome(False, message=str(RACE_MESSAGE))

@@ -29,6 +29,14 @@ class ConflictError(ServiceError):
         self.differences = differences or []
 
 
+class KeptRefusal(ServiceError):
+    """A refusal whose bookkeeping must stay: e.g. a wrong password, counted by the throttle.
+
+    The commit point commits (the count is kept) instead of rolling back; the service
+    guarantees that nothing else changed when it raises this.
+    """
+
+
 class NotFound(Exception):
     """The object does not exist, or the person may not learn that it does (answered as 404)."""
 
