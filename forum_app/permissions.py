@@ -105,6 +105,21 @@ def can_view_outbox(user) -> bool:
     return is_admin(user)
 
 
+def set_password_link_lock(account) -> str | None:
+    """An invitation (set-password) link is only for an active account that has no password yet.
+
+    Otherwise whoever can read the link (the outbox, the mail path) could take over a
+    working account; a person who forgot their password uses the reset link, which goes
+    to them alone.
+    """
+    if not account.active:
+        return _("Activate the account before sending a link.")
+    if account.has_password:
+        return _("This account already has a password, so it cannot be invited again. "
+                 "The person can use \"Forgot your password?\" on the sign-in page.")
+    return None
+
+
 # --- forums and meetings ----------------------------------------------------------------
 
 def can_view_forum(user, forum: Forum) -> bool:

@@ -118,9 +118,9 @@ def test_reset_link_dies_when_the_email_changes(app, client, make):
     user_id, admin_id = make.user_id(email), make.user_id(admin)
     with app.app_context():
         user = db.session.get(User, user_id)
-        services.update_user(db.session.get(User, admin_id), user, name=user.name,
-                             email="new.address@example.org", role=user.role, organisation_id=None,
-                             job_title="", phone="", timezone=user.timezone)
+        services.update_user(db.session.get(User, admin_id), user, services.UserInput(
+            name=user.name, email="new.address@example.org", role=user.role, organisation_id=None,
+            timezone=user.timezone), services.UserInput.of(user).values())
         db.session.commit()
     response = client.get(path)
     assert response.status_code == 400 and "not valid" in response.get_data(as_text=True)

@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from forum_app.extensions import db
-from forum_app.models import AuditEvent, Forum, Grant, Organisation, Programme
+from forum_app.models import AuditEvent, Forum, Grant, Organisation, Programme, User
 
 from .conftest import CSRF_RE, LOADED_RE, login
 from .factories import Factory
@@ -48,6 +48,7 @@ def _records(app: Flask, make: Factory, world: dict) -> dict[str, Any]:
     with app.app_context():
         grant = db.session.get(Grant, world["grant"])
         programme_id, holder_id = grant.programme_id, grant.holder_id
+    person_id = make.user_id(world["participant"])
     return {
         "forum": (f"/forums/{world['forum']}/edit", Forum, world["forum"], "organiser", {
             "grant_id": str(world["grant"]), "city": "Sarajevo", "country": "BA", "timezone": "Europe/Sarajevo",
@@ -59,10 +60,13 @@ def _records(app: Flask, make: Factory, world: dict) -> dict[str, Any]:
         "grant": (f"/admin/grants/{world['grant']}/edit", Grant, world["grant"], "admin", {
             "programme_id": str(programme_id), "reference": "REF-X", "holder_id": str(holder_id),
             "country": "BA"}, "title"),
+        "person": (f"/admin/users/{person_id}/edit", User, person_id, "admin", {
+            "email": world["participant"], "role": "member", "organisation_id": "0",
+            "timezone": "Europe/Sarajevo"}, "name"),
     }
 
 
-@pytest.mark.parametrize("record", ["forum", "organisation", "programme", "grant"])
+@pytest.mark.parametrize("record", ["forum", "organisation", "programme", "grant", "person"])
 def test_second_save_of_a_stale_form_is_refused_and_rebased(app: Flask, make: Factory, record: str) -> None:
     world = make.world()
     path, model, object_id, role, base, text_field = _records(app, make, world)[record]
@@ -121,3 +125,35 @@ def test_a_save_without_the_baseline_changes_nothing(app: Flask, make: Factory) 
     assert response.status_code == 400
     with app.app_context():
         assert db.session.get(Forum, world["forum"]).title != "Blind"
+
+
+def test_deactivating_a_person_withdraws_their_upcoming_invitations(app: Flask, make: Factory) -> None:
+    """Issue 8, point 4: a deactivated person is no longer invited, and no longer counts in coverage."""
+    from forum_app.models import Invitation
+
+    from .conftest import post_form
+
+    world = make.world()
+    org = make.organisation("Probation office", kind="probation")
+    email = make.user(organisation_id=org)
+    make.add_member(world["forum"], email)
+    upcoming = make.meeting(world["forum"], state="scheduled", starts_in_days=7)
+    held = make.meeting(world["forum"], state="held", starts_in_days=-7)
+    for meeting_id in (upcoming, held):
+        make.invite(meeting_id, email)
+    organiser = signed_in(app, world["organiser"])
+
+    def present_kinds() -> str:
+        page = organiser.get(f"/forums/{world['forum']}").get_data(as_text=True)
+        return page.split('id="coverage"', 1)[1].split('id="coverage-missing"', 1)[0]
+
+    assert "Probation" in present_kinds()
+    admin = signed_in(app, world["admin"])
+    user_id = make.user_id(email)
+    response = post_form(admin, f"/admin/users/{user_id}/edit", {"active": "0"},
+                         action=f"/admin/users/{user_id}/active")
+    assert response.status_code == 302
+    with app.app_context():
+        invited = set(db.session.execute(select(Invitation.meeting_id).where(Invitation.user_id == user_id)).scalars())
+    assert invited == {held}  # the record of the held meeting stays
+    assert "Probation" not in present_kinds()

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..core.forms import TextAreaField, EditForm, LinesField, choices as _choices, end_not_before_start, valid_timezone
 from ..vocab import COUNTRIES, FORUM_TIMEZONES, ORGANISATION_KINDS, SYSTEM_ROLES
+from ..auth.services import UserInput
 from .services import GrantInput, OrganisationInput, ProgrammeInput
 
 
@@ -53,7 +54,7 @@ class TeamMemberForm(FlaskForm):
     email = EmailField(_l("Email of the organiser"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-class UserForm(FlaskForm):
+class UserForm(EditForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), choices=_choices(SYSTEM_ROLES), validators=[DataRequired()], default="member",
@@ -64,3 +65,8 @@ class UserForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
     timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in FORUM_TIMEZONES],
                            validators=[DataRequired(), valid_timezone], default="Europe/Sarajevo")
+
+    def to_input(self) -> UserInput:
+        return UserInput(name=self.name.data, email=self.email.data, role=self.role.data,
+                         organisation_id=self.organisation_id.data or None, job_title=self.job_title.data or "",
+                         phone=self.phone.data or "", timezone=self.timezone.data)

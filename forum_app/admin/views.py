@@ -88,15 +88,13 @@ def user_edit(user_id: int):
     form.organisation_id.choices = _organisation_choices(blank=True)
     if request.method == "GET":
         form.organisation_id.data = user.organisation_id or 0
-    if form.validate_on_submit():
-        saved = run_service(form, lambda: accounts.update_user(
-            _actor(), user, name=form.name.data, email=form.email.data, role=form.role.data,
-            organisation_id=form.organisation_id.data or None, job_title=form.job_title.data or "",
-            phone=form.phone.data or "", timezone=form.timezone.data))
-        if saved is not None:
-            flash(_("Saved."), "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user), status_for(form)
+    saved = edit_record(form, user, accounts.UserInput,
+                        lambda data, loaded: accounts.update_user(_actor(), user, data, loaded))
+    if saved is not None:
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user,
+                           can_send_link=permissions.set_password_link_lock(user) is None), status_for(form)
 
 
 @bp.post("/users/<int:user_id>/active")

@@ -1,18 +1,23 @@
 """Accounts: inviting people, passwords, activation. Services flush; the caller commits."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from .. import permissions
 from ..core import audit
+from ..core.clock import utcnow
+from ..core.editing import EditInput, ensure_unchanged
 from ..core.errors import KeptRefusal, ServiceError
 from ..core.urls import external_url
 from ..extensions import db
-from ..models import User, utcnow
+from ..models import Invitation, Meeting, User
 from ..notifications.outbox import queue_email
 from . import devices, passwords, throttle, tokens
 from .sessions import revoke_all_sessions
@@ -80,17 +85,8 @@ def invite_user(actor: User | None, *, email: str, name: str, role: str = "membe
 
 
 def check_may_send_set_password_link(user: User) -> None:
-    """An invitation (set-password) link is only for an account that has no password yet.
-
-    Otherwise whoever can read the link (the outbox, the mail path) could take over a
-    working account; a person who forgot their password uses the reset link, which
-    goes to them alone.
-    """
-    if not user.active:
-        raise ServiceError(_("Activate the account before sending a link."))
-    if user.has_password:
-        raise ServiceError(_("This account already has a password, so it cannot be invited again. "
-                             "The person can use \"Forgot your password?\" on the sign-in page."))
+    """The rule lives in permissions (``set_password_link_lock``); services ask it here."""
+    permissions.ensure(permissions.set_password_link_lock(user))
 
 
 def send_set_password_link(user: User, invited_by: User | None = None) -> None:
@@ -176,32 +172,55 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     set_password(user, new, keep_current_session=True)
 
 
-def update_user(actor: User, user: User, *, name: str, email: str, role: str,
-                organisation_id: int | None, job_title: str, phone: str, timezone: str) -> User:
-    email = normalise_email(email)
-    other = find_user_by_email(email)
+@dataclass(frozen=True)
+class UserInput(EditInput):
+    name: str
+    email: str
+    role: str
+    organisation_id: int | None
+    job_title: str = ""
+    phone: str = ""
+    timezone: str = "Europe/Sarajevo"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "email", normalise_email(self.email))
+        object.__setattr__(self, "organisation_id", self.organisation_id or None)
+        for name in ("name", "job_title", "phone"):
+            object.__setattr__(self, name, (getattr(self, name) or "").strip())
+
+
+def update_user(actor: User, user: User, data: UserInput, loaded: dict[str, Any] | None = None) -> User:
+    """Save an administrator's edit of an account, made on a form opened with the values ``loaded``."""
+    ensure_unchanged(user, data, loaded)
+    other = find_user_by_email(data.email)
     if other is not None and other.id != user.id:
         raise ServiceError(_("Someone else already uses this email address."), field="email")
-    if user.id == actor.id and role != "admin" and user.role == "admin":
+    if user.id == actor.id and data.role != "admin" and user.role == "admin":
         raise ServiceError(_("You cannot remove your own administrator role."), field="role")
-    changes = audit.apply_changes(
-        user, name=name.strip(), email=email, role=role, organisation_id=organisation_id,
-        job_title=job_title.strip(), phone=phone.strip(), timezone=timezone,
-    )
+    changes = audit.apply_changes(user, **vars(data))
     if changes:
         audit.record(actor, "user.update", user, f"Updated {user.email}", changes=changes)
     return user
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
+    """Activate or deactivate an account. Deactivating ends its sessions and withdraws its
+    invitations to meetings still to come (held meetings keep their record)."""
     if user.id == actor.id and not active:
         raise ServiceError(_("You cannot deactivate your own account."))
     if user.active == active:
         return
     user.active = active
+    withdrawn: list[int] = []
     if not active:
         revoke_all_sessions(user)
-    audit.record(actor, "user.activate" if active else "user.deactivate", user)
+        upcoming = select(Meeting.id).where(Meeting.state.in_(("draft", "scheduled")), Meeting.ends_at >= utcnow())
+        withdrawn = sorted(db.session.execute(
+            delete(Invitation).where(Invitation.user_id == user.id, Invitation.meeting_id.in_(upcoming))
+            .returning(Invitation.meeting_id)
+        ).scalars())
+    audit.record(actor, "user.activate" if active else "user.deactivate", user,
+                 **({"withdrawn_from_meetings": withdrawn} if withdrawn else {}))
 
 
 def create_admin(email: str, name: str, password: str) -> User:

@@ -86,15 +86,16 @@ def ensure_unchanged(obj: Any, yours: EditInput, loaded: dict[str, Any] | None) 
     )
 
 
-def rebase(form, loaded: dict[str, Any] | None, saved: EditInput) -> None:
+def rebase(form, loaded: dict[str, Any] | None, saved: EditInput, mine: EditInput) -> None:
     """After a conflict: the form's fields that its user did not change take the saved values,
     and its ``loaded`` becomes the saved version (so the next save is a knowing one)."""
-    current = saved.values()
-    for name, value in current.items():
+    typed = mine.values()
+    for name in saved.values():
         field = getattr(form, name, None)
         if field is None or loaded is None or name not in loaded:
             continue
-        if _plain(field.data) == loaded[name]:  # untouched by this person: show what is saved now
-            field.data = getattr(saved, name)
+        if typed[name] == loaded[name]:  # untouched by this person: show what is saved now
+            value = getattr(saved, name)
+            field.data = value if value is not None or not isinstance(field.data, int) else 0
             field.raw_data = None
     form.loaded.data = saved.encode()

@@ -117,7 +117,7 @@ def edit_record(form: EditForm, obj: Any, input_cls: type[EditInput],
     data = form.to_input()
     saved = run_service(form, lambda: save(data, loaded))
     if saved is None and getattr(form, "conflict", None) is not None and obj is not None:
-        rebase(form, loaded, input_cls.of(obj))
+        rebase(form, loaded, input_cls.of(obj), data)
     return saved
 
 
