@@ -98,7 +98,8 @@ ACTION_CLOSED_STATES = ("declined", "done", "dropped")
 
 ACTION_UPDATE_KINDS = {"state": _l("State change"), "progress": _l("Progress note"), "review": _l("Meeting review")}
 
-OUTBOX_STATES = ("pending", "sent", "failed")
+# "withdrawn": never to be sent (e.g. the invitation it carried was withdrawn before delivery).
+OUTBOX_STATES = ("pending", "sent", "failed", "withdrawn")
 
 
 def country_name(code: str | None) -> str:

@@ -240,7 +240,7 @@ ROUTES: list[Route] = [
     route("POST", M + "/edit", "edit", meeting_id="scheduled", verbs="meeting.update",
           data=lambda t: meeting_data(t, "scheduled", "Edited scheduled meeting")),
     route("POST", M + "/invitees", "edit", meeting_id="scheduled", verbs="meeting.invitee.add",
-          data=lambda t: {"email": t["outsider_email"]}),
+          data=lambda t: {"email": t["outsider_email"], "name": "Someone Outside"}),
     route("POST", M + "/invitees/all", "edit", meeting_id="scheduled", verbs="meeting.invitee.add_members"),
     route("POST", M + "/invitees/<int:invitation_id>/remove", "edit", meeting_id="scheduled",
           invitation_id="spare_invitation", verbs="meeting.invitee.remove"),
@@ -544,9 +544,11 @@ def test_malformed_posts_change_nothing_and_never_500(app: Flask, make: Factory)
                           (f"/meetings/{scheduled}/invitees/999999/remove", "not invited to this meeting"),
                           (f"/meetings/{held}/walk-ins/999999/remove", "not recorded for this meeting")]:
         assert message in _flashes(client, post(path, {"role": "observer"})), path
-    assert _flashes(client, post(f"/meetings/{scheduled}/invitees", {"email": "not-an-email"}))
-    assert "No account uses" in _flashes(client, post(f"/meetings/{scheduled}/invitees",
-                                                      {"email": "nobody@example.org"}))
+    # A bad invitation is shown again at its field, with what was typed kept.
+    response = post(f"/meetings/{scheduled}/invitees", {"email": "not-an-email", "name": "X"})
+    assert response.status_code == 400 and 'value="not-an-email"' in response.get_data(as_text=True)
+    response = post(f"/meetings/{scheduled}/invitees", {"email": "nobody@example.org", "name": ""})
+    assert response.status_code == 400 and 'value="nobody@example.org"' in response.get_data(as_text=True)
 
     # Malformed form values: 400 with the form (or a bare 400 for hidden-field tampering).
     base_meeting = {"title": "T", "day": local_day(20), "start_time": "10:00", "end_time": "11:00"}

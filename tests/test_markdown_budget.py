@@ -165,8 +165,8 @@ def meeting_form(**overrides: str) -> dict[str, str]:
 
 def field_error(page: str, field: str) -> str:
     """The message shown under the field (not in a general alert)."""
-    match = re.search(rf'<textarea[^>]*id="{field}"[^>]*>.*?</textarea>\s*<div class="invalid-feedback d-block">'
-                      r'(.*?)</div>', page, re.S)
+    match = re.search(rf'<textarea[^>]*id="{field}"[^>]*>.*?</textarea>\s*<div id="{field}-error">'
+                      r'<div class="invalid-feedback d-block">(.*?)</div>', page, re.S)
     assert match, f"no message at {field}"
     return html.unescape(match.group(1))
 

@@ -333,7 +333,8 @@ def test_guests_can_be_invited_and_removed(app, world, organiser, make):
     meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
     guest = make.user(name="Guest From Ministry")
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    organiser.post(f"/meetings/{meeting_id}/invitees", data={"csrf_token": token, "email": guest})
+    organiser.post(f"/meetings/{meeting_id}/invitees", data={"csrf_token": token, "email": guest,
+                                                             "name": "Guest From Ministry"})
     page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert "Guest From Ministry" in page and ">guest<" in page
     # The guest sees the meeting (invited) and can answer, but not the forum (not a member).
@@ -795,3 +796,58 @@ def test_home_page_says_what_needs_me(app, world, organiser, make):
     outsider = signed_in(app, world["outsider"])
     page = outsider.get("/").get_data(as_text=True)
     assert "No meeting is planned for you" in page and f'/meetings/{scheduled}"' not in page
+
+
+
+def test_a_new_guest_is_invited_in_one_step_and_withdrawn_cleanly(app, world, organiser, make):
+    """Issue 8, points 5 and 16, and issue 7, point 9: the same answer for a known and a new
+    address; a mistaken invitation withdrawn takes its unused account and email with it."""
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
+    known = make.user(name="Known Person")
+    answers = []
+    for email, name in ((known, "Typed Name"), ("new.guest@ministry.example", "New Guest")):
+        response = post_form(organiser, f"/meetings/{meeting_id}", {"email": email, "name": name},
+                             action=f"/meetings/{meeting_id}/invitees")
+        assert response.status_code == 302
+        answers.append(flashed(organiser, response.headers["Location"]).replace(email, "<email>"))
+    assert "<email> is invited." in answers[0] and answers[0].count("is invited") == answers[1].count("is invited")
+    with app.app_context():
+        guest = db.session.execute(select(User).where(User.email == "new.guest@ministry.example")).scalar_one()
+        guest_id = guest.id
+        assert guest.active and not guest.has_password
+        message = db.session.execute(select(OutboxMessage).where(OutboxMessage.to_user_id == guest_id)).scalar_one()
+        link = "/set-password/" + message.body_text.split("/set-password/")[1].split()[0]
+        invitation_id = db.session.execute(select(Invitation.id).where(Invitation.user_id == guest_id)).scalar_one()
+    guest_client = app.test_client()
+    assert guest_client.get(link).status_code == 200  # the link works while the invitation stands
+    # Withdrawn by the organiser who made it: the account closes, the email is withheld, the link is dead.
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    organiser.post(f"/meetings/{meeting_id}/invitees/{invitation_id}/remove", data={"csrf_token": token})
+    with app.app_context():
+        assert db.session.get(User, guest_id).active is False
+        assert db.session.execute(select(OutboxMessage.status).where(
+            OutboxMessage.to_user_id == guest_id)).scalar_one() == "withdrawn"
+    assert guest_client.get(link).status_code == 400
+    # A known account invited and withdrawn stays as it was.
+    with app.app_context():
+        known_inv = db.session.execute(select(Invitation.id).join(User).where(User.email == known)).scalar_one()
+    organiser.post(f"/meetings/{meeting_id}/invitees/{known_inv}/remove", data={"csrf_token": token})
+    assert load(app, User, make.user_id(known)).active is True
+
+
+def test_removing_a_member_added_by_mistake_withdraws_the_new_account(app, world, organiser):
+    """Issue 8, point 5."""
+    response = post_form(organiser, f"/forums/{world['forum']}/members",
+                         {"email": "wrong.person@example.org", "name": "Wrong Person", "role": "participant",
+                          "organisation_id": "0"})
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.email == "wrong.person@example.org")).scalar_one()
+        member_id = db.session.execute(select(ForumMember.id).where(ForumMember.user_id == user.id)).scalar_one()
+        user_id = user.id
+    post_form(organiser, f"/forums/{world['forum']}/members", {},
+              action=f"/forums/{world['forum']}/members/{member_id}/remove")
+    with app.app_context():
+        assert db.session.get(User, user_id).active is False
+        statuses = db.session.execute(select(OutboxMessage.status).where(OutboxMessage.to_user_id == user_id)).all()
+    assert [s for (s,) in statuses] == ["withdrawn"]

@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from .. import permissions
 from ..core import audit
@@ -17,7 +17,7 @@ from ..core.editing import EditInput, ensure_unchanged
 from ..core.errors import KeptRefusal, ServiceError
 from ..core.urls import external_url
 from ..extensions import db
-from ..models import Invitation, Meeting, User
+from ..models import AuditEvent, ForumMember, GrantTeam, Invitation, Meeting, OutboxMessage, User
 from ..notifications.outbox import queue_email
 from . import devices, passwords, throttle, tokens
 from .sessions import revoke_all_sessions
@@ -97,6 +97,35 @@ def send_set_password_link(user: User, invited_by: User | None = None) -> None:
         link=link, invited_by=invited_by, hours=_hours("SET_PASSWORD_LINK_HOURS"),
     )
     message.sensitive = True
+
+
+def withdraw_unused_invitation(actor: User, user: User) -> bool:
+    """An account made by an invitation that was then withdrawn (a wrong address, the wrong
+    person): if it was never used and nothing else ties it to Forum Desk, close it, so its
+    set-password email is not sent and its link no longer works. Returns whether it did."""
+    if user.has_password or not user.active or user.role != "member":
+        return False
+    invited_by = db.session.execute(
+        select(AuditEvent.actor_id).where(AuditEvent.verb == "user.invite", AuditEvent.object_type == "User",
+                                          AuditEvent.object_id == user.id).limit(1)
+    ).scalar_one_or_none()
+    if invited_by != actor.id:
+        return False  # someone else's invitation (an administrator's, another organiser's) stands
+    ties = [
+        select(ForumMember.id).where(ForumMember.user_id == user.id),
+        select(GrantTeam.user_id).where(GrantTeam.user_id == user.id),
+        select(Invitation.id).where(Invitation.user_id == user.id),
+    ]
+    if any(db.session.execute(stmt.limit(1)).first() is not None for stmt in ties):
+        return False
+    user.active = False
+    withheld = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.to_user_id == user.id, OutboxMessage.status == "pending")
+        .values(status="withdrawn").execution_options(synchronize_session=False)
+    ).rowcount
+    audit.record(actor, "user.invitation_withdrawn", user, f"Invitation of {user.email} withdrawn",
+                 emails_withheld=withheld)
+    return True
 
 
 def resend_set_password_link(actor: User, user: User) -> None:

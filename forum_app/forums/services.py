@@ -98,8 +98,10 @@ def remove_member(actor: User, forum: Forum, member_id: int) -> User:
         .returning(Invitation.meeting_id)
     ).scalars().all()
     db.session.delete(member)
+    db.session.flush()
     audit.record(actor, "forum.member.remove", forum, f"Removed {user.email}", user_id=user.id,
                  withdrawn_from_meetings=sorted(withdrawn))
+    accounts.withdraw_unused_invitation(actor, user)  # added by mistake: the new account goes too
     return user
 
 

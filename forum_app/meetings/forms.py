@@ -15,7 +15,7 @@ from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, 
 from ..core.forms import TextAreaField, LinesField, RowForm, choices, row_set_form
 from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 from .minutes import MinutesInput
-from .services import WalkInInput
+from .services import InviteeInput, WalkInInput
 
 
 class MeetingForm(FlaskForm):
@@ -56,8 +56,17 @@ class StateForm(FlaskForm):
 
 
 class InviteeForm(FlaskForm):
-    email = EmailField(_l("Invite someone by email"), validators=[DataRequired(), Email(), Length(max=254)],
-                       description=_l("A forum member, or a guest from outside the forum who has an account."))
+    """Invite anyone by email: a member, someone with an account, or a guest new to Forum Desk."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)],
+                       description=_l("Someone new to Forum Desk gets a guest account and an email to set a "
+                                      "password; they see this meeting only."))
+    organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
+
+    def to_input(self) -> InviteeInput:
+        return InviteeInput(email=self.email.data, name=self.name.data or "",
+                            organisation_id=self.organisation_id.data or None)
 
 
 class RsvpForm(FlaskForm):

@@ -133,3 +133,10 @@ def calendar_month(user, year: int, month: int, zone_name: str) -> CalendarMonth
              for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)]
     return CalendarMonth(year, month, weeks, dict(by_day), list(meetings), zone_name)
 
+
+
+def organisations_for(forum: Forum) -> list[Organisation]:
+    """Organisations a guest of this forum's meetings may belong to (its country's, by name)."""
+    return list(db.session.execute(
+        select(Organisation).where(Organisation.country == forum.country).order_by(Organisation.name)
+    ).scalars())

@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from ..auth import services as accounts
 from ..auth.services import find_user_by_email
 from .. import permissions
 from ..core import audit
@@ -177,17 +178,30 @@ def change_state(actor: User, meeting: Meeting, to_state: str, expected_version:
 
 # --- invitees ---------------------------------------------------------------------------------
 
-def add_invitee(actor: User, meeting: Meeting, email: str) -> Invitation:
-    """Invite the person with this address: a member, or a guest from outside the forum."""
+@dataclass(frozen=True)
+class InviteeInput:
+    email: str
+    name: str = ""  # used when the address is new to Forum Desk: a guest account is created
+    organisation_id: int | None = None
+
+
+def add_invitee(actor: User, meeting: Meeting, data: InviteeInput) -> Invitation:
+    """Invite the person with this address: a member, someone with an account, or a new guest.
+
+    A new address gets a guest account (and its set-password email) in the same step.
+    The organiser's answer is the same whether or not the address already had an account,
+    so inviting is no way to find out who uses Forum Desk.
+    """
     ensure(permissions.invitees_lock(meeting))
-    user = find_user_by_email(email)
+    user = find_user_by_email(data.email)
     if user is None:
-        raise ServiceError(_("No account uses %(email)s. Add the person to the forum (they are invited to set a "
-                             "password) or ask an administrator to create a guest account.", email=email))
-    if not user.active:
-        raise ServiceError(_("This account is deactivated."), field="email")
+        if not data.name.strip():
+            raise ServiceError(_("Give the person's name."), field="name")
+        user = accounts.invite_user(actor, email=data.email, name=data.name, organisation_id=data.organisation_id)
+    elif not user.active:
+        raise ServiceError(_("This address cannot be invited. Ask an administrator."), field="email")
     if any(inv.user_id == user.id for inv in meeting.invitations):
-        raise ServiceError(_("%(name)s is already invited.", name=user.name), field="email")
+        raise ServiceError(_("%(email)s is already invited.", email=user.email), field="email")
     invitation = Invitation(user=user)
     meeting.invitations.append(invitation)
     audit.record(actor, "meeting.invitee.add", meeting, f"Invited {user.email}", user_id=user.id)
@@ -213,11 +227,14 @@ def invite_all_members(actor: User, meeting: Meeting) -> int:
 
 
 def remove_invitee(actor: User, meeting: Meeting, invitation_id: int) -> None:
+    """Withdraw an invitation; a guest invited by mistake loses the account made for it."""
     ensure(permissions.invitees_lock(meeting))
     invitation = _invitation(meeting, invitation_id)
     meeting.invitations.remove(invitation)
+    db.session.flush()
     audit.record(actor, "meeting.invitee.remove", meeting, f"Uninvited user {invitation.user_id}",
                  user_id=invitation.user_id)
+    accounts.withdraw_unused_invitation(actor, invitation.user)
 
 
 def _invitation(meeting: Meeting, invitation_id: int) -> Invitation:

@@ -160,18 +160,31 @@ def _viewer_zone(meeting: Meeting) -> str | None:
 
 @bp.get("/meetings/<int:meeting_id>")
 def meeting(meeting_id: int):
-    page = queries.meeting_page(current_user, meeting_id)
+    return _meeting_page(queries.meeting_page(current_user, meeting_id))
+
+
+def _invitee_form(forum: Forum, blank: bool = False) -> InviteeForm:
+    form = InviteeForm(formdata=None) if blank else InviteeForm()
+    form.organisation_id.choices = [(0, _("— none —"))] + [
+        (o.id, f"{o.name} ({o.city})" if o.city else o.name) for o in queries.organisations_for(forum)]
+    return form
+
+
+def _meeting_page(page: queries.MeetingPage, invitee_form: InviteeForm | None = None, status: int = 200):
+    """The meeting page; a form that failed is shown again where it was, with what was typed."""
     m = page.meeting
     rsvp_form = RsvpForm()
     if page.my_invitation is not None and page.my_invitation.rsvp != "needs-action":
         rsvp_form.answer.data = page.my_invitation.rsvp
         rsvp_form.comment.data = page.my_invitation.rsvp_comment
+    if invitee_form is None and page.flags.can_manage_invitees:
+        invitee_form = _invitee_form(m.forum, blank=True)
     return render_template(
         "meetings/meeting.html", page=page, flags=page.flags, meeting=m, forum=m.forum,
         agenda_html=stored_html(m.agenda_html),
-        rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=InviteeForm(), comment_form=CommentForm(),
+        rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=invitee_form, comment_form=CommentForm(),
         viewer_zone=_viewer_zone(m),
-    )
+    ), status
 
 
 @bp.post("/meetings/<int:meeting_id>/state")
@@ -195,14 +208,16 @@ def meeting_state(meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/invitees")
 def invitee_add(meeting_id: int):
-    meeting = _load(meeting_id, need="edit")
-    form = InviteeForm()
-    if not form.validate_on_submit():
-        flash(_("Enter a valid email address."), "danger")
-        return redirect(_meeting_url(meeting, "invitees"))
-    run_action(lambda: meetings.add_invitee(_actor(), meeting, form.email.data),
-               _("%(email)s is invited.", email=form.email.data))
-    return redirect(_meeting_url(meeting, "invitees"))
+    page = queries.meeting_page(current_user, meeting_id, need="edit")
+    form = _invitee_form(page.meeting.forum)
+    if form.validate_on_submit():
+        invited = run_service(form, lambda: meetings.add_invitee(_actor(), page.meeting, form.to_input()))
+        if invited is not None:
+            # The same answer for an address new to Forum Desk and a known one.
+            flash(_("%(email)s is invited.", email=form.email.data), "success")
+            return redirect(_meeting_url(page.meeting, "invitees"))
+        page = queries.meeting_page(current_user, meeting_id, need="edit")
+    return _meeting_page(page, invitee_form=form, status=400)
 
 
 @bp.post("/meetings/<int:meeting_id>/invitees/all")
