@@ -92,7 +92,9 @@ def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_ver
     ensure(permissions.action_role_lock(actor, action, data.to_state, review))
     changes_state = data.to_state is not None and data.to_state != action.state
     if changes_state:
-        ensure(permissions.action_transition_lock(action, data.to_state, note), field="to_state")
+        # An allowed move refused for want of a reason is answered at the note, where the reason goes.
+        allowed = data.to_state in permissions.ACTION_TRANSITIONS.get(action.state, ())
+        ensure(permissions.action_transition_lock(action, data.to_state, note), field="note" if allowed else "to_state")
     elif not review:
         ensure(permissions.action_progress_lock(action))
         if not note:
