@@ -6,12 +6,19 @@ members, the first meetings as they were held (Sarajevo 30 June 2021, Skopje and
 Polje 2 July 2021), follow-up meetings around today, and agreed actions with their
 append-only history of updates.
 
+Meetings and actions are built by the same services the pages call (``meetings.services``,
+``meetings.minutes``, ``actions.services``), run with ``core.clock.at`` set to the moment
+each step happened: a meeting is planned, published, answered, held, its attendance and
+minutes recorded; an action is raised at its meeting and its updates posted one by one.
+So the demo has no lifecycle of its own and cannot drift from the real one.
+
 It is idempotent: every object is looked up by its natural key (programme name, grant
-reference, organisation name + country, user email, forum title, meeting iCalendar UID,
-action title + forum, and the pair keys of memberships and invitations) and only what
-is missing is created. Existing rows are never changed, so an account that already
-exists (for example an administrator made with ``flask forum create-admin``) keeps its
-own password. An action's history is written only when the action itself is created.
+reference, organisation name + country, user email, forum title, membership pair,
+meeting iCalendar UID, action title + forum) and only what is missing is created.
+Existing rows are never changed, so an account that already exists (for example an
+administrator made with ``flask forum create-admin``) keeps its own password. A
+meeting's or an action's history is written only when the meeting or action itself is
+created.
 
 The function flushes but never commits: the caller commits. All demo accounts share
 ``DEMO_PASSWORD``; the CLI refuses to load them in production.
@@ -29,26 +36,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from .actions import services as actions
+from .actions.services import ActionInput, UpdateInput
 from .auth.passwords import hash_password
+from .core import clock
 from .core.markdown import render_for_storage
 from .extensions import db
-from .models import (
-    ActionItem,
-    ActionUpdate,
-    Forum,
-    ForumMember,
-    Grant,
-    GrantTeam,
-    Invitation,
-    Meeting,
-    MinutesComment,
-    MinutesVersion,
-    Organisation,
-    Programme,
-    User,
-    WalkInAttendee,
-)
-from .models.base import utcnow
+from .meetings import minutes
+from .meetings import services as meetings
+from .meetings.minutes import MinutesInput
+from .meetings.services import MeetingDetails, WalkInInput
+from .models import ActionItem, Forum, ForumMember, Grant, GrantTeam, Meeting, Organisation, Programme, User
 
 DEMO_PASSWORD = "forum-desk-demo"
 DEMO_DOMAIN = "forum-desk.example"
@@ -715,7 +713,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
 
 def _seed_forum(spec: ForumSpec, grant: Grant, orgs: dict[str, Organisation]) -> None:
     tz = ZoneInfo(spec.timezone)
-    today = utcnow().astimezone(tz).date()
+    today = clock.utcnow().astimezone(tz).date()
     forum = _get_or_create(
         Forum, {"title": spec.title}, grant_id=grant.id, city=spec.city, country=spec.country,
         timezone=spec.timezone, focus=spec.focus, description=spec.description,
@@ -730,10 +728,9 @@ def _seed_forum(spec: ForumSpec, grant: Grant, orgs: dict[str, Organisation]) ->
         _get_or_create(ForumMember, {"forum_id": forum.id, "user_id": user.id}, role=forum_role)
         users[person.email] = user
 
-    meetings = {m.n: _get_or_create_meeting(forum, spec.slug, m, tz, today, organiser, users) for m in spec.meetings}
-    member_orgs = {person.email: orgs[person.org] for person, _role in spec.members if person.org}
+    by_n = {m.n: _get_or_create_meeting(forum, spec.slug, m, tz, today, organiser, users) for m in spec.meetings}
     for action in spec.actions:
-        _get_or_create_action(forum, action, tz, today, organiser, users, member_orgs, meetings)
+        _get_or_create_action(forum, action, tz, today, organiser, users, by_n)
 
 
 # --- get-or-create helpers -----------------------------------------------------------------
@@ -767,57 +764,12 @@ def _get_or_create_user(person: PersonSpec, role: str, orgs: dict[str, Organisat
     return _get_or_create(
         User, {"email": person.email.lower()}, name=person.name, role=role, organisation_id=organisation_id,
         job_title=person.job_title, timezone=person.timezone, password_hash=_demo_password_hash(),
-        password_changed_at=utcnow(),
+        password_changed_at=clock.utcnow(),
     )
 
 
-def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneInfo, today: date,
-                           organiser: User, users: dict[str, User]) -> Meeting:
-    now = utcnow()
-    day = _working_day(_resolve_day(spec.on, today)) if isinstance(spec.on, int) else spec.on
-    starts_at, ends_at = _at(tz, day, spec.starts), _at(tz, day, spec.ends)
-    created_at = min(starts_at - timedelta(days=21), now - timedelta(days=1))
-    meeting = _get_or_create(
-        Meeting, {"ical_uid": f"demo-{slug}-{spec.n}@forum-desk.local"},
-        forum_id=forum.id, title=spec.title, starts_at=starts_at, ends_at=ends_at, venue=spec.venue,
-        online_url=spec.online_url, agenda_md=spec.agenda, agenda_html=render_for_storage(spec.agenda),
-        state=spec.state,
-        published_at=None if spec.state == "draft" else min(starts_at - timedelta(days=14), now),
-        cancel_reason=spec.cancel_reason, ical_sequence=_ICAL_SEQUENCE[spec.state], created_by_id=organiser.id,
-        created_at=created_at, updated_at=min(ends_at + timedelta(days=1), now) if spec.state == "held" else now,
-    )
-    if spec.minutes and meeting.minutes_revision == 0:
-        circulated_at = min(meeting.ends_at + timedelta(days=3), now)
-        db.session.add(MinutesVersion(meeting=meeting, number=1, body_md=spec.minutes,
-                                      body_html=render_for_storage(spec.minutes),
-                                      decisions=list(spec.decisions), author_id=organiser.id,
-                                      created_at=min(meeting.ends_at + timedelta(days=2), now),
-                                      shared_at=circulated_at))
-        meeting.minutes_revision = meeting.minutes_shared_revision = 1
-        meeting.minutes_state = spec.minutes_state
-        meeting.minutes_circulated_at = circulated_at
-        if spec.minutes_state == "adopted":
-            meeting.minutes_adopted_at = min(meeting.ends_at + timedelta(days=90), now)
-    for name, organisation, kind in spec.walk_ins:
-        _get_or_create(WalkInAttendee, {"meeting_id": meeting.id, "name": name},
-                       organisation_name=organisation, organisation_kind=kind, added_by_id=organiser.id)
-    for email, body in spec.comments:
-        _get_or_create(MinutesComment, {"meeting_id": meeting.id, "author_id": users[email].id, "body": body},
-                       version_number=1, created_at=min(meeting.ends_at + timedelta(days=5), now))
-    if meeting.state != "draft":  # a draft has not been sent to anyone yet
-        invited_at = min(meeting.starts_at - timedelta(days=14), now - timedelta(hours=12))
-        for email, user in users.items():
-            rsvp, attendance = spec.replies.get(email, _DEFAULT_REPLY[meeting.state])
-            _get_or_create(
-                Invitation, {"meeting_id": meeting.id, "user_id": user.id}, invited_at=invited_at, rsvp=rsvp,
-                rsvp_at=None if rsvp == "needs-action" else min(invited_at + timedelta(days=2), now),
-                attendance=attendance, attendance_at=meeting.ends_at if attendance else None,
-            )
-    return meeting
+# --- meetings and actions: history written by the real services, with the clock set back ---------
 
-
-# What calendars have seen: a held meeting was updated once (minutes), a cancellation bumps it again.
-_ICAL_SEQUENCE = {"draft": 0, "scheduled": 0, "held": 1, "cancelled": 2}
 # (rsvp, attendance) for invitees whose reply the meeting spec does not list.
 _DEFAULT_REPLY: dict[str, tuple[str, str | None]] = {
     "held": ("accepted", "present"),
@@ -825,59 +777,101 @@ _DEFAULT_REPLY: dict[str, tuple[str, str | None]] = {
     "scheduled": ("needs-action", None),
     "draft": ("needs-action", None),
 }
-_CLOSED_STATES = {"done", "dropped", "declined"}
+
+
+def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneInfo, today: date,
+                           organiser: User, users: dict[str, User]) -> Meeting:
+    """The meeting with the spec's stable UID; when missing, its life so far is played through the services."""
+    ical_uid = f"demo-{slug}-{spec.n}@forum-desk.local"
+    existing = db.session.execute(select(Meeting).where(Meeting.ical_uid == ical_uid)).scalar_one_or_none()
+    if existing is not None:
+        return existing  # its history was written when it was created; history is never rewritten
+
+    day = _working_day(_resolve_day(spec.on, today)) if isinstance(spec.on, int) else spec.on
+    starts_at, ends_at = _at(tz, day, spec.starts), _at(tz, day, spec.ends)
+    details = MeetingDetails(title=spec.title, starts_at=starts_at, ends_at=ends_at, venue=spec.venue,
+                             online_url=spec.online_url, agenda_md=spec.agenda)
+    # Planned three weeks ahead and published two weeks ahead (or just now, for meetings soon to come).
+    published = _past(starts_at - timedelta(days=14), margin=timedelta(hours=12))
+    with clock.at(_past(starts_at - timedelta(days=21), margin=timedelta(days=1))):
+        meeting = meetings.create_meeting(organiser, forum, details, [user.id for user in users.values()],
+                                          ical_uid=ical_uid)
+    if spec.state == "draft":
+        return meeting
+    with clock.at(published):
+        meetings.change_state(organiser, meeting, "scheduled", meeting.version)
+
+    replies = {user.id: spec.replies.get(email, _DEFAULT_REPLY[spec.state]) for email, user in users.items()}
+    with clock.at(_past(published + timedelta(days=2), margin=timedelta(hours=6))):
+        for email, user in users.items():
+            if replies[user.id][0] != "needs-action":
+                meetings.respond(user, meeting, replies[user.id][0])
+
+    if spec.state == "cancelled":
+        with clock.at(_past(starts_at - timedelta(days=2), margin=timedelta(hours=1))):
+            meetings.change_state(organiser, meeting, "cancelled", meeting.version, reason=spec.cancel_reason)
+    elif spec.state == "held":
+        with clock.at(ends_at):
+            meetings.change_state(organiser, meeting, "held", meeting.version)
+            meetings.record_attendance(organiser, meeting, {
+                invitation.id: (None, replies[invitation.user_id][1]) for invitation in meeting.invitations
+            })
+            for name, organisation, kind in spec.walk_ins:
+                meetings.add_walk_in(organiser, meeting, WalkInInput(name, organisation, kind))
+        if spec.minutes:
+            _write_minutes(meeting, spec, organiser, users)
+    return meeting
+
+
+def _write_minutes(meeting: Meeting, spec: MeetingSpec, organiser: User, users: dict[str, User]) -> None:
+    """Written two days after the meeting, circulated the next day, commented on, adopted at the next one."""
+    after = meeting.ends_at
+    with clock.at(_past(after + timedelta(days=2))):
+        minutes.save_minutes(organiser, meeting, MinutesInput(spec.minutes, list(spec.decisions)),
+                             base_revision=meeting.minutes_revision)
+    if spec.minutes_state == "draft":
+        return
+    with clock.at(_past(after + timedelta(days=3))):
+        minutes.circulate(organiser, meeting, meeting.minutes_revision)
+    with clock.at(_past(after + timedelta(days=5))):
+        for email, body in spec.comments:
+            minutes.add_comment(users[email], meeting, body)
+    if spec.minutes_state == "adopted":
+        with clock.at(_past(after + timedelta(days=90))):
+            minutes.adopt(organiser, meeting, meeting.minutes_revision)
 
 
 def _get_or_create_action(forum: Forum, spec: ActionSpec, tz: ZoneInfo, today: date, organiser: User,
-                          users: dict[str, User], member_orgs: dict[str, Organisation],
-                          meetings: dict[int, Meeting]) -> ActionItem:
+                          users: dict[str, User], meetings_by_n: dict[int, Meeting]) -> ActionItem:
+    """The forum's action with the spec's title; when missing, it is raised and its history posted."""
     existing = db.session.execute(
         select(ActionItem).where(ActionItem.forum_id == forum.id, ActionItem.title == spec.title)
     ).scalar_one_or_none()
     if existing is not None:
         return existing  # its history was written when it was created; history is never rewritten
 
-    owner = users[spec.owner]
-    owner_org = member_orgs[spec.owner]
-    raised = meetings[spec.raised_at]
-    authors = {"owner": owner, "organiser": organiser}
-
-    # Walk the history first, so the action is created in its final state (one INSERT, version 1).
-    state = "proposed"
-    entries: list[dict[str, Any]] = [dict(
-        kind="state", from_state=None, to_state="proposed", note="Raised at the meeting.",
-        author_id=organiser.id, meeting_id=None, created_at=raised.ends_at,
-    )]
-    closed_at = None
+    raised = meetings_by_n[spec.raised_at]
+    with clock.at(raised.ends_at):
+        action = actions.raise_action(organiser, forum, ActionInput(
+            title=spec.title, owner_id=users[spec.owner].id, description=spec.description,
+            due_on=_resolve_day(spec.due, today), themes=spec.themes, case_code=spec.case_code,
+            note="Raised at the meeting.",
+        ), meeting=raised)
+    authors = {"owner": users[spec.owner], "organiser": organiser}
     for step in spec.history:
-        if step.at_meeting is not None:
-            meeting = meetings[step.at_meeting]
-            at, meeting_id = meeting.ends_at, meeting.id
+        if step.kind == "review":  # recorded during the meeting that reviewed it
+            if step.at_meeting is None:
+                raise ValueError(f"a review of {spec.title!r} needs its meeting")
+            reviewed_at = meetings_by_n[step.at_meeting]
+            at, meeting_id = reviewed_at.ends_at, reviewed_at.id
         else:
             if step.on is None:
-                raise ValueError(f"an update of {spec.title!r} needs a date or a meeting")
+                raise ValueError(f"an update of {spec.title!r} needs a date")
             at, meeting_id = _at(tz, _resolve_day(step.on, today), time(9, 30)), None
-        from_state, to_state = None, None
-        if step.kind in ("state", "review"):  # a review records the state agreed at the meeting
-            from_state, to_state = state, step.to_state or state
-            state = to_state
-            if to_state in _CLOSED_STATES and step.kind == "state":
-                closed_at = at
-        entries.append(dict(
-            kind=step.kind, from_state=from_state, to_state=to_state, note=step.note,
-            author_id=authors[step.by].id, meeting_id=meeting_id, created_at=at,
-        ))
-
-    action = ActionItem(
-        forum_id=forum.id, meeting_id=raised.id, title=spec.title, description=spec.description,
-        owner_id=owner.id, owner_organisation_id=owner_org.id, due_on=_resolve_day(spec.due, today),
-        themes=list(spec.themes), case_code=spec.case_code, state=state, created_by_id=organiser.id,
-        created_at=raised.ends_at, updated_at=entries[-1]["created_at"], closed_at=closed_at,
-    )
-    db.session.add(action)
-    db.session.flush()
-    db.session.add_all(ActionUpdate(action_id=action.id, **entry) for entry in entries)
-    db.session.flush()
+        with clock.at(at):
+            actions.post_update(authors[step.by], action,
+                                UpdateInput(note=step.note, to_state=step.to_state, meeting_id=meeting_id),
+                                expected_version=action.version)
     return action
 
 
@@ -892,6 +886,11 @@ def _working_day(day: date) -> date:
     return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
 
 
-def _at(tz: ZoneInfo, day: date, clock: time) -> datetime:
-    """``clock`` on ``day`` in the forum's zone, as an aware UTC datetime."""
-    return datetime.combine(day, clock, tzinfo=tz).astimezone(timezone.utc)
+def _at(tz: ZoneInfo, day: date, clock_time: time) -> datetime:
+    """``clock_time`` on ``day`` in the forum's zone, as an aware UTC datetime."""
+    return datetime.combine(day, clock_time, tzinfo=tz).astimezone(timezone.utc)
+
+
+def _past(moment: datetime, margin: timedelta = timedelta(0)) -> datetime:
+    """``moment``, or ``margin`` before now if it has not come yet: history is written in the past."""
+    return min(moment, clock.utcnow() - margin)

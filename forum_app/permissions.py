@@ -470,3 +470,64 @@ def navigation(user) -> list[NavItem]:
         items.append(NavItem("core.outbox", str(_l("Outbox"))))
     return items
 
+
+
+# --- actions: state rules of an agreed action (None: the change may be made) ------------------
+# Imported here so this section stands on its own below the meeting rules.
+from .models import ActionItem  # noqa: E402
+from .vocab import ACTION_OPEN_STATES, ACTION_STATES  # noqa: E402
+
+# A new action is proposed; its owner accepts or declines it, works on it and marks it
+# done. Any open action may be blocked (saying why) and resumed; organisers may drop it
+# (saying why). Declined, done and dropped are final.
+ACTION_TRANSITIONS: dict[str, frozenset[str]] = {
+    "proposed": frozenset({"accepted", "declined", "blocked", "dropped"}),
+    "accepted": frozenset({"in_progress", "blocked", "dropped"}),
+    "in_progress": frozenset({"done", "blocked", "dropped"}),
+    "blocked": frozenset({"in_progress", "dropped"}),
+    "declined": frozenset(),
+    "done": frozenset(),
+    "dropped": frozenset(),
+}
+# Moves that must say why: the owner's "no", an obstacle, the organisers' decision to stop.
+ACTION_STATES_NEEDING_REASON = frozenset({"declined", "blocked", "dropped"})
+
+
+def action_transition_lock(action: ActionItem, to_state: str, reason: str = "") -> str | None:
+    """Why ``action`` cannot move to ``to_state`` now, or None when it can."""
+    if to_state not in ACTION_STATES:
+        return _("Unknown action state.")
+    if to_state not in ACTION_TRANSITIONS[action.state]:
+        return _("A %(state)s action cannot become %(to)s.", state=str(ACTION_STATES[action.state]).lower(),
+                 to=str(ACTION_STATES[to_state]).lower())
+    if to_state in ACTION_STATES_NEEDING_REASON and not reason.strip():
+        return _("Say why the action is %(to)s.", to=str(ACTION_STATES[to_state]).lower())
+    return None
+
+
+def action_progress_lock(action: ActionItem) -> str | None:
+    """Progress is reported on open actions; a closed one is only reviewed."""
+    if action.state not in ACTION_OPEN_STATES:
+        return _("This action is closed (%(state)s): it takes no more progress notes.",
+                 state=str(ACTION_STATES[action.state]).lower())
+    return None
+
+
+def action_role_lock(user, action: ActionItem, to_state: str | None, review: bool) -> str | None:
+    """Owners answer and report on their own actions; organisers may do all, and alone review and drop."""
+    if can_edit_forum(user, action.forum):
+        return None
+    if review:
+        return _("Only the forum's organisers record a meeting's review.")
+    if to_state == "dropped":
+        return _("Only the forum's organisers drop an action.")
+    if not (_authenticated(user) and action.owner_id == user.id):
+        return _("Only the action's owner or the forum's organisers update it.")
+    return None
+
+
+def action_owner_lock(user, forum: Forum) -> str | None:
+    """An action's owner is a member of its forum or one of its organisers."""
+    if _authenticated(user) and (forum.id in member_forum_ids(user) or forum.grant_id in organiser_grant_ids(user)):
+        return None
+    return _("The owner must be a member or an organiser of this forum.")

@@ -1,23 +1,36 @@
 """Building test data: one of each kind of user, grants, forums, meetings.
 
 Each method opens its own app context and returns plain ids/emails, so tests do not
-hold ORM objects across requests.
+hold ORM objects across requests. Accounts, grants and forums are plain rows; meetings,
+attendance, walk-ins and minutes go through the real services (``core.clock.at`` for
+moments in the past), so the tests exercise one lifecycle, not a copy of it.
 """
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import TypeVar
 
 from flask import Flask
+from sqlalchemy import select
 
 from forum_app.auth.passwords import hash_password
+from forum_app.core import clock
 from forum_app.extensions import db
+from forum_app.meetings import minutes
+from forum_app.meetings import services as meetings
+from forum_app.meetings.minutes import MinutesInput
+from forum_app.meetings.services import MeetingDetails, WalkInInput
 from forum_app.models import (
     Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, Organisation, Programme, User,
 )
 
 PASSWORD = "correct horse battery staple"
+# The actor of meeting services in forums whose grant has no organiser (made on demand).
+FACTORY_ADMIN = "factory.admin@example.org"
+T = TypeVar("T")
 _counter = itertools.count(1)
 
 
@@ -78,12 +91,31 @@ class Factory:
         self._save(ForumMember(forum_id=forum_id, user_id=self.user_id(email), role=role))
 
     def meeting(self, forum_id: int, state: str = "scheduled", starts_in_days: int = 14) -> int:
+        """A two-hour meeting with no invitees, taken to ``state`` by the meeting services.
+
+        It was planned and published 30 days before it starts; a held one was marked held
+        as it ended (for a meeting still to come, the clock is set to after its start).
+        """
         start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=starts_in_days)
         n = next(_counter)
-        return self._save(Meeting(forum_id=forum_id, title=f"Meeting {n}", starts_at=start, venue="Town hall",
-                                  ends_at=start + timedelta(hours=2), state=state,
-                                  published_at=None if state == "draft" else start - timedelta(days=30),
-                                  ical_uid=f"test-{n}@forum.test"))
+        details = MeetingDetails(title=f"Meeting {n}", starts_at=start, ends_at=start + timedelta(hours=2),
+                                 venue="Town hall", online_url="", agenda_md="")
+
+        def run() -> int:
+            forum = db.session.get(Forum, forum_id)
+            actor = self._organiser(forum)
+            with clock.at(start - timedelta(days=30)):
+                meeting = meetings.create_meeting(actor, forum, details, invitee_ids=[])
+                if state != "draft":
+                    meetings.change_state(actor, meeting, "scheduled", meeting.version)
+                if state == "cancelled":
+                    meetings.change_state(actor, meeting, "cancelled", meeting.version, reason="Cancelled.")
+            if state == "held":
+                with clock.at(details.ends_at):
+                    meetings.change_state(actor, meeting, "held", meeting.version)
+            return meeting.id
+
+        return self._run(run)
 
     def invite(self, meeting_id: int, email: str) -> int:
         return self._save(Invitation(meeting_id=meeting_id, user_id=self.user_id(email)))
@@ -111,50 +143,69 @@ class Factory:
 
     def minutes(self, meeting_id: int, versions: int = 1, state: str = "draft", author_email: str | None = None,
                 body: str = "Minutes") -> None:
-        """Give a meeting ``versions`` saved minutes versions (the last is current) in ``state``."""
-        from forum_app.core.markdown import render_for_storage
-        from forum_app.models import MinutesVersion
+        """Give a meeting ``versions`` saved minutes versions (the last is current) in ``state``.
 
+        Circulated and adopted minutes circulate every version as it is saved, so all are shared.
+        """
         author_id = self.user_id(author_email) if author_email else None
-        with self.app.app_context():
+
+        def run() -> None:
             meeting = db.session.get(Meeting, meeting_id)
-            for number in range(meeting.minutes_revision + 1, meeting.minutes_revision + versions + 1):
-                text = f"{body} (version {number})"
-                db.session.add(MinutesVersion(meeting_id=meeting_id, number=number, body_md=text,
-                                              body_html=render_for_storage(text),
-                                              decisions=[f"Decision {number}"], author_id=author_id))
-                meeting.minutes_revision = number
-            meeting.minutes_state = state
-            now = datetime.now(timezone.utc).replace(microsecond=0)
-            if state in ("circulated", "adopted"):
-                db.session.flush()
-                for version in db.session.execute(
-                        db.select(MinutesVersion).where(MinutesVersion.meeting_id == meeting_id)).scalars():
-                    version.shared_at = version.shared_at or now
-                meeting.minutes_shared_revision = meeting.minutes_revision
-                meeting.minutes_circulated_at = now
+            actor = db.session.get(User, author_id) if author_id else self._organiser(meeting.forum)
+            for _ in range(versions):
+                number = meeting.minutes_revision + 1
+                minutes.save_minutes(actor, meeting, MinutesInput(f"{body} (version {number})", [f"Decision {number}"]),
+                                     base_revision=meeting.minutes_revision)
+                if state in ("circulated", "adopted"):
+                    minutes.circulate(actor, meeting, meeting.minutes_revision)
             if state == "adopted":
-                meeting.minutes_adopted_at = now
-            db.session.commit()
+                minutes.adopt(actor, meeting, meeting.minutes_revision)
+
+        self._run(run)
 
     def mark_attendance(self, invitation_id: int, attendance: str | None) -> None:
-        with self.app.app_context():
-            db.session.get(Invitation, invitation_id).attendance = attendance
-            db.session.commit()
+        def run() -> None:
+            invitation = db.session.get(Invitation, invitation_id)
+            meeting = invitation.meeting
+            meetings.record_attendance(self._organiser(meeting.forum), meeting,
+                                       {invitation.id: (invitation.attendance, attendance)})
+
+        self._run(run)
 
     def walk_in(self, meeting_id: int, name: str | None = None, kind: str = "other") -> int:
-        from forum_app.models import WalkInAttendee
+        data = WalkInInput(name=name or f"Walk-in {next(_counter)}", organisation_name="Local NGO", kind=kind)
 
-        return self._save(WalkInAttendee(meeting_id=meeting_id, name=name or f"Walk-in {next(_counter)}",
-                                          organisation_name="Local NGO", organisation_kind=kind))
+        def run() -> int:
+            meeting = db.session.get(Meeting, meeting_id)
+            return meetings.add_walk_in(self._organiser(meeting.forum), meeting, data).id
+
+        return self._run(run)
 
     def minutes_comment(self, meeting_id: int, email: str, body: str = "A comment") -> int:
-        from forum_app.models import MinutesComment
-
         author_id = self.user_id(email)
+        return self._run(lambda: minutes.add_comment(db.session.get(User, author_id),
+                                                     db.session.get(Meeting, meeting_id), body).id)
+
+    # --- running the services -----------------------------------------------------------------------
+
+    def _run(self, service: Callable[[], T]) -> T:
+        """Run a service in its own app context and commit, as the one commit point would (errors raise)."""
         with self.app.app_context():
-            number = db.session.get(Meeting, meeting_id).minutes_revision
-            comment = MinutesComment(meeting_id=meeting_id, version_number=number, author_id=author_id, body=body)
-            db.session.add(comment)
+            result = service()
             db.session.commit()
-            return comment.id
+            return result
+
+    def _organiser(self, forum: Forum) -> User:
+        """Who runs the forum's meetings: an organiser of its grant, else an administrator made for the purpose."""
+        organiser = db.session.execute(
+            select(User).join(GrantTeam, GrantTeam.user_id == User.id).where(GrantTeam.grant_id == forum.grant_id)
+            .order_by(GrantTeam.user_id).limit(1)
+        ).scalar_one_or_none()
+        if organiser is not None:
+            return organiser
+        admin = db.session.execute(select(User).where(User.email == FACTORY_ADMIN)).scalar_one_or_none()
+        if admin is None:
+            admin = User(email=FACTORY_ADMIN, name="Factory Administrator", role="admin")
+            db.session.add(admin)
+            db.session.flush()
+        return admin

@@ -7,6 +7,7 @@ from flask import has_request_context, request
 
 from ..extensions import db
 from ..models import AuditEvent, User
+from .clock import utcnow
 
 
 def client_address() -> str:
@@ -20,6 +21,9 @@ def record(actor: User | None, verb: str, obj: Any, summary: str = "", **data: A
     """Append an AuditEvent for ``verb`` on ``obj``; flushes so ``obj.id`` is known."""
     db.session.flush()
     event = AuditEvent(
+        # Stamped now, not by the column default at the next flush, which may come after
+        # the caller's ``clock.at`` block has ended (the demo writing 2021's history).
+        at=utcnow(),
         actor_id=actor.id if actor is not None else None,
         verb=verb,
         object_type=type(obj).__name__,

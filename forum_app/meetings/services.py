@@ -59,12 +59,15 @@ def new_ical_uid() -> str:
 
 
 def create_meeting(actor: User, forum: Forum, details: MeetingDetails,
-                   invitee_ids: list[int] | None = None) -> Meeting:
-    """A draft meeting. Every forum member is invited unless ``invitee_ids`` says otherwise."""
+                   invitee_ids: list[int] | None = None, *, ical_uid: str | None = None) -> Meeting:
+    """A draft meeting. Every forum member is invited unless ``invitee_ids`` says otherwise.
+
+    ``ical_uid`` is for data with its own stable identity (the demo); by default a new UID is made.
+    """
     details.validate()
     agenda_html = render_for_storage(details.agenda_md, field="agenda_md")  # refused here if over budget
-    meeting = Meeting(forum=forum, state="draft", ical_uid=new_ical_uid(), created_by=actor, agenda_html=agenda_html,
-                      **vars(details))
+    meeting = Meeting(forum=forum, state="draft", ical_uid=ical_uid or new_ical_uid(), created_by=actor,
+                      agenda_html=agenda_html, **vars(details))
     db.session.add(meeting)
     if invitee_ids is None:
         invitee_ids = list(db.session.execute(

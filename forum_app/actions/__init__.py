@@ -1,0 +1,1 @@
+"""Agreed actions: raising them, their lifecycle and their append-only history."""
