@@ -34,6 +34,18 @@ def sign_in(page, live_server: str, email: str, password: str) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+@pytest.fixture
+def demo(app) -> None:
+    """The demo data (three forums, their people and meetings) for one test; the database
+    is emptied after every test, so each test that needs it asks for it."""
+    from forum_app.demo import seed_demo
+    from forum_app.extensions import db
+
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+
+
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)

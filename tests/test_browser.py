@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from forum_app.demo import DEMO_PASSWORD
-from forum_app.extensions import db
 
 from .browser import sign_in as sign_in_as
 
@@ -15,15 +14,6 @@ DEMO_FORUMS = [
     "Skopje local coordination forum",
     "Bijelo Polje local coordination forum",
 ]
-
-
-@pytest.fixture
-def demo(app):
-    from forum_app.demo import seed_demo
-
-    with app.app_context():
-        seed_demo()
-        db.session.commit()
 
 
 def test_admin_logs_in_and_sees_the_three_forums(demo, live_server, page):

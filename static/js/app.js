@@ -6,6 +6,16 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(el.dataset.confirm)) event.preventDefault();
     });
   });
+  // Stacked tables (<table class="stack-sm">, one card per row on phones): the CSS changes
+  // their display, and some browsers then drop the table semantics. Explicit roles keep a
+  // screen reader's table navigation and column headers.
+  document.querySelectorAll("table.stack-sm").forEach((table) => {
+    table.setAttribute("role", "table");
+    table.querySelectorAll(":scope > thead, :scope > tbody").forEach((group) => group.setAttribute("role", "rowgroup"));
+    table.querySelectorAll(":scope > * > tr").forEach((row) => row.setAttribute("role", "row"));
+    table.querySelectorAll(":scope > * > tr > th").forEach((cell) => cell.setAttribute("role", cell.closest("thead") ? "columnheader" : "rowheader"));
+    table.querySelectorAll(":scope > * > tr > td").forEach((cell) => cell.setAttribute("role", "cell"));
+  });
   // Print buttons: <button data-print>.
   document.querySelectorAll("[data-print]").forEach((el) => {
     el.addEventListener("click", () => window.print());
