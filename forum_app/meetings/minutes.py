@@ -134,22 +134,22 @@ def _require_latest(meeting: Meeting, base_revision: int) -> None:
 
 def circulate(actor: User, meeting: Meeting, base_revision: int) -> None:
     """Show version ``base_revision`` (the latest, as the organiser saw it) to the invitees."""
-    ensure(permissions.circulate_lock(meeting))
-    _require_latest(meeting, base_revision)
-    _share(meeting, current_version(meeting))
-    meeting.minutes_state = "circulated"
-    meeting.minutes_circulated_at = utcnow()
-    audit.record(actor, "minutes.circulate", meeting, f"Circulated version {meeting.minutes_revision}")
+    _publish(actor, meeting, base_revision, permissions.circulate_lock, "circulated", "circulate")
 
 
 def adopt(actor: User, meeting: Meeting, base_revision: int) -> None:
     """Lock the minutes as they stand at ``base_revision`` (the version the organiser read)."""
-    ensure(permissions.adopt_lock(meeting))
+    _publish(actor, meeting, base_revision, permissions.adopt_lock, "adopted", "adopt")
+
+
+def _publish(actor: User, meeting: Meeting, base_revision: int, lock, state: str, verb: str) -> None:
+    """Circulating and adopting: both share the version the organiser read and move the minutes on."""
+    ensure(lock(meeting))
     _require_latest(meeting, base_revision)
     _share(meeting, current_version(meeting))
-    meeting.minutes_state = "adopted"
-    meeting.minutes_adopted_at = utcnow()
-    audit.record(actor, "minutes.adopt", meeting, f"Adopted version {meeting.minutes_revision}")
+    meeting.minutes_state = state
+    setattr(meeting, f"minutes_{state}_at", utcnow())
+    audit.record(actor, f"minutes.{verb}", meeting, f"{state.capitalize()} version {meeting.minutes_revision}")
 
 
 def add_comment(actor: User, meeting: Meeting, body: str) -> MinutesComment:

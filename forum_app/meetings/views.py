@@ -50,6 +50,14 @@ def _load(meeting_id: int, need: str = "view") -> Meeting:
     return permissions.load_meeting(current_user, meeting_id, need=need)
 
 
+def _refuse_if(lock: str | None, meeting: Meeting):
+    """A form page a state rule closes: back to the meeting, saying why (None: go on)."""
+    if lock is None:
+        return None
+    flash(lock, "warning")
+    return redirect(_meeting_url(meeting))
+
+
 # --- plan and edit -------------------------------------------------------------------------------
 
 def _details(form: MeetingForm, forum: Forum) -> meetings.MeetingDetails | None:
@@ -126,10 +134,9 @@ def meeting_plan_next(forum_id: int):
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 def meeting_edit(meeting_id: int):
     meeting = _load(meeting_id, need="edit")
-    locked = permissions.meeting_details_lock(meeting)
+    locked = _refuse_if(permissions.meeting_details_lock(meeting), meeting)
     if locked:
-        flash(locked, "warning")
-        return redirect(_meeting_url(meeting))
+        return locked
     form = MeetingForm()
     if request.method == "GET":
         _fill_form(form, meeting)
@@ -298,10 +305,9 @@ def walk_in_remove(meeting_id: int, walk_in_id: int):
 @bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
 def minutes_edit(meeting_id: int):
     meeting = _load(meeting_id, need="edit")
-    locked = permissions.minutes_lock(meeting)
+    locked = _refuse_if(permissions.minutes_lock(meeting), meeting)
     if locked:
-        flash(locked, "warning")
-        return redirect(_meeting_url(meeting))
+        return locked
     current = minutes.current_version(meeting)
     form = MinutesForm()
     if request.method == "GET":
