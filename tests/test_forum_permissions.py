@@ -221,7 +221,10 @@ ROUTES: list[Route] = [
     route("GET", F + "/meetings/new", "edit", forum_id="forum"),
     route("POST", F + "/meetings/new", "edit", forum_id="forum", verbs="meeting.create",
           data=lambda t: {**meeting_data(t, "scheduled", "Planned in the table"), "version": ""}),
-    route("POST", F + "/meetings/plan-next", "edit", forum_id="forum", verbs=("meeting.create", "meeting.plan_next")),
+    route("GET", F + "/meetings/new", "edit", forum_id="forum", query="next=1", note="follow-on, pre-filled"),
+    route("POST", F + "/meetings/new", "edit", forum_id="forum", verbs=("meeting.create", "meeting.plan_next"),
+          note="follow-on", data=lambda t: {**meeting_data(t, "scheduled", "Follow-on in the table"), "version": "",
+                                            "follow_on": str(t["held"])}),
 
     # Another grant's forum: its organisers and staff only; our organiser and members get 404.
     route("GET", F, "view", forum_id="other_forum"),

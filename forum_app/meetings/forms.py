@@ -34,6 +34,8 @@ class MeetingForm(FlaskForm):
     agenda_md = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=50_000)],
                               description=_l("Markdown: “1.” for numbered items, “**bold**”, “[link](https://…)”."))
     version = HiddenField()
+    # Planning the next meeting: the meeting it follows on from (its members are invited).
+    follow_on = HiddenField()
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save"))
 

@@ -81,24 +81,51 @@ def create_meeting(actor: User, forum: Forum, details: MeetingDetails,
     return meeting
 
 
-def plan_next_meeting(actor: User, forum: Forum) -> Meeting:
-    """A draft after the forum's latest meeting, copying its venue, link, invitees and agenda."""
-    previous = db.session.execute(
-        select(Meeting).where(Meeting.forum_id == forum.id, Meeting.state != "cancelled")
-        .order_by(Meeting.starts_at.desc()).limit(1)
-    ).scalar_one_or_none()
-    if previous is None:
+@dataclass(frozen=True)
+class NextMeetingPlan:
+    """What "plan the next meeting" proposes: copied from ``source``, not saved until the organiser saves."""
+
+    source: Meeting
+    details: MeetingDetails
+    invitee_ids: list[int]
+
+
+def source_for_next_meeting(forum: Forum) -> Meeting | None:
+    """The meeting the next one follows on from: the last one held, else the last one planned."""
+    for states in (("held",), ("scheduled", "draft")):
+        found = db.session.execute(
+            select(Meeting).where(Meeting.forum_id == forum.id, Meeting.state.in_(states))
+            .order_by(Meeting.starts_at.desc()).limit(1)
+        ).scalar_one_or_none()
+        if found is not None:
+            return found
+    return None
+
+
+def plan_next_meeting(forum: Forum, source: Meeting | None = None) -> NextMeetingPlan:
+    """A proposal for the meeting after ``source`` (by default the last one held): the same venue,
+    link and agenda, 13 weeks on at the same local clock time, and its invitees who are still
+    active members (guests are invited again by hand). Nothing is written."""
+    source = source or source_for_next_meeting(forum)
+    if source is None or source.forum_id != forum.id:
         raise ServiceError(_("This forum has no meeting to follow on from yet. Plan its first meeting."))
-    start = _same_local_time_later(previous.starts_at, forum.timezone)
+    start = _same_local_time_later(source.starts_at, forum.timezone)
     details = MeetingDetails(
-        title=_("Follow-up meeting"), starts_at=start, ends_at=start + (previous.ends_at - previous.starts_at),
-        venue=previous.venue, online_url=previous.online_url, agenda_md=previous.agenda_md,
+        title=_("Follow-up meeting"), starts_at=start, ends_at=start + (source.ends_at - source.starts_at),
+        venue=source.venue, online_url=source.online_url, agenda_md=source.agenda_md,
     )
-    # The last meeting's invitees who are still members; guests are invited again by hand.
-    members = set(db.session.execute(select(ForumMember.user_id).where(ForumMember.forum_id == forum.id)).scalars())
-    invitees = [inv.user_id for inv in previous.invitations if inv.user_id in members]
-    meeting = create_meeting(actor, forum, details, invitee_ids=invitees)
-    audit.record(actor, "meeting.plan_next", meeting, f"Planned after meeting {previous.id}", previous_id=previous.id)
+    members = set(db.session.execute(
+        select(ForumMember.user_id).join(ForumMember.user)
+        .where(ForumMember.forum_id == forum.id, User.active.is_(True))).scalars())
+    invitees = [inv.user_id for inv in source.invitations if inv.user_id in members]
+    return NextMeetingPlan(source, details, invitees)
+
+
+def create_next_meeting(actor: User, forum: Forum, details: MeetingDetails, source: Meeting) -> Meeting:
+    """Save the organiser's version of the plan: a draft inviting the source meeting's members."""
+    plan = plan_next_meeting(forum, source)
+    meeting = create_meeting(actor, forum, details, invitee_ids=plan.invitee_ids)
+    audit.record(actor, "meeting.plan_next", meeting, f"Planned after meeting {source.id}", previous_id=source.id)
     return meeting
 
 

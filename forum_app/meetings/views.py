@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from .. import permissions
 from ..core.clock import utcnow
+from ..core.commit import attempt
 from ..core.dates import same_clock
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
@@ -80,13 +81,14 @@ def _details(form: MeetingForm, forum: Forum) -> meetings.MeetingDetails | None:
     )
 
 
-def _fill_form(form: MeetingForm, meeting: Meeting) -> None:
-    zone = meeting.forum.timezone
+def _fill_form(form: MeetingForm, meeting, forum: Forum) -> None:
+    """Fill the form from a meeting or from MeetingDetails (same field names), in the forum's zone."""
+    zone = forum.timezone
     start, end = utc_to_local(meeting.starts_at, zone), utc_to_local(meeting.ends_at, zone)
     form.title.data, form.venue.data = meeting.title, meeting.venue
     form.online_url.data, form.agenda_md.data = meeting.online_url, meeting.agenda_md
     form.day.data, form.start_time.data, form.end_time.data = start.date(), start.time(), end.time()
-    form.version.data = str(meeting.version)
+    form.version.data = str(getattr(meeting, "version", ""))
 
 
 def _preview(form, field: str):
@@ -98,37 +100,54 @@ def _preview(form, field: str):
         return None
 
 
-def _render_meeting_form(form: MeetingForm, forum: Forum, meeting: Meeting | None):
+def _render_meeting_form(form: MeetingForm, forum: Forum, meeting: Meeting | None, plan=None):
     preview = _preview(form, "agenda_md") if form.preview.data else None
     return render_template("meetings/meeting_form.html", form=form, forum=forum, meeting=meeting,
-                           preview=preview), status_for(form)
+                           preview=preview, plan=plan), status_for(form)
 
 
 @bp.route("/forums/<int:forum_id>/meetings/new", methods=["GET", "POST"])
 def meeting_new(forum_id: int):
+    """Plan a meeting; with ``?next=1`` (or the hidden follow_on), the one after the last held.
+
+    The follow-on form comes pre-filled and says what it copied; nothing is saved until Save,
+    so opening it twice makes no second draft.
+    """
     forum = permissions.load_forum(current_user, forum_id, need="edit")
     form = MeetingForm()
-    if request.method == "GET":
+    plan = None
+    if request.method == "GET" and request.args.get("next") == "1":
+        outcome = attempt(lambda: meetings.plan_next_meeting(forum))
+        if not outcome:
+            flash(outcome.message, "warning")
+            return redirect(url_for("forums.forum", forum_id=forum.id))
+        plan = outcome.value
+        _fill_form(form, plan.details, forum)
+        form.follow_on.data = str(plan.source.id)
+    elif request.method == "GET":
         form.agenda_md.data = _("1. Welcome and adoption of the agenda\n2. Follow-up review of agreed actions\n"
                                 "3. …\n4. Any other business and next meeting\n")
+    source = _follow_on_source(form, forum)
+    if plan is None and source is not None:
+        plan = meetings.plan_next_meeting(forum, source)
     if form.validate_on_submit() and not form.preview.data:
         details = _details(form, forum)
         if details is not None:
-            meeting = run_service(form, lambda: meetings.create_meeting(_actor(), forum, details))
+            meeting = run_service(form, lambda: (
+                meetings.create_next_meeting(_actor(), forum, details, source) if source is not None
+                else meetings.create_meeting(_actor(), forum, details)))
             if meeting is not None:
                 flash(_("The meeting is saved as a draft. Schedule it when it is ready to be sent."), "success")
                 return redirect(_meeting_url(meeting))
-    return _render_meeting_form(form, forum, None)
+    return _render_meeting_form(form, forum, None, plan=plan)
 
 
-@bp.post("/forums/<int:forum_id>/meetings/plan-next")
-def meeting_plan_next(forum_id: int):
-    forum = permissions.load_forum(current_user, forum_id, need="edit")
-    planned = run_action(lambda: meetings.plan_next_meeting(_actor(), forum),
-                         _("A draft follow-up meeting was created from the last one. Check the date and time."))
-    if not planned:
-        return redirect(url_for("forums.forum", forum_id=forum.id))
-    return redirect(url_for("meetings.meeting_edit", meeting_id=planned.value.id))
+def _follow_on_source(form: MeetingForm, forum: Forum) -> Meeting | None:
+    source_id = parse_id(form.follow_on.data)
+    if source_id is None:
+        return None
+    source = db.session.get(Meeting, source_id)
+    return source if source is not None and source.forum_id == forum.id else None
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -139,7 +158,7 @@ def meeting_edit(meeting_id: int):
         return locked
     form = MeetingForm()
     if request.method == "GET":
-        _fill_form(form, meeting)
+        _fill_form(form, meeting, meeting.forum)
     elif form.validate_on_submit() and not form.preview.data:
         details = _details(form, meeting.forum)
         expected = parse_id(form.version.data) or -1
