@@ -265,8 +265,9 @@ ROUTES: list[Route] = [
     route("GET", M + "/attendance", "edit", meeting_id="held"),
     route("POST", M + "/attendance", "edit", meeting_id="held", verbs="meeting.attendance", note="marks",
           data=lambda t: attendance_rows((t["observer_invitation"], "absent", "excused"))),
-    route("POST", M + "/walk-ins", "edit", meeting_id="held", verbs="meeting.walk_in.add",
-          data=lambda t: {"walkin-name": "Walk In", "walkin-organisation_name": "Police", "walkin-kind": "police"}),
+    route("POST", M + "/attendance", "edit", meeting_id="held", verbs="meeting.walk_in.add", note="walk-in",
+          data=lambda t: {"walk_ins-0-name": "Walk In", "walk_ins-0-organisation_name": "Police",
+                          "walk_ins-0-kind": "police"}),
     route("POST", M + "/walk-ins/<int:walk_in_id>/remove", "edit", meeting_id="held", walk_in_id="walk_in",
           verbs="meeting.walk_in.remove"),
     route("GET", M + "/minutes/versions", "view", meeting_id="held"),
@@ -540,7 +541,7 @@ def test_malformed_posts_change_nothing_and_never_500(app: Flask, make: Factory)
         response = post(f"/meetings/{held}/attendance", marks)
         assert response.status_code == 400, marks
         assert message in response.get_data(as_text=True), marks
-    response = post(f"/meetings/{held}/walk-ins", {"walkin-name": "", "walkin-kind": "bogus"})
+    response = post(f"/meetings/{held}/attendance", {"walk_ins-0-name": "X", "walk_ins-0-kind": "bogus"})
     assert response.status_code == 400
 
     # Unknown objects inside a forum or meeting are a message, not an error.

@@ -392,9 +392,9 @@ def test_attendance_walk_ins_and_headcount_by_kind(app, world, organiser, make):
     response = organiser.post(f"/meetings/{meeting_id}/attendance", data=marked(
         form, **{f"inv{participant_inv}": "present", f"inv{observer_inv}": "excused"}))
     assert response.status_code == 302
-    organiser.post(f"/meetings/{meeting_id}/walk-ins", data={
-        "csrf_token": form[0]["csrf_token"], "walkin-name": "Mirela K.", "walkin-organisation_name": "Health Centre",
-        "walkin-kind": "health"})
+    organiser.post(f"/meetings/{meeting_id}/attendance", data={
+        "csrf_token": form[0]["csrf_token"], "walk_ins-0-name": "Mirela K.",
+        "walk_ins-0-organisation_name": "Health Centre", "walk_ins-0-kind": "health"})
     page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     headcount = re.search(r'<ul class="list-inline" id="headcount">(.*?)</ul>', page, re.S).group(1)
     assert "Prison: 1" in headcount and "Health: 1" in headcount and "Social welfare" not in headcount
@@ -720,8 +720,8 @@ def test_attendance_is_locked_once_the_minutes_are_adopted(app, world, organiser
     response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
         "csrf_token": token, "rows-0-row_id": str(inv), "rows-0-was": "", "rows-0-value": "present"})
     assert response.status_code == 400
-    response = organiser.post(f"/meetings/{meeting_id}/walk-ins", data={
-        "csrf_token": token, "walkin-name": "Late entry", "walkin-kind": "police"})
+    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
+        "csrf_token": token, "walk_ins-0-name": "Late entry", "walk_ins-0-kind": "police"})
     assert response.status_code == 400
     assert load(app, Invitation, inv).attendance is None
     assert count(app, WalkInAttendee) == 0
@@ -864,3 +864,34 @@ def test_removing_a_member_added_by_mistake_withdraws_the_new_account(app, world
         assert db.session.get(User, user_id).active is False
         statuses = db.session.execute(select(OutboxMessage.status).where(OutboxMessage.to_user_id == user_id)).all()
     assert [s for (s,) in statuses] == ["withdrawn"]
+
+
+
+def test_attendance_in_one_go_with_walk_ins_and_everyone_who_accepted(app, world, organiser, make):
+    """Issue 8, point 12: marks and walk-ins in one form; "mark everyone who accepted" keeps what was typed."""
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-1)
+    accepted = make.invite(meeting_id, world["participant"])
+    declined = make.invite(meeting_id, world["observer"])
+    with app.app_context():
+        db.session.get(Invitation, accepted).rsvp = "accepted"
+        db.session.get(Invitation, declined).rsvp = "declined"
+        db.session.commit()
+    form = opened_attendance(organiser, meeting_id)
+    typed = {**marked(form, **{f"inv{declined}": "excused"}), "walk_ins-0-name": "Mirela K.",
+             "walk_ins-0-kind": "health"}
+    page = organiser.post(f"/meetings/{meeting_id}/attendance", data={**typed, "mark_accepted": "1"})
+    html_page = page.get_data(as_text=True)
+    assert page.status_code == 200 and "marked present. Check and save." in html_page
+    assert count(app, WalkInAttendee) == 0 and load(app, Invitation, accepted).attendance is None  # not saved yet
+    shown = dict(re.findall(r'<select[^>]*name="(rows-\d+-value)"[^>]*>.*?<option selected value="([^"]*)"',
+                            html_page, re.S))
+    rows = form[1]
+    assert shown[f"{rows[accepted]}-value"] == "present" and shown[f"{rows[declined]}-value"] == "excused"
+    assert 'value="Mirela K."' in html_page  # the walk-in typed is still there
+    # Saving the lot writes marks and walk-in together.
+    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
+        **typed, f"{rows[accepted]}-value": "present", "save": "Save attendance"})
+    assert response.status_code == 302
+    assert (load(app, Invitation, accepted).attendance, load(app, Invitation, declined).attendance) == (
+        "present", "excused")
+    assert count(app, WalkInAttendee) == 1

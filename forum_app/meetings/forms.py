@@ -6,6 +6,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    FieldList, Form, FormField,
     DateField, ValidationError, EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField,
     TimeField,
 )
@@ -15,7 +16,7 @@ from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, 
 from ..core.forms import TextAreaField, LinesField, RowForm, choices, row_set_form
 from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 from .minutes import MinutesInput
-from .services import InviteeInput, WalkInInput
+from .services import AttendanceInput, InviteeInput, WalkInInput
 
 
 class MeetingForm(FlaskForm):
@@ -83,24 +84,43 @@ class AttendanceRow(RowForm):
     value = SelectField(_l("Attendance"), choices=[("", "—")] + choices(ATTENDANCE_STATES))
 
 
+class WalkInRow(Form):
+    """A person who came without an invitation; a row left blank is ignored."""
+
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    organisation_name = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+    kind = SelectField(_l("Kind of organisation"), choices=choices(ORGANISATION_KINDS), default="other")
+
+
 class AttendanceForm(row_set_form(AttendanceRow)):
-    """Attendance for every invitee at once: only the rows changed here are written."""
+    """Attendance in one go: every invitee's mark and the walk-ins, saved together.
+
+    Only the marks changed here are written (see record_attendance). "Mark everyone who
+    accepted as present" fills the form, keeping what was typed, for the organiser to check
+    and save.
+    """
+
+    walk_ins = FieldList(FormField(WalkInRow), min_entries=3, max_entries=50)
+    mark_accepted = SubmitField(_l("Mark everyone who accepted as present"))
+    save = SubmitField(_l("Save attendance"))
 
     def load(self, invitations) -> None:  # type: ignore[override]
         super().load(invitations, lambda inv: inv.attendance)
 
-    def marks(self) -> dict[int, tuple[str | None, str | None]]:
-        return self.changes()
+    def mark_accepted_present(self, invitations) -> int:
+        """Set "present" on the blank rows of invitees who accepted; returns how many."""
+        accepted = {inv.id for inv in invitations if inv.rsvp == "accepted"}
+        marked = 0
+        for row in self.rows:
+            if row.row_id.data in accepted and not row.value.data:
+                row.value.data = "present"
+                marked += 1
+        return marked
 
-
-class WalkInForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    organisation_name = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
-    kind = SelectField(_l("Kind of organisation"), choices=choices(ORGANISATION_KINDS), default="other")
-
-    def to_input(self) -> WalkInInput:
-        return WalkInInput(name=self.name.data, organisation_name=self.organisation_name.data or "",
-                           kind=self.kind.data)
+    def to_input(self) -> AttendanceInput:
+        walk_ins = [WalkInInput(name=w.data["name"].strip(), organisation_name=(w.data["organisation_name"] or ""),
+                                kind=w.data["kind"]) for w in self.walk_ins if (w.data["name"] or "").strip()]
+        return AttendanceInput(marks=self.changes(), walk_ins=walk_ins)
 
 
 class MinutesForm(FlaskForm):

@@ -291,6 +291,29 @@ def respond(user: User, meeting: Meeting, answer: str, comment: str = "") -> Inv
 
 # --- attendance ---------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class WalkInInput:
+    name: str
+    organisation_name: str = ""
+    kind: str = "other"
+
+
+@dataclass(frozen=True)
+class AttendanceInput:
+    """The attendance form: marks as {invitation id: (value shown, value now)} and new walk-ins."""
+
+    marks: dict[int, tuple[str | None, str | None]]
+    walk_ins: list[WalkInInput]
+
+
+def save_attendance(actor: User, meeting: Meeting, data: AttendanceInput) -> int:
+    """Marks and walk-ins in one transaction: all of it is saved, or (on a conflict) none."""
+    changed = record_attendance(actor, meeting, data.marks)
+    for walk_in in data.walk_ins:
+        add_walk_in(actor, meeting, walk_in)
+    return changed + len(data.walk_ins)
+
+
 def record_attendance(actor: User, meeting: Meeting, marks: dict[int, tuple[str | None, str | None]]) -> int:
     """Apply attendance marks given as {invitation id: (value when the form was opened, new value)}.
 
@@ -327,13 +350,6 @@ def record_attendance(actor: User, meeting: Meeting, marks: dict[int, tuple[str 
     if changes:
         audit.record(actor, "meeting.attendance", meeting, f"Attendance: {len(changes)} changed")
     return len(changes)
-
-
-@dataclass(frozen=True)
-class WalkInInput:
-    name: str
-    organisation_name: str = ""
-    kind: str = "other"
 
 
 def add_walk_in(actor: User, meeting: Meeting, data: WalkInInput) -> WalkInAttendee:

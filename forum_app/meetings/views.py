@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from .. import permissions
 from ..core.clock import utcnow
@@ -27,7 +28,6 @@ from . import minutes, queries
 from . import services as meetings
 from .forms import (
     AttendanceForm, CommentForm, InviteeForm, MeetingForm, MinutesForm, RevisionForm, RsvpForm, StateForm,
-    WalkInForm,
 )
 
 bp = Blueprint("meetings", __name__)
@@ -275,9 +275,9 @@ def rsvp(meeting_id: int):
 
 # --- attendance -----------------------------------------------------------------------------------------
 
-def _attendance_page(page: queries.MeetingPage, form: AttendanceForm, walk_in_form: WalkInForm, status: int = 200):
+def _attendance_page(page: queries.MeetingPage, form: AttendanceForm, status: int = 200):
     return render_template("meetings/attendance.html", page=page, flags=page.flags, meeting=page.meeting,
-                           forum=page.meeting.forum, form=form, walk_in_form=walk_in_form), status
+                           forum=page.meeting.forum, form=form), status
 
 
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
@@ -286,30 +286,31 @@ def attendance(meeting_id: int):
     form = AttendanceForm()
     if request.method == "GET":
         form.load(page.invitations)
-        return _attendance_page(page, form, WalkInForm(prefix="walkin"))
+        return _attendance_page(page, form)
     if not form.validate_on_submit():
         flash(_("The attendance form was not understood. Reload the page and try again."), "danger")
-    elif run_action(lambda: meetings.record_attendance(_actor(), page.meeting, form.marks()), _("Attendance saved.")):
+        return _attendance_page(page, _attendance_as_saved(page, form), 400)
+    if form.mark_accepted.data:
+        # Nothing is saved yet: the organiser sees the result, with what they typed kept.
+        marked = form.mark_accepted_present(page.invitations)
+        flash(ngettext("%(num)d person who accepted is marked present. Check and save.",
+                       "%(num)d people who accepted are marked present. Check and save.", marked), "info")
+        return _attendance_page(page, form)
+    data = form.to_input()
+    if run_action(lambda: meetings.save_attendance(_actor(), page.meeting, data), _("Attendance saved.")):
         return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
-    # Re-shown with the saved marks and the message; nothing was changed.
+    # A conflict: shown again from what is saved now (the message names who changed).
     page = queries.meeting_page(current_user, meeting_id, need="edit")
+    return _attendance_page(page, _attendance_as_saved(page, form), 400)
+
+
+def _attendance_as_saved(page: queries.MeetingPage, typed: AttendanceForm) -> AttendanceForm:
+    """The marks as they are saved now, with the walk-ins the organiser typed kept."""
     fresh = AttendanceForm(formdata=None)
     fresh.load(page.invitations)
-    return _attendance_page(page, fresh, WalkInForm(prefix="walkin"), 400)
-
-
-@bp.post("/meetings/<int:meeting_id>/walk-ins")
-def walk_in_add(meeting_id: int):
-    page = queries.meeting_page(current_user, meeting_id, need="edit")
-    walk_in_form = WalkInForm(prefix="walkin")
-    if walk_in_form.validate_on_submit():
-        added = run_service(walk_in_form, lambda: meetings.add_walk_in(_actor(), page.meeting, walk_in_form.to_input()))
-        if added is not None:
-            flash(_("%(name)s is recorded as present.", name=added.name), "success")
-            return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
-    form = AttendanceForm(formdata=None)
-    form.load(page.invitations)
-    return _attendance_page(page, form, walk_in_form, status_for(walk_in_form))
+    for row, walk_in in zip(fresh.walk_ins, typed.walk_ins):
+        row.form.process(None, data=walk_in.data)
+    return fresh
 
 
 @bp.post("/meetings/<int:meeting_id>/walk-ins/<int:walk_in_id>/remove")
