@@ -518,7 +518,10 @@ def test_stale_minutes_form_is_a_conflict_with_a_diff(app, world, organiser, mak
     response = minutes_post(organiser, meeting_id, "Line one\nLine two, my way", base=1, app=app)
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and 'id="conflict"' in page
-    assert "- Line two, amended" in page and "+ Line two, my way" in page
+    # Three ways (issue 8, point 8): both changes against version 1, where both started.
+    theirs, yours = page.split("Saved meanwhile", 1)[1].split("Your version", 1)
+    assert "+ Line two, amended" in theirs and "- Line two</span>" in theirs and "my way" not in theirs
+    assert "+ Line two, my way" in yours.split("</pre>", 1)[0]
     with app.app_context():
         bodies = db.session.execute(select(MinutesVersion.body_md).order_by(MinutesVersion.number)).scalars().all()
     assert bodies == ["Line one\nLine two", "Line one\nLine two, amended"]
@@ -895,3 +898,42 @@ def test_attendance_in_one_go_with_walk_ins_and_everyone_who_accepted(app, world
     assert (load(app, Invitation, accepted).attendance, load(app, Invitation, declined).attendance) == (
         "present", "excused")
     assert count(app, WalkInAttendee) == 1
+
+
+
+def test_a_stale_meeting_edit_is_shown_three_ways_and_keeps_the_other_change(app, world, organiser, make):
+    """Issue 8, point 8: the second editor's untouched fields take the first one's saved values."""
+    plan(organiser, world["forum"], venue="Town hall", title="Quarterly meeting")
+    meeting_id = new_meeting_id(app)
+    admin = signed_in(app, world["admin"])
+
+    def opened(client):
+        page = client.get(f"/meetings/{meeting_id}/edit").get_data(as_text=True)
+        fields = dict(re.findall(r'name="(csrf_token|version|title|day|start_time|end_time|venue|online_url)"'
+                                 r'[^>]*value="([^"]*)"', page))
+        fields["loaded"] = html.unescape(re.search(r'name="loaded" type="hidden" value="([^"]*)"', page).group(1))
+        fields["agenda_md"] = "1. Welcome"
+        return fields
+
+    mine, theirs = opened(organiser), opened(admin)
+    assert organiser.post(f"/meetings/{meeting_id}/edit", data={**mine, "venue": "Council hall",
+                                                                  "save": "Save"}).status_code == 302
+    response = admin.post(f"/meetings/{meeting_id}/edit", data={**theirs, "title": "Extraordinary meeting",
+                                                                 "save": "Save"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "You started from" in page
+    conflict = page.split('id="conflict"', 1)[1].split("</table>", 1)[0]
+    assert "Town hall" in conflict and "Council hall" in conflict and "Extraordinary meeting" in conflict
+    # The venue (untouched by the admin) now shows what the organiser saved; the admin's title is kept.
+    assert 'name="venue" type="text" value="Council hall"' in page or 'value="Council hall"' in page.split(
+        'name="venue"', 1)[1][:200]
+    assert 'value="Extraordinary meeting"' in page
+    assert load(app, Meeting, meeting_id).title == "Quarterly meeting"
+    # Saving the re-shown form keeps both changes.
+    fields = dict(re.findall(r'name="(csrf_token|version|title|day|start_time|end_time|venue|online_url)"'
+                             r'[^>]*value="([^"]*)"', page))
+    fields["loaded"] = html.unescape(re.search(r'name="loaded" type="hidden" value="([^"]*)"', page).group(1))
+    assert admin.post(f"/meetings/{meeting_id}/edit", data={**fields, "agenda_md": "1. Welcome",
+                                                            "save": "Save"}).status_code == 302
+    saved = load(app, Meeting, meeting_id)
+    assert (saved.title, saved.venue) == ("Extraordinary meeting", "Council hall")

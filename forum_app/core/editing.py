@@ -78,7 +78,9 @@ def ensure_unchanged(obj: Any, yours: EditInput, loaded: dict[str, Any] | None) 
     if {k: loaded.get(k) for k in saved} == saved:
         return
     mine = yours.values()
-    rows = [(name, _show(saved[name]), _show(mine[name])) for name in saved if saved[name] != mine[name]]
+    # Three ways: what you started from, what was saved meanwhile, what you typed.
+    rows = [(name, _show(loaded.get(name)), _show(saved[name]), _show(mine[name]))
+            for name in saved if saved[name] != mine[name] or saved[name] != loaded.get(name)]
     raise ConflictError(
         _("Someone else saved this after you opened the form. Your changes were not saved: compare them with "
           "the saved version below; the form now starts from the saved version, with your changes kept."),
@@ -99,3 +101,28 @@ def rebase(form, loaded: dict[str, Any] | None, saved: EditInput, mine: EditInpu
             field.data = value if value is not None or not isinstance(field.data, int) else 0
             field.raw_data = None
     form.loaded.data = saved.encode()
+
+
+def form_values(form, names: tuple[str, ...]) -> dict[str, str]:
+    """The fields as the page shows them (and a browser submits them): text, comparable across saves."""
+    return {name: getattr(form, name)._value() for name in names}
+
+
+def rebase_form(form, names: tuple[str, ...], loaded: dict[str, Any] | None, saved: dict[str, str]) -> list:
+    """After a conflict on a form compared field by field as text (e.g. a meeting's local date and times).
+
+    Fields this person did not change take the saved values; the rows to show are those
+    where anything differs: (field, what you started from, saved meanwhile, yours).
+    """
+    yours = form_values(form, names)
+    rows = []
+    for name in names:
+        base = (loaded or {}).get(name)
+        if yours[name] != saved[name] or base != saved[name]:
+            rows.append((name, "" if base is None else base, saved[name], yours[name]))
+        if base is not None and yours[name] == base and saved[name] != base:
+            field = getattr(form, name)
+            field.process_formdata([saved[name]])
+            field.raw_data = [saved[name]]
+    form.loaded.data = json.dumps(saved, sort_keys=True, ensure_ascii=False)
+    return rows

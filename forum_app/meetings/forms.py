@@ -19,6 +19,9 @@ from .minutes import MinutesInput
 from .services import AttendanceInput, InviteeInput, WalkInInput
 
 
+MEETING_FIELDS = ("title", "day", "start_time", "end_time", "venue", "online_url", "agenda_md")
+
+
 class MeetingForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
@@ -35,6 +38,9 @@ class MeetingForm(FlaskForm):
     agenda_md = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=50_000)],
                               description=_l("Markdown: “1.” for numbered items, “**bold**”, “[link](https://…)”."))
     version = HiddenField()
+    # The fields as the form was opened (JSON): a conflict is shown three ways, and fields
+    # this person did not touch take what the other person saved.
+    loaded = HiddenField()
     # Planning the next meeting: the meeting it follows on from (its members are invited).
     follow_on = HiddenField()
     preview = SubmitField(_l("Preview"))

@@ -163,6 +163,25 @@ def add_comment(actor: User, meeting: Meeting, body: str) -> MinutesComment:
     return comment
 
 
+def three_way(form, base: MinutesVersion | None, saved: MinutesVersion | None) -> list[tuple[str, list, list]]:
+    """After a conflict on the minutes form: (what, the other person's change, yours) as line diffs
+    from the version both started from; a part this person did not touch takes the saved text."""
+    rows = []
+    parts = (("body_md", _("Minutes"), lambda v: v.body_md),
+             ("decisions", _("Decisions"), lambda v: "\n".join(v.decisions)))
+    for name, label, text_of in parts:
+        field = getattr(form, name)
+        start = text_of(base) if base else ""
+        theirs = text_of(saved) if saved else ""
+        yours = field._value() if name == "decisions" else (field.data or "")
+        if yours == start and theirs != start:
+            field.process_formdata([theirs])  # untouched here: keep the other person's change
+            yours = theirs
+        if theirs != start or yours != start:
+            rows.append((label, diff_lines(start, theirs), diff_lines(start, yours)))
+    return rows
+
+
 def diff_lines(old: str, new: str) -> list[tuple[str, str]]:
     """A line diff as (kind, text) with kind in "same", "added", "removed" (for templates to style)."""
     rows: list[tuple[str, str]] = []

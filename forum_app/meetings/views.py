@@ -6,6 +6,7 @@ comes from ``page.flags``.
 """
 from __future__ import annotations
 
+import json
 import re
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from .. import permissions
 from ..core.clock import utcnow
 from ..core.commit import attempt
 from ..core.dates import same_clock
+from ..core.editing import decode_loaded, form_values, rebase_form
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
 from ..core.markdown import render_markdown, stored_html
@@ -27,7 +29,7 @@ from ..models import Forum, Meeting, User
 from . import minutes, queries
 from . import services as meetings
 from .forms import (
-    AttendanceForm, CommentForm, InviteeForm, MeetingForm, MinutesForm, RevisionForm, RsvpForm, StateForm,
+    MEETING_FIELDS, AttendanceForm, CommentForm, InviteeForm, MeetingForm, MinutesForm, RevisionForm, RsvpForm, StateForm,
 )
 
 bp = Blueprint("meetings", __name__)
@@ -159,6 +161,7 @@ def meeting_edit(meeting_id: int):
     form = MeetingForm()
     if request.method == "GET":
         _fill_form(form, meeting, meeting.forum)
+        form.loaded.data = json.dumps(form_values(form, MEETING_FIELDS), sort_keys=True, ensure_ascii=False)
     elif form.validate_on_submit() and not form.preview.data:
         details = _details(form, meeting.forum)
         expected = parse_id(form.version.data) or -1
@@ -169,6 +172,10 @@ def meeting_edit(meeting_id: int):
                 return redirect(_meeting_url(meeting))
             if getattr(form, "conflict", None) is not None:
                 db.session.refresh(meeting)
+                now_saved = MeetingForm(formdata=None)
+                _fill_form(now_saved, meeting, meeting.forum)
+                form.conflict.differences = rebase_form(form, MEETING_FIELDS, decode_loaded(form.loaded.data),
+                                                        form_values(now_saved, MEETING_FIELDS))
                 # The next save is made knowing the other person's changes.
                 form.version.data = str(meeting.version)
     return _render_meeting_form(form, meeting.forum, meeting)
@@ -341,11 +348,12 @@ def minutes_edit(meeting_id: int):
             flash(_("Saved as version %(n)d.", n=saved.number), "success")
             return redirect(_meeting_url(meeting, "minutes"))
         if getattr(form, "conflict", None) is not None:
+            base = minutes.get_version(meeting, form.base_revision.data)
+            diffs = minutes.three_way(form, base, minutes.current_version(meeting))
             # Re-shown with the latest revision, so saving the merged text goes through.
             form.base_revision.data = meeting.minutes_revision
             form.base_revision.raw_data = [str(meeting.minutes_revision)]
-    conflict = getattr(form, "conflict", None)
-    diffs = [(what, minutes.diff_lines(saved, yours)) for what, saved, yours in conflict.differences] if conflict else []
+    diffs = locals().get("diffs", [])
     preview = None
     if form.preview.data:
         body_html = _preview(form, "body_md")
