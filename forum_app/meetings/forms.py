@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.widgets import HiddenInput
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from ..core.urls import MAX_ID
 from ..core.forms import TextAreaField, LinesField, RowForm, choices, row_set_form
 from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 from .minutes import MinutesInput
@@ -137,7 +138,7 @@ class MinutesForm(FlaskForm):
     correction_reason = TextAreaField(_l("What does this correction correct, and why?"),
                                       validators=[Optional(), Length(max=2000)])
     # The version the editor started from (hidden): a save on top of an older one is a conflict.
-    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0)])
+    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save a new version"))
 
@@ -149,7 +150,7 @@ class MinutesForm(FlaskForm):
 class RevisionForm(FlaskForm):
     """Circulate / adopt: names the minutes version the organiser was looking at."""
 
-    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)])
+    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
 class CommentForm(FlaskForm):
