@@ -75,7 +75,10 @@ def page(browser, tmp_path):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    # A form shown again with its errors answers 400, which Chromium logs as a failed load;
+    # that is the app working. Script errors and CSP violations still fail the test.
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error"
+            and "responded with a status of 400" not in msg.text else None)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     yield page
     artifacts = os.environ.get("BROWSER_ARTIFACTS")

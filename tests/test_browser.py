@@ -69,6 +69,17 @@ def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browse
     page.get_by_role("button", name="Schedule and make visible").click()
     page.get_by_text("The meeting is scheduled").wait_for()
 
+    # A mistyped invitation comes back at its field, with what was typed and the focus there.
+    page.get_by_text("Invite someone else").click()
+    page.get_by_label("Email", exact=True).fill("not-an-email")
+    page.get_by_label("Full name").fill("Someone New")
+    page.get_by_role("button", name="Invite", exact=True).click()
+    email = page.get_by_label("Email", exact=True)
+    assert email.input_value() == "not-an-email" and email.get_attribute("aria-invalid") == "true"
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'email'")
+    assert page.get_by_label("Full name").input_value() == "Someone New"
+    page.goto(meeting_url)
+
     # A participant answers from the meeting page.
     participant = browser.new_context().new_page()
     sign_in(participant, live_server, "amra.hodzic@forum-desk.example")
@@ -77,6 +88,15 @@ def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browse
     participant.get_by_label("Comment (optional)").fill("I will bring the release calendar.")
     participant.get_by_role("button", name="Send my answer").click()
     participant.get_by_text("your answer is recorded").wait_for()
+    # The confirmation is where the eye is: inside the answered section, in view, with the focus.
+    participant.wait_for_function("document.activeElement && document.activeElement.id === 'flash-messages'")
+    where = participant.evaluate("""() => {
+        const flash = document.getElementById('flash-messages');
+        const box = flash.getBoundingClientRect();
+        return {inSection: flash.closest('#rsvp') !== null, focused: document.activeElement === flash,
+                visible: box.top >= 0 && box.bottom <= window.innerHeight};
+    }""")
+    assert where == {"inSection": True, "focused": True, "visible": True}
 
     # The organiser sees the answer, holds the meeting and records attendance.
     page.reload()

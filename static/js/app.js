@@ -16,6 +16,19 @@ document.addEventListener("DOMContentLoaded", () => {
     table.querySelectorAll(":scope > * > tr > th").forEach((cell) => cell.setAttribute("role", cell.closest("thead") ? "columnheader" : "rowheader"));
     table.querySelectorAll(":scope > * > tr > td").forEach((cell) => cell.setAttribute("role", "cell"));
   });
+  // Messages where the eye is. After a form in a section was sent, the page opens at that
+  // section (#rsvp, #invitees, …): the confirmation or error moves there and takes the
+  // focus, instead of sitting at the top, out of sight. A form shown again with errors
+  // puts the focus on its first invalid field (its message is linked by aria-describedby).
+  const flash = document.getElementById("flash-messages");
+  const section = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+  const invalid = document.querySelector("[aria-invalid='true']");
+  if (flash && section && !invalid) section.prepend(flash);
+  const target = invalid || flash;
+  if (target) {
+    // After "load": the browser's own jump to the #section would otherwise take the focus back.
+    window.addEventListener("load", () => window.setTimeout(() => target.focus(), 0));
+  }
   // Print buttons: <button data-print>.
   document.querySelectorAll("[data-print]").forEach((el) => {
     el.addEventListener("click", () => window.print());
