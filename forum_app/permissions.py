@@ -132,6 +132,11 @@ def can_edit_forum(user, forum: Forum) -> bool:
     return is_admin(user) or forum.grant_id in organiser_grant_ids(user)
 
 
+def sees_grant_details(user, forum: Forum) -> bool:
+    """Grant references and programme names are working detail for organisers and staff."""
+    return is_staff(user) or forum.grant_id in organiser_grant_ids(user)
+
+
 def can_create_forum(user, grant: Grant) -> bool:
     return is_admin(user) or grant.id in organiser_grant_ids(user)
 

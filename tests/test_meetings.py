@@ -156,12 +156,14 @@ def test_bad_meeting_input_gets_a_message_and_changes_nothing(app, world, organi
     assert count(app, Meeting) == 0
 
 
-def test_every_member_is_invited_by_default(app, world, organiser, make):
+def test_every_member_and_organiser_is_invited_by_default(app, world, organiser, make):
+    """The grant's organisers are at their own meetings too (issue 8, point 18)."""
     plan(organiser, world["forum"])
     meeting_id = new_meeting_id(app)
     with app.app_context():
         invited = set(db.session.execute(select(Invitation.user_id).where(Invitation.meeting_id == meeting_id)).scalars())
-    assert invited == {make.user_id(world["participant"]), make.user_id(world["observer"])}
+    assert invited == {make.user_id(world["participant"]), make.user_id(world["observer"]),
+                       make.user_id(world["organiser"])}
 
 
 def test_agenda_preview_renders_sanitised_markdown_without_saving(app, world, organiser):
@@ -937,3 +939,45 @@ def test_a_stale_meeting_edit_is_shown_three_ways_and_keeps_the_other_change(app
                                                             "save": "Save"}).status_code == 302
     saved = load(app, Meeting, meeting_id)
     assert (saved.title, saved.venue) == ("Extraordinary meeting", "Council hall")
+
+
+
+def test_planning_warns_about_past_dates_grant_period_and_holidays(app, world, organiser):
+    """Issue 8, point 18: warnings, not refusals."""
+    with app.app_context():
+        from forum_app.models import Grant
+        grant = db.session.get(Grant, world["grant"])
+        grant.starts_on, grant.ends_on = datetime(2021, 1, 1).date(), datetime(2021, 12, 31).date()
+        db.session.commit()
+    # 7 January is Orthodox Christmas, a public holiday in Bosnia and Herzegovina; 2027 is after the grant period.
+    response = plan(organiser, world["forum"], day="2027-01-07")
+    assert response.status_code == 302
+    page = flashed(organiser, response.headers["Location"])
+    assert "public holiday in Bosnia and Herzegovina" in page and "outside the grant" in page
+    assert "in the past" not in page
+    response = plan(organiser, world["forum"], day="2021-06-30")
+    page = flashed(organiser, response.headers["Location"])
+    assert "in the past" in page and "outside the grant" not in page and "public holiday" not in page
+
+
+def test_moving_a_scheduled_meeting_says_what_changed_and_who_is_told(app, world, organiser, make):
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=9)
+    make.invite(meeting_id, world["participant"])
+    page = organiser.get(f"/meetings/{meeting_id}/edit").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token|version|loaded|title|day|start_time|end_time|venue|online_url)"'
+                             r'[^>]*value="([^"]*)"', page))
+    fields["loaded"] = html.unescape(fields["loaded"])
+    response = organiser.post(f"/meetings/{meeting_id}/edit", data={**fields, "venue": "New venue",
+                                                                     "start_time": "08:00", "save": "Save"})
+    page = flashed(organiser, response.headers["Location"])
+    assert "time, venue changed. The 1 invitee will be sent an update" in page
+
+
+def test_participants_do_not_see_grant_references(app, world, make):
+    participant = signed_in(app, world["participant"])
+    staff = signed_in(app, world["staff"])
+    with app.app_context():
+        from forum_app.models import Grant
+        reference = db.session.get(Grant, world["grant"]).reference
+    assert reference not in participant.get("/forums").get_data(as_text=True)
+    assert reference in staff.get("/forums").get_data(as_text=True)

@@ -35,6 +35,7 @@ class ForumRow:
     forum: Forum
     members: int
     next_meeting: Meeting | None
+    shows_grant: bool = False  # the grant reference is for its organisers and programme staff
 
 
 def forum_list(user, filters: ForumFilters) -> list[ForumRow]:
@@ -55,7 +56,8 @@ def forum_list(user, filters: ForumFilters) -> list[ForumRow]:
         select(ForumMember.forum_id, func.count()).where(ForumMember.forum_id.in_(ids))
         .group_by(ForumMember.forum_id)).all())
     upcoming = next_meetings(ids)
-    return [ForumRow(f, counts.get(f.id, 0), upcoming.get(f.id)) for f in forums]
+    return [ForumRow(f, counts.get(f.id, 0), upcoming.get(f.id), permissions.sees_grant_details(user, f))
+            for f in forums]
 
 
 def next_meetings(forum_ids: list[int]) -> dict[int, Meeting]:
@@ -81,7 +83,10 @@ def filter_choices(user) -> dict[str, list]:
     return {
         "countries": sorted({r[0] for r in rows}),
         "cities": sorted({r[1] for r in rows}),
-        "grants": sorted({(r[2], r[3]) for r in rows}, key=lambda g: g[1]),
+        # Grant references are working detail: only the grants this person organises (all, for staff).
+        "grants": sorted({(r[2], r[3]) for r in rows
+                          if permissions.is_staff(user) or r[2] in permissions.organiser_grant_ids(user)},
+                         key=lambda g: g[1]),
     }
 
 

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import holidays
+
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -25,9 +27,9 @@ from ..core.errors import ConflictError, ServiceError
 from ..core.markdown import render_for_storage
 from ..core.times import local_to_utc, utc_to_local
 from ..extensions import db
-from ..models import Forum, ForumMember, Invitation, Meeting, User, WalkInAttendee
+from ..models import Forum, ForumMember, GrantTeam, Invitation, Meeting, User, WalkInAttendee
 from ..permissions import ensure
-from ..vocab import ATTENDANCE_STATES, RSVP_STATES
+from ..vocab import ATTENDANCE_STATES, RSVP_STATES, country_name
 # Fields an invitee's calendar shows: changing one bumps the iCalendar SEQUENCE.
 CALENDAR_FIELDS = ("title", "starts_at", "ends_at", "venue", "online_url")
 
@@ -52,6 +54,27 @@ class MeetingDetails:
             raise ServiceError(_("The online link must start with https:// or http://."), field="online_url")
 
 
+def planning_warnings(forum: Forum, details: MeetingDetails) -> list[str]:
+    """Things worth a second look, that do not stop a meeting being planned: it is in the past,
+    outside the grant's period, or on a public holiday in the forum's country."""
+    warnings = []
+    local_day = utc_to_local(details.starts_at, forum.timezone).date()
+    if details.starts_at < utcnow():
+        warnings.append(_("This meeting is in the past. Check the date if you are planning a future one."))
+    grant = forum.grant
+    if (grant.starts_on and local_day < grant.starts_on) or (grant.ends_on and local_day > grant.ends_on):
+        warnings.append(_("The date is outside the grant's period (%(start)s – %(end)s).",
+                          start=grant.starts_on or "…", end=grant.ends_on or "…"))
+    try:
+        holiday = holidays.country_holidays(forum.country, years=local_day.year).get(local_day)
+    except NotImplementedError:  # a country the library does not know: nothing to warn about
+        holiday = None
+    if holiday:
+        warnings.append(_("%(day)s is a public holiday in %(country)s: %(name)s.", day=local_day.isoformat(),
+                          country=country_name(forum.country), name=holiday))
+    return warnings
+
+
 def new_ical_uid() -> str:
     """A globally unique, stable UID for the meeting's calendar event (RFC 5545)."""
     host = current_app.config["BASE_URL"].split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "forum-desk"
@@ -70,8 +93,13 @@ def create_meeting(actor: User, forum: Forum, details: MeetingDetails,
                       agenda_html=agenda_html, **vars(details))
     db.session.add(meeting)
     if invitee_ids is None:
+        # The members, and the grant's organisers: the grant holder is at the table too, so it
+        # appears in attendance and head-counts.
         invitee_ids = list(db.session.execute(
             select(ForumMember.user_id).where(ForumMember.forum_id == forum.id)).scalars())
+        invitee_ids += list(db.session.execute(
+            select(GrantTeam.user_id).where(GrantTeam.grant_id == forum.grant_id).order_by(GrantTeam.user_id)
+        ).scalars())
     active = set(db.session.execute(
         select(User.id).where(User.id.in_(invitee_ids), User.active.is_(True))).scalars())
     for user_id in dict.fromkeys(invitee_ids):  # keeps order, drops repeats
@@ -144,6 +172,11 @@ def _same_local_time_later(previous_start: datetime, zone_name: str) -> datetime
                                  zone_name, field="start_time", fold=0)
         if start > now:
             return start
+
+
+def calendar_values(meeting: Meeting) -> dict:
+    """The fields an invitee's calendar shows, as they are now (to say afterwards what changed)."""
+    return {name: getattr(meeting, name) for name in CALENDAR_FIELDS}
 
 
 def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expected_version: int) -> Meeting:

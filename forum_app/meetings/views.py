@@ -140,8 +140,29 @@ def meeting_new(forum_id: int):
                 else meetings.create_meeting(_actor(), forum, details)))
             if meeting is not None:
                 flash(_("The meeting is saved as a draft. Schedule it when it is ready to be sent."), "success")
+                _flash_warnings(forum, details)
                 return redirect(_meeting_url(meeting))
     return _render_meeting_form(form, forum, None, plan=plan)
+
+
+def _flash_warnings(forum: Forum, details) -> None:
+    for warning in meetings.planning_warnings(forum, details):
+        flash(warning, "warning")
+
+
+def _change_summary(meeting: Meeting, before: dict) -> str:
+    """Say what changed, and who will be told (the invitees' calendars follow a scheduled meeting)."""
+    labels = {"title": _("title"), "starts_at": _("time"), "ends_at": _("time"), "venue": _("venue"),
+              "online_url": _("online link")}
+    changed = list(dict.fromkeys(str(labels[name]) for name, value in before.items()
+                                 if getattr(meeting, name) != value))
+    if not changed:
+        return _("Saved.")
+    if meeting.state != "scheduled":
+        return _("Saved: %(what)s changed.", what=", ".join(changed))
+    return ngettext("Saved: %(what)s changed. The %(num)d invitee will be sent an update for their calendar.",
+                    "Saved: %(what)s changed. The %(num)d invitees will be sent an update for their calendars.",
+                    len(meeting.invitations), what=", ".join(changed))
 
 
 def _follow_on_source(form: MeetingForm, forum: Forum) -> Meeting | None:
@@ -166,9 +187,11 @@ def meeting_edit(meeting_id: int):
         details = _details(form, meeting.forum)
         expected = parse_id(form.version.data) or -1
         if details is not None:
+            before = meetings.calendar_values(meeting)
             saved = run_service(form, lambda: meetings.update_meeting(_actor(), meeting, details, expected))
             if saved is not None:
-                flash(_("Saved."), "success")
+                flash(_change_summary(meeting, before), "success")
+                _flash_warnings(meeting.forum, details)
                 return redirect(_meeting_url(meeting))
             if getattr(form, "conflict", None) is not None:
                 db.session.refresh(meeting)
