@@ -981,3 +981,18 @@ def test_participants_do_not_see_grant_references(app, world, make):
         reference = db.session.get(Grant, world["grant"]).reference
     assert reference not in participant.get("/forums").get_data(as_text=True)
     assert reference in staff.get("/forums").get_data(as_text=True)
+
+
+def test_minutes_for_readers_compare_the_displayed_text_and_badge_versions(app, world, organiser, make):
+    """Issue 8, point 17."""
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
+    minutes_post(organiser, meeting_id, "## Summary\n\n- **Probation** will call", app=app)
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 1})
+    minutes_post(organiser, meeting_id, "## Summary\n\n- **Probation** will write", app=app)
+    compare = organiser.get(f"/meetings/{meeting_id}/minutes/compare?a=1&b=2").get_data(as_text=True)
+    assert "- • Probation will call" in compare and "+ • Probation will write" in compare
+    assert "**" not in compare and "##" not in compare
+    versions = organiser.get(f"/meetings/{meeting_id}/minutes/versions").get_data(as_text=True)
+    badges = re.findall(r'version-status">([^<]+)<', versions)
+    assert badges == ["Draft, not circulated", "Circulated"]

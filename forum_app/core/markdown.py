@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+from html.parser import HTMLParser
 import selectors
 import struct
 import subprocess
@@ -290,3 +291,37 @@ class _Renderer:
 
 
 _renderer = _Renderer()
+
+
+class _TextLines(HTMLParser):
+    """The text of stored HTML as a reader sees it: one line per paragraph, heading or list item."""
+
+    BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "blockquote", "pre", "br", "hr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = [""]
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in self.BLOCKS:
+            self.lines.append("")
+        if tag == "li":
+            self.lines[-1] = "• "
+        elif tag in ("td", "th") and self.lines[-1]:
+            self.lines[-1] += " | "
+
+    def handle_endtag(self, tag) -> None:
+        if tag in self.BLOCKS:
+            self.lines.append("")
+
+    def handle_data(self, data) -> None:
+        self.lines[-1] += data
+
+
+def text_lines(html: str) -> list[str]:
+    """Stored (sanitised) HTML as lines of readable text, for comparing what readers saw."""
+    parser = _TextLines()
+    parser.feed(html or "")
+    parser.close()
+    lines = (" ".join(line.split()) for line in parser.lines)  # white space as a reader sees it
+    return [line for line in lines if line and line != "•"]

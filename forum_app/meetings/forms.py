@@ -37,7 +37,8 @@ class MeetingForm(FlaskForm):
                     URL(require_tld=False, message=_l("Enter a full web address starting with https://."))],
     )
     agenda_md = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=50_000)],
-                              description=_l("Markdown: “1.” for numbered items, “**bold**”, “[link](https://…)”."))
+                              description=_l("Formatting: “1.” for numbered items, “**bold**”, "
+                                             "“[link](https://…)”. Preview shows the agenda as invitees will see it."))
     version = HiddenField()
     # The fields as the form was opened (JSON): a conflict is shown three ways, and fields
     # this person did not touch take what the other person saved.
@@ -132,7 +133,9 @@ class AttendanceForm(row_set_form(AttendanceRow)):
 
 class MinutesForm(FlaskForm):
     body_md = TextAreaField(_l("Minutes"), validators=[Optional(), Length(max=200_000)],
-                            description=_l("Markdown. Each save is kept as a version."))
+                            description=_l("Formatting: ## Heading, **bold**, - list item, 1. numbered item. "
+                                           "Preview shows the minutes as readers will see them. "
+                                           "Each save is kept as a version."))
     decisions = LinesField(_l("Decisions and conclusions"), max_items=100, max_line=2000,
                            description=_l("One per line."))
     correction_reason = TextAreaField(_l("What does this correction correct, and why?"),

@@ -56,6 +56,15 @@ def readable_version(user, meeting: Meeting, number: int) -> MinutesVersion | No
     return version
 
 
+def version_status(meeting: Meeting, versions: list[MinutesVersion]) -> dict[int, str]:
+    """Each version's place in the record: "adopted", "correction", "circulated" or "draft"."""
+    adopted = None
+    if meeting.minutes_state == "adopted":
+        adopted = max((v.number for v in versions if v.kind == "edit" and v.shared_at is not None), default=None)
+    return {v.number: ("adopted" if v.number == adopted else "correction" if v.kind == "correction"
+                       else "circulated" if v.shared_at is not None else "draft") for v in versions}
+
+
 def readable_versions(user, meeting: Meeting) -> list[MinutesVersion]:
     """The versions ``user`` may list, newest first (drafts never shared stay the organisers')."""
     stmt = (select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id)

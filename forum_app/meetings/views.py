@@ -21,7 +21,7 @@ from ..core.dates import same_clock
 from ..core.editing import decode_loaded, form_values, rebase_form
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
-from ..core.markdown import render_markdown, stored_html
+from ..core.markdown import render_markdown, stored_html, text_lines
 from ..core.times import AmbiguousTime, local_to_utc, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
@@ -430,7 +430,9 @@ def _minutes_viewable(meeting_id: int) -> Meeting:
 def minutes_versions(meeting_id: int):
     meeting = _minutes_viewable(meeting_id)
     versions = minutes.readable_versions(current_user, meeting)
-    return render_template("meetings/minutes_versions.html", meeting=meeting, forum=meeting.forum, versions=versions)
+    status = minutes.version_status(meeting, versions)
+    return render_template("meetings/minutes_versions.html", meeting=meeting, forum=meeting.forum, versions=versions,
+                           status=status)
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/versions/<int:number>")
@@ -454,7 +456,8 @@ def minutes_compare(meeting_id: int):
         abort(404)
     return render_template(
         "meetings/minutes_compare.html", meeting=meeting, forum=meeting.forum, old=old, new=new,
-        body_diff=minutes.diff_lines(old.body_md, new.body_md),
+        # What readers saw, not the Markdown behind it: headings and lists as text.
+        body_diff=minutes.diff_lines("\n".join(text_lines(old.body_html)), "\n".join(text_lines(new.body_html))),
         decisions_diff=minutes.diff_lines("\n".join(old.decisions), "\n".join(new.decisions)),
     )
 
