@@ -119,6 +119,14 @@ def move(app: Flask, w: dict, meeting_id: int, new_start: datetime, at: datetime
     run(app, at, go)
 
 
+def remove_invitee(app: Flask, w: dict, meeting_id: int, email: str) -> None:
+    with app.app_context():
+        invitation_id = db.session.execute(select(Invitation.id).join(User).where(
+            Invitation.meeting_id == meeting_id, User.email == email)).scalar_one()
+    run(app, datetime.now(timezone.utc), lambda: meetings.remove_invitee(
+        _actor(w["organiser"]), db.session.get(Meeting, meeting_id), invitation_id))
+
+
 def cancel(app: Flask, w: dict, meeting_id: int, at: datetime) -> None:
     def go():
         m = db.session.get(Meeting, meeting_id)
@@ -327,11 +335,7 @@ def test_withdrawn_messages_are_never_sent(app: Flask, make: Factory, smtp) -> N
     w = setup_forum(make)
     meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
     schedule(app, w, meeting_id, datetime.now(timezone.utc))
-    with app.app_context():
-        invitation_id = db.session.execute(select(Invitation.id).join(User).where(
-            User.email == w["invitees"][2])).scalar_one()
-    run(app, datetime.now(timezone.utc), lambda: meetings.remove_invitee(
-        _actor(w["organiser"]), db.session.get(Meeting, meeting_id), invitation_id))
+    remove_invitee(app, w, meeting_id, w["invitees"][2])
     assert deliver(app).sent == 4
     assert smtp.to(w["invitees"][2]) == []
     with app.app_context():
@@ -345,11 +349,7 @@ def test_removing_an_invitee_who_got_the_invitation_sends_them_a_cancellation(ap
     meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
     schedule(app, w, meeting_id, datetime.now(timezone.utc))
     deliver(app)
-    with app.app_context():
-        invitation_id = db.session.execute(select(Invitation.id).join(User).where(
-            User.email == w["invitees"][0])).scalar_one()
-    run(app, datetime.now(timezone.utc), lambda: meetings.remove_invitee(
-        _actor(w["organiser"]), db.session.get(Meeting, meeting_id), invitation_id))
+    remove_invitee(app, w, meeting_id, w["invitees"][0])
     assert deliver(app).sent == 1
     first, second = smtp.to(w["invitees"][0])
     data, method = check_message(second, w["invitees"][0], NAMES[0])
@@ -457,10 +457,15 @@ def rsvp_world(app: Flask, make: Factory):
     w = make.world()
     meeting_id = make.meeting(w["forum"], state="scheduled", starts_in_days=5)
     invitation_id = make.invite(meeting_id, w["participant"])
+    return {**w, "meeting": meeting_id, "invitation": invitation_id, "token": rsvp_token(app, invitation_id)}
+
+
+def rsvp_token(app: Flask, invitation_id: int) -> str:
+    """The token an invitation email carries (valid until the meeting ends)."""
     with app.app_context():
-        meeting = db.session.get(Meeting, meeting_id)
-        token = make_link_token("rsvp", ("invitation", invitation_id), expires_at=meeting.ends_at, bind=None)
-    return {**w, "meeting": meeting_id, "invitation": invitation_id, "token": token}
+        invitation = db.session.get(Invitation, invitation_id)
+        return make_link_token("rsvp", ("invitation", invitation_id), expires_at=invitation.meeting.ends_at,
+                               bind=None)
 
 
 def _invitation(app, invitation_id):

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from forum_app.auth.tokens import make_link_token
 from forum_app.calendar.feeds import regenerate_feed_token
 from forum_app.extensions import db
-from forum_app.models import Meeting, User
+from forum_app.models import User
 
 from .conftest import csrf_token
 from .factories import Factory
 from .routes import assert_covers, expect, fill_path, sign_in, walk
+from .test_notifications import rsvp_token
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider"]
 OK = "ok"
@@ -76,10 +76,8 @@ def expected_outcome(role: str, route: Route) -> Any:
 def test_routes_by_role(app: Flask, make: Factory, role: str) -> None:
     w = make.world()
     meeting_id = make.meeting(w["forum"], state="scheduled", starts_in_days=7)
-    invitation_id = make.invite(meeting_id, w["participant"])
+    rsvp = rsvp_token(app, make.invite(meeting_id, w["participant"]))
     with app.app_context():
-        meeting = db.session.get(Meeting, meeting_id)
-        rsvp = make_link_token("rsvp", ("invitation", invitation_id), expires_at=meeting.ends_at, bind=None)
         participant = db.session.execute(db.select(User).where(User.email == w["participant"])).scalar_one()
         token = regenerate_feed_token(participant)
         db.session.commit()
