@@ -34,8 +34,12 @@ db: setup
 demo: db
 	BASE_URL=$(BASE_URL) $(FLASK) forum seed-demo --if-empty
 
+# The delivery worker runs beside the web server and stops with it. Without MAIL_SERVER
+# (development) it sends nothing: emails stay readable at /outbox.
 run: demo
-	@echo "Serving Forum Desk on http://$(HOST):$(PORT) (Ctrl-C to stop)"
+	@echo "Serving Forum Desk on http://$(HOST):$(PORT) with the email worker (Ctrl-C to stop)"
+	BASE_URL=$(BASE_URL) $(FLASK) forum mail deliver --loop & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	BASE_URL=$(BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: dev-setup

@@ -37,7 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
     # query: /meetings/99999999999 is a 404, not an overflow inside the driver.
     app.url_map.converters["int"] = BoundedIntConverter
 
+    from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
+    from .calendar.views import bp as calendar_bp
+    from .notifications.views import bp as notifications_bp
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
@@ -48,6 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(forums_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(account_bp)
 
     web.init_app(app)
 

@@ -82,3 +82,54 @@ def outbox_list(limit: int, body: bool) -> None:
         text = outbox_body(msg)
         if body and text is not None:
             click.echo("    " + text.replace("\n", "\n    "))
+
+
+mail_cli = AppGroup("mail", help="Delivering the outbox.")
+forum_cli.add_command(mail_cli)
+
+
+@mail_cli.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep running: deliver what is due every --interval seconds.")
+@click.option("--interval", default=10, show_default=True, help="Seconds between runs with --loop.")
+@click.option("--limit", default=200, show_default=True, help="Most messages sent per run.")
+def mail_deliver(loop: bool, interval: int, limit: int) -> None:
+    """Send the emails that are due through the configured SMTP server, with retries.
+
+    Several workers may run at once on PostgreSQL (each message is sent once); on SQLite run one.
+    """
+    import time
+
+    from .notifications.delivery import deliver_due, delivery_enabled
+
+    if not delivery_enabled():
+        click.echo("MAIL_SERVER is not set (development): emails stay in the outbox, readable at /outbox.")
+    while True:
+        try:
+            report = deliver_due(limit=limit)
+        except Exception as exc:  # a database hiccup must not end a --loop worker
+            db.session.rollback()
+            if not loop:
+                raise
+            click.echo(f"delivery run failed: {type(exc).__name__}: {exc}", err=True)
+        else:
+            if report.sent or report.retrying or report.failed or not loop:
+                click.echo(f"sent {report.sent}, waiting to retry {report.retrying}, failed {report.failed}"
+                           + (f", held in the outbox {report.held}" if report.held else ""))
+            for error in report.errors:
+                click.echo(f"  {error}", err=True)
+        db.session.remove()
+        if not loop:
+            break
+        time.sleep(interval)
+
+
+@forum_cli.command("remind")
+def remind() -> None:
+    """Queue reminders: meetings in the next 2 days, actions due in 3 days or overdue. Safe to run hourly."""
+    from .core.clock import utcnow
+    from .notifications.reminders import send_reminders
+
+    report = send_reminders(utcnow())
+    click.echo(f"reminders queued {report.queued} in {report.emails} emails; skipped {report.skipped}")
+    for problem in report.problems:
+        click.echo(f"  {problem}", err=True)

@@ -89,6 +89,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Forum Desk <forum-desk@localhost>"),
+        # Development without a MAIL_SERVER keeps every email in the outbox (readable at /outbox)
+        # instead of sending it; production and tests deliver.
+        "MAIL_DELIVERY": bool(os.environ.get("MAIL_SERVER")) or env != "development",
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 20),
+        # Attempts before a message the server keeps refusing for now (4xx) is marked failed.
+        # An unreachable server never uses them up: its messages wait, growing delays up to 30 minutes.
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
         # Optional: share login throttling counters through Redis instead of the database.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Sessions: an idle and an absolute lifetime, both enforced on the server.

@@ -142,6 +142,12 @@ def setup_world(app: Flask, make: Factory) -> dict[str, Any]:
         meeting.invitations.append(Invitation(user=participant, rsvp="accepted", attendance="present"))
         db.session.commit()
         world["meeting"] = meeting.id
+        # Calendar feed addresses, so the profile lists the forums' feeds and the feed can be fetched.
+        from forum_app.calendar.feeds import regenerate_feed_token
+
+        organiser = db.session.execute(db.select(User).where(User.email == world["organiser"])).scalar_one()
+        world["feed_token"] = regenerate_feed_token(organiser)
+        db.session.commit()
     return world
 
 
@@ -166,6 +172,9 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         "calendar (admin)": ("admin", f"/calendar?month={month}", r'class="d-block small calendar-event'),
         "minutes versions": ("organiser", f"/meetings/{meeting}/minutes/versions",
                              rf'href="/meetings/{meeting}/minutes/versions/\d+"'),
+        "profile": ("organiser", "/account", r'<li class="mb-1">'),
+        "personal calendar feed": ("organiser", f"/calendar/{world['feed_token']}.ics", r"BEGIN:VEVENT"),
+        "forum calendar feed": ("organiser", f"/calendar/{world['feed_token']}/forums/{forum}.ics", r"BEGIN:VEVENT"),
     }
 
 

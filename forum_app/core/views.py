@@ -3,14 +3,20 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
 from .. import permissions
+from flask_wtf import FlaskForm
+
 from ..extensions import db
 from ..models import OutboxMessage
+from ..notifications.delivery import delivery_enabled
+from ..vocab import OUTBOX_STATES
+from .errors import NotFound
+from .forms import run_action
 from .paging import paginate
 
 bp = Blueprint("core", __name__)
@@ -62,5 +68,29 @@ def outbox():
     """
     permissions.require(permissions.can_view_outbox(current_user))
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    status = request.args.get("status", "")
+    if status in OUTBOX_STATES:
+        stmt = stmt.where(OutboxMessage.status == status)
+    else:
+        status = ""
     page = paginate(stmt, request.args.get("page"))
-    return render_template("core/outbox.html", page=page, body_of=outbox_body)
+    return render_template("core/outbox.html", page=page, body_of=outbox_body, status=status,
+                           states=OUTBOX_STATES, delivering=delivery_enabled(), retry_form=FlaskForm())
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@login_required
+def outbox_retry(message_id: int):
+    """Send a failed (or waiting) email again now."""
+    from ..notifications.services import retry_message
+
+    permissions.require(permissions.can_view_outbox(current_user))
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound()
+    if not FlaskForm().validate_on_submit():
+        flash(_("The request was incomplete. Reload the page and try again."), "danger")
+    else:
+        run_action(lambda: retry_message(current_user._get_current_object(), message),
+                   _("Email #%(id)d will be sent again by the delivery worker.", id=message_id))
+    return redirect(url_for("core.outbox", status=request.args.get("status") or None))

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import permissions
+from .. import notifications, permissions
 from ..core import audit
 from ..core.clock import utcnow
 from ..core.errors import ConflictError, ServiceError
@@ -144,6 +144,7 @@ def _require_latest(meeting: Meeting, base_revision: int) -> None:
 def circulate(actor: User, meeting: Meeting, base_revision: int) -> None:
     """Show version ``base_revision`` (the latest, as the organiser saw it) to the invitees."""
     _publish(actor, meeting, base_revision, permissions.circulate_lock, "circulated", "circulate")
+    notifications.minutes_circulated(meeting)
 
 
 def adopt(actor: User, meeting: Meeting, base_revision: int) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..permissions import MeetingFlags
 from ..vocab import ORGANISATION_KINDS
+from ..notifications.queries import delivery_states
 from . import minutes
 
 
@@ -41,6 +42,7 @@ class MeetingPage:
     member_ids: set[int]
     organiser_ids: set[int]
     attendance_lock: str | None = None  # why attendance cannot be recorded now, if it cannot
+    delivery: dict = field(default_factory=dict)  # invitation id → email delivery state (organisers)
 
     @property
     def invitation_by_id(self) -> dict[int, Invitation]:
@@ -81,6 +83,7 @@ def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
         member_ids=member_ids,
         organiser_ids=organiser_ids,
         attendance_lock=permissions.attendance_lock(meeting),
+        delivery=delivery_states(meeting) if flags.can_edit else {},
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from ..auth import services as accounts
 from ..auth.services import find_user_by_email
-from .. import permissions
+from .. import notifications, permissions
 from ..core import audit
 from ..core.clock import utcnow
 from ..core.dates import format_local
@@ -203,6 +203,7 @@ def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expec
     if meeting.state != "draft" and any(name in changes for name in CALENDAR_FIELDS):
         meeting.ical_sequence += 1
     audit.record(actor, "meeting.update", meeting, f"Updated {meeting.title}", changes=sorted(changes))
+    notifications.meeting_changed(meeting, changes)
     return meeting
 
 
@@ -236,6 +237,7 @@ def change_state(actor: User, meeting: Meeting, to_state: str, expected_version:
     if to_state == "cancelled" and previous != "draft":
         meeting.ical_sequence += 1
     audit.record(actor, f"meeting.{to_state}", meeting, f"{previous} → {to_state}", reason=reason)
+    notifications.meeting_state_changed(meeting, previous)
     return meeting
 
 
@@ -268,6 +270,7 @@ def add_invitee(actor: User, meeting: Meeting, data: InviteeInput) -> Invitation
     invitation = Invitation(user=user)
     meeting.invitations.append(invitation)
     audit.record(actor, "meeting.invitee.add", meeting, f"Invited {user.email}", user_id=user.id)
+    notifications.invitees_added(meeting, [invitation])
     return invitation
 
 
@@ -286,6 +289,7 @@ def invite_all_members(actor: User, meeting: Meeting) -> int:
             added += 1
     if added:
         audit.record(actor, "meeting.invitee.add_members", meeting, f"Invited {added} members")
+        notifications.invitees_added(meeting, [inv for inv in meeting.invitations if inv.user_id not in invited])
     return added
 
 
@@ -298,6 +302,7 @@ def remove_invitee(actor: User, meeting: Meeting, invitation_id: int) -> None:
     audit.record(actor, "meeting.invitee.remove", meeting, f"Uninvited user {invitation.user_id}",
                  user_id=invitation.user_id)
     accounts.withdraw_unused_invitation(actor, invitation.user)
+    notifications.invitee_removed(meeting, invitation)
 
 
 def _invitation(meeting: Meeting, invitation_id: int) -> Invitation:

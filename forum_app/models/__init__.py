@@ -7,6 +7,7 @@ from .base import Base, utcnow
 from .forum import Forum, ForumMember, Invitation, Meeting, MinutesComment, MinutesVersion, WalkInAttendee
 from .people import Organisation, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
+from .notifications import NotificationSettings, SentReminder
 from .records import AuditEvent, OutboxMessage
 
 # History is appended, never rewritten: refuse updates and deletes of these in the ORM.
@@ -44,5 +45,5 @@ __all__ = [
     "ActionItem", "ActionUpdate", "AuditEvent", "Base", "Forum", "ForumMember", "Grant",
     "GrantTeam", "Invitation", "Meeting", "Organisation", "OutboxMessage",
     "Programme", "ThrottleCounter", "User", "UserSession", "utcnow", "AppendOnlyError", "MinutesComment", "MinutesVersion",
-    "WalkInAttendee",
+    "WalkInAttendee", "NotificationSettings", "SentReminder",
 ]

@@ -65,5 +65,8 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None]
+    # The meeting an invitation, update, cancellation or reminder is about: organisers see
+    # each invitee's delivery state from it.
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"), index=True)
 
     to_user: Mapped[User | None] = relationship()

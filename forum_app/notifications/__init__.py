@@ -1,0 +1,8 @@
+"""Notifications: the outbox, email rendering, the delivery worker, reminders, RSVP from email.
+
+The meeting services call the hooks below at the end of a change; each only queues
+outbox rows in the same transaction.
+"""
+from .meetings import (  # noqa: F401
+    invitee_removed, invitees_added, meeting_changed, meeting_state_changed, minutes_circulated,
+)

@@ -1,26 +1,51 @@
 """The outbox: every email is a row written in the transaction of the change that caused it.
 
-Delivery is a separate step (a worker), so a change is never lost or half-done because
-the mail server is down, and no email leaves for a change that was rolled back.
+Delivery is a separate step (a worker, ``notifications.delivery``), so a change is never
+lost or half-done because the mail server is down, and no email leaves for a change that
+was rolled back.
+
+A message has a plain-text body, usually an HTML body, and may carry a calendar
+(``attachments`` with ``calendar_method``): the worker puts it both inside the
+multipart/alternative (``text/calendar; method=…``, where clients show Accept/Decline)
+and as an ``invite.ics`` attachment.
 """
 from __future__ import annotations
 
 from flask import current_app, render_template
+from jinja2 import TemplateNotFound
 
 from ..extensions import db
-from ..models import OutboxMessage, User
+from ..models import Meeting, OutboxMessage, User
+
+INVITATION_FILENAME = "invite.ics"
 
 
-def queue_email(kind: str, user: User, subject: str, template: str, **context) -> OutboxMessage:
-    """Render ``templates/email/<template>.txt`` for ``user`` and queue it."""
+def calendar_attachment(ics: str, method: str) -> dict:
+    return {"filename": INVITATION_FILENAME, "content_type": "application/ics", "data": ics,
+            "calendar_method": method}
+
+
+def _render_html(template: str, **context) -> str:
+    try:
+        return render_template(f"email/{template}.html", **context)
+    except TemplateNotFound:
+        return ""
+
+
+def queue_email(kind: str, user: User, subject: str, template: str, *, meeting: Meeting | None = None,
+                calendar: dict | None = None, **context) -> OutboxMessage:
+    """Render ``templates/email/<template>.txt`` (and ``.html`` if there is one) for ``user`` and queue it."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     body = render_template(f"email/{template}.txt", user=user, **context)
     message = OutboxMessage(
         kind=kind,
         to_addr=user.email,
         to_user=user,
-        subject=subject,
+        subject=" ".join(subject.split()),  # one line, whatever a title contained
         body_text=body,
+        body_html=_render_html(template, user=user, **context),
+        attachments=[calendar] if calendar else [],
+        meeting_id=meeting.id if meeting is not None else None,
     )
     db.session.add(message)
     return message

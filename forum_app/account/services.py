@@ -1,0 +1,50 @@
+"""A person's own settings: time zone, language, which emails they receive, the calendar feed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import available_timezones
+
+from flask_babel import gettext as _
+
+from ..calendar.feeds import regenerate_feed_token
+from ..core import audit
+from ..core.errors import ServiceError
+from ..models import User
+from ..notifications.preferences import CHOICES, settings_for
+
+# The interface is in English for now; the choice is stored for when translations arrive.
+LANGUAGES = {"en": "English"}
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    timezone: str
+    locale: str
+    choices: dict[str, bool] = field(default_factory=dict)
+
+
+def update_profile(actor: User, data: ProfileInput) -> User:
+    if data.timezone not in available_timezones():
+        raise ServiceError(_("Choose a time zone from the list."), field="timezone")
+    if data.locale not in LANGUAGES:
+        raise ServiceError(_("Choose a language from the list."), field="locale")
+    changes = {}
+    if actor.timezone != data.timezone:
+        changes["timezone"] = [actor.timezone, data.timezone]
+        actor.timezone = data.timezone
+    if actor.locale != data.locale:
+        changes["locale"] = [actor.locale, data.locale]
+        actor.locale = data.locale
+    settings = settings_for(actor, create=True)
+    for name in CHOICES:
+        wanted = bool(data.choices.get(name, True))
+        if getattr(settings, name) is not wanted:
+            changes[name] = [getattr(settings, name), wanted]
+            setattr(settings, name, wanted)
+    if changes:
+        audit.record(actor, "account.update", actor, "Updated own profile", changes=sorted(changes))
+    return actor
+
+
+def new_calendar_link(actor: User) -> str:
+    return regenerate_feed_token(actor)

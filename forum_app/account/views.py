@@ -1,0 +1,50 @@
+"""The profile page (/account): time zone, language, email choices, the calendar feed."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..core.forms import run_action, run_service, status_for
+from ..notifications.preferences import CHOICES
+from . import services
+from .forms import FeedForm, ProfileForm
+from .queries import profile_page
+
+bp = Blueprint("account", __name__)
+
+
+@bp.before_request
+@login_required
+def signed_in_only():
+    """Every page here is the signed-in person's own."""
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def profile():
+    page = profile_page(_actor())
+    form = ProfileForm()
+    if request.method == "GET":
+        form.timezone.data, form.locale.data = page.user.timezone, page.user.locale
+        for name in CHOICES:
+            getattr(form, name).data = page.choice(name)
+    elif form.validate_on_submit():
+        if run_service(form, lambda: services.update_profile(_actor(), form.to_input())) is not None:
+            flash(_("Your settings are saved."), "success")
+            return redirect(url_for("account.profile"))
+    return render_template("account/profile.html", page=page, form=form, feed_form=FeedForm(),
+                           choices=CHOICES), status_for(form)
+
+
+@bp.post("/account/calendar-feed")
+def calendar_feed():
+    if not FeedForm().validate_on_submit():
+        flash(_("The request was incomplete. Reload the page and try again."), "danger")
+    else:
+        run_action(lambda: services.new_calendar_link(_actor()),
+                   _("Your calendar link is ready. Any earlier link no longer works."))
+    return redirect(url_for("account.profile", _anchor="calendar"))

@@ -1,0 +1,62 @@
+"""Calendar files: one meeting's download, and the feeds calendar apps subscribe to.
+
+Feeds are fetched by calendar servers that cannot sign in: the secret token in the URL
+is the credential. They answer ``text/calendar`` with an ETag, so a client polling an
+unchanged feed gets 304 Not Modified.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import permissions
+from . import feeds, ics
+
+bp = Blueprint("calendar", __name__)
+
+
+def ics_response(body: str, filename: str, *, download: bool = False, private_cache: bool = True) -> Response:
+    response = Response(body, content_type="text/calendar; charset=utf-8")
+    response.set_etag(hashlib.sha256(body.encode("utf-8")).hexdigest()[:40])
+    disposition = "attachment" if download else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    if private_cache:
+        # May be kept, never by a shared cache, and always revalidated (the ETag makes that cheap).
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)
+
+
+def _not_valid() -> Response:
+    message = _("This calendar link is not valid: it may have been replaced by a new one. "
+                "Your current link is on your Forum Desk profile page.")
+    return Response(message + "\n", status=404, content_type="text/plain; charset=utf-8")
+
+
+@bp.get("/meetings/<int:meeting_id>.ics")
+@login_required
+def meeting_ics(meeting_id: int):
+    meeting = permissions.load_meeting(current_user, meeting_id)
+    # A signed-in download: the app-wide "no-store" for signed-in pages applies.
+    return ics_response(ics.single_meeting_calendar(meeting), f"meeting-{meeting.id}.ics", download=True,
+                        private_cache=False)
+
+
+@bp.get("/calendar/<token>.ics")
+def personal_feed(token: str):
+    user = feeds.user_for_token(token)
+    if user is None:
+        return _not_valid()
+    feed = feeds.personal_feed(user)
+    return ics_response(ics.feed_calendar(feed.name, feed.meetings, feed.actions), "forum-desk.ics")
+
+
+@bp.get("/calendar/<token>/forums/<int:forum_id>.ics")
+def forum_feed(token: str, forum_id: int):
+    user = feeds.user_for_token(token)
+    if user is None:
+        return _not_valid()
+    feed = feeds.forum_feed(user, forum_id)  # NotFound (404) if the person may not see the forum
+    return ics_response(ics.feed_calendar(feed.name, feed.meetings), f"forum-{forum_id}.ics")

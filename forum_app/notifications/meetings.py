@@ -1,0 +1,160 @@
+"""Emails about meetings: invitations, updates, cancellations, minutes circulated.
+
+The meeting services call these at the end of a change (``notifications.meeting_scheduled``
+and friends, re-exported by the package); they only queue outbox rows in the same
+transaction, so an email exists exactly when its change was committed.
+
+Every invitee gets a message of their own (never one message to many): their own RSVP
+links, their own ATTENDEE line, their own time zone next to the forum's.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from ..auth.tokens import make_link_token
+from ..calendar import ics
+from ..core.clock import utcnow
+from ..core.dates import format_span, same_clock
+from ..core.urls import external_url
+from ..extensions import db
+from ..models import Invitation, Meeting, OutboxMessage
+from .outbox import calendar_attachment, queue_email
+from .preferences import wants
+
+# Outbox kinds that carry a meeting's calendar to one invitee (the delivery state organisers see).
+INVITATION_KINDS = ("meeting-invitation", "meeting-update", "meeting-cancellation")
+RSVP_ANSWERS = ("accepted", "tentative", "declined")
+
+
+def subject_date(meeting: Meeting) -> str:
+    """The meeting's local date for a subject line: "Wed 30 Jun 2021"."""
+    return f"{meeting.starts_at.astimezone(ZoneInfo(meeting.forum.timezone)):%a %d %b %Y}"
+
+
+def rsvp_links(invitation: Invitation) -> dict[str, str]:
+    """One link per answer; each opens a confirmation page (a GET never answers). Valid until the meeting ends."""
+    token = make_link_token("rsvp", ("invitation", invitation.id), expires_at=invitation.meeting.ends_at, bind=None)
+    return {answer: external_url("notifications.rsvp", token=token, answer=answer) for answer in RSVP_ANSWERS}
+
+
+def _when(meeting: Meeting, user) -> dict[str, str | None]:
+    zone = user.timezone
+    own = None
+    if zone and zone != meeting.forum.timezone and not same_clock(meeting, zone, meeting.forum.timezone):
+        own = format_span(meeting, zone)
+    return {"when": format_span(meeting), "when_own": own}
+
+
+def _ensure_id(meeting: Meeting) -> None:
+    if meeting.id is None:
+        db.session.flush()
+
+
+def _send_calendar(meeting: Meeting, invitation: Invitation, change: str, now: datetime) -> OutboxMessage:
+    """Queue one invitee's invitation ("invitation"), update ("update"), cancellation or removal."""
+    method = "CANCEL" if change in ("cancellation", "removal") else "REQUEST"
+    calendar = ics.invitation_calendar(meeting, invitation, method, now)
+    forum, day = meeting.forum.title, subject_date(meeting)
+    subjects = {
+        "invitation": _("Invitation: %(forum)s, %(day)s", forum=forum, day=day),
+        "update": _("Updated: %(forum)s, %(day)s", forum=forum, day=day),
+        "cancellation": _("Cancelled: %(forum)s, %(day)s", forum=forum, day=day),
+        "removal": _("No longer invited: %(forum)s, %(day)s", forum=forum, day=day),
+    }
+    links = rsvp_links(invitation) if method == "REQUEST" else {}
+    kind = {"invitation": "meeting-invitation", "update": "meeting-update"}.get(change, "meeting-cancellation")
+    return queue_email(
+        kind, invitation.user, subjects[change], "meeting", meeting=meeting,
+        calendar=calendar_attachment(calendar, method),
+        meeting_obj=meeting, forum=meeting.forum, change=change, rsvp=links, invitation=invitation,
+        meeting_url=ics.meeting_url(meeting), organiser=meeting.created_by, **_when(meeting, invitation.user),
+    )
+
+
+def _active_invitations(meeting: Meeting, invitations=None) -> list[Invitation]:
+    return [inv for inv in (meeting.invitations if invitations is None else invitations) if inv.user.active]
+
+
+def meeting_scheduled(meeting: Meeting) -> None:
+    """The meeting became visible to its invitees: each gets an invitation (SEQUENCE as it stands)."""
+    _ensure_id(meeting)
+    now = utcnow()
+    for invitation in _active_invitations(meeting):
+        _send_calendar(meeting, invitation, "invitation", now)
+
+
+def meeting_changed(meeting: Meeting, changes) -> None:
+    """Time, place, link or title of a scheduled meeting changed: everyone gets the update (same UID, new SEQUENCE)."""
+    from ..meetings.services import CALENDAR_FIELDS
+
+    if meeting.state != "scheduled" or not set(changes) & set(CALENDAR_FIELDS):
+        return
+    now = utcnow()
+    for invitation in _active_invitations(meeting):
+        _send_calendar(meeting, invitation, "update", now)
+
+
+def meeting_cancelled(meeting: Meeting) -> None:
+    """A meeting invitees had seen is cancelled: METHOD:CANCEL with STATUS:CANCELLED to each."""
+    if meeting.published_at is None:
+        return  # a draft nobody was sent
+    now = utcnow()
+    for invitation in _active_invitations(meeting):
+        _send_calendar(meeting, invitation, "cancellation", now)
+
+
+def meeting_state_changed(meeting: Meeting, previous: str) -> None:
+    """The hook at the end of ``meetings.services.change_state``."""
+    if meeting.state == "scheduled" and previous == "draft":
+        meeting_scheduled(meeting)
+    elif meeting.state == "cancelled" and previous != "draft":
+        meeting_cancelled(meeting)
+
+
+def invitees_added(meeting: Meeting, invitations: list[Invitation]) -> None:
+    """People added to a scheduled meeting are invited, they alone (the others hear nothing)."""
+    if meeting.state != "scheduled":
+        return  # a draft's invitees hear when it is scheduled
+    db.session.flush()  # the invitations need their ids for the RSVP links
+    now = utcnow()
+    for invitation in _active_invitations(meeting, invitations):
+        _send_calendar(meeting, invitation, "invitation", now)
+
+
+def invitee_removed(meeting: Meeting, invitation: Invitation) -> None:
+    """An invitee taken off the list: what was not sent yet is withdrawn; if anything reached
+    them, they get a cancellation (METHOD:CANCEL) so the event leaves their calendar."""
+    user = invitation.user
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.meeting_id == meeting.id, OutboxMessage.to_user_id == user.id,
+               OutboxMessage.status == "pending", OutboxMessage.attempts == 0)
+        .values(status="withdrawn", last_error="withdrawn: no longer invited")
+        .execution_options(synchronize_session=False)
+    )
+    reached = db.session.execute(
+        select(OutboxMessage.id).where(
+            OutboxMessage.meeting_id == meeting.id, OutboxMessage.to_user_id == user.id,
+            OutboxMessage.kind.in_(INVITATION_KINDS), OutboxMessage.status != "withdrawn").limit(1)
+    ).first()
+    if reached is not None and meeting.state == "scheduled":
+        _send_calendar(meeting, invitation, "removal", utcnow())
+
+
+def minutes_circulated(meeting: Meeting) -> None:
+    """The minutes are circulated for comments: the invitees who want to hear get a notice."""
+    day = subject_date(meeting)
+    for invitation in _active_invitations(meeting):
+        if not wants(invitation.user, "minutes_notices"):
+            continue
+        queue_email(
+            "minutes-circulated", invitation.user,
+            _("Minutes to read: %(forum)s, %(day)s", forum=meeting.forum.title, day=day), "minutes_circulated",
+            meeting=meeting, meeting_obj=meeting, forum=meeting.forum, version=meeting.minutes_shared_revision,
+            meeting_url=ics.meeting_url(meeting) + "#minutes",
+            account_url=external_url("account.profile"), **_when(meeting, invitation.user),
+        )

@@ -1,0 +1,40 @@
+"""What organisers see of email delivery on the meeting page: one query per page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Meeting, OutboxMessage
+from .meetings import INVITATION_KINDS
+
+LABELS = {"pending": _l("email waiting"), "retrying": _l("email delayed"), "sent": _l("email sent"),
+          "failed": _l("email failed"), "withdrawn": _l("email withdrawn")}
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    state: str  # pending, retrying, sent, failed, withdrawn
+    kind: str
+    last_error: str
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[self.state])
+
+
+def delivery_states(meeting: Meeting) -> dict[int, DeliveryState]:
+    """invitation id → the delivery state of the latest invitation/update/cancellation sent to that invitee."""
+    rows = db.session.execute(
+        select(OutboxMessage.to_user_id, OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.kind,
+               OutboxMessage.last_error)
+        .where(OutboxMessage.meeting_id == meeting.id, OutboxMessage.kind.in_(INVITATION_KINDS))
+        .order_by(OutboxMessage.id)
+    ).all()
+    latest = {}
+    for user_id, status, attempts, kind, last_error in rows:
+        state = "retrying" if status == "pending" and attempts else status
+        latest[user_id] = DeliveryState(state, kind, last_error or "")
+    return {inv.id: latest[inv.user_id] for inv in meeting.invitations if inv.user_id in latest}

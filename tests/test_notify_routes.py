@@ -1,0 +1,91 @@
+"""Issue 10's routes (blueprints ``calendar``, ``notifications``, ``account``) against every role.
+
+Links from emails and calendar feeds carry their own credential (a signed RSVP token, a
+secret feed token): they answer the same whoever is signed in, and anonymous visitors
+too. The meeting download and the profile need a session like every other page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from forum_app.calendar.feeds import regenerate_feed_token
+from forum_app.extensions import db
+from forum_app.models import User
+
+from .conftest import csrf_token
+from .factories import Factory
+from .routes import assert_covers, expect, fill_path, sign_in, walk
+from .test_notifications import rsvp_token
+
+ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider"]
+OK = "ok"
+# Outcome by kind, for (anonymous, admin, staff, organiser, participant, observer, outsider).
+KINDS: dict[str, tuple[Any, ...]] = {
+    "link": (OK, OK, OK, OK, OK, OK, OK),  # the token in the URL is the credential
+    "signed_in": ("login", OK, OK, OK, OK, OK, OK),
+    "view": ("login", OK, OK, OK, OK, OK, 404),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    rule: str
+    kind: str
+    data: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def path(self, targets: dict) -> str:
+        # Two kinds of token share the name: the RSVP routes take the invitation's.
+        return fill_path(self.rule, {**targets, "token": targets["rsvp"]} if self.rule.startswith("/rsvp/") else targets)
+
+    def post_data(self, targets: dict) -> dict[str, str]:
+        return dict(self.data)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.rule}"
+
+
+ROUTES = [
+    Route("GET", "/meetings/<int:meeting_id>.ics", "view"),
+    Route("GET", "/calendar/<token>.ics", "link"),
+    Route("GET", "/calendar/<token>/forums/<int:forum_id>.ics", "link"),
+    Route("GET", "/rsvp/<token>", "link"),
+    Route("POST", "/rsvp/<token>", "link", {"answer": "accepted"}),
+    Route("GET", "/account", "signed_in"),
+    Route("POST", "/account", "signed_in", {"timezone": "Europe/Skopje", "locale": "en"}),
+    Route("POST", "/account/calendar-feed", "signed_in"),
+]
+
+
+def test_route_table_covers_every_rule(app: Flask) -> None:
+    assert_covers(app, [r for r in ROUTES], "calendar", "notifications", "account", at_least=7)
+
+
+def expected_outcome(role: str, route: Route) -> Any:
+    result = KINDS[route.kind][ROLES.index(role)]
+    if result == OK:
+        return 200 if route.method == "GET" else 302
+    return result
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_routes_by_role(app: Flask, make: Factory, role: str) -> None:
+    w = make.world()
+    meeting_id = make.meeting(w["forum"], state="scheduled", starts_in_days=7)
+    rsvp = rsvp_token(app, make.invite(meeting_id, w["participant"]))
+    with app.app_context():
+        participant = db.session.execute(db.select(User).where(User.email == w["participant"])).scalar_one()
+        token = regenerate_feed_token(participant)
+        db.session.commit()
+    targets = {"meeting_id": meeting_id, "forum_id": w["forum"], "token": token, "rsvp": rsvp}
+    client = app.test_client()
+    if role != "anonymous":
+        sign_in(client, w[role])
+    # The RSVP page carries its own CSRF token for people who are not signed in.
+    form_token = csrf_token(client, f"/rsvp/{rsvp}")
+    got = walk(client, ROUTES, targets, form_token)
+    assert got == expect(ROUTES, lambda r: expected_outcome(role, r))
