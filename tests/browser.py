@@ -25,6 +25,21 @@ def require_chromium() -> None:
         pytest.skip(message)
 
 
+def wait_until(page, predicate: str, timeout: float = 10.0) -> None:
+    """Poll ``predicate`` (a JS function's source) until it returns true.
+
+    Not ``page.wait_for_function``: its polling evaluates strings in the page, which the
+    app's CSP (no 'unsafe-eval') rightly refuses; ``page.evaluate`` goes through DevTools.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        page.wait_for_timeout(50)
+
+
 def sign_in(page, live_server: str, email: str, password: str) -> None:
     """Log in through the real form, as a person would, and wait for the page it leads to."""
     page.goto(live_server + "/login")

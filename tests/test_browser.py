@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from forum_app.demo import DEMO_PASSWORD
 
 from .browser import sign_in as sign_in_as
+from .browser import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -76,7 +78,7 @@ def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browse
     page.get_by_role("button", name="Invite", exact=True).click()
     email = page.get_by_label("Email", exact=True)
     assert email.input_value() == "not-an-email" and email.get_attribute("aria-invalid") == "true"
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'email'")
+    wait_until(page, "() => document.activeElement && document.activeElement.name === 'email'")
     assert page.get_by_label("Full name").input_value() == "Someone New"
     page.goto(meeting_url)
 
@@ -89,7 +91,7 @@ def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browse
     participant.get_by_role("button", name="Send my answer").click()
     participant.get_by_text("your answer is recorded").wait_for()
     # The confirmation is where the eye is: inside the answered section, in view, with the focus.
-    participant.wait_for_function("document.activeElement && document.activeElement.id === 'flash-messages'")
+    wait_until(participant, "() => document.activeElement && document.activeElement.id === 'flash-messages'")
     where = participant.evaluate("""() => {
         const flash = document.getElementById('flash-messages');
         const box = flash.getBoundingClientRect();
@@ -124,8 +126,8 @@ def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browse
 
     # Printed, the page is a clean record: no navigation or buttons, the minutes and decisions kept.
     page.emulate_media(media="print")
-    assert not page.locator("nav.navbar").is_visible()
-    assert not page.get_by_role("button", name="Print record").is_visible()
+    expect(page.locator("nav.navbar")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print record")).to_be_hidden()
     assert page.locator("#decisions").is_visible() and page.locator("#headcount").is_visible()
     page.emulate_media(media="screen")
 

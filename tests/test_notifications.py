@@ -192,11 +192,11 @@ def test_invite_move_cancel_gives_three_messages_per_invitee(app: Flask, make: F
     start = local(2021, 6, 30, 10)
     meeting_id = plan_meeting(app, w, start)
     schedule(app, w, meeting_id, start - timedelta(days=14))
-    assert deliver(app).sent == 5  # participant, observer and the three named invitees
+    assert deliver(app).sent == 6  # participant, observer, the three named invitees and the organiser
     move(app, w, meeting_id, local(2021, 6, 30, 11, 30), start - timedelta(days=7))
-    assert deliver(app).sent == 5
+    assert deliver(app).sent == 6
     cancel(app, w, meeting_id, start - timedelta(days=2))
-    assert deliver(app).sent == 5
+    assert deliver(app).sent == 6
     assert deliver(app).sent == 0  # nothing twice
 
     with app.app_context():
@@ -274,7 +274,7 @@ def test_a_server_that_is_down_delays_mail_and_every_message_arrives_once(app: F
     meeting_id = plan_meeting(app, w, start)
     schedule(app, w, meeting_id, datetime.now(timezone.utc))
     report = deliver(app, datetime.now(timezone.utc))
-    assert (report.sent, report.retrying, report.failed) == (0, 5, 0)
+    assert (report.sent, report.retrying, report.failed) == (0, 6, 0)
     with app.app_context():
         rows = db.session.execute(select(OutboxMessage).where(OutboxMessage.meeting_id == meeting_id)).scalars().all()
         assert {r.status for r in rows} == {"pending"} and {r.attempts for r in rows} == {1}
@@ -286,10 +286,10 @@ def test_a_server_that_is_down_delays_mail_and_every_message_arrives_once(app: F
         assert set(db.session.execute(select(OutboxMessage.status)).scalars()) == {"pending"}
     server = SmtpServer(port).start()
     try:
-        assert deliver(app, datetime.now(timezone.utc) + timedelta(days=1)).sent == 5
+        assert deliver(app, datetime.now(timezone.utc) + timedelta(days=1)).sent == 6
         assert deliver(app, datetime.now(timezone.utc) + timedelta(days=3)).sent == 0
         assert sorted(a for r in server.received for a in r.rcpt_tos) == sorted(
-            w["invitees"] + [w["participant"], w["observer"]])
+            w["invitees"] + [w["participant"], w["observer"], w["organiser"]])
     finally:
         server.stop()
     with app.app_context():
@@ -303,7 +303,7 @@ def test_a_refused_recipient_fails_with_its_error_and_an_admin_can_retry(app: Fl
     meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
     schedule(app, w, meeting_id, datetime.now(timezone.utc))
     report = deliver(app)
-    assert (report.sent, report.failed) == (4, 1)
+    assert (report.sent, report.failed) == (5, 1)
     with app.app_context():
         failed = db.session.execute(select(OutboxMessage).where(OutboxMessage.status == "failed")).scalar_one()
         assert failed.to_addr == w["invitees"][0] and "550" in failed.last_error
@@ -312,12 +312,12 @@ def test_a_refused_recipient_fails_with_its_error_and_an_admin_can_retry(app: Fl
     login(admin, w["admin"])
     page = admin.get("/outbox?status=failed").get_data(as_text=True)
     assert f"#{failed_id}" in page and "550" in page and "Retry now" in page
-    assert admin.get("/outbox?status=sent").get_data(as_text=True).count('class="card mb-2 outbox-message"') == 4
+    assert admin.get("/outbox?status=sent").get_data(as_text=True).count('class="card mb-2 outbox-message"') == 5
     # Organisers see it on the meeting page.
     organiser = app.test_client()
     login(organiser, w["organiser"])
     meeting_page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
-    assert meeting_page.count("email sent") == 4 and meeting_page.count("email failed") == 1
+    assert meeting_page.count("email sent") == 5 and meeting_page.count("email failed") == 1
     # Nobody else may retry; the admin can.
     participant = app.test_client()
     login(participant, w["participant"])
@@ -336,7 +336,7 @@ def test_withdrawn_messages_are_never_sent(app: Flask, make: Factory, smtp) -> N
     meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
     schedule(app, w, meeting_id, datetime.now(timezone.utc))
     remove_invitee(app, w, meeting_id, w["invitees"][2])
-    assert deliver(app).sent == 4
+    assert deliver(app).sent == 5
     assert smtp.to(w["invitees"][2]) == []
     with app.app_context():
         assert db.session.execute(select(OutboxMessage.status).where(
@@ -359,7 +359,7 @@ def test_removing_an_invitee_who_got_the_invitation_sends_them_a_cancellation(ap
     assert ical.walk("VEVENT")[0]["UID"] == icalendar.Calendar.from_ical(
         calendar_parts(first)[0].get_payload(decode=True)).walk("VEVENT")[0]["UID"]
     # The others heard nothing.
-    assert len(smtp.received) == 6
+    assert len(smtp.received) == 7
 
 
 def test_adding_an_invitee_later_invites_only_that_person(app: Flask, make: Factory, smtp) -> None:
@@ -373,7 +373,7 @@ def test_adding_an_invitee_later_invites_only_that_person(app: Flask, make: Fact
     deliver(app)
     new = smtp.to("gost@ministarstvo.example")
     assert sorted(m["Subject"].split(":")[0] for m in new) == ["Invitation", "You have been invited to Forum Desk"]
-    assert len(smtp.received) == 5 + 2
+    assert len(smtp.received) == 6 + 2
 
 
 def test_two_workers_deliver_each_message_exactly_once(app: Flask, make: Factory, smtp) -> None:
@@ -423,7 +423,7 @@ def test_development_without_a_mail_server_keeps_mail_readable_in_the_outbox(app
         meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
         schedule(app, w, meeting_id, datetime.now(timezone.utc))
         report = deliver(app)
-        assert (report.sent, report.held) == (0, 5)
+        assert (report.sent, report.held) == (0, 6)
         admin = app.test_client()
         login(admin, w["admin"])
         page = admin.get("/outbox?status=pending").get_data(as_text=True)
@@ -440,10 +440,10 @@ def test_cli_deliver_and_remind(app: Flask, make: Factory, smtp) -> None:
     schedule(app, w, meeting_id, datetime.now(timezone.utc))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["forum", "remind"])
-    assert result.exit_code == 0 and "reminders queued 5 in 5 emails" in result.output
+    assert result.exit_code == 0 and "reminders queued 6 in 6 emails" in result.output
     assert "reminders queued 0" in runner.invoke(args=["forum", "remind"]).output
     result = runner.invoke(args=["forum", "mail", "deliver"])
-    assert result.exit_code == 0 and "sent 10" in result.output, result.output
+    assert result.exit_code == 0 and "sent 12" in result.output, result.output
     reminder = next(m for m in smtp.to(w["invitees"][0]) if m["Subject"].startswith("Reminder:"))
     assert "Forum Sarajevo" in reminder["Subject"]
     text = reminder.get_body(("plain",)).get_content()
@@ -592,12 +592,12 @@ def test_reminders_are_sent_once_and_respect_choices(app: Flask, make: Factory, 
         db.session.commit()
     with app.app_context():
         report = send_reminders(now)
-    assert report.emails == 4  # meeting: participant, observer, invitees[2]; actions: the participant's digest
+    assert report.emails == 5  # meeting: participant, observer, invitees[2], the organiser; actions: the participant's digest
     with app.app_context():
         assert send_reminders(now).queued == 0  # safe to run again
         assert send_reminders(now + timedelta(hours=1)).queued == 0
         recorded = db.session.execute(select(SentReminder.kind, func.count()).group_by(SentReminder.kind)).all()
-    assert dict(recorded) == {"meeting-soon": 4, "action-due-soon": 1, "action-overdue": 1}
+    assert dict(recorded) == {"meeting-soon": 5, "action-due-soon": 1, "action-overdue": 1}
     deliver(app)
     assert smtp.to(w["invitees"][0]) == [] and smtp.to(w["invitees"][1]) == []
     participant_mail = smtp.to(w["participant"])
@@ -611,7 +611,7 @@ def test_reminders_are_sent_once_and_respect_choices(app: Flask, make: Factory, 
     # A meeting moved to another day is announced again; the same occasion never.
     move(app, w, soon, now + timedelta(hours=44), now)
     with app.app_context():
-        assert send_reminders(now).queued == 4  # the four who did not decline, as before
+        assert send_reminders(now).queued == 5  # the five who did not decline (the organiser too), as before
 
 
 def test_minutes_circulated_notice_goes_to_invitees_who_want_it(app: Flask, make: Factory, smtp) -> None:
@@ -634,6 +634,6 @@ def test_minutes_circulated_notice_goes_to_invitees_who_want_it(app: Flask, make
     run(app, start + timedelta(hours=4), write_and_circulate)
     deliver(app)
     notices = [r.message for r in smtp.received if r.message["Subject"].startswith("Minutes to read")]
-    assert len(notices) == 4 and smtp.to(w["invitees"][2])[-1]["Subject"].startswith("Invitation")
+    assert len(notices) == 5 and smtp.to(w["invitees"][2])[-1]["Subject"].startswith("Invitation")
     assert "Forum Sarajevo" in notices[0]["Subject"]
     assert f"/meetings/{meeting_id}#minutes" in notices[0].get_body(("plain",)).get_content()
