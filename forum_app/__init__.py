@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     # query: /meetings/99999999999 is a 404, not an overflow inside the driver.
     app.url_map.converters["int"] = BoundedIntConverter
 
+    from .actions.views import bp as actions_bp
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(forums_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(actions_bp)
 
     web.init_app(app)
 

@@ -28,6 +28,8 @@ from forum_app.models import (
 )
 
 PASSWORD = "correct horse battery staple"
+# A programme's themes, which actions choose from.
+THEMES = ("Radicalisation in prisons", "Information exchange", "Pre-release planning", "Post-release support")
 # The actor of meeting services in forums whose grant has no organiser (made on demand).
 FACTORY_ADMIN = "factory.admin@example.org"
 T = TypeVar("T")
@@ -68,12 +70,12 @@ class Factory:
         with self.app.app_context():
             return db.session.execute(db.select(User.id).where(User.email == email)).scalar_one()
 
-    def programme(self) -> int:
-        return self._save(Programme(name=f"Programme {next(_counter)}", themes=["Radicalisation in prisons"]))
+    def programme(self, themes: tuple[str, ...] = ("Radicalisation in prisons",)) -> int:
+        return self._save(Programme(name=f"Programme {next(_counter)}", themes=list(themes)))
 
     def grant(self, programme_id: int | None = None, holder_id: int | None = None, country: str = "BA") -> int:
         n = next(_counter)
-        return self._save(Grant(programme_id=programme_id or self.programme(),
+        return self._save(Grant(programme_id=programme_id or self.programme(THEMES),
                                 holder_id=holder_id or self.organisation(kind="ngo"),
                                 reference=f"REF-{n}", title=f"Grant {n}", country=country))
 

@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from ..actions.services import agenda_with_review
 from ..auth import services as accounts
 from ..auth.services import find_user_by_email
 from .. import permissions
@@ -92,7 +93,7 @@ def plan_next_meeting(actor: User, forum: Forum) -> Meeting:
     start = _same_local_time_later(previous.starts_at, forum.timezone)
     details = MeetingDetails(
         title=_("Follow-up meeting"), starts_at=start, ends_at=start + (previous.ends_at - previous.starts_at),
-        venue=previous.venue, online_url=previous.online_url, agenda_md=previous.agenda_md,
+        venue=previous.venue, online_url=previous.online_url, agenda_md=agenda_with_review(previous.agenda_md),
     )
     # The last meeting's invitees who are still members; guests are invited again by hand.
     members = set(db.session.execute(select(ForumMember.user_id).where(ForumMember.forum_id == forum.id)).scalars())

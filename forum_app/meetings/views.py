@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from .. import permissions
+from ..actions.queries import follow_up
 from ..core.clock import utcnow
 from ..core.dates import same_clock
 from ..core.errors import ServiceError
@@ -109,7 +110,7 @@ def meeting_new(forum_id: int):
     forum = permissions.load_forum(current_user, forum_id, need="edit")
     form = MeetingForm()
     if request.method == "GET":
-        form.agenda_md.data = _("1. Welcome and adoption of the agenda\n2. Follow-up review of agreed actions\n"
+        form.agenda_md.data = _("1. Review of agreed actions\n2. Welcome and adoption of the agenda\n"
                                 "3. …\n4. Any other business and next meeting\n")
     if form.validate_on_submit() and not form.preview.data:
         details = _details(form, forum)
@@ -191,6 +192,7 @@ def _meeting_page(page: queries.MeetingPage, invitee_form: InviteeForm | None = 
         agenda_html=stored_html(m.agenda_html),
         rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=invitee_form, comment_form=CommentForm(),
         viewer_zone=_viewer_zone(m),
+        follow_up=follow_up(current_user, m, page.minutes_version),  # the actions' review (actions.queries)
     ), status
 
 
