@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
 from . import permissions
-from .core.dates import format_local, format_span
+from .core.dates import format_local, format_local_date, format_span
 from .core.errors import Forbidden, NotFound
 from .core.markdown import stored_html
 from .vocab import (
@@ -137,6 +137,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["kind"] = kind_label
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["when"] = format_span
+    app.jinja_env.filters["localdate"] = format_local_date
     # Pages never render Markdown: they show the HTML rendered and sanitised when it was saved.
     app.jinja_env.filters["stored_html"] = stored_html
     app.jinja_env.filters["label"] = lambda value, mapping: str(mapping.get(value, value))

@@ -346,7 +346,7 @@ def update_details(actor: User, action: ActionItem, data: ActionDetails, loaded:
 
 
 def reassign_action(actor: User, action: ActionItem, owner_id: int | None, note: str,
-                    expected_version: int) -> ActionUpdate:
+                    expected_version: int, *, notify: bool = True) -> ActionUpdate:
     """Give the action to a new owner (after a decline, or when it is stuck); it is proposed to them again."""
     if action.version != expected_version:
         raise ConflictError(_("Someone else updated this action after you opened the page. "
@@ -365,7 +365,8 @@ def reassign_action(actor: User, action: ActionItem, owner_id: int | None, note:
                      meeting_id=None, owner_id=owner.id)
     audit.record(actor, "action.reassign", action, f"Reassigned to {owner.email}", owner_id=owner.id,
                  from_state=previous)
-    ask_owner_to_confirm(action, owner)
+    if notify:
+        ask_owner_to_confirm(action, owner)
     return update
 
 
