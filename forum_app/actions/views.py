@@ -55,8 +55,13 @@ def _run_rows(form, service):
     if not outcome:
         _attach_row_error(form, outcome.message, outcome.field)
         form.conflict = outcome.conflict
+        form.refused = True  # the rows' error lists were collected before this one was added
         return None
     return outcome.value
+
+
+def _status(form) -> int:
+    return 400 if getattr(form, "refused", False) else status_for(form)
 
 
 # --- recording and raising ---------------------------------------------------------------------------
@@ -82,7 +87,7 @@ def record(meeting_id: int):
                 flash(_("%(n)d actions recorded; their owners are asked to confirm.", n=len(raised))
                       if len(raised) != 1 else _("1 action recorded; its owner is asked to confirm."), "success")
                 return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="actions-agreed"))
-    return render_template("actions/record.html", form=form, meeting=meeting, forum=meeting.forum), status_for(form)
+    return render_template("actions/record.html", form=form, meeting=meeting, forum=meeting.forum), _status(form)
 
 
 def _raise_page(forum, meeting: Meeting | None, decision: tuple[int, str] | None):
@@ -309,7 +314,7 @@ def review(meeting_id: int):
     for row in form.rows:
         row.to_state.choices = choices
     return render_template("actions/review.html", form=form, meeting=meeting, forum=meeting.forum, section=section,
-                           rows=rows), 409 if getattr(form, "conflict", None) else status_for(form)
+                           rows=rows), 409 if getattr(form, "conflict", None) else _status(form)
 
 
 # --- lists ----------------------------------------------------------------------------------------------
