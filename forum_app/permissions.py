@@ -666,5 +666,8 @@ def follow_up_flags(user, meeting: Meeting) -> FollowUpFlags:
 
 def load_action(user, action_id: int, need: str = "view", options=()) -> ActionItem:
     """The action, if ``user`` may see it ("view") or manage it ("edit")."""
+    # An inner join: a record form locks the row it saves (SELECT … FOR UPDATE), which PostgreSQL
+    # refuses on the nullable side of an outer join.
     return _load(user, select(ActionItem).where(ActionItem.id == action_id)
-                 .options(joinedload(ActionItem.forum), *options), need, can_view_action, can_manage_action)
+                 .options(joinedload(ActionItem.forum, innerjoin=True), *options), need, can_view_action,
+                 can_manage_action)

@@ -217,8 +217,7 @@ def _answer_message(outcome, accepted: bool) -> str:
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(action_id: int):
-    page = queries.action_page(current_user, action_id, need="edit")
-    action = page.action
+    action = permissions.load_action(current_user, action_id, need="edit")
     locked = permissions.action_details_lock(action)
     if locked:
         flash(locked, "warning")
