@@ -382,16 +382,20 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
 
 def visible_meetings(user) -> Select:
     """A SELECT of the meetings ``user`` may see (unpublished ones only for their organisers and staff)."""
-    stmt = select(Meeting).join(Meeting.forum)
+    return _within_reach(user, select(Meeting).join(Meeting.forum), lambda invited: (
+        Forum.grant_id.in_(organiser_grant_ids(user))
+        | ((Forum.id.in_(member_forum_ids(user)) | Meeting.id.in_(invited)) & Meeting.published_at.is_not(None))
+    ))
+
+
+def _within_reach(user, stmt: Select, reach) -> Select:
+    """``stmt`` limited to what ``user`` may see: all of it for staff, nothing for the signed-out, else the
+    rows ``reach(invited)`` allows (``invited``: the ids of the meetings the person is invited to)."""
     if is_staff(user):
         return stmt
     if not _authenticated(user):
         return stmt.where(False)
-    invited = select(Invitation.meeting_id).where(Invitation.user_id == user.id)
-    return stmt.where(
-        Forum.grant_id.in_(organiser_grant_ids(user))
-        | ((Forum.id.in_(member_forum_ids(user)) | Meeting.id.in_(invited)) & Meeting.published_at.is_not(None))
-    )
+    return stmt.where(reach(select(Invitation.meeting_id).where(Invitation.user_id == user.id)))
 
 
 def visible_forums(user) -> Select:
@@ -598,16 +602,10 @@ def can_manage_action(user, action: ActionItem) -> bool:
 
 def visible_actions(user) -> Select:
     """A SELECT of the actions ``user`` may see, joined to their forum (add filters and ordering)."""
-    stmt = select(ActionItem).join(ActionItem.forum)
-    if is_staff(user):
-        return stmt
-    if not _authenticated(user):
-        return stmt.where(False)
-    invited = select(Invitation.meeting_id).where(Invitation.user_id == user.id)
-    return stmt.where(
+    return _within_reach(user, select(ActionItem).join(ActionItem.forum), lambda invited: (
         Forum.grant_id.in_(organiser_grant_ids(user)) | Forum.id.in_(member_forum_ids(user))
         | ((ActionItem.owner_id == user.id) & ActionItem.meeting_id.in_(invited))
-    )
+    ))
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,14 @@ def _run_rows(form, service):
     return outcome.value
 
 
+def _refuse_if(lock: str | None, back: str):
+    """A form page a state rule closes: back where it came from, saying why (None: go on)."""
+    if lock is None:
+        return None
+    flash(lock, "warning")
+    return redirect(back)
+
+
 def _status(form) -> int:
     return 400 if getattr(form, "refused", False) else status_for(form)
 
@@ -71,10 +79,9 @@ def _status(form) -> int:
 def record(meeting_id: int):
     """Several actions at once, while the meeting happens: title, owner, organisation, due date."""
     meeting = permissions.load_meeting(current_user, meeting_id, need="edit")
-    locked = permissions.action_meeting_lock(meeting)
+    locked = _refuse_if(permissions.action_meeting_lock(meeting), url_for("meetings.meeting", meeting_id=meeting.id))
     if locked:
-        flash(locked, "warning")
-        return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
+        return locked
     people, organisations = queries.possible_owners(meeting.forum), queries.organisations_of(meeting.forum)
     form = RecordActionsForm()
     if request.method == "GET":
@@ -218,10 +225,9 @@ def _answer_message(outcome, accepted: bool) -> str:
 @login_required
 def edit(action_id: int):
     action = permissions.load_action(current_user, action_id, need="edit")
-    locked = permissions.action_details_lock(action)
+    locked = _refuse_if(permissions.action_details_lock(action), _action_url(action))
     if locked:
-        flash(locked, "warning")
-        return redirect(_action_url(action))
+        return locked
     form = ActionDetailsForm(obj=action if request.method == "GET" else None)
     form.offer([], queries.organisations_of(action.forum), action.forum.grant.programme.themes or [])
     if request.method == "GET":
@@ -260,7 +266,7 @@ def confirm(token: str):
     try:
         action = actions.action_from_link(token)
     except tokens.LinkError as exc:
-        return render_template("actions/link_problem.html", problem=exc.problem.value), 400
+        return render_template("auth/link_problem.html", problem=exc.problem.value, purpose="action-confirm"), 400
     form = AnswerForm()
     message, status = None, 200
     if request.method == "POST":
@@ -287,10 +293,10 @@ def confirm(token: str):
 @login_required
 def review(meeting_id: int):
     meeting = permissions.load_meeting(current_user, meeting_id, need="edit")
-    locked = permissions.follow_up_lock(meeting)
+    locked = _refuse_if(permissions.follow_up_lock(meeting),
+                        url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
     if locked:
-        flash(locked, "warning")
-        return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
+        return locked
     section = queries.follow_up(current_user, meeting)
     form = ReviewForm()
     if request.method == "GET":
