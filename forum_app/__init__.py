@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
 
     from .account.views import bp as account_bp
+    from .actions.views import bp as actions_bp
     from .admin.views import bp as admin_bp
     from .calendar.views import bp as calendar_bp
     from .notifications.views import bp as notifications_bp
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(actions_bp)
 
     web.init_app(app)
 

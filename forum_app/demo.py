@@ -103,8 +103,9 @@ class UpdateSpec:
     note: str
     on: DaySpec | None = None  # ignored for reviews: they happen at ``at_meeting``
     to_state: str | None = None
-    by: str = "owner"  # "owner" or "organiser"
+    by: str = "owner"  # "owner" (whoever owns it at that moment) or "organiser"
     at_meeting: int | None = None  # MeetingSpec.n of the meeting where it was reviewed
+    to_owner: str | None = None  # a reassignment (kind "reassign"): the new owner's email
 
 
 @dataclass(frozen=True)
@@ -256,10 +257,8 @@ Europe. The Cantonal Police Administration sent apologies.
 
 ## Agreed actions
 
-1. Contact point in each agency for pre-release planning — State Prison.
-2. Joint pre-release planning protocol — Centre for Social Work.
-3. Pre-release employment counselling — Employment Service.
-4. Pre-release plan for case SA-2021-07 — State Prison.
+The agreed actions, their owners and due dates are recorded with the meeting (see
+"Actions agreed at this meeting"); they are not retyped here.
 
 ## Next meeting
 
@@ -277,10 +276,8 @@ SA_AGENDA_2 = """\
 SA_MINUTES_2 = """\
 ## Follow-up review
 
-- Contact points: **done**; the list will be updated whenever staff change.
-- Pre-release planning protocol: **in progress**; legal review needed before signature.
-- Employment counselling: **accepted**; start postponed until prison access is arranged.
-- Case SA-2021-07: **blocked** pending a decision on conditional release.
+The state of each action agreed on 30 June was reviewed; the outcomes are recorded with the
+actions (see "Follow-up review of agreed actions"), not retyped here.
 
 ## Discussion
 
@@ -293,8 +290,8 @@ To be scheduled once the protocol has been reviewed.
 """
 
 FOLLOW_UP_AGENDA = """\
-1. Welcome and adoption of the agenda
-2. Follow-up review of open actions
+1. Review of agreed actions
+2. Welcome and adoption of the agenda
 3. Pre-release cases: update from the prison (case codes only)
 4. Any other business
 5. Date of the next meeting
@@ -350,6 +347,11 @@ SARAJEVO = ForumSpec(
             replies={SA_EMPLOYMENT.email: ("accepted", "absent")},
         ),
         MeetingSpec(
+            4, "Third meeting: follow-up review", -35, time(10, 0), time(12, 30), "held",
+            "Conference room, Cantonal Centre for Social Work Sarajevo", agenda=FOLLOW_UP_AGENDA,
+            replies={SA_POLICE.email: ("declined", "excused")},
+        ),
+        MeetingSpec(
             3, "Follow-up meeting", 21, time(10, 0), time(12, 30), "scheduled",
             "Conference room, Cantonal Centre for Social Work Sarajevo", agenda=FOLLOW_UP_AGENDA,
             online_url="https://meet.forum-desk.example/sarajevo-follow-up",
@@ -390,7 +392,11 @@ SARAJEVO = ForumSpec(
                            date(2021, 9, 15)),
                 UpdateSpec("review", "Draft discussed; legal review by the Ministry of Justice is needed "
                            "before signature. Carried over.", by="organiser", at_meeting=2),
-                UpdateSpec("progress", "Comments from the prison received; revised draft in preparation.", -12),
+                UpdateSpec("progress", "Legal review by the Ministry of Justice completed; two clauses revised.", -60),
+                UpdateSpec("state", "Protocol signed by the State Prison and the Centre for Social Work.", -40,
+                           to_state="done"),
+                UpdateSpec("review", "Signed, half a year later than planned; the six-month pilot starts now.",
+                           by="organiser", at_meeting=4),
             ),
         ),
         ActionSpec(
@@ -403,6 +409,7 @@ SARAJEVO = ForumSpec(
                            date(2021, 7, 8), to_state="accepted"),
                 UpdateSpec("review", "Start postponed until prison access arrangements are in place.",
                            by="organiser", at_meeting=2),
+                UpdateSpec("review", "Access still being arranged; carried over.", by="organiser", at_meeting=4),
                 UpdateSpec("progress", "Access procedure agreed with the prison; first session being scheduled.",
                            -20),
             ),
@@ -420,6 +427,10 @@ SARAJEVO = ForumSpec(
                            "planning paused.", date(2021, 8, 20), to_state="blocked"),
                 UpdateSpec("review", "Remains blocked; the prison will inform the forum as soon as the "
                            "decision is known.", by="organiser", at_meeting=2),
+                UpdateSpec("state", "Conditional release granted; planning resumed with the Centre for Social Work.",
+                           -70, to_state="in_progress"),
+                UpdateSpec("review", "Back on track: accommodation found, first appointment at the Centre booked.",
+                           by="organiser", at_meeting=4),
             ),
         ),
         ActionSpec(
@@ -427,6 +438,16 @@ SARAJEVO = ForumSpec(
             "A half-day joint session for staff of the Centre for Social Work and the Employment "
             "Service, prepared by the Police Administration with the State Prison.",
             SA_POLICE.email, 45, (THEME_RADICALISATION, THEME_TRAINING), raised_at=2,
+            history=(
+                UpdateSpec("state", "The Police Administration cannot lead it this year; it can send a trainer.",
+                           date(2021, 10, 20), to_state="declined"),
+                UpdateSpec("reassign", "The Centre for Social Work leads the session; the police send a trainer.",
+                           date(2021, 10, 25), by="organiser", to_owner=SA_SOCIAL.email),
+                UpdateSpec("state", "Accepted; we will prepare it with the police trainer.", date(2021, 10, 28),
+                           to_state="accepted"),
+                UpdateSpec("state", "Programme drafted with the police trainer.", -50, to_state="in_progress"),
+                UpdateSpec("review", "Session planned for next month.", by="organiser", at_meeting=4),
+            ),
         ),
     ),
 )
@@ -462,10 +483,8 @@ SK_MINUTES_1 = """\
 
 ## Agreed actions
 
-1. Map post-release services in the City of Skopje — Centre for Social Work.
-2. Joint pre-release planning meetings — Probation Office.
-3. Contact points between Skopje Prison and the Centre for Social Work — Skopje Prison.
-4. Training needs assessment on radicalisation — Idrizovo Prison.
+The agreed actions, their owners and due dates are recorded with the meeting (see
+"Actions agreed at this meeting"); they are not retyped here.
 """
 
 SKOPJE = ForumSpec(
@@ -540,8 +559,8 @@ SKOPJE = ForumSpec(
         ActionSpec(
             "Exchange contact points between Skopje Prison and the Centre for Social Work",
             "Each side names a contact point for release notifications and agrees how they reach each other.",
-            SK_PRISON.email, 21, (THEME_INFORMATION,),
-            history=(
+            SK_PRISON.email, date(2021, 9, 30), (THEME_INFORMATION,),
+            history=(  # stalled: accepted, then nothing for months
                 UpdateSpec("state", "Accepted.", date(2021, 7, 12), to_state="accepted"),
             ),
         ),
@@ -582,9 +601,8 @@ BP_MINUTES_1 = """\
 
 ## Agreed actions
 
-1. Referral form from the prison to the Centre for Social Work — Centre for Social Work.
-2. Employment Bureau information sessions in the prison — Employment Bureau.
-3. Pre-release plan for case BP-2021-03 — Probation Office.
+The agreed actions, their owners and due dates are recorded with the meeting (see
+"Actions agreed at this meeting"); they are not retyped here.
 """
 
 BIJELO_POLJE = ForumSpec(
@@ -856,8 +874,7 @@ def _get_or_create_action(forum: Forum, spec: ActionSpec, tz: ZoneInfo, today: d
             title=spec.title, owner_id=users[spec.owner].id, description=spec.description,
             due_on=_resolve_day(spec.due, today), themes=spec.themes, case_code=spec.case_code,
             note="Raised at the meeting.",
-        ), meeting=raised)
-    authors = {"owner": users[spec.owner], "organiser": organiser}
+        ), meeting=raised, notify=False)
     for step in spec.history:
         if step.kind == "review":  # recorded during the meeting that reviewed it
             if step.at_meeting is None:
@@ -868,10 +885,15 @@ def _get_or_create_action(forum: Forum, spec: ActionSpec, tz: ZoneInfo, today: d
             if step.on is None:
                 raise ValueError(f"an update of {spec.title!r} needs a date")
             at, meeting_id = _at(tz, _resolve_day(step.on, today), time(9, 30)), None
+        author = organiser if step.by == "organiser" else action.owner
         with clock.at(at):
-            actions.post_update(authors[step.by], action,
-                                UpdateInput(note=step.note, to_state=step.to_state, meeting_id=meeting_id),
-                                expected_version=action.version)
+            if step.kind == "reassign":
+                actions.reassign_action(author, action, users[step.to_owner].id, step.note, action.version,
+                                        notify=False)
+            else:
+                actions.post_update(author, action,
+                                    UpdateInput(note=step.note, to_state=step.to_state, meeting_id=meeting_id),
+                                    expected_version=action.version)
     return action
 
 

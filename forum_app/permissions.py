@@ -387,16 +387,20 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
 
 def visible_meetings(user) -> Select:
     """A SELECT of the meetings ``user`` may see (unpublished ones only for their organisers and staff)."""
-    stmt = select(Meeting).join(Meeting.forum)
+    return _within_reach(user, select(Meeting).join(Meeting.forum), lambda invited: (
+        Forum.grant_id.in_(organiser_grant_ids(user))
+        | ((Forum.id.in_(member_forum_ids(user)) | Meeting.id.in_(invited)) & Meeting.published_at.is_not(None))
+    ))
+
+
+def _within_reach(user, stmt: Select, reach) -> Select:
+    """``stmt`` limited to what ``user`` may see: all of it for staff, nothing for the signed-out, else the
+    rows ``reach(invited)`` allows (``invited``: the ids of the meetings the person is invited to)."""
     if is_staff(user):
         return stmt
     if not _authenticated(user):
         return stmt.where(False)
-    invited = select(Invitation.meeting_id).where(Invitation.user_id == user.id)
-    return stmt.where(
-        Forum.grant_id.in_(organiser_grant_ids(user))
-        | ((Forum.id.in_(member_forum_ids(user)) | Meeting.id.in_(invited)) & Meeting.published_at.is_not(None))
-    )
+    return stmt.where(reach(select(Invitation.meeting_id).where(Invitation.user_id == user.id)))
 
 
 def visible_forums(user) -> Select:
@@ -462,7 +466,7 @@ def navigation(user) -> list[NavItem]:
     if not _authenticated(user):
         return []
     items = [NavItem("core.home", str(_l("Home"))), NavItem("forums.index", str(_l("Forums"))),
-             NavItem("meetings.calendar", str(_l("Calendar")))]
+             NavItem("meetings.calendar", str(_l("Calendar"))), NavItem("actions.mine", str(_l("My actions")))]
     if can_administer(user):
         items += [
             NavItem("admin.users", str(_l("People"))),
@@ -519,16 +523,26 @@ def action_progress_lock(action: ActionItem) -> str | None:
 
 
 def action_role_lock(user, action: ActionItem, to_state: str | None, review: bool) -> str | None:
-    """Owners answer and report on their own actions; organisers may do all, and alone review and drop."""
+    """Owners answer and report on their own actions; organisers may do all, and alone review and drop.
+
+    Programme staff (who are no organisers) leave review comments: a note, never a state.
+    """
     if can_edit_forum(user, action.forum):
         return None
     if review:
         return _("Only the forum's organisers record a meeting's review.")
     if to_state == "dropped":
         return _("Only the forum's organisers drop an action.")
-    if not (_authenticated(user) and action.owner_id == user.id):
-        return _("Only the action's owner or the forum's organisers update it.")
-    return None
+    if _authenticated(user) and action.owner_id == user.id:
+        return None
+    if is_staff(user):
+        return None if to_state is None else _("Programme staff comment on actions; they do not change their state.")
+    return _("Only the action's owner or the forum's organisers update it.")
+
+
+def comments_only(user, action: ActionItem) -> bool:
+    """Programme staff who neither own nor organise the action: their notes are review comments."""
+    return is_staff(user) and not can_edit_forum(user, action.forum) and action.owner_id != user.id
 
 
 def action_owner_lock(user, forum: Forum) -> str | None:
@@ -536,3 +550,127 @@ def action_owner_lock(user, forum: Forum) -> str | None:
     if _authenticated(user) and (forum.id in member_forum_ids(user) or forum.grant_id in organiser_grant_ids(user)):
         return None
     return _("The owner must be a member or an organiser of this forum.")
+
+
+def action_details_lock(action: ActionItem) -> str | None:
+    """A done or dropped action is settled: its details and owner stay as they were."""
+    if action.state in ("done", "dropped"):
+        return _("This action is %(state)s: its details and owner are part of the record.",
+                 state=str(ACTION_STATES[action.state]).lower())
+    return None
+
+
+def action_answer_lock(action: ActionItem) -> str | None:
+    """The owner accepts or declines a proposed action, once."""
+    if action.state != "proposed":
+        return _("This action has already been answered: it is %(state)s.",
+                 state=str(ACTION_STATES[action.state]).lower())
+    return None
+
+
+def action_meeting_lock(meeting: Meeting) -> str | None:
+    """Actions are agreed at a meeting that is taking or took place (not a draft or a cancelled one)."""
+    if meeting.state not in ("scheduled", "held"):
+        return _("Actions are raised at a scheduled or held meeting of this forum.")
+    return None
+
+
+def follow_up_lock(meeting: Meeting) -> str | None:
+    """The follow-up review is recorded for a scheduled or held meeting, until its record is adopted."""
+    if meeting.state not in ("scheduled", "held"):
+        return _("Actions are reviewed at a scheduled or held meeting of their forum.")
+    if meeting.minutes_state == "adopted":
+        return _("The minutes are adopted: the follow-up review is part of the locked record.")
+    return None
+
+
+def invited_meeting_ids(user) -> frozenset[int]:
+    """Meetings ``user`` is invited to (guests see their own actions raised at them)."""
+    if not _authenticated(user):
+        return frozenset()
+    return _cached("invited", user, lambda: db.session.execute(
+        select(Invitation.meeting_id).where(Invitation.user_id == user.id)).scalars())
+
+
+def can_view_action(user, action: ActionItem) -> bool:
+    """Whoever sees the forum; a guest only the actions they own that were raised at a meeting they are invited to."""
+    if can_view_forum(user, action.forum):
+        return True
+    return (_authenticated(user) and action.owner_id == user.id and action.meeting_id is not None
+            and action.meeting_id in invited_meeting_ids(user))
+
+
+def can_manage_action(user, action: ActionItem) -> bool:
+    """Organisers of the forum's grant (and admins): details, reassignment, reviews, dropping."""
+    return can_edit_forum(user, action.forum)
+
+
+def visible_actions(user) -> Select:
+    """A SELECT of the actions ``user`` may see, joined to their forum (add filters and ordering)."""
+    return _within_reach(user, select(ActionItem).join(ActionItem.forum), lambda invited: (
+        Forum.grant_id.in_(organiser_grant_ids(user)) | Forum.id.in_(member_forum_ids(user))
+        | ((ActionItem.owner_id == user.id) & ActionItem.meeting_id.in_(invited))
+    ))
+
+
+@dataclass(frozen=True)
+class ActionFlags:
+    """What one person may do to one action now, for its page and the lists that offer buttons."""
+
+    can_manage: bool  # organisers: details, reassignment, dropping
+    is_owner: bool
+    can_answer: bool  # the owner, while it is proposed: accept or decline
+    can_post: bool  # may post an update at all (a note, a state change or a comment)
+    comments_only: bool  # programme staff: review comments, no state
+    states: tuple[str, ...]  # the states this person may move it to now
+    can_edit_details: bool
+    can_reassign: bool
+
+
+def action_flags(user, action: ActionItem) -> ActionFlags:
+    manage = can_manage_action(user, action)
+    owner = _authenticated(user) and action.owner_id == user.id
+    commenter = comments_only(user, action)
+    states: tuple[str, ...] = ()
+    if manage or owner:
+        # Reasons are asked for on the form; here only the move itself and the role count.
+        states = tuple(to for to in ACTION_STATES if to in ACTION_TRANSITIONS[action.state]
+                       and action_role_lock(user, action, to, review=False) is None)
+    return ActionFlags(
+        can_manage=manage,
+        is_owner=owner,
+        can_answer=owner and action_answer_lock(action) is None,
+        can_post=manage or owner or commenter,
+        comments_only=commenter,
+        states=states,
+        can_edit_details=manage and action_details_lock(action) is None,
+        can_reassign=manage and action_details_lock(action) is None,
+    )
+
+
+@dataclass(frozen=True)
+class FollowUpFlags:
+    """The follow-up section of a meeting page: may this person record actions, review them, raise more."""
+
+    can_record_actions: bool
+    can_review: bool
+    review_lock: str | None
+
+
+def follow_up_flags(user, meeting: Meeting) -> FollowUpFlags:
+    organiser = can_edit_meeting(user, meeting)
+    lock = follow_up_lock(meeting)
+    return FollowUpFlags(
+        can_record_actions=organiser and action_meeting_lock(meeting) is None,
+        can_review=organiser and lock is None,
+        review_lock=lock,
+    )
+
+
+def load_action(user, action_id: int, need: str = "view", options=()) -> ActionItem:
+    """The action, if ``user`` may see it ("view") or manage it ("edit")."""
+    # An inner join: a record form locks the row it saves (SELECT … FOR UPDATE), which PostgreSQL
+    # refuses on the nullable side of an outer join.
+    return _load(user, select(ActionItem).where(ActionItem.id == action_id)
+                 .options(joinedload(ActionItem.forum, innerjoin=True), *options), need, can_view_action,
+                 can_manage_action)

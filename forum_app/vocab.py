@@ -96,7 +96,15 @@ ACTION_STATES = {
 ACTION_OPEN_STATES = ("proposed", "accepted", "in_progress", "blocked")
 ACTION_CLOSED_STATES = ("declined", "done", "dropped")
 
-ACTION_UPDATE_KINDS = {"state": _l("State change"), "progress": _l("Progress note"), "review": _l("Meeting review")}
+ACTION_UPDATE_KINDS = {
+    "state": _l("State change"),
+    "progress": _l("Progress note"),
+    "review": _l("Meeting review"),
+    # Programme staff read every action and leave comments; they change no state.
+    "comment": _l("Review comment"),
+    # Organisers give a declined (or stuck) action to a new owner, who is asked to confirm it.
+    "reassign": _l("Reassigned"),
+}
 
 # "withdrawn": never to be sent (e.g. the invitation it carried was withdrawn before delivery).
 OUTBOX_STATES = ("pending", "sent", "failed", "withdrawn")

@@ -12,11 +12,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
 from . import permissions
-from .core.dates import format_local, format_span
+from .core.dates import format_local, format_local_date, format_span
 from .core.errors import Forbidden, NotFound
 from .core.markdown import stored_html
 from .vocab import (
-    ACTION_STATES, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES, MINUTES_STATES,
+    ACTION_STATES, ACTION_UPDATE_KINDS, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES, MINUTES_STATES,
     ORGANISATION_KINDS, RSVP_STATES, SYSTEM_ROLES, country_name, kind_label,
 )
 
@@ -125,6 +125,7 @@ def init_app(app: Flask) -> None:
         perm=permissions, COUNTRIES=COUNTRIES, ORGANISATION_KINDS=ORGANISATION_KINDS, SYSTEM_ROLES=SYSTEM_ROLES,
         MEETING_STATES=MEETING_STATES, MINUTES_STATES=MINUTES_STATES, RSVP_STATES=RSVP_STATES,
         ATTENDANCE_STATES=ATTENDANCE_STATES, FORUM_ROLES=FORUM_ROLES, ACTION_STATES=ACTION_STATES,
+        ACTION_UPDATE_KINDS=ACTION_UPDATE_KINDS,
         KOSOVO_FOOTNOTE=KOSOVO_FOOTNOTE,
     )
 
@@ -136,6 +137,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["kind"] = kind_label
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["when"] = format_span
+    app.jinja_env.filters["localdate"] = format_local_date
     # Pages never render Markdown: they show the HTML rendered and sanitised when it was saved.
     app.jinja_env.filters["stored_html"] = stored_html
     app.jinja_env.filters["label"] = lambda value, mapping: str(mapping.get(value, value))

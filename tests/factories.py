@@ -16,6 +16,8 @@ from typing import TypeVar
 from flask import Flask
 from sqlalchemy import select
 
+from forum_app.actions import services as actions
+from forum_app.actions.services import ActionInput, UpdateInput
 from forum_app.auth.passwords import hash_password
 from forum_app.core import clock
 from forum_app.extensions import db
@@ -24,10 +26,12 @@ from forum_app.meetings import services as meetings
 from forum_app.meetings.minutes import MinutesInput
 from forum_app.meetings.services import MeetingDetails, WalkInInput
 from forum_app.models import (
-    Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, Organisation, Programme, User,
+    ActionItem, Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, Organisation, Programme, User,
 )
 
 PASSWORD = "correct horse battery staple"
+# A programme's themes, which actions choose from.
+THEMES = ("Radicalisation in prisons", "Information exchange", "Pre-release planning", "Post-release support")
 # The actor of meeting services in forums whose grant has no organiser (made on demand).
 FACTORY_ADMIN = "factory.admin@example.org"
 T = TypeVar("T")
@@ -68,12 +72,12 @@ class Factory:
         with self.app.app_context():
             return db.session.execute(db.select(User.id).where(User.email == email)).scalar_one()
 
-    def programme(self) -> int:
-        return self._save(Programme(name=f"Programme {next(_counter)}", themes=["Radicalisation in prisons"]))
+    def programme(self, themes: tuple[str, ...] = ("Radicalisation in prisons",)) -> int:
+        return self._save(Programme(name=f"Programme {next(_counter)}", themes=list(themes)))
 
     def grant(self, programme_id: int | None = None, holder_id: int | None = None, country: str = "BA") -> int:
         n = next(_counter)
-        return self._save(Grant(programme_id=programme_id or self.programme(),
+        return self._save(Grant(programme_id=programme_id or self.programme(THEMES),
                                 holder_id=holder_id or self.organisation(kind="ngo"),
                                 reference=f"REF-{n}", title=f"Grant {n}", country=country))
 
@@ -185,6 +189,39 @@ class Factory:
         author_id = self.user_id(email)
         return self._run(lambda: minutes.add_comment(db.session.get(User, author_id),
                                                      db.session.get(Meeting, meeting_id), body).id)
+
+    # --- agreed actions (through the action services) ----------------------------------------------
+
+    def action(self, forum_id: int, owner_email: str, meeting_id: int | None = None, title: str | None = None,
+               due_in_days: int | None = 30, themes: tuple[str, ...] = (), notify: bool = True) -> int:
+        """A proposed action raised by the forum's organiser, at ``meeting_id`` (as it ends) or now."""
+        owner_id = self.user_id(owner_email)
+
+        def run() -> int:
+            forum = db.session.get(Forum, forum_id)
+            meeting = db.session.get(Meeting, meeting_id) if meeting_id else None
+            moment = meeting.ends_at if meeting is not None else datetime.now(timezone.utc)
+            due = (moment + timedelta(days=due_in_days)).date() if due_in_days is not None else None
+            data = ActionInput(title=title or f"Action {next(_counter)}", owner_id=owner_id, due_on=due,
+                               themes=themes)
+            with clock.at(min(moment, datetime.now(timezone.utc))):
+                return actions.raise_action(self._organiser(forum), forum, data, meeting=meeting, notify=notify).id
+
+        return self._run(run)
+
+    def act(self, action_id: int, email: str | None = None, to_state: str | None = None, note: str = "",
+            meeting_id: int | None = None, at: datetime | None = None) -> None:
+        """Post one update as ``email`` (default: the forum's organiser), at ``at`` (default: now)."""
+        actor_id = self.user_id(email) if email else None
+
+        def run() -> None:
+            action = db.session.get(ActionItem, action_id)
+            actor = db.session.get(User, actor_id) if actor_id else self._organiser(action.forum)
+            with clock.at(at or datetime.now(timezone.utc)):
+                actions.post_update(actor, action, UpdateInput(note=note, to_state=to_state, meeting_id=meeting_id),
+                                    action.version)
+
+        self._run(run)
 
     # --- running the services -----------------------------------------------------------------------
 

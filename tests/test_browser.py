@@ -135,3 +135,82 @@ def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browse
     participant.goto(meeting_url)
     assert "Release calendar shared monthly" in participant.locator("#decisions").inner_text()
     participant.context.close()
+
+
+def test_actions_recorded_answered_reassigned_and_reviewed_journey(demo, live_server, browser, page):
+    """An organiser records two actions at a meeting; the owner accepts one from the home page and posts
+    progress, declines the other with a reason; the organiser reassigns it, reviews both at the next
+    meeting, and the timeline shows all of it."""
+    sign_in(page, live_server, "organiser.sarajevo@forum-desk.example")
+    page.goto(live_server + "/forums")
+    page.get_by_role("link", name="Sarajevo local coordination forum").click()
+    page.get_by_role("link", name="Third meeting: follow-up review").click()
+    held_url = page.url
+    page.get_by_role("link", name="Record actions").click()
+    page.get_by_label("Action 1", exact=True).fill("Share the monthly release calendar with the contact points")
+    page.get_by_label("Owner of action 1").select_option(label="Amra Hodžić (State Prison of Bosnia and Herzegovina)")
+    page.get_by_label("Action 2", exact=True).fill("Arrange a health check before release")
+    page.get_by_label("Owner of action 2").select_option(label="Amra Hodžić (State Prison of Bosnia and Herzegovina)")
+    page.get_by_role("button", name="Record these actions").click()
+    page.get_by_text("2 actions recorded").wait_for()
+    assert page.locator("#agreed-table tbody tr").count() == 2
+
+    # The owner, on her home page: accepts one, then posts progress on it; declines the other with a reason.
+    owner = browser.new_context().new_page()
+    sign_in(owner, live_server, "amra.hodzic@forum-desk.example")
+    awaiting = owner.locator("#awaiting")
+    calendar_item = awaiting.locator("li", has_text="monthly release calendar")
+    calendar_item.get_by_role("button", name="Accept").click()
+    owner.get_by_text("you accepted the action").wait_for()
+    health_item = owner.locator("#awaiting li", has_text="health check")
+    health_item.locator("summary").click()
+    health_item.get_by_label("Why do you decline?").fill("Health checks are for the Public Health Centre to arrange.")
+    health_item.get_by_role("button", name="Decline the action").click()
+    owner.get_by_text("You declined the action").wait_for()
+    owner.get_by_role("link", name="Share the monthly release calendar with the contact points").click()
+    owner.get_by_label("New state").select_option(label="In progress")
+    owner.get_by_label("Note").fill("The first calendar went out on Monday.")
+    owner.get_by_role("button", name="Post").click()
+    owner.get_by_text("Your update is posted.").wait_for()
+    owner.context.close()
+
+    # The organiser finds the declined action on My actions and reassigns it.
+    page.locator("#mainnav").get_by_role("link", name="My actions").click()
+    page.locator("#to-reassign").get_by_role("link", name="Arrange a health check before release").click()
+    page.get_by_label("New owner").select_option(label="Emir Mehmedović (Cantonal Centre for Social Work Sarajevo)")
+    page.get_by_role("button", name="Reassign").click()
+    page.get_by_text("Reassigned; the new owner is asked to confirm.").wait_for()
+    health_url = page.url
+
+    # At the next meeting, both are reviewed in one form.
+    page.goto(held_url)
+    page.get_by_role("link", name="Sarajevo local coordination forum").first.click()
+    page.locator("#forum-actions").get_by_role("link", name="Follow-up matrix").click()
+    page.locator("#matrix thead").get_by_role("link").last.click()
+    page.get_by_role("link", name="Record the review").click()
+    page.get_by_label("What was said about Share the monthly release calendar with the contact points").fill(
+        "Calendar shared; monthly from now on.")
+    page.get_by_label("New state of Share the monthly release calendar with the contact points").select_option(
+        label="Done")
+    page.get_by_label("What was said about Arrange a health check before release").fill(
+        "Now with the Centre for Social Work, which will involve the health centre.")
+    page.get_by_role("button", name="Save the review").click()
+    page.get_by_text("The review is recorded (2 actions)").wait_for()
+    row = page.locator("#follow-up-table tr", has_text="monthly release calendar")
+    assert "Done" in row.inner_text() and "(reviewed)" in row.inner_text()
+
+    # The timeline of the reassigned action shows where it was raised, the review, and every step.
+    page.goto(health_url)
+    timeline = page.locator("#timeline-table tbody")
+    assert timeline.locator("tr").count() == 2
+    assert "raised here" in timeline.locator("tr").first.inner_text()
+    assert "health centre" in timeline.locator("tr").last.inner_text()
+    history = page.locator("#history-list").inner_text()
+    for expected in ("Public Health Centre to arrange", "Reassigned to Emir Mehmedović", "Meeting review"):
+        assert expected in history
+    # On a phone, the matrix is one card per action.
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.locator("#action-details").wait_for()
+    page.goto(live_server + page.locator("a", has_text="Sarajevo local coordination forum").first.get_attribute("href")
+              + "/actions/matrix")
+    assert page.locator("#matrix thead").is_hidden() or page.locator("#matrix thead").bounding_box()["height"] <= 1

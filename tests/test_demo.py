@@ -85,3 +85,31 @@ def test_outbox_list_shows_queued_mail(app):
     assert "new@example.org" in result.output
     # The set-password link is for the invitee alone: never printed (see test_auth_hardening).
     assert "/set-password/" not in result.output
+
+
+def test_demo_actions_have_the_history_of_a_real_follow_up(app):
+    """Point 8 of the actions issue: one done on time, one late, one blocked then resumed, one declined and
+    reassigned, one stalled for months; reviewed at later meetings; the minutes do not retype their states."""
+    from datetime import timedelta
+
+    from forum_app.core.clock import utcnow
+    from forum_app.models import ActionItem, MinutesVersion
+
+    assert app.test_cli_runner().invoke(args=["forum", "seed-demo"]).exit_code == 0
+    with app.app_context():
+        actions = db.session.execute(select(ActionItem)).scalars().all()
+        done = [a for a in actions if a.state == "done"]
+        assert any(a.closed_at.date() <= a.due_on for a in done)
+        assert any(a.closed_at.date() > a.due_on for a in done)
+        states = {a.id: [u.to_state for u in a.updates if u.to_state] for a in actions}
+        assert any("blocked" in s and "in_progress" in s[s.index("blocked"):] for s in states.values())
+        reassigned = [a for a in actions if any(u.kind == "reassign" for u in a.updates)]
+        assert reassigned and all("declined" in states[a.id] for a in reassigned)
+        now = utcnow()
+        assert any(a.state in ("accepted", "in_progress") and a.updates[-1].created_at < now - timedelta(days=180)
+                   for a in actions)
+        reviewed_at = {u.meeting_id for a in actions for u in a.updates if u.kind == "review"}
+        assert len(reviewed_at) >= 2
+        assert all(a.description_html for a in actions)
+        for version in db.session.execute(select(MinutesVersion)).scalars():
+            assert "**blocked**" not in version.body_md and "**done**" not in version.body_md

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from forum_app.extensions import db
 from forum_app.models import (
-    Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, MinutesComment, MinutesVersion, Organisation,
+    ActionItem, ActionUpdate, Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, MinutesComment, MinutesVersion, Organisation,
     Programme, User, WalkInAttendee,
 )
 from forum_app.vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
@@ -122,6 +122,18 @@ def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
             db.session.add(MinutesVersion(meeting_id=meeting.id, number=number, body_md=f"Minutes v{number}",
                                           decisions=[f"Decision {number}"], author=people[i]))
             meeting.minutes_revision = number
+            # Two actions of the main forum raised before the measured meeting (so in its follow-up), owned by
+            # the participant, one overdue, each with its history (the second entry by someone new).
+            raised = meeting.starts_at - timedelta(days=20)
+            for k, due in enumerate((date(2020, 1, 1), date(2099, 1, 1))):
+                action = ActionItem(forum=forum, title=f"Bulk action {n}-{k}", owner=participant,
+                                    owner_organisation=organisations[i], state="in_progress", due_on=due,
+                                    themes=["Radicalisation in prisons"], created_at=raised, updated_at=raised)
+                db.session.add(action)
+                action.updates.append(ActionUpdate(author=organiser, kind="state", to_state="proposed",
+                                                   created_at=raised))
+                action.updates.append(ActionUpdate(author=new_person(organisations[i]), kind="progress",
+                                                   note="Progress", created_at=raised + timedelta(days=1)))
             # Comment authors who are not invitees, so their names are not already loaded with the invitations.
             commenter = new_person(organisations[i])
             for author in (participant, commenter):
@@ -175,6 +187,15 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         "profile": ("organiser", "/account", r'<li class="mb-1">'),
         "personal calendar feed": ("organiser", f"/calendar/{world['feed_token']}.ics", r"BEGIN:VEVENT"),
         "forum calendar feed": ("organiser", f"/calendar/{world['feed_token']}/forums/{forum}.ics", r"BEGIN:VEVENT"),
+        "meeting follow-up section": ("organiser", f"/meetings/{meeting}", r'<tr data-action="\d+">'),
+        "meeting follow-up (participant)": ("participant", f"/meetings/{meeting}", r'<tr data-action="\d+">'),
+        "follow-up review form": ("organiser", f"/meetings/{meeting}/follow-up", r'name="rows-\d+-note"'),
+        "action board": ("organiser", f"/forums/{forum}/actions", r'class="board-row"'),
+        "action board (overdue)": ("participant", f"/forums/{forum}/actions?overdue=1&theme=Radicalisation+in+prisons",
+                                   r'class="board-row"'),
+        "follow-up matrix": ("organiser", f"/forums/{forum}/actions/matrix", r'class="matrix-row"'),
+        "my actions": ("participant", "/actions", r'href="/actions/\d+"'),
+        "home (participant)": ("participant", "/", r'href="/actions/\d+"'),
     }
 
 

@@ -32,3 +32,8 @@ def format_local(value: datetime | None, zone: str, fmt: str = "%d %b %Y, %H:%M"
         return ""
     local = value.astimezone(ZoneInfo(zone))
     return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+def format_local_date(value: datetime | None, zone: str) -> str:
+    """The calendar date of a UTC datetime in ``zone`` ("30 Jun 2021"), for tables of dates."""
+    return value.astimezone(ZoneInfo(zone)).strftime("%d %b %Y") if value is not None else ""

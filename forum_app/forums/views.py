@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import permissions
+from ..actions.queries import overdue_counts
 from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.search import clean_query
 from ..core.urls import parse_id
@@ -40,6 +41,7 @@ def index():
     )
     rows = queries.forum_list(current_user, filters)
     return render_template("forums/index.html", rows=rows, filters=filters,
+                           overdue=overdue_counts(current_user, [row.forum.id for row in rows]),
                            choices=queries.filter_choices(current_user),
                            can_create=permissions.can_create_forums(current_user))
 
@@ -47,7 +49,8 @@ def index():
 @bp.get("/forums/<int:forum_id>")
 def forum(forum_id: int):
     page = queries.forum_page(current_user, forum_id)
-    return render_template("forums/forum.html", page=page, forum=page.forum)
+    return render_template("forums/forum.html", page=page, forum=page.forum,
+                           overdue=overdue_counts(current_user, [forum_id]).get(forum_id, 0))
 
 
 def _grant_choices() -> list[tuple[int, str]]:

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
+from ..actions.queries import MyActions, my_actions
 from ..core.clock import utcnow
 from ..extensions import db
 from ..forums.queries import Coverage, coverage_of_kinds, next_meetings
@@ -42,12 +43,13 @@ class HomePage:
     to_comment: list[Meeting] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     overview: list[ForumOverview] = field(default_factory=list)
+    actions: MyActions = field(default_factory=MyActions)  # awaiting my confirmation, due soon, overdue, the rest
     is_organiser: bool = False
     is_staff: bool = False
 
     @property
     def empty(self) -> bool:
-        return not (self.my_meetings or self.to_comment or self.tasks or self.overview)
+        return not (self.my_meetings or self.to_comment or self.tasks or self.overview or not self.actions.empty)
 
 
 def home_page(user) -> HomePage:
@@ -65,6 +67,7 @@ def home_page(user) -> HomePage:
                Meeting.minutes_state == "circulated")
         .options(joinedload(Meeting.forum)).order_by(Meeting.starts_at.desc()).limit(LIMIT)
     ).scalars())
+    page.actions = my_actions(user, limit=LIMIT)
     grants = permissions.organiser_grant_ids(user)
     if grants:
         waiting = db.session.execute(

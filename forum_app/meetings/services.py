@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from ..actions.services import agenda_with_review
 from ..auth import services as accounts
 from ..auth.services import find_user_by_email
 from .. import notifications, permissions
@@ -140,7 +141,7 @@ def plan_next_meeting(forum: Forum, source: Meeting | None = None) -> NextMeetin
     start = _same_local_time_later(source.starts_at, forum.timezone)
     details = MeetingDetails(
         title=_("Follow-up meeting"), starts_at=start, ends_at=start + (source.ends_at - source.starts_at),
-        venue=source.venue, online_url=source.online_url, agenda_md=source.agenda_md,
+        venue=source.venue, online_url=source.online_url, agenda_md=agenda_with_review(source.agenda_md),
     )
     members = set(db.session.execute(
         select(ForumMember.user_id).join(ForumMember.user)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from .. import permissions
+from ..actions.queries import follow_up
 from ..core.clock import utcnow
 from ..core.commit import attempt
 from ..core.dates import same_clock
@@ -127,7 +128,7 @@ def meeting_new(forum_id: int):
         _fill_form(form, plan.details, forum)
         form.follow_on.data = str(plan.source.id)
     elif request.method == "GET":
-        form.agenda_md.data = _("1. Welcome and adoption of the agenda\n2. Follow-up review of agreed actions\n"
+        form.agenda_md.data = _("1. Review of agreed actions\n2. Welcome and adoption of the agenda\n"
                                 "3. …\n4. Any other business and next meeting\n")
     source = _follow_on_source(form, forum)
     if plan is None and source is not None:
@@ -240,6 +241,7 @@ def _meeting_page(page: queries.MeetingPage, invitee_form: InviteeForm | None = 
         agenda_html=stored_html(m.agenda_html),
         rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=invitee_form, comment_form=CommentForm(),
         viewer_zone=_viewer_zone(m),
+        follow_up=follow_up(current_user, m, page.minutes_version),  # the actions' review (actions.queries)
     ), status
 
 

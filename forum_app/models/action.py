@@ -19,6 +19,8 @@ class ActionItem(Base):
         Index("ix_action_item_forum_state", "forum_id", "state"),
         Index("ix_action_item_owner_state", "owner_id", "state"),
         Index("ix_action_item_state_due", "state", "due_on"),
+        CheckConstraint("(decision_number IS NULL) = (decision_version IS NULL)", name="decision_pair"),
+        CheckConstraint("decision_number IS NULL OR meeting_id IS NOT NULL", name="decision_meeting"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,6 +29,12 @@ class ActionItem(Base):
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
+    # ``description`` (Markdown) rendered and sanitised when saved (core.markdown); pages show this.
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    # Raised from one of the minutes' decisions: the minutes version and the decision's position
+    # in it (versions are append-only, so the pair keeps pointing at the same words).
+    decision_version: Mapped[int | None] = mapped_column(Integer)
+    decision_number: Mapped[int | None] = mapped_column(Integer)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     owner_organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="SET NULL"), index=True
@@ -77,8 +85,11 @@ class ActionUpdate(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     # The meeting at which this was reviewed, if any.
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"), index=True)
+    # A reassignment: who the action was given to (the owner before it is the previous entry's).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     action: Mapped[ActionItem] = relationship(back_populates="updates")
-    author: Mapped[User | None] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     meeting: Mapped[Meeting | None] = relationship()

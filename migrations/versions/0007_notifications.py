@@ -7,13 +7,13 @@ occasion, so ``flask forum remind`` never sends the same reminder twice.
 ``outbox_message.meeting_id``: organisers see each invitee's delivery state.
 
 Revision ID: 0007_notifications
-Revises: 0005_outbox_withdrawn
+Revises: 0006_actions
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0007_notifications"
-down_revision = "0005_outbox_withdrawn"
+down_revision = "0006_actions"
 branch_labels = None
 depends_on = None
 

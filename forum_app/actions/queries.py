@@ -1,0 +1,390 @@
+"""What the action pages show, loaded in a fixed number of queries whatever the data.
+
+The state of an action "at a meeting" is one rule used everywhere (meeting pages, the
+action's timeline, the forum's matrix): the state the meeting's review recorded, or
+else the state the action had when the meeting ended (or now, for a meeting still to
+come). An action belongs to a meeting's follow-up when it was raised before the meeting
+(not at it) and was open at its start or closed since the previous meeting; so an open
+action carries over from meeting to meeting until it is closed.
+
+Overdue is judged by the date in the forum's own zone: an open action due before the
+forum's today.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Text, and_, cast, false, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import permissions
+from ..core.clock import utcnow
+from ..core.paging import Page, paginate
+from ..extensions import db
+from ..models import (
+    ActionItem, ActionUpdate, Forum, ForumMember, Grant, GrantTeam, Meeting, MinutesVersion, Organisation, User,
+)
+from ..permissions import ActionFlags, FollowUpFlags
+from ..vocab import ACTION_OPEN_STATES
+
+DUE_SOON_DAYS = 14
+TO_REASSIGN_DAYS = 90  # declined actions stay on the organisers' list this long
+MEETING_STATES_SHOWN = ("scheduled", "held")  # drafts and cancelled meetings review nothing
+
+ACTION_LIST_OPTIONS = (
+    joinedload(ActionItem.forum),
+    joinedload(ActionItem.owner),
+    joinedload(ActionItem.owner_organisation),
+)
+HISTORY_OPTIONS = (
+    *ACTION_LIST_OPTIONS,
+    selectinload(ActionItem.updates).joinedload(ActionUpdate.author),
+    selectinload(ActionItem.updates).joinedload(ActionUpdate.owner),
+    selectinload(ActionItem.updates).joinedload(ActionUpdate.meeting),
+)
+
+
+# --- overdue, in each forum's own zone ---------------------------------------------------------------
+
+def local_today(zone: str, now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(ZoneInfo(zone)).date()
+
+
+def is_overdue(action: ActionItem, now: datetime | None = None) -> bool:
+    return (action.state in ACTION_OPEN_STATES and action.due_on is not None
+            and action.due_on < local_today(action.forum.timezone, now))
+
+
+def overdue_condition(now: datetime | None = None):
+    """SQL for "open and due before its forum's today" (the statement must join Forum).
+
+    One query reads the zones forums use; zones sharing a date are grouped, so the
+    condition has at most three parts (the world spans at most three dates at once).
+    """
+    now = now or utcnow()
+    zones = db.session.execute(select(Forum.timezone).distinct()).scalars()
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for zone in zones:
+        by_day[local_today(zone, now)].append(zone)
+    parts = [and_(Forum.timezone.in_(names), ActionItem.due_on < day) for day, names in sorted(by_day.items())]
+    return and_(ActionItem.state.in_(ACTION_OPEN_STATES), or_(*parts) if parts else false())
+
+
+def overdue_counts(user, forum_ids: Iterable[int]) -> dict[int, int]:
+    """Overdue actions per forum, among those ``user`` may see (one grouped query)."""
+    ids = list(forum_ids)
+    if not ids:
+        return {}
+    visible = permissions.visible_actions(user).where(ActionItem.forum_id.in_(ids), overdue_condition()).subquery()
+    return dict(db.session.execute(
+        select(visible.c.forum_id, func.count()).group_by(visible.c.forum_id)).all())
+
+
+# --- an action's state at a meeting ---------------------------------------------------------------
+
+@dataclass
+class AtMeeting:
+    """An action as it stood at one meeting."""
+
+    meeting: Meeting
+    state: str | None  # None: not raised yet
+    said: list[ActionUpdate]  # the reviews recorded at this meeting
+    last_update: ActionUpdate | None  # the latest entry by then
+
+
+def state_at(updates: list[ActionUpdate], moment: datetime) -> tuple[str | None, ActionUpdate | None]:
+    """The state after the last state-setting entry up to ``moment``, and the last entry of any kind."""
+    state, last = None, None
+    for update in updates:
+        if update.created_at > moment:
+            break
+        last = update
+        if update.to_state is not None:
+            state = update.to_state
+    return state, last
+
+
+def at_meeting(action: ActionItem, meeting: Meeting, now: datetime) -> AtMeeting:
+    updates = action.updates
+    said = [u for u in updates if u.meeting_id == meeting.id]
+    state, last = state_at(updates, min(now, meeting.ends_at))
+    if said:
+        state = said[-1].to_state or state
+        last = said[-1] if last is None or said[-1].id > last.id else last
+    if state is None and meeting.id == action.meeting_id and updates:
+        state, last = updates[0].to_state, updates[0]  # recorded after the meeting that agreed it
+    return AtMeeting(meeting, state, said, last)
+
+
+def in_span(action: ActionItem, meeting: Meeting, previous_start: datetime | None) -> bool:
+    """Whether ``meeting`` follows ``action`` up: the meeting that raised it, and every later one
+    while it was open at the start or had closed since the previous meeting (``previous_start``)."""
+    if meeting.id == action.meeting_id:
+        return True
+    if action.created_at >= meeting.starts_at:
+        return False
+    closed = action.closed_at
+    return closed is None or closed >= (previous_start or meeting.starts_at)
+
+
+# --- the follow-up section of a meeting page -----------------------------------------------------------
+
+@dataclass
+class FollowUpRow:
+    action: ActionItem
+    then: AtMeeting
+    overdue: bool
+    closed_since: bool  # closed since the previous meeting (reviewed one last time)
+
+
+@dataclass
+class FollowUp:
+    meeting: Meeting
+    previous: Meeting | None
+    rows: list[FollowUpRow]
+    agreed: list[ActionItem]  # raised at this meeting
+    decisions: list[tuple[int, str]]  # (number, text) of the minutes' decisions, to raise actions from
+    overdue: int  # the forum's overdue actions now
+    flags: FollowUpFlags
+
+    @property
+    def row_by_id(self) -> dict[int, FollowUpRow]:
+        return {row.action.id: row for row in self.rows}
+
+
+def previous_meeting(meeting: Meeting) -> Meeting | None:
+    return db.session.execute(
+        select(Meeting).where(Meeting.forum_id == meeting.forum_id, Meeting.state.in_(MEETING_STATES_SHOWN),
+                              Meeting.starts_at < meeting.starts_at)
+        .order_by(Meeting.starts_at.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None) -> FollowUp:
+    """The meeting's review of its forum's actions and the actions it agreed (what ``user`` may see)."""
+    now = utcnow()
+    previous = previous_meeting(meeting)
+    reviewed = and_(
+        or_(ActionItem.meeting_id.is_(None), ActionItem.meeting_id != meeting.id),
+        ActionItem.created_at < meeting.starts_at,
+        or_(ActionItem.closed_at.is_(None),
+            ActionItem.closed_at >= (previous.starts_at if previous is not None else meeting.starts_at)),
+    )
+    actions = db.session.execute(
+        permissions.visible_actions(user)
+        .where(ActionItem.forum_id == meeting.forum_id, or_(ActionItem.meeting_id == meeting.id, reviewed))
+        .options(*HISTORY_OPTIONS, joinedload(ActionItem.meeting))
+        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+    ).unique().scalars().all()
+    rows, agreed = [], []
+    for action in actions:
+        if action.meeting_id == meeting.id:
+            agreed.append(action)
+            continue
+        then = at_meeting(action, meeting, now)
+        closed_since = action.closed_at is not None and action.closed_at < meeting.starts_at
+        rows.append(FollowUpRow(action, then, is_overdue(action, now), closed_since))
+    flags = permissions.follow_up_flags(user, meeting)
+    decisions: list[tuple[int, str]] = []
+    if flags.can_record_actions and minutes_version is not None \
+            and minutes_version.number == meeting.minutes_revision:
+        decisions = list(enumerate(minutes_version.decisions, start=1))
+    overdue = overdue_counts(user, [meeting.forum_id]).get(meeting.forum_id, 0)
+    return FollowUp(meeting, previous, rows, agreed, decisions, overdue, flags)
+
+
+# --- one action: its page and timeline ------------------------------------------------------------------
+
+@dataclass
+class ActionPage:
+    action: ActionItem
+    flags: ActionFlags
+    updates: list[ActionUpdate]
+    timeline: list[AtMeeting]
+    decision: str | None  # the minutes' decision it was raised from
+    overdue: bool
+    owners: list[User]  # who it may be reassigned to (organisers only)
+
+
+def action_page(user, action_id: int, need: str = "view") -> ActionPage:
+    action = permissions.load_action(user, action_id, need=need,
+                                     options=(*HISTORY_OPTIONS[1:], joinedload(ActionItem.meeting)))
+    now = utcnow()
+    meetings = db.session.execute(
+        permissions.visible_meetings(user)
+        .where(Meeting.forum_id == action.forum_id, Meeting.state.in_(MEETING_STATES_SHOWN))
+        .order_by(Meeting.starts_at)
+    ).scalars().all()
+    timeline, previous_start = [], None
+    for meeting in meetings:
+        if in_span(action, meeting, previous_start):
+            timeline.append(at_meeting(action, meeting, now))
+        previous_start = meeting.starts_at
+    decision = None
+    if action.decision_version is not None:
+        version = db.session.execute(select(MinutesVersion).where(
+            MinutesVersion.meeting_id == action.meeting_id, MinutesVersion.number == action.decision_version)
+        ).scalar_one_or_none()
+        if version is not None and permissions.can_view_minutes(user, action.meeting) \
+                and 0 < action.decision_number <= len(version.decisions):
+            decision = version.decisions[action.decision_number - 1]
+    flags = permissions.action_flags(user, action)
+    return ActionPage(action, flags, list(action.updates), timeline, decision, is_overdue(action, now),
+                      possible_owners(action.forum) if flags.can_reassign else [])
+
+
+def possible_owners(forum: Forum) -> list[User]:
+    """The forum's active members and organisers: who may own its actions."""
+    members = select(ForumMember.user_id).where(ForumMember.forum_id == forum.id)
+    team = select(GrantTeam.user_id).where(GrantTeam.grant_id == forum.grant_id)
+    return list(db.session.execute(
+        select(User).where(User.active.is_(True), or_(User.id.in_(members), User.id.in_(team)))
+        .options(joinedload(User.organisation)).order_by(User.name)
+    ).scalars())
+
+
+def organisations_of(forum: Forum) -> list[Organisation]:
+    """Organisations an action's owner may act for: the forum's country's."""
+    return list(db.session.execute(
+        select(Organisation).where(Organisation.country == forum.country).order_by(Organisation.name)).scalars())
+
+
+# --- the forum's board and matrix ----------------------------------------------------------------
+
+@dataclass
+class BoardFilters:
+    state: str = ""
+    owner_id: int | None = None
+    organisation_id: int | None = None
+    theme: str = ""
+    overdue: bool = False
+    newest_due_first: bool = False
+
+    def args(self) -> dict[str, str]:
+        """For links that keep the filters (the pager)."""
+        values = {"state": self.state, "owner": self.owner_id or "", "organisation": self.organisation_id or "",
+                  "theme": self.theme, "overdue": "1" if self.overdue else "",
+                  "sort": "-due" if self.newest_due_first else ""}
+        return {k: str(v) for k, v in values.items() if v}
+
+
+@dataclass
+class Board:
+    forum: Forum
+    page: Page
+    filters: BoardFilters
+    owners: list[User]
+    organisations: list[Organisation]
+    themes: list[str]
+    overdue_ids: set[int]
+    can_raise: bool
+
+
+def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> Board:
+    forum = permissions.load_forum(user, forum_id, options=(joinedload(Forum.grant).joinedload(Grant.programme),))
+    themes = list(forum.grant.programme.themes or [])
+    if filters.theme not in themes:
+        filters.theme = ""  # only the programme's themes filter anything
+    stmt = permissions.visible_actions(user).where(ActionItem.forum_id == forum.id).options(*ACTION_LIST_OPTIONS)
+    if filters.state:
+        stmt = stmt.where(ActionItem.state == filters.state)
+    if filters.owner_id:
+        stmt = stmt.where(ActionItem.owner_id == filters.owner_id)
+    if filters.organisation_id:
+        stmt = stmt.where(ActionItem.owner_organisation_id == filters.organisation_id)
+    if filters.theme:
+        # Themes are a JSON list; its text holds each theme as json.dumps writes it.
+        stmt = stmt.where(cast(ActionItem.themes, Text).contains(json.dumps(filters.theme), autoescape=True))
+    if filters.overdue:
+        stmt = stmt.where(overdue_condition())
+    due = ActionItem.due_on.desc() if filters.newest_due_first else ActionItem.due_on
+    page = paginate(stmt.order_by(ActionItem.due_on.is_(None), due, ActionItem.id), raw_page)
+    now = utcnow()
+    organisations = list(db.session.execute(
+        select(Organisation).where(Organisation.id.in_(
+            select(ActionItem.owner_organisation_id).where(ActionItem.forum_id == forum.id)))
+        .order_by(Organisation.name)).scalars())
+    return Board(forum, page, filters, possible_owners(forum), organisations, themes, {a.id for a in page.items if is_overdue(a, now)},
+                 permissions.can_edit_forum(user, forum))
+
+
+@dataclass
+class MatrixRow:
+    action: ActionItem
+    cells: list[AtMeeting | None]  # one per meeting; None: not followed up then
+    overdue: bool
+
+
+@dataclass
+class Matrix:
+    forum: Forum
+    meetings: list[Meeting]
+    rows: list[MatrixRow]
+
+
+def matrix(user, forum_id: int) -> Matrix:
+    """Every action of the forum × its meetings, with the state at each."""
+    forum = permissions.load_forum(user, forum_id)
+    now = utcnow()
+    meetings = db.session.execute(
+        permissions.visible_meetings(user)
+        .where(Meeting.forum_id == forum.id, Meeting.state.in_(MEETING_STATES_SHOWN)).order_by(Meeting.starts_at)
+    ).scalars().all()
+    actions = db.session.execute(
+        permissions.visible_actions(user).where(ActionItem.forum_id == forum.id)
+        .options(*HISTORY_OPTIONS, joinedload(ActionItem.meeting)).order_by(ActionItem.created_at, ActionItem.id)
+    ).unique().scalars().all()
+    starts = [None] + [m.starts_at for m in meetings]
+    rows = [MatrixRow(action, [at_meeting(action, m, now) if in_span(action, m, starts[i]) else None
+                               for i, m in enumerate(meetings)], is_overdue(action, now))
+            for action in actions]
+    return Matrix(forum, list(meetings), rows)
+
+
+# --- my actions ------------------------------------------------------------------------------------------
+
+@dataclass
+class MyActions:
+    awaiting: list[ActionItem] = field(default_factory=list)  # proposed to me: accept or decline
+    overdue: list[ActionItem] = field(default_factory=list)
+    due_soon: list[ActionItem] = field(default_factory=list)  # within DUE_SOON_DAYS in the forum's zone
+    rest: list[ActionItem] = field(default_factory=list)
+    to_reassign: list[ActionItem] = field(default_factory=list)  # organisers: declined, waiting for an owner
+
+    @property
+    def empty(self) -> bool:
+        return not (self.awaiting or self.overdue or self.due_soon or self.rest or self.to_reassign)
+
+
+def my_actions(user, limit: int | None = None) -> MyActions:
+    """The open actions ``user`` owns, in the sections people act on; organisers also see declined ones."""
+    now = utcnow()
+    mine = db.session.execute(
+        select(ActionItem).where(ActionItem.owner_id == user.id, ActionItem.state.in_(ACTION_OPEN_STATES))
+        .options(*ACTION_LIST_OPTIONS).order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+    ).unique().scalars().all()
+    result = MyActions()
+    for action in mine:
+        soon = action.due_on is not None and action.due_on <= local_today(action.forum.timezone, now) + timedelta(
+            days=DUE_SOON_DAYS)
+        section = (result.awaiting if action.state == "proposed" else result.overdue if is_overdue(action, now)
+                   else result.due_soon if soon else result.rest)
+        section.append(action)
+    grants = permissions.organiser_grant_ids(user)
+    if grants:
+        result.to_reassign = list(db.session.execute(
+            select(ActionItem).join(ActionItem.forum)
+            .where(Forum.grant_id.in_(grants), ActionItem.state == "declined",
+                   ActionItem.closed_at >= now - timedelta(days=TO_REASSIGN_DAYS))
+            .options(*ACTION_LIST_OPTIONS).order_by(ActionItem.closed_at.desc())
+        ).unique().scalars())
+    if limit is not None:
+        for name in ("awaiting", "overdue", "due_soon", "rest", "to_reassign"):
+            setattr(result, name, getattr(result, name)[:limit])
+    return result
+
