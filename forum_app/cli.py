@@ -114,7 +114,8 @@ def mail_deliver(loop: bool, interval: int, limit: int) -> None:
         else:
             if report.sent or report.retrying or report.failed or not loop:
                 click.echo(f"sent {report.sent}, waiting to retry {report.retrying}, failed {report.failed}"
-                           + (f", held in the outbox {report.held}" if report.held else ""))
+                           + (f", held in the outbox {report.held}" if report.held else "")
+                           + (f", not sent (meeting over) {report.withdrawn}" if report.withdrawn else ""))
             for error in report.errors:
                 click.echo(f"  {error}", err=True)
         db.session.remove()

@@ -192,12 +192,12 @@ def test_invite_move_cancel_gives_three_messages_per_invitee(app: Flask, make: F
     start = local(2021, 6, 30, 10)
     meeting_id = plan_meeting(app, w, start)
     schedule(app, w, meeting_id, start - timedelta(days=14))
-    assert deliver(app).sent == 6  # participant, observer, the three named invitees and the organiser
+    assert deliver(app, start - timedelta(days=14)).sent == 6  # participant, observer, the three named invitees and the organiser
     move(app, w, meeting_id, local(2021, 6, 30, 11, 30), start - timedelta(days=7))
-    assert deliver(app).sent == 6
+    assert deliver(app, start - timedelta(days=7)).sent == 6
     cancel(app, w, meeting_id, start - timedelta(days=2))
-    assert deliver(app).sent == 6
-    assert deliver(app).sent == 0  # nothing twice
+    assert deliver(app, start - timedelta(days=2)).sent == 6
+    assert deliver(app, start - timedelta(days=1)).sent == 0  # nothing twice
 
     with app.app_context():
         uid = db.session.get(Meeting, meeting_id).ical_uid
@@ -619,6 +619,7 @@ def test_minutes_circulated_notice_goes_to_invitees_who_want_it(app: Flask, make
     start = datetime.now(timezone.utc) - timedelta(days=3)
     meeting_id = plan_meeting(app, w, start)
     schedule(app, w, meeting_id, start - timedelta(days=10))
+    deliver(app, start - timedelta(days=10))  # the invitations went out when it was scheduled
     with app.app_context():
         quiet = _actor(w["invitees"][2])
         db.session.add(NotificationSettings(user_id=quiet.id, meeting_reminders=True, action_reminders=True,
@@ -637,3 +638,18 @@ def test_minutes_circulated_notice_goes_to_invitees_who_want_it(app: Flask, make
     assert len(notices) == 5 and smtp.to(w["invitees"][2])[-1]["Subject"].startswith("Invitation")
     assert "Forum Sarajevo" in notices[0]["Subject"]
     assert f"/meetings/{meeting_id}#minutes" in notices[0].get_body(("plain",)).get_content()
+
+
+def test_calendar_mail_about_a_meeting_already_over_is_not_sent(app: Flask, make: Factory, smtp) -> None:
+    """A mail server down for days must not deliver an invitation after the meeting took place."""
+    w = setup_forum(make)
+    start = datetime.now(timezone.utc) + timedelta(days=3)
+    meeting_id = plan_meeting(app, w, start)
+    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    report = deliver(app, start + timedelta(days=1))  # the first run after the meeting
+    assert (report.sent, report.withdrawn) == (0, 6)
+    assert smtp.received == []
+    with app.app_context():
+        statuses = set(db.session.execute(select(OutboxMessage.status)
+                                          .where(OutboxMessage.meeting_id == meeting_id)).scalars())
+    assert statuses == {"withdrawn"}

@@ -35,7 +35,7 @@ from email.utils import formatdate
 import flask_mail
 from flask import current_app
 from flask_mail import sanitize_address, sanitize_addresses, sanitize_subject
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..core.clock import utcnow
 from ..extensions import db, mail
@@ -168,6 +168,7 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     held: int = 0  # delivery is off (development without MAIL_SERVER): left readable in the outbox
+    withdrawn: int = 0  # calendar messages about meetings already over: not sent
     errors: list[str] = field(default_factory=list)
 
 
@@ -182,6 +183,25 @@ def _due(now: datetime):
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
     return stmt
+
+
+def withdraw_stale(now: datetime) -> int:
+    """Invitations, updates and cancellations for meetings already over are not sent.
+
+    After a mail server was down for days (or when the demo replays 2021), they would only
+    confuse. Flushes; the caller commits.
+    """
+    from ..models import Meeting
+    from .meetings import INVITATION_KINDS
+
+    over = select(Meeting.id).where(Meeting.ends_at < now)
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.kind.in_(INVITATION_KINDS),
+               OutboxMessage.meeting_id.in_(over))
+        .values(status="withdrawn", last_error="not sent: the meeting was already over")
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def count_due(now: datetime) -> int:
@@ -229,6 +249,8 @@ def deliver_due(limit: int = 200, now: datetime | None = None) -> DeliveryReport
     """Send up to ``limit`` due messages (see the module docstring)."""
     report = DeliveryReport()
     now = now or utcnow()
+    report.withdrawn = withdraw_stale(now)
+    db.session.commit()
     if not delivery_enabled():
         report.held = count_due(now)
         db.session.rollback()
