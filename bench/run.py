@@ -340,16 +340,16 @@ def print_table(result: dict, baseline: dict | None) -> None:
 
 
 def main() -> None:
+    global DATA
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, action="append",
                         help="data scale (repeat to compare; growth is shown against the first)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--data", type=Path, default=DATA, help="where SQLite databases and captured pages go")
+    parser.add_argument("--data", type=Path, default=ROOT / "bench" / ".data", help="where SQLite databases and captured pages go")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/<time>.json)")
     args = parser.parse_args()
-    global DATA
     DATA = args.data.resolve()
     scales = args.scale or [1.0]
     env = {**os.environ, "FORUM_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
