@@ -49,6 +49,7 @@ from . import permissions
 from .auth.passwords import hash_password
 from .core import clock
 from .core.markdown import render_for_storage
+from .core.search import normalise
 from .extensions import db
 from .models import (
     ActionItem, ActionUpdate, AuditEvent, Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting,
@@ -241,7 +242,8 @@ def generate(scale: float, seed: int = 1, today: date | None = None) -> Summary:
         email = email or ".".join(fold(part) for part in name.split()) + f".{user_id}@{DOMAIN}"
         add(User, id=user_id, email=email, name=name, password_hash=password_hash, role=role,
             organisation_id=org_id, job_title=rng.choice(JOB_TITLES), phone="", timezone=tz, locale="en",
-            active=True, created_at=start, password_changed_at=start, last_login_at=None)
+            active=True, created_at=start, password_changed_at=start, last_login_at=None,
+            search_text=normalise(name, email)[:500])  # what the ORM event would have set
         return user_id
 
     person(None, "admin", LOGINS["admin"], name="Generated Administrator")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..extensions import db
+from .services import MAX_MEETING_LENGTH
 from ..models import (
     Forum, ForumMember, GrantTeam, Invitation, Meeting, MinutesComment, MinutesVersion, Organisation, User,
 )
@@ -124,7 +125,9 @@ def calendar_month(user, year: int, month: int, zone_name: str) -> CalendarMonth
     start, end = start_local.astimezone(timezone.utc), end_local.astimezone(timezone.utc)
     meetings = db.session.execute(
         permissions.visible_meetings(user).options(joinedload(Meeting.forum))
-        .where(Meeting.starts_at < end, Meeting.ends_at > start).order_by(Meeting.starts_at)
+        # Both bounds on starts_at (the index): a meeting lasts at most MAX_MEETING_LENGTH.
+        .where(Meeting.starts_at < end, Meeting.starts_at > start - MAX_MEETING_LENGTH, Meeting.ends_at > start)
+        .order_by(Meeting.starts_at)
     ).unique().scalars().all()
     by_day: dict[date, list[Meeting]] = defaultdict(list)
     for meeting in meetings:
