@@ -41,6 +41,7 @@ class ForumRow:
 
 def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page:
     """One page of the forums ``user`` may see (``Page.items`` are ForumRows), with the total count."""
+    user = permissions.resolved(user)
     stmt = permissions.visible_forums(user).options(joinedload(Forum.grant).joinedload(Grant.programme))
     if filters.country:
         stmt = stmt.where(Forum.country == filters.country)
@@ -120,6 +121,7 @@ class ForumPage:
 
 
 def forum_page(user, forum_id: int, need: str = "view") -> ForumPage:
+    user = permissions.resolved(user)
     forum = permissions.load_forum(user, forum_id, need=need, options=(
         joinedload(Forum.grant).joinedload(Grant.programme),
         joinedload(Forum.grant).selectinload(Grant.team).joinedload(GrantTeam.user),

@@ -53,6 +53,7 @@ class HomePage:
 
 
 def home_page(user, raw_page: str | None = None) -> HomePage:
+    user = permissions.resolved(user)
     now = utcnow()
     page = HomePage(is_organiser=permissions.is_organiser(user), is_staff=permissions.is_staff(user))
     page.my_meetings = list(db.session.execute(

@@ -56,6 +56,7 @@ MEETING_PAGE_OPTIONS = (
 
 
 def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
+    user = permissions.resolved(user)
     meeting = permissions.load_meeting(user, meeting_id, need=need, options=MEETING_PAGE_OPTIONS)
     flags = permissions.meeting_flags(user, meeting)
     invitations = sorted(meeting.invitations, key=lambda i: (
@@ -119,6 +120,7 @@ class CalendarMonth:
 
 def calendar_month(user, year: int, month: int, zone_name: str) -> CalendarMonth:
     """The user's visible meetings in a month, placed on days in ``zone_name`` (the viewer's zone)."""
+    user = permissions.resolved(user)
     zone = ZoneInfo(zone_name)
     start_local = datetime(year, month, 1, tzinfo=zone)
     end_local = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
