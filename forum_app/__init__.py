@@ -51,6 +51,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    from . import delivery
+
+    delivery.init_app(app)  # gzip and year-long caching of versioned static files
+
     from . import bench
 
     if bench.enabled():
