@@ -8,7 +8,7 @@ PORT ?= 5000
 # Links in emails and the printed demo logins point at where `make run` serves.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test setup dev-setup db demo messages clean
+.PHONY: run test setup dev-setup db demo messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -44,6 +44,12 @@ run: demo
 
 test: dev-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Programme-scale data under gunicorn, timed beside a bare Flask page (see README, "Benchmark").
+# SQLite by default; DATABASE_URL=postgresql+psycopg://… for PostgreSQL. BENCH_ARGS="--scale 0.01 --scale 1".
+BENCH_ARGS ?= --scale 0.01 --scale 1
+bench: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The catalogue of user-facing strings, for translators (English only for now).
 messages: setup

@@ -59,6 +59,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    from . import delivery
+
+    delivery.init_app(app)  # gzip and year-long caching of versioned static files
+
+    from . import bench
+
+    if bench.enabled():
+        bench.init_app(app)  # queries per request in a response header, for make bench only
+
     from .cli import forum_cli
 
     app.cli.add_command(forum_cli)

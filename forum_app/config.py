@@ -16,6 +16,9 @@ INSTANCE_DIR = Path(os.environ.get("FORUM_INSTANCE_DIR", PROJECT_ROOT / "instanc
 
 # Sessions, links and device cookies are signed with SECRET_KEY: a short one can be guessed offline.
 MIN_SECRET_KEY_LENGTH = 32
+# OWASP's argon2id configurations trade memory for passes (47 MiB × 1 … 7 MiB × 5); the
+# weakest of them, 7168 KiB × 5 passes, is the floor accepted in production.
+OWASP_MIN_MEMORY_TIMES_PASSES = 7168 * 5
 
 
 class ConfigError(RuntimeError):
@@ -141,6 +144,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # longer sources are refused before rendering.
         "MARKDOWN_RENDER_SECONDS": _float("MARKDOWN_RENDER_SECONDS", 2.0),
         "MARKDOWN_MAX_CHARS": _int("MARKDOWN_MAX_CHARS", 100_000),
+        # argon2id cost (OWASP: 19 MiB, 2 passes, 1 lane); hashes made with other
+        # parameters are re-hashed at the next successful login.
+        "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 2),
+        "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 19 * 1024),
+        "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 1),
     }
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
     if env == "testing":
@@ -154,4 +162,7 @@ def load_config(overrides: dict | None = None) -> dict:
     if env == "production" and len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production "
                           "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))').")
+    if env == "production" and config["PASSWORD_HASH_MEMORY_KIB"] * config["PASSWORD_HASH_TIME_COST"] < OWASP_MIN_MEMORY_TIMES_PASSES:
+        raise ConfigError("PASSWORD_HASH_MEMORY_KIB × PASSWORD_HASH_TIME_COST is below OWASP's argon2id minimum "
+                          "(e.g. 19456 KiB × 2, or 7168 KiB × 5).")
     return config

@@ -40,6 +40,16 @@ from .models import Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting
 from .vocab import MEETING_STATES
 
 
+def resolved(user):
+    """The user behind Flask-Login's ``current_user`` proxy (or ``user`` itself).
+
+    Every attribute read through the proxy resolves it again; a loader that checks a
+    permission per invitee would do that hundreds of times a page. Loaders call this once.
+    """
+    get = getattr(user, "_get_current_object", None)
+    return get() if get is not None else user
+
+
 def _authenticated(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Flask, abort, jsonify, render_template, request
+from flask.globals import _cv_app
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -16,8 +18,8 @@ from .core.dates import format_local, format_local_date, format_span
 from .core.errors import Forbidden, NotFound
 from .core.markdown import stored_html
 from .vocab import (
-    ACTION_STATES, ACTION_UPDATE_KINDS, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES, MINUTES_STATES,
-    ORGANISATION_KINDS, RSVP_STATES, SYSTEM_ROLES, country_name, kind_label,
+    ACTION_STATES, ACTION_UPDATE_KINDS, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES,
+    MINUTES_STATES, ORGANISATION_KINDS, RSVP_STATES, SYSTEM_ROLES,
 )
 
 # No inline script or style anywhere: every page must run under this policy.
@@ -131,16 +133,68 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def navigation():
-        return {"nav": permissions.navigation(current_user)}
+        # The signed-in person, resolved once: templates read current_user many times a page.
+        user = permissions.resolved(current_user)
+        return {"nav": permissions.navigation(user), "current_user": user}
 
-    app.jinja_env.filters["country"] = country_name
-    app.jinja_env.filters["kind"] = kind_label
+    _install_fast_translations(app)
+    app.jinja_env.filters["country"] = lambda code: cached_label(code, COUNTRIES)
+    app.jinja_env.filters["kind"] = lambda kind: cached_label(kind, ORGANISATION_KINDS)
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["when"] = format_span
     app.jinja_env.filters["localdate"] = format_local_date
     # Pages never render Markdown: they show the HTML rendered and sanitised when it was saved.
     app.jinja_env.filters["stored_html"] = stored_html
-    app.jinja_env.filters["label"] = lambda value, mapping: str(mapping.get(value, value))
+    app.jinja_env.filters["label"] = cached_label
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
 
 
+
+
+# --- translations in templates, per request and per locale ---------------------------------------
+# Flask-Babel's Jinja callables look up the domain, the locale and the translations through
+# several context proxies on every call; a page calls them a few hundred times. These keep
+# the translations object per request (keyed by the locale in force, so force_locale still
+# works), and vocabulary labels per locale for the life of the process.
+
+_LABELS: dict[tuple[str, int, str], str] = {}
+
+
+def _babel_locale_key() -> str:
+    ctx = _cv_app.get(None)
+    babel_ctx = getattr(ctx.g, "_flask_babel", None) if ctx is not None else None
+    return str(getattr(babel_ctx, "babel_locale", None) or get_locale() or "")
+
+
+def _translations():
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        return get_translations()
+    babel_ctx = getattr(ctx.g, "_flask_babel", None)
+    key = getattr(babel_ctx, "babel_locale", None)
+    cache = ctx.g.__dict__.setdefault("_forum_translations", {})
+    translations = cache.get(key)
+    if translations is None:
+        translations = cache[key] = get_translations()
+    return translations
+
+
+def _install_fast_translations(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
+
+def cached_label(value, mapping) -> str:
+    """``mapping[value]`` as text in the current locale (the value itself when unknown), cached per locale."""
+    if value is None:
+        value = ""
+    key = (_babel_locale_key(), id(mapping), value)
+    label = _LABELS.get(key)
+    if label is None:
+        label = _LABELS[key] = str(mapping.get(value, value))
+    return label

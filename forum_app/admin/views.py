@@ -43,11 +43,11 @@ def _get(model, object_id: int):
     return obj
 
 
-def _search(stmt, *columns):
-    """Filter ``stmt`` by the ``q`` query parameter, case-insensitively, on ``columns``."""
+def _search(stmt, *columns, folded=None):
+    """Filter ``stmt`` by the ``q`` query parameter, case-insensitively, on ``columns`` (or a ``folded`` one)."""
     q = clean_query(request.args.get("q"))
     if q:
-        stmt = stmt.where(contains(q, *columns))
+        stmt = stmt.where(contains(q, *columns, folded=folded))
     return stmt, q
 
 
@@ -63,7 +63,8 @@ def _organisation_choices(blank: bool) -> list[tuple[int, str]]:
 @bp.get("/users")
 def users():
     stmt = select(User).options(joinedload(User.organisation)).order_by(User.name)
-    stmt, q = _search(stmt, User.name, User.email)
+    # Name and email are searched in their stored, normalised form (User.search_text, indexed).
+    stmt, q = _search(stmt, folded=User.search_text)
     return render_template("admin/users.html", page=paginate(stmt, request.args.get("page")), q=q)
 
 

@@ -28,7 +28,7 @@ def home():
     """What needs the signed-in person now (see home.queries)."""
     from ..home.queries import home_page
 
-    return render_template("home/index.html", page=home_page(current_user))
+    return render_template("home/index.html", page=home_page(current_user, request.args.get("page")))
 
 
 @bp.get("/healthz")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
+from ..core.paging import Page, paginate
 from ..core.search import contains
 from ..extensions import db
 from ..models import (
@@ -38,7 +39,9 @@ class ForumRow:
     shows_grant: bool = False  # the grant reference is for its organisers and programme staff
 
 
-def forum_list(user, filters: ForumFilters) -> list[ForumRow]:
+def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page:
+    """One page of the forums ``user`` may see (``Page.items`` are ForumRows), with the total count."""
+    user = permissions.resolved(user)
     stmt = permissions.visible_forums(user).options(joinedload(Forum.grant).joinedload(Grant.programme))
     if filters.country:
         stmt = stmt.where(Forum.country == filters.country)
@@ -48,16 +51,18 @@ def forum_list(user, filters: ForumFilters) -> list[ForumRow]:
         stmt = stmt.where(func.lower(Forum.city) == filters.city.lower())
     if filters.q:
         stmt = stmt.where(contains(filters.q, Forum.title, Forum.focus, Forum.city))
-    forums = db.session.execute(stmt.order_by(Forum.country, Forum.city, Forum.title)).unique().scalars().all()
+    page = paginate(stmt.order_by(Forum.country, Forum.city, Forum.title, Forum.id), raw_page)
+    forums = page.items
     ids = [f.id for f in forums]
     if not ids:
-        return []
+        return page
     counts = dict(db.session.execute(
         select(ForumMember.forum_id, func.count()).where(ForumMember.forum_id.in_(ids))
         .group_by(ForumMember.forum_id)).all())
     upcoming = next_meetings(ids)
-    return [ForumRow(f, counts.get(f.id, 0), upcoming.get(f.id), permissions.sees_grant_details(user, f))
-            for f in forums]
+    page.items = [ForumRow(f, counts.get(f.id, 0), upcoming.get(f.id), permissions.sees_grant_details(user, f))
+                  for f in forums]
+    return page
 
 
 def next_meetings(forum_ids: list[int]) -> dict[int, Meeting]:
@@ -116,6 +121,7 @@ class ForumPage:
 
 
 def forum_page(user, forum_id: int, need: str = "view") -> ForumPage:
+    user = permissions.resolved(user)
     forum = permissions.load_forum(user, forum_id, need=need, options=(
         joinedload(Forum.grant).joinedload(Grant.programme),
         joinedload(Forum.grant).selectinload(Grant.team).joinedload(GrantTeam.user),

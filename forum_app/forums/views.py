@@ -39,9 +39,9 @@ def index():
         city=args.get("city", "").strip()[:120],
         q=clean_query(args.get("q")),
     )
-    rows = queries.forum_list(current_user, filters)
-    return render_template("forums/index.html", rows=rows, filters=filters,
-                           overdue=overdue_counts(current_user, [row.forum.id for row in rows]),
+    page = queries.forum_list(current_user, filters, args.get("page"))
+    return render_template("forums/index.html", rows=page.items, page=page, filters=filters,
+                           overdue=overdue_counts(current_user, [row.forum.id for row in page.items]),
                            choices=queries.filter_choices(current_user),
                            can_create=permissions.can_create_forums(current_user))
 

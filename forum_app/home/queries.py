@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from .. import permissions
 from ..actions.queries import MyActions, my_actions
 from ..core.clock import utcnow
+from ..core.paging import Page, paginate
 from ..extensions import db
 from ..forums.queries import Coverage, coverage_of_kinds, next_meetings
 from ..models import Forum, ForumMember, Grant, Invitation, Meeting, Organisation, User
@@ -44,6 +45,7 @@ class HomePage:
     tasks: list[Task] = field(default_factory=list)
     overview: list[ForumOverview] = field(default_factory=list)
     actions: MyActions = field(default_factory=MyActions)  # awaiting my confirmation, due soon, overdue, the rest
+    overview_page: Page | None = None  # the overview is paged: a programme has over a hundred forums
     is_organiser: bool = False
     is_staff: bool = False
 
@@ -52,7 +54,8 @@ class HomePage:
         return not (self.my_meetings or self.to_comment or self.tasks or self.overview or not self.actions.empty)
 
 
-def home_page(user) -> HomePage:
+def home_page(user, raw_page: str | None = None) -> HomePage:
+    user = permissions.resolved(user)
     now = utcnow()
     page = HomePage(is_organiser=permissions.is_organiser(user), is_staff=permissions.is_staff(user))
     page.my_meetings = list(db.session.execute(
@@ -81,7 +84,8 @@ def home_page(user) -> HomePage:
         ).scalars()
         page.tasks = [Task(m, _next_step(m)) for m in waiting]
     if page.is_staff:
-        page.overview = _overview(user)
+        page.overview_page = _overview(user, raw_page)
+        page.overview = page.overview_page.items
     return page
 
 
@@ -97,14 +101,13 @@ def _next_step(meeting: Meeting) -> str:
     return "adopt"
 
 
-def _overview(user) -> list[ForumOverview]:
-    forums = db.session.execute(
-        permissions.visible_forums(user).options(joinedload(Forum.grant).joinedload(Grant.programme))
-        .order_by(Forum.country, Forum.city, Forum.title)
-    ).unique().scalars().all()
+def _overview(user, raw_page: str | None) -> Page:
+    page = paginate(permissions.visible_forums(user).options(joinedload(Forum.grant).joinedload(Grant.programme))
+                    .order_by(Forum.country, Forum.city, Forum.title, Forum.id), raw_page)
+    forums = page.items
     ids = [f.id for f in forums]
     if not ids:
-        return []
+        return page
     upcoming = next_meetings(ids)
     latest = (select(Meeting.forum_id, func.max(Meeting.starts_at).label("starts_at"))
               .where(Meeting.forum_id.in_(ids), Meeting.state == "held").group_by(Meeting.forum_id).subquery())
@@ -119,4 +122,6 @@ def _overview(user) -> list[ForumOverview]:
         .where(ForumMember.forum_id.in_(ids), User.active.is_(True))
     ):
         kinds[forum_id].add(kind)
-    return [ForumOverview(f, upcoming.get(f.id), last.get(f.id), coverage_of_kinds(kinds[f.id])) for f in forums]
+    page.items = [ForumOverview(f, upcoming.get(f.id), last.get(f.id), coverage_of_kinds(kinds[f.id]))
+                  for f in forums]
+    return page

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..extensions import db
+from .services import MAX_MEETING_LENGTH
 from ..models import (
     Forum, ForumMember, GrantTeam, Invitation, Meeting, MinutesComment, MinutesVersion, Organisation, User,
 )
@@ -57,6 +58,7 @@ MEETING_PAGE_OPTIONS = (
 
 
 def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
+    user = permissions.resolved(user)
     meeting = permissions.load_meeting(user, meeting_id, need=need, options=MEETING_PAGE_OPTIONS)
     flags = permissions.meeting_flags(user, meeting)
     invitations = sorted(meeting.invitations, key=lambda i: (
@@ -121,13 +123,16 @@ class CalendarMonth:
 
 def calendar_month(user, year: int, month: int, zone_name: str) -> CalendarMonth:
     """The user's visible meetings in a month, placed on days in ``zone_name`` (the viewer's zone)."""
+    user = permissions.resolved(user)
     zone = ZoneInfo(zone_name)
     start_local = datetime(year, month, 1, tzinfo=zone)
     end_local = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
     start, end = start_local.astimezone(timezone.utc), end_local.astimezone(timezone.utc)
     meetings = db.session.execute(
         permissions.visible_meetings(user).options(joinedload(Meeting.forum))
-        .where(Meeting.starts_at < end, Meeting.ends_at > start).order_by(Meeting.starts_at)
+        # Both bounds on starts_at (the index): a meeting lasts at most MAX_MEETING_LENGTH.
+        .where(Meeting.starts_at < end, Meeting.starts_at > start - MAX_MEETING_LENGTH, Meeting.ends_at > start)
+        .order_by(Meeting.starts_at)
     ).unique().scalars().all()
     by_day: dict[date, list[Meeting]] = defaultdict(list)
     for meeting in meetings:

@@ -33,6 +33,7 @@ from ..permissions import ensure
 from ..vocab import ATTENDANCE_STATES, RSVP_STATES, country_name
 # Fields an invitee's calendar shows: changing one bumps the iCalendar SEQUENCE.
 CALENDAR_FIELDS = ("title", "starts_at", "ends_at", "venue", "online_url")
+MAX_MEETING_LENGTH = timedelta(days=14)
 
 
 @dataclass
@@ -51,6 +52,9 @@ class MeetingDetails:
     def validate(self) -> None:
         if self.ends_at <= self.starts_at:
             raise ServiceError(_("The meeting must end after it starts."), field="end_time")
+        if self.ends_at - self.starts_at > MAX_MEETING_LENGTH:
+            # Bounded so a month's calendar reads one index range (see queries.calendar_month).
+            raise ServiceError(_("A meeting lasts at most %(n)d days.", n=MAX_MEETING_LENGTH.days), field="end_time")
         if self.online_url and not self.online_url.lower().startswith(("https://", "http://")):
             raise ServiceError(_("The online link must start with https:// or http://."), field="online_url")
 

@@ -23,6 +23,8 @@ class Forum(Base):
     """A standing local coordination forum."""
 
     __tablename__ = "forum"
+    # The forum list's order (country, city, title), so a page of it is read in order.
+    __table_args__ = (Index("ix_forum_country_city_title", "country", "city", "title"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     grant_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id", ondelete="RESTRICT"), index=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.search import normalise
 
 from ..vocab import ORGANISATION_KINDS, SYSTEM_ROLES
 from .base import Base, check_in, utcnow
@@ -40,7 +42,14 @@ class User(Base):
     """A person with an account. Never deleted: deactivated, so history keeps its authors."""
 
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
-    __table_args__ = (CheckConstraint(check_in("role", SYSTEM_ROLES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(check_in("role", SYSTEM_ROLES), name="role"),
+        Index("ix_user_account_name", "name"),  # the people list is sorted by name
+        # "contains" search on the normalised text: a trigram index on PostgreSQL (pg_trgm,
+        # created by migration 0008); elsewhere a plain index the search scans instead of the table.
+        Index("ix_user_account_search_text", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
@@ -60,6 +69,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # Name and email, lower-cased with diacritics folded (core.search.normalise): what people
+    # search is matched against this, kept up to date on every insert and update below.
+    search_text: Mapped[str] = mapped_column(String(500), default="")
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
     grant_teams: Mapped[list["GrantTeam"]] = relationship(back_populates="user")
@@ -96,6 +108,12 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _keep_search_text(mapper, connection, user: User) -> None:
+    user.search_text = normalise(user.name, user.email)[:500]
 
 
 class UserSession(Base):

@@ -1,0 +1,368 @@
+"""make bench: Forum Desk's main pages under gunicorn, timed beside a bare Flask + Jinja app.
+
+For each scale asked for (``--scale``, default 1), the harness
+
+1. makes a database with ``flask forum generate --scale N`` (SQLite files in
+   bench/.data/, kept for the next run; with ``DATABASE_URL`` set, a PostgreSQL
+   database named ``<name>_s<scale>`` on that server, created when missing);
+2. starts Forum Desk under gunicorn with ``FORUM_BENCH=1`` (SQL query count per response
+   in a header) and, beside it, a bare Flask + Jinja app (bench/bare.py) that answers
+   each page with the very bytes Forum Desk sent for it, rendered through a template;
+3. signs in once per role and walks every main page, discovered from the URL map so
+   pages added later join in, in interleaved rounds: Forum Desk's page then the bare
+   page, one request at a time on loopback, new connection per request (gunicorn's sync
+   workers close it anyway);
+4. times logins (the POST only), reads each worker's memory, prints a table and writes
+   it as JSON to bench/results/.
+
+One client, one request at a time: the numbers are latencies, and 1/median is the
+throughput of one worker. The machine may be shared, so rounds are interleaved (a busy
+moment slows both apps alike) and medians are reported.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / ".data"
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+QUERY_HEADER = "X-Forum-Queries"
+# The database server named by the caller (None: SQLite files in bench/.data/).
+BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+# Endpoints that are not pages to time: assets, probes, forms that create or edit, token links.
+SKIP = re.compile(r"^(static|core\.healthz|auth\.(logout|set_password|reset_password|request_reset|change_password))$"
+                  r"|_(form|new|edit)$|\.(ics|export)")
+# Pages every role opens (timed for each role that may see them); the rest are timed as admin.
+SHARED = re.compile(r"^(core\.home|forums\.(index|forum)|meetings\.(meeting|calendar)|actions\.|reports\.|"
+                    r".*dashboard|.*\.mine$|.*my_actions)")
+ROLES = ("admin", "staff", "organiser", "participant")
+EXTRA_QUERIES = {"admin.users": [{"q": "hod"}], "forums.index": [{"q": "forum"}]}
+
+
+@dataclass
+class Page:
+    label: str
+    role: str
+    path: str
+    app_ms: list[float] = field(default_factory=list)
+    bare_ms: list[float] = field(default_factory=list)
+    queries: int = 0
+    bytes: int = 0
+    status: int = 0
+
+
+# --- a minimal HTTP client (stdlib only) ------------------------------------------------------
+
+class Client:
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        hdrs = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
+        if self.cookies:
+            hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        started = time.perf_counter()
+        conn.request(method, path, body=body, headers=hdrs)
+        response = conn.getresponse()
+        data = response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        for header in response.msg.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                if morsel["max-age"] == "0" or morsel.value == "":
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        conn.close()
+        return response, data, elapsed
+
+    def get(self, path: str):
+        return self.request("GET", path)
+
+    def login(self, email: str, password: str) -> float:
+        _r, page, _t = self.get("/login")
+        match = CSRF_RE.search(page.decode())
+        token = match.group(1) or match.group(2)
+        body = urlencode({"email": email, "password": password, "csrf_token": token, "next": ""}).encode()
+        response, _d, elapsed = self.request("POST", "/login", body,
+                                             {"Content-Type": "application/x-www-form-urlencoded"})
+        if response.status != 302:
+            raise SystemExit(f"login of {email} failed: {response.status}")
+        return elapsed
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, path: str = "/", seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            Client(port).get(path)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing answered on port {port}")
+
+
+def gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+         app], cwd=ROOT, env=env, start_new_session=True)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def worker_rss_mb(master: subprocess.Popen) -> list[float]:
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(round(int(line.split()[1]) / 1024, 1))
+    return sizes
+
+
+# --- the data -----------------------------------------------------------------------------------
+
+def database_for(scale: float, seed: int) -> str:
+    base = BASE_DATABASE_URL
+    tag = f"s{str(scale).replace('.', '_')}_seed{seed}"
+    if not base or base.startswith("sqlite"):
+        DATA.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DATA / f'bench-{tag}.db'}"
+    parts = urlsplit(base)
+    name = parts.path.lstrip("/") or "forum_desk"
+    target = f"{name}_{tag}"
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target}).first():
+            conn.execute(text(f'CREATE DATABASE "{target}"'))
+    admin.dispose()
+    return urlunsplit(parts._replace(path=f"/{target}"))
+
+
+def prepare(url: str, scale: float, seed: int, env: dict) -> None:
+    """Migrate and generate once; a database that already holds the generated data is reused."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ready = "user_account" in inspect(conn).get_table_names() and conn.execute(
+            text("SELECT count(*) FROM user_account")).scalar_one()
+    engine.dispose()
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
+    # Always migrate: a database generated before a new migration gets its columns and indexes.
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env={**env, "DATABASE_URL": url}, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if ready:
+        return
+    print(f"Generating scale {scale} (seed {seed}) into {url.split('@')[-1]} …", flush=True)
+    subprocess.run([*flask, "forum", "generate", "--scale", str(scale), "--seed", str(seed)], cwd=ROOT,
+                   env={**env, "DATABASE_URL": url, "FORUM_ENV": "development"}, check=True)
+
+
+def discover(url: str, env: dict) -> tuple[list[tuple[str, str, str]], dict]:
+    """(label, role, path) for every page to time, from the app's URL map and the generated data."""
+    os.environ.update({**env, "DATABASE_URL": url})
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import select
+
+    from forum_app import create_app
+    from forum_app.extensions import db
+    from forum_app.generate import LOGINS
+    from forum_app.models import Forum, GrantTeam, Meeting, User
+
+    app = create_app()
+    with app.app_context():
+        organiser = db.session.execute(select(User).where(User.email == LOGINS["organiser"])).scalar_one()
+        grant_id = db.session.execute(select(GrantTeam.grant_id).where(GrantTeam.user_id == organiser.id)
+                                      ).scalars().first()
+        forum = db.session.execute(select(Forum).where(Forum.grant_id == grant_id).order_by(Forum.id)).scalars().first()
+        # The meeting page at its busiest: the last held meeting (attendance, minutes, actions raised).
+        meeting = db.session.execute(select(Meeting).where(Meeting.forum_id == forum.id, Meeting.state == "held")
+                                     .order_by(Meeting.starts_at.desc())).scalars().first()
+        values = {"forum_id": forum.id, "meeting_id": meeting.id, "grant_id": grant_id, "number": 1,
+                  "user_id": organiser.id}
+        pages: list[tuple[str, str, str]] = []
+        with app.test_request_context():
+            from flask import url_for
+
+            for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint):
+                if "GET" not in rule.methods or SKIP.search(rule.endpoint):
+                    continue
+                if not set(rule.arguments) <= set(values):
+                    continue
+                path = url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
+                if rule.endpoint == "auth.login":
+                    pages.append(("login page", "anonymous", path))
+                    continue
+                roles = ROLES if SHARED.search(rule.endpoint) else ("admin",)
+                for role in roles:
+                    pages.append((rule.endpoint, role, path))
+                for query in EXTRA_QUERIES.get(rule.endpoint, []):
+                    pages.append((f"{rule.endpoint}?{urlencode(query)}", "admin", f"{path}?{urlencode(query)}"))
+        counts = {t: db.session.execute(db.text(f'SELECT count(*) FROM "{t}"')).scalar_one()
+                  for t in ("forum", "user_account", "meeting", "invitation", "action_item")}
+        db.session.remove()
+        db.engine.dispose()
+    return pages, counts
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def bench_scale(scale: float, args, env: dict) -> dict:
+    url = database_for(scale, args.seed)
+    prepare(url, scale, args.seed, env)
+    pages_spec, counts = discover(url, env)
+    from forum_app.generate import GENERATED_PASSWORD, LOGINS
+
+    app_port, bare_port = free_port(), free_port()
+    app_env = {**env, "DATABASE_URL": url, "FORUM_BENCH": "1", "BASE_URL": f"http://127.0.0.1:{app_port}"}
+    app_proc = gunicorn("wsgi:app", app_port, app_env, args.workers)
+    bare_proc = None
+    try:
+        wait_for(app_port, "/healthz")
+        clients = {"anonymous": Client(app_port)}
+        logins_ms = []
+        for role in ROLES:
+            clients[role] = Client(app_port)
+            logins_ms.append(clients[role].login(LOGINS[role], GENERATED_PASSWORD))
+
+        # Capture each page once (also warms the workers), then serve the same bytes from the bare app.
+        pages = []
+        for label, role, path in pages_spec:
+            for _ in range(2):  # both workers see it before timing starts
+                response, body, _t = clients[role].get(path)
+            if response.status != 200:
+                print(f"  skipped {label} as {role}: {response.status}", flush=True)
+                continue
+            page = Page(label, role, path, status=response.status, bytes=len(body))
+            pages.append(page)
+            (DATA / "pages").mkdir(parents=True, exist_ok=True)
+            (DATA / "pages" / f"{len(pages) - 1}.html").write_bytes(body)
+        bare_env = {**env, "BENCH_PAGES": str(DATA / "pages")}
+        bare_proc = gunicorn("bench.bare:app", bare_port, bare_env, args.workers)
+        wait_for(bare_port, "/0")
+        bare = Client(bare_port)
+
+        for _round in range(args.rounds):
+            for i, page in enumerate(pages):
+                response, body, elapsed = clients[page.role].get(page.path)
+                page.app_ms.append(elapsed)
+                page.queries = int(response.getheader(QUERY_HEADER, "0"))
+                _r, bare_body, bare_elapsed = bare.get(f"/{i}")
+                page.bare_ms.append(bare_elapsed)
+            # A login in every round, by a fresh client (a new session each time).
+            logins_ms.append(Client(app_port).login(LOGINS["participant"], GENERATED_PASSWORD))
+        rss = worker_rss_mb(app_proc)
+    finally:
+        stop(app_proc)
+        if bare_proc is not None:
+            stop(bare_proc)
+
+    rows = []
+    for page in pages:
+        app_median, bare_median = statistics.median(page.app_ms), statistics.median(page.bare_ms)
+        rows.append({
+            "page": page.label, "role": page.role, "path": page.path, "median_ms": round(app_median, 2),
+            "p95_ms": round(percentile(page.app_ms, 95), 2), "queries": page.queries, "bytes": page.bytes,
+            "bare_median_ms": round(bare_median, 2),
+            "vs_bare_pct": round(100 * bare_median / app_median, 1),
+        })
+    login_median = statistics.median(logins_ms)
+    return {"scale": scale, "seed": args.seed, "database": url.split("://")[0], "rows_in_db": counts,
+            "pages": rows, "login_median_ms": round(login_median, 1),
+            "logins_per_second_per_worker": round(1000 / login_median, 1), "worker_rss_mb": rss,
+            "rounds": args.rounds, "workers": args.workers}
+
+
+def print_table(result: dict, baseline: dict | None) -> None:
+    db = result["rows_in_db"]
+    print(f"\nScale {result['scale']} on {result['database']}: {db['forum']:,} forums, {db['user_account']:,} people, "
+          f"{db['meeting']:,} meetings, {db['invitation']:,} invitations, {db['action_item']:,} actions; "
+          f"{result['rounds']} rounds, {result['workers']} workers")
+    base = {(r["page"], r["role"]): r for r in (baseline or {}).get("pages", [])}
+    header = f"{'page':<34} {'role':<11} {'median':>8} {'p95':>8} {'SQL':>4} {'KB':>6} {'bare':>7} {'vs bare':>8}"
+    if baseline:
+        header += f" {'growth':>7} {'SQL@'+str(baseline['scale']):>8}"
+    print(header)
+    print("-" * len(header))
+    for r in result["pages"]:
+        line = (f"{r['page'][:34]:<34} {r['role']:<11} {r['median_ms']:>6.1f}ms {r['p95_ms']:>6.1f}ms "
+                f"{r['queries']:>4} {r['bytes'] / 1024:>6.1f} {r['bare_median_ms']:>5.1f}ms {r['vs_bare_pct']:>7.1f}%")
+        b = base.get((r["page"], r["role"]))
+        if b:
+            line += f" {r['median_ms'] / b['median_ms']:>6.2f}× {b['queries']:>8}"
+        print(line)
+    print(f"login: median {result['login_median_ms']} ms → {result['logins_per_second_per_worker']} logins/s per "
+          f"worker; worker RSS after the run: {result['worker_rss_mb']} MB")
+
+
+def main() -> None:
+    global DATA
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, action="append",
+                        help="data scale (repeat to compare; growth is shown against the first)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--data", type=Path, default=ROOT / "bench" / ".data", help="where SQLite databases and captured pages go")
+    parser.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/<time>.json)")
+    args = parser.parse_args()
+    DATA = args.data.resolve()
+    scales = args.scale or [1.0]
+    env = {**os.environ, "FORUM_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
+           "FORUM_INSTANCE_DIR": str(DATA / "instance"), "PYTHONPATH": str(ROOT)}
+    env.pop("DATABASE_URL", None)
+    results = [bench_scale(scale, args, env) for scale in scales]
+    for result in results:
+        print_table(result, results[0] if result is not results[0] else None)
+    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{results[0]['database']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"runs": results}, indent=2))
+    print(f"\nWritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Benchmark instrumentation, on only when ``FORUM_BENCH=1`` (``make bench`` sets it).
+
+Counts the SQL statements each request runs and sends the count back in an
+``X-Forum-Queries`` header, so the benchmark can print queries per page next to its
+timings. Off by default: production never pays for the event listener nor shows the header.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, g, has_app_context
+from sqlalchemy import event
+
+QUERY_HEADER = "X-Forum-Queries"
+
+
+def enabled() -> bool:
+    return os.environ.get("FORUM_BENCH") == "1"
+
+
+def init_app(app: Flask) -> None:
+    from .extensions import db
+
+    def count(*_args, **_kwargs) -> None:
+        if has_app_context():
+            g.forum_bench_queries = g.get("forum_bench_queries", 0) + 1
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+
+    @app.after_request
+    def query_header(response):
+        response.headers[QUERY_HEADER] = str(g.get("forum_bench_queries", 0))
+        return response

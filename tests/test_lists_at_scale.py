@@ -1,0 +1,72 @@
+"""Lists that grow with a programme: people search on the normalised column, paged forum list."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from forum_app.core.search import normalise
+from forum_app.extensions import db
+from forum_app.models import User
+
+from .conftest import login
+
+
+def test_normalise_folds_case_and_diacritics():
+    assert normalise("Amra HODŽIĆ", "amra@example.org") == "amra hodzic amra@example.org"
+    assert normalise("Đorđe  Čolić") == "djordje colic"
+    assert normalise("İlknur Şahin") == "ilknur sahin"
+    assert normalise("Марко Петровић") == "марко петровић"  # Cyrillic kept, lower-cased
+
+
+def test_people_search_ignores_case_and_diacritics(app, make):
+    admin = make.user(role="admin")
+    make.user(name="Amra Hodžić", email="amra@example.org")
+    make.user(name="Emir Begić", email="emir@example.org")
+    client = app.test_client()
+    login(client, admin)
+    for q in ("hodzic", "HODŽIĆ", "Hodž", "amra@ex"):
+        page = client.get("/admin/users", query_string={"q": q}).get_data(as_text=True)
+        assert "Amra Hodžić" in page and "Emir Begić" not in page, q
+    assert "No one matches." in client.get("/admin/users?q=%25").get_data(as_text=True)
+
+
+def test_search_text_follows_renames(app, make):
+    email = make.user(name="Jelena Ilić")
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        assert user.search_text == normalise("Jelena Ilić", email)
+        user.name = "Jelena Đurić"
+        db.session.commit()
+        assert db.session.get(User, user.id).search_text.startswith("jelena djuric ")
+
+
+def test_forum_list_is_paged_with_a_count_and_keeps_its_filters(app, make):
+    admin = make.user(role="admin")
+    grant = make.grant()
+    for n in range(app.config["PAGE_SIZE"] + 3):
+        make.forum(grant_id=grant, title=f"Paged forum {n:02d}", city="Tuzla")
+    client = app.test_client()
+    login(client, admin)
+    first = client.get("/forums?city=Tuzla").get_data(as_text=True)
+    assert first.count("forum-card") == app.config["PAGE_SIZE"]
+    assert f"{app.config['PAGE_SIZE'] + 3} records" in first
+    assert "city=Tuzla" in first and "page=2" in first
+    second = client.get("/forums?city=Tuzla&page=2").get_data(as_text=True)
+    assert second.count("forum-card") == 3
+
+
+def test_pages_are_gzipped_and_static_files_versioned_for_a_year(app, client):
+    import gzip
+    import re
+
+    page = client.get("/login", headers={"Accept-Encoding": "gzip, br"})
+    assert page.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in page.headers["Vary"]
+    html = gzip.decompress(page.data).decode()
+    css = re.search(r'href="(/static/vendor/bootstrap/bootstrap\.min\.css\?v=[0-9a-f]{12})"', html).group(1)
+    asset = client.get(css, headers={"Accept-Encoding": "gzip"})
+    assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert asset.headers["Content-Encoding"] == "gzip" and len(asset.data) < 40_000
+    asset.close()
+    stale = client.get(css.split("?")[0] + "?v=000000000000")
+    assert "immutable" not in stale.headers.get("Cache-Control", "")
+    stale.close()
+    assert client.get("/login").headers.get("Content-Encoding") is None  # only when asked for
