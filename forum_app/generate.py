@@ -41,6 +41,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, text
@@ -422,6 +423,15 @@ def _minutes(add, ids, rng, html, meeting, organiser, members, minutes_texts, en
     meeting["updated_at"] = max(at, min(now, at + timedelta(days=25)))
 
 
+ACTION_DESCRIPTION = "Agreed at the forum; see the minutes for the discussion."
+
+
+@lru_cache(maxsize=1)
+def _action_description_html() -> str:
+    """Rendered once, like every stored text here (pages show stored HTML, never Markdown)."""
+    return render_for_storage(ACTION_DESCRIPTION, field="description")
+
+
 def _action(add, ids, rng, forum_id, meeting_id, raised_at, zone, later_meetings, members, organisers, forum_orgs,
             member_kind, now) -> None:
     """One action and its history, moving only along permissions.ACTION_TRANSITIONS."""
@@ -482,7 +492,7 @@ def _action(add, ids, rng, forum_id, meeting_id, raised_at, zone, later_meetings
     for update, update_id in zip(updates, given):
         update["id"] = update_id
     add(ActionItem, id=action_id, forum_id=forum_id, meeting_id=meeting_id, title=title,
-        description="Agreed at the forum; see the minutes for the discussion.", owner_id=owner,
+        description=ACTION_DESCRIPTION, description_html=_action_description_html(), owner_id=owner,
         owner_organisation_id=forum_orgs[member_kind[owner]], due_on=due, themes=["Reintegration"],
         case_code=code if code in title else "", state=state, version=len(updates),
         created_by_id=organiser, created_at=raised_at, updated_at=updates[-1]["created_at"], closed_at=closed_at)
