@@ -665,6 +665,12 @@ class FollowUpFlags:
     can_record_actions: bool
     can_review: bool
     review_lock: str | None
+    shows_section: bool  # a cancelled meeting has no follow-up to show
+
+
+def proposal_open(action: ActionItem) -> bool:
+    """The owner is still asked to accept or decline (the confirmation page offers the two buttons)."""
+    return action.state == "proposed"
 
 
 def follow_up_flags(user, meeting: Meeting) -> FollowUpFlags:
@@ -674,6 +680,7 @@ def follow_up_flags(user, meeting: Meeting) -> FollowUpFlags:
         can_record_actions=organiser and action_meeting_lock(meeting) is None,
         can_review=organiser and lock is None,
         review_lock=lock,
+        shows_section=meeting.state != "cancelled",
     )
 
 

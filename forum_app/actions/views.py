@@ -284,6 +284,7 @@ def confirm(token: str):
                 form.reason.errors = [outcome.message]
     chosen = request.args.get("answer") if request.method == "GET" else form.answer.data
     return render_template("actions/confirm.html", action=action, form=form, message=message,
+                           can_answer=permissions.proposal_open(action),
                            chosen=chosen if chosen in ("accept", "decline") else None), status
 
 

@@ -47,7 +47,7 @@ class HomePage:
     actions: MyActions = field(default_factory=MyActions)  # awaiting my confirmation, due soon, overdue, the rest
     overview_page: Page | None = None  # the overview is paged: a programme has over a hundred forums
     is_organiser: bool = False
-    is_staff: bool = False
+    shows_overview: bool = False  # programme staff: every forum at a glance
 
     @property
     def empty(self) -> bool:
@@ -57,7 +57,7 @@ class HomePage:
 def home_page(user, raw_page: str | None = None) -> HomePage:
     user = permissions.resolved(user)
     now = utcnow()
-    page = HomePage(is_organiser=permissions.is_organiser(user), is_staff=permissions.is_staff(user))
+    page = HomePage(is_organiser=permissions.is_organiser(user), shows_overview=permissions.is_staff(user))
     page.my_meetings = list(db.session.execute(
         select(Invitation).join(Invitation.meeting)
         .where(Invitation.user_id == user.id, Meeting.state == "scheduled", Meeting.ends_at >= now)
@@ -83,7 +83,7 @@ def home_page(user, raw_page: str | None = None) -> HomePage:
             .options(joinedload(Meeting.forum)).order_by(Meeting.starts_at).limit(LIMIT)
         ).scalars()
         page.tasks = [Task(m, _next_step(m)) for m in waiting]
-    if page.is_staff:
+    if page.shows_overview:
         page.overview_page = _overview(user, raw_page)
         page.overview = page.overview_page.items
     return page
