@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..vocab import ORGANISATION_KINDS, SYSTEM_ROLES
+from ..vocab import GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
 from .base import Base, check_in, utcnow
 
 if TYPE_CHECKING:
@@ -40,7 +40,10 @@ class User(Base):
     """A person with an account. Never deleted: deactivated, so history keeps its authors."""
 
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
-    __table_args__ = (CheckConstraint(check_in("role", SYSTEM_ROLES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(check_in("role", SYSTEM_ROLES), name="role"),
+        CheckConstraint(check_in("gender", GENDERS), name="gender"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
@@ -56,6 +59,8 @@ class User(Base):
     # The viewer's own zone; meetings are also shown in it when it differs from the forum's.
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Sarajevo")
     locale: Mapped[str] = mapped_column(String(10), default="en")
+    # Optional, for participation figures donors ask for (aggregates only); never required.
+    gender: Mapped[str] = mapped_column(String(16), default="not_recorded", server_default="not_recorded")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None]
