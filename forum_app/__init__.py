@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
     from .meetings.views import bp as meetings_bp
+    from .reports.views import bp as reports_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
@@ -56,6 +57,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(actions_bp)
+    app.register_blueprint(reports_bp)
+    from .api import init_app as init_api
+
+    init_api(app)
 
     web.init_app(app)
 

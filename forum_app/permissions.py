@@ -477,6 +477,8 @@ def navigation(user) -> list[NavItem]:
         return []
     items = [NavItem("core.home", str(_l("Home"))), NavItem("forums.index", str(_l("Forums"))),
              NavItem("meetings.calendar", str(_l("Calendar"))), NavItem("actions.mine", str(_l("My actions")))]
+    if can_view_reports(user):
+        items.append(NavItem("reports.dashboard", str(_l("Programme dashboard"))))
     if can_administer(user):
         items += [
             NavItem("admin.users", str(_l("People"))),
@@ -691,3 +693,39 @@ def load_action(user, action_id: int, need: str = "view", options=()) -> ActionI
     return _load(user, select(ActionItem).where(ActionItem.id == action_id)
                  .options(joinedload(ActionItem.forum, innerjoin=True), *options), need, can_view_action,
                  can_manage_action)
+
+
+# --- oversight: the programme dashboard, exports and the API ---------------------------------------
+# Programme staff and admins see every grant; organisers see their own grants' figures, lists and
+# exports; participants get no dashboard (the API shows them only their forums, through the loaders
+# and ``visible_…`` selects above).
+
+def can_view_reports(user) -> bool:
+    return is_staff(user) or is_organiser(user)
+
+
+def report_forums(user) -> Select:
+    """A SELECT of the forums whose figures ``user`` may see: all for staff, their grants' for organisers."""
+    stmt = select(Forum)
+    if is_staff(user):
+        return stmt
+    grants = organiser_grant_ids(user)
+    if not grants:
+        return stmt.where(False)
+    return stmt.where(Forum.grant_id.in_(grants))
+
+
+def visible_grants(user) -> Select:
+    """Grants in reach: all for staff; organisers their own; members the grants of their forums."""
+    stmt = select(Grant)
+    if is_staff(user):
+        return stmt
+    if not _authenticated(user):
+        return stmt.where(False)
+    return stmt.where(Grant.id.in_(organiser_grant_ids(user))
+                      | Grant.id.in_(select(Forum.grant_id).where(Forum.id.in_(member_forum_ids(user)))))
+
+
+def can_use_api_token_for_writes(token) -> bool:
+    """Read-only tokens never change anything, whatever their person may do."""
+    return bool(token is not None and token.can_write and token.revoked_at is None)

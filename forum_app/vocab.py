@@ -22,6 +22,14 @@ ORGANISATION_KINDS = {
     "other": _l("Other"),
 }
 
+# Recorded only if the person wants it (never required) and shown only in aggregate figures.
+GENDERS = {
+    "not_recorded": _l("Not recorded"),
+    "female": _l("Woman"),
+    "male": _l("Man"),
+    "other": _l("Another gender"),
+}
+
 # Countries as the programme names them. Kosovo* carries its footnote wherever shown.
 COUNTRIES = {
     "AL": _l("Albania"),

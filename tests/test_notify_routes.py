@@ -28,6 +28,8 @@ KINDS: dict[str, tuple[Any, ...]] = {
     "link": (OK, OK, OK, OK, OK, OK, OK),  # the token in the URL is the credential
     "signed_in": ("login", OK, OK, OK, OK, OK, OK),
     "view": ("login", OK, OK, OK, OK, OK, 404),
+    # A new API token's secret is shown on the response itself (once), not after a redirect.
+    "shown": ("login", 200, 200, 200, 200, 200, 200),
 }
 
 
@@ -58,6 +60,8 @@ ROUTES = [
     Route("GET", "/account", "signed_in"),
     Route("POST", "/account", "signed_in", {"timezone": "Europe/Skopje", "locale": "en"}),
     Route("POST", "/account/calendar-feed", "signed_in"),
+    Route("POST", "/account/api-tokens", "shown", {"name": "Script"}),
+    Route("POST", "/account/api-tokens/<int:token_id>/revoke", "signed_in"),
 ]
 
 
@@ -81,7 +85,7 @@ def test_routes_by_role(app: Flask, make: Factory, role: str) -> None:
         participant = db.session.execute(db.select(User).where(User.email == w["participant"])).scalar_one()
         token = regenerate_feed_token(participant)
         db.session.commit()
-    targets = {"meeting_id": meeting_id, "forum_id": w["forum"], "token": token, "rsvp": rsvp}
+    targets = {"meeting_id": meeting_id, "forum_id": w["forum"], "token": token, "rsvp": rsvp, "token_id": 1}
     client = app.test_client()
     if role != "anonymous":
         sign_in(client, w[role])

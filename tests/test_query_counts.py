@@ -198,6 +198,13 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         "follow-up matrix": ("organiser", f"/forums/{forum}/actions/matrix", r'class="matrix-row"'),
         "my actions": ("participant", "/actions", r'href="/actions/\d+"'),
         "home (participant)": ("participant", "/", r'href="/actions/\d+"'),
+        "programme dashboard (admin)": ("admin", "/reports", r'class="report-row" data-level="forum"'),
+        "programme dashboard (organiser)": ("organiser", "/reports", r'class="report-row" data-level="forum"'),
+        "report: actions overdue": ("admin", "/reports/actions?figure=overdue&from=2000-01-01", r'class="report-item"'),
+        "export: meetings CSV": ("organiser", "/reports/export/meetings.csv?from=2000-01-01", r"\r\n\d+,"),
+        "export: attendance CSV": ("admin", "/reports/export/attendance.csv?from=2000-01-01", r"\r\n\d+,"),
+        "progress report": ("admin", "/reports/progress", r'class="progress-forum|class="progress-action"'),
+        "export: actions CSV": ("admin", "/reports/export/actions.csv?from=2000-01-01", r"\nBulk action|\r\n\d+,"),
     }
 
 

@@ -5,6 +5,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..api import tokens as api_tokens
+from ..core.commit import attempt
 from ..core.forms import run_action, run_service, status_for
 from ..notifications.preferences import CHOICES
 from . import services
@@ -37,7 +39,7 @@ def profile():
             flash(_("Your settings are saved."), "success")
             return redirect(url_for("account.profile"))
     return render_template("account/profile.html", page=page, form=form, feed_form=FeedForm(),
-                           choices=CHOICES), status_for(form)
+                           choices=CHOICES, api_tokens=api_tokens.tokens_of(_actor())), status_for(form)
 
 
 @bp.post("/account/calendar-feed")
@@ -48,3 +50,31 @@ def calendar_feed():
         run_action(lambda: services.new_calendar_link(_actor()),
                    _("Your calendar link is ready. Any earlier link no longer works."))
     return redirect(url_for("account.profile", _anchor="calendar"))
+
+
+@bp.post("/account/api-tokens")
+def new_api_token():
+    """A new personal API token; its secret is shown on this one response and never again."""
+    form = FeedForm()  # CSRF only; the two fields are read below
+    if not form.validate_on_submit():
+        flash(_("The request was incomplete. Reload the page and try again."), "danger")
+        return redirect(url_for("account.profile", _anchor="api-tokens"))
+    data = api_tokens.TokenInput(name=request.form.get("name", "")[:200], can_write=request.form.get("can_write") == "1")
+    outcome = attempt(lambda: api_tokens.create_token(_actor(), data))
+    if not outcome:
+        flash(outcome.message, "danger")
+        return redirect(url_for("account.profile", _anchor="api-tokens"))
+    page = profile_page(_actor())
+    form = ProfileForm()
+    form.timezone.data, form.locale.data = page.user.timezone, page.user.locale
+    for name in CHOICES:
+        getattr(form, name).data = page.choice(name)
+    return render_template("account/profile.html", page=page, form=form, feed_form=FeedForm(), choices=CHOICES,
+                           api_tokens=api_tokens.tokens_of(_actor()), new_secret=outcome.value[1])
+
+
+@bp.post("/account/api-tokens/<int:token_id>/revoke")
+def revoke_api_token(token_id: int):
+    if FeedForm().validate_on_submit():
+        run_action(lambda: api_tokens.revoke_token(_actor(), token_id), _("The token no longer works."))
+    return redirect(url_for("account.profile", _anchor="api-tokens"))

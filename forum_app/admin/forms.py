@@ -6,7 +6,7 @@ from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..core.forms import TextAreaField, EditForm, LinesField, choices as _choices, end_not_before_start, valid_timezone
-from ..vocab import COUNTRIES, FORUM_TIMEZONES, ORGANISATION_KINDS, SYSTEM_ROLES
+from ..vocab import COUNTRIES, FORUM_TIMEZONES, GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
 from ..auth.services import UserInput
 from .services import GrantInput, OrganisationInput, ProgrammeInput
 
@@ -65,8 +65,13 @@ class UserForm(EditForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
     timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in FORUM_TIMEZONES],
                            validators=[DataRequired(), valid_timezone], default="Europe/Sarajevo")
+    gender = SelectField(_l("Gender (optional)"), choices=_choices(GENDERS), default="not_recorded",
+                         validators=[Optional()],
+                         description=_l("Only counted in aggregate participation figures. Leave “Not recorded” "
+                                        "unless the person wishes it recorded."))
 
     def to_input(self) -> UserInput:
         return UserInput(name=self.name.data, email=self.email.data, role=self.role.data,
                          organisation_id=self.organisation_id.data or None, job_title=self.job_title.data or "",
-                         phone=self.phone.data or "", timezone=self.timezone.data)
+                         phone=self.phone.data or "", timezone=self.timezone.data,
+                         gender=self.gender.data if self.gender.data in GENDERS else "not_recorded")

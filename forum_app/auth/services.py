@@ -210,6 +210,7 @@ class UserInput(EditInput):
     job_title: str = ""
     phone: str = ""
     timezone: str = "Europe/Sarajevo"
+    gender: str = "not_recorded"  # optional, never required; shown only in aggregate figures
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "email", normalise_email(self.email))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.search import normalise
 
-from ..vocab import ORGANISATION_KINDS, SYSTEM_ROLES
+from ..vocab import GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
 from .base import Base, check_in, utcnow
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class User(Base):
         # created by migration 0008); elsewhere a plain index the search scans instead of the table.
         Index("ix_user_account_search_text", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}),
+        CheckConstraint(check_in("gender", GENDERS), name="gender"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +66,8 @@ class User(Base):
     # The viewer's own zone; meetings are also shown in it when it differs from the forum's.
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Sarajevo")
     locale: Mapped[str] = mapped_column(String(10), default="en")
+    # Optional, for participation figures donors ask for (aggregates only); never required.
+    gender: Mapped[str] = mapped_column(String(16), default="not_recorded", server_default="not_recorded")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None]

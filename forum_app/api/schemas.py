@@ -1,0 +1,119 @@
+"""API schemas (marshmallow): what goes out, and what comes in as the services' input objects.
+
+Unknown fields in a body are refused (marshmallow's RAISE), bad types answer 422 with a field map.
+"""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, post_load, validate
+
+from ..actions.services import UpdateInput
+from ..vocab import ACTION_STATES, RSVP_STATES
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+class ProgrammeOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    themes = fields.List(fields.String(), required=True)
+
+
+class GrantOut(Schema):
+    id = fields.Integer(required=True)
+    programme_id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    title = fields.String(required=True)
+    country = fields.String(required=True)
+
+
+class ForumOut(Schema):
+    id = fields.Integer(required=True)
+    grant_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    city = fields.String(required=True)
+    country = fields.String(required=True)
+    timezone = fields.String(required=True)
+
+
+class InviteeOut(Schema):
+    user_id = fields.Integer(required=True)
+    name = fields.Function(lambda inv: inv.user.name, required=True)
+    rsvp = fields.String(required=True)
+    attendance = fields.String(allow_none=True, required=True)
+
+
+class MeetingOut(Schema):
+    id = fields.Integer(required=True)
+    forum_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    state = fields.String(required=True)
+
+
+class MeetingDetailOut(MeetingOut):
+    invitees = fields.List(fields.Nested(InviteeOut), attribute="invitations", required=True)
+
+
+class UpdateOut(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    from_state = fields.String(allow_none=True, required=True)
+    to_state = fields.String(allow_none=True, required=True)
+    note = fields.String(required=True)
+    meeting_id = fields.Integer(allow_none=True, required=True)
+    author_id = fields.Integer(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ActionOut(Schema):
+    id = fields.Integer(required=True)
+    forum_id = fields.Integer(required=True)
+    meeting_id = fields.Integer(allow_none=True, required=True)
+    title = fields.String(required=True)
+    state = fields.String(required=True)
+    due_on = fields.Date(allow_none=True, required=True)
+    owner_id = fields.Integer(allow_none=True, required=True)
+    version = fields.Integer(required=True)
+
+
+class ActionDetailOut(ActionOut):
+    updates = fields.List(fields.Nested(UpdateOut), required=True)
+
+
+def page_of(item_schema):
+    return type(f"{item_schema.__name__.removesuffix('Out')}Page", (Schema,), {
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "page": fields.Integer(required=True),
+        "pages": fields.Integer(required=True),
+        "total": fields.Integer(required=True),
+    })
+
+
+class UpdateIn(Strict):
+    """Posting to an action's history: the same UpdateInput as the page's form (no meeting review here)."""
+
+    note = fields.String(load_default="", validate=validate.Length(max=10_000))
+    to_state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(list(ACTION_STATES)))
+    version = fields.Integer(required=True, strict=True, metadata={"description": "the action's version you saw"})
+
+    @post_load
+    def to_input(self, data, **kwargs):
+        return UpdateInput(note=data["note"], to_state=data["to_state"]), data["version"]
+
+
+class RsvpIn(Strict):
+    answer = fields.String(required=True, validate=validate.OneOf([s for s in RSVP_STATES if s != "needs-action"]))
+    comment = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ErrorOut(Schema):
+    message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)

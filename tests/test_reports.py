@@ -1,0 +1,213 @@
+"""The programme dashboard: every figure against data built for it, the lists behind them, reach and exports.
+
+The data is written as rows with exact moments (period boundaries in the forum's zone need
+times to the minute); the rules themselves are the ones in ``reports.queries``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date, datetime, timezone
+
+import pytest
+from flask import Flask
+
+from forum_app.extensions import db
+from forum_app.models import (
+    ActionItem, ActionUpdate, Forum, Invitation, Meeting, Organisation, User, WalkInAttendee,
+)
+from forum_app.reports import queries
+from forum_app.reports.queries import ReportFilters
+
+from .conftest import login
+from .factories import Factory
+
+NOW = datetime(2024, 7, 15, 10, 0, tzinfo=timezone.utc)
+PERIOD = ReportFilters(start=date(2024, 4, 1), end=date(2024, 6, 30))
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def _meeting(forum_id: int, state: str, starts: datetime, published: bool = True) -> Meeting:
+    meeting = Meeting(forum_id=forum_id, title=f"M {starts:%Y-%m-%d %H:%M}", state=state, starts_at=starts,
+                      ends_at=starts.replace(hour=(starts.hour + 2) % 24) if starts.hour < 22 else starts.replace(
+                          minute=59), venue="Hall", published_at=starts if published else None,
+                      ical_uid=f"{uuid.uuid4()}@forum.test")
+    db.session.add(meeting)
+    return meeting
+
+
+def _person(kind: str, gender: str = "not_recorded") -> User:
+    org = Organisation(name=f"Org {uuid.uuid4().hex[:8]}", kind=kind, country="BA")
+    user = User(email=f"{uuid.uuid4().hex[:10]}@example.org", name=f"Person {kind}", organisation=org, gender=gender)
+    db.session.add(user)
+    return user
+
+
+def _action(forum_id: int, owner: User, created: datetime, state: str, due: date | None = None,
+            closed: datetime | None = None, updates: tuple[tuple[datetime, str | None], ...] = ()) -> ActionItem:
+    action = ActionItem(forum_id=forum_id, title=f"A {created:%m-%d}", owner=owner, state=state, due_on=due,
+                        created_at=created, updated_at=created, closed_at=closed)
+    db.session.add(action)
+    action.updates.append(ActionUpdate(author=owner, kind="state", to_state="proposed", created_at=created))
+    for moment, to_state in updates:
+        action.updates.append(ActionUpdate(author=owner, kind="state" if to_state else "progress",
+                                           to_state=to_state, note="" if to_state else "Progress", created_at=moment))
+    return action
+
+
+@pytest.fixture
+def data(app: Flask, make: Factory) -> dict:
+    world = make.world()  # forum: Sarajevo (grant BA); other_forum: Skopje (grant MK)
+    with app.app_context():
+        a, b = world["forum"], world["other_forum"]
+        m1 = _meeting(a, "held", utc(2024, 3, 31, 22, 30))  # 1 April 00:30 in Sarajevo: in the period
+        m2 = _meeting(a, "held", utc(2024, 6, 30, 22, 30))  # 1 July 00:30 in Sarajevo: after it
+        _meeting(a, "cancelled", utc(2024, 5, 10, 8))
+        _meeting(a, "scheduled", utc(2024, 6, 20, 8))
+        _meeting(a, "draft", utc(2024, 5, 1, 8), published=False)  # drafts are no planned meetings
+        _meeting(a, "cancelled", utc(2024, 5, 2, 8), published=False)  # nor a draft cancelled unseen
+        mb = _meeting(b, "held", utc(2024, 5, 15, 8))
+        p1, p2, p3, p4 = _person("prison", "female"), _person("police"), _person("ngo"), _person("health")
+        for person, attendance in ((p1, "present"), (p2, "present"), (p3, "absent"), (p4, "excused")):
+            m1.invitations.append(Invitation(user=person, attendance=attendance))
+        m1.walk_ins.append(WalkInAttendee(name="Walk-in", organisation_kind="health"))
+        m2.invitations.append(Invitation(user=_person("ngo", "male"), attendance="present"))
+        mb.invitations.append(Invitation(user=_person("employment", "male"), attendance="present"))
+        # Forum A's actions (now: 15 July 2024)
+        _action(a, p1, utc(2024, 4, 10, 9), "done", due=date(2024, 4, 30), closed=utc(2024, 4, 20, 9),
+                updates=((utc(2024, 4, 11, 9), "accepted"), (utc(2024, 4, 12, 9), "in_progress"),
+                         (utc(2024, 4, 20, 9), "done")))  # 10 days, on time
+        _action(a, p1, utc(2024, 5, 1, 9), "done", due=date(2024, 5, 31), closed=utc(2024, 6, 10, 9),
+                updates=((utc(2024, 5, 2, 9), "accepted"), (utc(2024, 5, 3, 9), "in_progress"),
+                         (utc(2024, 6, 10, 9), "done")))  # 40 days, late
+        _action(a, p2, utc(2024, 5, 5, 9), "proposed", due=date(2024, 6, 1))  # overdue, stalled
+        _action(a, p2, utc(2024, 6, 30, 21, 30), "blocked",  # 23:30 on 30 June in Sarajevo: in the period
+                updates=((utc(2024, 7, 1, 9), "accepted"), (utc(2024, 7, 10, 9), "blocked")))
+        _action(a, p2, utc(2024, 3, 31, 21, 30), "in_progress", due=date(2024, 8, 1),  # 31 March local: before
+                updates=((utc(2024, 4, 1, 9), "accepted"), (utc(2024, 4, 1, 10), "in_progress")))  # stalled
+        # Forum B's: two overdue, stalled, unconfirmed
+        _action(b, p3, utc(2024, 5, 20, 9), "proposed", due=date(2024, 6, 1))
+        _action(b, p3, utc(2024, 5, 21, 9), "proposed", due=date(2024, 6, 2))
+        db.session.commit()
+        world["m1"] = m1.id
+    return world
+
+
+def test_every_figure(app: Flask, data: dict) -> None:
+    with app.app_context():
+        staff = db.session.execute(db.select(User).where(User.email == data["staff"])).scalar_one()
+        page = queries.dashboard(staff, PERIOD, now=NOW)
+        a = next(r.figures for r in page.forums if r.forum.id == data["forum"])
+        b = next(r.figures for r in page.forums if r.forum.id == data["other_forum"])
+        assert (a.forums, a.forums_active, a.planned, a.held, a.cancelled) == (1, 1, 1, 1, 1)
+        assert (a.invitees, a.present, a.walk_ins, a.attendees, a.attendance_rate) == (4, 2, 1, 3, 0.5)
+        assert +a.attendees_by_kind == {"prison": 1, "police": 1, "health": 1}
+        assert +a.attendees_by_gender == {"female": 1, "not_recorded": 2}
+        assert (a.raised, a.confirmed, a.confirmation_rate) == (4, 3, 0.75)
+        assert (a.in_progress, a.blocked, a.done, a.overdue, a.stalled) == (1, 1, 2, 1, 2)
+        assert (a.due, a.on_time, a.median_days_to_done) == (3, 1, 25.0)
+        assert (b.held, b.raised, b.confirmed, b.overdue, b.stalled, b.done) == (1, 2, 0, 2, 2, 0)
+        assert b.median_days_to_done is None and b.confirmation_rate == 0
+        assert page.total.raised == 6 and page.total.overdue == 3 and page.total.attendees == 4
+        assert {r.key: r.figures.raised for r in page.countries} == {"BA": 4, "MK": 2}
+        assert page.most_overdue.forum.id == data["other_forum"]
+        coverage = {row.forum.id: kinds for row, kinds in page.coverage}
+        assert {k for k, v in coverage[data["forum"]].items() if v} == {"prison", "police", "health"}
+        assert {k for k, v in coverage[data["other_forum"]].items() if v} == {"employment"}
+        trends = {t.title: dict(t.points) for t in page.trends}
+        assert trends["Meetings held"] == {"2023 Q2": 0, "2024 Q2": 2} or trends["Meetings held"]["2024 Q2"] == 2
+        assert trends["Actions raised"]["2024 Q2"] == 6 and trends["Actions done"]["2024 Q2"] == 2
+        assert trends["Attendance rate"]["2024 Q2"] == 60.0  # 3 present of 5 invitees
+
+
+def test_period_boundaries_follow_the_forum_zone(app: Flask, data: dict) -> None:
+    with app.app_context():
+        staff = db.session.execute(db.select(User).where(User.email == data["staff"])).scalar_one()
+        july = queries.dashboard(staff, ReportFilters(start=date(2024, 7, 1), end=date(2024, 7, 31)), now=NOW)
+        a = next(r.figures for r in july.forums if r.forum.id == data["forum"])
+        assert (a.held, a.raised) == (1, 0)  # the meeting at 00:30 on 1 July local time
+        march = queries.dashboard(staff, ReportFilters(start=date(2024, 3, 1), end=date(2024, 3, 31)), now=NOW)
+        a = next(r.figures for r in march.forums if r.forum.id == data["forum"])
+        assert (a.held, a.raised) == (0, 1)  # 22:30 UTC on 31 March is 1 April in Sarajevo
+
+
+def test_stalled_rule_is_thirty_days(app: Flask, data: dict) -> None:
+    with app.app_context():
+        staff = db.session.execute(db.select(User).where(User.email == data["staff"])).scalar_one()
+        # On 5 June the proposed action raised on 5 May has had no update for 31 days; the one
+        # in progress since 1 April too; the blocked one does not exist yet.
+        early = queries.dashboard(staff, PERIOD, now=utc(2024, 6, 4, 10))
+        assert next(r.figures for r in early.forums if r.forum.id == data["forum"]).stalled == 2
+        # On 3 May: only the one updated on 1 April (32 days); the 5 May one is not raised yet.
+        earlier = queries.dashboard(staff, PERIOD, now=utc(2024, 5, 3, 10))
+        assert next(r.figures for r in earlier.forums if r.forum.id == data["forum"]).stalled == 1
+        # On 1 May, 30 days after 1 April 10:00 has not passed yet.
+        assert next(r.figures for r in queries.dashboard(staff, PERIOD, now=utc(2024, 5, 1, 9)).forums
+                    if r.forum.id == data["forum"]).stalled == 0
+
+
+def test_lists_behind_the_figures_match(app: Flask, data: dict) -> None:
+    with app.app_context():
+        staff = db.session.execute(db.select(User).where(User.email == data["staff"])).scalar_one()
+        page = queries.dashboard(staff, PERIOD, now=NOW)
+        for figure in ("raised", "confirmed", "in_progress", "blocked", "done", "overdue", "stalled", "due"):
+            rows = db.session.execute(queries.actions_stmt(staff, PERIOD, figure, now=NOW)).scalars().all()
+            assert len(rows) == getattr(page.total, figure), figure
+        for figure in ("planned", "held", "cancelled"):
+            rows = db.session.execute(queries.meetings_stmt(staff, PERIOD, figure)).scalars().all()
+            assert len(rows) == getattr(page.total, figure), figure
+
+
+def _signed_in(app: Flask, email: str):
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    return client
+
+
+def test_reach_by_role(app: Flask, data: dict) -> None:
+    args = "?from=2024-04-01&to=2024-06-30"
+    staff = _signed_in(app, data["staff"]).get("/reports" + args)
+    assert staff.status_code == 200 and f'data-forum="{data["other_forum"]}"' in staff.get_data(as_text=True)
+    organiser = _signed_in(app, data["organiser"])
+    html = organiser.get("/reports" + args).get_data(as_text=True)
+    assert f'data-forum="{data["forum"]}"' in html and f'data-forum="{data["other_forum"]}"' not in html
+    # Naming the other grant's forum shows nothing of it, in the lists and exports either.
+    other = organiser.get(f"/reports/actions{args}&forum={data['other_forum']}&figure=overdue")
+    assert other.status_code == 200 and 'class="report-item"' not in other.get_data(as_text=True)
+    exported = organiser.get(f"/reports/export/actions.csv{args}&figure=overdue").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    # overdue today: forum A's two (one per history entry), none of forum B's
+    assert {r["country"] for r in rows} == {"BA"} and len({r["action_id"] for r in rows}) == 2
+    for role in ("participant", "observer", "outsider"):
+        client = _signed_in(app, data[role])
+        for path in ("/reports", "/reports/actions", "/reports/meetings", "/reports/export/actions.csv",
+                     "/reports/progress"):
+            assert client.get(path).status_code == 403, (role, path)
+    assert app.test_client().get("/reports").status_code == 302
+
+
+def test_exports_and_progress_report(app: Flask, data: dict) -> None:
+    from openpyxl import load_workbook
+
+    client = _signed_in(app, data["staff"])
+    args = "?from=2024-04-01&to=2024-06-30"
+    actions = client.get("/reports/export/actions.csv" + args)
+    assert actions.status_code == 200 and actions.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(actions.get_data(as_text=True).lstrip("\ufeff"))))
+    # six actions raised in the period, each row an entry of its history (1 + updates)
+    assert len({r["action_id"] for r in rows}) == 6 and len(rows) == 4 + 4 + 1 + 3 + 1 + 1
+    assert "gender" not in rows[0]
+    attendance = client.get("/reports/export/attendance.xlsx" + args)
+    assert attendance.status_code == 200
+    sheet = load_workbook(io.BytesIO(attendance.get_data())).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "meeting_id" and len(values) == 1 + 4 + 1 + 1  # m1: 4 invitees and a walk-in; mb: 1
+    meetings = client.get("/reports/export/meetings.csv" + args).get_data(as_text=True)
+    assert len(list(csv.reader(io.StringIO(meetings.lstrip("\ufeff"))))) == 1 + 4
+    progress = client.get("/reports/progress" + args).get_data(as_text=True)
+    assert progress.count('class="progress-forum') == 2
+    assert progress.count('class="progress-overdue"') == 4  # as of today: forum A's two, forum B's two
