@@ -1,4 +1,4 @@
-"""The shipped Bootstrap CSS is pruned to the classes the pages use, and up to date."""
+"""The shipped Bootstrap CSS is pruned to the classes the pages use, and holds every rule they need."""
 from __future__ import annotations
 
 import subprocess
