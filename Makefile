@@ -8,7 +8,7 @@ PORT ?= 5000
 # Links in emails and the printed demo logins point at where `make run` serves.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test setup dev-setup db demo messages clean bench
+.PHONY: run test setup dev-setup db demo messages clean bench css
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -50,6 +50,11 @@ test: dev-setup
 BENCH_ARGS ?= --scale 0.01 --scale 1
 bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Only the Bootstrap CSS the pages use: prunes the vendored full bootstrap.min.css into
+# bootstrap.used.min.css (committed; tests fail when it is stale). Re-run after changing classes.
+css: $(BIN)/python
+	$(BIN)/python tools/prune_css.py
 
 # The catalogue of user-facing strings, for translators (English only for now).
 messages: setup
