@@ -10,6 +10,7 @@ from .programme import Grant, GrantTeam, Programme
 from .notifications import NotificationSettings, SentReminder
 from .records import AuditEvent, OutboxMessage
 from .review import REVIEW_OBJECT_TYPES, ReviewComment
+from .indicator import INDICATOR_METRICS, Indicator, IndicatorTarget
 
 # History is appended, never rewritten: refuse updates and deletes of these in the ORM.
 # The set names the attributes that may still be filled in once (from empty), such as
@@ -48,4 +49,5 @@ __all__ = [
     "GrantTeam", "Invitation", "Meeting", "Organisation", "OutboxMessage",
     "Programme", "ThrottleCounter", "User", "UserSession", "utcnow", "AppendOnlyError", "MinutesComment", "MinutesVersion",
     "WalkInAttendee", "NotificationSettings", "SentReminder", "REVIEW_OBJECT_TYPES", "ReviewComment",
+    "INDICATOR_METRICS", "Indicator", "IndicatorTarget",
 ]
