@@ -793,3 +793,16 @@ def review_flags(user, obj) -> ReviewFlags:
     view = can_view_review(user, obj)
     return ReviewFlags(can_view=view, can_start=view and can_start_review(user, obj),
                        can_answer=view and can_answer_review(user, obj))
+
+
+# --- indicators -----------------------------------------------------------------------------------
+# Programme staff (and admins) define indicators and their targets and enter actual values; the
+# dashboard shows them to whoever sees it (computed values within the reader's reach, entered ones
+# to staff only: they are programme-wide statements).
+
+def can_manage_indicators(user) -> bool:
+    return is_staff(user)
+
+
+def indicator_lock(user) -> str | None:
+    return None if can_manage_indicators(user) else _("Programme staff define indicators and their targets.")
