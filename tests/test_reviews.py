@@ -180,3 +180,18 @@ def test_review_thread_query_count_does_not_grow(app: Flask, make: Factory, coun
         page = client.get(path).get_data(as_text=True)
     assert page.count("review-answer") == 10 and page.count("review-thread") == 11
     assert len(large) == len(small)
+
+
+def test_grant_thread_on_the_dashboard_filtered_to_the_grant(app: Flask, make: Factory) -> None:
+    world = make.world()
+    staff, organiser = app.test_client(), app.test_client()
+    sign_in(staff, world["staff"])
+    sign_in(organiser, world["organiser"])
+    response = staff.post(f"/reviews/grant/{world['grant']}/comments",
+                          data={"body": "Budget line 3 is unspent.", "csrf_token": csrf_token(staff, "/")})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/reports?grant=")
+    page = organiser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Budget line 3 is unspent." in page and 'name="in_reply_to_id"' in page and 'id="review-body"' not in page
+    assert "Budget line 3 is unspent." not in organiser.get("/reports").get_data(as_text=True)
+    other = staff.get(f"/reports?grant={world['other_grant']}").get_data(as_text=True)
+    assert "No review comments yet." in other and "Budget line 3" not in other  # each grant keeps its own thread

@@ -17,6 +17,9 @@ bp = Blueprint("reviews", __name__)
 def review_thread_helper():
     # Pages show the thread with one include line: {% with review = review_thread(obj) %}.
     def review_thread(obj):
+        # None, or an undefined value (the dashboard filtered to a grant it no longer offers): no thread.
+        if obj is None or not hasattr(obj, "id"):
+            return None
         return queries.review_page(permissions.resolved(current_user), obj)
 
     return {"review_thread": review_thread}
