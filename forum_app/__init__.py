@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .forums.views import bp as forums_bp
     from .meetings.views import bp as meetings_bp
     from .reports.views import bp as reports_bp
+    from .reviews.views import bp as reviews_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(account_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(reviews_bp)
     from .api import init_app as init_api
 
     init_api(app)

@@ -82,6 +82,9 @@ def init_app(app: Flask) -> None:
         return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
     def error_page(status: int, title: str, message: str):
+        if request.path.startswith("/api/"):
+            # The API's one error shape (documented in its OpenAPI document), also for a URL no route matches.
+            return jsonify(message=message, errors={}), status
         if wants_json():
             return jsonify(error=title, message=message), status
         return render_template("errors/error.html", status=status, title=title, message=message), status

@@ -111,3 +111,21 @@ def test_rsvp(app: Flask, make: Factory) -> None:
     refused = app.test_client().post(f"/api/v1/meetings/{meeting}/rsvp", json={"answer": "maybe"},
                                      headers={"Authorization": f"Bearer {observer}"})
     assert refused.status_code == 422 and "answer" in refused.get_json()["errors"]
+
+
+def test_errors_found_by_schemathesis_answer_json(app: Flask, make: Factory) -> None:
+    """A body that is not a JSON object was a 500; a URL no route matches answered another shape."""
+    world = make.world()
+    action = make.action(world["forum"], world["participant"])
+    secret = _token(app, world["participant"], write=True)
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    client = app.test_client()
+    for body in (b"\x00", b"[1]", b'"text"'):
+        response = client.post(f"/api/v1/actions/{action}/updates", data=body, headers=headers)
+        assert response.status_code in (400, 422) and set(response.get_json()) == {"message", "errors"}, body
+    for path in ("/api/v1/nothing", "/api/v1/forums/99999999999999999999"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 404 and set(response.get_json()) == {"message", "errors"}
+    spec = client.get("/api/v1/openapi.json").get_json()
+    default_error = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]["application/json"]["schema"]
+    assert default_error == {"$ref": "#/components/schemas/ErrorOut"}

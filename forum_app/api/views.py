@@ -17,6 +17,7 @@ from ..actions import services as action_services
 from ..core.commit import attempt
 from ..core.errors import Forbidden, NotFound
 from ..core.paging import paginate
+from ..core.urls import BoundedIntConverter
 from ..extensions import csrf, db
 from ..meetings import services as meeting_services
 from ..models import ActionItem, ActionUpdate, Forum, Grant, Invitation, Meeting, Programme
@@ -28,6 +29,9 @@ PAGE_SIZE = 50
 
 
 class ForumDeskApi(Api):
+    # Every error the API answers has one shape (``_error``): the document says so.
+    ERROR_SCHEMA = s.ErrorOut
+
     def _register_error_handlers(self):
         """The app keeps its own error pages; the API blueprint answers its errors as JSON (below)."""
 
@@ -55,13 +59,25 @@ def authenticate():
 
 @blp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    errors = {}
+    errors: dict[str, list[str]] = {}
     data = getattr(exc, "data", None) or {}
-    for location in (data.get("messages") or {}).values():
-        for name, problems in location.items():
-            errors[name] = [str(p) for p in (problems if isinstance(problems, list) else [problems])]
+    for where, location in (data.get("messages") or {}).items():
+        # A body that is not JSON, or not an object, is a problem of the whole location (e.g. "json").
+        items = location.items() if isinstance(location, dict) else [(where, location)]
+        for name, problems in items:
+            errors[str(name)] = _flat(problems)
     message = "Check the fields named in errors." if errors else (exc.description or exc.name)
     return _error(exc.code or 500, message, errors)
+
+
+def _flat(problems) -> list[str]:
+    """Marshmallow's messages for one field as a list of strings (nested maps and lists flattened)."""
+    if isinstance(problems, dict):
+        return [message for key, inner in problems.items() for message in
+                (f"{key}: {text}" for text in _flat(inner))]
+    if isinstance(problems, (list, tuple)):
+        return [message for inner in problems for message in _flat(inner)]
+    return [str(problems)]
 
 
 @blp.errorhandler(NotFound)
@@ -197,6 +213,9 @@ def register(app) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api = ForumDeskApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    # Path ids are bounded (``BoundedIntConverter``): beyond the bounds is a 404 before any query.
+    api.register_converter(BoundedIntConverter, lambda converter: {
+        "type": "integer", "minimum": converter.min or 0, "maximum": converter.max})
     api.register_blueprint(blp)
     # Only bearer tokens authenticate the API (``authenticate``): no cookie ever acts here.
     csrf.exempt(blp)

@@ -9,6 +9,8 @@ from .people import Organisation, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
 from .notifications import NotificationSettings, SentReminder
 from .records import AuditEvent, OutboxMessage
+from .review import REVIEW_OBJECT_TYPES, ReviewComment
+from .indicator import INDICATOR_METRICS, Indicator, IndicatorTarget
 
 # History is appended, never rewritten: refuse updates and deletes of these in the ORM.
 # The set names the attributes that may still be filled in once (from empty), such as
@@ -17,6 +19,7 @@ APPEND_ONLY: dict[type, frozenset[str]] = {
     ActionUpdate: frozenset(),
     AuditEvent: frozenset(),
     MinutesVersion: frozenset({"shared_at"}),
+    ReviewComment: frozenset(),
 }
 
 
@@ -45,5 +48,6 @@ __all__ = [
     "ActionItem", "ActionUpdate", "AuditEvent", "Base", "Forum", "ForumMember", "Grant",
     "GrantTeam", "Invitation", "Meeting", "Organisation", "OutboxMessage",
     "Programme", "ThrottleCounter", "User", "UserSession", "utcnow", "AppendOnlyError", "MinutesComment", "MinutesVersion",
-    "WalkInAttendee", "NotificationSettings", "SentReminder",
+    "WalkInAttendee", "NotificationSettings", "SentReminder", "REVIEW_OBJECT_TYPES", "ReviewComment",
+    "INDICATOR_METRICS", "Indicator", "IndicatorTarget",
 ]

@@ -1,13 +1,19 @@
 """The programme dashboard, the lists behind its figures, exports and the printable progress report."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
+from ..core.forms import run_service, status_for
 from ..core.paging import paginate
-from ..models import Meeting
-from . import charts, exports, queries
+from ..extensions import db
+from ..models import INDICATOR_METRICS, Indicator, Meeting, Programme
+from . import charts, exports, indicators, queries
+from .forms import IndicatorForm, TargetForm
 from ..vocab import GENDERS
 from .queries import ACTION_FIGURES, MEETING_FIGURES, ReportFilters
 
@@ -22,8 +28,62 @@ def staff_and_organisers_only():
 
 @bp.get("")
 def dashboard():
-    page = queries.dashboard(current_user, ReportFilters.from_args(request.args))
-    return render_template("reports/dashboard.html", page=page, bars=charts.bars, chart=charts, GENDERS=GENDERS)
+    filters = ReportFilters.from_args(request.args)
+    page = queries.dashboard(current_user, filters)
+    return render_template("reports/dashboard.html", page=page, bars=charts.bars, chart=charts, GENDERS=GENDERS,
+                           indicator_rows=indicators.indicator_rows(permissions.resolved(current_user), filters),
+                           can_manage_indicators=permissions.can_manage_indicators(current_user))
+
+
+# --- indicators (programme staff) ------------------------------------------------------------------
+
+def _indicator_forms(indicator_form=None, target_form=None):
+    programmes = db.session.execute(select(Programme).order_by(Programme.name)).scalars().all()
+    defined = db.session.execute(select(Indicator).options(selectinload(Indicator.targets), joinedload(Indicator.programme))
+                                 .order_by(Indicator.programme_id, Indicator.name)).scalars().all()
+    indicator_form = indicator_form or IndicatorForm(formdata=None)
+    target_form = target_form or TargetForm(formdata=None)
+    indicator_form.programme_id.choices = [(p.id, p.name) for p in programmes]
+    target_form.indicator_id.choices = [(i.id, f"{i.programme.name}: {i.name}") for i in defined]
+    return indicator_form, target_form, defined
+
+
+def _indicators_page(indicator_form=None, target_form=None, status: int = 200):
+    indicator_form, target_form, defined = _indicator_forms(indicator_form, target_form)
+    return render_template("reports/indicators.html", indicator_form=indicator_form, target_form=target_form,
+                           indicators=defined, METRICS=INDICATOR_METRICS), status
+
+
+@bp.get("/indicators")
+def indicators_page():
+    permissions.require(permissions.can_manage_indicators(current_user))
+    return _indicators_page()
+
+
+@bp.post("/indicators")
+def define_indicator():
+    permissions.require(permissions.can_manage_indicators(current_user))
+    form, _target, _defined = _indicator_forms(IndicatorForm())
+    if form.validate_on_submit():
+        programme = db.get_or_404(Programme, form.programme_id.data)
+        user = permissions.resolved(current_user)
+        if run_service(form, lambda: indicators.define_indicator(user, programme, form.to_input())):
+            flash(_("The indicator is defined."), "success")
+            return redirect(url_for("reports.indicators_page"))
+    return _indicators_page(indicator_form=form, status=status_for(form) if form.errors else 400)
+
+
+@bp.post("/indicators/targets")
+def set_target():
+    permissions.require(permissions.can_manage_indicators(current_user))
+    _indicator, form, _defined = _indicator_forms(target_form=TargetForm())
+    if form.validate_on_submit():
+        indicator = db.get_or_404(Indicator, form.indicator_id.data)
+        user = permissions.resolved(current_user)
+        if run_service(form, lambda: indicators.set_target(user, indicator, form.to_input())):
+            flash(_("The target is saved."), "success")
+            return redirect(url_for("reports.indicators_page"))
+    return _indicators_page(target_form=form, status=status_for(form) if form.errors else 400)
 
 
 @bp.get("/meetings")

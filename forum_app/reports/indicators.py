@@ -1,0 +1,170 @@
+"""Indicators: staff define them and their targets (services), and the dashboard shows actual against
+target per period and country (``indicator_rows``).
+
+A computed actual is the dashboard's own figure for the target's period and country, within the
+reader's reach (an organiser's computed actuals count only their grants' forums). Entered actuals
+are programme-wide statements: only programme staff see them.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import permissions
+from ..core import audit
+from ..core.clock import utcnow
+from ..core.errors import ServiceError
+from ..extensions import db
+from ..models import INDICATOR_METRICS, Forum, Grant, Indicator, IndicatorTarget, Programme, User
+from ..vocab import COUNTRIES
+from .queries import Figures, ReportFilters, dashboard
+
+MAX_VALUE = 1e12
+
+
+@dataclass(frozen=True)
+class IndicatorInput:
+    name: str
+    unit: str
+    baseline: float | None = None
+    metric: str = ""
+
+
+@dataclass(frozen=True)
+class TargetInput:
+    period: str
+    starts_on: date
+    ends_on: date
+    country: str = ""
+    target: float | None = None
+    actual: float | None = None
+    source_note: str = ""
+
+
+def _number(value: float | None, field: str) -> float | None:
+    if value is not None and (not math.isfinite(value) or abs(value) > MAX_VALUE):
+        raise ServiceError(_("Give a number."), field=field)
+    return value
+
+
+def define_indicator(actor: User, programme: Programme, data: IndicatorInput) -> Indicator:
+    permissions.ensure(permissions.indicator_lock(actor))
+    name, unit = data.name.strip(), data.unit.strip()
+    if not name or len(name) > 300:
+        raise ServiceError(_("Name the indicator (at most 300 characters)."), field="name")
+    if not unit or len(unit) > 50:
+        raise ServiceError(_("Give its unit (at most 50 characters)."), field="unit")
+    if data.metric and data.metric not in INDICATOR_METRICS:
+        raise ServiceError(_("Choose a figure Forum Desk computes, or none."), field="metric")
+    if db.session.execute(select(Indicator.id).where(Indicator.programme_id == programme.id,
+                                                     Indicator.name == name)).first():
+        raise ServiceError(_("This programme already has an indicator of that name."), field="name")
+    indicator = Indicator(programme_id=programme.id, name=name, unit=unit,
+                          baseline=_number(data.baseline, "baseline"), metric=data.metric)
+    db.session.add(indicator)
+    db.session.flush()
+    audit.record(actor, "indicator.define", indicator, name, metric=data.metric)
+    return indicator
+
+
+def set_target(actor: User, indicator: Indicator, data: TargetInput) -> IndicatorTarget:
+    """The target (and, without a metric, the entered actual) for one period and country: set or replaced."""
+    permissions.ensure(permissions.indicator_lock(actor))
+    period = data.period.strip()
+    if not period or len(period) > 50:
+        raise ServiceError(_("Name the period, e.g. 2026-Q1 (at most 50 characters)."), field="period")
+    if data.ends_on < data.starts_on:
+        raise ServiceError(_("The period ends before it starts."), field="ends_on")
+    if data.country and data.country not in COUNTRIES:
+        raise ServiceError(_("Choose a country, or all."), field="country")
+    if indicator.metric and data.actual is not None:
+        raise ServiceError(_("Forum Desk computes this indicator's actual value: leave it empty."), field="actual")
+    if data.actual is not None and not data.source_note.strip():
+        raise ServiceError(_("Say where the actual value comes from."), field="source_note")
+    row = db.session.execute(select(IndicatorTarget).where(
+        IndicatorTarget.indicator_id == indicator.id, IndicatorTarget.period == period,
+        IndicatorTarget.country == data.country)).scalar_one_or_none()
+    if row is None:
+        row = IndicatorTarget(indicator_id=indicator.id, period=period, country=data.country)
+        db.session.add(row)
+    row.starts_on, row.ends_on = data.starts_on, data.ends_on
+    row.target, row.actual = _number(data.target, "target"), _number(data.actual, "actual")
+    row.source_note = data.source_note.strip()[:2000]
+    row.updated_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "indicator.target", indicator, f"{period} {data.country or 'all'}",
+                 target=row.target, actual=row.actual)
+    return row
+
+
+# --- on the dashboard ---------------------------------------------------------------------------------
+
+def metric_value(metric: str, figures: Figures, forum_figures: list[Figures]) -> float | None:
+    if metric == "forums_active":
+        return figures.forums_active
+    if metric == "meetings_held":
+        return figures.held
+    if metric == "actions_done":
+        return figures.done
+    if metric == "attendance_rate":
+        return None if figures.attendance_rate is None else round(100 * figures.attendance_rate, 1)
+    if metric == "actions_on_time":
+        return None if figures.on_time_share is None else round(100 * figures.on_time_share, 1)
+    if metric == "kinds_per_forum":
+        active = [len([k for k, n in f.attendees_by_kind.items() if n]) for f in forum_figures if f.held]
+        return round(statistics.mean(active), 1) if active else None
+    return None
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    indicator: Indicator
+    target: IndicatorTarget
+    actual: float | None
+    computed: bool
+
+
+def indicator_rows(user, filters: ReportFilters) -> list[IndicatorRow]:
+    """Targets whose period overlaps the dashboard's, for the programmes in the reader's reach.
+
+    One query for the targets, then the dashboard's own queries once per distinct period of a
+    computed indicator (the number of periods defined, not the amount of data).
+    """
+    staff = permissions.is_staff(user)
+    programmes = select(Grant.programme_id).where(Grant.id.in_(
+        permissions.report_forums(user).with_only_columns(Forum.grant_id)))
+    stmt = (select(IndicatorTarget).join(IndicatorTarget.indicator)
+            .where(Indicator.programme_id.in_(programmes), IndicatorTarget.starts_on <= filters.end,
+                   IndicatorTarget.ends_on >= filters.start)
+            .options(selectinload(IndicatorTarget.indicator))
+            .order_by(Indicator.programme_id, Indicator.name, IndicatorTarget.starts_on, IndicatorTarget.country))
+    if filters.country:
+        stmt = stmt.where(IndicatorTarget.country.in_(("", filters.country)))
+    cache: dict[tuple[date, date], object] = {}
+    rows = []
+    for target in db.session.execute(stmt).scalars():
+        indicator = target.indicator
+        if not indicator.metric:
+            if staff:
+                rows.append(IndicatorRow(indicator, target, target.actual, False))
+            continue
+        window = (target.starts_on, target.ends_on)
+        if window not in cache:
+            cache[window] = dashboard(user, ReportFilters(start=target.starts_on, end=target.ends_on, country="",
+                                                          grant_id=filters.grant_id, forum_id=filters.forum_id))
+        page = cache[window]
+        # The indicator's programme only, and the target's country if it names one.
+        forum_rows = [r for r in page.forums if r.grant.programme_id == indicator.programme_id
+                      and (not target.country or r.forum.country == target.country)]
+        figures = Figures()
+        for r in forum_rows:
+            figures.add(r.figures)
+        forum_figures = [r.figures for r in forum_rows]
+        rows.append(IndicatorRow(indicator, target, metric_value(indicator.metric, figures, forum_figures), True))
+    return rows
