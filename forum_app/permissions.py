@@ -183,11 +183,6 @@ def is_invitee(user, meeting: Meeting) -> bool:
     return any(inv.user_id == user.id for inv in meeting.invitations)
 
 
-def is_organiser_of(user, meeting: Meeting) -> bool:
-    """Organisers of the meeting's grant (and admins) run it; staff only read."""
-    return can_edit_meeting(user, meeting)
-
-
 def reads_everything(user, meeting: Meeting) -> bool:
     """Organisers and staff read work in progress (unshared minutes versions, RSVPs)."""
     return is_staff(user) or can_edit_meeting(user, meeting)
