@@ -92,6 +92,18 @@ def strip_not(selector: str) -> str:
     return "".join(out)
 
 
+def _past_string(css: str, i: int) -> int:
+    """Index just past the quoted string that starts at ``css[i]`` (backslash escapes honoured)."""
+    quote, i, n = css[i], i + 1, len(css)
+    while i < n:
+        if css[i] == "\\":
+            i += 1
+        elif css[i] == quote:
+            return i + 1
+        i += 1
+    return i
+
+
 def parse_blocks(css: str) -> list[tuple[str, str | None]]:
     """Top-level items of a stylesheet: (prelude, body) for blocks, (statement, None) for ``@charset`` etc."""
     items, i, n = [], 0, len(css)
@@ -103,19 +115,9 @@ def parse_blocks(css: str) -> list[tuple[str, str | None]]:
             continue
         if i >= n:
             break
-        start, quote = i, ""
-        while i < n:
-            ch = css[i]
-            if quote:
-                if ch == "\\":
-                    i += 1
-                elif ch == quote:
-                    quote = ""
-            elif ch in "\"'":
-                quote = ch
-            elif ch in "{;":
-                break
-            i += 1
+        start = i
+        while i < n and css[i] not in "{;":
+            i = _past_string(css, i) if css[i] in "\"'" else i + 1
         prelude = css[start:i].strip()
         if i >= n or css[i] == ";":
             items.append((prelude, None))
@@ -124,17 +126,10 @@ def parse_blocks(css: str) -> list[tuple[str, str | None]]:
         depth, body_start, i = 1, i + 1, i + 1
         while i < n and depth:
             ch = css[i]
-            if quote:
-                if ch == "\\":
-                    i += 1
-                elif ch == quote:
-                    quote = ""
-            elif ch in "\"'":
-                quote = ch
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
+            if ch in "\"'":
+                i = _past_string(css, i)
+                continue
+            depth += (ch == "{") - (ch == "}")
             i += 1
         items.append((prelude, css[body_start:i - 1]))
     return items

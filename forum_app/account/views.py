@@ -26,14 +26,19 @@ def _actor():
     return current_user._get_current_object()
 
 
+def _fill_from_saved(form: ProfileForm, page) -> None:
+    """Show the person's saved settings in ``form``."""
+    form.timezone.data, form.locale.data = page.user.timezone, page.user.locale
+    for name in CHOICES:
+        getattr(form, name).data = page.choice(name)
+
+
 @bp.route("/account", methods=["GET", "POST"])
 def profile():
     page = profile_page(_actor())
     form = ProfileForm()
     if request.method == "GET":
-        form.timezone.data, form.locale.data = page.user.timezone, page.user.locale
-        for name in CHOICES:
-            getattr(form, name).data = page.choice(name)
+        _fill_from_saved(form, page)
     elif form.validate_on_submit():
         if run_service(form, lambda: services.update_profile(_actor(), form.to_input())) is not None:
             flash(_("Your settings are saved."), "success")
@@ -66,9 +71,7 @@ def new_api_token():
         return redirect(url_for("account.profile", _anchor="api-tokens"))
     page = profile_page(_actor())
     form = ProfileForm()
-    form.timezone.data, form.locale.data = page.user.timezone, page.user.locale
-    for name in CHOICES:
-        getattr(form, name).data = page.choice(name)
+    _fill_from_saved(form, page)
     return render_template("account/profile.html", page=page, form=form, feed_form=FeedForm(), choices=CHOICES,
                            api_tokens=api_tokens.tokens_of(_actor()), new_secret=outcome.value[1])
 

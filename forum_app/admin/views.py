@@ -58,6 +58,16 @@ def _organisation_choices(blank: bool) -> list[tuple[int, str]]:
     return ([(0, _("— none —"))] if blank else []) + choices
 
 
+def _simple_form(form, obj, input_cls, save, *, title: str, listing: str, after_save=None):
+    """Edit ``obj`` (or create one when None) on the shared simple form; back to ``listing`` when saved."""
+    saved = edit_record(form, obj, input_cls, lambda data, loaded: save(_actor(), obj, data, loaded))
+    if saved is not None:
+        flash(_("Saved."), "success")
+        return redirect(after_save(saved) if after_save else url_for(listing))
+    return render_template("admin/simple_form.html", form=form, obj=obj,
+                           title=title, back=url_for(listing)), status_for(form)
+
+
 # --- people ---------------------------------------------------------------------------------
 
 @bp.get("/users")
@@ -128,14 +138,8 @@ def organisations():
 @bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
 def organisation_form(org_id: int | None):
     org = _get(Organisation, org_id) if org_id is not None else None
-    form = OrganisationForm(obj=org)
-    saved = edit_record(form, org, services.OrganisationInput,
-                        lambda data, loaded: services.save_organisation(_actor(), org, data, loaded))
-    if saved is not None:
-        flash(_("Saved."), "success")
-        return redirect(url_for("admin.organisations"))
-    return render_template("admin/simple_form.html", form=form, obj=org,
-                           title=_("Organisation"), back=url_for("admin.organisations")), status_for(form)
+    return _simple_form(OrganisationForm(obj=org), org, services.OrganisationInput, services.save_organisation,
+                        title=_("Organisation"), listing="admin.organisations")
 
 
 # --- programmes -------------------------------------------------------------------------------
@@ -151,14 +155,8 @@ def programmes():
 @bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
 def programme_form(programme_id: int | None):
     programme = _get(Programme, programme_id) if programme_id is not None else None
-    form = ProgrammeForm(obj=programme)
-    saved = edit_record(form, programme, services.ProgrammeInput,
-                        lambda data, loaded: services.save_programme(_actor(), programme, data, loaded))
-    if saved is not None:
-        flash(_("Saved."), "success")
-        return redirect(url_for("admin.programmes"))
-    return render_template("admin/simple_form.html", form=form, obj=programme,
-                           title=_("Programme"), back=url_for("admin.programmes")), status_for(form)
+    return _simple_form(ProgrammeForm(obj=programme), programme, services.ProgrammeInput, services.save_programme,
+                        title=_("Programme"), listing="admin.programmes")
 
 
 # --- grants ---------------------------------------------------------------------------------------
@@ -179,13 +177,9 @@ def grant_form(grant_id: int | None):
     form.programme_id.choices = [(p.id, p.name) for p in
                                  db.session.execute(select(Programme).order_by(Programme.name)).scalars()]
     form.holder_id.choices = _organisation_choices(blank=False)
-    saved = edit_record(form, grant, services.GrantInput,
-                        lambda data, loaded: services.save_grant(_actor(), grant, data, loaded))
-    if saved is not None:
-        flash(_("Saved."), "success")
-        return redirect(url_for("admin.grant", grant_id=saved.id))
-    return render_template("admin/simple_form.html", form=form, obj=grant,
-                           title=_("Grant"), back=url_for("admin.grants")), status_for(form)
+    return _simple_form(form, grant, services.GrantInput, services.save_grant,
+                        title=_("Grant"), listing="admin.grants",
+                        after_save=lambda saved: url_for("admin.grant", grant_id=saved.id))
 
 
 @bp.route("/grants/<int:grant_id>", methods=["GET", "POST"])

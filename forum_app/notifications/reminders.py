@@ -151,16 +151,17 @@ def queue_reminders(user_id: int, reminders: list[Reminder]) -> int:
             select(ActionItem).where(ActionItem.id.in_(action_ids)).options(joinedload(ActionItem.forum))
             .order_by(ActionItem.due_on, ActionItem.id)
         ).scalars().all()
-        overdue = [a for a in actions if any(r.kind == "action-overdue" and r.subject_id == a.id for r in reminders)]
-        soon = [a for a in actions if a not in overdue]
+        overdue_ids = {r.subject_id for r in reminders if r.kind == "action-overdue"}
+        overdue = [a for a in actions if a.id in overdue_ids]
+        soon = [a for a in actions if a.id not in overdue_ids]
         first = actions[0]
+        day = f"{first.due_on:%a %d %b %Y}"
         if len(actions) == 1:
-            subject = (_("Overdue action: %(forum)s, due %(day)s", forum=first.forum.title, day=f"{first.due_on:%a %d %b %Y}")
-                       if overdue else
-                       _("Action due %(day)s: %(forum)s", forum=first.forum.title, day=f"{first.due_on:%a %d %b %Y}"))
+            subject = (_("Overdue action: %(forum)s, due %(day)s", forum=first.forum.title, day=day) if overdue
+                       else _("Action due %(day)s: %(forum)s", forum=first.forum.title, day=day))
         else:
             subject = ngettext("%(num)d action to follow up, from %(day)s", "%(num)d actions to follow up, from %(day)s",
-                               len(actions), day=f"{first.due_on:%a %d %b %Y}")
+                               len(actions), day=day)
         queue_email("action-reminder", user, subject, "action_reminder",
                     overdue=[(a, _action_url(a)) for a in overdue], soon=[(a, _action_url(a)) for a in soon],
                     account_url=external_url("account.profile"))
