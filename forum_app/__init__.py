@@ -66,9 +66,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
-    from . import delivery
+    from . import web_delivery
 
-    delivery.init_app(app)  # gzip and year-long caching of versioned static files
+    web_delivery.init_app(app)  # gzip and year-long caching of versioned static files
 
     from . import bench
 

@@ -8,7 +8,7 @@ then again (≤ 1 s: the page itself is one round trip, CSS and JS come from the
 without a request because their URLs carry a content hash and a year-long cache).
 
 It runs against the tests' live server (Werkzeug): the gzip and caching are done by the
-app (forum_app/delivery.py), so they apply there as under gunicorn. This is a budget of
+app (forum_app/web_delivery.py), so they apply there as under gunicorn. This is a budget of
 bytes and round trips, not of CPU: the link, not the machine, dominates both numbers.
 """
 from __future__ import annotations
