@@ -94,18 +94,21 @@ def meetings():
     filters = ReportFilters.from_args(request.args)
     figure = request.args.get("figure", "")
     figure = figure if figure in MEETING_FIGURES else ""
-    from sqlalchemy.orm import joinedload
-
     stmt = queries.meetings_stmt(current_user, filters, figure).options(joinedload(Meeting.forum))
     return render_template("reports/meetings.html", filters=filters, figure=figure,
                            page=paginate(stmt, request.args.get("page")))
 
 
+def _action_figure() -> str:
+    """The listed actions' figure from the query string ("on_time" is a share: its list is "due")."""
+    figure = request.args.get("figure", "raised")
+    return figure if figure in ACTION_FIGURES and figure != "on_time" else "raised"
+
+
 @bp.get("/actions")
 def actions():
     filters = ReportFilters.from_args(request.args)
-    figure = request.args.get("figure", "raised")
-    figure = figure if figure in ACTION_FIGURES and figure != "on_time" else "raised"
+    figure = _action_figure()
     from ..actions.queries import ACTION_LIST_OPTIONS
 
     stmt = queries.actions_stmt(current_user, filters, figure).options(*ACTION_LIST_OPTIONS)
@@ -113,15 +116,11 @@ def actions():
                            page=paginate(stmt, request.args.get("page")))
 
 
-
-
 @bp.get("/export/<any(meetings, attendance, actions):what>.<any(csv, xlsx):fmt>")
 def export(what: str, fmt: str):
     filters = ReportFilters.from_args(request.args)
     if what == "actions":
-        figure = request.args.get("figure", "raised")
-        header, rows = exports.action_rows(current_user, filters,
-                                           figure if figure in ACTION_FIGURES and figure != "on_time" else "raised")
+        header, rows = exports.action_rows(current_user, filters, _action_figure())
     else:
         header, rows = exports.EXPORTS[what](current_user, filters)
     name = f"forum-desk-{what}-{filters.start.isoformat()}-{filters.end.isoformat()}.{fmt}"
