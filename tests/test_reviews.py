@@ -195,3 +195,20 @@ def test_grant_thread_on_the_dashboard_filtered_to_the_grant(app: Flask, make: F
     assert "Budget line 3 is unspent." not in organiser.get("/reports").get_data(as_text=True)
     other = staff.get(f"/reports?grant={world['other_grant']}").get_data(as_text=True)
     assert "No review comments yet." in other and "Budget line 3" not in other  # each grant keeps its own thread
+
+
+def test_refused_comment_shows_its_message_at_the_field_and_keeps_the_text(app: Flask, make: Factory) -> None:
+    world, _targets = _world(app, make)
+    client = app.test_client()
+    sign_in(client, world["staff"])
+    token = csrf_token(client, "/")
+    before = _count(app)
+    forum_path = f"/reviews/forum/{world['forum']}/comments"
+    response = client.post(forum_path, data={"body": "Hi", "in_reply_to_id": "999999", "csrf_token": token},
+                           follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert 'id="review-body-error"' in page and "That comment is not in this thread." in page
+    assert 'aria-invalid="true"' in page and ">Hi</textarea>" in page
+    assert _count(app) == before
+    # Shown once: the next view of the page is clean.
+    assert 'id="review-body-error"' not in client.get(f"/forums/{world['forum']}").get_data(as_text=True)

@@ -198,13 +198,13 @@ def action_condition(figure: str, filters: ReportFilters, zones: list[str], now:
 
 
 def actions_stmt(user, filters: ReportFilters, figure: str = "raised", now: datetime | None = None) -> Select:
+    if figure == "on_time":
+        raise ValueError("on_time is a share; list the 'due' actions")
     now = now or utcnow()
     history = _last_update_subquery()
     stmt = (select(ActionItem).join(ActionItem.forum).outerjoin(history, history.c.action_id == ActionItem.id)
             .where(ActionItem.forum_id.in_(_forum_ids(user, filters)),
                    action_condition(figure, filters, _zones(), now, history)))
-    if figure == "on_time":
-        raise ValueError("on_time is a share; list the 'due' actions")
     return stmt.order_by(ActionItem.forum_id, ActionItem.id)
 
 
@@ -473,8 +473,6 @@ def _coverage(ids, filters: ReportFilters) -> dict[int, set[str]]:
             .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id).where(Meeting.id.in_(last))):
         kinds[forum_id].add(kind)
     return kinds
-
-
 
 
 # --- the printable forum progress report -----------------------------------------------------------

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
-from ..core.forms import run_service, status_for
+from ..core.forms import run_service
 from ..core.paging import paginate
 from ..extensions import db
 from ..models import INDICATOR_METRICS, Indicator, Meeting, Programme
@@ -48,8 +48,9 @@ def _indicator_forms(indicator_form=None, target_form=None):
     return indicator_form, target_form, defined
 
 
-def _indicators_page(indicator_form=None, target_form=None, status: int = 200):
-    indicator_form, target_form, defined = _indicator_forms(indicator_form, target_form)
+def _indicators_page(indicator_form=None, target_form=None, status: int = 200, defined=None):
+    if defined is None:
+        indicator_form, target_form, defined = _indicator_forms(indicator_form, target_form)
     return render_template("reports/indicators.html", indicator_form=indicator_form, target_form=target_form,
                            indicators=defined, METRICS=INDICATOR_METRICS), status
 
@@ -60,30 +61,32 @@ def indicators_page():
     return _indicators_page()
 
 
+def _save(forms, form, model, object_id_field, service, saved: str):
+    """Validate ``form`` (one of ``forms``), run ``service(user, object, input)``; re-show the page on refusal."""
+    if form.validate_on_submit():
+        obj = db.get_or_404(model, object_id_field.data)
+        user = permissions.resolved(current_user)
+        if run_service(form, lambda: service(user, obj, form.to_input())):
+            flash(saved, "success")
+            return redirect(url_for("reports.indicators_page"))
+    indicator_form, target_form, defined = forms
+    return _indicators_page(indicator_form, target_form, 400, defined)
+
+
 @bp.post("/indicators")
 def define_indicator():
     permissions.require(permissions.can_manage_indicators(current_user))
-    form, _target, _defined = _indicator_forms(IndicatorForm())
-    if form.validate_on_submit():
-        programme = db.get_or_404(Programme, form.programme_id.data)
-        user = permissions.resolved(current_user)
-        if run_service(form, lambda: indicators.define_indicator(user, programme, form.to_input())):
-            flash(_("The indicator is defined."), "success")
-            return redirect(url_for("reports.indicators_page"))
-    return _indicators_page(indicator_form=form, status=status_for(form) if form.errors else 400)
+    forms = _indicator_forms(IndicatorForm())
+    form = forms[0]
+    return _save(forms, form, Programme, form.programme_id, indicators.define_indicator, _("The indicator is defined."))
 
 
 @bp.post("/indicators/targets")
 def set_target():
     permissions.require(permissions.can_manage_indicators(current_user))
-    _indicator, form, _defined = _indicator_forms(target_form=TargetForm())
-    if form.validate_on_submit():
-        indicator = db.get_or_404(Indicator, form.indicator_id.data)
-        user = permissions.resolved(current_user)
-        if run_service(form, lambda: indicators.set_target(user, indicator, form.to_input())):
-            flash(_("The target is saved."), "success")
-            return redirect(url_for("reports.indicators_page"))
-    return _indicators_page(target_form=form, status=status_for(form) if form.errors else 400)
+    forms = _indicator_forms(target_form=TargetForm())
+    form = forms[1]
+    return _save(forms, form, Indicator, form.indicator_id, indicators.set_target, _("The target is saved."))
 
 
 @bp.get("/meetings")
@@ -91,18 +94,21 @@ def meetings():
     filters = ReportFilters.from_args(request.args)
     figure = request.args.get("figure", "")
     figure = figure if figure in MEETING_FIGURES else ""
-    from sqlalchemy.orm import joinedload
-
     stmt = queries.meetings_stmt(current_user, filters, figure).options(joinedload(Meeting.forum))
     return render_template("reports/meetings.html", filters=filters, figure=figure,
                            page=paginate(stmt, request.args.get("page")))
 
 
+def _action_figure() -> str:
+    """The listed actions' figure from the query string ("on_time" is a share: its list is "due")."""
+    figure = request.args.get("figure", "raised")
+    return figure if figure in ACTION_FIGURES and figure != "on_time" else "raised"
+
+
 @bp.get("/actions")
 def actions():
     filters = ReportFilters.from_args(request.args)
-    figure = request.args.get("figure", "raised")
-    figure = figure if figure in ACTION_FIGURES and figure != "on_time" else "raised"
+    figure = _action_figure()
     from ..actions.queries import ACTION_LIST_OPTIONS
 
     stmt = queries.actions_stmt(current_user, filters, figure).options(*ACTION_LIST_OPTIONS)
@@ -110,15 +116,11 @@ def actions():
                            page=paginate(stmt, request.args.get("page")))
 
 
-
-
 @bp.get("/export/<any(meetings, attendance, actions):what>.<any(csv, xlsx):fmt>")
 def export(what: str, fmt: str):
     filters = ReportFilters.from_args(request.args)
     if what == "actions":
-        figure = request.args.get("figure", "raised")
-        header, rows = exports.action_rows(current_user, filters,
-                                           figure if figure in ACTION_FIGURES and figure != "on_time" else "raised")
+        header, rows = exports.action_rows(current_user, filters, _action_figure())
     else:
         header, rows = exports.EXPORTS[what](current_user, filters)
     name = f"forum-desk-{what}-{filters.start.isoformat()}-{filters.end.isoformat()}.{fmt}"

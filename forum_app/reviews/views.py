@@ -1,12 +1,14 @@
 """Posting a review comment; the thread itself is shown on its object's page (``review_thread``)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from dataclasses import dataclass
+
+from flask import Blueprint, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
-from ..core.forms import run_action
+from ..core.commit import attempt
 from . import queries, services
 from .forms import ReviewCommentForm
 
@@ -20,9 +22,43 @@ def review_thread_helper():
         # None, or an undefined value (the dashboard filtered to a grant it no longer offers): no thread.
         if obj is None or not hasattr(obj, "id"):
             return None
-        return queries.review_page(permissions.resolved(current_user), obj)
+        page = queries.review_page(permissions.resolved(current_user), obj)
+        refused = session.get(_REFUSED)
+        if page is None or not refused or refused.get("target") != _target(page.object_type, page.object_id):
+            return page
+        session.pop(_REFUSED)
+        firsts = {thread.first.id for thread in page.threads}
+        reply_to = refused.get("in_reply_to_id")
+        # The message goes to the form the comment came from; a reply to no thread here, to the new-comment form.
+        at = reply_to if reply_to in firsts else ("new" if page.flags.can_start else "top")
+        return _WithError(page, ReviewError(at, refused["message"], refused.get("body", "")))
 
     return {"review_thread": review_thread}
+
+
+_REFUSED = "review_refused"
+KEPT_BODY = 1_500
+
+
+@dataclass(frozen=True)
+class ReviewError:
+    """A refused comment, shown once at the form it came from with the text the person wrote."""
+
+    at: int | str  # the thread's first comment id (its answer form), "new", or "top" (no form to show it at)
+    message: str
+    body: str
+
+
+class _WithError:
+    def __init__(self, page, error: ReviewError):
+        self._page, self.error = page, error
+
+    def __getattr__(self, name):
+        return getattr(self._page, name)
+
+
+def _target(object_type: str, object_id: int) -> str:
+    return f"{object_type}:{object_id}"
 
 
 def _page_of(object_type: str, obj) -> str:
@@ -40,10 +76,20 @@ def post_comment(object_type: str, object_id: int):
     obj = permissions.load_review_target(user, object_type, object_id)
     form = ReviewCommentForm()
     if not form.validate_on_submit():
-        flash(_("The comment could not be read: reload the page and try again."), "danger")
+        message = _("The comment could not be read: reload the page and try again.")
     else:
         data = form.to_input()
         if data.in_reply_to_id is None:
             permissions.require(permissions.can_start_review(user, obj))  # organisers answer, they do not start
-        run_action(lambda: services.post_comment(user, obj, data), _("Your review comment is posted."))
+        outcome = attempt(lambda: services.post_comment(user, obj, data))
+        if outcome:
+            flash(_("Your review comment is posted."), "success")
+            return redirect(_page_of(object_type, obj))
+        message = outcome.message
+    # Nothing was saved: the page shows the message at the form, keeping what was written (when it fits
+    # the session cookie; a text too long is not kept).
+    body = form.body.data or ""
+    session[_REFUSED] = {"target": _target(object_type, obj.id), "message": message,
+                         "body": body if len(body) <= KEPT_BODY else "",
+                         "in_reply_to_id": form.in_reply_to_id.data if not form.in_reply_to_id.errors else None}
     return redirect(_page_of(object_type, obj))
