@@ -31,7 +31,7 @@ from forum_app.extensions import db
 from forum_app.models import AuditEvent, ForumMember, Invitation, Meeting, WalkInAttendee
 
 from .conftest import csrf_token
-from .routes import TargetIds, acting_as, assert_covers, expect, fill_path, outcome, sign_in, walk
+from .routes import TargetIds, acting_as, assert_covers, expect, sign_in, walk
 from .factories import Factory
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider", "other_organiser"]
