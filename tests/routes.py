@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flask import Flask
@@ -28,6 +29,32 @@ class TableRoute(Protocol):
     def path(self, targets: Any) -> str: ...
 
     def post_data(self, targets: Any) -> dict[str, str]: ...
+
+
+@dataclass
+class TargetIds:
+    """Ids of the objects a route table acts on, by name; subclasses read versions when a request is made."""
+
+    app: Flask
+    ids: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.ids[key]
+
+
+def acting_as(role: str, forum: str | None) -> str:
+    """The role ``role`` plays towards objects of ``forum`` ("forum", "other_forum", or None for no forum).
+
+    Admins and staff are themselves everywhere; an organiser of another grant is an outsider to
+    the forum and the organiser of the other forum; with no particular forum any organiser is one.
+    """
+    if role in ("admin", "staff"):
+        return role
+    if forum is None:
+        return "organiser" if role == "other_organiser" else role
+    if forum == "forum":
+        return "outsider" if role == "other_organiser" else role
+    return "organiser" if role == "other_organiser" else "outsider"
 
 
 def sign_in(client: FlaskClient, email: str) -> None:

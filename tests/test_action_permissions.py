@@ -27,7 +27,7 @@ from forum_app.models import ActionItem, AuditEvent, ForumMember
 
 from .conftest import csrf_token
 from .factories import Factory
-from .routes import assert_covers, expect, sign_in, walk
+from .routes import TargetIds, acting_as, assert_covers, expect, sign_in, walk
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider", "other_organiser", "guest"]
 BASE_ROLES = ("admin", "staff", "organiser", "participant", "observer", "outsider", "guest")
@@ -50,14 +50,7 @@ KINDS: dict[str, tuple[Any, ...]] = {
 }
 
 
-@dataclass
-class Targets:
-    app: Flask
-    ids: dict[str, Any]
-
-    def __getitem__(self, key: str) -> Any:
-        return self.ids[key]
-
+class Targets(TargetIds):
     def version(self, key: str) -> str:
         with self.app.app_context():
             return str(db.session.get(ActionItem, self.ids[key]).version)
@@ -182,18 +175,10 @@ ROUTES: list[Route] = [
 ]
 
 
-def acting_as(role: str, r: Route) -> str:
-    if role in ("admin", "staff"):
-        return role
-    if r.forum == "forum":
-        return "outsider" if role == "other_organiser" else role
-    return "organiser" if role == "other_organiser" else "outsider"
-
-
 def expected_outcome(role: str, r: Route) -> int | str:
     if role == "anonymous":
         return PAGE if r.kind == "link" else "login"
-    result = KINDS[r.kind][BASE_ROLES.index(acting_as(role, r))]
+    result = KINDS[r.kind][BASE_ROLES.index(acting_as(role, r.forum))]
     if result == OK:
         return 200 if r.method == "GET" else 302
     return result

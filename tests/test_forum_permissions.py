@@ -31,7 +31,7 @@ from forum_app.extensions import db
 from forum_app.models import AuditEvent, ForumMember, Invitation, Meeting, WalkInAttendee
 
 from .conftest import csrf_token
-from .routes import assert_covers, expect, fill_path, outcome, sign_in, walk
+from .routes import TargetIds, acting_as, assert_covers, expect, sign_in, walk
 from .factories import Factory
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider", "other_organiser"]
@@ -58,15 +58,8 @@ BASE_ROLES = ("admin", "staff", "organiser", "participant", "observer", "outside
 
 # --- the objects every route is tried on ---------------------------------------------------------
 
-@dataclass
-class Targets:
+class Targets(TargetIds):
     """Ids of the objects the routes act on; versions are read when a request is made."""
-
-    app: Flask
-    ids: dict[str, Any]
-
-    def __getitem__(self, key: str) -> Any:
-        return self.ids[key]
 
     def meeting(self, key: str) -> Meeting:
         with self.app.app_context():
@@ -314,21 +307,10 @@ ROUTES: list[Route] = [
 ]
 
 
-def acting_as(role: str, route: Route) -> str:
-    """The role ``role`` plays towards the route's objects (see KINDS)."""
-    if role in ("admin", "staff"):
-        return role
-    if route.forum is None:  # no particular forum: any organiser may create one for their grant
-        return "organiser" if role == "other_organiser" else role
-    if route.forum == "forum":
-        return "outsider" if role == "other_organiser" else role
-    return "organiser" if role == "other_organiser" else "outsider"
-
-
 def expected_outcome(role: str, route: Route) -> int | str:
     if role == "anonymous":
         return "login"
-    result = KINDS[route.kind][BASE_ROLES.index(acting_as(role, route))]
+    result = KINDS[route.kind][BASE_ROLES.index(acting_as(role, route.forum))]
     if result == OK:
         return 200 if route.method == "GET" else 302
     return result

@@ -454,6 +454,18 @@ def minutes_post(client, meeting_id, body, decisions="", base=None, app=None, **
         "csrf_token": token, "body_md": body, "decisions": decisions, "base_revision": base, "save": "Save", **extra})
 
 
+def circulated_then_revised(app, world, organiser, make, first: str, second: str) -> tuple[int, str]:
+    """A held meeting whose minutes version 1 (``first``) is circulated and version 2 (``second``) is not."""
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
+    minutes_post(organiser, meeting_id, first, app=app)
+    token = csrf_token(organiser, f"/meetings/{meeting_id}")
+    response = organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 1})
+    assert response.status_code == 302
+    assert load(app, Meeting, meeting_id).minutes_state == "circulated"
+    minutes_post(organiser, meeting_id, second, app=app)
+    return meeting_id, token
+
+
 def test_minutes_lifecycle_versions_comments_adoption_and_correction(app, world, organiser, make):
     meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
     inv = make.invite(meeting_id, world["participant"])
@@ -753,11 +765,7 @@ def test_scheduling_needs_a_venue_or_a_link(app, world, organiser):
 
 def test_only_circulated_minutes_can_be_adopted(app, world, organiser, make):
     """Version 2 is not adopted while the invitees have only seen version 1 (issue 8, point 9)."""
-    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
-    minutes_post(organiser, meeting_id, "Version one", app=app)
-    token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 1})
-    minutes_post(organiser, meeting_id, "Version two", app=app)
+    meeting_id, token = circulated_then_revised(app, world, organiser, make, "Version one", "Version two")
     page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert "Adopt version" not in page and "Circulate version 2" in page
     response = organiser.post(f"/meetings/{meeting_id}/minutes/adopt", data={"csrf_token": token, "base_revision": 2})
@@ -987,11 +995,9 @@ def test_participants_do_not_see_grant_references(app, world, make):
 
 def test_minutes_for_readers_compare_the_displayed_text_and_badge_versions(app, world, organiser, make):
     """Issue 8, point 17."""
-    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
-    minutes_post(organiser, meeting_id, "## Summary\n\n- **Probation** will call", app=app)
-    token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 1})
-    minutes_post(organiser, meeting_id, "## Summary\n\n- **Probation** will write", app=app)
+    meeting_id, _ = circulated_then_revised(app, world, organiser, make,
+                                            "## Summary\n\n- **Probation** will call",
+                                            "## Summary\n\n- **Probation** will write")
     compare = organiser.get(f"/meetings/{meeting_id}/minutes/compare?a=1&b=2").get_data(as_text=True)
     assert "- • Probation will call" in compare and "+ • Probation will write" in compare
     assert "**" not in compare and "##" not in compare

@@ -18,7 +18,7 @@ from ..core.forms import attach_error, edit_record, run_service, status_for
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
 from ..models import ActionItem, Meeting, User
-from ..vocab import ACTION_STATES
+from ..vocab import ACTION_CLOSED_STATES, ACTION_STATES
 from . import queries
 from . import services as actions
 from .forms import (
@@ -284,7 +284,7 @@ def confirm(token: str):
                 form.reason.errors = [outcome.message]
     chosen = request.args.get("answer") if request.method == "GET" else form.answer.data
     return render_template("actions/confirm.html", action=action, form=form, message=message,
-                           can_answer=permissions.proposal_open(action),
+                           can_answer=permissions.proposal_open(action), closed=action.state in ACTION_CLOSED_STATES,
                            chosen=chosen if chosen in ("accept", "decline") else None), status
 
 

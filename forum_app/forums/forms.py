@@ -1,20 +1,14 @@
 """Forms for forums and their members."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateField, ValidationError, EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField,
-    TimeField,
-)
-from wtforms.widgets import HiddenInput
-from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..core.forms import TextAreaField, EditForm, choices, valid_timezone
 from .services import ForumInput
-from ..vocab import COUNTRIES, FORUM_ROLES, FORUM_TIMEZONES, ORGANISATION_KINDS, RSVP_STATES
+from ..vocab import COUNTRIES, FORUM_ROLES, FORUM_TIMEZONES
 
 
 class ForumForm(EditForm):

@@ -5,7 +5,7 @@ there are (tests prove it with small and ten-times-larger data).
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -15,9 +15,7 @@ from .. import permissions
 from ..core.paging import Page, paginate
 from ..core.search import contains
 from ..extensions import db
-from ..models import (
-    Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, MinutesComment, Organisation, User, utcnow,
-)
+from ..models import Forum, ForumMember, Grant, GrantTeam, Meeting, User, utcnow
 from ..vocab import CORE_ORGANISATION_KINDS, ORGANISATION_KINDS
 
 

@@ -130,10 +130,6 @@ def _share(meeting: Meeting, version: MinutesVersion) -> None:
     meeting.minutes_shared_revision = version.number
 
 
-def has_unshared_changes(meeting: Meeting) -> bool:
-    return meeting.minutes_revision > meeting.minutes_shared_revision
-
-
 def _require_latest(meeting: Meeting, base_revision: int) -> None:
     """Circulating or adopting acts on what the organiser read: refuse if it has changed since."""
     if meeting.minutes_revision != base_revision:
