@@ -1,4 +1,4 @@
-"""What the forum and meeting pages show, loaded in a fixed number of queries.
+"""What the forum list and forum page show, loaded in a fixed number of queries.
 
 Each loader's query count is independent of how many meetings, members or invitees
 there are (tests prove it with small and ten-times-larger data).

@@ -17,7 +17,6 @@ from flask_login import current_user, login_required
 from .. import permissions
 from ..actions.queries import follow_up
 from ..core.clock import utcnow
-from ..core.commit import attempt
 from ..core.dates import same_clock
 from ..core.editing import decode_loaded, form_values, rebase_form
 from ..core.errors import ServiceError
@@ -120,11 +119,11 @@ def meeting_new(forum_id: int):
     form = MeetingForm()
     plan = None
     if request.method == "GET" and request.args.get("next") == "1":
-        outcome = attempt(lambda: meetings.plan_next_meeting(forum))
-        if not outcome:
-            flash(outcome.message, "warning")
+        try:
+            plan = meetings.plan_next_meeting(forum)  # a proposal: nothing is written, nothing to commit
+        except ServiceError as exc:
+            flash(exc.message, "warning")
             return redirect(url_for("forums.forum", forum_id=forum.id))
-        plan = outcome.value
         _fill_form(form, plan.details, forum)
         form.follow_on.data = str(plan.source.id)
     elif request.method == "GET":
