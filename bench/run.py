@@ -55,6 +55,7 @@ SKIP = re.compile(r"^(static|core\.healthz|auth\.(logout|set_password|reset_pass
 SHARED = re.compile(r"^(core\.home|forums\.(index|forum)|meetings\.(meeting|calendar)|actions\.|reports\.|"
                     r".*dashboard|.*\.mine$|.*my_actions)")
 ROLES = ("admin", "staff", "organiser", "participant")
+ONLY: re.Pattern | None = None  # --only: time just the endpoints it matches
 EXTRA_QUERIES = {"admin.users": [{"q": "hod"}], "forums.index": [{"q": "forum"}]}
 
 
@@ -227,6 +228,8 @@ def discover(url: str, env: dict) -> tuple[list[tuple[str, str, str]], dict]:
                     continue
                 if not set(rule.arguments) <= set(values):
                     continue
+                if ONLY and not ONLY.search(rule.endpoint):
+                    continue
                 path = url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
                 if rule.endpoint == "auth.login":
                     pages.append(("login page", "anonymous", path))
@@ -340,7 +343,7 @@ def print_table(result: dict, baseline: dict | None) -> None:
 
 
 def main() -> None:
-    global DATA
+    global DATA, ONLY
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, action="append",
                         help="data scale (repeat to compare; growth is shown against the first)")
@@ -348,9 +351,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / ".data", help="where SQLite databases and captured pages go")
+    parser.add_argument("--only", type=re.compile, default=None,
+                        help="time only the endpoints this regular expression finds (e.g. 'reports\\.|meetings\\.meeting$')")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/<time>.json)")
     args = parser.parse_args()
     DATA = args.data.resolve()
+    ONLY = args.only
     scales = args.scale or [1.0]
     env = {**os.environ, "FORUM_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
            "FORUM_INSTANCE_DIR": str(DATA / "instance"), "PYTHONPATH": str(ROOT)}
