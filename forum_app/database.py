@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from .extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How often a long-running worker refreshes the query planner's statistics (see refresh_statistics).
+STATISTICS_EVERY_SECONDS = 3600
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -52,3 +54,16 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
+
+
+def refresh_statistics() -> None:
+    """Refresh the query planner's statistics (``ANALYZE``), then commit.
+
+    SQLite keeps none until asked: without them it picks the wrong index for the grouped
+    counts of a programme's actions (measured: 25 ms instead of 0.4 ms for the forum list's
+    overdue counts at 60,000 actions). PostgreSQL's autovacuum analyses by itself, but only
+    some time after a bulk load. The generator calls this when it is done and the delivery
+    worker, which runs beside every deployment, once an hour (0.15 s at programme scale on SQLite).
+    """
+    db.session.execute(db.text("ANALYZE"))
+    db.session.commit()

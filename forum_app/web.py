@@ -160,13 +160,15 @@ def init_app(app: Flask) -> None:
 # the translations object per request (keyed by the locale in force, so force_locale still
 # works), and vocabulary labels per locale for the life of the process.
 
-_LABELS: dict[tuple[str, int, str], str] = {}
+_LABELS: dict[tuple[object, int, str], str] = {}
 
 
-def _babel_locale_key() -> str:
+def _babel_locale_key() -> object:
+    # The Locale object itself (it hashes by its identifier): str(locale) on every label of a
+    # page was measurable.
     ctx = _cv_app.get(None)
     babel_ctx = getattr(ctx.g, "_flask_babel", None) if ctx is not None else None
-    return str(getattr(babel_ctx, "babel_locale", None) or get_locale() or "")
+    return getattr(babel_ctx, "babel_locale", None) or get_locale() or ""
 
 
 def _translations():

@@ -436,6 +436,35 @@ def test_overdue_is_judged_by_the_forums_date(app: Flask, make: Factory) -> None
             assert not queries.is_overdue(db.session.get(ActionItem, ids["utc"]))
 
 
+def test_my_actions_sections_are_decided_in_sql_and_the_home_page_loads_only_their_first_rows(app, make) -> None:
+    """Each open action lands in one section (proposed → awaiting; overdue; due within 14 days; the rest),
+    and with a limit each section holds its first ``limit`` by due date, whatever else the person owns."""
+    w = make.world()
+    with app.app_context():
+        owner = user(w["participant"])
+        forum_row = db.session.get(Forum, w["forum"])
+        start = datetime(2031, 3, 1, 9, 0, tzinfo=timezone.utc)
+        due = {"awaiting-1": 40, "awaiting-2": 2, "overdue-1": 3, "overdue-2": 1, "soon-1": 20, "soon-2": 15,
+               "later-1": 60, "later-2": 45, "undated": None}
+        for title, days in due.items():
+            with clock.at(start):
+                action = services.raise_action(owner, forum_row, services.ActionInput(
+                    title=title, owner_id=owner.id, due_on=date(2031, 3, 1) + timedelta(days=days) if days else None),
+                    notify=False)
+                if not title.startswith("awaiting"):
+                    services.answer_proposal(owner, action, accept=True)
+        db.session.commit()
+        with clock.at(datetime(2031, 3, 10, 12, tzinfo=timezone.utc)):  # 10 March: due by the 9th is overdue
+            full = queries.my_actions(owner)
+            first = queries.my_actions(owner, limit=1)
+        titles = lambda mine: {name: [a.title for a in getattr(mine, name)]
+                               for name in ("awaiting", "overdue", "due_soon", "rest")}
+        assert titles(full) == {"awaiting": ["awaiting-2", "awaiting-1"], "overdue": ["overdue-2", "overdue-1"],
+                                "due_soon": ["soon-2", "soon-1"], "rest": ["later-2", "later-1", "undated"]}
+        assert titles(first) == {"awaiting": ["awaiting-2"], "overdue": ["overdue-2"], "due_soon": ["soon-2"],
+                                 "rest": ["later-2"]}
+
+
 def test_a_new_meetings_agenda_opens_with_the_review() -> None:
     assert services.agenda_with_review("1. Welcome\n2. Follow-up review of open actions\n3. AOB\n") == (
         "1. Review of agreed actions\n2. Welcome\n3. AOB\n")

@@ -636,6 +636,26 @@ def test_calendar_places_meetings_on_their_local_day_and_hides_drafts_from_membe
     assert f"/meetings/{draft}" in organiser.get(f"/calendar?month={month2}").get_data(as_text=True)
 
 
+def test_a_busy_day_shows_three_meetings_and_a_link_to_the_day_with_all_of_them(app, world, make):
+    """A programme-wide month has more meetings than a cell can hold: the cell stays bounded."""
+    ids = [make.meeting(world["forum"], state="scheduled", starts_in_days=9) for _ in range(5)]
+    zone = load(app, User, make.user_id(world["organiser"])).timezone or "UTC"
+    day = load(app, Meeting, ids[0]).starts_at.astimezone(ZoneInfo(zone)).date()
+    organiser = signed_in(app, world["organiser"])
+    page = organiser.get(f"/calendar?month={day:%Y-%m}").get_data(as_text=True)
+    grid = page.split('id="calendar-grid"')[1].split("</table>")[0]
+    assert [i for i in ids if f'href="/meetings/{i}"' in grid] == ids[:3]
+    more = re.search(r'href="(/calendar\?day=[\d-]+)">\+2 more', grid)
+    assert more and more.group(1) == f"/calendar?day={day.isoformat()}"
+    day_page = organiser.get(more.group(1)).get_data(as_text=True)
+    listed = day_page.split('id="calendar-day"')[1].split("</section>")[0]
+    assert all(f'href="/meetings/{i}"' in listed for i in ids)
+    # A day that is not one is the month view, not an error.
+    for bad in ("2026-02-30", "2026-1-1", "garbage", "0000-01-01"):
+        response = organiser.get(f"/calendar?day={bad}")
+        assert response.status_code == 200 and 'id="calendar-day"' not in response.get_data(as_text=True)
+
+
 def test_a_draft_cancelled_before_scheduling_stays_with_the_organisers(app, world, organiser, make):
     meeting_id = make.meeting(world["forum"], state="draft", starts_in_days=10)
     make.invite(meeting_id, world["participant"])

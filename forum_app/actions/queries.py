@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, and_, cast, false, func, or_, select
+from sqlalchemy import Text, and_, case, cast, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
@@ -60,18 +60,23 @@ def is_overdue(action: ActionItem, now: datetime | None = None) -> bool:
             and action.due_on < local_today(action.forum.timezone, now))
 
 
-def overdue_condition(now: datetime | None = None):
+def zones_by_today(now: datetime | None = None) -> list[tuple[date, list[str]]]:
+    """The zones forums use, grouped by their date now (at most three groups: the world spans three dates)."""
+    now = now or utcnow()
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for zone in db.session.execute(select(Forum.timezone).distinct()).scalars():
+        by_day[local_today(zone, now)].append(zone)
+    return sorted(by_day.items())
+
+
+def overdue_condition(now: datetime | None = None, zones: list[tuple[date, list[str]]] | None = None):
     """SQL for "open and due before its forum's today" (the statement must join Forum).
 
-    One query reads the zones forums use; zones sharing a date are grouped, so the
-    condition has at most three parts (the world spans at most three dates at once).
+    One query reads the zones forums use (``zones_by_today``, or pass its result); zones sharing
+    a date are grouped, so the condition has at most three parts.
     """
-    now = now or utcnow()
-    zones = db.session.execute(select(Forum.timezone).distinct()).scalars()
-    by_day: dict[date, list[str]] = defaultdict(list)
-    for zone in zones:
-        by_day[local_today(zone, now)].append(zone)
-    parts = [and_(Forum.timezone.in_(names), ActionItem.due_on < day) for day, names in sorted(by_day.items())]
+    zones = zones if zones is not None else zones_by_today(now)
+    parts = [and_(Forum.timezone.in_(names), ActionItem.due_on < day) for day, names in zones]
     return and_(ActionItem.state.in_(ACTION_OPEN_STATES), or_(*parts) if parts else false())
 
 
@@ -362,29 +367,37 @@ class MyActions:
 
 
 def my_actions(user, limit: int | None = None) -> MyActions:
-    """The open actions ``user`` owns, in the sections people act on; organisers also see declined ones."""
+    """The open actions ``user`` owns, in the sections people act on; organisers also see declined ones.
+
+    The sections are decided in SQL, so with ``limit`` (the home page) only the first ``limit`` of
+    each are loaded, however many a person owns.
+    """
     now = utcnow()
-    mine = db.session.execute(
-        select(ActionItem).where(ActionItem.owner_id == user.id, ActionItem.state.in_(ACTION_OPEN_STATES))
-        .options(*ACTION_LIST_OPTIONS).order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
-    ).unique().scalars().all()
+    zones = zones_by_today(now)
+    soon = [and_(Forum.timezone.in_(names), ActionItem.due_on <= day + timedelta(days=DUE_SOON_DAYS))
+            for day, names in zones]
+    section = case((ActionItem.state == "proposed", "awaiting"), (overdue_condition(now, zones), "overdue"),
+                   (or_(*soon) if soon else false(), "due_soon"), else_="rest")
+    order = (ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+    ranked = (select(ActionItem.id.label("id"), section.label("section"),
+                     func.row_number().over(partition_by=section, order_by=order).label("n"))
+              .join(ActionItem.forum)
+              .where(ActionItem.owner_id == user.id, ActionItem.state.in_(ACTION_OPEN_STATES)).subquery())
+    stmt = (select(ActionItem, ranked.c.section).join(ranked, ranked.c.id == ActionItem.id)
+            .options(*ACTION_LIST_OPTIONS).order_by(*order))
+    if limit is not None:
+        stmt = stmt.where(ranked.c.n <= limit)
     result = MyActions()
-    for action in mine:
-        soon = action.due_on is not None and action.due_on <= local_today(action.forum.timezone, now) + timedelta(
-            days=DUE_SOON_DAYS)
-        section = (result.awaiting if action.state == "proposed" else result.overdue if is_overdue(action, now)
-                   else result.due_soon if soon else result.rest)
-        section.append(action)
+    for action, name in db.session.execute(stmt).unique():
+        getattr(result, name).append(action)
     grants = permissions.organiser_grant_ids(user)
     if grants:
+        declined = (select(ActionItem).join(ActionItem.forum)
+                    .where(Forum.grant_id.in_(grants), ActionItem.state == "declined",
+                           ActionItem.closed_at >= now - timedelta(days=TO_REASSIGN_DAYS))
+                    .options(*ACTION_LIST_OPTIONS).order_by(ActionItem.closed_at.desc(), ActionItem.id))
         result.to_reassign = list(db.session.execute(
-            select(ActionItem).join(ActionItem.forum)
-            .where(Forum.grant_id.in_(grants), ActionItem.state == "declined",
-                   ActionItem.closed_at >= now - timedelta(days=TO_REASSIGN_DAYS))
-            .options(*ACTION_LIST_OPTIONS).order_by(ActionItem.closed_at.desc())
-        ).unique().scalars())
-    if limit is not None:
-        for name in ("awaiting", "overdue", "due_soon", "rest", "to_reassign"):
-            setattr(result, name, getattr(result, name)[:limit])
+            declined.limit(limit) if limit is not None else declined).unique().scalars())
     return result
+
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import permissions
 from ..core.paging import Page, paginate
@@ -37,10 +37,17 @@ class ForumRow:
     shows_grant: bool = False  # the grant reference is for its organisers and programme staff
 
 
+# A card or a row of a list shows no description: its text (and its HTML) stays in the database.
+FORUM_CARD_OPTIONS = (defer(Forum.description), defer(Forum.description_html),
+                      joinedload(Forum.grant).joinedload(Grant.programme))
+# A meeting named in a list (next, last): no agenda text.
+MEETING_LINE_OPTIONS = (defer(Meeting.agenda_md), defer(Meeting.agenda_html), defer(Meeting.cancel_reason))
+
+
 def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page:
     """One page of the forums ``user`` may see (``Page.items`` are ForumRows), with the total count."""
     user = permissions.resolved(user)
-    stmt = permissions.visible_forums(user).options(joinedload(Forum.grant).joinedload(Grant.programme))
+    stmt = permissions.visible_forums(user).options(*FORUM_CARD_OPTIONS)
     if filters.country:
         stmt = stmt.where(Forum.country == filters.country)
     if filters.grant_id:
@@ -71,7 +78,7 @@ def next_meetings(forum_ids: list[int]) -> dict[int, Meeting]:
              .group_by(Meeting.forum_id).subquery())
     rows = db.session.execute(
         select(Meeting).join(first, (Meeting.forum_id == first.c.forum_id) & (Meeting.starts_at == first.c.starts_at))
-        .where(Meeting.state == "scheduled")
+        .where(Meeting.state == "scheduled").options(*MEETING_LINE_OPTIONS)
     ).scalars()
     return {m.forum_id: m for m in rows}
 

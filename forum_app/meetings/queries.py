@@ -9,11 +9,11 @@ from __future__ import annotations
 import calendar
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import permissions
 from ..extensions import db
@@ -103,14 +103,33 @@ def headcount(meeting: Meeting) -> list[tuple[str, int]]:
 
 # --- calendar -----------------------------------------------------------------------------------------
 
+DAY_LIMIT = 3  # meetings shown in a day's cell; the rest are a "+N more" link to the day
+
+
 @dataclass
 class CalendarMonth:
+    """A month (or, with ``day``, one day) of the meetings a person may see, in their zone.
+
+    A programme-wide month holds a meeting per forum or more (120 forums: ~150 meetings), so a
+    day shows its first ``DAY_LIMIT`` and counts the rest, as calendars do; the day view lists them all.
+    """
+
     year: int
     month: int
     weeks: list[list[date | None]]
-    by_day: dict[date, list[Meeting]]
-    meetings: list[Meeting]
+    by_day: dict[date, list[Meeting]]  # at most DAY_LIMIT per day
+    more: dict[date, int]  # meetings of the day not shown in its cell
     zone: str
+    day: date | None = None  # the day view: every meeting of that day
+    day_meetings: list[Meeting] = field(default_factory=list)
+
+    @property
+    def days(self) -> list[date]:
+        return sorted(set(self.by_day) | set(self.more))
+
+    @property
+    def count(self) -> int:
+        return sum(len(v) for v in self.by_day.values()) + sum(self.more.values())
 
     @property
     def previous(self) -> tuple[int, int]:
@@ -121,26 +140,47 @@ class CalendarMonth:
         return (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
 
 
-def calendar_month(user, year: int, month: int, zone_name: str) -> CalendarMonth:
+# What a calendar entry shows: no agenda or minutes text is loaded for a month of meetings.
+CALENDAR_OPTIONS = (
+    load_only(Meeting.id, Meeting.forum_id, Meeting.title, Meeting.starts_at, Meeting.ends_at, Meeting.state,
+              Meeting.venue),
+    joinedload(Meeting.forum).load_only(Forum.id, Forum.title, Forum.city, Forum.timezone),
+)
+
+
+def _meetings_between(user, start: datetime, end: datetime) -> list[Meeting]:
+    return list(db.session.execute(
+        permissions.visible_meetings(user).options(*CALENDAR_OPTIONS)
+        # Both bounds on starts_at (the index): a meeting lasts at most MAX_MEETING_LENGTH.
+        .where(Meeting.starts_at < end, Meeting.starts_at > start - MAX_MEETING_LENGTH, Meeting.ends_at > start)
+        .order_by(Meeting.starts_at, Meeting.id)
+    ).unique().scalars())
+
+
+def calendar_month(user, year: int, month: int, zone_name: str, day: date | None = None) -> CalendarMonth:
     """The user's visible meetings in a month, placed on days in ``zone_name`` (the viewer's zone)."""
     user = permissions.resolved(user)
     zone = ZoneInfo(zone_name)
     start_local = datetime(year, month, 1, tzinfo=zone)
     end_local = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
-    start, end = start_local.astimezone(timezone.utc), end_local.astimezone(timezone.utc)
-    meetings = db.session.execute(
-        permissions.visible_meetings(user).options(joinedload(Meeting.forum))
-        # Both bounds on starts_at (the index): a meeting lasts at most MAX_MEETING_LENGTH.
-        .where(Meeting.starts_at < end, Meeting.starts_at > start - MAX_MEETING_LENGTH, Meeting.ends_at > start)
-        .order_by(Meeting.starts_at)
-    ).unique().scalars().all()
     by_day: dict[date, list[Meeting]] = defaultdict(list)
-    for meeting in meetings:
-        by_day[meeting.starts_at.astimezone(zone).date()].append(meeting)
+    more: Counter = Counter()
+    for meeting in _meetings_between(user, start_local.astimezone(timezone.utc), end_local.astimezone(timezone.utc)):
+        on = meeting.starts_at.astimezone(zone).date()
+        if len(by_day[on]) < DAY_LIMIT:
+            by_day[on].append(meeting)
+        else:
+            more[on] += 1
     weeks = [[d if d.month == month else None for d in week]
              for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)]
-    return CalendarMonth(year, month, weeks, dict(by_day), list(meetings), zone_name)
-
+    page = CalendarMonth(year, month, weeks, dict(by_day), dict(more), zone_name)
+    if day is not None:
+        start = datetime.combine(day, time(0), zone).astimezone(timezone.utc)
+        end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(timezone.utc)
+        page.day = day
+        # Meetings starting that day (a meeting from the evening before is on its own day).
+        page.day_meetings = [m for m in _meetings_between(user, start, end) if m.starts_at >= start]
+    return page
 
 
 def organisations_for(forum: Forum) -> list[Organisation]:

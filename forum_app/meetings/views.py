@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -467,6 +468,7 @@ def minutes_compare(meeting_id: int):
 # --- calendar month -------------------------------------------------------------------------------------------
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @bp.get("/calendar")
@@ -477,5 +479,17 @@ def calendar():
     match = MONTH_RE.match(request.args.get("month", ""))
     if match and 1900 < int(match.group(1)) < 3000 and 1 <= int(match.group(2)) <= 12:
         year, month = int(match.group(1)), int(match.group(2))
-    page = queries.calendar_month(current_user, year, month, zone)
+    day = _parse_day(request.args.get("day", ""))
+    if day is not None:
+        year, month = day.year, day.month
+    page = queries.calendar_month(current_user, year, month, zone, day)
     return render_template("meetings/calendar.html", cal=page, today=today)
+
+
+def _parse_day(raw: str) -> date | None:
+    """A day asked for in the query string (YYYY-MM-DD); anything else means none."""
+    try:
+        day = date.fromisoformat(raw) if DAY_RE.match(raw) else None
+    except ValueError:
+        return None
+    return day if day is not None and 1900 < day.year < 3000 else None
