@@ -11,13 +11,14 @@ For each scale asked for (``--scale``, default 1), the harness
 3. signs in once per role and walks every main page, discovered from the URL map so
    pages added later join in, in interleaved rounds: Forum Desk's page then the bare
    page, one request at a time on loopback, new connection per request (gunicorn's sync
-   workers close it anyway);
+   workers close it anyway). Every scale's app runs at once and each round walks them
+   all, so growth from one scale to the next is measured in the same moments;
 4. times logins (the POST only), reads each worker's memory, prints a table and writes
    it as JSON to bench/results/.
 
 One client, one request at a time: the numbers are latencies, and 1/median is the
 throughput of one worker. The machine may be shared, so rounds are interleaved (a busy
-moment slows both apps alike) and medians are reported.
+moment slows every app alike) and medians are reported.
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ class Page:
     queries: int = 0
     bytes: int = 0
     status: int = 0
+    bare_key: str = ""  # the captured page the bare app serves for it
 
 
 # --- a minimal HTTP client (stdlib only) ------------------------------------------------------
@@ -191,6 +193,11 @@ def prepare(url: str, scale: float, seed: int, env: dict) -> None:
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env={**env, "DATABASE_URL": url}, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if ready:
+        # As the delivery worker does hourly in a deployment: statistics for indexes a migration just added.
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+        engine.dispose()
         return
     print(f"Generating scale {scale} (seed {seed}) into {url.split('@')[-1]} …", flush=True)
     subprocess.run([*flask, "forum", "generate", "--scale", str(scale), "--seed", str(seed)], cwd=ROOT,
@@ -254,58 +261,91 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def bench_scale(scale: float, args, env: dict) -> dict:
+@dataclass
+class Run:
+    """One scale's app under gunicorn, its signed-in clients and the pages it timed."""
+
+    scale: float
+    url: str
+    counts: dict
+    proc: subprocess.Popen
+    port: int
+    clients: dict
+    pages: list[Page] = field(default_factory=list)
+    logins_ms: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+
+
+def start_scale(scale: float, args, env: dict, captured: Path) -> Run:
+    """Data, app and clients for one scale; each page fetched twice (warm) and its bytes kept for the bare app."""
     url = database_for(scale, args.seed)
     prepare(url, scale, args.seed, env)
     pages_spec, counts = discover(url, env)
     from forum_app.generate import GENERATED_PASSWORD, LOGINS
 
-    app_port, bare_port = free_port(), free_port()
-    app_env = {**env, "DATABASE_URL": url, "FORUM_BENCH": "1", "BASE_URL": f"http://127.0.0.1:{app_port}"}
-    app_proc = gunicorn("wsgi:app", app_port, app_env, args.workers)
+    port = free_port()
+    app_env = {**env, "DATABASE_URL": url, "FORUM_BENCH": "1", "BASE_URL": f"http://127.0.0.1:{port}"}
+    run = Run(scale, url, counts, gunicorn("wsgi:app", port, app_env, args.workers), port, {})
+    wait_for(port, "/healthz")
+    run.clients["anonymous"] = Client(port)
+    for role in ROLES:
+        run.clients[role] = Client(port)
+        run.logins_ms.append(run.clients[role].login(LOGINS[role], GENERATED_PASSWORD))
+    for label, role, path in pages_spec:
+        for _ in range(2):  # both workers see it before timing starts
+            response, body, _t = run.clients[role].get(path)
+        if response.status != 200:
+            print(f"  skipped {label} as {role}: {response.status}", flush=True)
+            continue
+        page = Page(label, role, path, status=response.status, bytes=len(body))
+        run.pages.append(page)
+        page.bare_key = f"{len(list(captured.glob('*.html')))}"
+        (captured / f"{page.bare_key}.html").write_bytes(body)
+    return run
+
+
+def bench(scales: list[float], args, env: dict) -> list[dict]:
+    """Every scale's app runs at once and the rounds interleave them: in each round every page of
+    every scale is timed, each followed by the bare app serving the same bytes. A busy moment on a
+    shared machine then slows all of them alike, so growth between scales is measured, not the load."""
+    captured = DATA / "pages"
+    captured.mkdir(parents=True, exist_ok=True)
+    for old in captured.glob("*.html"):
+        old.unlink()
+    runs: list[Run] = []
     bare_proc = None
     try:
-        wait_for(app_port, "/healthz")
-        clients = {"anonymous": Client(app_port)}
-        logins_ms = []
-        for role in ROLES:
-            clients[role] = Client(app_port)
-            logins_ms.append(clients[role].login(LOGINS[role], GENERATED_PASSWORD))
+        for scale in scales:
+            runs.append(start_scale(scale, args, env, captured))
+        from forum_app.generate import GENERATED_PASSWORD, LOGINS  # importable once discover() set the path
 
-        # Capture each page once (also warms the workers), then serve the same bytes from the bare app.
-        pages = []
-        for label, role, path in pages_spec:
-            for _ in range(2):  # both workers see it before timing starts
-                response, body, _t = clients[role].get(path)
-            if response.status != 200:
-                print(f"  skipped {label} as {role}: {response.status}", flush=True)
-                continue
-            page = Page(label, role, path, status=response.status, bytes=len(body))
-            pages.append(page)
-            (DATA / "pages").mkdir(parents=True, exist_ok=True)
-            (DATA / "pages" / f"{len(pages) - 1}.html").write_bytes(body)
-        bare_env = {**env, "BENCH_PAGES": str(DATA / "pages")}
-        bare_proc = gunicorn("bench.bare:app", bare_port, bare_env, args.workers)
+        bare_port = free_port()
+        bare_proc = gunicorn("bench.bare:app", bare_port, {**env, "BENCH_PAGES": str(captured)}, args.workers)
         wait_for(bare_port, "/0")
         bare = Client(bare_port)
-
         for _round in range(args.rounds):
-            for i, page in enumerate(pages):
-                response, body, elapsed = clients[page.role].get(page.path)
-                page.app_ms.append(elapsed)
-                page.queries = int(response.getheader(QUERY_HEADER, "0"))
-                _r, bare_body, bare_elapsed = bare.get(f"/{i}")
-                page.bare_ms.append(bare_elapsed)
-            # A login in every round, by a fresh client (a new session each time).
-            logins_ms.append(Client(app_port).login(LOGINS["participant"], GENERATED_PASSWORD))
-        rss = worker_rss_mb(app_proc)
+            for run in runs:
+                for page in run.pages:
+                    response, _body, elapsed = run.clients[page.role].get(page.path)
+                    page.app_ms.append(elapsed)
+                    page.queries = int(response.getheader(QUERY_HEADER, "0"))
+                    _r, _bare_body, bare_elapsed = bare.get(f"/{page.bare_key}")
+                    page.bare_ms.append(bare_elapsed)
+                # A login in every round, by a fresh client (a new session each time).
+                run.logins_ms.append(Client(run.port).login(LOGINS["participant"], GENERATED_PASSWORD))
+        for run in runs:
+            run.rss = worker_rss_mb(run.proc)
     finally:
-        stop(app_proc)
+        for run in runs:
+            stop(run.proc)
         if bare_proc is not None:
             stop(bare_proc)
+    return [summarise(run, args) for run in runs]
 
+
+def summarise(run: Run, args) -> dict:
     rows = []
-    for page in pages:
+    for page in run.pages:
         app_median, bare_median = statistics.median(page.app_ms), statistics.median(page.bare_ms)
         rows.append({
             "page": page.label, "role": page.role, "path": page.path, "median_ms": round(app_median, 2),
@@ -313,10 +353,10 @@ def bench_scale(scale: float, args, env: dict) -> dict:
             "bare_median_ms": round(bare_median, 2),
             "vs_bare_pct": round(100 * bare_median / app_median, 1),
         })
-    login_median = statistics.median(logins_ms)
-    return {"scale": scale, "seed": args.seed, "database": url.split("://")[0], "rows_in_db": counts,
+    login_median = statistics.median(run.logins_ms)
+    return {"scale": run.scale, "seed": args.seed, "database": run.url.split("://")[0], "rows_in_db": run.counts,
             "pages": rows, "login_median_ms": round(login_median, 1),
-            "logins_per_second_per_worker": round(1000 / login_median, 1), "worker_rss_mb": rss,
+            "logins_per_second_per_worker": round(1000 / login_median, 1), "worker_rss_mb": run.rss,
             "rounds": args.rounds, "workers": args.workers}
 
 
@@ -361,7 +401,7 @@ def main() -> None:
     env = {**os.environ, "FORUM_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
            "FORUM_INSTANCE_DIR": str(DATA / "instance"), "PYTHONPATH": str(ROOT)}
     env.pop("DATABASE_URL", None)
-    results = [bench_scale(scale, args, env) for scale in scales]
+    results = bench(scales, args, env)
     for result in results:
         print_table(result, results[0] if result is not results[0] else None)
     out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{results[0]['database']}.json"

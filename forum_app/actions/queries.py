@@ -81,13 +81,14 @@ def overdue_condition(now: datetime | None = None, zones: list[tuple[date, list[
 
 
 def overdue_counts(user, forum_ids: Iterable[int]) -> dict[int, int]:
-    """Overdue actions per forum, among those ``user`` may see (one grouped query)."""
+    """Overdue actions per forum, among those ``user`` may see (one grouped query, one covering index)."""
     ids = list(forum_ids)
     if not ids:
         return {}
-    visible = permissions.visible_actions(user).where(ActionItem.forum_id.in_(ids), overdue_condition()).subquery()
+    # Only the two columns counted: a subquery of whole ActionItem rows cost more to build than to run.
     return dict(db.session.execute(
-        select(visible.c.forum_id, func.count()).group_by(visible.c.forum_id)).all())
+        permissions.visible_actions(user).with_only_columns(ActionItem.forum_id, func.count())
+        .where(ActionItem.forum_id.in_(ids), overdue_condition()).group_by(ActionItem.forum_id)).all())
 
 
 # --- an action's state at a meeting ---------------------------------------------------------------

@@ -16,7 +16,8 @@ class ActionItem(Base):
     __tablename__ = "action_item"
     __table_args__ = (
         CheckConstraint(check_in("state", ACTION_STATES), name="state"),
-        Index("ix_action_item_forum_state", "forum_id", "state"),
+        # due_on last: a forum's overdue count is then a range of this index alone (covering).
+        Index("ix_action_item_forum_state_due", "forum_id", "state", "due_on"),
         Index("ix_action_item_owner_state", "owner_id", "state"),
         Index("ix_action_item_state_due", "state", "due_on"),
         CheckConstraint("(decision_number IS NULL) = (decision_version IS NULL)", name="decision_pair"),
