@@ -8,7 +8,7 @@ PORT ?= 5000
 # Links in emails and the printed demo logins point at where `make run` serves.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test setup dev-setup db demo messages clean bench css
+.PHONY: run test setup dev-setup db demo messages clean bench css js
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -55,6 +55,14 @@ bench: setup
 # bootstrap.used.min.css (committed; tests fail when it is stale). Re-run after changing classes.
 css: $(BIN)/python
 	$(BIN)/python tools/prune_css.py
+
+# Only the Bootstrap JS the pages use: bundles the plugins tools/js/index.js imports (with
+# Popper) from the npm packages pinned in tools/js/package-lock.json into
+# bootstrap.used.min.js (committed; a test fails when a template uses a plugin it lacks).
+# Needs Node and npm; the app and its tests never do. --ignore-scripts: esbuild's
+# postinstall only re-checks the binary its platform package already brings.
+js:
+	cd tools/js && npm ci --ignore-scripts && node build.mjs
 
 # The catalogue of user-facing strings, for translators (English only for now).
 messages: setup
