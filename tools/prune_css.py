@@ -33,7 +33,7 @@ SCANNED = [
     (ROOT / "templates", "*.html"), (ROOT / "templates", "*.txt"),
     (ROOT / "static" / "js", "*.js"), (ROOT / "forum_app", "*.py"),
 ]
-# Set by bootstrap.bundle.js's collapse and dropdown plugins (the only ones the pages use),
+# Set at run time by the collapse and dropdown plugins (bootstrap.used.min.js, built by make js),
 # never written in a template.
 SCRIPT_CLASSES = {"show", "collapsing", "collapsed", "collapse-horizontal", "dropdown-menu-end",
                   "dropdown-menu-start", "dropup", "dropend", "dropstart", "dropdown-center", "dropup-center"}
