@@ -23,8 +23,8 @@ from flask.testing import FlaskClient
 
 from forum_app.extensions import db
 from forum_app.models import (
-    ActionItem, ActionUpdate, Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, MinutesComment, MinutesVersion, Organisation,
-    Programme, User, WalkInAttendee,
+    ActionItem, ActionUpdate, AuditEvent, Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, MinutesComment,
+    MinutesVersion, Organisation, OutboxMessage, Programme, User, WalkInAttendee,
 )
 from forum_app.vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 
@@ -113,6 +113,8 @@ def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
             db.session.add(ForumMember(forum=other, user=participant))
             db.session.add(ForumMember(forum=other, user=people[i]))
             db.session.add(new_meeting(other, "held", in_month(month, n + 7), f"Other held {n}"))
+            # ...and one on the measured meeting's day (the calendar's day view lists them all).
+            db.session.add(new_meeting(other, "held", in_month(month, 13) + timedelta(hours=1), f"Same day {n}"))
             db.session.add(new_meeting(other, "scheduled", datetime.now(timezone.utc) + timedelta(days=5 + n),
                                        f"Other planned {n}"))
             # The measured meeting: a walk-in, a minutes version and two comments.
@@ -134,6 +136,15 @@ def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
                                                    created_at=raised))
                 action.updates.append(ActionUpdate(author=new_person(organisations[i]), kind="progress",
                                                    note="Progress", created_at=raised + timedelta(days=1)))
+            # The long-running action: a note by someone new; the audit trail and the outbox grow too.
+            author = new_person(organisations[i])
+            db.session.add(ActionUpdate(action_id=world["action"], author=author, kind="progress",
+                                        note=f"Note {n}", created_at=meeting.starts_at - timedelta(days=80 - n % 60)))
+            for k in range(3):
+                db.session.add(AuditEvent(actor=author, verb="forum.update", object_type="Forum", object_id=forum.id,
+                                          summary=f"Bulk change {n}.{k}"))
+            db.session.add(OutboxMessage(kind="invitation", to_addr=f"bulk{n}@example.org", to_user=author,
+                                         subject=f"Invitation {n}", body_text="Hello", meeting_id=meeting.id))
             # Comment authors who are not invitees, so their names are not already loaded with the invitations.
             commenter = new_person(organisations[i])
             for author in (participant, commenter):
@@ -154,6 +165,14 @@ def setup_world(app: Flask, make: Factory) -> dict[str, Any]:
         meeting.invitations.append(Invitation(user=participant, rsvp="accepted", attendance="present"))
         db.session.commit()
         world["meeting"] = meeting.id
+        # An action raised long before, still open: its page's timeline and history grow with the data.
+        raised = meeting.starts_at - timedelta(days=90)
+        action = ActionItem(forum=forum, title="Long-running action", owner=participant, state="in_progress",
+                            due_on=date(2099, 1, 1), created_at=raised, updated_at=raised)
+        action.updates.append(ActionUpdate(author=participant, kind="state", to_state="proposed", created_at=raised))
+        db.session.add(action)
+        db.session.commit()
+        world["action"] = action.id
         # Calendar feed addresses, so the profile lists the forums' feeds and the feed can be fetched.
         from forum_app.calendar.feeds import regenerate_feed_token
 
@@ -205,6 +224,16 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         "export: attendance CSV": ("admin", "/reports/export/attendance.csv?from=2000-01-01", r"\r\n\d+,"),
         "progress report": ("admin", "/reports/progress", r'class="progress-forum|class="progress-action"'),
         "export: actions CSV": ("admin", "/reports/export/actions.csv?from=2000-01-01", r"\nBulk action|\r\n\d+,"),
+        "action page": ("organiser", f"/actions/{world['action']}", r'<td data-label="Date">|class="border-start ps-2'),
+        "grants (admin)": ("admin", "/admin/grants", r'href="/admin/grants/\d+"'),
+        "organisations (admin)": ("admin", "/admin/organisations", r'href="/admin/organisations/\d+/edit"'),
+        "programmes (admin)": ("admin", "/admin/programmes", r'href="/admin/programmes/\d+/edit"'),
+        "audit trail (admin)": ("admin", "/admin/audit", r'<td class="text-nowrap">'),
+        "outbox (admin)": ("admin", "/outbox", r'class="card mb-2 outbox-message"'),
+        "new forum form (admin)": ("admin", "/forums/new", r'<option value="\d+"'),
+        "report: meetings held": ("admin", "/reports/meetings?figure=held&from=2000-01-01", r'class="report-item"'),
+        "calendar day (admin)": ("admin", f"/calendar?day={in_month(target_month(), 13):%Y-%m-%d}",
+                                 r'class="list-group-item"><a href="/meetings/\d+"'),
     }
 
 
