@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.paging import Page, paginate
@@ -37,17 +37,10 @@ class ForumRow:
     shows_grant: bool = False  # the grant reference is for its organisers and programme staff
 
 
-# A card or a row of a list shows no description: its text (and its HTML) stays in the database.
-FORUM_CARD_OPTIONS = (defer(Forum.description), defer(Forum.description_html),
-                      joinedload(Forum.grant).joinedload(Grant.programme))
-# A meeting named in a list (next, last): no agenda text.
-MEETING_LINE_OPTIONS = (defer(Meeting.agenda_md), defer(Meeting.agenda_html), defer(Meeting.cancel_reason))
-
-
 def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page:
     """One page of the forums ``user`` may see (``Page.items`` are ForumRows), with the total count."""
     user = permissions.resolved(user)
-    stmt = permissions.visible_forums(user).options(*FORUM_CARD_OPTIONS)
+    stmt = permissions.visible_forums(user).options(joinedload(Forum.grant).joinedload(Grant.programme))
     if filters.country:
         stmt = stmt.where(Forum.country == filters.country)
     if filters.grant_id:
@@ -78,25 +71,24 @@ def next_meetings(forum_ids: list[int]) -> dict[int, Meeting]:
              .group_by(Meeting.forum_id).subquery())
     rows = db.session.execute(
         select(Meeting).join(first, (Meeting.forum_id == first.c.forum_id) & (Meeting.starts_at == first.c.starts_at))
-        .where(Meeting.state == "scheduled").options(*MEETING_LINE_OPTIONS)
+        .where(Meeting.state == "scheduled")
     ).scalars()
     return {m.forum_id: m for m in rows}
 
 
 def filter_choices(user) -> dict[str, list]:
     """Countries, grants and cities among the forums the user may see (for the filter form)."""
-    visible = permissions.visible_forums(user).subquery()
+    user = permissions.resolved(user)
     rows = db.session.execute(
-        select(visible.c.country, visible.c.city, Grant.id, Grant.reference)
-        .join(Grant, Grant.id == visible.c.grant_id).distinct()
+        permissions.visible_forums(user).with_only_columns(Forum.country, Forum.city, Grant.id, Grant.reference)
+        .join(Grant, Grant.id == Forum.grant_id).distinct()
     ).all()
+    # Grant references are working detail: only the grants this person organises (all, for staff).
+    staff, organised = permissions.is_staff(user), permissions.organiser_grant_ids(user)
     return {
         "countries": sorted({r[0] for r in rows}),
         "cities": sorted({r[1] for r in rows}),
-        # Grant references are working detail: only the grants this person organises (all, for staff).
-        "grants": sorted({(r[2], r[3]) for r in rows
-                          if permissions.is_staff(user) or r[2] in permissions.organiser_grant_ids(user)},
-                         key=lambda g: g[1]),
+        "grants": sorted({(r[2], r[3]) for r in rows if staff or r[2] in organised}, key=lambda g: g[1]),
     }
 
 

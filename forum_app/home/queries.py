@@ -18,8 +18,8 @@ from ..actions.queries import MyActions, my_actions
 from ..core.clock import utcnow
 from ..core.paging import Page, paginate
 from ..extensions import db
-from ..forums.queries import FORUM_CARD_OPTIONS, MEETING_LINE_OPTIONS, Coverage, coverage_of_kinds, next_meetings
-from ..models import Forum, ForumMember, Invitation, Meeting, Organisation, User
+from ..forums.queries import Coverage, coverage_of_kinds, next_meetings
+from ..models import Forum, ForumMember, Grant, Invitation, Meeting, Organisation, User
 
 LIMIT = 20  # rows per list: the home page is a to-do list, not an archive
 
@@ -68,7 +68,7 @@ def home_page(user, raw_page: str | None = None) -> HomePage:
         select(Meeting).join(Invitation, Invitation.meeting_id == Meeting.id)
         .where(Invitation.user_id == user.id, Invitation.attendance == "present",
                Meeting.minutes_state == "circulated")
-        .options(joinedload(Meeting.forum), *MEETING_LINE_OPTIONS).order_by(Meeting.starts_at.desc()).limit(LIMIT)
+        .options(joinedload(Meeting.forum)).order_by(Meeting.starts_at.desc()).limit(LIMIT)
     ).scalars())
     page.actions = my_actions(user, limit=LIMIT)
     grants = permissions.organiser_grant_ids(user)
@@ -80,7 +80,7 @@ def home_page(user, raw_page: str | None = None) -> HomePage:
                 (Meeting.state == "scheduled") & (Meeting.starts_at <= now),
                 (Meeting.state == "held") & (Meeting.minutes_state != "adopted"),
             ))
-            .options(joinedload(Meeting.forum), *MEETING_LINE_OPTIONS).order_by(Meeting.starts_at).limit(LIMIT)
+            .options(joinedload(Meeting.forum)).order_by(Meeting.starts_at).limit(LIMIT)
         ).scalars()
         page.tasks = [Task(m, _next_step(m)) for m in waiting]
     if page.shows_overview:
@@ -102,7 +102,7 @@ def _next_step(meeting: Meeting) -> str:
 
 
 def _overview(user, raw_page: str | None) -> Page:
-    page = paginate(permissions.visible_forums(user).options(*FORUM_CARD_OPTIONS)
+    page = paginate(permissions.visible_forums(user).options(joinedload(Forum.grant).joinedload(Grant.programme))
                     .order_by(Forum.country, Forum.city, Forum.title, Forum.id), raw_page)
     forums = page.items
     ids = [f.id for f in forums]
@@ -114,7 +114,6 @@ def _overview(user, raw_page: str | None) -> Page:
     last = {m.forum_id: m for m in db.session.execute(
         select(Meeting).join(latest, (Meeting.forum_id == latest.c.forum_id)
                              & (Meeting.starts_at == latest.c.starts_at)).where(Meeting.state == "held")
-        .options(*MEETING_LINE_OPTIONS)
     ).scalars()}
     kinds: dict[int, set[str]] = defaultdict(set)
     for forum_id, kind in db.session.execute(
