@@ -360,15 +360,20 @@ def summarise(run: Run, args) -> dict:
             "rounds": args.rounds, "workers": args.workers}
 
 
-def print_table(result: dict, baseline: dict | None) -> None:
+def print_table(result: dict, baseline: dict | None, previous: dict | None = None) -> None:
     db = result["rows_in_db"]
     print(f"\nScale {result['scale']} on {result['database']}: {db['forum']:,} forums, {db['user_account']:,} people, "
           f"{db['meeting']:,} meetings, {db['invitation']:,} invitations, {db['action_item']:,} actions; "
           f"{result['rounds']} rounds, {result['workers']} workers")
     base = {(r["page"], r["role"]): r for r in (baseline or {}).get("pages", [])}
+    # With three scales or more, growth from the previous one too: a list grows until its page is
+    # full (one forum at 0.01, 25 of them a page later), then stays flat.
+    prev = {(r["page"], r["role"]): r for r in (previous or {}).get("pages", [])} if previous is not baseline else {}
     header = f"{'page':<34} {'role':<11} {'median':>8} {'p95':>8} {'SQL':>4} {'KB':>6} {'bare':>7} {'vs bare':>8}"
     if baseline:
         header += f" {'growth':>7} {'SQL@'+str(baseline['scale']):>8}"
+    if prev:
+        header += f" {'vs '+str(previous['scale']):>8}"
     print(header)
     print("-" * len(header))
     for r in result["pages"]:
@@ -377,6 +382,9 @@ def print_table(result: dict, baseline: dict | None) -> None:
         b = base.get((r["page"], r["role"]))
         if b:
             line += f" {r['median_ms'] / b['median_ms']:>6.2f}× {b['queries']:>8}"
+        p = prev.get((r["page"], r["role"]))
+        if p:
+            line += f" {r['median_ms'] / p['median_ms']:>7.2f}×"
         print(line)
     print(f"login: median {result['login_median_ms']} ms → {result['logins_per_second_per_worker']} logins/s per "
           f"worker; worker RSS after the run: {result['worker_rss_mb']} MB")
@@ -386,7 +394,7 @@ def main() -> None:
     global DATA, ONLY
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, action="append",
-                        help="data scale (repeat to compare; growth is shown against the first)")
+                        help="data scale (repeat to compare; growth is shown against the first, and the previous)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
@@ -403,7 +411,8 @@ def main() -> None:
     env.pop("DATABASE_URL", None)
     results = bench(scales, args, env)
     for result in results:
-        print_table(result, results[0] if result is not results[0] else None)
+        i = results.index(result)
+        print_table(result, results[0] if i else None, results[i - 1] if i else None)
     out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{results[0]['database']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"runs": results}, indent=2))
