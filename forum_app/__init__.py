@@ -7,8 +7,11 @@ from .config import INSTANCE_DIR, PROJECT_ROOT, load_config
 from .core.urls import BoundedIntConverter
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the application. ``config`` overrides settings read from the environment."""
+def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
+    """Build the application. ``config`` overrides settings read from the environment.
+
+    ``migrations=False`` (web workers, see wsgi.py) leaves out Flask-Migrate and Alembic.
+    """
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -18,16 +21,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(config))
 
     from . import database, web
-    from .extensions import babel, csrf, db, login_manager, mail, migrate
-    from .models.base import render_migration_item
+    from .extensions import babel, csrf, db, login_manager, mail
 
     db.init_app(app)
     database.configure_engine(app)
-    migrate.init_app(
-        app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True,
-        # Batch mode lets later migrations alter SQLite tables (it has little ALTER TABLE).
-        render_as_batch=True, render_item=render_migration_item,
-    )
+    if migrations:
+        from flask_migrate import Migrate
+
+        from .models.base import render_migration_item
+
+        Migrate(
+            app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True,
+            # Batch mode lets later migrations alter SQLite tables (it has little ALTER TABLE).
+            render_as_batch=True, render_item=render_migration_item,
+        )
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(app)

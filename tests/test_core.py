@@ -62,3 +62,27 @@ def test_staff_see_every_forum(client, make):
         titles = db.session.execute(db.select(Forum.title)).scalars().all()
     assert len(titles) == 2
     assert all(t in html for t in titles)
+
+
+def test_web_workers_go_without_alembic_and_the_flask_command_has_it(tmp_path):
+    """gunicorn's workers import wsgi.py: Flask-Migrate and Alembic (11 MB a process) stay out of them,
+    while the flask command, which loads the same file, still migrates."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**{k: v for k, v in os.environ.items() if k != "FLASK_RUN_FROM_CLI"},
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}", "FORUM_ENV": "development",
+           "FORUM_INSTANCE_DIR": str(tmp_path)}
+    worker = subprocess.run(
+        [sys.executable, "-c", "import sys, wsgi; print(sorted(m for m in ('alembic', 'flask_migrate') if m in sys.modules))"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    assert worker.stdout.strip().splitlines()[-1] == "[]"
+    flask = Path(sys.executable).parent / "flask"
+    upgrade = subprocess.run([str(flask), "--app", "wsgi", "db", "upgrade"], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert upgrade.returncode == 0, upgrade.stderr[-2000:]
+    assert "Running upgrade" in upgrade.stderr
