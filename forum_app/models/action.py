@@ -19,10 +19,9 @@ class ActionItem(Base):
         Index("ix_action_item_forum_state", "forum_id", "state"),
         Index("ix_action_item_owner_state", "owner_id", "state"),
         Index("ix_action_item_state_due", "state", "due_on"),
-        # The reports' filters: stalled (no update since), done in a period, raised in a period.
-        Index("ix_action_item_state_last_update", "state", "last_update_at"),
-        Index("ix_action_item_state_closed", "state", "closed_at"),
+        # The reports' filters, per forum of the reach: raised in a period, done in a period.
         Index("ix_action_item_forum_created", "forum_id", "created_at"),
+        Index("ix_action_item_forum_state_closed", "forum_id", "state", "closed_at"),
         CheckConstraint("(decision_number IS NULL) = (decision_version IS NULL)", name="decision_pair"),
         CheckConstraint("decision_number IS NULL OR meeting_id IS NOT NULL", name="decision_meeting"),
     )

@@ -111,9 +111,8 @@ def actions():
     figure = _action_figure()
     from ..actions.queries import ACTION_LIST_OPTIONS
 
-    stmt = queries.actions_stmt(current_user, filters, figure).options(*ACTION_LIST_OPTIONS)
-    return render_template("reports/actions.html", filters=filters, figure=figure,
-                           page=paginate(stmt, request.args.get("page")))
+    page = queries.actions_page(current_user, filters, figure, request.args.get("page"), ACTION_LIST_OPTIONS)
+    return render_template("reports/actions.html", filters=filters, figure=figure, page=page)
 
 
 @bp.get("/export/<any(meetings, attendance, actions):what>.<any(csv, xlsx):fmt>")

@@ -3,8 +3,8 @@
 ``action_item.last_update_at`` is the time of its latest history entry and ``confirmed_at`` the
 first time it was accepted by its owner. The reports used to aggregate every ``action_update``
 row on each view to learn them; ``actions.services`` now keeps them as it appends an entry.
-Existing rows are filled from their history here. Indexes serve the report's filters:
-stalled (state, last update), done in a period (state, closed) and raised in a period (forum, raised).
+Existing rows are filled from their history here. Indexes serve the report's filters on the
+forums of a reach: raised in a period (forum, raised) and done in a period (forum, state, closed).
 
 Revision ID: 0012_action_rollup
 Revises: 0011_indicators
@@ -31,15 +31,13 @@ def upgrade():
         " WHERE u.action_id = action_item.id AND u.to_state = 'accepted')"
     )
     with op.batch_alter_table("action_item", schema=None) as batch_op:
-        batch_op.create_index("ix_action_item_state_last_update", ["state", "last_update_at"], unique=False)
-        batch_op.create_index("ix_action_item_state_closed", ["state", "closed_at"], unique=False)
         batch_op.create_index("ix_action_item_forum_created", ["forum_id", "created_at"], unique=False)
+        batch_op.create_index("ix_action_item_forum_state_closed", ["forum_id", "state", "closed_at"], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table("action_item", schema=None) as batch_op:
+        batch_op.drop_index("ix_action_item_forum_state_closed")
         batch_op.drop_index("ix_action_item_forum_created")
-        batch_op.drop_index("ix_action_item_state_closed")
-        batch_op.drop_index("ix_action_item_state_last_update")
         batch_op.drop_column("confirmed_at")
         batch_op.drop_column("last_update_at")
