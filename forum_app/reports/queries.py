@@ -565,12 +565,17 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids: li
 
     held = [Meeting.forum_id.in_(ids), Meeting.state == "held", Meeting.starts_at >= wide_start,
             Meeting.starts_at < wide_end]
-    # 4. invitees of the meetings held in the period: how many, how many present, per quarter
+    # 4. invitees of the meetings held in the period: how many, how many present, per quarter. Counted per
+    # meeting first, so the local dates are judged once per meeting, not once per invitation.
+    held_ids = select(Meeting.id).where(*held)
+    per_meeting = (select(Invitation.meeting_id.label("meeting_id"), func.count().label("invitees"),
+                          func.sum(case((Invitation.attendance == "present", 1), else_=0)).label("present"))
+                   .where(Invitation.meeting_id.in_(held_ids)).group_by(Invitation.meeting_id).subquery())
     for forum_id, quarter, invitees, present in _grouped(
             {"forum_id": Meeting.forum_id, "q": local_bucket(Meeting.starts_at, bounds, zones),
-             "attendance": Invitation.attendance},
-            held, [(Invitation, Invitation.meeting_id == Meeting.id), *forum_join], ("forum_id", "q"),
-            {"invitees": lambda c: func.count(), "present": _sum(lambda c: c.attendance == "present")}, Meeting):
+             "invitees": per_meeting.c.invitees, "present": per_meeting.c.present},
+            held, [(per_meeting, per_meeting.c.meeting_id == Meeting.id), *forum_join], ("forum_id", "q"),
+            {"invitees": lambda c: func.sum(c.invitees), "present": lambda c: func.sum(c.present)}, Meeting):
         if quarter is None:
             continue
         figures = by_forum[forum_id]
@@ -579,12 +584,13 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids: li
         by_quarter["invitees"][quarter] += invitees
         by_quarter["present"][quarter] += present or 0
 
-    # 5. the invitees present, by kind of organisation and gender
+    # 5. the invitees present, by kind of organisation and gender (of the meetings in the period, judged once each)
+    in_period_ids = select(Meeting.id).join(Forum, Forum.id == Meeting.forum_id).where(*held, in_period)
     for forum_id, kind, gender, count in db.session.execute(
             select(Meeting.forum_id, Organisation.kind, User.gender, func.count())
-            .join(Invitation, Invitation.meeting_id == Meeting.id).join(Forum, Forum.id == Meeting.forum_id)
+            .join(Invitation, Invitation.meeting_id == Meeting.id)
             .join(User, User.id == Invitation.user_id).outerjoin(Organisation, Organisation.id == User.organisation_id)
-            .where(*held, in_period, Invitation.attendance == "present")
+            .where(Meeting.id.in_(in_period_ids), Invitation.attendance == "present")
             .group_by(Meeting.forum_id, Organisation.kind, User.gender)):
         figures = by_forum[forum_id]
         figures.attendees_by_kind[kind or "other"] += count
@@ -593,8 +599,8 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids: li
     # 6. walk-ins of those meetings, by kind (no gender is recorded for them)
     for forum_id, kind, count in db.session.execute(
             select(Meeting.forum_id, WalkInAttendee.organisation_kind, func.count())
-            .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id).join(Forum, Forum.id == Meeting.forum_id)
-            .where(*held, in_period).group_by(Meeting.forum_id, WalkInAttendee.organisation_kind)):
+            .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id)
+            .where(Meeting.id.in_(in_period_ids)).group_by(Meeting.forum_id, WalkInAttendee.organisation_kind)):
         figures = by_forum[forum_id]
         figures.walk_ins += count
         figures.attendees_by_kind[kind] += count
