@@ -329,10 +329,11 @@ def _stalled(now: datetime):
     return and_(ActionItem.state.in_(ACTION_OPEN_STATES), last < now - timedelta(days=STALLED_DAYS))
 
 
-def _on_time(filters: ReportFilters, zones: list[str]):
-    """Done by the end of its due date in the forum's zone (for the actions due in the period)."""
+def _on_time(filters: ReportFilters, zones: list[str], now: datetime):
+    """Done by the end of its due date in the forum's zone (for the actions due in the period, up to today)."""
+    last = min(filters.end, now.date() + timedelta(days=1))  # no forum's today is later
     return and_(ActionItem.state == "done",
-                ActionItem.closed_at < end_of_local_day(ActionItem.due_on, filters.start, filters.end, zones))
+                ActionItem.closed_at < end_of_local_day(ActionItem.due_on, filters.start, last, zones))
 
 
 def action_condition(figure: str, filters: ReportFilters, zones: list[str], now: datetime):
@@ -351,7 +352,7 @@ def action_condition(figure: str, filters: ReportFilters, zones: list[str], now:
         "overdue": and_(ActionItem.state.in_(ACTION_OPEN_STATES), before_local_today(ActionItem.due_on, now, zones)),
         "stalled": _stalled(now),
         "due": due,
-        "on_time": and_(due, _on_time(filters, zones)),
+        "on_time": and_(due, _on_time(filters, zones, now)),
     }
     return conditions.get(figure, raised)
 
