@@ -156,8 +156,9 @@ def indicator_rows(user, filters: ReportFilters) -> list[IndicatorRow]:
             continue
         window = (target.starts_on, target.ends_on)
         if window not in cache:
-            cache[window] = report_figures(user, ReportFilters(start=target.starts_on, end=target.ends_on, country="",
-                                                          grant_id=filters.grant_id, forum_id=filters.forum_id))
+            cache[window] = report_figures(user, ReportFilters(start=target.starts_on, end=target.ends_on,
+                                                               country="", grant_id=filters.grant_id,
+                                                               forum_id=filters.forum_id))
         page = cache[window]
         # The indicator's programme only, and the target's country if it names one.
         forum_rows = [r for r in page.forums if r.grant.programme_id == indicator.programme_id

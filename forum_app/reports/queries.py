@@ -533,17 +533,12 @@ def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: S
     return db.session.execute(stmt).all()
 
 
-def _sum(condition: Callable) -> Callable:
-    return lambda c: func.sum(case((condition(c), 1), else_=0))
-
-
 def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids: list[int], filters: ReportFilters,
            zones: list[str], now: datetime) -> None:
     bounds = _period_bounds(filters)
     # A UTC window wide enough for every zone, so the indexes narrow; the local date is judged in SQL.
     wide_start = datetime.combine(filters.start - timedelta(days=1), time(0), timezone.utc)
     wide_end = datetime.combine(filters.end + timedelta(days=2), time(0), timezone.utc)
-    in_period = local_window(Meeting.starts_at, filters.start, filters.end, zones)
     forum_join = [(Forum, Forum.id == Meeting.forum_id)]
 
     # 3. meetings (not drafts) starting in the period, by state and quarter
@@ -586,7 +581,8 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids: li
         by_quarter["present"][quarter] += present or 0
 
     # 5. the invitees present, by kind of organisation and gender (of the meetings in the period, judged once each)
-    in_period_ids = select(Meeting.id).join(Forum, Forum.id == Meeting.forum_id).where(*held, in_period)
+    in_period_ids = (select(Meeting.id).join(Forum, Forum.id == Meeting.forum_id)
+                     .where(*held, local_window(Meeting.starts_at, filters.start, filters.end, zones)))
     for forum_id, kind, gender, count in db.session.execute(
             select(Meeting.forum_id, Organisation.kind, User.gender, func.count())
             .join(Invitation, Invitation.meeting_id == Meeting.id)
