@@ -495,7 +495,10 @@ def _action(add, ids, rng, forum_id, meeting_id, raised_at, zone, later_meetings
         description=ACTION_DESCRIPTION, description_html=_action_description_html(), owner_id=owner,
         owner_organisation_id=forum_orgs[member_kind[owner]], due_on=due, themes=["Reintegration"],
         case_code=code if code in title else "", state=state, version=len(updates),
-        created_by_id=organiser, created_at=raised_at, updated_at=updates[-1]["created_at"], closed_at=closed_at)
+        created_by_id=organiser, created_at=raised_at, updated_at=updates[-1]["created_at"], closed_at=closed_at,
+        # The roll-up actions.services keeps as it appends (bulk rows bypass it).
+        last_update_at=updates[-1]["created_at"],
+        confirmed_at=min((u["created_at"] for u in updates if u["to_state"] == "accepted"), default=None))
     for update in updates:
         add(ActionUpdate, **update)
     add(AuditEvent, id=ids.next("audit_event"), at=raised_at, actor_id=organiser, verb="action.raise",

@@ -222,7 +222,8 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         "report: actions overdue": ("admin", "/reports/actions?figure=overdue&from=2000-01-01", r'class="report-item"'),
         "export: meetings CSV": ("organiser", "/reports/export/meetings.csv?from=2000-01-01", r"\r\n\d+,"),
         "export: attendance CSV": ("admin", "/reports/export/attendance.csv?from=2000-01-01", r"\r\n\d+,"),
-        "progress report": ("admin", "/reports/progress", r'class="progress-forum|class="progress-action"'),
+        # A forum per page: the main forum's, which grows.
+        "progress report": ("admin", f"/reports/progress?forum={forum}", r'class="progress-forum|class="progress-action"'),
         "export: actions CSV": ("admin", "/reports/export/actions.csv?from=2000-01-01", r"\nBulk action|\r\n\d+,"),
         "action page": ("organiser", f"/actions/{world['action']}", r'<td data-label="Date">|class="border-start ps-2'),
         "grants (admin)": ("admin", "/admin/grants", r'href="/admin/grants/\d+"'),
@@ -277,3 +278,42 @@ def test_query_counts_do_not_grow_with_data(app: Flask, make: Factory, count_que
     # ...and costs no extra query.
     assert {name: q for name, (q, _) in large.items()} == {name: q for name, (q, _) in small.items()}
     assert all(0 < q < 30 for q, _ in small.values()), small
+
+
+def test_paged_report_views_do_not_grow_with_data(app: Flask, make: Factory, count_queries, monkeypatch) -> None:
+    """The dashboard's forum table and coverage matrix, and the progress report, are paged by forum:
+    a later page costs the same queries and shows as many forums with ten times the forums."""
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 3)
+    world = setup_world(app, make)
+    populate(app, world, scale=1)
+    client = app.test_client()
+    sign_in(client, world["admin"])
+    views = {
+        "dashboard page 2": ("/reports?from=2000-01-01&page=2", r'class="report-row" data-level="forum"'),
+        "coverage page 2": ("/reports?from=2000-01-01&page=2", r'<tr data-forum="\d+">'),
+        "progress report page 2": ("/reports/progress?from=2000-01-01&page=2", r'class="progress-forum'),
+        "progress report page 3": ("/reports/progress?from=2000-01-01&page=3", r'class="progress-forum'),
+    }
+
+    def measure_views() -> dict[str, tuple[int, int, int]]:
+        """view → (queries, rows shown, KB of HTML)."""
+        result = {}
+        for name, (path, rows) in views.items():
+            assert client.get(path).status_code == 200, path
+            with count_queries() as statements:
+                response = client.get(path)
+            assert response.status_code == 200, path
+            html = response.get_data(as_text=True)
+            result[name] = (len(statements), len(re.findall(rows, html)), len(html) // 1024)
+        return result
+
+    small = measure_views()
+    populate(app, world, scale=10)
+    large = measure_views()
+    print("\npaged report views (small → 10x):", small, large)
+    assert {n: q for n, (q, _, _) in large.items()} == {n: q for n, (q, _, _) in small.items()}
+    # A full page of forums, and one forum per progress page, whatever the number of forums
+    # (the page still grows with the grants table and the filter's choices, not with forum rows).
+    assert small["dashboard page 2"][1] == large["dashboard page 2"][1] == 3
+    assert small["coverage page 2"][1] == large["coverage page 2"][1] == 3
+    assert all(rows == 1 for name, (_, rows, _) in [*small.items(), *large.items()] if name.startswith("progress"))

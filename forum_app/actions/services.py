@@ -378,6 +378,11 @@ def _ensure_organiser(actor: User, action: ActionItem) -> None:
 def _append(action: ActionItem, author: User, **values) -> ActionUpdate:
     update = ActionUpdate(action=action, author_id=author.id, created_at=utcnow(), **values)
     db.session.add(update)
+    # The roll-up the reports read (ActionItem.last_update_at / confirmed_at), kept here because
+    # every entry is written here.
+    action.last_update_at = update.created_at
+    if update.to_state == "accepted" and action.confirmed_at is None:
+        action.confirmed_at = update.created_at
     return update
 
 

@@ -20,6 +20,9 @@ class ActionItem(Base):
         Index("ix_action_item_forum_state_due", "forum_id", "state", "due_on"),
         Index("ix_action_item_owner_state", "owner_id", "state"),
         Index("ix_action_item_state_due", "state", "due_on"),
+        # The reports' filters, per forum of the reach: raised in a period, done in a period.
+        Index("ix_action_item_forum_created", "forum_id", "created_at"),
+        Index("ix_action_item_forum_state_closed", "forum_id", "state", "closed_at"),
         CheckConstraint("(decision_number IS NULL) = (decision_version IS NULL)", name="decision_pair"),
         CheckConstraint("decision_number IS NULL OR meeting_id IS NOT NULL", name="decision_meeting"),
     )
@@ -50,6 +53,11 @@ class ActionItem(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None]
+    # Roll-up of the history, so reports never aggregate every update: the latest entry's time
+    # and the first time the owner accepted it. Kept by actions.services._append (the one place
+    # entries are written), filled for older rows by migration 0012 and written by generate.py.
+    last_update_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
 
     forum: Mapped[Forum] = relationship(back_populates="actions")
     meeting: Mapped[Meeting | None] = relationship()

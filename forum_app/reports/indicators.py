@@ -23,7 +23,7 @@ from ..core.errors import ServiceError
 from ..extensions import db
 from ..models import INDICATOR_METRICS, Forum, Grant, Indicator, IndicatorTarget, Programme, User
 from ..vocab import COUNTRIES
-from .queries import Figures, ReportFilters, dashboard
+from .queries import Figures, ReportFilters, report_figures
 
 MAX_VALUE = 1e12
 
@@ -133,8 +133,8 @@ class IndicatorRow:
 def indicator_rows(user, filters: ReportFilters) -> list[IndicatorRow]:
     """Targets whose period overlaps the dashboard's, for the programmes in the reader's reach.
 
-    One query for the targets, then the dashboard's own queries once per distinct period of a
-    computed indicator (the number of periods defined, not the amount of data).
+    One query for the targets, then the dashboard's own grouped figures once per distinct period
+    of a computed indicator (the number of periods defined, not the amount of data).
     """
     staff = permissions.is_staff(user)
     programmes = select(Grant.programme_id).where(Grant.id.in_(
@@ -156,8 +156,9 @@ def indicator_rows(user, filters: ReportFilters) -> list[IndicatorRow]:
             continue
         window = (target.starts_on, target.ends_on)
         if window not in cache:
-            cache[window] = dashboard(user, ReportFilters(start=target.starts_on, end=target.ends_on, country="",
-                                                          grant_id=filters.grant_id, forum_id=filters.forum_id))
+            cache[window] = report_figures(user, ReportFilters(start=target.starts_on, end=target.ends_on,
+                                                               country="", grant_id=filters.grant_id,
+                                                               forum_id=filters.forum_id))
         page = cache[window]
         # The indicator's programme only, and the target's country if it names one.
         forum_rows = [r for r in page.forums if r.grant.programme_id == indicator.programme_id

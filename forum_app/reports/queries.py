@@ -1,11 +1,13 @@
 """The programme dashboard and the lists behind its figures, in a fixed number of queries.
 
-Every figure is counted in Python from a few narrow row sets (forums, meetings, attendance
-grouped by kind and gender, actions with the date of their last update), so the query count
-stays the same whatever the data; the lists behind the figures (and the exports) use the same
-rules as SQL conditions (``meeting_condition``, ``action_condition``). Periods are calendar
-dates judged in each forum's own time zone: a meeting at 00:30 in Sarajevo on 1 April is in
-April, although it is 31 March in UTC.
+Every figure is counted by the database: grouped, conditional aggregates that return a row per
+forum (and per quarter for the trends, per kind of organisation for attendance, per whole day
+for the median), never a row per action or invitation, so neither the query count nor the rows
+read into Python grow with the data. The lists behind the figures (and the exports) use the same
+rules as SQL conditions (``meeting_condition``, ``action_condition``). Periods are calendar dates
+judged in each forum's own time zone: a meeting at 00:30 in Sarajevo on 1 April is in April,
+although it is 31 March in UTC. The SQL compares UTC times with the UTC moments at which the
+local dates begin, computed in Python per group of zones that share them (``_by_zone``).
 
 What the figures mean (the dashboard repeats it in words):
 
@@ -16,27 +18,35 @@ What the figures mean (the dashboard repeats it in words):
 - actions raised: created in the period; confirmed: of those, accepted by their owner at some
   point; confirmation rate = confirmed ÷ raised;
 - in progress, blocked: their state now, among the actions raised up to the period's end;
-- done: closed as done in the period; median days raised → done over those;
+- done: closed as done in the period; median days raised → done over those, in whole days
+  (the completed 24-hour days from raised to done);
 - done by the due date: of the actions due in the period (up to today), the share done on or
   before their due date (the forum's date);
 - overdue: open and due before the forum's today; stalled: open, no update for 30 days.
+
+"Accepted at some point" and "the latest update" come from the roll-up kept on the action
+(``ActionItem.confirmed_at`` and ``last_update_at``), not from its history rows.
 """
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, false, func, or_, select
+from flask import current_app
+from sqlalchemy import DateTime, Integer, Select, and_, case, false, func, null, or_, select, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from .. import permissions
 from ..core.clock import utcnow
+from ..core.paging import Page, parse_page_number
 from ..extensions import db
 from ..models import (
-    ActionItem, ActionUpdate, Forum, Grant, Invitation, Meeting, Organisation, User, WalkInAttendee,
+    ActionItem, Forum, Grant, Invitation, Meeting, Organisation, User, WalkInAttendee,
 )
 from ..vocab import ACTION_OPEN_STATES, CORE_ORGANISATION_KINDS, COUNTRIES
 
@@ -45,6 +55,8 @@ STALLED_DAYS = 30
 COVERAGE_MEETINGS = 3
 MEETING_FIGURES = ("planned", "held", "cancelled")
 ACTION_FIGURES = ("raised", "confirmed", "in_progress", "done", "blocked", "overdue", "stalled", "due", "on_time")
+FAR_PAST = date(1900, 1, 1)
+TREND_QUARTERS = 40  # the trends show at most this many buckets (ten years by quarter)
 
 
 # --- filters and periods ----------------------------------------------------------------------------
@@ -79,6 +91,8 @@ class ReportFilters:
         end = _parse_date(args.get("to")) or default_end
         if end < start:
             start, end = end, start
+        # Dates the zone arithmetic can handle (a local midnight a day either side must exist).
+        start, end = max(start, FAR_PAST), min(end, date(9998, 12, 30))
         country = args.get("country", "")
         return cls(start=start, end=end, country=country if country in COUNTRIES else "",
                    grant_id=parse_id(args.get("grant")), forum_id=parse_id(args.get("forum")))
@@ -107,12 +121,30 @@ def quarter_of(day: date) -> str:
     return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
 
-def quarters(filters: ReportFilters) -> list[str]:
+def _quarter_starts(filters: ReportFilters) -> list[date]:
     result, day = [], date(filters.start.year, 3 * ((filters.start.month - 1) // 3) + 1, 1)
     while day <= filters.end:
-        result.append(quarter_of(day))
+        result.append(day)
         day = date(day.year + (day.month + 3 > 12), (day.month + 2) % 12 + 1, 1)
     return result
+
+
+def _period_bounds(filters: ReportFilters) -> list[date]:
+    """The period cut at its last ``TREND_QUARTERS`` quarters (bucket ``i`` of ``local_bucket`` is ``quarters()[i]``).
+
+    A longer period's earlier quarters share the first bucket, so a period of decades still
+    makes a trend of a readable size (and SQL of a bounded one).
+    """
+    return [filters.start, *_quarter_starts(filters)[1:][-(TREND_QUARTERS - 1):], filters.end + timedelta(days=1)]
+
+
+def quarters(filters: ReportFilters) -> list[str]:
+    """The trend's labels: a quarter each, the first one "… to <quarter>" when it holds earlier ones too."""
+    starts = _period_bounds(filters)[:-1]
+    labels = [quarter_of(day) for day in starts]
+    if len(starts) > 1 and quarter_of(starts[0]) != quarter_of(starts[1] - timedelta(days=1)):
+        labels[0] = f"{quarter_of(starts[0])} – {quarter_of(starts[1] - timedelta(days=1))}"
+    return labels
 
 
 def _zones() -> list[str]:
@@ -124,11 +156,137 @@ def _utc_start(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(timezone.utc)
 
 
+# --- forum-local dates in SQL -----------------------------------------------------------------------
+
+def _by_zone(zones: Iterable[str], key: Callable[[str], Any], build: Callable[[Any], Any], default=None):
+    """SQL that depends on the forum's zone (Forum joined): ``build(key(zone))`` per group of zones sharing a key.
+
+    A programme's zones mostly share their keys (the UTC moments a date begins), so this is
+    usually one group and no CASE at all; the key is computed once per zone.
+    """
+    groups: dict[Any, list[str]] = defaultdict(list)
+    for zone in sorted(set(zones)):
+        groups[key(zone)].append(zone)
+    if not groups:
+        return default
+    if len(groups) == 1:
+        return build(next(iter(groups)))
+    return case(*[(Forum.timezone.in_(names), build(k)) for k, names in groups.items()], else_=default)
+
+
 def local_window(column, start: date, end: date, zones: Iterable[str]):
     """SQL: ``column`` (a UTC time) falls on a date from ``start`` to ``end`` in its forum's zone (Forum joined)."""
-    parts = [and_(Forum.timezone == zone, column >= _utc_start(start, zone),
-                  column < _utc_start(end + timedelta(days=1), zone)) for zone in zones]
-    return or_(*parts) if parts else false()
+    groups: dict[tuple[datetime, datetime], list[str]] = defaultdict(list)
+    for zone in sorted(set(zones)):
+        groups[(_utc_start(start, zone), _utc_start(end + timedelta(days=1), zone))].append(zone)
+    if not groups:
+        return false()
+    if len(groups) == 1:
+        (lo, hi), = groups
+        return and_(column >= lo, column < hi)
+    parts = [and_(Forum.timezone.in_(names), column >= lo, column < hi) for (lo, hi), names in groups.items()]
+    # The widest bounds first, as one range an index can serve; the zones' own bounds then decide.
+    return and_(column >= min(lo for lo, _ in groups), column < max(hi for _, hi in groups), or_(*parts))
+
+
+def local_before(column, day: date, zones: Iterable[str]):
+    """SQL: ``column`` (a UTC time) falls before the date ``day`` in its forum's zone (Forum joined)."""
+    return _by_zone(zones, lambda zone: _utc_start(day, zone), lambda bound: column < bound, default=false())
+
+
+def local_bucket(column, days: Sequence[date], zones: Iterable[str], before: int | None = None):
+    """SQL: ``i`` when ``column`` falls from local date ``days[i]`` up to (not on) ``days[i + 1]``;
+    ``before`` when it falls before ``days[0]``; NULL otherwise."""
+    def build(bounds: tuple[datetime, ...]):
+        return case((column < bounds[0], null() if before is None else before),
+                    *[(column < bound, i) for i, bound in enumerate(bounds[1:])], else_=null())
+    return _by_zone(zones, lambda zone: tuple(_utc_start(day, zone) for day in days), build, default=null())
+
+
+def before_local_today(date_column, now: datetime, zones: Iterable[str], or_equal: bool = False):
+    """SQL: the date ``date_column`` is before (or on) the forum's today."""
+    return _by_zone(zones, lambda zone: local_day(now, zone),
+                    lambda today: date_column <= today if or_equal else date_column < today, default=false())
+
+
+class date_plus_seconds(FunctionElement):
+    """SQL: the timestamp ``seconds`` after midnight of the date ``column`` (naive, like the stored UTC times)."""
+
+    type = DateTime()
+    inherit_cache = True
+    name = "date_plus_seconds"
+
+
+@compiles(date_plus_seconds)
+def _date_plus_seconds(element, compiler, **kw):
+    column, seconds = list(element.clauses)
+    return f"(CAST({compiler.process(column, **kw)} AS TIMESTAMP) + INTERVAL '{int(seconds.value)} seconds')"
+
+
+@compiles(date_plus_seconds, "sqlite")
+def _date_plus_seconds_sqlite(element, compiler, **kw):
+    # Text like the stored times ("YYYY-MM-DD HH:MM:SS[.ffffff]"), so they compare as text.
+    column, seconds = list(element.clauses)
+    return f"datetime({compiler.process(column, **kw)}, '+{int(seconds.value)} seconds')"
+
+
+class whole_days(FunctionElement):
+    """SQL: the completed 24-hour days from the second time to the first (both UTC, the first later)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "whole_days"
+
+
+@compiles(whole_days)
+def _whole_days(element, compiler, **kw):
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400) AS INTEGER)"
+
+
+@compiles(whole_days, "sqlite")
+def _whole_days_sqlite(element, compiler, **kw):
+    # julianday() keeps milliseconds in a float: rounded to whole milliseconds first, then divided as
+    # integers, so exactly ten days is 10 (not 9.999…) and the floor is exact.
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST((julianday({later}) - julianday({earlier})) * 86400000 + 0.5 AS INTEGER) / 86400000)"
+
+
+def _midnight_offsets(zone: str, first: date, last: date) -> tuple[tuple[date, int], ...]:
+    """For due dates ``first``..``last``: (from this due date on, UTC offset in seconds of the midnight ending it).
+
+    Offsets change at most twice a year: probed month by month, the day found by bisection.
+    """
+    tz = ZoneInfo(zone)
+
+    def offset(due: date) -> int:
+        return int(datetime.combine(due + timedelta(days=1), time(0), tz).utcoffset().total_seconds())
+
+    result = [(first, offset(first))]
+    day = first
+    while day < last:
+        probe = min(last, day + timedelta(days=28))
+        if offset(probe) != result[-1][1]:
+            lo, hi = day, probe  # offset(lo) is the current one, offset(hi) differs
+            while (hi - lo).days > 1:
+                mid = lo + (hi - lo) / 2
+                lo, hi = (mid, hi) if offset(mid) == result[-1][1] else (lo, mid)
+            result.append((hi, offset(hi)))
+            day = hi
+        else:
+            day = probe
+    return tuple(result)
+
+
+def end_of_local_day(date_column, first: date, last: date, zones: Iterable[str]):
+    """SQL: the UTC moment the local date ``date_column`` (from ``first`` to ``last``) ends in its forum's zone."""
+    def build(segments: tuple[tuple[date, int], ...]):
+        moments = [date_plus_seconds(date_column, 86400 - seconds) for _, seconds in segments]
+        if len(segments) == 1:
+            return moments[0]
+        return case(*[(date_column < segments[i + 1][0], moments[i]) for i in range(len(segments) - 1)],
+                    else_=moments[-1])
+    return _by_zone(zones, lambda zone: _midnight_offsets(zone, first, max(first, last)), build, default=null())
 
 
 # --- who sees what ----------------------------------------------------------------------------------
@@ -166,49 +324,70 @@ def meetings_stmt(user, filters: ReportFilters, figure: str = "") -> Select:
             .order_by(Meeting.starts_at, Meeting.id))
 
 
-def _last_update_subquery():
-    return (select(ActionUpdate.action_id.label("action_id"), func.max(ActionUpdate.created_at).label("last_at"),
-                   func.max(case((ActionUpdate.to_state == "accepted", 1), else_=0)).label("accepted"))
-            .group_by(ActionUpdate.action_id).subquery())
+def _stalled(now: datetime):
+    last = func.coalesce(ActionItem.last_update_at, ActionItem.created_at)
+    return and_(ActionItem.state.in_(ACTION_OPEN_STATES), last < now - timedelta(days=STALLED_DAYS))
 
 
-def action_condition(figure: str, filters: ReportFilters, zones: list[str], now: datetime, history):
-    """SQL for the actions behind one dashboard figure (``history``: ``_last_update_subquery()``, joined)."""
-    from ..actions.queries import overdue_condition
+def _on_time(filters: ReportFilters, zones: list[str], now: datetime):
+    """Done by the end of its due date in the forum's zone (for the actions due in the period, up to today)."""
+    last = min(filters.end, now.date() + timedelta(days=1))  # no forum's today is later
+    return and_(ActionItem.state == "done",
+                ActionItem.closed_at < end_of_local_day(ActionItem.due_on, filters.start, last, zones))
 
+
+def action_condition(figure: str, filters: ReportFilters, zones: list[str], now: datetime):
+    """SQL for the actions behind one dashboard figure (Forum joined)."""
     raised = local_window(ActionItem.created_at, filters.start, filters.end, zones)
-    until_end = local_window(ActionItem.created_at, date(1900, 1, 1), filters.end, zones)
-    stalled_before = now - timedelta(days=STALLED_DAYS)
-    today_by_zone = [and_(Forum.timezone == zone, ActionItem.due_on <= local_day(now, zone)) for zone in zones]
+    until_end = local_before(ActionItem.created_at, filters.end + timedelta(days=1), zones)
     due = and_(ActionItem.due_on >= filters.start, ActionItem.due_on <= filters.end,
-               or_(*today_by_zone) if today_by_zone else false())
+               before_local_today(ActionItem.due_on, now, zones, or_equal=True))
     conditions = {
         "raised": raised,
-        "confirmed": and_(raised, history.c.accepted == 1),
+        "confirmed": and_(raised, ActionItem.confirmed_at.is_not(None)),
         "in_progress": and_(until_end, ActionItem.state == "in_progress"),
         "blocked": and_(until_end, ActionItem.state == "blocked"),
         "done": and_(ActionItem.state == "done",
                      local_window(ActionItem.closed_at, filters.start, filters.end, zones)),
-        "overdue": overdue_condition(now),
-        "stalled": and_(ActionItem.state.in_(ACTION_OPEN_STATES),
-                        func.coalesce(history.c.last_at, ActionItem.created_at) < stalled_before),
+        "overdue": and_(ActionItem.state.in_(ACTION_OPEN_STATES), before_local_today(ActionItem.due_on, now, zones)),
+        "stalled": _stalled(now),
         "due": due,
+        "on_time": and_(due, _on_time(filters, zones, now)),
     }
     return conditions.get(figure, raised)
+
+
+def actions_page(user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = ()) -> Page:
+    """A page of ``actions_stmt``: counted, then the page's ids sorted alone (narrow rows), then those loaded.
+
+    Sorting the whole matching set with its joined owner and organisation to keep 25 rows
+    was most of the list's time at programme scale.
+    """
+    stmt = actions_stmt(user, filters, figure)
+    size = current_app.config["PAGE_SIZE"]
+    number = parse_page_number(raw_page)
+    total = db.session.execute(select(func.count()).select_from(
+        stmt.with_only_columns(ActionItem.id).order_by(None).subquery())).scalar_one()
+    ids = list(db.session.execute(stmt.with_only_columns(ActionItem.id).limit(size).offset((number - 1) * size))
+               .scalars())
+    items = []
+    if ids:
+        items = list(db.session.execute(select(ActionItem).where(ActionItem.id.in_(ids)).options(*options)
+                                        .order_by(ActionItem.forum_id, ActionItem.id)).unique().scalars())
+    return Page(items=items, number=number, size=size, total=total)
 
 
 def actions_stmt(user, filters: ReportFilters, figure: str = "raised", now: datetime | None = None) -> Select:
     if figure == "on_time":
         raise ValueError("on_time is a share; list the 'due' actions")
     now = now or utcnow()
-    history = _last_update_subquery()
-    stmt = (select(ActionItem).join(ActionItem.forum).outerjoin(history, history.c.action_id == ActionItem.id)
+    stmt = (select(ActionItem).join(ActionItem.forum)
             .where(ActionItem.forum_id.in_(_forum_ids(user, filters)),
-                   action_condition(figure, filters, _zones(), now, history)))
+                   action_condition(figure, filters, _zones(), now)))
     return stmt.order_by(ActionItem.forum_id, ActionItem.id)
 
 
-# --- the dashboard ----------------------------------------------------------------------------------
+# --- the figures ------------------------------------------------------------------------------------
 
 @dataclass
 class Figures:
@@ -233,14 +412,14 @@ class Figures:
     stalled: int = 0
     due: int = 0
     on_time: int = 0
-    done_days: list[float] = field(default_factory=list)
+    # Whole days raised → done: how many of the actions done in the period took each (a histogram,
+    # so the figures of forums add up and the median stays exact).
+    done_days: Counter = field(default_factory=Counter)
 
     def add(self, other: "Figures") -> None:
         for name, value in other.__dict__.items():
             if isinstance(value, Counter):
                 getattr(self, name).update(value)
-            elif isinstance(value, list):
-                getattr(self, name).extend(value)
             else:
                 setattr(self, name, getattr(self, name) + value)
 
@@ -262,7 +441,20 @@ class Figures:
 
     @property
     def median_days_to_done(self) -> float | None:
-        return round(statistics.median(self.done_days), 1) if self.done_days else None
+        """The exact median of the whole days, read from the histogram."""
+        count = sum(n for n in self.done_days.values() if n > 0)
+        if not count:
+            return None
+        # 1-based positions of the middle value(s): the same one when the count is odd.
+        low_at, high_at = (count + 1) // 2, count // 2 + 1
+        seen, low = 0, None
+        for days in sorted(d for d, n in self.done_days.items() if n > 0):
+            seen += self.done_days[days]
+            if low is None and seen >= low_at:
+                low = days
+            if seen >= high_at:
+                return round((low + days) / 2, 1)
+        return None  # not reached: the positions are within the count
 
 
 @dataclass
@@ -290,14 +482,187 @@ class Trend:
 
 
 @dataclass
+class ReportFigures:
+    """Every forum's figures in the report, and the quarterly counts of the trends."""
+
+    filters: ReportFilters
+    reach: list[tuple[Forum, Grant]]  # every forum the person may report on (the filter choices)
+    forums: list[Row]  # the forums of the report, ordered by country, grant and title
+    by_quarter: dict[str, Counter]  # "held", "invitees", "present", "raised", "done": {bucket: n}
+    zones: list[str]
+
+    @property
+    def grants(self) -> dict[int, Grant]:
+        return {g.id: g for _, g in self.reach}
+
+
+def report_figures(user, filters: ReportFilters, now: datetime | None = None) -> ReportFigures:
+    """Each forum's figures, counted by the database: grouped queries whose rows are bounded by the forums."""
+    permissions.require(permissions.can_view_reports(user))
+    now = now or utcnow()
+    # 1. the forums in reach (with their grants), also for the filter choices
+    reach = list(db.session.execute(permissions.report_forums(user).add_columns(Grant).join(Forum.grant)
+                                    .order_by(Forum.country, Grant.reference, Forum.title)).tuples())
+    forums = [f for f, _ in reach if (not filters.country or f.country == filters.country)
+              and (not filters.grant_id or f.grant_id == filters.grant_id)
+              and (not filters.forum_id or f.id == filters.forum_id)]
+    zones = _zones()  # 2.
+    by_forum = {f.id: Figures(forums=1) for f in forums}
+    by_quarter: dict[str, Counter] = defaultdict(Counter)
+    if forums:
+        _count(by_forum, by_quarter, [f.id for f in forums], filters, zones, now)
+    grants = {g.id: g for _, g in reach}
+    rows = [Row("forum", f.id, f.title, by_forum[f.id], filters.narrowed(forum_id=f.id), forum=f,
+                grant=grants[f.grant_id]) for f in forums]
+    return ReportFigures(filters, reach, rows, by_quarter, zones)
+
+
+def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: Sequence[str],
+             aggregates: dict[str, Any], base) -> list:
+    """``aggregates`` of the rows of ``base`` (with ``columns`` computed per row), grouped by ``group``.
+
+    The per-row expressions go in a subquery so the grouping names them: PostgreSQL would
+    otherwise see two copies of an expression carrying bind parameters as different.
+    """
+    inner = select(*[expr.label(name) for name, expr in columns.items()]).select_from(base)
+    for target, on in joins:
+        inner = inner.join(target, on)
+    inner = inner.where(*where).subquery()
+    stmt = (select(*[inner.c[name] for name in group], *[agg(inner.c).label(name) for name, agg in aggregates.items()])
+            .group_by(*[inner.c[name] for name in group]))
+    return db.session.execute(stmt).all()
+
+
+def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids: list[int], filters: ReportFilters,
+           zones: list[str], now: datetime) -> None:
+    bounds = _period_bounds(filters)
+    # A UTC window wide enough for every zone, so the indexes narrow; the local date is judged in SQL.
+    wide_start = datetime.combine(filters.start - timedelta(days=1), time(0), timezone.utc)
+    wide_end = datetime.combine(filters.end + timedelta(days=2), time(0), timezone.utc)
+    forum_join = [(Forum, Forum.id == Meeting.forum_id)]
+
+    # 3. meetings (not drafts) starting in the period, by state and quarter
+    for forum_id, quarter, state, count in _grouped(
+            {"forum_id": Meeting.forum_id, "q": local_bucket(Meeting.starts_at, bounds, zones), "state": Meeting.state},
+            [Meeting.forum_id.in_(ids), Meeting.published_at.is_not(None),
+             Meeting.state.in_(("scheduled", "held", "cancelled")),
+             Meeting.starts_at >= wide_start, Meeting.starts_at < wide_end],
+            forum_join, ("forum_id", "q", "state"), {"n": lambda c: func.count()}, Meeting):
+        if quarter is None:
+            continue
+        figures = by_forum[forum_id]
+        if state == "held":
+            figures.held += count
+            by_quarter["held"][quarter] += count
+        elif state == "scheduled":
+            figures.planned += count
+        else:
+            figures.cancelled += count
+
+    held = [Meeting.forum_id.in_(ids), Meeting.state == "held", Meeting.starts_at >= wide_start,
+            Meeting.starts_at < wide_end]
+    # 4. invitees of the meetings held in the period: how many, how many present, per quarter. Counted per
+    # meeting first, so the local dates are judged once per meeting, not once per invitation.
+    held_ids = select(Meeting.id).where(*held)
+    per_meeting = (select(Invitation.meeting_id.label("meeting_id"), func.count().label("invitees"),
+                          func.sum(case((Invitation.attendance == "present", 1), else_=0)).label("present"))
+                   .where(Invitation.meeting_id.in_(held_ids)).group_by(Invitation.meeting_id).subquery())
+    for forum_id, quarter, invitees, present in _grouped(
+            {"forum_id": Meeting.forum_id, "q": local_bucket(Meeting.starts_at, bounds, zones),
+             "invitees": per_meeting.c.invitees, "present": per_meeting.c.present},
+            held, [(per_meeting, per_meeting.c.meeting_id == Meeting.id), *forum_join], ("forum_id", "q"),
+            {"invitees": lambda c: func.sum(c.invitees), "present": lambda c: func.sum(c.present)}, Meeting):
+        if quarter is None:
+            continue
+        figures = by_forum[forum_id]
+        figures.invitees += invitees
+        figures.present += present or 0
+        by_quarter["invitees"][quarter] += invitees
+        by_quarter["present"][quarter] += present or 0
+
+    # 5. the invitees present, by kind of organisation and gender (of the meetings in the period, judged once each)
+    in_period_ids = (select(Meeting.id).join(Forum, Forum.id == Meeting.forum_id)
+                     .where(*held, local_window(Meeting.starts_at, filters.start, filters.end, zones)))
+    for forum_id, kind, gender, count in db.session.execute(
+            select(Meeting.forum_id, Organisation.kind, User.gender, func.count())
+            .join(Invitation, Invitation.meeting_id == Meeting.id)
+            .join(User, User.id == Invitation.user_id).outerjoin(Organisation, Organisation.id == User.organisation_id)
+            .where(Meeting.id.in_(in_period_ids), Invitation.attendance == "present")
+            .group_by(Meeting.forum_id, Organisation.kind, User.gender)):
+        figures = by_forum[forum_id]
+        figures.attendees_by_kind[kind or "other"] += count
+        figures.attendees_by_gender[gender or "not_recorded"] += count
+
+    # 6. walk-ins of those meetings, by kind (no gender is recorded for them)
+    for forum_id, kind, count in db.session.execute(
+            select(Meeting.forum_id, WalkInAttendee.organisation_kind, func.count())
+            .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id)
+            .where(Meeting.id.in_(in_period_ids)).group_by(Meeting.forum_id, WalkInAttendee.organisation_kind)):
+        figures = by_forum[forum_id]
+        figures.walk_ins += count
+        figures.attendees_by_kind[kind] += count
+        figures.attendees_by_gender["not_recorded"] += count
+
+    # 7. the actions, per forum, the quarter they were raised in (-1: before the period) and the one they
+    # were done in: the bucket is computed once per row and the figures that hang on it are added up here.
+    action_forum = [(Forum, Forum.id == ActionItem.forum_id)]
+    flags = {name: action_condition(name, filters, zones, now) for name in ("overdue", "stalled", "due", "on_time")}
+    columns = {"forum_id": ActionItem.forum_id,
+               "raised_q": local_bucket(ActionItem.created_at, bounds, zones, before=-1),
+               "done_q": case((ActionItem.state == "done", local_bucket(ActionItem.closed_at, bounds, zones)),
+                              else_=null()),
+               "confirmed": case((ActionItem.confirmed_at.is_not(None), 1), else_=0),
+               "in_progress": case((ActionItem.state == "in_progress", 1), else_=0),
+               "blocked": case((ActionItem.state == "blocked", 1), else_=0),
+               **{name: case((condition, 1), else_=0) for name, condition in flags.items()}}
+    sums = {"n": lambda c: func.count(),
+            **{name: (lambda c, name=name: func.sum(c[name])) for name in list(columns)[3:]}}
+    for forum_id, raised_q, done_q, n, confirmed, in_progress, blocked, *rest in _grouped(
+            columns, [ActionItem.forum_id.in_(ids)], action_forum, ("forum_id", "raised_q", "done_q"), sums,
+            ActionItem):
+        figures = by_forum[forum_id]
+        if raised_q is not None:  # raised by the period's end: in progress and blocked count their state now
+            figures.in_progress += in_progress
+            figures.blocked += blocked
+            if raised_q >= 0:  # raised in the period
+                figures.raised += n
+                figures.confirmed += confirmed
+                by_quarter["raised"][raised_q] += n
+        if done_q is not None:
+            figures.done += n
+            by_quarter["done"][done_q] += n
+        for name, value in zip(flags, rest):
+            setattr(figures, name, getattr(figures, name) + value)
+
+    # 8. how many whole days the actions done in the period took (a histogram per forum: exact medians)
+    for forum_id, days, count in _grouped(
+            {"forum_id": ActionItem.forum_id, "days": whole_days(ActionItem.closed_at, ActionItem.created_at)},
+            [ActionItem.forum_id.in_(ids), ActionItem.state == "done", ActionItem.closed_at >= wide_start,
+             ActionItem.closed_at < wide_end, local_window(ActionItem.closed_at, filters.start, filters.end, zones)],
+            action_forum, ("forum_id", "days"), {"n": lambda c: func.count()}, ActionItem):
+        by_forum[forum_id].done_days[days] += count
+
+    for figures in by_forum.values():
+        figures.forums_active = 1 if figures.held else 0
+
+
+def _quarter_points(counts: Counter, filters: ReportFilters) -> list[tuple[str, float]]:
+    return [(label, counts[i]) for i, label in enumerate(quarters(filters))]
+
+
+# --- the dashboard ----------------------------------------------------------------------------------
+
+@dataclass
 class Dashboard:
     filters: ReportFilters
     total: Figures
     countries: list[Row]
     grants: list[Row]
-    forums: list[Row]
-    coverage: list[tuple[Row, dict[str, bool]]]  # forum row, {kind: present at its last meetings}
+    forums: list[Row]  # every forum of the report (figures only: the page shows ``forum_page``)
+    forum_page: Page  # the forums shown in the table and the coverage matrix
+    coverage: list[tuple[Row, dict[str, bool]]]  # the page's forum rows, {kind: present at its last meetings}
     coverage_kinds: tuple[str, ...]
+    missing: list[tuple[str, int]]  # (kind, how many of the report's forums lack it at their last meetings)
     trends: list[Trend]
     grant_choices: list[Grant]
     forum_choices: list[Forum]
@@ -305,123 +670,18 @@ class Dashboard:
     now: datetime
 
 
-def dashboard(user, filters: ReportFilters, now: datetime | None = None) -> Dashboard:
-    """Every figure of the dashboard, in seven queries whatever the data."""
-    permissions.require(permissions.can_view_reports(user))
+def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_page: str | None = None) -> Dashboard:
+    """The dashboard: totals, countries and grants, and one page of the forums (table and coverage)."""
     now = now or utcnow()
-    # 1. the forums in reach (with their grants), also for the filter choices
-    reach = db.session.execute(permissions.report_forums(user).add_columns(Grant).join(Forum.grant)
-                               .order_by(Forum.country, Grant.reference, Forum.title)).all()
-    forums = [f for f, _ in reach if (not filters.country or f.country == filters.country)
-              and (not filters.grant_id or f.grant_id == filters.grant_id)
-              and (not filters.forum_id or f.id == filters.forum_id)]
-    grants = {g.id: g for _, g in reach}
-    by_forum = {f.id: Figures(forums=1) for f in forums}
-    zone_of = {f.id: f.timezone for f in forums}
-    ids = _forum_ids(user, filters)
-    # A UTC window wide enough for every zone; the exact local date is judged per row.
-    wide_start = datetime.combine(filters.start - timedelta(days=1), time(0), timezone.utc)
-    wide_end = datetime.combine(filters.end + timedelta(days=2), time(0), timezone.utc)
-
-    # 2. meetings (not drafts) starting in the period
-    meetings = db.session.execute(
-        select(Meeting.id, Meeting.forum_id, Meeting.state, Meeting.starts_at)
-        .where(Meeting.forum_id.in_(ids), Meeting.published_at.is_not(None), Meeting.state != "draft",
-               Meeting.starts_at >= wide_start, Meeting.starts_at < wide_end)).all()
-    held_ids, quarter_of_meeting = set(), {}
-    trend_held, trend_invitees, trend_present = Counter(), Counter(), Counter()
-    for meeting_id, forum_id, state, starts_at in meetings:
-        day = local_day(starts_at, zone_of[forum_id])
-        if not in_period(day, filters):
-            continue
-        figures = by_forum[forum_id]
-        figures.planned += state == "scheduled"
-        figures.cancelled += state == "cancelled"
-        if state == "held":
-            figures.held += 1
-            held_ids.add(meeting_id)
-            quarter_of_meeting[meeting_id] = quarter_of(day)
-            trend_held[quarter_of(day)] += 1
-    forum_of_meeting = {m[0]: m[1] for m in meetings}
-
-    # 3. invitees of those meetings, grouped by attendance, kind and gender
-    held_stmt = select(Meeting.id).where(Meeting.forum_id.in_(ids), Meeting.state == "held",
-                                         Meeting.starts_at >= wide_start, Meeting.starts_at < wide_end)
-    for meeting_id, attendance, kind, gender, count in db.session.execute(
-            select(Invitation.meeting_id, Invitation.attendance, Organisation.kind, User.gender, func.count())
-            .join(User, User.id == Invitation.user_id).outerjoin(Organisation, Organisation.id == User.organisation_id)
-            .where(Invitation.meeting_id.in_(held_stmt))
-            .group_by(Invitation.meeting_id, Invitation.attendance, Organisation.kind, User.gender)):
-        if meeting_id not in held_ids:
-            continue
-        figures = by_forum[forum_of_meeting[meeting_id]]
-        figures.invitees += count
-        trend_invitees[quarter_of_meeting[meeting_id]] += count
-        if attendance == "present":
-            figures.present += count
-            trend_present[quarter_of_meeting[meeting_id]] += count
-            figures.attendees_by_kind[kind or "other"] += count
-            figures.attendees_by_gender[gender or "not_recorded"] += count
-
-    # 4. walk-ins of those meetings, by kind (no gender is recorded for them)
-    for meeting_id, kind, count in db.session.execute(
-            select(WalkInAttendee.meeting_id, WalkInAttendee.organisation_kind, func.count())
-            .where(WalkInAttendee.meeting_id.in_(held_stmt))
-            .group_by(WalkInAttendee.meeting_id, WalkInAttendee.organisation_kind)):
-        if meeting_id not in held_ids:
-            continue
-        figures = by_forum[forum_of_meeting[meeting_id]]
-        figures.walk_ins += count
-        figures.attendees_by_kind[kind] += count
-        figures.attendees_by_gender["not_recorded"] += count
-
-    # 5. every action of the forums, with its last update and whether it was ever accepted
-    history = _last_update_subquery()
-    stalled_before = now - timedelta(days=STALLED_DAYS)
-    trend_raised, trend_done = Counter(), Counter()
-    for forum_id, state, due_on, created_at, closed_at, last_at, accepted in db.session.execute(
-            select(ActionItem.forum_id, ActionItem.state, ActionItem.due_on, ActionItem.created_at,
-                   ActionItem.closed_at, history.c.last_at, history.c.accepted)
-            .outerjoin(history, history.c.action_id == ActionItem.id).where(ActionItem.forum_id.in_(ids))):
-        zone = zone_of[forum_id]
-        figures = by_forum[forum_id]
-        raised_on = local_day(created_at, zone)
-        today = local_day(now, zone)
-        if in_period(raised_on, filters):
-            figures.raised += 1
-            figures.confirmed += bool(accepted)
-            trend_raised[quarter_of(raised_on)] += 1
-        if raised_on <= filters.end:
-            figures.in_progress += state == "in_progress"
-            figures.blocked += state == "blocked"
-        done_on = local_day(closed_at, zone) if state == "done" and closed_at else None
-        if in_period(done_on, filters):
-            figures.done += 1
-            figures.done_days.append((closed_at - created_at).total_seconds() / 86400)
-            trend_done[quarter_of(done_on)] += 1
-        is_open = state in ACTION_OPEN_STATES
-        if is_open and due_on is not None and due_on < today:
-            figures.overdue += 1
-        if is_open and _aware(last_at or created_at) < stalled_before:
-            figures.stalled += 1
-        if due_on is not None and in_period(due_on, filters) and due_on <= today:
-            figures.due += 1
-            figures.on_time += done_on is not None and done_on <= due_on
-
-    # 6 and 7. kinds present at each forum's last held meetings up to the period's end
-    coverage_kinds = _coverage(ids, filters)
-
-    for forum_id, figures in by_forum.items():
-        figures.forums_active = 1 if figures.held else 0
+    report = report_figures(user, filters, now)
+    forum_rows = report.forums
+    grants = report.grants
     total = Figures()
     countries: dict[str, Row] = {}
     grant_rows: dict[int, Row] = {}
-    forum_rows = []
-    for forum in forums:
-        figures = by_forum[forum.id]
+    for row in forum_rows:
+        forum, figures = row.forum, row.figures
         total.add(figures)
-        forum_rows.append(Row("forum", forum.id, forum.title, figures, filters.narrowed(forum_id=forum.id),
-                              forum=forum, grant=grants[forum.grant_id]))
         country = countries.setdefault(forum.country, Row("country", forum.country, forum.country, Figures(),
                                                           filters.narrowed(country=forum.country)))
         country.figures.add(figures)
@@ -429,29 +689,40 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None) -> Dash
         grant_row = grant_rows.setdefault(grant.id, Row("grant", grant.id, grant.reference, Figures(),
                                                         filters.narrowed(grant_id=grant.id), grant=grant))
         grant_row.figures.add(figures)
-    order = list(quarters(filters))
-    trends = [
-        Trend("Meetings held", "meetings", [(q, trend_held[q]) for q in order], "held", "meetings"),
-        Trend("Attendance rate", "%", [(q, round(100 * trend_present[q] / trend_invitees[q], 1)
-                                        if trend_invitees[q] else 0) for q in order], "held", "meetings"),
-        Trend("Actions raised", "actions", [(q, trend_raised[q]) for q in order], "raised", "actions"),
-        Trend("Actions done", "actions", [(q, trend_done[q]) for q in order], "done", "actions"),
-    ]
+    forum_page = page_of(forum_rows, raw_page)
+    # 10. kinds present at each forum's last held meetings up to the period's end
+    coverage_kinds = _coverage(_forum_ids(user, filters), filters, report.zones)
     coverage = [(row, {kind: kind in coverage_kinds.get(row.forum.id, set()) for kind in CORE_ORGANISATION_KINDS})
-                for row in forum_rows]
+                for row in forum_page.items]
+    missing = [(kind, n) for kind in CORE_ORGANISATION_KINDS
+               if (n := sum(kind not in coverage_kinds.get(row.forum.id, set()) for row in forum_rows))]
+    by_quarter = report.by_quarter
+    attendance = Counter({q: round(100 * by_quarter["present"][q] / n, 1)
+                          for q, n in by_quarter["invitees"].items() if n})
+    trends = [
+        Trend("Meetings held", "meetings", _quarter_points(by_quarter["held"], filters), "held", "meetings"),
+        Trend("Attendance rate", "%", _quarter_points(attendance, filters), "held", "meetings"),
+        Trend("Actions raised", "actions", _quarter_points(by_quarter["raised"], filters), "raised", "actions"),
+        Trend("Actions done", "actions", _quarter_points(by_quarter["done"], filters), "done", "actions"),
+    ]
     most_overdue = max((r for r in forum_rows if r.figures.overdue), key=lambda r: r.figures.overdue, default=None)
-    return Dashboard(filters, total, list(countries.values()), list(grant_rows.values()), forum_rows, coverage,
-                     CORE_ORGANISATION_KINDS, trends,
-                     sorted(grants.values(), key=lambda g: g.reference), [f for f, _ in reach], most_overdue, now)
+    return Dashboard(filters, total, list(countries.values()), list(grant_rows.values()), forum_rows, forum_page,
+                     coverage, CORE_ORGANISATION_KINDS, missing, trends,
+                     sorted(grants.values(), key=lambda g: g.reference), [f for f, _ in report.reach], most_overdue,
+                     now)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def page_of(rows: list, raw_page: str | None, size: int | None = None) -> Page:
+    """One page of rows already counted (a number past the last page shows the last)."""
+    size = size or current_app.config["PAGE_SIZE"]
+    pages = max(1, -(-len(rows) // size))
+    number = min(parse_page_number(raw_page), pages)
+    return Page(items=rows[(number - 1) * size:number * size], number=number, size=size, total=len(rows))
 
 
-def _last_held_meetings(ids, filters: ReportFilters):
+def _last_held_meetings(ids, filters: ReportFilters, zones: list[str]):
     """The ids of each forum's last ``COVERAGE_MEETINGS`` meetings held by the period's end (its local date)."""
-    until_end = local_window(Meeting.starts_at, date(1900, 1, 1), filters.end, _zones())
+    until_end = local_before(Meeting.starts_at, filters.end + timedelta(days=1), zones)
     ranked = (select(Meeting.id.label("id"), func.row_number().over(
         partition_by=Meeting.forum_id, order_by=(Meeting.starts_at.desc(), Meeting.id.desc())).label("n"))
         .join(Forum, Forum.id == Meeting.forum_id)
@@ -459,18 +730,17 @@ def _last_held_meetings(ids, filters: ReportFilters):
     return select(ranked.c.id).where(ranked.c.n <= COVERAGE_MEETINGS)
 
 
-def _coverage(ids, filters: ReportFilters) -> dict[int, set[str]]:
-    last = _last_held_meetings(ids, filters)
+def _coverage(ids, filters: ReportFilters, zones: list[str]) -> dict[int, set[str]]:
+    """{forum id: kinds present at its last meetings}: one query, a row per forum and kind."""
+    last = _last_held_meetings(ids, filters, zones)
+    invitees = (select(Meeting.forum_id.label("forum_id"), Organisation.kind.label("kind"))
+                .join(Invitation, Invitation.meeting_id == Meeting.id).join(User, User.id == Invitation.user_id)
+                .join(Organisation, Organisation.id == User.organisation_id)
+                .where(Meeting.id.in_(last), Invitation.attendance == "present"))
+    walk_ins = (select(Meeting.forum_id, WalkInAttendee.organisation_kind)
+                .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id).where(Meeting.id.in_(last)))
     kinds: dict[int, set[str]] = defaultdict(set)
-    for forum_id, kind in db.session.execute(
-            select(Meeting.forum_id, Organisation.kind).distinct()
-            .join(Invitation, Invitation.meeting_id == Meeting.id).join(User, User.id == Invitation.user_id)
-            .join(Organisation, Organisation.id == User.organisation_id)
-            .where(Meeting.id.in_(last), Invitation.attendance == "present")):
-        kinds[forum_id].add(kind)
-    for forum_id, kind in db.session.execute(
-            select(Meeting.forum_id, WalkInAttendee.organisation_kind).distinct()
-            .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id).where(Meeting.id.in_(last))):
+    for forum_id, kind in db.session.execute(union(invitees, walk_ins)):
         kinds[forum_id].add(kind)
     return kinds
 
@@ -489,34 +759,48 @@ class ForumProgress:
 @dataclass
 class ProgressReport:
     filters: ReportFilters
-    forums: list[ForumProgress]
+    forums: list[ForumProgress]  # this page's (one forum)
+    page: Page  # of the report's forums, one per page
+    choices: list[tuple[int, str]]  # (page number, forum title) for the picker
     now: datetime
 
 
-def progress_report(user, filters: ReportFilters, now: datetime | None = None) -> ProgressReport:
-    """One page per forum: its figures, the period's meetings, its open actions (and those done in the period)."""
+def progress_report(user, filters: ReportFilters, now: datetime | None = None,
+                    raw_page: str | None = None) -> ProgressReport:
+    """A page per forum: its figures, the period's meetings, its open actions (and those done in the period).
+
+    Only the page's forum is counted and listed, so the page stays the size of one forum's
+    report whatever the programme's; the picker and the pager reach the others.
+    """
     from sqlalchemy.orm import joinedload
 
     from ..actions.queries import is_overdue
 
+    permissions.require(permissions.can_view_reports(user))
     now = now or utcnow()
-    page = dashboard(user, filters, now)
-    meetings: dict[int, list[Meeting]] = defaultdict(list)
-    for meeting in db.session.execute(meetings_stmt(user, filters)).scalars():
-        meetings[meeting.forum_id].append(meeting)
-    zones = _zones()
-    history = _last_update_subquery()
-    actions: dict[int, list[ActionItem]] = defaultdict(list)
-    stmt = (select(ActionItem).join(ActionItem.forum).outerjoin(history, history.c.action_id == ActionItem.id)
-            .where(ActionItem.forum_id.in_(_forum_ids(user, filters)),
-                   or_(ActionItem.state.in_(ACTION_OPEN_STATES), action_condition("done", filters, zones, now, history)))
-            .options(joinedload(ActionItem.owner), joinedload(ActionItem.owner_organisation),
-                     joinedload(ActionItem.forum))
+    forums = db.session.execute(scoped_forums(user, filters).with_only_columns(Forum.id, Forum.title)
+                                .join(Forum.grant).order_by(Forum.country, Grant.reference, Forum.title)).all()
+    page = page_of([forum_id for forum_id, _ in forums], raw_page, size=1)
+    choices = [(n, title) for n, (_, title) in enumerate(forums, 1)]
+    if not page.items:
+        return ProgressReport(filters, [], page, choices, now)
+    one = filters.narrowed(forum_id=page.items[0])
+    report = report_figures(user, one, now)
+    if not report.forums:  # gone between the two queries
+        return ProgressReport(filters, [], page, choices, now)
+    row = report.forums[0]
+    meetings = list(db.session.execute(meetings_stmt(user, one)).scalars())
+    stmt = (select(ActionItem).join(ActionItem.forum)
+            .where(ActionItem.forum_id == row.forum.id,
+                   or_(ActionItem.state.in_(ACTION_OPEN_STATES), action_condition("done", one, report.zones, now)))
+            .options(joinedload(ActionItem.owner))
             .order_by(ActionItem.due_on, ActionItem.id))
-    for action in db.session.execute(stmt).unique().scalars():
-        actions[action.forum_id].append(action)
-    coverage = {row.forum.id: kinds for row, kinds in page.coverage}
-    return ProgressReport(filters, [
-        ForumProgress(row, meetings[row.forum.id], actions[row.forum.id],
-                      [a for a in actions[row.forum.id] if is_overdue(a, now)], coverage[row.forum.id])
-        for row in page.forums], now)
+    actions = list(db.session.execute(stmt).unique().scalars())
+    kinds = _coverage([row.forum.id], one, report.zones).get(row.forum.id, set())
+    coverage = {kind: kind in kinds for kind in CORE_ORGANISATION_KINDS}
+    progress = ForumProgress(row, meetings, actions, [a for a in actions if is_overdue(a, now)], coverage)
+    return ProgressReport(filters, [progress], page, choices, now)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -29,7 +29,7 @@ def staff_and_organisers_only():
 @bp.get("")
 def dashboard():
     filters = ReportFilters.from_args(request.args)
-    page = queries.dashboard(current_user, filters)
+    page = queries.dashboard(current_user, filters, raw_page=request.args.get("page"))
     return render_template("reports/dashboard.html", page=page, bars=charts.bars, chart=charts, GENDERS=GENDERS,
                            indicator_rows=indicators.indicator_rows(permissions.resolved(current_user), filters),
                            can_manage_indicators=permissions.can_manage_indicators(current_user))
@@ -111,9 +111,8 @@ def actions():
     figure = _action_figure()
     from ..actions.queries import ACTION_LIST_OPTIONS
 
-    stmt = queries.actions_stmt(current_user, filters, figure).options(*ACTION_LIST_OPTIONS)
-    return render_template("reports/actions.html", filters=filters, figure=figure,
-                           page=paginate(stmt, request.args.get("page")))
+    page = queries.actions_page(current_user, filters, figure, request.args.get("page"), ACTION_LIST_OPTIONS)
+    return render_template("reports/actions.html", filters=filters, figure=figure, page=page)
 
 
 @bp.get("/export/<any(meetings, attendance, actions):what>.<any(csv, xlsx):fmt>")
@@ -135,6 +134,7 @@ def export(what: str, fmt: str):
 
 @bp.get("/progress")
 def progress():
-    """The printable forum progress report: one page per forum."""
-    page = queries.progress_report(current_user, ReportFilters.from_args(request.args))
+    """The printable forum progress report: a forum per page, with a picker and a pager for the others."""
+    page = queries.progress_report(current_user, ReportFilters.from_args(request.args),
+                                   raw_page=request.args.get("page"))
     return render_template("reports/progress.html", page=page)
