@@ -4,12 +4,12 @@ Measured at programme scale (SQLite, 25 forums of a list page, 4,000 overdue act
 grouped count went from 3.6 ms to 1.0 ms. The new index serves every query the old one did.
 
 Revision ID: 0014_overdue_index
-Revises: 0011_indicators
+Revises: 0012_action_rollup
 """
 from alembic import op
 
 revision = "0014_overdue_index"
-down_revision = "0011_indicators"
+down_revision = "0012_action_rollup"
 branch_labels = None
 depends_on = None
 
