@@ -25,6 +25,9 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
 
     db.init_app(app)
     database.configure_engine(app)
+    from .reports import stamps
+
+    stamps.init_app(app)  # writes move the report figures' stamps (the dashboard keeps counted figures)
     if migrations:
         from flask_migrate import Migrate
 

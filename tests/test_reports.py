@@ -274,3 +274,77 @@ def test_migration_fills_the_rollup_from_the_history(app: Flask, make: Factory) 
             upgrade()
     assert {action_id: _rollup(app, action_id) for action_id in expected} == expected
     assert expected[proposed][1] is None and expected[proposed][0] is not None
+
+
+def _stamps(app: Flask, *forum_ids: int) -> tuple[int, ...]:
+    with app.app_context():
+        return tuple(db.session.get(Forum, forum_id).figures_stamp for forum_id in forum_ids)
+
+
+def test_writes_renew_the_stamp_of_the_forums_whose_figures_they_change(app: Flask, make: Factory) -> None:
+    world = make.world()
+    a, b = world["forum"], world["other_forum"]
+    meeting_id = make.meeting(a, state="held", starts_in_days=-3)
+    invitation_id = make.invite(meeting_id, world["participant"])
+    steps = {
+        "an action raised": lambda: make.action(a, world["participant"]),
+        "an attendance mark (a bulk UPDATE naming its forum)": lambda: make.mark_attendance(invitation_id, "present"),
+        "a walk-in": lambda: make.walk_in(meeting_id),
+        "a meeting planned": lambda: make.meeting(a),
+    }
+    for step, run in steps.items():
+        before = _stamps(app, a, b)
+        run()
+        after = _stamps(app, a, b)
+        assert after[0] != before[0] and after[1] == before[1], step
+    # An action's history entry, through the service: its forum only.
+    action_id = make.action(a, world["participant"])
+    before = _stamps(app, a, b)
+    make.act(action_id, world["participant"], to_state="accepted")
+    assert _stamps(app, a, b)[0] != before[0] and _stamps(app, a, b)[1] == before[1]
+    # A person's gender is broken down by in every forum's attendees: every stamp moves.
+    before = _stamps(app, a, b)
+    with app.app_context():
+        person = db.session.execute(db.select(User).where(User.email == world["participant"])).scalar_one()
+        person.gender = "female"
+        db.session.commit()
+    after = _stamps(app, a, b)
+    assert after[0] != before[0] and after[1] != before[1]
+    # A change the figures do not read (a person's time zone) leaves them.
+    with app.app_context():
+        person = db.session.execute(db.select(User).where(User.email == world["participant"])).scalar_one()
+        person.timezone = "Europe/Skopje"
+        db.session.commit()
+    assert _stamps(app, a, b) == after
+
+
+def test_the_dashboard_keeps_counted_figures_until_a_write_moves_the_stamp(app: Flask, make: Factory,
+                                                                          count_queries) -> None:
+    world = make.world()
+    a, b = world["forum"], world["other_forum"]
+    make.add_member(b, world["participant"])
+    make.action(a, world["participant"])
+    make.action(b, world["participant"])
+    now = datetime.now(timezone.utc)
+    period = ReportFilters(start=now.date() - timedelta(days=1), end=now.date() + timedelta(days=1))
+
+    def view() -> tuple[dict[int, int], int]:
+        with app.app_context():
+            staff = db.session.execute(db.select(User).where(User.email == world["staff"])).scalar_one()
+            with count_queries() as statements:
+                page = queries.dashboard(staff, period, now=now)
+            return {r.forum.id: r.figures.raised for r in page.forums}, len(statements)
+
+    counted, first = view()
+    assert counted[a] == 1 and counted[b] == 1
+    kept, second = view()
+    assert kept == counted and second < first  # nothing counted again: the grouped queries did not run
+    make.action(a, world["participant"])
+    recounted, third = view()
+    assert recounted[a] == 2 and recounted[b] == 1 and third > second  # forum a counted again, b kept
+    # Another hour counts again (overdue and stalled move with the clock).
+    with app.app_context():
+        staff = db.session.execute(db.select(User).where(User.email == world["staff"])).scalar_one()
+        with count_queries() as statements:
+            queries.dashboard(staff, period, now=now + timedelta(hours=1))
+    assert len(statements) == first

@@ -1,6 +1,7 @@
 """Forums, their members, meetings and invitations."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,10 @@ class Forum(Base):
     description_html: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Renewed (a random number) by every write that may change this forum's report figures (its
+    # meetings, invitations, walk-ins, actions): the dashboard keeps each forum's counted figures
+    # while it stands (reports/stamps.py).
+    figures_stamp: Mapped[int] = mapped_column(Integer, default=lambda: secrets.randbits(31), server_default="0")
 
     grant: Mapped[Grant] = relationship(back_populates="forums")
     members: Mapped[list["ForumMember"]] = relationship(back_populates="forum", cascade="all, delete-orphan")

@@ -29,7 +29,7 @@ What the figures mean (the dashboard repeats it in words):
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -497,7 +497,13 @@ class ReportFigures:
 
 
 def report_figures(user, filters: ReportFilters, now: datetime | None = None) -> ReportFigures:
-    """Each forum's figures, counted by the database: grouped queries whose rows are bounded by the forums."""
+    """Each forum's figures, counted by the database: grouped queries whose rows are bounded by the forums.
+
+    A forum's counted figures are kept (``_KEPT``) while its ``figures_stamp`` stands (a write to its
+    meetings, invitations or actions moves it: reports/stamps.py), for the same period and the same
+    hour (overdue and stalled move with the clock; they may lag by up to an hour). Only the forums
+    whose stamp moved are counted again.
+    """
     permissions.require(permissions.can_view_reports(user))
     now = now or utcnow()
     # 1. the forums in reach (with their grants), also for the filter choices
@@ -507,14 +513,59 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None) ->
               and (not filters.grant_id or f.grant_id == filters.grant_id)
               and (not filters.forum_id or f.id == filters.forum_id)]
     zones = _zones()  # 2.
-    by_forum = {f.id: Figures(forums=1) for f in forums}
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    by_forum: dict[int, Figures] = {}
+    forum_quarters: dict[int, dict[str, Counter]] = {}
+    stale = []
+    for forum in forums:
+        kept = _KEPT.get((forum.id, forum.figures_stamp, forum.timezone, filters.start, filters.end, hour))
+        if kept is None:
+            stale.append(forum)
+        else:
+            by_forum[forum.id], forum_quarters[forum.id] = kept
+    if stale:
+        counted = {f.id: Figures(forums=1) for f in stale}
+        quarters_counted: dict[int, dict[str, Counter]] = {f.id: defaultdict(Counter) for f in stale}
+        _count(counted, quarters_counted, list(counted), filters, zones, now)
+        for forum in stale:
+            kept = (counted[forum.id], quarters_counted[forum.id])
+            _KEPT.put((forum.id, forum.figures_stamp, forum.timezone, filters.start, filters.end, hour), kept)
+            by_forum[forum.id], forum_quarters[forum.id] = kept
     by_quarter: dict[str, Counter] = defaultdict(Counter)
-    if forums:
-        _count(by_forum, by_quarter, [f.id for f in forums], filters, zones, now)
+    for counts in forum_quarters.values():
+        for name, buckets in counts.items():
+            by_quarter[name].update(buckets)
     grants = {g.id: g for _, g in reach}
     rows = [Row("forum", f.id, f.title, by_forum[f.id], filters.narrowed(forum_id=f.id), forum=f,
                 grant=grants[f.grant_id]) for f in forums]
     return ReportFigures(filters, reach, rows, by_quarter, zones)
+
+
+class _Kept:
+    """A small LRU of counted figures per forum, per process (each node keeps its own; the stamp is shared)."""
+
+    def __init__(self, size: int):
+        self.size, self.items = size, OrderedDict()
+
+    def get(self, key):
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key, value) -> None:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        self.items.clear()
+
+
+# Figures are read, never changed, once counted (rows add them into new totals): kept as they are.
+# 4,000 forum-periods: a programme of 120 forums in a few dozen periods, a few MB at most.
+_KEPT = _Kept(4000)
 
 
 def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: Sequence[str],
@@ -533,8 +584,10 @@ def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: S
     return db.session.execute(stmt).all()
 
 
-def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids: list[int], filters: ReportFilters,
-           zones: list[str], now: datetime) -> None:
+def _count(by_forum: dict[int, Figures], by_quarter: dict[int, dict[str, Counter]], ids: list[int],
+           filters: ReportFilters, zones: list[str], now: datetime) -> None:
+    """Count the figures of the forums ``ids`` into ``by_forum`` and their quarterly counts into ``by_quarter``
+    (per forum: "held", "invitees", "present", "raised", "done" → {bucket: n})."""
     bounds = _period_bounds(filters)
     # A UTC window wide enough for every zone, so the indexes narrow; the local date is judged in SQL.
     wide_start = datetime.combine(filters.start - timedelta(days=1), time(0), timezone.utc)
@@ -553,7 +606,7 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids: li
         figures = by_forum[forum_id]
         if state == "held":
             figures.held += count
-            by_quarter["held"][quarter] += count
+            by_quarter[forum_id]["held"][quarter] += count
         elif state == "scheduled":
             figures.planned += count
         else:
@@ -577,8 +630,8 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids: li
         figures = by_forum[forum_id]
         figures.invitees += invitees
         figures.present += present or 0
-        by_quarter["invitees"][quarter] += invitees
-        by_quarter["present"][quarter] += present or 0
+        by_quarter[forum_id]["invitees"][quarter] += invitees
+        by_quarter[forum_id]["present"][quarter] += present or 0
 
     # 5. the invitees present, by kind of organisation and gender (of the meetings in the period, judged once each)
     in_period_ids = (select(Meeting.id).join(Forum, Forum.id == Meeting.forum_id)
@@ -627,10 +680,10 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids: li
             if raised_q >= 0:  # raised in the period
                 figures.raised += n
                 figures.confirmed += confirmed
-                by_quarter["raised"][raised_q] += n
+                by_quarter[forum_id]["raised"][raised_q] += n
         if done_q is not None:
             figures.done += n
-            by_quarter["done"][done_q] += n
+            by_quarter[forum_id]["done"][done_q] += n
         for name, value in zip(flags, rest):
             setattr(figures, name, getattr(figures, name) + value)
 
