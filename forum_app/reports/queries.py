@@ -490,6 +490,7 @@ class ReportFigures:
     forums: list[Row]  # the forums of the report, ordered by country, grant and title
     by_quarter: dict[str, Counter]  # "held", "invitees", "present", "raised", "done": {bucket: n}
     zones: list[str]
+    coverage: dict[int, frozenset[str]]  # forum id → kinds present at its last meetings by the period's end
 
     @property
     def grants(self) -> dict[int, Grant]:
@@ -516,21 +517,23 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None) ->
     hour = now.replace(minute=0, second=0, microsecond=0)
     by_forum: dict[int, Figures] = {}
     forum_quarters: dict[int, dict[str, Counter]] = {}
+    coverage: dict[int, frozenset[str]] = {}
     stale = []
     for forum in forums:
         kept = _KEPT.get((forum.id, forum.figures_stamp, forum.timezone, filters.start, filters.end, hour))
         if kept is None:
             stale.append(forum)
         else:
-            by_forum[forum.id], forum_quarters[forum.id] = kept
+            by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = kept
     if stale:
         counted = {f.id: Figures(forums=1) for f in stale}
         quarters_counted: dict[int, dict[str, Counter]] = {f.id: defaultdict(Counter) for f in stale}
         _count(counted, quarters_counted, list(counted), filters, zones, now)
+        kinds = _coverage(list(counted), filters, zones)  # 9.
         for forum in stale:
-            kept = (counted[forum.id], quarters_counted[forum.id])
+            kept = (counted[forum.id], quarters_counted[forum.id], frozenset(kinds.get(forum.id, ())))
             _KEPT.put((forum.id, forum.figures_stamp, forum.timezone, filters.start, filters.end, hour), kept)
-            by_forum[forum.id], forum_quarters[forum.id] = kept
+            by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = kept
     by_quarter: dict[str, Counter] = defaultdict(Counter)
     for counts in forum_quarters.values():
         for name, buckets in counts.items():
@@ -538,7 +541,7 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None) ->
     grants = {g.id: g for _, g in reach}
     rows = [Row("forum", f.id, f.title, by_forum[f.id], filters.narrowed(forum_id=f.id), forum=f,
                 grant=grants[f.grant_id]) for f in forums]
-    return ReportFigures(filters, reach, rows, by_quarter, zones)
+    return ReportFigures(filters, reach, rows, by_quarter, zones, coverage)
 
 
 class _Kept:
@@ -743,8 +746,7 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
                                                         filters.narrowed(grant_id=grant.id), grant=grant))
         grant_row.figures.add(figures)
     forum_page = page_of(forum_rows, raw_page)
-    # 10. kinds present at each forum's last held meetings up to the period's end
-    coverage_kinds = _coverage(_forum_ids(user, filters), filters, report.zones)
+    coverage_kinds = report.coverage  # kinds present at each forum's last held meetings up to the period's end
     coverage = [(row, {kind: kind in coverage_kinds.get(row.forum.id, set()) for kind in CORE_ORGANISATION_KINDS})
                 for row in forum_page.items]
     missing = [(kind, n) for kind in CORE_ORGANISATION_KINDS
@@ -849,7 +851,7 @@ def progress_report(user, filters: ReportFilters, now: datetime | None = None,
             .options(joinedload(ActionItem.owner))
             .order_by(ActionItem.due_on, ActionItem.id))
     actions = list(db.session.execute(stmt).unique().scalars())
-    kinds = _coverage([row.forum.id], one, report.zones).get(row.forum.id, set())
+    kinds = report.coverage[row.forum.id]
     coverage = {kind: kind in kinds for kind in CORE_ORGANISATION_KINDS}
     progress = ForumProgress(row, meetings, actions, [a for a in actions if is_overdue(a, now)], coverage)
     return ProgressReport(filters, [progress], page, choices, now)
