@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, and_, cast, false, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import permissions
 from ..core.clock import utcnow
@@ -85,6 +85,14 @@ def overdue_counts(user, forum_ids: Iterable[int]) -> dict[int, int]:
         select(visible.c.forum_id, func.count()).group_by(visible.c.forum_id)).all())
 
 
+def overdue_in_forum(user, forum: Forum, now: datetime | None = None) -> int:
+    """The forum's overdue actions that ``user`` may see: one count, judged in the forum's own zone."""
+    return db.session.execute(
+        permissions.visible_actions(user).with_only_columns(func.count(), maintain_column_froms=False)
+        .where(ActionItem.forum_id == forum.id, ActionItem.state.in_(ACTION_OPEN_STATES),
+               ActionItem.due_on < local_today(forum.timezone, now))).scalar_one()
+
+
 # --- an action's state at a meeting ---------------------------------------------------------------
 
 @dataclass
@@ -134,12 +142,47 @@ def in_span(action: ActionItem, meeting: Meeting, previous_start: datetime | Non
 
 # --- the follow-up section of a meeting page -----------------------------------------------------------
 
-@dataclass
-class FollowUpRow:
-    action: ActionItem
-    then: AtMeeting
+@dataclass(slots=True)
+class ActionRow:
+    """An action as the follow-up tables show it: plain values, no ORM object behind them."""
+
+    id: int
+    title: str
+    case_code: str
+    owner_name: str | None
+    organisation_name: str | None
+    due_on: date | None
+    state: str  # now
+    version: int  # the review form's row carries it (a stale row is a conflict)
     overdue: bool
-    closed_since: bool  # closed since the previous meeting (reviewed one last time)
+
+
+@dataclass(slots=True)
+class FollowUpRow(ActionRow):
+    """An earlier action in a meeting's review: how it stood at the meeting (``at_meeting``'s rule)."""
+
+    state_then: str | None = None
+    reviewed: bool = False  # something was recorded about it at this meeting
+    last_at: datetime | None = None  # the latest entry by then (a review said here counts, whenever saved)
+    last_note: str = ""
+    last_kind: str | None = None
+    closed_since: bool = False  # closed since the previous meeting (reviewed one last time)
+    latest: "LatestUpdate | None" = None  # the review form only: the action's latest entry now
+
+
+@dataclass(slots=True)
+class LatestUpdate:
+    """An action's latest entry now, for the review form (what ``update_line`` shows, as plain values)."""
+
+    created_at: datetime
+    author_name: str | None
+    kind: str
+    meeting_id: int | None
+    meeting_title: str | None
+    owner_name: str | None
+    from_state: str | None
+    to_state: str | None
+    note: str
 
 
 @dataclass
@@ -147,14 +190,14 @@ class FollowUp:
     meeting: Meeting
     previous: Meeting | None
     rows: list[FollowUpRow]
-    agreed: list[ActionItem]  # raised at this meeting
+    agreed: list[ActionRow]  # raised at this meeting
     decisions: list[tuple[int, str]]  # (number, text) of the minutes' decisions, to raise actions from
     overdue: int  # the forum's overdue actions now
     flags: FollowUpFlags
 
     @property
     def row_by_id(self) -> dict[int, FollowUpRow]:
-        return {row.action.id: row for row in self.rows}
+        return {row.id: row for row in self.rows}
 
 
 def previous_meeting(meeting: Meeting) -> Meeting | None:
@@ -165,37 +208,134 @@ def previous_meeting(meeting: Meeting) -> Meeting | None:
     ).scalar_one_or_none()
 
 
-def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None) -> FollowUp:
-    """The meeting's review of its forum's actions and the actions it agreed (what ``user`` may see)."""
+_NO_CUT = 2**62  # "no entry after the moment": every id is below it
+
+
+def _then_columns(moment: datetime) -> list:
+    """The state by ``moment`` (``state_at``'s rule) as correlated subqueries on ActionItem.
+
+    state_at() walks the entries in id order and stops at the first one made after the moment;
+    ``cut`` is that entry's id, so "id < cut" is exactly the prefix it reads (even if a clock
+    ever wrote entries out of time order). Of the prefix: the last state-setting entry's
+    state and the last entry's id. Each reads one action's entries through its index.
+    """
+    u = aliased(ActionUpdate)
+    cut = func.coalesce(
+        select(func.min(u.id)).where(u.action_id == ActionItem.id, u.created_at > moment)
+        .correlate(ActionItem).scalar_subquery(),  # nested twice: say which outer table it follows
+        _NO_CUT)
+    s = aliased(ActionUpdate)
+    prior_state = (select(s.to_state).where(s.action_id == ActionItem.id, s.id < cut, s.to_state.is_not(None))
+                   .order_by(s.id.desc()).limit(1).scalar_subquery())
+    p = aliased(ActionUpdate)
+    prior_id = select(func.max(p.id)).where(p.action_id == ActionItem.id, p.id < cut).scalar_subquery()
+    return [prior_state.label("prior_state"), prior_id.label("prior_id")]
+
+
+def _said_at(meeting: Meeting):
+    """(said_id, said_state): per action, the last entry linked to ``meeting`` (whenever it was saved).
+
+    A derived table read once through the meeting's index, not a subquery per action: a
+    meeting links a hundred entries, and per action that index would be read again each time.
+    """
+    said = (select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("said_id"))
+            .where(ActionUpdate.meeting_id == meeting.id).group_by(ActionUpdate.action_id).subquery("said"))
+    said_entry = aliased(ActionUpdate, name="said_entry")
+    return said, said_entry
+
+
+def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None,
+              latest: bool = False) -> FollowUp:
+    """The meeting's review of its forum's actions and the actions it agreed (what ``user`` may see).
+
+    Plain rows, computed in SQL (a meeting reviews a couple of hundred actions with several
+    entries each: loading them as objects cost more than the rest of the page). ``latest``
+    adds each reviewed action's latest entry now, which the review form shows.
+    """
     now = utcnow()
     previous = previous_meeting(meeting)
+    said, said_entry = _said_at(meeting)
     reviewed = and_(
         or_(ActionItem.meeting_id.is_(None), ActionItem.meeting_id != meeting.id),
         ActionItem.created_at < meeting.starts_at,
         or_(ActionItem.closed_at.is_(None),
             ActionItem.closed_at >= (previous.starts_at if previous is not None else meeting.starts_at)),
     )
-    actions = db.session.execute(
+    stmt = (
         permissions.visible_actions(user)
+        .with_only_columns(
+            ActionItem.id, ActionItem.title, ActionItem.case_code, User.name.label("owner_name"),
+            Organisation.name.label("organisation_name"), ActionItem.due_on, ActionItem.state, ActionItem.version,
+            ActionItem.meeting_id, ActionItem.closed_at, *_then_columns(min(now, meeting.ends_at)),
+            said.c.said_id, said_entry.to_state.label("said_state"), maintain_column_froms=False)
+        .outerjoin(said, said.c.action_id == ActionItem.id)
+        .outerjoin(said_entry, said_entry.id == said.c.said_id)
+        .outerjoin(User, User.id == ActionItem.owner_id)
+        .outerjoin(Organisation, Organisation.id == ActionItem.owner_organisation_id)
         .where(ActionItem.forum_id == meeting.forum_id, or_(ActionItem.meeting_id == meeting.id, reviewed))
-        .options(*HISTORY_OPTIONS, joinedload(ActionItem.meeting))
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
-    ).unique().scalars().all()
-    rows, agreed = [], []
-    for action in actions:
-        if action.meeting_id == meeting.id:
-            agreed.append(action)
+    )
+    today = local_today(meeting.forum.timezone, now)
+    rows: list[FollowUpRow] = []
+    agreed: list[ActionRow] = []
+    last_ids: dict[int, int] = {}
+    for r in db.session.execute(stmt):
+        overdue = r.state in ACTION_OPEN_STATES and r.due_on is not None and r.due_on < today
+        if r.meeting_id == meeting.id:
+            agreed.append(ActionRow(r.id, r.title, r.case_code, r.owner_name, r.organisation_name, r.due_on,
+                                    r.state, r.version, overdue))
             continue
-        then = at_meeting(action, meeting, now)
-        closed_since = action.closed_at is not None and action.closed_at < meeting.starts_at
-        rows.append(FollowUpRow(action, then, is_overdue(action, now), closed_since))
+        # at_meeting(): what was said here wins over the state by then; the later entry is the last one.
+        last_id = r.said_id if r.said_id is not None and (r.prior_id is None or r.said_id > r.prior_id) \
+            else r.prior_id
+        if last_id is not None:
+            last_ids[r.id] = last_id
+        rows.append(FollowUpRow(
+            r.id, r.title, r.case_code, r.owner_name, r.organisation_name, r.due_on, r.state, r.version, overdue,
+            state_then=r.said_state or r.prior_state, reviewed=r.said_id is not None,
+            closed_since=r.closed_at is not None and r.closed_at < meeting.starts_at))
+    _fill_entries(rows, last_ids, latest)
     flags = permissions.follow_up_flags(user, meeting)
     decisions: list[tuple[int, str]] = []
     if flags.can_record_actions and minutes_version is not None \
             and minutes_version.number == meeting.minutes_revision:
         decisions = list(enumerate(minutes_version.decisions, start=1))
-    overdue = overdue_counts(user, [meeting.forum_id]).get(meeting.forum_id, 0)
+    overdue = overdue_in_forum(user, meeting.forum, now)
     return FollowUp(meeting, previous, rows, agreed, decisions, overdue, flags)
+
+
+def _fill_entries(rows: list[FollowUpRow], last_ids: dict[int, int], latest: bool) -> None:
+    """The rows' last entries by the meeting (and, for the review form, their latest now): one query."""
+    if not rows:
+        return
+    wanted = set(last_ids.values())
+    latest_ids = select(func.max(ActionUpdate.id)).where(
+        ActionUpdate.action_id.in_([row.id for row in rows])).group_by(ActionUpdate.action_id)
+    author, owner = aliased(User), aliased(User)
+    condition = ActionUpdate.id.in_(wanted)
+    if latest:
+        condition = or_(condition, ActionUpdate.id.in_(latest_ids))
+    entries = {e.id: e for e in db.session.execute(
+        select(ActionUpdate.id, ActionUpdate.action_id, ActionUpdate.created_at, ActionUpdate.kind,
+               ActionUpdate.note, ActionUpdate.from_state, ActionUpdate.to_state, ActionUpdate.meeting_id,
+               Meeting.title.label("meeting_title"), author.name.label("author_name"),
+               owner.name.label("owner_name"))
+        .outerjoin(Meeting, Meeting.id == ActionUpdate.meeting_id)
+        .outerjoin(author, author.id == ActionUpdate.author_id)
+        .outerjoin(owner, owner.id == ActionUpdate.owner_id)
+        .where(condition))}
+    newest: dict[int, int] = {}
+    for e in entries.values():
+        if e.id > newest.get(e.action_id, 0):
+            newest[e.action_id] = e.id
+    for row in rows:
+        last = entries.get(last_ids.get(row.id, 0))
+        if last is not None:
+            row.last_at, row.last_note, row.last_kind = last.created_at, last.note, last.kind
+        if latest and row.id in newest:
+            e = entries[newest[row.id]]
+            row.latest = LatestUpdate(e.created_at, e.author_name, e.kind, e.meeting_id, e.meeting_title,
+                                      e.owner_name, e.from_state, e.to_state, e.note)
 
 
 # --- one action: its page and timeline ------------------------------------------------------------------

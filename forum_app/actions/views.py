@@ -298,10 +298,10 @@ def review(meeting_id: int):
                         url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
     if locked:
         return locked
-    section = queries.follow_up(current_user, meeting)
+    section = queries.follow_up(current_user, meeting, latest=True)
     form = ReviewForm()
     if request.method == "GET":
-        form.load([row.action for row in section.rows], lambda action: action.version)
+        form.load(section.rows, lambda row: row.version)
     elif form.validate_on_submit():
         saved = _run_rows(form, lambda: actions.record_review(_actor(), meeting, form.to_outcomes()))
         if saved is not None:
@@ -309,11 +309,11 @@ def review(meeting_id: int):
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
         if getattr(form, "conflict", None) is not None:
             # What the others posted is shown with each row; the rows' versions move on, notes are kept.
-            section = queries.follow_up(current_user, meeting)
+            section = queries.follow_up(current_user, meeting, latest=True)
             for row in form.rows:
                 current = section.row_by_id.get(row.row_id.data)
                 if current is not None:
-                    row.was.data = str(current.action.version)
+                    row.was.data = str(current.version)
                     row.was.raw_data = [row.was.data]
     rows = section.row_by_id
     choices = [("", _("— as it is —"))] + [(s, str(label)) for s, label in ACTION_STATES.items()]
