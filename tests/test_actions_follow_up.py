@@ -480,6 +480,35 @@ def test_a_review_from_a_stale_form_is_a_conflict_and_keeps_the_notes(app: Flask
     assert again.status_code == 302
 
 
+def test_a_refused_review_row_is_shown_again_at_its_field_with_what_was_typed(app: Flask, make: Factory,
+                                                                              forum: dict) -> None:
+    """The review's rows are written by the template, not WTForms: a refusal still lands at its row's field,
+    the state chosen and the notes typed come back, and nothing is saved."""
+    w = forum
+    first = make.action(w["forum"], w["participant"], meeting_id=w["m2"], title="First & <foremost>")
+    second = make.action(w["forum"], w["participant"], meeting_id=w["m2"])
+    organiser, token = signed_in(app, w["organiser"])
+    before = snapshot(app)
+    page = organiser.get(f"/meetings/{w['m3']}/follow-up").get_data(as_text=True)
+    assert "First &amp; &lt;foremost&gt;" in page and "<foremost>" not in page
+    assert page.count('<option selected value="">') == 2 and page.count('maxlength="5000"') == 2
+    outcomes = {first: ("", "Kept <as typed>"), second: ("done", "Not possible yet.")}
+    response = organiser.post(f"/meetings/{w['m3']}/follow-up", data={**review_rows(page, outcomes),
+                                                                       "csrf_token": token})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and snapshot(app) == before
+    index = re.search(rf'name="rows-(\d+)-row_id" type="hidden" value="{second}"', body).group(1)
+    cell = body.split(f'id="rows-{index}-to_state"')[1].split("</td>")[0]
+    assert "A proposed action cannot become done." in cell
+    assert '<option selected value="done">' in cell and '<option value="">' in cell
+    assert f'class="form-select form-select-sm is-invalid" id="rows-{index}-to_state"' in body
+    assert "Kept &lt;as typed&gt;</textarea>" in body and "Not possible yet.</textarea>" in body
+    too_long = organiser.post(f"/meetings/{w['m3']}/follow-up", data={
+        **review_rows(page, {first: ("", "x" * 5001)}), "csrf_token": token})
+    assert too_long.status_code == 400 and "is-invalid" in too_long.get_data(as_text=True)
+    assert snapshot(app) == before
+
+
 def test_staff_comment_without_changing_state(app: Flask, make: Factory, forum: dict) -> None:
     w = forum
     action = make.action(w["forum"], w["participant"], meeting_id=w["m3"])

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, and_, cast, false, func, or_, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy import Select, Text, and_, cast, false, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.clock import utcnow
@@ -209,92 +209,88 @@ def previous_meeting(meeting: Meeting) -> Meeting | None:
 
 
 _NO_CUT = 2**62  # "no entry after the moment": every id is below it
+# Core aliases of the history table, made once: an ORM aliased() costs milliseconds per request
+# to build and adapt, more than the queries that use it take to run.
+_after, _stated, _seen, _said_entry, _last = (ActionUpdate.__table__.alias(name)
+                                              for name in ("after", "stated", "seen", "said_entry", "last"))
+_author, _new_owner = User.__table__.alias("author"), User.__table__.alias("new_owner")
 
 
-def _then_columns(moment: datetime) -> list:
-    """The state by ``moment`` (``state_at``'s rule) as correlated subqueries on ActionItem.
+def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, moment: datetime) -> Select:
+    """One row per action of the meeting's follow-up (and those agreed at it), with at_meeting()'s answer.
 
-    state_at() walks the entries in id order and stops at the first one made after the moment;
-    ``cut`` is that entry's id, so "id < cut" is exactly the prefix it reads (even if a clock
-    ever wrote entries out of time order). Of the prefix: the last state-setting entry's
-    state and the last entry's id. Each reads one action's entries through its index.
+    at_meeting() reads the entries in id order up to the first one made after ``moment`` (state_at
+    stops there), and the entries linked to the meeting whenever they were saved. Here ``cut`` is
+    the id of that first later entry, so "id < cut" is exactly the prefix it reads (even if a clock
+    ever wrote entries out of time order); of the prefix, the last state-setting entry gives the
+    state. What was said at the meeting wins over it: the last linked entry, from a derived table
+    read once through the meeting's index (per action, that index would be read again each time).
+    The last entry is the later of the prefix's last and the last linked one: the greatest id in
+    either. The correlated subqueries each read one action's entries through its index.
     """
-    u = aliased(ActionUpdate)
     cut = func.coalesce(
-        select(func.min(u.id)).where(u.action_id == ActionItem.id, u.created_at > moment)
+        select(func.min(_after.c.id)).where(_after.c.action_id == ActionItem.id, _after.c.created_at > moment)
         .correlate(ActionItem).scalar_subquery(),  # nested twice: say which outer table it follows
         _NO_CUT)
-    s = aliased(ActionUpdate)
-    prior_state = (select(s.to_state).where(s.action_id == ActionItem.id, s.id < cut, s.to_state.is_not(None))
-                   .order_by(s.id.desc()).limit(1).scalar_subquery())
-    p = aliased(ActionUpdate)
-    prior_id = select(func.max(p.id)).where(p.action_id == ActionItem.id, p.id < cut).scalar_subquery()
-    return [prior_state.label("prior_state"), prior_id.label("prior_id")]
-
-
-def _said_at(meeting: Meeting):
-    """(said_id, said_state): per action, the last entry linked to ``meeting`` (whenever it was saved).
-
-    A derived table read once through the meeting's index, not a subquery per action: a
-    meeting links a hundred entries, and per action that index would be read again each time.
-    """
+    prior_state = (select(_stated.c.to_state)
+                   .where(_stated.c.action_id == ActionItem.id, _stated.c.id < cut, _stated.c.to_state.is_not(None))
+                   .order_by(_stated.c.id.desc()).limit(1).scalar_subquery())
+    last_id = (select(func.max(_seen.c.id))
+               .where(_seen.c.action_id == ActionItem.id, or_(_seen.c.id < cut, _seen.c.meeting_id == meeting.id))
+               .scalar_subquery())
     said = (select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("said_id"))
             .where(ActionUpdate.meeting_id == meeting.id).group_by(ActionUpdate.action_id).subquery("said"))
-    said_entry = aliased(ActionUpdate, name="said_entry")
-    return said, said_entry
-
-
-def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None,
-              latest: bool = False) -> FollowUp:
-    """The meeting's review of its forum's actions and the actions it agreed (what ``user`` may see).
-
-    Plain rows, computed in SQL (a meeting reviews a couple of hundred actions with several
-    entries each: loading them as objects cost more than the rest of the page). ``latest``
-    adds each reviewed action's latest entry now, which the review form shows.
-    """
-    now = utcnow()
-    previous = previous_meeting(meeting)
-    said, said_entry = _said_at(meeting)
+    # Raised before the meeting (not at it), open at its start or closed since the previous one.
     reviewed = and_(
         or_(ActionItem.meeting_id.is_(None), ActionItem.meeting_id != meeting.id),
         ActionItem.created_at < meeting.starts_at,
         or_(ActionItem.closed_at.is_(None),
             ActionItem.closed_at >= (previous.starts_at if previous is not None else meeting.starts_at)),
     )
-    stmt = (
+    return (
         permissions.visible_actions(user)
         .with_only_columns(
-            ActionItem.id, ActionItem.title, ActionItem.case_code, User.name.label("owner_name"),
-            Organisation.name.label("organisation_name"), ActionItem.due_on, ActionItem.state, ActionItem.version,
-            ActionItem.meeting_id, ActionItem.closed_at, *_then_columns(min(now, meeting.ends_at)),
-            said.c.said_id, said_entry.to_state.label("said_state"), maintain_column_froms=False)
+            ActionItem.id, ActionItem.title, ActionItem.case_code, User.name, Organisation.name, ActionItem.due_on,
+            ActionItem.state, ActionItem.version, ActionItem.meeting_id, ActionItem.closed_at,
+            func.coalesce(_said_entry.c.to_state, prior_state), said.c.said_id,
+            _last.c.created_at, _last.c.note, _last.c.kind, maintain_column_froms=False)
         .outerjoin(said, said.c.action_id == ActionItem.id)
-        .outerjoin(said_entry, said_entry.id == said.c.said_id)
+        .outerjoin(_said_entry, _said_entry.c.id == said.c.said_id)
+        .outerjoin(_last, _last.c.id == last_id)
         .outerjoin(User, User.id == ActionItem.owner_id)
         .outerjoin(Organisation, Organisation.id == ActionItem.owner_organisation_id)
         .where(ActionItem.forum_id == meeting.forum_id, or_(ActionItem.meeting_id == meeting.id, reviewed))
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
     )
+
+
+def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None,
+              latest: bool = False) -> FollowUp:
+    """The meeting's review of its forum's actions and the actions it agreed (what ``user`` may see).
+
+    Plain rows computed in SQL: a meeting reviews a couple of hundred actions with several
+    entries each, and loading them as objects cost more than all the rest of the page.
+    ``latest`` adds each reviewed action's latest entry now, which the review form shows.
+    """
+    now = utcnow()
+    previous = previous_meeting(meeting)
     today = local_today(meeting.forum.timezone, now)
     rows: list[FollowUpRow] = []
     agreed: list[ActionRow] = []
-    last_ids: dict[int, int] = {}
-    for r in db.session.execute(stmt):
-        overdue = r.state in ACTION_OPEN_STATES and r.due_on is not None and r.due_on < today
-        if r.meeting_id == meeting.id:
-            agreed.append(ActionRow(r.id, r.title, r.case_code, r.owner_name, r.organisation_name, r.due_on,
-                                    r.state, r.version, overdue))
-            continue
-        # at_meeting(): what was said here wins over the state by then; the later entry is the last one.
-        last_id = r.said_id if r.said_id is not None and (r.prior_id is None or r.said_id > r.prior_id) \
-            else r.prior_id
-        if last_id is not None:
-            last_ids[r.id] = last_id
-        rows.append(FollowUpRow(
-            r.id, r.title, r.case_code, r.owner_name, r.organisation_name, r.due_on, r.state, r.version, overdue,
-            state_then=r.said_state or r.prior_state, reviewed=r.said_id is not None,
-            closed_since=r.closed_at is not None and r.closed_at < meeting.starts_at))
-    _fill_entries(rows, last_ids, latest)
+    for (id_, title, case_code, owner_name, organisation_name, due_on, state, version, raised_at, closed_at,
+         state_then, said_id, last_at, last_note, last_kind) in db.session.execute(
+            _follow_up_statement(user, meeting, previous, min(now, meeting.ends_at))):
+        overdue = state in ACTION_OPEN_STATES and due_on is not None and due_on < today
+        if raised_at == meeting.id:
+            agreed.append(ActionRow(id_, title, case_code, owner_name, organisation_name, due_on, state, version,
+                                    overdue))
+        else:
+            rows.append(FollowUpRow(
+                id_, title, case_code, owner_name, organisation_name, due_on, state, version, overdue,
+                state_then, said_id is not None, last_at, last_note or "", last_kind,
+                closed_at is not None and closed_at < meeting.starts_at))
+    if latest:
+        _add_latest(rows)
     flags = permissions.follow_up_flags(user, meeting)
     decisions: list[tuple[int, str]] = []
     if flags.can_record_actions and minutes_version is not None \
@@ -304,38 +300,22 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
     return FollowUp(meeting, previous, rows, agreed, decisions, overdue, flags)
 
 
-def _fill_entries(rows: list[FollowUpRow], last_ids: dict[int, int], latest: bool) -> None:
-    """The rows' last entries by the meeting (and, for the review form, their latest now): one query."""
+def _add_latest(rows: list[FollowUpRow]) -> None:
+    """Each row's latest entry now, with the names it shows (one query)."""
     if not rows:
         return
-    wanted = set(last_ids.values())
-    latest_ids = select(func.max(ActionUpdate.id)).where(
+    newest = select(func.max(ActionUpdate.id)).where(
         ActionUpdate.action_id.in_([row.id for row in rows])).group_by(ActionUpdate.action_id)
-    author, owner = aliased(User), aliased(User)
-    condition = ActionUpdate.id.in_(wanted)
-    if latest:
-        condition = or_(condition, ActionUpdate.id.in_(latest_ids))
-    entries = {e.id: e for e in db.session.execute(
-        select(ActionUpdate.id, ActionUpdate.action_id, ActionUpdate.created_at, ActionUpdate.kind,
-               ActionUpdate.note, ActionUpdate.from_state, ActionUpdate.to_state, ActionUpdate.meeting_id,
-               Meeting.title.label("meeting_title"), author.name.label("author_name"),
-               owner.name.label("owner_name"))
+    entries = {e[0]: LatestUpdate(*e[1:]) for e in db.session.execute(
+        select(ActionUpdate.action_id, ActionUpdate.created_at, _author.c.name, ActionUpdate.kind,
+               ActionUpdate.meeting_id, Meeting.title, _new_owner.c.name, ActionUpdate.from_state,
+               ActionUpdate.to_state, ActionUpdate.note)
         .outerjoin(Meeting, Meeting.id == ActionUpdate.meeting_id)
-        .outerjoin(author, author.id == ActionUpdate.author_id)
-        .outerjoin(owner, owner.id == ActionUpdate.owner_id)
-        .where(condition))}
-    newest: dict[int, int] = {}
-    for e in entries.values():
-        if e.id > newest.get(e.action_id, 0):
-            newest[e.action_id] = e.id
+        .outerjoin(_author, _author.c.id == ActionUpdate.author_id)
+        .outerjoin(_new_owner, _new_owner.c.id == ActionUpdate.owner_id)
+        .where(ActionUpdate.id.in_(newest)))}
     for row in rows:
-        last = entries.get(last_ids.get(row.id, 0))
-        if last is not None:
-            row.last_at, row.last_note, row.last_kind = last.created_at, last.note, last.kind
-        if latest and row.id in newest:
-            e = entries[newest[row.id]]
-            row.latest = LatestUpdate(e.created_at, e.author_name, e.kind, e.meeting_id, e.meeting_title,
-                                      e.owner_name, e.from_state, e.to_state, e.note)
+        row.latest = entries.get(row.id)
 
 
 # --- one action: its page and timeline ------------------------------------------------------------------

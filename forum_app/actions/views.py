@@ -22,7 +22,7 @@ from ..vocab import ACTION_CLOSED_STATES, ACTION_STATES
 from . import queries
 from . import services as actions
 from .forms import (
-    ActionDetailsForm, ActionForm, AnswerForm, ReassignForm, RecordActionsForm, ReviewForm, UpdateForm,
+    NOTE_MAX, ActionDetailsForm, ActionForm, AnswerForm, ReassignForm, RecordActionsForm, ReviewForm, UpdateForm,
 )
 
 bp = Blueprint("actions", __name__)
@@ -300,9 +300,7 @@ def review(meeting_id: int):
         return locked
     section = queries.follow_up(current_user, meeting, latest=True)
     form = ReviewForm()
-    if request.method == "GET":
-        form.load(section.rows, lambda row: row.version)
-    elif form.validate_on_submit():
+    if request.method == "POST" and form.validate_on_submit():
         saved = _run_rows(form, lambda: actions.record_review(_actor(), meeting, form.to_outcomes()))
         if saved is not None:
             flash(_("The review is recorded (%(n)d actions).", n=saved), "success")
@@ -314,13 +312,11 @@ def review(meeting_id: int):
                 current = section.row_by_id.get(row.row_id.data)
                 if current is not None:
                     row.was.data = str(current.version)
-                    row.was.raw_data = [row.was.data]
-    rows = section.row_by_id
+    entries = form.entries(section.row_by_id) if request.method == "POST" else form.blank_entries(section.rows)
     choices = [("", _("— as it is —"))] + [(s, str(label)) for s, label in ACTION_STATES.items()]
-    for row in form.rows:
-        row.to_state.choices = choices
     return render_template("actions/review.html", form=form, meeting=meeting, forum=meeting.forum, section=section,
-                           rows=rows), 409 if getattr(form, "conflict", None) else _status(form)
+                           entries=entries, choices=choices, note_max=NOTE_MAX), \
+        409 if getattr(form, "conflict", None) else _status(form)
 
 
 # --- lists ----------------------------------------------------------------------------------------------
