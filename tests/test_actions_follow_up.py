@@ -233,6 +233,52 @@ def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flas
         assert between in rows[w["m4"]] and between not in rows[w["m3"]]
 
 
+def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(app: Flask, make: Factory, forum: dict,
+                                                                    monkeypatch) -> None:
+    """A page of actions × every meeting: open ones first, then closed ones, each in the order raised; the
+    filter keeps to one of the two, the pager keeps the filter, and nonsense in the query string is page 1
+    of everything. Every cell says what at_meeting() says."""
+    monkeypatch.setattr(queries, "MATRIX_PAGE_SIZE", 2)
+    w = forum
+    first = make.action(w["forum"], w["participant"], meeting_id=w["m1"], title="Open, raised first")
+    dropped = make.action(w["forum"], w["participant"], meeting_id=w["m1"], title="Dropped")
+    make.act(dropped, None, "dropped", "Not needed.", at=datetime.now(timezone.utc) - timedelta(days=40))
+    later = make.action(w["forum"], w["participant"], meeting_id=w["m2"], title="Open, raised later")
+    make.act(later, None, "accepted", meeting_id=w["m3"],
+             at=datetime.now(timezone.utc) - timedelta(days=7) + timedelta(minutes=30))
+    client, _ = signed_in(app, w["organiser"])
+    base = f"/forums/{w['forum']}/actions/matrix"
+
+    def titles(query: str = "") -> list[str]:
+        response = client.get(base + query)
+        assert response.status_code == 200, query
+        return re.findall(r'<tr class="matrix-row">\s*<td><a href="/actions/\d+">([^<]+)</a>', response.get_data(as_text=True))
+
+    assert titles() == ["Open, raised first", "Open, raised later"]
+    assert titles("?page=2") == ["Dropped"]
+    assert titles("?show=closed") == ["Dropped"] and titles("?show=open") == ["Open, raised first", "Open, raised later"]
+    assert titles("?page=abc&show=<script>") == titles()
+    assert titles("?page=99") == [] and "First page" in client.get(base + "?page=99").get_data(as_text=True)
+    page_one = client.get(base).get_data(as_text=True)
+    assert f'href="{base}?page=2"' in page_one and "Page 1 of 2" in page_one
+    assert 'aria-current="page" href="' + base + '"' in page_one
+    with app.app_context():
+        now = datetime.now(timezone.utc)
+        with clock.at(now):
+            for query_page in ("1", "2"):
+                m = queries.matrix(user(w["organiser"]), w["forum"], "", query_page)
+                starts = [None] + [meeting.starts_at for meeting in m.meetings]
+                for row in m.rows:
+                    action = db.session.get(ActionItem, row.action.id)
+                    expected = [queries.at_meeting(action, meeting, now) if queries.in_span(action, meeting, starts[i])
+                                else None for i, meeting in enumerate(m.meetings)]
+                    assert [(c.state, bool(c.said)) if c else None for c in row.cells] == [
+                        (c.state, bool(c.said)) if c else None for c in expected]
+        later_row = queries.matrix(user(w["organiser"]), w["forum"]).rows[1]
+        assert [c.state if c else None for c in later_row.cells] == [None, "proposed", "accepted", "accepted", "accepted"]
+        assert later_row.cells[2].said
+
+
 # --- confirmation by email link --------------------------------------------------------------------------
 
 def confirm_url(app: Flask, action_id: int) -> str:

@@ -30,7 +30,7 @@ from ..models import (
     ActionItem, ActionUpdate, Forum, ForumMember, Grant, GrantTeam, Meeting, MinutesVersion, Organisation, User,
 )
 from ..permissions import ActionFlags, FollowUpFlags
-from ..vocab import ACTION_OPEN_STATES
+from ..vocab import ACTION_CLOSED_STATES, ACTION_OPEN_STATES
 
 DUE_SOON_DAYS = 14
 TO_REASSIGN_DAYS = 90  # declined actions stay on the organisers' list this long
@@ -117,8 +117,10 @@ def state_at(updates: list[ActionUpdate], moment: datetime) -> tuple[str | None,
     return state, last
 
 
-def at_meeting(action: ActionItem, meeting: Meeting, now: datetime) -> AtMeeting:
-    updates = action.updates
+def at_meeting(action: ActionItem, meeting: Meeting, now: datetime, updates: list | None = None) -> AtMeeting:
+    """``action`` at ``meeting``; ``updates`` (its entries in id order, objects or plain rows with id,
+    created_at, to_state and meeting_id) stand for ``action.updates`` when given."""
+    updates = action.updates if updates is None else updates
     said = [u for u in updates if u.meeting_id == meeting.id]
     state, last = state_at(updates, min(now, meeting.ends_at))
     if said:
@@ -433,6 +435,10 @@ def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> B
                  permissions.can_edit_forum(user, forum))
 
 
+MATRIX_PAGE_SIZE = 50
+MATRIX_SHOWS = ("open", "closed")  # and "": every action
+
+
 @dataclass
 class MatrixRow:
     action: ActionItem
@@ -445,25 +451,48 @@ class Matrix:
     forum: Forum
     meetings: list[Meeting]
     rows: list[MatrixRow]
+    page: Page  # of actions: the rows are a page of the forum's actions
+    show: str  # "open", "closed" or "" (all)
+
+    def args(self) -> dict[str, str]:
+        """For links that keep the filter (the pager)."""
+        return {"show": self.show} if self.show else {}
 
 
-def matrix(user, forum_id: int) -> Matrix:
-    """Every action of the forum × its meetings, with the state at each."""
+def matrix(user, forum_id: int, show: str = "", raw_page: str | None = None) -> Matrix:
+    """A page of the forum's actions × its meetings, with the state at each.
+
+    Paged by action (the forum's actions grow with every meeting): open ones first, then
+    closed ones, each in the order they were raised; ``show`` keeps to one of the two.
+    """
     forum = permissions.load_forum(user, forum_id)
+    show = show if show in MATRIX_SHOWS else ""
     now = utcnow()
     meetings = db.session.execute(
         permissions.visible_meetings(user)
         .where(Meeting.forum_id == forum.id, Meeting.state.in_(MEETING_STATES_SHOWN)).order_by(Meeting.starts_at)
     ).scalars().all()
-    actions = db.session.execute(
-        permissions.visible_actions(user).where(ActionItem.forum_id == forum.id)
-        .options(*HISTORY_OPTIONS, joinedload(ActionItem.meeting)).order_by(ActionItem.created_at, ActionItem.id)
-    ).unique().scalars().all()
+    closed = ActionItem.state.in_(ACTION_CLOSED_STATES)
+    stmt = (permissions.visible_actions(user).where(ActionItem.forum_id == forum.id)
+            .options(joinedload(ActionItem.owner)).order_by(closed, ActionItem.created_at, ActionItem.id))
+    if show:
+        stmt = stmt.where(closed if show == "closed" else ~closed)
+    page = paginate(stmt, raw_page, size=MATRIX_PAGE_SIZE)
+    # The page's histories as plain rows (at_meeting reads id, created_at, to_state and meeting_id).
+    history: dict[int, list] = defaultdict(list)
+    if page.items:
+        for entry in db.session.execute(
+                select(ActionUpdate.action_id, ActionUpdate.id, ActionUpdate.created_at, ActionUpdate.to_state,
+                       ActionUpdate.meeting_id)
+                .where(ActionUpdate.action_id.in_([a.id for a in page.items])).order_by(ActionUpdate.id)):
+            history[entry.action_id].append(entry)
     starts = [None] + [m.starts_at for m in meetings]
-    rows = [MatrixRow(action, [at_meeting(action, m, now) if in_span(action, m, starts[i]) else None
-                               for i, m in enumerate(meetings)], is_overdue(action, now))
-            for action in actions]
-    return Matrix(forum, list(meetings), rows)
+    today = local_today(forum.timezone, now)
+    rows = [MatrixRow(action, [at_meeting(action, m, now, history[action.id]) if in_span(action, m, starts[i]) else None
+                               for i, m in enumerate(meetings)],
+                      action.state in ACTION_OPEN_STATES and action.due_on is not None and action.due_on < today)
+            for action in page.items]
+    return Matrix(forum, list(meetings), rows, page, show)
 
 
 # --- my actions ------------------------------------------------------------------------------------------

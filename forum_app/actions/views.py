@@ -338,7 +338,7 @@ def board(forum_id: int):
 @bp.get("/forums/<int:forum_id>/actions/matrix")
 @login_required
 def matrix(forum_id: int):
-    page = queries.matrix(current_user, forum_id)
+    page = queries.matrix(current_user, forum_id, request.args.get("show", ""), request.args.get("page"))
     return render_template("actions/matrix.html", matrix=page, forum=page.forum)
 
 
