@@ -252,11 +252,13 @@ def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(app: Flask, m
     def titles(query: str = "") -> list[str]:
         response = client.get(base + query)
         assert response.status_code == 200, query
-        return re.findall(r'<tr class="matrix-row">\s*<td><a href="/actions/\d+">([^<]+)</a>', response.get_data(as_text=True))
+        return re.findall(r'<tr class="matrix-row">\s*<td><a href="/actions/\d+">([^<]+)</a>',
+                          response.get_data(as_text=True))
 
     assert titles() == ["Open, raised first", "Open, raised later"]
     assert titles("?page=2") == ["Dropped"]
-    assert titles("?show=closed") == ["Dropped"] and titles("?show=open") == ["Open, raised first", "Open, raised later"]
+    assert titles("?show=closed") == ["Dropped"]
+    assert titles("?show=open") == ["Open, raised first", "Open, raised later"]
     assert titles("?page=abc&show=<script>") == titles()
     assert titles("?page=99") == [] and "First page" in client.get(base + "?page=99").get_data(as_text=True)
     page_one = client.get(base).get_data(as_text=True)
@@ -275,7 +277,8 @@ def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(app: Flask, m
                     assert [(c.state, bool(c.said)) if c else None for c in row.cells] == [
                         (c.state, bool(c.said)) if c else None for c in expected]
         later_row = queries.matrix(user(w["organiser"]), w["forum"]).rows[1]
-        assert [c.state if c else None for c in later_row.cells] == [None, "proposed", "accepted", "accepted", "accepted"]
+        assert [c.state if c else None for c in later_row.cells] == [
+            None, "proposed", "accepted", "accepted", "accepted"]
         assert later_row.cells[2].said
 
 

@@ -306,16 +306,18 @@ def _add_latest(rows: list[FollowUpRow]) -> None:
     """Each row's latest entry now, with the names it shows (one query)."""
     if not rows:
         return
-    newest = select(func.max(ActionUpdate.id)).where(
-        ActionUpdate.action_id.in_([row.id for row in rows])).group_by(ActionUpdate.action_id)
+    # Per action, its newest entry through the action's index (a grouped max over "action_id IN …"
+    # may be planned as a scan of the whole history).
+    newest = select(func.max(_seen.c.id)).where(_seen.c.action_id == ActionItem.id).scalar_subquery()
     entries = {e[0]: LatestUpdate(*e[1:]) for e in db.session.execute(
-        select(ActionUpdate.action_id, ActionUpdate.created_at, _author.c.name, ActionUpdate.kind,
+        select(ActionItem.id, ActionUpdate.created_at, _author.c.name, ActionUpdate.kind,
                ActionUpdate.meeting_id, Meeting.title, _new_owner.c.name, ActionUpdate.from_state,
                ActionUpdate.to_state, ActionUpdate.note)
+        .select_from(ActionItem).join(ActionUpdate, ActionUpdate.id == newest)
         .outerjoin(Meeting, Meeting.id == ActionUpdate.meeting_id)
         .outerjoin(_author, _author.c.id == ActionUpdate.author_id)
         .outerjoin(_new_owner, _new_owner.c.id == ActionUpdate.owner_id)
-        .where(ActionUpdate.id.in_(newest)))}
+        .where(ActionItem.id.in_([row.id for row in rows])))}
     for row in rows:
         row.latest = entries.get(row.id)
 
@@ -488,8 +490,8 @@ def matrix(user, forum_id: int, show: str = "", raw_page: str | None = None) -> 
             history[entry.action_id].append(entry)
     starts = [None] + [m.starts_at for m in meetings]
     today = local_today(forum.timezone, now)
-    rows = [MatrixRow(action, [at_meeting(action, m, now, history[action.id]) if in_span(action, m, starts[i]) else None
-                               for i, m in enumerate(meetings)],
+    rows = [MatrixRow(action, [at_meeting(action, m, now, history[action.id]) if in_span(action, m, starts[i])
+                               else None for i, m in enumerate(meetings)],
                       action.state in ACTION_OPEN_STATES and action.due_on is not None and action.due_on < today)
             for action in page.items]
     return Matrix(forum, list(meetings), rows, page, show)
