@@ -528,11 +528,14 @@ def my_actions(user, limit: int | None = None) -> MyActions:
         section.append(action)
     grants = permissions.organiser_grant_ids(user)
     if grants:
+        # Through the grants' forums and (forum, state)'s index: led by the state instead, the
+        # database reads every declined action of the programme.
+        forums = select(Forum.id).where(Forum.grant_id.in_(grants))
         result.to_reassign = list(db.session.execute(
-            select(ActionItem).join(ActionItem.forum)
-            .where(Forum.grant_id.in_(grants), ActionItem.state == "declined",
+            select(ActionItem)
+            .where(ActionItem.forum_id.in_(forums), ActionItem.state == "declined",
                    ActionItem.closed_at >= now - timedelta(days=TO_REASSIGN_DAYS))
-            .options(*ACTION_LIST_OPTIONS).order_by(ActionItem.closed_at.desc())
+            .options(*ACTION_LIST_OPTIONS).order_by(ActionItem.closed_at.desc(), ActionItem.id.desc()).limit(limit)
         ).unique().scalars())
     if limit is not None:
         for name in ("awaiting", "overdue", "due_soon", "rest", "to_reassign"):
