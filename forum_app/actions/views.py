@@ -300,7 +300,7 @@ def review(meeting_id: int):
         return locked
     section = queries.follow_up(current_user, meeting, latest=True)
     form = ReviewForm()
-    if request.method == "POST" and form.validate_on_submit():
+    if form.validate_on_submit():
         saved = _run_rows(form, lambda: actions.record_review(_actor(), meeting, form.to_outcomes()))
         if saved is not None:
             flash(_("The review is recorded (%(n)d actions).", n=saved), "success")
