@@ -72,7 +72,7 @@ def follow_up_of(app: Flask, email: str, meeting_id: int) -> dict[int, tuple[str
     """{action id: (state at the meeting, reviewed there, closed since the previous meeting)} of its section."""
     with app.app_context():
         section = queries.follow_up(user(email), db.session.get(Meeting, meeting_id))
-        return {row.action.id: (row.then.state, bool(row.then.said), row.closed_since) for row in section.rows}
+        return {row.id: (row.state_then, row.reviewed, row.closed_since) for row in section.rows}
 
 
 # --- one action across three meetings ------------------------------------------------------------------
@@ -142,6 +142,144 @@ def test_an_open_action_carries_over_until_it_is_reviewed(app: Flask, make: Fact
         page = queries.action_page(user(o), carried)
         assert [(t.state, bool(t.said)) for t in page.timeline] == [
             ("proposed", False), ("accepted", False), ("accepted", False), ("accepted", False), ("accepted", False)]
+
+
+def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flask, make: Factory,
+                                                                       forum: dict) -> None:
+    """follow_up() works out each row in SQL; at_meeting() (the action page's timeline) walks the loaded
+    history. On histories with reviews, a review corrected at the same meeting, a review saved after the
+    meeting ended, reopenings (unblocked; declined then reassigned), a closed action and an entry whose
+    clock ran behind the one before it, both say the same at every meeting, for every viewer."""
+    w = forum
+    with app.app_context():
+        at = {k: (db.session.get(Meeting, w[k]).starts_at, db.session.get(Meeting, w[k]).ends_at)
+              for k in ("m1", "m2", "m3", "m4", "m5")}
+    now = datetime.now(timezone.utc)
+    day = lambda n: now + timedelta(days=n)  # noqa: E731
+    p, o = w["participant"], None  # o: the forum's organiser
+
+    reviewed = make.action(w["forum"], p, meeting_id=w["m1"], title="Reviewed, corrected, reopened")
+    make.act(reviewed, p, "accepted", at=day(-55))
+    make.act(reviewed, o, "in_progress", "Started.", meeting_id=w["m2"], at=at["m2"][0] + timedelta(minutes=30))
+    make.act(reviewed, o, "blocked", "Correction: waiting for the ministry.", meeting_id=w["m2"],
+             at=at["m2"][0] + timedelta(minutes=90))
+    make.act(reviewed, p, "in_progress", "Unblocked.", at=day(-20))
+    make.act(reviewed, o, "done", "Done, recorded the day after.", meeting_id=w["m3"],
+             at=at["m3"][1] + timedelta(days=1))
+
+    reassigned = make.action(w["forum"], p, meeting_id=w["m1"], title="Declined, then given to someone else")
+    make.act(reassigned, p, "declined", "Not our mandate.", at=day(-50))
+    with app.app_context(), clock.at(day(-40)):
+        action = db.session.get(ActionItem, reassigned)
+        services.reassign_action(user(w["organiser"]), action, user(w["observer"]).id, "Probation takes it.",
+                                 action.version, notify=False)
+        db.session.commit()
+    make.act(reassigned, w["observer"], "accepted", at=day(-35))
+
+    skewed = make.action(w["forum"], p, meeting_id=w["m1"], title="An entry written with a clock behind")
+    make.act(skewed, p, None, "First steps.", at=day(-50))
+    make.act(skewed, p, "accepted", at=day(-10))
+    make.act(skewed, p, None, "Written later, dated earlier.", at=day(-40))
+
+    dropped = make.action(w["forum"], p, meeting_id=w["m1"], title="Dropped between meetings")
+    make.act(dropped, o, "dropped", "No longer needed.", at=day(-45))
+
+    early = make.action(w["forum"], p, meeting_id=w["m2"], title="Reviewed ahead, at a planned meeting")
+    make.act(early, o, None, "Discussed ahead of the meeting.", meeting_id=w["m4"], at=day(-1))
+    between = make.action(w["forum"], w["observer"], title="Raised between meetings")
+
+    now = datetime.now(timezone.utc)  # both read the same clock: the planned meetings are judged now
+    with app.app_context(), clock.at(now):
+        meetings = [db.session.get(Meeting, w[k]) for k in ("m1", "m2", "m3", "m4", "m5")]
+        actions = {a.id: a for a in db.session.execute(select(ActionItem)).scalars()}
+        checked = 0
+        for email in (w["organiser"], w["participant"], w["staff"]):
+            viewer = user(email)
+            for index, meeting in enumerate(meetings):
+                previous_start = meetings[index - 1].starts_at if index else None
+                section = queries.follow_up(viewer, meeting, latest=True)
+                visible = {a.id for a in db.session.execute(
+                    queries.permissions.visible_actions(viewer)).scalars()}
+                expected = {}
+                for action in actions.values():
+                    if action.id in visible and action.meeting_id != meeting.id \
+                            and queries.in_span(action, meeting, previous_start):
+                        then = queries.at_meeting(action, meeting, now)
+                        last = then.last_update
+                        expected[action.id] = (
+                            then.state, bool(then.said), last.created_at if last else None,
+                            last.note if last else "", last.kind if last else None,
+                            action.closed_at is not None and action.closed_at < meeting.starts_at,
+                            action.updates[-1].id if action.updates else None)
+                got = {row.id: (row.state_then, row.reviewed, row.last_at, row.last_note, row.last_kind,
+                                row.closed_since, row.latest and actions[row.id].updates[-1].id)
+                       for row in section.rows}
+                assert got == expected, (email, index + 1)
+                assert [a.id for a in section.agreed] == sorted(
+                    (a.id for a in actions.values() if a.meeting_id == meeting.id and a.id in visible),
+                    key=lambda i: (actions[i].due_on is None, actions[i].due_on, i))
+                checked += len(got)
+        assert checked > 20
+        # The histories say what they were built to say.
+        rows = {m.id: {r.id: r for r in queries.follow_up(user(w["organiser"]), m).rows} for m in meetings}
+        assert (rows[w["m2"]][reviewed].state_then, rows[w["m2"]][reviewed].last_note) == (
+            "blocked", "Correction: waiting for the ministry.")
+        assert (rows[w["m3"]][reviewed].state_then, rows[w["m3"]][reviewed].last_note) == (
+            "done", "Done, recorded the day after.")
+        assert rows[w["m2"]][skewed].last_note == "First steps."  # the history stops at the later-dated entry
+        assert rows[w["m2"]][dropped].closed_since and dropped not in rows[w["m3"]]
+        assert rows[w["m3"]][reassigned].state_then == "accepted"
+        assert rows[w["m4"]][early].reviewed and rows[w["m4"]][early].state_then == "proposed"
+        assert between in rows[w["m4"]] and between not in rows[w["m3"]]
+
+
+def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(app: Flask, make: Factory, forum: dict,
+                                                                    monkeypatch) -> None:
+    """A page of actions × every meeting: open ones first, then closed ones, each in the order raised; the
+    filter keeps to one of the two, the pager keeps the filter, and nonsense in the query string is page 1
+    of everything. Every cell says what at_meeting() says."""
+    monkeypatch.setattr(queries, "MATRIX_PAGE_SIZE", 2)
+    w = forum
+    first = make.action(w["forum"], w["participant"], meeting_id=w["m1"], title="Open, raised first")
+    dropped = make.action(w["forum"], w["participant"], meeting_id=w["m1"], title="Dropped")
+    make.act(dropped, None, "dropped", "Not needed.", at=datetime.now(timezone.utc) - timedelta(days=40))
+    later = make.action(w["forum"], w["participant"], meeting_id=w["m2"], title="Open, raised later")
+    make.act(later, None, "accepted", meeting_id=w["m3"],
+             at=datetime.now(timezone.utc) - timedelta(days=7) + timedelta(minutes=30))
+    client, _ = signed_in(app, w["organiser"])
+    base = f"/forums/{w['forum']}/actions/matrix"
+
+    def titles(query: str = "") -> list[str]:
+        response = client.get(base + query)
+        assert response.status_code == 200, query
+        return re.findall(r'<tr class="matrix-row">\s*<td><a href="/actions/\d+">([^<]+)</a>',
+                          response.get_data(as_text=True))
+
+    assert titles() == ["Open, raised first", "Open, raised later"]
+    assert titles("?page=2") == ["Dropped"]
+    assert titles("?show=closed") == ["Dropped"]
+    assert titles("?show=open") == ["Open, raised first", "Open, raised later"]
+    assert titles("?page=abc&show=<script>") == titles()
+    assert titles("?page=99") == [] and "First page" in client.get(base + "?page=99").get_data(as_text=True)
+    page_one = client.get(base).get_data(as_text=True)
+    assert f'href="{base}?page=2"' in page_one and "Page 1 of 2" in page_one
+    assert 'aria-current="page" href="' + base + '"' in page_one
+    with app.app_context():
+        now = datetime.now(timezone.utc)
+        with clock.at(now):
+            for query_page in ("1", "2"):
+                m = queries.matrix(user(w["organiser"]), w["forum"], "", query_page)
+                starts = [None] + [meeting.starts_at for meeting in m.meetings]
+                for row in m.rows:
+                    action = db.session.get(ActionItem, row.action.id)
+                    expected = [queries.at_meeting(action, meeting, now) if queries.in_span(action, meeting, starts[i])
+                                else None for i, meeting in enumerate(m.meetings)]
+                    assert [(c.state, bool(c.said)) if c else None for c in row.cells] == [
+                        (c.state, bool(c.said)) if c else None for c in expected]
+        later_row = queries.matrix(user(w["organiser"]), w["forum"]).rows[1]
+        assert [c.state if c else None for c in later_row.cells] == [
+            None, "proposed", "accepted", "accepted", "accepted"]
+        assert later_row.cells[2].said
 
 
 # --- confirmation by email link --------------------------------------------------------------------------
@@ -389,6 +527,35 @@ def test_a_review_from_a_stale_form_is_a_conflict_and_keeps_the_notes(app: Flask
     again = organiser.post(f"/meetings/{w['m3']}/follow-up", data={**review_rows(body, {action: ("", "Discussed: on track.")}),
                                                                    "csrf_token": token})
     assert again.status_code == 302
+
+
+def test_a_refused_review_row_is_shown_again_at_its_field_with_what_was_typed(app: Flask, make: Factory,
+                                                                              forum: dict) -> None:
+    """The review's rows are written by the template, not WTForms: a refusal still lands at its row's field,
+    the state chosen and the notes typed come back, and nothing is saved."""
+    w = forum
+    first = make.action(w["forum"], w["participant"], meeting_id=w["m2"], title="First & <foremost>")
+    second = make.action(w["forum"], w["participant"], meeting_id=w["m2"])
+    organiser, token = signed_in(app, w["organiser"])
+    before = snapshot(app)
+    page = organiser.get(f"/meetings/{w['m3']}/follow-up").get_data(as_text=True)
+    assert "First &amp; &lt;foremost&gt;" in page and "<foremost>" not in page
+    assert page.count('<option selected value="">') == 2 and page.count('maxlength="5000"') == 2
+    outcomes = {first: ("", "Kept <as typed>"), second: ("done", "Not possible yet.")}
+    response = organiser.post(f"/meetings/{w['m3']}/follow-up", data={**review_rows(page, outcomes),
+                                                                       "csrf_token": token})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and snapshot(app) == before
+    index = re.search(rf'name="rows-(\d+)-row_id" type="hidden" value="{second}"', body).group(1)
+    cell = body.split(f'id="rows-{index}-to_state"')[1].split("</td>")[0]
+    assert "A proposed action cannot become done." in cell
+    assert '<option selected value="done">' in cell and '<option value="">' in cell
+    assert f'class="form-select form-select-sm is-invalid" id="rows-{index}-to_state"' in body
+    assert "Kept &lt;as typed&gt;</textarea>" in body and "Not possible yet.</textarea>" in body
+    too_long = organiser.post(f"/meetings/{w['m3']}/follow-up", data={
+        **review_rows(page, {first: ("", "x" * 5001)}), "csrf_token": token})
+    assert too_long.status_code == 400 and "is-invalid" in too_long.get_data(as_text=True)
+    assert snapshot(app) == before
 
 
 def test_staff_comment_without_changing_state(app: Flask, make: Factory, forum: dict) -> None:

@@ -1,6 +1,9 @@
 """Forms for actions: several at a meeting, one in full, details, updates, reassignment, the review."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
@@ -140,11 +143,34 @@ class ReassignForm(VersionedForm):
 
 # --- the follow-up review -------------------------------------------------------------------------------
 
+NOTE_MAX = 5000
+
+
 class ReviewRow(RowForm):
     """One action in the meeting's review; ``was`` holds the action's version when the form was opened."""
 
     to_state = SelectField(_l("New state"), choices=[], validate_choice=False, default="")
-    note = TextAreaField(_l("What was said"), validators=[Optional(), Length(max=5000)])
+    note = TextAreaField(_l("What was said"), validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+@dataclass(slots=True)
+class ReviewEntry:
+    """One row of the review form as its template writes it.
+
+    The review lists every open action (a couple of hundred at a busy forum): WTForms field
+    objects for them cost more than all the rest of the page, so the template writes the
+    fields itself (the same names, ids and attributes WTForms writes) from these values, and
+    the form classes only read and check what is sent.
+    """
+
+    index: int
+    row_id: int | str  # as sent, when it is shown again
+    was: str
+    to_state: str
+    note: str
+    action: Any  # the action's row in the review (queries.FollowUpRow), or None if it left the list
+    state_errors: list[str] = field(default_factory=list)
+    note_errors: list[str] = field(default_factory=list)
 
 
 class ReviewForm(row_set_form(ReviewRow, max_rows=1000)):
@@ -155,3 +181,16 @@ class ReviewForm(row_set_form(ReviewRow, max_rows=1000)):
             outcomes.append((index, ReviewOutcome(action_id=row.row_id.data, version=version,
                                                   to_state=row.to_state.data or None, note=row.note.data or "")))
         return outcomes
+
+    @staticmethod
+    def blank_entries(actions) -> list[ReviewEntry]:
+        """A fresh form: one empty row per action, carrying the version it showed."""
+        return [ReviewEntry(index, action.id, str(action.version), "", "", action)
+                for index, action in enumerate(actions)]
+
+    def entries(self, by_id: dict) -> list[ReviewEntry]:
+        """The rows as sent (shown again after a refusal or a conflict), with their errors."""
+        return [ReviewEntry(index, row.row_id._value(), row.was.data or "", row.to_state.data or "",
+                            row.note.data or "", by_id.get(row.row_id.data), list(row.to_state.errors),
+                            list(row.note.errors))
+                for index, row in enumerate(self.rows)]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, and_, case, cast, false, func, or_, select
+from sqlalchemy import Select, Text, and_, case, cast, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
@@ -30,7 +30,7 @@ from ..models import (
     ActionItem, ActionUpdate, Forum, ForumMember, Grant, GrantTeam, Meeting, MinutesVersion, Organisation, User,
 )
 from ..permissions import ActionFlags, FollowUpFlags
-from ..vocab import ACTION_OPEN_STATES
+from ..vocab import ACTION_CLOSED_STATES, ACTION_OPEN_STATES
 
 DUE_SOON_DAYS = 14
 TO_REASSIGN_DAYS = 90  # declined actions stay on the organisers' list this long
@@ -91,6 +91,14 @@ def overdue_counts(user, forum_ids: Iterable[int]) -> dict[int, int]:
         .where(ActionItem.forum_id.in_(ids), overdue_condition()).group_by(ActionItem.forum_id)).all())
 
 
+def overdue_in_forum(user, forum: Forum, now: datetime | None = None) -> int:
+    """The forum's overdue actions that ``user`` may see: one count, judged in the forum's own zone."""
+    return db.session.execute(
+        permissions.visible_actions(user).with_only_columns(func.count(), maintain_column_froms=False)
+        .where(ActionItem.forum_id == forum.id, ActionItem.state.in_(ACTION_OPEN_STATES),
+               ActionItem.due_on < local_today(forum.timezone, now))).scalar_one()
+
+
 # --- an action's state at a meeting ---------------------------------------------------------------
 
 @dataclass
@@ -115,8 +123,10 @@ def state_at(updates: list[ActionUpdate], moment: datetime) -> tuple[str | None,
     return state, last
 
 
-def at_meeting(action: ActionItem, meeting: Meeting, now: datetime) -> AtMeeting:
-    updates = action.updates
+def at_meeting(action: ActionItem, meeting: Meeting, now: datetime, updates: list | None = None) -> AtMeeting:
+    """``action`` at ``meeting``; ``updates`` (its entries in id order, objects or plain rows with id,
+    created_at, to_state and meeting_id) stand for ``action.updates`` when given."""
+    updates = action.updates if updates is None else updates
     said = [u for u in updates if u.meeting_id == meeting.id]
     state, last = state_at(updates, min(now, meeting.ends_at))
     if said:
@@ -140,12 +150,47 @@ def in_span(action: ActionItem, meeting: Meeting, previous_start: datetime | Non
 
 # --- the follow-up section of a meeting page -----------------------------------------------------------
 
-@dataclass
-class FollowUpRow:
-    action: ActionItem
-    then: AtMeeting
+@dataclass(slots=True)
+class ActionRow:
+    """An action as the follow-up tables show it: plain values, no ORM object behind them."""
+
+    id: int
+    title: str
+    case_code: str
+    owner_name: str | None
+    organisation_name: str | None
+    due_on: date | None
+    state: str  # now
+    version: int  # the review form's row carries it (a stale row is a conflict)
     overdue: bool
-    closed_since: bool  # closed since the previous meeting (reviewed one last time)
+
+
+@dataclass(slots=True)
+class FollowUpRow(ActionRow):
+    """An earlier action in a meeting's review: how it stood at the meeting (``at_meeting``'s rule)."""
+
+    state_then: str | None = None
+    reviewed: bool = False  # something was recorded about it at this meeting
+    last_at: datetime | None = None  # the latest entry by then (a review said here counts, whenever saved)
+    last_note: str = ""
+    last_kind: str | None = None
+    closed_since: bool = False  # closed since the previous meeting (reviewed one last time)
+    latest: "LatestUpdate | None" = None  # the review form only: the action's latest entry now
+
+
+@dataclass(slots=True)
+class LatestUpdate:
+    """An action's latest entry now, for the review form (what ``update_line`` shows, as plain values)."""
+
+    created_at: datetime
+    author_name: str | None
+    kind: str
+    meeting_id: int | None
+    meeting_title: str | None
+    owner_name: str | None
+    from_state: str | None
+    to_state: str | None
+    note: str
 
 
 @dataclass
@@ -153,14 +198,14 @@ class FollowUp:
     meeting: Meeting
     previous: Meeting | None
     rows: list[FollowUpRow]
-    agreed: list[ActionItem]  # raised at this meeting
+    agreed: list[ActionRow]  # raised at this meeting
     decisions: list[tuple[int, str]]  # (number, text) of the minutes' decisions, to raise actions from
     overdue: int  # the forum's overdue actions now
     flags: FollowUpFlags
 
     @property
     def row_by_id(self) -> dict[int, FollowUpRow]:
-        return {row.action.id: row for row in self.rows}
+        return {row.id: row for row in self.rows}
 
 
 def previous_meeting(meeting: Meeting) -> Meeting | None:
@@ -171,37 +216,116 @@ def previous_meeting(meeting: Meeting) -> Meeting | None:
     ).scalar_one_or_none()
 
 
-def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None) -> FollowUp:
-    """The meeting's review of its forum's actions and the actions it agreed (what ``user`` may see)."""
-    now = utcnow()
-    previous = previous_meeting(meeting)
+_NO_CUT = 2**62  # "no entry after the moment": every id is below it
+# Core aliases of the history table, made once: an ORM aliased() costs milliseconds per request
+# to build and adapt, more than the queries that use it take to run.
+_after, _stated, _seen, _said_entry, _last = (ActionUpdate.__table__.alias(name)
+                                              for name in ("after", "stated", "seen", "said_entry", "last"))
+_author, _new_owner = User.__table__.alias("author"), User.__table__.alias("new_owner")
+
+
+def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, moment: datetime) -> Select:
+    """One row per action of the meeting's follow-up (and those agreed at it), with at_meeting()'s answer.
+
+    at_meeting() reads the entries in id order up to the first one made after ``moment`` (state_at
+    stops there), and the entries linked to the meeting whenever they were saved. Here ``cut`` is
+    the id of that first later entry, so "id < cut" is exactly the prefix it reads (even if a clock
+    ever wrote entries out of time order); of the prefix, the last state-setting entry gives the
+    state. What was said at the meeting wins over it: the last linked entry, from a derived table
+    read once through the meeting's index (per action, that index would be read again each time).
+    The last entry is the later of the prefix's last and the last linked one: the greatest id in
+    either. The correlated subqueries each read one action's entries through its index.
+    """
+    cut = func.coalesce(
+        select(func.min(_after.c.id)).where(_after.c.action_id == ActionItem.id, _after.c.created_at > moment)
+        .correlate(ActionItem).scalar_subquery(),  # nested twice: say which outer table it follows
+        _NO_CUT)
+    prior_state = (select(_stated.c.to_state)
+                   .where(_stated.c.action_id == ActionItem.id, _stated.c.id < cut, _stated.c.to_state.is_not(None))
+                   .order_by(_stated.c.id.desc()).limit(1).scalar_subquery())
+    last_id = (select(func.max(_seen.c.id))
+               .where(_seen.c.action_id == ActionItem.id, or_(_seen.c.id < cut, _seen.c.meeting_id == meeting.id))
+               .scalar_subquery())
+    said = (select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("said_id"))
+            .where(ActionUpdate.meeting_id == meeting.id).group_by(ActionUpdate.action_id).subquery("said"))
+    # Raised before the meeting (not at it), open at its start or closed since the previous one.
     reviewed = and_(
         or_(ActionItem.meeting_id.is_(None), ActionItem.meeting_id != meeting.id),
         ActionItem.created_at < meeting.starts_at,
         or_(ActionItem.closed_at.is_(None),
             ActionItem.closed_at >= (previous.starts_at if previous is not None else meeting.starts_at)),
     )
-    actions = db.session.execute(
+    return (
         permissions.visible_actions(user)
+        .with_only_columns(
+            ActionItem.id, ActionItem.title, ActionItem.case_code, User.name, Organisation.name, ActionItem.due_on,
+            ActionItem.state, ActionItem.version, ActionItem.meeting_id, ActionItem.closed_at,
+            func.coalesce(_said_entry.c.to_state, prior_state), said.c.said_id,
+            _last.c.created_at, _last.c.note, _last.c.kind, maintain_column_froms=False)
+        .outerjoin(said, said.c.action_id == ActionItem.id)
+        .outerjoin(_said_entry, _said_entry.c.id == said.c.said_id)
+        .outerjoin(_last, _last.c.id == last_id)
+        .outerjoin(User, User.id == ActionItem.owner_id)
+        .outerjoin(Organisation, Organisation.id == ActionItem.owner_organisation_id)
         .where(ActionItem.forum_id == meeting.forum_id, or_(ActionItem.meeting_id == meeting.id, reviewed))
-        .options(*HISTORY_OPTIONS, joinedload(ActionItem.meeting))
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
-    ).unique().scalars().all()
-    rows, agreed = [], []
-    for action in actions:
-        if action.meeting_id == meeting.id:
-            agreed.append(action)
-            continue
-        then = at_meeting(action, meeting, now)
-        closed_since = action.closed_at is not None and action.closed_at < meeting.starts_at
-        rows.append(FollowUpRow(action, then, is_overdue(action, now), closed_since))
+    )
+
+
+def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None,
+              latest: bool = False) -> FollowUp:
+    """The meeting's review of its forum's actions and the actions it agreed (what ``user`` may see).
+
+    Plain rows computed in SQL: a meeting reviews a couple of hundred actions with several
+    entries each, and loading them as objects cost more than all the rest of the page.
+    ``latest`` adds each reviewed action's latest entry now, which the review form shows.
+    """
+    now = utcnow()
+    previous = previous_meeting(meeting)
+    today = local_today(meeting.forum.timezone, now)
+    rows: list[FollowUpRow] = []
+    agreed: list[ActionRow] = []
+    for (id_, title, case_code, owner_name, organisation_name, due_on, state, version, raised_at, closed_at,
+         state_then, said_id, last_at, last_note, last_kind) in db.session.execute(
+            _follow_up_statement(user, meeting, previous, min(now, meeting.ends_at))):
+        overdue = state in ACTION_OPEN_STATES and due_on is not None and due_on < today
+        if raised_at == meeting.id:
+            agreed.append(ActionRow(id_, title, case_code, owner_name, organisation_name, due_on, state, version,
+                                    overdue))
+        else:
+            rows.append(FollowUpRow(
+                id_, title, case_code, owner_name, organisation_name, due_on, state, version, overdue,
+                state_then, said_id is not None, last_at, last_note or "", last_kind,
+                closed_at is not None and closed_at < meeting.starts_at))
+    if latest:
+        _add_latest(rows)
     flags = permissions.follow_up_flags(user, meeting)
     decisions: list[tuple[int, str]] = []
     if flags.can_record_actions and minutes_version is not None \
             and minutes_version.number == meeting.minutes_revision:
         decisions = list(enumerate(minutes_version.decisions, start=1))
-    overdue = overdue_counts(user, [meeting.forum_id]).get(meeting.forum_id, 0)
+    overdue = overdue_in_forum(user, meeting.forum, now)
     return FollowUp(meeting, previous, rows, agreed, decisions, overdue, flags)
+
+
+def _add_latest(rows: list[FollowUpRow]) -> None:
+    """Each row's latest entry now, with the names it shows (one query)."""
+    if not rows:
+        return
+    # Per action, its newest entry through the action's index (a grouped max over "action_id IN …"
+    # may be planned as a scan of the whole history).
+    newest = select(func.max(_seen.c.id)).where(_seen.c.action_id == ActionItem.id).scalar_subquery()
+    entries = {e[0]: LatestUpdate(*e[1:]) for e in db.session.execute(
+        select(ActionItem.id, ActionUpdate.created_at, _author.c.name, ActionUpdate.kind,
+               ActionUpdate.meeting_id, Meeting.title, _new_owner.c.name, ActionUpdate.from_state,
+               ActionUpdate.to_state, ActionUpdate.note)
+        .select_from(ActionItem).join(ActionUpdate, ActionUpdate.id == newest)
+        .outerjoin(Meeting, Meeting.id == ActionUpdate.meeting_id)
+        .outerjoin(_author, _author.c.id == ActionUpdate.author_id)
+        .outerjoin(_new_owner, _new_owner.c.id == ActionUpdate.owner_id)
+        .where(ActionItem.id.in_([row.id for row in rows])))}
+    for row in rows:
+        row.latest = entries.get(row.id)
 
 
 # --- one action: its page and timeline ------------------------------------------------------------------
@@ -319,6 +443,10 @@ def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> B
                  permissions.can_edit_forum(user, forum))
 
 
+MATRIX_PAGE_SIZE = 50
+MATRIX_SHOWS = ("open", "closed")  # and "": every action
+
+
 @dataclass
 class MatrixRow:
     action: ActionItem
@@ -331,25 +459,48 @@ class Matrix:
     forum: Forum
     meetings: list[Meeting]
     rows: list[MatrixRow]
+    page: Page  # of actions: the rows are a page of the forum's actions
+    show: str  # "open", "closed" or "" (all)
+
+    def args(self) -> dict[str, str]:
+        """For links that keep the filter (the pager)."""
+        return {"show": self.show} if self.show else {}
 
 
-def matrix(user, forum_id: int) -> Matrix:
-    """Every action of the forum × its meetings, with the state at each."""
+def matrix(user, forum_id: int, show: str = "", raw_page: str | None = None) -> Matrix:
+    """A page of the forum's actions × its meetings, with the state at each.
+
+    Paged by action (the forum's actions grow with every meeting): open ones first, then
+    closed ones, each in the order they were raised; ``show`` keeps to one of the two.
+    """
     forum = permissions.load_forum(user, forum_id)
+    show = show if show in MATRIX_SHOWS else ""
     now = utcnow()
     meetings = db.session.execute(
         permissions.visible_meetings(user)
         .where(Meeting.forum_id == forum.id, Meeting.state.in_(MEETING_STATES_SHOWN)).order_by(Meeting.starts_at)
     ).scalars().all()
-    actions = db.session.execute(
-        permissions.visible_actions(user).where(ActionItem.forum_id == forum.id)
-        .options(*HISTORY_OPTIONS, joinedload(ActionItem.meeting)).order_by(ActionItem.created_at, ActionItem.id)
-    ).unique().scalars().all()
+    closed = ActionItem.state.in_(ACTION_CLOSED_STATES)
+    stmt = (permissions.visible_actions(user).where(ActionItem.forum_id == forum.id)
+            .options(joinedload(ActionItem.owner)).order_by(closed, ActionItem.created_at, ActionItem.id))
+    if show:
+        stmt = stmt.where(closed if show == "closed" else ~closed)
+    page = paginate(stmt, raw_page, size=MATRIX_PAGE_SIZE)
+    # The page's histories as plain rows (at_meeting reads id, created_at, to_state and meeting_id).
+    history: dict[int, list] = defaultdict(list)
+    if page.items:
+        for entry in db.session.execute(
+                select(ActionUpdate.action_id, ActionUpdate.id, ActionUpdate.created_at, ActionUpdate.to_state,
+                       ActionUpdate.meeting_id)
+                .where(ActionUpdate.action_id.in_([a.id for a in page.items])).order_by(ActionUpdate.id)):
+            history[entry.action_id].append(entry)
     starts = [None] + [m.starts_at for m in meetings]
-    rows = [MatrixRow(action, [at_meeting(action, m, now) if in_span(action, m, starts[i]) else None
-                               for i, m in enumerate(meetings)], is_overdue(action, now))
-            for action in actions]
-    return Matrix(forum, list(meetings), rows)
+    today = local_today(forum.timezone, now)
+    rows = [MatrixRow(action, [at_meeting(action, m, now, history[action.id]) if in_span(action, m, starts[i])
+                               else None for i, m in enumerate(meetings)],
+                      action.state in ACTION_OPEN_STATES and action.due_on is not None and action.due_on < today)
+            for action in page.items]
+    return Matrix(forum, list(meetings), rows, page, show)
 
 
 # --- my actions ------------------------------------------------------------------------------------------
@@ -393,12 +544,15 @@ def my_actions(user, limit: int | None = None) -> MyActions:
         getattr(result, name).append(action)
     grants = permissions.organiser_grant_ids(user)
     if grants:
-        declined = (select(ActionItem).join(ActionItem.forum)
-                    .where(Forum.grant_id.in_(grants), ActionItem.state == "declined",
-                           ActionItem.closed_at >= now - timedelta(days=TO_REASSIGN_DAYS))
-                    .options(*ACTION_LIST_OPTIONS).order_by(ActionItem.closed_at.desc(), ActionItem.id))
+        # Through the grants' forums and (forum, state, closed)'s index: led by the state instead, the
+        # database reads every declined action of the programme.
+        forums = select(Forum.id).where(Forum.grant_id.in_(grants))
         result.to_reassign = list(db.session.execute(
-            declined.limit(limit) if limit is not None else declined).unique().scalars())
+            select(ActionItem)
+            .where(ActionItem.forum_id.in_(forums), ActionItem.state == "declined",
+                   ActionItem.closed_at >= now - timedelta(days=TO_REASSIGN_DAYS))
+            .options(*ACTION_LIST_OPTIONS).order_by(ActionItem.closed_at.desc(), ActionItem.id.desc()).limit(limit)
+        ).unique().scalars())
     return result
 
 

@@ -22,7 +22,7 @@ from ..vocab import ACTION_CLOSED_STATES, ACTION_STATES
 from . import queries
 from . import services as actions
 from .forms import (
-    ActionDetailsForm, ActionForm, AnswerForm, ReassignForm, RecordActionsForm, ReviewForm, UpdateForm,
+    NOTE_MAX, ActionDetailsForm, ActionForm, AnswerForm, ReassignForm, RecordActionsForm, ReviewForm, UpdateForm,
 )
 
 bp = Blueprint("actions", __name__)
@@ -298,29 +298,25 @@ def review(meeting_id: int):
                         url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
     if locked:
         return locked
-    section = queries.follow_up(current_user, meeting)
+    section = queries.follow_up(current_user, meeting, latest=True)
     form = ReviewForm()
-    if request.method == "GET":
-        form.load([row.action for row in section.rows], lambda action: action.version)
-    elif form.validate_on_submit():
+    if form.validate_on_submit():
         saved = _run_rows(form, lambda: actions.record_review(_actor(), meeting, form.to_outcomes()))
         if saved is not None:
             flash(_("The review is recorded (%(n)d actions).", n=saved), "success")
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
         if getattr(form, "conflict", None) is not None:
             # What the others posted is shown with each row; the rows' versions move on, notes are kept.
-            section = queries.follow_up(current_user, meeting)
+            section = queries.follow_up(current_user, meeting, latest=True)
             for row in form.rows:
                 current = section.row_by_id.get(row.row_id.data)
                 if current is not None:
-                    row.was.data = str(current.action.version)
-                    row.was.raw_data = [row.was.data]
-    rows = section.row_by_id
+                    row.was.data = str(current.version)
+    entries = form.entries(section.row_by_id) if request.method == "POST" else form.blank_entries(section.rows)
     choices = [("", _("— as it is —"))] + [(s, str(label)) for s, label in ACTION_STATES.items()]
-    for row in form.rows:
-        row.to_state.choices = choices
     return render_template("actions/review.html", form=form, meeting=meeting, forum=meeting.forum, section=section,
-                           rows=rows), 409 if getattr(form, "conflict", None) else _status(form)
+                           entries=entries, choices=choices, note_max=NOTE_MAX), \
+        409 if getattr(form, "conflict", None) else _status(form)
 
 
 # --- lists ----------------------------------------------------------------------------------------------
@@ -342,7 +338,7 @@ def board(forum_id: int):
 @bp.get("/forums/<int:forum_id>/actions/matrix")
 @login_required
 def matrix(forum_id: int):
-    page = queries.matrix(current_user, forum_id)
+    page = queries.matrix(current_user, forum_id, request.args.get("show", ""), request.args.get("page"))
     return render_template("actions/matrix.html", matrix=page, forum=page.forum)
 
 
