@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import holidays
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -70,6 +69,8 @@ def planning_warnings(forum: Forum, details: MeetingDetails) -> list[str]:
     if (grant.starts_on and local_day < grant.starts_on) or (grant.ends_on and local_day > grant.ends_on):
         warnings.append(_("The date is outside the grant's period (%(start)s – %(end)s).",
                           start=grant.starts_on or "…", end=grant.ends_on or "…"))
+    import holidays  # 3 MB: only where meetings are planned, not in every worker from the start
+
     try:
         holiday = holidays.country_holidays(forum.country, years=local_day.year).get(local_day)
     except NotImplementedError:  # a country the library does not know: nothing to warn about
