@@ -408,6 +408,13 @@ def _within_reach(user, stmt: Select, reach) -> Select:
     return stmt.where(reach(select(Invitation.meeting_id).where(Invitation.user_id == user.id)))
 
 
+def sees_every_action_of(user, forum: Forum) -> bool:
+    """Whether ``visible_actions`` gives ``user`` all of ``forum``'s actions (staff, its organisers and
+    members), not only the ones they own; what they see of the forum is then the same for all of them."""
+    return is_staff(user) or (_authenticated(user) and (
+        forum.grant_id in organiser_grant_ids(user) or forum.id in member_forum_ids(user)))
+
+
 def visible_forums(user) -> Select:
     """A SELECT of the forums ``user`` may see (for lists; add filters and ordering)."""
     stmt = select(Forum)

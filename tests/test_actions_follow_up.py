@@ -658,3 +658,30 @@ def test_plan_next_meeting_starts_with_the_review(app: Flask, make: Factory) -> 
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(AuditEvent)
                                   .where(AuditEvent.verb == "meeting.plan_next")).scalar_one() == 1
+
+
+def test_a_past_meetings_follow_up_is_kept_until_the_forums_data_or_a_name_changes(app: Flask, make: Factory,
+                                                                                   count_queries) -> None:
+    w = make.world()
+    earlier = make.meeting(w["forum"], state="held", starts_in_days=-30)
+    meeting = make.meeting(w["forum"], state="held", starts_in_days=-2)
+    action_id = make.action(w["forum"], w["participant"], meeting_id=earlier, title="Share the release calendar")
+    organiser, _token = signed_in(app, w["organiser"])
+
+    def view() -> tuple[str, int]:
+        with count_queries() as statements:
+            page = organiser.get(f"/meetings/{meeting}").get_data(as_text=True)
+        row = re.search(rf'<tr data-action="{action_id}">(.*?)</tr>', page, re.S)
+        return html.unescape(re.sub(r"\s+", " ", row.group(1))), len(statements)
+
+    first, cold = view()
+    again, warm = view()
+    assert again == first and warm < cold  # kept: the follow-up's queries did not run again
+    with app.app_context():
+        db.session.execute(select(User).where(User.email == w["participant"])).scalar_one().name = "Amra Renamed"
+        db.session.commit()  # a name shown in the rows renews every forum's stamp
+    renamed, recount = view()
+    assert "Amra Renamed" in renamed and recount == cold
+    assert view()[1] == warm
+    make.act(action_id, w["participant"], note="Sent on Monday.")  # a write in the forum renews its stamp
+    assert view()[1] == cold

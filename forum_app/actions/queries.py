@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.clock import utcnow
+from ..core.kept import Kept
 from ..core.paging import Page, paginate
 from ..extensions import db
 from ..models import (
@@ -196,7 +197,7 @@ class LatestUpdate:
 @dataclass
 class FollowUp:
     meeting: Meeting
-    previous: Meeting | None
+    previous: "MeetingRef | None"
     rows: list[FollowUpRow]
     agreed: list[ActionRow]  # raised at this meeting
     decisions: list[tuple[int, str]]  # (number, text) of the minutes' decisions, to raise actions from
@@ -272,6 +273,15 @@ def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, momen
     )
 
 
+@dataclass(frozen=True)
+class MeetingRef:
+    """The previous meeting as the follow-up names it (plain values: follow-ups are kept between requests)."""
+
+    id: int
+    title: str
+    starts_at: datetime
+
+
 def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None,
               latest: bool = False) -> FollowUp:
     """The meeting's review of its forum's actions and the actions it agreed (what ``user`` may see).
@@ -279,15 +289,40 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
     Plain rows computed in SQL: a meeting reviews a couple of hundred actions with several
     entries each, and loading them as objects cost more than all the rest of the page.
     ``latest`` adds each reviewed action's latest entry now, which the review form shows.
+
+    A meeting that is over is reviewed from a fixed moment (its end), so for the people who see all
+    of the forum's actions its rows change only with the forum's data, which renews the forum's
+    ``figures_stamp`` (reports/stamps.py): they are kept per process under (meeting, stamp, the
+    forum's today) and read again only when the stamp moves or the day changes. The review form
+    (``latest``) always reads them fresh.
     """
     now = utcnow()
-    previous = previous_meeting(meeting)
     today = local_today(meeting.forum.timezone, now)
+    key = None
+    if not latest and meeting.ends_at <= now and permissions.sees_every_action_of(user, meeting.forum):
+        key = (meeting.id, meeting.forum.figures_stamp, today)
+    kept = _FOLLOW_UPS.get(key) if key is not None else None
+    if kept is None:
+        kept = _read_follow_up(user, meeting, now, today, latest)
+        if key is not None:
+            _FOLLOW_UPS.put(key, kept)
+    previous, rows, agreed, overdue = kept
+    flags = permissions.follow_up_flags(user, meeting)
+    decisions: list[tuple[int, str]] = []
+    if flags.can_record_actions and minutes_version is not None \
+            and minutes_version.number == meeting.minutes_revision:
+        decisions = list(enumerate(minutes_version.decisions, start=1))
+    return FollowUp(meeting, previous, rows, agreed, decisions, overdue, flags)
+
+
+def _read_follow_up(user, meeting: Meeting, now: datetime, today: date, latest: bool):
+    found = previous_meeting(meeting)
+    previous = MeetingRef(found.id, found.title, found.starts_at) if found is not None else None
     rows: list[FollowUpRow] = []
     agreed: list[ActionRow] = []
     for (id_, title, case_code, owner_name, organisation_name, due_on, state, version, raised_at, closed_at,
          state_then, said_id, last_at, last_note, last_kind) in db.session.execute(
-            _follow_up_statement(user, meeting, previous, min(now, meeting.ends_at))):
+            _follow_up_statement(user, meeting, found, min(now, meeting.ends_at))):
         overdue = state in ACTION_OPEN_STATES and due_on is not None and due_on < today
         if raised_at == meeting.id:
             agreed.append(ActionRow(id_, title, case_code, owner_name, organisation_name, due_on, state, version,
@@ -299,13 +334,12 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
                 closed_at is not None and closed_at < meeting.starts_at))
     if latest:
         _add_latest(rows)
-    flags = permissions.follow_up_flags(user, meeting)
-    decisions: list[tuple[int, str]] = []
-    if flags.can_record_actions and minutes_version is not None \
-            and minutes_version.number == meeting.minutes_revision:
-        decisions = list(enumerate(minutes_version.decisions, start=1))
-    overdue = overdue_in_forum(user, meeting.forum, now)
-    return FollowUp(meeting, previous, rows, agreed, decisions, overdue, flags)
+    return previous, rows, agreed, overdue_in_forum(user, meeting.forum, now)
+
+
+# Kept follow-ups: rows are read, never changed, once built. A few hundred meetings' worth at most
+# (a couple of hundred small rows each) per process.
+_FOLLOW_UPS = Kept(300)
 
 
 def _add_latest(rows: list[FollowUpRow]) -> None:

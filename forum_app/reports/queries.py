@@ -29,7 +29,7 @@ What the figures mean (the dashboard repeats it in words):
 """
 from __future__ import annotations
 
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -43,6 +43,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from .. import permissions
 from ..core.clock import utcnow
+from ..core.kept import Kept
 from ..core.paging import Page, parse_page_number
 from ..extensions import db
 from ..models import (
@@ -544,31 +545,9 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None) ->
     return ReportFigures(filters, reach, rows, by_quarter, zones, coverage)
 
 
-class _Kept:
-    """A small LRU of counted figures per forum, per process (each node keeps its own; the stamp is shared)."""
-
-    def __init__(self, size: int):
-        self.size, self.items = size, OrderedDict()
-
-    def get(self, key):
-        value = self.items.get(key)
-        if value is not None:
-            self.items.move_to_end(key)
-        return value
-
-    def put(self, key, value) -> None:
-        self.items[key] = value
-        self.items.move_to_end(key)
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
-
-    def clear(self) -> None:
-        self.items.clear()
-
-
 # Figures are read, never changed, once counted (rows add them into new totals): kept as they are.
 # 4,000 forum-periods: a programme of 120 forums in a few dozen periods, a few MB at most.
-_KEPT = _Kept(4000)
+_KEPT = Kept(4000)
 
 
 def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: Sequence[str],

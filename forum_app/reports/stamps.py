@@ -7,8 +7,8 @@ node sees the change at its next read and counts that forum again; the other for
 are reused. Nothing has to remember to call this: it follows the session's writes.
 
 - meetings, invitations, walk-ins, actions and their history entries: the stamp of their forum;
-- an organisation's kind or a person's organisation or gender (attendees by kind and gender):
-  every forum's stamp (a rare write);
+- an organisation's kind or name, a person's organisation, gender or name (attendees by kind and
+  gender; the names in kept follow-up rows): every forum's stamp (a rare write);
 - a forum's time zone (its local dates): its own stamp;
 - bulk UPDATE/DELETE statements on those tables: every forum's stamp, unless the statement names
   its forum with ``.execution_options(figures_forum=forum_id)`` (the attendance marks do).
@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 from ..models import ActionItem, ActionUpdate, Forum, Invitation, Meeting, Organisation, User, WalkInAttendee
 
 ALL = object()  # every forum
-# Attributes of people that the attendance figures are broken down by.
-PEOPLE_FIELDS = {User: ("organisation_id", "gender"), Organisation: ("kind",)}
+# Attributes of people that the attendance figures are broken down by, and the names the kept
+# follow-up rows show (actions.queries.follow_up).
+PEOPLE_FIELDS = {User: ("organisation_id", "gender", "name"), Organisation: ("kind", "name")}
 COUNTED = (ActionItem, ActionUpdate, Meeting, Invitation, WalkInAttendee)
 
 
