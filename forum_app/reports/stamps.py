@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 from itertools import chain
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ..models import ActionItem, ActionUpdate, Forum, Invitation, Meeting, Organisation, User, WalkInAttendee
@@ -74,10 +74,15 @@ def new_stamp() -> int:
 def bump(session: Session, forums) -> None:
     if not forums:
         return
-    stmt = update(Forum).values(figures_stamp=new_stamp())
+    ids = select(Forum.id)
     if forums is not ALL:
-        stmt = stmt.where(Forum.id.in_(sorted(forums)))
-    session.execute(stmt.execution_options(synchronize_session=False))
+        ids = ids.where(Forum.id.in_(sorted(forums)))
+    # Lock the rows in id order first (PostgreSQL; SQLite writers queue anyway): two transactions
+    # renewing overlapping sets of stamps then wait for each other instead of deadlocking.
+    locked = session.execute(ids.order_by(Forum.id).with_for_update()).scalars().all()
+    if locked:
+        session.execute(update(Forum).where(Forum.id.in_(locked)).values(figures_stamp=new_stamp())
+                        .execution_options(synchronize_session=False))
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
