@@ -61,13 +61,18 @@ def is_overdue(action: ActionItem, now: datetime | None = None) -> bool:
             and action.due_on < local_today(action.forum.timezone, now))
 
 
-def zones_by_today(now: datetime | None = None) -> list[tuple[date, list[str]]]:
-    """The zones forums use, grouped by their date now (at most three groups: the world spans three dates)."""
+def by_local_today(zones: Iterable[str], now: datetime | None = None) -> list[tuple[date, list[str]]]:
+    """``zones`` grouped by their date now (at most three groups: the world spans three dates at once)."""
     now = now or utcnow()
     by_day: dict[date, list[str]] = defaultdict(list)
-    for zone in db.session.execute(select(Forum.timezone).distinct()).scalars():
+    for zone in zones:
         by_day[local_today(zone, now)].append(zone)
     return sorted(by_day.items())
+
+
+def zones_by_today(now: datetime | None = None) -> list[tuple[date, list[str]]]:
+    """The zones forums use, grouped by their date now (one query)."""
+    return by_local_today(db.session.execute(select(Forum.timezone).distinct()).scalars(), now)
 
 
 def overdue_condition(now: datetime | None = None, zones: list[tuple[date, list[str]]] | None = None):
@@ -93,11 +98,12 @@ def overdue_counts(user, forum_ids: Iterable[int]) -> dict[int, int]:
 
 
 def overdue_in_forum(user, forum: Forum, now: datetime | None = None) -> int:
-    """The forum's overdue actions that ``user`` may see: one count, judged in the forum's own zone."""
+    """The forum's overdue actions that ``user`` may see: one count, judged in the forum's own zone
+    (known already, so no query for the zones in use)."""
     return db.session.execute(
         permissions.visible_actions(user).with_only_columns(func.count(), maintain_column_froms=False)
-        .where(ActionItem.forum_id == forum.id, ActionItem.state.in_(ACTION_OPEN_STATES),
-               ActionItem.due_on < local_today(forum.timezone, now))).scalar_one()
+        .where(ActionItem.forum_id == forum.id, overdue_condition(now, by_local_today([forum.timezone], now)))
+    ).scalar_one()
 
 
 # --- an action's state at a meeting ---------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import permissions
-from ..actions.queries import overdue_counts
+from ..actions.queries import overdue_counts, overdue_in_forum
 from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.search import clean_query
 from ..core.urls import parse_id
@@ -50,7 +50,7 @@ def index():
 def forum(forum_id: int):
     page = queries.forum_page(current_user, forum_id)
     return render_template("forums/forum.html", page=page, forum=page.forum,
-                           overdue=overdue_counts(current_user, [forum_id]).get(forum_id, 0))
+                           overdue=overdue_in_forum(current_user, page.forum))
 
 
 def _grant_choices() -> list[tuple[int, str]]:

@@ -42,6 +42,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from .. import permissions
+from ..actions.queries import by_local_today, overdue_condition
 from ..core.clock import utcnow
 from ..core.kept import Kept
 from ..core.paging import Page, parse_page_number
@@ -112,10 +113,6 @@ def local_day(moment: datetime, zone: str) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(ZoneInfo(zone)).date()
-
-
-def in_period(day: date | None, filters: ReportFilters) -> bool:
-    return day is not None and filters.start <= day <= filters.end
 
 
 def quarter_of(day: date) -> str:
@@ -350,7 +347,7 @@ def action_condition(figure: str, filters: ReportFilters, zones: list[str], now:
         "blocked": and_(until_end, ActionItem.state == "blocked"),
         "done": and_(ActionItem.state == "done",
                      local_window(ActionItem.closed_at, filters.start, filters.end, zones)),
-        "overdue": and_(ActionItem.state.in_(ACTION_OPEN_STATES), before_local_today(ActionItem.due_on, now, zones)),
+        "overdue": overdue_condition(now, by_local_today(zones, now)),  # the rule the action pages use
         "stalled": _stalled(now),
         "due": due,
         "on_time": and_(due, _on_time(filters, zones, now)),
