@@ -86,3 +86,14 @@ def test_web_workers_go_without_alembic_and_the_flask_command_has_it(tmp_path):
                              capture_output=True, text=True, timeout=120)
     assert upgrade.returncode == 0, upgrade.stderr[-2000:]
     assert "Running upgrade" in upgrade.stderr
+
+
+def test_link_prefix_builds_row_links_and_refuses_a_route_whose_id_is_not_last(app):
+    import pytest
+
+    from forum_app.web import link_prefix
+
+    with app.test_request_context():
+        assert link_prefix("actions.action", "action_id") + "42" == "/actions/42"
+        with pytest.raises(ValueError, match="invitation_id is not the last part"):
+            link_prefix("meetings.invitee_remove", "invitation_id", meeting_id=7)
