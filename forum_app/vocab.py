@@ -120,7 +120,3 @@ OUTBOX_STATES = ("pending", "sent", "failed", "withdrawn")
 
 def country_name(code: str | None) -> str:
     return str(COUNTRIES.get(code or "", code or ""))
-
-
-def kind_label(kind: str | None) -> str:
-    return str(ORGANISATION_KINDS.get(kind or "", kind or ""))

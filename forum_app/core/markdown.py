@@ -92,7 +92,7 @@ def render_for_storage(source: str | None, field: str | None = None) -> str:
 
 
 def render_or_plain(source: str | None) -> str:
-    """Stored HTML for text saved before HTML was stored (migrations): plain text if refused."""
+    """Stored HTML for text saved before HTML was stored (migration 0004): plain text if refused."""
     try:
         return render_for_storage(source)
     except MarkdownTooComplex:

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from .action import ActionItem
 
 
+def new_figures_stamp() -> int:
+    """A fresh ``Forum.figures_stamp``: random, not a count, so figures kept from another database
+    (a restored backup, the next test's) can never pass for this one's (reports/stamps.py)."""
+    return secrets.randbits(31)
+
+
 class Forum(Base):
     """A standing local coordination forum."""
 
@@ -42,7 +48,7 @@ class Forum(Base):
     # Renewed (a random number) by every write that may change this forum's report figures (its
     # meetings, invitations, walk-ins, actions): the dashboard keeps each forum's counted figures
     # while it stands (reports/stamps.py).
-    figures_stamp: Mapped[int] = mapped_column(Integer, default=lambda: secrets.randbits(31), server_default="0")
+    figures_stamp: Mapped[int] = mapped_column(Integer, default=new_figures_stamp, server_default="0")
 
     grant: Mapped[Grant] = relationship(back_populates="forums")
     members: Mapped[list["ForumMember"]] = relationship(back_populates="forum", cascade="all, delete-orphan")

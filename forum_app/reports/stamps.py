@@ -15,13 +15,13 @@ are reused. Nothing has to remember to call this: it follows the session's write
 """
 from __future__ import annotations
 
-import secrets
 from itertools import chain
 
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ..models import ActionItem, ActionUpdate, Forum, Invitation, Meeting, Organisation, User, WalkInAttendee
+from ..models.forum import new_figures_stamp
 
 ALL = object()  # every forum
 # Attributes of people that the attendance figures are broken down by, and the names the kept
@@ -65,12 +65,6 @@ def touched(session: Session):
     return forums
 
 
-def new_stamp() -> int:
-    """A fresh random stamp, not a count: figures kept from another database (a restored backup,
-    the next test's) can never pass for this one's, as the same forum id with a reset counter would."""
-    return secrets.randbits(31)
-
-
 def bump(session: Session, forums) -> None:
     if not forums:
         return
@@ -81,7 +75,7 @@ def bump(session: Session, forums) -> None:
     # renewing overlapping sets of stamps then wait for each other instead of deadlocking.
     locked = session.execute(ids.order_by(Forum.id).with_for_update()).scalars().all()
     if locked:
-        session.execute(update(Forum).where(Forum.id.in_(locked)).values(figures_stamp=new_stamp())
+        session.execute(update(Forum).where(Forum.id.in_(locked)).values(figures_stamp=new_figures_stamp())
                         .execution_options(synchronize_session=False))
 
 
