@@ -1,12 +1,15 @@
 """Request-wide behaviour: security headers, error pages, template helpers."""
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from flask import Flask, abort, jsonify, render_template, request, url_for
 from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
@@ -16,6 +19,7 @@ from werkzeug.serving import WSGIRequestHandler
 from . import permissions
 from .core.dates import format_local, format_local_date, format_span
 from .core.errors import Forbidden, NotFound
+from .core.kept import Kept
 from .core.markdown import stored_html
 from .vocab import (
     ACTION_STATES, ACTION_UPDATE_KINDS, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES,
@@ -151,6 +155,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = cached_label
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
     app.jinja_env.globals["link_prefix"] = link_prefix
+    app.jinja_env.globals["kept_fragment"] = kept_fragment
 
 
 
@@ -204,6 +209,28 @@ def cached_label(value, mapping) -> str:
     if label is None:
         label = _LABELS[key] = str(mapping.get(value, value))
     return label
+
+
+# Rendered fragments are a few hundred KB at most (a meeting's review of 200 actions: ~150 KB):
+# a few dozen keep the meetings people are looking at without weighing on a worker's memory.
+_FRAGMENTS = Kept(40)
+
+
+def kept_fragment(key: Hashable | None, template: str, **context) -> Markup:
+    """``template`` rendered with ``context``, kept per process under ``key`` (None: rendered every time).
+
+    ``key`` must name everything the fragment shows (a stamp from the database read in this request
+    makes it safe: core/kept.py); the locale and the URL root are added here, so the same rows in
+    another language, or behind another proxy prefix, are rendered for themselves.
+    """
+    if key is None:
+        return Markup(render_template(template, **context))
+    full_key = (template, key, _babel_locale_key(), request.script_root)
+    html = _FRAGMENTS.get(full_key)
+    if html is None:
+        html = Markup(render_template(template, **context))
+        _FRAGMENTS.put(full_key, html)
+    return html
 
 
 def link_prefix(endpoint: str, id_name: str, **values) -> str:

@@ -209,6 +209,7 @@ class FollowUp:
     decisions: list[tuple[int, str]]  # (number, text) of the minutes' decisions, to raise actions from
     overdue: int  # the forum's overdue actions now
     flags: FollowUpFlags
+    kept_key: tuple | None = None  # what the rows are kept under (None: read for this request only)
 
     @property
     def row_by_id(self) -> dict[int, FollowUpRow]:
@@ -318,7 +319,7 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
     if flags.can_record_actions and minutes_version is not None \
             and minutes_version.number == meeting.minutes_revision:
         decisions = list(enumerate(minutes_version.decisions, start=1))
-    return FollowUp(meeting, previous, rows, agreed, decisions, overdue, flags)
+    return FollowUp(meeting, previous, rows, agreed, decisions, overdue, flags, key)
 
 
 def _read_follow_up(user, meeting: Meeting, now: datetime, today: date, latest: bool):
