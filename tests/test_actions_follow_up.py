@@ -595,7 +595,7 @@ def test_overdue_is_judged_by_the_forums_date(app: Flask, make: Factory) -> None
             ids[key] = action.id
         db.session.commit()
         with clock.at(datetime(2031, 3, 10, 23, 30, tzinfo=timezone.utc)):
-            counts = queries.overdue_counts(user(w["admin"]), [w["forum"], utc_forum])
+            counts = queries.overdue_counts(user(w["admin"]), [db.session.get(Forum, f) for f in (w["forum"], utc_forum)])
             mine = queries.my_actions(owner)
             assert counts == {w["forum"]: 1}
             assert [a.title for a in mine.awaiting] == ["sarajevo", "utc"]
@@ -685,3 +685,33 @@ def test_a_past_meetings_follow_up_is_kept_until_the_forums_data_or_a_name_chang
     assert view()[1] == warm
     make.act(action_id, w["participant"], note="Sent on Monday.")  # a write in the forum renews its stamp
     assert view()[1] == cold
+
+
+def test_forum_cards_overdue_counts_are_kept_until_the_forum_is_written_to_or_its_date_changes(
+        app: Flask, make: Factory, count_queries) -> None:
+    w = make.world()
+    with app.app_context():
+        owner, forum_row = user(w["participant"]), db.session.get(Forum, w["forum"])
+        with clock.at(datetime(2031, 3, 1, 9, 0, tzinfo=timezone.utc)):
+            for due in (date(2031, 3, 5), date(2031, 3, 12)):
+                services.raise_action(owner, forum_row, services.ActionInput(
+                    title=f"due {due}", owner_id=owner.id, due_on=due), notify=False)
+        db.session.commit()
+
+    def overdue_on_card(day: int) -> tuple[str, int]:
+        with clock.at(datetime(2031, 3, day, 12, 0, tzinfo=timezone.utc)):
+            admin, _token = signed_in(app, w["admin"])  # a session of that day
+            with count_queries() as statements:
+                page = admin.get("/forums").get_data(as_text=True)
+        found = re.search(r'class="text-danger overdue-count"[^>]*>(\d+) overdue', page)
+        return (found.group(1) if found else "0"), len(statements)
+
+    first, cold = overdue_on_card(10)
+    again, warm = overdue_on_card(10)
+    assert (first, again) == ("1", "1") and warm < cold  # kept: not counted again
+    assert overdue_on_card(13) == ("2", cold)  # a new day in the forum: counted again
+    with app.app_context():
+        first_due = db.session.execute(select(ActionItem.id).where(ActionItem.title == "due 2031-03-05")).scalar_one()
+    for state in ("accepted", "in_progress", "done"):  # its owner takes it up, then reports it done
+        make.act(first_due, w["participant"], to_state=state, note="Sent.", at=datetime(2031, 3, 13, 9, 0, tzinfo=timezone.utc))
+    assert overdue_on_card(13) == ("1", cold)  # a write to the forum renews its stamp: counted again

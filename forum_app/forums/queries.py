@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import permissions
 from ..core.paging import Page, paginate
@@ -63,6 +63,11 @@ def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page
     return page
 
 
+# The columns a meeting line (forums/_macros.html) shows; the calendar's entries load the same.
+MEETING_LINE_COLUMNS = (Meeting.id, Meeting.forum_id, Meeting.title, Meeting.starts_at, Meeting.ends_at, Meeting.state,
+                        Meeting.venue)
+
+
 def next_meetings(forum_ids: list[int]) -> dict[int, Meeting]:
     """The next scheduled meeting of each forum, in one query."""
     now = utcnow()
@@ -72,6 +77,8 @@ def next_meetings(forum_ids: list[int]) -> dict[int, Meeting]:
     rows = db.session.execute(
         select(Meeting).join(first, (Meeting.forum_id == first.c.forum_id) & (Meeting.starts_at == first.c.starts_at))
         .where(Meeting.state == "scheduled")
+        # What a meeting line shows: not the agenda's or the minutes' text (a page of 25 cards).
+        .options(load_only(*MEETING_LINE_COLUMNS))
     ).scalars()
     return {m.forum_id: m for m in rows}
 

@@ -41,7 +41,7 @@ def index():
     )
     page = queries.forum_list(current_user, filters, args.get("page"))
     return render_template("forums/index.html", rows=page.items, page=page, filters=filters,
-                           overdue=overdue_counts(current_user, [row.forum.id for row in page.items]),
+                           overdue=overdue_counts(current_user, [row.forum for row in page.items]),
                            choices=queries.filter_choices(current_user),
                            can_create=permissions.can_create_forums(current_user))
 

@@ -11,14 +11,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from .. import permissions
 from ..actions.queries import MyActions, my_actions
 from ..core.clock import utcnow
 from ..core.paging import Page, paginate
 from ..extensions import db
-from ..forums.queries import Coverage, coverage_of_kinds, next_meetings
+from ..forums.queries import MEETING_LINE_COLUMNS, Coverage, coverage_of_kinds, next_meetings
 from ..models import Forum, ForumMember, Grant, Invitation, Meeting, Organisation, User
 
 LIMIT = 20  # rows per list: the home page is a to-do list, not an archive
@@ -114,6 +114,7 @@ def _overview(user, raw_page: str | None) -> Page:
     last = {m.forum_id: m for m in db.session.execute(
         select(Meeting).join(latest, (Meeting.forum_id == latest.c.forum_id)
                              & (Meeting.starts_at == latest.c.starts_at)).where(Meeting.state == "held")
+        .options(load_only(*MEETING_LINE_COLUMNS))  # a date and a link: not the agenda's or minutes' text
     ).scalars()}
     kinds: dict[int, set[str]] = defaultdict(set)
     for forum_id, kind in db.session.execute(
