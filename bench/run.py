@@ -193,10 +193,11 @@ def prepare(url: str, scale: float, seed: int, env: dict) -> None:
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env={**env, "DATABASE_URL": url}, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if ready:
-        # As the delivery worker does hourly in a deployment: statistics for indexes a migration just added.
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+        # As the delivery worker does hourly in a deployment (database.refresh_statistics): statistics for
+        # indexes a migration just added.
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")  # VACUUM runs outside a transaction
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM (ANALYZE)" if engine.dialect.name == "postgresql" else "ANALYZE"))
         engine.dispose()
         return
     print(f"Generating scale {scale} (seed {seed}) into {url.split('@')[-1]} …", flush=True)

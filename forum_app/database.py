@@ -57,13 +57,22 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def refresh_statistics() -> None:
-    """Refresh the query planner's statistics (``ANALYZE``), then commit.
+    """Refresh the query planner's statistics (``ANALYZE``; on PostgreSQL ``VACUUM (ANALYZE)``), then commit.
 
     SQLite keeps none until asked: without them it picks the wrong index for the grouped
     counts of a programme's actions (measured: 25 ms instead of 0.4 ms for the forum list's
     overdue counts at 60,000 actions). PostgreSQL's autovacuum analyses by itself, but only
-    some time after a bulk load. The generator calls this when it is done and the delivery
-    worker, which runs beside every deployment, once an hour (0.15 s at programme scale on SQLite).
+    some time after a bulk load, and not at all where it is turned off. Vacuuming also empties
+    the trigram index's pending list (people search at 12,000 people: 22 ms scanning that list,
+    0.5 ms after) and marks pages all-visible, so the covering indexes answer counts alone; it
+    skips pages nothing changed, so repeating it is cheap. The generator calls this when it is
+    done and the delivery worker, which runs beside every deployment, once an hour (0.15 s at
+    programme scale on SQLite).
     """
+    if db.engine.dialect.name == "postgresql":
+        db.session.commit()  # VACUUM runs outside a transaction, on a connection of its own
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(db.text("VACUUM (ANALYZE)"))
+        return
     db.session.execute(db.text("ANALYZE"))
     db.session.commit()
