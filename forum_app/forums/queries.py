@@ -63,7 +63,7 @@ def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page
     return page
 
 
-# The columns a meeting line (forums/_macros.html) shows; the calendar's entries load the same.
+# The columns a meeting line (forums/_macros.html) shows: forum cards and the home page's overview load only these.
 MEETING_LINE_COLUMNS = (Meeting.id, Meeting.forum_id, Meeting.title, Meeting.starts_at, Meeting.ends_at, Meeting.state,
                         Meeting.venue)
 
