@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 from flask_smorest import Api, Blueprint
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from .. import permissions

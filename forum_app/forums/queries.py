@@ -6,10 +6,12 @@ there are (tests prove it with small and ten-times-larger data).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.paging import Page, paginate
@@ -33,7 +35,7 @@ class ForumFilters:
 class ForumRow:
     forum: Forum
     members: int
-    next_meeting: Meeting | None
+    next_meeting: MeetingLine | None
     shows_grant: bool = False  # the grant reference is for its organisers and programme staff
 
 
@@ -57,30 +59,50 @@ def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page
     counts = dict(db.session.execute(
         select(ForumMember.forum_id, func.count()).where(ForumMember.forum_id.in_(ids))
         .group_by(ForumMember.forum_id)).all())
-    upcoming = next_meetings(ids)
+    upcoming = next_meetings(forums)
     page.items = [ForumRow(f, counts.get(f.id, 0), upcoming.get(f.id), permissions.sees_grant_details(user, f))
                   for f in forums]
     return page
 
 
-# The columns a meeting line (forums/_macros.html) shows: forum cards and the home page's overview load only these.
-MEETING_LINE_COLUMNS = (Meeting.id, Meeting.forum_id, Meeting.title, Meeting.starts_at, Meeting.ends_at, Meeting.state,
-                        Meeting.venue)
+@dataclass(slots=True, frozen=True)
+class MeetingLine:
+    """A meeting as a list of forums shows it (forums/_macros.html ``meeting_line``), as plain values:
+    a page of 25 forums' meetings loaded as objects cost more than the rest of its queries."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    state: str
+    venue: str
+    forum: Forum  # its forum (the time zone it is shown in)
 
 
-def next_meetings(forum_ids: list[int]) -> dict[int, Meeting]:
-    """The next scheduled meeting of each forum, in one query."""
-    now = utcnow()
-    first = (select(Meeting.forum_id, func.min(Meeting.starts_at).label("starts_at"))
-             .where(Meeting.forum_id.in_(forum_ids), Meeting.state == "scheduled", Meeting.ends_at >= now)
-             .group_by(Meeting.forum_id).subquery())
+def _one_meeting_per_forum(forums: Sequence[Forum], pick, *conditions) -> dict[int, MeetingLine]:
+    """Per forum, the meeting meeting ``conditions`` whose start is ``pick`` (min: the first, max: the last)."""
+    by_id = {f.id: f for f in forums}
+    if not by_id:
+        return {}
+    chosen = (select(Meeting.forum_id, pick(Meeting.starts_at).label("starts_at"))
+              .where(Meeting.forum_id.in_(list(by_id)), *conditions).group_by(Meeting.forum_id).subquery())
     rows = db.session.execute(
-        select(Meeting).join(first, (Meeting.forum_id == first.c.forum_id) & (Meeting.starts_at == first.c.starts_at))
-        .where(Meeting.state == "scheduled")
-        # What a meeting line shows: not the agenda's or the minutes' text (a page of 25 cards).
-        .options(load_only(*MEETING_LINE_COLUMNS))
-    ).scalars()
-    return {m.forum_id: m for m in rows}
+        select(Meeting.forum_id, Meeting.id, Meeting.title, Meeting.starts_at, Meeting.ends_at, Meeting.state,
+               Meeting.venue)
+        .join(chosen, (Meeting.forum_id == chosen.c.forum_id) & (Meeting.starts_at == chosen.c.starts_at))
+        .where(*conditions))
+    return {forum_id: MeetingLine(id_, title, starts_at, ends_at, state, venue or "", by_id[forum_id])
+            for forum_id, id_, title, starts_at, ends_at, state, venue in rows}
+
+
+def next_meetings(forums: Sequence[Forum]) -> dict[int, MeetingLine]:
+    """The next scheduled meeting of each forum, in one query."""
+    return _one_meeting_per_forum(forums, func.min, Meeting.state == "scheduled", Meeting.ends_at >= utcnow())
+
+
+def last_meetings_held(forums: Sequence[Forum]) -> dict[int, MeetingLine]:
+    """The last meeting each forum held, in one query."""
+    return _one_meeting_per_forum(forums, func.max, Meeting.state == "held")
 
 
 def filter_choices(user) -> dict[str, list]:

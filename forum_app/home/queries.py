@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..actions.queries import MyActions, my_actions
 from ..core.clock import utcnow
 from ..core.paging import Page, paginate
 from ..extensions import db
-from ..forums.queries import MEETING_LINE_COLUMNS, Coverage, coverage_of_kinds, next_meetings
+from ..forums.queries import Coverage, MeetingLine, coverage_of_kinds, last_meetings_held, next_meetings
 from ..models import Forum, ForumMember, Grant, Invitation, Meeting, Organisation, User
 
 LIMIT = 20  # rows per list: the home page is a to-do list, not an archive
@@ -33,8 +33,8 @@ class Task:
 @dataclass
 class ForumOverview:
     forum: Forum
-    next_meeting: Meeting | None
-    last_meeting: Meeting | None
+    next_meeting: MeetingLine | None
+    last_meeting: MeetingLine | None
     coverage: Coverage
 
 
@@ -108,14 +108,7 @@ def _overview(user, raw_page: str | None) -> Page:
     ids = [f.id for f in forums]
     if not ids:
         return page
-    upcoming = next_meetings(ids)
-    latest = (select(Meeting.forum_id, func.max(Meeting.starts_at).label("starts_at"))
-              .where(Meeting.forum_id.in_(ids), Meeting.state == "held").group_by(Meeting.forum_id).subquery())
-    last = {m.forum_id: m for m in db.session.execute(
-        select(Meeting).join(latest, (Meeting.forum_id == latest.c.forum_id)
-                             & (Meeting.starts_at == latest.c.starts_at)).where(Meeting.state == "held")
-        .options(load_only(*MEETING_LINE_COLUMNS))  # a date and a link: not the agenda's or minutes' text
-    ).scalars()}
+    upcoming, last = next_meetings(forums), last_meetings_held(forums)
     kinds: dict[int, set[str]] = defaultdict(set)
     for forum_id, kind in db.session.execute(
         select(ForumMember.forum_id, Organisation.kind).distinct()
