@@ -155,6 +155,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = cached_label
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
     app.jinja_env.globals["link_prefix"] = link_prefix
+    app.jinja_env.globals["link_around"] = link_around
     app.jinja_env.globals["kept_fragment"] = kept_fragment
 
 
@@ -239,7 +240,20 @@ def link_prefix(endpoint: str, id_name: str, **values) -> str:
     url_for per row is measurable on pages with hundreds of rows; this is one call per page. A
     route whose id is not the last part of its path is refused here rather than linked wrongly.
     """
-    url = url_for(endpoint, **values, **{id_name: 0})
-    if not url.endswith("/0"):
-        raise ValueError(f"{endpoint}: {id_name} is not the last part of its URL ({url})")
-    return url[:-1]
+    before, after = link_around(endpoint, id_name, **values)
+    if after:
+        raise ValueError(f"{endpoint}: {id_name} is not the last part of its URL ({before}…{after})")
+    return before
+
+
+_ID_MARK = 918273645  # an id no route is built with: where the row's id goes
+
+
+def link_around(endpoint: str, id_name: str, **values) -> tuple[str, str]:
+    """The URL of ``endpoint`` before and after its id (``values`` fill the rest, a query string
+    included): a row's link is ``before ~ id ~ after``, one url_for per page instead of one per row."""
+    url = url_for(endpoint, **values, **{id_name: _ID_MARK})
+    before, mark, after = url.partition(f"/{_ID_MARK}")
+    if not mark or str(_ID_MARK) in after:
+        raise ValueError(f"{endpoint}: {id_name} is not one part of its URL's path ({url})")
+    return before + "/", after

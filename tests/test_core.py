@@ -88,15 +88,21 @@ def test_web_workers_go_without_alembic_and_the_flask_command_has_it(tmp_path):
     assert "Running upgrade" in upgrade.stderr
 
 
-def test_link_prefix_builds_row_links_and_refuses_a_route_whose_id_is_not_last(app):
+def test_link_prefix_and_link_around_build_row_links_and_refuse_a_route_whose_id_is_not_last(app):
     import pytest
 
-    from forum_app.web import link_prefix
+    from flask import url_for
+
+    from forum_app.web import link_around, link_prefix
 
     with app.test_request_context():
         assert link_prefix("actions.action", "action_id") + "42" == "/actions/42"
         with pytest.raises(ValueError, match="invitation_id is not the last part"):
             link_prefix("meetings.invitee_remove", "invitation_id", meeting_id=7)
+        # An id inside the path, a query string after it: the row's link goes around its id.
+        before, after = link_around("actions.board", "forum_id", overdue=1)
+        assert before + "42" + after == "/forums/42/actions?overdue=1"
+        assert before + "42" + after == url_for("actions.board", forum_id=42, overdue=1)
 
 
 # Allocates 200 buffers of 512 KB with a small object living on after each, frees the buffers and

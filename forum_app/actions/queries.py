@@ -93,7 +93,7 @@ def overdue_counts(user, forums: Iterable[Forum], now: datetime | None = None) -
     for the people who see all of its actions it is kept under (forum, stamp, the forum's today): a
     page of 25 forum cards counts only the forums written to since.
     """
-    now = now or utcnow()
+    user, now = permissions.resolved(user), now or utcnow()
     counts: dict[int, int] = {}
     keys: dict[int, tuple] = {}
     to_count: list[Forum] = []
