@@ -38,6 +38,10 @@ class Organisation(Base):
         return f"<Organisation {self.id} {self.name!r}>"
 
 
+# SQLite's trigram index of User.search_text (an FTS5 table kept by triggers: migration 0016).
+USER_SEARCH_INDEX = "user_account_search"
+
+
 class User(Base):
     """A person with an account. Never deleted: deactivated, so history keeps its authors."""
 
