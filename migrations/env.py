@@ -3,6 +3,8 @@ from logging.config import fileConfig
 
 from flask import current_app
 
+from forum_app.database import in_migrations
+
 from alembic import context
 
 # this is the Alembic Config object, which provides
@@ -44,12 +46,6 @@ def get_metadata():
     if hasattr(target_db, 'metadatas'):
         return target_db.metadatas[None]
     return target_db.metadata
-
-
-def _not_search_index(name, type_, parent_names):
-    """Autogenerate leaves alone SQLite's full-text index of people (migration 0016 and the
-    tables FTS5 keeps for it), which no model describes."""
-    return not (type_ == "table" and name and name.startswith("user_account_search"))
 
 
 def run_migrations_offline():
@@ -108,7 +104,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            include_name=_not_search_index,
+            include_name=in_migrations,  # forum_app/database.py
             **conf_args
         )
 

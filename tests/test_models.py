@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from forum_app.database import in_migrations
 from forum_app.extensions import db
 from forum_app.models import (
     ActionItem, ActionUpdate, AppendOnlyError, AuditEvent, Base, Forum, Meeting, Organisation, utcnow,
@@ -307,7 +308,7 @@ def test_migrations_match_the_models(app: Flask, ctx: None) -> None:
     config = app.extensions["migrate"].migrate.get_config()
     heads = set(ScriptDirectory.from_config(config).get_heads())
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": in_migrations})
         assert set(context.get_current_heads()) == heads
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
