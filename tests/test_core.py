@@ -142,3 +142,51 @@ def test_web_workers_give_large_freed_buffers_back_to_the_system(tmp_path):
 
     assert retained_mb("") > 50  # glibc's defaults: the freed buffers stay resident
     assert retained_mb("import wsgi") < 10  # a web worker (wsgi.py): they are returned
+
+
+def test_lists_that_only_grow_count_up_to_a_bound_and_still_page_to_the_end(app, make):
+    """``paginate(count_up_to=…)``: past the bound the total is a lower bound ("more than"), and each page
+    knows whether a next one exists; under it, the count is exact."""
+    from sqlalchemy import func, select
+
+    from forum_app.core.paging import paginate
+    from forum_app.extensions import db
+    from forum_app.models import User
+
+    for _ in range(7):
+        make.user()
+    with app.test_request_context():
+        everyone = db.session.execute(select(func.count()).select_from(User)).scalar_one()
+        stmt = select(User).order_by(User.id)
+        first = paginate(stmt, "1", size=2, count_up_to=3)
+        assert (first.total, first.more, first.has_next, len(first.items)) == (3, True, True, 2)
+        seen, number = [], 1
+        while True:  # Next, page after page, reaches every row once and stops
+            page = paginate(stmt, str(number), size=2, count_up_to=3)
+            seen += [u.id for u in page.items]
+            if not page.has_next:
+                break
+            number += 1
+        assert len(seen) == len(set(seen)) == everyone and number == -(-everyone // 2)
+        exact = paginate(stmt, "1", size=2, count_up_to=everyone)
+        assert (exact.total, exact.more, exact.pages) == (everyone, False, -(-everyone // 2))
+
+
+def test_the_audit_log_says_more_than_when_it_outgrows_its_count(app, make, monkeypatch):
+    import forum_app.admin.views as admin_views
+
+    from forum_app.core import audit
+    from forum_app.extensions import db
+
+    admin = make.user(role="admin")
+    with app.test_request_context():
+        for n in range(4):
+            audit.record(None, "test.event", None, summary=f"event {n}")
+        db.session.commit()
+    monkeypatch.setattr(admin_views, "COUNT_UP_TO", 2)
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    client = app.test_client()
+    login(client, admin)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "More than 2 records" in page and "Page 1<" in page and "Page 1 of" not in page and 'rel="next"' not in page
+    assert "page=2" in page  # Next leads on

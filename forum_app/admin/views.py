@@ -15,7 +15,7 @@ from .. import permissions
 from ..auth import services as accounts
 from ..core.errors import NotFound
 from ..core.forms import edit_record, run_action, run_service, status_for
-from ..core.paging import paginate
+from ..core.paging import COUNT_UP_TO, paginate
 from ..core.search import clean_query, contains
 from ..extensions import db, login_manager
 from ..models import AuditEvent, Grant, GrantTeam, Organisation, Programme, User
@@ -215,4 +215,6 @@ def grant_team_remove(grant_id: int, user_id: int):
 def audit():
     stmt = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
     stmt, q = _search(stmt, AuditEvent.verb, AuditEvent.summary)
-    return render_template("admin/audit.html", page=paginate(stmt, request.args.get("page")), q=q)
+    # The log only grows: counted up to a bound (core/paging.py), not every event on every view.
+    return render_template("admin/audit.html", page=paginate(stmt, request.args.get("page"), count_up_to=COUNT_UP_TO),
+                           q=q)

@@ -1,4 +1,8 @@
-"""Paging for lists: two queries per page (count and rows), whatever the table size."""
+"""Paging for lists: two queries per page (count and rows), whatever the table size.
+
+A list that only ever grows (the audit log, the outbox) counts up to a bound: "more than 1,000
+records", page after page with Next, instead of counting every row on every view.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,10 +19,14 @@ class Page:
     items: list[Any]
     number: int
     size: int
-    total: int
+    total: int  # with ``more``: a lower bound
+    more: bool = False  # counted up to a bound, and there are more rows than that
+    more_after: bool = False  # (with ``more``) a row exists after this page
 
     @property
     def pages(self) -> int:
+        if self.more:  # as far as is known: up to this page, and the next if there is one
+            return max(self.number + self.more_after, -(-self.total // self.size))
         return max(1, -(-self.total // self.size))
 
     @property
@@ -39,9 +47,18 @@ def parse_page_number(raw: str | None) -> int:
     return min(max(number, 1), 100_000)
 
 
-def paginate(stmt: Select, raw_page: str | None, size: int | None = None) -> Page:
+COUNT_UP_TO = 1000  # how far lists that only grow count their rows
+
+
+def paginate(stmt: Select, raw_page: str | None, size: int | None = None, count_up_to: int | None = None) -> Page:
+    """A page of ``stmt``'s rows and their count (exact, or with ``count_up_to`` at most that many and ``more``)."""
     size = size or current_app.config["PAGE_SIZE"]
     number = parse_page_number(raw_page)
-    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    items = db.session.execute(stmt.limit(size).offset((number - 1) * size)).unique().scalars().all()
-    return Page(items=list(items), number=number, size=size, total=total)
+    counted = stmt.order_by(None) if count_up_to is None else stmt.order_by(None).limit(count_up_to + 1)
+    total = db.session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
+    more = count_up_to is not None and total > count_up_to
+    # Past the bound, one row more than the page says whether there is a next one.
+    items = list(db.session.execute(stmt.limit(size + more).offset((number - 1) * size)).unique().scalars().all())
+    page = Page(items=items[:size], number=number, size=size, total=min(total, count_up_to or total), more=more,
+                more_after=len(items) > size)
+    return page

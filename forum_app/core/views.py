@@ -17,7 +17,7 @@ from ..notifications.delivery import delivery_enabled
 from ..vocab import OUTBOX_STATES
 from .errors import NotFound
 from .forms import run_action
-from .paging import paginate
+from .paging import COUNT_UP_TO, paginate
 
 bp = Blueprint("core", __name__)
 
@@ -73,7 +73,7 @@ def outbox():
         stmt = stmt.where(OutboxMessage.status == status)
     else:
         status = ""
-    page = paginate(stmt, request.args.get("page"))
+    page = paginate(stmt, request.args.get("page"), count_up_to=COUNT_UP_TO)  # it only grows: counted up to a bound
     return render_template("core/outbox.html", page=page, body_of=outbox_body, status=status,
                            states=OUTBOX_STATES, delivering=delivery_enabled(), retry_form=FlaskForm())
 
