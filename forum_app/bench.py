@@ -2,7 +2,7 @@
 
 Counts the SQL statements each request runs and sends the count back in an
 ``X-Forum-Queries`` header, so the benchmark can print queries per page next to its
-timings. Off by default: production never pays for the event listener nor shows the header.
+timings, and names the worker process that answered (``X-Forum-Worker``). Off by default: production never pays for the event listener nor shows the header.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask import Flask, g, has_app_context
 from sqlalchemy import event
 
 QUERY_HEADER = "X-Forum-Queries"
+WORKER_HEADER = "X-Forum-Worker"  # which process answered: the benchmark warms every worker before timing
 
 
 def enabled() -> bool:
@@ -31,4 +32,5 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def query_header(response):
         response.headers[QUERY_HEADER] = str(g.get("forum_bench_queries", 0))
+        response.headers[WORKER_HEADER] = str(os.getpid())
         return response

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from sqlalchemy import literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
+from ..core.dates import format_local, format_span
 from ..extensions import db
 from .services import MAX_MEETING_LENGTH
 from ..models import (
@@ -162,6 +163,8 @@ class CalendarEntry:
     state: str
     venue: str
     forum: CalendarForum
+    clock: str = ""  # its start in the viewer's zone ("10:00 CEST"), for the month's cells
+    span: str = ""  # its time as the day view and the phone's list show it (core.dates.format_span)
 
 
 def _visible_between(user, start: datetime, end: datetime):
@@ -170,13 +173,17 @@ def _visible_between(user, start: datetime, end: datetime):
         Meeting.starts_at < end, Meeting.starts_at > start - MAX_MEETING_LENGTH, Meeting.ends_at > start)
 
 
-def _entries(stmt) -> list[CalendarEntry]:
-    """The calendar's entries of ``stmt`` (a ``visible_meetings`` SELECT, which joins Forum), in time order."""
-    return [CalendarEntry(id_, title, starts_at, ends_at, state, venue or "", CalendarForum(*forum))
-            for id_, title, starts_at, ends_at, state, venue, *forum in db.session.execute(
-                stmt.with_only_columns(Meeting.id, Meeting.title, Meeting.starts_at, Meeting.ends_at, Meeting.state,
-                                       Meeting.venue, Forum.id, Forum.title, Forum.city, Forum.timezone)
-                .order_by(Meeting.starts_at, Meeting.id))]
+def _entries(stmt, zone: str) -> list[CalendarEntry]:
+    """The calendar's entries of ``stmt`` (a ``visible_meetings`` SELECT, which joins Forum), in time order,
+    with their times written out for ``zone`` (once each, here, rather than by filters in two places)."""
+    entries = []
+    for id_, title, starts_at, ends_at, state, venue, *forum in db.session.execute(
+            stmt.with_only_columns(Meeting.id, Meeting.title, Meeting.starts_at, Meeting.ends_at, Meeting.state,
+                                   Meeting.venue, Forum.id, Forum.title, Forum.city, Forum.timezone)
+            .order_by(Meeting.starts_at, Meeting.id)):
+        entry = CalendarEntry(id_, title, starts_at, ends_at, state, venue or "", CalendarForum(*forum))
+        entries.append(replace(entry, clock=format_local(starts_at, zone, "%H:%M"), span=format_span(entry, zone)))
+    return entries
 
 
 def calendar_month(user, year: int, month: int, zone_name: str, day: date | None = None) -> CalendarMonth:
@@ -204,7 +211,7 @@ def calendar_month(user, year: int, month: int, zone_name: str, day: date | None
             more[on] += 1
     by_day: dict[date, list[CalendarEntry]] = defaultdict(list)
     if placed:
-        for entry in _entries(_visible_between(user, start, end).where(Meeting.id.in_(placed))):
+        for entry in _entries(_visible_between(user, start, end).where(Meeting.id.in_(placed)), zone_name):
             by_day[placed[entry.id]].append(entry)
     weeks = [[d if d.month == month else None for d in week]
              for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)]
@@ -214,7 +221,8 @@ def calendar_month(user, year: int, month: int, zone_name: str, day: date | None
         day_end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(timezone.utc)
         page.day = day
         # Meetings starting that day (a meeting from the evening before is on its own day).
-        page.day_meetings = _entries(_visible_between(user, day_start, day_end).where(Meeting.starts_at >= day_start))
+        page.day_meetings = _entries(_visible_between(user, day_start, day_end).where(Meeting.starts_at >= day_start),
+                                     zone_name)
     return page
 
 
