@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Text, and_, case, cast, false, func, or_, select
+from sqlalchemy import Select, Text, and_, case, cast, false, func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.clock import utcnow
 from ..core.kept import Kept
-from ..core.paging import Page, paginate
+from ..core.paging import Page, paginate, paginate_narrow
 from ..extensions import db
 from ..models import (
     ActionItem, ActionUpdate, Forum, ForumMember, Grant, GrantTeam, Meeting, MinutesVersion, Organisation, User,
@@ -438,10 +438,11 @@ def action_page(user, action_id: int, need: str = "view") -> ActionPage:
 
 def possible_owners(forum: Forum) -> list[User]:
     """The forum's active members and organisers: who may own its actions."""
-    members = select(ForumMember.user_id).where(ForumMember.forum_id == forum.id)
-    team = select(GrantTeam.user_id).where(GrantTeam.grant_id == forum.grant_id)
+    # One IN over the union: "in members OR in team" made PostgreSQL scan all 12,000 people (6 ms, not 0.4).
+    people = union(select(ForumMember.user_id).where(ForumMember.forum_id == forum.id),
+                   select(GrantTeam.user_id).where(GrantTeam.grant_id == forum.grant_id))
     return list(db.session.execute(
-        select(User).where(User.active.is_(True), or_(User.id.in_(members), User.id.in_(team)))
+        select(User).where(User.active.is_(True), User.id.in_(people))
         .options(joinedload(User.organisation)).order_by(User.name)
     ).scalars())
 
@@ -488,7 +489,7 @@ def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> B
     themes = list(forum.grant.programme.themes or [])
     if filters.theme not in themes:
         filters.theme = ""  # only the programme's themes filter anything
-    stmt = permissions.visible_actions(user).where(ActionItem.forum_id == forum.id).options(*ACTION_LIST_OPTIONS)
+    stmt = permissions.visible_actions(user).where(ActionItem.forum_id == forum.id)
     if filters.state:
         stmt = stmt.where(ActionItem.state == filters.state)
     if filters.owner_id:
@@ -501,7 +502,7 @@ def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> B
     if filters.overdue:
         stmt = stmt.where(overdue_condition())
     due = ActionItem.due_on.desc() if filters.newest_due_first else ActionItem.due_on
-    page = paginate(stmt.order_by(ActionItem.due_on.is_(None), due, ActionItem.id), raw_page)
+    page = paginate_narrow(stmt.order_by(ActionItem.due_on.is_(None), due, ActionItem.id), raw_page, ACTION_LIST_OPTIONS)
     now = utcnow()
     organisations = list(db.session.execute(
         select(Organisation).where(Organisation.id.in_(

