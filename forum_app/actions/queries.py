@@ -551,10 +551,10 @@ def matrix(user, forum_id: int, show: str = "", raw_page: str | None = None) -> 
     ).scalars().all()
     closed = ActionItem.state.in_(ACTION_CLOSED_STATES)
     stmt = (permissions.visible_actions(user).where(ActionItem.forum_id == forum.id)
-            .options(joinedload(ActionItem.owner)).order_by(closed, ActionItem.created_at, ActionItem.id))
+            .order_by(closed, ActionItem.created_at, ActionItem.id))
     if show:
         stmt = stmt.where(closed if show == "closed" else ~closed)
-    page = paginate(stmt, raw_page, size=MATRIX_PAGE_SIZE)
+    page = paginate_narrow(stmt, raw_page, (joinedload(ActionItem.owner),), size=MATRIX_PAGE_SIZE)
     # The page's histories as plain rows (at_meeting reads id, created_at, to_state and meeting_id).
     history: dict[int, list] = defaultdict(list)
     if page.items:
