@@ -1,7 +1,7 @@
 """Request-wide behaviour: security headers, error pages, template helpers."""
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from flask import Flask, abort, jsonify, render_template, request, url_for
 from flask.globals import _cv_app
@@ -224,13 +224,18 @@ def kept_fragment(key: Hashable | None, template: str, **context) -> Markup:
     makes it safe: core/kept.py); the locale and the URL root are added here, so the same rows in
     another language, or behind another proxy prefix, are rendered for themselves.
     """
-    if key is None:
-        return Markup(render_template(template, **context))
-    full_key = (template, key, _babel_locale_key(), request.script_root)
-    html = _FRAGMENTS.get(full_key)
+    return kept_render(key, template, lambda: context)
+
+
+def kept_render(key: Hashable | None, template: str, make_context: Callable[[], dict]) -> Markup:
+    """``kept_fragment`` for a view: ``make_context`` (which loads what the fragment shows) runs only
+    when the fragment is not kept."""
+    full_key = (template, key, _babel_locale_key(), request.script_root) if key is not None else None
+    html = _FRAGMENTS.get(full_key) if full_key is not None else None
     if html is None:
-        html = Markup(render_template(template, **context))
-        _FRAGMENTS.put(full_key, html)
+        html = Markup(render_template(template, **make_context()))
+        if full_key is not None:
+            _FRAGMENTS.put(full_key, html)
     return html
 
 

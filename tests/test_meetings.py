@@ -656,6 +656,34 @@ def test_a_busy_day_shows_three_meetings_and_a_link_to_the_day_with_all_of_them(
         assert response.status_code == 200 and 'id="calendar-day"' not in response.get_data(as_text=True)
 
 
+def test_programme_staffs_month_is_kept_rendered_until_a_meeting_or_a_forums_name_changes(app, world, make,
+                                                                                           count_queries):
+    """Staff see every forum's month, the same for all of them: kept rendered under the forums' stamps and
+    names, so a second view reads one small query, and a new meeting or a renamed forum shows at once."""
+    first = make.meeting(world["forum"], state="scheduled", starts_in_days=9)
+    zone = load(app, User, make.user_id(world["staff"])).timezone or "UTC"
+    month = f"{load(app, Meeting, first).starts_at.astimezone(ZoneInfo(zone)):%Y-%m}"
+    staff = signed_in(app, world["staff"])
+
+    def view() -> tuple[str, int]:
+        with count_queries() as statements:
+            page = staff.get(f"/calendar?month={month}").get_data(as_text=True)
+        return page.split('id="calendar-grid"')[1].split("</table>")[0], len(statements)
+
+    grid, cold = view()
+    again, warm = view()
+    assert f'href="/meetings/{first}"' in grid and again == grid and warm < cold
+    second = make.meeting(world["other_forum"], state="draft", starts_in_days=9)  # a draft: staff see it too
+    grid, recount = view()
+    assert f'href="/meetings/{second}"' in grid and recount == cold
+    with app.app_context():
+        db.session.get(Forum, world["forum"]).city = "Tuzla"  # the cells show each forum's city
+        db.session.commit()
+    assert "Tuzla:" in view()[0]
+    organiser = signed_in(app, world["organiser"])  # organisers' months are their own: the other grant's draft is not in it
+    assert f'href="/meetings/{second}"' not in organiser.get(f"/calendar?month={month}").get_data(as_text=True)
+
+
 def test_a_draft_cancelled_before_scheduling_stays_with_the_organisers(app, world, organiser, make):
     meeting_id = make.meeting(world["forum"], state="draft", starts_in_days=10)
     make.invite(meeting_id, world["participant"])

@@ -186,6 +186,18 @@ def _entries(stmt, zone: str) -> list[CalendarEntry]:
     return entries
 
 
+def staff_calendar_key(user, view: tuple) -> tuple | None:
+    """What programme staff's calendar (``view``: month, day, zone, today) shows depends on: every forum's
+    ``figures_stamp`` (renewed by any change to its meetings: reports/stamps.py) and the name and city
+    the calendar shows for it. None for everyone else, whose calendars are their own."""
+    user = permissions.resolved(user)
+    if not permissions.is_staff(user):
+        return None
+    forums = tuple(db.session.execute(
+        select(Forum.id, Forum.figures_stamp, Forum.title, Forum.city).order_by(Forum.id)).tuples())
+    return ("staff", view, forums)
+
+
 def calendar_month(user, year: int, month: int, zone_name: str, day: date | None = None) -> CalendarMonth:
     """The user's visible meetings in a month, placed on days in ``zone_name`` (the viewer's zone).
 

@@ -26,6 +26,7 @@ from ..core.markdown import render_markdown, stored_html, text_lines
 from ..core.times import AmbiguousTime, local_to_utc, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
+from ..web import kept_render
 from ..models import Forum, Meeting, User
 from . import minutes, queries
 from . import services as meetings
@@ -482,8 +483,13 @@ def calendar():
     day = _parse_day(request.args.get("day", ""))
     if day is not None:
         year, month = day.year, day.month
-    page = queries.calendar_month(current_user, year, month, zone, day)
-    return render_template("meetings/calendar.html", cal=page, today=today)
+    # Programme staff see every forum's meetings: their month is the same for all of them and is kept
+    # rendered under every forum's stamp and names (queries.staff_calendar_key); others' are read each time.
+    body = kept_render(queries.staff_calendar_key(current_user, (year, month, day, zone, today)),
+                       "meetings/_calendar_body.html",
+                       lambda: {"cal": queries.calendar_month(current_user, year, month, zone, day), "today": today})
+    return render_template("meetings/calendar.html", cal=queries.CalendarMonth(year, month, [], {}, {}, zone, day),
+                           body=body)
 
 
 def _parse_day(raw: str) -> date | None:
