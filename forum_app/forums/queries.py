@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -76,7 +77,7 @@ class MeetingLine:
     ends_at: datetime
     state: str
     venue: str
-    forum: Forum  # its forum (the time zone it is shown in)
+    forum: Forum | Any  # its forum (the time zone it is shown in): a Forum, or the calendar's plain CalendarForum
 
 
 def _one_meeting_per_forum(forums: Sequence[Forum], pick, *conditions) -> dict[int, MeetingLine]:

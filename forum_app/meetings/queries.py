@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.dates import format_local, format_span
+from ..forums.queries import MeetingLine
 from ..extensions import db
 from .services import MAX_MEETING_LENGTH
 from ..models import (
@@ -153,16 +154,9 @@ class CalendarForum:
 
 
 @dataclass(slots=True, frozen=True)
-class CalendarEntry:
-    """A meeting as the calendar shows it, as plain values (what the `when` filter and the cells read)."""
+class CalendarEntry(MeetingLine):
+    """A meeting as the calendar shows it (its ``forum`` a CalendarForum), with its times written out."""
 
-    id: int
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    state: str
-    venue: str
-    forum: CalendarForum
     clock: str = ""  # its start in the viewer's zone ("10:00 CEST"), for the month's cells
     span: str = ""  # its time as the day view and the phone's list show it (core.dates.format_span)
 
