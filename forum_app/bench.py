@@ -2,7 +2,8 @@
 
 Counts the SQL statements each request runs and sends the count back in an
 ``X-Forum-Queries`` header, so the benchmark can print queries per page next to its
-timings, and names the worker process that answered (``X-Forum-Worker``). Off by default: production never pays for the event listener nor shows the header.
+timings, and names the worker process that answered (``X-Forum-Worker``). Off by default:
+production never pays for the event listener nor shows the headers.
 """
 from __future__ import annotations
 

@@ -595,7 +595,8 @@ def test_overdue_is_judged_by_the_forums_date(app: Flask, make: Factory) -> None
             ids[key] = action.id
         db.session.commit()
         with clock.at(datetime(2031, 3, 10, 23, 30, tzinfo=timezone.utc)):
-            counts = queries.overdue_counts(user(w["admin"]), [db.session.get(Forum, f) for f in (w["forum"], utc_forum)])
+            forums = [db.session.get(Forum, f) for f in (w["forum"], utc_forum)]
+            counts = queries.overdue_counts(user(w["admin"]), forums)
             mine = queries.my_actions(owner)
             assert counts == {w["forum"]: 1}
             assert [a.title for a in mine.awaiting] == ["sarajevo", "utc"]
@@ -713,5 +714,6 @@ def test_forum_cards_overdue_counts_are_kept_until_the_forum_is_written_to_or_it
     with app.app_context():
         first_due = db.session.execute(select(ActionItem.id).where(ActionItem.title == "due 2031-03-05")).scalar_one()
     for state in ("accepted", "in_progress", "done"):  # its owner takes it up, then reports it done
-        make.act(first_due, w["participant"], to_state=state, note="Sent.", at=datetime(2031, 3, 13, 9, 0, tzinfo=timezone.utc))
+        make.act(first_due, w["participant"], to_state=state, note="Sent.",
+                 at=datetime(2031, 3, 13, 9, 0, tzinfo=timezone.utc))
     assert overdue_on_card(13) == ("1", cold)  # a write to the forum renews its stamp: counted again

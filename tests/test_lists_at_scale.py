@@ -53,8 +53,9 @@ def test_people_search_finds_the_same_through_sqlites_trigram_index_and_follows_
             page = client.get("/admin/users", query_string={"q": q}).get_data(as_text=True)
         return {n for n in ("Amra Hodžić", "Amra Ilić", "Emir Begić") if n in page}, " ".join(statements)
 
-    for q, people in (("hodzic", {"Amra Hodžić"}), ("odž", {"Amra Hodžić"}), ("bx", set()), ("ić", {"Amra Hodžić", "Emir Begić"}),
-                      ("amra_h", {"Amra Hodžić"}), ("mra_", {"Amra Hodžić"}), ("example.org", {"Amra Hodžić", "Emir Begić"})):
+    both = {"Amra Hodžić", "Emir Begić"}
+    for q, people in (("hodzic", {"Amra Hodžić"}), ("odž", {"Amra Hodžić"}), ("bx", set()), ("ić", both),
+                      ("amra_h", {"Amra Hodžić"}), ("mra_", {"Amra Hodžić"}), ("example.org", both)):
         names, sql = found(q)
         assert names == people, q
         via_index = "user_account_search" in sql

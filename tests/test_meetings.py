@@ -680,7 +680,8 @@ def test_programme_staffs_month_is_kept_rendered_until_a_meeting_or_a_forums_nam
         db.session.get(Forum, world["forum"]).city = "Tuzla"  # the cells show each forum's city
         db.session.commit()
     assert "Tuzla:" in view()[0]
-    organiser = signed_in(app, world["organiser"])  # organisers' months are their own: the other grant's draft is not in it
+    # Organisers' months are their own: the other grant's draft is not in it.
+    organiser = signed_in(app, world["organiser"])
     assert f'href="/meetings/{second}"' not in organiser.get(f"/calendar?month={month}").get_data(as_text=True)
 
 

@@ -59,9 +59,8 @@ def paginate(stmt: Select, raw_page: str | None, size: int | None = None, count_
     more = count_up_to is not None and total > count_up_to
     # Past the bound, one row more than the page says whether there is a next one.
     items = list(db.session.execute(stmt.limit(size + more).offset((number - 1) * size)).unique().scalars().all())
-    page = Page(items=items[:size], number=number, size=size, total=min(total, count_up_to or total), more=more,
+    return Page(items=items[:size], number=number, size=size, total=min(total, count_up_to or total), more=more,
                 more_after=len(items) > size)
-    return page
 
 
 def paginate_narrow(stmt: Select, raw_page: str | None, options: tuple = (), size: int | None = None) -> Page:
@@ -69,7 +68,7 @@ def paginate_narrow(stmt: Select, raw_page: str | None, options: tuple = (), siz
     counted and sorted on their own, narrow, then only those rows are loaded with their relations.
 
     Sorting a forum's 500 actions with their owners joined made PostgreSQL hash all 12,000 people
-    to keep 25 rows (16 ms at programme scale; 0.5 ms this way).
+    to keep 25 rows (13.5 ms at programme scale; 1.3 ms for the ids and the rows this way).
     """
     entity = stmt.column_descriptions[0]["entity"]
     page = paginate(stmt.with_only_columns(entity.id), raw_page, size)

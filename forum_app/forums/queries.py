@@ -81,7 +81,7 @@ class MeetingLine:
 
 
 def _one_meeting_per_forum(forums: Sequence[Forum], pick, *conditions) -> dict[int, MeetingLine]:
-    """Per forum, the meeting meeting ``conditions`` whose start is ``pick`` (min: the first, max: the last)."""
+    """Per forum, the meeting matching ``conditions`` whose start is ``pick`` (min: the first, max: the last)."""
     by_id = {f.id: f for f in forums}
     if not by_id:
         return {}
