@@ -81,7 +81,7 @@ def refresh_statistics() -> None:
 def in_migrations(name: str | None, type_: str, parent_names: dict) -> bool:
     """Alembic's ``include_name``: what autogenerate and ``flask db check`` compare with the models.
 
-    Not SQLite's full-text index of people (migration 0016) nor the tables FTS5 keeps for it: no
+    Not SQLite's full-text index of people (migration 0017) nor the tables FTS5 keeps for it: no
     model describes them.
     """
     return not (type_ == "table" and name is not None and name.startswith("user_account_search"))

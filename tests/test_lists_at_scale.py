@@ -40,7 +40,7 @@ def test_search_text_follows_renames(app, make):
 
 
 def test_people_search_finds_the_same_through_sqlites_trigram_index_and_follows_renames(app, make, count_queries):
-    """Three letters or more without wildcards are answered by SQLite's trigram index (migration 0016,
+    """Three letters or more without wildcards are answered by SQLite's trigram index (migration 0017,
     kept by triggers); shorter texts and texts with `_` or `%` the plain way: the same people either way."""
     admin = make.user(role="admin")
     amra = make.user(name="Amra Hodžić", email="amra_h@example.org")

@@ -47,7 +47,7 @@ def escape_like(text: str) -> str:
 def contains(q: str, *columns, folded=None, trigram_table: str | None = None) -> ColumnElement[bool]:
     """A condition: any of ``columns`` contains ``q`` ignoring case, or the ``folded`` column contains it normalised.
 
-    ``trigram_table``: on SQLite, the FTS5 trigram index of ``folded`` (migration 0016), which answers
+    ``trigram_table``: on SQLite, the FTS5 trigram index of ``folded`` (migration 0017), which answers
     the search from the index when it can (see ``_in_trigram_index``).
     """
     conditions = [func.lower(column).like("%" + escape_like(q.lower()) + "%", escape="\\") for column in columns]

@@ -38,7 +38,7 @@ class Organisation(Base):
         return f"<Organisation {self.id} {self.name!r}>"
 
 
-# SQLite's trigram index of User.search_text (an FTS5 table kept by triggers: migration 0016).
+# SQLite's trigram index of User.search_text (an FTS5 table kept by triggers: migration 0017).
 USER_SEARCH_INDEX = "user_account_search"
 
 

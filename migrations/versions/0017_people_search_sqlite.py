@@ -13,13 +13,13 @@ if a renamed person is no longer found by the new name.
 
 PostgreSQL: nothing to do (its trigram index is 0008's).
 
-Revision ID: 0016_people_search_sqlite
-Revises: 0015_figures_stamp
+Revision ID: 0017_people_search_sqlite
+Revises: 0016_kept_figures
 """
 from alembic import op
 
-revision = "0016_people_search_sqlite"
-down_revision = "0015_figures_stamp"
+revision = "0017_people_search_sqlite"
+down_revision = "0016_kept_figures"
 branch_labels = None
 depends_on = None
 
