@@ -151,6 +151,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = cached_label
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
     app.jinja_env.globals["link_prefix"] = link_prefix
+    app.jinja_env.globals["link_around"] = link_around
 
 
 
@@ -216,3 +217,19 @@ def link_prefix(endpoint: str, id_name: str, **values) -> str:
     if not url.endswith("/0"):
         raise ValueError(f"{endpoint}: {id_name} is not the last part of its URL ({url})")
     return url[:-1]
+
+
+_ROW_ID = 987654321  # a stand-in id that no other part of a URL is made of
+
+
+def link_around(endpoint: str, id_name: str, **values) -> tuple[str, str]:
+    """The URL of ``endpoint`` cut where its id goes, for rows linking a route whose id is not last
+    (``/forums/<id>/actions?overdue=1``): the row puts its id between the two parts.
+
+    One url_for per page like ``link_prefix``; refused unless the id is one whole path segment.
+    """
+    url = url_for(endpoint, **values, **{id_name: _ROW_ID})
+    before, found, after = url.partition(f"/{_ROW_ID}")
+    if not found or str(_ROW_ID) in after or after[:1] not in ("", "/", "?"):
+        raise ValueError(f"{endpoint}: {id_name} is not one segment of its URL ({url})")
+    return before + "/", after

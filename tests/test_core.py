@@ -97,3 +97,17 @@ def test_link_prefix_builds_row_links_and_refuses_a_route_whose_id_is_not_last(a
         assert link_prefix("actions.action", "action_id") + "42" == "/actions/42"
         with pytest.raises(ValueError, match="invitation_id is not the last part"):
             link_prefix("meetings.invitee_remove", "invitation_id", meeting_id=7)
+
+
+def test_link_around_puts_a_row_id_inside_a_url_and_refuses_an_id_that_is_no_segment(app):
+    import pytest
+
+    from forum_app.web import link_around
+
+    with app.test_request_context():
+        before, after = link_around("actions.board", "forum_id", overdue=1)
+        assert before + "42" + after == "/forums/42/actions?overdue=1"
+        before, after = link_around("actions.action", "action_id")
+        assert before + "42" + after == "/actions/42"
+        with pytest.raises(ValueError, match="theme is not one segment"):
+            link_around("actions.board", "theme", forum_id=3)  # a query value, not a segment

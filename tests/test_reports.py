@@ -348,3 +348,97 @@ def test_the_dashboard_keeps_counted_figures_until_a_write_moves_the_stamp(app: 
         with count_queries() as statements:
             queries.dashboard(staff, period, now=now + timedelta(hours=1))
     assert len(statements) == first
+
+
+def _staff(data: dict) -> User:
+    return db.session.execute(db.select(User).where(User.email == data["staff"])).scalar_one()
+
+
+def _counts(statements: list[str]) -> list[str]:
+    return [s for s in statements if "count(*)" in s.lower()]
+
+
+def test_list_totals_are_the_dashboard_figures_kept_or_counted(app: Flask, data: dict, count_queries,
+                                                               monkeypatch) -> None:
+    """Every list's total equals the dashboard's figure, whether the forums' kept figures give it (no
+    count runs) or the database counts it (nothing kept, or a list that moves with the clock)."""
+    from forum_app.core import kept
+
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)  # a page holds less than the total: the total is no len()
+    lists = [(queries.actions_page, figure) for figure in (*queries.KEPT_ACTION_TOTALS, "overdue", "stalled", "due")]
+    lists += [(queries.meetings_page, figure) for figure in queries.KEPT_MEETING_TOTALS]
+    with app.test_request_context():
+        staff = _staff(data)
+        kept.clear_all()
+        counted = {}
+        for page_of_list, figure in lists:
+            with count_queries() as statements:
+                counted[figure] = page_of_list(staff, PERIOD, figure, None, now=NOW).total
+            assert len(_counts(statements)) == 1, figure  # nothing kept: counted
+        total = queries.dashboard(staff, PERIOD, now=NOW).total
+        for page_of_list, figure in lists:
+            with count_queries() as statements:
+                listed = page_of_list(staff, PERIOD, figure, None, now=NOW).total
+            from_kept = figure in queries.KEPT_ACTION_TOTALS or page_of_list is queries.meetings_page
+            assert len(_counts(statements)) == (0 if from_kept else 1), figure
+            figure_shown = total.planned + total.held + total.cancelled if figure == "" else getattr(total, figure)
+            assert listed == counted[figure] == figure_shown, figure
+        # Narrowed to a country, the kept figures of that country's forums only.
+        narrowed = PERIOD.narrowed(country="MK")
+        with count_queries() as statements:
+            assert queries.actions_page(staff, narrowed, "raised", None, now=NOW).total == 2
+        assert _counts(statements) == []
+
+
+def test_a_write_shows_at_once_in_a_list_total_taken_from_kept_figures(app: Flask, data: dict,
+                                                                        count_queries) -> None:
+    with app.test_request_context():
+        staff = _staff(data)
+        queries.dashboard(staff, PERIOD, now=NOW)  # every forum's figures kept
+        assert queries.actions_page(staff, PERIOD, "raised", None, now=NOW).total == 6
+        owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
+        _action(data["forum"], owner, utc(2024, 5, 6, 9), "proposed")
+        db.session.commit()
+        with count_queries() as statements:
+            assert queries.actions_page(staff, PERIOD, "raised", None, now=NOW).total == 7
+            assert queries.meetings_page(staff, PERIOD, "held", None, now=NOW).total == 2
+        # Forum A's stamp moved: it alone is counted (its ids named), forum B's figure is still kept.
+        assert len(_counts(statements)) == 2 and all("IN (" in s.upper() for s in _counts(statements))
+        assert queries.dashboard(staff, PERIOD, now=NOW).total.raised == 7
+
+
+def test_the_dashboard_keeps_what_it_adds_up_under_the_forums_it_reads(app: Flask, data: dict, count_queries,
+                                                                       monkeypatch) -> None:
+    """The totals, countries, grants and trends are added up once per state of the forums in reach:
+    again after a write to any forum or a renamed forum (no stamp moves for a title), not per request."""
+    summarised = []
+    summarise = queries._summarise
+    monkeypatch.setattr(queries, "_summarise", lambda *args: summarised.append(1) or summarise(*args))
+
+    def view(raw_page: str | None = None, **changes) -> queries.Dashboard:
+        with app.test_request_context():
+            return queries.dashboard(_staff(data), PERIOD.narrowed(**changes), now=NOW, raw_page=raw_page)
+
+    first = view()
+    assert len(summarised) == 1 and first.total.raised == 6
+    with count_queries() as statements:
+        again = view()
+    assert len(summarised) == 1 and again.total is first.total and again.trends is first.trends
+    assert len(statements) <= 3  # the person's forums (with their stamps), and nothing counted or added up
+    assert view("2").forum_page.number == 1 and len(summarised) == 1  # another page of forums: the same sums
+    with app.app_context():
+        db.session.get(Forum, data["other_forum"]).title = "Skopje forum, renamed"
+        db.session.commit()
+    renamed = view()
+    assert len(summarised) == 2 and "Skopje forum, renamed" in {r.label for r in renamed.forums}
+    assert renamed.total.raised == 6
+    with app.app_context():
+        owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
+        _action(data["other_forum"], owner, utc(2024, 5, 6, 9), "proposed")
+        db.session.commit()
+    assert view().total.raised == 7 and len(summarised) == 3
+    assert view(country="BA").total.raised == 4 and len(summarised) == 4  # other filters: their own sums
+    # Another hour: added up again (overdue and stalled move with the clock).
+    with app.test_request_context():
+        queries.dashboard(_staff(data), PERIOD, now=NOW + timedelta(hours=1))
+    assert len(summarised) == 5

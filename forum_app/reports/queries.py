@@ -32,11 +32,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from markupsafe import Markup, escape
 from sqlalchemy import DateTime, Integer, Select, and_, case, false, func, null, or_, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
@@ -355,17 +358,72 @@ def action_condition(figure: str, filters: ReportFilters, zones: list[str], now:
     return conditions.get(figure, raised)
 
 
-def actions_page(user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = ()) -> Page:
-    """A page of ``actions_stmt``: counted, then the page's ids sorted alone (narrow rows), then those loaded.
+# The lists whose length the forums' kept figures give exactly: what they count does not move with the
+# clock, so a forum's figure kept under its current ``figures_stamp`` is its count now. Overdue, stalled
+# and due move with the clock (kept figures may be up to an hour old): those lists are always counted.
+KEPT_MEETING_TOTALS: dict[str, Callable[["Figures"], int]] = {
+    "": lambda f: f.planned + f.held + f.cancelled, "planned": lambda f: f.planned, "held": lambda f: f.held,
+    "cancelled": lambda f: f.cancelled}
+KEPT_ACTION_TOTALS: dict[str, Callable[["Figures"], int]] = {
+    name: (lambda f, name=name: getattr(f, name)) for name in ("raised", "confirmed", "in_progress", "blocked", "done")}
+
+
+def _counted_total(user, filters: ReportFilters, now: datetime, kept_figure: Callable[["Figures"], int] | None,
+                   stmt: Select, forum_column) -> int:
+    """How many rows ``stmt`` (a list behind a figure) has: the forums' kept figures added up, and only
+    the forums without kept figures (none after a dashboard view this hour) counted by the database.
+
+    Counting tens of thousands of rows was most of a list's time at programme scale; reading the
+    forums' stamps is one small query. ``kept_figure`` None: the list moves with the clock, count it all.
+    """
+    uncounted = None
+    total = 0
+    if kept_figure is not None:
+        hour = _hour(now)
+        scope = db.session.execute(scoped_forums(user, filters).with_only_columns(
+            Forum.id, Forum.figures_stamp, Forum.timezone)).all()
+        uncounted = []
+        for forum_id, stamp, zone in scope:
+            kept = _KEPT.get(_kept_key(forum_id, stamp, zone, filters, hour))
+            if kept is None:
+                uncounted.append(forum_id)
+            else:
+                total += kept_figure(kept[0])
+        if not uncounted:
+            return total
+        if len(uncounted) == len(scope):
+            uncounted = None  # nothing kept: the whole list, as if no figure were
+    if uncounted is not None:
+        stmt = stmt.where(forum_column.in_(uncounted))
+    return total + db.session.execute(select(func.count()).select_from(
+        stmt.with_only_columns(forum_column).order_by(None).subquery())).scalar_one()
+
+
+def meetings_page(user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = (),
+                  now: datetime | None = None) -> Page:
+    """A page of ``meetings_stmt``, its total from the forums' kept figures where they are kept."""
+    stmt = meetings_stmt(user, filters, figure)
+    size = current_app.config["PAGE_SIZE"]
+    number = parse_page_number(raw_page)
+    total = _counted_total(user, filters, now or utcnow(), KEPT_MEETING_TOTALS.get(figure), stmt, Meeting.forum_id)
+    items = list(db.session.execute(stmt.options(*options).limit(size).offset((number - 1) * size))
+                 .unique().scalars())
+    return Page(items=items, number=number, size=size, total=total)
+
+
+def actions_page(user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = (),
+                 now: datetime | None = None) -> Page:
+    """A page of ``actions_stmt``: counted (or its total from the kept figures), then the page's ids
+    sorted alone (narrow rows), then those loaded.
 
     Sorting the whole matching set with its joined owner and organisation to keep 25 rows
     was most of the list's time at programme scale.
     """
-    stmt = actions_stmt(user, filters, figure)
+    now = now or utcnow()
+    stmt = actions_stmt(user, filters, figure, now)
     size = current_app.config["PAGE_SIZE"]
     number = parse_page_number(raw_page)
-    total = db.session.execute(select(func.count()).select_from(
-        stmt.with_only_columns(ActionItem.id).order_by(None).subquery())).scalar_one()
+    total = _counted_total(user, filters, now, KEPT_ACTION_TOTALS.get(figure), stmt, ActionItem.forum_id)
     ids = list(db.session.execute(stmt.with_only_columns(ActionItem.id).limit(size).offset((number - 1) * size))
                .scalars())
     items = []
@@ -462,8 +520,35 @@ class Row:
     label: str
     figures: Figures
     filters: ReportFilters  # the filters that narrow the lists to this row
-    forum: Forum | None = None
-    grant: Grant | None = None
+    forum: ForumInfo | None = None
+    grant: GrantInfo | None = None
+
+    # Worked out once per row, not per cell or per request: the dashboard keeps its rows (``_SUMMARIES``)
+    # and a row's figures do not change once it is shown.
+    @cached_property
+    def qs(self) -> Markup:
+        """The query string of the filters that narrow the lists to this row, escaped for the row's links."""
+        return escape(urlencode(self.filters.args()))
+
+    @cached_property
+    def attendance_pct(self) -> str | None:
+        return _pct(self.figures.attendance_rate)
+
+    @cached_property
+    def confirmation_pct(self) -> str | None:
+        return _pct(self.figures.confirmation_rate)
+
+    @cached_property
+    def on_time_pct(self) -> str | None:
+        return _pct(self.figures.on_time_share)
+
+    @cached_property
+    def median_days(self) -> float | None:
+        return self.figures.median_days_to_done
+
+
+def _pct(share: float | None) -> str | None:
+    return None if share is None else f"{100 * share:.0f}%"
 
 
 @dataclass
@@ -479,46 +564,98 @@ class Trend:
         return max((v for _, v in self.points), default=0) or 1
 
 
+class ForumInfo(NamedTuple):
+    """What the reports show and key on of a forum, read as plain values (no ORM object to load or keep)."""
+
+    id: int
+    title: str
+    city: str
+    country: str
+    timezone: str
+    grant_id: int
+    figures_stamp: int
+
+
+class GrantInfo(NamedTuple):
+    id: int
+    reference: str
+    programme_id: int
+
+
+_REACH_COLUMNS = (Forum.id, Forum.title, Forum.city, Forum.country, Forum.timezone, Forum.grant_id,
+                  Forum.figures_stamp, Grant.id, Grant.reference, Grant.programme_id)
+
+
+def _reach_rows(user) -> list[tuple]:
+    """The forums in the person's reach with their grants, as plain tuples in the report's order.
+
+    Also the key of everything kept from them: it holds every value shown of a forum or grant
+    and each forum's ``figures_stamp``, so a renamed forum or a write to its meetings or actions
+    is a new key.
+    """
+    return [tuple(row) for row in db.session.execute(
+        permissions.report_forums(user).with_only_columns(*_REACH_COLUMNS).join(Forum.grant)
+        .order_by(Forum.country, Grant.reference, Forum.title, Forum.id))]
+
+
+def _reach(rows: list[tuple]) -> list[tuple[ForumInfo, GrantInfo]]:
+    grants: dict[int, GrantInfo] = {}
+    reach = []
+    for row in rows:
+        grant = grants.get(row[7]) or grants.setdefault(row[7], GrantInfo(*row[7:]))
+        reach.append((ForumInfo(*row[:7]), grant))
+    return reach
+
+
+def _hour(now: datetime) -> datetime:
+    # Kept figures hold for an hour: overdue and stalled move with the clock.
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
 @dataclass
 class ReportFigures:
     """Every forum's figures in the report, and the quarterly counts of the trends."""
 
     filters: ReportFilters
-    reach: list[tuple[Forum, Grant]]  # every forum the person may report on (the filter choices)
+    reach: list[tuple[ForumInfo, GrantInfo]]  # every forum the person may report on (the filter choices)
     forums: list[Row]  # the forums of the report, ordered by country, grant and title
     by_quarter: dict[str, Counter]  # "held", "invitees", "present", "raised", "done": {bucket: n}
     zones: list[str]
     coverage: dict[int, frozenset[str]]  # forum id → kinds present at its last meetings by the period's end
 
     @property
-    def grants(self) -> dict[int, Grant]:
+    def grants(self) -> dict[int, GrantInfo]:
         return {g.id: g for _, g in self.reach}
 
 
-def report_figures(user, filters: ReportFilters, now: datetime | None = None) -> ReportFigures:
+def _kept_key(forum_id: int, stamp: int, zone: str, filters: ReportFilters, hour: datetime) -> tuple:
+    return (forum_id, stamp, zone, filters.start, filters.end, hour)
+
+
+def report_figures(user, filters: ReportFilters, now: datetime | None = None,
+                   reach_rows: list[tuple] | None = None) -> ReportFigures:
     """Each forum's figures, counted by the database: grouped queries whose rows are bounded by the forums.
 
     A forum's counted figures are kept (``_KEPT``) while its ``figures_stamp`` stands (a write to its
     meetings, invitations or actions moves it: reports/stamps.py), for the same period and the same
     hour (overdue and stalled move with the clock; they may lag by up to an hour). Only the forums
-    whose stamp moved are counted again.
+    whose stamp moved are counted again. ``reach_rows``: ``_reach_rows(user)`` if the caller read it.
     """
     permissions.require(permissions.can_view_reports(user))
     now = now or utcnow()
     # 1. the forums in reach (with their grants), also for the filter choices
-    reach = list(db.session.execute(permissions.report_forums(user).add_columns(Grant).join(Forum.grant)
-                                    .order_by(Forum.country, Grant.reference, Forum.title)).tuples())
+    reach = _reach(reach_rows if reach_rows is not None else _reach_rows(user))
     forums = [f for f, _ in reach if (not filters.country or f.country == filters.country)
               and (not filters.grant_id or f.grant_id == filters.grant_id)
               and (not filters.forum_id or f.id == filters.forum_id)]
     zones = _zones()  # 2.
-    hour = now.replace(minute=0, second=0, microsecond=0)
+    hour = _hour(now)
     by_forum: dict[int, Figures] = {}
     forum_quarters: dict[int, dict[str, Counter]] = {}
     coverage: dict[int, frozenset[str]] = {}
     stale = []
     for forum in forums:
-        kept = _KEPT.get((forum.id, forum.figures_stamp, forum.timezone, filters.start, filters.end, hour))
+        kept = _KEPT.get(_kept_key(forum.id, forum.figures_stamp, forum.timezone, filters, hour))
         if kept is None:
             stale.append(forum)
         else:
@@ -530,7 +667,7 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None) ->
         kinds = _coverage(list(counted), filters, zones)  # 9.
         for forum in stale:
             kept = (counted[forum.id], quarters_counted[forum.id], frozenset(kinds.get(forum.id, ())))
-            _KEPT.put((forum.id, forum.figures_stamp, forum.timezone, filters.start, filters.end, hour), kept)
+            _KEPT.put(_kept_key(forum.id, forum.figures_stamp, forum.timezone, filters, hour), kept)
             by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = kept
     by_quarter: dict[str, Counter] = defaultdict(Counter)
     for counts in forum_quarters.values():
@@ -696,16 +833,59 @@ class Dashboard:
     coverage_kinds: tuple[str, ...]
     missing: list[tuple[str, int]]  # (kind, how many of the report's forums lack it at their last meetings)
     trends: list[Trend]
-    grant_choices: list[Grant]
-    forum_choices: list[Forum]
+    grant_choices: list[GrantInfo]
+    forum_choices: list[ForumInfo]
     most_overdue: Row | None
     now: datetime
+    grant: Grant | None = None  # the grant the report is narrowed to (its review thread), if in reach
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """What the dashboard adds up from every forum's figures: the same for every page of forums."""
+
+    total: Figures
+    countries: list[Row]
+    grants: list[Row]
+    forums: list[Row]
+    coverage_kinds: dict[int, frozenset[str]]
+    missing: list[tuple[str, int]]
+    trends: list[Trend]
+    grant_choices: list[GrantInfo]
+    forum_choices: list[ForumInfo]
+    most_overdue: Row | None
 
 
 def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_page: str | None = None) -> Dashboard:
-    """The dashboard: totals, countries and grants, and one page of the forums (table and coverage)."""
+    """The dashboard: totals, countries and grants, and one page of the forums (table and coverage).
+
+    What is added up from the forums' figures is kept (``_SUMMARIES``) under the forums in reach
+    as read now (each with its ``figures_stamp``: ``_reach_rows``), the filters and the hour, the
+    key of the forums' kept figures it is made of: a write to any forum or a renamed forum or
+    grant is a new key, so a kept summary is never stale, and the adding up (and reading the
+    kept figures of every forum) does not happen again per request.
+    """
+    permissions.require(permissions.can_view_reports(user))
     now = now or utcnow()
-    report = report_figures(user, filters, now)
+    reach_rows = _reach_rows(user)
+    key = (tuple(reach_rows), filters, _hour(now))
+    summary = _SUMMARIES.get(key)
+    if summary is None:
+        summary = _summarise(report_figures(user, filters, now, reach_rows), filters)
+        _SUMMARIES.put(key, summary)
+    forum_page = page_of(summary.forums, raw_page)
+    kinds = summary.coverage_kinds  # kinds present at each forum's last held meetings up to the period's end
+    coverage = [(row, {kind: kind in kinds.get(row.forum.id, ()) for kind in CORE_ORGANISATION_KINDS})
+                for row in forum_page.items]
+    grant = None
+    if filters.grant_id and any(g.id == filters.grant_id for g in summary.grant_choices):
+        grant = db.session.get(Grant, filters.grant_id)
+    return Dashboard(filters, summary.total, summary.countries, summary.grants, summary.forums, forum_page,
+                     coverage, CORE_ORGANISATION_KINDS, summary.missing, summary.trends, summary.grant_choices,
+                     summary.forum_choices, summary.most_overdue, now, grant)
+
+
+def _summarise(report: ReportFigures, filters: ReportFilters) -> _Summary:
     forum_rows = report.forums
     grants = report.grants
     total = Figures()
@@ -721,12 +901,9 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
         grant_row = grant_rows.setdefault(grant.id, Row("grant", grant.id, grant.reference, Figures(),
                                                         filters.narrowed(grant_id=grant.id), grant=grant))
         grant_row.figures.add(figures)
-    forum_page = page_of(forum_rows, raw_page)
-    coverage_kinds = report.coverage  # kinds present at each forum's last held meetings up to the period's end
-    coverage = [(row, {kind: kind in coverage_kinds.get(row.forum.id, set()) for kind in CORE_ORGANISATION_KINDS})
-                for row in forum_page.items]
+    coverage_kinds = report.coverage
     missing = [(kind, n) for kind in CORE_ORGANISATION_KINDS
-               if (n := sum(kind not in coverage_kinds.get(row.forum.id, set()) for row in forum_rows))]
+               if (n := sum(kind not in coverage_kinds.get(row.forum.id, ()) for row in forum_rows))]
     by_quarter = report.by_quarter
     attendance = Counter({q: round(100 * by_quarter["present"][q] / n, 1)
                           for q, n in by_quarter["invitees"].items() if n})
@@ -737,10 +914,13 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
         Trend("Actions done", "actions", _quarter_points(by_quarter["done"], filters), "done", "actions"),
     ]
     most_overdue = max((r for r in forum_rows if r.figures.overdue), key=lambda r: r.figures.overdue, default=None)
-    return Dashboard(filters, total, list(countries.values()), list(grant_rows.values()), forum_rows, forum_page,
-                     coverage, CORE_ORGANISATION_KINDS, missing, trends,
-                     sorted(grants.values(), key=lambda g: g.reference), [f for f, _ in report.reach], most_overdue,
-                     now)
+    return _Summary(total, list(countries.values()), list(grant_rows.values()), forum_rows, coverage_kinds, missing,
+                    trends, sorted(grants.values(), key=lambda g: g.reference), [f for f, _ in report.reach],
+                    most_overdue)
+
+
+# A few hundred KB each at programme scale (a row per forum); the key holds the reach it was made from.
+_SUMMARIES = Kept(64)
 
 
 def page_of(rows: list, raw_page: str | None, size: int | None = None) -> Page:
@@ -803,7 +983,7 @@ def progress_report(user, filters: ReportFilters, now: datetime | None = None,
     Only the page's forum is counted and listed, so the page stays the size of one forum's
     report whatever the programme's; the picker and the pager reach the others.
     """
-    from sqlalchemy.orm import joinedload
+    from sqlalchemy.orm import contains_eager, joinedload
 
     from ..actions.queries import is_overdue
 
@@ -824,7 +1004,8 @@ def progress_report(user, filters: ReportFilters, now: datetime | None = None,
     stmt = (select(ActionItem).join(ActionItem.forum)
             .where(ActionItem.forum_id == row.forum.id,
                    or_(ActionItem.state.in_(ACTION_OPEN_STATES), action_condition("done", one, report.zones, now)))
-            .options(joinedload(ActionItem.owner))
+            # Its forum from the join: the report's forums are read as plain values, not loaded.
+            .options(joinedload(ActionItem.owner), contains_eager(ActionItem.forum))
             .order_by(ActionItem.due_on, ActionItem.id))
     actions = list(db.session.execute(stmt).unique().scalars())
     kinds = report.coverage[row.forum.id]
