@@ -29,18 +29,22 @@ What the figures mean (the dashboard repeats it in words):
 """
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import DateTime, Integer, Select, and_, case, false, func, null, or_, select, union
+from sqlalchemy import DateTime, Integer, Select, and_, case, delete, false, func, null, or_, select, union
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -49,9 +53,10 @@ from ..actions.queries import by_local_today, overdue_condition
 from ..core.clock import utcnow
 from ..core.kept import Kept
 from ..core.paging import Page, parse_page_number
+from ..database import wants_write
 from ..extensions import db
 from ..models import (
-    ActionItem, Forum, Grant, Invitation, Meeting, Organisation, User, WalkInAttendee,
+    ActionItem, Forum, Grant, Invitation, KeptFigures, Meeting, Organisation, User, WalkInAttendee,
 )
 from ..vocab import ACTION_OPEN_STATES, CORE_ORGANISATION_KINDS, COUNTRIES
 
@@ -660,15 +665,26 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None,
             stale.append(forum)
         else:
             by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = kept
+    if stale:  # counted by another process this hour?
+        shared = _shared([_kept_key(f.id, f.figures_stamp, f.timezone, filters, hour) for f in stale])
+        for forum in [f for f in stale if _kept_key(f.id, f.figures_stamp, f.timezone, filters, hour) in shared]:
+            key = _kept_key(forum.id, forum.figures_stamp, forum.timezone, filters, hour)
+            _KEPT.put(key, shared[key])
+            by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = shared[key]
+            stale.remove(forum)
     if stale:
         counted = {f.id: Figures(forums=1) for f in stale}
         quarters_counted: dict[int, dict[str, Counter]] = {f.id: defaultdict(Counter) for f in stale}
         _count(counted, quarters_counted, list(counted), filters, zones, now)
         kinds = _coverage(list(counted), filters, zones)  # 9.
+        to_share = {}
         for forum in stale:
             kept = (counted[forum.id], quarters_counted[forum.id], frozenset(kinds.get(forum.id, ())))
-            _KEPT.put(_kept_key(forum.id, forum.figures_stamp, forum.timezone, filters, hour), kept)
+            key = _kept_key(forum.id, forum.figures_stamp, forum.timezone, filters, hour)
+            _KEPT.put(key, kept)
+            to_share[key] = kept
             by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = kept
+        _share(to_share, hour)
     by_quarter: dict[str, Counter] = defaultdict(Counter)
     for counts in forum_quarters.values():
         for name, buckets in counts.items():
@@ -682,6 +698,68 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None,
 # Figures are read, never changed, once counted (rows add them into new totals): kept as they are.
 # 4,000 forum-periods: a programme of 120 forums in a few dozen periods, a few MB at most.
 _KEPT = Kept(4000)
+
+# --- figures shared between processes (models.KeptFigures) -------------------------------------------
+# A worker that has not counted a forum this hour reads what another worker or node counted under
+# the same key before counting it itself: the programme is counted once an hour, not once per process
+# (~0.4 s at 120 forums; reading 120 rows back, a few ms). The payload's version is in the key, so a
+# change to ``Figures`` never reads rows written by older code.
+_PAYLOAD_VERSION = 1
+
+
+def _shared_key(key: tuple) -> str:
+    forum_id, stamp, zone, start, end, hour = key
+    return f"v{_PAYLOAD_VERSION}/{forum_id}/{stamp}/{zone}/{start.isoformat()}/{end.isoformat()}/{hour:%Y-%m-%dT%H}"
+
+
+def _pack(figures: Figures, by_quarter: dict[str, Counter], kinds: frozenset[str]) -> str:
+    # Counters as lists of pairs: JSON would make the whole days' (int) keys strings.
+    values = {name: list(value.items()) if isinstance(value, Counter) else value
+              for name, value in figures.__dict__.items()}
+    return json.dumps({"figures": values, "quarters": {name: list(counts.items()) for name, counts in by_quarter.items()},
+                       "kinds": sorted(kinds)}, separators=(",", ":"))
+
+
+def _unpack(payload: str) -> tuple[Figures, dict[str, Counter], frozenset[str]]:
+    data = json.loads(payload)
+    figures = Figures()
+    for name, value in data["figures"].items():
+        setattr(figures, name, Counter(dict(value)) if isinstance(getattr(figures, name), Counter) else value)
+    by_quarter: dict[str, Counter] = defaultdict(Counter, {name: Counter(dict(pairs))
+                                                           for name, pairs in data["quarters"].items()})
+    return figures, by_quarter, frozenset(data["kinds"])
+
+
+def _shared(keys: list[tuple]) -> dict[tuple, tuple]:
+    """The figures other processes counted under ``keys`` (those found)."""
+    by_text = {_shared_key(key): key for key in keys}
+    rows = db.session.execute(select(KeptFigures.key, KeptFigures.payload)
+                              .where(KeptFigures.key.in_(list(by_text)))).all()
+    return {by_text[text]: _unpack(payload) for text, payload in rows}
+
+
+def _share(counted: dict[tuple, tuple], hour: datetime) -> None:
+    """Write the figures this process counted for the others (and drop those of past hours).
+
+    In a transaction of its own, committed at once, whatever the request does next. A process
+    that wrote the same key first wins (the figures are the same). Sharing is an optimisation:
+    if it fails (a lock held too long), the page is shown all the same and others count themselves.
+    """
+    # On SQLite, not from a transaction that writes or may (outside GET requests ``database.py`` begins
+    # them IMMEDIATE): it holds the one write lock, and the sharing transaction would wait for it.
+    # (A GET's reads do not block it: WAL.)
+    sqlite = db.engine.dialect.name == "sqlite"
+    if not counted or (sqlite and wants_write()):
+        return
+    insert = sqlite_insert if sqlite else postgresql_insert
+    rows = [{"key": _shared_key(key), "hour": hour, "payload": _pack(*kept)} for key, kept in counted.items()]
+    try:
+        with db.engine.begin() as connection:
+            # The hour before stays: another node's clock may be a little behind.
+            connection.execute(delete(KeptFigures).where(KeptFigures.hour < hour - timedelta(hours=1)))
+            connection.execute(insert(KeptFigures).on_conflict_do_nothing(index_elements=["key"]), rows)
+    except DBAPIError:
+        current_app.logger.warning("Counted report figures not shared", exc_info=True)
 
 
 def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: Sequence[str],
@@ -744,10 +822,12 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[int, dict[str, Counter
         if quarter is None:
             continue
         figures = by_forum[forum_id]
+        # Whole numbers on every database (PostgreSQL's SUM of counts is a numeric, read as Decimal).
+        invitees, present = int(invitees), int(present or 0)
         figures.invitees += invitees
-        figures.present += present or 0
+        figures.present += present
         by_quarter[forum_id]["invitees"][quarter] += invitees
-        by_quarter[forum_id]["present"][quarter] += present or 0
+        by_quarter[forum_id]["present"][quarter] += present
 
     # 5. the invitees present, by kind of organisation and gender (of the meetings in the period, judged once each)
     in_period_ids = (select(Meeting.id).join(Forum, Forum.id == Meeting.forum_id)
