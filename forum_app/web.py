@@ -152,6 +152,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
+    app.jinja_env.globals["render_once"] = render_once
 
 
 
@@ -217,6 +218,20 @@ def link_prefix(endpoint: str, id_name: str, **values) -> str:
     if not url.endswith("/0"):
         raise ValueError(f"{endpoint}: {id_name} is not the last part of its URL ({url})")
     return url[:-1]
+
+
+def render_once(store: dict, key, macro, *args):
+    """``macro(*args)``, rendered once into ``store`` per ``key``, locale and script root, then reused.
+
+    For parts of a page made only of what a kept object holds (reports.queries keeps the
+    dashboard's sums, and ``store`` with them): dozens of figure rows are then rendered once per
+    state of the data, not per request. ``key`` names the part and whatever else it depends on.
+    """
+    full = (key, _babel_locale_key(), request.script_root)
+    html = store.get(full)
+    if html is None:
+        html = store[full] = macro(*args)
+    return html
 
 
 _ROW_ID = 987654321  # a stand-in id that no other part of a URL is made of

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
@@ -487,3 +488,30 @@ def test_another_process_reads_the_figures_counted_here_instead_of_counting(app:
     with app.app_context():
         hours = set(db.session.execute(db.select(KeptFigures.hour)).scalars())
     assert hours == {(NOW + timedelta(hours=3)).replace(minute=0)}
+
+
+def test_the_dashboard_renders_its_figure_rows_once_per_state_of_the_data(app: Flask, data: dict) -> None:
+    """The figure tables, the coverage rows and the filter form are rendered from the kept sums once and
+    reused (web.render_once), until a write makes new sums: then rendered again, with the new figures."""
+    from markupsafe import Markup
+
+    client = _signed_in(app, data["staff"])
+    path = "/reports?from=2024-04-01&to=2024-06-30"
+    first = client.get(path).get_data(as_text=True)
+    assert 'id="grants"' in first and 'id="coverage-matrix"' in first
+    summaries = list(queries._SUMMARIES.items.values())
+    stores = [s.fragments for s in summaries if s.fragments]
+    assert len(stores) == 1 and {key[0] if isinstance(key[0], str) else key[0][0] for key in stores[0]} == {
+        "filters", "countries", "grants", "forums", "coverage"}
+    for key in stores[0]:
+        stores[0][key] = Markup(f"<i>kept {key[0]!s}</i>")
+    again = client.get(path).get_data(as_text=True)
+    assert again.count("<i>kept ") == 5  # reused, not rendered again
+    with app.app_context():
+        owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
+        _action(data["other_forum"], owner, utc(2024, 5, 6, 9), "proposed")
+        db.session.commit()
+    after = client.get(path).get_data(as_text=True)
+    raised_in_mk = re.compile(r'figure=raised&amp;[^"]*country=MK[^"]*">(\d+)<')
+    assert raised_in_mk.findall(first) == ["2"]
+    assert "<i>kept " not in after and raised_in_mk.findall(after) == ["3"]  # new sums, rendered anew

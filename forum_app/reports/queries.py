@@ -918,6 +918,9 @@ class Dashboard:
     most_overdue: Row | None
     now: datetime
     grant: Grant | None = None  # the grant the report is narrowed to (its review thread), if in reach
+    # Parts of the page rendered from the kept sums, kept with them (web.render_once): the same
+    # sums render the same rows, so they are rendered once, not per request.
+    fragments: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -934,6 +937,7 @@ class _Summary:
     grant_choices: list[GrantInfo]
     forum_choices: list[ForumInfo]
     most_overdue: Row | None
+    fragments: dict = field(default_factory=dict, compare=False)  # Dashboard.fragments
 
 
 def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_page: str | None = None) -> Dashboard:
@@ -962,7 +966,7 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
         grant = db.session.get(Grant, filters.grant_id)
     return Dashboard(filters, summary.total, summary.countries, summary.grants, summary.forums, forum_page,
                      coverage, CORE_ORGANISATION_KINDS, summary.missing, summary.trends, summary.grant_choices,
-                     summary.forum_choices, summary.most_overdue, now, grant)
+                     summary.forum_choices, summary.most_overdue, now, grant, summary.fragments)
 
 
 def _summarise(report: ReportFigures, filters: ReportFilters) -> _Summary:
