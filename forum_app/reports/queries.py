@@ -1067,7 +1067,7 @@ def progress_report(user, filters: ReportFilters, now: datetime | None = None,
     Only the page's forum is counted and listed, so the page stays the size of one forum's
     report whatever the programme's; the picker and the pager reach the others.
     """
-    from sqlalchemy.orm import contains_eager, joinedload
+    from sqlalchemy.orm import joinedload
 
     from ..actions.queries import is_overdue
 
@@ -1088,13 +1088,17 @@ def progress_report(user, filters: ReportFilters, now: datetime | None = None,
     stmt = (select(ActionItem).join(ActionItem.forum)
             .where(ActionItem.forum_id == row.forum.id,
                    or_(ActionItem.state.in_(ACTION_OPEN_STATES), action_condition("done", one, report.zones, now)))
-            # Its forum from the join: the report's forums are read as plain values, not loaded.
-            .options(joinedload(ActionItem.owner), contains_eager(ActionItem.forum))
+            .options(joinedload(ActionItem.owner))
             .order_by(ActionItem.due_on, ActionItem.id))
+    # The actions' forum (is_overdue reads its zone), loaded once and held here (the session keeps
+    # only weak references): the report's forums are read as plain values, and joining it into every
+    # action row would repeat its description with each.
+    forum = db.session.get(Forum, row.forum.id)
     actions = list(db.session.execute(stmt).unique().scalars())
     kinds = report.coverage[row.forum.id]
     coverage = {kind: kind in kinds for kind in CORE_ORGANISATION_KINDS}
     progress = ForumProgress(row, meetings, actions, [a for a in actions if is_overdue(a, now)], coverage)
+    del forum
     return ProgressReport(filters, [progress], page, choices, now)
 
 
