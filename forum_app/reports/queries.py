@@ -666,12 +666,13 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None,
         else:
             by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = kept
     if stale:  # counted by another process this hour?
-        shared = _shared([_kept_key(f.id, f.figures_stamp, f.timezone, filters, hour) for f in stale])
-        for forum in [f for f in stale if _kept_key(f.id, f.figures_stamp, f.timezone, filters, hour) in shared]:
-            key = _kept_key(forum.id, forum.figures_stamp, forum.timezone, filters, hour)
-            _KEPT.put(key, shared[key])
-            by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = shared[key]
-            stale.remove(forum)
+        keys = {f.id: _kept_key(f.id, f.figures_stamp, f.timezone, filters, hour) for f in stale}
+        shared = _shared(list(keys.values()))
+        for forum in stale:
+            if (kept := shared.get(keys[forum.id])) is not None:
+                _KEPT.put(keys[forum.id], kept)
+                by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = kept
+        stale = [f for f in stale if keys[f.id] not in shared]
     if stale:
         counted = {f.id: Figures(forums=1) for f in stale}
         quarters_counted: dict[int, dict[str, Counter]] = {f.id: defaultdict(Counter) for f in stale}
@@ -716,8 +717,8 @@ def _pack(figures: Figures, by_quarter: dict[str, Counter], kinds: frozenset[str
     # Counters as lists of pairs: JSON would make the whole days' (int) keys strings.
     values = {name: list(value.items()) if isinstance(value, Counter) else value
               for name, value in figures.__dict__.items()}
-    return json.dumps({"figures": values, "quarters": {name: list(counts.items()) for name, counts in by_quarter.items()},
-                       "kinds": sorted(kinds)}, separators=(",", ":"))
+    quarters = {name: list(counts.items()) for name, counts in by_quarter.items()}
+    return json.dumps({"figures": values, "quarters": quarters, "kinds": sorted(kinds)}, separators=(",", ":"))
 
 
 def _unpack(payload: str) -> tuple[Figures, dict[str, Counter], frozenset[str]]:
