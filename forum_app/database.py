@@ -19,7 +19,7 @@ STATISTICS_EVERY_SECONDS = 3600
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
-def _wants_write() -> bool:
+def wants_write() -> bool:
     # Requests with unsafe methods write; outside a request (CLI, worker, tests) assume so.
     return not has_request_context() or request.method not in SAFE_METHODS
 
@@ -53,7 +53,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_write() else "BEGIN")
 
 
 def refresh_statistics() -> None:

@@ -157,6 +157,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
     app.jinja_env.globals["kept_fragment"] = kept_fragment
+    app.jinja_env.globals["render_once"] = render_once
 
 
 
@@ -212,6 +213,15 @@ def cached_label(value, mapping) -> str:
     return label
 
 
+# Two ways to keep what a page renders from data that a stamp vouches for, both per language and URL
+# root: ``kept_fragment``/``kept_render`` keep it in this process's LRU under a key that names the
+# data (a stamp read in this request); ``render_once`` keeps it inside an object that is itself kept
+# (the dashboard's sums, reports.queries), so it lives and goes with that object.
+
+def _rendered_key(*parts) -> tuple:
+    return (*parts, _babel_locale_key(), request.script_root)
+
+
 # Rendered fragments are a few hundred KB at most (a meeting's review of 200 actions: ~150 KB):
 # a few dozen keep the meetings people are looking at without weighing on a worker's memory.
 _FRAGMENTS = Kept(40)
@@ -230,12 +240,26 @@ def kept_fragment(key: Hashable | None, template: str, **context) -> Markup:
 def kept_render(key: Hashable | None, template: str, make_context: Callable[[], dict]) -> Markup:
     """``kept_fragment`` for a view: ``make_context`` (which loads what the fragment shows) runs only
     when the fragment is not kept."""
-    full_key = (template, key, _babel_locale_key(), request.script_root) if key is not None else None
+    full_key = _rendered_key(template, key) if key is not None else None
     html = _FRAGMENTS.get(full_key) if full_key is not None else None
     if html is None:
         html = Markup(render_template(template, **make_context()))
         if full_key is not None:
             _FRAGMENTS.put(full_key, html)
+    return html
+
+
+def render_once(store: dict, key, macro, *args):
+    """``macro(*args)``, rendered once into ``store`` per ``key``, locale and script root, then reused.
+
+    For parts of a page made only of what a kept object holds (reports.queries keeps the
+    dashboard's sums, and ``store`` with them): dozens of figure rows are then rendered once per
+    state of the data, not per request. ``key`` names the part and whatever else it depends on.
+    """
+    full = _rendered_key(key)
+    html = store.get(full)
+    if html is None:
+        html = store[full] = macro(*args)
     return html
 
 
@@ -251,14 +275,17 @@ def link_prefix(endpoint: str, id_name: str, **values) -> str:
     return before
 
 
-_ID_MARK = 918273645  # an id no route is built with: where the row's id goes
+_ROW_ID = 987654321  # a stand-in id that no other part of a URL is made of
 
 
 def link_around(endpoint: str, id_name: str, **values) -> tuple[str, str]:
-    """The URL of ``endpoint`` before and after its id (``values`` fill the rest, a query string
-    included): a row's link is ``before ~ id ~ after``, one url_for per page instead of one per row."""
-    url = url_for(endpoint, **values, **{id_name: _ID_MARK})
-    before, mark, after = url.partition(f"/{_ID_MARK}")
-    if not mark or str(_ID_MARK) in after:
-        raise ValueError(f"{endpoint}: {id_name} is not one part of its URL's path ({url})")
+    """The URL of ``endpoint`` cut where its id goes, for rows linking a route whose id is not last
+    (``/forums/<id>/actions?overdue=1``): the row puts its id between the two parts.
+
+    One url_for per page like ``link_prefix``; refused unless the id is one whole path segment.
+    """
+    url = url_for(endpoint, **values, **{id_name: _ROW_ID})
+    before, found, after = url.partition(f"/{_ROW_ID}")
+    if not found or str(_ROW_ID) in after or after[:1] not in ("", "/", "?"):
+        raise ValueError(f"{endpoint}: {id_name} is not one segment of its URL ({url})")
     return before + "/", after

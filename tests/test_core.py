@@ -190,3 +190,17 @@ def test_the_audit_log_says_more_than_when_it_outgrows_its_count(app, make, monk
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "More than 2 records" in page and "Page 1<" in page and "Page 1 of" not in page and 'rel="next"' not in page
     assert "page=2" in page  # Next leads on
+
+
+def test_link_around_puts_a_row_id_inside_a_url_and_refuses_an_id_that_is_no_segment(app):
+    import pytest
+
+    from forum_app.web import link_around
+
+    with app.test_request_context():
+        before, after = link_around("actions.board", "forum_id", overdue=1)
+        assert before + "42" + after == "/forums/42/actions?overdue=1"
+        before, after = link_around("actions.action", "action_id")
+        assert before + "42" + after == "/actions/42"
+        with pytest.raises(ValueError, match="theme is not one segment"):
+            link_around("actions.board", "theme", forum_id=3)  # a query value, not a segment

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from flask import Flask
+from sqlalchemy import func
 
 from forum_app.extensions import db
 from forum_app.models import (
@@ -348,3 +350,168 @@ def test_the_dashboard_keeps_counted_figures_until_a_write_moves_the_stamp(app: 
         with count_queries() as statements:
             queries.dashboard(staff, period, now=now + timedelta(hours=1))
     assert len(statements) == first
+
+
+def _staff(data: dict) -> User:
+    return db.session.execute(db.select(User).where(User.email == data["staff"])).scalar_one()
+
+
+def _counts(statements: list[str]) -> list[str]:
+    return [s for s in statements if "count(*)" in s.lower()]
+
+
+def test_list_totals_are_the_dashboard_figures_kept_or_counted(app: Flask, data: dict, count_queries,
+                                                               monkeypatch) -> None:
+    """Every list's total equals the dashboard's figure, whether the forums' kept figures give it (no
+    count runs) or the database counts it (nothing kept, or a list that moves with the clock)."""
+    from forum_app.core import kept
+
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)  # a page holds less than the total: the total is no len()
+    lists = [(queries.actions_page, figure) for figure in (*queries.KEPT_ACTION_TOTALS, "overdue", "stalled", "due")]
+    lists += [(queries.meetings_page, figure) for figure in queries.KEPT_MEETING_TOTALS]
+    with app.test_request_context():
+        staff = _staff(data)
+        kept.clear_all()
+        counted = {}
+        for page_of_list, figure in lists:
+            with count_queries() as statements:
+                counted[figure] = page_of_list(staff, PERIOD, figure, None, now=NOW).total
+            assert len(_counts(statements)) == 1, figure  # nothing kept: counted
+        total = queries.dashboard(staff, PERIOD, now=NOW).total
+        for page_of_list, figure in lists:
+            with count_queries() as statements:
+                listed = page_of_list(staff, PERIOD, figure, None, now=NOW).total
+            from_kept = figure in queries.KEPT_ACTION_TOTALS or page_of_list is queries.meetings_page
+            assert len(_counts(statements)) == (0 if from_kept else 1), figure
+            figure_shown = total.planned + total.held + total.cancelled if figure == "" else getattr(total, figure)
+            assert listed == counted[figure] == figure_shown, figure
+        # Narrowed to a country, the kept figures of that country's forums only.
+        narrowed = PERIOD.narrowed(country="MK")
+        with count_queries() as statements:
+            assert queries.actions_page(staff, narrowed, "raised", None, now=NOW).total == 2
+        assert _counts(statements) == []
+
+
+def test_a_write_shows_at_once_in_a_list_total_taken_from_kept_figures(app: Flask, data: dict,
+                                                                        count_queries) -> None:
+    with app.test_request_context():
+        staff = _staff(data)
+        queries.dashboard(staff, PERIOD, now=NOW)  # every forum's figures kept
+        assert queries.actions_page(staff, PERIOD, "raised", None, now=NOW).total == 6
+    with app.app_context():  # another request writes
+        owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
+        _action(data["forum"], owner, utc(2024, 5, 6, 9), "proposed")
+        db.session.commit()
+    with app.test_request_context():
+        staff = _staff(data)
+        with count_queries() as statements:
+            assert queries.actions_page(staff, PERIOD, "raised", None, now=NOW).total == 7
+            assert queries.meetings_page(staff, PERIOD, "held", None, now=NOW).total == 2
+        # Forum A's stamp moved: it alone is counted (its ids named), forum B's figure is still kept.
+        assert len(_counts(statements)) == 2 and all("IN (" in s.upper() for s in _counts(statements))
+        assert queries.dashboard(staff, PERIOD, now=NOW).total.raised == 7
+
+
+def test_the_dashboard_keeps_what_it_adds_up_under_the_forums_it_reads(app: Flask, data: dict, count_queries,
+                                                                       monkeypatch) -> None:
+    """The totals, countries, grants and trends are added up once per state of the forums in reach:
+    again after a write to any forum or a renamed forum (no stamp moves for a title), not per request."""
+    summarised = []
+    summarise = queries._summarise
+    monkeypatch.setattr(queries, "_summarise", lambda *args: summarised.append(1) or summarise(*args))
+
+    def view(raw_page: str | None = None, **changes) -> queries.Dashboard:
+        with app.test_request_context():
+            return queries.dashboard(_staff(data), PERIOD.narrowed(**changes), now=NOW, raw_page=raw_page)
+
+    first = view()
+    assert len(summarised) == 1 and first.total.raised == 6
+    with count_queries() as statements:
+        again = view()
+    assert len(summarised) == 1 and again.total is first.total and again.trends is first.trends
+    assert len(statements) <= 3  # the person's forums (with their stamps), and nothing counted or added up
+    assert view("2").forum_page.number == 1 and len(summarised) == 1  # another page of forums: the same sums
+    with app.app_context():
+        db.session.get(Forum, data["other_forum"]).title = "Skopje forum, renamed"
+        db.session.commit()
+    renamed = view()
+    assert len(summarised) == 2 and "Skopje forum, renamed" in {r.label for r in renamed.forums}
+    assert renamed.total.raised == 6
+    with app.app_context():
+        owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
+        _action(data["other_forum"], owner, utc(2024, 5, 6, 9), "proposed")
+        db.session.commit()
+    assert view().total.raised == 7 and len(summarised) == 3
+    assert view(country="BA").total.raised == 4 and len(summarised) == 4  # other filters: their own sums
+    # Another hour: added up again (overdue and stalled move with the clock).
+    with app.test_request_context():
+        queries.dashboard(_staff(data), PERIOD, now=NOW + timedelta(hours=1))
+    assert len(summarised) == 5
+
+
+def test_another_process_reads_the_figures_counted_here_instead_of_counting(app: Flask, data: dict,
+                                                                           count_queries) -> None:
+    """A worker without figures of its own reads those another worker counted under the same key (forum,
+    stamp, zone, period, hour): the same figures, no grouped count. A forum written to since is counted."""
+    from forum_app.core import kept
+    from forum_app.models import KeptFigures
+
+    def view() -> tuple[queries.Dashboard, list[str]]:
+        with app.test_request_context(), count_queries() as statements:
+            return queries.dashboard(_staff(data), PERIOD, now=NOW), statements
+
+    def grouped(statements: list[str]) -> list[str]:
+        return [s for s in statements if "GROUP BY" in s.upper()]
+
+    kept.clear_all()
+    counted, statements = view()
+    assert grouped(statements)
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count()).select_from(KeptFigures)) == 2  # a row per forum
+    kept.clear_all()  # another process
+    read, statements = view()
+    assert grouped(statements) == []
+    assert [(r.key, r.figures) for r in read.forums] == [(r.key, r.figures) for r in counted.forums]
+    assert read.total == counted.total and read.trends == counted.trends and read.missing == counted.missing
+    assert read.coverage == counted.coverage and read.total.median_days_to_done == 25.0
+    with app.app_context():
+        owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
+        _action(data["other_forum"], owner, utc(2024, 5, 6, 9), "proposed")
+        db.session.commit()
+    kept.clear_all()
+    recounted, statements = view()
+    assert grouped(statements) and recounted.total.raised == 7
+    assert next(r.figures for r in recounted.forums if r.key == data["forum"]) == counted.forums[0].figures
+    # Rows of past hours go as new ones are written.
+    with app.test_request_context():
+        queries.dashboard(_staff(data), PERIOD, now=NOW + timedelta(hours=3))
+    with app.app_context():
+        hours = set(db.session.execute(db.select(KeptFigures.hour)).scalars())
+    assert hours == {(NOW + timedelta(hours=3)).replace(minute=0)}
+
+
+def test_the_dashboard_renders_its_figure_rows_once_per_state_of_the_data(app: Flask, data: dict) -> None:
+    """The figure tables, the coverage rows and the filter form are rendered from the kept sums once and
+    reused (web.render_once), until a write makes new sums: then rendered again, with the new figures."""
+    from markupsafe import Markup
+
+    client = _signed_in(app, data["staff"])
+    path = "/reports?from=2024-04-01&to=2024-06-30"
+    first = client.get(path).get_data(as_text=True)
+    assert 'id="grants"' in first and 'id="coverage-matrix"' in first
+    summaries = list(queries._SUMMARIES.items.values())
+    stores = [s.fragments for s in summaries if s.fragments]
+    assert len(stores) == 1 and {key[0] if isinstance(key[0], str) else key[0][0] for key in stores[0]} == {
+        "filters", "countries", "grants", "forums", "coverage"}
+    for key in stores[0]:
+        stores[0][key] = Markup(f"<i>kept {key[0]!s}</i>")
+    again = client.get(path).get_data(as_text=True)
+    assert again.count("<i>kept ") == 5  # reused, not rendered again
+    with app.app_context():
+        owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
+        _action(data["other_forum"], owner, utc(2024, 5, 6, 9), "proposed")
+        db.session.commit()
+    after = client.get(path).get_data(as_text=True)
+    raised_in_mk = re.compile(r'figure=raised&amp;[^"]*country=MK[^"]*">(\d+)<')
+    assert raised_in_mk.findall(first) == ["2"]
+    assert "<i>kept " not in after and raised_in_mk.findall(after) == ["3"]  # new sums, rendered anew

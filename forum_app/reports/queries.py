@@ -29,15 +29,22 @@ What the figures mean (the dashboard repeats it in words):
 """
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import DateTime, Integer, Select, and_, case, false, func, null, or_, select, union
+from markupsafe import Markup, escape
+from sqlalchemy import DateTime, Integer, Select, and_, case, delete, false, func, null, or_, select, union
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -46,9 +53,10 @@ from ..actions.queries import by_local_today, overdue_condition
 from ..core.clock import utcnow
 from ..core.kept import Kept
 from ..core.paging import Page, parse_page_number
+from ..database import wants_write
 from ..extensions import db
 from ..models import (
-    ActionItem, Forum, Grant, Invitation, Meeting, Organisation, User, WalkInAttendee,
+    ActionItem, Forum, Grant, Invitation, KeptFigures, Meeting, Organisation, User, WalkInAttendee,
 )
 from ..vocab import ACTION_OPEN_STATES, CORE_ORGANISATION_KINDS, COUNTRIES
 
@@ -355,17 +363,72 @@ def action_condition(figure: str, filters: ReportFilters, zones: list[str], now:
     return conditions.get(figure, raised)
 
 
-def actions_page(user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = ()) -> Page:
-    """A page of ``actions_stmt``: counted, then the page's ids sorted alone (narrow rows), then those loaded.
+# The lists whose length the forums' kept figures give exactly: what they count does not move with the
+# clock, so a forum's figure kept under its current ``figures_stamp`` is its count now. Overdue, stalled
+# and due move with the clock (kept figures may be up to an hour old): those lists are always counted.
+KEPT_MEETING_TOTALS: dict[str, Callable[["Figures"], int]] = {
+    "": lambda f: f.planned + f.held + f.cancelled, "planned": lambda f: f.planned, "held": lambda f: f.held,
+    "cancelled": lambda f: f.cancelled}
+KEPT_ACTION_TOTALS: dict[str, Callable[["Figures"], int]] = {
+    name: (lambda f, name=name: getattr(f, name)) for name in ("raised", "confirmed", "in_progress", "blocked", "done")}
+
+
+def _counted_total(user, filters: ReportFilters, now: datetime, kept_figure: Callable[["Figures"], int] | None,
+                   stmt: Select, forum_column) -> int:
+    """How many rows ``stmt`` (a list behind a figure) has: the forums' kept figures added up, and only
+    the forums without kept figures (none after a dashboard view this hour) counted by the database.
+
+    Counting tens of thousands of rows was most of a list's time at programme scale; reading the
+    forums' stamps is one small query. ``kept_figure`` None: the list moves with the clock, count it all.
+    """
+    uncounted = None
+    total = 0
+    if kept_figure is not None:
+        hour = _hour(now)
+        scope = db.session.execute(scoped_forums(user, filters).with_only_columns(
+            Forum.id, Forum.figures_stamp, Forum.timezone)).all()
+        uncounted = []
+        for forum_id, stamp, zone in scope:
+            kept = _KEPT.get(_kept_key(forum_id, stamp, zone, filters, hour))
+            if kept is None:
+                uncounted.append(forum_id)
+            else:
+                total += kept_figure(kept[0])
+        if not uncounted:
+            return total
+        if len(uncounted) == len(scope):
+            uncounted = None  # nothing kept: the whole list, as if no figure were
+    if uncounted is not None:
+        stmt = stmt.where(forum_column.in_(uncounted))
+    return total + db.session.execute(select(func.count()).select_from(
+        stmt.with_only_columns(forum_column).order_by(None).subquery())).scalar_one()
+
+
+def meetings_page(user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = (),
+                  now: datetime | None = None) -> Page:
+    """A page of ``meetings_stmt``, its total from the forums' kept figures where they are kept."""
+    stmt = meetings_stmt(user, filters, figure)
+    size = current_app.config["PAGE_SIZE"]
+    number = parse_page_number(raw_page)
+    total = _counted_total(user, filters, now or utcnow(), KEPT_MEETING_TOTALS.get(figure), stmt, Meeting.forum_id)
+    items = list(db.session.execute(stmt.options(*options).limit(size).offset((number - 1) * size))
+                 .unique().scalars())
+    return Page(items=items, number=number, size=size, total=total)
+
+
+def actions_page(user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = (),
+                 now: datetime | None = None) -> Page:
+    """A page of ``actions_stmt``: counted (or its total from the kept figures), then the page's ids
+    sorted alone (narrow rows), then those loaded.
 
     Sorting the whole matching set with its joined owner and organisation to keep 25 rows
     was most of the list's time at programme scale.
     """
-    stmt = actions_stmt(user, filters, figure)
+    now = now or utcnow()
+    stmt = actions_stmt(user, filters, figure, now)
     size = current_app.config["PAGE_SIZE"]
     number = parse_page_number(raw_page)
-    total = db.session.execute(select(func.count()).select_from(
-        stmt.with_only_columns(ActionItem.id).order_by(None).subquery())).scalar_one()
+    total = _counted_total(user, filters, now, KEPT_ACTION_TOTALS.get(figure), stmt, ActionItem.forum_id)
     ids = list(db.session.execute(stmt.with_only_columns(ActionItem.id).limit(size).offset((number - 1) * size))
                .scalars())
     items = []
@@ -462,8 +525,35 @@ class Row:
     label: str
     figures: Figures
     filters: ReportFilters  # the filters that narrow the lists to this row
-    forum: Forum | None = None
-    grant: Grant | None = None
+    forum: ForumInfo | None = None
+    grant: GrantInfo | None = None
+
+    # Worked out once per row, not per cell or per request: the dashboard keeps its rows (``_SUMMARIES``)
+    # and a row's figures do not change once it is shown.
+    @cached_property
+    def qs(self) -> Markup:
+        """The query string of the filters that narrow the lists to this row, escaped for the row's links."""
+        return escape(urlencode(self.filters.args()))
+
+    @cached_property
+    def attendance_pct(self) -> str | None:
+        return _pct(self.figures.attendance_rate)
+
+    @cached_property
+    def confirmation_pct(self) -> str | None:
+        return _pct(self.figures.confirmation_rate)
+
+    @cached_property
+    def on_time_pct(self) -> str | None:
+        return _pct(self.figures.on_time_share)
+
+    @cached_property
+    def median_days(self) -> float | None:
+        return self.figures.median_days_to_done
+
+
+def _pct(share: float | None) -> str | None:
+    return None if share is None else f"{100 * share:.0f}%"
 
 
 @dataclass
@@ -479,59 +569,123 @@ class Trend:
         return max((v for _, v in self.points), default=0) or 1
 
 
+class ForumInfo(NamedTuple):
+    """What the reports show and key on of a forum, read as plain values (no ORM object to load or keep)."""
+
+    id: int
+    title: str
+    city: str
+    country: str
+    timezone: str
+    grant_id: int
+    figures_stamp: int
+
+
+class GrantInfo(NamedTuple):
+    id: int
+    reference: str
+    programme_id: int
+
+
+_REACH_COLUMNS = (Forum.id, Forum.title, Forum.city, Forum.country, Forum.timezone, Forum.grant_id,
+                  Forum.figures_stamp, Grant.id, Grant.reference, Grant.programme_id)
+
+
+def _reach_rows(user) -> list[tuple]:
+    """The forums in the person's reach with their grants, as plain tuples in the report's order.
+
+    Also the key of everything kept from them: it holds every value shown of a forum or grant
+    and each forum's ``figures_stamp``, so a renamed forum or a write to its meetings or actions
+    is a new key.
+    """
+    return [tuple(row) for row in db.session.execute(
+        permissions.report_forums(user).with_only_columns(*_REACH_COLUMNS).join(Forum.grant)
+        .order_by(Forum.country, Grant.reference, Forum.title, Forum.id))]
+
+
+def _reach(rows: list[tuple]) -> list[tuple[ForumInfo, GrantInfo]]:
+    grants: dict[int, GrantInfo] = {}
+    reach = []
+    for row in rows:
+        grant = grants.get(row[7]) or grants.setdefault(row[7], GrantInfo(*row[7:]))
+        reach.append((ForumInfo(*row[:7]), grant))
+    return reach
+
+
+def _hour(now: datetime) -> datetime:
+    # Kept figures hold for an hour: overdue and stalled move with the clock.
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
 @dataclass
 class ReportFigures:
     """Every forum's figures in the report, and the quarterly counts of the trends."""
 
     filters: ReportFilters
-    reach: list[tuple[Forum, Grant]]  # every forum the person may report on (the filter choices)
+    reach: list[tuple[ForumInfo, GrantInfo]]  # every forum the person may report on (the filter choices)
     forums: list[Row]  # the forums of the report, ordered by country, grant and title
     by_quarter: dict[str, Counter]  # "held", "invitees", "present", "raised", "done": {bucket: n}
     zones: list[str]
     coverage: dict[int, frozenset[str]]  # forum id → kinds present at its last meetings by the period's end
 
     @property
-    def grants(self) -> dict[int, Grant]:
+    def grants(self) -> dict[int, GrantInfo]:
         return {g.id: g for _, g in self.reach}
 
 
-def report_figures(user, filters: ReportFilters, now: datetime | None = None) -> ReportFigures:
+def _kept_key(forum_id: int, stamp: int, zone: str, filters: ReportFilters, hour: datetime) -> tuple:
+    return (forum_id, stamp, zone, filters.start, filters.end, hour)
+
+
+def report_figures(user, filters: ReportFilters, now: datetime | None = None,
+                   reach_rows: list[tuple] | None = None) -> ReportFigures:
     """Each forum's figures, counted by the database: grouped queries whose rows are bounded by the forums.
 
     A forum's counted figures are kept (``_KEPT``) while its ``figures_stamp`` stands (a write to its
     meetings, invitations or actions moves it: reports/stamps.py), for the same period and the same
     hour (overdue and stalled move with the clock; they may lag by up to an hour). Only the forums
-    whose stamp moved are counted again.
+    whose stamp moved are counted again. ``reach_rows``: ``_reach_rows(user)`` if the caller read it.
     """
     permissions.require(permissions.can_view_reports(user))
     now = now or utcnow()
     # 1. the forums in reach (with their grants), also for the filter choices
-    reach = list(db.session.execute(permissions.report_forums(user).add_columns(Grant).join(Forum.grant)
-                                    .order_by(Forum.country, Grant.reference, Forum.title)).tuples())
+    reach = _reach(reach_rows if reach_rows is not None else _reach_rows(user))
     forums = [f for f, _ in reach if (not filters.country or f.country == filters.country)
               and (not filters.grant_id or f.grant_id == filters.grant_id)
               and (not filters.forum_id or f.id == filters.forum_id)]
     zones = _zones()  # 2.
-    hour = now.replace(minute=0, second=0, microsecond=0)
+    hour = _hour(now)
     by_forum: dict[int, Figures] = {}
     forum_quarters: dict[int, dict[str, Counter]] = {}
     coverage: dict[int, frozenset[str]] = {}
     stale = []
     for forum in forums:
-        kept = _KEPT.get((forum.id, forum.figures_stamp, forum.timezone, filters.start, filters.end, hour))
+        kept = _KEPT.get(_kept_key(forum.id, forum.figures_stamp, forum.timezone, filters, hour))
         if kept is None:
             stale.append(forum)
         else:
             by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = kept
+    if stale:  # counted by another process this hour?
+        keys = {f.id: _kept_key(f.id, f.figures_stamp, f.timezone, filters, hour) for f in stale}
+        shared = _shared(list(keys.values()))
+        for forum in stale:
+            if (kept := shared.get(keys[forum.id])) is not None:
+                _KEPT.put(keys[forum.id], kept)
+                by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = kept
+        stale = [f for f in stale if keys[f.id] not in shared]
     if stale:
         counted = {f.id: Figures(forums=1) for f in stale}
         quarters_counted: dict[int, dict[str, Counter]] = {f.id: defaultdict(Counter) for f in stale}
         _count(counted, quarters_counted, list(counted), filters, zones, now)
         kinds = _coverage(list(counted), filters, zones)  # 9.
+        to_share = {}
         for forum in stale:
             kept = (counted[forum.id], quarters_counted[forum.id], frozenset(kinds.get(forum.id, ())))
-            _KEPT.put((forum.id, forum.figures_stamp, forum.timezone, filters.start, filters.end, hour), kept)
+            key = _kept_key(forum.id, forum.figures_stamp, forum.timezone, filters, hour)
+            _KEPT.put(key, kept)
+            to_share[key] = kept
             by_forum[forum.id], forum_quarters[forum.id], coverage[forum.id] = kept
+        _share(to_share, hour)
     by_quarter: dict[str, Counter] = defaultdict(Counter)
     for counts in forum_quarters.values():
         for name, buckets in counts.items():
@@ -545,6 +699,68 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None) ->
 # Figures are read, never changed, once counted (rows add them into new totals): kept as they are.
 # 4,000 forum-periods: a programme of 120 forums in a few dozen periods, a few MB at most.
 _KEPT = Kept(4000)
+
+# --- figures shared between processes (models.KeptFigures) -------------------------------------------
+# A worker that has not counted a forum this hour reads what another worker or node counted under
+# the same key before counting it itself: the programme is counted once an hour, not once per process
+# (~0.4 s at 120 forums; reading 120 rows back, a few ms). The payload's version is in the key, so a
+# change to ``Figures`` never reads rows written by older code.
+_PAYLOAD_VERSION = 1
+
+
+def _shared_key(key: tuple) -> str:
+    forum_id, stamp, zone, start, end, hour = key
+    return f"v{_PAYLOAD_VERSION}/{forum_id}/{stamp}/{zone}/{start.isoformat()}/{end.isoformat()}/{hour:%Y-%m-%dT%H}"
+
+
+def _pack(figures: Figures, by_quarter: dict[str, Counter], kinds: frozenset[str]) -> str:
+    # Counters as lists of pairs: JSON would make the whole days' (int) keys strings.
+    values = {name: list(value.items()) if isinstance(value, Counter) else value
+              for name, value in figures.__dict__.items()}
+    quarters = {name: list(counts.items()) for name, counts in by_quarter.items()}
+    return json.dumps({"figures": values, "quarters": quarters, "kinds": sorted(kinds)}, separators=(",", ":"))
+
+
+def _unpack(payload: str) -> tuple[Figures, dict[str, Counter], frozenset[str]]:
+    data = json.loads(payload)
+    figures = Figures()
+    for name, value in data["figures"].items():
+        setattr(figures, name, Counter(dict(value)) if isinstance(getattr(figures, name), Counter) else value)
+    by_quarter: dict[str, Counter] = defaultdict(Counter, {name: Counter(dict(pairs))
+                                                           for name, pairs in data["quarters"].items()})
+    return figures, by_quarter, frozenset(data["kinds"])
+
+
+def _shared(keys: list[tuple]) -> dict[tuple, tuple]:
+    """The figures other processes counted under ``keys`` (those found)."""
+    by_text = {_shared_key(key): key for key in keys}
+    rows = db.session.execute(select(KeptFigures.key, KeptFigures.payload)
+                              .where(KeptFigures.key.in_(list(by_text)))).all()
+    return {by_text[text]: _unpack(payload) for text, payload in rows}
+
+
+def _share(counted: dict[tuple, tuple], hour: datetime) -> None:
+    """Write the figures this process counted for the others (and drop those of past hours).
+
+    In a transaction of its own, committed at once, whatever the request does next. A process
+    that wrote the same key first wins (the figures are the same). Sharing is an optimisation:
+    if it fails (a lock held too long), the page is shown all the same and others count themselves.
+    """
+    # On SQLite, not from a transaction that writes or may (outside GET requests ``database.py`` begins
+    # them IMMEDIATE): it holds the one write lock, and the sharing transaction would wait for it.
+    # (A GET's reads do not block it: WAL.)
+    sqlite = db.engine.dialect.name == "sqlite"
+    if not counted or (sqlite and wants_write()):
+        return
+    insert = sqlite_insert if sqlite else postgresql_insert
+    rows = [{"key": _shared_key(key), "hour": hour, "payload": _pack(*kept)} for key, kept in counted.items()]
+    try:
+        with db.engine.begin() as connection:
+            # The hour before stays: another node's clock may be a little behind.
+            connection.execute(delete(KeptFigures).where(KeptFigures.hour < hour - timedelta(hours=1)))
+            connection.execute(insert(KeptFigures).on_conflict_do_nothing(index_elements=["key"]), rows)
+    except DBAPIError:
+        current_app.logger.warning("Counted report figures not shared", exc_info=True)
 
 
 def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: Sequence[str],
@@ -607,10 +823,12 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[int, dict[str, Counter
         if quarter is None:
             continue
         figures = by_forum[forum_id]
+        # Whole numbers on every database (PostgreSQL's SUM of counts is a numeric, read as Decimal).
+        invitees, present = int(invitees), int(present or 0)
         figures.invitees += invitees
-        figures.present += present or 0
+        figures.present += present
         by_quarter[forum_id]["invitees"][quarter] += invitees
-        by_quarter[forum_id]["present"][quarter] += present or 0
+        by_quarter[forum_id]["present"][quarter] += present
 
     # 5. the invitees present, by kind of organisation and gender (of the meetings in the period, judged once each)
     in_period_ids = (select(Meeting.id).join(Forum, Forum.id == Meeting.forum_id)
@@ -696,16 +914,63 @@ class Dashboard:
     coverage_kinds: tuple[str, ...]
     missing: list[tuple[str, int]]  # (kind, how many of the report's forums lack it at their last meetings)
     trends: list[Trend]
-    grant_choices: list[Grant]
-    forum_choices: list[Forum]
+    grant_choices: list[GrantInfo]
+    forum_choices: list[ForumInfo]
     most_overdue: Row | None
     now: datetime
+    grant: Grant | None = None  # the grant the report is narrowed to (its review thread), if in reach
+    # Parts of the page rendered from the kept sums, kept with them (web.render_once): the same
+    # sums render the same rows, so they are rendered once, not per request.
+    fragments: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """What the dashboard adds up from every forum's figures: the same for every page of forums."""
+
+    total: Figures
+    countries: list[Row]
+    grants: list[Row]
+    forums: list[Row]
+    coverage_kinds: dict[int, frozenset[str]]
+    missing: list[tuple[str, int]]
+    trends: list[Trend]
+    grant_choices: list[GrantInfo]
+    forum_choices: list[ForumInfo]
+    most_overdue: Row | None
+    fragments: dict = field(default_factory=dict, compare=False)  # Dashboard.fragments
 
 
 def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_page: str | None = None) -> Dashboard:
-    """The dashboard: totals, countries and grants, and one page of the forums (table and coverage)."""
+    """The dashboard: totals, countries and grants, and one page of the forums (table and coverage).
+
+    What is added up from the forums' figures is kept (``_SUMMARIES``) under the forums in reach
+    as read now (each with its ``figures_stamp``: ``_reach_rows``), the filters and the hour, the
+    key of the forums' kept figures it is made of: a write to any forum or a renamed forum or
+    grant is a new key, so a kept summary is never stale, and the adding up (and reading the
+    kept figures of every forum) does not happen again per request.
+    """
+    permissions.require(permissions.can_view_reports(user))
     now = now or utcnow()
-    report = report_figures(user, filters, now)
+    reach_rows = _reach_rows(user)
+    key = (tuple(reach_rows), filters, _hour(now))
+    summary = _SUMMARIES.get(key)
+    if summary is None:
+        summary = _summarise(report_figures(user, filters, now, reach_rows), filters)
+        _SUMMARIES.put(key, summary)
+    forum_page = page_of(summary.forums, raw_page)
+    kinds = summary.coverage_kinds  # kinds present at each forum's last held meetings up to the period's end
+    coverage = [(row, {kind: kind in kinds.get(row.forum.id, ()) for kind in CORE_ORGANISATION_KINDS})
+                for row in forum_page.items]
+    grant = None
+    if filters.grant_id and any(g.id == filters.grant_id for g in summary.grant_choices):
+        grant = db.session.get(Grant, filters.grant_id)
+    return Dashboard(filters, summary.total, summary.countries, summary.grants, summary.forums, forum_page,
+                     coverage, CORE_ORGANISATION_KINDS, summary.missing, summary.trends, summary.grant_choices,
+                     summary.forum_choices, summary.most_overdue, now, grant, summary.fragments)
+
+
+def _summarise(report: ReportFigures, filters: ReportFilters) -> _Summary:
     forum_rows = report.forums
     grants = report.grants
     total = Figures()
@@ -721,12 +986,9 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
         grant_row = grant_rows.setdefault(grant.id, Row("grant", grant.id, grant.reference, Figures(),
                                                         filters.narrowed(grant_id=grant.id), grant=grant))
         grant_row.figures.add(figures)
-    forum_page = page_of(forum_rows, raw_page)
-    coverage_kinds = report.coverage  # kinds present at each forum's last held meetings up to the period's end
-    coverage = [(row, {kind: kind in coverage_kinds.get(row.forum.id, set()) for kind in CORE_ORGANISATION_KINDS})
-                for row in forum_page.items]
+    coverage_kinds = report.coverage
     missing = [(kind, n) for kind in CORE_ORGANISATION_KINDS
-               if (n := sum(kind not in coverage_kinds.get(row.forum.id, set()) for row in forum_rows))]
+               if (n := sum(kind not in coverage_kinds.get(row.forum.id, ()) for row in forum_rows))]
     by_quarter = report.by_quarter
     attendance = Counter({q: round(100 * by_quarter["present"][q] / n, 1)
                           for q, n in by_quarter["invitees"].items() if n})
@@ -737,10 +999,13 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
         Trend("Actions done", "actions", _quarter_points(by_quarter["done"], filters), "done", "actions"),
     ]
     most_overdue = max((r for r in forum_rows if r.figures.overdue), key=lambda r: r.figures.overdue, default=None)
-    return Dashboard(filters, total, list(countries.values()), list(grant_rows.values()), forum_rows, forum_page,
-                     coverage, CORE_ORGANISATION_KINDS, missing, trends,
-                     sorted(grants.values(), key=lambda g: g.reference), [f for f, _ in report.reach], most_overdue,
-                     now)
+    return _Summary(total, list(countries.values()), list(grant_rows.values()), forum_rows, coverage_kinds, missing,
+                    trends, sorted(grants.values(), key=lambda g: g.reference), [f for f, _ in report.reach],
+                    most_overdue)
+
+
+# A few hundred KB each at programme scale (a row per forum); the key holds the reach it was made from.
+_SUMMARIES = Kept(64)
 
 
 def page_of(rows: list, raw_page: str | None, size: int | None = None) -> Page:
@@ -826,10 +1091,15 @@ def progress_report(user, filters: ReportFilters, now: datetime | None = None,
                    or_(ActionItem.state.in_(ACTION_OPEN_STATES), action_condition("done", one, report.zones, now)))
             .options(joinedload(ActionItem.owner))
             .order_by(ActionItem.due_on, ActionItem.id))
+    # The actions' forum (is_overdue reads its zone), loaded once and held here (the session keeps
+    # only weak references): the report's forums are read as plain values, and joining it into every
+    # action row would repeat its description with each.
+    forum = db.session.get(Forum, row.forum.id)
     actions = list(db.session.execute(stmt).unique().scalars())
     kinds = report.coverage[row.forum.id]
     coverage = {kind: kind in kinds for kind in CORE_ORGANISATION_KINDS}
     progress = ForumProgress(row, meetings, actions, [a for a in actions if is_overdue(a, now)], coverage)
+    del forum
     return ProgressReport(filters, [progress], page, choices, now)
 
 

@@ -9,7 +9,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.forms import run_service
-from ..core.paging import paginate
 from ..extensions import db
 from ..models import INDICATOR_METRICS, Indicator, Meeting, Programme
 from . import charts, exports, indicators, queries
@@ -94,9 +93,9 @@ def meetings():
     filters = ReportFilters.from_args(request.args)
     figure = request.args.get("figure", "")
     figure = figure if figure in MEETING_FIGURES else ""
-    stmt = queries.meetings_stmt(current_user, filters, figure).options(joinedload(Meeting.forum))
-    return render_template("reports/meetings.html", filters=filters, figure=figure,
-                           page=paginate(stmt, request.args.get("page")))
+    page = queries.meetings_page(current_user, filters, figure, request.args.get("page"),
+                                 (joinedload(Meeting.forum),))
+    return render_template("reports/meetings.html", filters=filters, figure=figure, page=page)
 
 
 def _action_figure() -> str:
