@@ -204,3 +204,18 @@ def test_link_around_puts_a_row_id_inside_a_url_and_refuses_an_id_that_is_no_seg
         assert before + "42" + after == "/actions/42"
         with pytest.raises(ValueError, match="theme is not one segment"):
             link_around("actions.board", "theme", forum_id=3)  # a query value, not a segment
+
+
+def test_postgresql_connections_plan_for_data_in_memory(app):
+    """database._configure_postgresql: every PostgreSQL connection of the app plans with
+    random_page_cost from PG_RANDOM_PAGE_COST (1.1 unless configured); SQLite has no such setting."""
+    from forum_app.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert app.config["PG_RANDOM_PAGE_COST"] == "1.1"
+            assert db.session.execute(db.text("SHOW random_page_cost")).scalar_one() == "1.1"
+            with db.engine.connect() as other:  # any connection of the pool, not only the session's
+                assert other.execute(db.text("SHOW random_page_cost")).scalar_one() == "1.1"
+        else:
+            assert db.engine.dialect.name == "sqlite"
