@@ -14,6 +14,11 @@ app = create_app(migrations=os.environ.get("FLASK_RUN_FROM_CLI") == "true")
 # were the p95 of the meeting and review pages at programme scale).
 gc.collect()
 gc.freeze()
+# A young collection every 20,000 allocations instead of 700, and older ones as rarely: a page of
+# a few hundred rows allocates tens of thousands of objects, and each collection that reaches the
+# kept rows walks them all. Measured over the benchmark's 71 pages on PostgreSQL at programme
+# scale: medians 7 % lower in sum, the worst p95 56 ms instead of 90, 2.5 MB more per worker.
+gc.set_threshold(20_000, 20, 20)
 
 # Big pages' buffers go back to the system when freed instead of staying in the worker's heap
 # (forum_app/core/memory.py: 127 MB -> 115 MB after the benchmark's pages).
