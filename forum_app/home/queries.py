@@ -110,15 +110,13 @@ def _overview(user, raw_page: str | None) -> Page:
         return page
     upcoming, last = next_meetings(forums), last_meetings_held(forums)
     kinds: dict[int, set[str]] = defaultdict(set)
-    # The members' kinds of organisation found from the members first: joined the other way round,
-    # PostgreSQL hashed all 12,000 people to match a page's ~950 members (3.0 ms; 2.3 ms so).
-    members = select(ForumMember.user_id).where(ForumMember.forum_id.in_(ids))
-    member_kinds = (select(User.id.label("user_id"), Organisation.kind.label("kind"))
-                    .join(Organisation, Organisation.id == User.organisation_id)
-                    .where(User.id.in_(members), User.active.is_(True)).subquery())
+    # Members, then their people: SQLite probes each person (0.6 ms for a page's ~950 members); PostgreSQL
+    # hashes all 12,000 people instead (3.0 ms). Finding the people from the members first suits
+    # PostgreSQL (2.3 ms) but costs SQLite six times as much (3.7 ms), so this shape stays.
     for forum_id, kind in db.session.execute(
-        select(ForumMember.forum_id, member_kinds.c.kind).distinct()
-        .join(member_kinds, member_kinds.c.user_id == ForumMember.user_id).where(ForumMember.forum_id.in_(ids))
+        select(ForumMember.forum_id, Organisation.kind).distinct()
+        .join(User, User.id == ForumMember.user_id).join(Organisation, Organisation.id == User.organisation_id)
+        .where(ForumMember.forum_id.in_(ids), User.active.is_(True))
     ):
         kinds[forum_id].add(kind)
     page.items = [ForumOverview(f, upcoming.get(f.id), last.get(f.id), coverage_of_kinds(kinds[f.id]))
