@@ -50,12 +50,15 @@ def parse_page_number(raw: str | None) -> int:
 COUNT_UP_TO = 1000  # how far lists that only grow count their rows
 
 
-def paginate(stmt: Select, raw_page: str | None, size: int | None = None, count_up_to: int | None = None) -> Page:
-    """A page of ``stmt``'s rows and their count (exact, or with ``count_up_to`` at most that many and ``more``)."""
+def paginate(stmt: Select, raw_page: str | None, size: int | None = None, count_up_to: int | None = None,
+             total: int | None = None) -> Page:
+    """A page of ``stmt``'s rows and their count: exact, or with ``count_up_to`` at most that many and
+    ``more``, or ``total`` when the caller knows it already (the report lists add up kept figures)."""
     size = size or current_app.config["PAGE_SIZE"]
     number = parse_page_number(raw_page)
-    counted = stmt.order_by(None) if count_up_to is None else stmt.order_by(None).limit(count_up_to + 1)
-    total = db.session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
+    if total is None:
+        counted = stmt.order_by(None) if count_up_to is None else stmt.order_by(None).limit(count_up_to + 1)
+        total = db.session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     more = count_up_to is not None and total > count_up_to
     # Past the bound, one row more than the page says whether there is a next one.
     items = list(db.session.execute(stmt.limit(size + more).offset((number - 1) * size)).unique().scalars().all())
@@ -63,7 +66,8 @@ def paginate(stmt: Select, raw_page: str | None, size: int | None = None, count_
                 more_after=len(items) > size)
 
 
-def paginate_narrow(stmt: Select, raw_page: str | None, options: tuple = (), size: int | None = None) -> Page:
+def paginate_narrow(stmt: Select, raw_page: str | None, options: tuple = (), size: int | None = None,
+                    total: int | None = None) -> Page:
     """``paginate`` for rows shown with their related rows (``options``: joined loads): the page's ids are
     counted and sorted on their own, narrow, then only those rows are loaded with their relations.
 
@@ -71,7 +75,7 @@ def paginate_narrow(stmt: Select, raw_page: str | None, options: tuple = (), siz
     to keep 25 rows (13.5 ms at programme scale; 1.3 ms for the ids and the rows this way).
     """
     entity = stmt.column_descriptions[0]["entity"]
-    page = paginate(stmt.with_only_columns(entity.id), raw_page, size)
+    page = paginate(stmt.with_only_columns(entity.id), raw_page, size, total=total)
     if page.items:
         loaded = {row.id: row for row in db.session.execute(
             select(entity).where(entity.id.in_(page.items)).options(*options)).unique().scalars()}

@@ -128,13 +128,14 @@ class CalendarMonth:
     day: date | None = None  # the day view: every meeting of that day
     day_meetings: list["CalendarEntry"] = field(default_factory=list)
 
+    @classmethod
+    def heading(cls, year: int, month: int, zone: str, day: date | None = None) -> "CalendarMonth":
+        """The month without its meetings: what the page's title and month links need."""
+        return cls(year, month, [], {}, {}, zone, day)
+
     @property
     def days(self) -> list[date]:
         return sorted(set(self.by_day) | set(self.more))
-
-    @property
-    def count(self) -> int:
-        return sum(len(v) for v in self.by_day.values()) + sum(self.more.values())
 
     @property
     def previous(self) -> tuple[int, int]:

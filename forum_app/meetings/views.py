@@ -488,7 +488,7 @@ def calendar():
     body = kept_render(queries.staff_calendar_key(current_user, (year, month, day, zone, today)),
                        "meetings/_calendar_body.html",
                        lambda: {"cal": queries.calendar_month(current_user, year, month, zone, day), "today": today})
-    return render_template("meetings/calendar.html", cal=queries.CalendarMonth(year, month, [], {}, {}, zone, day),
+    return render_template("meetings/calendar.html", cal=queries.CalendarMonth.heading(year, month, zone, day),
                            body=body)
 
 

@@ -52,7 +52,7 @@ from .. import permissions
 from ..actions.queries import by_local_today, overdue_condition
 from ..core.clock import utcnow
 from ..core.kept import Kept
-from ..core.paging import Page, parse_page_number
+from ..core.paging import Page, paginate, paginate_narrow, parse_page_number
 from ..database import wants_write
 from ..extensions import db
 from ..models import (
@@ -408,34 +408,22 @@ def meetings_page(user, filters: ReportFilters, figure: str, raw_page: str | Non
                   now: datetime | None = None) -> Page:
     """A page of ``meetings_stmt``, its total from the forums' kept figures where they are kept."""
     stmt = meetings_stmt(user, filters, figure)
-    size = current_app.config["PAGE_SIZE"]
-    number = parse_page_number(raw_page)
     total = _counted_total(user, filters, now or utcnow(), KEPT_MEETING_TOTALS.get(figure), stmt, Meeting.forum_id)
-    items = list(db.session.execute(stmt.options(*options).limit(size).offset((number - 1) * size))
-                 .unique().scalars())
-    return Page(items=items, number=number, size=size, total=total)
+    return paginate(stmt.options(*options), raw_page, total=total)
 
 
 def actions_page(user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = (),
                  now: datetime | None = None) -> Page:
-    """A page of ``actions_stmt``: counted (or its total from the kept figures), then the page's ids
-    sorted alone (narrow rows), then those loaded.
+    """A page of ``actions_stmt``: its total from the kept figures (or counted), then the page's ids
+    sorted alone (narrow rows), then those loaded (``paginate_narrow``).
 
     Sorting the whole matching set with its joined owner and organisation to keep 25 rows
     was most of the list's time at programme scale.
     """
     now = now or utcnow()
     stmt = actions_stmt(user, filters, figure, now)
-    size = current_app.config["PAGE_SIZE"]
-    number = parse_page_number(raw_page)
     total = _counted_total(user, filters, now, KEPT_ACTION_TOTALS.get(figure), stmt, ActionItem.forum_id)
-    ids = list(db.session.execute(stmt.with_only_columns(ActionItem.id).limit(size).offset((number - 1) * size))
-               .scalars())
-    items = []
-    if ids:
-        items = list(db.session.execute(select(ActionItem).where(ActionItem.id.in_(ids)).options(*options)
-                                        .order_by(ActionItem.forum_id, ActionItem.id)).unique().scalars())
-    return Page(items=items, number=number, size=size, total=total)
+    return paginate_narrow(stmt, raw_page, tuple(options), total=total)
 
 
 def actions_stmt(user, filters: ReportFilters, figure: str = "raised", now: datetime | None = None) -> Select:
