@@ -209,16 +209,21 @@ def test_link_around_puts_a_row_id_inside_a_url_and_refuses_an_id_that_is_no_seg
             link_around("actions.board", "theme", forum_id=3)  # a query value, not a segment
 
 
-def test_postgresql_connections_plan_for_data_in_memory(app):
-    """database._configure_postgresql: every PostgreSQL connection of the app plans with
-    random_page_cost from PG_RANDOM_PAGE_COST (1.1 unless configured); SQLite has no such setting."""
+def test_every_connection_gets_its_databases_settings(app):
+    """database.configure_engine sets each connection up as it is made (an engine connection, not only the
+    session's): on PostgreSQL the planner's random_page_cost from PG_RANDOM_PAGE_COST (1.1 unless
+    configured); on SQLite WAL, foreign keys and the busy timeout. Without the listener either fails."""
+    from forum_app.database import SQLITE_BUSY_TIMEOUT_MS
     from forum_app.extensions import db
 
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            assert app.config["PG_RANDOM_PAGE_COST"] == "1.1"
-            assert db.session.execute(db.text("SHOW random_page_cost")).scalar_one() == "1.1"
-            with db.engine.connect() as other:  # any connection of the pool, not only the session's
-                assert other.execute(db.text("SHOW random_page_cost")).scalar_one() == "1.1"
-        else:
-            assert db.engine.dialect.name == "sqlite"
+        db.session.remove()
+        for _ in range(2):  # one after another (SQLite: one writer at a time)
+            with db.engine.connect() as connection:
+                if db.engine.dialect.name == "postgresql":
+                    assert app.config["PG_RANDOM_PAGE_COST"] == "1.1"
+                    assert connection.execute(db.text("SHOW random_page_cost")).scalar_one() == "1.1"
+                else:
+                    assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+                    assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == SQLITE_BUSY_TIMEOUT_MS
+                    assert connection.exec_driver_sql("PRAGMA journal_mode").scalar_one() in ("wal", "memory")
