@@ -1,7 +1,7 @@
 """Request-wide behaviour: security headers, error pages, template helpers."""
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 
 from flask import Flask, abort, jsonify, render_template, request, url_for
 from flask.globals import _cv_app
@@ -157,6 +157,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
     app.jinja_env.globals["kept_fragment"] = kept_fragment
+    app.jinja_env.globals["kept_rows"] = kept_rows
     app.jinja_env.globals["render_once"] = render_once
 
 
@@ -247,6 +248,35 @@ def kept_render(key: Hashable | None, template: str, make_context: Callable[[], 
         if full_key is not None:
             _FRAGMENTS.put(full_key, html)
     return html
+
+
+# A row of a list is a kilobyte or two: enough for every forum card and a few pages of people in
+# each language, a couple of MB at most.
+_ROWS = Kept(2000)
+
+
+def kept_rows(template: str, rows: Iterable[Hashable]) -> Markup:
+    """Each of ``rows`` rendered by ``template`` (as ``row``), kept under the row's value; joined.
+
+    For lists of plain frozen rows (core/rows.py): equal rows render equally, so the row itself is
+    the key and a kept row can never show stale data (a row whose data changed is another key); a
+    page renders only its new or changed rows. The template may show only ``row``, translations
+    and links. Anything but a frozen dataclass is refused: ORM objects compare by identity, so
+    their rows would only ever be kept, never reused.
+    """
+    page_key = _rendered_key(template)
+    html = []
+    for row in rows:
+        params = getattr(row, "__dataclass_params__", None)
+        if params is None or not params.frozen:
+            raise TypeError(f"kept_rows needs frozen dataclass rows, not {type(row).__name__}")
+        key = (row, page_key)
+        kept = _ROWS.get(key)
+        if kept is None:
+            kept = Markup(render_template(template, row=row))
+            _ROWS.put(key, kept)
+        html.append(kept)
+    return Markup("").join(html)
 
 
 def render_once(store: dict, key, macro, *args):

@@ -19,8 +19,7 @@ from ..core.paging import COUNT_UP_TO, paginate
 from ..core.search import clean_query, contains
 from ..extensions import db, login_manager
 from ..models import AuditEvent, Grant, GrantTeam, Organisation, Programme, User
-from ..models.people import USER_SEARCH_INDEX
-from . import services
+from . import queries, services
 from .forms import GrantForm, OrganisationForm, ProgrammeForm, TeamMemberForm, UserForm
 
 bp = Blueprint("admin", __name__)
@@ -44,11 +43,11 @@ def _get(model, object_id: int):
     return obj
 
 
-def _search(stmt, *columns, folded=None, trigram_table=None):
-    """Filter ``stmt`` by the ``q`` query parameter, case-insensitively, on ``columns`` (or a ``folded`` one)."""
+def _search(stmt, *columns):
+    """Filter ``stmt`` by the ``q`` query parameter, case-insensitively, on ``columns``."""
     q = clean_query(request.args.get("q"))
     if q:
-        stmt = stmt.where(contains(q, *columns, folded=folded, trigram_table=trigram_table))
+        stmt = stmt.where(contains(q, *columns))
     return stmt, q
 
 
@@ -73,10 +72,8 @@ def _simple_form(form, obj, input_cls, save, *, title: str, listing: str, after_
 
 @bp.get("/users")
 def users():
-    stmt = select(User).options(joinedload(User.organisation)).order_by(User.name)
-    # Name and email are searched in their stored, normalised form (User.search_text, indexed).
-    stmt, q = _search(stmt, folded=User.search_text, trigram_table=USER_SEARCH_INDEX)
-    return render_template("admin/users.html", page=paginate(stmt, request.args.get("page")), q=q)
+    q = clean_query(request.args.get("q"))
+    return render_template("admin/users.html", page=queries.people_page(q, request.args.get("page")), q=q)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
+from ..actions.queries import overdue_counts
 from ..core.paging import Page, paginate
+from ..core.rows import Into
 from ..core.search import contains
 from ..extensions import db
-from ..models import Forum, ForumMember, Grant, GrantTeam, Meeting, User, utcnow
+from ..models import Forum, ForumMember, Grant, GrantTeam, Meeting, Programme, User, utcnow
 from ..vocab import CORE_ORGANISATION_KINDS, ORGANISATION_KINDS
 
 
@@ -32,18 +34,44 @@ class ForumFilters:
     q: str = ""
 
 
-@dataclass
+@dataclass(slots=True, frozen=True)
+class CardForum:
+    """A forum as its card shows it, as plain values. It stands in for the Forum where the card's
+    other loaders read one (next_meetings, actions.queries.overdue_counts, permissions)."""
+
+    id: int
+    title: str
+    city: str
+    country: str
+    focus: str
+    timezone: str
+    grant_id: int
+    figures_stamp: int
+    grant_reference: str
+    programme_name: str
+
+
+@dataclass(slots=True, frozen=True)
 class ForumRow:
-    forum: Forum
+    """Everything a forum card shows, for one viewer: equal rows render the same card, so the card
+    is kept rendered under its row (web.kept_rows)."""
+
+    forum: CardForum
     members: int
     next_meeting: MeetingLine | None
     shows_grant: bool = False  # the grant reference is for its organisers and programme staff
+    overdue: int = 0  # overdue actions among those the viewer may see
+
+
+_CARD = Into(CardForum, Forum.id, Forum.title, Forum.city, Forum.country, Forum.focus, Forum.timezone,
+             Forum.grant_id, Forum.figures_stamp, Grant.reference, Programme.name)
 
 
 def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page:
     """One page of the forums ``user`` may see (``Page.items`` are ForumRows), with the total count."""
     user = permissions.resolved(user)
-    stmt = permissions.visible_forums(user).options(joinedload(Forum.grant).joinedload(Grant.programme))
+    stmt = (permissions.visible_forums(user).with_only_columns(_CARD)
+            .join(Grant, Grant.id == Forum.grant_id).join(Programme, Programme.id == Grant.programme_id))
     if filters.country:
         stmt = stmt.where(Forum.country == filters.country)
     if filters.grant_id:
@@ -60,9 +88,9 @@ def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page
     counts = dict(db.session.execute(
         select(ForumMember.forum_id, func.count()).where(ForumMember.forum_id.in_(ids))
         .group_by(ForumMember.forum_id)).all())
-    upcoming = next_meetings(forums)
-    page.items = [ForumRow(f, counts.get(f.id, 0), upcoming.get(f.id), permissions.sees_grant_details(user, f))
-                  for f in forums]
+    upcoming, overdue = next_meetings(forums), overdue_counts(user, forums)
+    page.items = [ForumRow(f, counts.get(f.id, 0), upcoming.get(f.id), permissions.sees_grant_details(user, f),
+                           overdue.get(f.id, 0)) for f in forums]
     return page
 
 

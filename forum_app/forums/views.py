@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import permissions
-from ..actions.queries import overdue_counts, overdue_in_forum
+from ..actions.queries import overdue_in_forum
 from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.search import clean_query
 from ..core.urls import parse_id
@@ -41,7 +41,6 @@ def index():
     )
     page = queries.forum_list(current_user, filters, args.get("page"))
     return render_template("forums/index.html", rows=page.items, page=page, filters=filters,
-                           overdue=overdue_counts(current_user, [row.forum for row in page.items]),
                            choices=queries.filter_choices(current_user),
                            can_create=permissions.can_create_forums(current_user))
 
