@@ -150,11 +150,14 @@ def test_forum_cards_are_kept_under_their_rows_and_follow_what_they_show(app, ma
     page, cards = forum_list()
     assert cards == 0 and "Kept forum" in page and "Changing forum" in page and "Next meeting" in page
 
+    assert "Changing forum" in client.get("/").get_data(as_text=True)  # staff's overview, kept the same way
     with app.app_context():
         db.session.get(Forum, changing).title = "Renamed forum"
         db.session.commit()
     page, cards = forum_list()
     assert cards == 1 and "Renamed forum" in page and "Changing forum" not in page
+    overview = client.get("/").get_data(as_text=True).split('id="overview"', 1)[1]
+    assert "Renamed forum" in overview and "Changing forum" not in overview
 
     member = make.user()
     make.add_member(changing, member)

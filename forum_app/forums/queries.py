@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
@@ -67,11 +67,16 @@ _CARD = Into(CardForum, Forum.id, Forum.title, Forum.city, Forum.country, Forum.
              Forum.grant_id, Forum.figures_stamp, Grant.reference, Programme.name)
 
 
+def visible_cards(user) -> Select:
+    """The forums ``user`` may see, as CardForums (for lists; add filters and ordering)."""
+    return (permissions.visible_forums(user).with_only_columns(_CARD)
+            .join(Grant, Grant.id == Forum.grant_id).join(Programme, Programme.id == Grant.programme_id))
+
+
 def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page:
     """One page of the forums ``user`` may see (``Page.items`` are ForumRows), with the total count."""
     user = permissions.resolved(user)
-    stmt = (permissions.visible_forums(user).with_only_columns(_CARD)
-            .join(Grant, Grant.id == Forum.grant_id).join(Programme, Programme.id == Grant.programme_id))
+    stmt = visible_cards(user)
     if filters.country:
         stmt = stmt.where(Forum.country == filters.country)
     if filters.grant_id:
@@ -152,11 +157,11 @@ def filter_choices(user) -> dict[str, list]:
 
 # --- forum page --------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class Coverage:
-    present: list[str]
-    missing: list[str]
-    others: list[str]  # kinds beyond the core set that are present
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+    others: tuple[str, ...]  # kinds beyond the core set that are present
 
     @property
     def ratio(self) -> str:
@@ -213,7 +218,7 @@ def coverage_of(members: list[ForumMember]) -> Coverage:
 
 def coverage_of_kinds(kinds: set[str]) -> Coverage:
     return Coverage(
-        present=[k for k in CORE_ORGANISATION_KINDS if k in kinds],
-        missing=[k for k in CORE_ORGANISATION_KINDS if k not in kinds],
-        others=[k for k in ORGANISATION_KINDS if k in kinds and k not in CORE_ORGANISATION_KINDS],
+        present=tuple(k for k in CORE_ORGANISATION_KINDS if k in kinds),
+        missing=tuple(k for k in CORE_ORGANISATION_KINDS if k not in kinds),
+        others=tuple(k for k in ORGANISATION_KINDS if k in kinds and k not in CORE_ORGANISATION_KINDS),
     )

@@ -18,8 +18,9 @@ from ..actions.queries import MyActions, my_actions
 from ..core.clock import utcnow
 from ..core.paging import Page, paginate
 from ..extensions import db
-from ..forums.queries import Coverage, MeetingLine, coverage_of_kinds, last_meetings_held, next_meetings
-from ..models import Forum, ForumMember, Grant, Invitation, Meeting, Organisation, User
+from ..forums.queries import (CardForum, Coverage, MeetingLine, coverage_of_kinds, last_meetings_held,
+                              next_meetings, visible_cards)
+from ..models import Forum, ForumMember, Invitation, Meeting, Organisation, User
 
 LIMIT = 20  # rows per list: the home page is a to-do list, not an archive
 
@@ -30,9 +31,11 @@ class Task:
     step: str  # "schedule", "mark_held", "write_minutes", "circulate", "adopt"
 
 
-@dataclass
+@dataclass(slots=True, frozen=True)
 class ForumOverview:
-    forum: Forum
+    """A forum's row of programme staff's overview: equal rows render the same (web.kept_rows)."""
+
+    forum: CardForum
     next_meeting: MeetingLine | None
     last_meeting: MeetingLine | None
     coverage: Coverage
@@ -102,8 +105,7 @@ def _next_step(meeting: Meeting) -> str:
 
 
 def _overview(user, raw_page: str | None) -> Page:
-    page = paginate(permissions.visible_forums(user).options(joinedload(Forum.grant).joinedload(Grant.programme))
-                    .order_by(Forum.country, Forum.city, Forum.title, Forum.id), raw_page)
+    page = paginate(visible_cards(user).order_by(Forum.country, Forum.city, Forum.title, Forum.id), raw_page)
     forums = page.items
     ids = [f.id for f in forums]
     if not ids:
