@@ -28,6 +28,24 @@ def test_login_and_logout(client, make):
     assert client.get("/forums").status_code == 302
 
 
+def test_addresses_are_stored_normalised_and_a_login_finds_one_by_its_index(app, client, make, count_queries):
+    """However an address is written, it is stored trimmed and lower-cased, and a login in any case
+    finds it with an equality on the indexed column (lower(email) read every person at each login)."""
+    email = make.user(email="  Amra.HODZIC@Example.ORG ")
+    assert email != "amra.hodzic@example.org"
+    with app.app_context():
+        assert db.session.execute(select(User.email).where(User.email == "amra.hodzic@example.org")).scalar_one()
+        user = db.session.execute(select(User).where(User.email == "amra.hodzic@example.org")).scalar_one()
+        user.email = "Amra.Hodzic@Example.BA"
+        db.session.commit()
+        assert db.session.get(User, user.id).email == "amra.hodzic@example.ba"
+    with count_queries() as statements:
+        response = login(client, "AMRA.hodzic@example.BA ")
+    assert response.status_code == 302 and client.get("/forums").status_code == 200
+    lookup = [s for s in statements if "FROM user_account" in s and "user_account.email =" in s]
+    assert lookup and not any("lower(" in s.lower() for s in lookup)
+
+
 @pytest.mark.parametrize("password", ["wrong password!", ""])
 def test_wrong_password_gets_generic_message(client, make, password):
     email = make.user()

