@@ -21,7 +21,7 @@ def _stored_hash(app, email: str) -> str:
 def test_defaults_are_owasp_argon2id():
     config = load_config({"FORUM_ENV": "testing"})
     assert (config["PASSWORD_HASH_TIME_COST"], config["PASSWORD_HASH_MEMORY_KIB"],
-            config["PASSWORD_HASH_PARALLELISM"]) == (2, 19456, 1)
+            config["PASSWORD_HASH_PARALLELISM"]) == (5, 7168, 1)
 
 
 def test_a_stored_hash_uses_the_configured_parameters(app, client, make):
@@ -61,7 +61,7 @@ def test_a_hash_from_old_library_defaults_is_upgraded_at_login(app, make):
         db.session.commit()
     assert login(app.test_client(), email, "an old long password").status_code == 302
     params = extract_parameters(_stored_hash(app, email))
-    assert (params.time_cost, params.memory_cost, params.parallelism) == (2, 19456, 1)
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (5, 7168, 1)
 
 
 def test_production_refuses_hashing_below_the_owasp_minimum(monkeypatch):
