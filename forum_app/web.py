@@ -250,21 +250,22 @@ def kept_render(key: Hashable | None, template: str, make_context: Callable[[], 
     return html
 
 
-# A row of a list is a kilobyte or two: enough for every forum card and a few pages of people in
-# each language, a couple of MB at most.
-_ROWS = Kept(2000)
+# A row of a list is a kilobyte or two: enough for every forum card, a few pages of people and a
+# couple of meetings' reviews (200 rows each) in each language; a few MB at most.
+_ROWS = Kept(3000)
 
 
-def kept_rows(template: str, rows: Iterable[Hashable]) -> Markup:
-    """Each of ``rows`` rendered by ``template`` (as ``row``), kept under the row's value; joined.
+def kept_rows(template: str, rows: Iterable[Hashable], **context: Hashable) -> Markup:
+    """Each of ``rows`` rendered by ``template`` (as ``row``, with ``context``), kept under the row's
+    value and the context's; joined.
 
     For lists of plain frozen rows (core/rows.py): equal rows render equally, so the row itself is
     the key and a kept row can never show stale data (a row whose data changed is another key); a
-    page renders only its new or changed rows. The template may show only ``row``, translations
-    and links. Anything but a frozen dataclass is refused: ORM objects compare by identity, so
-    their rows would only ever be kept, never reused.
+    page renders only its new or changed rows. The template may show only ``row``, ``context``,
+    translations and links. Anything but a frozen dataclass is refused: ORM objects compare by
+    identity, so their rows would only ever be kept, never reused.
     """
-    page_key = _rendered_key(template)
+    page_key = _rendered_key(template, tuple(sorted(context.items())))
     html = []
     for row in rows:
         params = getattr(row, "__dataclass_params__", None)
@@ -273,7 +274,7 @@ def kept_rows(template: str, rows: Iterable[Hashable]) -> Markup:
         key = (row, page_key)
         kept = _ROWS.get(key)
         if kept is None:
-            kept = Markup(render_template(template, row=row))
+            kept = Markup(render_template(template, row=row, **context))
             _ROWS.put(key, kept)
         html.append(kept)
     return Markup("").join(html)

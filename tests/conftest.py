@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from flask import Flask
+from flask import Flask, template_rendered
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
@@ -154,3 +154,18 @@ def count_queries(app: Flask):
 
     return counter
 
+
+@contextmanager
+def rendered(app, name: str) -> Iterator[list[str]]:
+    """The names of the templates called ``name`` rendered inside the block."""
+    seen: list[str] = []
+
+    def record(sender, template, context, **extra):
+        if template.name == name:
+            seen.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        yield seen
+    finally:
+        template_rendered.disconnect(record, app)

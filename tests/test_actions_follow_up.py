@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 from forum_app.actions import queries, services
 from forum_app.auth import tokens
 from forum_app.core import clock
+from forum_app.core.kept import clear_all
 from forum_app.extensions import db
 from forum_app.models import ActionItem, ActionUpdate, AuditEvent, Forum, Meeting, OutboxMessage, User
 
-from .conftest import csrf_token, login
+from .conftest import csrf_token, login, rendered
 from .factories import Factory
 
 
@@ -527,6 +528,31 @@ def test_a_review_from_a_stale_form_is_a_conflict_and_keeps_the_notes(app: Flask
     again = organiser.post(f"/meetings/{w['m3']}/follow-up", data={**review_rows(body, {action: ("", "Discussed: on track.")}),
                                                                    "csrf_token": token})
     assert again.status_code == 302
+
+
+def test_review_rows_are_kept_under_their_values_and_follow_each_action(app: Flask, make: Factory, forum: dict) -> None:
+    """Each row of the review is rendered once per state of its action (web.kept_rows): opening the review again
+    renders none, and an owner's answer renders that action's row again, with its new version and entry."""
+    clear_all()
+    w = forum
+    first = make.action(w["forum"], w["participant"], meeting_id=w["m2"])
+    make.action(w["forum"], w["participant"], meeting_id=w["m2"])
+    organiser, _token = signed_in(app, w["organiser"])
+
+    def open_review() -> tuple[str, int]:
+        with rendered(app, "actions/_review_row.html") as rows:
+            page = organiser.get(f"/meetings/{w['m3']}/follow-up").get_data(as_text=True)
+        return page, len(rows)
+
+    assert open_review()[1] == 2
+    assert open_review()[1] == 0
+    make.act(first, w["participant"], "accepted", note="Yes, we take it.")
+    page, rows = open_review()
+    with app.app_context():
+        version = db.session.get(ActionItem, first).version
+    sent = review_rows(page, {})
+    index = next(k.split("-")[1] for k, v in sent.items() if k.endswith("row_id") and v == str(first))
+    assert rows == 1 and "Yes, we take it." in page and sent[f"rows-{index}-was"] == str(version)
 
 
 def test_a_refused_review_row_is_shown_again_at_its_field_with_what_was_typed(app: Flask, make: Factory,

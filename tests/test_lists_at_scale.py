@@ -1,11 +1,7 @@
 """Lists that grow with a programme: people search on the normalised column, paged forum list, rows kept rendered."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from flask import template_rendered
 from sqlalchemy import select
 
 from forum_app.admin.queries import PersonRow
@@ -16,7 +12,7 @@ from forum_app.extensions import db
 from forum_app.models import Forum, User
 from forum_app.web import kept_rows
 
-from .conftest import login
+from .conftest import login, rendered
 
 
 def test_normalise_folds_case_and_diacritics():
@@ -111,22 +107,6 @@ def test_pages_are_gzipped_and_static_files_versioned_for_a_year(app, client):
     assert "immutable" not in stale.headers.get("Cache-Control", "")
     stale.close()
     assert client.get("/login").headers.get("Content-Encoding") is None  # only when asked for
-
-
-@contextmanager
-def rendered(app, name: str) -> Iterator[list[str]]:
-    """The names of the templates called ``name`` rendered inside the block."""
-    seen: list[str] = []
-
-    def record(sender, template, context, **extra):
-        if template.name == name:
-            seen.append(template.name)
-
-    template_rendered.connect(record, app)
-    try:
-        yield seen
-    finally:
-        template_rendered.disconnect(record, app)
 
 
 def test_forum_cards_are_kept_under_their_rows_and_follow_what_they_show(app, make):

@@ -1,7 +1,7 @@
 """Forms for actions: several at a meeting, one in full, details, updates, reassignment, the review."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -153,7 +153,7 @@ class ReviewRow(RowForm):
     note = TextAreaField(_l("What was said"), validators=[Optional(), Length(max=NOTE_MAX)])
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class ReviewEntry:
     """One row of the review form as its template writes it.
 
@@ -169,8 +169,8 @@ class ReviewEntry:
     to_state: str
     note: str
     action: Any  # the action's row in the review (queries.FollowUpRow), or None if it left the list
-    state_errors: list[str] = field(default_factory=list)
-    note_errors: list[str] = field(default_factory=list)
+    state_errors: tuple[str, ...] = ()
+    note_errors: tuple[str, ...] = ()
 
 
 class ReviewForm(row_set_form(ReviewRow, max_rows=1000)):
@@ -191,6 +191,6 @@ class ReviewForm(row_set_form(ReviewRow, max_rows=1000)):
     def entries(self, by_id: dict) -> list[ReviewEntry]:
         """The rows as sent (shown again after a refusal or a conflict), with their errors."""
         return [ReviewEntry(index, row.row_id._value(), row.was.data or "", row.to_state.data or "",
-                            row.note.data or "", by_id.get(row.row_id.data), list(row.to_state.errors),
-                            list(row.note.errors))
+                            row.note.data or "", by_id.get(row.row_id.data), tuple(row.to_state.errors),
+                            tuple(row.note.errors))
                 for index, row in enumerate(self.rows)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import permissions
 from ..core.clock import utcnow
 from ..core.kept import Kept
-from ..core.paging import Page, paginate, paginate_narrow
+from ..core.paging import Page, paginate_narrow
 from ..extensions import db
 from ..models import (
     ActionItem, ActionUpdate, Forum, ForumMember, Grant, GrantTeam, Meeting, MinutesVersion, Organisation, User,
@@ -184,9 +184,10 @@ def in_span(action: ActionItem, meeting: Meeting, previous_start: datetime | Non
 
 # --- the follow-up section of a meeting page -----------------------------------------------------------
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class ActionRow:
-    """An action as the follow-up tables show it: plain values, no ORM object behind them."""
+    """An action as the follow-up tables show it: plain values, no ORM object behind them (frozen: the
+    review form keeps each row rendered under its value, web.kept_rows)."""
 
     id: int
     title: str
@@ -199,7 +200,7 @@ class ActionRow:
     overdue: bool
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class FollowUpRow(ActionRow):
     """An earlier action in a meeting's review: how it stood at the meeting (``at_meeting``'s rule)."""
 
@@ -212,7 +213,7 @@ class FollowUpRow(ActionRow):
     latest: "LatestUpdate | None" = None  # the review form only: the action's latest entry now
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class LatestUpdate:
     """An action's latest entry now, for the review form (what ``update_line`` shows, as plain values)."""
 
@@ -392,8 +393,7 @@ def _add_latest(rows: list[FollowUpRow]) -> None:
         .outerjoin(_author, _author.c.id == ActionUpdate.author_id)
         .outerjoin(_new_owner, _new_owner.c.id == ActionUpdate.owner_id)
         .where(ActionItem.id.in_([row.id for row in rows])))}
-    for row in rows:
-        row.latest = entries.get(row.id)
+    rows[:] = [replace(row, latest=entries.get(row.id)) for row in rows]
 
 
 # --- one action: its page and timeline ------------------------------------------------------------------

@@ -321,7 +321,7 @@ def review(meeting_id: int):
                 if current is not None:
                     row.was.data = str(current.version)
     entries = form.entries(section.row_by_id) if request.method == "POST" else form.blank_entries(section.rows)
-    choices = [("", _("— as it is —"))] + [(s, str(label)) for s, label in ACTION_STATES.items()]
+    choices = (("", _("— as it is —")), *((s, str(label)) for s, label in ACTION_STATES.items()))
     return render_template("actions/review.html", form=form, meeting=meeting, forum=meeting.forum, section=section,
                            entries=entries, choices=choices, note_max=NOTE_MAX), \
         409 if getattr(form, "conflict", None) else _status(form)
