@@ -5,6 +5,12 @@ not block the writer, a busy timeout so writers wait rather than fail, foreign k
 (off by default in SQLite), and ``BEGIN IMMEDIATE`` for transactions that will write, so
 two writers queue at the start instead of one failing half-way on a lock upgrade.
 
+SQLite's page cache is per connection and 2 MB by default: at programme scale (a 116 MB file)
+the pages one list reads are evicted by the other pages a worker serves, and a people search
+read its index and 300 people back from the operating system's cache on every request (4.5 ms
+instead of 1.3 ms). ``SQLITE_CACHE_KIB`` (8 MB by default) keeps a worker's hot pages; a
+sync worker holds one connection, so this is memory per worker (measured: +2 MB RSS).
+
 PostgreSQL: each connection plans with ``random_page_cost`` from ``PG_RANDOM_PAGE_COST`` (see
 ``_configure_postgresql``).
 """
@@ -35,7 +41,7 @@ def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, int(app.config.get("SQLITE_CACHE_KIB", 0)))
     elif engine.dialect.name == "postgresql" and app.config.get("PG_RANDOM_PAGE_COST"):
         _configure_postgresql(engine, float(app.config["PG_RANDOM_PAGE_COST"]))
 
@@ -56,7 +62,7 @@ def _configure_postgresql(engine: Engine, random_page_cost: float) -> None:
         dbapi_connection.commit()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, cache_kib: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, connection_record):
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
@@ -66,6 +72,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if cache_kib > 0:  # a negative cache_size is in KiB (a positive one would be pages)
+            cursor.execute(f"PRAGMA cache_size=-{cache_kib:d}")
         cursor.close()
         # SQLite's own lower() folds ASCII only; names here are Bosnian, Macedonian,
         # Albanian and Montenegrin. Python's folds them all, as PostgreSQL's does.

@@ -212,7 +212,8 @@ def test_link_around_puts_a_row_id_inside_a_url_and_refuses_an_id_that_is_no_seg
 def test_every_connection_gets_its_databases_settings(app):
     """database.configure_engine sets each connection up as it is made (an engine connection, not only the
     session's): on PostgreSQL the planner's random_page_cost from PG_RANDOM_PAGE_COST (1.1 unless
-    configured); on SQLite WAL, foreign keys and the busy timeout. Without the listener either fails."""
+    configured); on SQLite WAL, foreign keys, the busy timeout and the page cache from SQLITE_CACHE_KIB.
+    Without the listener either fails."""
     from forum_app.database import SQLITE_BUSY_TIMEOUT_MS
     from forum_app.extensions import db
 
@@ -227,3 +228,5 @@ def test_every_connection_gets_its_databases_settings(app):
                     assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
                     assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == SQLITE_BUSY_TIMEOUT_MS
                     assert connection.exec_driver_sql("PRAGMA journal_mode").scalar_one() in ("wal", "memory")
+                    assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -app.config["SQLITE_CACHE_KIB"]
+                    assert app.config["SQLITE_CACHE_KIB"] == 8192
