@@ -39,6 +39,7 @@ from sqlalchemy import select
 from .actions import services as actions
 from .actions.services import ActionInput, UpdateInput
 from .auth.passwords import hash_password
+from .auth.services import find_user_by_email
 from .core import clock
 from .core.markdown import render_for_storage
 from .extensions import db
@@ -47,6 +48,7 @@ from .meetings import services as meetings
 from .meetings.minutes import MinutesInput
 from .meetings.services import MeetingDetails, WalkInInput
 from .models import ActionItem, Forum, ForumMember, Grant, GrantTeam, Meeting, Organisation, Programme, User
+from .models.people import normalise_email
 from .notifications.delivery import withdraw_stale
 
 DEMO_PASSWORD = "forum-desk-demo"
@@ -779,12 +781,12 @@ def _demo_password_hash() -> str:
 
 
 def _get_or_create_user(person: PersonSpec, role: str, orgs: dict[str, Organisation] | None) -> User:
-    existing = db.session.execute(select(User).where(User.email == person.email.lower())).scalar_one_or_none()
+    existing = find_user_by_email(person.email)
     if existing is not None:
         return existing
     organisation_id = orgs[person.org].id if orgs is not None and person.org else None
     return _get_or_create(
-        User, {"email": person.email.lower()}, name=person.name, role=role, organisation_id=organisation_id,
+        User, {"email": normalise_email(person.email)}, name=person.name, role=role, organisation_id=organisation_id,
         job_title=person.job_title, timezone=person.timezone, password_hash=_demo_password_hash(),
         password_changed_at=clock.utcnow(),
     )

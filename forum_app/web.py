@@ -214,10 +214,11 @@ def cached_label(value, mapping) -> str:
     return label
 
 
-# Two ways to keep what a page renders from data that a stamp vouches for, both per language and URL
-# root: ``kept_fragment``/``kept_render`` keep it in this process's LRU under a key that names the
-# data (a stamp read in this request); ``render_once`` keeps it inside an object that is itself kept
-# (the dashboard's sums, reports.queries), so it lives and goes with that object.
+# Three ways to keep what a page renders, all per language and URL root: ``kept_fragment`` /
+# ``kept_render`` keep a part of a page in this process's LRU under a key that names its data (a stamp
+# read in this request); ``kept_rows`` keeps each row of a list under the row's own value;
+# ``render_once`` keeps a part inside an object that is itself kept (the dashboard's sums,
+# reports.queries), so it lives and goes with that object.
 
 def _rendered_key(*parts) -> tuple:
     return (*parts, _babel_locale_key(), request.script_root)
@@ -241,12 +242,17 @@ def kept_fragment(key: Hashable | None, template: str, **context) -> Markup:
 def kept_render(key: Hashable | None, template: str, make_context: Callable[[], dict]) -> Markup:
     """``kept_fragment`` for a view: ``make_context`` (which loads what the fragment shows) runs only
     when the fragment is not kept."""
-    full_key = _rendered_key(template, key) if key is not None else None
-    html = _FRAGMENTS.get(full_key) if full_key is not None else None
+    if key is None:
+        return Markup(render_template(template, **make_context()))
+    return _kept(_FRAGMENTS, _rendered_key(template, key), lambda: render_template(template, **make_context()))
+
+
+def _kept(store: Kept, key: Hashable, render: Callable[[], str]) -> Markup:
+    """What ``store`` holds under ``key``, or ``render()`` put there."""
+    html = store.get(key)
     if html is None:
-        html = Markup(render_template(template, **make_context()))
-        if full_key is not None:
-            _FRAGMENTS.put(full_key, html)
+        html = Markup(render())
+        store.put(key, html)
     return html
 
 
@@ -271,12 +277,7 @@ def kept_rows(template: str, rows: Iterable[Hashable], **context: Hashable) -> M
         params = getattr(row, "__dataclass_params__", None)
         if params is None or not params.frozen:
             raise TypeError(f"kept_rows needs frozen dataclass rows, not {type(row).__name__}")
-        key = (row, page_key)
-        kept = _ROWS.get(key)
-        if kept is None:
-            kept = Markup(render_template(template, row=row, **context))
-            _ROWS.put(key, kept)
-        html.append(kept)
+        html.append(_kept(_ROWS, (row, page_key), lambda: render_template(template, row=row, **context)))
     return Markup("").join(html)
 
 

@@ -130,8 +130,7 @@ def raise_between(forum_id: int):
 def raise_from_decision(meeting_id: int, number: int):
     """An action raised from one of the minutes' decisions; it keeps the link to it."""
     meeting = permissions.load_meeting(current_user, meeting_id, need="edit",
-                                       options=(joinedload(Meeting.forum).joinedload(Forum.grant)
-                                                .joinedload(Grant.programme),))
+                                       options=(joinedload(Meeting.forum).options(*RAISE_OPTIONS),))
     from ..meetings import minutes
 
     version = minutes.version_for(current_user, meeting) if meeting.minutes_revision else None

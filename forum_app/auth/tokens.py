@@ -30,6 +30,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..extensions import db
 from ..models import ActionItem, Invitation, User, utcnow
+from ..models.people import normalise_email
 
 # Subject types a token may name, and the model each one loads.
 SUBJECT_MODELS: dict[str, type] = {"user": User, "invitation": Invitation, "action": ActionItem}
@@ -83,7 +84,7 @@ def password_fingerprint(user: User) -> str:
 
 
 def email_fingerprint(user: User) -> str:
-    return keyed_fingerprint("email", user.email.strip().lower())
+    return keyed_fingerprint("email", normalise_email(user.email))
 
 
 def _hours(setting: str) -> Callable[[], timedelta]:
