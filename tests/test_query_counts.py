@@ -19,15 +19,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlalchemy import delete
 from flask.testing import FlaskClient
+from sqlalchemy import delete
 
 from forum_app.core import kept
 from forum_app.extensions import db
 from forum_app.models import (
     ActionItem, ActionUpdate, AuditEvent, Forum, ForumMember, Grant, GrantTeam, Invitation, KeptFigures, Meeting,
-    MinutesComment,
-    MinutesVersion, Organisation, OutboxMessage, Programme, User, WalkInAttendee,
+    MinutesComment, MinutesVersion, Organisation, OutboxMessage, Programme, User, WalkInAttendee,
 )
 from forum_app.vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 
