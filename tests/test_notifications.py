@@ -177,7 +177,10 @@ def check_message(message, to_email: str, to_name: str) -> tuple[bytes, str]:
     assert message["To"].addresses[0].display_name == to_name
     assert len(message["To"].addresses) == 1
     assert message["Auto-Submitted"] == "auto-generated"
-    assert message["Message-ID"] and message["Date"]
+    assert message["Message-ID"].endswith("@localhost>") and message["Date"].datetime.tzinfo is not None
+    # The iTIP method in the Content-Type, where calendar clients look for it (RFC 6047), beside the charset.
+    assert inline["Content-Type"].params == {"method": method, "charset": "UTF-8"}
+    assert attached.get_content_type() == "application/ics" and attached.get_param("method") is None
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert to_name in text and to_name.split(",")[0] in html
@@ -239,8 +242,10 @@ def test_invite_move_cancel_gives_three_messages_per_invitee(app: Flask, make: F
             ("REQUEST", 1, datetime(2021, 6, 30, 9, 30, tzinfo=timezone.utc), "CONFIRMED", True),
             ("CANCEL", 2, datetime(2021, 6, 30, 9, 30, tzinfo=timezone.utc), "CANCELLED", False),
         ]
-    # Never one message to many.
+    # Never one message to many; the envelope names the sender's and the recipient's addresses alone.
     assert all(len(r.rcpt_tos) == 1 for r in smtp.received)
+    assert {r.mail_from for r in smtp.received} == {"forum-desk@localhost"}
+    assert all(r.rcpt_tos == [r.message["To"].addresses[0].addr_spec] for r in smtp.received)
 
 
 def test_the_email_reads_well_as_text_and_html(app: Flask, make: Factory, smtp) -> None:
