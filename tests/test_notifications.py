@@ -209,7 +209,7 @@ def test_invite_move_cancel_gives_three_messages_per_invitee(app: Flask, make: F
         received = smtp.to(email_addr)
         assert len(received) == 3, email_addr
         subjects = [m["Subject"] for m in received]
-        assert subjects[0].startswith("Invitation: Forum Sarajevo") and "Wed 30 Jun 2021" in subjects[0]
+        assert subjects[0].startswith("Invitation: Forum Sarajevo") and "Wed, 30 Jun 2021" in subjects[0]
         assert subjects[1].startswith("Updated: ") and subjects[2].startswith("Cancelled: ")
         seen = []
         for message in received:

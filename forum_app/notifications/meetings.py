@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from ..auth.tokens import make_link_token
 from ..calendar import ics
 from ..core.clock import utcnow
-from ..core.dates import format_span, same_clock
+from ..core.dates import format_day, format_span, same_clock
 from ..core.urls import external_url
 from ..extensions import db
 from ..models import Invitation, Meeting, OutboxMessage
@@ -31,8 +31,8 @@ RSVP_ANSWERS = ("accepted", "tentative", "declined")
 
 
 def subject_date(meeting: Meeting) -> str:
-    """The meeting's local date for a subject line: "Wed 30 Jun 2021"."""
-    return f"{meeting.starts_at.astimezone(ZoneInfo(meeting.forum.timezone)):%a %d %b %Y}"
+    """The meeting's local date for a subject line: "Wed, 30 Jun 2021"."""
+    return format_day(meeting.starts_at.astimezone(ZoneInfo(meeting.forum.timezone)).date(), weekday=True)
 
 
 def rsvp_links(invitation: Invitation) -> dict[str, str]:
