@@ -613,6 +613,11 @@ def test_reminders_are_sent_once_and_respect_choices(app: Flask, make: Factory, 
     assert text.index("past their due date") < text.index("Send the list") < text.index("due in the next three")
     meeting_reminder = next(m for m in participant_mail if m["Subject"].startswith("Reminder:"))
     assert "Forum Sarajevo" in meeting_reminder["Subject"]
+    # Dates in subjects as British English writes them, the time in the forum's zone and saying which.
+    starts, first_due = (now + timedelta(hours=40)).astimezone(SARAJEVO), today - timedelta(days=4)
+    assert meeting_reminder["Subject"].endswith(
+        f"{starts:%a}, {starts.day} {starts:%b %Y} {starts:%H}:{starts:%M} {starts.tzname()}")
+    assert digest["Subject"].endswith(f"from {first_due:%a}, {first_due.day} {first_due:%b %Y}")
     # A meeting moved to another day is announced again; the same occasion never.
     move(app, w, soon, now + timedelta(hours=44), now)
     with app.app_context():
