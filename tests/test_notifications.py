@@ -8,6 +8,7 @@ calendar in it with ``icalendar`` and with ``vobject`` (validate=True).
 from __future__ import annotations
 
 import base64
+import socket
 import threading
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -270,6 +271,34 @@ def test_the_email_reads_well_as_text_and_html(app: Flask, make: Factory, smtp) 
 
 
 # --- delivery: server down, refusals, withdrawn, two workers ----------------------------------------
+
+def test_an_address_with_an_international_domain_arrives_in_idna(app: Flask, make: Factory, smtp) -> None:
+    """The domain goes out as xn--…, which every server takes (no SMTPUTF8 needed), in the envelope and in To."""
+    w = make.world()
+    make.add_member(w["forum"], make.user(email="ana@šipovo.ba", name="Ana Šipovo"))
+    meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
+    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    assert deliver(app).failed == 0
+    (received,) = [r for r in smtp.received if r.rcpt_tos == ["ana@xn--ipovo-udb.ba"]]
+    assert received.message["To"].addresses[0].addr_spec == "ana@xn--ipovo-udb.ba"
+    assert received.message["To"].addresses[0].display_name == "Ana Šipovo"
+
+
+def test_a_server_that_accepts_and_then_says_nothing_does_not_stall_the_worker(app: Flask, make: Factory) -> None:
+    """MAIL_TIMEOUT bounds the wait for the greeting; the messages wait for the next run, as for a server down."""
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts (the kernel's backlog) and never greets
+    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_DELIVERY", "MAIL_TIMEOUT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1], MAIL_DELIVERY=True, MAIL_TIMEOUT=1)
+    try:
+        w = make.world()
+        meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
+        schedule(app, w, meeting_id, datetime.now(timezone.utc))
+        report = deliver(app, datetime.now(timezone.utc))
+    finally:
+        listener.close()
+        app.config.update(saved)
+    assert report.sent == 0 and report.failed == 0 and report.retrying > 0
+    assert all("timed out" in error for error in report.errors), report.errors
 
 def test_a_server_that_is_down_delays_mail_and_every_message_arrives_once(app: Flask, make: Factory) -> None:
     port = free_port()
