@@ -7,7 +7,6 @@ calendar in it with ``icalendar`` and with ``vobject`` (validate=True).
 """
 from __future__ import annotations
 
-import base64
 import socket
 import threading
 from datetime import date, datetime, timedelta, timezone

@@ -32,7 +32,7 @@ def _clock_skeleton() -> str:
 
 def _and(day_text: str, time_text: str) -> str:
     """A date and a time put together as the language does it (CLDR's dateTimeFormat: "{1}, {0}" in English)."""
-    return get_datetime_format("medium", locale=get_locale()).replace("'", "").replace(
+    return str(get_datetime_format("medium", locale=get_locale())).replace("'", "").replace(
         "{1}", day_text).replace("{0}", time_text)
 
 

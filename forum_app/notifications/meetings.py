@@ -10,6 +10,7 @@ links, their own ATTENDEE line, their own time zone next to the forum's.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -41,7 +42,14 @@ def rsvp_links(invitation: Invitation) -> dict[str, str]:
     return {answer: external_url("notifications.rsvp", token=token, answer=answer) for answer in RSVP_ANSWERS}
 
 
-def _when(meeting: Meeting, user) -> dict[str, str | None]:
+class When(TypedDict):
+    """A meeting's time for an email: in the forum's zone, and in the recipient's own when its clock differs."""
+
+    when: str
+    when_own: str | None
+
+
+def _when(meeting: Meeting, user) -> When:
     zone = user.timezone
     own = None
     if zone and zone != meeting.forum.timezone and not same_clock(meeting, zone, meeting.forum.timezone):

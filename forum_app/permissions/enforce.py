@@ -1,7 +1,7 @@
 """Refusing: the errors loaders and services raise, and the one loader the others are made of."""
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from ..core.errors import Forbidden, NotFound, ServiceError
 from ..extensions import db
@@ -48,5 +48,5 @@ def _within_reach(user, stmt: Select, reach) -> Select:
     if is_staff(user):
         return stmt
     if not _authenticated(user):
-        return stmt.where(False)
+        return stmt.where(false())
     return stmt.where(reach(select(Invitation.meeting_id).where(Invitation.user_id == user.id)))

@@ -1,7 +1,7 @@
 """Forums: who sees them, who runs them, who may create them."""
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from ..models import Forum, Grant
 from .enforce import _load
@@ -54,7 +54,7 @@ def visible_forums(user) -> Select:
         return stmt
     grants, forums = organiser_grant_ids(user), member_forum_ids(user)
     if not _authenticated(user) or not (grants or forums):
-        return stmt.where(False)
+        return stmt.where(false())
     return stmt.where(Forum.grant_id.in_(grants) | Forum.id.in_(forums))
 
 

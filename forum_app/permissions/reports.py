@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from ..core.errors import NotFound
 from ..extensions import db
-from ..models import Forum, Grant
+from ..models import Forum, Grant, Meeting
 from .enforce import require_visible
 from .forums import load_forum
 from .meetings import load_meeting
@@ -30,7 +30,7 @@ def report_forums(user) -> Select:
         return stmt
     grants = organiser_grant_ids(user)
     if not grants:
-        return stmt.where(False)
+        return stmt.where(false())
     return stmt.where(Forum.grant_id.in_(grants))
 
 
@@ -40,7 +40,7 @@ def visible_grants(user) -> Select:
     if is_staff(user):
         return stmt
     if not _authenticated(user):
-        return stmt.where(False)
+        return stmt.where(false())
     return stmt.where(Grant.id.in_(organiser_grant_ids(user))
                       | Grant.id.in_(select(Forum.grant_id).where(Forum.id.in_(member_forum_ids(user)))))
 
@@ -89,6 +89,7 @@ def review_comment_lock(user, obj, in_reply_to) -> str | None:
 
 def load_review_target(user, object_type: str, object_id: int):
     """The grant, forum or meeting a review thread is on, if ``user`` may read its review (else NotFound)."""
+    obj: Grant | Forum | Meeting | None
     if object_type == "forum":
         obj = load_forum(user, object_id)
     elif object_type == "meeting":
