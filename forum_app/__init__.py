@@ -21,6 +21,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     app.config.from_mapping(load_config(config))
 
     from . import database, web
+    from .core import dates
     from .extensions import babel, csrf, db, login_manager, mail
 
     db.init_app(app)
@@ -75,6 +76,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     init_api(app)
 
     web.init_app(app)
+    dates.init_app(app)  # the Jinja filters for dates, times and numbers (Babel)
 
     from . import web_delivery
 

@@ -141,7 +141,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # refuse every form. The session-bound CSRF token and SameSite=Lax remain, and
         # the __Host- cookie prefix stops the cookie-planting that check guarded against.
         "WTF_CSRF_SSL_STRICT": False,
-        "BABEL_DEFAULT_LOCALE": "en",
+        # British English, as the texts are written: CLDR's plain "en" is American ("Jun 30, 2021, 10:00 AM").
+        "BABEL_DEFAULT_LOCALE": "en_GB",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "PAGE_SIZE": _int("PAGE_SIZE", 25),
         # Markdown is rendered when saved, in a subprocess killed after this many seconds;

@@ -1,6 +1,6 @@
 """Agreed actions: every route of the ``actions`` blueprint against every role.
 
-Semantics (forum_app/permissions.py): anonymous visitors are sent to log in, except on
+Semantics (forum_app/permissions/): anonymous visitors are sent to log in, except on
 the emailed confirmation link, which works for anyone holding it and signs nobody in;
 participants and observers see their forum's actions and update only their own;
 organisers of the forum's grant manage all of them; programme staff read everything and
@@ -200,7 +200,7 @@ def test_route_table_covers_every_actions_rule(app: Flask) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_actions_routes_by_role(app: Flask, make: Factory, role: str) -> None:
-    """Every actions route answers each role as permissions.py says, and only allowed actions change anything."""
+    """Every actions route answers each role as forum_app.permissions says, and only allowed actions change anything."""
     built = build(app, make)
     world, t = built["world"], built["targets"]
     with app.app_context():

@@ -6,7 +6,7 @@ mismatch report names every failing route at once. Successful POSTs are then che
 against the audit trail: each allowed action wrote exactly its own event, and a refused
 one wrote nothing.
 
-Semantics (forum_app/permissions.py): anonymous visitors are sent to log in; staff read
+Semantics (forum_app/permissions/): anonymous visitors are sent to log in; staff read
 everything, drafts included, but change nothing (403); organisers of the forum's grant
 view and edit; members (participants, observers) see the forum and its non-draft
 meetings (a draft is 404) but change nothing (403); outsiders and organisers of another
@@ -348,7 +348,7 @@ def _page(client: FlaskClient, path: str) -> str:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_forums_routes_by_role(app: Flask, make: Factory, role: str) -> None:
-    """Every forums route answers each role as permissions.py says, and only allowed actions change anything."""
+    """Every forums route answers each role as forum_app.permissions says, and only allowed actions change anything."""
     built = build(app, make)
     world, t = built["world"], built["targets"]
     with app.app_context():  # the setup ran the services too: count only what the requests write

@@ -101,7 +101,7 @@ def test_meeting_is_entered_and_shown_in_the_forums_local_time(app, world, organ
     assert meeting.ends_at == datetime(2026, 6, 30, 11, 0, tzinfo=timezone.utc)
     assert meeting.state == "draft"
     page = organiser.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-    assert "Tue 30 Jun 2026, 10:00–13:00 CEST (Europe/Sarajevo)" in page
+    assert "Tue, 30 Jun 2026, 10:00–13:00 CEST (Europe/Sarajevo)" in page
 
 
 def test_viewer_in_another_zone_also_sees_their_own_time(app, world, organiser, make):
@@ -750,9 +750,9 @@ def test_a_span_across_a_clock_change_names_each_offset(app, world, make):
             forum=forum, starts_at=datetime(2027, 3, 28, 1, 0, tzinfo=ZoneInfo("Europe/Sarajevo")),
             ends_at=datetime(2027, 3, 28, 3, 30, tzinfo=ZoneInfo("Europe/Sarajevo"))), "Europe/Sarajevo")
         db.session.rollback()
-    assert labels == ["Sun 31 Oct 2027, 02:30 CEST–04:00 CET (Europe/Podgorica)",
-                      "Sun 31 Oct 2027, 02:30–04:00 CET (Europe/Podgorica)"]
-    assert spring == "Sun 28 Mar 2027, 01:00 CET–03:30 CEST (Europe/Sarajevo)"
+    assert labels == ["Sun, 31 Oct 2027, 02:30 CEST–04:00 CET (Europe/Podgorica)",
+                      "Sun, 31 Oct 2027, 02:30–04:00 CET (Europe/Podgorica)"]
+    assert spring == "Sun, 28 Mar 2027, 01:00 CET–03:30 CEST (Europe/Sarajevo)"
 
 
 def test_saving_the_edit_form_unchanged_changes_nothing(app, world, organiser, make):

@@ -7,7 +7,7 @@ calendar in it with ``icalendar`` and with ``vobject`` (validate=True).
 """
 from __future__ import annotations
 
-import base64
+import socket
 import threading
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -177,7 +177,10 @@ def check_message(message, to_email: str, to_name: str) -> tuple[bytes, str]:
     assert message["To"].addresses[0].display_name == to_name
     assert len(message["To"].addresses) == 1
     assert message["Auto-Submitted"] == "auto-generated"
-    assert message["Message-ID"] and message["Date"]
+    assert message["Message-ID"].endswith("@localhost>") and message["Date"].datetime.tzinfo is not None
+    # The iTIP method in the Content-Type, where calendar clients look for it (RFC 6047), beside the charset.
+    assert inline["Content-Type"].params == {"method": method, "charset": "UTF-8"}
+    assert attached.get_content_type() == "application/ics" and attached.get_param("method") is None
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert to_name in text and to_name.split(",")[0] in html
@@ -206,7 +209,7 @@ def test_invite_move_cancel_gives_three_messages_per_invitee(app: Flask, make: F
         received = smtp.to(email_addr)
         assert len(received) == 3, email_addr
         subjects = [m["Subject"] for m in received]
-        assert subjects[0].startswith("Invitation: Forum Sarajevo") and "Wed 30 Jun 2021" in subjects[0]
+        assert subjects[0].startswith("Invitation: Forum Sarajevo") and "Wed, 30 Jun 2021" in subjects[0]
         assert subjects[1].startswith("Updated: ") and subjects[2].startswith("Cancelled: ")
         seen = []
         for message in received:
@@ -239,8 +242,10 @@ def test_invite_move_cancel_gives_three_messages_per_invitee(app: Flask, make: F
             ("REQUEST", 1, datetime(2021, 6, 30, 9, 30, tzinfo=timezone.utc), "CONFIRMED", True),
             ("CANCEL", 2, datetime(2021, 6, 30, 9, 30, tzinfo=timezone.utc), "CANCELLED", False),
         ]
-    # Never one message to many.
+    # Never one message to many; the envelope names the sender's and the recipient's addresses alone.
     assert all(len(r.rcpt_tos) == 1 for r in smtp.received)
+    assert {r.mail_from for r in smtp.received} == {"forum-desk@localhost"}
+    assert all(r.rcpt_tos == [r.message["To"].addresses[0].addr_spec] for r in smtp.received)
 
 
 def test_the_email_reads_well_as_text_and_html(app: Flask, make: Factory, smtp) -> None:
@@ -265,6 +270,34 @@ def test_the_email_reads_well_as_text_and_html(app: Flask, make: Factory, smtp) 
 
 
 # --- delivery: server down, refusals, withdrawn, two workers ----------------------------------------
+
+def test_an_address_with_an_international_domain_arrives_in_idna(app: Flask, make: Factory, smtp) -> None:
+    """The domain goes out as xn--…, which every server takes (no SMTPUTF8 needed), in the envelope and in To."""
+    w = make.world()
+    make.add_member(w["forum"], make.user(email="ana@šipovo.ba", name="Ana Šipovo"))
+    meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
+    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    assert deliver(app).failed == 0
+    (received,) = [r for r in smtp.received if r.rcpt_tos == ["ana@xn--ipovo-udb.ba"]]
+    assert received.message["To"].addresses[0].addr_spec == "ana@xn--ipovo-udb.ba"
+    assert received.message["To"].addresses[0].display_name == "Ana Šipovo"
+
+
+def test_a_server_that_accepts_and_then_says_nothing_does_not_stall_the_worker(app: Flask, make: Factory) -> None:
+    """MAIL_TIMEOUT bounds the wait for the greeting; the messages wait for the next run, as for a server down."""
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts (the kernel's backlog) and never greets
+    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_DELIVERY", "MAIL_TIMEOUT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1], MAIL_DELIVERY=True, MAIL_TIMEOUT=1)
+    try:
+        w = make.world()
+        meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
+        schedule(app, w, meeting_id, datetime.now(timezone.utc))
+        report = deliver(app, datetime.now(timezone.utc))
+    finally:
+        listener.close()
+        app.config.update(saved)
+    assert report.sent == 0 and report.failed == 0 and report.retrying > 0
+    assert all("timed out" in error for error in report.errors), report.errors
 
 def test_a_server_that_is_down_delays_mail_and_every_message_arrives_once(app: Flask, make: Factory) -> None:
     port = free_port()
@@ -608,6 +641,11 @@ def test_reminders_are_sent_once_and_respect_choices(app: Flask, make: Factory, 
     assert text.index("past their due date") < text.index("Send the list") < text.index("due in the next three")
     meeting_reminder = next(m for m in participant_mail if m["Subject"].startswith("Reminder:"))
     assert "Forum Sarajevo" in meeting_reminder["Subject"]
+    # Dates in subjects as British English writes them, the time in the forum's zone and saying which.
+    starts, first_due = (now + timedelta(hours=40)).astimezone(SARAJEVO), today - timedelta(days=4)
+    assert meeting_reminder["Subject"].endswith(
+        f"{starts:%a}, {starts.day} {starts:%b %Y} {starts:%H}:{starts:%M} {starts.tzname()}")
+    assert digest["Subject"].endswith(f"from {first_due:%a}, {first_due.day} {first_due:%b %Y}")
     # A meeting moved to another day is announced again; the same occasion never.
     move(app, w, soon, now + timedelta(hours=44), now)
     with app.app_context():

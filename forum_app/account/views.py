@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 
 from ..api import tokens as api_tokens
+from ..core.actor import current_actor, require_sign_in
 from ..core.commit import attempt
 from ..core.forms import run_action, run_service, status_for
 from ..notifications.preferences import CHOICES
@@ -14,16 +14,7 @@ from .forms import FeedForm, ProfileForm
 from .queries import profile_page
 
 bp = Blueprint("account", __name__)
-
-
-@bp.before_request
-@login_required
-def signed_in_only():
-    """Every page here is the signed-in person's own."""
-
-
-def _actor():
-    return current_user._get_current_object()
+require_sign_in(bp)  # every page here is the signed-in person's own
 
 
 def _fill_from_saved(form: ProfileForm, page) -> None:
@@ -35,16 +26,16 @@ def _fill_from_saved(form: ProfileForm, page) -> None:
 
 @bp.route("/account", methods=["GET", "POST"])
 def profile():
-    page = profile_page(_actor())
+    page = profile_page(current_actor())
     form = ProfileForm()
     if request.method == "GET":
         _fill_from_saved(form, page)
     elif form.validate_on_submit():
-        if run_service(form, lambda: services.update_profile(_actor(), form.to_input())) is not None:
+        if run_service(form, lambda: services.update_profile(current_actor(), form.to_input())) is not None:
             flash(_("Your settings are saved."), "success")
             return redirect(url_for("account.profile"))
     return render_template("account/profile.html", page=page, form=form, feed_form=FeedForm(),
-                           choices=CHOICES, api_tokens=api_tokens.tokens_of(_actor())), status_for(form)
+                           choices=CHOICES, api_tokens=api_tokens.tokens_of(current_actor())), status_for(form)
 
 
 @bp.post("/account/calendar-feed")
@@ -52,7 +43,7 @@ def calendar_feed():
     if not FeedForm().validate_on_submit():
         flash(_("The request was incomplete. Reload the page and try again."), "danger")
     else:
-        run_action(lambda: services.new_calendar_link(_actor()),
+        run_action(lambda: services.new_calendar_link(current_actor()),
                    _("Your calendar link is ready. Any earlier link no longer works."))
     return redirect(url_for("account.profile", _anchor="calendar"))
 
@@ -65,19 +56,19 @@ def new_api_token():
         flash(_("The request was incomplete. Reload the page and try again."), "danger")
         return redirect(url_for("account.profile", _anchor="api-tokens"))
     data = api_tokens.TokenInput(name=request.form.get("name", "")[:200], can_write=request.form.get("can_write") == "1")
-    outcome = attempt(lambda: api_tokens.create_token(_actor(), data))
+    outcome = attempt(lambda: api_tokens.create_token(current_actor(), data))
     if not outcome:
         flash(outcome.message, "danger")
         return redirect(url_for("account.profile", _anchor="api-tokens"))
-    page = profile_page(_actor())
+    page = profile_page(current_actor())
     form = ProfileForm()
     _fill_from_saved(form, page)
     return render_template("account/profile.html", page=page, form=form, feed_form=FeedForm(), choices=CHOICES,
-                           api_tokens=api_tokens.tokens_of(_actor()), new_secret=outcome.value[1])
+                           api_tokens=api_tokens.tokens_of(current_actor()), new_secret=outcome.value[1])
 
 
 @bp.post("/account/api-tokens/<int:token_id>/revoke")
 def revoke_api_token(token_id: int):
     if FeedForm().validate_on_submit():
-        run_action(lambda: api_tokens.revoke_token(_actor(), token_id), _("The token no longer works."))
+        run_action(lambda: api_tokens.revoke_token(current_actor(), token_id), _("The token no longer works."))
     return redirect(url_for("account.profile", _anchor="api-tokens"))

@@ -14,11 +14,12 @@ from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..auth import tokens
+from ..core.actor import current_actor
 from ..core.commit import attempt
 from ..core.forms import attach_error, edit_record, run_service, status_for
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
-from ..models import ActionItem, Forum, Grant, Meeting, User
+from ..models import ActionItem, Forum, Grant, Meeting
 from ..vocab import ACTION_CLOSED_STATES, ACTION_STATES
 from . import queries
 from . import services as actions
@@ -29,10 +30,6 @@ from .forms import (
 bp = Blueprint("actions", __name__)
 
 QUICK_ROWS = 5
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
 
 
 def _action_url(action: ActionItem, anchor: str | None = None) -> str:
@@ -90,7 +87,7 @@ def record(meeting_id: int):
     else:
         form.offer(people, organisations)
         if form.validate_on_submit():
-            raised = _run_rows(form, lambda: actions.record_actions(_actor(), meeting, form.to_inputs()))
+            raised = _run_rows(form, lambda: actions.record_actions(current_actor(), meeting, form.to_inputs()))
             if raised is not None:
                 flash(_("%(n)d actions recorded; their owners are asked to confirm.", n=len(raised))
                       if len(raised) != 1 else _("1 action recorded; its owner is asked to confirm."), "success")
@@ -105,7 +102,7 @@ def _raise_page(forum, meeting: Meeting | None, decision: tuple[int, str] | None
         form.title.data = decision[1][:300]
     if form.validate_on_submit():
         data = form.to_input(decision[0] if decision else None)
-        action = run_service(form, lambda: actions.raise_action(_actor(), forum, data, meeting=meeting))
+        action = run_service(form, lambda: actions.raise_action(current_actor(), forum, data, meeting=meeting))
         if action is not None:
             flash(_("The action is recorded; its owner is asked to confirm."), "success")
             return redirect(_action_url(action))
@@ -186,7 +183,7 @@ def update(action_id: int):
     if form.validate_on_submit():
         data = actions.UpdateInput(note=form.note.data or "", to_state=form.to_state.data or None)
         opened, seen = form.version.data, parse_id(form.seen.data) or 0
-        if run_service(form, lambda: actions.post_update(_actor(), page.action, data, opened)) is not None:
+        if run_service(form, lambda: actions.post_update(current_actor(), page.action, data, opened)) is not None:
             flash(_("Your update is posted."), "success")
             return redirect(safe_next(form.next.data) or _action_url(page.action, "history"))
         if getattr(form, "conflict", None) is not None:
@@ -213,7 +210,7 @@ def answer(action_id: int):
     if not form.validate_on_submit() or form.answer.data not in ("accept", "decline"):
         flash(_("Choose accept or decline."), "danger")
         return redirect(back)
-    outcome = attempt(lambda: actions.answer_proposal(_actor(), action, form.answer.data == "accept",
+    outcome = attempt(lambda: actions.answer_proposal(current_actor(), action, form.answer.data == "accept",
                                                       form.reason.data or ""))
     flash(_answer_message(outcome, form.answer.data == "accept"), "success" if outcome else "danger")
     return redirect(back)
@@ -240,7 +237,7 @@ def edit(action_id: int):
     if request.method == "GET":
         form.owner_organisation_id.data = action.owner_organisation_id or 0
     saved = edit_record(form, action, actions.ActionDetails,
-                        lambda data, loaded: actions.update_details(_actor(), action, data, loaded))
+                        lambda data, loaded: actions.update_details(current_actor(), action, data, loaded))
     if saved is not None:
         flash(_("Saved."), "success")
         return redirect(_action_url(action))
@@ -253,7 +250,7 @@ def reassign(action_id: int):
     page = queries.action_page(current_user, action_id, need="edit")
     form = _reassign_form(page, blank=False)
     if form.validate_on_submit():
-        done = run_service(form, lambda: actions.reassign_action(_actor(), page.action, form.owner_id.data,
+        done = run_service(form, lambda: actions.reassign_action(current_actor(), page.action, form.owner_id.data,
                                                                  form.note.data or "", form.version.data))
         if done is not None:
             flash(_("Reassigned; the new owner is asked to confirm."), "success")
@@ -308,7 +305,7 @@ def review(meeting_id: int):
     section = queries.follow_up(current_user, meeting, latest=True)
     form = ReviewForm()
     if form.validate_on_submit():
-        saved = _run_rows(form, lambda: actions.record_review(_actor(), meeting, form.to_outcomes()))
+        saved = _run_rows(form, lambda: actions.record_review(current_actor(), meeting, form.to_outcomes()))
         if saved is not None:
             flash(_("The review is recorded (%(n)d actions).", n=saved), "success")
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))

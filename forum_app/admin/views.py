@@ -13,27 +13,23 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..auth import services as accounts
+from ..core.actor import current_actor, require_sign_in
 from ..core.errors import NotFound
 from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.paging import COUNT_UP_TO, paginate
 from ..core.search import clean_query, contains
-from ..extensions import db, login_manager
+from ..extensions import db
 from ..models import AuditEvent, Grant, GrantTeam, Organisation, Programme, User
 from . import queries, services
 from .forms import GrantForm, OrganisationForm, ProgrammeForm, TeamMemberForm, UserForm
 
 bp = Blueprint("admin", __name__)
+require_sign_in(bp)
 
 
 @bp.before_request
 def only_admins():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
     permissions.require(permissions.can_administer(current_user))
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
 
 
 def _get(model, object_id: int):
@@ -60,7 +56,7 @@ def _organisation_choices(blank: bool) -> list[tuple[int, str]]:
 
 def _simple_form(form, obj, input_cls, save, *, title: str, listing: str, after_save=None):
     """Edit ``obj`` (or create one when None) on the shared simple form; back to ``listing`` when saved."""
-    saved = edit_record(form, obj, input_cls, lambda data, loaded: save(_actor(), obj, data, loaded))
+    saved = edit_record(form, obj, input_cls, lambda data, loaded: save(current_actor(), obj, data, loaded))
     if saved is not None:
         flash(_("Saved."), "success")
         return redirect(after_save(saved) if after_save else url_for(listing))
@@ -82,7 +78,7 @@ def user_new():
     form.organisation_id.choices = _organisation_choices(blank=True)
     if form.validate_on_submit():
         user = run_service(form, lambda: accounts.invite_user(
-            _actor(), email=form.email.data, name=form.name.data, role=form.role.data,
+            current_actor(), email=form.email.data, name=form.name.data, role=form.role.data,
             organisation_id=form.organisation_id.data or None, job_title=form.job_title.data or ""))
         if user is not None:
             flash(_("%(name)s was invited; the set-password email is in the outbox.", name=user.name), "success")
@@ -98,7 +94,7 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.organisation_id.data = user.organisation_id or 0
     saved = edit_record(form, user, accounts.UserInput,
-                        lambda data, loaded: accounts.update_user(_actor(), user, data, loaded))
+                        lambda data, loaded: accounts.update_user(current_actor(), user, data, loaded))
     if saved is not None:
         flash(_("Saved."), "success")
         return redirect(url_for("admin.users"))
@@ -110,7 +106,7 @@ def user_edit(user_id: int):
 def user_set_active(user_id: int):
     user = _get(User, user_id)
     active = request.form.get("active") == "1"
-    run_action(lambda: accounts.set_active(_actor(), user, active),
+    run_action(lambda: accounts.set_active(current_actor(), user, active),
                _("%(name)s is now active.", name=user.name) if active
                else _("%(name)s is deactivated and signed out everywhere.", name=user.name))
     return redirect(url_for("admin.user_edit", user_id=user.id))
@@ -119,7 +115,7 @@ def user_set_active(user_id: int):
 @bp.post("/users/<int:user_id>/invite")
 def user_resend_invite(user_id: int):
     user = _get(User, user_id)
-    run_action(lambda: accounts.resend_set_password_link(_actor(), user), _("A new set-password link is in the outbox."))
+    run_action(lambda: accounts.resend_set_password_link(current_actor(), user), _("A new set-password link is in the outbox."))
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
@@ -192,7 +188,7 @@ def grant(grant_id: int):
         raise NotFound()
     form = TeamMemberForm()
     if form.validate_on_submit():
-        user = run_service(form, lambda: services.add_to_team(_actor(), grant, form.email.data))
+        user = run_service(form, lambda: services.add_to_team(current_actor(), grant, form.email.data))
         if user is not None:
             flash(_("%(name)s is now an organiser of this grant.", name=user.name), "success")
             return redirect(url_for("admin.grant", grant_id=grant.id))
@@ -202,7 +198,7 @@ def grant(grant_id: int):
 @bp.post("/grants/<int:grant_id>/team/<int:user_id>/remove")
 def grant_team_remove(grant_id: int, user_id: int):
     grant = _get(Grant, grant_id)
-    run_action(lambda: services.remove_from_team(_actor(), grant, user_id), _("Removed from the team."))
+    run_action(lambda: services.remove_from_team(current_actor(), grant, user_id), _("Removed from the team."))
     return redirect(url_for("admin.grant", grant_id=grant.id))
 
 

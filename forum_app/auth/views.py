@@ -9,6 +9,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..core.actor import current_actor
 from ..core.audit import client_address
 from ..core.commit import attempt
 from ..core.urls import safe_next
@@ -125,9 +126,8 @@ def change_password():
     form = ChangePasswordForm()
     status = 200
     if form.validate_on_submit():
-        outcome = attempt(lambda: services.change_password(current_user._get_current_object(),
-                                                           form.current_password.data, form.password.data,
-                                                           now=utcnow()))
+        outcome = attempt(lambda: services.change_password(current_actor(), form.current_password.data,
+                                                           form.password.data, now=utcnow()))
         if outcome:
             flash(_("Your password is changed. Your other sessions have been signed out."), "success")
             return redirect(url_for("core.home"))

@@ -1,22 +1,67 @@
-"""Showing UTC instants as people read them: in a named zone, with the zone said."""
+"""Dates, times and numbers as people read them: through Babel, in the viewer's locale, in a named zone.
+
+Never ``strftime``: its month and day names, their order and the 24-hour clock are the C
+locale's, whatever the reader's language. Babel gives each locale its own (CLDR): "30 Jun
+2021, 10:00" in British English, "30. jun 2021. 10:00" in Bosnian.
+
+A time is shown in the zone it belongs to, and says which: meetings in their forum's zone
+("… 10:00–13:00 CEST (Europe/Sarajevo)"), records of who did what in UTC. The abbreviation
+is the tz database's own (``tzname()``: "CEST"), the same in every language.
+
+``init_app`` registers the Jinja filters: ``when`` (a meeting's span), ``localtime`` and
+``localdate`` (a UTC instant in a named zone), ``clock`` (its time of day), ``day`` (a plain
+date such as a due date), ``utc`` (an instant in UTC: audit, review comments, the outbox),
+``number`` and ``percent``.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_interval, format_skeleton, get_datetime_format
+from flask import Flask
+from flask_babel import format_date, format_decimal, format_percent, format_time, get_locale
+
+UTC = "UTC"
+
+
+def _clock_skeleton() -> str:
+    # CLDR's "j": the hour cycle the language uses (10:00 in British English, 10:00 AM in American).
+    return "hm" if "h" in get_locale().time_formats["short"].pattern else "Hm"
+
+
+def _and(day_text: str, time_text: str) -> str:
+    """A date and a time put together as the language does it (CLDR's dateTimeFormat: "{1}, {0}" in English)."""
+    return str(get_datetime_format("medium", locale=get_locale())).replace("'", "").replace(
+        "{1}", day_text).replace("{0}", time_text)
+
+
+def _medium_date(moment: date) -> str:
+    return format_date(moment, "medium", rebase=False)  # "30 Jun 2021"
+
+
+def _weekday_date(moment: date) -> str:
+    return format_skeleton("yMMMEd", moment, locale=get_locale())  # "Wed, 30 Jun 2021"
+
+
+def _clock(local: datetime, seconds: bool = False) -> str:
+    return format_time(local, "medium" if seconds else "short", rebase=False)  # "10:00"
 
 
 def format_span(meeting, zone: str | None = None) -> str:
-    """A meeting's time as people read it: "Wed 30 Jun 2021, 10:00–13:00 CEST (Europe/Sarajevo)"."""
+    """A meeting's time as people read it: "Wed, 30 Jun 2021, 10:00–13:00 CEST (Europe/Sarajevo)"."""
     zone = zone or meeting.forum.timezone
     start, end = meeting.starts_at.astimezone(ZoneInfo(zone)), meeting.ends_at.astimezone(ZoneInfo(zone))
     if start.date() == end.date() and start.utcoffset() == end.utcoffset():
-        text = f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M} {end.tzname()}"
+        text = f"{_and(_weekday_date(start), format_interval(start, end, _clock_skeleton(), locale=get_locale()))} " \
+               f"{end.tzname()}"
     elif start.date() == end.date():
         # The clocks change during the meeting: each end carries its own offset, so the
         # first and the second 02:30 of the night the clocks go back read differently.
-        text = f"{start:%a %d %b %Y, %H:%M} {start.tzname()}–{end:%H:%M} {end.tzname()}"
+        text = _and(_weekday_date(start), f"{_clock(start)} {start.tzname()}–{_clock(end)} {end.tzname()}")
     else:
-        text = f"{start:%a %d %b %Y, %H:%M} {start.tzname()} – {end:%a %d %b %Y, %H:%M} {end.tzname()}"
+        text = f"{_and(_weekday_date(start), _clock(start))} {start.tzname()} – " \
+               f"{_and(_weekday_date(end), _clock(end))} {end.tzname()}"
     return f"{text} ({zone})"
 
 
@@ -26,14 +71,51 @@ def same_clock(meeting, zone: str, other_zone: str) -> bool:
                for moment in (meeting.starts_at, meeting.ends_at))
 
 
-def format_local(value: datetime | None, zone: str, fmt: str = "%d %b %Y, %H:%M") -> str:
-    """A UTC datetime shown in ``zone``, with the zone's abbreviation."""
+def format_local(value: datetime | None, zone: str, *, seconds: bool = False) -> str:
+    """A UTC datetime shown in ``zone``, with the zone's abbreviation: "30 Jun 2021, 10:00 CEST"."""
     if value is None:
         return ""
     local = value.astimezone(ZoneInfo(zone))
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    return f"{_and(_medium_date(local), _clock(local, seconds))} {local.tzname()}"
 
 
 def format_local_date(value: datetime | None, zone: str) -> str:
     """The calendar date of a UTC datetime in ``zone`` ("30 Jun 2021"), for tables of dates."""
-    return value.astimezone(ZoneInfo(zone)).strftime("%d %b %Y") if value is not None else ""
+    return _medium_date(value.astimezone(ZoneInfo(zone))) if value is not None else ""
+
+
+def format_clock(value: datetime | None, zone: str) -> str:
+    """The time of day of a UTC datetime in ``zone``, with the zone's abbreviation ("10:00 CEST"), under a date."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(zone))
+    return f"{_clock(local)} {local.tzname()}"
+
+
+def format_utc(value: datetime | None, *, seconds: bool = False) -> str:
+    """An instant in UTC, saying so: "30 Jun 2021, 10:00 UTC" (with seconds for the audit log)."""
+    return format_local(value, UTC, seconds=seconds)
+
+
+def format_day(value: date | None, *, weekday: bool = False) -> str:
+    """A plain date (a due date, a calendar day): "7 Dec 2026", or "Mon, 7 Dec 2026" with its weekday."""
+    if value is None:
+        return ""
+    return _weekday_date(value) if weekday else _medium_date(value)
+
+
+def format_number(value: float | int) -> str:
+    """A count or a measured value with the language's separators ("1,234.5"; "1.234,5" in Bosnian)."""
+    return format_decimal(value)
+
+
+def format_share(value: float) -> str:
+    """A share between 0 and 1 as a whole percentage in the language's way ("42%"; "42 %" in some)."""
+    return format_percent(value)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        when=format_span, localtime=format_local, localdate=format_local_date, clock=format_clock,
+        utc=format_utc, day=format_day, number=format_number, percent=format_share,
+    )

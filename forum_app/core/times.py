@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 
 from ..core.errors import ServiceError
@@ -34,16 +35,18 @@ def local_to_utc(day: date, clock: time, zone_name: str, field: str, fold: int |
     first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
     if first.utcoffset() != second.utcoffset():
         # Either a gap or a repeat. In a gap the time does not survive a round trip.
+        # The time and the day as the reader's language writes them (a naive local time: no rebasing).
+        said = {"time": format_time(clock, "short", rebase=False), "day": format_date(day, "medium"), "zone": zone_name}
         if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != naive:
             raise ServiceError(
                 _("%(time)s does not exist on %(day)s in %(zone)s: the clocks move forward then. "
-                  "Choose another time.", time=clock.strftime("%H:%M"), day=day.isoformat(), zone=zone_name),
+                  "Choose another time.", **said),
                 field=field,
             )
         if fold is None:
             raise AmbiguousTime(
                 _("%(time)s occurs twice on %(day)s in %(zone)s because the clocks go back. "
-                  "Choose which one you mean.", time=clock.strftime("%H:%M"), day=day.isoformat(), zone=zone_name),
+                  "Choose which one you mean.", **said),
                 field, (_offset_label(first), _offset_label(second)),
             )
         chosen = second if fold else first

@@ -3,31 +3,23 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions
 from ..actions.queries import overdue_in_forum
+from ..core.actor import current_actor, require_sign_in
 from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.search import clean_query
 from ..core.urls import parse_id
 from ..extensions import db
-from ..models import Grant, Organisation, User
+from ..models import Grant, Organisation
 from ..vocab import COUNTRIES
 from . import queries, services
 from .forms import ForumForm, MemberForm, MemberRoleForm
 
 bp = Blueprint("forums", __name__)
-
-
-@bp.before_request
-@login_required
-def signed_in_only():
-    """Every page of this blueprint needs a signed-in person."""
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
+require_sign_in(bp)
 
 
 @bp.get("/forums")
@@ -68,7 +60,7 @@ def forum_form(forum_id: int | None):
     form = ForumForm(obj=forum)
     form.grant_id.choices = _grant_choices()
     saved = edit_record(form, forum, services.ForumInput,
-                        lambda data, loaded: services.save_forum(_actor(), forum, data, loaded))
+                        lambda data, loaded: services.save_forum(current_actor(), forum, data, loaded))
     if saved is not None:
         flash(_("Saved."), "success")
         return redirect(url_for("forums.forum", forum_id=saved.id))
@@ -85,7 +77,7 @@ def members(forum_id: int):
             select(Organisation).where(Organisation.country == forum.country).order_by(Organisation.name)).scalars()]
     if form.validate_on_submit():
         result = run_service(form, lambda: services.add_member(
-            _actor(), forum, email=form.email.data, role=form.role.data, name=form.name.data or "",
+            current_actor(), forum, email=form.email.data, role=form.role.data, name=form.name.data or "",
             organisation_id=form.organisation_id.data or None))
         if result is not None:
             user, created = result
@@ -102,13 +94,13 @@ def member_role(forum_id: int, member_id: int):
     form = MemberRoleForm()
     if not form.validate_on_submit():
         abort(400)
-    run_action(lambda: services.change_member_role(_actor(), forum, member_id, form.role.data), _("Role changed."))
+    run_action(lambda: services.change_member_role(current_actor(), forum, member_id, form.role.data), _("Role changed."))
     return redirect(url_for("forums.members", forum_id=forum.id))
 
 
 @bp.post("/forums/<int:forum_id>/members/<int:member_id>/remove")
 def member_remove(forum_id: int, member_id: int):
     forum = permissions.load_forum(current_user, forum_id, need="edit")
-    run_action(lambda: services.remove_member(_actor(), forum, member_id),
+    run_action(lambda: services.remove_member(current_actor(), forum, member_id),
                _("Removed from the forum. Their past attendance and actions stay on record."))
     return redirect(url_for("forums.members", forum_id=forum.id))

@@ -16,7 +16,7 @@ from sqlalchemy import literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
-from ..core.dates import format_local, format_span
+from ..core.dates import format_clock, format_span
 from ..forums.queries import MeetingLine
 from ..extensions import db
 from .services import MAX_MEETING_LENGTH
@@ -177,7 +177,7 @@ def _entries(stmt, zone: str) -> list[CalendarEntry]:
                                    Meeting.venue, Forum.id, Forum.title, Forum.city, Forum.timezone)
             .order_by(Meeting.starts_at, Meeting.id)):
         entry = CalendarEntry(id_, title, starts_at, ends_at, state, venue or "", CalendarForum(*forum))
-        entries.append(replace(entry, clock=format_local(starts_at, zone, "%H:%M"), span=format_span(entry, zone)))
+        entries.append(replace(entry, clock=format_clock(starts_at, zone), span=format_span(entry, zone)))
     return entries
 
 

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 from .. import permissions
 from ..actions.queries import follow_up
+from ..core.actor import current_actor, require_sign_in
 from ..core.clock import utcnow
 from ..core.dates import same_clock
 from ..core.editing import decode_loaded, form_values, rebase_form
@@ -27,7 +28,7 @@ from ..core.times import AmbiguousTime, local_to_utc, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
 from ..web import kept_render
-from ..models import Forum, Meeting, User
+from ..models import Forum, Meeting
 from . import minutes, queries
 from . import services as meetings
 from .forms import (
@@ -35,16 +36,7 @@ from .forms import (
 )
 
 bp = Blueprint("meetings", __name__)
-
-
-@bp.before_request
-@login_required
-def signed_in_only():
-    """Every page of this blueprint needs a signed-in person."""
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
+require_sign_in(bp)
 
 
 def _meeting_url(meeting: Meeting, anchor: str | None = None) -> str:
@@ -138,8 +130,8 @@ def meeting_new(forum_id: int):
         details = _details(form, forum)
         if details is not None:
             meeting = run_service(form, lambda: (
-                meetings.create_next_meeting(_actor(), forum, details, source) if source is not None
-                else meetings.create_meeting(_actor(), forum, details)))
+                meetings.create_next_meeting(current_actor(), forum, details, source) if source is not None
+                else meetings.create_meeting(current_actor(), forum, details)))
             if meeting is not None:
                 flash(_("The meeting is saved as a draft. Schedule it when it is ready to be sent."), "success")
                 _flash_warnings(forum, details)
@@ -190,7 +182,7 @@ def meeting_edit(meeting_id: int):
         expected = parse_id(form.version.data) or -1
         if details is not None:
             before = meetings.calendar_values(meeting)
-            saved = run_service(form, lambda: meetings.update_meeting(_actor(), meeting, details, expected))
+            saved = run_service(form, lambda: meetings.update_meeting(current_actor(), meeting, details, expected))
             if saved is not None:
                 flash(_change_summary(meeting, before), "success")
                 _flash_warnings(meeting.forum, details)
@@ -257,7 +249,7 @@ def meeting_state(meeting_id: int):
     messages = {"scheduled": _("The meeting is scheduled and visible to its invitees."),
                 "held": _("The meeting is marked as held. Record attendance and write the minutes."),
                 "cancelled": _("The meeting is cancelled.")}
-    run_action(lambda: meetings.change_state(_actor(), meeting, form.to_state.data, form.version.data,
+    run_action(lambda: meetings.change_state(current_actor(), meeting, form.to_state.data, form.version.data,
                                              reason=form.reason.data or ""),
                messages.get(form.to_state.data, _("Saved.")))
     return redirect(_meeting_url(meeting))
@@ -270,7 +262,7 @@ def invitee_add(meeting_id: int):
     page = queries.meeting_page(current_user, meeting_id, need="edit")
     form = _invitee_form(page.meeting.forum)
     if form.validate_on_submit():
-        invited = run_service(form, lambda: meetings.add_invitee(_actor(), page.meeting, form.to_input()))
+        invited = run_service(form, lambda: meetings.add_invitee(current_actor(), page.meeting, form.to_input()))
         if invited is not None:
             # The same answer for an address new to Forum Desk and a known one.
             flash(_("%(email)s is invited.", email=form.email.data), "success")
@@ -282,14 +274,14 @@ def invitee_add(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/invitees/all")
 def invitee_add_members(meeting_id: int):
     meeting = _load(meeting_id, need="edit")
-    run_action(lambda: meetings.invite_all_members(_actor(), meeting), _("Every forum member is invited."))
+    run_action(lambda: meetings.invite_all_members(current_actor(), meeting), _("Every forum member is invited."))
     return redirect(_meeting_url(meeting, "invitees"))
 
 
 @bp.post("/meetings/<int:meeting_id>/invitees/<int:invitation_id>/remove")
 def invitee_remove(meeting_id: int, invitation_id: int):
     meeting = _load(meeting_id, need="edit")
-    run_action(lambda: meetings.remove_invitee(_actor(), meeting, invitation_id), _("Removed from the invitees."))
+    run_action(lambda: meetings.remove_invitee(current_actor(), meeting, invitation_id), _("Removed from the invitees."))
     return redirect(_meeting_url(meeting, "invitees"))
 
 
@@ -300,7 +292,7 @@ def rsvp(meeting_id: int):
     if not form.validate_on_submit():
         flash(_("Choose accept, tentative or decline."), "danger")
     else:
-        run_action(lambda: meetings.respond(_actor(), meeting, form.answer.data, form.comment.data or ""),
+        run_action(lambda: meetings.respond(current_actor(), meeting, form.answer.data, form.comment.data or ""),
                    _("Thank you, your answer is recorded."))
     # Answered from the home page: back there, where the next answer is waiting.
     return redirect(safe_next(request.form.get("next")) or _meeting_url(meeting, "rsvp"))
@@ -330,7 +322,7 @@ def attendance(meeting_id: int):
                        "%(num)d people who accepted are marked present. Check and save.", marked), "info")
         return _attendance_page(page, form)
     data = form.to_input()
-    if run_action(lambda: meetings.save_attendance(_actor(), page.meeting, data), _("Attendance saved.")):
+    if run_action(lambda: meetings.save_attendance(current_actor(), page.meeting, data), _("Attendance saved.")):
         return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
     # A conflict: shown again from what is saved now (the message names who changed).
     page = queries.meeting_page(current_user, meeting_id, need="edit")
@@ -349,7 +341,7 @@ def _attendance_as_saved(page: queries.MeetingPage, typed: AttendanceForm) -> At
 @bp.post("/meetings/<int:meeting_id>/walk-ins/<int:walk_in_id>/remove")
 def walk_in_remove(meeting_id: int, walk_in_id: int):
     meeting = _load(meeting_id, need="edit")
-    run_action(lambda: meetings.remove_walk_in(_actor(), meeting, walk_in_id), _("Removed."))
+    run_action(lambda: meetings.remove_walk_in(current_actor(), meeting, walk_in_id), _("Removed."))
     return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
 
 
@@ -368,7 +360,7 @@ def minutes_edit(meeting_id: int):
         form.decisions.data = list(current.decisions) if current else []
         form.base_revision.data = meeting.minutes_revision
     elif form.validate_on_submit() and not form.preview.data:
-        saved = run_service(form, lambda: minutes.save_minutes(_actor(), meeting, form.to_input(),
+        saved = run_service(form, lambda: minutes.save_minutes(current_actor(), meeting, form.to_input(),
                                                                base_revision=form.base_revision.data))
         if saved is not None:
             flash(_("Saved as version %(n)d.", n=saved.number), "success")
@@ -395,7 +387,7 @@ def _minutes_step(meeting_id: int, step, success: str):
     form = RevisionForm()
     if not form.validate_on_submit():
         abort(400)
-    run_action(lambda: step(_actor(), meeting, form.base_revision.data), success)
+    run_action(lambda: step(current_actor(), meeting, form.base_revision.data), success)
     return redirect(_meeting_url(meeting, "minutes"))
 
 
@@ -419,7 +411,7 @@ def minutes_comment(meeting_id: int):
     if not form.validate_on_submit():
         flash(_("Write a comment first."), "danger")
     else:
-        run_action(lambda: minutes.add_comment(_actor(), meeting, form.body.data), _("Your comment is posted."))
+        run_action(lambda: minutes.add_comment(current_actor(), meeting, form.body.data), _("Your comment is posted."))
     return redirect(_meeting_url(meeting, "minutes"))
 
 

@@ -1,4 +1,4 @@
-"""The delivery worker: send what is due in the outbox through Flask-Mail, with retries.
+"""The delivery worker: send what is due in the outbox over SMTP, with retries.
 
 How one run works (``deliver_due``):
 
@@ -25,20 +25,16 @@ import smtplib
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.charset import QP, Charset
-from email.encoders import encode_base64
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import formatdate
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid, parseaddr
 
-import flask_mail
 from flask import current_app
-from flask_mail import sanitize_address, sanitize_addresses, sanitize_subject
 from sqlalchemy import func, select, update
 
 from ..core.clock import utcnow
-from ..extensions import db, mail
+from ..extensions import db
 from ..models import OutboxMessage
 
 # Minutes to wait after the 1st, 2nd, … failed attempt; the last value repeats.
@@ -51,113 +47,79 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 # --- the message as MIME ----------------------------------------------------------------------
+# Built with the standard library's EmailMessage and sent with smtplib, so a Flask-Mail upgrade
+# cannot change what an invitation looks like on the wire:
+#
+#   multipart/mixed
+#     multipart/alternative: text/plain, text/html, text/calendar; method=…   (simplest first)
+#     application/ics: invite.ics (the same bytes)
+#
+# without a calendar, multipart/alternative (text and HTML) or text/plain alone.
 
-def _text_part(text: str, subtype: str) -> MIMEText:
-    charset = Charset("utf-8")
-    charset.body_encoding = QP  # readable in the raw message and by filters; any line length
-    return MIMEText(text, subtype, charset)
-
-
-def _calendar_part(data: bytes, method: str) -> MIMEBase:
-    """``text/calendar; method=REQUEST; charset="UTF-8"``, base64: the part clients act on.
-
-    Flask-Mail's ``alts`` builds ``MIMEText(content, subtype)``, which can carry a charset
-    but no ``method`` parameter, and without it Outlook and Gmail show a plain attachment
-    instead of Accept / Decline. Written as Google writes it (method unquoted).
-    """
-    part = MIMEBase("text", "calendar")
-    part.replace_header("Content-Type", f'text/calendar; method={method}; charset="UTF-8"')
-    part.set_payload(data)
-    encode_base64(part)
-    return part
+def _ascii_address(address: str) -> str:
+    """``address`` with its domain in IDNA (xn--…), as mail servers without SMTPUTF8 take it."""
+    local, _at, domain = address.rpartition("@")
+    return f"{local}@{domain.encode('idna').decode('ascii')}" if local and not domain.isascii() else address
 
 
-def _ics_attachment(data: bytes, filename: str) -> MIMEBase:
-    """The same bytes as a file. ``application/ics``, not ``text/calendar``: a second
-    text/calendar part with a method makes some Outlook versions process the invitation twice."""
-    part = MIMEBase("application", "ics", name=filename)
-    part.set_payload(data)
-    encode_base64(part)
-    part.add_header("Content-Disposition", "attachment", filename=filename)
-    return part
-
-
-class OutboxEmail(flask_mail.Message):
-    """A Flask-Mail message whose body is built here, so the calendar part can carry its method.
-
-    multipart/mixed
-      multipart/alternative: text/plain, text/html, text/calendar; method=…   (simplest last)
-      application/ics: invite.ics (the same bytes)
-    """
-
-    def __init__(self, *args, calendar: dict | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.calendar = calendar
-
-    def _message(self):
-        alternative = MIMEMultipart("alternative")
-        alternative.attach(_text_part(self.body or "", "plain"))
-        if self.html:
-            alternative.attach(_text_part(self.html, "html"))
-        if self.calendar is None:
-            msg = alternative if self.html else _text_part(self.body or "", "plain")
-        else:
-            data = self.calendar["data"].encode("utf-8")
-            alternative.attach(_calendar_part(data, self.calendar["calendar_method"]))
-            msg = MIMEMultipart("mixed")
-            msg.attach(alternative)
-            msg.attach(_ics_attachment(data, self.calendar["filename"]))
-        encoding = self.charset or "utf-8"
-        msg["Subject"] = sanitize_subject(self.subject or "", encoding)
-        msg["From"] = sanitize_address(self.sender, encoding)
-        msg["To"] = ", ".join(sanitize_addresses(self.recipients, encoding))
-        msg["Date"] = formatdate(self.date, localtime=False)
-        msg["Message-ID"] = self.msgId
-        for key, value in (self.extra_headers or {}).items():
-            msg[key] = value
-        from email import policy
-
-        msg.policy = policy.SMTP  # CRLF line ends on the wire
-        return msg
-
-
-def build_email(message: OutboxMessage) -> OutboxEmail:
-    recipient = (message.to_user.name, message.to_addr) if message.to_user is not None else message.to_addr
+def build_email(message: OutboxMessage) -> EmailMessage:
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    msg = EmailMessage(policy=SMTP)  # CRLF line ends on the wire; non-ASCII names as RFC 2047 words
+    msg["Subject"] = message.subject
+    msg["From"] = sender
+    to_addr = _ascii_address(message.to_addr)
+    msg["To"] = Address(message.to_user.name, addr_spec=to_addr) if message.to_user is not None else to_addr
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    # Automatic mail: no out-of-office replies to it (RFC 3834); the outbox id ties a bounce to its row.
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Forum-Desk-Outbox"] = str(message.id)
+    # Quoted-printable: readable in the raw message and by filters, and any line length is safe.
+    msg.set_content(message.body_text, cte="quoted-printable")
+    if message.body_html:
+        msg.add_alternative(message.body_html, subtype="html", cte="quoted-printable")
     calendar = next((a for a in message.attachments or [] if a.get("calendar_method")), None)
-    return OutboxEmail(
-        subject=message.subject, recipients=[recipient], body=message.body_text, html=message.body_html or None,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"], calendar=calendar,
-        # Automatic mail: no out-of-office replies to it (RFC 3834); the outbox id ties a bounce to its row.
-        extra_headers={"Auto-Submitted": "auto-generated", "X-Forum-Desk-Outbox": str(message.id)},
-    )
+    if calendar is not None:
+        data = calendar["data"].encode("utf-8")
+        # The part clients act on: without the method parameter Outlook and Gmail show a plain
+        # attachment instead of Accept / Decline. Bytes, not text, so it and the file below are
+        # the same bytes (text would have its line ends rewritten).
+        # (``method="REQUEST"``: EmailMessage quotes every parameter, the same value by RFC 2045.)
+        msg.add_alternative(data, "text", "calendar", cte="base64",
+                            params={"method": calendar["calendar_method"], "charset": "UTF-8"})
+        # The same bytes as a file. application/ics, not text/calendar: a second text/calendar part
+        # with a method makes some Outlook versions process the invitation twice.
+        msg.add_attachment(data, "application", "ics", filename=calendar["filename"])
+    return msg
 
 
 # --- the SMTP connection ----------------------------------------------------------------------------
 
-class _Connection(flask_mail.Connection):
-    """Flask-Mail's connection with a timeout: a server that accepts and then hangs must not stall the worker."""
+def open_connection() -> smtplib.SMTP:
+    """A connection to the server named in Flask-Mail's settings (MAIL_SERVER, MAIL_PORT, …) now.
 
-    def configure_host(self):
-        timeout = current_app.config.get("MAIL_TIMEOUT", 20)
-        state = self.mail
-        if state.use_ssl:
-            host = smtplib.SMTP_SSL(state.server, state.port, timeout=timeout)
-        else:
-            host = smtplib.SMTP(state.server, state.port, timeout=timeout)
-        if state.use_tls:
+    Read at each run, so tests can start servers on free ports. With a timeout: a server that
+    accepts and then hangs must not stall the worker.
+    """
+    config = current_app.config
+    timeout = config.get("MAIL_TIMEOUT", 20)
+    server, port = config["MAIL_SERVER"], config["MAIL_PORT"]
+    host = (smtplib.SMTP_SSL(server, port, timeout=timeout) if config.get("MAIL_USE_SSL")
+            else smtplib.SMTP(server, port, timeout=timeout))
+    try:
+        if config.get("MAIL_USE_TLS"):
             host.starttls()
-        if state.username and state.password:
-            host.login(state.username, state.password)
-        return host
+        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
+            host.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    except BaseException:
+        host.close()
+        raise
+    return host
 
 
-def open_connection() -> _Connection:
-    """A connection to the server named in the config now (tests start servers on free ports)."""
-    state = mail.init_mail(current_app.config, current_app.debug, False)
-    state.suppress = False
-    connection = _Connection(state)
-    connection.__enter__()
-    return connection
+def send(host: smtplib.SMTP, email: EmailMessage) -> None:
+    """Send ``email`` to its one recipient, from the sender's address (the envelope says no names)."""
+    host.send_message(email, from_addr=parseaddr(email["From"])[1], to_addrs=[email["To"].addresses[0].addr_spec])
 
 
 # --- one run ----------------------------------------------------------------------------------------
@@ -271,7 +233,7 @@ def deliver_due(limit: int = 200, now: datetime | None = None) -> DeliveryReport
                 db.session.rollback()
                 break
             try:
-                connection.send(build_email(message))
+                send(connection, build_email(message))
             except (smtplib.SMTPServerDisconnected, socket.timeout, ConnectionError) as exc:
                 _record_failure(message, exc, now, report, connection_level=True)
                 db.session.commit()
@@ -286,9 +248,9 @@ def deliver_due(limit: int = 200, now: datetime | None = None) -> DeliveryReport
             db.session.commit()
     finally:
         try:
-            connection.__exit__(None, None, None)
+            connection.quit()
         except (OSError, smtplib.SMTPException):
-            pass
+            connection.close()
     return report
 
 

@@ -10,6 +10,7 @@ links, their own ATTENDEE line, their own time zone next to the forum's.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -18,7 +19,7 @@ from sqlalchemy import select, update
 from ..auth.tokens import make_link_token
 from ..calendar import ics
 from ..core.clock import utcnow
-from ..core.dates import format_span, same_clock
+from ..core.dates import format_day, format_span, same_clock
 from ..core.urls import external_url
 from ..extensions import db
 from ..models import Invitation, Meeting, OutboxMessage
@@ -31,8 +32,8 @@ RSVP_ANSWERS = ("accepted", "tentative", "declined")
 
 
 def subject_date(meeting: Meeting) -> str:
-    """The meeting's local date for a subject line: "Wed 30 Jun 2021"."""
-    return f"{meeting.starts_at.astimezone(ZoneInfo(meeting.forum.timezone)):%a %d %b %Y}"
+    """The meeting's local date for a subject line: "Wed, 30 Jun 2021"."""
+    return format_day(meeting.starts_at.astimezone(ZoneInfo(meeting.forum.timezone)).date(), weekday=True)
 
 
 def rsvp_links(invitation: Invitation) -> dict[str, str]:
@@ -41,7 +42,14 @@ def rsvp_links(invitation: Invitation) -> dict[str, str]:
     return {answer: external_url("notifications.rsvp", token=token, answer=answer) for answer in RSVP_ANSWERS}
 
 
-def _when(meeting: Meeting, user) -> dict[str, str | None]:
+class When(TypedDict):
+    """A meeting's time for an email: in the forum's zone, and in the recipient's own when its clock differs."""
+
+    when: str
+    when_own: str | None
+
+
+def _when(meeting: Meeting, user) -> When:
     zone = user.timezone
     own = None
     if zone and zone != meeting.forum.timezone and not same_clock(meeting, zone, meeting.forum.timezone):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.routing import BuildError
 
 from ..core.commit import attempt
+from ..core.dates import format_clock, format_day
 from ..core.urls import external_url
 from ..extensions import db
 from ..models import ActionItem, Forum, Invitation, Meeting, SentReminder, User
@@ -136,11 +137,10 @@ def queue_reminders(user_id: int, reminders: list[Reminder]) -> int:
         ).scalars().all()
         for invitation in invitations:
             meeting = invitation.meeting
-            local = meeting.starts_at.astimezone(ZoneInfo(meeting.forum.timezone))
             queue_email(
                 "meeting-reminder", user,
                 _("Reminder: %(forum)s, %(day)s %(time)s", forum=meeting.forum.title, day=subject_date(meeting),
-                  time=f"{local:%H:%M}"),
+                  time=format_clock(meeting.starts_at, meeting.forum.timezone)),
                 "meeting_reminder", meeting=meeting, meeting_obj=meeting, forum=meeting.forum, invitation=invitation,
                 rsvp=rsvp_links(invitation), meeting_url=external_url("meetings.meeting", meeting_id=meeting.id),
                 account_url=external_url("account.profile"), **_when(meeting, user),
@@ -155,7 +155,7 @@ def queue_reminders(user_id: int, reminders: list[Reminder]) -> int:
         overdue = [a for a in actions if a.id in overdue_ids]
         soon = [a for a in actions if a.id not in overdue_ids]
         first = actions[0]
-        day = f"{first.due_on:%a %d %b %Y}"
+        day = format_day(first.due_on, weekday=True)
         if len(actions) == 1:
             subject = (_("Overdue action: %(forum)s, due %(day)s", forum=first.forum.title, day=day) if overdue
                        else _("Action due %(day)s: %(forum)s", forum=first.forum.title, day=day))

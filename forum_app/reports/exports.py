@@ -33,7 +33,7 @@ def _local(moment: datetime | None, zone: str) -> str:
     from .queries import _aware
     from zoneinfo import ZoneInfo
 
-    return _aware(moment).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+    return _aware(moment).astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(" ", "minutes")  # sortable
 
 
 def _safe(value):

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
+from ..core.actor import require_sign_in
 from ..core.forms import run_service
 from ..extensions import db
 from ..models import INDICATOR_METRICS, Indicator, Meeting, Programme
@@ -17,10 +18,10 @@ from ..vocab import GENDERS
 from .queries import ACTION_FIGURES, MEETING_FIGURES, ReportFilters
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+require_sign_in(bp)
 
 
 @bp.before_request
-@login_required
 def staff_and_organisers_only():
     permissions.require(permissions.can_view_reports(current_user))
 

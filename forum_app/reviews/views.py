@@ -5,14 +5,16 @@ from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import permissions
+from ..core.actor import current_actor, require_sign_in
 from ..core.commit import attempt
 from . import queries, services
 from .forms import ReviewCommentForm
 
 bp = Blueprint("reviews", __name__)
+require_sign_in(bp)
 
 
 @bp.app_context_processor
@@ -70,9 +72,8 @@ def _page_of(object_type: str, obj) -> str:
 
 
 @bp.post("/reviews/<any(grant, forum, meeting):object_type>/<int:object_id>/comments")
-@login_required
 def post_comment(object_type: str, object_id: int):
-    user = permissions.resolved(current_user)
+    user = current_actor()
     obj = permissions.load_review_target(user, object_type, object_id)
     form = ReviewCommentForm()
     if not form.validate_on_submit():

@@ -1,0 +1,249 @@
+"""Meetings: who sees and runs them, and the state rules that say why something cannot be done now."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+
+from ..core.clock import utcnow
+from ..models import Forum, Meeting
+from ..vocab import MEETING_STATES
+from .enforce import _load, _within_reach
+from .forums import can_edit_forum, can_view_forum
+from .roles import _authenticated, is_staff, member_forum_ids, organiser_grant_ids
+
+
+def can_view_meeting(user, meeting: Meeting) -> bool:
+    forum = meeting.forum
+    if meeting.published_at is None:
+        # Drafts (and drafts cancelled before anyone saw them) are the organisers' own.
+        return is_staff(user) or can_edit_forum(user, forum)
+    # Guests invited from outside the forum see the meeting, not the forum.
+    return can_view_forum(user, forum) or is_invitee(user, meeting)
+
+
+def can_edit_meeting(user, meeting: Meeting) -> bool:
+    return can_edit_forum(user, meeting.forum)
+
+
+def is_invitee(user, meeting: Meeting) -> bool:
+    if not _authenticated(user):
+        return False
+    return any(inv.user_id == user.id for inv in meeting.invitations)
+
+
+def reads_everything(user, meeting: Meeting) -> bool:
+    """Organisers and staff read work in progress (unshared minutes versions, RSVPs)."""
+    return is_staff(user) or can_edit_meeting(user, meeting)
+
+
+# --- state rules: why something cannot be done to a meeting now (None: it can) --------------
+
+# Which state may follow which. Cancelled is final; a held meeting stays held.
+MEETING_TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"scheduled", "cancelled"}),
+    "scheduled": frozenset({"held", "cancelled"}),
+    "held": frozenset(),
+    "cancelled": frozenset(),
+}
+
+
+def meeting_details_lock(meeting: Meeting) -> str | None:
+    """The meeting's own details (time, place, agenda) are locked once it is cancelled or its record adopted."""
+    if meeting.state == "cancelled":
+        return _("A cancelled meeting cannot be edited.")
+    if meeting.minutes_state == "adopted":
+        return _("The minutes of this meeting are adopted: its record is locked.")
+    return None
+
+
+def transition_lock(meeting: Meeting, to_state: str, now: datetime | None = None) -> str | None:
+    if to_state not in MEETING_STATES:
+        return _("Unknown meeting state.")
+    if to_state not in MEETING_TRANSITIONS[meeting.state]:
+        return _("A %(state)s meeting cannot become %(to)s.", state=str(MEETING_STATES[meeting.state]).lower(),
+                 to=str(MEETING_STATES[to_state]).lower())
+    if to_state == "held" and meeting.starts_at > (now or utcnow()):
+        return _("The meeting has not started yet; mark it held once it has taken place.")
+    if to_state == "scheduled" and not (meeting.venue.strip() or meeting.online_url.strip()):
+        # A draft may lack them; invitees may not be sent a meeting with nowhere to go.
+        return _("Give a venue or an online link before scheduling the meeting.")
+    return None
+
+
+def invitees_lock(meeting: Meeting) -> str | None:
+    if meeting.state in ("held", "cancelled"):
+        return _("The invitee list of a held or cancelled meeting is closed.")
+    return None
+
+
+def rsvp_lock(meeting: Meeting) -> str | None:
+    if meeting.state != "scheduled":
+        return _("Answers are closed: the meeting is %(state)s.", state=str(MEETING_STATES[meeting.state]).lower())
+    return None
+
+
+def attendance_lock(meeting: Meeting) -> str | None:
+    if meeting.state != "held":
+        return _("Attendance is recorded once the meeting is marked as held.")
+    if meeting.minutes_state == "adopted":
+        return _("The minutes are adopted: attendance is part of the locked record.")
+    return None
+
+
+def minutes_lock(meeting: Meeting) -> str | None:
+    if meeting.state != "held":
+        return _("Minutes are written once the meeting is marked as held.")
+    return None
+
+
+def circulate_lock(meeting: Meeting) -> str | None:
+    if meeting.minutes_state == "adopted":
+        return _("The minutes are adopted; corrections are shared as they are recorded.")
+    if meeting.minutes_revision == 0:
+        return _("Write the minutes first.")
+    if meeting.minutes_revision == meeting.minutes_shared_revision:
+        return _("This version has already been circulated.")
+    return None
+
+
+def adopt_lock(meeting: Meeting) -> str | None:
+    if meeting.minutes_state == "adopted":
+        return _("The minutes are already adopted.")
+    if meeting.minutes_revision == 0:
+        return _("Write the minutes first.")
+    if meeting.minutes_shared_revision != meeting.minutes_revision:
+        # Adopting locks what the invitees were able to read and comment on, nothing newer.
+        return _("Version %(n)d has not been circulated. Circulate it first, so the invitees see what is adopted.",
+                 n=meeting.minutes_revision)
+    return None
+
+
+# --- meeting answers: role and state together -----------------------------------------------
+
+def can_edit_meeting_details(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and meeting_details_lock(meeting) is None
+
+
+def allowed_transitions(user, meeting: Meeting) -> list[str]:
+    """The states this person may move the meeting to now (sorted, for stable buttons)."""
+    if not can_edit_meeting(user, meeting):
+        return []
+    now = utcnow()
+    # "Held" is offered once the meeting has started; before that the button would only refuse.
+    return sorted(to for to in MEETING_TRANSITIONS[meeting.state] if to != "held" or meeting.starts_at <= now)
+
+
+def can_manage_invitees(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and invitees_lock(meeting) is None
+
+
+def can_rsvp(user, meeting: Meeting) -> bool:
+    """Invitees answer while the meeting is planned (not for drafts, held or cancelled ones)."""
+    return rsvp_lock(meeting) is None and is_invitee(user, meeting)
+
+
+def can_see_rsvps(user, meeting: Meeting) -> bool:
+    return reads_everything(user, meeting)
+
+
+def can_record_attendance(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and attendance_lock(meeting) is None
+
+
+def can_write_minutes(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and minutes_lock(meeting) is None
+
+
+def can_circulate_minutes(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and circulate_lock(meeting) is None
+
+
+def can_adopt_minutes(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and adopt_lock(meeting) is None
+
+
+def can_view_minutes(user, meeting: Meeting) -> bool:
+    """Draft minutes: organisers (and staff). Circulated: also the invitees. Adopted: all who see the meeting.
+
+    Beyond organisers and staff, only shared versions are ever shown (see meetings.minutes).
+    """
+    if not can_view_meeting(user, meeting) or meeting.minutes_revision == 0:
+        return False
+    if reads_everything(user, meeting):
+        return True
+    if meeting.minutes_shared_revision == 0:
+        return False
+    if meeting.minutes_state == "circulated":
+        return is_invitee(user, meeting)
+    return meeting.minutes_state == "adopted"
+
+
+def can_comment_minutes(user, meeting: Meeting) -> bool:
+    """Attendees (present) and organisers comment on circulated minutes."""
+    if meeting.minutes_state != "circulated" or not can_view_minutes(user, meeting):
+        return False
+    if can_edit_meeting(user, meeting):
+        return True
+    return any(inv.user_id == user.id and inv.attendance == "present" for inv in meeting.invitations)
+
+
+@dataclass(frozen=True)
+class MeetingFlags:
+    """Every answer the meeting pages need, computed once for one person and one meeting."""
+
+    can_edit: bool  # organiser of the meeting (may run it at all)
+    can_edit_details: bool
+    transitions: tuple[str, ...]
+    can_mark_held: bool
+    can_manage_invitees: bool
+    can_rsvp: bool
+    can_see_rsvps: bool
+    can_record_attendance: bool
+    can_view_minutes: bool
+    can_write_minutes: bool
+    can_circulate: bool
+    can_adopt: bool
+    can_comment: bool
+    reads_everything: bool  # organisers and staff: latest minutes, unshared versions
+    shows_attendance: bool  # the meeting took place: attendance and minutes sections exist
+    minutes_edit_kind: str  # what editing the minutes means now: "write", "edit" or "correct"
+
+
+def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
+    transitions = tuple(allowed_transitions(user, meeting))
+    return MeetingFlags(
+        can_edit=can_edit_meeting(user, meeting),
+        can_edit_details=can_edit_meeting_details(user, meeting),
+        transitions=transitions,
+        can_mark_held="held" in transitions,
+        can_manage_invitees=can_manage_invitees(user, meeting),
+        can_rsvp=can_rsvp(user, meeting),
+        can_see_rsvps=can_see_rsvps(user, meeting),
+        can_record_attendance=can_record_attendance(user, meeting),
+        can_view_minutes=can_view_minutes(user, meeting),
+        can_write_minutes=can_write_minutes(user, meeting),
+        can_circulate=can_circulate_minutes(user, meeting),
+        can_adopt=can_adopt_minutes(user, meeting),
+        can_comment=can_comment_minutes(user, meeting),
+        reads_everything=reads_everything(user, meeting),
+        shows_attendance=meeting.state == "held",
+        minutes_edit_kind=("correct" if meeting.minutes_state == "adopted"
+                           else "edit" if meeting.minutes_revision else "write"),
+    )
+
+
+def visible_meetings(user) -> Select:
+    """A SELECT of the meetings ``user`` may see (unpublished ones only for their organisers and staff)."""
+    return _within_reach(user, select(Meeting).join(Meeting.forum), lambda invited: (
+        Forum.grant_id.in_(organiser_grant_ids(user))
+        | ((Forum.id.in_(member_forum_ids(user)) | Meeting.id.in_(invited)) & Meeting.published_at.is_not(None))
+    ))
+
+
+def load_meeting(user, meeting_id: int, need: str = "view", options=()) -> Meeting:
+    return _load(user, select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.forum), *options),
+                 need, can_view_meeting, can_edit_meeting)

@@ -1,0 +1,36 @@
+"""The menu a person sees."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from .reports import can_view_reports
+from .roles import _authenticated, can_administer, can_view_outbox
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+
+
+def navigation(user) -> list[NavItem]:
+    """The menu a person sees, by role (the routes still check for themselves)."""
+    if not _authenticated(user):
+        return []
+    items = [NavItem("core.home", str(_l("Home"))), NavItem("forums.index", str(_l("Forums"))),
+             NavItem("meetings.calendar", str(_l("Calendar"))), NavItem("actions.mine", str(_l("My actions")))]
+    if can_view_reports(user):
+        items.append(NavItem("reports.dashboard", str(_l("Programme dashboard"))))
+    if can_administer(user):
+        items += [
+            NavItem("admin.users", str(_l("People"))),
+            NavItem("admin.organisations", str(_l("Organisations"))),
+            NavItem("admin.programmes", str(_l("Programmes"))),
+            NavItem("admin.grants", str(_l("Grants"))),
+            NavItem("admin.audit", str(_l("Audit log"))),
+        ]
+    if can_view_outbox(user):
+        items.append(NavItem("core.outbox", str(_l("Outbox"))))
+    return items

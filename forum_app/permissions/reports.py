@@ -1,0 +1,128 @@
+"""Oversight: the programme dashboard, exports, the API's write tokens, review comments and indicators."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, false, select
+
+from ..core.errors import NotFound
+from ..extensions import db
+from ..models import Forum, Grant, Meeting
+from .enforce import require_visible
+from .forums import load_forum
+from .meetings import load_meeting
+from .roles import _authenticated, is_organiser, is_staff, member_forum_ids, organiser_grant_ids
+
+# --- oversight: the programme dashboard, exports and the API ---------------------------------------
+# Programme staff and admins see every grant; organisers see their own grants' figures, lists and
+# exports; participants get no dashboard (the API shows them only their forums, through the loaders
+# and ``visible_…`` selects above).
+
+def can_view_reports(user) -> bool:
+    return is_staff(user) or is_organiser(user)
+
+
+def report_forums(user) -> Select:
+    """A SELECT of the forums whose figures ``user`` may see: all for staff, their grants' for organisers."""
+    stmt = select(Forum)
+    if is_staff(user):
+        return stmt
+    grants = organiser_grant_ids(user)
+    if not grants:
+        return stmt.where(false())
+    return stmt.where(Forum.grant_id.in_(grants))
+
+
+def visible_grants(user) -> Select:
+    """Grants in reach: all for staff; organisers their own; members the grants of their forums."""
+    stmt = select(Grant)
+    if is_staff(user):
+        return stmt
+    if not _authenticated(user):
+        return stmt.where(false())
+    return stmt.where(Grant.id.in_(organiser_grant_ids(user))
+                      | Grant.id.in_(select(Forum.grant_id).where(Forum.id.in_(member_forum_ids(user)))))
+
+
+def can_use_api_token_for_writes(token) -> bool:
+    """Read-only tokens never change anything, whatever their person may do."""
+    return bool(token is not None and token.can_write and token.revoked_at is None)
+
+
+# --- review comments ------------------------------------------------------------------------------
+# Programme staff (and admins) start a review thread on a grant, forum or meeting; the organisers of
+# its grant read it and answer. Participants and observers never see it: it is the programme's
+# dialogue with the grant holder, not the forum's.
+
+def review_grant_id(obj) -> int:
+    """The grant a reviewed object belongs to."""
+    if isinstance(obj, Grant):
+        return obj.id
+    if isinstance(obj, Forum):
+        return obj.grant_id
+    return obj.forum.grant_id
+
+
+def can_view_review(user, obj) -> bool:
+    return is_staff(user) or (_authenticated(user) and review_grant_id(obj) in organiser_grant_ids(user))
+
+
+def can_start_review(user, obj) -> bool:
+    """A new thread (a comment that answers none): programme staff and admins."""
+    return is_staff(user)
+
+
+def can_answer_review(user, obj) -> bool:
+    """An answer within a thread: the grant's organisers, and staff."""
+    return can_view_review(user, obj)
+
+
+def review_comment_lock(user, obj, in_reply_to) -> str | None:
+    """Why ``user`` may not post this comment on ``obj`` (None: they may)."""
+    if in_reply_to is None and not can_start_review(user, obj):
+        return _("Programme staff start review comments; answer one of theirs.")
+    if in_reply_to is not None and not can_answer_review(user, obj):
+        return _("You may not answer review comments here.")
+    return None
+
+
+def load_review_target(user, object_type: str, object_id: int):
+    """The grant, forum or meeting a review thread is on, if ``user`` may read its review (else NotFound)."""
+    obj: Grant | Forum | Meeting | None
+    if object_type == "forum":
+        obj = load_forum(user, object_id)
+    elif object_type == "meeting":
+        obj = load_meeting(user, object_id)
+    elif object_type == "grant":
+        obj = db.session.get(Grant, object_id)
+    else:
+        raise NotFound()
+    require_visible(obj is not None and can_view_review(user, obj))
+    return obj
+
+
+@dataclass(frozen=True)
+class ReviewFlags:
+    can_view: bool
+    can_start: bool
+    can_answer: bool
+
+
+def review_flags(user, obj) -> ReviewFlags:
+    view = can_view_review(user, obj)
+    return ReviewFlags(can_view=view, can_start=view and can_start_review(user, obj),
+                       can_answer=view and can_answer_review(user, obj))
+
+
+# --- indicators -----------------------------------------------------------------------------------
+# Programme staff (and admins) define indicators and their targets and enter actual values; the
+# dashboard shows them to whoever sees it (computed values within the reader's reach, entered ones
+# to staff only: they are programme-wide statements).
+
+def can_manage_indicators(user) -> bool:
+    return is_staff(user)
+
+
+def indicator_lock(user) -> str | None:
+    return None if can_manage_indicators(user) else _("Programme staff define indicators and their targets.")

@@ -1,0 +1,122 @@
+"""Who someone is: signed in, admin, programme staff, organiser of which grants, member of which forums.
+
+Every other module of the package builds its answers on these.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import event, literal, select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import ForumMember, GrantTeam, Invitation
+
+
+def resolved(user):
+    """The user behind Flask-Login's ``current_user`` proxy (or ``user`` itself).
+
+    Every attribute read through the proxy resolves it again; a loader that checks a
+    permission per invitee would do that hundreds of times a page. Loaders call this once.
+    """
+    get = getattr(user, "_get_current_object", None)
+    return get() if get is not None else user
+
+
+def _authenticated(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def is_admin(user) -> bool:
+    return _authenticated(user) and user.role == "admin"
+
+
+def is_staff(user) -> bool:
+    """Programme staff (EU / CoE) — and admins, who can do all staff can."""
+    return _authenticated(user) and user.role in ("admin", "staff")
+
+
+# Memberships are looked up once per transaction, not once per check: the cache lives
+# in the database session's ``info`` and is dropped at every commit and rollback. So it
+# ends with the request (Flask-SQLAlchemy removes the session), and in a CLI loop or a
+# worker a membership that a service just changed is read again, never served stale.
+_CACHE_KEY = "forum_desk_permissions"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_memberships(session: Session) -> None:
+    session.info.pop(_CACHE_KEY, None)
+
+
+def _cached(kind: str, user, load) -> frozenset[int]:
+    cache = db.session.info.setdefault(_CACHE_KEY, {})
+    key = (kind, user.id)
+    if key not in cache:
+        cache[key] = frozenset(load())
+    return cache[key]
+
+
+def _memberships(user) -> dict[str, frozenset[int]]:
+    """The grants whose team includes ``user`` and the forums they are a member of, read together
+    (one round trip: nearly every page asks for both) and kept until the transaction ends."""
+    cache = db.session.info.setdefault(_CACHE_KEY, {})
+    if user.id not in cache:
+        found: dict[str, set[int]] = {"grants": set(), "forums": set()}
+        for kind, object_id in db.session.execute(
+                select(literal("grants"), GrantTeam.grant_id).where(GrantTeam.user_id == user.id)
+                .union_all(select(literal("forums"), ForumMember.forum_id).where(ForumMember.user_id == user.id))):
+            found[kind].add(object_id)
+        cache[user.id] = {kind: frozenset(ids) for kind, ids in found.items()}
+    return cache[user.id]
+
+
+def organiser_grant_ids(user) -> frozenset[int]:
+    """Grants whose team includes ``user``."""
+    if not _authenticated(user):
+        return frozenset()
+    return _memberships(user)["grants"]
+
+
+def member_forum_ids(user) -> frozenset[int]:
+    """Forums where ``user`` is a participant or observer."""
+    if not _authenticated(user):
+        return frozenset()
+    return _memberships(user)["forums"]
+
+
+def is_organiser(user) -> bool:
+    return bool(organiser_grant_ids(user))
+
+
+# --- administration -------------------------------------------------------------------
+
+def can_administer(user) -> bool:
+    """Accounts, organisations, programmes, grants and their teams."""
+    return is_admin(user)
+
+
+def can_view_outbox(user) -> bool:
+    return is_admin(user)
+
+
+def set_password_link_lock(account) -> str | None:
+    """An invitation (set-password) link is only for an active account that has no password yet.
+
+    Otherwise whoever can read the link (the outbox, the mail path) could take over a
+    working account; a person who forgot their password uses the reset link, which goes
+    to them alone.
+    """
+    if not account.active:
+        return _("Activate the account before sending a link.")
+    if account.has_password:
+        return _("This account already has a password, so it cannot be invited again. "
+                 "The person can use \"Forgot your password?\" on the sign-in page.")
+    return None
+
+
+def invited_meeting_ids(user) -> frozenset[int]:
+    """Meetings ``user`` is invited to (guests see their own actions raised at them)."""
+    if not _authenticated(user):
+        return frozenset()
+    return _cached("invited", user, lambda: db.session.execute(
+        select(Invitation.meeting_id).where(Invitation.user_id == user.id)).scalars())
