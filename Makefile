@@ -8,7 +8,7 @@ PORT ?= 5000
 # Links in emails and the printed demo logins point at where `make run` serves.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test setup dev-setup db demo messages clean bench css js
+.PHONY: run test setup dev-setup db demo messages clean bench css js lint format
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -68,6 +68,16 @@ js:
 # The catalogue of user-facing strings, for translators (English only for now).
 messages: setup
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o forum_app/translations/messages.pot .
+
+# ruff (lint, and the format check) and mypy, with the settings in pyproject.toml. `make format` rewrites.
+lint: dev-setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: dev-setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 clean:
 	rm -rf $(VENV) .pytest_cache
