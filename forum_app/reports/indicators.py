@@ -23,7 +23,8 @@ from ..core.errors import ServiceError
 from ..extensions import db
 from ..models import INDICATOR_METRICS, Forum, Grant, Indicator, IndicatorTarget, Programme, User
 from ..vocab import COUNTRIES
-from .queries import Figures, ReportFilters, report_figures
+from .figures import Figures, report_figures
+from .periods import ReportFilters
 
 MAX_VALUE = 1e12
 
