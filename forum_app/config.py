@@ -148,11 +148,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # the page says how old they are and Refresh counts them again.
         "REPORT_CACHE_SECONDS": _int("REPORT_CACHE_SECONDS", 15 * 60),
         # Flask-Caching: Redis when REDIS_URL is set, so every node and worker shares one copy of the
-        # figures; otherwise each process keeps its own, at most CACHE_THRESHOLD entries of them.
+        # figures; otherwise each process keeps its own, at most CACHE_THRESHOLD entries of them (a
+        # programme-wide entry is about 120 KiB pickled at 120 forums).
         "CACHE_TYPE": "RedisCache" if os.environ.get("REDIS_URL") else "SimpleCache",
         "CACHE_REDIS_URL": os.environ.get("REDIS_URL") or None,
         "CACHE_KEY_PREFIX": "forum-desk:",
-        "CACHE_THRESHOLD": _int("CACHE_THRESHOLD", 100),
+        "CACHE_THRESHOLD": _int("CACHE_THRESHOLD", 50),
         # Markdown is rendered when saved, in a subprocess killed after this many seconds;
         # longer sources are refused before rendering.
         "MARKDOWN_RENDER_SECONDS": _float("MARKDOWN_RENDER_SECONDS", 2.0),
