@@ -25,7 +25,7 @@ from ..core.paging import Page
 from ..extensions import cache, db
 from ..models import Grant
 from ..vocab import CORE_ORGANISATION_KINDS
-from .figures import Figures, ForumInfo, GrantInfo, ReportFigures, Row, reach_rows, report_figures
+from .figures import Figures, ForumInfo, GrantInfo, ReportFigures, Row, forum_of, reach_rows, report_figures
 from .lists import page_of
 from .periods import ReportFilters, aware, quarters
 
@@ -100,7 +100,7 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
         _keep(key, figured)
     forum_page = page_of(figured.forums, raw_page)
     kinds = figured.coverage_kinds
-    coverage = [(row, {kind: kind in kinds.get(row.forum.id, ()) for kind in CORE_ORGANISATION_KINDS})
+    coverage = [(row, {kind: kind in kinds.get(forum_of(row).id, ()) for kind in CORE_ORGANISATION_KINDS})
                 for row in forum_page.items]
     grant = None
     if filters.grant_id and any(g.id == filters.grant_id for g in figured.grant_choices):
@@ -176,7 +176,7 @@ def _add_up(report: ReportFigures, filters: ReportFilters, now: datetime) -> Fig
     countries: dict[str, Row] = {}
     grant_rows: dict[int, Row] = {}
     for row in forum_rows:
-        forum, figures = row.forum, row.figures
+        forum, figures = forum_of(row), row.figures
         total.add(figures)
         country = countries.setdefault(forum.country, Row("country", forum.country, forum.country, Figures(),
                                                           filters.narrowed(country=forum.country)))
@@ -187,7 +187,7 @@ def _add_up(report: ReportFigures, filters: ReportFilters, now: datetime) -> Fig
         grant_row.figures.add(figures)
     coverage_kinds = report.coverage
     missing = [(kind, n) for kind in CORE_ORGANISATION_KINDS
-               if (n := sum(kind not in coverage_kinds.get(row.forum.id, ()) for row in forum_rows))]
+               if (n := sum(kind not in coverage_kinds.get(forum_of(row).id, ()) for row in forum_rows))]
     by_quarter = report.by_quarter
     attendance = Counter({q: round(100 * by_quarter["present"][q] / n, 1)
                           for q, n in by_quarter["invitees"].items() if n})

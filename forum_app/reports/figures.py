@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
-from sqlalchemy import Select, and_, bindparam, case, func, select, union
+from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, select, union
 
 from .. import permissions
 from ..actions.queries import by_local_today, overdue_condition
@@ -220,6 +220,13 @@ class Row:
         return self.figures.median_days_to_done
 
 
+def forum_of(row: Row) -> ForumInfo:
+    """The forum of a forum's row (the report's rows are forums'; only country and grant rows have none)."""
+    if row.forum is None:
+        raise ValueError(f"a {row.level} row has no forum")
+    return row.forum
+
+
 def _pct(share: float | None) -> str | None:
     return None if share is None else f"{100 * share:.0f}%"
 
@@ -302,7 +309,7 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None,
     if forums:
         # The ids written into the SQL as numbers, not as a parameter each: the driver parses every
         # statement's parameters, and 120 of them in each of a dozen statements was a cost of its own.
-        ids = bindparam("forum_ids", list(by_forum), expanding=True, literal_execute=True)
+        ids: BindParameter[list[int]] = bindparam("forum_ids", list(by_forum), expanding=True, literal_execute=True)
         _count(by_forum, by_quarter, ids, filters, zones, now)  # 3. to 11.
         kinds = _coverage(ids, filters, zones)  # 12.
         coverage = {forum_id: frozenset(kinds.get(forum_id, ())) for forum_id in by_forum}
@@ -319,13 +326,13 @@ def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: S
     The per-row expressions go in a subquery so the grouping names them: PostgreSQL would
     otherwise see two copies of an expression carrying bind parameters as different.
     """
-    inner = select(*[expr.label(name) for name, expr in columns.items()]).select_from(base)
+    rows = select(*[expr.label(name) for name, expr in columns.items()]).select_from(base)
     for target, on in joins:
-        inner = inner.join(target, on)
-    inner = inner.where(*where).subquery()
+        rows = rows.join(target, on)
+    inner = rows.where(*where).subquery()
     stmt = (select(*[inner.c[name] for name in group], *[agg(inner.c).label(name) for name, agg in aggregates.items()])
             .group_by(*[inner.c[name] for name in group]))
-    return db.session.execute(stmt).all()
+    return list(db.session.execute(stmt).all())
 
 
 def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,

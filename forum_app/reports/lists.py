@@ -99,23 +99,24 @@ def progress_report(user, filters: ReportFilters, now: datetime | None = None,
     choices = [(n, title) for n, (_, title) in enumerate(forums, 1)]
     if not page.items:
         return ProgressReport(filters, [], page, choices, now)
-    one = filters.narrowed(forum_id=page.items[0])
+    forum_id = page.items[0]
+    one = filters.narrowed(forum_id=forum_id)
     report = report_figures(user, one, now)
     if not report.forums:  # gone between the two queries
         return ProgressReport(filters, [], page, choices, now)
     row = report.forums[0]
     meetings = list(db.session.execute(meetings_stmt(user, one)).scalars())
     stmt = (select(ActionItem).join(ActionItem.forum)
-            .where(ActionItem.forum_id == row.forum.id,
+            .where(ActionItem.forum_id == forum_id,
                    or_(ActionItem.state.in_(ACTION_OPEN_STATES), action_condition("done", one, report.zones, now)))
             .options(joinedload(ActionItem.owner))
             .order_by(ActionItem.due_on, ActionItem.id))
     # The actions' forum (is_overdue reads its zone), loaded once and held here (the session keeps
     # only weak references): the report's forums are read as plain values, and joining it into every
     # action row would repeat its description with each.
-    forum = db.session.get(Forum, row.forum.id)
+    forum = db.session.get(Forum, forum_id)
     actions = list(db.session.execute(stmt).unique().scalars())
-    kinds = report.coverage[row.forum.id]
+    kinds = report.coverage[forum_id]
     coverage = {kind: kind in kinds for kind in CORE_ORGANISATION_KINDS}
     progress = ForumProgress(row, meetings, actions, [a for a in actions if is_overdue(a, now)], coverage)
     del forum

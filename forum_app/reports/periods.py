@@ -224,7 +224,7 @@ def _midnight_offsets(zone: str, first: date, last: date) -> tuple[tuple[date, i
     tz = ZoneInfo(zone)
 
     def offset(due: date) -> int:
-        return int(datetime.combine(due + timedelta(days=1), time(0), tz).utcoffset().total_seconds())
+        return int((datetime.combine(due + timedelta(days=1), time(0), tz).utcoffset() or timedelta(0)).total_seconds())
 
     result = [(first, offset(first))]
     day = first
