@@ -14,6 +14,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 from flask import current_app
@@ -112,16 +113,7 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
 
 def figures_as_of(moment: datetime, zone: str) -> str:
     """The time the figures were counted, in the viewer's zone and locale (Babel's short time: "10:05")."""
-    return format_time(aware(moment), "short", tzinfo=_zone(zone), locale=get_locale() or "en")
-
-
-def _zone(name: str):
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return format_time(aware(moment), "short", tzinfo=ZoneInfo(zone), locale=get_locale() or "en")
 
 
 # --- the cache -------------------------------------------------------------------------------------

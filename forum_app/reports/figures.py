@@ -332,7 +332,13 @@ def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: S
     inner = rows.where(*where).subquery()
     stmt = (select(*[inner.c[name] for name in group], *[agg(inner.c).label(name) for name, agg in aggregates.items()])
             .group_by(*[inner.c[name] for name in group]))
-    return list(db.session.execute(stmt).all())
+    return _rows(stmt)
+
+
+def _rows(stmt) -> list:
+    """Plain rows of ``stmt`` through the session's connection: these statements select columns, never
+    ORM objects, and the ORM's result processing was a tenth of the dashboard's time at programme scale."""
+    return list(db.session.connection().execute(stmt).all())
 
 
 def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
@@ -396,7 +402,7 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
                   .join(Invitation, Invitation.meeting_id == Meeting.id)
                   .where(Meeting.id.in_(in_period_ids), Invitation.attendance == "present")
                   .group_by(Meeting.forum_id, Invitation.user_id).subquery())
-    for forum_id, kind, gender, count in db.session.execute(
+    for forum_id, kind, gender, count in _rows(
             select(per_person.c.forum_id, Organisation.kind, User.gender, func.sum(per_person.c.n))
             .join(User, User.id == per_person.c.user_id)
             .outerjoin(Organisation, Organisation.id == User.organisation_id)
@@ -407,7 +413,7 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
         figures.attendees_by_gender[gender or "not_recorded"] += count
 
     # 6. walk-ins of those meetings, by kind (no gender is recorded for them)
-    for forum_id, kind, count in db.session.execute(
+    for forum_id, kind, count in _rows(
             select(Meeting.forum_id, WalkInAttendee.organisation_kind, func.count())
             .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id)
             .where(Meeting.id.in_(in_period_ids)).group_by(Meeting.forum_id, WalkInAttendee.organisation_kind)):
@@ -507,7 +513,7 @@ def _coverage(ids, filters: ReportFilters, zones: list[str]) -> dict[int, set[st
     walk_ins = (select(Meeting.forum_id, WalkInAttendee.organisation_kind)
                 .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id).where(Meeting.id.in_(last)))
     kinds: dict[int, set[str]] = defaultdict(set)
-    for forum_id, kind in db.session.execute(union(invitees, walk_ins)):
+    for forum_id, kind in _rows(union(invitees, walk_ins)):
         kinds[forum_id].add(kind)
     return kinds
 
