@@ -88,17 +88,10 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
               refresh: bool = False) -> Dashboard:
     """The dashboard: totals, countries and grants, and one page of the forums (table and coverage).
 
-    The figures come from the cache when they were counted less than ``REPORT_CACHE_SECONDS``
-    before ``now`` for the same key (``refresh``: count them again all the same).
+    ``refresh``: count the figures again, whatever the cache holds (``assembled_figures``).
     """
-    permissions.require(permissions.can_view_reports(user))
     now = now or utcnow()
-    reach = reach_rows(user)
-    key = cache_key(reach, filters)
-    figured = None if refresh else _cached(key, now)
-    if figured is None:
-        figured = _add_up(report_figures(user, filters, now, reach), filters, now)
-        _keep(key, figured)
+    figured = assembled_figures(user, filters, now, refresh)
     forum_page = page_of(figured.forums, raw_page)
     kinds = figured.coverage_kinds
     coverage = [(row, {kind: kind in kinds.get(forum_of(row).id, ()) for kind in CORE_ORGANISATION_KINDS})
@@ -109,6 +102,24 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
     return Dashboard(filters, figured.counted_at, figured.total, figured.countries, figured.grants, figured.forums,
                      forum_page, coverage, CORE_ORGANISATION_KINDS, figured.missing, figured.trends,
                      figured.grant_choices, figured.forum_choices, figured.most_overdue, now, grant)
+
+
+def assembled_figures(user, filters: ReportFilters, now: datetime, refresh: bool = False,
+                      reach: list[tuple] | None = None) -> Figured:
+    """The report's figures, added up: from the cache when they were counted less than
+    ``REPORT_CACHE_SECONDS`` before ``now`` for the same key, else counted now and cached.
+
+    The dashboard's own and the indicators' (a computed actual is the figure of its target's period).
+    ``reach``: ``reach_rows(user)`` if the caller read it already.
+    """
+    permissions.require(permissions.can_view_reports(user))
+    reach = reach if reach is not None else reach_rows(user)
+    key = cache_key(reach, filters)
+    figured = None if refresh else _cached(key, now)
+    if figured is None:
+        figured = _add_up(report_figures(user, filters, now, reach), filters, now)
+        _keep(key, figured)
+    return figured
 
 
 def figures_as_of(moment: datetime, zone: str) -> str:

@@ -35,11 +35,12 @@ def dashboard():
     the figures it counted, whichever worker answers.
     """
     filters = ReportFilters.from_args(request.args)
-    page = programme.dashboard(current_user, filters, raw_page=request.args.get("page"),
-                               refresh=request.args.get("refresh") == "1")
+    refresh = request.args.get("refresh") == "1"
+    page = programme.dashboard(current_user, filters, raw_page=request.args.get("page"), refresh=refresh)
     return render_template("reports/dashboard.html", page=page, bars=charts.bars, chart=charts, GENDERS=GENDERS,
                            as_of=programme.figures_as_of(page.counted_at, current_user.timezone),
-                           indicator_rows=indicators.indicator_rows(permissions.resolved(current_user), filters),
+                           indicator_rows=indicators.indicator_rows(permissions.resolved(current_user), filters,
+                                                                    page.now, refresh),
                            can_manage_indicators=permissions.can_manage_indicators(current_user))
 
 
