@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
-from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, select, union
+from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, null, select, union
 
 from .. import permissions
 from ..actions.queries import by_local_today, overdue_condition
@@ -310,8 +310,8 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None,
         # The ids written into the SQL as numbers, not as a parameter each: the driver parses every
         # statement's parameters, and 120 of them in each of a dozen statements was a cost of its own.
         ids: BindParameter[list[int]] = bindparam("forum_ids", list(by_forum), expanding=True, literal_execute=True)
-        _count(by_forum, by_quarter, ids, filters, zones, now)  # 3. to 11.
-        kinds = _coverage(ids, filters, zones)  # 12.
+        _count(by_forum, by_quarter, ids, filters, zones, now)  # 3. to 8.
+        kinds = _coverage(ids, filters, zones)  # 9.
         coverage = {forum_id: frozenset(kinds.get(forum_id, ())) for forum_id in by_forum}
     grants = {g.id: g for _, g in forums_in_reach}
     rows = [Row("forum", f.id, f.title, by_forum[f.id], filters.narrowed(forum_id=f.id), forum=f,
@@ -422,69 +422,47 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
         figures.attendees_by_kind[kind] += count
         figures.attendees_by_gender["not_recorded"] += count
 
-    # 7.-11. the actions: five narrow queries, each reading only the actions its figures count (the indexes
-    # on forum and created, state and closed, state and due serve them when a period is short), rather than
-    # one pass computing every condition for every action, grouped by their combinations (PostgreSQL sorted
-    # those on disk at programme scale).
+    # 7. the actions, per forum, the quarter they were raised in (-1: before the period) and the one they
+    # were done in: the bucket is computed once per row and the figures that hang on it are added up here.
+    # One pass over the forums' actions: with most of them in a year's period, five narrower queries (one
+    # per kind of figure) each read nearly all of them again and took longer in all.
     action_forum = [(Forum, Forum.id == ActionItem.forum_id)]
     # The forums named on the forum side of the join: one test per forum, not one per action.
     in_forums = Forum.id.in_(ids)
-
-    # 7. raised in the period, by quarter; confirmed: of those, accepted by their owner at some point
-    for forum_id, quarter, n, confirmed in _grouped(
-            {"forum_id": ActionItem.forum_id, "q": local_bucket(ActionItem.created_at, bounds, zones),
-             "confirmed": case((ActionItem.confirmed_at.is_not(None), 1), else_=0)},
-            [in_forums, ActionItem.created_at >= wide_start, ActionItem.created_at < wide_end], action_forum,
-            ("forum_id", "q"), {"n": lambda c: func.count(), "confirmed": lambda c: func.sum(c.confirmed)},
-            ActionItem):
-        if quarter is None:
-            continue
+    flags = {name: action_condition(name, filters, zones, now) for name in ("overdue", "stalled", "due", "on_time")}
+    columns = {"forum_id": ActionItem.forum_id,
+               "raised_q": local_bucket(ActionItem.created_at, bounds, zones, before=-1),
+               "done_q": case((ActionItem.state == "done", local_bucket(ActionItem.closed_at, bounds, zones)),
+                              else_=null()),
+               "confirmed": case((ActionItem.confirmed_at.is_not(None), 1), else_=0),
+               "in_progress": case((ActionItem.state == "in_progress", 1), else_=0),
+               "blocked": case((ActionItem.state == "blocked", 1), else_=0),
+               **{name: case((condition, 1), else_=0) for name, condition in flags.items()}}
+    sums = {"n": lambda c: func.count(),
+            **{name: (lambda c, name=name: func.sum(c[name])) for name in list(columns)[3:]}}
+    for forum_id, raised_q, done_q, n, confirmed, in_progress, blocked, *rest in _grouped(
+            columns, [in_forums], action_forum, ("forum_id", "raised_q", "done_q"), sums, ActionItem):
         figures = by_forum[forum_id]
-        figures.raised += n
-        figures.confirmed += int(confirmed)
-        by_quarter["raised"][quarter] += n
-
-    # 8. the open ones as they are now: in progress and blocked (among those raised by the period's end),
-    # overdue and stalled (the conditions include the open states)
-    until_end = local_before(ActionItem.created_at, filters.end + timedelta(days=1), zones)
-    flags = {"in_progress": and_(ActionItem.state == "in_progress", until_end),
-             "blocked": and_(ActionItem.state == "blocked", until_end),
-             **{name: action_condition(name, filters, zones, now) for name in ("overdue", "stalled")}}
-    for forum_id, *counts in _grouped(
-            {"forum_id": ActionItem.forum_id, **{name: case((flag, 1), else_=0) for name, flag in flags.items()}},
-            [in_forums, ActionItem.state.in_(ACTION_OPEN_STATES)], action_forum, ("forum_id",),
-            {name: (lambda c, name=name: func.sum(c[name])) for name in flags}, ActionItem):
-        figures = by_forum[forum_id]
-        for name, value in zip(flags, counts):
+        if raised_q is not None:  # raised by the period's end: in progress and blocked count their state now
+            figures.in_progress += int(in_progress)
+            figures.blocked += int(blocked)
+            if raised_q >= 0:  # raised in the period
+                figures.raised += n
+                figures.confirmed += int(confirmed)
+                by_quarter["raised"][raised_q] += n
+        if done_q is not None:
+            figures.done += n
+            by_quarter["done"][done_q] += n
+        for name, value in zip(flags, rest):
             setattr(figures, name, getattr(figures, name) + int(value))
 
-    # 9. done in the period, by quarter
-    done_in_window = [in_forums, ActionItem.state == "done", ActionItem.closed_at >= wide_start,
-                      ActionItem.closed_at < wide_end]
-    for forum_id, quarter, n in _grouped(
-            {"forum_id": ActionItem.forum_id, "q": local_bucket(ActionItem.closed_at, bounds, zones)},
-            done_in_window, action_forum, ("forum_id", "q"), {"n": lambda c: func.count()}, ActionItem):
-        if quarter is None:
-            continue
-        by_forum[forum_id].done += n
-        by_quarter["done"][quarter] += n
-
-    # 10. how many whole days those took (a histogram per forum: exact medians, for the forums and their sums).
-    # A query of its own: grouped with the quarters too, the histogram would come back once per quarter.
-    for forum_id, days, n in _grouped(
+    # 8. how many whole days the actions done in the period took (a histogram per forum: exact medians)
+    for forum_id, days, count in _grouped(
             {"forum_id": ActionItem.forum_id, "days": whole_days(ActionItem.closed_at, ActionItem.created_at)},
-            [*done_in_window, local_window(ActionItem.closed_at, filters.start, filters.end, zones)],
+            [in_forums, ActionItem.state == "done", ActionItem.closed_at >= wide_start,
+             ActionItem.closed_at < wide_end, local_window(ActionItem.closed_at, filters.start, filters.end, zones)],
             action_forum, ("forum_id", "days"), {"n": lambda c: func.count()}, ActionItem):
-        by_forum[forum_id].done_days[days] += n
-
-    # 11. due in the period (up to the forum's today), and of those, done by the end of their due date
-    for forum_id, n, on_time in _grouped(
-            {"forum_id": ActionItem.forum_id, "on_time": case((_on_time(filters, zones, now), 1), else_=0)},
-            [in_forums, action_condition("due", filters, zones, now)], action_forum, ("forum_id",),
-            {"n": lambda c: func.count(), "on_time": lambda c: func.sum(c.on_time)}, ActionItem):
-        figures = by_forum[forum_id]
-        figures.due += n
-        figures.on_time += int(on_time)
+        by_forum[forum_id].done_days[days] += count
 
     for figures in by_forum.values():
         figures.forums_active = 1 if figures.held else 0
