@@ -22,13 +22,10 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
 
     from . import database, web
     from .core import dates
-    from .extensions import babel, csrf, db, login_manager, mail
+    from .extensions import babel, cache, csrf, db, login_manager, mail
 
     db.init_app(app)
     database.configure_engine(app)
-    from .reports import stamps
-
-    stamps.init_app(app)  # writes move the report figures' stamps (the dashboard keeps counted figures)
     if migrations:
         from flask_migrate import Migrate
 
@@ -42,6 +39,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
 
     # Ids in URLs are bounded to the database's integer range before they reach a

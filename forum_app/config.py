@@ -145,6 +145,16 @@ def load_config(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "en_GB",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "PAGE_SIZE": _int("PAGE_SIZE", 25),
+        # The dashboard's figures are cached (data, never HTML: reports/dashboard.py) for this long;
+        # the page says how old they are and Refresh counts them again.
+        "REPORT_CACHE_SECONDS": _int("REPORT_CACHE_SECONDS", 15 * 60),
+        # Flask-Caching: Redis when REDIS_URL is set, so every node and worker shares one copy of the
+        # figures; otherwise each process keeps its own, at most CACHE_THRESHOLD entries of them (a
+        # programme-wide entry is about 120 KiB pickled at 120 forums).
+        "CACHE_TYPE": "RedisCache" if os.environ.get("REDIS_URL") else "SimpleCache",
+        "CACHE_REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "CACHE_KEY_PREFIX": "forum-desk:",
+        "CACHE_THRESHOLD": _int("CACHE_THRESHOLD", 50),
         # Markdown is rendered when saved, in a subprocess killed after this many seconds;
         # longer sources are refused before rendering.
         "MARKDOWN_RENDER_SECONDS": _float("MARKDOWN_RENDER_SECONDS", 2.0),
@@ -158,6 +168,10 @@ def load_config(overrides: dict | None = None) -> dict:
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
     if env == "testing":
         config["WTF_CSRF_ENABLED"] = True
+        # Every test sees the database as it is, as in Indico and GOV.UK Notify: the one test of the
+        # cache turns it on for itself (tests/test_reports.py).
+        config["CACHE_TYPE"] = "NullCache"
+        config["CACHE_NO_NULL_WARNING"] = True
         config["MAIL_SUPPRESS_SEND"] = False
     config.update(overrides)
     if config["SESSION_COOKIE_SECURE"] and "SESSION_COOKIE_NAME" not in overrides:

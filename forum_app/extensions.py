@@ -6,6 +6,7 @@ command line and the tests use, so ``create_app`` binds it there and web workers
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
@@ -18,3 +19,5 @@ login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
 babel = Babel()
+# The one data cache: the dashboard's figures (reports/dashboard.py), never rendered HTML.
+cache = Cache(with_jinja2_ext=False)  # no {% cache %} tag: templates never keep HTML

@@ -1,7 +1,9 @@
 """The programme dashboard: every figure against data built for it, the lists behind them, reach and exports.
 
 The data is written as rows with exact moments (period boundaries in the forum's zone need
-times to the minute); the rules themselves are the ones in ``reports.queries``.
+times to the minute); the rules themselves are the ones in ``reports.figures``. The dashboard's
+cache is off in tests (config.py); ``test_the_dashboard_caches_its_figures_until_refresh_or_ttl``
+turns it on for itself.
 """
 from __future__ import annotations
 
@@ -13,14 +15,16 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from flask import Flask
-from sqlalchemy import func
 
 from forum_app.extensions import db
 from forum_app.models import (
     ActionItem, ActionUpdate, Forum, Invitation, Meeting, Organisation, User, WalkInAttendee,
 )
-from forum_app.reports import queries
-from forum_app.reports.queries import ReportFilters
+from forum_app.core import clock
+from forum_app.extensions import cache
+from forum_app.reports import dashboard as programme
+from forum_app.reports import lists
+from forum_app.reports.periods import ReportFilters
 
 from .conftest import login
 from .factories import Factory
@@ -105,7 +109,7 @@ def data(app: Flask, make: Factory) -> dict:
 def test_every_figure(app: Flask, data: dict) -> None:
     with app.app_context():
         staff = db.session.execute(db.select(User).where(User.email == data["staff"])).scalar_one()
-        page = queries.dashboard(staff, PERIOD, now=NOW)
+        page = programme.dashboard(staff, PERIOD, now=NOW)
         a = next(r.figures for r in page.forums if r.forum.id == data["forum"])
         b = next(r.figures for r in page.forums if r.forum.id == data["other_forum"])
         assert (a.forums, a.forums_active, a.planned, a.held, a.cancelled) == (1, 1, 1, 1, 1)
@@ -132,10 +136,10 @@ def test_every_figure(app: Flask, data: dict) -> None:
 def test_period_boundaries_follow_the_forum_zone(app: Flask, data: dict) -> None:
     with app.app_context():
         staff = db.session.execute(db.select(User).where(User.email == data["staff"])).scalar_one()
-        july = queries.dashboard(staff, ReportFilters(start=date(2024, 7, 1), end=date(2024, 7, 31)), now=NOW)
+        july = programme.dashboard(staff, ReportFilters(start=date(2024, 7, 1), end=date(2024, 7, 31)), now=NOW)
         a = next(r.figures for r in july.forums if r.forum.id == data["forum"])
         assert (a.held, a.raised) == (1, 0)  # the meeting at 00:30 on 1 July local time
-        march = queries.dashboard(staff, ReportFilters(start=date(2024, 3, 1), end=date(2024, 3, 31)), now=NOW)
+        march = programme.dashboard(staff, ReportFilters(start=date(2024, 3, 1), end=date(2024, 3, 31)), now=NOW)
         a = next(r.figures for r in march.forums if r.forum.id == data["forum"])
         assert (a.held, a.raised) == (0, 1)  # 22:30 UTC on 31 March is 1 April in Sarajevo
 
@@ -145,25 +149,25 @@ def test_stalled_rule_is_thirty_days(app: Flask, data: dict) -> None:
         staff = db.session.execute(db.select(User).where(User.email == data["staff"])).scalar_one()
         # On 5 June the proposed action raised on 5 May has had no update for 31 days; the one
         # in progress since 1 April too; the blocked one does not exist yet.
-        early = queries.dashboard(staff, PERIOD, now=utc(2024, 6, 4, 10))
+        early = programme.dashboard(staff, PERIOD, now=utc(2024, 6, 4, 10))
         assert next(r.figures for r in early.forums if r.forum.id == data["forum"]).stalled == 2
         # On 3 May: only the one updated on 1 April (32 days); the 5 May one is not raised yet.
-        earlier = queries.dashboard(staff, PERIOD, now=utc(2024, 5, 3, 10))
+        earlier = programme.dashboard(staff, PERIOD, now=utc(2024, 5, 3, 10))
         assert next(r.figures for r in earlier.forums if r.forum.id == data["forum"]).stalled == 1
         # On 1 May, 30 days after 1 April 10:00 has not passed yet.
-        assert next(r.figures for r in queries.dashboard(staff, PERIOD, now=utc(2024, 5, 1, 9)).forums
+        assert next(r.figures for r in programme.dashboard(staff, PERIOD, now=utc(2024, 5, 1, 9)).forums
                     if r.forum.id == data["forum"]).stalled == 0
 
 
 def test_lists_behind_the_figures_match(app: Flask, data: dict) -> None:
     with app.app_context():
         staff = db.session.execute(db.select(User).where(User.email == data["staff"])).scalar_one()
-        page = queries.dashboard(staff, PERIOD, now=NOW)
+        page = programme.dashboard(staff, PERIOD, now=NOW)
         for figure in ("raised", "confirmed", "in_progress", "blocked", "done", "overdue", "stalled", "due"):
-            rows = db.session.execute(queries.actions_stmt(staff, PERIOD, figure, now=NOW)).scalars().all()
+            rows = db.session.execute(lists.actions_stmt(staff, PERIOD, figure, now=NOW)).scalars().all()
             assert len(rows) == getattr(page.total, figure), figure
         for figure in ("planned", "held", "cancelled"):
-            rows = db.session.execute(queries.meetings_stmt(staff, PERIOD, figure)).scalars().all()
+            rows = db.session.execute(lists.meetings_stmt(staff, PERIOD, figure)).scalars().all()
             assert len(rows) == getattr(page.total, figure), figure
 
 
@@ -249,7 +253,7 @@ def test_rollup_is_kept_by_the_action_services(app: Flask, make: Factory) -> Non
         staff = db.session.execute(db.select(User).where(User.email == world["staff"])).scalar_one()
         period = ReportFilters(start=raised.date() - timedelta(days=1), end=raised.date() + timedelta(days=1))
         for now, stalled in ((noted + timedelta(days=29), 0), (noted + timedelta(days=31), 1)):
-            figures = next(r.figures for r in queries.dashboard(staff, period, now=now).forums
+            figures = next(r.figures for r in programme.dashboard(staff, period, now=now).forums
                            if r.forum.id == world["forum"])
             assert (figures.raised, figures.confirmed, figures.stalled) == (1, 1, stalled)
 
@@ -280,50 +284,7 @@ def test_migration_fills_the_rollup_from_the_history(app: Flask, make: Factory) 
     assert expected[proposed][1] is None and expected[proposed][0] is not None
 
 
-def _stamps(app: Flask, *forum_ids: int) -> tuple[int, ...]:
-    with app.app_context():
-        return tuple(db.session.get(Forum, forum_id).figures_stamp for forum_id in forum_ids)
-
-
-def test_writes_renew_the_stamp_of_the_forums_whose_figures_they_change(app: Flask, make: Factory) -> None:
-    world = make.world()
-    a, b = world["forum"], world["other_forum"]
-    meeting_id = make.meeting(a, state="held", starts_in_days=-3)
-    invitation_id = make.invite(meeting_id, world["participant"])
-    steps = {
-        "an action raised": lambda: make.action(a, world["participant"]),
-        "an attendance mark (a bulk UPDATE naming its forum)": lambda: make.mark_attendance(invitation_id, "present"),
-        "a walk-in": lambda: make.walk_in(meeting_id),
-        "a meeting planned": lambda: make.meeting(a),
-    }
-    for step, run in steps.items():
-        before = _stamps(app, a, b)
-        run()
-        after = _stamps(app, a, b)
-        assert after[0] != before[0] and after[1] == before[1], step
-    # An action's history entry, through the service: its forum only.
-    action_id = make.action(a, world["participant"])
-    before = _stamps(app, a, b)
-    make.act(action_id, world["participant"], to_state="accepted")
-    assert _stamps(app, a, b)[0] != before[0] and _stamps(app, a, b)[1] == before[1]
-    # A person's gender is broken down by in every forum's attendees: every stamp moves.
-    before = _stamps(app, a, b)
-    with app.app_context():
-        person = db.session.execute(db.select(User).where(User.email == world["participant"])).scalar_one()
-        person.gender = "female"
-        db.session.commit()
-    after = _stamps(app, a, b)
-    assert after[0] != before[0] and after[1] != before[1]
-    # A change the figures do not read (a person's time zone) leaves them.
-    with app.app_context():
-        person = db.session.execute(db.select(User).where(User.email == world["participant"])).scalar_one()
-        person.timezone = "Europe/Skopje"
-        db.session.commit()
-    assert _stamps(app, a, b) == after
-
-
-def test_the_dashboard_keeps_counted_figures_until_a_write_moves_the_stamp(app: Flask, make: Factory,
-                                                                          count_queries) -> None:
+def test_the_dashboard_shows_a_write_to_one_forum(app: Flask, make: Factory) -> None:
     world = make.world()
     a, b = world["forum"], world["other_forum"]
     make.add_member(b, world["participant"])
@@ -332,26 +293,14 @@ def test_the_dashboard_keeps_counted_figures_until_a_write_moves_the_stamp(app: 
     now = datetime.now(timezone.utc)
     period = ReportFilters(start=now.date() - timedelta(days=1), end=now.date() + timedelta(days=1))
 
-    def view() -> tuple[dict[int, int], int]:
+    def view() -> dict[int, int]:
         with app.app_context():
             staff = db.session.execute(db.select(User).where(User.email == world["staff"])).scalar_one()
-            with count_queries() as statements:
-                page = queries.dashboard(staff, period, now=now)
-            return {r.forum.id: r.figures.raised for r in page.forums}, len(statements)
+            return {r.forum.id: r.figures.raised for r in programme.dashboard(staff, period, now=now).forums}
 
-    counted, first = view()
-    assert counted[a] == 1 and counted[b] == 1
-    kept, second = view()
-    assert kept == counted and second < first  # nothing counted again: the grouped queries did not run
+    assert view() == {a: 1, b: 1}
     make.action(a, world["participant"])
-    recounted, third = view()
-    assert recounted[a] == 2 and recounted[b] == 1 and third > second  # forum a counted again, b kept
-    # Another hour counts again (overdue and stalled move with the clock).
-    with app.app_context():
-        staff = db.session.execute(db.select(User).where(User.email == world["staff"])).scalar_one()
-        with count_queries() as statements:
-            queries.dashboard(staff, period, now=now + timedelta(hours=1))
-    assert len(statements) == first
+    assert view() == {a: 2, b: 1}
 
 
 def _staff(data: dict) -> User:
@@ -362,158 +311,132 @@ def _counts(statements: list[str]) -> list[str]:
     return [s for s in statements if "count(*)" in s.lower()]
 
 
-def test_list_totals_are_the_dashboard_figures_kept_or_counted(app: Flask, data: dict, count_queries,
-                                                               monkeypatch) -> None:
-    """Every list's total equals the dashboard's figure, whether the forums' kept figures give it (no
-    count runs) or the database counts it (nothing kept, or a list that moves with the clock)."""
-    from forum_app.core import kept
+ACTION_LISTS = ("raised", "confirmed", "in_progress", "blocked", "done", "overdue", "stalled", "due")
 
+
+def test_list_totals_are_the_dashboard_figures(app: Flask, data: dict, count_queries, monkeypatch) -> None:
+    """Every list's total equals the dashboard's figure, counted by the database in one query."""
     monkeypatch.setitem(app.config, "PAGE_SIZE", 2)  # a page holds less than the total: the total is no len()
-    lists = [(queries.actions_page, figure) for figure in (*queries.KEPT_ACTION_TOTALS, "overdue", "stalled", "due")]
-    lists += [(queries.meetings_page, figure) for figure in queries.KEPT_MEETING_TOTALS]
-    with app.test_request_context():
+    with app.test_request_context(), clock.at(NOW):
         staff = _staff(data)
-        kept.clear_all()
-        counted = {}
-        for page_of_list, figure in lists:
+        total = programme.dashboard(staff, PERIOD, now=NOW).total
+        for figure in ACTION_LISTS:
             with count_queries() as statements:
-                counted[figure] = page_of_list(staff, PERIOD, figure, None, now=NOW).total
-            assert len(_counts(statements)) == 1, figure  # nothing kept: counted
-        total = queries.dashboard(staff, PERIOD, now=NOW).total
-        for page_of_list, figure in lists:
+                listed = lists.actions_page(staff, PERIOD, figure, None, now=NOW).total
+            assert len(_counts(statements)) == 1 and listed == getattr(total, figure), figure
+        for figure in ("", "planned", "held", "cancelled"):
             with count_queries() as statements:
-                listed = page_of_list(staff, PERIOD, figure, None, now=NOW).total
-            from_kept = figure in queries.KEPT_ACTION_TOTALS or page_of_list is queries.meetings_page
-            assert len(_counts(statements)) == (0 if from_kept else 1), figure
-            figure_shown = total.planned + total.held + total.cancelled if figure == "" else getattr(total, figure)
-            assert listed == counted[figure] == figure_shown, figure
-        # Narrowed to a country, the kept figures of that country's forums only.
-        narrowed = PERIOD.narrowed(country="MK")
-        with count_queries() as statements:
-            assert queries.actions_page(staff, narrowed, "raised", None, now=NOW).total == 2
-        assert _counts(statements) == []
+                listed = lists.meetings_page(staff, PERIOD, figure, None).total
+            shown = total.planned + total.held + total.cancelled if figure == "" else getattr(total, figure)
+            assert len(_counts(statements)) == 1 and listed == shown, figure
+        # Narrowed to a country: that country's forums only.
+        assert lists.actions_page(staff, PERIOD.narrowed(country="MK"), "raised", None, now=NOW).total == 2
 
 
-def test_a_write_shows_at_once_in_a_list_total_taken_from_kept_figures(app: Flask, data: dict,
-                                                                        count_queries) -> None:
+def test_a_write_shows_at_once_in_the_lists_and_the_dashboard(app: Flask, data: dict) -> None:
     with app.test_request_context():
         staff = _staff(data)
-        queries.dashboard(staff, PERIOD, now=NOW)  # every forum's figures kept
-        assert queries.actions_page(staff, PERIOD, "raised", None, now=NOW).total == 6
+        assert lists.actions_page(staff, PERIOD, "raised", None, now=NOW).total == 6
     with app.app_context():  # another request writes
         owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
         _action(data["forum"], owner, utc(2024, 5, 6, 9), "proposed")
         db.session.commit()
     with app.test_request_context():
         staff = _staff(data)
-        with count_queries() as statements:
-            assert queries.actions_page(staff, PERIOD, "raised", None, now=NOW).total == 7
-            assert queries.meetings_page(staff, PERIOD, "held", None, now=NOW).total == 2
-        # Forum A's stamp moved: it alone is counted (its ids named), forum B's figure is still kept.
-        assert len(_counts(statements)) == 2 and all("IN (" in s.upper() for s in _counts(statements))
-        assert queries.dashboard(staff, PERIOD, now=NOW).total.raised == 7
+        assert lists.actions_page(staff, PERIOD, "raised", None, now=NOW).total == 7
+        assert lists.meetings_page(staff, PERIOD, "held", None).total == 2
+        assert programme.dashboard(staff, PERIOD, now=NOW).total.raised == 7
 
 
-def test_the_dashboard_keeps_what_it_adds_up_under_the_forums_it_reads(app: Flask, data: dict, count_queries,
-                                                                       monkeypatch) -> None:
-    """The totals, countries, grants and trends are added up once per state of the forums in reach:
-    again after a write to any forum or a renamed forum (no stamp moves for a title), not per request."""
-    summarised = []
-    summarise = queries._summarise
-    monkeypatch.setattr(queries, "_summarise", lambda *args: summarised.append(1) or summarise(*args))
-
-    def view(raw_page: str | None = None, **changes) -> queries.Dashboard:
+def test_the_dashboard_shows_renamed_forums_and_each_filter_its_own_figures(app: Flask, data: dict) -> None:
+    def view(raw_page: str | None = None, **changes) -> programme.Dashboard:
         with app.test_request_context():
-            return queries.dashboard(_staff(data), PERIOD.narrowed(**changes), now=NOW, raw_page=raw_page)
+            return programme.dashboard(_staff(data), PERIOD.narrowed(**changes), now=NOW, raw_page=raw_page)
 
-    first = view()
-    assert len(summarised) == 1 and first.total.raised == 6
-    with count_queries() as statements:
-        again = view()
-    assert len(summarised) == 1 and again.total is first.total and again.trends is first.trends
-    assert len(statements) <= 3  # the person's forums (with their stamps), and nothing counted or added up
-    assert view("2").forum_page.number == 1 and len(summarised) == 1  # another page of forums: the same sums
+    assert view().total.raised == 6
+    assert view("2").forum_page.number == 1  # a page past the last shows the last
     with app.app_context():
         db.session.get(Forum, data["other_forum"]).title = "Skopje forum, renamed"
         db.session.commit()
     renamed = view()
-    assert len(summarised) == 2 and "Skopje forum, renamed" in {r.label for r in renamed.forums}
-    assert renamed.total.raised == 6
-    with app.app_context():
-        owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
-        _action(data["other_forum"], owner, utc(2024, 5, 6, 9), "proposed")
-        db.session.commit()
-    assert view().total.raised == 7 and len(summarised) == 3
-    assert view(country="BA").total.raised == 4 and len(summarised) == 4  # other filters: their own sums
-    # Another hour: added up again (overdue and stalled move with the clock).
-    with app.test_request_context():
-        queries.dashboard(_staff(data), PERIOD, now=NOW + timedelta(hours=1))
-    assert len(summarised) == 5
+    assert "Skopje forum, renamed" in {r.label for r in renamed.forums} and renamed.total.raised == 6
+    assert view(country="BA").total.raised == 4 and view(country="MK").total.raised == 2
 
 
-def test_another_process_reads_the_figures_counted_here_instead_of_counting(app: Flask, data: dict,
-                                                                           count_queries) -> None:
-    """A worker without figures of its own reads those another worker counted under the same key (forum,
-    stamp, zone, period, hour): the same figures, no grouped count. A forum written to since is counted."""
-    from forum_app.core import kept
-    from forum_app.models import KeptFigures
-
-    def view() -> tuple[queries.Dashboard, list[str]]:
-        with app.test_request_context(), count_queries() as statements:
-            return queries.dashboard(_staff(data), PERIOD, now=NOW), statements
-
-    def grouped(statements: list[str]) -> list[str]:
-        return [s for s in statements if "GROUP BY" in s.upper()]
-
-    kept.clear_all()
-    counted, statements = view()
-    assert grouped(statements)
-    with app.app_context():
-        assert db.session.scalar(db.select(func.count()).select_from(KeptFigures)) == 2  # a row per forum
-    kept.clear_all()  # another process
-    read, statements = view()
-    assert grouped(statements) == []
-    assert [(r.key, r.figures) for r in read.forums] == [(r.key, r.figures) for r in counted.forums]
-    assert read.total == counted.total and read.trends == counted.trends and read.missing == counted.missing
-    assert read.coverage == counted.coverage and read.total.median_days_to_done == 25.0
-    with app.app_context():
-        owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
-        _action(data["other_forum"], owner, utc(2024, 5, 6, 9), "proposed")
-        db.session.commit()
-    kept.clear_all()
-    recounted, statements = view()
-    assert grouped(statements) and recounted.total.raised == 7
-    assert next(r.figures for r in recounted.forums if r.key == data["forum"]) == counted.forums[0].figures
-    # Rows of past hours go as new ones are written.
-    with app.test_request_context():
-        queries.dashboard(_staff(data), PERIOD, now=NOW + timedelta(hours=3))
-    with app.app_context():
-        hours = set(db.session.execute(db.select(KeptFigures.hour)).scalars())
-    assert hours == {(NOW + timedelta(hours=3)).replace(minute=0)}
+RAISED_IN_MK = re.compile(r'figure=raised&amp;[^"]*country=MK[^"]*">(\d+)<')
+TOTAL_RAISED = re.compile(r'data-figure="raised"><a [^>]*>(\d+)<')
+AS_OF = re.compile(r'id="figures-as-of">Figures as of ([^<]*)<')
 
 
-def test_the_dashboard_renders_its_figure_rows_once_per_state_of_the_data(app: Flask, data: dict) -> None:
-    """The figure tables, the coverage rows and the filter form are rendered from the kept sums once and
-    reused (web.render_once), until a write makes new sums: then rendered again, with the new figures."""
-    from markupsafe import Markup
-
+def test_the_dashboard_page_shows_a_write_at_once_with_the_cache_off(app: Flask, data: dict) -> None:
+    """Tests see the database as it is: the cache is off unless a test turns it on."""
     client = _signed_in(app, data["staff"])
     path = "/reports?from=2024-04-01&to=2024-06-30"
-    first = client.get(path).get_data(as_text=True)
-    assert 'id="grants"' in first and 'id="coverage-matrix"' in first
-    summaries = list(queries._SUMMARIES.items.values())
-    stores = [s.fragments for s in summaries if s.fragments]
-    assert len(stores) == 1 and {key[0] if isinstance(key[0], str) else key[0][0] for key in stores[0]} == {
-        "filters", "countries", "grants", "forums", "coverage"}
-    for key in stores[0]:
-        stores[0][key] = Markup(f"<i>kept {key[0]!s}</i>")
-    again = client.get(path).get_data(as_text=True)
-    assert again.count("<i>kept ") == 5  # reused, not rendered again
+    assert RAISED_IN_MK.findall(client.get(path).get_data(as_text=True)) == ["2"]
     with app.app_context():
         owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
         _action(data["other_forum"], owner, utc(2024, 5, 6, 9), "proposed")
         db.session.commit()
-    after = client.get(path).get_data(as_text=True)
-    raised_in_mk = re.compile(r'figure=raised&amp;[^"]*country=MK[^"]*">(\d+)<')
-    assert raised_in_mk.findall(first) == ["2"]
-    assert "<i>kept " not in after and raised_in_mk.findall(after) == ["3"]  # new sums, rendered anew
+    assert RAISED_IN_MK.findall(client.get(path).get_data(as_text=True)) == ["3"]
+
+
+@pytest.fixture
+def figures_cache(app: Flask):
+    """The dashboard's cache on, as deployed without Redis (a SimpleCache), for one test."""
+    cache.init_app(app, config={"CACHE_TYPE": "SimpleCache"})
+    try:
+        yield cache
+    finally:
+        cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
+
+
+def _refresh_form(html: str) -> dict[str, str]:
+    """The hidden fields of the Refresh button's form: what pressing it sends."""
+    form = re.search(r'<form[^>]*id="figures-freshness".*?</form>', html, re.S).group(0)
+    assert 'method="get"' in form and "<button" in form
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+
+
+def test_the_dashboard_caches_its_figures_until_refresh_or_ttl(app: Flask, data: dict, figures_cache) -> None:
+    """With the cache on: the page says when its figures were counted (in the viewer's zone), a write
+    shows only after Refresh or the TTL, and what the viewer may see and the filters key the figures."""
+    client = _signed_in(app, data["staff"])  # staff's zone: Europe/Sarajevo (UTC+2 in July)
+    path = "/reports?from=2024-04-01&to=2024-06-30"
+    counted = utc(2024, 7, 15, 8, 5)
+
+    def page(at: datetime, url: str = path, viewer=client) -> str:
+        with clock.at(at):
+            response = viewer.get(url)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    def write_an_action_in_mk() -> None:
+        with app.app_context():
+            owner = db.session.execute(db.select(User).where(User.email == data["participant"])).scalar_one()
+            _action(data["other_forum"], owner, utc(2024, 5, 6, 9), "proposed")
+            db.session.commit()
+
+    first = page(counted)
+    assert RAISED_IN_MK.findall(first) == ["2"] and re.fullmatch(r"10:05(\s?AM)?", AS_OF.search(first).group(1))
+    write_an_action_in_mk()
+    later = page(counted + timedelta(minutes=10))  # within the TTL: the figures counted at 10:05
+    assert RAISED_IN_MK.findall(later) == ["2"] and AS_OF.search(later).group(1) == AS_OF.search(first).group(1)
+    # Other filters are other figures, counted now; another viewer's reach is their own.
+    assert TOTAL_RAISED.findall(page(counted + timedelta(minutes=10), path + "&country=MK")) == ["3"]
+    organiser = page(counted + timedelta(minutes=10), viewer=_signed_in(app, data["organiser"]))
+    assert f'data-forum="{data["other_forum"]}"' not in organiser and RAISED_IN_MK.findall(organiser) == []
+    # The Refresh button counts them again.
+    refresh = _refresh_form(later)
+    assert refresh["refresh"] == "1" and refresh["from"] == "2024-04-01" and refresh["to"] == "2024-06-30"
+    refreshed = page(counted + timedelta(minutes=11), "/reports?" + "&".join(f"{k}={v}" for k, v in refresh.items()))
+    assert RAISED_IN_MK.findall(refreshed) == ["3"] and AS_OF.search(refreshed).group(1).startswith("10:16")
+    assert RAISED_IN_MK.findall(page(counted + timedelta(minutes=12))) == ["3"]  # everyone's view, refreshed
+    # Past the TTL (REPORT_CACHE_SECONDS after 10:16) they are counted again.
+    write_an_action_in_mk()
+    ttl = timedelta(seconds=app.config["REPORT_CACHE_SECONDS"])
+    assert RAISED_IN_MK.findall(page(counted + timedelta(minutes=11) + ttl - timedelta(seconds=1))) == ["3"]
+    expired = page(counted + timedelta(minutes=11) + ttl)
+    assert RAISED_IN_MK.findall(expired) == ["4"] and AS_OF.search(expired).group(1).startswith("10:31")
+    # Odd input is no error: an unknown refresh value reads the cache, bad dates fall back to the defaults.
+    assert RAISED_IN_MK.findall(page(counted + timedelta(minutes=11) + ttl, path + "&refresh=yes&page=x")) == ["4"]
+    page(counted, "/reports?from=garbage&to=2024-13-45&refresh=1&grant=-1&forum=99999999999")

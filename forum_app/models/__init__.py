@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 from .action import ActionItem, ActionUpdate
 from .base import Base, utcnow
 from .forum import (
-    Forum, ForumMember, Invitation, KeptFigures, Meeting, MinutesComment, MinutesVersion, WalkInAttendee,
+    Forum, ForumMember, Invitation, Meeting, MinutesComment, MinutesVersion, WalkInAttendee,
 )
 from .people import Organisation, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
@@ -47,7 +47,6 @@ def _refuse_history_rewrites(session: Session, flush_context, instances) -> None
 
 
 __all__ = [
-    "KeptFigures",
     "ActionItem", "ActionUpdate", "AuditEvent", "Base", "Forum", "ForumMember", "Grant",
     "GrantTeam", "Invitation", "Meeting", "Organisation", "OutboxMessage",
     "Programme", "ThrottleCounter", "User", "UserSession", "utcnow", "AppendOnlyError", "MinutesComment", "MinutesVersion",

@@ -26,23 +26,6 @@ def new_figures_stamp() -> int:
     return secrets.randbits(31)
 
 
-class KeptFigures(Base):
-    """A forum's counted report figures for a period and hour, shared by every app process and node.
-
-    Kept under the same key as each process's own copy (reports/queries.py: forum, ``figures_stamp``,
-    time zone, period, hour), so a row is never stale: a write to the forum renews its stamp and
-    the row is not asked for again. A process that finds no figures of its own reads them here
-    before counting, so a programme is counted once an hour, not once per worker. Rows of past
-    hours are deleted as new ones are written.
-    """
-
-    __tablename__ = "kept_figures"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    hour: Mapped[datetime] = mapped_column(index=True)
-    payload: Mapped[str] = mapped_column(Text)  # JSON (reports.queries._pack)
-
-
 class Forum(Base):
     """A standing local coordination forum."""
 

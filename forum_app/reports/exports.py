@@ -1,6 +1,6 @@
 """Exports of meetings, attendance and actions (with their full update history), CSV or XLSX.
 
-Same filters and reach as the dashboard's lists (``queries.meetings_stmt`` / ``actions_stmt``).
+Same filters and reach as the dashboard's lists (``lists.meetings_stmt`` / ``actions_stmt``).
 Rows are read with ``yield_per`` and written as they come: CSV is a generator the response
 streams; XLSX is written by openpyxl in write-only mode to a temporary file that is streamed
 out in chunks and removed. Neither builds the whole file in memory. Gender is never exported
@@ -20,8 +20,8 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import ActionItem, ActionUpdate, Forum, Grant, Invitation, Meeting, Organisation, User, WalkInAttendee
-from . import queries
-from .queries import ReportFilters, local_day
+from . import lists
+from .periods import ReportFilters, aware, local_day
 
 BATCH = 500
 CHUNK = 64 * 1024
@@ -30,10 +30,9 @@ CHUNK = 64 * 1024
 def _local(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return ""
-    from .queries import _aware
     from zoneinfo import ZoneInfo
 
-    return _aware(moment).astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(" ", "minutes")  # sortable
+    return aware(moment).astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(" ", "minutes")  # sortable
 
 
 def _safe(value):
@@ -44,7 +43,7 @@ def _safe(value):
 
 
 def meeting_rows(user, filters: ReportFilters) -> tuple[list[str], Iterator[tuple]]:
-    ids = queries.meetings_stmt(user, filters).with_only_columns(Meeting.id).order_by(None).scalar_subquery()
+    ids = lists.meetings_stmt(user, filters).with_only_columns(Meeting.id).order_by(None).scalar_subquery()
     invited = (select(Invitation.meeting_id, func.count().label("invitees"),
                       func.sum(func.cast(Invitation.attendance == "present", db.Integer)).label("present"))
                .where(Invitation.meeting_id.in_(ids)).group_by(Invitation.meeting_id).subquery())
@@ -68,7 +67,7 @@ def meeting_rows(user, filters: ReportFilters) -> tuple[list[str], Iterator[tupl
 
 
 def attendance_rows(user, filters: ReportFilters) -> tuple[list[str], Iterator[tuple]]:
-    ids = queries.meetings_stmt(user, filters, "held").with_only_columns(Meeting.id).order_by(None).scalar_subquery()
+    ids = lists.meetings_stmt(user, filters, "held").with_only_columns(Meeting.id).order_by(None).scalar_subquery()
     invitees = (select(Invitation.meeting_id.label("meeting_id"), literal("invitee").label("source"),
                        User.name.label("name"), Organisation.name.label("organisation"),
                        Organisation.kind.label("kind"), Invitation.rsvp.label("rsvp"),
@@ -95,7 +94,7 @@ def attendance_rows(user, filters: ReportFilters) -> tuple[list[str], Iterator[t
 
 def action_rows(user, filters: ReportFilters, figure: str = "raised") -> tuple[list[str], Iterator[tuple]]:
     """One row per entry of each action's history (an action without entries: one row)."""
-    ids = queries.actions_stmt(user, filters, figure).with_only_columns(ActionItem.id).order_by(None).scalar_subquery()
+    ids = lists.actions_stmt(user, filters, figure).with_only_columns(ActionItem.id).order_by(None).scalar_subquery()
     owner, author = aliased(User), aliased(User)
     stmt = (select(ActionItem.id, Forum.country, Forum.title, Forum.timezone, ActionItem.title, owner.name,
                    Organisation.name, ActionItem.due_on, ActionItem.state, ActionItem.created_at, ActionItem.closed_at,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -23,7 +23,9 @@ from ..core.errors import ServiceError
 from ..extensions import db
 from ..models import INDICATOR_METRICS, Forum, Grant, Indicator, IndicatorTarget, Programme, User
 from ..vocab import COUNTRIES
-from .queries import Figures, ReportFilters, report_figures
+from .dashboard import Figured, assembled_figures
+from .figures import Figures, reach_rows
+from .periods import ReportFilters
 
 MAX_VALUE = 1e12
 
@@ -130,12 +132,15 @@ class IndicatorRow:
     computed: bool
 
 
-def indicator_rows(user, filters: ReportFilters) -> list[IndicatorRow]:
+def indicator_rows(user, filters: ReportFilters, now: datetime | None = None,
+                   refresh: bool = False) -> list[IndicatorRow]:
     """Targets whose period overlaps the dashboard's, for the programmes in the reader's reach.
 
-    One query for the targets, then the dashboard's own grouped figures once per distinct period
-    of a computed indicator (the number of periods defined, not the amount of data).
+    One query for the targets, then the dashboard's own figures once per distinct period of a
+    computed indicator (the number of periods defined, not the amount of data), through the
+    dashboard's cache (``refresh``: counted again, with the dashboard's Refresh).
     """
+    now = now or utcnow()
     staff = permissions.is_staff(user)
     programmes = select(Grant.programme_id).where(Grant.id.in_(
         permissions.report_forums(user).with_only_columns(Forum.grant_id)))
@@ -146,7 +151,8 @@ def indicator_rows(user, filters: ReportFilters) -> list[IndicatorRow]:
             .order_by(Indicator.programme_id, Indicator.name, IndicatorTarget.starts_on, IndicatorTarget.country))
     if filters.country:
         stmt = stmt.where(IndicatorTarget.country.in_(("", filters.country)))
-    cache: dict[tuple[date, date], object] = {}
+    windows: dict[tuple[date, date], Figured] = {}
+    reach: list[tuple] | None = None
     rows = []
     for target in db.session.execute(stmt).scalars():
         indicator = target.indicator
@@ -155,11 +161,12 @@ def indicator_rows(user, filters: ReportFilters) -> list[IndicatorRow]:
                 rows.append(IndicatorRow(indicator, target, target.actual, False))
             continue
         window = (target.starts_on, target.ends_on)
-        if window not in cache:
-            cache[window] = report_figures(user, ReportFilters(start=target.starts_on, end=target.ends_on,
-                                                               country="", grant_id=filters.grant_id,
-                                                               forum_id=filters.forum_id))
-        page = cache[window]
+        if window not in windows:
+            reach = reach if reach is not None else reach_rows(user)
+            period = ReportFilters(start=target.starts_on, end=target.ends_on, country="",
+                                   grant_id=filters.grant_id, forum_id=filters.forum_id)
+            windows[window] = assembled_figures(user, period, now, refresh, reach)
+        page = windows[window]
         # The indicator's programme only, and the target's country if it names one.
         forum_rows = [r for r in page.forums if r.grant.programme_id == indicator.programme_id
                       and (not target.country or r.forum.country == target.country)]

@@ -12,10 +12,12 @@ from ..core.actor import require_sign_in
 from ..core.forms import run_service
 from ..extensions import db
 from ..models import INDICATOR_METRICS, Indicator, Meeting, Programme
-from . import charts, exports, indicators, queries
+from . import charts, exports, indicators, lists
+from . import dashboard as programme
+from .figures import ACTION_FIGURES, MEETING_FIGURES
 from .forms import IndicatorForm, TargetForm
 from ..vocab import GENDERS
-from .queries import ACTION_FIGURES, MEETING_FIGURES, ReportFilters
+from .periods import ReportFilters
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 require_sign_in(bp)
@@ -28,10 +30,18 @@ def staff_and_organisers_only():
 
 @bp.get("")
 def dashboard():
+    """The figures, cached for a while (reports/dashboard.py); ``refresh=1`` (the Refresh button) counts them again.
+
+    Refresh is a GET: it changes nothing but the cache, and the request that asked for it shows
+    the figures it counted, whichever worker answers.
+    """
     filters = ReportFilters.from_args(request.args)
-    page = queries.dashboard(current_user, filters, raw_page=request.args.get("page"))
+    refresh = request.args.get("refresh") == "1"
+    page = programme.dashboard(current_user, filters, raw_page=request.args.get("page"), refresh=refresh)
     return render_template("reports/dashboard.html", page=page, bars=charts.bars, chart=charts, GENDERS=GENDERS,
-                           indicator_rows=indicators.indicator_rows(permissions.resolved(current_user), filters),
+                           as_of=programme.figures_as_of(page.counted_at, current_user.timezone),
+                           indicator_rows=indicators.indicator_rows(permissions.resolved(current_user), filters,
+                                                                    page.now, refresh),
                            can_manage_indicators=permissions.can_manage_indicators(current_user))
 
 
@@ -94,8 +104,7 @@ def meetings():
     filters = ReportFilters.from_args(request.args)
     figure = request.args.get("figure", "")
     figure = figure if figure in MEETING_FIGURES else ""
-    page = queries.meetings_page(current_user, filters, figure, request.args.get("page"),
-                                 (joinedload(Meeting.forum),))
+    page = lists.meetings_page(current_user, filters, figure, request.args.get("page"), (joinedload(Meeting.forum),))
     return render_template("reports/meetings.html", filters=filters, figure=figure, page=page)
 
 
@@ -111,7 +120,7 @@ def actions():
     figure = _action_figure()
     from ..actions.queries import ACTION_LIST_OPTIONS
 
-    page = queries.actions_page(current_user, filters, figure, request.args.get("page"), ACTION_LIST_OPTIONS)
+    page = lists.actions_page(current_user, filters, figure, request.args.get("page"), ACTION_LIST_OPTIONS)
     return render_template("reports/actions.html", filters=filters, figure=figure, page=page)
 
 
@@ -135,6 +144,5 @@ def export(what: str, fmt: str):
 @bp.get("/progress")
 def progress():
     """The printable forum progress report: a forum per page, with a picker and a pager for the others."""
-    page = queries.progress_report(current_user, ReportFilters.from_args(request.args),
-                                   raw_page=request.args.get("page"))
+    page = lists.progress_report(current_user, ReportFilters.from_args(request.args), raw_page=request.args.get("page"))
     return render_template("reports/progress.html", page=page)

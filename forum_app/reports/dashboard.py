@@ -1,0 +1,206 @@
+"""The programme dashboard: the report's figures added up by country and grant, and its one data cache.
+
+Counting a programme's figures takes the database a few hundred milliseconds (reports/figures.py),
+so the assembled figures (data, never HTML) are cached with Flask-Caching for
+``REPORT_CACHE_SECONDS`` (15 minutes by default; shared through Redis when ``REDIS_URL`` is set,
+per process otherwise, off in tests). The key holds everything that shapes them: the forums the
+person may see (with every value shown of them), the filters and the locale. The page says when
+the figures were counted ("Figures as of 10:05") and its Refresh button counts them again, so a
+change is seen at once by whoever needs it and by everyone else within the TTL.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time
+from flask import current_app
+from flask_babel import get_locale
+
+from .. import permissions
+from ..core.clock import utcnow
+from ..core.paging import Page
+from ..extensions import cache, db
+from ..models import Grant
+from ..vocab import CORE_ORGANISATION_KINDS
+from .figures import Figures, ForumInfo, GrantInfo, ReportFigures, Row, forum_of, reach_rows, report_figures
+from .lists import page_of
+from .periods import ReportFilters, aware, quarters
+
+# Part of every key: a change to what is cached (these classes) must never read entries of older code.
+CACHE_VERSION = 1
+
+
+@dataclass
+class Trend:
+    title: str
+    unit: str
+    points: list[tuple[str, float]]  # (quarter, value)
+    link_figure: str = ""
+    link_kind: str = ""  # "meetings" or "actions"
+
+    @property
+    def peak(self) -> float:
+        return max((v for _, v in self.points), default=0) or 1
+
+
+@dataclass(frozen=True)
+class Figured:
+    """What the dashboard adds up from every forum's figures: the same for every page of forums, and cached."""
+
+    counted_at: datetime  # when the database counted them (the page's "Figures as of")
+    total: Figures
+    countries: list[Row]
+    grants: list[Row]
+    forums: list[Row]
+    coverage_kinds: dict[int, frozenset[str]]  # forum id → kinds present at its last held meetings
+    missing: list[tuple[str, int]]  # (kind, how many of the report's forums lack it at their last meetings)
+    trends: list[Trend]
+    grant_choices: list[GrantInfo]
+    forum_choices: list[ForumInfo]
+    most_overdue: Row | None
+
+
+@dataclass
+class Dashboard:
+    filters: ReportFilters
+    counted_at: datetime  # when the figures were counted (now, or when the cached ones were)
+    total: Figures
+    countries: list[Row]
+    grants: list[Row]
+    forums: list[Row]  # every forum of the report (figures only: the page shows ``forum_page``)
+    forum_page: Page  # the forums shown in the table and the coverage matrix
+    coverage: list[tuple[Row, dict[str, bool]]]  # the page's forum rows, {kind: present at its last meetings}
+    coverage_kinds: tuple[str, ...]
+    missing: list[tuple[str, int]]
+    trends: list[Trend]
+    grant_choices: list[GrantInfo]
+    forum_choices: list[ForumInfo]
+    most_overdue: Row | None
+    now: datetime
+    grant: Grant | None = None  # the grant the report is narrowed to (its review thread), if in reach
+
+
+def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_page: str | None = None,
+              refresh: bool = False) -> Dashboard:
+    """The dashboard: totals, countries and grants, and one page of the forums (table and coverage).
+
+    ``refresh``: count the figures again, whatever the cache holds (``assembled_figures``).
+    """
+    now = now or utcnow()
+    figured = assembled_figures(user, filters, now, refresh)
+    forum_page = page_of(figured.forums, raw_page)
+    kinds = figured.coverage_kinds
+    coverage = [(row, {kind: kind in kinds.get(forum_of(row).id, ()) for kind in CORE_ORGANISATION_KINDS})
+                for row in forum_page.items]
+    grant = None
+    if filters.grant_id and any(g.id == filters.grant_id for g in figured.grant_choices):
+        grant = db.session.get(Grant, filters.grant_id)
+    return Dashboard(filters, figured.counted_at, figured.total, figured.countries, figured.grants, figured.forums,
+                     forum_page, coverage, CORE_ORGANISATION_KINDS, figured.missing, figured.trends,
+                     figured.grant_choices, figured.forum_choices, figured.most_overdue, now, grant)
+
+
+def assembled_figures(user, filters: ReportFilters, now: datetime, refresh: bool = False,
+                      reach: list[tuple] | None = None) -> Figured:
+    """The report's figures, added up: from the cache when they were counted less than
+    ``REPORT_CACHE_SECONDS`` before ``now`` for the same key, else counted now and cached.
+
+    The dashboard's own and the indicators' (a computed actual is the figure of its target's period).
+    ``reach``: ``reach_rows(user)`` if the caller read it already.
+    """
+    permissions.require(permissions.can_view_reports(user))
+    reach = reach if reach is not None else reach_rows(user)
+    key = cache_key(reach, filters)
+    figured = None if refresh else _cached(key, now)
+    if figured is None:
+        figured = _add_up(report_figures(user, filters, now, reach), filters, now)
+        _keep(key, figured)
+    return figured
+
+
+def figures_as_of(moment: datetime, zone: str) -> str:
+    """The time the figures were counted, in the viewer's zone and locale (Babel's short time: "10:05")."""
+    return format_time(aware(moment), "short", tzinfo=ZoneInfo(zone), locale=get_locale() or "en")
+
+
+# --- the cache -------------------------------------------------------------------------------------
+
+def cache_key(reach: list[tuple], filters: ReportFilters) -> str:
+    """What shapes the figures: the forums in reach (ids, names, grants), the filters and the locale.
+
+    Hashed: a staff member's reach is a row per forum of the programme.
+    """
+    shape = repr((CACHE_VERSION, reach, filters, str(get_locale() or "")))
+    return "reports/dashboard/" + hashlib.sha256(shape.encode()).hexdigest()
+
+
+def _cached(key: str, now: datetime) -> Figured | None:
+    """The figures cached under ``key`` if they are younger than ``REPORT_CACHE_SECONDS`` at ``now``.
+
+    The age is judged here too, not only by the cache's own expiry, so the TTL follows the clock
+    the caller passes (and the one test that turns the cache on can move it).
+    """
+    try:
+        figured = cache.get(key)
+    except Exception:  # noqa: BLE001 - an unreachable cache (Redis down) must not take the page down
+        current_app.logger.warning("Report figures cache unreadable", exc_info=True)
+        return None
+    if not isinstance(figured, Figured):
+        return None
+    age = aware(now) - aware(figured.counted_at)
+    return figured if timedelta(0) <= age < timedelta(seconds=_ttl()) else None
+
+
+def _keep(key: str, figured: Figured) -> None:
+    try:
+        cache.set(key, figured, timeout=_ttl())
+    except Exception:  # noqa: BLE001 - the figures are shown all the same; the next view counts again
+        current_app.logger.warning("Report figures not cached", exc_info=True)
+
+
+def _ttl() -> int:
+    return current_app.config["REPORT_CACHE_SECONDS"]
+
+
+# --- adding up ---------------------------------------------------------------------------------------
+
+def _quarter_points(counts: Counter, filters: ReportFilters) -> list[tuple[str, float]]:
+    return [(label, counts[i]) for i, label in enumerate(quarters(filters))]
+
+
+def _add_up(report: ReportFigures, filters: ReportFilters, now: datetime) -> Figured:
+    forum_rows = report.forums
+    grants = report.grants
+    total = Figures()
+    countries: dict[str, Row] = {}
+    grant_rows: dict[int, Row] = {}
+    for row in forum_rows:
+        forum, figures = forum_of(row), row.figures
+        total.add(figures)
+        country = countries.setdefault(forum.country, Row("country", forum.country, forum.country, Figures(),
+                                                          filters.narrowed(country=forum.country)))
+        country.figures.add(figures)
+        grant = grants[forum.grant_id]
+        grant_row = grant_rows.setdefault(grant.id, Row("grant", grant.id, grant.reference, Figures(),
+                                                        filters.narrowed(grant_id=grant.id), grant=grant))
+        grant_row.figures.add(figures)
+    coverage_kinds = report.coverage
+    missing = [(kind, n) for kind in CORE_ORGANISATION_KINDS
+               if (n := sum(kind not in coverage_kinds.get(forum_of(row).id, ()) for row in forum_rows))]
+    by_quarter = report.by_quarter
+    attendance = Counter({q: round(100 * by_quarter["present"][q] / n, 1)
+                          for q, n in by_quarter["invitees"].items() if n})
+    trends = [
+        Trend("Meetings held", "meetings", _quarter_points(by_quarter["held"], filters), "held", "meetings"),
+        Trend("Attendance rate", "%", _quarter_points(attendance, filters), "held", "meetings"),
+        Trend("Actions raised", "actions", _quarter_points(by_quarter["raised"], filters), "raised", "actions"),
+        Trend("Actions done", "actions", _quarter_points(by_quarter["done"], filters), "done", "actions"),
+    ]
+    most_overdue = max((r for r in forum_rows if r.figures.overdue), key=lambda r: r.figures.overdue, default=None)
+    return Figured(now, total, list(countries.values()), list(grant_rows.values()), forum_rows, coverage_kinds,
+                   missing, trends, sorted(grants.values(), key=lambda g: g.reference), [f for f, _ in report.reach],
+                   most_overdue)
