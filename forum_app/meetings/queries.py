@@ -128,11 +128,6 @@ class CalendarMonth:
     day: date | None = None  # the day view: every meeting of that day
     day_meetings: list["CalendarEntry"] = field(default_factory=list)
 
-    @classmethod
-    def heading(cls, year: int, month: int, zone: str, day: date | None = None) -> "CalendarMonth":
-        """The month without its meetings: what the page's title and month links need."""
-        return cls(year, month, [], {}, {}, zone, day)
-
     @property
     def days(self) -> list[date]:
         return sorted(set(self.by_day) | set(self.more))
@@ -179,18 +174,6 @@ def _entries(stmt, zone: str) -> list[CalendarEntry]:
         entry = CalendarEntry(id_, title, starts_at, ends_at, state, venue or "", CalendarForum(*forum))
         entries.append(replace(entry, clock=format_local(starts_at, zone, "%H:%M"), span=format_span(entry, zone)))
     return entries
-
-
-def staff_calendar_key(user, view: tuple) -> tuple | None:
-    """What programme staff's calendar (``view``: month, day, zone, today) shows depends on: every forum's
-    ``figures_stamp`` (renewed by any change to its meetings: reports/stamps.py) and the name and city
-    the calendar shows for it. None for everyone else, whose calendars are their own."""
-    user = permissions.resolved(user)
-    if not permissions.is_staff(user):
-        return None
-    forums = tuple(db.session.execute(
-        select(Forum.id, Forum.figures_stamp, Forum.title, Forum.city).order_by(Forum.id)).tuples())
-    return ("staff", view, forums)
 
 
 def calendar_month(user, year: int, month: int, zone_name: str, day: date | None = None) -> CalendarMonth:
