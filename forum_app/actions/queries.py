@@ -101,12 +101,19 @@ def overdue_counts(user, forums: Iterable[Forum], now: datetime | None = None) -
     return {forum_id: n for forum_id, n in counted if n}
 
 
+def forum_actions(user, forum: Forum) -> Select:
+    """A SELECT of ``forum``'s actions that ``user`` may see. Its organisers, members and programme staff see
+    them all: for them there is no visibility filter to build or to run."""
+    if permissions.sees_every_action_of(user, forum):
+        return select(ActionItem).where(ActionItem.forum_id == forum.id)
+    return permissions.visible_actions(user).where(ActionItem.forum_id == forum.id)
+
+
 def overdue_in_forum(user, forum: Forum, now: datetime | None = None) -> int:
-    """The forum's overdue actions that ``user`` may see: one count, judged in the forum's own zone
-    (known already, so no query for the zones in use)."""
+    """The forum's overdue actions that ``user`` may see: one count, judged by the forum's own date."""
     return db.session.execute(
-        permissions.visible_actions(user).with_only_columns(func.count(), maintain_column_froms=False)
-        .where(ActionItem.forum_id == forum.id, overdue_condition(now, by_local_today([forum.timezone], now)))
+        forum_actions(user, forum).with_only_columns(func.count(), maintain_column_froms=False)
+        .where(ActionItem.state.in_(ACTION_OPEN_STATES), ActionItem.due_on < local_today(forum.timezone, now))
     ).scalar_one()
 
 
@@ -267,18 +274,19 @@ def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, momen
             ActionItem.closed_at >= (previous.starts_at if previous is not None else meeting.starts_at)),
     )
     return (
-        permissions.visible_actions(user)
+        forum_actions(user, meeting.forum)
         .with_only_columns(
             ActionItem.id, ActionItem.title, ActionItem.case_code, User.name, Organisation.name, ActionItem.due_on,
             ActionItem.state, ActionItem.version, ActionItem.meeting_id, ActionItem.closed_at,
             func.coalesce(_said_entry.c.to_state, prior_state), said.c.said_id,
             _last.c.created_at, _last.c.note, _last.c.kind, maintain_column_froms=False)
+        .select_from(ActionItem)
         .outerjoin(said, said.c.action_id == ActionItem.id)
         .outerjoin(_said_entry, _said_entry.c.id == said.c.said_id)
         .outerjoin(_last, _last.c.id == last_id)
         .outerjoin(User, User.id == ActionItem.owner_id)
         .outerjoin(Organisation, Organisation.id == ActionItem.owner_organisation_id)
-        .where(ActionItem.forum_id == meeting.forum_id, or_(ActionItem.meeting_id == meeting.id, reviewed))
+        .where(or_(ActionItem.meeting_id == meeting.id, reviewed))
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
     )
 

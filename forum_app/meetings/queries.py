@@ -257,8 +257,9 @@ def calendar_month(user, year: int, month: int, zone_name: str, day: date | None
     return page
 
 
-def organisations_for(forum: Forum) -> list[Organisation]:
-    """Organisations a guest of this forum's meetings may belong to (its country's, by name)."""
+def organisations_for(forum: Forum) -> list[tuple[int, str, str]]:
+    """(id, name, city) of the organisations a guest of this forum's meetings may belong to (its country's,
+    by name): the invitee form's choices."""
     return list(db.session.execute(
-        select(Organisation).where(Organisation.country == forum.country).order_by(Organisation.name)
-    ).scalars())
+        select(Organisation.id, Organisation.name, Organisation.city).where(Organisation.country == forum.country)
+        .order_by(Organisation.name)).tuples())

@@ -219,7 +219,7 @@ def meeting(meeting_id: int):
 def _invitee_form(forum: Forum, blank: bool = False) -> InviteeForm:
     form = InviteeForm(formdata=None) if blank else InviteeForm()
     form.organisation_id.choices = [(0, _("— none —"))] + [
-        (o.id, f"{o.name} ({o.city})" if o.city else o.name) for o in queries.organisations_for(forum)]
+        (id_, f"{name} ({city})" if city else name) for id_, name, city in queries.organisations_for(forum)]
     return form
 
 
