@@ -167,6 +167,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.filters["country"] = lambda code: label(code, COUNTRIES)
     app.jinja_env.filters["kind"] = lambda kind: label(kind, ORGANISATION_KINDS)
     app.jinja_env.filters["label"] = label
+    app.jinja_env.globals["labels"] = labels
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["when"] = format_span
     app.jinja_env.filters["localdate"] = format_local_date
@@ -184,6 +185,19 @@ def label(value, mapping) -> str:
     if value is None:
         value = ""
     return str(mapping.get(value, value))
+
+
+class Labels(dict):
+    """A vocabulary's labels as text: ``labels[value]``, the value itself when unknown."""
+
+    def __missing__(self, value) -> str:
+        return "" if value is None else str(value)
+
+
+def labels(mapping) -> Labels:
+    """Every label of ``mapping`` translated once, for a page that shows them on many rows (each
+    ``|label`` looks the translations up again through Flask-Babel's context)."""
+    return Labels((value, str(text)) for value, text in mapping.items())
 
 
 def _rendered_key(*parts) -> tuple:
