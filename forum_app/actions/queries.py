@@ -16,15 +16,17 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Text, and_, case, cast, false, func, or_, select, union
+from sqlalchemy import Integer, Select, Text, and_, bindparam, case, cast, false, func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.clock import utcnow
 from ..core.paging import Page, paginate_narrow
+from ..core.rows import Into
 from ..extensions import db
 from ..models import (
     ActionItem, ActionUpdate, Forum, ForumMember, Grant, GrantTeam, Meeting, MinutesVersion, Organisation, User,
@@ -226,10 +228,21 @@ class FollowUp:
         return {row.id: row for row in self.rows}
 
 
-def previous_meeting(meeting: Meeting) -> Meeting | None:
+@dataclass(frozen=True)
+class MeetingRef:
+    """The previous meeting as the follow-up names it."""
+
+    id: int
+    title: str
+    starts_at: datetime
+
+
+def previous_meeting(meeting: Meeting) -> MeetingRef | None:
+    """The forum's meeting before ``meeting`` (scheduled or held), as the follow-up names it."""
     return db.session.execute(
-        select(Meeting).where(Meeting.forum_id == meeting.forum_id, Meeting.state.in_(MEETING_STATES_SHOWN),
-                              Meeting.starts_at < meeting.starts_at)
+        select(Into(MeetingRef, Meeting.id, Meeting.title, Meeting.starts_at))
+        .where(Meeting.forum_id == meeting.forum_id, Meeting.state.in_(MEETING_STATES_SHOWN),
+               Meeting.starts_at < meeting.starts_at)
         .order_by(Meeting.starts_at.desc()).limit(1)
     ).scalar_one_or_none()
 
@@ -242,8 +255,12 @@ _after, _stated, _seen, _said_entry, _last = (ActionUpdate.__table__.alias(name)
 _author, _new_owner = User.__table__.alias("author"), User.__table__.alias("new_owner")
 
 
-def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, moment: datetime) -> Select:
+def _follow_up_statement(actions: Select) -> Select:
     """One row per action of the meeting's follow-up (and those agreed at it), with at_meeting()'s answer.
+
+    ``actions``: the forum's actions the viewer may see. Parameters: ``meeting_id``, its ``starts_at``,
+    ``since`` (the previous meeting's start, else the meeting's) and ``moment`` (what the review reads
+    up to).
 
     at_meeting() reads the entries in id order up to the first one made after ``moment`` (state_at
     stops there), and the entries linked to the meeting whenever they were saved. Here ``cut`` is
@@ -254,6 +271,9 @@ def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, momen
     The last entry is the later of the prefix's last and the last linked one: the greatest id in
     either. The correlated subqueries each read one action's entries through its index.
     """
+    meeting_id = bindparam("meeting_id", type_=Integer)
+    moment, starts_at, since = (bindparam(name, type_=ActionItem.created_at.type)
+                                for name in ("moment", "starts_at", "since"))
     cut = func.coalesce(
         select(func.min(_after.c.id)).where(_after.c.action_id == ActionItem.id, _after.c.created_at > moment)
         .correlate(ActionItem).scalar_subquery(),  # nested twice: say which outer table it follows
@@ -262,22 +282,22 @@ def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, momen
                    .where(_stated.c.action_id == ActionItem.id, _stated.c.id < cut, _stated.c.to_state.is_not(None))
                    .order_by(_stated.c.id.desc()).limit(1).scalar_subquery())
     last_id = (select(func.max(_seen.c.id))
-               .where(_seen.c.action_id == ActionItem.id, or_(_seen.c.id < cut, _seen.c.meeting_id == meeting.id))
+               .where(_seen.c.action_id == ActionItem.id, or_(_seen.c.id < cut, _seen.c.meeting_id == meeting_id))
                .scalar_subquery())
     said = (select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("said_id"))
-            .where(ActionUpdate.meeting_id == meeting.id).group_by(ActionUpdate.action_id).subquery("said"))
+            .where(ActionUpdate.meeting_id == meeting_id).group_by(ActionUpdate.action_id).subquery("said"))
     # Raised before the meeting (not at it), open at its start or closed since the previous one.
     reviewed = and_(
-        or_(ActionItem.meeting_id.is_(None), ActionItem.meeting_id != meeting.id),
-        ActionItem.created_at < meeting.starts_at,
-        or_(ActionItem.closed_at.is_(None),
-            ActionItem.closed_at >= (previous.starts_at if previous is not None else meeting.starts_at)),
+        or_(ActionItem.meeting_id.is_(None), ActionItem.meeting_id != meeting_id),
+        ActionItem.created_at < starts_at,
+        or_(ActionItem.closed_at.is_(None), ActionItem.closed_at >= since),
     )
     return (
-        forum_actions(user, meeting.forum)
+        actions
         .with_only_columns(
             ActionItem.id, ActionItem.title, ActionItem.case_code, User.name, Organisation.name, ActionItem.due_on,
-            ActionItem.state, ActionItem.version, ActionItem.meeting_id, ActionItem.closed_at,
+            ActionItem.state, ActionItem.version, ActionItem.meeting_id,
+            and_(ActionItem.closed_at.is_not(None), ActionItem.closed_at < starts_at),
             func.coalesce(_said_entry.c.to_state, prior_state), said.c.said_id,
             _last.c.created_at, _last.c.note, _last.c.kind, maintain_column_froms=False)
         .select_from(ActionItem)
@@ -286,18 +306,16 @@ def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, momen
         .outerjoin(_last, _last.c.id == last_id)
         .outerjoin(User, User.id == ActionItem.owner_id)
         .outerjoin(Organisation, Organisation.id == ActionItem.owner_organisation_id)
-        .where(or_(ActionItem.meeting_id == meeting.id, reviewed))
+        .where(or_(ActionItem.meeting_id == meeting_id, reviewed))
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
     )
 
 
-@dataclass(frozen=True)
-class MeetingRef:
-    """The previous meeting as the follow-up names it."""
-
-    id: int
-    title: str
-    starts_at: datetime
+@cache
+def _whole_forum_follow_up() -> Select:
+    """The follow-up statement for those who see all of a forum's actions: the same for every meeting
+    and person, so built once (building and keying it anew cost as much as running it)."""
+    return _follow_up_statement(select(ActionItem).where(ActionItem.forum_id == bindparam("forum_id", type_=Integer)))
 
 
 def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None,
@@ -311,13 +329,19 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
     """
     now = utcnow()
     today = local_today(meeting.forum.timezone, now)
-    found = previous_meeting(meeting)
-    previous = MeetingRef(found.id, found.title, found.starts_at) if found is not None else None
+    previous = previous_meeting(meeting)
     rows: list[FollowUpRow] = []
     agreed: list[ActionRow] = []
-    for (id_, title, case_code, owner_name, organisation_name, due_on, state, version, raised_at, closed_at,
-         state_then, said_id, last_at, last_note, last_kind) in db.session.execute(
-            _follow_up_statement(user, meeting, found, min(now, meeting.ends_at))):
+    if permissions.sees_every_action_of(user, meeting.forum):
+        statement = _whole_forum_follow_up()
+    else:
+        statement = _follow_up_statement(permissions.visible_actions(user).where(
+            ActionItem.forum_id == bindparam("forum_id", type_=Integer)))
+    for (id_, title, case_code, owner_name, organisation_name, due_on, state, version, raised_at, closed_since,
+         state_then, said_id, last_at, last_note, last_kind) in db.session.execute(statement, {
+            "forum_id": meeting.forum_id, "meeting_id": meeting.id, "starts_at": meeting.starts_at,
+            "since": previous.starts_at if previous is not None else meeting.starts_at,
+            "moment": min(now, meeting.ends_at)}):
         overdue = state in ACTION_OPEN_STATES and due_on is not None and due_on < today
         if raised_at == meeting.id:
             agreed.append(ActionRow(id_, title, case_code, owner_name, organisation_name, due_on, state, version,
@@ -325,8 +349,7 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
         else:
             rows.append(FollowUpRow(
                 id_, title, case_code, owner_name, organisation_name, due_on, state, version, overdue,
-                state_then, said_id is not None, last_at, last_note or "", last_kind,
-                closed_at is not None and closed_at < meeting.starts_at))
+                state_then, said_id is not None, last_at, last_note or "", last_kind, bool(closed_since)))
     if latest:
         _add_latest(rows)
     flags = permissions.follow_up_flags(user, meeting)
