@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ..core.forms import EditForm, RowForm, TextAreaField, row_set_form
+from ..vocab import ACTION_STATES
 from .services import ActionDetails, ActionInput, ReviewOutcome
 
 CASE_CODE_HELP = _l("Optional, e.g. SA-2021-07. Never enter the name, identity number or any other personal "
@@ -119,8 +120,6 @@ class UpdateForm(VersionedForm):
     seen = HiddenField()  # the last update the page showed: later ones are someone else's, shown on a conflict
 
     def offer(self, states) -> None:
-        from ..vocab import ACTION_STATES
-
         self.to_state.choices = [("", str(_l("— no change —")))] + [(s, str(ACTION_STATES[s])) for s in states]
 
 
@@ -145,8 +144,6 @@ NOTE_MAX = 5000
 
 def review_choices() -> list[tuple[str, str]]:
     """The review's state choices, in the page's language: "as it is" first, then every state."""
-    from ..vocab import ACTION_STATES
-
     return [("", str(_l("— as it is —")))] + [(state, str(label)) for state, label in ACTION_STATES.items()]
 
 

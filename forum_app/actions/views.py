@@ -321,7 +321,7 @@ def review(meeting_id: int):
                 current = section.row_by_id.get(row.row_id.data)
                 if current is not None:
                     row.was.data = str(current.version)
-    return render_template("actions/review.html", form=form, meeting=meeting, forum=meeting.forum, section=section,
+    return render_template("actions/review.html", form=form, meeting=meeting, forum=meeting.forum,
                            action_by_id=section.row_by_id), \
         409 if getattr(form, "conflict", None) else _status(form)
 

@@ -87,6 +87,10 @@ class MeetingPage:
         return {i.id: i for i in self.invitations}
 
 
+# The meeting with what its page shows of the forum; invitees, walk-ins and comments are read as rows.
+MEETING_PAGE_OPTIONS = (joinedload(Meeting.forum).joinedload(Forum.grant),)
+
+
 def _invitees(meeting: Meeting) -> list[InviteeRow]:
     """The meeting's invitees with their organisation and role in the forum, in one query, by organisation and
     name (sorted here, the same on every database: people without an organisation last)."""
@@ -105,8 +109,7 @@ def _invitees(meeting: Meeting) -> list[InviteeRow]:
 
 def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
     user = permissions.resolved(user)
-    meeting = permissions.load_meeting(user, meeting_id, need=need,
-                                       options=(joinedload(Meeting.forum).joinedload(Forum.grant),))
+    meeting = permissions.load_meeting(user, meeting_id, need=need, options=MEETING_PAGE_OPTIONS)
     flags = permissions.meeting_flags(user, meeting)
     invitations = _invitees(meeting)
     walk_ins = list(db.session.execute(select(Into(
