@@ -142,15 +142,10 @@ class ReassignForm(VersionedForm):
 NOTE_MAX = 5000
 
 
-def review_choices() -> list[tuple[str, str]]:
-    """The review's state choices, in the page's language: "as it is" first, then every state."""
-    return [("", str(_l("— as it is —")))] + [(state, str(label)) for state, label in ACTION_STATES.items()]
-
-
 class ReviewRow(RowForm):
     """One action in the meeting's review; ``was`` holds the action's version when the form was opened."""
 
-    to_state = SelectField(_l("New state"), choices=review_choices, default="")
+    to_state = SelectField(_l("New state"), choices=[], default="")  # ReviewForm.offer gives the states
     note = TextAreaField(_l("What was said"), validators=[Optional(), Length(max=NOTE_MAX)])
 
 
@@ -158,6 +153,13 @@ class ReviewForm(row_set_form(ReviewRow, max_rows=1000)):
     def open(self, actions) -> None:
         """A fresh form: one empty row per action, carrying the version it showed."""
         self.load(actions, lambda action: str(action.version))
+        self.offer()
+
+    def offer(self) -> None:
+        """Every row's state choices ("as it is", then each state), translated once for all the rows."""
+        choices = [("", str(_l("— as it is —")))] + [(state, str(label)) for state, label in ACTION_STATES.items()]
+        for row in self.rows:
+            row.to_state.choices = choices
 
     def to_outcomes(self) -> list[tuple[int, ReviewOutcome]]:
         outcomes = []

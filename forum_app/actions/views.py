@@ -309,7 +309,9 @@ def review(meeting_id: int):
     form = ReviewForm()
     if request.method == "GET":
         form.open(section.rows)
-    elif form.validate_on_submit():
+    else:
+        form.offer()  # before validating: the choices are what a row may send
+    if form.validate_on_submit():
         saved = _run_rows(form, lambda: actions.record_review(_actor(), meeting, form.to_outcomes()))
         if saved is not None:
             flash(_("The review is recorded (%(n)d actions).", n=saved), "success")
