@@ -54,7 +54,7 @@ BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 SKIP = re.compile(r"^(static|core\.healthz|auth\.(logout|set_password|reset_password|request_reset|change_password))$"
                   r"|_(form|new|edit)$|\.(ics|export)")
 # Pages every role opens (timed for each role that may see them); the rest are timed as admin.
-SHARED = re.compile(r"^(core\.home|forums\.(index|forum)|meetings\.(meeting|calendar)|actions\.|reports\.|"
+SHARED = re.compile(r"^(home\.index|forums\.(index|forum)|meetings\.meeting|calendar\.month|actions\.|reports\.|"
                     r".*dashboard|.*\.mine$|.*my_actions)")
 ROLES = ("admin", "staff", "organiser", "participant")
 ONLY: re.Pattern | None = None  # --only: time just the endpoints it matches

@@ -54,11 +54,13 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
+    from .home.views import bp as home_bp
     from .meetings.views import bp as meetings_bp
     from .reports.views import bp as reports_bp
     from .reviews.views import bp as reviews_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(forums_bp)

@@ -74,7 +74,7 @@ forum_cli.add_command(outbox_cli)
 @click.option("--body", is_flag=True, help="Print each message's text too (links hidden).")
 def outbox_list(limit: int, body: bool) -> None:
     """Show the most recent queued emails: metadata, and with --body the text without its links."""
-    from .core.views import outbox_body
+    from .notifications.views import outbox_body
 
     rows = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).scalars()
     for msg in rows:

@@ -1,15 +1,14 @@
-"""Request-wide behaviour: security headers, error pages, template helpers."""
+"""Request-wide behaviour: proxy, security headers, error pages, template helpers.
+
+``init_app`` runs the ``configure_*`` steps in order; each says what it sets up.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
-
 from flask import Flask, abort, jsonify, render_template, request, url_for
-from flask.globals import _cv_app
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
 from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
@@ -19,7 +18,6 @@ from werkzeug.serving import WSGIRequestHandler
 from . import permissions
 from .core.dates import format_local, format_local_date, format_span
 from .core.errors import Forbidden, NotFound
-from .core.kept import Kept
 from .core.markdown import stored_html
 from .vocab import (
     ACTION_STATES, ACTION_UPDATE_KINDS, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES,
@@ -48,14 +46,24 @@ def _server_name(handler) -> str:
 
 
 def init_app(app: Flask) -> None:
+    configure_proxy(app)
+    configure_request_checks(app)
+    configure_security_headers(app)
+    configure_error_pages(app)
+    configure_templates(app)
+
+
+def configure_proxy(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, the client's address, scheme and host come from their headers."""
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
-
     # The development server (and the tests' live server) would announce
     # "Werkzeug/x.y Python/x.y"; gunicorn sends only "gunicorn", without a version.
     WSGIRequestHandler.version_string = _server_name
 
+
+def configure_request_checks(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
         # U+0000 is never meaningful input, and PostgreSQL refuses it in text: answer
@@ -65,6 +73,8 @@ def init_app(app: Flask) -> None:
         if any("\x00" in value for value in values):
             abort(400, description=_("The request contains a character that is not allowed (NUL)."))
 
+
+def configure_security_headers(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
@@ -81,6 +91,10 @@ def init_app(app: Flask) -> None:
             # Pages for a signed-in person hold personal data: keep them out of shared caches.
             headers["Cache-Control"] = "no-store"
         return response
+
+
+def configure_error_pages(app: Flask) -> None:
+    """One error page (or JSON body) for every error, and domain errors from loaders as 404/403."""
 
     def wants_json() -> bool:
         return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
@@ -129,9 +143,15 @@ def init_app(app: Flask) -> None:
         return error_page(500, _("Something went wrong"),
                           _("The error has been logged. Nothing you entered was saved; please try again."))
 
+
+def configure_templates(app: Flask) -> None:
+    """What every template may use: vocabularies, labels, dates, the navigation, row links.
+
+    Templates get values and flags computed for them; nothing here lets a template decide who may do what.
+    """
     # Vocabularies are globals (not context) so imported macros see them too.
     app.jinja_env.globals.update(
-        perm=permissions, COUNTRIES=COUNTRIES, ORGANISATION_KINDS=ORGANISATION_KINDS, SYSTEM_ROLES=SYSTEM_ROLES,
+        COUNTRIES=COUNTRIES, ORGANISATION_KINDS=ORGANISATION_KINDS, SYSTEM_ROLES=SYSTEM_ROLES,
         MEETING_STATES=MEETING_STATES, MINUTES_STATES=MINUTES_STATES, RSVP_STATES=RSVP_STATES,
         ATTENDANCE_STATES=ATTENDANCE_STATES, FORUM_ROLES=FORUM_ROLES, ACTION_STATES=ACTION_STATES,
         ACTION_UPDATE_KINDS=ACTION_UPDATE_KINDS,
@@ -144,141 +164,44 @@ def init_app(app: Flask) -> None:
         user = permissions.resolved(current_user)
         return {"nav": permissions.navigation(user), "current_user": user}
 
-    _install_fast_translations(app)
-    app.jinja_env.filters["country"] = lambda code: cached_label(code, COUNTRIES)
-    app.jinja_env.filters["kind"] = lambda kind: cached_label(kind, ORGANISATION_KINDS)
+    app.jinja_env.filters["country"] = lambda code: label(code, COUNTRIES)
+    app.jinja_env.filters["kind"] = lambda kind: label(kind, ORGANISATION_KINDS)
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.globals["labels"] = labels
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["when"] = format_span
     app.jinja_env.filters["localdate"] = format_local_date
     # Pages never render Markdown: they show the HTML rendered and sanitised when it was saved.
     app.jinja_env.filters["stored_html"] = stored_html
-    app.jinja_env.filters["label"] = cached_label
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
-    app.jinja_env.globals["kept_fragment"] = kept_fragment
-    app.jinja_env.globals["kept_rows"] = kept_rows
+    # The dashboard's template still calls it (reports); it goes with the dashboard's kept sums.
     app.jinja_env.globals["render_once"] = render_once
 
 
-
-
-# --- translations in templates, per request and per locale ---------------------------------------
-# Flask-Babel's Jinja callables look up the domain, the locale and the translations through
-# several context proxies on every call; a page calls them a few hundred times. These keep
-# the translations object per request (keyed by the locale in force, so force_locale still
-# works), and vocabulary labels per locale for the life of the process.
-
-_LABELS: dict[tuple[object, int, str], str] = {}
-
-
-def _babel_locale_key() -> object:
-    # The Locale object itself (it hashes by its identifier): str(locale) on every label of a
-    # page was measurable.
-    ctx = _cv_app.get(None)
-    babel_ctx = getattr(ctx.g, "_flask_babel", None) if ctx is not None else None
-    return getattr(babel_ctx, "babel_locale", None) or get_locale() or ""
-
-
-def _translations():
-    ctx = _cv_app.get(None)
-    if ctx is None:
-        return get_translations()
-    babel_ctx = getattr(ctx.g, "_flask_babel", None)
-    key = getattr(babel_ctx, "babel_locale", None)
-    cache = ctx.g.__dict__.setdefault("_forum_translations", {})
-    translations = cache.get(key)
-    if translations is None:
-        translations = cache[key] = get_translations()
-    return translations
-
-
-def _install_fast_translations(app: Flask) -> None:
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
-
-
-def cached_label(value, mapping) -> str:
-    """``mapping[value]`` as text in the current locale (the value itself when unknown), cached per locale."""
+def label(value, mapping) -> str:
+    """``mapping[value]`` as text in the current locale (the value itself when unknown)."""
     if value is None:
         value = ""
-    key = (_babel_locale_key(), id(mapping), value)
-    label = _LABELS.get(key)
-    if label is None:
-        label = _LABELS[key] = str(mapping.get(value, value))
-    return label
+    return str(mapping.get(value, value))
 
 
-# Three ways to keep what a page renders, all per language and URL root: ``kept_fragment`` /
-# ``kept_render`` keep a part of a page in this process's LRU under a key that names its data (a stamp
-# read in this request); ``kept_rows`` keeps each row of a list under the row's own value;
-# ``render_once`` keeps a part inside an object that is itself kept (the dashboard's sums,
-# reports.queries), so it lives and goes with that object.
+class Labels(dict):
+    """A vocabulary's labels as text: ``labels[value]``, the value itself when unknown."""
+
+    def __missing__(self, value) -> str:
+        return "" if value is None else str(value)
+
+
+def labels(mapping) -> Labels:
+    """Every label of ``mapping`` translated once, for a page that shows them on many rows (each
+    ``|label`` looks the translations up again through Flask-Babel's context)."""
+    return Labels((value, str(text)) for value, text in mapping.items())
+
 
 def _rendered_key(*parts) -> tuple:
-    return (*parts, _babel_locale_key(), request.script_root)
-
-
-# Rendered fragments are a few hundred KB at most (a meeting's review of 200 actions: ~150 KB):
-# a few dozen keep the meetings people are looking at without weighing on a worker's memory.
-_FRAGMENTS = Kept(40)
-
-
-def kept_fragment(key: Hashable | None, template: str, **context) -> Markup:
-    """``template`` rendered with ``context``, kept per process under ``key`` (None: rendered every time).
-
-    ``key`` must name everything the fragment shows (a stamp from the database read in this request
-    makes it safe: core/kept.py); the locale and the URL root are added here, so the same rows in
-    another language, or behind another proxy prefix, are rendered for themselves.
-    """
-    return kept_render(key, template, lambda: context)
-
-
-def kept_render(key: Hashable | None, template: str, make_context: Callable[[], dict]) -> Markup:
-    """``kept_fragment`` for a view: ``make_context`` (which loads what the fragment shows) runs only
-    when the fragment is not kept."""
-    if key is None:
-        return Markup(render_template(template, **make_context()))
-    return _kept(_FRAGMENTS, _rendered_key(template, key), lambda: render_template(template, **make_context()))
-
-
-def _kept(store: Kept, key: Hashable, render: Callable[[], str]) -> Markup:
-    """What ``store`` holds under ``key``, or ``render()`` put there."""
-    html = store.get(key)
-    if html is None:
-        html = Markup(render())
-        store.put(key, html)
-    return html
-
-
-# A row of a list is a kilobyte or two: enough for every forum card, a few pages of people and a
-# couple of meetings' reviews (200 rows each) in each language; a few MB at most.
-_ROWS = Kept(3000)
-
-
-def kept_rows(template: str, rows: Iterable[Hashable], **context: Hashable) -> Markup:
-    """Each of ``rows`` rendered by ``template`` (as ``row``, with ``context``), kept under the row's
-    value and the context's; joined.
-
-    For lists of plain frozen rows (core/rows.py): equal rows render equally, so the row itself is
-    the key and a kept row can never show stale data (a row whose data changed is another key); a
-    page renders only its new or changed rows. The template may show only ``row``, ``context``,
-    translations and links. Anything but a frozen dataclass is refused: ORM objects compare by
-    identity, so their rows would only ever be kept, never reused.
-    """
-    page_key = _rendered_key(template, tuple(sorted(context.items())))
-    html = []
-    for row in rows:
-        params = getattr(row, "__dataclass_params__", None)
-        if params is None or not params.frozen:
-            raise TypeError(f"kept_rows needs frozen dataclass rows, not {type(row).__name__}")
-        html.append(_kept(_ROWS, (row, page_key), lambda: render_template(template, row=row, **context)))
-    return Markup("").join(html)
+    return (*parts, str(get_locale() or ""), request.script_root)
 
 
 def render_once(store: dict, key, macro, *args):

@@ -25,6 +25,6 @@ def test_bench_harness_smoke_run(tmp_path):
     pages = {(p["page"], p["role"]): p for p in result["pages"]}
     meeting = pages[("meetings.meeting", "participant")]
     assert meeting["queries"] > 0 and meeting["bytes"] > 1000 and meeting["bare_median_ms"] > 0
-    assert ("core.home", "organiser") in pages and ("admin.users?q=hod", "admin") in pages
+    assert ("home.index", "organiser") in pages and ("admin.users?q=hod", "admin") in pages
     assert result["logins_per_second_per_worker"] > 0 and result["worker_rss_mb"]
     assert "vs bare" in run.stdout

@@ -194,7 +194,6 @@ F, M = "/forums/<int:forum_id>", "/meetings/<int:meeting_id>"
 # Rows that change an object come after the rows that read it; state changes come last.
 ROUTES: list[Route] = [
     route("GET", "/forums", "signed_in"),
-    route("GET", "/calendar", "signed_in"),
     route("GET", "/forums/new", "create"),
     route("POST", "/forums/new", "create", verbs="forum.create",
           data=lambda t: forum_data(t["own_grant"], "A new forum")),

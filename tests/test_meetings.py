@@ -656,30 +656,25 @@ def test_a_busy_day_shows_three_meetings_and_a_link_to_the_day_with_all_of_them(
         assert response.status_code == 200 and 'id="calendar-day"' not in response.get_data(as_text=True)
 
 
-def test_programme_staffs_month_is_kept_rendered_until_a_meeting_or_a_forums_name_changes(app, world, make,
-                                                                                           count_queries):
-    """Staff see every forum's month, the same for all of them: kept rendered under the forums' stamps and
-    names, so a second view reads one small query, and a new meeting or a renamed forum shows at once."""
+def test_programme_staffs_month_shows_a_new_meeting_and_a_renamed_forum_at_once(app, world, make):
+    """Staff see every forum's month: a new meeting (a draft too) or a forum's new city shows on the next view."""
     first = make.meeting(world["forum"], state="scheduled", starts_in_days=9)
     zone = load(app, User, make.user_id(world["staff"])).timezone or "UTC"
     month = f"{load(app, Meeting, first).starts_at.astimezone(ZoneInfo(zone)):%Y-%m}"
     staff = signed_in(app, world["staff"])
 
-    def view() -> tuple[str, int]:
-        with count_queries() as statements:
-            page = staff.get(f"/calendar?month={month}").get_data(as_text=True)
-        return page.split('id="calendar-grid"')[1].split("</table>")[0], len(statements)
+    def view() -> str:
+        page = staff.get(f"/calendar?month={month}").get_data(as_text=True)
+        return page.split('id="calendar-grid"')[1].split("</table>")[0]
 
-    grid, cold = view()
-    again, warm = view()
-    assert f'href="/meetings/{first}"' in grid and again == grid and warm < cold
+    grid = view()
+    assert f'href="/meetings/{first}"' in grid and "Tuzla:" not in grid
     second = make.meeting(world["other_forum"], state="draft", starts_in_days=9)  # a draft: staff see it too
-    grid, recount = view()
-    assert f'href="/meetings/{second}"' in grid and recount == cold
+    assert f'href="/meetings/{second}"' in view()
     with app.app_context():
         db.session.get(Forum, world["forum"]).city = "Tuzla"  # the cells show each forum's city
         db.session.commit()
-    assert "Tuzla:" in view()[0]
+    assert "Tuzla:" in view()
     # Organisers' months are their own: the other grant's draft is not in it.
     organiser = signed_in(app, world["organiser"])
     assert f'href="/meetings/{second}"' not in organiser.get(f"/calendar?month={month}").get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""Issue 10's routes (blueprints ``calendar``, ``notifications``, ``account``) against every role.
+"""The routes of blueprints ``calendar``, ``notifications`` and ``account`` against every role.
 
 Links from emails and calendar feeds carry their own credential (a signed RSVP token, a
 secret feed token): they answer the same whoever is signed in, and anonymous visitors
@@ -14,7 +14,7 @@ from flask import Flask
 
 from forum_app.calendar.feeds import regenerate_feed_token
 from forum_app.extensions import db
-from forum_app.models import User
+from forum_app.models import OutboxMessage, User
 
 from .conftest import csrf_token
 from .factories import Factory
@@ -30,6 +30,7 @@ KINDS: dict[str, tuple[Any, ...]] = {
     "view": ("login", OK, OK, OK, OK, OK, 404),
     # A new API token's secret is shown on the response itself (once), not after a redirect.
     "shown": ("login", 200, 200, 200, 200, 200, 200),
+    "admin": ("login", OK, 403, 403, 403, 403, 403),
 }
 
 
@@ -52,11 +53,14 @@ class Route:
 
 
 ROUTES = [
+    Route("GET", "/calendar", "signed_in"),
     Route("GET", "/meetings/<int:meeting_id>.ics", "view"),
     Route("GET", "/calendar/<token>.ics", "link"),
     Route("GET", "/calendar/<token>/forums/<int:forum_id>.ics", "link"),
     Route("GET", "/rsvp/<token>", "link"),
     Route("POST", "/rsvp/<token>", "link", {"answer": "accepted"}),
+    Route("GET", "/outbox", "admin"),
+    Route("POST", "/outbox/<int:message_id>/retry", "admin"),
     Route("GET", "/account", "signed_in"),
     Route("POST", "/account", "signed_in", {"timezone": "Europe/Skopje", "locale": "en"}),
     Route("POST", "/account/calendar-feed", "signed_in"),
@@ -85,7 +89,12 @@ def test_routes_by_role(app: Flask, make: Factory, role: str) -> None:
         participant = db.session.execute(db.select(User).where(User.email == w["participant"])).scalar_one()
         token = regenerate_feed_token(participant)
         db.session.commit()
-    targets = {"meeting_id": meeting_id, "forum_id": w["forum"], "token": token, "rsvp": rsvp, "token_id": 1}
+        message = OutboxMessage(kind="invitation", to_addr="someone@example.org", subject="Invitation", body_text="Hello")
+        db.session.add(message)
+        db.session.commit()
+        message_id = message.id
+    targets = {"meeting_id": meeting_id, "forum_id": w["forum"], "token": token, "rsvp": rsvp, "token_id": 1,
+               "message_id": message_id}
     client = app.test_client()
     if role != "anonymous":
         sign_in(client, w[role])

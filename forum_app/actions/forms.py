@@ -1,9 +1,6 @@
 """Forms for actions: several at a meeting, one in full, details, updates, reassignment, the review."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
@@ -11,6 +8,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ..core.forms import EditForm, RowForm, TextAreaField, row_set_form
+from ..vocab import ACTION_STATES
 from .services import ActionDetails, ActionInput, ReviewOutcome
 
 CASE_CODE_HELP = _l("Optional, e.g. SA-2021-07. Never enter the name, identity number or any other personal "
@@ -122,8 +120,6 @@ class UpdateForm(VersionedForm):
     seen = HiddenField()  # the last update the page showed: later ones are someone else's, shown on a conflict
 
     def offer(self, states) -> None:
-        from ..vocab import ACTION_STATES
-
         self.to_state.choices = [("", str(_l("— no change —")))] + [(s, str(ACTION_STATES[s])) for s in states]
 
 
@@ -149,31 +145,22 @@ NOTE_MAX = 5000
 class ReviewRow(RowForm):
     """One action in the meeting's review; ``was`` holds the action's version when the form was opened."""
 
-    to_state = SelectField(_l("New state"), choices=[], validate_choice=False, default="")
+    to_state = SelectField(_l("New state"), choices=[], default="")  # ReviewForm.offer gives the states
     note = TextAreaField(_l("What was said"), validators=[Optional(), Length(max=NOTE_MAX)])
 
 
-@dataclass(slots=True, frozen=True)
-class ReviewEntry:
-    """One row of the review form as its template writes it.
-
-    The review lists every open action (a couple of hundred at a busy forum): WTForms field
-    objects for them cost more than all the rest of the page, so the template writes the
-    fields itself (the same names, ids and attributes WTForms writes) from these values, and
-    the form classes only read and check what is sent.
-    """
-
-    index: int
-    row_id: int | str  # as sent, when it is shown again
-    was: str
-    to_state: str
-    note: str
-    action: Any  # the action's row in the review (queries.FollowUpRow), or None if it left the list
-    state_errors: tuple[str, ...] = ()
-    note_errors: tuple[str, ...] = ()
-
-
 class ReviewForm(row_set_form(ReviewRow, max_rows=1000)):
+    def open(self, actions) -> None:
+        """A fresh form: one empty row per action, carrying the version it showed."""
+        self.load(actions, lambda action: str(action.version))
+        self.offer()
+
+    def offer(self) -> None:
+        """Every row's state choices ("as it is", then each state), translated once for all the rows."""
+        choices = [("", str(_l("— as it is —")))] + [(state, str(label)) for state, label in ACTION_STATES.items()]
+        for row in self.rows:
+            row.to_state.choices = choices
+
     def to_outcomes(self) -> list[tuple[int, ReviewOutcome]]:
         outcomes = []
         for index, row in enumerate(self.rows):
@@ -181,16 +168,3 @@ class ReviewForm(row_set_form(ReviewRow, max_rows=1000)):
             outcomes.append((index, ReviewOutcome(action_id=row.row_id.data, version=version,
                                                   to_state=row.to_state.data or None, note=row.note.data or "")))
         return outcomes
-
-    @staticmethod
-    def blank_entries(actions) -> list[ReviewEntry]:
-        """A fresh form: one empty row per action, carrying the version it showed."""
-        return [ReviewEntry(index, action.id, str(action.version), "", "", action)
-                for index, action in enumerate(actions)]
-
-    def entries(self, by_id: dict) -> list[ReviewEntry]:
-        """The rows as sent (shown again after a refusal or a conflict), with their errors."""
-        return [ReviewEntry(index, row.row_id._value(), row.was.data or "", row.to_state.data or "",
-                            row.note.data or "", by_id.get(row.row_id.data), tuple(row.to_state.errors),
-                            tuple(row.note.errors))
-                for index, row in enumerate(self.rows)]

@@ -16,16 +16,17 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Text, and_, case, cast, false, func, or_, select, union
+from sqlalchemy import Integer, Select, Text, and_, bindparam, case, cast, false, func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.clock import utcnow
-from ..core.kept import Kept
 from ..core.paging import Page, paginate_narrow
+from ..core.rows import Into
 from ..extensions import db
 from ..models import (
     ActionItem, ActionUpdate, Forum, ForumMember, Grant, GrantTeam, Meeting, MinutesVersion, Organisation, User,
@@ -87,49 +88,34 @@ def overdue_condition(now: datetime | None = None, zones: list[tuple[date, list[
 
 
 def overdue_counts(user, forums: Iterable[Forum], now: datetime | None = None) -> dict[int, int]:
-    """Overdue actions per forum, among those ``user`` may see (one grouped query, one covering index).
-
-    A forum's count changes only with its actions (which renew its ``figures_stamp``) or its date, so
-    for the people who see all of its actions it is kept under (forum, stamp, the forum's today): a
-    page of 25 forum cards counts only the forums written to since.
-    """
-    user, now = permissions.resolved(user), now or utcnow()
-    counts: dict[int, int] = {}
-    keys: dict[int, tuple] = {}
-    to_count: list[Forum] = []
-    for forum in forums:
-        if permissions.sees_every_action_of(user, forum):
-            keys[forum.id] = key = (forum.id, forum.figures_stamp, local_today(forum.timezone, now))
-            kept = _OVERDUE.get(key)
-            if kept is not None:
-                counts[forum.id] = kept
-                continue
-        to_count.append(forum)
-    if to_count:
-        # Only the two columns counted: a subquery of whole ActionItem rows cost more to build than to run.
-        # The forums' zones are known: no query for the zones in use.
-        counted = dict(db.session.execute(
-            permissions.visible_actions(user).with_only_columns(ActionItem.forum_id, func.count())
-            .where(ActionItem.forum_id.in_([f.id for f in to_count]),
-                   overdue_condition(now, by_local_today({f.timezone for f in to_count}, now)))
-            .group_by(ActionItem.forum_id)).all())
-        for forum in to_count:
-            counts[forum.id] = counted.get(forum.id, 0)
-            if forum.id in keys:
-                _OVERDUE.put(keys[forum.id], counts[forum.id])
-    return {forum_id: n for forum_id, n in counts.items() if n}
+    """Overdue actions per forum, among those ``user`` may see (one grouped query, one covering index)."""
+    forums = list(forums)
+    if not forums:
+        return {}
+    now = now or utcnow()
+    # Only the two columns counted: a subquery of whole ActionItem rows cost more to build than to run.
+    # The forums' zones are known: no query for the zones in use.
+    counted = db.session.execute(
+        permissions.visible_actions(permissions.resolved(user)).with_only_columns(ActionItem.forum_id, func.count())
+        .where(ActionItem.forum_id.in_([f.id for f in forums]),
+               overdue_condition(now, by_local_today({f.timezone for f in forums}, now)))
+        .group_by(ActionItem.forum_id)).all()
+    return {forum_id: n for forum_id, n in counted if n}
 
 
-# Kept overdue counts: an int per forum and day.
-_OVERDUE = Kept(2000)
+def forum_actions(user, forum: Forum) -> Select:
+    """A SELECT of ``forum``'s actions that ``user`` may see. Its organisers, members and programme staff see
+    them all: for them there is no visibility filter to build or to run."""
+    if permissions.sees_every_action_of(user, forum):
+        return select(ActionItem).where(ActionItem.forum_id == forum.id)
+    return permissions.visible_actions(user).where(ActionItem.forum_id == forum.id)
 
 
 def overdue_in_forum(user, forum: Forum, now: datetime | None = None) -> int:
-    """The forum's overdue actions that ``user`` may see: one count, judged in the forum's own zone
-    (known already, so no query for the zones in use)."""
+    """The forum's overdue actions that ``user`` may see: one count, judged by the forum's own date."""
     return db.session.execute(
-        permissions.visible_actions(user).with_only_columns(func.count(), maintain_column_froms=False)
-        .where(ActionItem.forum_id == forum.id, overdue_condition(now, by_local_today([forum.timezone], now)))
+        forum_actions(user, forum).with_only_columns(func.count(), maintain_column_froms=False)
+        .where(ActionItem.state.in_(ACTION_OPEN_STATES), ActionItem.due_on < local_today(forum.timezone, now))
     ).scalar_one()
 
 
@@ -186,8 +172,7 @@ def in_span(action: ActionItem, meeting: Meeting, previous_start: datetime | Non
 
 @dataclass(slots=True, frozen=True)
 class ActionRow:
-    """An action as the follow-up tables show it: plain values, no ORM object behind them (frozen: the
-    review form keeps each row rendered under its value, web.kept_rows)."""
+    """An action as the follow-up tables show it: plain values, no ORM object behind them."""
 
     id: int
     title: str
@@ -237,17 +222,27 @@ class FollowUp:
     decisions: list[tuple[int, str]]  # (number, text) of the minutes' decisions, to raise actions from
     overdue: int  # the forum's overdue actions now
     flags: FollowUpFlags
-    kept_key: tuple | None = None  # what the rows are kept under (None: read for this request only)
 
     @property
     def row_by_id(self) -> dict[int, FollowUpRow]:
         return {row.id: row for row in self.rows}
 
 
-def previous_meeting(meeting: Meeting) -> Meeting | None:
+@dataclass(frozen=True)
+class MeetingRef:
+    """The previous meeting as the follow-up names it."""
+
+    id: int
+    title: str
+    starts_at: datetime
+
+
+def previous_meeting(meeting: Meeting) -> MeetingRef | None:
+    """The forum's meeting before ``meeting`` (scheduled or held), as the follow-up names it."""
     return db.session.execute(
-        select(Meeting).where(Meeting.forum_id == meeting.forum_id, Meeting.state.in_(MEETING_STATES_SHOWN),
-                              Meeting.starts_at < meeting.starts_at)
+        select(Into(MeetingRef, Meeting.id, Meeting.title, Meeting.starts_at))
+        .where(Meeting.forum_id == meeting.forum_id, Meeting.state.in_(MEETING_STATES_SHOWN),
+               Meeting.starts_at < meeting.starts_at)
         .order_by(Meeting.starts_at.desc()).limit(1)
     ).scalar_one_or_none()
 
@@ -260,8 +255,12 @@ _after, _stated, _seen, _said_entry, _last = (ActionUpdate.__table__.alias(name)
 _author, _new_owner = User.__table__.alias("author"), User.__table__.alias("new_owner")
 
 
-def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, moment: datetime) -> Select:
+def _follow_up_statement(actions: Select) -> Select:
     """One row per action of the meeting's follow-up (and those agreed at it), with at_meeting()'s answer.
+
+    ``actions``: the forum's actions the viewer may see. Parameters: ``meeting_id``, its ``starts_at``,
+    ``since`` (the previous meeting's start, else the meeting's) and ``moment`` (what the review reads
+    up to).
 
     at_meeting() reads the entries in id order up to the first one made after ``moment`` (state_at
     stops there), and the entries linked to the meeting whenever they were saved. Here ``cut`` is
@@ -272,6 +271,9 @@ def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, momen
     The last entry is the later of the prefix's last and the last linked one: the greatest id in
     either. The correlated subqueries each read one action's entries through its index.
     """
+    meeting_id = bindparam("meeting_id", type_=Integer)
+    moment, starts_at, since = (bindparam(name, type_=ActionItem.created_at.type)
+                                for name in ("moment", "starts_at", "since"))
     cut = func.coalesce(
         select(func.min(_after.c.id)).where(_after.c.action_id == ActionItem.id, _after.c.created_at > moment)
         .correlate(ActionItem).scalar_subquery(),  # nested twice: say which outer table it follows
@@ -280,41 +282,40 @@ def _follow_up_statement(user, meeting: Meeting, previous: Meeting | None, momen
                    .where(_stated.c.action_id == ActionItem.id, _stated.c.id < cut, _stated.c.to_state.is_not(None))
                    .order_by(_stated.c.id.desc()).limit(1).scalar_subquery())
     last_id = (select(func.max(_seen.c.id))
-               .where(_seen.c.action_id == ActionItem.id, or_(_seen.c.id < cut, _seen.c.meeting_id == meeting.id))
+               .where(_seen.c.action_id == ActionItem.id, or_(_seen.c.id < cut, _seen.c.meeting_id == meeting_id))
                .scalar_subquery())
     said = (select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("said_id"))
-            .where(ActionUpdate.meeting_id == meeting.id).group_by(ActionUpdate.action_id).subquery("said"))
+            .where(ActionUpdate.meeting_id == meeting_id).group_by(ActionUpdate.action_id).subquery("said"))
     # Raised before the meeting (not at it), open at its start or closed since the previous one.
     reviewed = and_(
-        or_(ActionItem.meeting_id.is_(None), ActionItem.meeting_id != meeting.id),
-        ActionItem.created_at < meeting.starts_at,
-        or_(ActionItem.closed_at.is_(None),
-            ActionItem.closed_at >= (previous.starts_at if previous is not None else meeting.starts_at)),
+        or_(ActionItem.meeting_id.is_(None), ActionItem.meeting_id != meeting_id),
+        ActionItem.created_at < starts_at,
+        or_(ActionItem.closed_at.is_(None), ActionItem.closed_at >= since),
     )
     return (
-        permissions.visible_actions(user)
+        actions
         .with_only_columns(
             ActionItem.id, ActionItem.title, ActionItem.case_code, User.name, Organisation.name, ActionItem.due_on,
-            ActionItem.state, ActionItem.version, ActionItem.meeting_id, ActionItem.closed_at,
+            ActionItem.state, ActionItem.version, ActionItem.meeting_id,
+            and_(ActionItem.closed_at.is_not(None), ActionItem.closed_at < starts_at),
             func.coalesce(_said_entry.c.to_state, prior_state), said.c.said_id,
             _last.c.created_at, _last.c.note, _last.c.kind, maintain_column_froms=False)
+        .select_from(ActionItem)
         .outerjoin(said, said.c.action_id == ActionItem.id)
         .outerjoin(_said_entry, _said_entry.c.id == said.c.said_id)
         .outerjoin(_last, _last.c.id == last_id)
         .outerjoin(User, User.id == ActionItem.owner_id)
         .outerjoin(Organisation, Organisation.id == ActionItem.owner_organisation_id)
-        .where(ActionItem.forum_id == meeting.forum_id, or_(ActionItem.meeting_id == meeting.id, reviewed))
+        .where(or_(ActionItem.meeting_id == meeting_id, reviewed))
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
     )
 
 
-@dataclass(frozen=True)
-class MeetingRef:
-    """The previous meeting as the follow-up names it (plain values: follow-ups are kept between requests)."""
-
-    id: int
-    title: str
-    starts_at: datetime
+@cache
+def _whole_forum_follow_up() -> Select:
+    """The follow-up statement for those who see all of a forum's actions: the same for every meeting
+    and person, so built once (building and keying it anew cost as much as running it)."""
+    return _follow_up_statement(select(ActionItem).where(ActionItem.forum_id == bindparam("forum_id", type_=Integer)))
 
 
 def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None,
@@ -324,40 +325,23 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
     Plain rows computed in SQL: a meeting reviews a couple of hundred actions with several
     entries each, and loading them as objects cost more than all the rest of the page.
     ``latest`` adds each reviewed action's latest entry now, which the review form shows.
-
-    A meeting that is over is reviewed from a fixed moment (its end), so for the people who see all
-    of the forum's actions its rows change only with the forum's data, which renews the forum's
-    ``figures_stamp`` (reports/stamps.py): they are kept per process under (meeting, stamp, the
-    forum's today) and read again only when the stamp moves or the day changes. The review form
-    (``latest``) always reads them fresh.
+    Read fresh on every view: four queries whatever the number of actions.
     """
     now = utcnow()
     today = local_today(meeting.forum.timezone, now)
-    key = None
-    if not latest and meeting.ends_at <= now and permissions.sees_every_action_of(user, meeting.forum):
-        key = (meeting.id, meeting.forum.figures_stamp, today)
-    kept = _FOLLOW_UPS.get(key) if key is not None else None
-    if kept is None:
-        kept = _read_follow_up(user, meeting, now, today, latest)
-        if key is not None:
-            _FOLLOW_UPS.put(key, kept)
-    previous, rows, agreed, overdue = kept
-    flags = permissions.follow_up_flags(user, meeting)
-    decisions: list[tuple[int, str]] = []
-    if flags.can_record_actions and minutes_version is not None \
-            and minutes_version.number == meeting.minutes_revision:
-        decisions = list(enumerate(minutes_version.decisions, start=1))
-    return FollowUp(meeting, previous, rows, agreed, decisions, overdue, flags, key)
-
-
-def _read_follow_up(user, meeting: Meeting, now: datetime, today: date, latest: bool):
-    found = previous_meeting(meeting)
-    previous = MeetingRef(found.id, found.title, found.starts_at) if found is not None else None
+    previous = previous_meeting(meeting)
     rows: list[FollowUpRow] = []
     agreed: list[ActionRow] = []
-    for (id_, title, case_code, owner_name, organisation_name, due_on, state, version, raised_at, closed_at,
-         state_then, said_id, last_at, last_note, last_kind) in db.session.execute(
-            _follow_up_statement(user, meeting, found, min(now, meeting.ends_at))):
+    if permissions.sees_every_action_of(user, meeting.forum):
+        statement = _whole_forum_follow_up()
+    else:
+        statement = _follow_up_statement(permissions.visible_actions(user).where(
+            ActionItem.forum_id == bindparam("forum_id", type_=Integer)))
+    for (id_, title, case_code, owner_name, organisation_name, due_on, state, version, raised_at, closed_since,
+         state_then, said_id, last_at, last_note, last_kind) in db.session.execute(statement, {
+            "forum_id": meeting.forum_id, "meeting_id": meeting.id, "starts_at": meeting.starts_at,
+            "since": previous.starts_at if previous is not None else meeting.starts_at,
+            "moment": min(now, meeting.ends_at)}):
         overdue = state in ACTION_OPEN_STATES and due_on is not None and due_on < today
         if raised_at == meeting.id:
             agreed.append(ActionRow(id_, title, case_code, owner_name, organisation_name, due_on, state, version,
@@ -365,16 +349,15 @@ def _read_follow_up(user, meeting: Meeting, now: datetime, today: date, latest: 
         else:
             rows.append(FollowUpRow(
                 id_, title, case_code, owner_name, organisation_name, due_on, state, version, overdue,
-                state_then, said_id is not None, last_at, last_note or "", last_kind,
-                closed_at is not None and closed_at < meeting.starts_at))
+                state_then, said_id is not None, last_at, last_note or "", last_kind, bool(closed_since)))
     if latest:
         _add_latest(rows)
-    return previous, rows, agreed, overdue_in_forum(user, meeting.forum, now)
-
-
-# Kept follow-ups: rows are read, never changed, once built. A few hundred meetings' worth at most
-# (a couple of hundred small rows each) per process.
-_FOLLOW_UPS = Kept(300)
+    flags = permissions.follow_up_flags(user, meeting)
+    decisions: list[tuple[int, str]] = []
+    if flags.can_record_actions and minutes_version is not None \
+            and minutes_version.number == meeting.minutes_revision:
+        decisions = list(enumerate(minutes_version.decisions, start=1))
+    return FollowUp(meeting, previous, rows, agreed, decisions, overdue_in_forum(user, meeting.forum, now), flags)
 
 
 def _add_latest(rows: list[FollowUpRow]) -> None:

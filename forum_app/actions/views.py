@@ -24,7 +24,7 @@ from ..vocab import ACTION_CLOSED_STATES, ACTION_STATES
 from . import queries
 from . import services as actions
 from .forms import (
-    NOTE_MAX, ActionDetailsForm, ActionForm, AnswerForm, ReassignForm, RecordActionsForm, ReviewForm, UpdateForm,
+    ActionDetailsForm, ActionForm, AnswerForm, ReassignForm, RecordActionsForm, ReviewForm, UpdateForm,
 )
 
 bp = Blueprint("actions", __name__)
@@ -304,6 +304,10 @@ def review(meeting_id: int):
         return locked
     section = queries.follow_up(current_user, meeting, latest=True)
     form = ReviewForm()
+    if request.method == "GET":
+        form.open(section.rows)
+    else:
+        form.offer()  # before validating: the choices are what a row may send
     if form.validate_on_submit():
         saved = _run_rows(form, lambda: actions.record_review(current_actor(), meeting, form.to_outcomes()))
         if saved is not None:
@@ -316,10 +320,8 @@ def review(meeting_id: int):
                 current = section.row_by_id.get(row.row_id.data)
                 if current is not None:
                     row.was.data = str(current.version)
-    entries = form.entries(section.row_by_id) if request.method == "POST" else form.blank_entries(section.rows)
-    choices = (("", _("— as it is —")), *((s, str(label)) for s, label in ACTION_STATES.items()))
-    return render_template("actions/review.html", form=form, meeting=meeting, forum=meeting.forum, section=section,
-                           entries=entries, choices=choices, note_max=NOTE_MAX), \
+    return render_template("actions/review.html", form=form, meeting=meeting, forum=meeting.forum,
+                           action_by_id=section.row_by_id), \
         409 if getattr(form, "conflict", None) else _status(form)
 
 

@@ -15,7 +15,7 @@ from ..models.people import USER_SEARCH_INDEX
 
 @dataclass(slots=True, frozen=True)
 class PersonRow:
-    """A person as the people list shows them: equal rows render the same (web.kept_rows)."""
+    """A person as the people list shows them, as plain values."""
 
     id: int
     name: str

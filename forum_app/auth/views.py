@@ -39,7 +39,7 @@ def login():
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(safe_next(form.next.data) or url_for("core.home"))
+        return redirect(safe_next(form.next.data) or url_for("home.index"))
     status = 200
     if form.validate_on_submit():
         now = utcnow()
@@ -52,7 +52,7 @@ def login():
 
         outcome = attempt(sign_in)
         if outcome:
-            response = redirect(safe_next(form.next.data) or url_for("core.home"))
+            response = redirect(safe_next(form.next.data) or url_for("home.index"))
             devices.remember_device(response, outcome.value, now)
             return response
         form.form_errors.append(outcome.message)
@@ -130,7 +130,7 @@ def change_password():
                                                            form.password.data, now=utcnow()))
         if outcome:
             flash(_("Your password is changed. Your other sessions have been signed out."), "success")
-            return redirect(url_for("core.home"))
+            return redirect(url_for("home.index"))
         getattr(form, outcome.field or "password").errors.append(outcome.message)
         if isinstance(outcome.error, services.ThrottledError):
             status = 429

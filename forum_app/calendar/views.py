@@ -1,4 +1,4 @@
-"""Calendar files: one meeting's download, and the feeds calendar apps subscribe to.
+"""The calendar month page, one meeting's .ics download, and the feeds calendar apps subscribe to.
 
 Feeds are fetched by calendar servers that cannot sign in: the secret token in the URL
 is the credential. They answer ``text/calendar`` with an ETag, so a client polling an
@@ -7,12 +7,17 @@ unchanged feed gets 304 Not Modified.
 from __future__ import annotations
 
 import hashlib
+import re
+from datetime import date
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
+from ..core.clock import utcnow
+from ..meetings.queries import calendar_month
 from . import feeds, ics
 
 bp = Blueprint("calendar", __name__)
@@ -60,3 +65,36 @@ def forum_feed(token: str, forum_id: int):
         return _not_valid()
     feed = feeds.forum_feed(user, forum_id)  # NotFound (404) if the person may not see the forum
     return ics_response(ics.feed_calendar(feed.name, feed.meetings), f"forum-{forum_id}.ics")
+
+
+# --- the month page -------------------------------------------------------------------------------------
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@bp.get("/calendar")
+@login_required
+def month():
+    """The meetings the person may see in a month (``?month=YYYY-MM``) or on a day (``?day=YYYY-MM-DD``),
+    in their own zone."""
+    zone = current_user.timezone or "UTC"
+    today = utcnow().astimezone(ZoneInfo(zone)).date()
+    year, month_number = today.year, today.month
+    match = MONTH_RE.match(request.args.get("month", ""))
+    if match and 1900 < int(match.group(1)) < 3000 and 1 <= int(match.group(2)) <= 12:
+        year, month_number = int(match.group(1)), int(match.group(2))
+    day = _parse_day(request.args.get("day", ""))
+    if day is not None:
+        year, month_number = day.year, day.month
+    return render_template("calendar/month.html", cal=calendar_month(current_user, year, month_number, zone, day),
+                           today=today)
+
+
+def _parse_day(raw: str) -> date | None:
+    """A day asked for in the query string (YYYY-MM-DD); anything else means none."""
+    try:
+        day = date.fromisoformat(raw) if DAY_RE.match(raw) else None
+    except ValueError:
+        return None
+    return day if day is not None and 1900 < day.year < 3000 else None

@@ -5,9 +5,6 @@ cost more in identity-map bookkeeping than the query itself, and the objects car
 list never shows. ``Into(Card, col, ...)`` selects exactly the columns a row shows and builds
 the row value from them, so ``select(Into(...))`` pages like an entity (``paginate`` reads its
 ``scalars()``).
-
-Rows built this way are equal when their values are, which is what lets a list keep each row's
-rendered HTML under the row itself (``web.kept_row``).
 """
 from __future__ import annotations
 

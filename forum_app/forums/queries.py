@@ -46,15 +46,13 @@ class CardForum:
     focus: str
     timezone: str
     grant_id: int
-    figures_stamp: int
     grant_reference: str
     programme_name: str
 
 
 @dataclass(slots=True, frozen=True)
 class ForumRow:
-    """Everything a forum card shows, for one viewer: equal rows render the same card, so the card
-    is kept rendered under its row (web.kept_rows)."""
+    """Everything a forum card shows, for one viewer."""
 
     forum: CardForum
     members: int
@@ -64,7 +62,7 @@ class ForumRow:
 
 
 _CARD = Into(CardForum, Forum.id, Forum.title, Forum.city, Forum.country, Forum.focus, Forum.timezone,
-             Forum.grant_id, Forum.figures_stamp, Grant.reference, Programme.name)
+             Forum.grant_id, Grant.reference, Programme.name)
 
 
 def visible_cards(user) -> Select:

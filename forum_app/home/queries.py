@@ -18,8 +18,15 @@ from ..actions.queries import MyActions, my_actions
 from ..core.clock import utcnow
 from ..core.paging import Page, paginate
 from ..extensions import db
-from ..forums.queries import (CardForum, Coverage, MeetingLine, coverage_of_kinds, last_meetings_held,
-                              next_meetings, visible_cards)
+from ..forums.queries import (
+    CardForum,
+    Coverage,
+    MeetingLine,
+    coverage_of_kinds,
+    last_meetings_held,
+    next_meetings,
+    visible_cards,
+)
 from ..models import Forum, ForumMember, Invitation, Meeting, Organisation, User
 
 LIMIT = 20  # rows per list: the home page is a to-do list, not an archive
@@ -33,7 +40,7 @@ class Task:
 
 @dataclass(slots=True, frozen=True)
 class ForumOverview:
-    """A forum's row of programme staff's overview: equal rows render the same (web.kept_rows)."""
+    """A forum's row of programme staff's overview, as plain values."""
 
     forum: CardForum
     next_meeting: MeetingLine | None

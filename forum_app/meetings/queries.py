@@ -12,16 +12,18 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import literal, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..core.dates import format_clock, format_span
+from ..core.rows import Into
 from ..forums.queries import MeetingLine
 from ..extensions import db
 from .services import MAX_MEETING_LENGTH
 from ..models import (
     Forum, ForumMember, GrantTeam, Invitation, Meeting, MinutesComment, MinutesVersion, Organisation, User,
+    WalkInAttendee,
 )
 from ..permissions import MeetingFlags
 from ..vocab import ORGANISATION_KINDS
@@ -31,77 +33,119 @@ from . import minutes
 
 # --- meeting page --------------------------------------------------------------------------------
 
+@dataclass(slots=True, frozen=True)
+class InviteeRow:
+    """An invitee as the meeting and attendance pages show them: plain values, no ORM objects behind them
+    (forty invitees loaded as Invitation, User and Organisation objects cost more than the rest of the page)."""
+
+    id: int  # the invitation's
+    user_id: int
+    name: str
+    email: str
+    organisation_name: str | None
+    organisation_kind: str | None
+    rsvp: str
+    rsvp_comment: str
+    attendance: str | None
+    is_member: bool  # of the forum: neither a member nor an organiser is a guest
+    is_organiser: bool  # in the grant's team
+
+
+@dataclass(slots=True, frozen=True)
+class WalkInRow:
+    id: int
+    name: str
+    organisation_name: str
+    organisation_kind: str
+
+
+@dataclass(slots=True, frozen=True)
+class CommentRow:
+    author_name: str
+    created_at: datetime
+    version_number: int
+    body: str
+
+
 @dataclass
 class MeetingPage:
     meeting: Meeting
     flags: MeetingFlags
     minutes_version: MinutesVersion | None  # the version this person reads, if any
-    invitations: list[Invitation]
-    my_invitation: Invitation | None
+    invitations: list[InviteeRow]
+    walk_ins: list[WalkInRow]
+    my_invitation: InviteeRow | None
     rsvp_counts: Counter
     headcount: list[tuple[str, int]]  # (organisation kind, people present)
     present_total: int
-    comments: list[MinutesComment]
-    member_ids: set[int]
-    organiser_ids: set[int]
+    comments: list[CommentRow]
     attendance_lock: str | None = None  # why attendance cannot be recorded now, if it cannot
     delivery: dict = field(default_factory=dict)  # invitation id → email delivery state (organisers)
 
     @property
-    def invitation_by_id(self) -> dict[int, Invitation]:
+    def invitation_by_id(self) -> dict[int, InviteeRow]:
         return {i.id: i for i in self.invitations}
 
 
-MEETING_PAGE_OPTIONS = (
-    joinedload(Meeting.forum).joinedload(Forum.grant),
-    selectinload(Meeting.invitations).joinedload(Invitation.user).joinedload(User.organisation),
-    selectinload(Meeting.walk_ins),
-)
+# The meeting with what its page shows of the forum; invitees, walk-ins and comments are read as rows.
+MEETING_PAGE_OPTIONS = (joinedload(Meeting.forum).joinedload(Forum.grant),)
+
+
+def _invitees(meeting: Meeting) -> list[InviteeRow]:
+    """The meeting's invitees with their organisation and role in the forum, in one query, by organisation and
+    name (sorted here, the same on every database: people without an organisation last)."""
+    is_member = (select(ForumMember.user_id)
+                 .where(ForumMember.forum_id == meeting.forum_id, ForumMember.user_id == Invitation.user_id).exists())
+    is_organiser = (select(GrantTeam.user_id)
+                    .where(GrantTeam.grant_id == meeting.forum.grant_id, GrantTeam.user_id == Invitation.user_id)
+                    .exists())
+    rows = db.session.execute(select(Into(
+        InviteeRow, Invitation.id, Invitation.user_id, User.name, User.email, Organisation.name, Organisation.kind,
+        Invitation.rsvp, Invitation.rsvp_comment, Invitation.attendance, is_member, is_organiser))
+        .select_from(Invitation).join(User, User.id == Invitation.user_id).outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(Invitation.meeting_id == meeting.id)).scalars()
+    return sorted(rows, key=lambda i: (i.organisation_name if i.organisation_name is not None else "~", i.name))
 
 
 def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
     user = permissions.resolved(user)
     meeting = permissions.load_meeting(user, meeting_id, need=need, options=MEETING_PAGE_OPTIONS)
     flags = permissions.meeting_flags(user, meeting)
-    invitations = sorted(meeting.invitations, key=lambda i: (
-        i.user.organisation.name if i.user.organisation else "~", i.user.name))
-    # The forum's members and the grant's team, in one round trip (they mark invitees as guests or organisers).
-    member_ids: set[int] = set()
-    organiser_ids: set[int] = set()
-    for is_member, user_id in db.session.execute(
-            select(literal(True), ForumMember.user_id).where(ForumMember.forum_id == meeting.forum_id)
-            .union_all(select(literal(False), GrantTeam.user_id).where(GrantTeam.grant_id == meeting.forum.grant_id))):
-        (member_ids if is_member else organiser_ids).add(user_id)
-    comments: list[MinutesComment] = []
+    invitations = _invitees(meeting)
+    walk_ins = list(db.session.execute(select(Into(
+        WalkInRow, WalkInAttendee.id, WalkInAttendee.name, WalkInAttendee.organisation_name,
+        WalkInAttendee.organisation_kind)).where(WalkInAttendee.meeting_id == meeting.id)
+        .order_by(WalkInAttendee.id)).scalars())
+    comments: list[CommentRow] = []
     if flags.can_view_minutes:
-        comments = list(db.session.execute(
-            select(MinutesComment).where(MinutesComment.meeting_id == meeting.id)
-            .options(joinedload(MinutesComment.author)).order_by(MinutesComment.id)).scalars())
+        comments = list(db.session.execute(select(Into(
+            CommentRow, User.name, MinutesComment.created_at, MinutesComment.version_number, MinutesComment.body))
+            .select_from(MinutesComment).join(User, User.id == MinutesComment.author_id)
+            .where(MinutesComment.meeting_id == meeting.id)
+            .order_by(MinutesComment.id)).scalars())
     return MeetingPage(
         meeting=meeting,
         flags=flags,
         minutes_version=minutes.version_for(user, meeting) if flags.can_view_minutes else None,
         invitations=invitations,
+        walk_ins=walk_ins,
         my_invitation=next((i for i in invitations if user.is_authenticated and i.user_id == user.id), None),
         rsvp_counts=Counter(i.rsvp for i in invitations),
-        headcount=headcount(meeting),
-        present_total=sum(1 for i in invitations if i.attendance == "present") + len(meeting.walk_ins),
+        headcount=headcount(invitations, walk_ins),
+        present_total=sum(1 for i in invitations if i.attendance == "present") + len(walk_ins),
         comments=comments,
-        member_ids=member_ids,
-        organiser_ids=organiser_ids,
         attendance_lock=permissions.attendance_lock(meeting),
-        delivery=delivery_states(meeting) if flags.can_edit else {},
+        delivery=delivery_states(meeting, invitations) if flags.can_edit else {},
     )
 
 
-def headcount(meeting: Meeting) -> list[tuple[str, int]]:
+def headcount(invitations: list[InviteeRow], walk_ins: list[WalkInRow]) -> list[tuple[str, int]]:
     """People present per organisation kind, invitees and walk-ins together."""
     counts: Counter = Counter()
-    for invitation in meeting.invitations:
+    for invitation in invitations:
         if invitation.attendance == "present":
-            org: Organisation | None = invitation.user.organisation
-            counts[org.kind if org else "other"] += 1
-    for walk_in in meeting.walk_ins:
+            counts[invitation.organisation_kind or "other"] += 1
+    for walk_in in walk_ins:
         counts[walk_in.organisation_kind] += 1
     return [(kind, counts[kind]) for kind in ORGANISATION_KINDS if counts[kind]]
 
@@ -127,11 +171,6 @@ class CalendarMonth:
     zone: str
     day: date | None = None  # the day view: every meeting of that day
     day_meetings: list["CalendarEntry"] = field(default_factory=list)
-
-    @classmethod
-    def heading(cls, year: int, month: int, zone: str, day: date | None = None) -> "CalendarMonth":
-        """The month without its meetings: what the page's title and month links need."""
-        return cls(year, month, [], {}, {}, zone, day)
 
     @property
     def days(self) -> list[date]:
@@ -181,18 +220,6 @@ def _entries(stmt, zone: str) -> list[CalendarEntry]:
     return entries
 
 
-def staff_calendar_key(user, view: tuple) -> tuple | None:
-    """What programme staff's calendar (``view``: month, day, zone, today) shows depends on: every forum's
-    ``figures_stamp`` (renewed by any change to its meetings: reports/stamps.py) and the name and city
-    the calendar shows for it. None for everyone else, whose calendars are their own."""
-    user = permissions.resolved(user)
-    if not permissions.is_staff(user):
-        return None
-    forums = tuple(db.session.execute(
-        select(Forum.id, Forum.figures_stamp, Forum.title, Forum.city).order_by(Forum.id)).tuples())
-    return ("staff", view, forums)
-
-
 def calendar_month(user, year: int, month: int, zone_name: str, day: date | None = None) -> CalendarMonth:
     """The user's visible meetings in a month, placed on days in ``zone_name`` (the viewer's zone).
 
@@ -233,8 +260,9 @@ def calendar_month(user, year: int, month: int, zone_name: str, day: date | None
     return page
 
 
-def organisations_for(forum: Forum) -> list[Organisation]:
-    """Organisations a guest of this forum's meetings may belong to (its country's, by name)."""
+def organisations_for(forum: Forum) -> list[tuple[int, str, str]]:
+    """(id, name, city) of the organisations a guest of this forum's meetings may belong to (its country's,
+    by name): the invitee form's choices."""
     return list(db.session.execute(
-        select(Organisation).where(Organisation.country == forum.country).order_by(Organisation.name)
-    ).scalars())
+        select(Organisation.id, Organisation.name, Organisation.city).where(Organisation.country == forum.country)
+        .order_by(Organisation.name)).tuples())

@@ -1,4 +1,4 @@
-"""Meeting pages: plan and edit, state changes, invitees and RSVP, attendance, minutes, calendar.
+"""Meeting pages: plan and edit, state changes, invitees and RSVP, attendance, minutes.
 
 Thin views: parse the request, load through a ``permissions`` loader with the signed-in
 person, call one service through the commit point, render. What the page may offer
@@ -7,9 +7,6 @@ comes from ``page.flags``.
 from __future__ import annotations
 
 import json
-import re
-from datetime import date
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,7 +15,6 @@ from flask_login import current_user
 from .. import permissions
 from ..actions.queries import follow_up
 from ..core.actor import current_actor, require_sign_in
-from ..core.clock import utcnow
 from ..core.dates import same_clock
 from ..core.editing import decode_loaded, form_values, rebase_form
 from ..core.errors import ServiceError
@@ -27,7 +23,6 @@ from ..core.markdown import render_markdown, stored_html, text_lines
 from ..core.times import AmbiguousTime, local_to_utc, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
-from ..web import kept_render
 from ..models import Forum, Meeting
 from . import minutes, queries
 from . import services as meetings
@@ -216,7 +211,7 @@ def meeting(meeting_id: int):
 def _invitee_form(forum: Forum, blank: bool = False) -> InviteeForm:
     form = InviteeForm(formdata=None) if blank else InviteeForm()
     form.organisation_id.choices = [(0, _("— none —"))] + [
-        (o.id, f"{o.name} ({o.city})" if o.city else o.name) for o in queries.organisations_for(forum)]
+        (id_, f"{name} ({city})" if city else name) for id_, name, city in queries.organisations_for(forum)]
     return form
 
 
@@ -455,39 +450,3 @@ def minutes_compare(meeting_id: int):
         body_diff=minutes.diff_lines("\n".join(text_lines(old.body_html)), "\n".join(text_lines(new.body_html))),
         decisions_diff=minutes.diff_lines("\n".join(old.decisions), "\n".join(new.decisions)),
     )
-
-
-
-# --- calendar month -------------------------------------------------------------------------------------------
-
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-@bp.get("/calendar")
-def calendar():
-    zone = current_user.timezone or "UTC"
-    today = utcnow().astimezone(ZoneInfo(zone)).date()
-    year, month = today.year, today.month
-    match = MONTH_RE.match(request.args.get("month", ""))
-    if match and 1900 < int(match.group(1)) < 3000 and 1 <= int(match.group(2)) <= 12:
-        year, month = int(match.group(1)), int(match.group(2))
-    day = _parse_day(request.args.get("day", ""))
-    if day is not None:
-        year, month = day.year, day.month
-    # Programme staff see every forum's meetings: their month is the same for all of them and is kept
-    # rendered under every forum's stamp and names (queries.staff_calendar_key); others' are read each time.
-    body = kept_render(queries.staff_calendar_key(current_user, (year, month, day, zone, today)),
-                       "meetings/_calendar_body.html",
-                       lambda: {"cal": queries.calendar_month(current_user, year, month, zone, day), "today": today})
-    return render_template("meetings/calendar.html", cal=queries.CalendarMonth.heading(year, month, zone, day),
-                           body=body)
-
-
-def _parse_day(raw: str) -> date | None:
-    """A day asked for in the query string (YYYY-MM-DD); anything else means none."""
-    try:
-        day = date.fromisoformat(raw) if DAY_RE.match(raw) else None
-    except ValueError:
-        return None
-    return day if day is not None and 1900 < day.year < 3000 else None

@@ -25,8 +25,9 @@ class DeliveryState:
         return str(LABELS[self.state])
 
 
-def delivery_states(meeting: Meeting) -> dict[int, DeliveryState]:
-    """invitation id → the delivery state of the latest invitation/update/cancellation sent to that invitee."""
+def delivery_states(meeting: Meeting, invitations) -> dict[int, DeliveryState]:
+    """invitation id → the delivery state of the latest invitation/update/cancellation sent to that invitee
+    (``invitations``: the meeting's, as anything with ``id`` and ``user_id``)."""
     rows = db.session.execute(
         select(OutboxMessage.to_user_id, OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.kind,
                OutboxMessage.last_error)
@@ -37,4 +38,4 @@ def delivery_states(meeting: Meeting) -> dict[int, DeliveryState]:
     for user_id, status, attempts, kind, last_error in rows:
         state = "retrying" if status == "pending" and attempts else status
         latest[user_id] = DeliveryState(state, kind, last_error or "")
-    return {inv.id: latest[inv.user_id] for inv in meeting.invitations if inv.user_id in latest}
+    return {inv.id: latest[inv.user_id] for inv in invitations if inv.user_id in latest}

@@ -7,18 +7,29 @@ signs anyone in.
 """
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from .. import permissions
 from ..auth.tokens import LinkError, LinkProblem, read_link_token
+from ..core.actor import current_actor
 from ..core.clock import utcnow
 from ..core.commit import attempt
-from ..core.forms import attach_error
-from ..models import Invitation
+from ..core.errors import NotFound
+from ..core.forms import attach_error, run_action
+from ..core.paging import COUNT_UP_TO, paginate
+from ..extensions import db
+from ..models import Invitation, OutboxMessage
+from ..vocab import OUTBOX_STATES
+from .delivery import delivery_enabled
 from .forms import RsvpLinkForm
 from .meetings import RSVP_ANSWERS, _when
-from .services import answer_from_link
+from .services import answer_from_link, retry_message
 
 bp = Blueprint("notifications", __name__)
 
@@ -59,3 +70,57 @@ def rsvp(token: str):
         "calendar/rsvp.html", form=form, invitation=invitation, meeting=meeting, forum=meeting.forum,
         closed=permissions.rsvp_lock(meeting), **_when(meeting, invitation.user),
     ), status
+
+
+# --- the outbox page ----------------------------------------------------------------------------------
+
+# Any web address with something after the host: a path may carry a token (a set-password,
+# RSVP or calendar link), so no address in a body is shown.
+_URL_RE = re.compile(r"https?://[^\s/]+/[^\s<>\"')]*")
+
+
+def outbox_body(message: OutboxMessage) -> str | None:
+    """What an administrator may read of a queued email: None for a sensitive one
+    (its link acts for the recipient), else the text with every link replaced.
+
+    Links in emails are for their recipient alone; an administrator who could read them
+    could set a password or answer for someone else.
+    """
+    if message.sensitive:
+        return None
+    return _URL_RE.sub(_("[link hidden]"), message.body_text)
+
+
+@bp.get("/outbox")
+@login_required
+def outbox():
+    """What the system has queued to send (admins only; useful before delivery is set up).
+
+    Metadata only for messages with a personal link; other bodies with links hidden.
+    """
+    permissions.require(permissions.can_view_outbox(current_user))
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    status = request.args.get("status", "")
+    if status in OUTBOX_STATES:
+        stmt = stmt.where(OutboxMessage.status == status)
+    else:
+        status = ""
+    page = paginate(stmt, request.args.get("page"), count_up_to=COUNT_UP_TO)  # it only grows: counted up to a bound
+    return render_template("notifications/outbox.html", page=page, body_of=outbox_body, status=status,
+                           states=OUTBOX_STATES, delivering=delivery_enabled(), retry_form=FlaskForm())
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@login_required
+def outbox_retry(message_id: int):
+    """Send a failed (or waiting) email again now."""
+    permissions.require(permissions.can_view_outbox(current_user))
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound()
+    if not FlaskForm().validate_on_submit():
+        flash(_("The request was incomplete. Reload the page and try again."), "danger")
+    else:
+        run_action(lambda: retry_message(current_actor(), message),
+                   _("Email #%(id)d will be sent again by the delivery worker.", id=message_id))
+    return redirect(url_for("notifications.outbox", status=request.args.get("status") or None))

@@ -19,8 +19,8 @@ def navigation(user) -> list[NavItem]:
     """The menu a person sees, by role (the routes still check for themselves)."""
     if not _authenticated(user):
         return []
-    items = [NavItem("core.home", str(_l("Home"))), NavItem("forums.index", str(_l("Forums"))),
-             NavItem("meetings.calendar", str(_l("Calendar"))), NavItem("actions.mine", str(_l("My actions")))]
+    items = [NavItem("home.index", str(_l("Home"))), NavItem("forums.index", str(_l("Forums"))),
+             NavItem("calendar.month", str(_l("Calendar"))), NavItem("actions.mine", str(_l("My actions")))]
     if can_view_reports(user):
         items.append(NavItem("reports.dashboard", str(_l("Programme dashboard"))))
     if can_administer(user):
@@ -32,5 +32,5 @@ def navigation(user) -> list[NavItem]:
             NavItem("admin.audit", str(_l("Audit log"))),
         ]
     if can_view_outbox(user):
-        items.append(NavItem("core.outbox", str(_l("Outbox"))))
+        items.append(NavItem("notifications.outbox", str(_l("Outbox"))))
     return items
