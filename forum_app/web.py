@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from flask import Flask, abort, jsonify, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -16,7 +15,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
 from . import permissions
-from .core.dates import format_local, format_local_date, format_span
 from .core.errors import Forbidden, NotFound
 from .core.markdown import stored_html
 from .vocab import (
@@ -168,16 +166,11 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.filters["kind"] = lambda kind: label(kind, ORGANISATION_KINDS)
     app.jinja_env.filters["label"] = label
     app.jinja_env.globals["labels"] = labels
-    app.jinja_env.filters["localtime"] = format_local
-    app.jinja_env.filters["when"] = format_span
-    app.jinja_env.filters["localdate"] = format_local_date
     # Pages never render Markdown: they show the HTML rendered and sanitised when it was saved.
     app.jinja_env.filters["stored_html"] = stored_html
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
-    # The dashboard's template still calls it (reports); it goes with the dashboard's kept sums.
-    app.jinja_env.globals["render_once"] = render_once
 
 
 def label(value, mapping) -> str:
@@ -198,24 +191,6 @@ def labels(mapping) -> Labels:
     """Every label of ``mapping`` translated once, for a page that shows them on many rows (each
     ``|label`` looks the translations up again through Flask-Babel's context)."""
     return Labels((value, str(text)) for value, text in mapping.items())
-
-
-def _rendered_key(*parts) -> tuple:
-    return (*parts, str(get_locale() or ""), request.script_root)
-
-
-def render_once(store: dict, key, macro, *args):
-    """``macro(*args)``, rendered once into ``store`` per ``key``, locale and script root, then reused.
-
-    For parts of a page made only of what a kept object holds (reports.queries keeps the
-    dashboard's sums, and ``store`` with them): dozens of figure rows are then rendered once per
-    state of the data, not per request. ``key`` names the part and whatever else it depends on.
-    """
-    full = _rendered_key(key)
-    html = store.get(full)
-    if html is None:
-        html = store[full] = macro(*args)
-    return html
 
 
 def link_prefix(endpoint: str, id_name: str, **values) -> str:

@@ -384,8 +384,7 @@ def record_attendance(actor: User, meeting: Meeting, marks: dict[int, tuple[str 
             .where(Invitation.id == invitation_id, Invitation.meeting_id == meeting.id,
                    Invitation.attendance.is_not_distinct_from(marks[invitation_id][0]))
             .values(attendance=mark, attendance_at=now if mark else None)
-            # Names the forum whose report figures change (reports/stamps.py), instead of all of them.
-            .execution_options(synchronize_session=False, figures_forum=meeting.forum_id)
+            .execution_options(synchronize_session=False)
         ).rowcount
         if written != 1:
             clashes.append(by_id[invitation_id].user.name)

@@ -1,7 +1,6 @@
 """Forums, their members, meetings and invitations."""
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,12 +17,6 @@ from .programme import Grant
 
 if TYPE_CHECKING:
     from .action import ActionItem
-
-
-def new_figures_stamp() -> int:
-    """A fresh ``Forum.figures_stamp``: random, not a count, so figures kept from another database
-    (a restored backup, the next test's) can never pass for this one's (reports/stamps.py)."""
-    return secrets.randbits(31)
 
 
 class Forum(Base):
@@ -45,10 +38,6 @@ class Forum(Base):
     description_html: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Renewed (a random number) by every write that may change this forum's report figures (its
-    # meetings, invitations, walk-ins, actions): the dashboard keeps each forum's counted figures
-    # while it stands (reports/stamps.py).
-    figures_stamp: Mapped[int] = mapped_column(Integer, default=new_figures_stamp, server_default="0")
 
     grant: Mapped[Grant] = relationship(back_populates="forums")
     members: Mapped[list["ForumMember"]] = relationship(back_populates="forum", cascade="all, delete-orphan")
