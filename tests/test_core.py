@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from .conftest import login
 
 
@@ -64,6 +66,7 @@ def test_staff_see_every_forum(client, make):
     assert all(t in html for t in titles)
 
 
+@pytest.mark.slow
 def test_web_workers_go_without_alembic_and_the_flask_command_has_it(tmp_path):
     """gunicorn's workers import wsgi.py: Flask-Migrate and Alembic (11 MB a process) stay out of them, and
     the collector keeps Python's defaults (no tuning in application code), while the flask command, which
@@ -93,8 +96,6 @@ def test_web_workers_go_without_alembic_and_the_flask_command_has_it(tmp_path):
 
 
 def test_link_prefix_and_link_around_build_row_links_and_refuse_a_route_whose_id_is_not_last(app):
-    import pytest
-
     from flask import url_for
 
     from forum_app.web import link_around, link_prefix
@@ -158,8 +159,6 @@ def test_the_audit_log_says_more_than_when_it_outgrows_its_count(app, make, monk
 
 
 def test_link_around_puts_a_row_id_inside_a_url_and_refuses_an_id_that_is_no_segment(app):
-    import pytest
-
     from forum_app.web import link_around
 
     with app.test_request_context():

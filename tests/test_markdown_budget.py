@@ -28,7 +28,7 @@ from forum_app.core.markdown import MarkdownTooComplex, render_for_storage
 from forum_app.extensions import db
 from forum_app.models import Forum, Meeting, MinutesVersion
 
-from .conftest import csrf_token, login, post_form
+from .conftest import csrf_token, post_form, sign_in
 from .factories import Factory
 from .test_markdown import XSS_VECTORS
 
@@ -186,12 +186,6 @@ def world(make: Factory, app: Flask) -> Any:
         yield make.world()
 
 
-def signed_in(app: Flask, email: str):
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    return client
-
-
 def count(app: Flask, model) -> int:
     with app.app_context():
         return db.session.execute(select(func.count()).select_from(model)).scalar_one()
@@ -221,7 +215,7 @@ def minutes_post(client, meeting_id: int, body: str, **extra: str):
 
 @pytest.mark.parametrize("button", [{}, {"save": "", "preview": "Preview"}], ids=["save", "preview"])
 def test_an_agenda_bomb_is_refused_at_the_field(app: Flask, world: dict, button: dict) -> None:
-    organiser = signed_in(app, world["organiser"])
+    organiser = sign_in(app.test_client(), world["organiser"])
     response = post_form(organiser, f"/forums/{world['forum']}/meetings/new",
                          meeting_form(agenda_md=AGENDA_BOMB, **button))
     assert response.status_code == 400
@@ -230,7 +224,7 @@ def test_an_agenda_bomb_is_refused_at_the_field(app: Flask, world: dict, button:
 
 
 def test_an_agenda_bomb_does_not_change_a_saved_meeting(app: Flask, world: dict, make: Factory) -> None:
-    organiser = signed_in(app, world["organiser"])
+    organiser = sign_in(app.test_client(), world["organiser"])
     assert post_form(organiser, f"/forums/{world['forum']}/meetings/new",
                      meeting_form(agenda_md="1. **Welcome**")).status_code == 302
     with app.app_context():
@@ -249,7 +243,7 @@ def test_an_agenda_bomb_does_not_change_a_saved_meeting(app: Flask, world: dict,
 def test_a_minutes_bomb_is_refused_at_the_field(app: Flask, world: dict, make: Factory, button: dict) -> None:
     meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
     make.minutes(meeting_id)
-    organiser = signed_in(app, world["organiser"])
+    organiser = sign_in(app.test_client(), world["organiser"])
     versions_before = count(app, MinutesVersion)
     response = minutes_post(organiser, meeting_id, MINUTES_BOMB, **button)
     assert response.status_code == 400
@@ -261,7 +255,7 @@ def test_a_minutes_bomb_is_refused_at_the_field(app: Flask, world: dict, make: F
 
 def test_minutes_over_the_size_cap_are_refused_at_the_field(app: Flask, world: dict, make: Factory) -> None:
     meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
-    organiser = signed_in(app, world["organiser"])
+    organiser = sign_in(app.test_client(), world["organiser"])
     response = minutes_post(organiser, meeting_id, "Long minutes. " * 10_000)  # 140,000 characters
     assert response.status_code == 400
     assert "too long to format" in field_error(response.get_data(as_text=True), "body_md")
@@ -290,7 +284,7 @@ def no_rendering(monkeypatch):
 
 
 def test_viewing_pages_does_not_render_markdown(app: Flask, world: dict, make: Factory, no_rendering) -> None:
-    organiser = signed_in(app, world["organiser"])
+    organiser = sign_in(app.test_client(), world["organiser"])
     forum_page = f"/forums/{world['forum']}"
     assert post_form(organiser, f"{forum_page}/edit", {
         "grant_id": str(world["grant"]), "title": "Sarajevo forum", "city": "Sarajevo", "country": "BA",
@@ -304,7 +298,7 @@ def test_viewing_pages_does_not_render_markdown(app: Flask, world: dict, make: F
     assert minutes_post(organiser, held_id, "## Summary\n\nAgreed a **protocol**.").status_code == 302
     token = csrf_token(organiser, f"/meetings/{held_id}")
     organiser.post(f"/meetings/{held_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 1})
-    participant = signed_in(app, world["participant"])
+    participant = sign_in(app.test_client(), world["participant"])
 
     no_rendering()
     agenda = organiser.get(f"/meetings/{planned_id}")
@@ -321,7 +315,7 @@ def test_viewing_pages_does_not_render_markdown(app: Flask, world: dict, make: F
 @pytest.mark.parametrize("source, forbidden", XSS_VECTORS)
 def test_stored_html_is_sanitised(app: Flask, world: dict, make: Factory, source: str, forbidden: str,
                                   no_rendering) -> None:
-    organiser = signed_in(app, world["organiser"])
+    organiser = sign_in(app.test_client(), world["organiser"])
     assert post_form(organiser, f"/forums/{world['forum']}/meetings/new",
                      meeting_form(agenda_md=f"1. Item\n\n{source}")).status_code == 302
     meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)

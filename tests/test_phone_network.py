@@ -21,7 +21,7 @@ from forum_app.demo import DEMO_PASSWORD
 
 from .browser import sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PARTICIPANT = "amra.hodzic@forum-desk.example"
 FORUM = "Sarajevo local coordination forum"

@@ -22,7 +22,7 @@ from forum_app.models import (
 from forum_app.reports import queries
 from forum_app.reports.queries import ReportFilters
 
-from .conftest import login
+from .conftest import sign_in
 from .factories import Factory
 
 NOW = datetime(2024, 7, 15, 10, 0, tzinfo=timezone.utc)
@@ -167,17 +167,11 @@ def test_lists_behind_the_figures_match(app: Flask, data: dict) -> None:
             assert len(rows) == getattr(page.total, figure), figure
 
 
-def _signed_in(app: Flask, email: str):
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    return client
-
-
 def test_reach_by_role(app: Flask, data: dict) -> None:
     args = "?from=2024-04-01&to=2024-06-30"
-    staff = _signed_in(app, data["staff"]).get("/reports" + args)
+    staff = sign_in(app.test_client(), data["staff"]).get("/reports" + args)
     assert staff.status_code == 200 and f'data-forum="{data["other_forum"]}"' in staff.get_data(as_text=True)
-    organiser = _signed_in(app, data["organiser"])
+    organiser = sign_in(app.test_client(), data["organiser"])
     html = organiser.get("/reports" + args).get_data(as_text=True)
     assert f'data-forum="{data["forum"]}"' in html and f'data-forum="{data["other_forum"]}"' not in html
     # Naming the other grant's forum shows nothing of it, in the lists and exports either.
@@ -188,7 +182,7 @@ def test_reach_by_role(app: Flask, data: dict) -> None:
     # overdue today: forum A's two (one per history entry), none of forum B's
     assert {r["country"] for r in rows} == {"BA"} and len({r["action_id"] for r in rows}) == 2
     for role in ("participant", "observer", "outsider"):
-        client = _signed_in(app, data[role])
+        client = sign_in(app.test_client(), data[role])
         for path in ("/reports", "/reports/actions", "/reports/meetings", "/reports/export/actions.csv",
                      "/reports/progress"):
             assert client.get(path).status_code == 403, (role, path)
@@ -198,7 +192,7 @@ def test_reach_by_role(app: Flask, data: dict) -> None:
 def test_exports_and_progress_report(app: Flask, data: dict) -> None:
     from openpyxl import load_workbook
 
-    client = _signed_in(app, data["staff"])
+    client = sign_in(app.test_client(), data["staff"])
     args = "?from=2024-04-01&to=2024-06-30"
     actions = client.get("/reports/export/actions.csv" + args)
     assert actions.status_code == 200 and actions.mimetype == "text/csv"
@@ -497,7 +491,7 @@ def test_the_dashboard_renders_its_figure_rows_once_per_state_of_the_data(app: F
     reused (web.render_once), until a write makes new sums: then rendered again, with the new figures."""
     from markupsafe import Markup
 
-    client = _signed_in(app, data["staff"])
+    client = sign_in(app.test_client(), data["staff"])
     path = "/reports?from=2024-04-01&to=2024-06-30"
     first = client.get(path).get_data(as_text=True)
     assert 'id="grants"' in first and 'id="coverage-matrix"' in first
