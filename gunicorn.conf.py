@@ -28,6 +28,3 @@ max_requests = 1000
 max_requests_jitter = 100
 # A page that takes longer than this is a bug or a lock; the worker is killed and replaced.
 timeout = 30
-graceful_timeout = 20
-# Behind nginx on loopback or a private network: keep-alive is the proxy's business.
-keepalive = 2

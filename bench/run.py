@@ -415,7 +415,7 @@ def memory_step(run: Run, args, env: dict, port: int) -> dict:
     """Each worker's memory after ``args.memory`` requests to a freshly started app of ``run``'s scale.
 
     The requests go round three streams until the count is reached: every timed page as its role; the
-    pages every member opens as one of PEOPLE generated people (each signed in once, so sessions and
+    pages of their own as one of PEOPLE generated people (each signed in once, so sessions and
     per-person data vary); the reports' dashboard and lists over PERIODS different periods (what a
     cache of figures keyed by period would keep).
     """
@@ -428,7 +428,9 @@ def memory_step(run: Run, args, env: dict, port: int) -> dict:
         everyone = conn.execute(text("SELECT email FROM user_account WHERE active ORDER BY id")).scalars().all()
     engine.dispose()
     people = everyone[:: max(1, len(everyone) // PEOPLE)][:PEOPLE]
-    shared = list(dict.fromkeys(p.path for p in run.pages if p.role == "participant"))
+    # A person's own pages (home, forums, calendar, their actions): the timed forum's and meeting's pages
+    # would be someone else's, a 404, for most of them.
+    own = list(dict.fromkeys(p.path for p in run.pages if p.role == "participant" and not re.search(r"/\d", p.path)))
     reports = [p.path for p in run.pages if p.role == "staff" and p.label.startswith("reports.")
                and p.label.split(".")[-1] in ("dashboard", "meetings", "actions", "progress")]
     periods = report_periods(date.today(), PERIODS)
@@ -453,7 +455,7 @@ def memory_step(run: Run, args, env: dict, port: int) -> dict:
                 for email in people:
                     person = Client(port)
                     person.login(email, GENERATED_PASSWORD)
-                    for path in shared:
+                    for path in own:
                         yield person, path
 
         def over_periods() -> Iterator[tuple[Client, str]]:
