@@ -391,7 +391,7 @@ def bench(scales: list[float], args, env: dict) -> list[dict]:
 # --- memory ---------------------------------------------------------------------------------------
 
 MEMORY_TARGET_MB = 120
-PEOPLE = 40  # generated people who each sign in and walk the pages any member opens
+PEOPLE = 40  # generated people who each sign in and walk their own pages
 PERIODS = 40  # report periods: quarters, halves and years around the generated data
 
 
