@@ -8,7 +8,7 @@ PORT ?= 5000
 # Links in emails and the printed demo logins point at where `make run` serves.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test setup dev-setup db demo messages clean bench css js lint format
+.PHONY: run test test-fast setup dev-setup db demo messages clean bench css js lint format
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -45,12 +45,21 @@ run: demo
 test: dev-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Programme-scale data under gunicorn, timed beside a bare Flask page (see README, "Benchmark").
+# Everything but the tests marked slow (browsers, schemathesis, nginx nodes, the bench smoke run, other
+# processes), on every core with pytest-xdist, each worker on its own database (with TEST_DATABASE_URL:
+# <name>_gw0, <name>_gw1, … created on that server). `make test` and CI still run everything, one by one.
+test-fast: dev-setup
+	$(BIN)/python -m pytest -m "not slow" -n auto -p no:cacheprovider $(PYTEST_ARGS)
+
+# Programme-scale data under gunicorn, timed beside a bare Flask page (see docs/performance.md).
 # SQLite by default; DATABASE_URL=postgresql+psycopg://… for PostgreSQL. Growth is measured from
-# scale 0.025 (three forums, as many as the demo data) to a whole programme (scale 1).
-BENCH_ARGS ?= --scale 0.025 --scale 1
+# scale 0.025 (three forums, as many as the demo data) to a whole programme (scale 1); then each
+# worker's memory after 2,000 requests across every page, person and report period. BENCH_ARGS is
+# passed as written ($(value …): make does not expand it), so a regular expression may end in $:
+#   make bench BENCH_ARGS="--scale 1 --only 'meetings\.meeting$'"
+BENCH_ARGS ?= --scale 0.025 --scale 1 --memory 2000
 bench: setup
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py $(value BENCH_ARGS)
 
 # Only the Bootstrap CSS the pages use: prunes the vendored full bootstrap.min.css into
 # bootstrap.used.min.css (committed; tests fail when it is stale). Re-run after changing classes.

@@ -14,11 +14,23 @@ For each scale asked for (``--scale``, default 1), the harness
    workers close it anyway). Every scale's app runs at once and each round walks them
    all, so growth from one scale to the next is measured in the same moments;
 4. times logins (the POST only), reads each worker's memory, prints a table and writes
-   it as JSON to bench/results/.
+   it as JSON to bench/results/;
+5. with ``--memory N``, starts the largest scale's app afresh and sends N requests across
+   every page, many people (each signed in) and many report periods, then prints each
+   worker's resident memory (VmRSS in /proc/<pid>/status). Target: 120 MB a worker.
 
 One client, one request at a time: the numbers are latencies, and 1/median is the
 throughput of one worker. The machine may be shared, so rounds are interleaved (a busy
 moment slows every app alike) and medians are reported.
+
+gunicorn runs with the project's gunicorn.conf.py (preloaded app, sync workers) with three
+flags of the harness's own: ``--workers``, the port, and ``--max-requests 0``, so no worker is
+recycled mid-run (a recycled worker would be timed cold and its memory would start again).
+Ports come from ``--port-base`` (N, N+1, …: one per scale, then the bare app, then the memory
+run), or else from the system, so the bench can run beside other servers.
+
+Through make, BENCH_ARGS is passed as written, so a pattern may end in ``$``:
+``make bench BENCH_ARGS="--scale 1 --only 'meetings\\.meeting$' --port-base 9100"``.
 """
 from __future__ import annotations
 
@@ -34,8 +46,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -123,6 +136,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def ports(base: int) -> Iterator[int]:
+    """The ports to serve on: ``base``, ``base`` + 1, … (``--port-base``), or free ones the system picks."""
+    offset = 0
+    while True:
+        if not base:
+            yield free_port()
+            continue
+        port = base + offset
+        offset += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                raise SystemExit(f"port {port} is taken: choose another --port-base") from None
+        yield port
+
+
 def wait_for(port: int, path: str = "/", seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -135,9 +165,11 @@ def wait_for(port: int, path: str = "/", seconds: float = 60) -> None:
 
 
 def gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
+    """gunicorn with the project's gunicorn.conf.py, no recycling of workers (see the module's docstring)."""
     return subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         app], cwd=ROOT, env=env, start_new_session=True)
+        [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"), "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--max-requests", "0", "--log-level", "warning", app],
+        cwd=ROOT, env=env, start_new_session=True)
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -194,8 +226,8 @@ def prepare(url: str, scale: float, seed: int, env: dict) -> None:
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env={**env, "DATABASE_URL": url}, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if ready:
-        # As the delivery worker does hourly in a deployment (database.refresh_statistics): statistics for
-        # indexes a migration just added.
+        # As after `flask forum generate` (database.refresh_statistics): statistics for indexes a migration
+        # just added.
         engine = create_engine(url, isolation_level="AUTOCOMMIT")  # VACUUM runs outside a transaction
         with engine.connect() as conn:
             conn.execute(text("VACUUM (ANALYZE)" if engine.dialect.name == "postgresql" else "ANALYZE"))
@@ -278,14 +310,13 @@ class Run:
     rss: list[float] = field(default_factory=list)
 
 
-def start_scale(scale: float, args, env: dict, captured: Path) -> Run:
+def start_scale(scale: float, args, env: dict, captured: Path, port: int) -> Run:
     """Data, app and clients for one scale; each page warmed on every worker and its bytes kept for the bare app."""
     url = database_for(scale, args.seed)
     prepare(url, scale, args.seed, env)
     pages_spec, counts = discover(url, env)
     from forum_app.generate import GENERATED_PASSWORD, LOGINS
 
-    port = free_port()
     app_env = {**env, "DATABASE_URL": url, "FORUM_BENCH": "1", "BASE_URL": f"http://127.0.0.1:{port}"}
     run = Run(scale, url, counts, gunicorn("wsgi:app", port, app_env, args.workers), port, {})
     wait_for(port, "/healthz")
@@ -323,12 +354,13 @@ def bench(scales: list[float], args, env: dict) -> list[dict]:
         old.unlink()
     runs: list[Run] = []
     bare_proc = None
+    port_source = ports(args.port_base)
     try:
         for scale in scales:
-            runs.append(start_scale(scale, args, env, captured))
+            runs.append(start_scale(scale, args, env, captured, next(port_source)))
         from forum_app.generate import GENERATED_PASSWORD, LOGINS  # importable once discover() set the path
 
-        bare_port = free_port()
+        bare_port = next(port_source)
         bare_proc = gunicorn("bench.bare:app", bare_port, {**env, "BENCH_PAGES": str(captured)}, args.workers)
         wait_for(bare_port, "/0")
         bare = Client(bare_port)
@@ -349,7 +381,101 @@ def bench(scales: list[float], args, env: dict) -> list[dict]:
             stop(run.proc)
         if bare_proc is not None:
             stop(bare_proc)
-    return [summarise(run, args) for run in runs]
+    results = [summarise(run, args) for run in runs]
+    if args.memory:
+        largest = max(runs, key=lambda r: r.scale)
+        results[runs.index(largest)]["memory"] = memory_step(largest, args, env, next(port_source))
+    return results
+
+
+# --- memory ---------------------------------------------------------------------------------------
+
+MEMORY_TARGET_MB = 120
+PEOPLE = 40  # generated people who each sign in and walk their own pages
+PERIODS = 40  # report periods: quarters, halves and years around the generated data
+
+
+def report_periods(today: date, count: int) -> list[dict[str, str]]:
+    """``count`` different report filters (from/to), as staff pick them: quarters, halves and years back."""
+    def month_after(day: date, months: int) -> date:
+        index = day.year * 12 + day.month - 1 + months
+        return date(index // 12, index % 12 + 1, 1)
+
+    periods: list[dict[str, str]] = []
+    start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    while len(periods) < count:
+        for months in (3, 6, 12):
+            end = date.fromordinal(month_after(start, months).toordinal() - 1)
+            periods.append({"from": start.isoformat(), "to": end.isoformat()})
+        start = month_after(start, -3)
+    return periods[:count]
+
+
+def memory_step(run: Run, args, env: dict, port: int) -> dict:
+    """Each worker's memory after ``args.memory`` requests to a freshly started app of ``run``'s scale.
+
+    The requests go round three streams until the count is reached: every timed page as its role; the
+    pages of their own as one of PEOPLE generated people (each signed in once, so sessions and
+    per-person data vary); the reports' dashboard and lists over PERIODS different periods (what a
+    cache of figures keyed by period would keep).
+    """
+    from sqlalchemy import create_engine, text
+
+    from forum_app.generate import GENERATED_PASSWORD, LOGINS
+
+    engine = create_engine(run.url)
+    with engine.connect() as conn:
+        everyone = conn.execute(text("SELECT email FROM user_account WHERE active ORDER BY id")).scalars().all()
+    engine.dispose()
+    people = everyone[:: max(1, len(everyone) // PEOPLE)][:PEOPLE]
+    # A person's own pages (home, forums, calendar, their actions): the timed forum's and meeting's pages
+    # would be someone else's, a 404, for most of them.
+    own = list(dict.fromkeys(p.path for p in run.pages if p.role == "participant" and not re.search(r"/\d", p.path)))
+    reports = [p.path for p in run.pages if p.role == "staff" and p.label.startswith("reports.")
+               and p.label.split(".")[-1] in ("dashboard", "meetings", "actions", "progress")]
+    periods = report_periods(date.today(), PERIODS)
+
+    app_env = {**env, "DATABASE_URL": run.url, "BASE_URL": f"http://127.0.0.1:{port}"}
+    proc = gunicorn("wsgi:app", port, app_env, args.workers)
+    try:
+        wait_for(port, "/healthz")
+        clients = {role: Client(port) for role in ROLES}
+        for role, client in clients.items():
+            client.login(LOGINS[role], GENERATED_PASSWORD)
+        clients["anonymous"] = Client(port)
+        started_mb = worker_rss_mb(proc)
+
+        def every_page() -> Iterator[tuple[Client, str]]:
+            while True:
+                for page in run.pages:
+                    yield clients[page.role], page.path
+
+        def as_people() -> Iterator[tuple[Client, str]]:
+            while True:
+                for email in people:
+                    person = Client(port)
+                    person.login(email, GENERATED_PASSWORD)
+                    for path in own:
+                        yield person, path
+
+        def over_periods() -> Iterator[tuple[Client, str]]:
+            while True:
+                for period in periods:
+                    for path in reports:
+                        yield clients["staff"], f"{path}?{urlencode(period)}"
+
+        streams = [every_page(), as_people(), over_periods()]
+        statuses: dict[int, int] = {}
+        for n in range(args.memory):
+            client, path = next(streams[n % len(streams)])
+            response, _body, _t = client.get(path)
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+        ended_mb = worker_rss_mb(proc)
+    finally:
+        stop(proc)
+    return {"requests": args.memory, "people": len(people), "periods": len(periods),
+            "statuses": {str(k): v for k, v in sorted(statuses.items())},
+            "worker_rss_mb_after_start": started_mb, "worker_rss_mb": ended_mb}
 
 
 def summarise(run: Run, args) -> dict:
@@ -366,7 +492,7 @@ def summarise(run: Run, args) -> dict:
     return {"scale": run.scale, "seed": args.seed, "database": run.url.split("://")[0], "rows_in_db": run.counts,
             "pages": rows, "login_median_ms": round(login_median, 1),
             "logins_per_second_per_worker": round(1000 / login_median, 1), "worker_rss_mb": run.rss,
-            "rounds": args.rounds, "workers": args.workers}
+            "rounds": args.rounds, "workers": args.workers, "port": run.port}
 
 
 def print_table(result: dict, baseline: dict | None, previous: dict | None = None) -> None:
@@ -397,11 +523,19 @@ def print_table(result: dict, baseline: dict | None, previous: dict | None = Non
         print(line)
     print(f"login: median {result['login_median_ms']} ms → {result['logins_per_second_per_worker']} logins/s per "
           f"worker; worker RSS after the run: {result['worker_rss_mb']} MB")
+    memory = result.get("memory")
+    if memory:
+        print(f"memory: {memory['requests']:,} requests across every page, {memory['people']} people and "
+              f"{memory['periods']} report periods (statuses {memory['statuses']}); worker RSS "
+              f"{memory['worker_rss_mb_after_start']} MB after start → {memory['worker_rss_mb']} MB "
+              f"(target {MEMORY_TARGET_MB} MB a worker)")
 
 
 def main() -> None:
     global DATA, ONLY
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     epilog="Through make: make bench BENCH_ARGS=\"--scale 1 --only 'meetings\\.meeting$'\" "
+                                            "(make passes BENCH_ARGS as written, $ included).")
     parser.add_argument("--scale", type=float, action="append",
                         help="data scale (repeat to compare; growth is shown against the first, and the previous)")
     parser.add_argument("--seed", type=int, default=1)
@@ -410,6 +544,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / ".data", help="where SQLite databases and captured pages go")
     parser.add_argument("--only", type=re.compile, default=None,
                         help="time only the endpoints this regular expression finds (e.g. 'reports\\.|meetings\\.meeting$')")
+    parser.add_argument("--port-base", type=int, default=0,
+                        help="serve on this port and the next ones (one per scale, the bare app, the memory run); "
+                             "default: free ports the system picks")
+    parser.add_argument("--memory", type=int, default=0, metavar="N",
+                        help="then send N requests (e.g. 2000) across every page, many people and report periods to "
+                             "a fresh app of the largest scale and print each worker's RSS (target 120 MB)")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/<time>.json)")
     args = parser.parse_args()
     DATA = args.data.resolve()

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from .core.commit import attempt
-from .database import STATISTICS_EVERY_SECONDS, refresh_statistics
+from .database import refresh_statistics
 from .extensions import db
 from .models import OutboxMessage, User
 
@@ -104,15 +104,7 @@ def mail_deliver(loop: bool, interval: int, limit: int) -> None:
 
     if not delivery_enabled():
         click.echo("MAIL_SERVER is not set (development): emails stay in the outbox, readable at /outbox.")
-    analysed_at = 0.0
     while True:
-        if loop and time.monotonic() - analysed_at >= STATISTICS_EVERY_SECONDS:
-            try:
-                refresh_statistics()
-            except Exception as exc:  # statistics are an optimisation: never stop delivery for them
-                db.session.rollback()
-                click.echo(f"refreshing statistics failed: {type(exc).__name__}: {exc}", err=True)
-            analysed_at = time.monotonic()
         try:
             report = deliver_due(limit=limit)
         except Exception as exc:  # a database hiccup must not end a --loop worker

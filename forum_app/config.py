@@ -83,10 +83,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        # PostgreSQL's planner, per connection (database.py); empty: the server's own setting.
-        "PG_RANDOM_PAGE_COST": os.environ.get("PG_RANDOM_PAGE_COST", "1.1"),
-        # SQLite's page cache per connection, in KiB (database.py); 0: SQLite's own 2 MB.
-        "SQLITE_CACHE_KIB": _int("SQLITE_CACHE_KIB", 8192),
         "BASE_URL": base_url,
         # Mail: the outbox worker delivers through this server.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),

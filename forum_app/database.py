@@ -3,17 +3,9 @@
 SQLite needs a few settings to behave well as a shared web database: WAL so readers do
 not block the writer, a busy timeout so writers wait rather than fail, foreign keys on
 (off by default in SQLite), and ``BEGIN IMMEDIATE`` for transactions that will write, so
-two writers queue at the start instead of one failing half-way on a lock upgrade.
-
-SQLite's page cache is per connection and 2 MB by default: at programme scale (a 116 MB file)
-the pages one list reads are evicted by the other pages a worker serves, and a people search
-read its index and 300 people back from the operating system's cache on every request (4.5 ms
-instead of 1.3 ms). ``SQLITE_CACHE_KIB`` (8 MB by default) keeps a worker's hot pages; a
-sync worker holds one connection, so this is memory per worker (after the benchmark: 105–107 MB
-RSS a worker, against 100–105 MB without).
-
-PostgreSQL: each connection plans with ``random_page_cost`` from ``PG_RANDOM_PAGE_COST`` (see
-``_configure_postgresql``).
+two writers queue at the start instead of one failing half-way on a lock upgrade. These are
+correctness, not tuning: tuning (SQLite's page cache, PostgreSQL's ``random_page_cost``, vacuum)
+belongs to the deployment (docs/operations.md).
 """
 from __future__ import annotations
 
@@ -24,8 +16,6 @@ from sqlalchemy.engine import Engine
 from .extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# How often a long-running worker refreshes the query planner's statistics (see refresh_statistics).
-STATISTICS_EVERY_SECONDS = 3600
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -42,28 +32,10 @@ def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, int(app.config.get("SQLITE_CACHE_KIB", 0)))
-    elif engine.dialect.name == "postgresql" and app.config.get("PG_RANDOM_PAGE_COST"):
-        _configure_postgresql(engine, float(app.config["PG_RANDOM_PAGE_COST"]))
+        _configure_sqlite(engine)
 
 
-def _configure_postgresql(engine: Engine, random_page_cost: float) -> None:
-    """Plan as for data in memory or on SSD, which a forum desk's database is.
-
-    PostgreSQL's default ``random_page_cost`` (4.0) prices an index lookup as a seek on a spinning
-    disk, so for a page's 25 forums it scans whole tables rather than probe their indexes: the
-    home page's last meetings read all 2,400 meetings (2.7 ms; 0.6 ms at 1.1, the value commonly
-    advised for SSDs). Set per connection, so it needs no rights on the server; a database whose
-    administrator tunes it already can set ``PG_RANDOM_PAGE_COST`` empty to keep theirs.
-    """
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, connection_record):
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET random_page_cost = {random_page_cost:g}")
-        dbapi_connection.commit()
-
-
-def _configure_sqlite(engine: Engine, cache_kib: int) -> None:
+def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, connection_record):
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
@@ -73,8 +45,6 @@ def _configure_sqlite(engine: Engine, cache_kib: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        if cache_kib > 0:  # a negative cache_size is in KiB (a positive one would be pages)
-            cursor.execute(f"PRAGMA cache_size=-{cache_kib:d}")
         cursor.close()
         # SQLite's own lower() folds ASCII only; names here are Bosnian, Macedonian,
         # Albanian and Montenegrin. Python's folds them all, as PostgreSQL's does.
@@ -86,17 +56,16 @@ def _configure_sqlite(engine: Engine, cache_kib: int) -> None:
 
 
 def refresh_statistics() -> None:
-    """Refresh the query planner's statistics (``ANALYZE``; on PostgreSQL ``VACUUM (ANALYZE)``), then commit.
+    """Refresh the query planner's statistics after a bulk load (``ANALYZE``; on PostgreSQL ``VACUUM (ANALYZE)``),
+    then commit. ``flask forum generate`` calls it when it is done.
 
     SQLite keeps none until asked: without them it picks the wrong index for the grouped
     counts of a programme's actions (measured: 25 ms instead of 0.4 ms for the forum list's
     overdue counts at 60,000 actions). PostgreSQL's autovacuum analyses by itself, but only
-    some time after a bulk load, and not at all where it is turned off. Vacuuming also empties
-    the trigram index's pending list (people search at 12,000 people: 22 ms scanning that list,
-    0.5 ms after) and marks pages all-visible, so the covering indexes answer counts alone; it
-    skips pages nothing changed, so repeating it is cheap. The generator calls this when it is
-    done and the delivery worker, which runs beside every deployment, once an hour (0.15 s at
-    programme scale on SQLite).
+    some time after a bulk load. Vacuuming also empties the trigram index's pending list (people
+    search at 12,000 people: 22 ms scanning that list, 0.5 ms after). Keeping statistics fresh in
+    a running deployment is the database's job (autovacuum; a cron'd ``ANALYZE`` on SQLite), see
+    docs/operations.md.
     """
     if db.engine.dialect.name == "postgresql":
         db.session.commit()  # VACUUM runs outside a transaction, on a connection of its own

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
+from forum_app.demo import DEMO_PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 # Flags for a closed network: no background calls home, no sandbox as root.
 CHROMIUM_ARGS = [
@@ -40,8 +42,9 @@ def wait_until(page, predicate: str, timeout: float = 10.0) -> None:
         page.wait_for_timeout(50)
 
 
-def sign_in(page, live_server: str, email: str, password: str) -> None:
-    """Log in through the real form, as a person would, and wait for the page it leads to."""
+def sign_in(page, live_server: str, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the real form, as a person would, and wait for the page it leads to (the browser's
+    counterpart of conftest.sign_in; the journeys run on the demo data, hence its password)."""
     page.goto(live_server + "/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)

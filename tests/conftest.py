@@ -2,7 +2,9 @@
 
 The database is SQLite (a file, so a live server thread can share it) unless
 ``TEST_DATABASE_URL`` names another, e.g. PostgreSQL. The schema is built by running
-the real migrations, so every test run also proves the migrations work.
+the real migrations, so every test run also proves the migrations work. Under pytest-xdist
+(``make test-fast``) each worker has its own database: SQLite files are in the worker's own
+temporary directory, and on PostgreSQL worker ``gw0`` uses ``<name>_gw0``, created if missing.
 
 Tests never keep an app context pushed while they make requests: a request then gets
 its own context, session and ``g``, as it would in production.
@@ -16,9 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from flask import Flask, template_rendered
+from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from forum_app import create_app
 from forum_app.extensions import db
@@ -36,9 +38,27 @@ CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csr
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return worker_database(url, worker) if worker else url
+
+
+def worker_database(url: str, worker: str) -> str:
+    """``url`` with the database named for one xdist worker (``forum_test`` → ``forum_test_gw0``), created
+    if missing: each worker empties its database after every test, so workers must never share one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(database=f"{parsed.database}.{worker}").render_as_string(hide_password=False)
+    own = parsed.set(database=f"{parsed.database}_{worker}")
+    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        server.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -114,9 +134,22 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 
 
 def login(client: FlaskClient, email: str, password: str = factories.PASSWORD, next_url: str = ""):
+    """Submit the login form as a person would; the response, whatever it is (for tests of logging in)."""
     token = csrf_token(client, "/login")
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token,
                                        "next": next_url})
+
+
+def sign_in(client: FlaskClient, email: str, password: str = factories.PASSWORD) -> FlaskClient:
+    """``client`` signed in as ``email`` through the login form; the test fails here if that did not work.
+
+    The one way tests sign in (``sign_in(app.test_client(), email)`` for a new client); the browser
+    journeys have theirs in tests/browser.py.
+    """
+    response = login(client, email, password)
+    assert response.status_code == 302 and not response.headers["Location"].startswith("/login"), \
+        f"login of {email} failed ({response.status_code})"
+    return client
 
 
 def post_form(client: FlaskClient, form_path: str, data: dict, action: str | None = None):
@@ -155,17 +188,3 @@ def count_queries(app: Flask):
     return counter
 
 
-@contextmanager
-def rendered(app, name: str) -> Iterator[list[str]]:
-    """The names of the templates called ``name`` rendered inside the block."""
-    seen: list[str] = []
-
-    def record(sender, template, context, **extra):
-        if template.name == name:
-            seen.append(template.name)
-
-    template_rendered.connect(record, app)
-    try:
-        yield seen
-    finally:
-        template_rendered.disconnect(record, app)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import select
@@ -36,6 +37,13 @@ THEMES = ("Radicalisation in prisons", "Information exchange", "Pre-release plan
 FACTORY_ADMIN = "factory.admin@example.org"
 T = TypeVar("T")
 _counter = itertools.count(1)
+
+
+def local_time(forum: Forum, days: int, at: time) -> datetime:
+    """``at`` o'clock in the forum's zone, ``days`` days from today there, in UTC."""
+    zone = ZoneInfo(forum.timezone)
+    day = datetime.now(zone).date() + timedelta(days=days)
+    return datetime.combine(day, at, zone).astimezone(timezone.utc)
 
 
 @lru_cache(maxsize=1)
@@ -95,18 +103,21 @@ class Factory:
         self._save(ForumMember(forum_id=forum_id, user_id=self.user_id(email), role=role))
 
     def meeting(self, forum_id: int, state: str = "scheduled", starts_in_days: int = 14) -> int:
-        """A two-hour meeting with no invitees, taken to ``state`` by the meeting services.
+        """A meeting from 10:00 to 12:00 in the forum's zone, ``starts_in_days`` days from today there, with no
+        invitees, taken to ``state`` by the meeting services.
 
-        It was planned and published 30 days before it starts; a held one was marked held
-        as it ended (for a meeting still to come, the clock is set to after its start).
+        Always at 10:00 local, never "now plus days": tests that move it, or judge it against the
+        working day, then hold at any hour the suite runs. It was planned and published 30 days
+        before it starts; a held one was marked held as it ended (for a meeting still to come, the
+        clock is set to after its start).
         """
-        start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=starts_in_days)
         n = next(_counter)
-        details = MeetingDetails(title=f"Meeting {n}", starts_at=start, ends_at=start + timedelta(hours=2),
-                                 venue="Town hall", online_url="", agenda_md="")
 
         def run() -> int:
             forum = db.session.get(Forum, forum_id)
+            start = local_time(forum, starts_in_days, time(10))
+            details = MeetingDetails(title=f"Meeting {n}", starts_at=start, ends_at=start + timedelta(hours=2),
+                                     venue="Town hall", online_url="", agenda_md="")
             actor = self._organiser(forum)
             with clock.at(start - timedelta(days=30)):
                 meeting = meetings.create_meeting(actor, forum, details, invitee_ids=[])
@@ -201,7 +212,9 @@ class Factory:
             forum = db.session.get(Forum, forum_id)
             meeting = db.session.get(Meeting, meeting_id) if meeting_id else None
             moment = meeting.ends_at if meeting is not None else datetime.now(timezone.utc)
-            due = (moment + timedelta(days=due_in_days)).date() if due_in_days is not None else None
+            # A due day counted in the forum's calendar (as the app judges "overdue"), not UTC's.
+            day = moment.astimezone(ZoneInfo(forum.timezone)).date()
+            due = day + timedelta(days=due_in_days) if due_in_days is not None else None
             data = ActionInput(title=title or f"Action {next(_counter)}", owner_id=owner_id, due_on=due,
                                themes=themes)
             with clock.at(min(moment, datetime.now(timezone.utc))):

@@ -17,8 +17,6 @@ from typing import Any, Protocol
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import login
-
 LOADED_RE = re.compile(r'name="loaded" type="hidden" value="([^"]*)"|name="loaded" value="([^"]*)"')
 
 
@@ -55,11 +53,6 @@ def acting_as(role: str, forum: str | None) -> str:
     if forum == "forum":
         return "outsider" if role == "other_organiser" else role
     return "organiser" if role == "other_organiser" else "outsider"
-
-
-def sign_in(client: FlaskClient, email: str) -> None:
-    response = login(client, email)
-    assert response.status_code == 302, f"login of {email} failed ({response.status_code})"
 
 
 def outcome(response) -> int | str:

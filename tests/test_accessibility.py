@@ -23,7 +23,7 @@ from forum_app.demo import DEMO_PASSWORD
 
 from .browser import sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 AXE_SOURCE = (Path(__file__).resolve().parent.parent / "static" / "vendor" / "axe-core" / "axe.min.js").read_text(
     encoding="utf-8")

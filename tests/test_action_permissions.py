@@ -25,9 +25,9 @@ from forum_app.actions.services import confirm_link_token
 from forum_app.extensions import db
 from forum_app.models import ActionItem, AuditEvent, ForumMember
 
-from .conftest import csrf_token
+from .conftest import csrf_token, sign_in
 from .factories import Factory
-from .routes import TargetIds, acting_as, assert_covers, expect, sign_in, walk
+from .routes import TargetIds, acting_as, assert_covers, expect, walk
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider", "other_organiser", "guest"]
 BASE_ROLES = ("admin", "staff", "organiser", "participant", "observer", "outsider", "guest")

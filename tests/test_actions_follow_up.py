@@ -24,7 +24,7 @@ from forum_app.core import clock
 from forum_app.extensions import db
 from forum_app.models import ActionItem, ActionUpdate, AuditEvent, Forum, Meeting, OutboxMessage, User
 
-from .conftest import csrf_token, login
+from .conftest import csrf_token, sign_in
 from .factories import Factory
 
 
@@ -41,8 +41,8 @@ def forum(app: Flask, make: Factory) -> dict[str, Any]:
 
 
 def signed_in(app: Flask, email: str) -> tuple[FlaskClient, str]:
-    client = app.test_client()
-    assert login(client, email).status_code == 302
+    """A new client signed in as ``email``, and its CSRF token."""
+    client = sign_in(app.test_client(), email)
     return client, csrf_token(client, "/")
 
 

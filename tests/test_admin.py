@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from forum_app.extensions import db
 from forum_app.models import AuditEvent, Grant, GrantTeam, Organisation, OutboxMessage, Programme, User, UserSession
 
-from .conftest import csrf_token, login, post_form
-from .routes import assert_covers, expect, fill_path, sign_in, walk
+from .conftest import csrf_token, login, post_form, sign_in
+from .routes import assert_covers, expect, fill_path, walk
 from .factories import Factory
 
 # --- helpers ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ carry a status and content type the document declares, and must conform to its s
 """
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +21,8 @@ from forum_app.extensions import db
 from forum_app.models import User
 
 from .factories import Factory
+
+pytestmark = pytest.mark.slow
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES_PER_OPERATION = 25

@@ -6,12 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from forum_app.demo import DEMO_PASSWORD
+from .browser import sign_in, wait_until
 
-from .browser import sign_in as sign_in_as
-from .browser import wait_until
-
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DEMO_FORUMS = [
     "Sarajevo local coordination forum",
@@ -71,10 +68,6 @@ def test_phone_width_menu_collapses(demo, live_server, page):
     nav_link.wait_for(state="hidden")
     expect(toggler).to_have_attribute("aria-expanded", "false")
     expect(page.locator("#mainnav")).not_to_have_class(re.compile(r"\bshow\b"))
-
-
-def sign_in(page, live_server: str, email: str) -> None:
-    sign_in_as(page, live_server, email, DEMO_PASSWORD)
 
 
 def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browser, page):

@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_pruned_bootstrap_css_is_current_and_small():
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "prune_css.py"), "--check"],
                             capture_output=True, text=True)

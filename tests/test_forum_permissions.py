@@ -30,8 +30,8 @@ from sqlalchemy import func, select
 from forum_app.extensions import db
 from forum_app.models import AuditEvent, ForumMember, Invitation, Meeting, WalkInAttendee
 
-from .conftest import csrf_token
-from .routes import TargetIds, acting_as, assert_covers, expect, sign_in, walk
+from .conftest import csrf_token, sign_in
+from .routes import TargetIds, acting_as, assert_covers, expect, walk
 from .factories import Factory
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider", "other_organiser"]

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from flask import Flask
 
-from .conftest import csrf_token
+from .conftest import csrf_token, sign_in
 from .factories import Factory
-from .routes import outcome, sign_in
+from .routes import outcome
 
 
 def _define(client, programme: int, name: str, metric: str = "", unit: str = "meetings", baseline: str = "0"):

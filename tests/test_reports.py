@@ -26,7 +26,7 @@ from forum_app.reports import dashboard as programme
 from forum_app.reports import lists
 from forum_app.reports.periods import ReportFilters
 
-from .conftest import login
+from .conftest import sign_in
 from .factories import Factory
 
 NOW = datetime(2024, 7, 15, 10, 0, tzinfo=timezone.utc)
@@ -171,17 +171,11 @@ def test_lists_behind_the_figures_match(app: Flask, data: dict) -> None:
             assert len(rows) == getattr(page.total, figure), figure
 
 
-def _signed_in(app: Flask, email: str):
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    return client
-
-
 def test_reach_by_role(app: Flask, data: dict) -> None:
     args = "?from=2024-04-01&to=2024-06-30"
-    staff = _signed_in(app, data["staff"]).get("/reports" + args)
+    staff = sign_in(app.test_client(), data["staff"]).get("/reports" + args)
     assert staff.status_code == 200 and f'data-forum="{data["other_forum"]}"' in staff.get_data(as_text=True)
-    organiser = _signed_in(app, data["organiser"])
+    organiser = sign_in(app.test_client(), data["organiser"])
     html = organiser.get("/reports" + args).get_data(as_text=True)
     assert f'data-forum="{data["forum"]}"' in html and f'data-forum="{data["other_forum"]}"' not in html
     # Naming the other grant's forum shows nothing of it, in the lists and exports either.
@@ -192,7 +186,7 @@ def test_reach_by_role(app: Flask, data: dict) -> None:
     # overdue today: forum A's two (one per history entry), none of forum B's
     assert {r["country"] for r in rows} == {"BA"} and len({r["action_id"] for r in rows}) == 2
     for role in ("participant", "observer", "outsider"):
-        client = _signed_in(app, data[role])
+        client = sign_in(app.test_client(), data[role])
         for path in ("/reports", "/reports/actions", "/reports/meetings", "/reports/export/actions.csv",
                      "/reports/progress"):
             assert client.get(path).status_code == 403, (role, path)
@@ -202,7 +196,7 @@ def test_reach_by_role(app: Flask, data: dict) -> None:
 def test_exports_and_progress_report(app: Flask, data: dict) -> None:
     from openpyxl import load_workbook
 
-    client = _signed_in(app, data["staff"])
+    client = sign_in(app.test_client(), data["staff"])
     args = "?from=2024-04-01&to=2024-06-30"
     actions = client.get("/reports/export/actions.csv" + args)
     assert actions.status_code == 200 and actions.mimetype == "text/csv"
@@ -370,7 +364,7 @@ AS_OF = re.compile(r'id="figures-as-of">Figures as of ([^<]*)<')
 
 def test_the_dashboard_page_shows_a_write_at_once_with_the_cache_off(app: Flask, data: dict) -> None:
     """Tests see the database as it is: the cache is off unless a test turns it on."""
-    client = _signed_in(app, data["staff"])
+    client = sign_in(app.test_client(), data["staff"])
     path = "/reports?from=2024-04-01&to=2024-06-30"
     assert RAISED_IN_MK.findall(client.get(path).get_data(as_text=True)) == ["2"]
     with app.app_context():
@@ -400,7 +394,7 @@ def _refresh_form(html: str) -> dict[str, str]:
 def test_the_dashboard_caches_its_figures_until_refresh_or_ttl(app: Flask, data: dict, figures_cache) -> None:
     """With the cache on: the page says when its figures were counted (in the viewer's zone), a write
     shows only after Refresh or the TTL, and what the viewer may see and the filters key the figures."""
-    client = _signed_in(app, data["staff"])  # staff's zone: Europe/Sarajevo (UTC+2 in July)
+    client = sign_in(app.test_client(), data["staff"])  # staff's zone: Europe/Sarajevo (UTC+2 in July)
     path = "/reports?from=2024-04-01&to=2024-06-30"
     counted = utc(2024, 7, 15, 8, 5)
 
@@ -423,7 +417,7 @@ def test_the_dashboard_caches_its_figures_until_refresh_or_ttl(app: Flask, data:
     assert RAISED_IN_MK.findall(later) == ["2"] and AS_OF.search(later).group(1) == AS_OF.search(first).group(1)
     # Other filters are other figures, counted now; another viewer's reach is their own.
     assert TOTAL_RAISED.findall(page(counted + timedelta(minutes=10), path + "&country=MK")) == ["3"]
-    organiser = page(counted + timedelta(minutes=10), viewer=_signed_in(app, data["organiser"]))
+    organiser = page(counted + timedelta(minutes=10), viewer=sign_in(app.test_client(), data["organiser"]))
     assert f'data-forum="{data["other_forum"]}"' not in organiser and RAISED_IN_MK.findall(organiser) == []
     # The Refresh button counts them again.
     refresh = _refresh_form(later)

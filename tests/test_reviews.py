@@ -11,9 +11,9 @@ from sqlalchemy import select
 from forum_app.extensions import db
 from forum_app.models import OutboxMessage, ReviewComment
 
-from .conftest import csrf_token
+from .conftest import csrf_token, sign_in
 from .factories import Factory
-from .routes import assert_covers, outcome, sign_in, walk
+from .routes import assert_covers, outcome, walk
 
 ROLES = ("anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider")
 RULE = "/reviews/<any(grant, forum, meeting):object_type>/<int:object_id>/comments"

@@ -16,12 +16,11 @@ MAX_LENGTH = 256
 # One of OWASP's argon2id configurations (Password Storage Cheat Sheet): 7 MiB of memory,
 # 5 passes, 1 lane. OWASP lists five (46 MiB × 1 … 19 MiB × 2 … 7 MiB × 5) that "provide an
 # equal level of defense, and the only difference is a trade off between CPU and RAM usage";
-# a web worker is short of RAM. Its large buffers are mapped fresh and given back when freed
-# (core/memory.py keeps a worker's memory flat), so every verification pays a page fault
-# for each 4 KiB of the block: 19 MiB × 2 verified in 46 ms on the benchmark machine, 20 ms
-# of it faults; 7 MiB × 5 in 28 ms, for a login rate above 15 a second per worker. The
-# library's defaults (64 MiB, 3 passes, 4 lanes) cost 300–700 ms a login on a shared 2-core
-# server. These are overridable (PASSWORD_HASH_* in the config); a stored hash made with
+# a web worker is short of RAM, and the smallest block is the least a worker holds on to (or,
+# where malloc maps the block fresh each time, the fewest page faults, one per 4 KiB): 19 MiB × 2
+# verified in 46 ms on the benchmark machine, 7 MiB × 5 in 28 ms, a login rate above 15 a second
+# per worker. The library's defaults (64 MiB, 3 passes, 4 lanes) cost 300–700 ms a login on a
+# shared 2-core server. These are overridable (PASSWORD_HASH_* in the config); a stored hash made with
 # other parameters is re-hashed at the next successful login.
 DEFAULT_TIME_COST = 5
 DEFAULT_MEMORY_KIB = 7 * 1024
