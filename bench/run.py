@@ -48,7 +48,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -562,7 +562,7 @@ def main() -> None:
     for result in results:
         i = results.index(result)
         print_table(result, results[0] if i else None, results[i - 1] if i else None)
-    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{results[0]['database']}.json"
+    out = args.out or RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{results[0]['database']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"runs": results}, indent=2))
     print(f"\nWritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")

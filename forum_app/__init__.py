@@ -49,13 +49,13 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     from .account.views import bp as account_bp
     from .actions.views import bp as actions_bp
     from .admin.views import bp as admin_bp
-    from .calendar.views import bp as calendar_bp
-    from .notifications.views import bp as notifications_bp
     from .auth.views import bp as auth_bp
+    from .calendar.views import bp as calendar_bp
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
     from .home.views import bp as home_bp
     from .meetings.views import bp as meetings_bp
+    from .notifications.views import bp as notifications_bp
     from .reports.views import bp as reports_bp
     from .reviews.views import bp as reviews_bp
 

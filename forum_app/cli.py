@@ -147,7 +147,8 @@ def generate(scale: float, seed: int, today) -> None:
     """Programme-scale data for benchmarks, into a freshly migrated, empty database."""
     import time
 
-    from .generate import NotEmpty, generate as build
+    from .generate import NotEmpty
+    from .generate import generate as build
 
     if current_app.config["FORUM_ENV"] == "production":
         raise click.ClickException("Refusing to generate accounts with a known password in production.")

@@ -29,7 +29,7 @@ person's pre-release plan it carries a pseudonymous case code only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -827,7 +827,7 @@ def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneI
 
     replies = {user.id: spec.replies.get(email, _DEFAULT_REPLY[spec.state]) for email, user in users.items()}
     with clock.at(_past(published + timedelta(days=2), margin=timedelta(hours=6))):
-        for email, user in users.items():
+        for user in users.values():
             if replies[user.id][0] != "needs-action":
                 meetings.respond(user, meeting, replies[user.id][0])
 
@@ -916,7 +916,7 @@ def _working_day(day: date) -> date:
 
 def _at(tz: ZoneInfo, day: date, clock_time: time) -> datetime:
     """``clock_time`` on ``day`` in the forum's zone, as an aware UTC datetime."""
-    return datetime.combine(day, clock_time, tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, clock_time, tzinfo=tz).astimezone(UTC)
 
 
 def _past(moment: datetime, margin: timedelta = timedelta(0)) -> datetime:

@@ -40,7 +40,7 @@ import random
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -53,8 +53,21 @@ from .core.markdown import render_for_storage
 from .core.search import normalise
 from .extensions import db
 from .models import (
-    ActionItem, ActionUpdate, AuditEvent, Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting,
-    MinutesComment, MinutesVersion, Organisation, Programme, User, WalkInAttendee,
+    ActionItem,
+    ActionUpdate,
+    AuditEvent,
+    Forum,
+    ForumMember,
+    Grant,
+    GrantTeam,
+    Invitation,
+    Meeting,
+    MinutesComment,
+    MinutesVersion,
+    Organisation,
+    Programme,
+    User,
+    WalkInAttendee,
 )
 from .vocab import ACTION_CLOSED_STATES
 
@@ -206,7 +219,7 @@ def generate(scale: float, seed: int = 1, today: date | None = None) -> Summary:
         raise NotEmpty("The database already has accounts: generate into a freshly migrated database.")
     rng = random.Random(seed)
     # "now" is noon UTC of ``today`` when one is given (then the output is fully reproducible).
-    now = datetime.combine(today, time(12), timezone.utc) if today else clock.utcnow().replace(microsecond=0)
+    now = datetime.combine(today, time(12), UTC) if today else clock.utcnow().replace(microsecond=0)
     today = now.date()
     html = _Html()
     ids = Ids()
@@ -333,7 +346,7 @@ def _meetings_and_actions(add, ids, rng, html, forum_id, zone, invitees, members
     past_left = PAST_MEETINGS
     for n in range(MEETINGS_PER_FORUM):
         day = first_day + timedelta(days=28 * n + rng.randint(-3, 3))
-        starts = datetime.combine(day, time(10, 0), zone).astimezone(timezone.utc)
+        starts = datetime.combine(day, time(10, 0), zone).astimezone(UTC)
         ends = starts + timedelta(hours=3)
         meeting_id = ids.next("meeting")
         organiser = rng.choice(organisers)
@@ -489,7 +502,7 @@ def _action(add, ids, rng, forum_id, meeting_id, raised_at, zone, later_meetings
     # History in time order, ids rising with it (pages order an action's updates by id).
     given = sorted(u["id"] for u in updates)
     updates.sort(key=lambda u: u["created_at"])
-    for update, update_id in zip(updates, given):
+    for update, update_id in zip(updates, given, strict=True):
         update["id"] = update_id
     add(ActionItem, id=action_id, forum_id=forum_id, meeting_id=meeting_id, title=title,
         description=ACTION_DESCRIPTION, description_html=_action_description_html(), owner_id=owner,

@@ -18,8 +18,17 @@ from . import permissions
 from .core.errors import Forbidden, NotFound
 from .core.markdown import stored_html
 from .vocab import (
-    ACTION_STATES, ACTION_UPDATE_KINDS, ATTENDANCE_STATES, COUNTRIES, FORUM_ROLES, KOSOVO_FOOTNOTE, MEETING_STATES,
-    MINUTES_STATES, ORGANISATION_KINDS, RSVP_STATES, SYSTEM_ROLES,
+    ACTION_STATES,
+    ACTION_UPDATE_KINDS,
+    ATTENDANCE_STATES,
+    COUNTRIES,
+    FORUM_ROLES,
+    KOSOVO_FOOTNOTE,
+    MEETING_STATES,
+    MINUTES_STATES,
+    ORGANISATION_KINDS,
+    RSVP_STATES,
+    SYSTEM_ROLES,
 )
 
 # No inline script or style anywhere: every page must run under this policy.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -27,7 +27,16 @@ from forum_app.meetings import services as meetings
 from forum_app.meetings.minutes import MinutesInput
 from forum_app.meetings.services import MeetingDetails, WalkInInput
 from forum_app.models import (
-    ActionItem, Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting, Organisation, Programme, User,
+    ActionItem,
+    Forum,
+    ForumMember,
+    Grant,
+    GrantTeam,
+    Invitation,
+    Meeting,
+    Organisation,
+    Programme,
+    User,
 )
 
 PASSWORD = "correct horse battery staple"
@@ -43,7 +52,7 @@ def local_time(forum: Forum, days: int, at: time) -> datetime:
     """``at`` o'clock in the forum's zone, ``days`` days from today there, in UTC."""
     zone = ZoneInfo(forum.timezone)
     day = datetime.now(zone).date() + timedelta(days=days)
-    return datetime.combine(day, at, zone).astimezone(timezone.utc)
+    return datetime.combine(day, at, zone).astimezone(UTC)
 
 
 @lru_cache(maxsize=1)
@@ -211,13 +220,13 @@ class Factory:
         def run() -> int:
             forum = db.session.get(Forum, forum_id)
             meeting = db.session.get(Meeting, meeting_id) if meeting_id else None
-            moment = meeting.ends_at if meeting is not None else datetime.now(timezone.utc)
+            moment = meeting.ends_at if meeting is not None else datetime.now(UTC)
             # A due day counted in the forum's calendar (as the app judges "overdue"), not UTC's.
             day = moment.astimezone(ZoneInfo(forum.timezone)).date()
             due = day + timedelta(days=due_in_days) if due_in_days is not None else None
             data = ActionInput(title=title or f"Action {next(_counter)}", owner_id=owner_id, due_on=due,
                                themes=themes)
-            with clock.at(min(moment, datetime.now(timezone.utc))):
+            with clock.at(min(moment, datetime.now(UTC))):
                 return actions.raise_action(self._organiser(forum), forum, data, meeting=meeting, notify=notify).id
 
         return self._run(run)
@@ -230,7 +239,7 @@ class Factory:
         def run() -> None:
             action = db.session.get(ActionItem, action_id)
             actor = db.session.get(User, actor_id) if actor_id else self._organiser(action.forum)
-            with clock.at(at or datetime.now(timezone.utc)):
+            with clock.at(at or datetime.now(UTC)):
                 actions.post_update(actor, action, UpdateInput(note=note, to_state=to_state, meeting_id=meeting_id),
                                     action.version)
 

@@ -7,9 +7,8 @@ each meeting, the timeline and the matrix say.
 from __future__ import annotations
 
 import html
-
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -131,7 +130,7 @@ def test_an_open_action_carries_over_until_it_is_reviewed(app: Flask, make: Fact
     """Nobody reviews it at the second meeting: it is still on the third's and the next one's list, as it was."""
     w = forum
     carried = make.action(w["forum"], w["participant"], meeting_id=w["m1"])
-    make.act(carried, w["participant"], "accepted", at=datetime.now(timezone.utc) - timedelta(days=50))
+    make.act(carried, w["participant"], "accepted", at=datetime.now(UTC) - timedelta(days=50))
     between = make.action(w["forum"], w["observer"], title="Raised between meetings")
     o = w["organiser"]
     for key in ("m2", "m3", "m4"):
@@ -154,7 +153,7 @@ def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flas
     with app.app_context():
         at = {k: (db.session.get(Meeting, w[k]).starts_at, db.session.get(Meeting, w[k]).ends_at)
               for k in ("m1", "m2", "m3", "m4", "m5")}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     day = lambda n: now + timedelta(days=n)  # noqa: E731
     p, o = w["participant"], None  # o: the forum's organiser
 
@@ -188,7 +187,7 @@ def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flas
     make.act(early, o, None, "Discussed ahead of the meeting.", meeting_id=w["m4"], at=day(-1))
     between = make.action(w["forum"], w["observer"], title="Raised between meetings")
 
-    now = datetime.now(timezone.utc)  # both read the same clock: the planned meetings are judged now
+    now = datetime.now(UTC)  # both read the same clock: the planned meetings are judged now
     with app.app_context(), clock.at(now):
         meetings = [db.session.get(Meeting, w[k]) for k in ("m1", "m2", "m3", "m4", "m5")]
         actions = {a.id: a for a in db.session.execute(select(ActionItem)).scalars()}
@@ -240,12 +239,12 @@ def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(app: Flask, m
     of everything. Every cell says what at_meeting() says."""
     monkeypatch.setattr(queries, "MATRIX_PAGE_SIZE", 2)
     w = forum
-    first = make.action(w["forum"], w["participant"], meeting_id=w["m1"], title="Open, raised first")
+    make.action(w["forum"], w["participant"], meeting_id=w["m1"], title="Open, raised first")
     dropped = make.action(w["forum"], w["participant"], meeting_id=w["m1"], title="Dropped")
-    make.act(dropped, None, "dropped", "Not needed.", at=datetime.now(timezone.utc) - timedelta(days=40))
+    make.act(dropped, None, "dropped", "Not needed.", at=datetime.now(UTC) - timedelta(days=40))
     later = make.action(w["forum"], w["participant"], meeting_id=w["m2"], title="Open, raised later")
     make.act(later, None, "accepted", meeting_id=w["m3"],
-             at=datetime.now(timezone.utc) - timedelta(days=7) + timedelta(minutes=30))
+             at=datetime.now(UTC) - timedelta(days=7) + timedelta(minutes=30))
     client, _ = signed_in(app, w["organiser"])
     base = f"/forums/{w['forum']}/actions/matrix"
 
@@ -265,7 +264,7 @@ def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(app: Flask, m
     assert f'href="{base}?page=2"' in page_one and "Page 1 of 2" in page_one
     assert 'aria-current="page" href="' + base + '"' in page_one
     with app.app_context():
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with clock.at(now):
             for query_page in ("1", "2"):
                 m = queries.matrix(user(w["organiser"]), w["forum"], "", query_page)
@@ -357,12 +356,12 @@ def test_bad_links_change_nothing(app: Flask, make: Factory, forum: dict, proble
     if problem == "tampered":
         url = url[:-3] + ("aaa" if not url.endswith("aaa") else "bbb")
     elif problem == "expired":
-        with app.app_context(), clock.at(datetime.now(timezone.utc) - timedelta(days=500)):
+        with app.app_context(), clock.at(datetime.now(UTC) - timedelta(days=500)):
             url = "/actions/confirm/" + services.confirm_link_token(db.session.get(ActionItem, action))
     elif problem == "other purpose":
         with app.app_context():
             url = "/actions/confirm/" + tokens.make_link_token(
-                "rsvp", ("invitation", 1), expires_at=datetime.now(timezone.utc) + timedelta(days=1), bind=None)
+                "rsvp", ("invitation", 1), expires_at=datetime.now(UTC) + timedelta(days=1), bind=None)
     else:
         make.act(action, None, "dropped", note="No longer needed.")
     response = visitor.get(url)
@@ -605,12 +604,12 @@ def test_overdue_is_judged_by_the_forums_date(app: Flask, make: Factory) -> None
         owner = user(w["participant"])
         for key, forum_id in (("sarajevo", w["forum"]), ("utc", utc_forum)):
             forum_row = db.session.get(Forum, forum_id)
-            with clock.at(datetime(2031, 3, 1, 9, 0, tzinfo=timezone.utc)):
+            with clock.at(datetime(2031, 3, 1, 9, 0, tzinfo=UTC)):
                 action = services.raise_action(owner, forum_row, services.ActionInput(
                     title=key, owner_id=owner.id, due_on=date(2031, 3, 10)), notify=False)
             ids[key] = action.id
         db.session.commit()
-        with clock.at(datetime(2031, 3, 10, 23, 30, tzinfo=timezone.utc)):
+        with clock.at(datetime(2031, 3, 10, 23, 30, tzinfo=UTC)):
             forums = [db.session.get(Forum, f) for f in (w["forum"], utc_forum)]
             counts = queries.overdue_counts(user(w["admin"]), forums)
             mine = queries.my_actions(owner)
@@ -627,7 +626,7 @@ def test_my_actions_sections_are_decided_in_sql_and_the_home_page_loads_only_the
     with app.app_context():
         owner = user(w["participant"])
         forum_row = db.session.get(Forum, w["forum"])
-        start = datetime(2031, 3, 1, 9, 0, tzinfo=timezone.utc)
+        start = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
         due = {"awaiting-1": 40, "awaiting-2": 2, "overdue-1": 3, "overdue-2": 1, "soon-1": 20, "soon-2": 15,
                "later-1": 60, "later-2": 45, "undated": None}
         for title, days in due.items():
@@ -638,11 +637,13 @@ def test_my_actions_sections_are_decided_in_sql_and_the_home_page_loads_only_the
                 if not title.startswith("awaiting"):
                     services.answer_proposal(owner, action, accept=True)
         db.session.commit()
-        with clock.at(datetime(2031, 3, 10, 12, tzinfo=timezone.utc)):  # 10 March: due by the 9th is overdue
+        with clock.at(datetime(2031, 3, 10, 12, tzinfo=UTC)):  # 10 March: due by the 9th is overdue
             full = queries.my_actions(owner)
             first = queries.my_actions(owner, limit=1)
-        titles = lambda mine: {name: [a.title for a in getattr(mine, name)]
-                               for name in ("awaiting", "overdue", "due_soon", "rest")}
+
+        def titles(mine) -> dict[str, list[str]]:
+            return {name: [a.title for a in getattr(mine, name)] for name in ("awaiting", "overdue", "due_soon", "rest")}
+
         assert titles(full) == {"awaiting": ["awaiting-2", "awaiting-1"], "overdue": ["overdue-2", "overdue-1"],
                                 "due_soon": ["soon-2", "soon-1"], "rest": ["later-2", "later-1", "undated"]}
         assert titles(first) == {"awaiting": ["awaiting-2"], "overdue": ["overdue-2"], "due_soon": ["soon-2"],
@@ -704,14 +705,14 @@ def test_forum_cards_overdue_counts_follow_the_forums_date_and_its_actions(app: 
     w = make.world()
     with app.app_context():
         owner, forum_row = user(w["participant"]), db.session.get(Forum, w["forum"])
-        with clock.at(datetime(2031, 3, 1, 9, 0, tzinfo=timezone.utc)):
+        with clock.at(datetime(2031, 3, 1, 9, 0, tzinfo=UTC)):
             for due in (date(2031, 3, 5), date(2031, 3, 12)):
                 services.raise_action(owner, forum_row, services.ActionInput(
                     title=f"due {due}", owner_id=owner.id, due_on=due), notify=False)
         db.session.commit()
 
     def overdue_on_card(day: int) -> str:
-        with clock.at(datetime(2031, 3, day, 12, 0, tzinfo=timezone.utc)):
+        with clock.at(datetime(2031, 3, day, 12, 0, tzinfo=UTC)):
             admin, _token = signed_in(app, w["admin"])  # a session of that day
             page = admin.get("/forums").get_data(as_text=True)
         found = re.search(r'class="text-danger overdue-count"[^>]*>(\d+) overdue', page)
@@ -723,5 +724,5 @@ def test_forum_cards_overdue_counts_follow_the_forums_date_and_its_actions(app: 
         first_due = db.session.execute(select(ActionItem.id).where(ActionItem.title == "due 2031-03-05")).scalar_one()
     for state in ("accepted", "in_progress", "done"):  # its owner takes it up, then reports it done
         make.act(first_due, w["participant"], to_state=state, note="Sent.",
-                 at=datetime(2031, 3, 13, 9, 0, tzinfo=timezone.utc))
+                 at=datetime(2031, 3, 13, 9, 0, tzinfo=UTC))
     assert overdue_on_card(13) == "1"  # done: no longer overdue

@@ -1,7 +1,7 @@
 """The action lifecycle (actions.services): raising, state changes, progress, reviews, conflicts."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ PATHS = {
     "proposed": (), "accepted": ("accepted",), "declined": ("declined",), "in_progress": ("accepted", "in_progress"),
     "done": ("accepted", "in_progress", "done"), "blocked": ("blocked",), "dropped": ("dropped",),
 }
-RAISED_AT = datetime(2021, 6, 30, 11, 0, tzinfo=timezone.utc)
+RAISED_AT = datetime(2021, 6, 30, 11, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def test_closing_states_set_closed_at_and_open_ones_do_not(seed: dict, ctx: None
     for step in path[:-1]:
         move(action, organiser, step)
         assert action.closed_at is None
-    closed = datetime(2021, 9, 1, 8, 0, tzinfo=timezone.utc)
+    closed = datetime(2021, 9, 1, 8, 0, tzinfo=UTC)
     with clock.at(closed):
         move(action, organiser, path[-1])
     db.session.commit()

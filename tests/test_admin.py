@@ -20,8 +20,8 @@ from forum_app.extensions import db
 from forum_app.models import AuditEvent, Grant, GrantTeam, Organisation, OutboxMessage, Programme, User, UserSession
 
 from .conftest import csrf_token, login, post_form, sign_in
-from .routes import assert_covers, expect, fill_path, walk
 from .factories import Factory
+from .routes import assert_covers, expect, fill_path, walk
 
 # --- helpers ---------------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from forum_app.models import AuditEvent, OutboxMessage, User
 from .conftest import csrf_token, login, post_form
 from .factories import PASSWORD
 
-
 # --- login --------------------------------------------------------------------------------
 
 def test_login_and_logout(client, make):

@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import threading
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from forum_app.auth import services, throttle, tokens
 from forum_app.extensions import db
-from forum_app.models import ActionItem, OutboxMessage, ThrottleCounter, User, UserSession, utcnow
+from forum_app.models import ActionItem, OutboxMessage, ThrottleCounter, User, UserSession
 
 from .conftest import csrf_token, login, post_form
 from .factories import PASSWORD
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 REDIS_URL = "redis://127.0.0.1:6379/13"  # not 15: other test runs flush that one
 
 
@@ -252,7 +252,7 @@ def _concurrent_wrong_passwords(app, email: str, n: int = 30) -> list[int]:
         with lock:
             statuses.append(status)
 
-    threads = [threading.Thread(target=run, args=pair) for pair in zip(clients, tokens_)]
+    threads = [threading.Thread(target=run, args=pair) for pair in zip(clients, tokens_, strict=True)]
     for t in threads:
         t.start()
     for t in threads:

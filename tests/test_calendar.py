@@ -6,7 +6,7 @@ independent implementation that reads the VTIMEZONE rules itself.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -59,7 +59,7 @@ def test_vtimezone_matches_zoneinfo_at_every_transition_2020_2040(zone: str) -> 
     real = ZoneInfo(zone)
     checked = 0
     for year in range(2020, 2041):
-        moments = [datetime(year, m, 15, 12, tzinfo=timezone.utc) for m in (1, 4, 7, 10)]
+        moments = [datetime(year, m, 15, 12, tzinfo=UTC) for m in (1, 4, 7, 10)]
         for t in transitions(zone, year):
             moments += [t.at - timedelta(minutes=1), t.at, t.at + timedelta(minutes=1)]
             checked += 1
@@ -90,17 +90,17 @@ def _invite_text(app: Flask, make: Factory, start: datetime, title: str = "Sasta
 
 
 @pytest.mark.parametrize("start, expected_utc", [
-    (local(2021, 6, 30, 10), datetime(2021, 6, 30, 8, 0, tzinfo=timezone.utc)),  # the Sarajevo forum
-    (local(2021, 3, 28, 9), datetime(2021, 3, 28, 7, 0, tzinfo=timezone.utc)),  # the morning clocks went forward
-    (local(2021, 10, 31, 9), datetime(2021, 10, 31, 8, 0, tzinfo=timezone.utc)),  # the morning clocks went back
-    (local(2021, 3, 28, 3, 30), datetime(2021, 3, 28, 1, 30, tzinfo=timezone.utc)),  # just after the jump
+    (local(2021, 6, 30, 10), datetime(2021, 6, 30, 8, 0, tzinfo=UTC)),  # the Sarajevo forum
+    (local(2021, 3, 28, 9), datetime(2021, 3, 28, 7, 0, tzinfo=UTC)),  # the morning clocks went forward
+    (local(2021, 10, 31, 9), datetime(2021, 10, 31, 8, 0, tzinfo=UTC)),  # the morning clocks went back
+    (local(2021, 3, 28, 3, 30), datetime(2021, 3, 28, 1, 30, tzinfo=UTC)),  # just after the jump
 ])
 def test_meetings_are_placed_correctly_by_both_parsers(app: Flask, make: Factory, start, expected_utc) -> None:
     assert start == expected_utc
     text, _id = _invite_text(app, make, start)
     ical, vcal = parse_both(text)
-    assert ical.walk("VEVENT")[0].decoded("DTSTART").astimezone(timezone.utc) == expected_utc
-    assert vcal.vevent.dtstart.value.astimezone(timezone.utc) == expected_utc
+    assert ical.walk("VEVENT")[0].decoded("DTSTART").astimezone(UTC) == expected_utc
+    assert vcal.vevent.dtstart.value.astimezone(UTC) == expected_utc
     assert re.search(r"DTSTART;TZID=Europe/Sarajevo:\d{8}T\d{6}\r\n", text)
 
 
@@ -122,7 +122,7 @@ def test_lines_end_crlf_and_fold_at_75_octets_without_splitting_characters(app: 
 def test_every_forum_zone_can_be_sent(app: Flask, make: Factory) -> None:
     """Every zone a forum may use produces an invitation both parsers read at the right instant."""
     w = make.world()
-    start = datetime(2030, 3, 31, 8, 0, tzinfo=timezone.utc)
+    start = datetime(2030, 3, 31, 8, 0, tzinfo=UTC)
     for zone in FORUM_TIMEZONES:
         with app.app_context():
             db.session.get(Forum, w["forum"]).timezone = zone
@@ -132,8 +132,8 @@ def test_every_forum_zone_can_be_sent(app: Flask, make: Factory) -> None:
             meeting = db.session.get(Meeting, meeting_id)
             text = ics.invitation_calendar(meeting, meeting.invitations[0], "REQUEST", clock.utcnow())
         ical, vcal = parse_both(text)
-        assert vcal.vevent.dtstart.value.astimezone(timezone.utc) == start, zone
-        assert ical.walk("VEVENT")[0].decoded("DTSTART").astimezone(timezone.utc) == start, zone
+        assert vcal.vevent.dtstart.value.astimezone(UTC) == start, zone
+        assert ical.walk("VEVENT")[0].decoded("DTSTART").astimezone(UTC) == start, zone
         assert ("VTIMEZONE" in text) is (zone != "UTC")
 
 
@@ -142,7 +142,7 @@ def test_every_forum_zone_can_be_sent(app: Flask, make: Factory) -> None:
 @pytest.fixture
 def feed_world(app: Flask, make: Factory):
     w = make.world()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     w["upcoming"] = plan_meeting(app, w, now + timedelta(days=10), title="Upcoming ë")
     schedule(app, w, w["upcoming"], now)
     w["cancelled"] = plan_meeting(app, w, now + timedelta(days=20), title="Called off")

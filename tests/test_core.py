@@ -140,7 +140,6 @@ def test_lists_that_only_grow_count_up_to_a_bound_and_still_page_to_the_end(app,
 
 def test_the_audit_log_says_more_than_when_it_outgrows_its_count(app, make, monkeypatch):
     import forum_app.admin.views as admin_views
-
     from forum_app.core import audit
     from forum_app.extensions import db
 

@@ -7,7 +7,7 @@ are read in other languages, which only Babel can get right.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
@@ -29,9 +29,9 @@ class _Meeting:
 
 
 # 10:00–13:00 in Sarajevo on 30 June 2021 (summer time, UTC+2).
-MEETING = _Meeting(_Forum("Europe/Sarajevo"), datetime(2021, 6, 30, 8, 0, tzinfo=timezone.utc),
-                   datetime(2021, 6, 30, 11, 0, tzinfo=timezone.utc))
-AT = datetime(2021, 6, 30, 8, 0, 5, tzinfo=timezone.utc)
+MEETING = _Meeting(_Forum("Europe/Sarajevo"), datetime(2021, 6, 30, 8, 0, tzinfo=UTC),
+                   datetime(2021, 6, 30, 11, 0, tzinfo=UTC))
+AT = datetime(2021, 6, 30, 8, 0, 5, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_british_english_by_default(request_ctx) -> None:
     assert dates.format_span(MEETING) == "Wed, 30 Jun 2021, 10:00–13:00 CEST (Europe/Sarajevo)"
     assert dates.format_span(MEETING, "Europe/London") == "Wed, 30 Jun 2021, 09:00–12:00 BST (Europe/London)"
     assert dates.format_local(AT, "Europe/Skopje") == "30 Jun 2021, 10:00 CEST"
-    assert dates.format_local_date(datetime(2021, 6, 30, 23, 30, tzinfo=timezone.utc), "Europe/Sarajevo") == \
+    assert dates.format_local_date(datetime(2021, 6, 30, 23, 30, tzinfo=UTC), "Europe/Sarajevo") == \
         "1 Jul 2021"  # the date in the zone, not in UTC
     assert dates.format_clock(AT, "Europe/Podgorica") == "10:00 CEST"
     assert dates.format_utc(AT) == "30 Jun 2021, 08:00 UTC"
@@ -69,12 +69,12 @@ def test_other_languages_get_their_own_names_order_clock_and_separators(request_
 
 
 def test_a_meeting_over_midnight_or_a_clock_change_says_each_end(request_ctx) -> None:
-    overnight = _Meeting(MEETING.forum, MEETING.starts_at, datetime(2021, 7, 1, 11, 0, tzinfo=timezone.utc))
+    overnight = _Meeting(MEETING.forum, MEETING.starts_at, datetime(2021, 7, 1, 11, 0, tzinfo=UTC))
     assert dates.format_span(overnight) == \
         "Wed, 30 Jun 2021, 10:00 CEST – Thu, 1 Jul 2021, 13:00 CEST (Europe/Sarajevo)"
     # The clocks go back at 03:00 CEST on 31 October 2027: 02:30 CEST to 02:30 CET.
-    autumn = _Meeting(MEETING.forum, datetime(2027, 10, 31, 0, 30, tzinfo=timezone.utc),
-                      datetime(2027, 10, 31, 1, 30, tzinfo=timezone.utc))
+    autumn = _Meeting(MEETING.forum, datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+                      datetime(2027, 10, 31, 1, 30, tzinfo=UTC))
     assert dates.format_span(autumn) == "Sun, 31 Oct 2027, 02:30 CEST–02:30 CET (Europe/Sarajevo)"
 
 

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,8 +32,8 @@ from forum_app.extensions import db
 from forum_app.models import AuditEvent, ForumMember, Invitation, Meeting, WalkInAttendee
 
 from .conftest import csrf_token, sign_in
-from .routes import TargetIds, acting_as, assert_covers, expect, walk
 from .factories import Factory
+from .routes import TargetIds, acting_as, assert_covers, expect, walk
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider", "other_organiser"]
 OK = "ok"  # 200 for a GET, 302 (redirect after the action) for a POST
@@ -608,7 +609,7 @@ def test_out_of_range_ids_are_404_not_500(app: Flask, make: Factory) -> None:
             f"/meetings/{held}/minutes/compare?a={big}&b=1": 404,
             f"/forums?grant={big}": 200,
         })
-    got = {path: _status(lambda: client.get(path)) for path in gets}
+    got = {path: _status(partial(client.get, path)) for path in gets}
     assert got == gets
     # Out-of-range ids and numbers in forms: refused as a missing page, with a message or at the field.
     scheduled = t["scheduled"]
@@ -626,7 +627,7 @@ def test_out_of_range_ids_are_404_not_500(app: Flask, make: Factory) -> None:
             (f"/forums/{t['forum']}/edit", {**forum_data(t["grant"], "X"), "grant_id": big}, (400,)),
         ]
     allowed = {(path, str(data)): ok for path, data, ok in posts}
-    got_posts = {(path, str(data)): _status(lambda: client.post(path, data={**data, "csrf_token": token}))
+    got_posts = {(path, str(data)): _status(partial(client.post, path, data={**data, "csrf_token": token}))
                  for path, data, _ in posts}
     assert {key: status for key, status in got_posts.items() if status not in allowed[key]} == {}
     with app.app_context():

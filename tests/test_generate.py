@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
@@ -10,13 +10,13 @@ from forum_app import permissions
 from forum_app.core.markdown import render_for_storage
 from forum_app.extensions import db
 from forum_app.generate import GENERATED_PASSWORD, LOGINS
-from forum_app.models import ActionItem, Base, ActionUpdate, Forum, Invitation, Meeting, MinutesVersion, User
+from forum_app.models import ActionItem, ActionUpdate, Base, Forum, Invitation, Meeting, MinutesVersion, User
 from forum_app.vocab import ACTION_CLOSED_STATES
 
 from .conftest import login
 from .test_demo import row_counts
 
-NOW = datetime(2025, 3, 15, 12, tzinfo=timezone.utc)  # noon UTC of --today
+NOW = datetime(2025, 3, 15, 12, tzinfo=UTC)  # noon UTC of --today
 ARGS = ["forum", "generate", "--scale", "0.01", "--seed", "7", "--today", "2025-03-15"]
 
 
@@ -95,10 +95,9 @@ def test_generate_is_reproducible_and_refuses_a_database_with_accounts(app):
     again = runner.invoke(args=ARGS)
     assert again.exit_code != 0 and "already has accounts" in again.output
     # A clean database and the same seed: the same rows.
-    with app.app_context():
-        with db.engine.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(text(f'DELETE FROM "{table.name}"'))
+    with app.app_context(), db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f'DELETE FROM "{table.name}"'))
     assert runner.invoke(args=ARGS).exit_code == 0
     with app.app_context():
         assert db.session.execute(select(ActionItem.title, ActionItem.state, ActionItem.due_on)

@@ -132,8 +132,8 @@ def test_bad_input_is_refused_at_its_field(app: Flask, make: Factory) -> None:
 def test_metric_values_from_figures() -> None:
     from collections import Counter
 
-    from forum_app.reports.indicators import metric_value
     from forum_app.reports.figures import Figures
+    from forum_app.reports.indicators import metric_value
 
     a = Figures(forums=1, forums_active=1, held=2, invitees=10, present=7, done=3, due=4, on_time=3,
                 attendees_by_kind=Counter({"prison": 3, "police": 2, "ngo": 0}))

@@ -5,7 +5,6 @@ import pytest
 
 from forum_app.core.markdown import render_markdown
 
-
 # (source, what must not survive); test_markdown_budget.py sends these through the stored path too.
 XSS_VECTORS = [
     ("<script>alert(1)</script>", "<script"),

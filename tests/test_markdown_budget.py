@@ -147,9 +147,9 @@ def test_size_cap_refuses_before_rendering(monkeypatch) -> None:
 
 
 def test_budget_comes_from_the_config(app: Flask) -> None:
-    with app.app_context(), budget(app, SMALL_BUDGET):
-        with pytest.raises(MarkdownTooComplex, match="within 0.5 seconds") as refused:
-            render_for_storage(CORPUS["atx headings 100k"], field="agenda_md")
+    with app.app_context(), budget(app, SMALL_BUDGET), \
+            pytest.raises(MarkdownTooComplex, match="within 0.5 seconds") as refused:
+        render_for_storage(CORPUS["atx headings 100k"], field="agenda_md")
     assert refused.value.field == "agenda_md"
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -14,13 +14,20 @@ from sqlalchemy import func, select
 
 from forum_app.extensions import db
 from forum_app.models import (
-    AuditEvent, Forum, ForumMember, Invitation, Meeting, MinutesComment, MinutesVersion, OutboxMessage, User,
+    AuditEvent,
+    Forum,
+    ForumMember,
+    Invitation,
+    Meeting,
+    MinutesComment,
+    MinutesVersion,
+    OutboxMessage,
+    User,
     WalkInAttendee,
 )
 
 from .conftest import csrf_token, post_form, sign_in
 from .factories import Factory
-
 
 # --- helpers ----------------------------------------------------------------------------------------
 
@@ -91,8 +98,8 @@ def test_meeting_is_entered_and_shown_in_the_forums_local_time(app, world, organ
     assert response.status_code == 302
     meeting = load(app, Meeting, new_meeting_id(app))
     # 10:00 in Sarajevo in summer (CEST, UTC+2) is 08:00 UTC.
-    assert meeting.starts_at == datetime(2026, 6, 30, 8, 0, tzinfo=timezone.utc)
-    assert meeting.ends_at == datetime(2026, 6, 30, 11, 0, tzinfo=timezone.utc)
+    assert meeting.starts_at == datetime(2026, 6, 30, 8, 0, tzinfo=UTC)
+    assert meeting.ends_at == datetime(2026, 6, 30, 11, 0, tzinfo=UTC)
     assert meeting.state == "draft"
     page = organiser.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "Tue, 30 Jun 2026, 10:00–13:00 CEST (Europe/Sarajevo)" in page
@@ -129,7 +136,7 @@ def test_an_ambiguous_time_asks_which_one_and_then_uses_it(app, world, organiser
     response = plan(organiser, world["forum"], day="2026-10-25", start_time="02:30", end_time="04:00", fold="1")
     assert response.status_code == 302
     meeting = load(app, Meeting, new_meeting_id(app))
-    assert meeting.starts_at == datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)  # the second 02:30, CET
+    assert meeting.starts_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # the second 02:30, CET
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -297,7 +304,7 @@ def test_plan_the_next_meeting_copies_venue_invitees_and_agenda(app, world, orga
     assert new.id not in (held, later)
     assert new.id != held and new.state == "draft"
     assert new.venue == "Council hall" and new.agenda_md.startswith("1. Follow-up review")
-    assert new.starts_at > datetime.now(timezone.utc)
+    assert new.starts_at > datetime.now(UTC)
     # The same local clock time, whatever daylight saving did in between.
     zone = ZoneInfo("Europe/Sarajevo")
     assert new.starts_at.astimezone(zone).time() == load(app, Meeting, held).starts_at.astimezone(zone).time().replace(
@@ -688,10 +695,10 @@ def test_next_meeting_keeps_the_local_clock_time_across_daylight_saving(ctx):
     from forum_app.meetings.services import _same_local_time_later
 
     # 13 Oct 2021, 10:00 CEST (summer time); the next dates fall in every season since.
-    previous = datetime(2021, 10, 13, 8, 0, tzinfo=timezone.utc)
+    previous = datetime(2021, 10, 13, 8, 0, tzinfo=UTC)
     start = _same_local_time_later(previous, "Europe/Sarajevo")
     local = start.astimezone(ZoneInfo("Europe/Sarajevo"))
-    assert local.strftime("%H:%M %a") == "10:00 Wed" and start > datetime.now(timezone.utc)
+    assert local.strftime("%H:%M %a") == "10:00 Wed" and start > datetime.now(UTC)
     assert (local.date() - datetime(2021, 10, 13).date()).days % 91 == 0
 
 
@@ -731,9 +738,9 @@ def test_a_span_across_a_clock_change_names_each_offset(app, world, make):
     with app.app_context():
         forum = db.session.get(Forum, world["forum"])
         forum.timezone = "Europe/Podgorica"
-        first = datetime(2027, 10, 31, 2, 30, tzinfo=zone, fold=0).astimezone(timezone.utc)
-        second = datetime(2027, 10, 31, 2, 30, tzinfo=zone, fold=1).astimezone(timezone.utc)
-        end = datetime(2027, 10, 31, 4, 0, tzinfo=zone).astimezone(timezone.utc)
+        first = datetime(2027, 10, 31, 2, 30, tzinfo=zone, fold=0).astimezone(UTC)
+        second = datetime(2027, 10, 31, 2, 30, tzinfo=zone, fold=1).astimezone(UTC)
+        end = datetime(2027, 10, 31, 4, 0, tzinfo=zone).astimezone(UTC)
         labels = [format_span(Meeting(forum=forum, starts_at=start, ends_at=end)) for start in (first, second)]
         spring = format_span(Meeting(
             forum=forum, starts_at=datetime(2027, 3, 28, 1, 0, tzinfo=ZoneInfo("Europe/Sarajevo")),

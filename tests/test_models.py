@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from forum_app.database import in_migrations
 from forum_app.extensions import db
 from forum_app.models import (
-    ActionItem, ActionUpdate, AppendOnlyError, AuditEvent, Base, Forum, Meeting, Organisation, utcnow,
+    ActionItem,
+    ActionUpdate,
+    AppendOnlyError,
+    AuditEvent,
+    Base,
+    Forum,
+    Meeting,
+    Organisation,
+    utcnow,
 )
 from forum_app.models.base import UTCDateTime
 
@@ -170,10 +178,9 @@ def test_every_connection_enforces_foreign_keys(app: Flask, ctx: None) -> None:
                 raw = conn.connection.driver_connection
                 assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
                 assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-            with pytest.raises(IntegrityError):
-                with conn.begin():
-                    conn.execute(text("INSERT INTO grant_team (grant_id, user_id, added_at) "
-                                      "VALUES (987654, 987654, CURRENT_TIMESTAMP)"))
+            with pytest.raises(IntegrityError), conn.begin():
+                conn.execute(text("INSERT INTO grant_team (grant_id, user_id, added_at) "
+                                  "VALUES (987654, 987654, CURRENT_TIMESTAMP)"))
 
 
 # --- 2. append-only history -----------------------------------------------------------------------
@@ -229,9 +236,9 @@ def test_datetimes_are_stored_as_utc_and_read_back_aware(seed: dict, ctx: None) 
 
     meeting = db.session.get(Meeting, seed["meeting"])
     assert meeting.starts_at == sarajevo
-    assert meeting.starts_at.tzinfo is timezone.utc
+    assert meeting.starts_at.tzinfo is UTC
     assert (meeting.starts_at.hour, meeting.ends_at.hour) == (8, 11)
-    assert meeting.created_at.tzinfo is timezone.utc
+    assert meeting.created_at.tzinfo is UTC
     stored = db.session.execute(text("SELECT starts_at FROM meeting WHERE id = :id")
                                 .columns(starts_at=DateTime()), {"id": seed["meeting"]}).scalar_one()
     assert stored == datetime(2021, 6, 30, 8, 0)

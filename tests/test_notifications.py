@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -27,7 +27,15 @@ from forum_app.meetings import services as meetings
 from forum_app.meetings.minutes import MinutesInput
 from forum_app.meetings.services import InviteeInput, MeetingDetails
 from forum_app.models import (
-    ActionItem, AuditEvent, Forum, Invitation, Meeting, NotificationSettings, OutboxMessage, SentReminder, User,
+    ActionItem,
+    AuditEvent,
+    Forum,
+    Invitation,
+    Meeting,
+    NotificationSettings,
+    OutboxMessage,
+    SentReminder,
+    User,
 )
 from forum_app.notifications.delivery import deliver_due
 from forum_app.notifications.reminders import send_reminders
@@ -53,13 +61,13 @@ def smtp(app: Flask):
 
 def deliver(app: Flask, now: datetime | None = None):
     with app.app_context():
-        report = deliver_due(now=now or datetime.now(timezone.utc) + timedelta(days=1))
+        report = deliver_due(now=now or datetime.now(UTC) + timedelta(days=1))
         db.session.remove()
         return report
 
 
 def local(y, mo, d, h, mi=0) -> datetime:
-    return datetime(y, mo, d, h, mi, tzinfo=SARAJEVO).astimezone(timezone.utc)
+    return datetime(y, mo, d, h, mi, tzinfo=SARAJEVO).astimezone(UTC)
 
 
 def setup_forum(make: Factory) -> dict:
@@ -123,7 +131,7 @@ def remove_invitee(app: Flask, w: dict, meeting_id: int, email: str) -> None:
     with app.app_context():
         invitation_id = db.session.execute(select(Invitation.id).join(User).where(
             Invitation.meeting_id == meeting_id, User.email == email)).scalar_one()
-    run(app, datetime.now(timezone.utc), lambda: meetings.remove_invitee(
+    run(app, datetime.now(UTC), lambda: meetings.remove_invitee(
         _actor(w["organiser"]), db.session.get(Meeting, meeting_id), invitation_id))
 
 
@@ -205,7 +213,7 @@ def test_invite_move_cancel_gives_three_messages_per_invitee(app: Flask, make: F
     with app.app_context():
         uid = db.session.get(Meeting, meeting_id).ical_uid
         organiser = _actor(w["organiser"])
-    for email_addr, name in zip(w["invitees"], NAMES):
+    for email_addr, name in zip(w["invitees"], NAMES, strict=True):
         received = smtp.to(email_addr)
         assert len(received) == 3, email_addr
         subjects = [m["Subject"] for m in received]
@@ -235,12 +243,12 @@ def test_invite_move_cancel_gives_three_messages_per_invitee(app: Flask, make: F
             assert "https://meet.example.org/forum-sa" in str(event["DESCRIPTION"])
             assert "Преглед на активностите" in str(event["DESCRIPTION"]) and "**" not in str(event["DESCRIPTION"])
             assert len(ical.walk("VTIMEZONE")) == 1 and ical.walk("VTIMEZONE")[0].walk("DAYLIGHT")[0].get("RRULE")
-            seen.append((method, int(event["SEQUENCE"]), event.decoded("DTSTART").astimezone(timezone.utc),
+            seen.append((method, int(event["SEQUENCE"]), event.decoded("DTSTART").astimezone(UTC),
                          str(event.get("STATUS")), bool(event.walk("VALARM"))))
         assert seen == [
-            ("REQUEST", 0, datetime(2021, 6, 30, 8, 0, tzinfo=timezone.utc), "CONFIRMED", True),
-            ("REQUEST", 1, datetime(2021, 6, 30, 9, 30, tzinfo=timezone.utc), "CONFIRMED", True),
-            ("CANCEL", 2, datetime(2021, 6, 30, 9, 30, tzinfo=timezone.utc), "CANCELLED", False),
+            ("REQUEST", 0, datetime(2021, 6, 30, 8, 0, tzinfo=UTC), "CONFIRMED", True),
+            ("REQUEST", 1, datetime(2021, 6, 30, 9, 30, tzinfo=UTC), "CONFIRMED", True),
+            ("CANCEL", 2, datetime(2021, 6, 30, 9, 30, tzinfo=UTC), "CANCELLED", False),
         ]
     # Never one message to many; the envelope names the sender's and the recipient's addresses alone.
     assert all(len(r.rcpt_tos) == 1 for r in smtp.received)
@@ -255,8 +263,8 @@ def test_the_email_reads_well_as_text_and_html(app: Flask, make: Factory, smtp) 
         db.session.execute(db.update(User).where(User.email == w["invitees"][1]).values(timezone="Europe/London"))
         db.session.commit()
     start = datetime.now(SARAJEVO).replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=20)
-    meeting_id = plan_meeting(app, w, start.astimezone(timezone.utc))
-    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    meeting_id = plan_meeting(app, w, start.astimezone(UTC))
+    schedule(app, w, meeting_id, datetime.now(UTC))
     deliver(app)
     message = smtp.to(w["invitees"][1])[0]
     text = message.get_body(("plain",)).get_content()
@@ -275,8 +283,8 @@ def test_an_address_with_an_international_domain_arrives_in_idna(app: Flask, mak
     """The domain goes out as xn--…, which every server takes (no SMTPUTF8 needed), in the envelope and in To."""
     w = make.world()
     make.add_member(w["forum"], make.user(email="ana@šipovo.ba", name="Ana Šipovo"))
-    meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
-    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    meeting_id = plan_meeting(app, w, datetime.now(UTC) + timedelta(days=10))
+    schedule(app, w, meeting_id, datetime.now(UTC))
     assert deliver(app).failed == 0
     (received,) = [r for r in smtp.received if r.rcpt_tos == ["ana@xn--ipovo-udb.ba"]]
     assert received.message["To"].addresses[0].addr_spec == "ana@xn--ipovo-udb.ba"
@@ -290,9 +298,9 @@ def test_a_server_that_accepts_and_then_says_nothing_does_not_stall_the_worker(a
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1], MAIL_DELIVERY=True, MAIL_TIMEOUT=1)
     try:
         w = make.world()
-        meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
-        schedule(app, w, meeting_id, datetime.now(timezone.utc))
-        report = deliver(app, datetime.now(timezone.utc))
+        meeting_id = plan_meeting(app, w, datetime.now(UTC) + timedelta(days=10))
+        schedule(app, w, meeting_id, datetime.now(UTC))
+        report = deliver(app, datetime.now(UTC))
     finally:
         listener.close()
         app.config.update(saved)
@@ -303,10 +311,10 @@ def test_a_server_that_is_down_delays_mail_and_every_message_arrives_once(app: F
     port = free_port()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_DELIVERY=True)
     w = setup_forum(make)
-    start = datetime.now(timezone.utc) + timedelta(days=10)
+    start = datetime.now(UTC) + timedelta(days=10)
     meeting_id = plan_meeting(app, w, start)
-    schedule(app, w, meeting_id, datetime.now(timezone.utc))
-    report = deliver(app, datetime.now(timezone.utc))
+    schedule(app, w, meeting_id, datetime.now(UTC))
+    report = deliver(app, datetime.now(UTC))
     assert (report.sent, report.retrying, report.failed) == (0, 6, 0)
     with app.app_context():
         rows = db.session.execute(select(OutboxMessage).where(OutboxMessage.meeting_id == meeting_id)).scalars().all()
@@ -314,13 +322,13 @@ def test_a_server_that_is_down_delays_mail_and_every_message_arrives_once(app: F
         assert all("refused" in r.last_error.lower() or "errno" in r.last_error.lower() for r in rows), rows[0].last_error
     # Still down an hour later: still pending, never failed for it.
     for hours in (2, 5, 9):
-        deliver(app, datetime.now(timezone.utc) + timedelta(hours=hours))
+        deliver(app, datetime.now(UTC) + timedelta(hours=hours))
     with app.app_context():
         assert set(db.session.execute(select(OutboxMessage.status)).scalars()) == {"pending"}
     server = SmtpServer(port).start()
     try:
-        assert deliver(app, datetime.now(timezone.utc) + timedelta(days=1)).sent == 6
-        assert deliver(app, datetime.now(timezone.utc) + timedelta(days=3)).sent == 0
+        assert deliver(app, datetime.now(UTC) + timedelta(days=1)).sent == 6
+        assert deliver(app, datetime.now(UTC) + timedelta(days=3)).sent == 0
         assert sorted(a for r in server.received for a in r.rcpt_tos) == sorted(
             w["invitees"] + [w["participant"], w["observer"], w["organiser"]])
     finally:
@@ -333,8 +341,8 @@ def test_a_server_that_is_down_delays_mail_and_every_message_arrives_once(app: F
 def test_a_refused_recipient_fails_with_its_error_and_an_admin_can_retry(app: Flask, make: Factory, smtp) -> None:
     w = setup_forum(make)
     smtp.handler.refuse.add(w["invitees"][0])
-    meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
-    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    meeting_id = plan_meeting(app, w, datetime.now(UTC) + timedelta(days=10))
+    schedule(app, w, meeting_id, datetime.now(UTC))
     report = deliver(app)
     assert (report.sent, report.failed) == (5, 1)
     with app.app_context():
@@ -366,8 +374,8 @@ def test_a_refused_recipient_fails_with_its_error_and_an_admin_can_retry(app: Fl
 def test_withdrawn_messages_are_never_sent(app: Flask, make: Factory, smtp) -> None:
     """Removing an invitee before delivery withdraws their invitation (no cancellation follows)."""
     w = setup_forum(make)
-    meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
-    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    meeting_id = plan_meeting(app, w, datetime.now(UTC) + timedelta(days=10))
+    schedule(app, w, meeting_id, datetime.now(UTC))
     remove_invitee(app, w, meeting_id, w["invitees"][2])
     assert deliver(app).sent == 5
     assert smtp.to(w["invitees"][2]) == []
@@ -379,8 +387,8 @@ def test_withdrawn_messages_are_never_sent(app: Flask, make: Factory, smtp) -> N
 def test_removing_an_invitee_who_got_the_invitation_sends_them_a_cancellation(app: Flask, make: Factory,
                                                                                 smtp) -> None:
     w = setup_forum(make)
-    meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
-    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    meeting_id = plan_meeting(app, w, datetime.now(UTC) + timedelta(days=10))
+    schedule(app, w, meeting_id, datetime.now(UTC))
     deliver(app)
     remove_invitee(app, w, meeting_id, w["invitees"][0])
     assert deliver(app).sent == 1
@@ -397,10 +405,10 @@ def test_removing_an_invitee_who_got_the_invitation_sends_them_a_cancellation(ap
 
 def test_adding_an_invitee_later_invites_only_that_person(app: Flask, make: Factory, smtp) -> None:
     w = setup_forum(make)
-    meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
-    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    meeting_id = plan_meeting(app, w, datetime.now(UTC) + timedelta(days=10))
+    schedule(app, w, meeting_id, datetime.now(UTC))
     deliver(app)
-    run(app, datetime.now(timezone.utc), lambda: meetings.add_invitee(
+    run(app, datetime.now(UTC), lambda: meetings.add_invitee(
         _actor(w["organiser"]), db.session.get(Meeting, meeting_id),
         InviteeInput(email="gost@ministarstvo.example", name="Gost Đurđević")))
     deliver(app)
@@ -426,7 +434,7 @@ def test_two_workers_deliver_each_message_exactly_once(app: Flask, make: Factory
             start.wait()
             total = 0
             while True:
-                report = deliver_due(limit=5, now=datetime.now(timezone.utc) + timedelta(minutes=1))
+                report = deliver_due(limit=5, now=datetime.now(UTC) + timedelta(minutes=1))
                 total += report.sent
                 if report.sent == 0:
                     break
@@ -453,8 +461,8 @@ def test_development_without_a_mail_server_keeps_mail_readable_in_the_outbox(app
     app.config["MAIL_DELIVERY"] = False
     try:
         w = setup_forum(make)
-        meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(days=10))
-        schedule(app, w, meeting_id, datetime.now(timezone.utc))
+        meeting_id = plan_meeting(app, w, datetime.now(UTC) + timedelta(days=10))
+        schedule(app, w, meeting_id, datetime.now(UTC))
         report = deliver(app)
         assert (report.sent, report.held) == (0, 6)
         admin = app.test_client()
@@ -469,8 +477,8 @@ def test_development_without_a_mail_server_keeps_mail_readable_in_the_outbox(app
 
 def test_cli_deliver_and_remind(app: Flask, make: Factory, smtp) -> None:
     w = setup_forum(make)
-    meeting_id = plan_meeting(app, w, datetime.now(timezone.utc) + timedelta(hours=30))
-    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    meeting_id = plan_meeting(app, w, datetime.now(UTC) + timedelta(hours=30))
+    schedule(app, w, meeting_id, datetime.now(UTC))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["forum", "remind"])
     assert result.exit_code == 0 and "reminders queued 6 in 6 emails" in result.output
@@ -557,13 +565,13 @@ def test_rsvp_links_tampered_expired_or_withdrawn_show_a_clear_page_and_change_n
         assert client.post(path, data={"answer": "accepted"}).status_code in (400, 404)
     # Another purpose's token does not read as an RSVP link.
     with app.app_context():
-        other = make_link_token("action-confirm", ("action", 1), expires_at=datetime.now(timezone.utc) + timedelta(days=1),
+        other = make_link_token("action-confirm", ("action", 1), expires_at=datetime.now(UTC) + timedelta(days=1),
                                 bind=None)
     assert client.get(f"/rsvp/{other}").status_code == 404
     # Expired: the meeting has ended.
     with app.app_context():
         past = make_link_token("rsvp", ("invitation", t["invitation"]),
-                               expires_at=datetime.now(timezone.utc) - timedelta(minutes=1), bind=None)
+                               expires_at=datetime.now(UTC) - timedelta(minutes=1), bind=None)
     response = client.get(f"/rsvp/{past}")
     assert response.status_code == 410 and "answers are closed" in response.get_data(as_text=True)
     assert _invitation(app, t["invitation"])[0] == "needs-action" and _rsvp_events(app) == 0
@@ -602,7 +610,7 @@ def _action(app, forum_id, owner_email, due: date, title: str, state="accepted")
 
 def test_reminders_are_sent_once_and_respect_choices(app: Flask, make: Factory, smtp) -> None:
     w = setup_forum(make)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     today = now.astimezone(SARAJEVO).date()
     soon = plan_meeting(app, w, now + timedelta(hours=40))
     later = plan_meeting(app, w, now + timedelta(days=5))
@@ -654,7 +662,7 @@ def test_reminders_are_sent_once_and_respect_choices(app: Flask, make: Factory, 
 
 def test_minutes_circulated_notice_goes_to_invitees_who_want_it(app: Flask, make: Factory, smtp) -> None:
     w = setup_forum(make)
-    start = datetime.now(timezone.utc) - timedelta(days=3)
+    start = datetime.now(UTC) - timedelta(days=3)
     meeting_id = plan_meeting(app, w, start)
     schedule(app, w, meeting_id, start - timedelta(days=10))
     deliver(app, start - timedelta(days=10))  # the invitations went out when it was scheduled
@@ -681,9 +689,9 @@ def test_minutes_circulated_notice_goes_to_invitees_who_want_it(app: Flask, make
 def test_calendar_mail_about_a_meeting_already_over_is_not_sent(app: Flask, make: Factory, smtp) -> None:
     """A mail server down for days must not deliver an invitation after the meeting took place."""
     w = setup_forum(make)
-    start = datetime.now(timezone.utc) + timedelta(days=3)
+    start = datetime.now(UTC) + timedelta(days=3)
     meeting_id = plan_meeting(app, w, start)
-    schedule(app, w, meeting_id, datetime.now(timezone.utc))
+    schedule(app, w, meeting_id, datetime.now(UTC))
     report = deliver(app, start + timedelta(days=1))  # the first run after the meeting
     assert (report.sent, report.withdrawn) == (0, 6)
     assert smtp.received == []

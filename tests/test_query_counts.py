@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,8 +23,22 @@ from flask.testing import FlaskClient
 
 from forum_app.extensions import db
 from forum_app.models import (
-    ActionItem, ActionUpdate, AuditEvent, Forum, ForumMember, Grant, GrantTeam, Invitation, Meeting,
-    MinutesComment, MinutesVersion, Organisation, OutboxMessage, Programme, User, WalkInAttendee,
+    ActionItem,
+    ActionUpdate,
+    AuditEvent,
+    Forum,
+    ForumMember,
+    Grant,
+    GrantTeam,
+    Invitation,
+    Meeting,
+    MinutesComment,
+    MinutesVersion,
+    Organisation,
+    OutboxMessage,
+    Programme,
+    User,
+    WalkInAttendee,
 )
 from forum_app.vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 
@@ -40,7 +54,7 @@ def target_month() -> datetime:
     """The first day (UTC, 00:00) of last month: every meeting held in it is in the past."""
     today = datetime.now(ZoneInfo("Europe/Sarajevo")).date()
     first = today.replace(day=1) - timedelta(days=1)
-    return datetime(first.year, first.month, 1, tzinfo=timezone.utc)
+    return datetime(first.year, first.month, 1, tzinfo=UTC)
 
 
 def in_month(month: datetime, n: int) -> datetime:
@@ -78,7 +92,7 @@ def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
         attendance = [None, *ATTENDANCE_STATES]
 
         organisations = []
-        for i in range(3 * scale):
+        for _ in range(3 * scale):
             n = next(_serial)
             organisations.append(Organisation(name=f"Bulk organisation {n}", kind=KINDS[n % len(KINDS)],
                                               country="BA", city="Sarajevo"))
@@ -95,7 +109,7 @@ def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
             # Meetings of the main forum: one held in the month, one planned.
             db.session.add(new_meeting(forum, "held", in_month(month, n), f"Held meeting {n}"))
             db.session.add(new_meeting(forum, "scheduled" if n % 2 else "draft",
-                                       datetime.now(timezone.utc) + timedelta(days=10 + n), f"Planned meeting {n}"))
+                                       datetime.now(UTC) + timedelta(days=10 + n), f"Planned meeting {n}"))
             # Another forum, of its own grant and programme (so nothing per row comes from the identity
             # map), run by the organiser, with the participant and one more member.
             programme = Programme(name=f"Bulk programme {n}", themes=["Reintegration"])
@@ -110,7 +124,7 @@ def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
             db.session.add(new_meeting(other, "held", in_month(month, n + 7), f"Other held {n}"))
             # ...and one on the measured meeting's day (the calendar's day view lists them all).
             db.session.add(new_meeting(other, "held", in_month(month, 13) + timedelta(hours=1), f"Same day {n}"))
-            db.session.add(new_meeting(other, "scheduled", datetime.now(timezone.utc) + timedelta(days=5 + n),
+            db.session.add(new_meeting(other, "scheduled", datetime.now(UTC) + timedelta(days=5 + n),
                                        f"Other planned {n}"))
             # The measured meeting: a walk-in, a minutes version and two comments.
             meeting.walk_ins.append(WalkInAttendee(name=f"Walk-in {n}", organisation_name="Red Cross",

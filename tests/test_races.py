@@ -14,12 +14,12 @@ import time
 
 from flask import Flask
 
+from forum_app import permissions
 from forum_app.core.commit import attempt
 from forum_app.extensions import db
 from forum_app.meetings import services as meetings
 from forum_app.meetings.queries import MEETING_PAGE_OPTIONS
 from forum_app.models import Invitation, Meeting, User
-from forum_app import permissions
 
 from .factories import Factory
 

@@ -11,17 +11,23 @@ import csv
 import io
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
 
-from forum_app.extensions import db
-from forum_app.models import (
-    ActionItem, ActionUpdate, Forum, Invitation, Meeting, Organisation, User, WalkInAttendee,
-)
 from forum_app.core import clock
-from forum_app.extensions import cache
+from forum_app.extensions import cache, db
+from forum_app.models import (
+    ActionItem,
+    ActionUpdate,
+    Forum,
+    Invitation,
+    Meeting,
+    Organisation,
+    User,
+    WalkInAttendee,
+)
 from forum_app.reports import dashboard as programme
 from forum_app.reports import lists
 from forum_app.reports.periods import ReportFilters
@@ -29,12 +35,12 @@ from forum_app.reports.periods import ReportFilters
 from .conftest import sign_in
 from .factories import Factory
 
-NOW = datetime(2024, 7, 15, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 7, 15, 10, 0, tzinfo=UTC)
 PERIOD = ReportFilters(start=date(2024, 4, 1), end=date(2024, 6, 30))
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def _meeting(forum_id: int, state: str, starts: datetime, published: bool = True) -> Meeting:
@@ -284,7 +290,7 @@ def test_the_dashboard_shows_a_write_to_one_forum(app: Flask, make: Factory) -> 
     make.add_member(b, world["participant"])
     make.action(a, world["participant"])
     make.action(b, world["participant"])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     period = ReportFilters(start=now.date() - timedelta(days=1), end=now.date() + timedelta(days=1))
 
     def view() -> dict[int, int]:

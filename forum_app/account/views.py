@@ -30,10 +30,10 @@ def profile():
     form = ProfileForm()
     if request.method == "GET":
         _fill_from_saved(form, page)
-    elif form.validate_on_submit():
-        if run_service(form, lambda: services.update_profile(current_actor(), form.to_input())) is not None:
-            flash(_("Your settings are saved."), "success")
-            return redirect(url_for("account.profile"))
+    elif (form.validate_on_submit()
+          and run_service(form, lambda: services.update_profile(current_actor(), form.to_input())) is not None):
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("account.profile"))
     return render_template("account/profile.html", page=page, form=form, feed_form=FeedForm(),
                            choices=CHOICES, api_tokens=api_tokens.tokens_of(current_actor())), status_for(form)
 

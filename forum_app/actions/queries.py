@@ -16,8 +16,8 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cache
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, Select, Text, and_, bindparam, case, cast, false, func, or_, select, union
@@ -29,7 +29,16 @@ from ..core.paging import Page, paginate_narrow
 from ..core.rows import Into
 from ..extensions import db
 from ..models import (
-    ActionItem, ActionUpdate, Forum, ForumMember, Grant, GrantTeam, Meeting, MinutesVersion, Organisation, User,
+    ActionItem,
+    ActionUpdate,
+    Forum,
+    ForumMember,
+    Grant,
+    GrantTeam,
+    Meeting,
+    MinutesVersion,
+    Organisation,
+    User,
 )
 from ..permissions import ActionFlags, FollowUpFlags
 from ..vocab import ACTION_CLOSED_STATES, ACTION_OPEN_STATES
@@ -195,7 +204,7 @@ class FollowUpRow(ActionRow):
     last_note: str = ""
     last_kind: str | None = None
     closed_since: bool = False  # closed since the previous meeting (reviewed one last time)
-    latest: "LatestUpdate | None" = None  # the review form only: the action's latest entry now
+    latest: LatestUpdate | None = None  # the review form only: the action's latest entry now
 
 
 @dataclass(slots=True, frozen=True)
@@ -216,7 +225,7 @@ class LatestUpdate:
 @dataclass
 class FollowUp:
     meeting: Meeting
-    previous: "MeetingRef | None"
+    previous: MeetingRef | None
     rows: list[FollowUpRow]
     agreed: list[ActionRow]  # raised at this meeting
     decisions: list[tuple[int, str]]  # (number, text) of the minutes' decisions, to raise actions from

@@ -24,7 +24,13 @@ from ..vocab import ACTION_CLOSED_STATES, ACTION_STATES
 from . import queries
 from . import services as actions
 from .forms import (
-    ActionDetailsForm, ActionForm, AnswerForm, ReassignForm, RecordActionsForm, ReviewForm, UpdateForm,
+    ActionDetailsForm,
+    ActionForm,
+    AnswerForm,
+    ReassignForm,
+    RecordActionsForm,
+    ReviewForm,
+    UpdateForm,
 )
 
 bp = Blueprint("actions", __name__)

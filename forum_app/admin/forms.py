@@ -5,9 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..core.forms import TextAreaField, EditForm, LinesField, choices as _choices, end_not_before_start, valid_timezone
-from ..vocab import COUNTRIES, FORUM_TIMEZONES, GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
 from ..auth.services import UserInput
+from ..core.forms import EditForm, LinesField, TextAreaField, end_not_before_start, valid_timezone
+from ..core.forms import choices as _choices
+from ..vocab import COUNTRIES, FORUM_TIMEZONES, GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
 from .services import GrantInput, OrganisationInput, ProgrammeInput
 
 

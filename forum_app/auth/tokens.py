@@ -21,7 +21,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -172,11 +172,11 @@ def read_link_token(token: str, purpose: str, now: datetime) -> Link:
         raise LinkError(LinkProblem.INVALID) from exc
     if subject_type != spec.subject_type or not isinstance(subject_id, int) or not (bind is None or isinstance(bind, str)):
         raise LinkError(LinkProblem.INVALID)
-    issued_at = datetime.fromtimestamp(issued, timezone.utc)
+    issued_at = datetime.fromtimestamp(issued, UTC)
     if spec.max_age is not None:
         expires_at = issued_at + spec.max_age()
     else:
-        expires_at = datetime.fromtimestamp(expires, timezone.utc)
+        expires_at = datetime.fromtimestamp(expires, UTC)
     if now >= expires_at:
         raise LinkError(LinkProblem.EXPIRED)
     obj = _load(subject_type, subject_id)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -58,12 +58,12 @@ def _add_zones(cal: Calendar, zones: Iterable[str]) -> None:
 def _local(moment: datetime, zone: str) -> datetime:
     """The instant as the zone's wall clock (TZID=zone), or as UTC ("Z") for UTC forums."""
     if zone == "UTC":
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     return moment.astimezone(ZoneInfo(zone))
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(microsecond=0)
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((\S+?)\)")

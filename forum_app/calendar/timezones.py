@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar as _cal
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -74,8 +74,8 @@ def transitions(zone_name: str, year: int) -> list[Transition]:
     """Every change of UTC offset in ``year`` according to ``zoneinfo``, found to the minute."""
     zone = ZoneInfo(zone_name)
     found = []
-    moment = datetime(year, 1, 1, tzinfo=timezone.utc)
-    end = datetime(year + 1, 1, 1, tzinfo=timezone.utc)
+    moment = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
     step = timedelta(hours=6)
     while moment < end:
         nxt = moment + step
@@ -115,8 +115,8 @@ def observances(zone_name: str) -> tuple[Observance, ...]:
     years = {year: transitions(zone_name, year) for year in VERIFIED_YEARS}
     counts = {len(found) for found in years.values()}
     if counts == {0}:
-        reference = datetime(VERIFIED_YEARS[0], 1, 1, tzinfo=timezone.utc)
-        offsets = {_offset(zone, datetime(y, 7, 1, tzinfo=timezone.utc)) for y in VERIFIED_YEARS}
+        reference = datetime(VERIFIED_YEARS[0], 1, 1, tzinfo=UTC)
+        offsets = {_offset(zone, datetime(y, 7, 1, tzinfo=UTC)) for y in VERIFIED_YEARS}
         if len(offsets) != 1:
             raise UnsupportedZone(f"{zone_name} changes its offset without a yearly rule")
         offset = _offset(zone, reference)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _fixed: ContextVar[datetime | None] = ContextVar("forum_desk_clock", default=None)
 
@@ -21,7 +21,7 @@ _fixed: ContextVar[datetime | None] = ContextVar("forum_desk_clock", default=Non
 def utcnow() -> datetime:
     """Current time, timezone-aware UTC (or the moment set by ``at``)."""
     fixed = _fixed.get()
-    return fixed if fixed is not None else datetime.now(timezone.utc)
+    return fixed if fixed is not None else datetime.now(UTC)
 
 
 @contextmanager
@@ -29,7 +29,7 @@ def at(moment: datetime) -> Iterator[datetime]:
     """Run the block as if it were ``moment`` (aware); every ``utcnow()`` inside returns it."""
     if moment.tzinfo is None:
         raise ValueError("the clock needs an aware datetime")
-    token = _fixed.set(moment.astimezone(timezone.utc))
+    token = _fixed.set(moment.astimezone(UTC))
     try:
         yield moment
     finally:

@@ -5,10 +5,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from zoneinfo import available_timezones
 
+from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask import flash
-from flask import request
 from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, ValidationError
 from wtforms import TextAreaField as _WTFormsTextArea
 from wtforms.validators import InputRequired, NumberRange

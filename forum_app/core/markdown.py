@@ -18,15 +18,16 @@ escaped text.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from html.parser import HTMLParser
 import selectors
 import struct
 import subprocess
 import sys
 import threading
 import time
+from html.parser import HTMLParser
 
 import nh3
 from flask import current_app, has_app_context
@@ -142,14 +143,14 @@ def _limits() -> tuple[int, float]:
 # source; each answer is one status byte (H: html, P: too deep, use plain text, E: failed),
 # a 4-byte length and the UTF-8 HTML.
 
-_RENDERER_CODE = r"""
+_RENDERER_CODE = rf"""
 import resource, signal, struct, sys
 try:
-    resource.setrlimit(resource.RLIMIT_AS, (%(memory)d, %(memory)d))
+    resource.setrlimit(resource.RLIMIT_AS, ({RENDERER_MEMORY_BYTES:d}, {RENDERER_MEMORY_BYTES:d}))
 except (ValueError, OSError):
     pass
 import markdown
-EXTENSIONS = %(extensions)r
+EXTENSIONS = {EXTENSIONS!r}
 # Warm up before saying ready: the first render imports the extensions (0.06 s on a quiet host,
 # 0.5 s measured on a busy one), which must not be charged to the first text's budget.
 markdown.markdown("*warm* up", extensions=EXTENSIONS, output_format="html")
@@ -169,7 +170,7 @@ out.flush()
 while True:
     (size,) = struct.unpack(">I", read(4))
     source = read(size).decode("utf-8")
-    signal.alarm(%(alarm)d)
+    signal.alarm({RENDERER_ALARM_SECONDS:d})
     try:
         html, status = markdown.markdown(source, extensions=EXTENSIONS, output_format="html"), b"H"
     except RecursionError:
@@ -180,7 +181,7 @@ while True:
     data = html.encode("utf-8")
     out.write(status + struct.pack(">I", len(data)) + data)
     out.flush()
-""" % {"memory": RENDERER_MEMORY_BYTES, "alarm": RENDERER_ALARM_SECONDS, "extensions": EXTENSIONS}
+"""
 
 _STATUS = {b"H": "html", b"P": "plain", b"E": "failed"}
 
@@ -246,10 +247,8 @@ class _RendererProcess:
             self.proc.kill()
         self.proc.wait()
         for pipe in (self.proc.stdin, self.proc.stdout):
-            try:
+            with contextlib.suppress(OSError):
                 pipe.close()
-            except OSError:
-                pass
 
 
 class _Renderer:

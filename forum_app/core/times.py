@@ -7,7 +7,7 @@ than guess.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_time
@@ -37,7 +37,7 @@ def local_to_utc(day: date, clock: time, zone_name: str, field: str, fold: int |
         # Either a gap or a repeat. In a gap the time does not survive a round trip.
         # The time and the day as the reader's language writes them (a naive local time: no rebasing).
         said = {"time": format_time(clock, "short", rebase=False), "day": format_date(day, "medium"), "zone": zone_name}
-        if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != naive:
+        if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
             raise ServiceError(
                 _("%(time)s does not exist on %(day)s in %(zone)s: the clocks move forward then. "
                   "Choose another time.", **said),
@@ -52,7 +52,7 @@ def local_to_utc(day: date, clock: time, zone_name: str, field: str, fold: int |
         chosen = second if fold else first
     else:
         chosen = first
-    return chosen.astimezone(timezone.utc)
+    return chosen.astimezone(UTC)
 
 
 def _offset_label(moment: datetime) -> str:

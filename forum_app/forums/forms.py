@@ -6,9 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..core.forms import TextAreaField, EditForm, choices, valid_timezone
-from .services import ForumInput
+from ..core.forms import EditForm, TextAreaField, choices, valid_timezone
 from ..vocab import COUNTRIES, FORUM_ROLES, FORUM_TIMEZONES
+from .services import ForumInput
 
 
 class ForumForm(EditForm):

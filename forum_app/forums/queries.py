@@ -23,7 +23,6 @@ from ..extensions import db
 from ..models import Forum, ForumMember, Grant, GrantTeam, Meeting, Programme, User, utcnow
 from ..vocab import CORE_ORGANISATION_KINDS, ORGANISATION_KINDS
 
-
 # --- forum list ---------------------------------------------------------------------------------
 
 @dataclass

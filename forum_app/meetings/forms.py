@@ -6,19 +6,28 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    FieldList, Form, FormField,
-    DateField, ValidationError, EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField,
+    DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
     TimeField,
+    ValidationError,
 )
-from wtforms.widgets import HiddenInput
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
+from ..core.forms import LinesField, RowForm, TextAreaField, choices, row_set_form
 from ..core.urls import MAX_ID
-from ..core.forms import TextAreaField, LinesField, RowForm, choices, row_set_form
 from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 from .minutes import MinutesInput
 from .services import AttendanceInput, InviteeInput, WalkInInput
-
 
 MEETING_FIELDS = ("title", "day", "start_time", "end_time", "venue", "online_url", "agenda_md")
 

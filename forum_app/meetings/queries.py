@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -18,18 +18,25 @@ from sqlalchemy.orm import joinedload
 from .. import permissions
 from ..core.dates import format_clock, format_span
 from ..core.rows import Into
-from ..forums.queries import MeetingLine
 from ..extensions import db
-from .services import MAX_MEETING_LENGTH
+from ..forums.queries import MeetingLine
 from ..models import (
-    Forum, ForumMember, GrantTeam, Invitation, Meeting, MinutesComment, MinutesVersion, Organisation, User,
+    Forum,
+    ForumMember,
+    GrantTeam,
+    Invitation,
+    Meeting,
+    MinutesComment,
+    MinutesVersion,
+    Organisation,
+    User,
     WalkInAttendee,
 )
+from ..notifications.queries import delivery_states
 from ..permissions import MeetingFlags
 from ..vocab import ORGANISATION_KINDS
-from ..notifications.queries import delivery_states
 from . import minutes
-
+from .services import MAX_MEETING_LENGTH
 
 # --- meeting page --------------------------------------------------------------------------------
 
@@ -166,11 +173,11 @@ class CalendarMonth:
     year: int
     month: int
     weeks: list[list[date | None]]
-    by_day: dict[date, list["CalendarEntry"]]  # at most DAY_LIMIT per day
+    by_day: dict[date, list[CalendarEntry]]  # at most DAY_LIMIT per day
     more: dict[date, int]  # meetings of the day not shown in its cell
     zone: str
     day: date | None = None  # the day view: every meeting of that day
-    day_meetings: list["CalendarEntry"] = field(default_factory=list)
+    day_meetings: list[CalendarEntry] = field(default_factory=list)
 
     @property
     def days(self) -> list[date]:
@@ -229,8 +236,8 @@ def calendar_month(user, year: int, month: int, zone_name: str, day: date | None
     """
     user = permissions.resolved(user)
     zone = ZoneInfo(zone_name)
-    start = datetime(year, month, 1, tzinfo=zone).astimezone(timezone.utc)
-    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone).astimezone(timezone.utc)
+    start = datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
     placed: dict[int, date] = {}
     per_day: Counter = Counter()
     more: Counter = Counter()
@@ -251,8 +258,8 @@ def calendar_month(user, year: int, month: int, zone_name: str, day: date | None
              for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)]
     page = CalendarMonth(year, month, weeks, dict(by_day), dict(more), zone_name)
     if day is not None:
-        day_start = datetime.combine(day, time(0), zone).astimezone(timezone.utc)
-        day_end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(timezone.utc)
+        day_start = datetime.combine(day, time(0), zone).astimezone(UTC)
+        day_end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
         page.day = day
         # Meetings starting that day (a meeting from the evening before is on its own day).
         page.day_meetings = _entries(_visible_between(user, day_start, day_end).where(Meeting.starts_at >= day_start),

@@ -11,15 +11,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from .. import notifications, permissions
 from ..actions.services import agenda_with_review
 from ..auth import services as accounts
 from ..auth.services import find_user_by_email
-from .. import notifications, permissions
 from ..core import audit
 from ..core.clock import utcnow
 from ..core.dates import format_local
@@ -30,6 +29,7 @@ from ..extensions import db
 from ..models import Forum, ForumMember, GrantTeam, Invitation, Meeting, User, WalkInAttendee
 from ..permissions import ensure
 from ..vocab import ATTENDANCE_STATES, RSVP_STATES, country_name
+
 # Fields an invitee's calendar shows: changing one bumps the iCalendar SEQUENCE.
 CALENDAR_FIELDS = ("title", "starts_at", "ends_at", "venue", "online_url")
 MAX_MEETING_LENGTH = timedelta(days=14)

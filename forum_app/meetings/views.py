@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+
 from .. import permissions
 from ..actions.queries import follow_up
 from ..core.actor import current_actor, require_sign_in
@@ -27,7 +28,15 @@ from ..models import Forum, Meeting
 from . import minutes, queries
 from . import services as meetings
 from .forms import (
-    MEETING_FIELDS, AttendanceForm, CommentForm, InviteeForm, MeetingForm, MinutesForm, RevisionForm, RsvpForm, StateForm,
+    MEETING_FIELDS,
+    AttendanceForm,
+    CommentForm,
+    InviteeForm,
+    MeetingForm,
+    MinutesForm,
+    RevisionForm,
+    RsvpForm,
+    StateForm,
 )
 
 bp = Blueprint("meetings", __name__)
@@ -328,7 +337,8 @@ def _attendance_as_saved(page: queries.MeetingPage, typed: AttendanceForm) -> At
     """The marks as they are saved now, with the walk-ins the organiser typed kept."""
     fresh = AttendanceForm(formdata=None)
     fresh.load(page.invitations)
-    for row, walk_in in zip(fresh.walk_ins, typed.walk_ins):
+    # The fresh form has its blank walk-in rows; the typed ones fill as many of them as there are.
+    for row, walk_in in zip(fresh.walk_ins, typed.walk_ins, strict=False):
         row.form.process(None, data=walk_in.data)
     return fresh
 

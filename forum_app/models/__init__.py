@@ -5,14 +5,20 @@ from sqlalchemy.orm import Session
 from .action import ActionItem, ActionUpdate
 from .base import Base, utcnow
 from .forum import (
-    Forum, ForumMember, Invitation, Meeting, MinutesComment, MinutesVersion, WalkInAttendee,
+    Forum,
+    ForumMember,
+    Invitation,
+    Meeting,
+    MinutesComment,
+    MinutesVersion,
+    WalkInAttendee,
 )
+from .indicator import INDICATOR_METRICS, Indicator, IndicatorTarget
+from .notifications import NotificationSettings, SentReminder
 from .people import Organisation, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
-from .notifications import NotificationSettings, SentReminder
 from .records import AuditEvent, OutboxMessage
 from .review import REVIEW_OBJECT_TYPES, ReviewComment
-from .indicator import INDICATOR_METRICS, Indicator, IndicatorTarget
 
 # History is appended, never rewritten: refuse updates and deletes of these in the ORM.
 # The set names the attributes that may still be filled in once (from empty), such as

@@ -64,7 +64,7 @@ class ActionItem(Base):
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     owner_organisation: Mapped[Organisation | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
-    updates: Mapped[list["ActionUpdate"]] = relationship(
+    updates: Mapped[list[ActionUpdate]] = relationship(
         back_populates="action", order_by="ActionUpdate.id", passive_deletes=True
     )
 

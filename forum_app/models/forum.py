@@ -8,7 +8,12 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..vocab import (
-    ATTENDANCE_STATES, FORUM_ROLES, MEETING_STATES, MINUTES_STATES, MINUTES_VERSION_KINDS, ORGANISATION_KINDS,
+    ATTENDANCE_STATES,
+    FORUM_ROLES,
+    MEETING_STATES,
+    MINUTES_STATES,
+    MINUTES_VERSION_KINDS,
+    ORGANISATION_KINDS,
     RSVP_STATES,
 )
 from .base import Base, check_in, utcnow
@@ -40,9 +45,9 @@ class Forum(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     grant: Mapped[Grant] = relationship(back_populates="forums")
-    members: Mapped[list["ForumMember"]] = relationship(back_populates="forum", cascade="all, delete-orphan")
-    meetings: Mapped[list["Meeting"]] = relationship(back_populates="forum", order_by="Meeting.starts_at")
-    actions: Mapped[list["ActionItem"]] = relationship(back_populates="forum")
+    members: Mapped[list[ForumMember]] = relationship(back_populates="forum", cascade="all, delete-orphan")
+    meetings: Mapped[list[Meeting]] = relationship(back_populates="forum", order_by="Meeting.starts_at")
+    actions: Mapped[list[ActionItem]] = relationship(back_populates="forum")
 
 
 class ForumMember(Base):
@@ -109,10 +114,10 @@ class Meeting(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     forum: Mapped[Forum] = relationship(back_populates="meetings")
-    invitations: Mapped[list["Invitation"]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
-    walk_ins: Mapped[list["WalkInAttendee"]] = relationship(
+    invitations: Mapped[list[Invitation]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
+    walk_ins: Mapped[list[WalkInAttendee]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="WalkInAttendee.id")
-    minutes_versions: Mapped[list["MinutesVersion"]] = relationship(
+    minutes_versions: Mapped[list[MinutesVersion]] = relationship(
         back_populates="meeting", order_by="MinutesVersion.number", passive_deletes=True)
     created_by: Mapped[User | None] = relationship()
 

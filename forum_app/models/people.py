@@ -8,13 +8,12 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, even
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..core.search import normalise
-
 from ..vocab import GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
 from .base import Base, check_in, utcnow
 
 if TYPE_CHECKING:
-    from .programme import GrantTeam
     from .forum import ForumMember
+    from .programme import GrantTeam
 
 
 def normalise_email(email: str) -> str:
@@ -38,7 +37,7 @@ class Organisation(Base):
     city: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    users: Mapped[list["User"]] = relationship(back_populates="organisation")
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"
@@ -87,8 +86,8 @@ class User(Base):
     search_text: Mapped[str] = mapped_column(String(500), default="")
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
-    grant_teams: Mapped[list["GrantTeam"]] = relationship(back_populates="user")
-    forum_memberships: Mapped[list["ForumMember"]] = relationship(back_populates="user")
+    grant_teams: Mapped[list[GrantTeam]] = relationship(back_populates="user")
+    forum_memberships: Mapped[list[ForumMember]] = relationship(back_populates="user")
 
     # --- Flask-Login protocol -------------------------------------------------------
     @property

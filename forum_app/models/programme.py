@@ -29,7 +29,7 @@ class Programme(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    grants: Mapped[list["Grant"]] = relationship(back_populates="programme")
+    grants: Mapped[list[Grant]] = relationship(back_populates="programme")
 
 
 class Grant(Base):
@@ -50,8 +50,8 @@ class Grant(Base):
 
     programme: Mapped[Programme] = relationship(back_populates="grants")
     holder: Mapped[Organisation] = relationship()
-    team: Mapped[list["GrantTeam"]] = relationship(back_populates="grant", cascade="all, delete-orphan")
-    forums: Mapped[list["Forum"]] = relationship(back_populates="grant")
+    team: Mapped[list[GrantTeam]] = relationship(back_populates="grant", cascade="all, delete-orphan")
+    forums: Mapped[list[Forum]] = relationship(back_populates="grant")
 
 
 class GrantTeam(Base):

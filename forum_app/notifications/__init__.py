@@ -4,5 +4,9 @@ The meeting services call the hooks below at the end of a change; each only queu
 outbox rows in the same transaction.
 """
 from .meetings import (  # noqa: F401
-    invitee_removed, invitees_added, meeting_changed, meeting_state_changed, minutes_circulated,
+    invitee_removed,
+    invitees_added,
+    meeting_changed,
+    meeting_state_changed,
+    minutes_circulated,
 )

@@ -22,7 +22,6 @@ message is sent again: at least once is the only promise SMTP allows.
 from __future__ import annotations
 
 import smtplib
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -234,7 +233,7 @@ def deliver_due(limit: int = 200, now: datetime | None = None) -> DeliveryReport
                 break
             try:
                 send(connection, build_email(message))
-            except (smtplib.SMTPServerDisconnected, socket.timeout, ConnectionError) as exc:
+            except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as exc:
                 _record_failure(message, exc, now, report, connection_level=True)
                 db.session.commit()
                 break  # the connection is gone; the next run reconnects

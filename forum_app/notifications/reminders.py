@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -174,7 +175,7 @@ def send_reminders(now: datetime) -> ReminderReport:
     plan = due_reminders(now)
     db.session.rollback()
     for user_id, reminders in sorted(plan.items()):
-        outcome = attempt(lambda: queue_reminders(user_id, reminders))
+        outcome = attempt(partial(queue_reminders, user_id, reminders))
         if outcome:
             report.queued += len(reminders)
             report.emails += outcome.value

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -44,8 +44,15 @@ from ..extensions import db
 from ..models import ActionItem, Forum, Grant, Invitation, Meeting, Organisation, User, WalkInAttendee
 from ..vocab import ACTION_OPEN_STATES
 from .periods import (
-    ReportFilters, before_local_today, end_of_local_day, forum_zones, local_before, local_bucket, local_window,
-    period_bounds, whole_days,
+    ReportFilters,
+    before_local_today,
+    end_of_local_day,
+    forum_zones,
+    local_before,
+    local_bucket,
+    local_window,
+    period_bounds,
+    whole_days,
 )
 
 STALLED_DAYS = 30
@@ -146,7 +153,7 @@ class Figures:
     # so the figures of forums add up and the median stays exact).
     done_days: Counter = field(default_factory=Counter)
 
-    def add(self, other: "Figures") -> None:
+    def add(self, other: Figures) -> None:
         for name, value in other.__dict__.items():
             if isinstance(value, Counter):
                 getattr(self, name).update(value)
@@ -347,8 +354,8 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
     (the report's: "held", "invitees", "present", "raised", "done" → {bucket: n})."""
     bounds = period_bounds(filters)
     # A UTC window wide enough for every zone, so the indexes narrow; the local date is judged in SQL.
-    wide_start = datetime.combine(filters.start - timedelta(days=1), time(0), timezone.utc)
-    wide_end = datetime.combine(filters.end + timedelta(days=2), time(0), timezone.utc)
+    wide_start = datetime.combine(filters.start - timedelta(days=1), time(0), UTC)
+    wide_end = datetime.combine(filters.end + timedelta(days=2), time(0), UTC)
     forum_join = [(Forum, Forum.id == Meeting.forum_id)]
 
     # 3. meetings (not drafts) starting in the period, by state and quarter
@@ -453,7 +460,7 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
         if done_q is not None:
             figures.done += n
             by_quarter["done"][done_q] += n
-        for name, value in zip(flags, rest):
+        for name, value in zip(flags, rest, strict=True):
             setattr(figures, name, getattr(figures, name) + int(value))
 
     # 8. how many whole days the actions done in the period took (a histogram per forum: exact medians)

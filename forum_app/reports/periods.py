@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,7 @@ class ReportFilters:
     forum_id: int | None = None
 
     @classmethod
-    def from_args(cls, args, today: date | None = None) -> "ReportFilters":
+    def from_args(cls, args, today: date | None = None) -> ReportFilters:
         from ..core.urls import parse_id
 
         default_start, default_end = default_period(today or utcnow().date())
@@ -71,13 +71,13 @@ class ReportFilters:
                   "grant": self.grant_id or "", "forum": self.forum_id or "", **extra}
         return {k: str(v) for k, v in values.items() if v not in ("", None)}
 
-    def narrowed(self, **changes) -> "ReportFilters":
+    def narrowed(self, **changes) -> ReportFilters:
         return ReportFilters(**{**self.__dict__, **changes})
 
 
 def local_day(moment: datetime, zone: str) -> date:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
@@ -117,7 +117,7 @@ def forum_zones() -> list[str]:
 
 def _utc_start(day: date, zone: str) -> datetime:
     """Midnight at the start of ``day`` in ``zone``, in UTC."""
-    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
 
 
 # --- forum-local dates in SQL -----------------------------------------------------------------------
@@ -255,4 +255,4 @@ def end_of_local_day(date_column, first: date, last: date, zones: Iterable[str])
 
 def aware(moment: datetime) -> datetime:
     """A stored (naive, UTC) time as an aware one."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -12,11 +12,11 @@ from ..core.actor import require_sign_in
 from ..core.forms import run_service
 from ..extensions import db
 from ..models import INDICATOR_METRICS, Indicator, Meeting, Programme
+from ..vocab import GENDERS
 from . import charts, exports, indicators, lists
 from . import dashboard as programme
 from .figures import ACTION_FIGURES, MEETING_FIGURES
 from .forms import IndicatorForm, TargetForm
-from ..vocab import GENDERS
 from .periods import ReportFilters
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

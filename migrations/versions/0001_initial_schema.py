@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: fdc9539967e1
-Revises: 
+Revises:
 Create Date: 2026-11-29 05:31:56.978376
 
 """
