@@ -50,6 +50,18 @@ def _seed(make: Factory) -> dict:
     return {**world, "meeting": meeting, "held": held, "action": action}
 
 
+def _fuzz(strategy, headers: dict, codes: set[int]) -> None:
+    """Run ``strategy``'s generated calls, adding each answer's status code to ``codes``."""
+
+    @given(case=strategy)
+    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    def run(case) -> None:
+        codes.add(case.call_and_validate(headers=headers, checks=CHECKS).status_code)
+
+    run()
+
+
 def test_schemathesis_finds_no_server_error_and_no_schema_break(app: Flask, make: Factory) -> None:
     seeded = _seed(make)
     headers = {"Authorization": f"Bearer {_write_token(app, seeded['organiser'])}"}
@@ -65,14 +77,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_break(app: Flask, make
             for fixed in ({}, path_ids) if path_ids else ({},):
                 strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed or None)
 
-                @given(case=strategy)
-                @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
-                          suppress_health_check=list(HealthCheck))
-                def run(case, label=operation.label) -> None:
-                    response = case.call_and_validate(headers=headers, checks=CHECKS)
-                    seen.setdefault(label, set()).add(response.status_code)
-
-                run()
+                _fuzz(strategy, headers, seen.setdefault(operation.label, set()))
     # Every operation got past the token and the loader at least once (reached a real object), every
     # read answered 200 at least once, and bad input was refused with a JSON error.
     assert len(seen) == len(operations) and all(codes - {401, 404} for codes in seen.values()), seen
