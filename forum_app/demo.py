@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -146,7 +146,15 @@ THEME_INFORMATION = "Information exchange"
 THEME_TRAINING = "Staff training"
 THEME_COORDINATION = "Multi-agency coordination"
 
-PROGRAMME = {
+class ProgrammeSpec(TypedDict):
+    name: str
+    description: str
+    themes: list[str]
+    starts_on: date
+    ends_on: date
+
+
+PROGRAMME: ProgrammeSpec = {
     "name": "Horizontal Facility for the Western Balkans and Turkey 2019–2022",
     "description": (
         "Joint programme of the European Union and the Council of Europe. Its regional action "
@@ -892,8 +900,12 @@ def _get_or_create_action(forum: Forum, spec: ActionSpec, tz: ZoneInfo, today: d
                 raise ValueError(f"an update of {spec.title!r} needs a date")
             at, meeting_id = _at(tz, _resolve_day(step.on, today), time(9, 30)), None
         author = organiser if step.by == "organiser" else action.owner
+        if author is None:
+            raise ValueError(f"{spec.title!r} has no owner to write its history")
         with clock.at(at):
             if step.kind == "reassign":
+                if step.to_owner is None:
+                    raise ValueError(f"a reassignment of {spec.title!r} needs its new owner")
                 actions.reassign_action(author, action, users[step.to_owner].id, step.note, action.version,
                                         notify=False)
             else:

@@ -42,9 +42,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 
 from . import permissions
 from .auth.passwords import hash_password
@@ -528,8 +529,9 @@ def _insert(rows: dict[str, list[dict]]) -> None:
     conn = db.session.connection()
     for model in _ORDER:
         values = rows.get(model.__tablename__, [])
+        table = cast(Table, model.__table__)  # typed as any FromClause; a declarative model's is its Table
         for chunk in _chunks(values, CHUNK):
-            conn.execute(insert(model.__table__), chunk)
+            conn.execute(insert(table), chunk)
 
 
 def _chunks(values: list[dict], size: int) -> Iterable[list[dict]]:

@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -64,10 +66,13 @@ def configure_proxy(app: Flask) -> None:
     """Behind TRUSTED_PROXIES proxies, the client's address, scheme and host come from their headers."""
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        # Flask's documented way to add WSGI middleware; its types declare wsgi_app a method, not an attribute.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     # The development server (and the tests' live server) would announce
     # "Werkzeug/x.y Python/x.y"; gunicorn sends only "gunicorn", without a version.
-    WSGIRequestHandler.version_string = _server_name
+    # Replaced on the class: the servers are started elsewhere (flask run, the tests' live server), without
+    # a way to pass them a handler subclass. setattr, as mypy refuses assigning to a method.
+    setattr(WSGIRequestHandler, "version_string", _server_name)  # noqa: B010
 
 
 def configure_request_checks(app: Flask) -> None:
@@ -223,7 +228,8 @@ def link_around(endpoint: str, id_name: str, **values) -> tuple[str, str]:
 
     One url_for per page like ``link_prefix``; refused unless the id is one whole path segment.
     """
-    url = url_for(endpoint, **values, **{id_name: _ROW_ID})
+    the_id: dict[str, Any] = {id_name: _ROW_ID}  # url_for takes any value for the endpoint's arguments
+    url = url_for(endpoint, **values, **the_id)
     before, found, after = url.partition(f"/{_ROW_ID}")
     if not found or str(_ROW_ID) in after or after[:1] not in ("", "/", "?"):
         raise ValueError(f"{endpoint}: {id_name} is not one segment of its URL ({url})")

@@ -28,7 +28,7 @@ def update_profile(actor: User, data: ProfileInput) -> User:
         raise ServiceError(_("Choose a time zone from the list."), field="timezone")
     if data.locale not in LANGUAGES:
         raise ServiceError(_("Choose a language from the list."), field="locale")
-    changes = {}
+    changes: dict[str, list[str | bool]] = {}
     if actor.timezone != data.timezone:
         changes["timezone"] = [actor.timezone, data.timezone]
         actor.timezone = data.timezone

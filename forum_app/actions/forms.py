@@ -7,7 +7,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMul
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from ..core.forms import EditForm, RowForm, TextAreaField, row_set_form
+from ..core.forms import EditForm, RowForm, RowSetForm, TextAreaField, row_list
 from ..vocab import ACTION_STATES
 from .services import ActionDetails, ActionInput, ReviewOutcome
 
@@ -40,10 +40,12 @@ class NewActionRow(RowForm):
     due_on = DateField(_l("Due"), validators=[Optional()])
 
 
-class RecordActionsForm(row_set_form(NewActionRow, max_rows=50)):
+class RecordActionsForm(RowSetForm):
+    rows = row_list(NewActionRow, max_rows=50)
+
     def slots(self, count: int, people, organisations) -> None:
         """Empty numbered rows for a GET."""
-        self.load([_Slot(n) for n in range(1, count + 1)], lambda slot: "")
+        self.load_rows([_Slot(n) for n in range(1, count + 1)], lambda slot: "")
         self.offer(people, organisations)
 
     def offer(self, people, organisations) -> None:
@@ -97,7 +99,7 @@ class ActionForm(ActionFields, FlaskForm):
                            decision_number=decision_number)
 
 
-class ActionDetailsForm(ActionFields, EditForm):
+class ActionDetailsForm(ActionFields, EditForm[ActionDetails]):
     def to_input(self) -> ActionDetails:
         return ActionDetails(title=self.title.data or "", description=self.description.data or "",
                              due_on=self.due_on.data, themes=list(self.themes.data or []),
@@ -149,10 +151,12 @@ class ReviewRow(RowForm):
     note = TextAreaField(_l("What was said"), validators=[Optional(), Length(max=NOTE_MAX)])
 
 
-class ReviewForm(row_set_form(ReviewRow, max_rows=1000)):
+class ReviewForm(RowSetForm):
+    rows = row_list(ReviewRow, max_rows=1000)
+
     def open(self, actions) -> None:
         """A fresh form: one empty row per action, carrying the version it showed."""
-        self.load(actions, lambda action: str(action.version))
+        self.load_rows(actions, lambda action: str(action.version))
         self.offer()
 
     def offer(self) -> None:

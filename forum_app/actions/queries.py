@@ -416,13 +416,15 @@ def action_page(user, action_id: int, need: str = "view") -> ActionPage:
             timeline.append(at_meeting(action, meeting, now))
         previous_start = meeting.starts_at
     decision = None
-    if action.decision_version is not None:
+    # decision_number and decision_version are set together, only with the meeting (the table's checks)
+    number, meeting = action.decision_number, action.meeting
+    if action.decision_version is not None and number is not None and meeting is not None:
         version = db.session.execute(select(MinutesVersion).where(
             MinutesVersion.meeting_id == action.meeting_id, MinutesVersion.number == action.decision_version)
         ).scalar_one_or_none()
-        if version is not None and permissions.can_view_minutes(user, action.meeting) \
-                and 0 < action.decision_number <= len(version.decisions):
-            decision = version.decisions[action.decision_number - 1]
+        if version is not None and permissions.can_view_minutes(user, meeting) \
+                and 0 < number <= len(version.decisions):
+            decision = version.decisions[number - 1]
     flags = permissions.action_flags(user, action)
     return ActionPage(action, flags, list(action.updates), timeline, decision, is_overdue(action, now),
                       possible_owners(action.forum) if flags.can_reassign else [])

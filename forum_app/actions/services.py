@@ -243,12 +243,13 @@ def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_ver
     note = data.note.strip()
     review = data.meeting_id is not None
     ensure(permissions.action_role_lock(actor, action, data.to_state, review))
-    changes_state = data.to_state is not None and data.to_state != action.state
+    new_state = data.to_state if data.to_state != action.state else None
+    changes_state = new_state is not None
     comment = not review and not changes_state and permissions.comments_only(actor, action)
-    if changes_state:
+    if new_state is not None:
         # An allowed move refused for want of a reason is answered at the note, where the reason goes.
-        allowed = data.to_state in permissions.ACTION_TRANSITIONS.get(action.state, ())
-        ensure(permissions.action_transition_lock(action, data.to_state, note), field="note" if allowed else "to_state")
+        allowed = new_state in permissions.ACTION_TRANSITIONS.get(action.state, ())
+        ensure(permissions.action_transition_lock(action, new_state, note), field="note" if allowed else "to_state")
     elif not review:
         if not comment:
             ensure(permissions.action_progress_lock(action))
@@ -263,9 +264,9 @@ def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_ver
 
     previous = action.state
     now = utcnow()
-    if changes_state:
-        action.state = data.to_state
-        if data.to_state in ACTION_CLOSED_STATES:
+    if new_state is not None:
+        action.state = new_state
+        if new_state in ACTION_CLOSED_STATES:
             action.closed_at = now
     action.updated_at = now  # every entry bumps the version: concurrent updates conflict
     if review:

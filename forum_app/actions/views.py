@@ -275,6 +275,9 @@ def confirm(token: str):
     """
     try:
         action = actions.action_from_link(token)
+        owner = action.owner
+        if owner is None:  # never: action_from_link refuses the links of actions without an owner
+            raise tokens.LinkError(tokens.LinkProblem.INVALID)
     except tokens.LinkError as exc:
         return render_template("auth/link_problem.html", problem=exc.problem.value, purpose="action-confirm"), 400
     form = AnswerForm()
@@ -284,7 +287,7 @@ def confirm(token: str):
             message, status = _("Choose accept or decline."), 400
         else:
             accept = form.answer.data == "accept"
-            outcome = attempt(lambda: actions.answer_proposal(action.owner, action, accept, form.reason.data or ""))
+            outcome = attempt(lambda: actions.answer_proposal(owner, action, accept, form.reason.data or ""))
             if outcome:
                 db.session.refresh(action)
                 return render_template("actions/confirm.html", action=action, form=None,

@@ -12,7 +12,7 @@ from ..vocab import COUNTRIES, FORUM_TIMEZONES, GENDERS, ORGANISATION_KINDS, SYS
 from .services import GrantInput, OrganisationInput, ProgrammeInput
 
 
-class OrganisationForm(EditForm):
+class OrganisationForm(EditForm[OrganisationInput]):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=_choices(ORGANISATION_KINDS), validators=[DataRequired()])
     country = SelectField(_l("Country"), choices=_choices(COUNTRIES), validators=[DataRequired()])
@@ -23,7 +23,7 @@ class OrganisationForm(EditForm):
                                  city=self.city.data or "")
 
 
-class ProgrammeForm(EditForm):
+class ProgrammeForm(EditForm[ProgrammeInput]):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
     themes = LinesField(_l("Themes"), max_items=50, max_line=200,
@@ -36,7 +36,7 @@ class ProgrammeForm(EditForm):
                               themes=list(self.themes.data), starts_on=self.starts_on.data, ends_on=self.ends_on.data)
 
 
-class GrantForm(EditForm):
+class GrantForm(EditForm[GrantInput]):
     programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
     reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=100)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
@@ -55,7 +55,7 @@ class TeamMemberForm(FlaskForm):
     email = EmailField(_l("Email of the organiser"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-class UserForm(EditForm):
+class UserForm(EditForm[UserInput]):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), choices=_choices(SYSTEM_ROLES), validators=[DataRequired()], default="member",

@@ -145,12 +145,12 @@ def meeting(meeting_id: int):
     return _meeting_shown(meeting_id)
 
 
-def _meeting_shown(meeting_id: int):
+def _meeting_shown(meeting_id: int) -> Meeting | _Shown:
     found = permissions.load_meeting(_user(), meeting_id,
                                      options=(selectinload(Meeting.invitations).joinedload(Invitation.user),))
     if not permissions.can_see_rsvps(_user(), found):
         # Invitees see their own answer; the others' are the organisers' working detail, as on the page.
-        found = _Shown(found, [inv for inv in found.invitations if inv.user_id == _user().id])
+        return _Shown(found, [inv for inv in found.invitations if inv.user_id == _user().id])
     return found
 
 

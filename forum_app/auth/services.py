@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from .. import permissions
 from ..core import audit
@@ -116,10 +116,10 @@ def withdraw_unused_invitation(actor: User, user: User) -> bool:
     if any(db.session.execute(stmt.limit(1)).first() is not None for stmt in ties):
         return False
     user.active = False
-    withheld = db.session.execute(
+    withheld = cast(CursorResult, db.session.execute(
         update(OutboxMessage).where(OutboxMessage.to_user_id == user.id, OutboxMessage.status == "pending")
         .values(status="withdrawn").execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     audit.record(actor, "user.invitation_withdrawn", user, f"Invitation of {user.email} withdrawn",
                  emails_withheld=withheld)
     return True
@@ -164,7 +164,8 @@ def authenticate(email: str, password: str, *, address: str, now: datetime) -> U
     result = throttle.attempt(devices.login_counters(email, user, address, now), now)
     _refuse_if_throttled(result)
     ok = passwords.verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
+    # (ok implies a stored hash: verify_password refuses a user without one)
+    if not ok or user is None or user.password_hash is None or not user.active:
         raise CountedFailure(_("The email or password is not correct."))
     throttle.succeeded(result, now)
     if passwords.needs_rehash(user.password_hash):
@@ -246,8 +247,8 @@ def set_active(actor: User, user: User, active: bool) -> None:
             delete(Invitation).where(Invitation.user_id == user.id, Invitation.meeting_id.in_(upcoming))
             .returning(Invitation.meeting_id)
         ).scalars())
-    audit.record(actor, "user.activate" if active else "user.deactivate", user,
-                 **({"withdrawn_from_meetings": withdrawn} if withdrawn else {}))
+    details: dict[str, Any] = {"withdrawn_from_meetings": withdrawn} if withdrawn else {}
+    audit.record(actor, "user.activate" if active else "user.deactivate", user, **details)
 
 
 def create_admin(email: str, name: str, password: str) -> User:

@@ -106,7 +106,7 @@ def attempt(counters: list[tuple[str, str]], now: datetime) -> Attempt:
 
 def succeeded(result: Attempt, now: datetime) -> None:
     """The attempt was good (right password): forgive it as each counter's rule says."""
-    todo = [(rule, name, RULES[rule][1]) for rule, name in result.counters if RULES[rule][1]]
+    todo = [(rule, name, mode) for rule, name in result.counters if (mode := RULES[rule][1])]
     if not todo:
         return
     r = _redis()

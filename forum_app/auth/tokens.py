@@ -175,8 +175,10 @@ def read_link_token(token: str, purpose: str, now: datetime) -> Link:
     issued_at = datetime.fromtimestamp(issued, UTC)
     if spec.max_age is not None:
         expires_at = issued_at + spec.max_age()
-    else:
+    elif expires is not None:  # read above whenever the purpose has no max_age
         expires_at = datetime.fromtimestamp(expires, UTC)
+    else:  # pragma: no cover - unreachable
+        raise LinkError(LinkProblem.INVALID)
     if now >= expires_at:
         raise LinkError(LinkProblem.EXPIRED)
     obj = _load(subject_type, subject_id)

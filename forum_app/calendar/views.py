@@ -31,7 +31,8 @@ def ics_response(body: str, filename: str, *, download: bool = False, private_ca
     if private_cache:
         # May be kept, never by a shared cache, and always revalidated (the ETag makes that cheap).
         response.headers["Cache-Control"] = "private, no-cache"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place (it returns the same response, typed as werkzeug's)
+    return response
 
 
 def _not_valid() -> Response:

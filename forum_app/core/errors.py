@@ -7,6 +7,8 @@ the CLI (which has no request to abort).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class ServiceError(Exception):
     """A request that cannot be carried out as asked; nothing was changed."""
@@ -20,13 +22,14 @@ class ServiceError(Exception):
 class ConflictError(ServiceError):
     """Someone else saved the same thing since the form was opened.
 
-    ``differences`` lists (what, the saved value, the value in your form) so the page can
+    ``differences`` lists (what, the saved value, the value in your form), or three ways
+    (what, what you started from, the saved value, the value in your form), so the page can
     show what changed instead of silently overwriting it.
     """
 
-    def __init__(self, message: str, differences: list[tuple[str, str, str]] | None = None):
+    def __init__(self, message: str, differences: Sequence[tuple[str, ...]] | None = None):
         super().__init__(message)
-        self.differences = differences or []
+        self.differences: Sequence[tuple[str, ...]] = differences or []
 
 
 class KeptRefusal(ServiceError):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from zoneinfo import available_timezones
 
 from flask import flash, request
@@ -17,6 +17,7 @@ from .commit import Outcome, attempt
 from .editing import EditInput, decode_loaded, rebase
 
 T = TypeVar("T")
+InputT = TypeVar("InputT", bound=EditInput)
 
 _KNOWN_ZONES = frozenset(available_timezones())
 
@@ -43,12 +44,15 @@ def run_action(service: Callable[[], Any], success: str) -> Outcome:
     return outcome
 
 
-class EditForm(FlaskForm):
-    """A form that edits one record: carries the values it was opened with (see core.editing)."""
+class EditForm(FlaskForm, Generic[InputT]):
+    """A form that edits one record: carries the values it was opened with (see core.editing).
+
+    ``InputT`` is the input dataclass the form gives (``to_input``).
+    """
 
     loaded = HiddenField()
 
-    def to_input(self) -> EditInput:  # pragma: no cover - each form defines it
+    def to_input(self) -> InputT:  # pragma: no cover - each form defines it
         raise NotImplementedError
 
 
@@ -63,42 +67,43 @@ class RowForm(Form):
     was = HiddenField()
 
 
-def row_set_form(row_form: type[RowForm], max_rows: int = 2000) -> type[FlaskForm]:
-    """A form class editing many rows at once: ``rows`` is a FieldList of ``row_form``.
+def row_list(row_form: type[RowForm], max_rows: int = 2000) -> FieldList:
+    """The ``rows`` field of a RowSetForm: a FieldList of ``row_form``."""
+    return FieldList(FormField(row_form), max_entries=max_rows)
 
-    ``load(objects, value_of)`` fills it for a GET; ``changes()`` gives, for a valid POST,
+
+class RowSetForm(FlaskForm):
+    """A form editing many rows at once: subclasses declare ``rows = row_list(TheirRowForm)``.
+
+    ``load_rows(objects, value_of)`` fills it for a GET; ``changes()`` gives, for a valid POST,
     ``{row id: (value when loaded, value now)}`` for the rows whose value the person changed.
     """
 
-    class RowSetForm(FlaskForm):
-        rows = FieldList(FormField(row_form), max_entries=max_rows)
+    rows: FieldList
 
-        def load(self, objects, value_of: Callable[[Any], Any]) -> None:
-            while self.rows.entries:
-                self.rows.pop_entry()
-            for obj in objects:
-                value = value_of(obj)
-                self.rows.append_entry({"row_id": obj.id, "was": value or "", "value": value or ""})
+    def load_rows(self, objects, value_of: Callable[[Any], Any]) -> None:
+        while self.rows.entries:
+            self.rows.pop_entry()
+        for obj in objects:
+            value = value_of(obj)
+            self.rows.append_entry({"row_id": obj.id, "was": value or "", "value": value or ""})
 
-        def changes(self) -> dict[int, tuple[Any, Any]]:
-            result: dict[int, tuple[Any, Any]] = {}
-            for row in self.rows:
-                was, value = row.was.data or None, row.value.data or None
-                if was != value:
-                    result[row.row_id.data] = (was, value)
-            return result
+    def changes(self) -> dict[int, tuple[Any, Any]]:
+        result: dict[int, tuple[Any, Any]] = {}
+        for row in self.rows:
+            was, value = row.was.data or None, row.value.data or None
+            if was != value:
+                result[row.row_id.data] = (was, value)
+        return result
 
-        def validate_rows(self, field) -> None:
-            ids = [row.row_id.data for row in field]
-            if len(ids) != len(set(ids)):
-                raise ValidationError(_l("A row appears twice. Reload the page and try again."))
-
-    RowSetForm.__name__ = f"{row_form.__name__}Set"
-    return RowSetForm
+    def validate_rows(self, field) -> None:
+        ids = [row.row_id.data for row in field]
+        if len(ids) != len(set(ids)):
+            raise ValidationError(_l("A row appears twice. Reload the page and try again."))
 
 
-def edit_record(form: EditForm, obj: Any, input_cls: type[EditInput],
-                save: Callable[[EditInput, dict | None], T]) -> T | None:
+def edit_record(form: EditForm[InputT], obj: Any, input_cls: type[InputT],
+                save: Callable[[InputT, dict | None], T]) -> T | None:
     """The whole GET/POST cycle of a record form, the same for every record.
 
     GET remembers the stored values in the form; a valid POST calls ``save(input, loaded)``
@@ -136,6 +141,8 @@ class TextAreaField(_WTFormsTextArea):
     unchanged would "change" every multi-line field (and bump versions, write audit
     entries and cause false conflicts for anyone editing at the same time).
     """
+
+    data: Any  # WTForms' fields are untyped here: a str, or a list for LinesField
 
     def process_formdata(self, valuelist) -> None:
         super().process_formdata(valuelist)
@@ -195,4 +202,5 @@ def status_for(form: FlaskForm) -> int:
 
 
 __all__ = ["run_service", "run_action", "attach_error", "end_not_before_start", "valid_timezone", "status_for",
-           "LinesField", "TextAreaField", "choices", "Outcome", "EditForm", "edit_record", "RowForm", "row_set_form"]
+           "LinesField", "TextAreaField", "choices", "Outcome", "EditForm", "edit_record", "RowForm", "RowSetForm",
+           "row_list"]

@@ -198,8 +198,11 @@ class _RendererProcess:
         # -I: ignore PYTHON* variables and the user's site-packages; the renderer needs only markdown.
         self.proc = subprocess.Popen([sys.executable, "-I", "-c", _RENDERER_CODE], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
-        os.set_blocking(self.proc.stdin.fileno(), False)
-        os.set_blocking(self.proc.stdout.fileno(), False)
+        # Both are pipes (stdin=PIPE, stdout=PIPE above): Popen's type leaves them optional.
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+        os.set_blocking(self.stdin.fileno(), False)
+        os.set_blocking(self.stdout.fileno(), False)
         try:
             if self._exchange(b"", 1, time.monotonic() + STARTUP_SECONDS) != b"R":
                 raise _Overrun
@@ -216,7 +219,7 @@ class _RendererProcess:
 
     def _exchange(self, request: bytes, answer_size: int, deadline: float) -> bytes:
         """Write ``request`` and read ``answer_size`` bytes, both before ``deadline``."""
-        stdin, stdout = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        stdin, stdout = self.stdin.fileno(), self.stdout.fileno()
         answer = bytearray()
         with selectors.DefaultSelector() as selector:
             if request:
@@ -246,7 +249,7 @@ class _RendererProcess:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
+        for pipe in (self.stdin, self.stdout):
             with contextlib.suppress(OSError):
                 pipe.close()
 

@@ -50,7 +50,7 @@ def contains(q: str, *columns, folded=None, trigram_table: str | None = None) ->
     ``trigram_table``: on SQLite, the FTS5 trigram index of ``folded`` (migration 0017), which answers
     the search from the index when it can (see ``_in_trigram_index``).
     """
-    conditions = [func.lower(column).like("%" + escape_like(q.lower()) + "%", escape="\\") for column in columns]
+    conditions: list[ColumnElement[bool]] = [func.lower(column).like("%" + escape_like(q.lower()) + "%", escape="\\") for column in columns]
     text = normalise(q)
     if folded is not None and text:
         if trigram_table and _in_trigram_index(text):

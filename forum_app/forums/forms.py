@@ -11,7 +11,7 @@ from ..vocab import COUNTRIES, FORUM_ROLES, FORUM_TIMEZONES
 from .services import ForumInput
 
 
-class ForumForm(EditForm):
+class ForumForm(EditForm[ForumInput]):
     grant_id = SelectField(_l("Grant"), coerce=int, validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=120)])

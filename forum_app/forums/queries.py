@@ -89,7 +89,7 @@ def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page
         return page
     counts = dict(db.session.execute(
         select(ForumMember.forum_id, func.count()).where(ForumMember.forum_id.in_(ids))
-        .group_by(ForumMember.forum_id)).all())
+        .group_by(ForumMember.forum_id)).tuples().all())
     upcoming, overdue = next_meetings(forums), overdue_counts(user, forums)
     page.items = [ForumRow(f, counts.get(f.id, 0), upcoming.get(f.id), permissions.sees_grant_details(user, f),
                            overdue.get(f.id, 0)) for f in forums]

@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from ..core.forms import LinesField, RowForm, TextAreaField, choices, row_set_form
+from ..core.forms import LinesField, RowForm, RowSetForm, TextAreaField, choices, row_list
 from ..core.urls import MAX_ID
 from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 from .minutes import MinutesInput
@@ -97,7 +97,7 @@ class RsvpForm(FlaskForm):
 
 
 class AttendanceRow(RowForm):
-    # "value" is the row's editable field (row_set_form's convention); the label is the person.
+    # "value" is the row's editable field (RowSetForm's convention); the label is the person.
     value = SelectField(_l("Attendance"), choices=[("", "—")] + choices(ATTENDANCE_STATES))
 
 
@@ -109,7 +109,7 @@ class WalkInRow(Form):
     kind = SelectField(_l("Kind of organisation"), choices=choices(ORGANISATION_KINDS), default="other")
 
 
-class AttendanceForm(row_set_form(AttendanceRow)):
+class AttendanceForm(RowSetForm):
     """Attendance in one go: every invitee's mark and the walk-ins, saved together.
 
     Only the marks changed here are written (see record_attendance). "Mark everyone who
@@ -117,12 +117,13 @@ class AttendanceForm(row_set_form(AttendanceRow)):
     and save.
     """
 
+    rows = row_list(AttendanceRow)
     walk_ins = FieldList(FormField(WalkInRow), min_entries=3, max_entries=50)
     mark_accepted = SubmitField(_l("Mark everyone who accepted as present"))
     save = SubmitField(_l("Save attendance"))
 
-    def load(self, invitations) -> None:  # type: ignore[override]
-        super().load(invitations, lambda inv: inv.attendance)
+    def load(self, invitations) -> None:
+        self.load_rows(invitations, lambda inv: inv.attendance)
 
     def mark_accepted_present(self, invitations) -> int:
         """Set "present" on the blank rows of invitees who accepted; returns how many."""

@@ -152,7 +152,10 @@ def _publish(actor: User, meeting: Meeting, base_revision: int, lock, state: str
     """Circulating and adopting: both share the version the organiser read and move the minutes on."""
     ensure(lock(meeting))
     _require_latest(meeting, base_revision)
-    _share(meeting, current_version(meeting))
+    version = current_version(meeting)
+    if version is None:  # never: both locks refuse minutes not yet written
+        raise ServiceError(_("Write the minutes first."))
+    _share(meeting, version)
     meeting.minutes_state = state
     setattr(meeting, f"minutes_{state}_at", utcnow())
     audit.record(actor, f"minutes.{verb}", meeting, f"{state.capitalize()} version {meeting.minutes_revision}")

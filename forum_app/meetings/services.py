@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from .. import notifications, permissions
 from ..actions.services import agenda_with_review
@@ -379,13 +380,13 @@ def record_attendance(actor: User, meeting: Meeting, marks: dict[int, tuple[str 
     now = utcnow()
     clashes = []
     for invitation_id, mark in changes.items():
-        written = db.session.execute(
+        written = cast(CursorResult, db.session.execute(
             update(Invitation)
             .where(Invitation.id == invitation_id, Invitation.meeting_id == meeting.id,
                    Invitation.attendance.is_not_distinct_from(marks[invitation_id][0]))
             .values(attendance=mark, attendance_at=now if mark else None)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )).rowcount
         if written != 1:
             clashes.append(by_id[invitation_id].user.name)
     if clashes:

@@ -28,9 +28,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from ..core.clock import utcnow
 from ..extensions import db
@@ -156,13 +157,13 @@ def withdraw_stale(now: datetime) -> int:
     from .meetings import INVITATION_KINDS
 
     over = select(Meeting.id).where(Meeting.ends_at < now)
-    return db.session.execute(
+    return cast(CursorResult, db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "pending", OutboxMessage.kind.in_(INVITATION_KINDS),
                OutboxMessage.meeting_id.in_(over))
         .values(status="withdrawn", last_error="not sent: the meeting was already over")
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
 
 
 def count_due(now: datetime) -> int:

@@ -2,6 +2,8 @@
 cancellations) are not a choice: they are how a person learns where to be."""
 from __future__ import annotations
 
+from typing import Literal, overload
+
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
@@ -15,6 +17,10 @@ CHOICES = {
 }
 
 
+@overload
+def settings_for(user: User, create: Literal[True]) -> NotificationSettings: ...
+@overload
+def settings_for(user: User, create: bool = False) -> NotificationSettings | None: ...
 def settings_for(user: User, create: bool = False) -> NotificationSettings | None:
     settings = db.session.get(NotificationSettings, user.id)
     if settings is None and create:

@@ -22,6 +22,7 @@ from werkzeug.routing import BuildError
 
 from ..core.commit import attempt
 from ..core.dates import format_clock, format_day
+from ..core.errors import ServiceError
 from ..core.urls import external_url
 from ..extensions import db
 from ..models import ActionItem, Forum, Invitation, Meeting, SentReminder, User
@@ -131,6 +132,8 @@ def queue_reminders(user_id: int, reminders: list[Reminder]) -> int:
         db.session.add(SentReminder(user_id=user_id, kind=reminder.kind, subject_type=reminder.subject_type,
                                     subject_id=reminder.subject_id, occasion=reminder.occasion))
     db.session.flush()  # a simultaneous run's rows make this fail here, before any email is queued
+    if user is None:  # deleted since the plan was made (its reminders' rows would fail just above)
+        raise ServiceError(f"no user {user_id}")
     if meeting_ids and wants(user, "meeting_reminders"):
         invitations = db.session.execute(
             select(Invitation).where(Invitation.user_id == user_id, Invitation.meeting_id.in_(meeting_ids))

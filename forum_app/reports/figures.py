@@ -234,6 +234,13 @@ def forum_of(row: Row) -> ForumInfo:
     return row.forum
 
 
+def grant_of(row: Row) -> GrantInfo:
+    """The grant of a forum's or a grant's row (a country row has none)."""
+    if row.grant is None:
+        raise ValueError(f"a {row.level} row has no grant")
+    return row.grant
+
+
 def _pct(share: float | None) -> str | None:
     return None if share is None else f"{100 * share:.0f}%"
 

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import INDICATOR_METRICS, Forum, Grant, Indicator, IndicatorTarget, Programme, User
 from ..vocab import COUNTRIES
 from .dashboard import Figured, assembled_figures
-from .figures import Figures, reach_rows
+from .figures import Figures, forum_of, grant_of, reach_rows
 from .periods import ReportFilters
 
 MAX_VALUE = 1e12
@@ -168,8 +168,8 @@ def indicator_rows(user, filters: ReportFilters, now: datetime | None = None,
             windows[window] = assembled_figures(user, period, now, refresh, reach)
         page = windows[window]
         # The indicator's programme only, and the target's country if it names one.
-        forum_rows = [r for r in page.forums if r.grant.programme_id == indicator.programme_id
-                      and (not target.country or r.forum.country == target.country)]
+        forum_rows = [r for r in page.forums if grant_of(r).programme_id == indicator.programme_id
+                      and (not target.country or forum_of(r).country == target.country)]
         figures = Figures()
         for r in forum_rows:
             figures.add(r.figures)

@@ -1,6 +1,8 @@
 """The programme dashboard, the lists behind its figures, exports and the printable progress report."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -132,6 +134,7 @@ def export(what: str, fmt: str):
     else:
         header, rows = exports.EXPORTS[what](current_user, filters)
     name = f"forum-desk-{what}-{filters.start.isoformat()}-{filters.end.isoformat()}.{fmt}"
+    body: Iterator[str] | Iterator[bytes]
     if fmt == "csv":
         body, mimetype = exports.csv_stream(header, rows), "text/csv; charset=utf-8"
     else:
