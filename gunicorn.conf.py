@@ -9,6 +9,7 @@ glibc's ``MALLOC_ARENA_MAX`` is read when a process starts, so setting it here (
 come too late for the workers: set ``MALLOC_ARENA_MAX=2`` in the environment that starts gunicorn
 (the systemd unit in docs/operations.md).
 """
+
 import multiprocessing
 import os
 

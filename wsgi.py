@@ -2,6 +2,7 @@
 
 Process tuning (workers, recycling, malloc arenas) lives in gunicorn.conf.py and docs/operations.md.
 """
+
 import os
 
 from forum_app import create_app

@@ -6,6 +6,7 @@ render of the same size by a compiled template and the response, and nothing els
 database, no session, no permissions. (``render_template_string`` would compile the
 template again on every request and make every page look faster beside it than it is.)
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,10 @@ from flask import Flask, render_template
 from markupsafe import Markup
 
 app = Flask(__name__)  # templates from bench/templates
-PAGES = {int(p.stem): [Markup(line) for line in p.read_text().splitlines(keepends=True)]
-         for p in Path(os.environ.get("BENCH_PAGES", ".")).glob("*.html")}
+PAGES = {
+    int(p.stem): [Markup(line) for line in p.read_text().splitlines(keepends=True)]
+    for p in Path(os.environ.get("BENCH_PAGES", ".")).glob("*.html")
+}
 
 
 @app.get("/<int:n>")

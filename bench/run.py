@@ -32,6 +32,7 @@ run), or else from the system, so the bench can run beside other servers.
 Through make, BENCH_ARGS is passed as written, so a pattern may end in ``$``:
 ``make bench BENCH_ARGS="--scale 1 --only 'meetings\\.meeting$' --port-base 9100"``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,11 +65,15 @@ WORKER_HEADER = "X-Forum-Worker"
 BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 # Endpoints that are not pages to time: assets, probes, forms that create or edit, token links.
-SKIP = re.compile(r"^(static|core\.healthz|auth\.(logout|set_password|reset_password|request_reset|change_password))$"
-                  r"|_(form|new|edit)$|\.(ics|export)")
+SKIP = re.compile(
+    r"^(static|core\.healthz|auth\.(logout|set_password|reset_password|request_reset|change_password))$"
+    r"|_(form|new|edit)$|\.(ics|export)"
+)
 # Pages every role opens (timed for each role that may see them); the rest are timed as admin.
-SHARED = re.compile(r"^(home\.index|forums\.(index|forum)|meetings\.meeting|calendar\.month|actions\.|reports\.|"
-                    r".*dashboard|.*\.mine$|.*my_actions)")
+SHARED = re.compile(
+    r"^(home\.index|forums\.(index|forum)|meetings\.meeting|calendar\.month|actions\.|reports\.|"
+    r".*dashboard|.*\.mine$|.*my_actions)"
+)
 ROLES = ("admin", "staff", "organiser", "participant")
 ONLY: re.Pattern | None = None  # --only: time just the endpoints it matches
 EXTRA_QUERIES = {"admin.users": [{"q": "hod"}], "forums.index": [{"q": "forum"}]}
@@ -88,6 +93,7 @@ class Page:
 
 
 # --- a minimal HTTP client (stdlib only) ------------------------------------------------------
+
 
 class Client:
     def __init__(self, port: int):
@@ -121,14 +127,16 @@ class Client:
         match = CSRF_RE.search(page.decode())
         token = match.group(1) or match.group(2)
         body = urlencode({"email": email, "password": password, "csrf_token": token, "next": ""}).encode()
-        response, _d, elapsed = self.request("POST", "/login", body,
-                                             {"Content-Type": "application/x-www-form-urlencoded"})
+        response, _d, elapsed = self.request(
+            "POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
         if response.status != 302:
             raise SystemExit(f"login of {email} failed: {response.status}")
         return elapsed
 
 
 # --- processes ----------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -167,9 +175,24 @@ def wait_for(port: int, path: str = "/", seconds: float = 60) -> None:
 def gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
     """gunicorn with the project's gunicorn.conf.py, no recycling of workers (see the module's docstring)."""
     return subprocess.Popen(
-        [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"), "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--max-requests", "0", "--log-level", "warning", app],
-        cwd=ROOT, env=env, start_new_session=True)
+        [
+            str(BIN / "gunicorn"),
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--max-requests",
+            "0",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -192,6 +215,7 @@ def worker_rss_mb(master: subprocess.Popen) -> list[float]:
 
 
 # --- the data -----------------------------------------------------------------------------------
+
 
 def database_for(scale: float, seed: int) -> str:
     base = BASE_DATABASE_URL
@@ -218,13 +242,21 @@ def prepare(url: str, scale: float, seed: int, env: dict) -> None:
 
     engine = create_engine(url)
     with engine.connect() as conn:
-        ready = "user_account" in inspect(conn).get_table_names() and conn.execute(
-            text("SELECT count(*) FROM user_account")).scalar_one()
+        ready = (
+            "user_account" in inspect(conn).get_table_names()
+            and conn.execute(text("SELECT count(*) FROM user_account")).scalar_one()
+        )
     engine.dispose()
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     # Always migrate: a database generated before a new migration gets its columns and indexes.
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env={**env, "DATABASE_URL": url}, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [*flask, "db", "upgrade"],
+        cwd=ROOT,
+        env={**env, "DATABASE_URL": url},
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     if ready:
         # As after `flask forum generate` (database.refresh_statistics): statistics for indexes a migration
         # just added.
@@ -234,8 +266,12 @@ def prepare(url: str, scale: float, seed: int, env: dict) -> None:
         engine.dispose()
         return
     print(f"Generating scale {scale} (seed {seed}) into {url.split('@')[-1]} …", flush=True)
-    subprocess.run([*flask, "forum", "generate", "--scale", str(scale), "--seed", str(seed)], cwd=ROOT,
-                   env={**env, "DATABASE_URL": url, "FORUM_ENV": "development"}, check=True)
+    subprocess.run(
+        [*flask, "forum", "generate", "--scale", str(scale), "--seed", str(seed)],
+        cwd=ROOT,
+        env={**env, "DATABASE_URL": url, "FORUM_ENV": "development"},
+        check=True,
+    )
 
 
 def discover(url: str, env: dict) -> tuple[list[tuple[str, str, str]], dict]:
@@ -252,14 +288,27 @@ def discover(url: str, env: dict) -> tuple[list[tuple[str, str, str]], dict]:
     app = create_app()
     with app.app_context():
         organiser = db.session.execute(select(User).where(User.email == LOGINS["organiser"])).scalar_one()
-        grant_id = db.session.execute(select(GrantTeam.grant_id).where(GrantTeam.user_id == organiser.id)
-                                      ).scalars().first()
+        grant_id = (
+            db.session.execute(select(GrantTeam.grant_id).where(GrantTeam.user_id == organiser.id)).scalars().first()
+        )
         forum = db.session.execute(select(Forum).where(Forum.grant_id == grant_id).order_by(Forum.id)).scalars().first()
         # The meeting page at its busiest: the last held meeting (attendance, minutes, actions raised).
-        meeting = db.session.execute(select(Meeting).where(Meeting.forum_id == forum.id, Meeting.state == "held")
-                                     .order_by(Meeting.starts_at.desc())).scalars().first()
-        values = {"forum_id": forum.id, "meeting_id": meeting.id, "grant_id": grant_id, "number": 1,
-                  "user_id": organiser.id}
+        meeting = (
+            db.session.execute(
+                select(Meeting)
+                .where(Meeting.forum_id == forum.id, Meeting.state == "held")
+                .order_by(Meeting.starts_at.desc())
+            )
+            .scalars()
+            .first()
+        )
+        values = {
+            "forum_id": forum.id,
+            "meeting_id": meeting.id,
+            "grant_id": grant_id,
+            "number": 1,
+            "user_id": organiser.id,
+        }
         pages: list[tuple[str, str, str]] = []
         with app.test_request_context():
             from flask import url_for
@@ -280,14 +329,17 @@ def discover(url: str, env: dict) -> tuple[list[tuple[str, str, str]], dict]:
                     pages.append((rule.endpoint, role, path))
                 for query in EXTRA_QUERIES.get(rule.endpoint, []):
                     pages.append((f"{rule.endpoint}?{urlencode(query)}", "admin", f"{path}?{urlencode(query)}"))
-        counts = {t: db.session.execute(db.text(f'SELECT count(*) FROM "{t}"')).scalar_one()
-                  for t in ("forum", "user_account", "meeting", "invitation", "action_item")}
+        counts = {
+            t: db.session.execute(db.text(f'SELECT count(*) FROM "{t}"')).scalar_one()
+            for t in ("forum", "user_account", "meeting", "invitation", "action_item")
+        }
         db.session.remove()
         db.engine.dispose()
     return pages, counts
 
 
 # --- the run ------------------------------------------------------------------------------------
+
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
@@ -397,6 +449,7 @@ PERIODS = 40  # report periods: quarters, halves and years around the generated 
 
 def report_periods(today: date, count: int) -> list[dict[str, str]]:
     """``count`` different report filters (from/to), as staff pick them: quarters, halves and years back."""
+
     def month_after(day: date, months: int) -> date:
         index = day.year * 12 + day.month - 1 + months
         return date(index // 12, index % 12 + 1, 1)
@@ -431,8 +484,13 @@ def memory_step(run: Run, args, env: dict, port: int) -> dict:
     # A person's own pages (home, forums, calendar, their actions): the timed forum's and meeting's pages
     # would be someone else's, a 404, for most of them.
     own = list(dict.fromkeys(p.path for p in run.pages if p.role == "participant" and not re.search(r"/\d", p.path)))
-    reports = [p.path for p in run.pages if p.role == "staff" and p.label.startswith("reports.")
-               and p.label.split(".")[-1] in ("dashboard", "meetings", "actions", "progress")]
+    reports = [
+        p.path
+        for p in run.pages
+        if p.role == "staff"
+        and p.label.startswith("reports.")
+        and p.label.split(".")[-1] in ("dashboard", "meetings", "actions", "progress")
+    ]
     periods = report_periods(date.today(), PERIODS)
 
     app_env = {**env, "DATABASE_URL": run.url, "BASE_URL": f"http://127.0.0.1:{port}"}
@@ -473,47 +531,72 @@ def memory_step(run: Run, args, env: dict, port: int) -> dict:
         ended_mb = worker_rss_mb(proc)
     finally:
         stop(proc)
-    return {"requests": args.memory, "people": len(people), "periods": len(periods),
-            "statuses": {str(k): v for k, v in sorted(statuses.items())},
-            "worker_rss_mb_after_start": started_mb, "worker_rss_mb": ended_mb}
+    return {
+        "requests": args.memory,
+        "people": len(people),
+        "periods": len(periods),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "worker_rss_mb_after_start": started_mb,
+        "worker_rss_mb": ended_mb,
+    }
 
 
 def summarise(run: Run, args) -> dict:
     rows = []
     for page in run.pages:
         app_median, bare_median = statistics.median(page.app_ms), statistics.median(page.bare_ms)
-        rows.append({
-            "page": page.label, "role": page.role, "path": page.path, "median_ms": round(app_median, 2),
-            "p95_ms": round(percentile(page.app_ms, 95), 2), "queries": page.queries, "bytes": page.bytes,
-            "bare_median_ms": round(bare_median, 2),
-            "vs_bare_pct": round(100 * bare_median / app_median, 1),
-        })
+        rows.append(
+            {
+                "page": page.label,
+                "role": page.role,
+                "path": page.path,
+                "median_ms": round(app_median, 2),
+                "p95_ms": round(percentile(page.app_ms, 95), 2),
+                "queries": page.queries,
+                "bytes": page.bytes,
+                "bare_median_ms": round(bare_median, 2),
+                "vs_bare_pct": round(100 * bare_median / app_median, 1),
+            }
+        )
     login_median = statistics.median(run.logins_ms)
-    return {"scale": run.scale, "seed": args.seed, "database": run.url.split("://")[0], "rows_in_db": run.counts,
-            "pages": rows, "login_median_ms": round(login_median, 1),
-            "logins_per_second_per_worker": round(1000 / login_median, 1), "worker_rss_mb": run.rss,
-            "rounds": args.rounds, "workers": args.workers, "port": run.port}
+    return {
+        "scale": run.scale,
+        "seed": args.seed,
+        "database": run.url.split("://")[0],
+        "rows_in_db": run.counts,
+        "pages": rows,
+        "login_median_ms": round(login_median, 1),
+        "logins_per_second_per_worker": round(1000 / login_median, 1),
+        "worker_rss_mb": run.rss,
+        "rounds": args.rounds,
+        "workers": args.workers,
+        "port": run.port,
+    }
 
 
 def print_table(result: dict, baseline: dict | None, previous: dict | None = None) -> None:
     db = result["rows_in_db"]
-    print(f"\nScale {result['scale']} on {result['database']}: {db['forum']:,} forums, {db['user_account']:,} people, "
-          f"{db['meeting']:,} meetings, {db['invitation']:,} invitations, {db['action_item']:,} actions; "
-          f"{result['rounds']} rounds, {result['workers']} workers")
+    print(
+        f"\nScale {result['scale']} on {result['database']}: {db['forum']:,} forums, {db['user_account']:,} people, "
+        f"{db['meeting']:,} meetings, {db['invitation']:,} invitations, {db['action_item']:,} actions; "
+        f"{result['rounds']} rounds, {result['workers']} workers"
+    )
     base = {(r["page"], r["role"]): r for r in (baseline or {}).get("pages", [])}
     # With three scales or more, growth from the previous one too: a list grows until its page is
     # full (one forum at 0.01, 25 of them a page later), then stays flat.
     prev = {(r["page"], r["role"]): r for r in (previous or {}).get("pages", [])} if previous is not baseline else {}
     header = f"{'page':<34} {'role':<11} {'median':>8} {'p95':>8} {'SQL':>4} {'KB':>6} {'bare':>7} {'vs bare':>8}"
     if baseline:
-        header += f" {'growth':>7} {'SQL@'+str(baseline['scale']):>8}"
+        header += f" {'growth':>7} {'SQL@' + str(baseline['scale']):>8}"
     if prev:
-        header += f" {'vs '+str(previous['scale']):>8}"
+        header += f" {'vs ' + str(previous['scale']):>8}"
     print(header)
     print("-" * len(header))
     for r in result["pages"]:
-        line = (f"{r['page'][:34]:<34} {r['role']:<11} {r['median_ms']:>6.1f}ms {r['p95_ms']:>6.1f}ms "
-                f"{r['queries']:>4} {r['bytes'] / 1024:>6.1f} {r['bare_median_ms']:>5.1f}ms {r['vs_bare_pct']:>7.1f}%")
+        line = (
+            f"{r['page'][:34]:<34} {r['role']:<11} {r['median_ms']:>6.1f}ms {r['p95_ms']:>6.1f}ms "
+            f"{r['queries']:>4} {r['bytes'] / 1024:>6.1f} {r['bare_median_ms']:>5.1f}ms {r['vs_bare_pct']:>7.1f}%"
+        )
         b = base.get((r["page"], r["role"]))
         if b:
             line += f" {r['median_ms'] / b['median_ms']:>6.2f}× {b['queries']:>8}"
@@ -521,42 +604,72 @@ def print_table(result: dict, baseline: dict | None, previous: dict | None = Non
         if p:
             line += f" {r['median_ms'] / p['median_ms']:>7.2f}×"
         print(line)
-    print(f"login: median {result['login_median_ms']} ms → {result['logins_per_second_per_worker']} logins/s per "
-          f"worker; worker RSS after the run: {result['worker_rss_mb']} MB")
+    print(
+        f"login: median {result['login_median_ms']} ms → {result['logins_per_second_per_worker']} logins/s per "
+        f"worker; worker RSS after the run: {result['worker_rss_mb']} MB"
+    )
     memory = result.get("memory")
     if memory:
-        print(f"memory: {memory['requests']:,} requests across every page, {memory['people']} people and "
-              f"{memory['periods']} report periods (statuses {memory['statuses']}); worker RSS "
-              f"{memory['worker_rss_mb_after_start']} MB after start → {memory['worker_rss_mb']} MB "
-              f"(target {MEMORY_TARGET_MB} MB a worker)")
+        print(
+            f"memory: {memory['requests']:,} requests across every page, {memory['people']} people and "
+            f"{memory['periods']} report periods (statuses {memory['statuses']}); worker RSS "
+            f"{memory['worker_rss_mb_after_start']} MB after start → {memory['worker_rss_mb']} MB "
+            f"(target {MEMORY_TARGET_MB} MB a worker)"
+        )
 
 
 def main() -> None:
     global DATA, ONLY
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     epilog="Through make: make bench BENCH_ARGS=\"--scale 1 --only 'meetings\\.meeting$'\" "
-                                            "(make passes BENCH_ARGS as written, $ included).")
-    parser.add_argument("--scale", type=float, action="append",
-                        help="data scale (repeat to compare; growth is shown against the first, and the previous)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Through make: make bench BENCH_ARGS=\"--scale 1 --only 'meetings\\.meeting$'\" "
+        "(make passes BENCH_ARGS as written, $ included).",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        action="append",
+        help="data scale (repeat to compare; growth is shown against the first, and the previous)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--data", type=Path, default=ROOT / "bench" / ".data", help="where SQLite databases and captured pages go")
-    parser.add_argument("--only", type=re.compile, default=None,
-                        help="time only the endpoints this regular expression finds (e.g. 'reports\\.|meetings\\.meeting$')")
-    parser.add_argument("--port-base", type=int, default=0,
-                        help="serve on this port and the next ones (one per scale, the bare app, the memory run); "
-                             "default: free ports the system picks")
-    parser.add_argument("--memory", type=int, default=0, metavar="N",
-                        help="then send N requests (e.g. 2000) across every page, many people and report periods to "
-                             "a fresh app of the largest scale and print each worker's RSS (target 120 MB)")
+    parser.add_argument(
+        "--data", type=Path, default=ROOT / "bench" / ".data", help="where SQLite databases and captured pages go"
+    )
+    parser.add_argument(
+        "--only",
+        type=re.compile,
+        default=None,
+        help="time only the endpoints this regular expression finds (e.g. 'reports\\.|meetings\\.meeting$')",
+    )
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=0,
+        help="serve on this port and the next ones (one per scale, the bare app, the memory run); "
+        "default: free ports the system picks",
+    )
+    parser.add_argument(
+        "--memory",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then send N requests (e.g. 2000) across every page, many people and report periods to "
+        "a fresh app of the largest scale and print each worker's RSS (target 120 MB)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/<time>.json)")
     args = parser.parse_args()
     DATA = args.data.resolve()
     ONLY = args.only
     scales = args.scale or [1.0]
-    env = {**os.environ, "FORUM_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
-           "FORUM_INSTANCE_DIR": str(DATA / "instance"), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "FORUM_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "FORUM_INSTANCE_DIR": str(DATA / "instance"),
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("DATABASE_URL", None)
     results = bench(scales, args, env)
     for result in results:

@@ -1,4 +1,5 @@
 """Forum Desk: plan and record local coordination forums and follow their actions."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -32,9 +33,13 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
         from .models.base import render_migration_item
 
         Migrate(
-            app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True,
+            app,
+            db,
+            directory=str(PROJECT_ROOT / "migrations"),
+            compare_type=True,
             # Batch mode lets later migrations alter SQLite tables (it has little ALTER TABLE).
-            render_as_batch=True, render_item=render_migration_item,
+            render_as_batch=True,
+            render_item=render_migration_item,
         )
     csrf.init_app(app)
     mail.init_app(app)

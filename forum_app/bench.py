@@ -5,6 +5,7 @@ Counts the SQL statements each request runs and sends the count back in an
 timings, and names the worker process that answered (``X-Forum-Worker``). Off by default:
 production never pays for the event listener nor shows the headers.
 """
+
 from __future__ import annotations
 
 import os

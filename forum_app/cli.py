@@ -1,4 +1,5 @@
 """The ``flask forum …`` command group."""
+
 from __future__ import annotations
 
 import click
@@ -17,8 +18,14 @@ forum_cli = AppGroup("forum", help="Forum Desk administration.")
 @forum_cli.command("create-admin")
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True, default="Administrator")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              envvar="FORUM_ADMIN_PASSWORD", help="Or set FORUM_ADMIN_PASSWORD.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="FORUM_ADMIN_PASSWORD",
+    help="Or set FORUM_ADMIN_PASSWORD.",
+)
 def create_admin(email: str, name: str, password: str) -> None:
     """Create an administrator (or make an existing account one and set its password)."""
     from .auth.services import create_admin as make_admin
@@ -78,8 +85,10 @@ def outbox_list(limit: int, body: bool) -> None:
 
     rows = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).scalars()
     for msg in rows:
-        click.echo(f"#{msg.id} [{msg.status}] {msg.created_at:%Y-%m-%d %H:%M} UTC  to {msg.to_addr}  {msg.subject}"
-                   + ("  (personal link: body not shown)" if msg.sensitive else ""))
+        click.echo(
+            f"#{msg.id} [{msg.status}] {msg.created_at:%Y-%m-%d %H:%M} UTC  to {msg.to_addr}  {msg.subject}"
+            + ("  (personal link: body not shown)" if msg.sensitive else "")
+        )
         text = outbox_body(msg)
         if body and text is not None:
             click.echo("    " + text.replace("\n", "\n    "))
@@ -114,9 +123,11 @@ def mail_deliver(loop: bool, interval: int, limit: int) -> None:
             click.echo(f"delivery run failed: {type(exc).__name__}: {exc}", err=True)
         else:
             if report.sent or report.retrying or report.failed or not loop:
-                click.echo(f"sent {report.sent}, waiting to retry {report.retrying}, failed {report.failed}"
-                           + (f", held in the outbox {report.held}" if report.held else "")
-                           + (f", not sent (meeting over) {report.withdrawn}" if report.withdrawn else ""))
+                click.echo(
+                    f"sent {report.sent}, waiting to retry {report.retrying}, failed {report.failed}"
+                    + (f", held in the outbox {report.held}" if report.held else "")
+                    + (f", not sent (meeting over) {report.withdrawn}" if report.withdrawn else "")
+                )
             for error in report.errors:
                 click.echo(f"  {error}", err=True)
         db.session.remove()
@@ -138,11 +149,20 @@ def remind() -> None:
 
 
 @forum_cli.command("generate")
-@click.option("--scale", type=float, default=1.0, show_default=True,
-              help="1 ≈ 120 forums, 12,000 people, 2,400 meetings, 60,000 actions; 0.01 is one small forum.")
+@click.option(
+    "--scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="1 ≈ 120 forums, 12,000 people, 2,400 meetings, 60,000 actions; 0.01 is one small forum.",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed (and --today), same data.")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Lay the data out around this date instead of today (fully reproducible output).")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Lay the data out around this date instead of today (fully reproducible output).",
+)
 def generate(scale: float, seed: int, today) -> None:
     """Programme-scale data for benchmarks, into a freshly migrated, empty database."""
     import time

@@ -3,6 +3,7 @@
 Every setting is listed in the README. ``FORUM_ENV`` picks the profile:
 ``development`` (default), ``production`` or ``testing``.
 """
+
 from __future__ import annotations
 
 import os
@@ -175,9 +176,16 @@ def load_config(overrides: dict | None = None) -> dict:
         # Path=/ and no Domain, so a sibling subdomain cannot plant or overwrite it.
         config["SESSION_COOKIE_NAME"] = "__Host-forum_session"
     if env == "production" and len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
-        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production "
-                          "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))').")
-    if env == "production" and config["PASSWORD_HASH_MEMORY_KIB"] * config["PASSWORD_HASH_TIME_COST"] < OWASP_MIN_MEMORY_TIMES_PASSES:
-        raise ConfigError("PASSWORD_HASH_MEMORY_KIB × PASSWORD_HASH_TIME_COST is below OWASP's argon2id minimum "
-                          "(e.g. 19456 KiB × 2, or 7168 KiB × 5).")
+        raise ConfigError(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    if (
+        env == "production"
+        and config["PASSWORD_HASH_MEMORY_KIB"] * config["PASSWORD_HASH_TIME_COST"] < OWASP_MIN_MEMORY_TIMES_PASSES
+    ):
+        raise ConfigError(
+            "PASSWORD_HASH_MEMORY_KIB × PASSWORD_HASH_TIME_COST is below OWASP's argon2id minimum "
+            "(e.g. 19456 KiB × 2, or 7168 KiB × 5)."
+        )
     return config

@@ -7,6 +7,7 @@ two writers queue at the start instead of one failing half-way on a lock upgrade
 correctness, not tuning: tuning (SQLite's page cache, PostgreSQL's ``random_page_cost``, vacuum)
 belongs to the deployment (docs/operations.md).
 """
+
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request

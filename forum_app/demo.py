@@ -26,6 +26,7 @@ The function flushes but never commits: the caller commits. All demo accounts sh
 No personal data about prisoners appears anywhere: where an action concerns one
 person's pre-release plan it carries a pseudonymous case code only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ DaySpec = date | int  # a calendar date, or a number of days from today (negativ
 
 
 # --- the data, described declaratively -----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class OrgSpec:
@@ -146,6 +148,7 @@ THEME_INFORMATION = "Information exchange"
 THEME_TRAINING = "Staff training"
 THEME_COORDINATION = "Multi-agency coordination"
 
+
 class ProgrammeSpec(TypedDict):
     name: str
     description: str
@@ -183,30 +186,29 @@ ORGANISATIONS: dict[str, OrgSpec] = {
     "ba.social": OrgSpec("Cantonal Centre for Social Work Sarajevo", "social_welfare", "BA", "Sarajevo"),
     "ba.employment": OrgSpec("Employment Service of Canton Sarajevo", "employment", "BA", "Sarajevo"),
     "ba.health": OrgSpec("Public Health Centre of Canton Sarajevo", "health", "BA", "Sarajevo"),
-    "ba.police": OrgSpec("Ministry of Interior of Canton Sarajevo – Police Administration", "police", "BA",
-                         "Sarajevo"),
+    "ba.police": OrgSpec("Ministry of Interior of Canton Sarajevo – Police Administration", "police", "BA", "Sarajevo"),
     "ba.municipality": OrgSpec("Municipality of Novi Grad Sarajevo", "municipality", "BA", "Sarajevo"),
     "ba.ngo": OrgSpec("Sarajevo Reintegration Support Network", "ngo", "BA", "Sarajevo"),
-    "ba.religious": OrgSpec("Islamic Community in Bosnia and Herzegovina", "religious_community", "BA",
-                            "Sarajevo"),
+    "ba.religious": OrgSpec("Islamic Community in Bosnia and Herzegovina", "religious_community", "BA", "Sarajevo"),
     # Skopje
     "mk.idrizovo": OrgSpec("Idrizovo Prison", "prison", "MK", "Skopje"),
     "mk.prison": OrgSpec("Skopje Prison", "prison", "MK", "Skopje"),
     "mk.probation": OrgSpec("Probation Office Skopje", "probation", "MK", "Skopje"),
-    "mk.social": OrgSpec("Inter-municipal Centre for Social Work of the City of Skopje", "social_welfare",
-                         "MK", "Skopje"),
+    "mk.social": OrgSpec(
+        "Inter-municipal Centre for Social Work of the City of Skopje", "social_welfare", "MK", "Skopje"
+    ),
     "mk.employment": OrgSpec("Employment Service Agency – Skopje Centre", "employment", "MK", "Skopje"),
     "mk.health": OrgSpec("Public Health Centre Skopje", "health", "MK", "Skopje"),
-    "mk.police": OrgSpec("Ministry of Interior – Sector for Internal Affairs Skopje", "police", "MK",
-                         "Skopje"),
+    "mk.police": OrgSpec("Ministry of Interior – Sector for Internal Affairs Skopje", "police", "MK", "Skopje"),
     "mk.city": OrgSpec("City of Skopje", "municipality", "MK", "Skopje"),
     "mk.ngo": OrgSpec("Skopje Community Reintegration Centre", "ngo", "MK", "Skopje"),
     # Bijelo Polje (the prison is the Bijelo Polje unit of the Institute for Execution of Criminal Sanctions)
     "me.prison": OrgSpec("Bijelo Polje Prison", "prison", "ME", "Bijelo Polje"),
     "me.probation": OrgSpec("Probation Office Bijelo Polje", "probation", "ME", "Bijelo Polje"),
     "me.social": OrgSpec("Centre for Social Work Bijelo Polje", "social_welfare", "ME", "Bijelo Polje"),
-    "me.employment": OrgSpec("Employment Agency of Montenegro – Bijelo Polje Bureau", "employment", "ME",
-                             "Bijelo Polje"),
+    "me.employment": OrgSpec(
+        "Employment Agency of Montenegro – Bijelo Polje Bureau", "employment", "ME", "Bijelo Polje"
+    ),
     "me.health": OrgSpec("Health Centre Bijelo Polje", "health", "ME", "Bijelo Polje"),
     "me.police": OrgSpec("Police Directorate – Bijelo Polje Security Centre", "police", "ME", "Bijelo Polje"),
     "me.municipality": OrgSpec("Municipality of Bijelo Polje", "municipality", "ME", "Bijelo Polje"),
@@ -222,8 +224,12 @@ GRANTS: tuple[tuple[str, str, str, str], ...] = (
 GRANT_PERIOD = (date(2021, 3, 1), date(2022, 12, 31))
 
 ADMIN = PersonSpec(f"admin@{DEMO_DOMAIN}", "Forum Desk Administrator", None, "System administrator")
-STAFF = PersonSpec(f"staff@{DEMO_DOMAIN}", "Claire Dubois", "coe",
-                   "Project Officer, Horizontal Facility – Council of Europe Office in Sarajevo")
+STAFF = PersonSpec(
+    f"staff@{DEMO_DOMAIN}",
+    "Claire Dubois",
+    "coe",
+    "Project Officer, Horizontal Facility – Council of Europe Office in Sarajevo",
+)
 
 
 def _person(local_part: str, name: str, org: str, job_title: str, tz: str) -> PersonSpec:
@@ -330,9 +336,15 @@ SARAJEVO = ForumSpec(
     ),
     meetings=(
         MeetingSpec(
-            1, "First meeting of the Sarajevo local coordination forum", date(2021, 6, 30),
-            time(10, 0), time(13, 0), "held", "Conference room, Cantonal Centre for Social Work Sarajevo",
-            agenda=SA_AGENDA_1, minutes=SA_MINUTES_1,
+            1,
+            "First meeting of the Sarajevo local coordination forum",
+            date(2021, 6, 30),
+            time(10, 0),
+            time(13, 0),
+            "held",
+            "Conference room, Cantonal Centre for Social Work Sarajevo",
+            agenda=SA_AGENDA_1,
+            minutes=SA_MINUTES_1,
             decisions=(
                 "The forum adopts its draft terms of reference, subject to comments within two weeks.",
                 "Each agency names one contact point for pre-release planning.",
@@ -345,26 +357,48 @@ SARAJEVO = ForumSpec(
             },
         ),
         MeetingSpec(
-            2, "Second meeting: follow-up review", date(2021, 10, 13),
-            time(10, 0), time(12, 30), "held", "Conference room, Cantonal Centre for Social Work Sarajevo",
-            agenda=SA_AGENDA_2, minutes=SA_MINUTES_2, minutes_state="circulated",
+            2,
+            "Second meeting: follow-up review",
+            date(2021, 10, 13),
+            time(10, 0),
+            time(12, 30),
+            "held",
+            "Conference room, Cantonal Centre for Social Work Sarajevo",
+            agenda=SA_AGENDA_2,
+            minutes=SA_MINUTES_2,
+            minutes_state="circulated",
             walk_ins=(("Mirela Kovač", "Health Centre Novo Sarajevo", "health"),),
             comments=(
-                (SA_PRISON.email, "Please record that the prison will share its release calendar with the "
-                                  "contact points every month."),
+                (
+                    SA_PRISON.email,
+                    "Please record that the prison will share its release calendar with the "
+                    "contact points every month.",
+                ),
                 (SA_SOCIAL.email, "Agreed. The protocol pilot should start in January, not December."),
             ),
             decisions=("The joint pre-release planning protocol is piloted for six months.",),
             replies={SA_EMPLOYMENT.email: ("accepted", "absent")},
         ),
         MeetingSpec(
-            4, "Third meeting: follow-up review", -35, time(10, 0), time(12, 30), "held",
-            "Conference room, Cantonal Centre for Social Work Sarajevo", agenda=FOLLOW_UP_AGENDA,
+            4,
+            "Third meeting: follow-up review",
+            -35,
+            time(10, 0),
+            time(12, 30),
+            "held",
+            "Conference room, Cantonal Centre for Social Work Sarajevo",
+            agenda=FOLLOW_UP_AGENDA,
             replies={SA_POLICE.email: ("declined", "excused")},
         ),
         MeetingSpec(
-            3, "Follow-up meeting", 21, time(10, 0), time(12, 30), "scheduled",
-            "Conference room, Cantonal Centre for Social Work Sarajevo", agenda=FOLLOW_UP_AGENDA,
+            3,
+            "Follow-up meeting",
+            21,
+            time(10, 0),
+            time(12, 30),
+            "scheduled",
+            "Conference room, Cantonal Centre for Social Work Sarajevo",
+            agenda=FOLLOW_UP_AGENDA,
             online_url="https://meet.forum-desk.example/sarajevo-follow-up",
             replies={
                 SA_ORGANISER.email: ("accepted", None),
@@ -379,83 +413,160 @@ SARAJEVO = ForumSpec(
             "Name a contact point in each agency for pre-release planning",
             "Each member agency names one person (and a deputy) who receives and answers "
             "pre-release planning requests. The prison circulates the list.",
-            SA_PRISON.email, date(2021, 7, 30), (THEME_INFORMATION, THEME_PRE_RELEASE),
+            SA_PRISON.email,
+            date(2021, 7, 30),
+            (THEME_INFORMATION, THEME_PRE_RELEASE),
             history=(
                 UpdateSpec("state", "Accepted.", date(2021, 7, 2), to_state="accepted"),
                 UpdateSpec("state", "Collecting names from the agencies.", date(2021, 7, 12), to_state="in_progress"),
                 UpdateSpec("progress", "List circulated to six agencies; two still to confirm.", date(2021, 7, 20)),
-                UpdateSpec("state", "All agencies confirmed; list shared with forum members.", date(2021, 7, 28),
-                           to_state="done"),
-                UpdateSpec("review", "Confirmed complete; the list is updated whenever staff change.",
-                           by="organiser", at_meeting=2),
+                UpdateSpec(
+                    "state",
+                    "All agencies confirmed; list shared with forum members.",
+                    date(2021, 7, 28),
+                    to_state="done",
+                ),
+                UpdateSpec(
+                    "review",
+                    "Confirmed complete; the list is updated whenever staff change.",
+                    by="organiser",
+                    at_meeting=2,
+                ),
             ),
         ),
         ActionSpec(
             "Draft a joint pre-release planning protocol between the State Prison and the Centre for Social Work",
             "A short protocol: when the prison notifies the Centre of an upcoming release, what "
             "information is shared, and who prepares the post-release support plan.",
-            SA_SOCIAL.email, date(2021, 9, 30), (THEME_PRE_RELEASE, THEME_POST_RELEASE, THEME_COORDINATION),
+            SA_SOCIAL.email,
+            date(2021, 9, 30),
+            (THEME_PRE_RELEASE, THEME_POST_RELEASE, THEME_COORDINATION),
             history=(
-                UpdateSpec("state", "Accepted; will draft with the prison's treatment department.",
-                           date(2021, 7, 5), to_state="accepted"),
+                UpdateSpec(
+                    "state",
+                    "Accepted; will draft with the prison's treatment department.",
+                    date(2021, 7, 5),
+                    to_state="accepted",
+                ),
                 UpdateSpec("state", "Drafting started.", date(2021, 7, 26), to_state="in_progress"),
-                UpdateSpec("progress", "First draft shared with the prison's treatment department for comments.",
-                           date(2021, 9, 15)),
-                UpdateSpec("review", "Draft discussed; legal review by the Ministry of Justice is needed "
-                           "before signature. Carried over.", by="organiser", at_meeting=2),
+                UpdateSpec(
+                    "progress",
+                    "First draft shared with the prison's treatment department for comments.",
+                    date(2021, 9, 15),
+                ),
+                UpdateSpec(
+                    "review",
+                    "Draft discussed; legal review by the Ministry of Justice is needed "
+                    "before signature. Carried over.",
+                    by="organiser",
+                    at_meeting=2,
+                ),
                 UpdateSpec("progress", "Legal review by the Ministry of Justice completed; two clauses revised.", -60),
-                UpdateSpec("state", "Protocol signed by the State Prison and the Centre for Social Work.", -40,
-                           to_state="done"),
-                UpdateSpec("review", "Signed, half a year later than planned; the six-month pilot starts now.",
-                           by="organiser", at_meeting=4),
+                UpdateSpec(
+                    "state", "Protocol signed by the State Prison and the Centre for Social Work.", -40, to_state="done"
+                ),
+                UpdateSpec(
+                    "review",
+                    "Signed, half a year later than planned; the six-month pilot starts now.",
+                    by="organiser",
+                    at_meeting=4,
+                ),
             ),
         ),
         ActionSpec(
             "Offer employment counselling to people within six months of release",
             "Employment counsellors hold group information sessions in the prison and register "
             "interested people with the Employment Service before release.",
-            SA_EMPLOYMENT.email, 30, (THEME_POST_RELEASE, THEME_PRE_RELEASE),
+            SA_EMPLOYMENT.email,
+            30,
+            (THEME_POST_RELEASE, THEME_PRE_RELEASE),
             history=(
-                UpdateSpec("state", "Accepted, subject to access arrangements with the prison.",
-                           date(2021, 7, 8), to_state="accepted"),
-                UpdateSpec("review", "Start postponed until prison access arrangements are in place.",
-                           by="organiser", at_meeting=2),
+                UpdateSpec(
+                    "state",
+                    "Accepted, subject to access arrangements with the prison.",
+                    date(2021, 7, 8),
+                    to_state="accepted",
+                ),
+                UpdateSpec(
+                    "review",
+                    "Start postponed until prison access arrangements are in place.",
+                    by="organiser",
+                    at_meeting=2,
+                ),
                 UpdateSpec("review", "Access still being arranged; carried over.", by="organiser", at_meeting=4),
-                UpdateSpec("progress", "Access procedure agreed with the prison; first session being scheduled.",
-                           -20),
+                UpdateSpec("progress", "Access procedure agreed with the prison; first session being scheduled.", -20),
             ),
         ),
         ActionSpec(
             "Prepare the pre-release plan for case SA-2021-07",
             "Coordinate accommodation, family support and a first appointment with the Centre for "
             "Social Work for the person registered under case code SA-2021-07.",
-            SA_PRISON.email, date(2021, 8, 31), (THEME_PRE_RELEASE,), case_code="SA-2021-07",
+            SA_PRISON.email,
+            date(2021, 8, 31),
+            (THEME_PRE_RELEASE,),
+            case_code="SA-2021-07",
             history=(
                 UpdateSpec("state", "Accepted.", date(2021, 7, 1), to_state="accepted"),
-                UpdateSpec("state", "Planning meeting held with the Centre for Social Work.", date(2021, 7, 15),
-                           to_state="in_progress"),
-                UpdateSpec("state", "The release date depends on a pending decision on conditional release; "
-                           "planning paused.", date(2021, 8, 20), to_state="blocked"),
-                UpdateSpec("review", "Remains blocked; the prison will inform the forum as soon as the "
-                           "decision is known.", by="organiser", at_meeting=2),
-                UpdateSpec("state", "Conditional release granted; planning resumed with the Centre for Social Work.",
-                           -70, to_state="in_progress"),
-                UpdateSpec("review", "Back on track: accommodation found, first appointment at the Centre booked.",
-                           by="organiser", at_meeting=4),
+                UpdateSpec(
+                    "state",
+                    "Planning meeting held with the Centre for Social Work.",
+                    date(2021, 7, 15),
+                    to_state="in_progress",
+                ),
+                UpdateSpec(
+                    "state",
+                    "The release date depends on a pending decision on conditional release; planning paused.",
+                    date(2021, 8, 20),
+                    to_state="blocked",
+                ),
+                UpdateSpec(
+                    "review",
+                    "Remains blocked; the prison will inform the forum as soon as the decision is known.",
+                    by="organiser",
+                    at_meeting=2,
+                ),
+                UpdateSpec(
+                    "state",
+                    "Conditional release granted; planning resumed with the Centre for Social Work.",
+                    -70,
+                    to_state="in_progress",
+                ),
+                UpdateSpec(
+                    "review",
+                    "Back on track: accommodation found, first appointment at the Centre booked.",
+                    by="organiser",
+                    at_meeting=4,
+                ),
             ),
         ),
         ActionSpec(
             "Organise an awareness session on signs of radicalisation for frontline staff",
             "A half-day joint session for staff of the Centre for Social Work and the Employment "
             "Service, prepared by the Police Administration with the State Prison.",
-            SA_POLICE.email, 45, (THEME_RADICALISATION, THEME_TRAINING), raised_at=2,
+            SA_POLICE.email,
+            45,
+            (THEME_RADICALISATION, THEME_TRAINING),
+            raised_at=2,
             history=(
-                UpdateSpec("state", "The Police Administration cannot lead it this year; it can send a trainer.",
-                           date(2021, 10, 20), to_state="declined"),
-                UpdateSpec("reassign", "The Centre for Social Work leads the session; the police send a trainer.",
-                           date(2021, 10, 25), by="organiser", to_owner=SA_SOCIAL.email),
-                UpdateSpec("state", "Accepted; we will prepare it with the police trainer.", date(2021, 10, 28),
-                           to_state="accepted"),
+                UpdateSpec(
+                    "state",
+                    "The Police Administration cannot lead it this year; it can send a trainer.",
+                    date(2021, 10, 20),
+                    to_state="declined",
+                ),
+                UpdateSpec(
+                    "reassign",
+                    "The Centre for Social Work leads the session; the police send a trainer.",
+                    date(2021, 10, 25),
+                    by="organiser",
+                    to_owner=SA_SOCIAL.email,
+                ),
+                UpdateSpec(
+                    "state",
+                    "Accepted; we will prepare it with the police trainer.",
+                    date(2021, 10, 28),
+                    to_state="accepted",
+                ),
                 UpdateSpec("state", "Programme drafted with the police trainer.", -50, to_state="in_progress"),
                 UpdateSpec("review", "Session planned for next month.", by="organiser", at_meeting=4),
             ),
@@ -466,8 +577,9 @@ SARAJEVO = ForumSpec(
 # --- Skopje ---
 _SK = "Europe/Skopje"
 SK_ORGANISER = _person("organiser.skopje", "Ana Dimitrovska", "mk.ngo", "Programme Coordinator", _SK)
-SK_IDRIZOVO = _person("elena.stojanovska", "Elena Stojanovska", "mk.idrizovo", "Head of the Resocialisation Sector",
-                      _SK)
+SK_IDRIZOVO = _person(
+    "elena.stojanovska", "Elena Stojanovska", "mk.idrizovo", "Head of the Resocialisation Sector", _SK
+)
 SK_PRISON = _person("aleksandar.nikolovski", "Aleksandar Nikolovski", "mk.prison", "Deputy Director", _SK)
 SK_PROBATION = _person("marija.trajkovska", "Marija Trajkovska", "mk.probation", "Probation Officer", _SK)
 SK_SOCIAL = _person("arben.selmani", "Arben Selmani", "mk.social", "Social Worker", _SK)
@@ -520,12 +632,17 @@ SKOPJE = ForumSpec(
     ),
     meetings=(
         MeetingSpec(
-            1, "First meeting of the Skopje local coordination forum", date(2021, 7, 2),
-            time(10, 0), time(13, 0), "held", "Meeting room, City of Skopje",
-            agenda=SK_AGENDA_1, minutes=SK_MINUTES_1,
+            1,
+            "First meeting of the Skopje local coordination forum",
+            date(2021, 7, 2),
+            time(10, 0),
+            time(13, 0),
+            "held",
+            "Meeting room, City of Skopje",
+            agenda=SK_AGENDA_1,
+            minutes=SK_MINUTES_1,
             decisions=(
-                "Idrizovo and Skopje prisons share release dates with the social work centre "
-                "three months ahead.",
+                "Idrizovo and Skopje prisons share release dates with the social work centre three months ahead.",
                 "The forum meets every four months.",
             ),
             replies={
@@ -534,8 +651,14 @@ SKOPJE = ForumSpec(
             },
         ),
         MeetingSpec(
-            2, "Follow-up meeting", 42, time(10, 0), time(12, 0), "draft",
-            "Meeting room, City of Skopje", agenda=FOLLOW_UP_AGENDA,
+            2,
+            "Follow-up meeting",
+            42,
+            time(10, 0),
+            time(12, 0),
+            "draft",
+            "Meeting room, City of Skopje",
+            agenda=FOLLOW_UP_AGENDA,
         ),
     ),
     actions=(
@@ -543,34 +666,48 @@ SKOPJE = ForumSpec(
             "Map post-release services available in the City of Skopje",
             "A directory of accommodation, employment, health and counselling services that "
             "accept people after release, with contact details of each provider.",
-            SK_SOCIAL.email, date(2021, 10, 31), (THEME_POST_RELEASE, THEME_INFORMATION),
+            SK_SOCIAL.email,
+            date(2021, 10, 31),
+            (THEME_POST_RELEASE, THEME_INFORMATION),
             history=(
                 UpdateSpec("state", "Accepted; the City of Skopje will help.", date(2021, 7, 6), to_state="accepted"),
-                UpdateSpec("state", "Questionnaire sent to service providers.", date(2021, 7, 20),
-                           to_state="in_progress"),
-                UpdateSpec("progress", "Fourteen providers listed; employment and housing sections still open.",
-                           date(2021, 9, 10)),
-                UpdateSpec("state", "Directory of services shared with forum members.", date(2021, 10, 25),
-                           to_state="done"),
+                UpdateSpec(
+                    "state", "Questionnaire sent to service providers.", date(2021, 7, 20), to_state="in_progress"
+                ),
+                UpdateSpec(
+                    "progress",
+                    "Fourteen providers listed; employment and housing sections still open.",
+                    date(2021, 9, 10),
+                ),
+                UpdateSpec(
+                    "state", "Directory of services shared with forum members.", date(2021, 10, 25), to_state="done"
+                ),
             ),
         ),
         ActionSpec(
             "Hold joint pre-release planning meetings between Idrizovo Prison and the Probation Office",
             "Monthly meetings to review upcoming releases and agree who contacts each person's "
             "local services. Cases are discussed under case codes only.",
-            SK_PROBATION.email, date(2021, 9, 15), (THEME_PRE_RELEASE, THEME_COORDINATION),
+            SK_PROBATION.email,
+            date(2021, 9, 15),
+            (THEME_PRE_RELEASE, THEME_COORDINATION),
             history=(
                 UpdateSpec("state", "Accepted.", date(2021, 7, 7), to_state="accepted"),
                 UpdateSpec("state", "First joint meeting held.", date(2021, 7, 29), to_state="in_progress"),
                 UpdateSpec("progress", "Two joint meetings held; a monthly schedule is agreed.", date(2021, 9, 2)),
-                UpdateSpec("progress", "Schedule paused during staff changes at the Probation Office; "
-                           "resuming next month.", -25),
+                UpdateSpec(
+                    "progress",
+                    "Schedule paused during staff changes at the Probation Office; resuming next month.",
+                    -25,
+                ),
             ),
         ),
         ActionSpec(
             "Exchange contact points between Skopje Prison and the Centre for Social Work",
             "Each side names a contact point for release notifications and agrees how they reach each other.",
-            SK_PRISON.email, date(2021, 9, 30), (THEME_INFORMATION,),
+            SK_PRISON.email,
+            date(2021, 9, 30),
+            (THEME_INFORMATION,),
             history=(  # stalled: accepted, then nothing for months
                 UpdateSpec("state", "Accepted.", date(2021, 7, 12), to_state="accepted"),
             ),
@@ -578,7 +715,9 @@ SKOPJE = ForumSpec(
         ActionSpec(
             "Assess training needs on radicalisation for prison and probation staff",
             "A short survey of prison and probation staff to decide the content of a joint training.",
-            SK_IDRIZOVO.email, 60, (THEME_RADICALISATION, THEME_TRAINING),
+            SK_IDRIZOVO.email,
+            60,
+            (THEME_RADICALISATION, THEME_TRAINING),
         ),
     ),
 )
@@ -638,23 +777,40 @@ BIJELO_POLJE = ForumSpec(
     ),
     meetings=(
         MeetingSpec(
-            1, "First meeting of the Bijelo Polje local coordination forum", date(2021, 7, 2),
-            time(11, 0), time(14, 0), "held", "Small hall, Municipality of Bijelo Polje",
-            agenda=BP_AGENDA_1, minutes=BP_MINUTES_1,
+            1,
+            "First meeting of the Bijelo Polje local coordination forum",
+            date(2021, 7, 2),
+            time(11, 0),
+            time(14, 0),
+            "held",
+            "Small hall, Municipality of Bijelo Polje",
+            agenda=BP_AGENDA_1,
+            minutes=BP_MINUTES_1,
             decisions=("The probation office coordinates pre-release plans for the forum.",),
             replies={BP_MUNICIPALITY.email: ("declined", "excused")},
         ),
         MeetingSpec(
-            2, "Second meeting: follow-up review", date(2021, 10, 6),
-            time(11, 0), time(13, 0), "cancelled", "Small hall, Municipality of Bijelo Polje",
+            2,
+            "Second meeting: follow-up review",
+            date(2021, 10, 6),
+            time(11, 0),
+            time(13, 0),
+            "cancelled",
+            "Small hall, Municipality of Bijelo Polje",
             agenda=FOLLOW_UP_AGENDA,
             cancel_reason="Postponed: the prison's management is unavailable because of an inspection visit. "
-                          "A new date will follow.",
+            "A new date will follow.",
             replies={BP_EMPLOYMENT.email: ("tentative", None), BP_MUNICIPALITY.email: ("needs-action", None)},
         ),
         MeetingSpec(
-            3, "Follow-up meeting", 24, time(11, 0), time(13, 0), "scheduled",
-            "Small hall, Municipality of Bijelo Polje", agenda=FOLLOW_UP_AGENDA,
+            3,
+            "Follow-up meeting",
+            24,
+            time(11, 0),
+            time(13, 0),
+            "scheduled",
+            "Small hall, Municipality of Bijelo Polje",
+            agenda=FOLLOW_UP_AGENDA,
             replies={BP_ORGANISER.email: ("accepted", None), BP_PROBATION.email: ("accepted", None)},
         ),
     ),
@@ -662,7 +818,9 @@ BIJELO_POLJE = ForumSpec(
         ActionSpec(
             "Agree a referral form from the prison to the Centre for Social Work",
             "One form, sent at least three months before release, replacing individual letters.",
-            BP_SOCIAL.email, date(2021, 9, 30), (THEME_PRE_RELEASE, THEME_INFORMATION),
+            BP_SOCIAL.email,
+            date(2021, 9, 30),
+            (THEME_PRE_RELEASE, THEME_INFORMATION),
             history=(
                 UpdateSpec("state", "Accepted.", date(2021, 7, 5), to_state="accepted"),
                 UpdateSpec("state", "Draft form sent to the prison.", date(2021, 7, 21), to_state="in_progress"),
@@ -671,13 +829,18 @@ BIJELO_POLJE = ForumSpec(
         ),
         ActionSpec(
             "Hold Employment Bureau information sessions in Bijelo Polje Prison",
-            "Quarterly sessions on registration, training and employment programmes for people "
-            "approaching release.",
-            BP_EMPLOYMENT.email, date(2021, 10, 31), (THEME_POST_RELEASE,),
+            "Quarterly sessions on registration, training and employment programmes for people approaching release.",
+            BP_EMPLOYMENT.email,
+            date(2021, 10, 31),
+            (THEME_POST_RELEASE,),
             history=(
                 UpdateSpec("state", "Accepted.", date(2021, 7, 9), to_state="accepted"),
-                UpdateSpec("state", "Sessions need approval from the Institute's headquarters; request pending.",
-                           date(2021, 9, 14), to_state="blocked"),
+                UpdateSpec(
+                    "state",
+                    "Sessions need approval from the Institute's headquarters; request pending.",
+                    date(2021, 9, 14),
+                    to_state="blocked",
+                ),
                 UpdateSpec("progress", "Request sent again with the prison's support.", -40),
             ),
         ),
@@ -685,13 +848,19 @@ BIJELO_POLJE = ForumSpec(
             "Follow the pre-release plan for case BP-2021-03 with the Centre for Social Work",
             "Probation follow-up of the agreed plan (accommodation and registration with the "
             "Employment Bureau) for the person registered under case code BP-2021-03.",
-            BP_PROBATION.email, 14, (THEME_PRE_RELEASE, THEME_POST_RELEASE), case_code="BP-2021-03",
+            BP_PROBATION.email,
+            14,
+            (THEME_PRE_RELEASE, THEME_POST_RELEASE),
+            case_code="BP-2021-03",
             history=(
                 UpdateSpec("state", "Accepted.", date(2021, 7, 6), to_state="accepted"),
-                UpdateSpec("state", "First joint meeting with the Centre for Social Work held.", date(2021, 8, 3),
-                           to_state="in_progress"),
-                UpdateSpec("progress", "Accommodation arranged; registration with the Employment Bureau pending.",
-                           -9),
+                UpdateSpec(
+                    "state",
+                    "First joint meeting with the Centre for Social Work held.",
+                    date(2021, 8, 3),
+                    to_state="in_progress",
+                ),
+                UpdateSpec("progress", "Accommodation arranged; registration with the Employment Bureau pending.", -9),
             ),
         ),
     ),
@@ -719,17 +888,28 @@ DEMO_LOGINS: list[tuple[str, str, str]] = _demo_logins()
 
 # --- building it ---------------------------------------------------------------------------
 
+
 def seed_demo() -> list[tuple[str, str, str]]:
     """Create whatever part of the demo is missing; flush, do not commit. Returns the logins."""
     programme = _get_or_create(
-        Programme, {"name": PROGRAMME["name"]}, description=PROGRAMME["description"],
-        themes=list(PROGRAMME["themes"]), starts_on=PROGRAMME["starts_on"], ends_on=PROGRAMME["ends_on"],
+        Programme,
+        {"name": PROGRAMME["name"]},
+        description=PROGRAMME["description"],
+        themes=list(PROGRAMME["themes"]),
+        starts_on=PROGRAMME["starts_on"],
+        ends_on=PROGRAMME["ends_on"],
     )
     orgs = {key: _get_or_create_organisation(spec) for key, spec in ORGANISATIONS.items()}
     grants = {
         reference: _get_or_create(
-            Grant, {"reference": reference}, programme_id=programme.id, title=title,
-            holder_id=orgs[holder].id, country=country, starts_on=GRANT_PERIOD[0], ends_on=GRANT_PERIOD[1],
+            Grant,
+            {"reference": reference},
+            programme_id=programme.id,
+            title=title,
+            holder_id=orgs[holder].id,
+            country=country,
+            starts_on=GRANT_PERIOD[0],
+            ends_on=GRANT_PERIOD[1],
         )
         for reference, title, holder, country in GRANTS
     }
@@ -747,8 +927,14 @@ def _seed_forum(spec: ForumSpec, grant: Grant, orgs: dict[str, Organisation]) ->
     tz = ZoneInfo(spec.timezone)
     today = clock.utcnow().astimezone(tz).date()
     forum = _get_or_create(
-        Forum, {"title": spec.title}, grant_id=grant.id, city=spec.city, country=spec.country,
-        timezone=spec.timezone, focus=spec.focus, description=spec.description,
+        Forum,
+        {"title": spec.title},
+        grant_id=grant.id,
+        city=spec.city,
+        country=spec.country,
+        timezone=spec.timezone,
+        focus=spec.focus,
+        description=spec.description,
         description_html=render_for_storage(spec.description),
     )
     organiser = _get_or_create_user(spec.organiser, "member", orgs)
@@ -766,6 +952,7 @@ def _seed_forum(spec: ForumSpec, grant: Grant, orgs: dict[str, Organisation]) ->
 
 
 # --- get-or-create helpers -----------------------------------------------------------------
+
 
 def _get_or_create(model: type[ModelT], natural_key: dict[str, Any], **values: Any) -> ModelT:
     """The row matching ``natural_key``, or a new one with ``values`` too. Existing rows are left as they are."""
@@ -794,8 +981,14 @@ def _get_or_create_user(person: PersonSpec, role: str, orgs: dict[str, Organisat
         return existing
     organisation_id = orgs[person.org].id if orgs is not None and person.org else None
     return _get_or_create(
-        User, {"email": normalise_email(person.email)}, name=person.name, role=role, organisation_id=organisation_id,
-        job_title=person.job_title, timezone=person.timezone, password_hash=_demo_password_hash(),
+        User,
+        {"email": normalise_email(person.email)},
+        name=person.name,
+        role=role,
+        organisation_id=organisation_id,
+        job_title=person.job_title,
+        timezone=person.timezone,
+        password_hash=_demo_password_hash(),
         password_changed_at=clock.utcnow(),
     )
 
@@ -811,8 +1004,9 @@ _DEFAULT_REPLY: dict[str, tuple[str, str | None]] = {
 }
 
 
-def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneInfo, today: date,
-                           organiser: User, users: dict[str, User]) -> Meeting:
+def _get_or_create_meeting(
+    forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneInfo, today: date, organiser: User, users: dict[str, User]
+) -> Meeting:
     """The meeting with the spec's stable UID; when missing, its life so far is played through the services."""
     ical_uid = f"demo-{slug}-{spec.n}@forum-desk.local"
     existing = db.session.execute(select(Meeting).where(Meeting.ical_uid == ical_uid)).scalar_one_or_none()
@@ -821,13 +1015,20 @@ def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneI
 
     day = _working_day(_resolve_day(spec.on, today)) if isinstance(spec.on, int) else spec.on
     starts_at, ends_at = _at(tz, day, spec.starts), _at(tz, day, spec.ends)
-    details = MeetingDetails(title=spec.title, starts_at=starts_at, ends_at=ends_at, venue=spec.venue,
-                             online_url=spec.online_url, agenda_md=spec.agenda)
+    details = MeetingDetails(
+        title=spec.title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        venue=spec.venue,
+        online_url=spec.online_url,
+        agenda_md=spec.agenda,
+    )
     # Planned three weeks ahead and published two weeks ahead (or just now, for meetings soon to come).
     published = _past(starts_at - timedelta(days=14), margin=timedelta(hours=12))
     with clock.at(_past(starts_at - timedelta(days=21), margin=timedelta(days=1))):
-        meeting = meetings.create_meeting(organiser, forum, details, [user.id for user in users.values()],
-                                          ical_uid=ical_uid)
+        meeting = meetings.create_meeting(
+            organiser, forum, details, [user.id for user in users.values()], ical_uid=ical_uid
+        )
     if spec.state == "draft":
         return meeting
     with clock.at(published):
@@ -845,9 +1046,11 @@ def _get_or_create_meeting(forum: Forum, slug: str, spec: MeetingSpec, tz: ZoneI
     elif spec.state == "held":
         with clock.at(ends_at):
             meetings.change_state(organiser, meeting, "held", meeting.version)
-            meetings.record_attendance(organiser, meeting, {
-                invitation.id: (None, replies[invitation.user_id][1]) for invitation in meeting.invitations
-            })
+            meetings.record_attendance(
+                organiser,
+                meeting,
+                {invitation.id: (None, replies[invitation.user_id][1]) for invitation in meeting.invitations},
+            )
             for name, organisation, kind in spec.walk_ins:
                 meetings.add_walk_in(organiser, meeting, WalkInInput(name, organisation, kind))
         if spec.minutes:
@@ -859,8 +1062,9 @@ def _write_minutes(meeting: Meeting, spec: MeetingSpec, organiser: User, users: 
     """Written two days after the meeting, circulated the next day, commented on, adopted at the next one."""
     after = meeting.ends_at
     with clock.at(_past(after + timedelta(days=2))):
-        minutes.save_minutes(organiser, meeting, MinutesInput(spec.minutes, list(spec.decisions)),
-                             base_revision=meeting.minutes_revision)
+        minutes.save_minutes(
+            organiser, meeting, MinutesInput(spec.minutes, list(spec.decisions)), base_revision=meeting.minutes_revision
+        )
     if spec.minutes_state == "draft":
         return
     with clock.at(_past(after + timedelta(days=3))):
@@ -873,8 +1077,15 @@ def _write_minutes(meeting: Meeting, spec: MeetingSpec, organiser: User, users: 
             minutes.adopt(organiser, meeting, meeting.minutes_revision)
 
 
-def _get_or_create_action(forum: Forum, spec: ActionSpec, tz: ZoneInfo, today: date, organiser: User,
-                          users: dict[str, User], meetings_by_n: dict[int, Meeting]) -> ActionItem:
+def _get_or_create_action(
+    forum: Forum,
+    spec: ActionSpec,
+    tz: ZoneInfo,
+    today: date,
+    organiser: User,
+    users: dict[str, User],
+    meetings_by_n: dict[int, Meeting],
+) -> ActionItem:
     """The forum's action with the spec's title; when missing, it is raised and its history posted."""
     existing = db.session.execute(
         select(ActionItem).where(ActionItem.forum_id == forum.id, ActionItem.title == spec.title)
@@ -884,11 +1095,21 @@ def _get_or_create_action(forum: Forum, spec: ActionSpec, tz: ZoneInfo, today: d
 
     raised = meetings_by_n[spec.raised_at]
     with clock.at(raised.ends_at):
-        action = actions.raise_action(organiser, forum, ActionInput(
-            title=spec.title, owner_id=users[spec.owner].id, description=spec.description,
-            due_on=_resolve_day(spec.due, today), themes=spec.themes, case_code=spec.case_code,
-            note="Raised at the meeting.",
-        ), meeting=raised, notify=False)
+        action = actions.raise_action(
+            organiser,
+            forum,
+            ActionInput(
+                title=spec.title,
+                owner_id=users[spec.owner].id,
+                description=spec.description,
+                due_on=_resolve_day(spec.due, today),
+                themes=spec.themes,
+                case_code=spec.case_code,
+                note="Raised at the meeting.",
+            ),
+            meeting=raised,
+            notify=False,
+        )
     for step in spec.history:
         if step.kind == "review":  # recorded during the meeting that reviewed it
             if step.at_meeting is None:
@@ -906,16 +1127,21 @@ def _get_or_create_action(forum: Forum, spec: ActionSpec, tz: ZoneInfo, today: d
             if step.kind == "reassign":
                 if step.to_owner is None:
                     raise ValueError(f"a reassignment of {spec.title!r} needs its new owner")
-                actions.reassign_action(author, action, users[step.to_owner].id, step.note, action.version,
-                                        notify=False)
+                actions.reassign_action(
+                    author, action, users[step.to_owner].id, step.note, action.version, notify=False
+                )
             else:
-                actions.post_update(author, action,
-                                    UpdateInput(note=step.note, to_state=step.to_state, meeting_id=meeting_id),
-                                    expected_version=action.version)
+                actions.post_update(
+                    author,
+                    action,
+                    UpdateInput(note=step.note, to_state=step.to_state, meeting_id=meeting_id),
+                    expected_version=action.version,
+                )
     return action
 
 
 # --- small utilities -----------------------------------------------------------------------
+
 
 def _resolve_day(spec: DaySpec, today: date) -> date:
     return today + timedelta(days=spec) if isinstance(spec, int) else spec

@@ -3,6 +3,7 @@
 Flask-Migrate is not among them: it imports Alembic (11 MB per process), which only the
 command line and the tests use, so ``create_app`` binds it there and web workers go without.
 """
+
 from __future__ import annotations
 
 from flask_babel import Babel

@@ -34,6 +34,7 @@ laid out around ``today`` (by default the current date) so there is always a pas
 future. Every generated account shares one password (``GENERATED_PASSWORD``), hashed once.
 The database must be migrated and empty of accounts. The function does not commit.
 """
+
 from __future__ import annotations
 
 import random
@@ -115,20 +116,107 @@ LOCAL_KINDS = {
     "other": "Local Chamber of Commerce",
 }
 FIRST_NAMES = [
-    "Amra", "Emir", "Jasmina", "Dragan", "Milica", "Nikola", "Ana", "Marko", "Selma", "Haris", "Lejla", "Edin",
-    "Ivana", "Stefan", "Jelena", "Aleksandar", "Arben", "Blerta", "Dritan", "Elira", "Fatmir", "Gentiana",
-    "Aylin", "Mehmet", "Zeynep", "Mustafa", "Đorđe", "Šejla", "Žana", "Čedomir", "Ćamil", "Ljubica", "Njegoš",
-    "Vesna", "Goran", "Branka", "Mirza", "Alma", "Tamara", "Besnik", "Valbona", "Ömer", "Gülşen", "Bojan",
+    "Amra",
+    "Emir",
+    "Jasmina",
+    "Dragan",
+    "Milica",
+    "Nikola",
+    "Ana",
+    "Marko",
+    "Selma",
+    "Haris",
+    "Lejla",
+    "Edin",
+    "Ivana",
+    "Stefan",
+    "Jelena",
+    "Aleksandar",
+    "Arben",
+    "Blerta",
+    "Dritan",
+    "Elira",
+    "Fatmir",
+    "Gentiana",
+    "Aylin",
+    "Mehmet",
+    "Zeynep",
+    "Mustafa",
+    "Đorđe",
+    "Šejla",
+    "Žana",
+    "Čedomir",
+    "Ćamil",
+    "Ljubica",
+    "Njegoš",
+    "Vesna",
+    "Goran",
+    "Branka",
+    "Mirza",
+    "Alma",
+    "Tamara",
+    "Besnik",
+    "Valbona",
+    "Ömer",
+    "Gülşen",
+    "Bojan",
 ]
 SURNAMES = [
-    "Hodžić", "Kovačević", "Petrović", "Jovanović", "Begić", "Mehmedović", "Popović", "Nikolić", "Ilić", "Đurić",
-    "Čolić", "Šehić", "Živković", "Marković", "Stojanovski", "Trajkovska", "Dimitrievski", "Krasniqi", "Gashi",
-    "Berisha", "Hoxha", "Shehu", "Yılmaz", "Kaya", "Demir", "Çelik", "Šarić", "Vuković", "Bajramović",
-    "Osmanović", "Radović", "Lalić", "Ćosić", "Đukanović", "Tanasković", "Mustafić", "Halilović", "Rexhepi",
+    "Hodžić",
+    "Kovačević",
+    "Petrović",
+    "Jovanović",
+    "Begić",
+    "Mehmedović",
+    "Popović",
+    "Nikolić",
+    "Ilić",
+    "Đurić",
+    "Čolić",
+    "Šehić",
+    "Živković",
+    "Marković",
+    "Stojanovski",
+    "Trajkovska",
+    "Dimitrievski",
+    "Krasniqi",
+    "Gashi",
+    "Berisha",
+    "Hoxha",
+    "Shehu",
+    "Yılmaz",
+    "Kaya",
+    "Demir",
+    "Çelik",
+    "Šarić",
+    "Vuković",
+    "Bajramović",
+    "Osmanović",
+    "Radović",
+    "Lalić",
+    "Ćosić",
+    "Đukanović",
+    "Tanasković",
+    "Mustafić",
+    "Halilović",
+    "Rexhepi",
 ]
-JOB_TITLES = ["Social worker", "Probation officer", "Case manager", "Head of unit", "Legal adviser",
-              "Psychologist", "Employment counsellor", "Community police officer", "Programme officer",
-              "Imam", "Teacher", "Nurse", "Director", "Coordinator"]
+JOB_TITLES = [
+    "Social worker",
+    "Probation officer",
+    "Case manager",
+    "Head of unit",
+    "Legal adviser",
+    "Psychologist",
+    "Employment counsellor",
+    "Community police officer",
+    "Programme officer",
+    "Imam",
+    "Teacher",
+    "Nurse",
+    "Director",
+    "Coordinator",
+]
 ACTION_TITLES = [
     "Draft the pre-release plan template for case {code}",
     "Arrange a job-readiness interview for case {code}",
@@ -143,12 +231,19 @@ ACTION_TITLES = [
     "Check identity-document renewal before release for case {code}",
     "Prepare the information leaflet for families",
 ]
-NOTES = ["Discussed at the forum; owner agreed to follow up.", "Call held with the partners.",
-         "Waiting for the ministry's answer.", "Draft shared with the members.", "Meeting with the family held.",
-         "Figures collected from the prison administration."]
-REASONS = {"declined": "Not within our mandate; the social welfare centre is better placed.",
-           "blocked": "Waiting for the ministry's written approval.",
-           "dropped": "No longer needed after the case was transferred."}
+NOTES = [
+    "Discussed at the forum; owner agreed to follow up.",
+    "Call held with the partners.",
+    "Waiting for the ministry's answer.",
+    "Draft shared with the members.",
+    "Meeting with the family held.",
+    "Figures collected from the prison administration.",
+]
+REASONS = {
+    "declined": "Not within our mandate; the social welfare centre is better placed.",
+    "blocked": "Waiting for the ministry's written approval.",
+    "dropped": "No longer needed after the case was transferred.",
+}
 AGENDAS = [
     "1. Welcome and adoption of the agenda\n2. Follow-up of agreed actions\n3. {topic}\n4. Any other business",
     "## Agenda\n\n1. Opening\n2. Review of actions since the last meeting\n3. {topic}\n"
@@ -156,9 +251,15 @@ AGENDAS = [
     "**Morning**\n\n- Review of the actions agreed last time\n- {topic}\n\n**Afternoon**\n\n"
     "- Working groups\n- Conclusions",
 ]
-TOPICS = ["Pre-release planning for the next quarter", "Employment after release: what works",
-          "Family support and housing", "Health care continuity", "Referral pathways between agencies",
-          "Role of religious communities in reintegration", "Data protection in case coordination"]
+TOPICS = [
+    "Pre-release planning for the next quarter",
+    "Employment after release: what works",
+    "Family support and housing",
+    "Health care continuity",
+    "Referral pathways between agencies",
+    "Role of religious communities in reintegration",
+    "Data protection in case coordination",
+]
 MINUTES = [
     "## Summary\n\nThe forum reviewed the open actions and discussed *{topic}*.\n\n"
     "- The prison presented the releases expected this quarter.\n- Probation and the social welfare "
@@ -237,28 +338,52 @@ def generate(scale: float, seed: int = 1, today: date | None = None) -> Summary:
     start = now - timedelta(days=7 * 4 * PAST_MEETINGS + 30)
 
     programme_id = ids.next("programme")
-    add(Programme, id=programme_id, name=f"Regional programme on prison reintegration (generated, seed {seed})",
-        description="Generated data for benchmarks.", themes=["Radicalisation in prisons", "Reintegration",
-                                                              "Probation"],
-        starts_on=start.date() - timedelta(days=60), ends_on=today + timedelta(days=730), created_at=start)
+    add(
+        Programme,
+        id=programme_id,
+        name=f"Regional programme on prison reintegration (generated, seed {seed})",
+        description="Generated data for benchmarks.",
+        themes=["Radicalisation in prisons", "Reintegration", "Probation"],
+        starts_on=start.date() - timedelta(days=60),
+        ends_on=today + timedelta(days=730),
+        created_at=start,
+    )
 
     # International organisations: grant holders and the programme's staff.
     holders = []
     for name in ("Council of Europe Office", "EU Delegation", "Regional Reintegration Network"):
         org_id = ids.next("organisation")
-        add(Organisation, id=org_id, name=name, kind="international", country="BA", city="Sarajevo",
-            created_at=start)
+        add(Organisation, id=org_id, name=name, kind="international", country="BA", city="Sarajevo", created_at=start)
         holders.append(org_id)
 
-    def person(org_id: int | None, role: str = "member", email: str | None = None, tz: str = "Europe/Sarajevo",
-               name: str | None = None) -> int:
+    def person(
+        org_id: int | None,
+        role: str = "member",
+        email: str | None = None,
+        tz: str = "Europe/Sarajevo",
+        name: str | None = None,
+    ) -> int:
         user_id = ids.next("user_account")
         name = name or f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
         email = email or ".".join(fold(part) for part in name.split()) + f".{user_id}@{DOMAIN}"
-        add(User, id=user_id, email=email, name=name, password_hash=password_hash, role=role,
-            organisation_id=org_id, job_title=rng.choice(JOB_TITLES), phone="", timezone=tz, locale="en",
-            active=True, created_at=start, password_changed_at=start, last_login_at=None,
-            search_text=normalise(name, email)[:500])  # what the ORM event would have set
+        add(
+            User,
+            id=user_id,
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            role=role,
+            organisation_id=org_id,
+            job_title=rng.choice(JOB_TITLES),
+            phone="",
+            timezone=tz,
+            locale="en",
+            active=True,
+            created_at=start,
+            password_changed_at=start,
+            last_login_at=None,
+            search_text=normalise(name, email)[:500],
+        )  # what the ORM event would have set
         return user_id
 
     person(None, "admin", LOGINS["admin"], name="Generated Administrator")
@@ -273,14 +398,24 @@ def generate(scale: float, seed: int = 1, today: date | None = None) -> Summary:
         country = countries[g % len(countries)]
         grant_id = ids.next("grant_agreement")
         holder = holders[g % len(holders)]
-        add(Grant, id=grant_id, programme_id=programme_id, reference=f"GEN-{seed}-{g + 1:04d}",
-            title=f"Local coordination forums in {country} ({g + 1})", holder_id=holder, country=country,
-            starts_on=start.date() - timedelta(days=30), ends_on=today + timedelta(days=365), created_at=start)
+        add(
+            Grant,
+            id=grant_id,
+            programme_id=programme_id,
+            reference=f"GEN-{seed}-{g + 1:04d}",
+            title=f"Local coordination forums in {country} ({g + 1})",
+            holder_id=holder,
+            country=country,
+            starts_on=start.date() - timedelta(days=30),
+            ends_on=today + timedelta(days=365),
+            created_at=start,
+        )
         organisers = []
         for k in range(rng.randint(2, 3)):
             email = LOGINS["organiser"] if g == 0 and k == 0 else None
-            organisers.append(person(holder, email=email, tz=CITIES[country][0],
-                                     name="Generated Organiser" if email else None))
+            organisers.append(
+                person(holder, email=email, tz=CITIES[country][0], name="Generated Organiser" if email else None)
+            )
         for user_id in organisers:
             add(GrantTeam, grant_id=grant_id, user_id=user_id, added_at=start)
         grants.append((grant_id, country, organisers))
@@ -304,18 +439,43 @@ def generate(scale: float, seed: int = 1, today: date | None = None) -> Summary:
                 orgs = city_orgs[city] = {}
                 for kind, label in LOCAL_KINDS.items():
                     org_id = ids.next("organisation")
-                    add(Organisation, id=org_id, name=f"{label} {city}", kind=kind, country=country, city=city,
-                        created_at=start)
+                    add(
+                        Organisation,
+                        id=org_id,
+                        name=f"{label} {city}",
+                        kind=kind,
+                        country=country,
+                        city=city,
+                        created_at=start,
+                    )
                     orgs[kind] = org_id
             prison_id = ids.next("organisation")
-            add(Organisation, id=prison_id, name=f"{city} Prison {forum_n}", kind="prison", country=country,
-                city=city, created_at=start)
+            add(
+                Organisation,
+                id=prison_id,
+                name=f"{city} Prison {forum_n}",
+                kind="prison",
+                country=country,
+                city=city,
+                created_at=start,
+            )
             forum_orgs = {**orgs, "prison": prison_id}
             forum_id = ids.next("forum")
             description = rng.choice(DESCRIPTIONS).format(city=city)
-            add(Forum, id=forum_id, grant_id=grant_id, title=f"{city} local coordination forum {forum_n}",
-                city=city, country=country, timezone=tz_name, focus=f"{city} Prison {forum_n} and release planning",
-                description=description, description_html=html(description), active=True, created_at=start)
+            add(
+                Forum,
+                id=forum_id,
+                grant_id=grant_id,
+                title=f"{city} local coordination forum {forum_n}",
+                city=city,
+                country=country,
+                timezone=tz_name,
+                focus=f"{city} Prison {forum_n} and release planning",
+                description=description,
+                description_html=html(description),
+                active=True,
+                created_at=start,
+            )
 
             # People of this forum's agencies; members drawn from them, every core kind present.
             kinds = list(forum_orgs)
@@ -324,24 +484,69 @@ def generate(scale: float, seed: int = 1, today: date | None = None) -> Summary:
                 email = None
                 if not participant_login_used and p == 0:
                     email, participant_login_used = LOGINS["participant"], True
-                people.append((person(forum_orgs[kinds[p % len(kinds)]], email=email, tz=tz_name,
-                                      name="Generated Participant" if email else None),
-                               kinds[p % len(kinds)]))
+                people.append(
+                    (
+                        person(
+                            forum_orgs[kinds[p % len(kinds)]],
+                            email=email,
+                            tz=tz_name,
+                            name="Generated Participant" if email else None,
+                        ),
+                        kinds[p % len(kinds)],
+                    )
+                )
             members = people[:MEMBERS_PER_FORUM]
             for user_id, _kind in members:
-                add(ForumMember, forum_id=forum_id, user_id=user_id,
-                    role="observer" if rng.random() < 0.1 else "participant", joined_at=start)
+                add(
+                    ForumMember,
+                    forum_id=forum_id,
+                    user_id=user_id,
+                    role="observer" if rng.random() < 0.1 else "participant",
+                    joined_at=start,
+                )
             invitees = [u for u, _k in members] + organisers
-            _meetings_and_actions(add, ids, rng, html, forum_id, zone, invitees, [u for u, _k in members],
-                                  organisers, forum_orgs, dict(members), start, now, agenda_texts, minutes_texts, seed)
+            _meetings_and_actions(
+                add,
+                ids,
+                rng,
+                html,
+                forum_id,
+                zone,
+                invitees,
+                [u for u, _k in members],
+                organisers,
+                forum_orgs,
+                dict(members),
+                start,
+                now,
+                agenda_texts,
+                minutes_texts,
+                seed,
+            )
     _insert(rows)
     _reset_sequences(rows)
     summary.rows = {table: len(values) for table, values in rows.items()}
     return summary
 
 
-def _meetings_and_actions(add, ids, rng, html, forum_id, zone, invitees, members, organisers, forum_orgs,
-                          member_kind, start, now, agenda_texts, minutes_texts, seed) -> None:
+def _meetings_and_actions(
+    add,
+    ids,
+    rng,
+    html,
+    forum_id,
+    zone,
+    invitees,
+    members,
+    organisers,
+    forum_orgs,
+    member_kind,
+    start,
+    now,
+    agenda_texts,
+    minutes_texts,
+    seed,
+) -> None:
     held: list[tuple[int, datetime]] = []  # (meeting id, ends_at) of held meetings, in order
     first_day = start.astimezone(zone).date() + timedelta(days=rng.randint(0, 14))
     past_left = PAST_MEETINGS
@@ -361,36 +566,77 @@ def _meetings_and_actions(add, ids, rng, html, forum_id, zone, invitees, members
             state = "draft" if starts > now + timedelta(days=60) else "scheduled"
         published = None if state == "draft" else created + timedelta(days=1)
         values = dict(
-            id=meeting_id, forum_id=forum_id, title=f"Forum meeting {n + 1}", starts_at=starts, ends_at=ends,
-            venue=f"Meeting room {rng.randint(1, 5)}", online_url="", agenda_md=agenda, agenda_html=html(agenda),
-            state=state, cancel_reason="Postponed: too few members available." if state == "cancelled" else "",
-            published_at=published, minutes_state="draft", minutes_revision=0, minutes_shared_revision=0,
-            minutes_circulated_at=None, minutes_adopted_at=None,
+            id=meeting_id,
+            forum_id=forum_id,
+            title=f"Forum meeting {n + 1}",
+            starts_at=starts,
+            ends_at=ends,
+            venue=f"Meeting room {rng.randint(1, 5)}",
+            online_url="",
+            agenda_md=agenda,
+            agenda_html=html(agenda),
+            state=state,
+            cancel_reason="Postponed: too few members available." if state == "cancelled" else "",
+            published_at=published,
+            minutes_state="draft",
+            minutes_revision=0,
+            minutes_shared_revision=0,
+            minutes_circulated_at=None,
+            minutes_adopted_at=None,
             ical_uid=f"gen-{seed}-{forum_id}-{n + 1}@{DOMAIN}",
-            ical_sequence=0 if published is None else (2 if state == "cancelled" else 1), version=1,
-            created_by_id=organiser, created_at=created, updated_at=created,
+            ical_sequence=0 if published is None else (2 if state == "cancelled" else 1),
+            version=1,
+            created_by_id=organiser,
+            created_at=created,
+            updated_at=created,
         )
-        add(AuditEvent, id=ids.next("audit_event"), at=created, actor_id=organiser, verb="meeting.create",
-            object_type="Meeting", object_id=meeting_id, summary=f"Planned Forum meeting {n + 1}",
-            data={"forum_id": forum_id}, ip="")
+        add(
+            AuditEvent,
+            id=ids.next("audit_event"),
+            at=created,
+            actor_id=organiser,
+            verb="meeting.create",
+            object_type="Meeting",
+            object_id=meeting_id,
+            summary=f"Planned Forum meeting {n + 1}",
+            data={"forum_id": forum_id},
+            ip="",
+        )
         for user_id in invitees:
             rsvp, rsvp_at, attendance, attendance_at = "needs-action", None, None, None
             if published is not None and (past or rng.random() < 0.6):
                 rsvp = rng.choices(["accepted", "tentative", "declined", "needs-action"], [70, 8, 12, 10])[0]
                 rsvp_at = None if rsvp == "needs-action" else min(published + timedelta(days=rng.randint(1, 14)), now)
             if state == "held":
-                attendance = rng.choices(["present", "absent", "excused"],
-                                         [85, 5, 10] if rsvp != "declined" else [10, 20, 70])[0]
+                attendance = rng.choices(
+                    ["present", "absent", "excused"], [85, 5, 10] if rsvp != "declined" else [10, 20, 70]
+                )[0]
                 attendance_at = ends + timedelta(hours=1)
-            add(Invitation, id=ids.next("invitation"), meeting_id=meeting_id, user_id=user_id,
-                invited_at=created, rsvp=rsvp, rsvp_comment="", rsvp_at=rsvp_at, attendance=attendance,
-                attendance_at=attendance_at)
+            add(
+                Invitation,
+                id=ids.next("invitation"),
+                meeting_id=meeting_id,
+                user_id=user_id,
+                invited_at=created,
+                rsvp=rsvp,
+                rsvp_comment="",
+                rsvp_at=rsvp_at,
+                attendance=attendance,
+                attendance_at=attendance_at,
+            )
         if state == "held":
             _minutes(add, ids, rng, html, values, organiser, members, minutes_texts, ends, now, is_last=past_left <= 1)
             if rng.random() < 0.3:
-                add(WalkInAttendee, id=ids.next("walk_in_attendee"), meeting_id=meeting_id,
-                    name=f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}", organisation_name="Guest agency",
-                    organisation_kind="other", added_by_id=organiser, created_at=ends)
+                add(
+                    WalkInAttendee,
+                    id=ids.next("walk_in_attendee"),
+                    meeting_id=meeting_id,
+                    name=f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
+                    organisation_name="Guest agency",
+                    organisation_kind="other",
+                    added_by_id=organiser,
+                    created_at=ends,
+                )
             held.append((meeting_id, ends))
         add(Meeting, **values)
 
@@ -399,10 +645,23 @@ def _meetings_and_actions(add, ids, rng, html, forum_id, zone, invitees, members
         return
     per_meeting = -(-ACTIONS_PER_FORUM // len(held))
     for index, (meeting_id, ends) in enumerate(held):
-        later = held[index + 1:]
+        later = held[index + 1 :]
         for _ in range(per_meeting):
-            _action(add, ids, rng, forum_id, meeting_id, ends, zone, later, members, organisers, forum_orgs,
-                    member_kind, now)
+            _action(
+                add,
+                ids,
+                rng,
+                forum_id,
+                meeting_id,
+                ends,
+                zone,
+                later,
+                members,
+                organisers,
+                forum_orgs,
+                member_kind,
+                now,
+            )
 
 
 def _minutes(add, ids, rng, html, meeting, organiser, members, minutes_texts, ends, now, is_last) -> None:
@@ -413,25 +672,51 @@ def _minutes(add, ids, rng, html, meeting, organiser, members, minutes_texts, en
     at = ends + timedelta(days=1)
     for number in range(1, n_versions + 1):
         text_ = body if number == 1 else body + f"\n\nRevised: point {number} clarified."
-        add(MinutesVersion, id=ids.next("minutes_version"), meeting_id=meeting["id"], number=number,
-            body_md=text_, body_html=html(text_), decisions=["Referral form adopted", "Next meeting confirmed"],
-            kind="edit", reason="", shared_at=(at + timedelta(days=3)) if final != "draft" and number == n_versions
-            else None, author_id=organiser, created_at=at + timedelta(hours=number))
+        add(
+            MinutesVersion,
+            id=ids.next("minutes_version"),
+            meeting_id=meeting["id"],
+            number=number,
+            body_md=text_,
+            body_html=html(text_),
+            decisions=["Referral form adopted", "Next meeting confirmed"],
+            kind="edit",
+            reason="",
+            shared_at=(at + timedelta(days=3)) if final != "draft" and number == n_versions else None,
+            author_id=organiser,
+            created_at=at + timedelta(hours=number),
+        )
     meeting.update(minutes_revision=n_versions, minutes_state=final)
     if final != "draft":
         meeting.update(minutes_shared_revision=n_versions, minutes_circulated_at=at + timedelta(days=3))
-        add(MinutesComment, id=ids.next("minutes_comment"), meeting_id=meeting["id"], version_number=n_versions,
-            author_id=rng.choice(members), body="Please add that the employment service joins next time.",
-            created_at=at + timedelta(days=4))
+        add(
+            MinutesComment,
+            id=ids.next("minutes_comment"),
+            meeting_id=meeting["id"],
+            version_number=n_versions,
+            author_id=rng.choice(members),
+            body="Please add that the employment service joins next time.",
+            created_at=at + timedelta(days=4),
+        )
     if final == "adopted":
         meeting.update(minutes_adopted_at=at + timedelta(days=25))
         if rng.random() < 0.05:  # a correction after adoption: a new shared version with its reason
             number = n_versions + 1
             text_ = body + "\n\nCorrection: the date of the next meeting."
-            add(MinutesVersion, id=ids.next("minutes_version"), meeting_id=meeting["id"], number=number,
-                body_md=text_, body_html=html(text_), decisions=["Referral form adopted"], kind="correction",
-                reason="The date of the next meeting was wrong.", shared_at=at + timedelta(days=30),
-                author_id=organiser, created_at=at + timedelta(days=30))
+            add(
+                MinutesVersion,
+                id=ids.next("minutes_version"),
+                meeting_id=meeting["id"],
+                number=number,
+                body_md=text_,
+                body_html=html(text_),
+                decisions=["Referral form adopted"],
+                kind="correction",
+                reason="The date of the next meeting was wrong.",
+                shared_at=at + timedelta(days=30),
+                author_id=organiser,
+                created_at=at + timedelta(days=30),
+            )
             meeting.update(minutes_revision=number, minutes_shared_revision=number)
     meeting["version"] = 2 + (n_versions > 1) + (final != "draft") + (final == "adopted")
     meeting["updated_at"] = max(at, min(now, at + timedelta(days=25)))
@@ -446,8 +731,21 @@ def _action_description_html() -> str:
     return render_for_storage(ACTION_DESCRIPTION, field="description")
 
 
-def _action(add, ids, rng, forum_id, meeting_id, raised_at, zone, later_meetings, members, organisers, forum_orgs,
-            member_kind, now) -> None:
+def _action(
+    add,
+    ids,
+    rng,
+    forum_id,
+    meeting_id,
+    raised_at,
+    zone,
+    later_meetings,
+    members,
+    organisers,
+    forum_orgs,
+    member_kind,
+    now,
+) -> None:
     """One action and its history, moving only along permissions.ACTION_TRANSITIONS."""
     action_id = ids.next("action_item")
     owner = rng.choice(members)
@@ -459,18 +757,35 @@ def _action(add, ids, rng, forum_id, meeting_id, raised_at, zone, later_meetings
     state, at = "proposed", raised_at
 
     def append(kind, from_state, to_state, note, author, when, meeting=None):
-        updates.append(dict(id=ids.next("action_update"), action_id=action_id, author_id=author, kind=kind,
-                            from_state=from_state, to_state=to_state, note=note, meeting_id=meeting,
-                            created_at=when))
+        updates.append(
+            dict(
+                id=ids.next("action_update"),
+                action_id=action_id,
+                author_id=author,
+                kind=kind,
+                from_state=from_state,
+                to_state=to_state,
+                note=note,
+                meeting_id=meeting,
+                created_at=when,
+            )
+        )
 
     append("state", None, "proposed", "Agreed at the meeting.", organiser, at)
     closed_at = None
     # Planned course: where this action is heading, walked step by step until "now".
-    fate = rng.choices(["done", "in_progress", "blocked", "declined", "dropped", "proposed", "accepted"],
-                       [55, 15, 6, 6, 4, 7, 7])[0]
-    course = {"done": ["accepted", "in_progress", "done"], "in_progress": ["accepted", "in_progress"],
-              "blocked": ["accepted", "in_progress", "blocked"], "declined": ["declined"],
-              "dropped": ["accepted", "dropped"], "proposed": [], "accepted": ["accepted"]}[fate]
+    fate = rng.choices(
+        ["done", "in_progress", "blocked", "declined", "dropped", "proposed", "accepted"], [55, 15, 6, 6, 4, 7, 7]
+    )[0]
+    course = {
+        "done": ["accepted", "in_progress", "done"],
+        "in_progress": ["accepted", "in_progress"],
+        "blocked": ["accepted", "in_progress", "blocked"],
+        "declined": ["declined"],
+        "dropped": ["accepted", "dropped"],
+        "proposed": [],
+        "accepted": ["accepted"],
+    }[fate]
     reviews = iter(later_meetings)
     next_review = next(reviews, None)
     for to_state in course:
@@ -505,24 +820,63 @@ def _action(add, ids, rng, forum_id, meeting_id, raised_at, zone, later_meetings
     updates.sort(key=lambda u: u["created_at"])
     for update, update_id in zip(updates, given, strict=True):
         update["id"] = update_id
-    add(ActionItem, id=action_id, forum_id=forum_id, meeting_id=meeting_id, title=title,
-        description=ACTION_DESCRIPTION, description_html=_action_description_html(), owner_id=owner,
-        owner_organisation_id=forum_orgs[member_kind[owner]], due_on=due, themes=["Reintegration"],
-        case_code=code if code in title else "", state=state, version=len(updates),
-        created_by_id=organiser, created_at=raised_at, updated_at=updates[-1]["created_at"], closed_at=closed_at,
+    add(
+        ActionItem,
+        id=action_id,
+        forum_id=forum_id,
+        meeting_id=meeting_id,
+        title=title,
+        description=ACTION_DESCRIPTION,
+        description_html=_action_description_html(),
+        owner_id=owner,
+        owner_organisation_id=forum_orgs[member_kind[owner]],
+        due_on=due,
+        themes=["Reintegration"],
+        case_code=code if code in title else "",
+        state=state,
+        version=len(updates),
+        created_by_id=organiser,
+        created_at=raised_at,
+        updated_at=updates[-1]["created_at"],
+        closed_at=closed_at,
         # The roll-up actions.services keeps as it appends (bulk rows bypass it).
         last_update_at=updates[-1]["created_at"],
-        confirmed_at=min((u["created_at"] for u in updates if u["to_state"] == "accepted"), default=None))
+        confirmed_at=min((u["created_at"] for u in updates if u["to_state"] == "accepted"), default=None),
+    )
     for update in updates:
         add(ActionUpdate, **update)
-    add(AuditEvent, id=ids.next("audit_event"), at=raised_at, actor_id=organiser, verb="action.raise",
-        object_type="ActionItem", object_id=action_id, summary=f"Raised {title}"[:500],
-        data={"forum_id": forum_id, "meeting_id": meeting_id}, ip="")
+    add(
+        AuditEvent,
+        id=ids.next("audit_event"),
+        at=raised_at,
+        actor_id=organiser,
+        verb="action.raise",
+        object_type="ActionItem",
+        object_id=action_id,
+        summary=f"Raised {title}"[:500],
+        data={"forum_id": forum_id, "meeting_id": meeting_id},
+        ip="",
+    )
 
 
 # Parents before children, so foreign keys hold at every insert.
-_ORDER = [Programme, Organisation, User, Grant, GrantTeam, Forum, ForumMember, Meeting, Invitation, WalkInAttendee,
-          MinutesVersion, MinutesComment, ActionItem, ActionUpdate, AuditEvent]
+_ORDER = [
+    Programme,
+    Organisation,
+    User,
+    Grant,
+    GrantTeam,
+    Forum,
+    ForumMember,
+    Meeting,
+    Invitation,
+    WalkInAttendee,
+    MinutesVersion,
+    MinutesComment,
+    ActionItem,
+    ActionUpdate,
+    AuditEvent,
+]
 
 
 def _insert(rows: dict[str, list[dict]]) -> None:
@@ -536,7 +890,7 @@ def _insert(rows: dict[str, list[dict]]) -> None:
 
 def _chunks(values: list[dict], size: int) -> Iterable[list[dict]]:
     for i in range(0, len(values), size):
-        yield values[i:i + size]
+        yield values[i : i + size]
 
 
 def _reset_sequences(rows: dict[str, list[dict]]) -> None:
@@ -547,5 +901,9 @@ def _reset_sequences(rows: dict[str, list[dict]]) -> None:
     for model in _ORDER:
         table = model.__tablename__
         if rows.get(table) and "id" in model.__table__.c:
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                              f"(SELECT COALESCE(MAX(id), 1) FROM \"{table}\"))"))
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                    f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))'
+                )
+            )

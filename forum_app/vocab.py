@@ -3,6 +3,7 @@
 Values are stored in the database (and limited there by CHECK constraints); labels are
 what people read, wrapped for translation.
 """
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -87,7 +88,14 @@ MINUTES_VERSION_KINDS = {"edit": _l("Edit"), "correction": _l("Correction after 
 # The kinds a multi-agency forum is expected to bring together; coverage is measured
 # against these (other kinds are welcome and shown, but their absence is no gap).
 CORE_ORGANISATION_KINDS = (
-    "prison", "probation", "social_welfare", "employment", "health", "police", "municipality", "ngo",
+    "prison",
+    "probation",
+    "social_welfare",
+    "employment",
+    "health",
+    "police",
+    "municipality",
+    "ngo",
 )
 
 ATTENDANCE_STATES = {"present": _l("Present"), "absent": _l("Absent"), "excused": _l("Excused")}

@@ -2,6 +2,7 @@
 
 ``init_app`` runs the ``configure_*`` steps in order; each says what it sets up.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,20 +35,22 @@ from .vocab import (
 )
 
 # No inline script or style anywhere: every page must run under this policy.
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    # data: stays for images only: the vendored Bootstrap CSS draws the select arrow, the
-    # checkbox tick, the navbar toggler and the field-validation icons as data: SVGs.
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        # data: stays for images only: the vendored Bootstrap CSS draws the select arrow, the
+        # checkbox tick, the navbar toggler and the field-validation icons as data: SVGs.
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 def _server_name(handler) -> str:
@@ -121,8 +124,11 @@ def configure_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return error_page(400, _("Form expired"),
-                          _("This form was open too long or came from elsewhere. Go back, reload the page and try again."))
+        return error_page(
+            400,
+            _("Form expired"),
+            _("This form was open too long or came from elsewhere. Go back, reload the page and try again."),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -152,8 +158,11 @@ def configure_error_pages(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(exc):
-        return error_page(500, _("Something went wrong"),
-                          _("The error has been logged. Nothing you entered was saved; please try again."))
+        return error_page(
+            500,
+            _("Something went wrong"),
+            _("The error has been logged. Nothing you entered was saved; please try again."),
+        )
 
 
 def configure_templates(app: Flask) -> None:
@@ -163,9 +172,15 @@ def configure_templates(app: Flask) -> None:
     """
     # Vocabularies are globals (not context) so imported macros see them too.
     app.jinja_env.globals.update(
-        COUNTRIES=COUNTRIES, ORGANISATION_KINDS=ORGANISATION_KINDS, SYSTEM_ROLES=SYSTEM_ROLES,
-        MEETING_STATES=MEETING_STATES, MINUTES_STATES=MINUTES_STATES, RSVP_STATES=RSVP_STATES,
-        ATTENDANCE_STATES=ATTENDANCE_STATES, FORUM_ROLES=FORUM_ROLES, ACTION_STATES=ACTION_STATES,
+        COUNTRIES=COUNTRIES,
+        ORGANISATION_KINDS=ORGANISATION_KINDS,
+        SYSTEM_ROLES=SYSTEM_ROLES,
+        MEETING_STATES=MEETING_STATES,
+        MINUTES_STATES=MINUTES_STATES,
+        RSVP_STATES=RSVP_STATES,
+        ATTENDANCE_STATES=ATTENDANCE_STATES,
+        FORUM_ROLES=FORUM_ROLES,
+        ACTION_STATES=ACTION_STATES,
         ACTION_UPDATE_KINDS=ACTION_UPDATE_KINDS,
         KOSOVO_FOOTNOTE=KOSOVO_FOOTNOTE,
     )

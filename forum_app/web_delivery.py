@@ -8,6 +8,7 @@
   file's current content is answered with a year-long immutable cache, so a repeat visit
   makes no request for CSS or JS at all, and a changed file gets a new URL.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -56,9 +57,12 @@ def init_app(app: Flask) -> None:
             filename = (request.view_args or {}).get("filename", "")
             if request.args.get("v") and request.args.get("v") == static_version(app, filename):
                 response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
-        if (response.status_code != 200 or "Content-Encoding" in response.headers
-                or "gzip" not in request.headers.get("Accept-Encoding", "")
-                or not (response.mimetype or "").startswith(COMPRESSIBLE)):
+        if (
+            response.status_code != 200
+            or "Content-Encoding" in response.headers
+            or "gzip" not in request.headers.get("Accept-Encoding", "")
+            or not (response.mimetype or "").startswith(COMPRESSIBLE)
+        ):
             return response
         response.vary.add("Accept-Encoding")
         if response.is_streamed and not is_static:

@@ -1,4 +1,5 @@
 """A live server and a real headless Chromium for the browser journeys."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,13 @@ from forum_app.demo import DEMO_PASSWORD
 CHROMIUM = "/usr/bin/chromium"
 # Flags for a closed network: no background calls home, no sandbox as root.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -95,14 +101,25 @@ def page(browser, tmp_path):
     problems: list[str] = []
     # A form shown again with its errors answers 400, which Chromium logs as a failed load;
     # that is the app working. Script errors and CSP violations still fail the test.
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error"
-            and "responded with a status of 400" not in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type == "error" and "responded with a status of 400" not in msg.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     yield page
     artifacts = os.environ.get("BROWSER_ARTIFACTS")
     if artifacts:
         os.makedirs(artifacts, exist_ok=True)
-        page.screenshot(path=os.path.join(artifacts, f"{os.environ.get('PYTEST_CURRENT_TEST', 'page').split(':')[-1].split(' ')[0]}.png"), full_page=True)
+        page.screenshot(
+            path=os.path.join(
+                artifacts, f"{os.environ.get('PYTEST_CURRENT_TEST', 'page').split(':')[-1].split(' ')[0]}.png"
+            ),
+            full_page=True,
+        )
     context.close()
     # A strict CSP violation or a script error is a failure, not noise.
     assert not problems, f"browser console errors: {problems}"

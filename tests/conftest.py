@@ -9,6 +9,7 @@ temporary directory, and on PostgreSQL worker ``gw0`` uses ``<name>_gw0``, creat
 Tests never keep an app context pushed while they make requests: a request then gets
 its own context, session and ``g``, as it would in production.
 """
+
 from __future__ import annotations
 
 import html
@@ -64,13 +65,15 @@ def worker_database(url: str, worker: str) -> str:
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory) -> Iterator[Flask]:
     os.environ["FORUM_INSTANCE_DIR"] = str(tmp_path_factory.mktemp("instance"))
-    app = create_app({
-        "FORUM_ENV": "testing",
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "BASE_URL": "http://forum.test",
-        "PAGE_SIZE": 10,
-    })
+    app = create_app(
+        {
+            "FORUM_ENV": "testing",
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BASE_URL": "http://forum.test",
+            "PAGE_SIZE": 10,
+        }
+    )
     with app.app_context():
         _drop_everything()
         from flask_migrate import upgrade
@@ -126,6 +129,7 @@ def make(app: Flask) -> factories.Factory:
 
 # --- helpers for tests that drive the web pages ------------------------------------------------
 
+
 def csrf_token(client: FlaskClient, path: str) -> str:
     html = client.get(path, follow_redirects=True).get_data(as_text=True)
     match = CSRF_RE.search(html)
@@ -136,8 +140,7 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 def login(client: FlaskClient, email: str, password: str = factories.PASSWORD, next_url: str = ""):
     """Submit the login form as a person would; the response, whatever it is (for tests of logging in)."""
     token = csrf_token(client, "/login")
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token,
-                                       "next": next_url})
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token, "next": next_url})
 
 
 def sign_in(client: FlaskClient, email: str, password: str = factories.PASSWORD) -> FlaskClient:
@@ -147,8 +150,9 @@ def sign_in(client: FlaskClient, email: str, password: str = factories.PASSWORD)
     journeys have theirs in tests/browser.py.
     """
     response = login(client, email, password)
-    assert response.status_code == 302 and not response.headers["Location"].startswith("/login"), \
+    assert response.status_code == 302 and not response.headers["Location"].startswith("/login"), (
         f"login of {email} failed ({response.status_code})"
+    )
     return client
 
 
@@ -186,5 +190,3 @@ def count_queries(app: Flask):
             event.remove(engine, "before_cursor_execute", before)
 
     return counter
-
-

@@ -5,6 +5,7 @@ hold ORM objects across requests. Accounts, grants and forums are plain rows; me
 attendance, walk-ins and minutes go through the real services (``core.clock.at`` for
 moments in the past), so the tests exercise one lifecycle, not a copy of it.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -71,18 +72,34 @@ class Factory:
             db.session.commit()
             return obj.id
 
-    def organisation(self, name: str | None = None, kind: str = "prison", country: str = "BA",
-                     city: str = "Sarajevo") -> int:
-        return self._save(Organisation(name=name or f"Organisation {next(_counter)}", kind=kind,
-                                       country=country, city=city))
+    def organisation(
+        self, name: str | None = None, kind: str = "prison", country: str = "BA", city: str = "Sarajevo"
+    ) -> int:
+        return self._save(
+            Organisation(name=name or f"Organisation {next(_counter)}", kind=kind, country=country, city=city)
+        )
 
-    def user(self, role: str = "member", email: str | None = None, name: str | None = None,
-             active: bool = True, password: bool = True, organisation_id: int | None = None) -> str:
+    def user(
+        self,
+        role: str = "member",
+        email: str | None = None,
+        name: str | None = None,
+        active: bool = True,
+        password: bool = True,
+        organisation_id: int | None = None,
+    ) -> str:
         n = next(_counter)
         email = email or f"user{n}@example.org"
-        self._save(User(email=email, name=name or f"User {n}", role=role, active=active,
-                        password_hash=_password_hash() if password else None,
-                        organisation_id=organisation_id))
+        self._save(
+            User(
+                email=email,
+                name=name or f"User {n}",
+                role=role,
+                active=active,
+                password_hash=_password_hash() if password else None,
+                organisation_id=organisation_id,
+            )
+        )
         return email
 
     def user_id(self, email: str) -> int:
@@ -94,19 +111,38 @@ class Factory:
 
     def grant(self, programme_id: int | None = None, holder_id: int | None = None, country: str = "BA") -> int:
         n = next(_counter)
-        return self._save(Grant(programme_id=programme_id or self.programme(THEMES),
-                                holder_id=holder_id or self.organisation(kind="ngo"),
-                                reference=f"REF-{n}", title=f"Grant {n}", country=country))
+        return self._save(
+            Grant(
+                programme_id=programme_id or self.programme(THEMES),
+                holder_id=holder_id or self.organisation(kind="ngo"),
+                reference=f"REF-{n}",
+                title=f"Grant {n}",
+                country=country,
+            )
+        )
 
     def add_to_team(self, grant_id: int, email: str) -> None:
         with self.app.app_context():
             db.session.add(GrantTeam(grant_id=grant_id, user_id=self.user_id(email)))
             db.session.commit()
 
-    def forum(self, grant_id: int | None = None, title: str | None = None, timezone_name: str = "Europe/Sarajevo",
-              city: str = "Sarajevo", country: str = "BA") -> int:
-        return self._save(Forum(grant_id=grant_id or self.grant(), title=title or f"Forum {next(_counter)}",
-                                city=city, country=country, timezone=timezone_name))
+    def forum(
+        self,
+        grant_id: int | None = None,
+        title: str | None = None,
+        timezone_name: str = "Europe/Sarajevo",
+        city: str = "Sarajevo",
+        country: str = "BA",
+    ) -> int:
+        return self._save(
+            Forum(
+                grant_id=grant_id or self.grant(),
+                title=title or f"Forum {next(_counter)}",
+                city=city,
+                country=country,
+                timezone=timezone_name,
+            )
+        )
 
     def add_member(self, forum_id: int, email: str, role: str = "participant") -> None:
         self._save(ForumMember(forum_id=forum_id, user_id=self.user_id(email), role=role))
@@ -125,8 +161,14 @@ class Factory:
         def run() -> int:
             forum = db.session.get(Forum, forum_id)
             start = local_time(forum, starts_in_days, time(10))
-            details = MeetingDetails(title=f"Meeting {n}", starts_at=start, ends_at=start + timedelta(hours=2),
-                                     venue="Town hall", online_url="", agenda_md="")
+            details = MeetingDetails(
+                title=f"Meeting {n}",
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                venue="Town hall",
+                online_url="",
+                agenda_md="",
+            )
             actor = self._organiser(forum)
             with clock.at(start - timedelta(days=30)):
                 meeting = meetings.create_meeting(actor, forum, details, invitee_ids=[])
@@ -165,8 +207,14 @@ class Factory:
 
     # --- minutes, attendance and walk-ins (forum permission and query-count tests) -----------------
 
-    def minutes(self, meeting_id: int, versions: int = 1, state: str = "draft", author_email: str | None = None,
-                body: str = "Minutes") -> None:
+    def minutes(
+        self,
+        meeting_id: int,
+        versions: int = 1,
+        state: str = "draft",
+        author_email: str | None = None,
+        body: str = "Minutes",
+    ) -> None:
         """Give a meeting ``versions`` saved minutes versions (the last is current) in ``state``.
 
         Circulated and adopted minutes circulate every version as it is saved, so all are shared.
@@ -178,8 +226,12 @@ class Factory:
             actor = db.session.get(User, author_id) if author_id else self._organiser(meeting.forum)
             for _ in range(versions):
                 number = meeting.minutes_revision + 1
-                minutes.save_minutes(actor, meeting, MinutesInput(f"{body} (version {number})", [f"Decision {number}"]),
-                                     base_revision=meeting.minutes_revision)
+                minutes.save_minutes(
+                    actor,
+                    meeting,
+                    MinutesInput(f"{body} (version {number})", [f"Decision {number}"]),
+                    base_revision=meeting.minutes_revision,
+                )
                 if state in ("circulated", "adopted"):
                     minutes.circulate(actor, meeting, meeting.minutes_revision)
             if state == "adopted":
@@ -191,8 +243,9 @@ class Factory:
         def run() -> None:
             invitation = db.session.get(Invitation, invitation_id)
             meeting = invitation.meeting
-            meetings.record_attendance(self._organiser(meeting.forum), meeting,
-                                       {invitation.id: (invitation.attendance, attendance)})
+            meetings.record_attendance(
+                self._organiser(meeting.forum), meeting, {invitation.id: (invitation.attendance, attendance)}
+            )
 
         self._run(run)
 
@@ -207,13 +260,22 @@ class Factory:
 
     def minutes_comment(self, meeting_id: int, email: str, body: str = "A comment") -> int:
         author_id = self.user_id(email)
-        return self._run(lambda: minutes.add_comment(db.session.get(User, author_id),
-                                                     db.session.get(Meeting, meeting_id), body).id)
+        return self._run(
+            lambda: minutes.add_comment(db.session.get(User, author_id), db.session.get(Meeting, meeting_id), body).id
+        )
 
     # --- agreed actions (through the action services) ----------------------------------------------
 
-    def action(self, forum_id: int, owner_email: str, meeting_id: int | None = None, title: str | None = None,
-               due_in_days: int | None = 30, themes: tuple[str, ...] = (), notify: bool = True) -> int:
+    def action(
+        self,
+        forum_id: int,
+        owner_email: str,
+        meeting_id: int | None = None,
+        title: str | None = None,
+        due_in_days: int | None = 30,
+        themes: tuple[str, ...] = (),
+        notify: bool = True,
+    ) -> int:
         """A proposed action raised by the forum's organiser, at ``meeting_id`` (as it ends) or now."""
         owner_id = self.user_id(owner_email)
 
@@ -224,15 +286,21 @@ class Factory:
             # A due day counted in the forum's calendar (as the app judges "overdue"), not UTC's.
             day = moment.astimezone(ZoneInfo(forum.timezone)).date()
             due = day + timedelta(days=due_in_days) if due_in_days is not None else None
-            data = ActionInput(title=title or f"Action {next(_counter)}", owner_id=owner_id, due_on=due,
-                               themes=themes)
+            data = ActionInput(title=title or f"Action {next(_counter)}", owner_id=owner_id, due_on=due, themes=themes)
             with clock.at(min(moment, datetime.now(UTC))):
                 return actions.raise_action(self._organiser(forum), forum, data, meeting=meeting, notify=notify).id
 
         return self._run(run)
 
-    def act(self, action_id: int, email: str | None = None, to_state: str | None = None, note: str = "",
-            meeting_id: int | None = None, at: datetime | None = None) -> None:
+    def act(
+        self,
+        action_id: int,
+        email: str | None = None,
+        to_state: str | None = None,
+        note: str = "",
+        meeting_id: int | None = None,
+        at: datetime | None = None,
+    ) -> None:
         """Post one update as ``email`` (default: the forum's organiser), at ``at`` (default: now)."""
         actor_id = self.user_id(email) if email else None
 
@@ -240,8 +308,9 @@ class Factory:
             action = db.session.get(ActionItem, action_id)
             actor = db.session.get(User, actor_id) if actor_id else self._organiser(action.forum)
             with clock.at(at or datetime.now(UTC)):
-                actions.post_update(actor, action, UpdateInput(note=note, to_state=to_state, meeting_id=meeting_id),
-                                    action.version)
+                actions.post_update(
+                    actor, action, UpdateInput(note=note, to_state=to_state, meeting_id=meeting_id), action.version
+                )
 
         self._run(run)
 
@@ -257,8 +326,11 @@ class Factory:
     def _organiser(self, forum: Forum) -> User:
         """Who runs the forum's meetings: an organiser of its grant, else an administrator made for the purpose."""
         organiser = db.session.execute(
-            select(User).join(GrantTeam, GrantTeam.user_id == User.id).where(GrantTeam.grant_id == forum.grant_id)
-            .order_by(GrantTeam.user_id).limit(1)
+            select(User)
+            .join(GrantTeam, GrantTeam.user_id == User.id)
+            .where(GrantTeam.grant_id == forum.grant_id)
+            .order_by(GrantTeam.user_id)
+            .limit(1)
         ).scalar_one_or_none()
         if organiser is not None:
             return organiser

@@ -1,4 +1,5 @@
 """A real SMTP server on loopback (aiosmtpd) for the email tests, and helpers to read what it got."""
+
 from __future__ import annotations
 
 import email

@@ -6,6 +6,7 @@ whole table in one assertion and a mismatch report names every failing route at 
 POSTs send what a browser would: the CSRF token and the form's hidden ``loaded`` values
 (the "no lost edits" baseline) when the route's page has a form that carries them.
 """
+
 from __future__ import annotations
 
 import html
@@ -97,7 +98,8 @@ def registered_routes(app: Flask, *blueprints: str) -> set[tuple[str, str]]:
     """(method, rule) of every route of ``blueprints``: what a route table must cover."""
     return {
         (method, rule.rule)
-        for rule in app.url_map.iter_rules() if rule.endpoint.split(".", 1)[0] in blueprints
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.split(".", 1)[0] in blueprints
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
 

@@ -12,6 +12,7 @@ a console error and fails the test.
 One browser for the session, one context per person, one sign-in each; the widths are
 viewport changes within that context.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,7 +27,8 @@ from .browser import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 AXE_SOURCE = (Path(__file__).resolve().parent.parent / "static" / "vendor" / "axe-core" / "axe.min.js").read_text(
-    encoding="utf-8")
+    encoding="utf-8"
+)
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 780}
@@ -106,12 +108,16 @@ def demo_urls(page, live_server: str) -> dict[str, str]:
 
 # person -> (pages audited with axe at both widths, further pages only measured at phone width)
 PERSONAS = {
-    "organiser": (ORGANISER,
-                  ["home", "forum", "meeting", "attendance", "minutes form", "minutes versions"],
-                  ["forum list", "members", "minutes version", "calendar", "calendar with meetings"]),
-    "participant": (PARTICIPANT,
-                    ["home", "forum", "meeting", "minutes versions", "minutes version"],
-                    ["forum list", "calendar", "calendar with meetings"]),
+    "organiser": (
+        ORGANISER,
+        ["home", "forum", "meeting", "attendance", "minutes form", "minutes versions"],
+        ["forum list", "members", "minutes version", "calendar", "calendar with meetings"],
+    ),
+    "participant": (
+        PARTICIPANT,
+        ["home", "forum", "meeting", "minutes versions", "minutes version"],
+        ["forum list", "calendar", "calendar with meetings"],
+    ),
     "admin": (ADMIN, [], ["admin users", "home", "forum list"]),
 }
 

@@ -9,6 +9,7 @@ meeting, not a member) sees only the actions raised at that meeting that they ow
 outsiders and organisers of another grant get 404. Successful POSTs are checked against
 the audit trail: each wrote exactly its own events, and a refused one wrote nothing.
 """
+
 from __future__ import annotations
 
 import re
@@ -120,8 +121,14 @@ def route(method: str, rule: str, kind: str, *, data=None, verbs: tuple[str, ...
 
 
 def details(title: str) -> dict[str, str]:
-    return {"title": title, "owner_organisation_id": "0", "due_on": "", "description": "Now with **details**.",
-            "case_code": "SA-2021-07", "themes": "Pre-release planning"}
+    return {
+        "title": title,
+        "owner_organisation_id": "0",
+        "due_on": "",
+        "description": "Now with **details**.",
+        "case_code": "SA-2021-07",
+        "themes": "Pre-release planning",
+    }
 
 
 def note_verb(role: str) -> tuple[str, ...]:
@@ -145,33 +152,106 @@ ROUTES: list[Route] = [
     route("GET", M + "/follow-up", "edit_meeting", meeting_id="held"),
     route("GET", A + "/edit", "edit", action_id="mine"),
     route("GET", "/actions/confirm/<token>", "link", token="token"),
-
-    route("POST", A + "/updates", "update", action_id="mine", verbs=note_verb,
-          data=lambda t: {"note": "Met the prison's treatment team.", "version": t.version("mine")}),
-    route("POST", A + "/updates", "update_own", action_id="guests", verbs=note_verb,
-          data=lambda t: {"note": "Spoke to the centre.", "version": t.version("guests")}),
-    route("POST", A + "/updates", "view", action_id="other_action", verbs=note_verb,
-          data=lambda t: {"note": "A note elsewhere.", "version": t.version("other_action")}),
-    route("POST", A + "/answer", "answer", action_id="mine", verbs=("action.state",), data=lambda t: {"answer": "accept"}),
-    route("POST", A + "/edit", "edit", action_id="mine", verbs=("action.update",),
-          data=lambda t: details("The participant's own, detailed")),
-    route("POST", A + "/reassign", "edit", action_id="reassigned", verbs=("action.reassign",),
-          data=lambda t: {"owner_id": str(t["participant_id"]), "note": "", "version": t.version("reassigned")}),
-    route("POST", F + "/actions/new", "edit", forum_id="forum", verbs=("action.raise",),
-          data=lambda t: {**details("Raised between meetings"), "owner_id": str(t["participant_id"])}),
-    route("POST", M + "/actions/new", "edit_meeting", meeting_id="held", verbs=("action.raise", "action.raise"),
-          data=lambda t: {"rows-0-row_id": "1", "rows-0-was": "", "rows-0-title": "First of two",
-                          "rows-0-owner_id": str(t["participant_id"]), "rows-0-owner_organisation_id": "0",
-                          "rows-1-row_id": "2", "rows-1-was": "", "rows-1-title": "Second of two",
-                          "rows-1-owner_id": str(t["observer_id"]), "rows-1-owner_organisation_id": "0"}),
-    route("POST", M + "/decisions/<int:number>/action", "edit_meeting", meeting_id="held", number="decision",
-          verbs=("action.raise",), data=lambda t: {"title": "Decision 1", "owner_id": str(t["participant_id"]),
-                                                   "owner_organisation_id": "0"}),
-    route("POST", M + "/follow-up", "edit_meeting", meeting_id="held", verbs=("action.review",),
-          data=lambda t: {"rows-0-row_id": str(t["reviewed"]), "rows-0-was": t.version("reviewed"),
-                          "rows-0-to_state": "", "rows-0-note": "Discussed; carried over."}),
-    route("POST", "/actions/confirm/<token>", "link", token="token", verbs=("action.state",),
-          data=lambda t: {"answer": "accept"}),
+    route(
+        "POST",
+        A + "/updates",
+        "update",
+        action_id="mine",
+        verbs=note_verb,
+        data=lambda t: {"note": "Met the prison's treatment team.", "version": t.version("mine")},
+    ),
+    route(
+        "POST",
+        A + "/updates",
+        "update_own",
+        action_id="guests",
+        verbs=note_verb,
+        data=lambda t: {"note": "Spoke to the centre.", "version": t.version("guests")},
+    ),
+    route(
+        "POST",
+        A + "/updates",
+        "view",
+        action_id="other_action",
+        verbs=note_verb,
+        data=lambda t: {"note": "A note elsewhere.", "version": t.version("other_action")},
+    ),
+    route(
+        "POST", A + "/answer", "answer", action_id="mine", verbs=("action.state",), data=lambda t: {"answer": "accept"}
+    ),
+    route(
+        "POST",
+        A + "/edit",
+        "edit",
+        action_id="mine",
+        verbs=("action.update",),
+        data=lambda t: details("The participant's own, detailed"),
+    ),
+    route(
+        "POST",
+        A + "/reassign",
+        "edit",
+        action_id="reassigned",
+        verbs=("action.reassign",),
+        data=lambda t: {"owner_id": str(t["participant_id"]), "note": "", "version": t.version("reassigned")},
+    ),
+    route(
+        "POST",
+        F + "/actions/new",
+        "edit",
+        forum_id="forum",
+        verbs=("action.raise",),
+        data=lambda t: {**details("Raised between meetings"), "owner_id": str(t["participant_id"])},
+    ),
+    route(
+        "POST",
+        M + "/actions/new",
+        "edit_meeting",
+        meeting_id="held",
+        verbs=("action.raise", "action.raise"),
+        data=lambda t: {
+            "rows-0-row_id": "1",
+            "rows-0-was": "",
+            "rows-0-title": "First of two",
+            "rows-0-owner_id": str(t["participant_id"]),
+            "rows-0-owner_organisation_id": "0",
+            "rows-1-row_id": "2",
+            "rows-1-was": "",
+            "rows-1-title": "Second of two",
+            "rows-1-owner_id": str(t["observer_id"]),
+            "rows-1-owner_organisation_id": "0",
+        },
+    ),
+    route(
+        "POST",
+        M + "/decisions/<int:number>/action",
+        "edit_meeting",
+        meeting_id="held",
+        number="decision",
+        verbs=("action.raise",),
+        data=lambda t: {"title": "Decision 1", "owner_id": str(t["participant_id"]), "owner_organisation_id": "0"},
+    ),
+    route(
+        "POST",
+        M + "/follow-up",
+        "edit_meeting",
+        meeting_id="held",
+        verbs=("action.review",),
+        data=lambda t: {
+            "rows-0-row_id": str(t["reviewed"]),
+            "rows-0-was": t.version("reviewed"),
+            "rows-0-to_state": "",
+            "rows-0-note": "Discussed; carried over.",
+        },
+    ),
+    route(
+        "POST",
+        "/actions/confirm/<token>",
+        "link",
+        token="token",
+        verbs=("action.state",),
+        data=lambda t: {"answer": "accept"},
+    ),
 ]
 
 
@@ -226,8 +306,11 @@ def test_actions_routes_by_role(app: Flask, make: Factory, role: str) -> None:
     verbs.pop("user.login", None)
     assert verbs == expected_verbs(role), "an action was refused, or a refused one changed something"
     manages = role in ("admin", "organiser")
-    assert states == {"mine": "accepted" if role == "participant" else "proposed",
-                      "reassigned": "proposed", "confirmed": "accepted"}
+    assert states == {
+        "mine": "accepted" if role == "participant" else "proposed",
+        "reassigned": "proposed",
+        "confirmed": "accepted",
+    }
     with app.app_context():
         owner = db.session.get(ActionItem, t["reassigned"]).owner_id
     assert (owner == t["participant_id"]) == manages

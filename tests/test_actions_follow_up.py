@@ -4,6 +4,7 @@ The walk across three consecutive meetings drives the real pages (the review is 
 row-set form); the page objects (actions.queries) are then read directly to check what
 each meeting, the timeline and the matrix say.
 """
+
 from __future__ import annotations
 
 import html
@@ -53,11 +54,19 @@ def review_rows(page_html: str, outcomes: dict[int, tuple[str, str]]) -> dict[st
     """The review form's fields as a browser sends them, with ``outcomes`` {action id: (state, note)} filled in."""
     data = {}
     for index, action_id, version in re.findall(
-            r'name="rows-(\d+)-row_id" type="hidden" value="(\d+)">\s*<input id="rows-\d+-was" name="rows-\d+-was" '
-            r'type="hidden" value="(\d+)"', page_html):
+        r'name="rows-(\d+)-row_id" type="hidden" value="(\d+)">\s*<input id="rows-\d+-was" name="rows-\d+-was" '
+        r'type="hidden" value="(\d+)"',
+        page_html,
+    ):
         state, note = outcomes.get(int(action_id), ("", ""))
-        data.update({f"rows-{index}-row_id": action_id, f"rows-{index}-was": version,
-                     f"rows-{index}-to_state": state, f"rows-{index}-note": note})
+        data.update(
+            {
+                f"rows-{index}-row_id": action_id,
+                f"rows-{index}-was": version,
+                f"rows-{index}-to_state": state,
+                f"rows-{index}-note": note,
+            }
+        )
     return data
 
 
@@ -76,6 +85,7 @@ def follow_up_of(app: Flask, email: str, meeting_id: int) -> dict[int, tuple[str
 
 # --- one action across three meetings ------------------------------------------------------------------
 
+
 def test_one_action_walks_across_three_meetings(app: Flask, make: Factory, forum: dict) -> None:
     """Raised at the first meeting, reviewed in progress at the second and done at the third: every
     meeting's follow-up section, the timeline and the matrix agree; after it is closed it is shown
@@ -89,7 +99,9 @@ def test_one_action_walks_across_three_meetings(app: Flask, make: Factory, forum
     assert "Name a contact point" in home.split('id="awaiting"')[1].split("</section>")[0]
     owner.post(f"/actions/{action}/answer", data={"answer": "accept", "next": "/", "csrf_token": token})
 
-    assert review(organiser, w["m2"], {action: ("in_progress", "Two agencies still to name theirs.")}).status_code == 302
+    assert (
+        review(organiser, w["m2"], {action: ("in_progress", "Two agencies still to name theirs.")}).status_code == 302
+    )
     assert review(organiser, w["m3"], {action: ("done", "All named; the list is circulated.")}).status_code == 302
 
     o = w["organiser"]
@@ -109,12 +121,15 @@ def test_one_action_walks_across_three_meetings(app: Flask, make: Factory, forum
             (w["m4"], "done", []),
         ]
         assert [(u.kind, u.to_state) for u in page.updates] == [
-            ("state", "proposed"), ("state", "accepted"), ("review", "in_progress"), ("review", "done")]
+            ("state", "proposed"),
+            ("state", "accepted"),
+            ("review", "in_progress"),
+            ("review", "done"),
+        ]
         matrix = queries.matrix(user(o), w["forum"])
         assert [m.id for m in matrix.meetings] == [w["m1"], w["m2"], w["m3"], w["m4"], w["m5"]]
         [row] = matrix.rows
-        assert [cell.state if cell else None for cell in row.cells] == [
-            "proposed", "in_progress", "done", "done", None]
+        assert [cell.state if cell else None for cell in row.cells] == ["proposed", "in_progress", "done", "done", None]
 
     # The pages show the same.
     m3 = organiser.get(f"/meetings/{w['m3']}").get_data(as_text=True)
@@ -140,19 +155,25 @@ def test_an_open_action_carries_over_until_it_is_reviewed(app: Flask, make: Fact
     with app.app_context():
         page = queries.action_page(user(o), carried)
         assert [(t.state, bool(t.said)) for t in page.timeline] == [
-            ("proposed", False), ("accepted", False), ("accepted", False), ("accepted", False), ("accepted", False)]
+            ("proposed", False),
+            ("accepted", False),
+            ("accepted", False),
+            ("accepted", False),
+            ("accepted", False),
+        ]
 
 
-def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flask, make: Factory,
-                                                                       forum: dict) -> None:
+def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flask, make: Factory, forum: dict) -> None:
     """follow_up() works out each row in SQL; at_meeting() (the action page's timeline) walks the loaded
     history. On histories with reviews, a review corrected at the same meeting, a review saved after the
     meeting ended, reopenings (unblocked; declined then reassigned), a closed action and an entry whose
     clock ran behind the one before it, both say the same at every meeting, for every viewer."""
     w = forum
     with app.app_context():
-        at = {k: (db.session.get(Meeting, w[k]).starts_at, db.session.get(Meeting, w[k]).ends_at)
-              for k in ("m1", "m2", "m3", "m4", "m5")}
+        at = {
+            k: (db.session.get(Meeting, w[k]).starts_at, db.session.get(Meeting, w[k]).ends_at)
+            for k in ("m1", "m2", "m3", "m4", "m5")
+        }
     now = datetime.now(UTC)
     day = lambda n: now + timedelta(days=n)  # noqa: E731
     p, o = w["participant"], None  # o: the forum's organiser
@@ -160,18 +181,26 @@ def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flas
     reviewed = make.action(w["forum"], p, meeting_id=w["m1"], title="Reviewed, corrected, reopened")
     make.act(reviewed, p, "accepted", at=day(-55))
     make.act(reviewed, o, "in_progress", "Started.", meeting_id=w["m2"], at=at["m2"][0] + timedelta(minutes=30))
-    make.act(reviewed, o, "blocked", "Correction: waiting for the ministry.", meeting_id=w["m2"],
-             at=at["m2"][0] + timedelta(minutes=90))
+    make.act(
+        reviewed,
+        o,
+        "blocked",
+        "Correction: waiting for the ministry.",
+        meeting_id=w["m2"],
+        at=at["m2"][0] + timedelta(minutes=90),
+    )
     make.act(reviewed, p, "in_progress", "Unblocked.", at=day(-20))
-    make.act(reviewed, o, "done", "Done, recorded the day after.", meeting_id=w["m3"],
-             at=at["m3"][1] + timedelta(days=1))
+    make.act(
+        reviewed, o, "done", "Done, recorded the day after.", meeting_id=w["m3"], at=at["m3"][1] + timedelta(days=1)
+    )
 
     reassigned = make.action(w["forum"], p, meeting_id=w["m1"], title="Declined, then given to someone else")
     make.act(reassigned, p, "declined", "Not our mandate.", at=day(-50))
     with app.app_context(), clock.at(day(-40)):
         action = db.session.get(ActionItem, reassigned)
-        services.reassign_action(user(w["organiser"]), action, user(w["observer"]).id, "Probation takes it.",
-                                 action.version, notify=False)
+        services.reassign_action(
+            user(w["organiser"]), action, user(w["observer"]).id, "Probation takes it.", action.version, notify=False
+        )
         db.session.commit()
     make.act(reassigned, w["observer"], "accepted", at=day(-35))
 
@@ -197,34 +226,54 @@ def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flas
             for index, meeting in enumerate(meetings):
                 previous_start = meetings[index - 1].starts_at if index else None
                 section = queries.follow_up(viewer, meeting, latest=True)
-                visible = {a.id for a in db.session.execute(
-                    queries.permissions.visible_actions(viewer)).scalars()}
+                visible = {a.id for a in db.session.execute(queries.permissions.visible_actions(viewer)).scalars()}
                 expected = {}
                 for action in actions.values():
-                    if action.id in visible and action.meeting_id != meeting.id \
-                            and queries.in_span(action, meeting, previous_start):
+                    if (
+                        action.id in visible
+                        and action.meeting_id != meeting.id
+                        and queries.in_span(action, meeting, previous_start)
+                    ):
                         then = queries.at_meeting(action, meeting, now)
                         last = then.last_update
                         expected[action.id] = (
-                            then.state, bool(then.said), last.created_at if last else None,
-                            last.note if last else "", last.kind if last else None,
+                            then.state,
+                            bool(then.said),
+                            last.created_at if last else None,
+                            last.note if last else "",
+                            last.kind if last else None,
                             action.closed_at is not None and action.closed_at < meeting.starts_at,
-                            action.updates[-1].id if action.updates else None)
-                got = {row.id: (row.state_then, row.reviewed, row.last_at, row.last_note, row.last_kind,
-                                row.closed_since, row.latest and actions[row.id].updates[-1].id)
-                       for row in section.rows}
+                            action.updates[-1].id if action.updates else None,
+                        )
+                got = {
+                    row.id: (
+                        row.state_then,
+                        row.reviewed,
+                        row.last_at,
+                        row.last_note,
+                        row.last_kind,
+                        row.closed_since,
+                        row.latest and actions[row.id].updates[-1].id,
+                    )
+                    for row in section.rows
+                }
                 assert got == expected, (email, index + 1)
                 assert [a.id for a in section.agreed] == sorted(
                     (a.id for a in actions.values() if a.meeting_id == meeting.id and a.id in visible),
-                    key=lambda i: (actions[i].due_on is None, actions[i].due_on, i))
+                    key=lambda i: (actions[i].due_on is None, actions[i].due_on, i),
+                )
                 checked += len(got)
         assert checked > 20
         # The histories say what they were built to say.
         rows = {m.id: {r.id: r for r in queries.follow_up(user(w["organiser"]), m).rows} for m in meetings}
         assert (rows[w["m2"]][reviewed].state_then, rows[w["m2"]][reviewed].last_note) == (
-            "blocked", "Correction: waiting for the ministry.")
+            "blocked",
+            "Correction: waiting for the ministry.",
+        )
         assert (rows[w["m3"]][reviewed].state_then, rows[w["m3"]][reviewed].last_note) == (
-            "done", "Done, recorded the day after.")
+            "done",
+            "Done, recorded the day after.",
+        )
         assert rows[w["m2"]][skewed].last_note == "First steps."  # the history stops at the later-dated entry
         assert rows[w["m2"]][dropped].closed_since and dropped not in rows[w["m3"]]
         assert rows[w["m3"]][reassigned].state_then == "accepted"
@@ -232,8 +281,9 @@ def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flas
         assert between in rows[w["m4"]] and between not in rows[w["m3"]]
 
 
-def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(app: Flask, make: Factory, forum: dict,
-                                                                    monkeypatch) -> None:
+def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(
+    app: Flask, make: Factory, forum: dict, monkeypatch
+) -> None:
     """A page of actions × every meeting: open ones first, then closed ones, each in the order raised; the
     filter keeps to one of the two, the pager keeps the filter, and nonsense in the query string is page 1
     of everything. Every cell says what at_meeting() says."""
@@ -243,16 +293,18 @@ def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(app: Flask, m
     dropped = make.action(w["forum"], w["participant"], meeting_id=w["m1"], title="Dropped")
     make.act(dropped, None, "dropped", "Not needed.", at=datetime.now(UTC) - timedelta(days=40))
     later = make.action(w["forum"], w["participant"], meeting_id=w["m2"], title="Open, raised later")
-    make.act(later, None, "accepted", meeting_id=w["m3"],
-             at=datetime.now(UTC) - timedelta(days=7) + timedelta(minutes=30))
+    make.act(
+        later, None, "accepted", meeting_id=w["m3"], at=datetime.now(UTC) - timedelta(days=7) + timedelta(minutes=30)
+    )
     client, _ = signed_in(app, w["organiser"])
     base = f"/forums/{w['forum']}/actions/matrix"
 
     def titles(query: str = "") -> list[str]:
         response = client.get(base + query)
         assert response.status_code == 200, query
-        return re.findall(r'<tr class="matrix-row">\s*<td><a href="/actions/\d+">([^<]+)</a>',
-                          response.get_data(as_text=True))
+        return re.findall(
+            r'<tr class="matrix-row">\s*<td><a href="/actions/\d+">([^<]+)</a>', response.get_data(as_text=True)
+        )
 
     assert titles() == ["Open, raised first", "Open, raised later"]
     assert titles("?page=2") == ["Dropped"]
@@ -271,29 +323,45 @@ def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(app: Flask, m
                 starts = [None] + [meeting.starts_at for meeting in m.meetings]
                 for row in m.rows:
                     action = db.session.get(ActionItem, row.action.id)
-                    expected = [queries.at_meeting(action, meeting, now) if queries.in_span(action, meeting, starts[i])
-                                else None for i, meeting in enumerate(m.meetings)]
+                    expected = [
+                        queries.at_meeting(action, meeting, now)
+                        if queries.in_span(action, meeting, starts[i])
+                        else None
+                        for i, meeting in enumerate(m.meetings)
+                    ]
                     assert [(c.state, bool(c.said)) if c else None for c in row.cells] == [
-                        (c.state, bool(c.said)) if c else None for c in expected]
+                        (c.state, bool(c.said)) if c else None for c in expected
+                    ]
         later_row = queries.matrix(user(w["organiser"]), w["forum"]).rows[1]
         assert [c.state if c else None for c in later_row.cells] == [
-            None, "proposed", "accepted", "accepted", "accepted"]
+            None,
+            "proposed",
+            "accepted",
+            "accepted",
+            "accepted",
+        ]
         assert later_row.cells[2].said
 
 
 # --- confirmation by email link --------------------------------------------------------------------------
 
+
 def confirm_url(app: Flask, action_id: int) -> str:
     with app.app_context():
-        [message] = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "action-confirm")
-                                       .order_by(OutboxMessage.id.desc()).limit(1)).scalars()
+        [message] = db.session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == "action-confirm")
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        ).scalars()
         url = re.search(r"http://forum\.test(/actions/confirm/\S+)\?answer=accept", message.body_text).group(1)
         assert f"{url}?answer=decline" in message.body_text
         return url
 
 
-def test_the_emailed_link_shows_a_page_answers_on_post_and_is_safe_twice(app: Flask, make: Factory,
-                                                                          forum: dict) -> None:
+def test_the_emailed_link_shows_a_page_answers_on_post_and_is_safe_twice(
+    app: Flask, make: Factory, forum: dict
+) -> None:
     w = forum
     action = make.action(w["forum"], w["participant"], meeting_id=w["m3"])
     url = confirm_url(app, action)
@@ -310,8 +378,12 @@ def test_the_emailed_link_shows_a_page_answers_on_post_and_is_safe_twice(app: Fl
     assert visitor.get("/").status_code == 302  # still not signed in
     with app.app_context():
         assert db.session.get(ActionItem, action).state == "accepted"
-        assert db.session.execute(select(func.count()).select_from(ActionUpdate)
-                                  .where(ActionUpdate.action_id == action)).scalar_one() == 2
+        assert (
+            db.session.execute(
+                select(func.count()).select_from(ActionUpdate).where(ActionUpdate.action_id == action)
+            ).scalar_one()
+            == 2
+        )
     # Declining an accepted action from the same link is refused with the reason; nothing changes.
     refused = visitor.post(url, data={"answer": "decline", "reason": "Too busy", "csrf_token": token})
     assert refused.status_code == 400 and "already been answered" in refused.get_data(as_text=True)
@@ -333,15 +405,21 @@ def test_declining_needs_a_reason_and_the_organiser_reassigns(app: Flask, make: 
     assert "Declined: find a new owner" in organiser.get("/actions").get_data(as_text=True)
     with app.app_context():
         version, observer_id = db.session.get(ActionItem, action).version, user(w["observer"]).id
-    response = organiser.post(f"/actions/{action}/reassign", data={
-        "owner_id": observer_id, "note": "Probation takes it.", "version": version, "csrf_token": otoken})
+    response = organiser.post(
+        f"/actions/{action}/reassign",
+        data={"owner_id": observer_id, "note": "Probation takes it.", "version": version, "csrf_token": otoken},
+    )
     assert response.status_code == 302
     with app.app_context():
         reassigned = db.session.get(ActionItem, action)
         assert (reassigned.state, reassigned.owner_id, reassigned.closed_at) == ("proposed", observer_id, None)
         last = reassigned.updates[-1]
         assert (last.kind, last.from_state, last.to_state, last.owner_id) == (
-            "reassign", "declined", "proposed", observer_id)
+            "reassign",
+            "declined",
+            "proposed",
+            observer_id,
+        )
     # The first owner's link no longer works; the new owner's does.
     assert "not valid" in visitor.get(url).get_data(as_text=True)
     assert visitor.get(confirm_url(app, action)).status_code == 200
@@ -361,7 +439,8 @@ def test_bad_links_change_nothing(app: Flask, make: Factory, forum: dict, proble
     elif problem == "other purpose":
         with app.app_context():
             url = "/actions/confirm/" + tokens.make_link_token(
-                "rsvp", ("invitation", 1), expires_at=datetime.now(UTC) + timedelta(days=1), bind=None)
+                "rsvp", ("invitation", 1), expires_at=datetime.now(UTC) + timedelta(days=1), bind=None
+            )
     else:
         make.act(action, None, "dropped", note="No longer needed.")
     response = visitor.get(url)
@@ -380,11 +459,14 @@ def test_bad_links_change_nothing(app: Flask, make: Factory, forum: dict, proble
 
 # --- bad input on the forms ---------------------------------------------------------------------------------
 
+
 def snapshot(app: Flask) -> tuple:
     with app.app_context():
-        return (db.session.execute(select(func.count()).select_from(ActionItem)).scalar_one(),
-                db.session.execute(select(func.count()).select_from(ActionUpdate)).scalar_one(),
-                db.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one())
+        return (
+            db.session.execute(select(func.count()).select_from(ActionItem)).scalar_one(),
+            db.session.execute(select(func.count()).select_from(ActionUpdate)).scalar_one(),
+            db.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one(),
+        )
 
 
 def test_recording_several_actions_refuses_bad_rows_at_their_field(app: Flask, make: Factory, forum: dict) -> None:
@@ -397,9 +479,16 @@ def test_recording_several_actions_refuses_bad_rows_at_their_field(app: Flask, m
     def rows(*values: tuple[str, Any, str]) -> dict[str, str]:
         data = {"csrf_token": token}
         for n, (title, owner, due) in enumerate(values):
-            data.update({f"rows-{n}-row_id": str(n + 1), f"rows-{n}-was": "", f"rows-{n}-title": title,
-                         f"rows-{n}-owner_id": str(owner), f"rows-{n}-owner_organisation_id": "0",
-                         f"rows-{n}-due_on": due})
+            data.update(
+                {
+                    f"rows-{n}-row_id": str(n + 1),
+                    f"rows-{n}-was": "",
+                    f"rows-{n}-title": title,
+                    f"rows-{n}-owner_id": str(owner),
+                    f"rows-{n}-owner_organisation_id": "0",
+                    f"rows-{n}-due_on": due,
+                }
+            )
         return data
 
     path = f"/meetings/{w['m3']}/actions/new"
@@ -418,19 +507,24 @@ def test_recording_several_actions_refuses_bad_rows_at_their_field(app: Flask, m
     # The service refuses an owner outside the forum even when the form is bypassed.
     with app.app_context():
         with pytest.raises(services.ServiceError) as refused:
-            services.raise_action(user(w["organiser"]), db.session.get(Forum, w["forum"]),
-                                  services.ActionInput(title="x", owner_id=ids["outsider"]))
+            services.raise_action(
+                user(w["organiser"]),
+                db.session.get(Forum, w["forum"]),
+                services.ActionInput(title="x", owner_id=ids["outsider"]),
+            )
         assert refused.value.field == "owner_id"
         db.session.rollback()
     # Two good rows: two actions, two emails to their owners.
-    response = organiser.post(path, data=rows(("First", ids["participant"], day.isoformat()),
-                                              ("Second", ids["observer"], "")))
+    response = organiser.post(
+        path, data=rows(("First", ids["participant"], day.isoformat()), ("Second", ids["observer"], ""))
+    )
     assert response.status_code == 302
     assert snapshot(app) == (before[0] + 2, before[1] + 2, before[2] + 2)
 
 
-def test_raise_with_details_validates_case_code_themes_and_renders_markdown(app: Flask, make: Factory,
-                                                                           forum: dict) -> None:
+def test_raise_with_details_validates_case_code_themes_and_renders_markdown(
+    app: Flask, make: Factory, forum: dict
+) -> None:
     w = forum
     organiser, token = signed_in(app, w["organiser"])
     with app.app_context():
@@ -438,12 +532,19 @@ def test_raise_with_details_validates_case_code_themes_and_renders_markdown(app:
     path = f"/forums/{w['forum']}/actions/new"
     form = organiser.get(path).get_data(as_text=True)
     assert "No names or identity numbers of prisoners may be entered" in form
-    base = {"title": "Pre-release plan", "owner_id": owner_id, "owner_organisation_id": "0",
-            "description": "Coordinate **housing**.\n\n<script>alert(1)</script>", "csrf_token": token}
+    base = {
+        "title": "Pre-release plan",
+        "owner_id": owner_id,
+        "owner_organisation_id": "0",
+        "description": "Coordinate **housing**.\n\n<script>alert(1)</script>",
+        "csrf_token": token,
+    }
     before = snapshot(app)
-    for extra, message in [({"case_code": "Marko Markovic"}, "A case code looks like"),
-                           ({"themes": "Astrology"}, "is not a valid choice"),
-                           ({"due_on": (date.today() - timedelta(days=3)).isoformat()}, "cannot be in the past")]:
+    for extra, message in [
+        ({"case_code": "Marko Markovic"}, "A case code looks like"),
+        ({"themes": "Astrology"}, "is not a valid choice"),
+        ({"due_on": (date.today() - timedelta(days=3)).isoformat()}, "cannot be in the past"),
+    ]:
         response = organiser.post(path, data={**base, **extra})
         assert response.status_code == 400 and message in response.get_data(as_text=True), extra
     assert snapshot(app) == before
@@ -470,15 +571,17 @@ def test_raise_from_a_decision_keeps_the_link(app: Flask, make: Factory, forum: 
     assert organiser.get(f"/meetings/{w['m3']}/decisions/2/action").status_code == 404
     form = organiser.get(path).get_data(as_text=True)
     assert 'value="Decision 1"' in form
-    response = organiser.post(path, data={"title": "Decision 1", "owner_id": owner_id, "owner_organisation_id": "0",
-                                          "csrf_token": token})
+    response = organiser.post(
+        path, data={"title": "Decision 1", "owner_id": owner_id, "owner_organisation_id": "0", "csrf_token": token}
+    )
     assert response.status_code == 302
     action_page = organiser.get(response.headers["Location"]).get_data(as_text=True)
     assert "From the decision" in action_page and "“Decision 1”" in action_page
 
 
-def test_a_state_not_allowed_or_a_stale_version_is_refused_and_the_text_is_kept(app: Flask, make: Factory,
-                                                                                forum: dict) -> None:
+def test_a_state_not_allowed_or_a_stale_version_is_refused_and_the_text_is_kept(
+    app: Flask, make: Factory, forum: dict
+) -> None:
     """Two people update at once: the second sees what the first posted and keeps their own text."""
     w = forum
     action = make.action(w["forum"], w["participant"], meeting_id=w["m3"])
@@ -487,18 +590,26 @@ def test_a_state_not_allowed_or_a_stale_version_is_refused_and_the_text_is_kept(
     with app.app_context():
         opened = db.session.get(ActionItem, action).version
     before = snapshot(app)
-    response = owner.post(f"/actions/{action}/updates", data={"to_state": "done", "note": "", "version": opened,
-                                                            "csrf_token": token})
+    response = owner.post(
+        f"/actions/{action}/updates", data={"to_state": "done", "note": "", "version": opened, "csrf_token": token}
+    )
     assert response.status_code == 400 and "A proposed action cannot become done." in response.get_data(as_text=True)
     assert snapshot(app) == before
     # The organiser posts first...
-    assert organiser.post(f"/actions/{action}/updates", data={"note": "Reminder sent to the owner.",
-                                                             "version": opened, "csrf_token": otoken}).status_code == 302
+    assert (
+        organiser.post(
+            f"/actions/{action}/updates",
+            data={"note": "Reminder sent to the owner.", "version": opened, "csrf_token": otoken},
+        ).status_code
+        == 302
+    )
     # ...the owner's update, from the page opened before, is a conflict: nothing saved, their text kept,
     # the organiser's note shown as new.
     mine = "We accept; work starts next week with the treatment team of the prison."
-    response = owner.post(f"/actions/{action}/updates", data={"to_state": "accepted", "note": mine, "version": opened,
-                                                            "seen": "0", "csrf_token": token})
+    response = owner.post(
+        f"/actions/{action}/updates",
+        data={"to_state": "accepted", "note": mine, "version": opened, "seen": "0", "csrf_token": token},
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 409
     assert mine in body and "Reminder sent to the owner." in body and "posted while you were writing" in body
@@ -506,8 +617,13 @@ def test_a_state_not_allowed_or_a_stale_version_is_refused_and_the_text_is_kept(
         assert db.session.get(ActionItem, action).state == "proposed"
         version = db.session.get(ActionItem, action).version
     assert f'name="version" type="hidden" value="{version}"' in body  # sending it again is a knowing decision
-    assert owner.post(f"/actions/{action}/updates", data={"to_state": "accepted", "note": mine, "version": version,
-                                                         "csrf_token": token}).status_code == 302
+    assert (
+        owner.post(
+            f"/actions/{action}/updates",
+            data={"to_state": "accepted", "note": mine, "version": version, "csrf_token": token},
+        ).status_code
+        == 302
+    )
 
 
 def test_a_review_from_a_stale_form_is_a_conflict_and_keeps_the_notes(app: Flask, make: Factory, forum: dict) -> None:
@@ -523,13 +639,16 @@ def test_a_review_from_a_stale_form_is_a_conflict_and_keeps_the_notes(app: Flask
     with app.app_context():
         assert [u.kind for u in db.session.get(ActionItem, action).updates] == ["state", "state"]
     # Saved again from the re-shown form, it goes through.
-    again = organiser.post(f"/meetings/{w['m3']}/follow-up", data={**review_rows(body, {action: ("", "Discussed: on track.")}),
-                                                                   "csrf_token": token})
+    again = organiser.post(
+        f"/meetings/{w['m3']}/follow-up",
+        data={**review_rows(body, {action: ("", "Discussed: on track.")}), "csrf_token": token},
+    )
     assert again.status_code == 302
 
 
-def test_the_review_shows_each_actions_new_version_and_entry_after_an_owners_answer(app: Flask, make: Factory,
-                                                                                    forum: dict) -> None:
+def test_the_review_shows_each_actions_new_version_and_entry_after_an_owners_answer(
+    app: Flask, make: Factory, forum: dict
+) -> None:
     """The review is read fresh: an owner's answer shows at once in its row, with the version it now carries."""
     w = forum
     first = make.action(w["forum"], w["participant"], meeting_id=w["m2"])
@@ -545,8 +664,9 @@ def test_the_review_shows_each_actions_new_version_and_entry_after_an_owners_ans
     assert "Yes, we take it." in page and sent[f"rows-{index}-was"] == str(version)
 
 
-def test_a_refused_review_row_is_shown_again_at_its_field_with_what_was_typed(app: Flask, make: Factory,
-                                                                              forum: dict) -> None:
+def test_a_refused_review_row_is_shown_again_at_its_field_with_what_was_typed(
+    app: Flask, make: Factory, forum: dict
+) -> None:
     """A refusal lands at its row's field, the state chosen and the notes typed come back, and nothing is saved."""
     w = forum
     first = make.action(w["forum"], w["participant"], meeting_id=w["m2"], title="First & <foremost>")
@@ -557,8 +677,9 @@ def test_a_refused_review_row_is_shown_again_at_its_field_with_what_was_typed(ap
     assert "First &amp; &lt;foremost&gt;" in page and "<foremost>" not in page
     assert page.count('<option selected value="">') == 2 and page.count('maxlength="5000"') == 2
     outcomes = {first: ("", "Kept <as typed>"), second: ("done", "Not possible yet.")}
-    response = organiser.post(f"/meetings/{w['m3']}/follow-up", data={**review_rows(page, outcomes),
-                                                                       "csrf_token": token})
+    response = organiser.post(
+        f"/meetings/{w['m3']}/follow-up", data={**review_rows(page, outcomes), "csrf_token": token}
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 400 and snapshot(app) == before
     index = re.search(rf'name="rows-(\d+)-row_id" type="hidden" value="{second}"', body).group(1)
@@ -567,8 +688,9 @@ def test_a_refused_review_row_is_shown_again_at_its_field_with_what_was_typed(ap
     assert '<option selected value="done">' in cell and '<option value="">' in cell
     assert f'class="form-select form-select-sm is-invalid" id="rows-{index}-to_state"' in body
     assert "Kept &lt;as typed&gt;</textarea>" in body and "Not possible yet.</textarea>" in body
-    too_long = organiser.post(f"/meetings/{w['m3']}/follow-up", data={
-        **review_rows(page, {first: ("", "x" * 5001)}), "csrf_token": token})
+    too_long = organiser.post(
+        f"/meetings/{w['m3']}/follow-up", data={**review_rows(page, {first: ("", "x" * 5001)}), "csrf_token": token}
+    )
     assert too_long.status_code == 400 and "is-invalid" in too_long.get_data(as_text=True)
     assert snapshot(app) == before
 
@@ -581,17 +703,30 @@ def test_staff_comment_without_changing_state(app: Flask, make: Factory, forum: 
         version = db.session.get(ActionItem, action).version
     page = staff.get(f"/actions/{action}").get_data(as_text=True)
     assert "Add a review comment" in page and 'name="to_state"' not in page
-    assert staff.post(f"/actions/{action}/updates", data={"to_state": "accepted", "note": "x", "version": version,
-                                                         "csrf_token": token}).status_code == 400
-    assert staff.post(f"/actions/{action}/updates", data={"note": "Please add the municipality.",
-                                                         "version": version, "csrf_token": token}).status_code == 302
+    assert (
+        staff.post(
+            f"/actions/{action}/updates",
+            data={"to_state": "accepted", "note": "x", "version": version, "csrf_token": token},
+        ).status_code
+        == 400
+    )
+    assert (
+        staff.post(
+            f"/actions/{action}/updates",
+            data={"note": "Please add the municipality.", "version": version, "csrf_token": token},
+        ).status_code
+        == 302
+    )
     with app.app_context():
         a = db.session.get(ActionItem, action)
         assert a.state == "proposed" and (a.updates[-1].kind, a.updates[-1].note) == (
-            "comment", "Please add the municipality.")
+            "comment",
+            "Please add the municipality.",
+        )
 
 
 # --- overdue, in the forum's time zone ----------------------------------------------------------------------
+
 
 def test_overdue_is_judged_by_the_forums_date(app: Flask, make: Factory) -> None:
     """At 23:30 UTC on 10 March it is already 11 March in Sarajevo but still 10 March in UTC: an action due on
@@ -605,8 +740,12 @@ def test_overdue_is_judged_by_the_forums_date(app: Flask, make: Factory) -> None
         for key, forum_id in (("sarajevo", w["forum"]), ("utc", utc_forum)):
             forum_row = db.session.get(Forum, forum_id)
             with clock.at(datetime(2031, 3, 1, 9, 0, tzinfo=UTC)):
-                action = services.raise_action(owner, forum_row, services.ActionInput(
-                    title=key, owner_id=owner.id, due_on=date(2031, 3, 10)), notify=False)
+                action = services.raise_action(
+                    owner,
+                    forum_row,
+                    services.ActionInput(title=key, owner_id=owner.id, due_on=date(2031, 3, 10)),
+                    notify=False,
+                )
             ids[key] = action.id
         db.session.commit()
         with clock.at(datetime(2031, 3, 10, 23, 30, tzinfo=UTC)):
@@ -627,13 +766,27 @@ def test_my_actions_sections_are_decided_in_sql_and_the_home_page_loads_only_the
         owner = user(w["participant"])
         forum_row = db.session.get(Forum, w["forum"])
         start = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
-        due = {"awaiting-1": 40, "awaiting-2": 2, "overdue-1": 3, "overdue-2": 1, "soon-1": 20, "soon-2": 15,
-               "later-1": 60, "later-2": 45, "undated": None}
+        due = {
+            "awaiting-1": 40,
+            "awaiting-2": 2,
+            "overdue-1": 3,
+            "overdue-2": 1,
+            "soon-1": 20,
+            "soon-2": 15,
+            "later-1": 60,
+            "later-2": 45,
+            "undated": None,
+        }
         for title, days in due.items():
             with clock.at(start):
-                action = services.raise_action(owner, forum_row, services.ActionInput(
-                    title=title, owner_id=owner.id, due_on=date(2031, 3, 1) + timedelta(days=days) if days else None),
-                    notify=False)
+                action = services.raise_action(
+                    owner,
+                    forum_row,
+                    services.ActionInput(
+                        title=title, owner_id=owner.id, due_on=date(2031, 3, 1) + timedelta(days=days) if days else None
+                    ),
+                    notify=False,
+                )
                 if not title.startswith("awaiting"):
                     services.answer_proposal(owner, action, accept=True)
         db.session.commit()
@@ -642,17 +795,28 @@ def test_my_actions_sections_are_decided_in_sql_and_the_home_page_loads_only_the
             first = queries.my_actions(owner, limit=1)
 
         def titles(mine) -> dict[str, list[str]]:
-            return {name: [a.title for a in getattr(mine, name)] for name in ("awaiting", "overdue", "due_soon", "rest")}
+            return {
+                name: [a.title for a in getattr(mine, name)] for name in ("awaiting", "overdue", "due_soon", "rest")
+            }
 
-        assert titles(full) == {"awaiting": ["awaiting-2", "awaiting-1"], "overdue": ["overdue-2", "overdue-1"],
-                                "due_soon": ["soon-2", "soon-1"], "rest": ["later-2", "later-1", "undated"]}
-        assert titles(first) == {"awaiting": ["awaiting-2"], "overdue": ["overdue-2"], "due_soon": ["soon-2"],
-                                 "rest": ["later-2"]}
+        assert titles(full) == {
+            "awaiting": ["awaiting-2", "awaiting-1"],
+            "overdue": ["overdue-2", "overdue-1"],
+            "due_soon": ["soon-2", "soon-1"],
+            "rest": ["later-2", "later-1", "undated"],
+        }
+        assert titles(first) == {
+            "awaiting": ["awaiting-2"],
+            "overdue": ["overdue-2"],
+            "due_soon": ["soon-2"],
+            "rest": ["later-2"],
+        }
 
 
 def test_a_new_meetings_agenda_opens_with_the_review() -> None:
     assert services.agenda_with_review("1. Welcome\n2. Follow-up review of open actions\n3. AOB\n") == (
-        "1. Review of agreed actions\n2. Welcome\n3. AOB\n")
+        "1. Review of agreed actions\n2. Welcome\n3. AOB\n"
+    )
     assert services.agenda_with_review("1. Follow-up review\n2. Next steps") == "1. Follow-up review\n2. Next steps"
     assert services.agenda_with_review("") == "1. Review of agreed actions\n"
 
@@ -663,19 +827,29 @@ def test_plan_next_meeting_starts_with_the_review(app: Flask, make: Factory) -> 
     client, token = signed_in(app, w["organiser"])
     follow_on = client.get(f"/forums/{w['forum']}/meetings/new?next=1").get_data(as_text=True)
     fields = dict(re.findall(r'name="(follow_on|title|day|start_time|end_time|venue)"[^>]*value="([^"]*)"', follow_on))
-    agenda = html.unescape(re.search(r'<textarea[^>]*name="agenda_md"[^>]*>\r?\n?(.*?)</textarea>', follow_on,
-                                     re.S).group(1))
+    agenda = html.unescape(
+        re.search(r'<textarea[^>]*name="agenda_md"[^>]*>\r?\n?(.*?)</textarea>', follow_on, re.S).group(1)
+    )
     assert agenda.startswith("1. Review of agreed actions")
-    assert client.post(f"/forums/{w['forum']}/meetings/new?next=1", data={
-        **fields, "agenda_md": agenda, "csrf_token": token, "save": "Save"}).status_code == 302
+    assert (
+        client.post(
+            f"/forums/{w['forum']}/meetings/new?next=1",
+            data={**fields, "agenda_md": agenda, "csrf_token": token, "save": "Save"},
+        ).status_code
+        == 302
+    )
     with app.app_context():
         latest = db.session.execute(select(Meeting).order_by(Meeting.id.desc()).limit(1)).scalar_one()
         assert latest.agenda_md.startswith("1. Review of agreed actions")
     new_form = client.get(f"/forums/{w['forum']}/meetings/new").get_data(as_text=True)
     assert "1. Review of agreed actions" in new_form
     with app.app_context():
-        assert db.session.execute(select(func.count()).select_from(AuditEvent)
-                                  .where(AuditEvent.verb == "meeting.plan_next")).scalar_one() == 1
+        assert (
+            db.session.execute(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.verb == "meeting.plan_next")
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_a_past_meetings_follow_up_shows_a_renamed_owner_and_a_new_title_at_once(app: Flask, make: Factory) -> None:
@@ -707,8 +881,12 @@ def test_forum_cards_overdue_counts_follow_the_forums_date_and_its_actions(app: 
         owner, forum_row = user(w["participant"]), db.session.get(Forum, w["forum"])
         with clock.at(datetime(2031, 3, 1, 9, 0, tzinfo=UTC)):
             for due in (date(2031, 3, 5), date(2031, 3, 12)):
-                services.raise_action(owner, forum_row, services.ActionInput(
-                    title=f"due {due}", owner_id=owner.id, due_on=due), notify=False)
+                services.raise_action(
+                    owner,
+                    forum_row,
+                    services.ActionInput(title=f"due {due}", owner_id=owner.id, due_on=due),
+                    notify=False,
+                )
         db.session.commit()
 
     def overdue_on_card(day: int) -> str:
@@ -723,6 +901,5 @@ def test_forum_cards_overdue_counts_follow_the_forums_date_and_its_actions(app: 
     with app.app_context():
         first_due = db.session.execute(select(ActionItem.id).where(ActionItem.title == "due 2031-03-05")).scalar_one()
     for state in ("accepted", "in_progress", "done"):  # its owner takes it up, then reports it done
-        make.act(first_due, w["participant"], to_state=state, note="Sent.",
-                 at=datetime(2031, 3, 13, 9, 0, tzinfo=UTC))
+        make.act(first_due, w["participant"], to_state=state, note="Sent.", at=datetime(2031, 3, 13, 9, 0, tzinfo=UTC))
     assert overdue_on_card(13) == "1"  # done: no longer overdue

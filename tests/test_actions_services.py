@@ -1,4 +1,5 @@
 """The action lifecycle (actions.services): raising, state changes, progress, reviews, conflicts."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -20,17 +21,29 @@ from .factories import Factory
 
 # The lifecycle as the actions issue states it, written out independently of permissions.py.
 ALLOWED = {
-    ("proposed", "accepted"), ("proposed", "declined"),
-    ("accepted", "in_progress"), ("in_progress", "done"),
-    ("proposed", "blocked"), ("accepted", "blocked"), ("in_progress", "blocked"),
+    ("proposed", "accepted"),
+    ("proposed", "declined"),
+    ("accepted", "in_progress"),
+    ("in_progress", "done"),
+    ("proposed", "blocked"),
+    ("accepted", "blocked"),
+    ("in_progress", "blocked"),
     ("blocked", "in_progress"),
-    ("proposed", "dropped"), ("accepted", "dropped"), ("in_progress", "dropped"), ("blocked", "dropped"),
+    ("proposed", "dropped"),
+    ("accepted", "dropped"),
+    ("in_progress", "dropped"),
+    ("blocked", "dropped"),
 }
 STATES = ("proposed", "accepted", "declined", "in_progress", "done", "blocked", "dropped")
 # How to reach each state from "proposed" (every step is itself in ALLOWED).
 PATHS = {
-    "proposed": (), "accepted": ("accepted",), "declined": ("declined",), "in_progress": ("accepted", "in_progress"),
-    "done": ("accepted", "in_progress", "done"), "blocked": ("blocked",), "dropped": ("dropped",),
+    "proposed": (),
+    "accepted": ("accepted",),
+    "declined": ("declined",),
+    "in_progress": ("accepted", "in_progress"),
+    "done": ("accepted", "in_progress", "done"),
+    "blocked": ("blocked",),
+    "dropped": ("dropped",),
 }
 RAISED_AT = datetime(2021, 6, 30, 11, 0, tzinfo=UTC)
 
@@ -51,12 +64,17 @@ def user(seed: dict, role: str) -> User:
 
 def raise_one(seed: dict, owner: str = "participant", **changes: Any) -> ActionItem:
     meeting = db.session.get(Meeting, seed["meeting"])
-    data = dict(title="Name a contact point for pre-release planning", owner_id=user(seed, owner).id,
-                due_on=meeting.starts_at.date() + timedelta(days=30), themes=("Information exchange",))
+    data = dict(
+        title="Name a contact point for pre-release planning",
+        owner_id=user(seed, owner).id,
+        due_on=meeting.starts_at.date() + timedelta(days=30),
+        themes=("Information exchange",),
+    )
     data.update(changes)
     with clock.at(RAISED_AT):
-        return raise_action(user(seed, "organiser"), db.session.get(Forum, seed["forum"]), ActionInput(**data),
-                            meeting=meeting)
+        return raise_action(
+            user(seed, "organiser"), db.session.get(Forum, seed["forum"]), ActionInput(**data), meeting=meeting
+        )
 
 
 def move(action: ActionItem, actor: User, to_state: str, note: str = "Because.") -> ActionUpdate:
@@ -64,35 +82,62 @@ def move(action: ActionItem, actor: User, to_state: str, note: str = "Because.")
 
 
 def history(action_id: int) -> list[tuple]:
-    return [tuple(row) for row in db.session.execute(
-        select(ActionUpdate.id, ActionUpdate.kind, ActionUpdate.from_state, ActionUpdate.to_state, ActionUpdate.note,
-               ActionUpdate.meeting_id, ActionUpdate.created_at)
-        .where(ActionUpdate.action_id == action_id).order_by(ActionUpdate.id))]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(
+                ActionUpdate.id,
+                ActionUpdate.kind,
+                ActionUpdate.from_state,
+                ActionUpdate.to_state,
+                ActionUpdate.note,
+                ActionUpdate.meeting_id,
+                ActionUpdate.created_at,
+            )
+            .where(ActionUpdate.action_id == action_id)
+            .order_by(ActionUpdate.id)
+        )
+    ]
 
 
 # --- raising -------------------------------------------------------------------------------------------
+
 
 def test_a_raised_action_is_proposed_with_its_first_update_and_audit(seed: dict, ctx: None) -> None:
     action = raise_one(seed, note="Raised at the meeting.")
     db.session.commit()
     participant = user(seed, "participant")
     assert (action.state, action.meeting_id, action.owner_id, action.version) == (
-        "proposed", seed["meeting"], participant.id, 1)
+        "proposed",
+        seed["meeting"],
+        participant.id,
+        1,
+    )
     assert action.owner_organisation_id == participant.organisation_id
     assert action.created_at == RAISED_AT and action.closed_at is None
     [(_id, kind, from_state, to_state, note, meeting_id, at)] = history(action.id)
     assert (kind, from_state, to_state, note, meeting_id, at) == (
-        "state", None, "proposed", "Raised at the meeting.", None, RAISED_AT)
+        "state",
+        None,
+        "proposed",
+        "Raised at the meeting.",
+        None,
+        RAISED_AT,
+    )
     [event] = db.session.execute(select(AuditEvent).where(AuditEvent.verb == "action.raise")).scalars()
     assert (event.object_id, event.actor_id, event.at) == (action.id, user(seed, "organiser").id, RAISED_AT)
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"title": "   "}, "title"),
-    ({"owner": "outsider"}, "owner_id"),  # not in the forum
-    ({"owner": "staff"}, "owner_id"),  # sees everything, but is no member
-    ({"due_on": "day before"}, "due_on"),
-], ids=["blank title", "outsider owner", "staff owner", "due before the meeting"])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"title": "   "}, "title"),
+        ({"owner": "outsider"}, "owner_id"),  # not in the forum
+        ({"owner": "staff"}, "owner_id"),  # sees everything, but is no member
+        ({"due_on": "day before"}, "due_on"),
+    ],
+    ids=["blank title", "outsider owner", "staff owner", "due before the meeting"],
+)
 def test_raising_refuses_bad_input_at_its_field(seed: dict, ctx: None, changes: dict, field: str) -> None:
     owner = changes.pop("owner", "participant")
     if changes.get("due_on") == "day before":
@@ -112,16 +157,21 @@ def test_due_on_the_meeting_day_and_an_organiser_as_owner_are_fine(seed: dict, c
 
 
 @pytest.mark.parametrize("meeting_key", ["other_meeting", "draft"])
-def test_actions_are_raised_only_at_a_scheduled_or_held_meeting_of_the_forum(seed: dict, ctx: None,
-                                                                             meeting_key: str) -> None:
+def test_actions_are_raised_only_at_a_scheduled_or_held_meeting_of_the_forum(
+    seed: dict, ctx: None, meeting_key: str
+) -> None:
     with pytest.raises(ServiceError) as refused:
-        raise_action(user(seed, "organiser"), db.session.get(Forum, seed["forum"]),
-                     ActionInput(title="x", owner_id=user(seed, "participant").id),
-                     meeting=db.session.get(Meeting, seed[meeting_key]))
+        raise_action(
+            user(seed, "organiser"),
+            db.session.get(Forum, seed["forum"]),
+            ActionInput(title="x", owner_id=user(seed, "participant").id),
+            meeting=db.session.get(Meeting, seed[meeting_key]),
+        )
     assert refused.value.field == "meeting_id"
 
 
 # --- the state machine ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("from_state", STATES)
 def test_each_state_allows_exactly_the_issues_transitions(seed: dict, ctx: None, from_state: str) -> None:
@@ -152,7 +202,10 @@ def test_blocking_declining_and_dropping_need_a_reason(seed: dict, ctx: None, to
     assert refused.value.field == "note" and action.state == "proposed"
     update_ = move(action, user(seed, "organiser"), to_state, note="The prison has not confirmed access.")
     assert (update_.from_state, update_.to_state, update_.note) == (
-        "proposed", to_state, "The prison has not confirmed access.")
+        "proposed",
+        to_state,
+        "The prison has not confirmed access.",
+    )
 
 
 def test_a_blocked_action_resumes_in_progress_without_a_reason(seed: dict, ctx: None) -> None:
@@ -182,6 +235,7 @@ def test_closing_states_set_closed_at_and_open_ones_do_not(seed: dict, ctx: None
 
 # --- who may do what --------------------------------------------------------------------------------------
 
+
 def test_owners_answer_and_report_but_only_organisers_drop_and_review(seed: dict, ctx: None) -> None:
     action = raise_one(seed)
     owner, observer, organiser = user(seed, "participant"), user(seed, "observer"), user(seed, "organiser")
@@ -198,6 +252,7 @@ def test_owners_answer_and_report_but_only_organisers_drop_and_review(seed: dict
 
 
 # --- progress notes and reviews ---------------------------------------------------------------------------
+
 
 def test_a_progress_note_keeps_the_state_and_bumps_the_version(seed: dict, ctx: None) -> None:
     action = raise_one(seed)
@@ -219,20 +274,33 @@ def test_closed_actions_take_no_progress_notes_but_are_still_reviewed(seed: dict
         move(action, organiser, step)
     with pytest.raises(ServiceError):
         post_update(organiser, action, UpdateInput(note="More news."), action.version)
-    review = post_update(organiser, action, UpdateInput(note="Confirmed complete.", meeting_id=seed["meeting"]),
-                         action.version)
+    review = post_update(
+        organiser, action, UpdateInput(note="Confirmed complete.", meeting_id=seed["meeting"]), action.version
+    )
     assert (review.kind, review.from_state, review.to_state, review.meeting_id) == (
-        "review", "done", "done", seed["meeting"])
+        "review",
+        "done",
+        "done",
+        seed["meeting"],
+    )
 
 
 def test_a_review_may_change_the_state_and_records_the_meeting(seed: dict, ctx: None) -> None:
     action = raise_one(seed)
     organiser = user(seed, "organiser")
     move(action, organiser, "accepted")
-    review = post_update(organiser, action, UpdateInput(note="Started before the meeting.", to_state="in_progress",
-                                                        meeting_id=seed["meeting"]), action.version)
+    review = post_update(
+        organiser,
+        action,
+        UpdateInput(note="Started before the meeting.", to_state="in_progress", meeting_id=seed["meeting"]),
+        action.version,
+    )
     assert (review.kind, review.from_state, review.to_state, review.meeting_id) == (
-        "review", "accepted", "in_progress", seed["meeting"])
+        "review",
+        "accepted",
+        "in_progress",
+        seed["meeting"],
+    )
     with pytest.raises(ServiceError) as refused:
         post_update(organiser, action, UpdateInput(note="x", meeting_id=seed["other_meeting"]), action.version)
     assert refused.value.field == "meeting_id"
@@ -245,8 +313,9 @@ def test_history_is_only_ever_appended(seed: dict, ctx: None) -> None:
         lambda: move(action, owner, "accepted", note="Accepted."),
         lambda: post_update(owner, action, UpdateInput(note="Drafting."), action.version),
         lambda: move(action, owner, "blocked", note="Waiting for legal review."),
-        lambda: post_update(organiser, action, UpdateInput(note="Carried over.", meeting_id=seed["meeting"]),
-                            action.version),
+        lambda: post_update(
+            organiser, action, UpdateInput(note="Carried over.", meeting_id=seed["meeting"]), action.version
+        ),
     ]
     seen = history(action.id)
     for n, step in enumerate(steps, start=1):
@@ -254,16 +323,20 @@ def test_history_is_only_ever_appended(seed: dict, ctx: None) -> None:
             step()
         db.session.commit()
         now = history(action.id)
-        assert now[:len(seen)] == seen and len(now) == len(seen) + 1  # earlier entries untouched
+        assert now[: len(seen)] == seen and len(now) == len(seen) + 1  # earlier entries untouched
         assert now[-1][-1] == RAISED_AT + timedelta(days=n)
         seen = now
     assert [row[1:4] for row in seen] == [
-        ("state", None, "proposed"), ("state", "proposed", "accepted"), ("progress", None, None),
-        ("state", "accepted", "blocked"), ("review", "blocked", "blocked"),
+        ("state", None, "proposed"),
+        ("state", "proposed", "accepted"),
+        ("progress", None, None),
+        ("state", "accepted", "blocked"),
+        ("review", "blocked", "blocked"),
     ]
 
 
 # --- conflicts through the one commit point ---------------------------------------------------------------
+
 
 def test_an_update_from_a_page_opened_before_someone_elses_is_a_conflict(seed: dict, ctx: None) -> None:
     action_id = raise_one(seed).id
@@ -272,8 +345,14 @@ def test_an_update_from_a_page_opened_before_someone_elses_is_a_conflict(seed: d
     owner, organiser = user(seed, "participant"), user(seed, "organiser")
 
     first = attempt(lambda: move(db.session.get(ActionItem, action_id), owner, "accepted", note="Yes."))
-    second = attempt(lambda: post_update(organiser, db.session.get(ActionItem, action_id),
-                                         UpdateInput(note="Drop it.", to_state="dropped"), opened_at))
+    second = attempt(
+        lambda: post_update(
+            organiser,
+            db.session.get(ActionItem, action_id),
+            UpdateInput(note="Drop it.", to_state="dropped"),
+            opened_at,
+        )
+    )
     assert first and not second and second.conflict is not None
     db.session.expire_all()
     assert db.session.get(ActionItem, action_id).state == "accepted"
@@ -289,8 +368,12 @@ def test_a_write_landing_between_check_and_save_is_refused_as_stale(seed: dict, 
         action = db.session.get(ActionItem, action_id)
         checked = action.version
         # Someone else's save reaches the row after this request read it (the ORM's copy is now old).
-        db.session.execute(update(ActionItem).where(ActionItem.id == action_id)
-                           .values(version=ActionItem.version + 1).execution_options(synchronize_session=False))
+        db.session.execute(
+            update(ActionItem)
+            .where(ActionItem.id == action_id)
+            .values(version=ActionItem.version + 1)
+            .execution_options(synchronize_session=False)
+        )
         return post_update(owner, action, UpdateInput(note="Accepted.", to_state="accepted"), checked)
 
     outcome = attempt(service)

@@ -3,6 +3,7 @@
 Logging in costs an argon2 verification (~0.2 s), so the permission matrix logs in once
 per role and walks the whole route table; a mismatch report names every failing route.
 """
+
 from __future__ import annotations
 
 import html
@@ -50,8 +51,11 @@ def org_names(page: str) -> list[str]:
 
 def audit(app: Flask, verb: str) -> list[AuditEvent]:
     with app.app_context():
-        rows = db.session.execute(select(AuditEvent).where(AuditEvent.verb == verb)
-                                  .order_by(AuditEvent.id)).scalars().all()
+        rows = (
+            db.session.execute(select(AuditEvent).where(AuditEvent.verb == verb).order_by(AuditEvent.id))
+            .scalars()
+            .all()
+        )
         db.session.expunge_all()
         return list(rows)
 
@@ -70,6 +74,7 @@ def admin(make: Factory, client: FlaskClient) -> dict[str, Any]:
 
 
 # --- 1. every admin route against every role ------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Route:
@@ -91,37 +96,76 @@ class Route:
 ROUTES: list[Route] = [
     Route("GET", "/admin/users"),
     Route("GET", "/admin/users/new"),
-    Route("POST", "/admin/users/new", lambda t: {
-        "name": "New Person", "email": "new.person@example.org", "role": "member",
-        "organisation_id": "0", "timezone": "Europe/Sarajevo"}),
+    Route(
+        "POST",
+        "/admin/users/new",
+        lambda t: {
+            "name": "New Person",
+            "email": "new.person@example.org",
+            "role": "member",
+            "organisation_id": "0",
+            "timezone": "Europe/Sarajevo",
+        },
+    ),
     Route("GET", "/admin/users/<int:user_id>/edit"),
-    Route("POST", "/admin/users/<int:user_id>/edit", lambda t: {
-        "name": "Renamed Organiser", "email": t["user_email"], "role": "member",
-        "organisation_id": "0", "timezone": "Europe/Skopje"}),
+    Route(
+        "POST",
+        "/admin/users/<int:user_id>/edit",
+        lambda t: {
+            "name": "Renamed Organiser",
+            "email": t["user_email"],
+            "role": "member",
+            "organisation_id": "0",
+            "timezone": "Europe/Skopje",
+        },
+    ),
     Route("POST", "/admin/users/<int:user_id>/invite"),
     Route("POST", "/admin/users/<int:user_id>/active", lambda t: {"active": "0"}),
     Route("GET", "/admin/organisations"),
     Route("GET", "/admin/organisations/new"),
-    Route("POST", "/admin/organisations/new", lambda t: {
-        "name": "Police Bijelo Polje", "kind": "police", "country": "ME", "city": "Bijelo Polje"}),
+    Route(
+        "POST",
+        "/admin/organisations/new",
+        lambda t: {"name": "Police Bijelo Polje", "kind": "police", "country": "ME", "city": "Bijelo Polje"},
+    ),
     Route("GET", "/admin/organisations/<int:org_id>/edit"),
-    Route("POST", "/admin/organisations/<int:org_id>/edit", lambda t: {
-        "name": "Renamed Holder", "kind": "ngo", "country": "BA", "city": "Mostar"}),
+    Route(
+        "POST",
+        "/admin/organisations/<int:org_id>/edit",
+        lambda t: {"name": "Renamed Holder", "kind": "ngo", "country": "BA", "city": "Mostar"},
+    ),
     Route("GET", "/admin/programmes"),
     Route("GET", "/admin/programmes/new"),
     Route("POST", "/admin/programmes/new", lambda t: {"name": "Table Programme", "themes": "One\nTwo"}),
     Route("GET", "/admin/programmes/<int:programme_id>/edit"),
-    Route("POST", "/admin/programmes/<int:programme_id>/edit", lambda t: {
-        "name": "Renamed Programme", "themes": "One"}),
+    Route(
+        "POST", "/admin/programmes/<int:programme_id>/edit", lambda t: {"name": "Renamed Programme", "themes": "One"}
+    ),
     Route("GET", "/admin/grants"),
     Route("GET", "/admin/grants/new"),
-    Route("POST", "/admin/grants/new", lambda t: {
-        "programme_id": str(t["programme_id"]), "reference": "TBL-NEW", "title": "New grant",
-        "holder_id": str(t["org_id"]), "country": "BA"}),
+    Route(
+        "POST",
+        "/admin/grants/new",
+        lambda t: {
+            "programme_id": str(t["programme_id"]),
+            "reference": "TBL-NEW",
+            "title": "New grant",
+            "holder_id": str(t["org_id"]),
+            "country": "BA",
+        },
+    ),
     Route("GET", "/admin/grants/<int:grant_id>/edit"),
-    Route("POST", "/admin/grants/<int:grant_id>/edit", lambda t: {
-        "programme_id": str(t["programme_id"]), "reference": "TBL-EDIT", "title": "Edited grant",
-        "holder_id": str(t["org_id"]), "country": "BA"}),
+    Route(
+        "POST",
+        "/admin/grants/<int:grant_id>/edit",
+        lambda t: {
+            "programme_id": str(t["programme_id"]),
+            "reference": "TBL-EDIT",
+            "title": "Edited grant",
+            "holder_id": str(t["org_id"]),
+            "country": "BA",
+        },
+    ),
     Route("GET", "/admin/grants/<int:grant_id>"),
     Route("POST", "/admin/grants/<int:grant_id>", lambda t: {"email": t["staff_email"]}),
     Route("POST", "/admin/grants/<int:grant_id>/team/<int:user_id>/remove"),
@@ -132,8 +176,17 @@ ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", 
 
 # What a successful admin run of ROUTES writes to the audit trail (besides the login).
 ADMIN_VERBS = {
-    "user.invite", "user.link_resent", "user.update", "user.deactivate", "organisation.create", "organisation.update",
-    "programme.create", "programme.update", "grant.create", "grant.update", "grant.team.add",
+    "user.invite",
+    "user.link_resent",
+    "user.update",
+    "user.deactivate",
+    "organisation.create",
+    "organisation.update",
+    "programme.create",
+    "programme.update",
+    "grant.create",
+    "grant.update",
+    "grant.team.add",
     "grant.team.remove",
 }
 
@@ -156,8 +209,12 @@ def test_admin_routes_by_role(app: Flask, make: Factory, role: str) -> None:
     """Only admins reach admin pages; anonymous visitors are sent to log in; the rest get 403."""
     world = make.world()
     # The organiser is on the grant's team, so the team-remove route has someone to remove.
-    targets: dict[str, Any] = {"grant_id": world["grant"], "user_id": make.user_id(world["organiser"]),
-                               "user_email": world["organiser"], "staff_email": world["staff"]}
+    targets: dict[str, Any] = {
+        "grant_id": world["grant"],
+        "user_id": make.user_id(world["organiser"]),
+        "user_email": world["organiser"],
+        "staff_email": world["staff"],
+    }
     with app.app_context():
         grant = db.session.get(Grant, world["grant"])
         targets.update(programme_id=grant.programme_id, org_id=grant.holder_id)
@@ -188,6 +245,7 @@ def test_admin_routes_by_role(app: Flask, make: Factory, role: str) -> None:
 
 # --- 2. CRUD as an admin -----------------------------------------------------------------------------
 
+
 def test_create_and_edit_organisation(app: Flask, client: FlaskClient, admin: dict) -> None:
     """Saving writes the row and its audit event; a duplicate name in the same country is refused at the field."""
     data = {"name": "Centre for Social Work", "kind": "social_welfare", "country": "BA", "city": "Sarajevo"}
@@ -197,8 +255,12 @@ def test_create_and_edit_organisation(app: Flask, client: FlaskClient, admin: di
     with app.app_context():
         org = db.session.execute(select(Organisation)).scalar_one()
         org_id = org.id
-        assert (org.name, org.kind, org.country, org.city) == ("Centre for Social Work", "social_welfare", "BA",
-                                                               "Sarajevo")
+        assert (org.name, org.kind, org.country, org.city) == (
+            "Centre for Social Work",
+            "social_welfare",
+            "BA",
+            "Sarajevo",
+        )
     [created] = audit(app, "organisation.create")
     assert (created.actor_id, created.object_type, created.object_id) == (admin["id"], "Organisation", org_id)
 
@@ -206,7 +268,8 @@ def test_create_and_edit_organisation(app: Flask, client: FlaskClient, admin: di
     response = post_form(client, "/admin/organisations/new", {**data, "name": "  centre for SOCIAL work "})
     assert response.status_code == 400
     assert field_errors(response.get_data(as_text=True), "name") == [
-        "An organisation with this name already exists in this country."]
+        "An organisation with this name already exists in this country."
+    ]
     assert count(app, Organisation) == 1
     assert len(audit(app, "organisation.create")) == 1
 
@@ -228,8 +291,7 @@ def test_create_and_edit_organisation(app: Flask, client: FlaskClient, admin: di
     assert updated.data["changes"]["city"] == ["Sarajevo", "Ilidža"]
 
 
-def test_create_programme_with_themes_and_refuse_inverted_period(app: Flask, client: FlaskClient,
-                                                                 admin: dict) -> None:
+def test_create_programme_with_themes_and_refuse_inverted_period(app: Flask, client: FlaskClient, admin: dict) -> None:
     """Themes are one per line (blank lines and repeats dropped); an end before the start saves nothing."""
     bad = {"name": "Horizontal Facility", "themes": "A", "starts_on": "2022-12-31", "ends_on": "2019-01-01"}
     response = post_form(client, "/admin/programmes/new", bad)
@@ -239,9 +301,16 @@ def test_create_programme_with_themes_and_refuse_inverted_period(app: Flask, cli
     assert audit(app, "programme.create") == []
 
     themes = "Radicalisation in prisons\r\n\r\n  Reintegration after release \nRadicalisation in prisons\n"
-    response = post_form(client, "/admin/programmes/new", {
-        "name": "Horizontal Facility for the Western Balkans and Turkey 2019-2022", "themes": themes,
-        "starts_on": "2019-05-01", "ends_on": "2022-12-31"})
+    response = post_form(
+        client,
+        "/admin/programmes/new",
+        {
+            "name": "Horizontal Facility for the Western Balkans and Turkey 2019-2022",
+            "themes": themes,
+            "starts_on": "2019-05-01",
+            "ends_on": "2022-12-31",
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         programme = db.session.execute(select(Programme)).scalar_one()
@@ -256,8 +325,9 @@ def test_create_programme_with_themes_and_refuse_inverted_period(app: Flask, cli
     assert "Radicalisation in prisons\nReintegration after release" in page
 
 
-def test_programme_edit_without_themes_field_is_not_a_500(app: Flask, client: FlaskClient, admin: dict,
-                                                          make: Factory) -> None:
+def test_programme_edit_without_themes_field_is_not_a_500(
+    app: Flask, client: FlaskClient, admin: dict, make: Factory
+) -> None:
     """A POST that leaves out the themes textarea must be handled (kept or refused), never a 500."""
     programme_id = make.programme()
     response = post_form(client, f"/admin/programmes/{programme_id}/edit", {"name": "Renamed"})
@@ -271,8 +341,15 @@ def test_create_grant_and_manage_its_team(app: Flask, client: FlaskClient, admin
     programme_id, holder_id = make.programme(), make.organisation(kind="ngo")
     organiser = make.user(email="amra.organiser@example.org")
     inactive = make.user(active=False)
-    data = {"programme_id": str(programme_id), "reference": "HF-BA-07", "title": "Prison forums in BiH",
-            "holder_id": str(holder_id), "country": "BA", "starts_on": "2021-01-01", "ends_on": "2022-06-30"}
+    data = {
+        "programme_id": str(programme_id),
+        "reference": "HF-BA-07",
+        "title": "Prison forums in BiH",
+        "holder_id": str(holder_id),
+        "country": "BA",
+        "starts_on": "2021-01-01",
+        "ends_on": "2022-06-30",
+    }
     response = post_form(client, "/admin/grants/new", data)
     assert response.status_code == 302
     with app.app_context():
@@ -290,7 +367,8 @@ def test_create_grant_and_manage_its_team(app: Flask, client: FlaskClient, admin
     response = post_form(client, page, {"email": "nobody@example.org"})
     assert response.status_code == 400
     assert field_errors(response.get_data(as_text=True), "email") == [
-        "No account uses this email address. Invite the person first."]
+        "No account uses this email address. Invite the person first."
+    ]
     response = post_form(client, page, {"email": inactive})
     assert response.status_code == 400
     assert field_errors(response.get_data(as_text=True), "email") == ["This account is deactivated."]
@@ -317,8 +395,14 @@ def test_create_grant_and_manage_its_team(app: Flask, client: FlaskClient, admin
 
 def test_invite_user_queues_set_password_link(app: Flask, client: FlaskClient, admin: dict) -> None:
     """An invitation creates a password-less account and an outbox email with a working absolute link."""
-    data = {"name": "Elma Participant", "email": "Elma.Participant@Example.org", "role": "member",
-            "organisation_id": "0", "job_title": "Social worker", "timezone": "Europe/Sarajevo"}
+    data = {
+        "name": "Elma Participant",
+        "email": "Elma.Participant@Example.org",
+        "role": "member",
+        "organisation_id": "0",
+        "job_title": "Social worker",
+        "timezone": "Europe/Sarajevo",
+    }
     response = post_form(client, "/admin/users/new", data)
     assert response.status_code == 302
     with app.app_context():
@@ -327,7 +411,10 @@ def test_invite_user_queues_set_password_link(app: Flask, client: FlaskClient, a
         assert user.password_hash is None and user.active
         [message] = db.session.execute(select(OutboxMessage)).scalars().all()
         assert (message.kind, message.to_addr, message.to_user_id) == (
-            "set-password", "elma.participant@example.org", user_id)
+            "set-password",
+            "elma.participant@example.org",
+            user_id,
+        )
         body = message.body_text
     link = re.search(r"\S*/set-password/\S+", body)
     assert link and link.group(0).startswith("http://forum.test/set-password/"), body
@@ -342,7 +429,8 @@ def test_invite_user_queues_set_password_link(app: Flask, client: FlaskClient, a
     response = post_form(client, "/admin/users/new", {**data, "email": "ELMA.participant@example.org"})
     assert response.status_code == 400
     assert field_errors(response.get_data(as_text=True), "email") == [
-        "Someone with this email address already has an account."]
+        "Someone with this email address already has an account."
+    ]
     assert count(app, User) == 2  # the admin and Elma
     assert count(app, OutboxMessage) == 1
 
@@ -359,8 +447,9 @@ def test_resend_link_only_for_active_accounts(app: Flask, client: FlaskClient, a
     assert recipients == [active_id]
 
 
-def test_deactivation_blocks_login_and_ends_open_sessions(app: Flask, client: FlaskClient, admin: dict,
-                                                         make: Factory) -> None:
+def test_deactivation_blocks_login_and_ends_open_sessions(
+    app: Flask, client: FlaskClient, admin: dict, make: Factory
+) -> None:
     """Deactivating ends the person's sessions at once and stops future logins."""
     email = make.user()
     user_id = make.user_id(email)
@@ -368,8 +457,9 @@ def test_deactivation_blocks_login_and_ends_open_sessions(app: Flask, client: Fl
     sign_in(theirs, email)
     assert is_signed_in(theirs)
 
-    response = post_form(client, f"/admin/users/{user_id}/edit", {"active": "0"},
-                         action=f"/admin/users/{user_id}/active")
+    response = post_form(
+        client, f"/admin/users/{user_id}/edit", {"active": "0"}, action=f"/admin/users/{user_id}/active"
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(User, user_id).active is False
@@ -382,8 +472,9 @@ def test_deactivation_blocks_login_and_ends_open_sessions(app: Flask, client: Fl
     assert login(app.test_client(), email).status_code == 401
 
     # Reactivation is audited too.
-    response = post_form(client, f"/admin/users/{user_id}/edit", {"active": "1"},
-                         action=f"/admin/users/{user_id}/active")
+    response = post_form(
+        client, f"/admin/users/{user_id}/edit", {"active": "1"}, action=f"/admin/users/{user_id}/active"
+    )
     assert response.status_code == 302
     assert [e.object_id for e in audit(app, "user.activate")] == [user_id]
 
@@ -393,12 +484,20 @@ def test_admin_cannot_deactivate_or_demote_themself(app: Flask, client: FlaskCli
     own = f"/admin/users/{admin['id']}"
     response = post_form(client, f"{own}/edit", {"active": "0"}, action=f"{own}/active")
     assert response.status_code == 302
-    assert "You cannot deactivate your own account." in client.get(response.headers["Location"]).get_data(
-        as_text=True)
+    assert "You cannot deactivate your own account." in client.get(response.headers["Location"]).get_data(as_text=True)
     assert is_signed_in(client)
 
-    response = post_form(client, f"{own}/edit", {"name": "Ana Admin", "email": admin["email"], "role": "member",
-                                                 "organisation_id": "0", "timezone": "Europe/Sarajevo"})
+    response = post_form(
+        client,
+        f"{own}/edit",
+        {
+            "name": "Ana Admin",
+            "email": admin["email"],
+            "role": "member",
+            "organisation_id": "0",
+            "timezone": "Europe/Sarajevo",
+        },
+    )
     assert response.status_code == 400
     assert field_errors(response.get_data(as_text=True), "role") == ["You cannot remove your own administrator role."]
     with app.app_context():
@@ -409,8 +508,8 @@ def test_admin_cannot_deactivate_or_demote_themself(app: Flask, client: FlaskCli
 
 # --- 3. paged, searchable lists ---------------------------------------------------------------------
 
-def test_organisation_list_is_paged_and_searchable(app: Flask, client: FlaskClient, admin: dict,
-                                                   make: Factory) -> None:
+
+def test_organisation_list_is_paged_and_searchable(app: Flask, client: FlaskClient, admin: dict, make: Factory) -> None:
     """PAGE_SIZE rows per page in name order; malformed page numbers mean page 1; ``q`` filters."""
     assert app.config["PAGE_SIZE"] == 10
     for n in range(1, 26):
@@ -439,8 +538,13 @@ def test_organisation_list_is_paged_and_searchable(app: Flask, client: FlaskClie
 
 def test_search_treats_wildcards_literally(client: FlaskClient, admin: dict, make: Factory) -> None:
     """``%`` and ``_`` in a search are characters, not LIKE wildcards."""
-    for name in ("100% Reintegration", "1000 Reintegration", "Social_Work Centre", "Social Work Centre",
-                 "Back\\slash Centre"):
+    for name in (
+        "100% Reintegration",
+        "1000 Reintegration",
+        "Social_Work Centre",
+        "Social Work Centre",
+        "Back\\slash Centre",
+    ):
         make.organisation(name=name)
 
     def names(q: str) -> list[str]:
@@ -469,15 +573,20 @@ def test_search_matches_non_ascii_names_in_any_case(client: FlaskClient, admin: 
     assert names("Žene") == ["Udruženje Žene za žene"]
 
 
-def test_duplicate_non_ascii_organisation_name_is_refused_at_the_field(app: Flask, client: FlaskClient,
-                                                                       admin: dict, make: Factory) -> None:
+def test_duplicate_non_ascii_organisation_name_is_refused_at_the_field(
+    app: Flask, client: FlaskClient, admin: dict, make: Factory
+) -> None:
     """The case-insensitive duplicate check must hold for Cyrillic names too."""
     make.organisation(name="Центар за социјални работи", country="MK", city="Скопје")
-    response = post_form(client, "/admin/organisations/new", {
-        "name": "ЦЕНТАР ЗА СОЦИЈАЛНИ РАБОТИ", "kind": "social_welfare", "country": "MK", "city": "Скопје"})
+    response = post_form(
+        client,
+        "/admin/organisations/new",
+        {"name": "ЦЕНТАР ЗА СОЦИЈАЛНИ РАБОТИ", "kind": "social_welfare", "country": "MK", "city": "Скопје"},
+    )
     assert response.status_code == 400
     assert field_errors(response.get_data(as_text=True), "name") == [
-        "An organisation with this name already exists in this country."]
+        "An organisation with this name already exists in this country."
+    ]
     assert count(app, Organisation) == 1
 
 
@@ -506,6 +615,7 @@ def test_other_lists_page_and_search(client: FlaskClient, admin: dict, make: Fac
 
 # --- 4. malformed ids and inputs never cause a 500 ------------------------------------------------------
 
+
 def test_malformed_urls_are_404_or_page_one(client: FlaskClient, admin: dict, make: Factory) -> None:
     """Unknown or non-numeric ids are 404; odd query strings still render."""
     grant_id = make.grant()
@@ -532,8 +642,13 @@ def test_malformed_posts_get_messages_not_500(app: Flask, client: FlaskClient, a
     with app.app_context():
         grant = db.session.get(Grant, grant_id)
         programme_id, holder_id = grant.programme_id, grant.holder_id
-    good_grant = {"programme_id": str(programme_id), "reference": "NEW-1", "title": "T",
-                  "holder_id": str(holder_id), "country": "BA"}
+    good_grant = {
+        "programme_id": str(programme_id),
+        "reference": "NEW-1",
+        "title": "T",
+        "holder_id": str(holder_id),
+        "country": "BA",
+    }
     good_org = {"name": "Probation Office", "kind": "probation", "country": "BA", "city": ""}
     cases: list[tuple[str, dict[str, str], str]] = [
         ("/admin/grants/new", {**good_grant, "programme_id": "abc"}, "programme_id"),
@@ -546,8 +661,11 @@ def test_malformed_posts_get_messages_not_500(app: Flask, client: FlaskClient, a
         ("/admin/organisations/new", {**good_org, "name": "x" * 201}, "name"),
         ("/admin/users/new", {"name": "X", "email": "not-an-email", "role": "member"}, "email"),
         ("/admin/users/new", {"name": "X", "email": "x@example.org", "role": "root"}, "role"),
-        ("/admin/users/new", {"name": "X", "email": "x@example.org", "role": "member",
-                              "organisation_id": "abc"}, "organisation_id"),
+        (
+            "/admin/users/new",
+            {"name": "X", "email": "x@example.org", "role": "member", "organisation_id": "abc"},
+            "organisation_id",
+        ),
         (f"/admin/grants/{grant_id}", {"email": "not an email"}, "email"),
     ]
     for path, data, field_name in cases:
@@ -568,8 +686,11 @@ def test_nul_characters_are_refused_not_a_500(app: Flask, client: FlaskClient, a
         response = client.get(path)
         assert response.status_code == 400
         assert "not allowed (NUL)" in response.get_data(as_text=True)
-    response = post_form(client, "/admin/organisations/new",
-                         {"name": "Centre\x00 for Social Work", "kind": "ngo", "country": "BA", "city": ""})
+    response = post_form(
+        client,
+        "/admin/organisations/new",
+        {"name": "Centre\x00 for Social Work", "kind": "ngo", "country": "BA", "city": ""},
+    )
     assert response.status_code == 400
     assert count(app, Organisation) == 0
 

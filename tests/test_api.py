@@ -1,5 +1,6 @@
 """The JSON API: tokens from the profile page, bearer-only authentication, reach by role, writes, errors,
 and the OpenAPI document (validated)."""
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,8 @@ def test_openapi_document_is_valid(app: Flask) -> None:
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
     validate(spec)
     assert {"/api/v1/forums", "/api/v1/actions/{action_id}/updates", "/api/v1/meetings/{meeting_id}/rsvp"} <= set(
-        spec["paths"])
+        spec["paths"]
+    )
 
 
 def test_reach_by_role(app: Flask, make: Factory) -> None:
@@ -45,8 +47,12 @@ def test_reach_by_role(app: Flask, make: Factory) -> None:
     make.add_member(world["other_forum"], other_owner)
     other_action = make.action(world["other_forum"], other_owner)
     client = app.test_client()
-    expected = {"staff": (2, 200, 200), "organiser": (1, 404, 404), "participant": (1, 404, 404),
-                "outsider": (0, 404, 404)}
+    expected = {
+        "staff": (2, 200, 200),
+        "organiser": (1, 404, 404),
+        "participant": (1, 404, 404),
+        "outsider": (0, 404, 404),
+    }
     for role, (forums, other_m, other_a) in expected.items():
         secret = _token(app, world[role])
         assert _get(client, "/api/v1/forums", secret).get_json()["total"] == forums, role
@@ -80,8 +86,12 @@ def test_writes(app: Flask, make: Factory) -> None:
     secret = _token(app, world["participant"], write=True)
     headers = {"Authorization": f"Bearer {secret}"}
     path = f"/api/v1/actions/{action}/updates"
-    assert client.post(path, json={"to_state": "accepted", "version": 1},
-                       headers={"Authorization": f"Bearer {read_only}"}).status_code == 403
+    assert (
+        client.post(
+            path, json={"to_state": "accepted", "version": 1}, headers={"Authorization": f"Bearer {read_only}"}
+        ).status_code
+        == 403
+    )
     unknown = client.post(path, json={"to_state": "accepted", "version": 1, "colour": "red"}, headers=headers)
     assert unknown.status_code == 422 and "colour" in unknown.get_json()["errors"]
     bad = client.post(path, json={"to_state": "accepted", "version": "one"}, headers=headers)
@@ -94,8 +104,10 @@ def test_writes(app: Flask, make: Factory) -> None:
     assert refused.status_code == 422 and refused.get_json()["errors"]
     # The outsider's token cannot reach it at all.
     outsider = _token(app, world["outsider"], write=True)
-    assert client.post(path, json={"note": "x", "version": 2},
-                       headers={"Authorization": f"Bearer {outsider}"}).status_code == 404
+    assert (
+        client.post(path, json={"note": "x", "version": 2}, headers={"Authorization": f"Bearer {outsider}"}).status_code
+        == 404
+    )
 
 
 def test_rsvp(app: Flask, make: Factory) -> None:
@@ -103,13 +115,15 @@ def test_rsvp(app: Flask, make: Factory) -> None:
     meeting = make.meeting(world["forum"])
     make.invite(meeting, world["participant"])
     secret = _token(app, world["participant"], write=True)
-    response = app.test_client().post(f"/api/v1/meetings/{meeting}/rsvp", json={"answer": "accepted"},
-                                      headers={"Authorization": f"Bearer {secret}"})
+    response = app.test_client().post(
+        f"/api/v1/meetings/{meeting}/rsvp", json={"answer": "accepted"}, headers={"Authorization": f"Bearer {secret}"}
+    )
     assert response.status_code == 200
     assert [i["rsvp"] for i in response.get_json()["invitees"]] == ["accepted"]
     observer = _token(app, world["observer"], write=True)  # a member, not invited
-    refused = app.test_client().post(f"/api/v1/meetings/{meeting}/rsvp", json={"answer": "maybe"},
-                                     headers={"Authorization": f"Bearer {observer}"})
+    refused = app.test_client().post(
+        f"/api/v1/meetings/{meeting}/rsvp", json={"answer": "maybe"}, headers={"Authorization": f"Bearer {observer}"}
+    )
     assert refused.status_code == 422 and "answer" in refused.get_json()["errors"]
 
 

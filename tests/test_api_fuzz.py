@@ -4,6 +4,7 @@ Every operation gets a few generated requests, valid and invalid, sent with a re
 token of an organiser on small seeded data. Each response must not be a server error, must
 carry a status and content type the document declares, and must conform to its schema.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -54,8 +55,13 @@ def _fuzz(strategy, headers: dict, codes: set[int]) -> None:
     """Run ``strategy``'s generated calls, adding each answer's status code to ``codes``."""
 
     @given(case=strategy)
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case) -> None:
         codes.add(case.call_and_validate(headers=headers, checks=CHECKS).status_code)
 

@@ -6,6 +6,7 @@ version it saw (an action update) reads it first from the detail route, as a scr
 a refusal in the table is a permission answer and never a stale version. A new /api/v1 route
 without a row fails ``test_every_api_route_has_a_row``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -54,10 +55,19 @@ ROUTES = (
     ApiRoute("GET", "/api/v1/actions"),
     ApiRoute("GET", "/api/v1/actions/<int:action_id>"),
     ApiRoute("GET", "/api/v1/actions/<int:action_id>", "other"),
-    ApiRoute("POST", "/api/v1/actions/<int:action_id>/updates", body={"note": "Progress."},
-             version_from="/api/v1/actions/<int:action_id>"),
-    ApiRoute("POST", "/api/v1/actions/<int:action_id>/updates", "other", body={"note": "Progress."},
-             version_from="/api/v1/actions/<int:action_id>"),
+    ApiRoute(
+        "POST",
+        "/api/v1/actions/<int:action_id>/updates",
+        body={"note": "Progress."},
+        version_from="/api/v1/actions/<int:action_id>",
+    ),
+    ApiRoute(
+        "POST",
+        "/api/v1/actions/<int:action_id>/updates",
+        "other",
+        body={"note": "Progress."},
+        version_from="/api/v1/actions/<int:action_id>",
+    ),
 )
 
 
@@ -99,8 +109,10 @@ def _world(make: Factory) -> tuple[dict, dict]:
     other_meeting = make.meeting(world["other_forum"])
     make.invite(other_meeting, other_owner)
     other_action = make.action(world["other_forum"], other_owner)
-    targets = {"own": {"forum_id": world["forum"], "meeting_id": meeting, "action_id": action},
-               "other": {"forum_id": world["other_forum"], "meeting_id": other_meeting, "action_id": other_action}}
+    targets = {
+        "own": {"forum_id": world["forum"], "meeting_id": meeting, "action_id": action},
+        "other": {"forum_id": world["other_forum"], "meeting_id": other_meeting, "action_id": other_action},
+    }
     return world, targets
 
 
@@ -113,8 +125,14 @@ def expected(route: ApiRoute, caller: str) -> int:
         return 401
     if route.method == "POST" and caller == "read-only":
         return 403
-    reaches = {"admin": True, "staff": True, "organiser": route.targets == "own",
-               "participant": route.targets == "own", "read-only": route.targets == "own", "outsider": False}
+    reaches = {
+        "admin": True,
+        "staff": True,
+        "organiser": route.targets == "own",
+        "participant": route.targets == "own",
+        "read-only": route.targets == "own",
+        "outsider": False,
+    }
     if "<" in route.rule and not reaches[caller]:
         return 404
     if route.method == "GET":
@@ -140,7 +158,11 @@ def test_api_route_table(app: Flask, make: Factory, caller: str) -> None:
 
 
 def test_every_api_route_has_a_row(app: Flask) -> None:
-    registered = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")
-                  for method in rule.methods - {"HEAD", "OPTIONS"}}
+    registered = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert len(registered) >= 11, "the API lost its routes?"
     assert {(route.method, route.rule) for route in ROUTES} == registered

@@ -1,4 +1,5 @@
 """Login, sessions, signed links and passwords."""
+
 from __future__ import annotations
 
 import os
@@ -16,6 +17,7 @@ from .conftest import csrf_token, login, post_form
 from .factories import PASSWORD
 
 # --- login --------------------------------------------------------------------------------
+
 
 def test_login_and_logout(client, make):
     email = make.user()
@@ -75,14 +77,17 @@ def test_invited_account_without_password_cannot_log_in(client, make):
     assert login(client, email, "anything at all").status_code == 401
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/admin/users", "/admin/users"),
-    ("//evil.example", "/"),
-    ("/\\evil.example", "/"),
-    ("https://evil.example/", "/"),
-    ("javascript:alert(1)", "/"),
-    ("/%0d%0aSet-Cookie:x=1", "/%0d%0aSet-Cookie:x=1"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/admin/users", "/admin/users"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/%0d%0aSet-Cookie:x=1", "/%0d%0aSet-Cookie:x=1"),
+    ],
+)
 def test_next_only_to_a_local_path(client, make, target, expected):
     email = make.user("admin")
     response = login(client, email, next_url=target)
@@ -175,6 +180,7 @@ def test_throttling_uses_redis_when_configured(app, make):
 
 # --- sessions -------------------------------------------------------------------------------
 
+
 def _session_cookie(client) -> str:
     return client.get_cookie("forum_session").value
 
@@ -196,8 +202,11 @@ def test_password_change_ends_other_sessions_but_not_this_one(app, make):
     laptop, phone = app.test_client(), app.test_client()
     login(laptop, email)
     login(phone, email)
-    response = post_form(laptop, "/account/password", {
-        "current_password": PASSWORD, "password": "a brand new passphrase", "confirm": "a brand new passphrase"})
+    response = post_form(
+        laptop,
+        "/account/password",
+        {"current_password": PASSWORD, "password": "a brand new passphrase", "confirm": "a brand new passphrase"},
+    )
     assert response.status_code == 302
     assert laptop.get("/forums").status_code == 200
     assert phone.get("/forums").status_code == 302
@@ -207,8 +216,15 @@ def test_password_change_ends_other_sessions_but_not_this_one(app, make):
 def test_password_change_needs_the_current_password(client, make):
     email = make.user()
     login(client, email)
-    response = post_form(client, "/account/password", {
-        "current_password": "not it at all", "password": "a brand new passphrase", "confirm": "a brand new passphrase"})
+    response = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": "not it at all",
+            "password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 400
     assert "current password is not correct" in response.get_data(as_text=True)
     # The old password still works: nothing changed.
@@ -268,12 +284,18 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch):
 
 # --- set-password and reset links -------------------------------------------------------------
 
+
 def _link_from_outbox(app, email: str, kind: str) -> str:
     with app.app_context():
-        body = db.session.execute(
-            select(OutboxMessage.body_text).where(OutboxMessage.to_addr == email, OutboxMessage.kind == kind)
-            .order_by(OutboxMessage.id.desc())
-        ).scalars().first()
+        body = (
+            db.session.execute(
+                select(OutboxMessage.body_text)
+                .where(OutboxMessage.to_addr == email, OutboxMessage.kind == kind)
+                .order_by(OutboxMessage.id.desc())
+            )
+            .scalars()
+            .first()
+        )
     assert body, f"no {kind} email to {email}"
     match = re.search(r"http://forum\.test(/\S+)", body)
     assert match

@@ -1,4 +1,5 @@
 """Hostile-testing findings (issue 7, points 4-9) and the general signed links."""
+
 from __future__ import annotations
 
 import threading
@@ -49,6 +50,7 @@ def redis_app(app):
 
 
 # --- A. general signed links -----------------------------------------------------------------
+
 
 @pytest.fixture
 def subjects(make, app) -> dict[str, int]:
@@ -107,6 +109,7 @@ def test_password_links_have_a_fixed_lifetime_and_are_single_use(app, make):
 
 # --- 6. password links are tied to the address they were sent to ------------------------------
 
+
 def test_reset_link_dies_when_the_email_changes(app, client, make):
     admin = make.user("admin")
     email = make.user()
@@ -118,19 +121,35 @@ def test_reset_link_dies_when_the_email_changes(app, client, make):
     user_id, admin_id = make.user_id(email), make.user_id(admin)
     with app.app_context():
         user = db.session.get(User, user_id)
-        services.update_user(db.session.get(User, admin_id), user, services.UserInput(
-            name=user.name, email="new.address@example.org", role=user.role, organisation_id=None,
-            timezone=user.timezone), services.UserInput.of(user).values())
+        services.update_user(
+            db.session.get(User, admin_id),
+            user,
+            services.UserInput(
+                name=user.name,
+                email="new.address@example.org",
+                role=user.role,
+                organisation_id=None,
+                timezone=user.timezone,
+            ),
+            services.UserInput.of(user).values(),
+        )
         db.session.commit()
     response = client.get(path)
     assert response.status_code == 400 and "not valid" in response.get_data(as_text=True)
-    refused = client.post(path, data={"password": "taken over now 123", "confirm": "taken over now 123",
-                                      "csrf_token": csrf_token(client, "/login")})
+    refused = client.post(
+        path,
+        data={
+            "password": "taken over now 123",
+            "confirm": "taken over now 123",
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
     assert refused.status_code == 400
     assert login(app.test_client(), "new.address@example.org").status_code == 302  # password unchanged
 
 
 # --- 4. lockout is no longer a weapon ------------------------------------------------------------
+
 
 def test_owner_on_a_known_device_passes_a_lock_that_strangers_caused(app, make):
     email = make.user()
@@ -247,8 +266,9 @@ def _concurrent_wrong_passwords(app, email: str, n: int = 30) -> list[int]:
 
     def run(client, token):
         barrier.wait()
-        status = client.post("/login", data={"email": email, "password": "guess guess guess",
-                                             "csrf_token": token}).status_code
+        status = client.post(
+            "/login", data={"email": email, "password": "guess guess guess", "csrf_token": token}
+        ).status_code
         with lock:
             statuses.append(status)
 
@@ -291,6 +311,7 @@ def test_known_device_passes_the_lock_with_redis(redis_app, make):
 
 # --- 5. no account takeover through the outbox ---------------------------------------------------
 
+
 def test_reinviting_an_account_that_has_a_password_is_refused(app, client, make):
     admin = make.user("admin")
     target_id = make.user_id(make.user())
@@ -308,8 +329,14 @@ def test_outbox_page_and_cli_show_no_links(app, client, make):
     with app.app_context():
         services.invite_user(None, email="new.person@example.org", name="New Person")
         # Any other email with a personal link (a calendar feed, later an RSVP link).
-        db.session.add(OutboxMessage(kind="reminder", to_addr=admin, subject="Reminder",
-                                     body_text="Your feed: http://forum.test/calendar/s3cr3t-t0ken.ics\nBye"))
+        db.session.add(
+            OutboxMessage(
+                kind="reminder",
+                to_addr=admin,
+                subject="Reminder",
+                body_text="Your feed: http://forum.test/calendar/s3cr3t-t0ken.ics\nBye",
+            )
+        )
         db.session.commit()
     assert outbox_count(app, sensitive=True) == 2
     login(client, admin)
@@ -323,6 +350,7 @@ def test_outbox_page_and_cli_show_no_links(app, client, make):
 
 
 # --- 7. limits on reset requests and on the current-password check ------------------------------
+
 
 def test_reset_requests_are_limited_the_same_for_known_and_unknown_addresses(app, make):
     email = make.user()
@@ -362,12 +390,16 @@ def test_current_password_guesses_are_limited(app, client, make):
 
 # --- 8. NUL and control characters in stored header values ---------------------------------------
 
+
 @pytest.mark.parametrize("header", ["User-Agent", "X-Forwarded-For", "Accept-Language"])
 def test_nul_in_a_header_is_refused_as_bad_input(app, client, make, header):
     email = make.user()
     token = csrf_token(client, "/login")
-    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token},
-                           headers={header: "Mozilla/5.0\x00evil"})
+    response = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        headers={header: "Mozilla/5.0\x00evil"},
+    )
     assert response.status_code == 400
     assert "not allowed (NUL)" in response.get_data(as_text=True)
 
@@ -375,14 +407,18 @@ def test_nul_in_a_header_is_refused_as_bad_input(app, client, make, header):
 def test_stored_user_agent_has_no_control_characters_and_a_length_cap(app, client, make):
     email = make.user()
     token = csrf_token(client, "/login")
-    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token},
-                headers={"User-Agent": "Bot\x1b[31m\x07" + "x" * 1000})
+    client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        headers={"User-Agent": "Bot\x1b[31m\x07" + "x" * 1000},
+    )
     with app.app_context():
         stored = db.session.execute(select(UserSession.user_agent)).scalar_one()
     assert stored.startswith("Bot[31m") and len(stored) == 300 and stored.isprintable()
 
 
 # --- 9. configuration and headers ------------------------------------------------------------------
+
 
 def test_production_refuses_a_short_secret_key(monkeypatch):
     from forum_app.config import ConfigError, load_config
@@ -424,8 +460,9 @@ def test_cookies_use_the_host_prefix_under_https(app, make, monkeypatch):
         email = make.user()
         client = app.test_client()
         token = csrf_token(client, "https://localhost/login")
-        response = client.post("https://localhost/login", data={"email": email, "password": PASSWORD,
-                                                               "csrf_token": token})
+        response = client.post(
+            "https://localhost/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+        )
         assert response.status_code == 302
         cookies = response.headers.getlist("Set-Cookie")
         for name in ("__Host-forum_session=", "__Host-forum_device="):

@@ -1,4 +1,5 @@
 """make bench's harness works end to end (a smoke run: the numbers themselves are not checked)."""
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,30 @@ def test_bench_harness_smoke_run(tmp_path):
     out = tmp_path / "result.json"
     base = free_ports(3)  # the app, the bare app, the memory run
     run = subprocess.run(
-        [sys.executable, "bench/run.py", "--scale", "0.01", "--rounds", "1", "--workers", "1",
-         "--data", str(tmp_path / "data"), "--out", str(out), "--port-base", str(base), "--memory", "60"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "bench/run.py",
+            "--scale",
+            "0.01",
+            "--rounds",
+            "1",
+            "--workers",
+            "1",
+            "--data",
+            str(tmp_path / "data"),
+            "--out",
+            str(out),
+            "--port-base",
+            str(base),
+            "--memory",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     result = json.loads(out.read_text())["runs"][0]
     assert result["port"] == base  # from --port-base

@@ -1,4 +1,5 @@
 """Journeys in a real headless Chromium."""
+
 from __future__ import annotations
 
 import re
@@ -207,11 +208,14 @@ def test_actions_recorded_answered_reassigned_and_reviewed_journey(demo, live_se
     page.locator("#matrix thead").get_by_role("link").last.click()
     page.get_by_role("link", name="Record the review").click()
     page.get_by_label("What was said about Share the monthly release calendar with the contact points").fill(
-        "Calendar shared; monthly from now on.")
+        "Calendar shared; monthly from now on."
+    )
     page.get_by_label("New state of Share the monthly release calendar with the contact points").select_option(
-        label="Done")
+        label="Done"
+    )
     page.get_by_label("What was said about Arrange a health check before release").fill(
-        "Now with the Centre for Social Work, which will involve the health centre.")
+        "Now with the Centre for Social Work, which will involve the health centre."
+    )
     page.get_by_role("button", name="Save the review").click()
     page.get_by_text("The review is recorded (2 actions)").wait_for()
     row = page.locator("#follow-up-table tr", has_text="monthly release calendar")
@@ -229,6 +233,9 @@ def test_actions_recorded_answered_reassigned_and_reviewed_journey(demo, live_se
     # On a phone, the matrix is one card per action.
     page.set_viewport_size({"width": 360, "height": 800})
     page.locator("#action-details").wait_for()
-    page.goto(live_server + page.locator("a", has_text="Sarajevo local coordination forum").first.get_attribute("href")
-              + "/actions/matrix")
+    page.goto(
+        live_server
+        + page.locator("a", has_text="Sarajevo local coordination forum").first.get_attribute("href")
+        + "/actions/matrix"
+    )
     assert page.locator("#matrix thead").is_hidden() or page.locator("#matrix thead").bounding_box()["height"] <= 1

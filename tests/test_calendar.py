@@ -3,6 +3,7 @@
 Every calendar is parsed with ``icalendar`` and with ``vobject`` (validate=True), an
 independent implementation that reads the VTIMEZONE rules itself.
 """
+
 from __future__ import annotations
 
 import re
@@ -84,17 +85,25 @@ def _invite_text(app: Flask, make: Factory, start: datetime, title: str = "Sasta
     meeting_id = plan_meeting(app, w, start, title=title)
     schedule(app, w, meeting_id, start - timedelta(days=10))
     with app.app_context():
-        row = db.session.execute(select(OutboxMessage).where(OutboxMessage.meeting_id == meeting_id)
-                                 .order_by(OutboxMessage.id)).scalars().first()
+        row = (
+            db.session.execute(
+                select(OutboxMessage).where(OutboxMessage.meeting_id == meeting_id).order_by(OutboxMessage.id)
+            )
+            .scalars()
+            .first()
+        )
         return row.attachments[0]["data"], meeting_id
 
 
-@pytest.mark.parametrize("start, expected_utc", [
-    (local(2021, 6, 30, 10), datetime(2021, 6, 30, 8, 0, tzinfo=UTC)),  # the Sarajevo forum
-    (local(2021, 3, 28, 9), datetime(2021, 3, 28, 7, 0, tzinfo=UTC)),  # the morning clocks went forward
-    (local(2021, 10, 31, 9), datetime(2021, 10, 31, 8, 0, tzinfo=UTC)),  # the morning clocks went back
-    (local(2021, 3, 28, 3, 30), datetime(2021, 3, 28, 1, 30, tzinfo=UTC)),  # just after the jump
-])
+@pytest.mark.parametrize(
+    "start, expected_utc",
+    [
+        (local(2021, 6, 30, 10), datetime(2021, 6, 30, 8, 0, tzinfo=UTC)),  # the Sarajevo forum
+        (local(2021, 3, 28, 9), datetime(2021, 3, 28, 7, 0, tzinfo=UTC)),  # the morning clocks went forward
+        (local(2021, 10, 31, 9), datetime(2021, 10, 31, 8, 0, tzinfo=UTC)),  # the morning clocks went back
+        (local(2021, 3, 28, 3, 30), datetime(2021, 3, 28, 1, 30, tzinfo=UTC)),  # just after the jump
+    ],
+)
 def test_meetings_are_placed_correctly_by_both_parsers(app: Flask, make: Factory, start, expected_utc) -> None:
     assert start == expected_utc
     text, _id = _invite_text(app, make, start)
@@ -105,8 +114,10 @@ def test_meetings_are_placed_correctly_by_both_parsers(app: Flask, make: Factory
 
 
 def test_lines_end_crlf_and_fold_at_75_octets_without_splitting_characters(app: Flask, make: Factory) -> None:
-    title = ("Координативен форум Скопје: реинтеграција по отпуштање од затвор — Takimi i forumit: "
-             "riintegrimi pas lirimit, përgjegjësitë e ndërsjella ë ç Ë Ç")
+    title = (
+        "Координативен форум Скопје: реинтеграција по отпуштање од затвор — Takimi i forumit: "
+        "riintegrimi pas lirimit, përgjegjësitë e ndërsjella ë ç Ë Ç"
+    )
     text, _id = _invite_text(app, make, local(2021, 7, 2, 10), title=title)
     raw = text.encode("utf-8")
     assert raw.endswith(b"\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
@@ -139,6 +150,7 @@ def test_every_forum_zone_can_be_sent(app: Flask, make: Factory) -> None:
 
 # --- feeds and downloads ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def feed_world(app: Flask, make: Factory):
     w = make.world()
@@ -151,8 +163,13 @@ def feed_world(app: Flask, make: Factory):
     w["draft"] = plan_meeting(app, w, now + timedelta(days=30), title="Still a draft")
     with app.app_context():
         owner = _actor(w["participant"])
-        action = ActionItem(forum_id=w["forum"], title="Draft the referral protocol", owner_id=owner.id,
-                            due_on=date.today() + timedelta(days=12), state="accepted")
+        action = ActionItem(
+            forum_id=w["forum"],
+            title="Draft the referral protocol",
+            owner_id=owner.id,
+            due_on=date.today() + timedelta(days=12),
+            state="accepted",
+        )
         db.session.add(action)
         db.session.commit()
         w["action"] = action.id
@@ -208,8 +225,9 @@ def test_personal_feed(app: Flask, feed_world) -> None:
         assert subscriber.get(f"/calendar/{bad}.ics").status_code == 404
 
 
-def test_feeds_stop_for_a_deactivated_account_and_forum_feeds_follow_visibility(app: Flask, feed_world,
-                                                                               make: Factory) -> None:
+def test_feeds_stop_for_a_deactivated_account_and_forum_feeds_follow_visibility(
+    app: Flask, feed_world, make: Factory
+) -> None:
     w = feed_world
     member = app.test_client()
     path = _feed_path(app, member, w["participant"])
@@ -240,8 +258,10 @@ def test_meeting_download(app: Flask, feed_world) -> None:
     assert response.headers["Content-Disposition"].startswith("attachment")
     ical, _v = parse_both(response.get_data(as_text=True))
     assert ical["METHOD"] == "PUBLISH" and len(ical.walk("VEVENT")) == 1
-    assert member.get(f"/meetings/{w['upcoming']}.ics", headers={"If-None-Match": response.headers["ETag"]}
-                      ).status_code == 304
+    assert (
+        member.get(f"/meetings/{w['upcoming']}.ics", headers={"If-None-Match": response.headers["ETag"]}).status_code
+        == 304
+    )
     assert member.get(f"/meetings/{w['draft']}.ics").status_code == 404  # a draft is the organisers'
     outsider = app.test_client()
     login(outsider, w["outsider"])
@@ -252,6 +272,7 @@ def test_meeting_download(app: Flask, feed_world) -> None:
 
 # --- the profile page -------------------------------------------------------------------------------------
 
+
 def test_profile_saves_zone_language_and_choices(app: Flask, make: Factory) -> None:
     w = make.world()
     client = app.test_client()
@@ -259,8 +280,16 @@ def test_profile_saves_zone_language_and_choices(app: Flask, make: Factory) -> N
     page = client.get("/account").get_data(as_text=True)
     assert "Invitations to meetings, and their changes and cancellations, are always sent." in page
     token = csrf_token(client, "/account")
-    response = client.post("/account", data={"csrf_token": token, "timezone": "Europe/Skopje", "locale": "en",
-                                             "meeting_reminders": "y", "minutes_notices": "y"})
+    response = client.post(
+        "/account",
+        data={
+            "csrf_token": token,
+            "timezone": "Europe/Skopje",
+            "locale": "en",
+            "meeting_reminders": "y",
+            "minutes_notices": "y",
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         user = _actor(w["participant"])

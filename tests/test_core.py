@@ -77,20 +77,33 @@ def test_web_workers_go_without_alembic_and_the_flask_command_has_it(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    env = {**{k: v for k, v in os.environ.items() if k != "FLASK_RUN_FROM_CLI"},
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}", "FORUM_ENV": "development",
-           "FORUM_INSTANCE_DIR": str(tmp_path)}
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "FLASK_RUN_FROM_CLI"},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
+        "FORUM_ENV": "development",
+        "FORUM_INSTANCE_DIR": str(tmp_path),
+    }
     worker = subprocess.run(
-        [sys.executable, "-c", "import gc, sys, wsgi; print(gc.get_threshold()); "
-                               "print(sorted(m for m in ('alembic', 'flask_migrate') if m in sys.modules))"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            "import gc, sys, wsgi; print(gc.get_threshold()); "
+            "print(sorted(m for m in ('alembic', 'flask_migrate') if m in sys.modules))",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert worker.returncode == 0, worker.stderr[-2000:]
     thresholds, modules = worker.stdout.strip().splitlines()[-2:]
     assert modules == "[]"
     assert thresholds == "(700, 10, 10)"  # Python's defaults: process tuning is gunicorn.conf.py's
     flask = Path(sys.executable).parent / "flask"
-    upgrade = subprocess.run([str(flask), "--app", "wsgi", "db", "upgrade"], cwd=root, env=env,
-                             capture_output=True, text=True, timeout=120)
+    upgrade = subprocess.run(
+        [str(flask), "--app", "wsgi", "db", "upgrade"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
     assert upgrade.returncode == 0, upgrade.stderr[-2000:]
     assert "Running upgrade" in upgrade.stderr
 
@@ -182,7 +195,8 @@ def test_every_connection_gets_its_databases_settings(app):
             with db.engine.connect() as connection:
                 if db.engine.dialect.name == "postgresql":
                     server_default = connection.execute(
-                        db.text("SELECT reset_val FROM pg_settings WHERE name = 'random_page_cost'")).scalar_one()
+                        db.text("SELECT reset_val FROM pg_settings WHERE name = 'random_page_cost'")
+                    ).scalar_one()
                     assert connection.execute(db.text("SHOW random_page_cost")).scalar_one() == server_default
                 else:
                     assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1

@@ -1,4 +1,5 @@
 """The shipped Bootstrap CSS is pruned to the classes the pages use, and holds every rule they need."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,8 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 def test_pruned_bootstrap_css_is_current_and_small():
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "prune_css.py"), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "prune_css.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr + " (run `make css` and commit the result)"
     pruned = (ROOT / "static" / "vendor" / "bootstrap" / "bootstrap.used.min.css").read_text(encoding="utf-8")
     full = (ROOT / "static" / "vendor" / "bootstrap" / "bootstrap.min.css").read_text(encoding="utf-8")

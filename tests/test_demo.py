@@ -1,4 +1,5 @@
 """The demo data and the command-line interface."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -14,8 +15,10 @@ from .conftest import login
 
 def row_counts(app) -> dict[str, int]:
     with app.app_context():
-        return {t.name: db.session.execute(select(func.count()).select_from(t)).scalar_one()
-                for t in Base.metadata.sorted_tables}
+        return {
+            t.name: db.session.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }
 
 
 def test_seed_demo_builds_the_2021_forums_and_is_idempotent(app):
@@ -30,8 +33,10 @@ def test_seed_demo_builds_the_2021_forums_and_is_idempotent(app):
         forums = {f.city: f for f in db.session.execute(select(Forum)).scalars()}
         assert set(forums) == {"Sarajevo", "Skopje", "Bijelo Polje"}
         assert forums["Skopje"].timezone == "Europe/Skopje" and forums["Bijelo Polje"].timezone == "Europe/Podgorica"
-        first_meetings = {m.forum.city: m.starts_at.astimezone(ZoneInfo(m.forum.timezone))
-                          for m in db.session.execute(select(Meeting).where(Meeting.ical_uid.like("demo-%-1@%"))).scalars()}
+        first_meetings = {
+            m.forum.city: m.starts_at.astimezone(ZoneInfo(m.forum.timezone))
+            for m in db.session.execute(select(Meeting).where(Meeting.ical_uid.like("demo-%-1@%"))).scalars()
+        }
     assert first_meetings["Sarajevo"].strftime("%Y-%m-%d %H:%M") == "2021-06-30 10:00"
     assert first_meetings["Skopje"].date().isoformat() == "2021-07-02"
     assert first_meetings["Bijelo Polje"].date().isoformat() == "2021-07-02"
@@ -62,15 +67,26 @@ def test_seed_demo_is_refused_in_production(app):
 
 
 def test_create_admin(app, client):
-    result = app.test_cli_runner().invoke(args=["forum", "create-admin", "--email", "Boss@Example.org",
-                                                "--name", "Boss", "--password", "a long admin passphrase"])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "forum",
+            "create-admin",
+            "--email",
+            "Boss@Example.org",
+            "--name",
+            "Boss",
+            "--password",
+            "a long admin passphrase",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.execute(select(User)).scalar_one()
         assert (user.email, user.role) == ("boss@example.org", "admin")
     assert login(client, "boss@example.org", "a long admin passphrase").status_code == 302
-    short = app.test_cli_runner().invoke(args=["forum", "create-admin", "--email", "x@example.org",
-                                               "--name", "X", "--password", "short"])
+    short = app.test_cli_runner().invoke(
+        args=["forum", "create-admin", "--email", "x@example.org", "--name", "X", "--password", "short"]
+    )
     assert short.exit_code != 0 and "at least" in short.output
 
 
@@ -102,12 +118,14 @@ def test_demo_actions_have_the_history_of_a_real_follow_up(app):
         assert any(a.closed_at.date() <= a.due_on for a in done)
         assert any(a.closed_at.date() > a.due_on for a in done)
         states = {a.id: [u.to_state for u in a.updates if u.to_state] for a in actions}
-        assert any("blocked" in s and "in_progress" in s[s.index("blocked"):] for s in states.values())
+        assert any("blocked" in s and "in_progress" in s[s.index("blocked") :] for s in states.values())
         reassigned = [a for a in actions if any(u.kind == "reassign" for u in a.updates)]
         assert reassigned and all("declined" in states[a.id] for a in reassigned)
         now = utcnow()
-        assert any(a.state in ("accepted", "in_progress") and a.updates[-1].created_at < now - timedelta(days=180)
-                   for a in actions)
+        assert any(
+            a.state in ("accepted", "in_progress") and a.updates[-1].created_at < now - timedelta(days=180)
+            for a in actions
+        )
         reviewed_at = {u.meeting_id for a in actions for u in a.updates if u.kind == "review"}
         assert len(reviewed_at) >= 2
         assert all(a.description_html for a in actions)

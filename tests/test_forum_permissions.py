@@ -12,6 +12,7 @@ view and edit; members (participants, observers) see the forum and its non-draft
 meetings (a draft is 404) but change nothing (403); outsiders and organisers of another
 grant get 404, as if the forum did not exist; admins do everything.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,6 +60,7 @@ BASE_ROLES = ("admin", "staff", "organiser", "participant", "observer", "outside
 
 # --- the objects every route is tried on ---------------------------------------------------------
 
+
 class Targets(TargetIds):
     """Ids of the objects the routes act on; versions are read when a request is made."""
 
@@ -87,8 +89,13 @@ def build(app: Flask, make: Factory) -> dict[str, Any]:
     w["spare"] = make.user()
     make.add_member(w["forum"], w["spare"])
     forum = w["forum"]
-    ids: dict[str, Any] = {"forum": forum, "other_forum": w["other_forum"], "grant": w["grant"],
-                           "other_grant": w["other_grant"], "number": 1}
+    ids: dict[str, Any] = {
+        "forum": forum,
+        "other_forum": w["other_forum"],
+        "grant": w["grant"],
+        "other_grant": w["other_grant"],
+        "number": 1,
+    }
 
     ids["scheduled"] = make.meeting(forum, state="scheduled", starts_in_days=14)
     make.invite(ids["scheduled"], w["participant"])
@@ -119,12 +126,14 @@ def build(app: Flask, make: Factory) -> dict[str, Any]:
     spare_id = make.user_id(w["spare"])
     with app.app_context():
         ids["spare_member"] = db.session.execute(
-            select(ForumMember.id).where(ForumMember.forum_id == forum, ForumMember.user_id == spare_id)).scalar_one()
+            select(ForumMember.id).where(ForumMember.forum_id == forum, ForumMember.user_id == spare_id)
+        ).scalar_one()
     ids["other_meeting"] = make.meeting(w["other_forum"], state="scheduled", starts_in_days=10)
     return {"world": w, "targets": Targets(app, ids)}
 
 
 # --- the route table -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Route:
@@ -164,17 +173,43 @@ class Route:
         return f"{self.method} {self.rule}{'?' + self.query if self.query else ''} [{objects}]{note}"
 
 
-def route(method: str, rule: str, kind: str, *, data=None, query: str = "", verbs: tuple[str, ...] | str = (),
-          verb_roles: set[str] | None = None, note: str = "", **on: Any) -> Route:
+def route(
+    method: str,
+    rule: str,
+    kind: str,
+    *,
+    data=None,
+    query: str = "",
+    verbs: tuple[str, ...] | str = (),
+    verb_roles: set[str] | None = None,
+    note: str = "",
+    **on: Any,
+) -> Route:
     assert set(re.findall(r"<(?:\w+:)?(\w+)>", rule)) == set(on), rule
-    return Route(method, rule, kind, tuple(on.items()), data, query,
-                 (verbs,) if isinstance(verbs, str) else verbs,
-                 frozenset(verb_roles) if verb_roles is not None else None, note)
+    return Route(
+        method,
+        rule,
+        kind,
+        tuple(on.items()),
+        data,
+        query,
+        (verbs,) if isinstance(verbs, str) else verbs,
+        frozenset(verb_roles) if verb_roles is not None else None,
+        note,
+    )
 
 
 def meeting_data(t: Targets, key: str, title: str) -> dict[str, str]:
-    return {"title": title, "day": local_day(21), "start_time": "10:00", "end_time": "12:30",
-            "venue": "Town hall", "online_url": "", "agenda_md": "1. Review", "version": t.version(key)}
+    return {
+        "title": title,
+        "day": local_day(21),
+        "start_time": "10:00",
+        "end_time": "12:30",
+        "venue": "Town hall",
+        "online_url": "",
+        "agenda_md": "1. Review",
+        "version": t.version(key),
+    }
 
 
 def attendance_rows(*rows: tuple[Any, str, str]) -> dict[str, str]:
@@ -186,8 +221,15 @@ def attendance_rows(*rows: tuple[Any, str, str]) -> dict[str, str]:
 
 
 def forum_data(grant_id: int, title: str) -> dict[str, str]:
-    return {"grant_id": str(grant_id), "title": title, "city": "Sarajevo", "country": "BA",
-            "timezone": "Europe/Sarajevo", "focus": "New State Prison", "description": ""}
+    return {
+        "grant_id": str(grant_id),
+        "title": title,
+        "city": "Sarajevo",
+        "country": "BA",
+        "timezone": "Europe/Sarajevo",
+        "focus": "New State Prison",
+        "description": "",
+    }
 
 
 F, M = "/forums/<int:forum_id>", "/meetings/<int:meeting_id>"
@@ -196,114 +238,264 @@ F, M = "/forums/<int:forum_id>", "/meetings/<int:meeting_id>"
 ROUTES: list[Route] = [
     route("GET", "/forums", "signed_in"),
     route("GET", "/forums/new", "create"),
-    route("POST", "/forums/new", "create", verbs="forum.create",
-          data=lambda t: forum_data(t["own_grant"], "A new forum")),
-
+    route(
+        "POST", "/forums/new", "create", verbs="forum.create", data=lambda t: forum_data(t["own_grant"], "A new forum")
+    ),
     # The forum
     route("GET", F, "view", forum_id="forum"),
     route("GET", F + "/edit", "edit", forum_id="forum"),
-    route("POST", F + "/edit", "edit", forum_id="forum", verbs="forum.update",
-          data=lambda t: forum_data(t["grant"], "Renamed forum")),
+    route(
+        "POST",
+        F + "/edit",
+        "edit",
+        forum_id="forum",
+        verbs="forum.update",
+        data=lambda t: forum_data(t["grant"], "Renamed forum"),
+    ),
     route("GET", F + "/members", "edit", forum_id="forum"),
-    route("POST", F + "/members", "edit", forum_id="forum", verbs="forum.member.add",
-          data=lambda t: {"email": t["outsider_email"], "name": "", "organisation_id": "0", "role": "observer"}),
-    route("POST", F + "/members/<int:member_id>/role", "edit", forum_id="forum", member_id="spare_member",
-          verbs="forum.member.role", data=lambda t: {"role": "observer"}),
-    route("POST", F + "/members/<int:member_id>/remove", "edit", forum_id="forum", member_id="spare_member",
-          verbs="forum.member.remove"),
+    route(
+        "POST",
+        F + "/members",
+        "edit",
+        forum_id="forum",
+        verbs="forum.member.add",
+        data=lambda t: {"email": t["outsider_email"], "name": "", "organisation_id": "0", "role": "observer"},
+    ),
+    route(
+        "POST",
+        F + "/members/<int:member_id>/role",
+        "edit",
+        forum_id="forum",
+        member_id="spare_member",
+        verbs="forum.member.role",
+        data=lambda t: {"role": "observer"},
+    ),
+    route(
+        "POST",
+        F + "/members/<int:member_id>/remove",
+        "edit",
+        forum_id="forum",
+        member_id="spare_member",
+        verbs="forum.member.remove",
+    ),
     route("GET", F + "/meetings/new", "edit", forum_id="forum"),
-    route("POST", F + "/meetings/new", "edit", forum_id="forum", verbs="meeting.create",
-          data=lambda t: {**meeting_data(t, "scheduled", "Planned in the table"), "version": ""}),
+    route(
+        "POST",
+        F + "/meetings/new",
+        "edit",
+        forum_id="forum",
+        verbs="meeting.create",
+        data=lambda t: {**meeting_data(t, "scheduled", "Planned in the table"), "version": ""},
+    ),
     route("GET", F + "/meetings/new", "edit", forum_id="forum", query="next=1", note="follow-on, pre-filled"),
-    route("POST", F + "/meetings/new", "edit", forum_id="forum", verbs=("meeting.create", "meeting.plan_next"),
-          note="follow-on", data=lambda t: {**meeting_data(t, "scheduled", "Follow-on in the table"), "version": "",
-                                            "follow_on": str(t["held"])}),
-
+    route(
+        "POST",
+        F + "/meetings/new",
+        "edit",
+        forum_id="forum",
+        verbs=("meeting.create", "meeting.plan_next"),
+        note="follow-on",
+        data=lambda t: {
+            **meeting_data(t, "scheduled", "Follow-on in the table"),
+            "version": "",
+            "follow_on": str(t["held"]),
+        },
+    ),
     # Another grant's forum: its organisers and staff only; our organiser and members get 404.
     route("GET", F, "view", forum_id="other_forum"),
     route("GET", F + "/edit", "edit", forum_id="other_forum"),
-    route("POST", F + "/edit", "edit", forum_id="other_forum", verbs="forum.update",
-          data=lambda t: forum_data(t["other_grant"], "Renamed other forum")),
+    route(
+        "POST",
+        F + "/edit",
+        "edit",
+        forum_id="other_forum",
+        verbs="forum.update",
+        data=lambda t: forum_data(t["other_grant"], "Renamed other forum"),
+    ),
     route("GET", F + "/members", "edit", forum_id="other_forum"),
-    route("POST", F + "/meetings/new", "edit", forum_id="other_forum", verbs="meeting.create",
-          data=lambda t: {**meeting_data(t, "other_meeting", "Planned elsewhere"), "version": ""}),
+    route(
+        "POST",
+        F + "/meetings/new",
+        "edit",
+        forum_id="other_forum",
+        verbs="meeting.create",
+        data=lambda t: {**meeting_data(t, "other_meeting", "Planned elsewhere"), "version": ""},
+    ),
     route("GET", M, "view", meeting_id="other_meeting"),
     route("GET", M + "/edit", "edit", meeting_id="other_meeting"),
-
     # A scheduled meeting
     route("GET", M, "view", meeting_id="scheduled"),
     route("GET", M + "/edit", "edit", meeting_id="scheduled"),
-    route("POST", M + "/edit", "edit", meeting_id="scheduled", verbs="meeting.update",
-          data=lambda t: meeting_data(t, "scheduled", "Edited scheduled meeting")),
-    route("POST", M + "/invitees", "edit", meeting_id="scheduled", verbs="meeting.invitee.add",
-          data=lambda t: {"email": t["outsider_email"], "name": "Someone Outside"}),
+    route(
+        "POST",
+        M + "/edit",
+        "edit",
+        meeting_id="scheduled",
+        verbs="meeting.update",
+        data=lambda t: meeting_data(t, "scheduled", "Edited scheduled meeting"),
+    ),
+    route(
+        "POST",
+        M + "/invitees",
+        "edit",
+        meeting_id="scheduled",
+        verbs="meeting.invitee.add",
+        data=lambda t: {"email": t["outsider_email"], "name": "Someone Outside"},
+    ),
     route("POST", M + "/invitees/all", "edit", meeting_id="scheduled", verbs="meeting.invitee.add_members"),
-    route("POST", M + "/invitees/<int:invitation_id>/remove", "edit", meeting_id="scheduled",
-          invitation_id="spare_invitation", verbs="meeting.invitee.remove"),
+    route(
+        "POST",
+        M + "/invitees/<int:invitation_id>/remove",
+        "edit",
+        meeting_id="scheduled",
+        invitation_id="spare_invitation",
+        verbs="meeting.invitee.remove",
+    ),
     # Every viewer may post an answer, but only the invited participant's is recorded.
-    route("POST", M + "/rsvp", "view", meeting_id="scheduled", verbs="meeting.rsvp", verb_roles={"participant"},
-          data=lambda t: {"answer": "accepted", "comment": "I will come"}),
+    route(
+        "POST",
+        M + "/rsvp",
+        "view",
+        meeting_id="scheduled",
+        verbs="meeting.rsvp",
+        verb_roles={"participant"},
+        data=lambda t: {"answer": "accepted", "comment": "I will come"},
+    ),
     route("GET", M + "/attendance", "edit", meeting_id="scheduled"),
-
     # A draft meeting: invisible to members, even invited ones.
     route("GET", M, "view_draft", meeting_id="draft"),
     route("GET", M + "/edit", "edit_draft", meeting_id="draft"),
-    route("POST", M + "/edit", "edit_draft", meeting_id="draft", verbs="meeting.update",
-          data=lambda t: meeting_data(t, "draft", "Edited draft")),
+    route(
+        "POST",
+        M + "/edit",
+        "edit_draft",
+        meeting_id="draft",
+        verbs="meeting.update",
+        data=lambda t: meeting_data(t, "draft", "Edited draft"),
+    ),
     route("POST", M + "/rsvp", "view_draft", meeting_id="draft", data=lambda t: {"answer": "accepted"}),
     route("POST", M + "/invitees/all", "edit_draft", meeting_id="draft", verbs="meeting.invitee.add_members"),
-
     # A held meeting with circulated minutes (versions 1 and 2)
     route("GET", M, "view", meeting_id="held"),
     route("GET", M + "/attendance", "edit", meeting_id="held"),
-    route("POST", M + "/attendance", "edit", meeting_id="held", verbs="meeting.attendance", note="marks",
-          data=lambda t: attendance_rows((t["observer_invitation"], "absent", "excused"))),
-    route("POST", M + "/attendance", "edit", meeting_id="held", verbs="meeting.walk_in.add", note="walk-in",
-          data=lambda t: {"walk_ins-0-name": "Walk In", "walk_ins-0-organisation_name": "Police",
-                          "walk_ins-0-kind": "police"}),
-    route("POST", M + "/walk-ins/<int:walk_in_id>/remove", "edit", meeting_id="held", walk_in_id="walk_in",
-          verbs="meeting.walk_in.remove"),
+    route(
+        "POST",
+        M + "/attendance",
+        "edit",
+        meeting_id="held",
+        verbs="meeting.attendance",
+        note="marks",
+        data=lambda t: attendance_rows((t["observer_invitation"], "absent", "excused")),
+    ),
+    route(
+        "POST",
+        M + "/attendance",
+        "edit",
+        meeting_id="held",
+        verbs="meeting.walk_in.add",
+        note="walk-in",
+        data=lambda t: {
+            "walk_ins-0-name": "Walk In",
+            "walk_ins-0-organisation_name": "Police",
+            "walk_ins-0-kind": "police",
+        },
+    ),
+    route(
+        "POST",
+        M + "/walk-ins/<int:walk_in_id>/remove",
+        "edit",
+        meeting_id="held",
+        walk_in_id="walk_in",
+        verbs="meeting.walk_in.remove",
+    ),
     route("GET", M + "/minutes/versions", "view", meeting_id="held"),
     route("GET", M + "/minutes/versions/<int:number>", "view", meeting_id="held", number=1),
     route("GET", M + "/minutes/compare", "view", meeting_id="held", query="a=1&b=2"),
-    route("POST", M + "/minutes/comments", "comment", meeting_id="held", verbs="minutes.comment",
-          data=lambda t: {"body": "Item 3 should name the probation office."}),
+    route(
+        "POST",
+        M + "/minutes/comments",
+        "comment",
+        meeting_id="held",
+        verbs="minutes.comment",
+        data=lambda t: {"body": "Item 3 should name the probation office."},
+    ),
     route("GET", M + "/minutes", "edit", meeting_id="held"),
-    route("POST", M + "/minutes", "edit", meeting_id="held", verbs="minutes.save",
-          data=lambda t: {"body_md": "Revised text", "decisions": "One\nTwo", "base_revision": t.revision("held")}),
-
+    route(
+        "POST",
+        M + "/minutes",
+        "edit",
+        meeting_id="held",
+        verbs="minutes.save",
+        data=lambda t: {"body_md": "Revised text", "decisions": "One\nTwo", "base_revision": t.revision("held")},
+    ),
     # Draft minutes: members (even the participant who came) get 404; nobody comments yet.
     route("GET", M, "view", meeting_id="held_draft"),
     route("GET", M + "/minutes/versions", "view_draft", meeting_id="held_draft"),
     route("GET", M + "/minutes/versions/<int:number>", "view_draft", meeting_id="held_draft", number=1),
     route("GET", M + "/minutes/compare", "view_draft", meeting_id="held_draft", query="a=1&b=2"),
-    route("POST", M + "/minutes/comments", "comment_closed", meeting_id="held_draft",
-          data=lambda t: {"body": "Too early"}),
-    route("POST", M + "/minutes/circulate", "edit", meeting_id="held_draft", verbs="minutes.circulate",
-          data=lambda t: {"base_revision": t.revision("held_draft")}),
-
+    route(
+        "POST", M + "/minutes/comments", "comment_closed", meeting_id="held_draft", data=lambda t: {"body": "Too early"}
+    ),
+    route(
+        "POST",
+        M + "/minutes/circulate",
+        "edit",
+        meeting_id="held_draft",
+        verbs="minutes.circulate",
+        data=lambda t: {"base_revision": t.revision("held_draft")},
+    ),
     # Circulated minutes of a meeting no member was invited to: members do not read them.
     route("GET", M + "/minutes/versions", "view_draft", meeting_id="held_uninvited"),
     route("GET", M + "/minutes/versions/<int:number>", "view_draft", meeting_id="held_uninvited", number=2),
-    route("POST", M + "/minutes/adopt", "edit", meeting_id="held_uninvited", verbs="minutes.adopt",
-          data=lambda t: {"base_revision": t.revision("held_uninvited")}),
-
+    route(
+        "POST",
+        M + "/minutes/adopt",
+        "edit",
+        meeting_id="held_uninvited",
+        verbs="minutes.adopt",
+        data=lambda t: {"base_revision": t.revision("held_uninvited")},
+    ),
     # Adopted minutes: all who see the meeting read them; nobody comments; changes are corrections.
     route("GET", M + "/minutes/versions", "view", meeting_id="held_adopted"),
     route("GET", M + "/minutes/versions/<int:number>", "view", meeting_id="held_adopted", number=2),
     route("GET", M + "/minutes/compare", "view", meeting_id="held_adopted", query="a=1&b=2"),
-    route("POST", M + "/minutes/comments", "comment_closed", meeting_id="held_adopted",
-          data=lambda t: {"body": "Too late"}),
-    route("POST", M + "/minutes", "edit", meeting_id="held_adopted", verbs="minutes.correct",
-          data=lambda t: {"body_md": "Corrected text", "decisions": "One", "correction_reason": "A typo",
-                          "base_revision": t.revision("held_adopted")}),
-
+    route(
+        "POST",
+        M + "/minutes/comments",
+        "comment_closed",
+        meeting_id="held_adopted",
+        data=lambda t: {"body": "Too late"},
+    ),
+    route(
+        "POST",
+        M + "/minutes",
+        "edit",
+        meeting_id="held_adopted",
+        verbs="minutes.correct",
+        data=lambda t: {
+            "body_md": "Corrected text",
+            "decisions": "One",
+            "correction_reason": "A typo",
+            "base_revision": t.revision("held_adopted"),
+        },
+    ),
     # State changes, last
-    route("POST", M + "/state", "edit_draft", meeting_id="draft", verbs="meeting.scheduled",
-          data=lambda t: {"to_state": "scheduled", "version": t.version("draft")}),
-    route("POST", M + "/state", "edit", meeting_id="scheduled", verbs="meeting.cancelled",
-          data=lambda t: {"to_state": "cancelled", "reason": "The venue is closed.",
-                          "version": t.version("scheduled")}),
+    route(
+        "POST",
+        M + "/state",
+        "edit_draft",
+        meeting_id="draft",
+        verbs="meeting.scheduled",
+        data=lambda t: {"to_state": "scheduled", "version": t.version("draft")},
+    ),
+    route(
+        "POST",
+        M + "/state",
+        "edit",
+        meeting_id="scheduled",
+        verbs="meeting.cancelled",
+        data=lambda t: {"to_state": "cancelled", "reason": "The venue is closed.", "version": t.version("scheduled")},
+    ),
 ]
 
 
@@ -333,8 +525,11 @@ def test_route_table_covers_every_forums_rule(app: Flask) -> None:
 
 def test_every_allowed_post_row_names_its_audit_verb() -> None:
     """So the audit check of the matrix means something: a POST row that succeeds for someone says what it writes."""
-    silent = [str(r) for r in ROUTES if r.method == "POST" and not r.verbs
-              and any(expected_outcome(role, r) == 302 for role in ROLES)]
+    silent = [
+        str(r)
+        for r in ROUTES
+        if r.method == "POST" and not r.verbs and any(expected_outcome(role, r) == 302 for role in ROLES)
+    ]
     # Nobody who may see a draft can answer it: answers open when the meeting is scheduled.
     assert silent == ["POST /meetings/<int:meeting_id>/rsvp [meeting_id=draft]"]
 
@@ -376,8 +571,12 @@ def test_forums_routes_by_role(app: Flask, make: Factory, role: str) -> None:
         }
         seen["answer form on the scheduled meeting"] = 'id="rsvp"' in _page(client, f"/meetings/{t['scheduled']}")
         seen["answer form on the held meeting"] = 'id="rsvp"' in _page(client, f"/meetings/{t['held']}")
-        for key, marker in [("held", "CIRCULATED-TEXT"), ("held_draft", "DRAFT-TEXT"),
-                            ("held_uninvited", "UNINVITED-TEXT"), ("held_adopted", "ADOPTED-TEXT")]:
+        for key, marker in [
+            ("held", "CIRCULATED-TEXT"),
+            ("held_draft", "DRAFT-TEXT"),
+            ("held_uninvited", "UNINVITED-TEXT"),
+            ("held_adopted", "ADOPTED-TEXT"),
+        ]:
             response = client.get(f"/meetings/{t[key]}")
             seen[f"minutes of {key}"] = response.status_code == 200 and marker in response.get_data(as_text=True)
         sees_forum = role in ("admin", "staff", "organiser", "participant", "observer")
@@ -400,10 +599,14 @@ def test_forums_routes_by_role(app: Flask, make: Factory, role: str) -> None:
     participant_id = make.user_id(world["participant"])
     with app.app_context():
         verbs = Counter(db.session.execute(select(AuditEvent.verb)).scalars()) - setup_verbs
-        states = {key: (m.state, m.minutes_state) for key in ("draft", "scheduled", "held_draft", "held_uninvited")
-                  for m in [db.session.get(Meeting, t[key])]}
-        answer = db.session.execute(select(Invitation.rsvp).where(
-            Invitation.meeting_id == t["scheduled"], Invitation.user_id == participant_id)).scalar_one()
+        states = {
+            key: (m.state, m.minutes_state)
+            for key in ("draft", "scheduled", "held_draft", "held_uninvited")
+            for m in [db.session.get(Meeting, t[key])]
+        }
+        answer = db.session.execute(
+            select(Invitation.rsvp).where(Invitation.meeting_id == t["scheduled"], Invitation.user_id == participant_id)
+        ).scalar_one()
     verbs.pop("user.login", None)
     assert verbs == expected_verbs(role), "an action was refused, or a refused one changed something"
     edits = role in ("admin", "organiser")
@@ -418,6 +621,7 @@ def test_forums_routes_by_role(app: Flask, make: Factory, role: str) -> None:
 
 # --- malformed ids and values never cause a 500 ----------------------------------------------------------
 
+
 def _flashes(client: FlaskClient, response) -> str:
     """The text of the page a redirect leads to (where its flashed message is shown)."""
     assert response.status_code == 302, response.status_code
@@ -427,15 +631,16 @@ def _flashes(client: FlaskClient, response) -> str:
 def _snapshot(app: Flask, t: Targets) -> dict[str, Any]:
     """What the malformed requests below must leave as it was."""
     with app.app_context():
-        meetings = {key: (m.state, m.version, m.minutes_revision, m.minutes_state)
-                    for key in ("scheduled", "held") for m in [db.session.get(Meeting, t[key])]}
-        attendance = sorted(db.session.execute(
-            select(Invitation.id, Invitation.attendance, Invitation.rsvp)).all())
+        meetings = {
+            key: (m.state, m.version, m.minutes_revision, m.minutes_state)
+            for key in ("scheduled", "held")
+            for m in [db.session.get(Meeting, t[key])]
+        }
+        attendance = sorted(db.session.execute(select(Invitation.id, Invitation.attendance, Invitation.rsvp)).all())
         verbs = sorted(v for v in db.session.execute(select(AuditEvent.verb)).scalars() if v != "user.login")
         members = sorted(db.session.execute(select(ForumMember.id, ForumMember.role)).all())
         walk_ins = db.session.execute(select(func.count()).select_from(WalkInAttendee)).scalar_one()
-    return {"meetings": meetings, "invitations": attendance, "verbs": verbs, "members": members,
-            "walk_ins": walk_ins}
+    return {"meetings": meetings, "invitations": attendance, "verbs": verbs, "members": members, "walk_ins": walk_ins}
 
 
 def test_malformed_urls_are_404_or_fall_back(app: Flask, make: Factory) -> None:
@@ -499,27 +704,32 @@ def test_malformed_posts_change_nothing_and_never_500(app: Flask, make: Factory)
         return client.post(path, data={**data, "csrf_token": token})
 
     # Meeting state: an unknown state, a version that is not a number, a stale version, an impossible move.
-    page = _flashes(client, post(f"/meetings/{scheduled}/state", {"to_state": "bogus",
-                                                                  "version": t.version("scheduled")}))
+    page = _flashes(
+        client, post(f"/meetings/{scheduled}/state", {"to_state": "bogus", "version": t.version("scheduled")})
+    )
     assert "Unknown meeting state." in page
-    page = _flashes(client, post(f"/meetings/{scheduled}/state", {"to_state": "cancelled", "reason": "x",
-                                                                  "version": "abc"}))
+    page = _flashes(
+        client, post(f"/meetings/{scheduled}/state", {"to_state": "cancelled", "reason": "x", "version": "abc"})
+    )
     assert "The request was incomplete." in page
-    page = _flashes(client, post(f"/meetings/{scheduled}/state", {"to_state": "cancelled", "reason": "x",
-                                                                  "version": "99"}))
+    page = _flashes(
+        client, post(f"/meetings/{scheduled}/state", {"to_state": "cancelled", "reason": "x", "version": "99"})
+    )
     assert "Someone else changed this meeting" in page
-    page = _flashes(client, post(f"/meetings/{scheduled}/state", {"to_state": "held",
-                                                                  "version": t.version("scheduled")}))
+    page = _flashes(
+        client, post(f"/meetings/{scheduled}/state", {"to_state": "held", "version": t.version("scheduled")})
+    )
     assert "has not started yet" in page
     page = _flashes(client, post(f"/meetings/{held}/state", {"to_state": "draft", "version": t.version("held")}))
     assert "A held meeting cannot become draft." in page
 
     # Attendance: malformed ids and values, and someone not invited.
-    for marks, message in [(attendance_rows(("abc", "", "present")), "The attendance form was not understood."),
-                           (attendance_rows((t["observer_invitation"], "absent", "maybe")),
-                            "The attendance form was not understood."),
-                           (attendance_rows(("", "", "present")), "The attendance form was not understood."),
-                           (attendance_rows((999999, "", "present")), "no longer invited")]:
+    for marks, message in [
+        (attendance_rows(("abc", "", "present")), "The attendance form was not understood."),
+        (attendance_rows((t["observer_invitation"], "absent", "maybe")), "The attendance form was not understood."),
+        (attendance_rows(("", "", "present")), "The attendance form was not understood."),
+        (attendance_rows((999999, "", "present")), "no longer invited"),
+    ]:
         response = post(f"/meetings/{held}/attendance", marks)
         assert response.status_code == 400, marks
         assert message in response.get_data(as_text=True), marks
@@ -527,10 +737,12 @@ def test_malformed_posts_change_nothing_and_never_500(app: Flask, make: Factory)
     assert response.status_code == 400
 
     # Unknown objects inside a forum or meeting are a message, not an error.
-    for path, message in [(f"/forums/{forum}/members/999999/remove", "not a member of this forum"),
-                          (f"/forums/{forum}/members/999999/role", "not a member of this forum"),
-                          (f"/meetings/{scheduled}/invitees/999999/remove", "not invited to this meeting"),
-                          (f"/meetings/{held}/walk-ins/999999/remove", "not recorded for this meeting")]:
+    for path, message in [
+        (f"/forums/{forum}/members/999999/remove", "not a member of this forum"),
+        (f"/forums/{forum}/members/999999/role", "not a member of this forum"),
+        (f"/meetings/{scheduled}/invitees/999999/remove", "not invited to this meeting"),
+        (f"/meetings/{held}/walk-ins/999999/remove", "not recorded for this meeting"),
+    ]:
         assert message in _flashes(client, post(path, {"role": "observer"})), path
     # A bad invitation is shown again at its field, with what was typed kept.
     response = post(f"/meetings/{scheduled}/invitees", {"email": "not-an-email", "name": "X"})
@@ -574,13 +786,15 @@ def test_malformed_rsvp_changes_nothing(app: Flask, make: Factory) -> None:
         assert "Choose accept, tentative or decline." in _flashes(client, response), answer
     assert _snapshot(app, t) == before
     # The same request with a valid answer is recorded (so the refusals above were not for another reason).
-    response = client.post(f"/meetings/{t['scheduled']}/rsvp", data={"answer": "tentative", "comment": " Late ",
-                                                                    "csrf_token": token})
+    response = client.post(
+        f"/meetings/{t['scheduled']}/rsvp", data={"answer": "tentative", "comment": " Late ", "csrf_token": token}
+    )
     assert "Thank you, your answer is recorded." in _flashes(client, response)
     participant_id = make.user_id(world["participant"])
     with app.app_context():
-        invitation = db.session.execute(select(Invitation).where(
-            Invitation.meeting_id == t["scheduled"], Invitation.user_id == participant_id)).scalar_one()
+        invitation = db.session.execute(
+            select(Invitation).where(Invitation.meeting_id == t["scheduled"], Invitation.user_id == participant_id)
+        ).scalar_one()
         assert (invitation.rsvp, invitation.rsvp_comment) == ("tentative", "Late")
 
 
@@ -602,13 +816,15 @@ def test_out_of_range_ids_are_404_not_500(app: Flask, make: Factory) -> None:
     held = t["held"]
     gets = {}
     for big in ("2147483648", "99999999999999999999"):  # just past PostgreSQL's integer; past SQLite's
-        gets.update({
-            f"/forums/{big}": 404,
-            f"/meetings/{big}": 404,
-            f"/meetings/{held}/minutes/versions/{big}": 404,
-            f"/meetings/{held}/minutes/compare?a={big}&b=1": 404,
-            f"/forums?grant={big}": 200,
-        })
+        gets.update(
+            {
+                f"/forums/{big}": 404,
+                f"/meetings/{big}": 404,
+                f"/meetings/{held}/minutes/versions/{big}": 404,
+                f"/meetings/{held}/minutes/compare?a={big}&b=1": 404,
+                f"/forums?grant={big}": 200,
+            }
+        )
     got = {path: _status(partial(client.get, path)) for path in gets}
     assert got == gets
     # Out-of-range ids and numbers in forms: refused as a missing page, with a message or at the field.
@@ -627,8 +843,10 @@ def test_out_of_range_ids_are_404_not_500(app: Flask, make: Factory) -> None:
             (f"/forums/{t['forum']}/edit", {**forum_data(t["grant"], "X"), "grant_id": big}, (400,)),
         ]
     allowed = {(path, str(data)): ok for path, data, ok in posts}
-    got_posts = {(path, str(data)): _status(partial(client.post, path, data={**data, "csrf_token": token}))
-                 for path, data, _ in posts}
+    got_posts = {
+        (path, str(data)): _status(partial(client.post, path, data={**data, "csrf_token": token}))
+        for path, data, _ in posts
+    }
     assert {key: status for key, status in got_posts.items() if status not in allowed[key]} == {}
     with app.app_context():
         assert db.session.get(Meeting, scheduled).state == "scheduled"

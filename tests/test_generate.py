@@ -1,4 +1,5 @@
 """``flask forum generate``: programme-scale data, consistent with the state rules, reproducible."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -75,9 +76,12 @@ def test_generate_smoke_scale_is_consistent(app, make):
         if db.engine.dialect.name == "sqlite":
             analysed = db.session.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'action_item'"))
         else:
-            analysed = db.session.execute(text(
-                "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('action_item', 'user_account')"
-                " AND last_analyze IS NOT NULL AND last_vacuum IS NOT NULL"))
+            analysed = db.session.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('action_item', 'user_account')"
+                    " AND last_analyze IS NOT NULL AND last_vacuum IS NOT NULL"
+                )
+            )
         assert analysed.scalar_one() >= (1 if db.engine.dialect.name == "sqlite" else 2)
 
     # The fixed logins work with the shared password, and new rows get fresh ids (PostgreSQL sequences).
@@ -89,8 +93,9 @@ def test_generate_is_reproducible_and_refuses_a_database_with_accounts(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=ARGS).exit_code == 0
     with app.app_context():
-        first = db.session.execute(select(ActionItem.title, ActionItem.state, ActionItem.due_on)
-                                   .order_by(ActionItem.id)).all()
+        first = db.session.execute(
+            select(ActionItem.title, ActionItem.state, ActionItem.due_on).order_by(ActionItem.id)
+        ).all()
         emails = db.session.execute(select(User.email).order_by(User.id)).scalars().all()
     again = runner.invoke(args=ARGS)
     assert again.exit_code != 0 and "already has accounts" in again.output
@@ -100,6 +105,10 @@ def test_generate_is_reproducible_and_refuses_a_database_with_accounts(app):
             conn.execute(text(f'DELETE FROM "{table.name}"'))
     assert runner.invoke(args=ARGS).exit_code == 0
     with app.app_context():
-        assert db.session.execute(select(ActionItem.title, ActionItem.state, ActionItem.due_on)
-                                  .order_by(ActionItem.id)).all() == first
+        assert (
+            db.session.execute(
+                select(ActionItem.title, ActionItem.state, ActionItem.due_on).order_by(ActionItem.id)
+            ).all()
+            == first
+        )
         assert db.session.execute(select(User.email).order_by(User.id)).scalars().all() == emails

@@ -1,5 +1,6 @@
 """Indicators: staff define them and their targets; the dashboard shows actual against target per
 period and country, computed from the data where a metric maps to it, else entered with a source."""
+
 from __future__ import annotations
 
 import re
@@ -13,17 +14,44 @@ from .routes import outcome
 
 
 def _define(client, programme: int, name: str, metric: str = "", unit: str = "meetings", baseline: str = "0"):
-    return client.post("/reports/indicators", data={
-        "programme_id": str(programme), "name": name, "unit": unit, "baseline": baseline, "metric": metric,
-        "csrf_token": csrf_token(client, "/reports/indicators")})
+    return client.post(
+        "/reports/indicators",
+        data={
+            "programme_id": str(programme),
+            "name": name,
+            "unit": unit,
+            "baseline": baseline,
+            "metric": metric,
+            "csrf_token": csrf_token(client, "/reports/indicators"),
+        },
+    )
 
 
-def _target(client, indicator: int, period: str, start: date, end: date, country: str = "", target: str = "",
-            actual: str = "", note: str = ""):
-    return client.post("/reports/indicators/targets", data={
-        "indicator_id": str(indicator), "period": period, "starts_on": start.isoformat(), "ends_on": end.isoformat(),
-        "country": country, "target": target, "actual": actual, "source_note": note,
-        "csrf_token": csrf_token(client, "/reports/indicators")})
+def _target(
+    client,
+    indicator: int,
+    period: str,
+    start: date,
+    end: date,
+    country: str = "",
+    target: str = "",
+    actual: str = "",
+    note: str = "",
+):
+    return client.post(
+        "/reports/indicators/targets",
+        data={
+            "indicator_id": str(indicator),
+            "period": period,
+            "starts_on": start.isoformat(),
+            "ends_on": end.isoformat(),
+            "country": country,
+            "target": target,
+            "actual": actual,
+            "source_note": note,
+            "csrf_token": csrf_token(client, "/reports/indicators"),
+        },
+    )
 
 
 def _programme_of(app: Flask, grant_id: int) -> int:
@@ -45,7 +73,9 @@ def _indicator_id(app: Flask, name: str) -> int:
 def _rows(page: str) -> dict[tuple[str, str], tuple[str, str]]:
     """{(indicator id, country): (target, actual)} of the dashboard's indicator table."""
     found = {}
-    for m in re.finditer(r'<tr data-indicator="(\d+)" data-period="[^"]*" data-country="([^"]*)">(.*?)</tr>', page, re.S):
+    for m in re.finditer(
+        r'<tr data-indicator="(\d+)" data-period="[^"]*" data-country="([^"]*)">(.*?)</tr>', page, re.S
+    ):
         target = re.search(r'class="indicator-target">([^<]*)<', m.group(3)).group(1)
         actual = re.search(r'class="indicator-actual">([^<]*)<', m.group(3)).group(1)
         found[(m.group(1), m.group(2))] = (target, actual)
@@ -67,8 +97,21 @@ def test_actual_against_target_computed_and_entered(app: Flask, make: Factory) -
     start, end = today - timedelta(days=30), today
     assert outcome(_target(staff, held, "This month", start, end, target="4")) == 302
     assert outcome(_target(staff, held, "This month", start, end, country="BA", target="3")) == 302
-    assert outcome(_target(staff, referrals, "This month", start, end, target="10", actual="6",
-                           note="Quarterly report of the grant holder")) == 302
+    assert (
+        outcome(
+            _target(
+                staff,
+                referrals,
+                "This month",
+                start,
+                end,
+                target="10",
+                actual="6",
+                note="Quarterly report of the grant holder",
+            )
+        )
+        == 302
+    )
     query = f"/reports?from={start.isoformat()}&to={end.isoformat()}"
     rows = _rows(staff.get(query).get_data(as_text=True))
     assert rows[(str(held), "")] == ("4", "2")  # this programme's forums only
@@ -81,8 +124,11 @@ def test_actual_against_target_computed_and_entered(app: Flask, make: Factory) -
     rows = _rows(organiser.get(query).get_data(as_text=True))
     assert rows == {(str(held), ""): ("4", "2"), (str(held), "BA"): ("3", "2")}
     # A period outside the one shown is not listed.
-    rows = _rows(staff.get(f"/reports?from={(start - timedelta(days=400)).isoformat()}"
-                           f"&to={(start - timedelta(days=300)).isoformat()}").get_data(as_text=True))
+    rows = _rows(
+        staff.get(
+            f"/reports?from={(start - timedelta(days=400)).isoformat()}&to={(start - timedelta(days=300)).isoformat()}"
+        ).get_data(as_text=True)
+    )
     assert rows == {}
 
 
@@ -94,8 +140,10 @@ def test_only_staff_manage_indicators(app: Flask, make: Factory) -> None:
         sign_in(client, world[role])
         assert client.get("/reports/indicators").status_code == status, role
         token = csrf_token(client, "/")
-        response = client.post("/reports/indicators", data={"programme_id": str(programme), "name": f"By {role}",
-                                                             "unit": "x", "metric": "", "csrf_token": token})
+        response = client.post(
+            "/reports/indicators",
+            data={"programme_id": str(programme), "name": f"By {role}", "unit": "x", "metric": "", "csrf_token": token},
+        )
         assert outcome(response) == (302 if status == 200 else 403), role
     assert outcome(app.test_client().get("/reports/indicators")) == "login"
 
@@ -135,10 +183,23 @@ def test_metric_values_from_figures() -> None:
     from forum_app.reports.figures import Figures
     from forum_app.reports.indicators import metric_value
 
-    a = Figures(forums=1, forums_active=1, held=2, invitees=10, present=7, done=3, due=4, on_time=3,
-                attendees_by_kind=Counter({"prison": 3, "police": 2, "ngo": 0}))
-    b = Figures(forums=1, forums_active=1, held=1, attendees_by_kind=Counter({"prison": 1, "health": 1, "police": 1,
-                                                                               "municipality": 1}))
+    a = Figures(
+        forums=1,
+        forums_active=1,
+        held=2,
+        invitees=10,
+        present=7,
+        done=3,
+        due=4,
+        on_time=3,
+        attendees_by_kind=Counter({"prison": 3, "police": 2, "ngo": 0}),
+    )
+    b = Figures(
+        forums=1,
+        forums_active=1,
+        held=1,
+        attendees_by_kind=Counter({"prison": 1, "health": 1, "police": 1, "municipality": 1}),
+    )
     idle = Figures(forums=1)
     total = Figures()
     for f in (a, b, idle):
@@ -149,4 +210,6 @@ def test_metric_values_from_figures() -> None:
     assert metric_value("attendance_rate", total, [a, b, idle]) == 70.0
     assert metric_value("actions_on_time", total, [a, b, idle]) == 75.0
     assert metric_value("kinds_per_forum", total, [a, b, idle]) == 3.0  # (2 + 4) / 2 active forums
-    assert metric_value("attendance_rate", idle, [idle]) is None and metric_value("kinds_per_forum", idle, [idle]) is None
+    assert (
+        metric_value("attendance_rate", idle, [idle]) is None and metric_value("kinds_per_forum", idle, [idle]) is None
+    )

@@ -5,6 +5,7 @@ and writes the plugins it bundled into the file's banner; these tests read that 
 they need neither npm nor the network. Using a plugin in a template without rebuilding (a
 modal, a tooltip) fails here rather than as a dead button in the browser.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,18 @@ VENDOR = ROOT / "static" / "vendor" / "bootstrap"
 BUILT = VENDOR / "bootstrap.used.min.js"
 
 # Bootstrap's data API: the attribute (and value) a template writes -> the plugin that answers it.
-TOGGLES = {"collapse": "collapse", "dropdown": "dropdown", "modal": "modal", "offcanvas": "offcanvas",
-           "tab": "tab", "pill": "tab", "list": "tab", "button": "button",
-           "tooltip": "tooltip", "popover": "popover"}
+TOGGLES = {
+    "collapse": "collapse",
+    "dropdown": "dropdown",
+    "modal": "modal",
+    "offcanvas": "offcanvas",
+    "tab": "tab",
+    "pill": "tab",
+    "list": "tab",
+    "button": "button",
+    "tooltip": "tooltip",
+    "popover": "popover",
+}
 DISMISSES = {"alert": "alert", "modal": "modal", "offcanvas": "offcanvas", "toast": "toast"}
 DATA_API = re.compile(r"""data-bs-(toggle|dismiss|spy|ride|slide|slide-to)\s*=\s*["']?([\w-]*)""")
 # A script driving a plugin itself: bootstrap.Modal.getOrCreateInstance(...).
@@ -35,8 +45,11 @@ def banner_components() -> set[str]:
 def plugins_used() -> dict[str, set[str]]:
     """Each plugin the markup or scripts ask for, with the files that ask."""
     used: dict[str, set[str]] = {}
-    sources = [*ROOT.joinpath("templates").rglob("*.html"), *ROOT.joinpath("forum_app").rglob("*.py"),
-               *ROOT.joinpath("static", "js").rglob("*.js")]
+    sources = [
+        *ROOT.joinpath("templates").rglob("*.html"),
+        *ROOT.joinpath("forum_app").rglob("*.py"),
+        *ROOT.joinpath("static", "js").rglob("*.js"),
+    ]
     for path in sources:
         text = path.read_text(encoding="utf-8")
         where = str(path.relative_to(ROOT))

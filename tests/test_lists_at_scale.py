@@ -1,4 +1,5 @@
 """Lists that grow with a programme: people search on the normalised column, paged forum list, fresh rows."""
+
 from __future__ import annotations
 
 import pytest
@@ -57,8 +58,15 @@ def test_people_search_finds_the_same_through_sqlites_trigram_index_and_follows_
         return {n for n in ("Amra Hodžić", "Amra Ilić", "Emir Begić") if n in page}, " ".join(statements)
 
     both = {"Amra Hodžić", "Emir Begić"}
-    for q, people in (("hodzic", {"Amra Hodžić"}), ("odž", {"Amra Hodžić"}), ("bx", set()), ("ić", both),
-                      ("amra_h", {"Amra Hodžić"}), ("mra_", {"Amra Hodžić"}), ("example.org", both)):
+    for q, people in (
+        ("hodzic", {"Amra Hodžić"}),
+        ("odž", {"Amra Hodžić"}),
+        ("bx", set()),
+        ("ić", both),
+        ("amra_h", {"Amra Hodžić"}),
+        ("mra_", {"Amra Hodžić"}),
+        ("example.org", both),
+    ):
         names, sql = found(q)
         assert names == people, q
         via_index = "user_account_search" in sql
@@ -150,7 +158,7 @@ def test_people_rows_show_what_changed_at_once(app, make):
 
     def row() -> str:
         page = client.get("/admin/users?q=selma").get_data(as_text=True)
-        return page[page.index("Selma Fresh"):page.index("</tr>", page.index("Selma Fresh"))]
+        return page[page.index("Selma Fresh") : page.index("</tr>", page.index("Selma Fresh"))]
 
     assert "Invited" in row()
     with app.app_context():

@@ -1,4 +1,5 @@
 """Markdown for agendas and minutes: rendered, then sanitised (nh3)."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,7 +16,7 @@ XSS_VECTORS = [
     ('<a href="JaVaScRiPt:alert(1)">x</a>', "alert(1)"),
     ('<iframe src="https://evil.example"></iframe>', "<iframe"),
     ('<p style="position:fixed">x</p>', "style="),
-    ('<svg><script>alert(1)</script></svg>', "<svg"),
+    ("<svg><script>alert(1)</script></svg>", "<svg"),
     ("<form action=/logout><button>x</button></form>", "<form"),
 ]
 
@@ -27,7 +28,9 @@ def test_nothing_active_survives(source, forbidden):
 
 
 def test_markdown_structure_survives():
-    html = str(render_markdown("## Agreed\n\n1. **Contact point** per agency\n2. Protocol\n\n| a | b |\n|---|---|\n| 1 | 2 |"))
+    html = str(
+        render_markdown("## Agreed\n\n1. **Contact point** per agency\n2. Protocol\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    )
     assert "<h2>Agreed</h2>" in html and "<strong>Contact point</strong>" in html
     assert "<ol>" in html and "<table>" in html
 
@@ -42,12 +45,15 @@ def test_empty_input():
     assert str(render_markdown("")) == "" and str(render_markdown(None)) == ""
 
 
-@pytest.mark.parametrize("source", [
-    "- " * 500 + "x",              # nesting that makes Python-Markdown recurse too deep
-    "> " * 2000 + "x",
-    "[" * 50_000,                  # quadratic in Python-Markdown's link parsing
-    "![" * 20_000,
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "- " * 500 + "x",  # nesting that makes Python-Markdown recurse too deep
+        "> " * 2000 + "x",
+        "[" * 50_000,  # quadratic in Python-Markdown's link parsing
+        "![" * 20_000,
+    ],
+)
 def test_hostile_markdown_is_shown_as_text_not_a_crash(source):
     html = str(render_markdown(source))
     assert html.startswith("<p>") and "<script" not in html

@@ -4,6 +4,7 @@ Python-Markdown is quadratic on some inputs (50,000 characters of "# h" lines to
 seconds, 200,000 took minutes): text is rendered once, when saved, in a renderer
 subprocess that is killed when it overruns, and pages show the stored HTML.
 """
+
 from __future__ import annotations
 
 import html
@@ -71,6 +72,7 @@ def outcome(source: str) -> str:
 
 
 # --- the renderer ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", list(CORPUS))
 def test_pathological_markdown_is_rendered_or_refused_within_the_budget(app: Flask, name: str) -> None:
@@ -147,23 +149,29 @@ def test_size_cap_refuses_before_rendering(monkeypatch) -> None:
 
 
 def test_budget_comes_from_the_config(app: Flask) -> None:
-    with app.app_context(), budget(app, SMALL_BUDGET), \
-            pytest.raises(MarkdownTooComplex, match="within 0.5 seconds") as refused:
+    with (
+        app.app_context(),
+        budget(app, SMALL_BUDGET),
+        pytest.raises(MarkdownTooComplex, match="within 0.5 seconds") as refused,
+    ):
         render_for_storage(CORPUS["atx headings 100k"], field="agenda_md")
     assert refused.value.field == "agenda_md"
 
 
 def test_ordinary_long_minutes_fit_the_budget() -> None:
     """A real day-long meeting's minutes: headings, lists, tables, links (about 90,000 characters)."""
-    section = ("## Item {n}: follow-up of agreed actions\n\nThe forum reviewed the **referral pathway** with the "
-               "[probation office](https://example.org/p/{n}) and the *social welfare centre*.\n\n"
-               "- Action {n}.1: contact point per agency\n- Action {n}.2: joint visit before release\n\n"
-               "| agency | owner | due |\n|---|---|---|\n| Probation | A. B. | 30 June |\n\n")
+    section = (
+        "## Item {n}: follow-up of agreed actions\n\nThe forum reviewed the **referral pathway** with the "
+        "[probation office](https://example.org/p/{n}) and the *social welfare centre*.\n\n"
+        "- Action {n}.1: contact point per agency\n- Action {n}.2: joint visit before release\n\n"
+        "| agency | owner | due |\n|---|---|---|\n| Probation | A. B. | 30 June |\n\n"
+    )
     source = "".join(section.format(n=n) for n in range(200))[:90_000]
     assert outcome(source) == "rendered"
 
 
 # --- saving and previewing through the pages -------------------------------------------------------------
+
 
 @contextmanager
 def budget(app: Flask, seconds: float):
@@ -192,14 +200,27 @@ def count(app: Flask, model) -> int:
 
 
 def meeting_form(**overrides: str) -> dict[str, str]:
-    return {"title": "Follow-up meeting", "day": "2026-06-30", "start_time": "10:00", "end_time": "13:00",
-            "venue": "Town hall", "online_url": "", "agenda_md": "1. Welcome", "save": "Save", **overrides}
+    return {
+        "title": "Follow-up meeting",
+        "day": "2026-06-30",
+        "start_time": "10:00",
+        "end_time": "13:00",
+        "venue": "Town hall",
+        "online_url": "",
+        "agenda_md": "1. Welcome",
+        "save": "Save",
+        **overrides,
+    }
 
 
 def field_error(page: str, field: str) -> str:
     """The message shown under the field (not in a general alert)."""
-    match = re.search(rf'<textarea[^>]*id="{field}"[^>]*>.*?</textarea>\s*<div id="{field}-error">'
-                      r'<div class="invalid-feedback d-block">(.*?)</div>', page, re.S)
+    match = re.search(
+        rf'<textarea[^>]*id="{field}"[^>]*>.*?</textarea>\s*<div id="{field}-error">'
+        r'<div class="invalid-feedback d-block">(.*?)</div>',
+        page,
+        re.S,
+    )
     assert match, f"no message at {field}"
     return html.unescape(match.group(1))
 
@@ -208,16 +229,18 @@ def minutes_post(client, meeting_id: int, body: str, **extra: str):
     page = client.get(f"/meetings/{meeting_id}/minutes").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     base = re.search(r'name="base_revision" type="hidden" value="(\d+)"', page).group(1)
-    return client.post(f"/meetings/{meeting_id}/minutes",
-                       data={"csrf_token": token, "body_md": body, "decisions": "", "base_revision": base,
-                             "save": "Save", **extra})
+    return client.post(
+        f"/meetings/{meeting_id}/minutes",
+        data={"csrf_token": token, "body_md": body, "decisions": "", "base_revision": base, "save": "Save", **extra},
+    )
 
 
 @pytest.mark.parametrize("button", [{}, {"save": "", "preview": "Preview"}], ids=["save", "preview"])
 def test_an_agenda_bomb_is_refused_at_the_field(app: Flask, world: dict, button: dict) -> None:
     organiser = sign_in(app.test_client(), world["organiser"])
-    response = post_form(organiser, f"/forums/{world['forum']}/meetings/new",
-                         meeting_form(agenda_md=AGENDA_BOMB, **button))
+    response = post_form(
+        organiser, f"/forums/{world['forum']}/meetings/new", meeting_form(agenda_md=AGENDA_BOMB, **button)
+    )
     assert response.status_code == 400
     assert "too complex to format within 0.5 seconds" in field_error(response.get_data(as_text=True), "agenda_md")
     assert count(app, Meeting) == 0
@@ -225,12 +248,19 @@ def test_an_agenda_bomb_is_refused_at_the_field(app: Flask, world: dict, button:
 
 def test_an_agenda_bomb_does_not_change_a_saved_meeting(app: Flask, world: dict, make: Factory) -> None:
     organiser = sign_in(app.test_client(), world["organiser"])
-    assert post_form(organiser, f"/forums/{world['forum']}/meetings/new",
-                     meeting_form(agenda_md="1. **Welcome**")).status_code == 302
+    assert (
+        post_form(
+            organiser, f"/forums/{world['forum']}/meetings/new", meeting_form(agenda_md="1. **Welcome**")
+        ).status_code
+        == 302
+    )
     with app.app_context():
         meeting_id, version = db.session.execute(select(Meeting.id, Meeting.version)).one()
-    response = post_form(organiser, f"/meetings/{meeting_id}/edit",
-                         meeting_form(agenda_md=AGENDA_BOMB, title="Renamed", version=str(version)))
+    response = post_form(
+        organiser,
+        f"/meetings/{meeting_id}/edit",
+        meeting_form(agenda_md=AGENDA_BOMB, title="Renamed", version=str(version)),
+    )
     assert response.status_code == 400
     assert "simplify it" in field_error(response.get_data(as_text=True), "agenda_md")
     with app.app_context():
@@ -264,6 +294,7 @@ def test_minutes_over_the_size_cap_are_refused_at_the_field(app: Flask, world: d
 
 # --- pages show stored HTML and never render -------------------------------------------------------------
 
+
 @pytest.fixture
 def no_rendering(monkeypatch):
     """From here on, any Markdown rendering in this process (or via the renderer) fails the test."""
@@ -286,11 +317,26 @@ def no_rendering(monkeypatch):
 def test_viewing_pages_does_not_render_markdown(app: Flask, world: dict, make: Factory, no_rendering) -> None:
     organiser = sign_in(app.test_client(), world["organiser"])
     forum_page = f"/forums/{world['forum']}"
-    assert post_form(organiser, f"{forum_page}/edit", {
-        "grant_id": str(world["grant"]), "title": "Sarajevo forum", "city": "Sarajevo", "country": "BA",
-        "timezone": "Europe/Sarajevo", "focus": "", "description": "Meets **quarterly**."}).status_code == 302
-    assert post_form(organiser, f"{forum_page}/meetings/new",
-                     meeting_form(agenda_md="1. *Follow-up* review")).status_code == 302
+    assert (
+        post_form(
+            organiser,
+            f"{forum_page}/edit",
+            {
+                "grant_id": str(world["grant"]),
+                "title": "Sarajevo forum",
+                "city": "Sarajevo",
+                "country": "BA",
+                "timezone": "Europe/Sarajevo",
+                "focus": "",
+                "description": "Meets **quarterly**.",
+            },
+        ).status_code
+        == 302
+    )
+    assert (
+        post_form(organiser, f"{forum_page}/meetings/new", meeting_form(agenda_md="1. *Follow-up* review")).status_code
+        == 302
+    )
     with app.app_context():
         planned_id = db.session.execute(select(Meeting.id)).scalar_one()
     held_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
@@ -313,11 +359,16 @@ def test_viewing_pages_does_not_render_markdown(app: Flask, world: dict, make: F
 
 
 @pytest.mark.parametrize("source, forbidden", XSS_VECTORS)
-def test_stored_html_is_sanitised(app: Flask, world: dict, make: Factory, source: str, forbidden: str,
-                                  no_rendering) -> None:
+def test_stored_html_is_sanitised(
+    app: Flask, world: dict, make: Factory, source: str, forbidden: str, no_rendering
+) -> None:
     organiser = sign_in(app.test_client(), world["organiser"])
-    assert post_form(organiser, f"/forums/{world['forum']}/meetings/new",
-                     meeting_form(agenda_md=f"1. Item\n\n{source}")).status_code == 302
+    assert (
+        post_form(
+            organiser, f"/forums/{world['forum']}/meetings/new", meeting_form(agenda_md=f"1. Item\n\n{source}")
+        ).status_code
+        == 302
+    )
     meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
     assert minutes_post(organiser, meeting_id, f"Summary\n\n{source}").status_code == 302
     with app.app_context():
@@ -329,8 +380,10 @@ def test_stored_html_is_sanitised(app: Flask, world: dict, make: Factory, source
     no_rendering()
     agenda = organiser.get(f"/meetings/{planned_id}").get_data(as_text=True)
     minutes = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
-    shown = [re.search(r'<div class="agenda">(.*?)</div>', agenda, re.S).group(1),
-             re.search(r'<div class="minutes-body">(.*?)</div>', minutes, re.S).group(1)]
+    shown = [
+        re.search(r'<div class="agenda">(.*?)</div>', agenda, re.S).group(1),
+        re.search(r'<div class="minutes-body">(.*?)</div>', minutes, re.S).group(1),
+    ]
     assert "Item" in shown[0] and "Summary" in shown[1]
     for html_text in shown:
         assert forbidden.lower() not in html_text.lower()
@@ -354,14 +407,22 @@ def test_migration_fills_stored_html_for_existing_rows(app: Flask, make: Factory
             with db.engine.begin() as conn:
                 columns = {c["name"] for c in inspect(conn).get_columns("meeting")}
                 assert "agenda_html" not in columns  # downgrade dropped it
-                conn.execute(text("UPDATE forum SET description = :d WHERE id = :id"),
-                             {"d": "Meets **quarterly**.", "id": world["forum"]})
-                conn.execute(text("UPDATE meeting SET agenda_md = :a WHERE id = :id"),
-                             {"a": "1. Welcome <script>alert(1)</script>", "id": meeting_id})
-                conn.execute(text("UPDATE minutes_version SET body_md = :b WHERE meeting_id = :id"),
-                             {"b": "## Summary\n[x](javascript:alert(2))", "id": meeting_id})
-                conn.execute(text("UPDATE minutes_version SET body_md = :b WHERE meeting_id = :id"),
-                             {"b": MINUTES_BOMB, "id": bomb_meeting_id})
+                conn.execute(
+                    text("UPDATE forum SET description = :d WHERE id = :id"),
+                    {"d": "Meets **quarterly**.", "id": world["forum"]},
+                )
+                conn.execute(
+                    text("UPDATE meeting SET agenda_md = :a WHERE id = :id"),
+                    {"a": "1. Welcome <script>alert(1)</script>", "id": meeting_id},
+                )
+                conn.execute(
+                    text("UPDATE minutes_version SET body_md = :b WHERE meeting_id = :id"),
+                    {"b": "## Summary\n[x](javascript:alert(2))", "id": meeting_id},
+                )
+                conn.execute(
+                    text("UPDATE minutes_version SET body_md = :b WHERE meeting_id = :id"),
+                    {"b": MINUTES_BOMB, "id": bomb_meeting_id},
+                )
         finally:
             upgrade()
         forum = db.session.get(Forum, world["forum"])

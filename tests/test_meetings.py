@@ -1,4 +1,5 @@
 """Forums and meetings as organisers and participants use them (issue 3)."""
+
 from __future__ import annotations
 
 import html
@@ -31,6 +32,7 @@ from .factories import Factory
 
 # --- helpers ----------------------------------------------------------------------------------------
 
+
 def load(app: Flask, model, object_id: int):
     """A fresh, detached copy of a row (read after the request committed)."""
     with app.app_context():
@@ -45,9 +47,16 @@ def count(app: Flask, model, *where) -> int:
 
 
 def meeting_form(**overrides) -> dict[str, str]:
-    data = {"title": "Follow-up meeting", "day": "2026-06-30", "start_time": "10:00", "end_time": "13:00",
-            "venue": "Cantonal Centre for Social Work", "online_url": "", "agenda_md": "1. Welcome",
-            "save": "Save"}
+    data = {
+        "title": "Follow-up meeting",
+        "day": "2026-06-30",
+        "start_time": "10:00",
+        "end_time": "13:00",
+        "venue": "Cantonal Centre for Social Work",
+        "online_url": "",
+        "agenda_md": "1. Welcome",
+        "save": "Save",
+    }
     data.update(overrides)
     return data
 
@@ -65,8 +74,10 @@ def new_meeting_id(app: Flask) -> int:
 def set_state(client: FlaskClient, meeting_id: int, app: Flask, to_state: str, reason: str = ""):
     version = load(app, Meeting, meeting_id).version
     token = csrf_token(client, f"/meetings/{meeting_id}")
-    return client.post(f"/meetings/{meeting_id}/state",
-                       data={"csrf_token": token, "to_state": to_state, "version": version, "reason": reason})
+    return client.post(
+        f"/meetings/{meeting_id}/state",
+        data={"csrf_token": token, "to_state": to_state, "version": version, "reason": reason},
+    )
 
 
 def flashed(client: FlaskClient, path: str) -> str:
@@ -92,6 +103,7 @@ def organiser(app, world) -> FlaskClient:
 
 
 # --- planning in local time ---------------------------------------------------------------------------
+
 
 def test_meeting_is_entered_and_shown_in_the_forums_local_time(app, world, organiser):
     response = plan(organiser, world["forum"])
@@ -139,17 +151,20 @@ def test_an_ambiguous_time_asks_which_one_and_then_uses_it(app, world, organiser
     assert meeting.starts_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # the second 02:30, CET
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"end_time": "09:00"}, "must end after it starts"),
-    ({"end_time": "10:00"}, "must end after it starts"),
-    ({"online_url": "javascript:alert(1)"}, "https://"),
-    ({"online_url": "ftp://files.example.org/x"}, "https://"),
-    ({"day": "2026-02-30"}, "Not a valid date value"),
-    ({"start_time": "25:00"}, "Not a valid time value"),
-    ({"day": "0001-01-01", "start_time": "00:10"}, "between the year 2000"),
-    ({"day": "9999-12-31"}, "between the year 2000"),
-    ({"title": ""}, "This field is required"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"end_time": "09:00"}, "must end after it starts"),
+        ({"end_time": "10:00"}, "must end after it starts"),
+        ({"online_url": "javascript:alert(1)"}, "https://"),
+        ({"online_url": "ftp://files.example.org/x"}, "https://"),
+        ({"day": "2026-02-30"}, "Not a valid date value"),
+        ({"start_time": "25:00"}, "Not a valid time value"),
+        ({"day": "0001-01-01", "start_time": "00:10"}, "between the year 2000"),
+        ({"day": "9999-12-31"}, "between the year 2000"),
+        ({"title": ""}, "This field is required"),
+    ],
+)
 def test_bad_meeting_input_gets_a_message_and_changes_nothing(app, world, organiser, overrides, message):
     response = plan(organiser, world["forum"], **overrides)
     assert response.status_code == 400
@@ -162,14 +177,24 @@ def test_every_member_and_organiser_is_invited_by_default(app, world, organiser,
     plan(organiser, world["forum"])
     meeting_id = new_meeting_id(app)
     with app.app_context():
-        invited = set(db.session.execute(select(Invitation.user_id).where(Invitation.meeting_id == meeting_id)).scalars())
-    assert invited == {make.user_id(world["participant"]), make.user_id(world["observer"]),
-                       make.user_id(world["organiser"])}
+        invited = set(
+            db.session.execute(select(Invitation.user_id).where(Invitation.meeting_id == meeting_id)).scalars()
+        )
+    assert invited == {
+        make.user_id(world["participant"]),
+        make.user_id(world["observer"]),
+        make.user_id(world["organiser"]),
+    }
 
 
 def test_agenda_preview_renders_sanitised_markdown_without_saving(app, world, organiser):
-    response = plan(organiser, world["forum"], agenda_md="1. **Review** <script>alert(1)</script> [x](javascript:alert(2))",
-                    save="", preview="Preview")
+    response = plan(
+        organiser,
+        world["forum"],
+        agenda_md="1. **Review** <script>alert(1)</script> [x](javascript:alert(2))",
+        save="",
+        preview="Preview",
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     preview = re.search(r'id="agenda-preview">(.*?)</div></div>', page, re.S).group(1)
@@ -179,6 +204,7 @@ def test_agenda_preview_renders_sanitised_markdown_without_saving(app, world, or
 
 
 # --- states ------------------------------------------------------------------------------------------------
+
 
 def test_draft_is_hidden_from_members_until_scheduled(app, world, organiser):
     plan(organiser, world["forum"], day=(datetime.now() + timedelta(days=20)).strftime("%Y-%m-%d"))
@@ -221,13 +247,18 @@ def test_stale_state_change_is_refused(app, world, organiser, make):
     meeting_id = make.meeting(world["forum"], state="draft", starts_in_days=10)
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
     stale = load(app, Meeting, meeting_id).version
-    organiser.post(f"/meetings/{meeting_id}/state", data={"csrf_token": token, "to_state": "scheduled", "version": stale})
-    organiser.post(f"/meetings/{meeting_id}/state",
-                   data={"csrf_token": token, "to_state": "cancelled", "version": stale, "reason": "x"})
+    organiser.post(
+        f"/meetings/{meeting_id}/state", data={"csrf_token": token, "to_state": "scheduled", "version": stale}
+    )
+    organiser.post(
+        f"/meetings/{meeting_id}/state",
+        data={"csrf_token": token, "to_state": "cancelled", "version": stale, "reason": "x"},
+    )
     assert load(app, Meeting, meeting_id).state == "scheduled"
 
 
 # --- no lost edits ------------------------------------------------------------------------------------------
+
 
 def test_editing_with_a_stale_form_shows_a_conflict_and_overwrites_nothing(app, world, make):
     meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
@@ -238,7 +269,9 @@ def test_editing_with_a_stale_form_shows_a_conflict_and_overwrites_nothing(app, 
 
     def form_of(client):
         page = client.get(f"/meetings/{meeting_id}/edit").get_data(as_text=True)
-        values = dict(re.findall(r'name="(title|day|start_time|end_time|venue|version|csrf_token)"[^>]*value="([^"]*)"', page))
+        values = dict(
+            re.findall(r'name="(title|day|start_time|end_time|venue|version|csrf_token)"[^>]*value="([^"]*)"', page)
+        )
         values["agenda_md"] = "1. Welcome"
         return values
 
@@ -254,8 +287,9 @@ def test_editing_with_a_stale_form_shows_a_conflict_and_overwrites_nothing(app, 
     assert meeting.venue == "Room A" and meeting.ical_sequence == sequence
     # The re-shown form carries the new version: saving again, knowingly, goes through.
     version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
-    response = second.post(f"/meetings/{meeting_id}/edit",
-                           data={**theirs, "version": version, "venue": "Room B", "save": "Save"})
+    response = second.post(
+        f"/meetings/{meeting_id}/edit", data={**theirs, "version": version, "venue": "Room B", "save": "Save"}
+    )
     assert response.status_code == 302
     assert load(app, Meeting, meeting_id).venue == "Room B"
 
@@ -263,16 +297,28 @@ def test_editing_with_a_stale_form_shows_a_conflict_and_overwrites_nothing(app, 
 def test_calendar_sequence_grows_only_for_changes_invitees_see(app, world, organiser, make):
     draft = make.meeting(world["forum"], state="draft", starts_in_days=10)
     page = organiser.get(f"/meetings/{draft}/edit").get_data(as_text=True)
-    values = dict(re.findall(r'name="(title|day|start_time|end_time|venue|version|csrf_token)"[^>]*value="([^"]*)"', page))
+    values = dict(
+        re.findall(r'name="(title|day|start_time|end_time|venue|version|csrf_token)"[^>]*value="([^"]*)"', page)
+    )
     organiser.post(f"/meetings/{draft}/edit", data={**values, "venue": "Elsewhere", "save": "Save"})
     assert load(app, Meeting, draft).ical_sequence == 0  # nobody has the draft in a calendar
     set_state(organiser, draft, app, "scheduled")
     page = organiser.get(f"/meetings/{draft}/edit").get_data(as_text=True)
-    values = dict(re.findall(r'name="(title|day|start_time|end_time|venue|version|csrf_token)"[^>]*value="([^"]*)"', page))
+    values = dict(
+        re.findall(r'name="(title|day|start_time|end_time|venue|version|csrf_token)"[^>]*value="([^"]*)"', page)
+    )
     organiser.post(f"/meetings/{draft}/edit", data={**values, "agenda_md": "1. Changed agenda", "save": "Save"})
     assert load(app, Meeting, draft).ical_sequence == 0  # the agenda is not in the calendar entry
-    response = organiser.post(f"/meetings/{draft}/edit", data={**values, "version": load(app, Meeting, draft).version,
-                                                                "start_time": "09:00", "end_time": "11:00", "save": "Save"})
+    response = organiser.post(
+        f"/meetings/{draft}/edit",
+        data={
+            **values,
+            "version": load(app, Meeting, draft).version,
+            "start_time": "09:00",
+            "end_time": "11:00",
+            "save": "Save",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert load(app, Meeting, draft).ical_sequence == 1
 
@@ -293,11 +339,11 @@ def test_plan_the_next_meeting_copies_venue_invitees_and_agenda(app, world, orga
     notice = page.split('id="plan-copied"', 1)[1].split("</div>", 1)[0]
     assert load(app, Meeting, held).title in notice and "invitations of 1 members" in notice
     assert 'value="Council hall"' in page and "1. Follow-up review" in page
-    fields = dict(re.findall(r'name="(csrf_token|follow_on|title|day|start_time|end_time|venue)"[^>]*value="([^"]*)"',
-                             page))
+    fields = dict(
+        re.findall(r'name="(csrf_token|follow_on|title|day|start_time|end_time|venue)"[^>]*value="([^"]*)"', page)
+    )
     assert fields["follow_on"] == str(held)
-    response = organiser.post(path, data={**fields, "agenda_md": "1. Follow-up review\n2. Next steps",
-                                          "save": "Save"})
+    response = organiser.post(path, data={**fields, "agenda_md": "1. Follow-up review\n2. Next steps", "save": "Save"})
     assert response.status_code == 302
     assert count(app, Meeting) == 3
     new = load(app, Meeting, new_meeting_id(app))
@@ -308,13 +354,15 @@ def test_plan_the_next_meeting_copies_venue_invitees_and_agenda(app, world, orga
     # The same local clock time, whatever daylight saving did in between.
     zone = ZoneInfo("Europe/Sarajevo")
     assert new.starts_at.astimezone(zone).time() == load(app, Meeting, held).starts_at.astimezone(zone).time().replace(
-        second=0)  # the form's precision is the minute
+        second=0
+    )  # the form's precision is the minute
     with app.app_context():
         invited = db.session.execute(select(Invitation.user_id).where(Invitation.meeting_id == new.id)).scalars().all()
     assert invited == [make.user_id(world["participant"])]
 
 
 # --- invitees and RSVP ------------------------------------------------------------------------------------------
+
 
 def test_participant_rsvps_and_the_organiser_sees_it(app, world, organiser, make):
     meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
@@ -323,8 +371,10 @@ def test_participant_rsvps_and_the_organiser_sees_it(app, world, organiser, make
     page = participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert 'id="rsvp"' in page and "rsvp-cell" not in page  # no one else's answers for participants
     token = csrf_token(participant, f"/meetings/{meeting_id}")
-    participant.post(f"/meetings/{meeting_id}/rsvp", data={"csrf_token": token, "answer": "tentative",
-                                                            "comment": "Depends on the court schedule"})
+    participant.post(
+        f"/meetings/{meeting_id}/rsvp",
+        data={"csrf_token": token, "answer": "tentative", "comment": "Depends on the court schedule"},
+    )
     with app.app_context():
         invitation = db.session.execute(select(Invitation).where(Invitation.meeting_id == meeting_id)).scalar_one()
         assert invitation.rsvp == "tentative" and invitation.rsvp_at is not None
@@ -350,8 +400,9 @@ def test_guests_can_be_invited_and_removed(app, world, organiser, make):
     meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
     guest = make.user(name="Guest From Ministry")
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    organiser.post(f"/meetings/{meeting_id}/invitees", data={"csrf_token": token, "email": guest,
-                                                             "name": "Guest From Ministry"})
+    organiser.post(
+        f"/meetings/{meeting_id}/invitees", data={"csrf_token": token, "email": guest, "name": "Guest From Ministry"}
+    )
     page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert "Guest From Ministry" in page and ">guest<" in page
     # The guest sees the meeting (invited) and can answer, but not the forum (not a member).
@@ -359,7 +410,8 @@ def test_guests_can_be_invited_and_removed(app, world, organiser, make):
     assert 'id="rsvp"' in guest_client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert guest_client.get(f"/forums/{world['forum']}").status_code == 404
     assert f"/meetings/{meeting_id}" in guest_client.get(
-        f"/calendar?month={load(app, Meeting, meeting_id).starts_at:%Y-%m}").get_data(as_text=True)
+        f"/calendar?month={load(app, Meeting, meeting_id).starts_at:%Y-%m}"
+    ).get_data(as_text=True)
     with app.app_context():
         invitation_id = db.session.execute(select(Invitation.id)).scalar_one()
     organiser.post(f"/meetings/{meeting_id}/invitees/{invitation_id}/remove", data={"csrf_token": token})
@@ -369,6 +421,7 @@ def test_guests_can_be_invited_and_removed(app, world, organiser, make):
 
 
 # --- attendance ---------------------------------------------------------------------------------------------------
+
 
 def opened_attendance(client, meeting_id: int) -> tuple[dict[str, str], dict[int, str]]:
     """The attendance form as the page shows it: its fields (each row's value as shown) and
@@ -392,19 +445,29 @@ def test_attendance_walk_ins_and_headcount_by_kind(app, world, organiser, make):
     participant_inv = make.invite(meeting_id, world["participant"])
     observer_inv = make.invite(meeting_id, world["observer"])
     form = opened_attendance(organiser, meeting_id)
-    response = organiser.post(f"/meetings/{meeting_id}/attendance", data=marked(
-        form, **{f"inv{participant_inv}": "present", f"inv{observer_inv}": "excused"}))
+    response = organiser.post(
+        f"/meetings/{meeting_id}/attendance",
+        data=marked(form, **{f"inv{participant_inv}": "present", f"inv{observer_inv}": "excused"}),
+    )
     assert response.status_code == 302
-    organiser.post(f"/meetings/{meeting_id}/attendance", data={
-        "csrf_token": form[0]["csrf_token"], "walk_ins-0-name": "Mirela K.",
-        "walk_ins-0-organisation_name": "Health Centre", "walk_ins-0-kind": "health"})
+    organiser.post(
+        f"/meetings/{meeting_id}/attendance",
+        data={
+            "csrf_token": form[0]["csrf_token"],
+            "walk_ins-0-name": "Mirela K.",
+            "walk_ins-0-organisation_name": "Health Centre",
+            "walk_ins-0-kind": "health",
+        },
+    )
     page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     headcount = re.search(r'<ul class="list-inline" id="headcount">(.*?)</ul>', page, re.S).group(1)
     assert "Prison: 1" in headcount and "Health: 1" in headcount and "Social welfare" not in headcount
     assert "2 present" in page
     # A malformed mark changes nothing.
-    response = organiser.post(f"/meetings/{meeting_id}/attendance", data=marked(
-        opened_attendance(organiser, meeting_id), **{f"inv{participant_inv}": "maybe"}))
+    response = organiser.post(
+        f"/meetings/{meeting_id}/attendance",
+        data=marked(opened_attendance(organiser, meeting_id), **{f"inv{participant_inv}": "maybe"}),
+    )
     assert response.status_code == 400
     assert load(app, Invitation, participant_inv).attendance == "present"
 
@@ -416,34 +479,54 @@ def test_two_people_recording_attendance_do_not_undo_each_other(app, world, orga
     admin = sign_in(app.test_client(), world["admin"])
 
     mine, theirs = opened_attendance(organiser, meeting_id), opened_attendance(admin, meeting_id)
-    assert organiser.post(f"/meetings/{meeting_id}/attendance",
-                          data=marked(mine, **{f"inv{first_inv}": "excused"})).status_code == 302
+    assert (
+        organiser.post(
+            f"/meetings/{meeting_id}/attendance", data=marked(mine, **{f"inv{first_inv}": "excused"})
+        ).status_code
+        == 302
+    )
     # The admin's older form changes only the second row: the first stays as the organiser set it.
-    assert admin.post(f"/meetings/{meeting_id}/attendance",
-                      data=marked(theirs, **{f"inv{second_inv}": "present"})).status_code == 302
+    assert (
+        admin.post(
+            f"/meetings/{meeting_id}/attendance", data=marked(theirs, **{f"inv{second_inv}": "present"})
+        ).status_code
+        == 302
+    )
     assert (load(app, Invitation, first_inv).attendance, load(app, Invitation, second_inv).attendance) == (
-        "excused", "present")
+        "excused",
+        "present",
+    )
     # Changing a row someone else changed meanwhile is refused, with the names, and saves nothing.
-    response = admin.post(f"/meetings/{meeting_id}/attendance",
-                          data=marked(theirs, **{f"inv{first_inv}": "absent", f"inv{second_inv}": "absent"}))
+    response = admin.post(
+        f"/meetings/{meeting_id}/attendance",
+        data=marked(theirs, **{f"inv{first_inv}": "absent", f"inv{second_inv}": "absent"}),
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Someone else changed the attendance of" in page and load(app, User, make.user_id(world["participant"])).name in page
+    assert (
+        "Someone else changed the attendance of" in page
+        and load(app, User, make.user_id(world["participant"])).name in page
+    )
     assert (load(app, Invitation, first_inv).attendance, load(app, Invitation, second_inv).attendance) == (
-        "excused", "present")
+        "excused",
+        "present",
+    )
 
 
 def test_attendance_waits_for_the_meeting_to_be_held(app, world, organiser, make):
     meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=3)
     inv = make.invite(meeting_id, world["participant"])
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
-        "csrf_token": token, "rows-0-row_id": str(inv), "rows-0-was": "", "rows-0-value": "present"})
+    response = organiser.post(
+        f"/meetings/{meeting_id}/attendance",
+        data={"csrf_token": token, "rows-0-row_id": str(inv), "rows-0-was": "", "rows-0-value": "present"},
+    )
     assert response.status_code == 400
     assert load(app, Invitation, inv).attendance is None
 
 
 # --- minutes ---------------------------------------------------------------------------------------------------------
+
 
 def minutes_post(client, meeting_id, body, decisions="", base=None, app=None, **extra):
     """Submit the minutes form; ``base`` defaults to the revision the form itself carries."""
@@ -451,8 +534,17 @@ def minutes_post(client, meeting_id, body, decisions="", base=None, app=None, **
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     if base is None:
         base = re.search(r'name="base_revision" type="hidden" value="(\d+)"', page).group(1)
-    return client.post(f"/meetings/{meeting_id}/minutes", data={
-        "csrf_token": token, "body_md": body, "decisions": decisions, "base_revision": base, "save": "Save", **extra})
+    return client.post(
+        f"/meetings/{meeting_id}/minutes",
+        data={
+            "csrf_token": token,
+            "body_md": body,
+            "decisions": decisions,
+            "base_revision": base,
+            "save": "Save",
+            **extra,
+        },
+    )
 
 
 def circulated_then_revised(app, world, organiser, make, first: str, second: str) -> tuple[int, str]:
@@ -460,7 +552,9 @@ def circulated_then_revised(app, world, organiser, make, first: str, second: str
     meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
     minutes_post(organiser, meeting_id, first, app=app)
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    response = organiser.post(f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 1})
+    response = organiser.post(
+        f"/meetings/{meeting_id}/minutes/circulate", data={"csrf_token": token, "base_revision": 1}
+    )
     assert response.status_code == 302
     assert load(app, Meeting, meeting_id).minutes_state == "circulated"
     minutes_post(organiser, meeting_id, second, app=app)
@@ -474,8 +568,16 @@ def test_minutes_lifecycle_versions_comments_adoption_and_correction(app, world,
         db.session.get(Invitation, inv).attendance = "present"
         db.session.commit()
     assert minutes_post(organiser, meeting_id, "## Summary\nFirst draft", "Decision one", app=app).status_code == 302
-    assert minutes_post(organiser, meeting_id, "## Summary\nSecond draft <script>x()</script>",
-                        "Decision one\nDecision two", app=app).status_code == 302
+    assert (
+        minutes_post(
+            organiser,
+            meeting_id,
+            "## Summary\nSecond draft <script>x()</script>",
+            "Decision one\nDecision two",
+            app=app,
+        ).status_code
+        == 302
+    )
     meeting = load(app, Meeting, meeting_id)
     assert meeting.minutes_revision == 2 and meeting.minutes_state == "draft"
 
@@ -514,8 +616,14 @@ def test_minutes_lifecycle_versions_comments_adoption_and_correction(app, world,
     response = minutes_post(organiser, meeting_id, "## Summary\nCorrected", "Decision one", app=app)
     assert response.status_code == 400 and "correction" in response.get_data(as_text=True)
     assert load(app, Meeting, meeting_id).minutes_revision == 3
-    response = minutes_post(organiser, meeting_id, "## Summary\nCorrected", "Decision one", app=app,
-                            correction_reason="Decision two was not agreed.")
+    response = minutes_post(
+        organiser,
+        meeting_id,
+        "## Summary\nCorrected",
+        "Decision one",
+        app=app,
+        correction_reason="Decision two was not agreed.",
+    )
     assert response.status_code == 302
     with app.app_context():
         latest = db.session.execute(select(MinutesVersion).order_by(MinutesVersion.number.desc())).scalars().first()
@@ -554,19 +662,31 @@ def test_only_present_attendees_and_organisers_comment(app, world, make):
     make.minutes(meeting_id, state="circulated")
     participant = sign_in(app.test_client(), world["participant"])
     token = csrf_token(participant, f"/meetings/{meeting_id}")
-    assert participant.post(f"/meetings/{meeting_id}/minutes/comments",
-                            data={"csrf_token": token, "body": "Hello"}).status_code == 403
+    assert (
+        participant.post(
+            f"/meetings/{meeting_id}/minutes/comments", data={"csrf_token": token, "body": "Hello"}
+        ).status_code
+        == 403
+    )
     assert count(app, MinutesComment) == 0
 
 
 # --- forums and members -------------------------------------------------------------------------------------------------
 
+
 def test_organiser_creates_a_forum_only_for_their_own_grant(app, world, organiser):
     page = organiser.get("/forums/new").get_data(as_text=True)
     option_values = re.findall(r'<option (?:selected )?value="(\d+)"', page)
     assert str(world["grant"]) in option_values and str(world["other_grant"]) not in option_values
-    data = {"grant_id": world["other_grant"], "title": "Tuzla forum", "city": "Tuzla", "country": "BA",
-            "timezone": "Europe/Sarajevo", "focus": "", "description": ""}
+    data = {
+        "grant_id": world["other_grant"],
+        "title": "Tuzla forum",
+        "city": "Tuzla",
+        "country": "BA",
+        "timezone": "Europe/Sarajevo",
+        "focus": "",
+        "description": "",
+    }
     assert post_form(organiser, "/forums/new", data).status_code == 400
     response = post_form(organiser, "/forums/new", {**data, "grant_id": world["grant"]})
     assert response.status_code == 302
@@ -591,15 +711,23 @@ def test_adding_members_existing_and_new(app, world, organiser, make):
     assert response.status_code == 400 and "already a member" in response.get_data(as_text=True)
     response = post_form(organiser, path, {"email": "new.person@example.org", "role": "observer", "organisation_id": 0})
     assert response.status_code == 400 and "Give the person" in response.get_data(as_text=True)
-    response = post_form(organiser, path, {"email": "new.person@example.org", "name": "Nova Osoba",
-                                           "role": "observer", "organisation_id": 0})
+    response = post_form(
+        organiser,
+        path,
+        {"email": "new.person@example.org", "name": "Nova Osoba", "role": "observer", "organisation_id": 0},
+    )
     assert response.status_code == 302
     with app.app_context():
-        member = db.session.execute(select(ForumMember).join(ForumMember.user)
-                                    .where(User.email == "new.person@example.org")).scalar_one()
+        member = db.session.execute(
+            select(ForumMember).join(ForumMember.user).where(User.email == "new.person@example.org")
+        ).scalar_one()
         assert member.role == "observer" and member.user.password_hash is None
-        assert db.session.execute(select(OutboxMessage.kind).where(
-            OutboxMessage.to_addr == "new.person@example.org")).scalar_one() == "set-password"
+        assert (
+            db.session.execute(
+                select(OutboxMessage.kind).where(OutboxMessage.to_addr == "new.person@example.org")
+            ).scalar_one()
+            == "set-password"
+        )
         member_id = member.id
     # Removing a member withdraws their invitations to meetings still to come, not to past ones.
     upcoming = make.meeting(world["forum"], state="scheduled", starts_in_days=7)
@@ -610,8 +738,13 @@ def test_adding_members_existing_and_new(app, world, organiser, make):
     organiser.post(f"{path}/{member_id}/remove", data={"csrf_token": token})
     assert count(app, ForumMember, ForumMember.id == member_id) == 0
     with app.app_context():
-        left = db.session.execute(select(Invitation.id).join(Invitation.user)
-                                  .where(User.email == "new.person@example.org")).scalars().all()
+        left = (
+            db.session.execute(
+                select(Invitation.id).join(Invitation.user).where(User.email == "new.person@example.org")
+            )
+            .scalars()
+            .all()
+        )
     assert left == [past_invitation]
     assert count(app, AuditEvent, AuditEvent.verb == "forum.member.remove") == 1
 
@@ -621,7 +754,7 @@ def test_forum_list_filters(app, world, make):
     page = staff.get("/forums?country=MK").get_data(as_text=True)
     titles = re.findall(r'<h2 class="h5 card-title"><a[^>]*>([^<]+)</a>', page)
     assert len(titles) == 1
-    assert len(re.findall(r'card-title', staff.get("/forums").get_data(as_text=True))) == 2
+    assert len(re.findall(r"card-title", staff.get("/forums").get_data(as_text=True))) == 2
     assert "No forum matches" in staff.get("/forums?q=nothing-like-this").get_data(as_text=True)
 
 
@@ -708,8 +841,14 @@ def test_meeting_record_is_locked_once_minutes_are_adopted(app, world, organiser
     title = load(app, Meeting, meeting_id).title
     assert organiser.get(f"/meetings/{meeting_id}/edit").status_code == 302
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    organiser.post(f"/meetings/{meeting_id}/edit", data={**meeting_form(title="Rewritten"), "csrf_token": token,
-                                                          "version": load(app, Meeting, meeting_id).version})
+    organiser.post(
+        f"/meetings/{meeting_id}/edit",
+        data={
+            **meeting_form(title="Rewritten"),
+            "csrf_token": token,
+            "version": load(app, Meeting, meeting_id).version,
+        },
+    )
     assert load(app, Meeting, meeting_id).title == title
 
 
@@ -730,6 +869,7 @@ def test_plan_next_without_any_meeting_says_so_and_creates_nothing(app, world, o
 
 # --- meetings as organisers and participants use them (issue 8) -------------------------------------------------
 
+
 def test_a_span_across_a_clock_change_names_each_offset(app, world, make):
     """The night the clocks go back, 02:30 happens twice: the label says which (issue 8, point 1)."""
     from forum_app.core.dates import format_span
@@ -742,12 +882,19 @@ def test_a_span_across_a_clock_change_names_each_offset(app, world, make):
         second = datetime(2027, 10, 31, 2, 30, tzinfo=zone, fold=1).astimezone(UTC)
         end = datetime(2027, 10, 31, 4, 0, tzinfo=zone).astimezone(UTC)
         labels = [format_span(Meeting(forum=forum, starts_at=start, ends_at=end)) for start in (first, second)]
-        spring = format_span(Meeting(
-            forum=forum, starts_at=datetime(2027, 3, 28, 1, 0, tzinfo=ZoneInfo("Europe/Sarajevo")),
-            ends_at=datetime(2027, 3, 28, 3, 30, tzinfo=ZoneInfo("Europe/Sarajevo"))), "Europe/Sarajevo")
+        spring = format_span(
+            Meeting(
+                forum=forum,
+                starts_at=datetime(2027, 3, 28, 1, 0, tzinfo=ZoneInfo("Europe/Sarajevo")),
+                ends_at=datetime(2027, 3, 28, 3, 30, tzinfo=ZoneInfo("Europe/Sarajevo")),
+            ),
+            "Europe/Sarajevo",
+        )
         db.session.rollback()
-    assert labels == ["Sun, 31 Oct 2027, 02:30 CEST–04:00 CET (Europe/Podgorica)",
-                      "Sun, 31 Oct 2027, 02:30–04:00 CET (Europe/Podgorica)"]
+    assert labels == [
+        "Sun, 31 Oct 2027, 02:30 CEST–04:00 CET (Europe/Podgorica)",
+        "Sun, 31 Oct 2027, 02:30–04:00 CET (Europe/Podgorica)",
+    ]
     assert spring == "Sun, 28 Mar 2027, 01:00 CET–03:30 CEST (Europe/Sarajevo)"
 
 
@@ -758,8 +905,13 @@ def test_saving_the_edit_form_unchanged_changes_nothing(app, world, organiser, m
     before = load(app, Meeting, meeting_id)
     assert before.agenda_md == "1. Welcome\n2. Review"
     page = organiser.get(f"/meetings/{meeting_id}/edit").get_data(as_text=True)
-    fields = dict(re.findall(r'name="(csrf_token|version|title|day|start_time|end_time|venue|online_url)"'
-                             r'[^>]*value="([^"]*)"', page))
+    fields = dict(
+        re.findall(
+            r'name="(csrf_token|version|title|day|start_time|end_time|venue|online_url)"'
+            r'[^>]*value="([^"]*)"',
+            page,
+        )
+    )
     agenda = re.search(r'<textarea[^>]*name="agenda_md"[^>]*>\r?\n?(.*?)</textarea>', page, re.S).group(1)
     fields["agenda_md"] = html.unescape(agenda).replace("\n", "\r\n")  # as a browser submits a textarea
     response = organiser.post(f"/meetings/{meeting_id}/edit", data={**fields, "save": "Save"})
@@ -767,8 +919,12 @@ def test_saving_the_edit_form_unchanged_changes_nothing(app, world, organiser, m
     after = load(app, Meeting, meeting_id)
     assert (after.version, after.agenda_md) == (before.version, "1. Welcome\n2. Review")
     with app.app_context():
-        assert db.session.execute(select(func.count()).select_from(AuditEvent)
-                                  .where(AuditEvent.verb == "meeting.update")).scalar_one() == 0
+        assert (
+            db.session.execute(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.verb == "meeting.update")
+            ).scalar_one()
+            == 0
+        )
 
 
 def test_attendance_is_locked_once_the_minutes_are_adopted(app, world, organiser, make):
@@ -779,11 +935,15 @@ def test_attendance_is_locked_once_the_minutes_are_adopted(app, world, organiser
     page = organiser.get(f"/meetings/{meeting_id}/attendance").get_data(as_text=True)
     assert "attendance is part of the locked record" in page and 'name="rows-0-value"' not in page
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
-        "csrf_token": token, "rows-0-row_id": str(inv), "rows-0-was": "", "rows-0-value": "present"})
+    response = organiser.post(
+        f"/meetings/{meeting_id}/attendance",
+        data={"csrf_token": token, "rows-0-row_id": str(inv), "rows-0-was": "", "rows-0-value": "present"},
+    )
     assert response.status_code == 400
-    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
-        "csrf_token": token, "walk_ins-0-name": "Late entry", "walk_ins-0-kind": "police"})
+    response = organiser.post(
+        f"/meetings/{meeting_id}/attendance",
+        data={"csrf_token": token, "walk_ins-0-name": "Late entry", "walk_ins-0-kind": "police"},
+    )
     assert response.status_code == 400
     assert load(app, Invitation, inv).attendance is None
     assert count(app, WalkInAttendee) == 0
@@ -851,8 +1011,9 @@ def test_home_page_says_what_needs_me(app, world, organiser, make):
     assert 'id="tasks"' not in page and 'id="overview"' not in page
     # Answering from the home page records the answer and comes back home.
     token = csrf_token(participant, "/")
-    response = participant.post(f"/meetings/{scheduled}/rsvp", data={"csrf_token": token, "answer": "accepted",
-                                                                      "next": "/"})
+    response = participant.post(
+        f"/meetings/{scheduled}/rsvp", data={"csrf_token": token, "answer": "accepted", "next": "/"}
+    )
     assert response.headers["Location"] == "/"
     assert load(app, Invitation, inv).rsvp == "accepted"
 
@@ -879,7 +1040,6 @@ def test_home_page_says_what_needs_me(app, world, organiser, make):
     assert "No meeting is planned for you" in page and f'/meetings/{scheduled}"' not in page
 
 
-
 def test_a_new_guest_is_invited_in_one_step_and_withdrawn_cleanly(app, world, organiser, make):
     """Issue 8, points 5 and 16, and issue 7, point 9: the same answer for a known and a new
     address; a mistaken invitation withdrawn takes its unused account and email with it."""
@@ -887,8 +1047,12 @@ def test_a_new_guest_is_invited_in_one_step_and_withdrawn_cleanly(app, world, or
     known = make.user(name="Known Person")
     answers = []
     for email, name in ((known, "Typed Name"), ("new.guest@ministry.example", "New Guest")):
-        response = post_form(organiser, f"/meetings/{meeting_id}", {"email": email, "name": name},
-                             action=f"/meetings/{meeting_id}/invitees")
+        response = post_form(
+            organiser,
+            f"/meetings/{meeting_id}",
+            {"email": email, "name": name},
+            action=f"/meetings/{meeting_id}/invitees",
+        )
         assert response.status_code == 302
         answers.append(flashed(organiser, response.headers["Location"]).replace(email, "<email>"))
     assert "<email> is invited." in answers[0] and answers[0].count("is invited") == answers[1].count("is invited")
@@ -896,8 +1060,9 @@ def test_a_new_guest_is_invited_in_one_step_and_withdrawn_cleanly(app, world, or
         guest = db.session.execute(select(User).where(User.email == "new.guest@ministry.example")).scalar_one()
         guest_id = guest.id
         assert guest.active and not guest.has_password
-        message = db.session.execute(select(OutboxMessage).where(
-            OutboxMessage.to_user_id == guest_id, OutboxMessage.kind == "set-password")).scalar_one()
+        message = db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.to_user_id == guest_id, OutboxMessage.kind == "set-password")
+        ).scalar_one()
         link = "/set-password/" + message.body_text.split("/set-password/")[1].split()[0]
         invitation_id = db.session.execute(select(Invitation.id).where(Invitation.user_id == guest_id)).scalar_one()
     guest_client = app.test_client()
@@ -908,8 +1073,9 @@ def test_a_new_guest_is_invited_in_one_step_and_withdrawn_cleanly(app, world, or
     with app.app_context():
         assert db.session.get(User, guest_id).active is False
         # The set-password email and the meeting invitation alike.
-        assert set(db.session.execute(select(OutboxMessage.status).where(
-            OutboxMessage.to_user_id == guest_id)).scalars()) == {"withdrawn"}
+        assert set(
+            db.session.execute(select(OutboxMessage.status).where(OutboxMessage.to_user_id == guest_id)).scalars()
+        ) == {"withdrawn"}
     assert guest_client.get(link).status_code == 400
     # A known account invited and withdrawn stays as it was.
     with app.app_context():
@@ -920,21 +1086,26 @@ def test_a_new_guest_is_invited_in_one_step_and_withdrawn_cleanly(app, world, or
 
 def test_removing_a_member_added_by_mistake_withdraws_the_new_account(app, world, organiser):
     """Issue 8, point 5."""
-    response = post_form(organiser, f"/forums/{world['forum']}/members",
-                         {"email": "wrong.person@example.org", "name": "Wrong Person", "role": "participant",
-                          "organisation_id": "0"})
+    response = post_form(
+        organiser,
+        f"/forums/{world['forum']}/members",
+        {"email": "wrong.person@example.org", "name": "Wrong Person", "role": "participant", "organisation_id": "0"},
+    )
     assert response.status_code == 302
     with app.app_context():
         user = db.session.execute(select(User).where(User.email == "wrong.person@example.org")).scalar_one()
         member_id = db.session.execute(select(ForumMember.id).where(ForumMember.user_id == user.id)).scalar_one()
         user_id = user.id
-    post_form(organiser, f"/forums/{world['forum']}/members", {},
-              action=f"/forums/{world['forum']}/members/{member_id}/remove")
+    post_form(
+        organiser,
+        f"/forums/{world['forum']}/members",
+        {},
+        action=f"/forums/{world['forum']}/members/{member_id}/remove",
+    )
     with app.app_context():
         assert db.session.get(User, user_id).active is False
         statuses = db.session.execute(select(OutboxMessage.status).where(OutboxMessage.to_user_id == user_id)).all()
     assert [s for (s,) in statuses] == ["withdrawn"]
-
 
 
 def test_attendance_in_one_go_with_walk_ins_and_everyone_who_accepted(app, world, organiser, make):
@@ -947,25 +1118,32 @@ def test_attendance_in_one_go_with_walk_ins_and_everyone_who_accepted(app, world
         db.session.get(Invitation, declined).rsvp = "declined"
         db.session.commit()
     form = opened_attendance(organiser, meeting_id)
-    typed = {**marked(form, **{f"inv{declined}": "excused"}), "walk_ins-0-name": "Mirela K.",
-             "walk_ins-0-kind": "health"}
+    typed = {
+        **marked(form, **{f"inv{declined}": "excused"}),
+        "walk_ins-0-name": "Mirela K.",
+        "walk_ins-0-kind": "health",
+    }
     page = organiser.post(f"/meetings/{meeting_id}/attendance", data={**typed, "mark_accepted": "1"})
     html_page = page.get_data(as_text=True)
     assert page.status_code == 200 and "marked present. Check and save." in html_page
     assert count(app, WalkInAttendee) == 0 and load(app, Invitation, accepted).attendance is None  # not saved yet
-    shown = dict(re.findall(r'<select[^>]*name="(rows-\d+-value)"[^>]*>.*?<option selected value="([^"]*)"',
-                            html_page, re.S))
+    shown = dict(
+        re.findall(r'<select[^>]*name="(rows-\d+-value)"[^>]*>.*?<option selected value="([^"]*)"', html_page, re.S)
+    )
     rows = form[1]
     assert shown[f"{rows[accepted]}-value"] == "present" and shown[f"{rows[declined]}-value"] == "excused"
     assert 'value="Mirela K."' in html_page  # the walk-in typed is still there
     # Saving the lot writes marks and walk-in together.
-    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={
-        **typed, f"{rows[accepted]}-value": "present", "save": "Save attendance"})
+    response = organiser.post(
+        f"/meetings/{meeting_id}/attendance",
+        data={**typed, f"{rows[accepted]}-value": "present", "save": "Save attendance"},
+    )
     assert response.status_code == 302
     assert (load(app, Invitation, accepted).attendance, load(app, Invitation, declined).attendance) == (
-        "present", "excused")
+        "present",
+        "excused",
+    )
     assert count(app, WalkInAttendee) == 1
-
 
 
 def test_a_stale_meeting_edit_is_shown_three_ways_and_keeps_the_other_change(app, world, organiser, make):
@@ -976,41 +1154,62 @@ def test_a_stale_meeting_edit_is_shown_three_ways_and_keeps_the_other_change(app
 
     def opened(client):
         page = client.get(f"/meetings/{meeting_id}/edit").get_data(as_text=True)
-        fields = dict(re.findall(r'name="(csrf_token|version|title|day|start_time|end_time|venue|online_url)"'
-                                 r'[^>]*value="([^"]*)"', page))
+        fields = dict(
+            re.findall(
+                r'name="(csrf_token|version|title|day|start_time|end_time|venue|online_url)"'
+                r'[^>]*value="([^"]*)"',
+                page,
+            )
+        )
         fields["loaded"] = html.unescape(re.search(r'name="loaded" type="hidden" value="([^"]*)"', page).group(1))
         fields["agenda_md"] = "1. Welcome"
         return fields
 
     mine, theirs = opened(organiser), opened(admin)
-    assert organiser.post(f"/meetings/{meeting_id}/edit", data={**mine, "venue": "Council hall",
-                                                                  "save": "Save"}).status_code == 302
-    response = admin.post(f"/meetings/{meeting_id}/edit", data={**theirs, "title": "Extraordinary meeting",
-                                                                 "save": "Save"})
+    assert (
+        organiser.post(
+            f"/meetings/{meeting_id}/edit", data={**mine, "venue": "Council hall", "save": "Save"}
+        ).status_code
+        == 302
+    )
+    response = admin.post(
+        f"/meetings/{meeting_id}/edit", data={**theirs, "title": "Extraordinary meeting", "save": "Save"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "You started from" in page
     conflict = page.split('id="conflict"', 1)[1].split("</table>", 1)[0]
     assert "Town hall" in conflict and "Council hall" in conflict and "Extraordinary meeting" in conflict
     # The venue (untouched by the admin) now shows what the organiser saved; the admin's title is kept.
-    assert 'name="venue" type="text" value="Council hall"' in page or 'value="Council hall"' in page.split(
-        'name="venue"', 1)[1][:200]
+    assert (
+        'name="venue" type="text" value="Council hall"' in page
+        or 'value="Council hall"' in page.split('name="venue"', 1)[1][:200]
+    )
     assert 'value="Extraordinary meeting"' in page
     assert load(app, Meeting, meeting_id).title == "Quarterly meeting"
     # Saving the re-shown form keeps both changes.
-    fields = dict(re.findall(r'name="(csrf_token|version|title|day|start_time|end_time|venue|online_url)"'
-                             r'[^>]*value="([^"]*)"', page))
+    fields = dict(
+        re.findall(
+            r'name="(csrf_token|version|title|day|start_time|end_time|venue|online_url)"'
+            r'[^>]*value="([^"]*)"',
+            page,
+        )
+    )
     fields["loaded"] = html.unescape(re.search(r'name="loaded" type="hidden" value="([^"]*)"', page).group(1))
-    assert admin.post(f"/meetings/{meeting_id}/edit", data={**fields, "agenda_md": "1. Welcome",
-                                                            "save": "Save"}).status_code == 302
+    assert (
+        admin.post(
+            f"/meetings/{meeting_id}/edit", data={**fields, "agenda_md": "1. Welcome", "save": "Save"}
+        ).status_code
+        == 302
+    )
     saved = load(app, Meeting, meeting_id)
     assert (saved.title, saved.venue) == ("Extraordinary meeting", "Council hall")
-
 
 
 def test_planning_warns_about_past_dates_grant_period_and_holidays(app, world, organiser):
     """Issue 8, point 18: warnings, not refusals."""
     with app.app_context():
         from forum_app.models import Grant
+
         grant = db.session.get(Grant, world["grant"])
         grant.starts_on, grant.ends_on = datetime(2021, 1, 1).date(), datetime(2021, 12, 31).date()
         db.session.commit()
@@ -1029,11 +1228,17 @@ def test_moving_a_scheduled_meeting_says_what_changed_and_who_is_told(app, world
     meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=9)
     make.invite(meeting_id, world["participant"])
     page = organiser.get(f"/meetings/{meeting_id}/edit").get_data(as_text=True)
-    fields = dict(re.findall(r'name="(csrf_token|version|loaded|title|day|start_time|end_time|venue|online_url)"'
-                             r'[^>]*value="([^"]*)"', page))
+    fields = dict(
+        re.findall(
+            r'name="(csrf_token|version|loaded|title|day|start_time|end_time|venue|online_url)"'
+            r'[^>]*value="([^"]*)"',
+            page,
+        )
+    )
     fields["loaded"] = html.unescape(fields["loaded"])
-    response = organiser.post(f"/meetings/{meeting_id}/edit", data={**fields, "venue": "New venue",
-                                                                     "start_time": "08:00", "save": "Save"})
+    response = organiser.post(
+        f"/meetings/{meeting_id}/edit", data={**fields, "venue": "New venue", "start_time": "08:00", "save": "Save"}
+    )
     page = flashed(organiser, response.headers["Location"])
     assert "time, venue changed. The 1 invitee will be sent an update" in page
 
@@ -1043,6 +1248,7 @@ def test_participants_do_not_see_grant_references(app, world, make):
     staff = sign_in(app.test_client(), world["staff"])
     with app.app_context():
         from forum_app.models import Grant
+
         reference = db.session.get(Grant, world["grant"]).reference
     assert reference not in participant.get("/forums").get_data(as_text=True)
     assert reference in staff.get("/forums").get_data(as_text=True)
@@ -1050,9 +1256,14 @@ def test_participants_do_not_see_grant_references(app, world, make):
 
 def test_minutes_for_readers_compare_the_displayed_text_and_badge_versions(app, world, organiser, make):
     """Issue 8, point 17."""
-    meeting_id, _ = circulated_then_revised(app, world, organiser, make,
-                                            "## Summary\n\n- **Probation** will call",
-                                            "## Summary\n\n- **Probation** will write")
+    meeting_id, _ = circulated_then_revised(
+        app,
+        world,
+        organiser,
+        make,
+        "## Summary\n\n- **Probation** will call",
+        "## Summary\n\n- **Probation** will write",
+    )
     compare = organiser.get(f"/meetings/{meeting_id}/minutes/compare?a=1&b=2").get_data(as_text=True)
     assert "- • Probation will call" in compare and "+ • Probation will write" in compare
     assert "**" not in compare and "##" not in compare

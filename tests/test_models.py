@@ -4,6 +4,7 @@ timestamps, optimistic locking, and migrations that match the models.
 Python-side checks can be bypassed (a script, a raw query, a future bug); these tests
 make sure the database still refuses bad rows.
 """
+
 from __future__ import annotations
 
 import time
@@ -54,26 +55,37 @@ def seed(make: Factory, app: Flask) -> dict[str, Any]:
     spare_programme = make.programme()
     spare_org = make.organisation(name="Spare Organisation", country="BA")
     ids: dict[str, Any] = {
-        **world, "meeting": meeting, "invitation": invitation, "spare_programme": spare_programme,
+        **world,
+        "meeting": meeting,
+        "invitation": invitation,
+        "spare_programme": spare_programme,
         "spare_org": spare_org,
-        "user": make.user_id(world["outsider"]), "participant_id": make.user_id(world["participant"]),
+        "user": make.user_id(world["outsider"]),
+        "participant_id": make.user_id(world["participant"]),
     }
     with app.app_context():
         grant = db.session.get(Forum, world["forum"]).grant
         ids["org"], ids["programme"] = grant.holder_id, grant.programme_id
-        action = ActionItem(forum_id=world["forum"], meeting_id=meeting, title="Agree a referral pathway",
-                            owner_id=ids["participant_id"])
+        action = ActionItem(
+            forum_id=world["forum"],
+            meeting_id=meeting,
+            title="Agree a referral pathway",
+            owner_id=ids["participant_id"],
+        )
         db.session.add(action)
         db.session.flush()
-        update = ActionUpdate(action_id=action.id, author_id=ids["participant_id"], kind="progress",
-                              note="First contact made")
-        event = AuditEvent(actor_id=ids["user"], verb="test.seed", object_type="Forum",
-                           object_id=world["forum"], summary="seeded")
+        update = ActionUpdate(
+            action_id=action.id, author_id=ids["participant_id"], kind="progress", note="First contact made"
+        )
+        event = AuditEvent(
+            actor_id=ids["user"], verb="test.seed", object_type="Forum", object_id=world["forum"], summary="seeded"
+        )
         db.session.add_all([update, event])
         db.session.commit()
         ids.update(action=action.id, action_update=update.id, audit_event=event.id)
         ids["forum_member"] = db.session.execute(
-            text("SELECT id FROM forum_member WHERE user_id = :u"), {"u": ids["participant_id"]}).scalar_one()
+            text("SELECT id FROM forum_member WHERE user_id = :u"), {"u": ids["participant_id"]}
+        ).scalar_one()
         ids["meeting_starts"] = db.session.get(Meeting, meeting).starts_at.replace(tzinfo=None)
         ids["grant_reference"] = db.session.get(Forum, world["other_forum"]).grant.reference
         ids["org_name"] = db.session.get(Organisation, spare_org).name
@@ -81,6 +93,7 @@ def seed(make: Factory, app: Flask) -> dict[str, Any]:
 
 
 # --- 1. the database refuses bad values --------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -98,47 +111,125 @@ def fk(constraint: str) -> tuple[str, ...]:
 
 
 REFUSALS = [
-    Refusal("organisation.kind", "UPDATE organisation SET kind = :v WHERE id = :org",
-            lambda s: "police", lambda s: "bogus", ("ck_organisation_kind",)),
-    Refusal("user_account.role", "UPDATE user_account SET role = :v WHERE id = :user",
-            lambda s: "staff", lambda s: "root", ("ck_user_account_role",)),
-    Refusal("meeting.state", "UPDATE meeting SET state = :v WHERE id = :meeting",
-            lambda s: "held", lambda s: "bogus", ("ck_meeting_state",)),
-    Refusal("meeting.ends_after_start", "UPDATE meeting SET ends_at = :v WHERE id = :meeting",
-            lambda s: s["meeting_starts"] + timedelta(minutes=1), lambda s: s["meeting_starts"],
-            ("ck_meeting_ends_after_start",)),
-    Refusal("meeting.ends_before_start", "UPDATE meeting SET ends_at = :v WHERE id = :meeting",
-            lambda s: s["meeting_starts"] + timedelta(hours=3), lambda s: s["meeting_starts"] - timedelta(hours=1),
-            ("ck_meeting_ends_after_start",)),
-    Refusal("meeting.ical_sequence", "UPDATE meeting SET ical_sequence = :v WHERE id = :meeting",
-            lambda s: 3, lambda s: -1, ("ck_meeting_sequence_not_negative",)),
-    Refusal("invitation.rsvp", "UPDATE invitation SET rsvp = :v WHERE id = :invitation",
-            lambda s: "tentative", lambda s: "maybe", ("ck_invitation_rsvp",)),
-    Refusal("invitation.attendance", "UPDATE invitation SET attendance = :v WHERE id = :invitation",
-            lambda s: "present", lambda s: "late", ("ck_invitation_attendance",)),
-    Refusal("forum_member.role", "UPDATE forum_member SET role = :v WHERE id = :forum_member",
-            lambda s: "observer", lambda s: "chair", ("ck_forum_member_role",)),
-    Refusal("action_item.state", "UPDATE action_item SET state = :v WHERE id = :action",
-            lambda s: "in_progress", lambda s: "bogus", ("ck_action_item_state",)),
-    Refusal("programme.period", "UPDATE programme SET starts_on = '2021-06-30', ends_on = :v WHERE id = :programme",
-            lambda s: datetime(2021, 7, 2).date(), lambda s: datetime(2021, 6, 29).date(), ("ck_programme_period",)),
-    Refusal("user_account.email unique", "UPDATE user_account SET email = :v WHERE id = :user",
-            lambda s: "fresh@example.org", lambda s: s["participant"],
-            ("uq_user_account_email", "user_account.email")),
-    Refusal("grant_agreement.reference unique", "UPDATE grant_agreement SET reference = :v WHERE id = :grant",
-            lambda s: "HF-NEW-1", lambda s: s["grant_reference"],
-            ("uq_grant_agreement_reference", "grant_agreement.reference")),
-    Refusal("organisation name+country unique", "UPDATE organisation SET name = :v, country = 'BA' WHERE id = :org",
-            lambda s: "Another Name", lambda s: s["org_name"],
-            ("uq_organisation_name_country", "organisation.name")),
-    Refusal("grant_agreement.programme_id fk", "UPDATE grant_agreement SET programme_id = :v WHERE id = :grant",
-            lambda s: s["spare_programme"], lambda s: 999_999, fk("fk_grant_agreement_programme_id_programme")),
-    Refusal("grant_team.user_id fk",
-            "INSERT INTO grant_team (grant_id, user_id, added_at) VALUES (:grant, :v, CURRENT_TIMESTAMP)",
-            lambda s: s["user"], lambda s: 999_999, fk("fk_grant_team_user_id_user_account")),
-    Refusal("programme in use cannot be deleted", "DELETE FROM programme WHERE id = :v",
-            lambda s: s["spare_programme"], lambda s: s["programme"],
-            fk("fk_grant_agreement_programme_id_programme")),
+    Refusal(
+        "organisation.kind",
+        "UPDATE organisation SET kind = :v WHERE id = :org",
+        lambda s: "police",
+        lambda s: "bogus",
+        ("ck_organisation_kind",),
+    ),
+    Refusal(
+        "user_account.role",
+        "UPDATE user_account SET role = :v WHERE id = :user",
+        lambda s: "staff",
+        lambda s: "root",
+        ("ck_user_account_role",),
+    ),
+    Refusal(
+        "meeting.state",
+        "UPDATE meeting SET state = :v WHERE id = :meeting",
+        lambda s: "held",
+        lambda s: "bogus",
+        ("ck_meeting_state",),
+    ),
+    Refusal(
+        "meeting.ends_after_start",
+        "UPDATE meeting SET ends_at = :v WHERE id = :meeting",
+        lambda s: s["meeting_starts"] + timedelta(minutes=1),
+        lambda s: s["meeting_starts"],
+        ("ck_meeting_ends_after_start",),
+    ),
+    Refusal(
+        "meeting.ends_before_start",
+        "UPDATE meeting SET ends_at = :v WHERE id = :meeting",
+        lambda s: s["meeting_starts"] + timedelta(hours=3),
+        lambda s: s["meeting_starts"] - timedelta(hours=1),
+        ("ck_meeting_ends_after_start",),
+    ),
+    Refusal(
+        "meeting.ical_sequence",
+        "UPDATE meeting SET ical_sequence = :v WHERE id = :meeting",
+        lambda s: 3,
+        lambda s: -1,
+        ("ck_meeting_sequence_not_negative",),
+    ),
+    Refusal(
+        "invitation.rsvp",
+        "UPDATE invitation SET rsvp = :v WHERE id = :invitation",
+        lambda s: "tentative",
+        lambda s: "maybe",
+        ("ck_invitation_rsvp",),
+    ),
+    Refusal(
+        "invitation.attendance",
+        "UPDATE invitation SET attendance = :v WHERE id = :invitation",
+        lambda s: "present",
+        lambda s: "late",
+        ("ck_invitation_attendance",),
+    ),
+    Refusal(
+        "forum_member.role",
+        "UPDATE forum_member SET role = :v WHERE id = :forum_member",
+        lambda s: "observer",
+        lambda s: "chair",
+        ("ck_forum_member_role",),
+    ),
+    Refusal(
+        "action_item.state",
+        "UPDATE action_item SET state = :v WHERE id = :action",
+        lambda s: "in_progress",
+        lambda s: "bogus",
+        ("ck_action_item_state",),
+    ),
+    Refusal(
+        "programme.period",
+        "UPDATE programme SET starts_on = '2021-06-30', ends_on = :v WHERE id = :programme",
+        lambda s: datetime(2021, 7, 2).date(),
+        lambda s: datetime(2021, 6, 29).date(),
+        ("ck_programme_period",),
+    ),
+    Refusal(
+        "user_account.email unique",
+        "UPDATE user_account SET email = :v WHERE id = :user",
+        lambda s: "fresh@example.org",
+        lambda s: s["participant"],
+        ("uq_user_account_email", "user_account.email"),
+    ),
+    Refusal(
+        "grant_agreement.reference unique",
+        "UPDATE grant_agreement SET reference = :v WHERE id = :grant",
+        lambda s: "HF-NEW-1",
+        lambda s: s["grant_reference"],
+        ("uq_grant_agreement_reference", "grant_agreement.reference"),
+    ),
+    Refusal(
+        "organisation name+country unique",
+        "UPDATE organisation SET name = :v, country = 'BA' WHERE id = :org",
+        lambda s: "Another Name",
+        lambda s: s["org_name"],
+        ("uq_organisation_name_country", "organisation.name"),
+    ),
+    Refusal(
+        "grant_agreement.programme_id fk",
+        "UPDATE grant_agreement SET programme_id = :v WHERE id = :grant",
+        lambda s: s["spare_programme"],
+        lambda s: 999_999,
+        fk("fk_grant_agreement_programme_id_programme"),
+    ),
+    Refusal(
+        "grant_team.user_id fk",
+        "INSERT INTO grant_team (grant_id, user_id, added_at) VALUES (:grant, :v, CURRENT_TIMESTAMP)",
+        lambda s: s["user"],
+        lambda s: 999_999,
+        fk("fk_grant_team_user_id_user_account"),
+    ),
+    Refusal(
+        "programme in use cannot be deleted",
+        "DELETE FROM programme WHERE id = :v",
+        lambda s: s["spare_programme"],
+        lambda s: s["programme"],
+        fk("fk_grant_agreement_programme_id_programme"),
+    ),
 ]
 
 
@@ -179,8 +270,12 @@ def test_every_connection_enforces_foreign_keys(app: Flask, ctx: None) -> None:
                 assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
                 assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             with pytest.raises(IntegrityError), conn.begin():
-                conn.execute(text("INSERT INTO grant_team (grant_id, user_id, added_at) "
-                                  "VALUES (987654, 987654, CURRENT_TIMESTAMP)"))
+                conn.execute(
+                    text(
+                        "INSERT INTO grant_team (grant_id, user_id, added_at) "
+                        "VALUES (987654, 987654, CURRENT_TIMESTAMP)"
+                    )
+                )
 
 
 # --- 2. append-only history -----------------------------------------------------------------------
@@ -189,8 +284,9 @@ APPEND_ONLY_CASES = [(ActionUpdate, "action_update", "note"), (AuditEvent, "audi
 
 
 @pytest.mark.parametrize(("model", "key", "attribute"), APPEND_ONLY_CASES, ids=["ActionUpdate", "AuditEvent"])
-def test_history_rows_cannot_be_modified_or_deleted(seed: dict, ctx: None, model: type, key: str,
-                                                    attribute: str) -> None:
+def test_history_rows_cannot_be_modified_or_deleted(
+    seed: dict, ctx: None, model: type, key: str, attribute: str
+) -> None:
     """The follow-up record and the audit trail are never rewritten, only appended to."""
     row = db.session.get(model, seed[key])
     original = getattr(row, attribute)
@@ -210,21 +306,35 @@ def test_history_rows_cannot_be_modified_or_deleted(seed: dict, ctx: None, model
 
 def test_history_can_still_be_appended_and_other_rows_edited(seed: dict, ctx: None) -> None:
     """The guard is specific: new history rows and ordinary edits go through."""
-    db.session.add(ActionUpdate(action_id=seed["action"], kind="state", from_state="proposed",
-                                to_state="accepted", author_id=seed["participant_id"]))
+    db.session.add(
+        ActionUpdate(
+            action_id=seed["action"],
+            kind="state",
+            from_state="proposed",
+            to_state="accepted",
+            author_id=seed["participant_id"],
+        )
+    )
     db.session.add(AuditEvent(verb="test.append", object_type="ActionItem", object_id=seed["action"]))
     db.session.get(ActionItem, seed["action"]).state = "accepted"
     db.session.commit()
     db.session.expire_all()
-    updates = db.session.execute(select(ActionUpdate.kind).where(ActionUpdate.action_id == seed["action"])
-                                 .order_by(ActionUpdate.id)).scalars().all()
+    updates = (
+        db.session.execute(
+            select(ActionUpdate.kind).where(ActionUpdate.action_id == seed["action"]).order_by(ActionUpdate.id)
+        )
+        .scalars()
+        .all()
+    )
     assert updates == ["progress", "state"]
-    assert db.session.execute(select(AuditEvent.verb).where(AuditEvent.id >= seed["audit_event"])
-                              .order_by(AuditEvent.id)).scalars().all() == ["test.seed", "test.append"]
+    assert db.session.execute(
+        select(AuditEvent.verb).where(AuditEvent.id >= seed["audit_event"]).order_by(AuditEvent.id)
+    ).scalars().all() == ["test.seed", "test.append"]
     assert db.session.get(ActionItem, seed["action"]).state == "accepted"
 
 
 # --- 3. timestamps --------------------------------------------------------------------------------
+
 
 def test_datetimes_are_stored_as_utc_and_read_back_aware(seed: dict, ctx: None) -> None:
     """A local time goes in, the same instant comes back in UTC; the column holds the UTC wall time."""
@@ -239,8 +349,9 @@ def test_datetimes_are_stored_as_utc_and_read_back_aware(seed: dict, ctx: None) 
     assert meeting.starts_at.tzinfo is UTC
     assert (meeting.starts_at.hour, meeting.ends_at.hour) == (8, 11)
     assert meeting.created_at.tzinfo is UTC
-    stored = db.session.execute(text("SELECT starts_at FROM meeting WHERE id = :id")
-                                .columns(starts_at=DateTime()), {"id": seed["meeting"]}).scalar_one()
+    stored = db.session.execute(
+        text("SELECT starts_at FROM meeting WHERE id = :id").columns(starts_at=DateTime()), {"id": seed["meeting"]}
+    ).scalar_one()
     assert stored == datetime(2021, 6, 30, 8, 0)
 
 
@@ -283,8 +394,10 @@ def test_every_utc_column_default_is_a_callable() -> None:
 
 # --- 4. optimistic locking ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("model", "key"), [(Meeting, "meeting"), (ActionItem, "action")],
-                         ids=["Meeting", "ActionItem"])
+
+@pytest.mark.parametrize(
+    ("model", "key"), [(Meeting, "meeting"), (ActionItem, "action")], ids=["Meeting", "ActionItem"]
+)
 def test_stale_write_raises_instead_of_overwriting(seed: dict, ctx: None, model: type, key: str) -> None:
     """Two editors open the same row; the second save must fail, not silently undo the first."""
     other = Session(db.engine, expire_on_commit=False)
@@ -309,6 +422,7 @@ def test_stale_write_raises_instead_of_overwriting(seed: dict, ctx: None, model:
 
 
 # --- 5. migrations --------------------------------------------------------------------------------
+
 
 def test_migrations_match_the_models(app: Flask, ctx: None) -> None:
     """What ``flask db check`` checks: the upgraded database has exactly the models' schema, at the head."""

@@ -13,6 +13,7 @@ both nodes took part, and what one node did holds on the other:
 - failed logins spread over both nodes count towards one limit;
 - a stale edit form saved through one node after the other node saved is caught.
 """
+
 from __future__ import annotations
 
 import html
@@ -167,27 +168,53 @@ def cluster(app, database_url, tmp_path) -> str:
 
     port, nodes = _free_port(), [_free_port(), _free_port()]
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "FORUM_ENV": "production", "SECRET_KEY": SECRET_KEY, "DATABASE_URL": database_url,
-           "REDIS_URL": REDIS_URL, "BASE_URL": base, "TRUSTED_PROXIES": "1",
-           "FORUM_INSTANCE_DIR": str(tmp_path / "instance")}
+    env = {
+        **os.environ,
+        "FORUM_ENV": "production",
+        "SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "BASE_URL": base,
+        "TRUSTED_PROXIES": "1",
+        "FORUM_INSTANCE_DIR": str(tmp_path / "instance"),
+    }
     processes = []
     try:
         for i, node_port in enumerate(nodes):
             log = tmp_path / f"node{i}.log"
             process = subprocess.Popen(
-                [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--worker-class", "sync",
-                 "--bind", f"127.0.0.1:{node_port}", "wsgi:app"],
-                cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "--workers",
+                    "1",
+                    "--worker-class",
+                    "sync",
+                    "--bind",
+                    f"127.0.0.1:{node_port}",
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
             processes.append(process)
             _wait_for(f"http://127.0.0.1:{node_port}/login", process, log)
         conf = tmp_path / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(
-            tmp=tmp_path, port=port, node_a=nodes[0], node_b=nodes[1],
-            user="user root;\n" if os.geteuid() == 0 else ""))
+        conf.write_text(
+            NGINX_CONF.format(
+                tmp=tmp_path,
+                port=port,
+                node_a=nodes[0],
+                node_b=nodes[1],
+                user="user root;\n" if os.geteuid() == 0 else "",
+            )
+        )
         log = tmp_path / "nginx-error.log"
         log.touch()
-        nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)],
-                                 stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        nginx = subprocess.Popen(
+            [NGINX, "-p", str(tmp_path), "-c", str(conf)], stdout=log.open("ab"), stderr=subprocess.STDOUT
+        )
         processes.append(nginx)
         _wait_for(base + "/login", nginx, log)
         yield base
@@ -248,8 +275,14 @@ def test_two_nodes_behind_nginx_share_everything(cluster: str, app, make: Factor
         _, hidden = browser.form("/login")
         assert browser.request("/login", {**hidden, "email": email, "password": PASSWORD})[0] == 302
     path = f"/forums/{world['forum']}/edit"
-    fields = {"grant_id": str(world["grant"]), "city": "Sarajevo", "country": "BA", "timezone": "Europe/Sarajevo",
-              "focus": "New State Prison", "description": ""}
+    fields = {
+        "grant_id": str(world["grant"]),
+        "city": "Sarajevo",
+        "country": "BA",
+        "timezone": "Europe/Sarajevo",
+        "focus": "New State Prison",
+        "description": "",
+    }
     _, mine = first.form(path)
     _, theirs = second.form(path)
     status, saved_on, _ = first.request(path, {**mine, **fields, "title": "Saved first"})

@@ -5,6 +5,7 @@ what differs, nothing of theirs is written, and the re-shown form starts from th
 version with their own changes kept, so a second, knowing save goes through — and a
 field the second person never touched keeps the first person's value.
 """
+
 from __future__ import annotations
 
 import html
@@ -44,19 +45,53 @@ def _records(app: Flask, make: Factory, world: dict) -> dict[str, Any]:
         programme_id, holder_id = grant.programme_id, grant.holder_id
     person_id = make.user_id(world["participant"])
     return {
-        "forum": (f"/forums/{world['forum']}/edit", Forum, world["forum"], "organiser", {
-            "grant_id": str(world["grant"]), "city": "Sarajevo", "country": "BA", "timezone": "Europe/Sarajevo",
-            "focus": "New State Prison", "description": ""}, "title"),
-        "organisation": (f"/admin/organisations/{holder_id}/edit", Organisation, holder_id, "admin", {
-            "kind": "ngo", "country": "BA", "city": "Sarajevo"}, "name"),
-        "programme": (f"/admin/programmes/{programme_id}/edit", Programme, programme_id, "admin", {
-            "description": "", "themes": "Radicalisation in prisons"}, "name"),
-        "grant": (f"/admin/grants/{world['grant']}/edit", Grant, world["grant"], "admin", {
-            "programme_id": str(programme_id), "reference": "REF-X", "holder_id": str(holder_id),
-            "country": "BA"}, "title"),
-        "person": (f"/admin/users/{person_id}/edit", User, person_id, "admin", {
-            "email": world["participant"], "role": "member", "organisation_id": "0",
-            "timezone": "Europe/Sarajevo"}, "name"),
+        "forum": (
+            f"/forums/{world['forum']}/edit",
+            Forum,
+            world["forum"],
+            "organiser",
+            {
+                "grant_id": str(world["grant"]),
+                "city": "Sarajevo",
+                "country": "BA",
+                "timezone": "Europe/Sarajevo",
+                "focus": "New State Prison",
+                "description": "",
+            },
+            "title",
+        ),
+        "organisation": (
+            f"/admin/organisations/{holder_id}/edit",
+            Organisation,
+            holder_id,
+            "admin",
+            {"kind": "ngo", "country": "BA", "city": "Sarajevo"},
+            "name",
+        ),
+        "programme": (
+            f"/admin/programmes/{programme_id}/edit",
+            Programme,
+            programme_id,
+            "admin",
+            {"description": "", "themes": "Radicalisation in prisons"},
+            "name",
+        ),
+        "grant": (
+            f"/admin/grants/{world['grant']}/edit",
+            Grant,
+            world["grant"],
+            "admin",
+            {"programme_id": str(programme_id), "reference": "REF-X", "holder_id": str(holder_id), "country": "BA"},
+            "title",
+        ),
+        "person": (
+            f"/admin/users/{person_id}/edit",
+            User,
+            person_id,
+            "admin",
+            {"email": world["participant"], "role": "member", "organisation_id": "0", "timezone": "Europe/Sarajevo"},
+            "name",
+        ),
     }
 
 
@@ -96,8 +131,12 @@ def test_second_save_of_a_stale_form_is_refused_and_rebased(app: Flask, make: Fa
         assert "Added by the first person" in page.split('name="description"', 1)[1].split("</textarea>", 1)[0]
 
     # Saving the re-shown form is a knowing save: it goes through.
-    again = {**base, text_field: "Saved second", "csrf_token": theirs["csrf_token"],
-             "loaded": html.unescape(rebased.group(1) or rebased.group(2))}
+    again = {
+        **base,
+        text_field: "Saved second",
+        "csrf_token": theirs["csrf_token"],
+        "loaded": html.unescape(rebased.group(1) or rebased.group(2)),
+    }
     if "description" in base:
         again["description"] = "Added by the first person"
     assert second.post(path, data=again).status_code == 302
@@ -113,9 +152,17 @@ def test_a_save_without_the_baseline_changes_nothing(app: Flask, make: Factory) 
     world = make.world()
     client = sign_in(app.test_client(), world["organiser"])
     token = opened(client, f"/forums/{world['forum']}/edit")["csrf_token"]
-    response = client.post(f"/forums/{world['forum']}/edit", data={
-        "csrf_token": token, "grant_id": str(world["grant"]), "title": "Blind", "city": "Sarajevo",
-        "country": "BA", "timezone": "Europe/Sarajevo"})
+    response = client.post(
+        f"/forums/{world['forum']}/edit",
+        data={
+            "csrf_token": token,
+            "grant_id": str(world["grant"]),
+            "title": "Blind",
+            "city": "Sarajevo",
+            "country": "BA",
+            "timezone": "Europe/Sarajevo",
+        },
+    )
     assert response.status_code == 400
     with app.app_context():
         assert db.session.get(Forum, world["forum"]).title != "Blind"
@@ -144,8 +191,9 @@ def test_deactivating_a_person_withdraws_their_upcoming_invitations(app: Flask, 
     assert "Probation" in present_kinds()
     admin = sign_in(app.test_client(), world["admin"])
     user_id = make.user_id(email)
-    response = post_form(admin, f"/admin/users/{user_id}/edit", {"active": "0"},
-                         action=f"/admin/users/{user_id}/active")
+    response = post_form(
+        admin, f"/admin/users/{user_id}/edit", {"active": "0"}, action=f"/admin/users/{user_id}/active"
+    )
     assert response.status_code == 302
     with app.app_context():
         invited = set(db.session.execute(select(Invitation.meeting_id).where(Invitation.user_id == user_id)).scalars())

@@ -5,6 +5,7 @@ minutes notices and email choices.
 Every message the server receives is parsed back with the ``email`` package, and every
 calendar in it with ``icalendar`` and with ``vobject`` (validate=True).
 """
+
 from __future__ import annotations
 
 import socket
@@ -88,13 +89,25 @@ def _actor(email: str) -> User:
     return db.session.execute(select(User).where(User.email == email)).scalar_one()
 
 
-def plan_meeting(app: Flask, w: dict, start: datetime, *, title="Reintegracija: praćenje akcija ë ç",
-                 venue="Vijećnica, Obala Kulina bana 1, Sarajevo", invite_all=True) -> int:
+def plan_meeting(
+    app: Flask,
+    w: dict,
+    start: datetime,
+    *,
+    title="Reintegracija: praćenje akcija ë ç",
+    venue="Vijećnica, Obala Kulina bana 1, Sarajevo",
+    invite_all=True,
+) -> int:
     with app.app_context(), clock.at(start - timedelta(days=20)):
         forum = db.session.get(Forum, w["forum"])
-        details = MeetingDetails(title=title, starts_at=start, ends_at=start + timedelta(hours=3), venue=venue,
-                                 online_url="https://meet.example.org/forum-sa",
-                                 agenda_md="1. **Dobrodošlica**\n2. Follow-up review — Преглед на активностите\n")
+        details = MeetingDetails(
+            title=title,
+            starts_at=start,
+            ends_at=start + timedelta(hours=3),
+            venue=venue,
+            online_url="https://meet.example.org/forum-sa",
+            agenda_md="1. **Dobrodošlica**\n2. Follow-up review — Преглед на активностите\n",
+        )
         ids = None if invite_all else []
         meeting = meetings.create_meeting(_actor(w["organiser"]), forum, details, invitee_ids=ids)
         db.session.commit()
@@ -115,35 +128,50 @@ def schedule(app: Flask, w: dict, meeting_id: int, at: datetime) -> None:
     def go():
         meeting = db.session.get(Meeting, meeting_id)
         return meetings.change_state(_actor(w["organiser"]), meeting, "scheduled", meeting.version)
+
     run(app, at, go)
 
 
 def move(app: Flask, w: dict, meeting_id: int, new_start: datetime, at: datetime) -> None:
     def go():
         m = db.session.get(Meeting, meeting_id)
-        details = MeetingDetails(title=m.title, starts_at=new_start, ends_at=new_start + (m.ends_at - m.starts_at),
-                                 venue=m.venue, online_url=m.online_url, agenda_md=m.agenda_md)
+        details = MeetingDetails(
+            title=m.title,
+            starts_at=new_start,
+            ends_at=new_start + (m.ends_at - m.starts_at),
+            venue=m.venue,
+            online_url=m.online_url,
+            agenda_md=m.agenda_md,
+        )
         return meetings.update_meeting(_actor(w["organiser"]), m, details, m.version)
+
     run(app, at, go)
 
 
 def remove_invitee(app: Flask, w: dict, meeting_id: int, email: str) -> None:
     with app.app_context():
-        invitation_id = db.session.execute(select(Invitation.id).join(User).where(
-            Invitation.meeting_id == meeting_id, User.email == email)).scalar_one()
-    run(app, datetime.now(UTC), lambda: meetings.remove_invitee(
-        _actor(w["organiser"]), db.session.get(Meeting, meeting_id), invitation_id))
+        invitation_id = db.session.execute(
+            select(Invitation.id).join(User).where(Invitation.meeting_id == meeting_id, User.email == email)
+        ).scalar_one()
+    run(
+        app,
+        datetime.now(UTC),
+        lambda: meetings.remove_invitee(_actor(w["organiser"]), db.session.get(Meeting, meeting_id), invitation_id),
+    )
 
 
 def cancel(app: Flask, w: dict, meeting_id: int, at: datetime) -> None:
     def go():
         m = db.session.get(Meeting, meeting_id)
-        return meetings.change_state(_actor(w["organiser"]), m, "cancelled", m.version,
-                                     reason="Prostorija nije dostupna, izvinjavamo se.")
+        return meetings.change_state(
+            _actor(w["organiser"]), m, "cancelled", m.version, reason="Prostorija nije dostupna, izvinjavamo se."
+        )
+
     run(app, at, go)
 
 
 # --- reading a received message ----------------------------------------------------------------
+
 
 def mime_tree(message) -> list:
     if message.is_multipart():
@@ -169,8 +197,10 @@ def parse_both(data: bytes):
 
 def check_message(message, to_email: str, to_name: str) -> tuple[bytes, str]:
     """The MIME tree, the method parameter, the calendar in both places, the headers. Returns (ics bytes, method)."""
-    assert mime_tree(message) == ["multipart/mixed", [
-        ["multipart/alternative", ["text/plain", "text/html", "text/calendar"]], "application/ics"]]
+    assert mime_tree(message) == [
+        "multipart/mixed",
+        [["multipart/alternative", ["text/plain", "text/html", "text/calendar"]], "application/ics"],
+    ]
     inline, attached = calendar_parts(message)
     method = inline.get_param("method")
     assert method in ("REQUEST", "CANCEL")
@@ -197,13 +227,16 @@ def check_message(message, to_email: str, to_name: str) -> tuple[bytes, str]:
 
 # --- invite → move → cancel ----------------------------------------------------------------------
 
+
 def test_invite_move_cancel_gives_three_messages_per_invitee(app: Flask, make: Factory, smtp) -> None:
     """Done means: three messages per invitee, both parsers, SEQUENCE 0, 1, 2, one UID."""
     w = setup_forum(make)
     start = local(2021, 6, 30, 10)
     meeting_id = plan_meeting(app, w, start)
     schedule(app, w, meeting_id, start - timedelta(days=14))
-    assert deliver(app, start - timedelta(days=14)).sent == 6  # participant, observer, the three named invitees and the organiser
+    assert (
+        deliver(app, start - timedelta(days=14)).sent == 6
+    )  # participant, observer, the three named invitees and the organiser
     move(app, w, meeting_id, local(2021, 6, 30, 11, 30), start - timedelta(days=7))
     assert deliver(app, start - timedelta(days=7)).sent == 6
     cancel(app, w, meeting_id, start - timedelta(days=2))
@@ -243,8 +276,15 @@ def test_invite_move_cancel_gives_three_messages_per_invitee(app: Flask, make: F
             assert "https://meet.example.org/forum-sa" in str(event["DESCRIPTION"])
             assert "Преглед на активностите" in str(event["DESCRIPTION"]) and "**" not in str(event["DESCRIPTION"])
             assert len(ical.walk("VTIMEZONE")) == 1 and ical.walk("VTIMEZONE")[0].walk("DAYLIGHT")[0].get("RRULE")
-            seen.append((method, int(event["SEQUENCE"]), event.decoded("DTSTART").astimezone(UTC),
-                         str(event.get("STATUS")), bool(event.walk("VALARM"))))
+            seen.append(
+                (
+                    method,
+                    int(event["SEQUENCE"]),
+                    event.decoded("DTSTART").astimezone(UTC),
+                    str(event.get("STATUS")),
+                    bool(event.walk("VALARM")),
+                )
+            )
         assert seen == [
             ("REQUEST", 0, datetime(2021, 6, 30, 8, 0, tzinfo=UTC), "CONFIRMED", True),
             ("REQUEST", 1, datetime(2021, 6, 30, 9, 30, tzinfo=UTC), "CONFIRMED", True),
@@ -279,6 +319,7 @@ def test_the_email_reads_well_as_text_and_html(app: Flask, make: Factory, smtp) 
 
 # --- delivery: server down, refusals, withdrawn, two workers ----------------------------------------
 
+
 def test_an_address_with_an_international_domain_arrives_in_idna(app: Flask, make: Factory, smtp) -> None:
     """The domain goes out as xn--…, which every server takes (no SMTPUTF8 needed), in the envelope and in To."""
     w = make.world()
@@ -307,6 +348,7 @@ def test_a_server_that_accepts_and_then_says_nothing_does_not_stall_the_worker(a
     assert report.sent == 0 and report.failed == 0 and report.retrying > 0
     assert all("timed out" in error for error in report.errors), report.errors
 
+
 def test_a_server_that_is_down_delays_mail_and_every_message_arrives_once(app: Flask, make: Factory) -> None:
     port = free_port()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_DELIVERY=True)
@@ -319,7 +361,9 @@ def test_a_server_that_is_down_delays_mail_and_every_message_arrives_once(app: F
     with app.app_context():
         rows = db.session.execute(select(OutboxMessage).where(OutboxMessage.meeting_id == meeting_id)).scalars().all()
         assert {r.status for r in rows} == {"pending"} and {r.attempts for r in rows} == {1}
-        assert all("refused" in r.last_error.lower() or "errno" in r.last_error.lower() for r in rows), rows[0].last_error
+        assert all("refused" in r.last_error.lower() or "errno" in r.last_error.lower() for r in rows), rows[
+            0
+        ].last_error
     # Still down an hour later: still pending, never failed for it.
     for hours in (2, 5, 9):
         deliver(app, datetime.now(UTC) + timedelta(hours=hours))
@@ -330,7 +374,8 @@ def test_a_server_that_is_down_delays_mail_and_every_message_arrives_once(app: F
         assert deliver(app, datetime.now(UTC) + timedelta(days=1)).sent == 6
         assert deliver(app, datetime.now(UTC) + timedelta(days=3)).sent == 0
         assert sorted(a for r in server.received for a in r.rcpt_tos) == sorted(
-            w["invitees"] + [w["participant"], w["observer"], w["organiser"]])
+            w["invitees"] + [w["participant"], w["observer"], w["organiser"]]
+        )
     finally:
         server.stop()
     with app.app_context():
@@ -380,12 +425,12 @@ def test_withdrawn_messages_are_never_sent(app: Flask, make: Factory, smtp) -> N
     assert deliver(app).sent == 5
     assert smtp.to(w["invitees"][2]) == []
     with app.app_context():
-        assert db.session.execute(select(OutboxMessage.status).where(
-            OutboxMessage.to_addr == w["invitees"][2])).scalars().all() == ["withdrawn"]
+        assert db.session.execute(
+            select(OutboxMessage.status).where(OutboxMessage.to_addr == w["invitees"][2])
+        ).scalars().all() == ["withdrawn"]
 
 
-def test_removing_an_invitee_who_got_the_invitation_sends_them_a_cancellation(app: Flask, make: Factory,
-                                                                                smtp) -> None:
+def test_removing_an_invitee_who_got_the_invitation_sends_them_a_cancellation(app: Flask, make: Factory, smtp) -> None:
     w = setup_forum(make)
     meeting_id = plan_meeting(app, w, datetime.now(UTC) + timedelta(days=10))
     schedule(app, w, meeting_id, datetime.now(UTC))
@@ -397,8 +442,10 @@ def test_removing_an_invitee_who_got_the_invitation_sends_them_a_cancellation(ap
     ical, _vcal = parse_both(data)
     assert method == "CANCEL" and second["Subject"].startswith("No longer invited")
     assert str(ical.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
-    assert ical.walk("VEVENT")[0]["UID"] == icalendar.Calendar.from_ical(
-        calendar_parts(first)[0].get_payload(decode=True)).walk("VEVENT")[0]["UID"]
+    assert (
+        ical.walk("VEVENT")[0]["UID"]
+        == icalendar.Calendar.from_ical(calendar_parts(first)[0].get_payload(decode=True)).walk("VEVENT")[0]["UID"]
+    )
     # The others heard nothing.
     assert len(smtp.received) == 7
 
@@ -408,9 +455,15 @@ def test_adding_an_invitee_later_invites_only_that_person(app: Flask, make: Fact
     meeting_id = plan_meeting(app, w, datetime.now(UTC) + timedelta(days=10))
     schedule(app, w, meeting_id, datetime.now(UTC))
     deliver(app)
-    run(app, datetime.now(UTC), lambda: meetings.add_invitee(
-        _actor(w["organiser"]), db.session.get(Meeting, meeting_id),
-        InviteeInput(email="gost@ministarstvo.example", name="Gost Đurđević")))
+    run(
+        app,
+        datetime.now(UTC),
+        lambda: meetings.add_invitee(
+            _actor(w["organiser"]),
+            db.session.get(Meeting, meeting_id),
+            InviteeInput(email="gost@ministarstvo.example", name="Gost Đurđević"),
+        ),
+    )
     deliver(app)
     new = smtp.to("gost@ministarstvo.example")
     assert sorted(m["Subject"].split(":")[0] for m in new) == ["Invitation", "You have been invited to Forum Desk"]
@@ -423,8 +476,15 @@ def test_two_workers_deliver_each_message_exactly_once(app: Flask, make: Factory
     with app.app_context():
         organiser = _actor(w["organiser"])
         for n in range(60):
-            db.session.add(OutboxMessage(kind="test", to_addr=f"person{n}@example.org", subject=f"Message {n}",
-                                         body_text=f"Body {n}", to_user_id=organiser.id))
+            db.session.add(
+                OutboxMessage(
+                    kind="test",
+                    to_addr=f"person{n}@example.org",
+                    subject=f"Message {n}",
+                    body_text=f"Body {n}",
+                    to_user_id=organiser.id,
+                )
+            )
         db.session.commit()
     reports = []
     start = threading.Barrier(2)
@@ -450,8 +510,14 @@ def test_two_workers_deliver_each_message_exactly_once(app: Flask, make: Factory
     outbox_ids = [r.message["X-Forum-Desk-Outbox"] for r in smtp.received]
     assert len(outbox_ids) == 60 and len(set(outbox_ids)) == 60
     with app.app_context():
-        assert db.session.execute(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.status == "sent", OutboxMessage.attempts == 1)).scalar_one() == 60
+        assert (
+            db.session.execute(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == "sent", OutboxMessage.attempts == 1)
+            ).scalar_one()
+            == 60
+        )
         postgresql = db.engine.dialect.name == "postgresql"
     if postgresql:
         assert min(reports) > 0, f"one worker sent everything: {reports}"
@@ -493,6 +559,7 @@ def test_cli_deliver_and_remind(app: Flask, make: Factory, smtp) -> None:
 
 # --- RSVP from the email ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def rsvp_world(app: Flask, make: Factory):
     w = make.world()
@@ -505,8 +572,7 @@ def rsvp_token(app: Flask, invitation_id: int) -> str:
     """The token an invitation email carries (valid until the meeting ends)."""
     with app.app_context():
         invitation = db.session.get(Invitation, invitation_id)
-        return make_link_token("rsvp", ("invitation", invitation_id), expires_at=invitation.meeting.ends_at,
-                               bind=None)
+        return make_link_token("rsvp", ("invitation", invitation_id), expires_at=invitation.meeting.ends_at, bind=None)
 
 
 def _invitation(app, invitation_id):
@@ -517,8 +583,9 @@ def _invitation(app, invitation_id):
 
 def _rsvp_events(app) -> int:
     with app.app_context():
-        return db.session.execute(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.verb == "meeting.rsvp")).scalar_one()
+        return db.session.execute(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.verb == "meeting.rsvp")
+        ).scalar_one()
 
 
 def test_rsvp_link_get_only_shows_and_post_records(app: Flask, rsvp_world) -> None:
@@ -528,8 +595,11 @@ def test_rsvp_link_get_only_shows_and_post_records(app: Flask, rsvp_world) -> No
     page = client.get(f"{path}?answer=declined")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'value="declined" checked' in html or 'checked value="declined"' in html or \
-        ('value="declined"' in html and "checked" in html)
+    assert (
+        'value="declined" checked' in html
+        or 'checked value="declined"' in html
+        or ('value="declined"' in html and "checked" in html)
+    )
     assert _invitation(app, t["invitation"])[0] == "needs-action"  # opening the link changed nothing
     token = csrf_token(client, path)
     response = client.post(path, data={"csrf_token": token, "answer": "accepted", "comment": "Dolazim."})
@@ -549,13 +619,15 @@ def test_rsvp_link_get_only_shows_and_post_records(app: Flask, rsvp_world) -> No
     # The organiser sees the answer at once.
     organiser = app.test_client()
     login(organiser, t["organiser"])
-    row = [line for line in organiser.get(f"/meetings/{t['meeting']}").get_data(as_text=True).splitlines()
-           if 'class="d-print-none rsvp-cell"' in line]
+    row = [
+        line
+        for line in organiser.get(f"/meetings/{t['meeting']}").get_data(as_text=True).splitlines()
+        if 'class="d-print-none rsvp-cell"' in line
+    ]
     assert any("Tentative" in line for line in row)
 
 
-def test_rsvp_links_tampered_expired_or_withdrawn_show_a_clear_page_and_change_nothing(app: Flask,
-                                                                                      rsvp_world) -> None:
+def test_rsvp_links_tampered_expired_or_withdrawn_show_a_clear_page_and_change_nothing(app: Flask, rsvp_world) -> None:
     t = rsvp_world
     client = app.test_client()
     tampered = t["token"][:-3] + ("AAA" if not t["token"].endswith("AAA") else "BBB")
@@ -565,13 +637,15 @@ def test_rsvp_links_tampered_expired_or_withdrawn_show_a_clear_page_and_change_n
         assert client.post(path, data={"answer": "accepted"}).status_code in (400, 404)
     # Another purpose's token does not read as an RSVP link.
     with app.app_context():
-        other = make_link_token("action-confirm", ("action", 1), expires_at=datetime.now(UTC) + timedelta(days=1),
-                                bind=None)
+        other = make_link_token(
+            "action-confirm", ("action", 1), expires_at=datetime.now(UTC) + timedelta(days=1), bind=None
+        )
     assert client.get(f"/rsvp/{other}").status_code == 404
     # Expired: the meeting has ended.
     with app.app_context():
-        past = make_link_token("rsvp", ("invitation", t["invitation"]),
-                               expires_at=datetime.now(UTC) - timedelta(minutes=1), bind=None)
+        past = make_link_token(
+            "rsvp", ("invitation", t["invitation"]), expires_at=datetime.now(UTC) - timedelta(minutes=1), bind=None
+        )
     response = client.get(f"/rsvp/{past}")
     assert response.status_code == 410 and "answers are closed" in response.get_data(as_text=True)
     assert _invitation(app, t["invitation"])[0] == "needs-action" and _rsvp_events(app) == 0
@@ -599,6 +673,7 @@ def test_rsvp_after_the_meeting_is_cancelled_is_refused_clearly(app: Flask, rsvp
 
 # --- reminders, minutes notices, email choices ---------------------------------------------------------
 
+
 def _action(app, forum_id, owner_email, due: date, title: str, state="accepted") -> int:
     with app.app_context():
         owner = _actor(owner_email)
@@ -624,16 +699,20 @@ def test_reminders_are_sent_once_and_respect_choices(app: Flask, make: Factory, 
     _action(app, w["forum"], w["participant"], today - timedelta(days=1), "Closed one", state="done")
     # One invitee declined; another turned meeting reminders off.
     with app.app_context():
-        declined = db.session.execute(select(Invitation).join(User).where(
-            Invitation.meeting_id == soon, User.email == w["invitees"][0])).scalar_one()
+        declined = db.session.execute(
+            select(Invitation).join(User).where(Invitation.meeting_id == soon, User.email == w["invitees"][0])
+        ).scalar_one()
         declined.rsvp = "declined"
         quiet = _actor(w["invitees"][1])
-        db.session.add(NotificationSettings(user_id=quiet.id, meeting_reminders=False, action_reminders=True,
-                                            minutes_notices=True))
+        db.session.add(
+            NotificationSettings(user_id=quiet.id, meeting_reminders=False, action_reminders=True, minutes_notices=True)
+        )
         db.session.commit()
     with app.app_context():
         report = send_reminders(now)
-    assert report.emails == 5  # meeting: participant, observer, invitees[2], the organiser; actions: the participant's digest
+    assert (
+        report.emails == 5
+    )  # meeting: participant, observer, invitees[2], the organiser; actions: the participant's digest
     with app.app_context():
         assert send_reminders(now).queued == 0  # safe to run again
         assert send_reminders(now + timedelta(hours=1)).queued == 0
@@ -652,7 +731,8 @@ def test_reminders_are_sent_once_and_respect_choices(app: Flask, make: Factory, 
     # Dates in subjects as British English writes them, the time in the forum's zone and saying which.
     starts, first_due = (now + timedelta(hours=40)).astimezone(SARAJEVO), today - timedelta(days=4)
     assert meeting_reminder["Subject"].endswith(
-        f"{starts:%a}, {starts.day} {starts:%b %Y} {starts:%H}:{starts:%M} {starts.tzname()}")
+        f"{starts:%a}, {starts.day} {starts:%b %Y} {starts:%H}:{starts:%M} {starts.tzname()}"
+    )
     assert digest["Subject"].endswith(f"from {first_due:%a}, {first_due.day} {first_due:%b %Y}")
     # A meeting moved to another day is announced again; the same occasion never.
     move(app, w, soon, now + timedelta(hours=44), now)
@@ -668,8 +748,9 @@ def test_minutes_circulated_notice_goes_to_invitees_who_want_it(app: Flask, make
     deliver(app, start - timedelta(days=10))  # the invitations went out when it was scheduled
     with app.app_context():
         quiet = _actor(w["invitees"][2])
-        db.session.add(NotificationSettings(user_id=quiet.id, meeting_reminders=True, action_reminders=True,
-                                            minutes_notices=False))
+        db.session.add(
+            NotificationSettings(user_id=quiet.id, meeting_reminders=True, action_reminders=True, minutes_notices=False)
+        )
         db.session.commit()
 
     def write_and_circulate():
@@ -678,6 +759,7 @@ def test_minutes_circulated_notice_goes_to_invitees_who_want_it(app: Flask, make
         meetings.change_state(actor, meeting, "held", meeting.version)
         minutes.save_minutes(actor, meeting, MinutesInput("Zapisnik", ["Odluka 1"]), base_revision=0)
         minutes.circulate(actor, meeting, meeting.minutes_revision)
+
     run(app, start + timedelta(hours=4), write_and_circulate)
     deliver(app)
     notices = [r.message for r in smtp.received if r.message["Subject"].startswith("Minutes to read")]
@@ -696,6 +778,7 @@ def test_calendar_mail_about_a_meeting_already_over_is_not_sent(app: Flask, make
     assert (report.sent, report.withdrawn) == (0, 6)
     assert smtp.received == []
     with app.app_context():
-        statuses = set(db.session.execute(select(OutboxMessage.status)
-                                          .where(OutboxMessage.meeting_id == meeting_id)).scalars())
+        statuses = set(
+            db.session.execute(select(OutboxMessage.status).where(OutboxMessage.meeting_id == meeting_id)).scalars()
+        )
     assert statuses == {"withdrawn"}

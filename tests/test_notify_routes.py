@@ -4,6 +4,7 @@ Links from emails and calendar feeds carry their own credential (a signed RSVP t
 secret feed token): they answer the same whoever is signed in, and anonymous visitors
 too. The meeting download and the profile need a session like every other page.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,7 +44,9 @@ class Route:
 
     def path(self, targets: dict) -> str:
         # Two kinds of token share the name: the RSVP routes take the invitation's.
-        return fill_path(self.rule, {**targets, "token": targets["rsvp"]} if self.rule.startswith("/rsvp/") else targets)
+        return fill_path(
+            self.rule, {**targets, "token": targets["rsvp"]} if self.rule.startswith("/rsvp/") else targets
+        )
 
     def post_data(self, targets: dict) -> dict[str, str]:
         return dict(self.data)
@@ -89,12 +92,20 @@ def test_routes_by_role(app: Flask, make: Factory, role: str) -> None:
         participant = db.session.execute(db.select(User).where(User.email == w["participant"])).scalar_one()
         token = regenerate_feed_token(participant)
         db.session.commit()
-        message = OutboxMessage(kind="invitation", to_addr="someone@example.org", subject="Invitation", body_text="Hello")
+        message = OutboxMessage(
+            kind="invitation", to_addr="someone@example.org", subject="Invitation", body_text="Hello"
+        )
         db.session.add(message)
         db.session.commit()
         message_id = message.id
-    targets = {"meeting_id": meeting_id, "forum_id": w["forum"], "token": token, "rsvp": rsvp, "token_id": 1,
-               "message_id": message_id}
+    targets = {
+        "meeting_id": meeting_id,
+        "forum_id": w["forum"],
+        "token": token,
+        "rsvp": rsvp,
+        "token_id": 1,
+        "message_id": message_id,
+    }
     client = app.test_client()
     if role != "anonymous":
         sign_in(client, w[role])

@@ -1,4 +1,5 @@
 """Password hashing: argon2id at the configured (OWASP) parameters, re-hashed when they change."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,8 +21,11 @@ def _stored_hash(app, email: str) -> str:
 
 def test_defaults_are_owasp_argon2id():
     config = load_config({"FORUM_ENV": "testing"})
-    assert (config["PASSWORD_HASH_TIME_COST"], config["PASSWORD_HASH_MEMORY_KIB"],
-            config["PASSWORD_HASH_PARALLELISM"]) == (5, 7168, 1)
+    assert (
+        config["PASSWORD_HASH_TIME_COST"],
+        config["PASSWORD_HASH_MEMORY_KIB"],
+        config["PASSWORD_HASH_PARALLELISM"],
+    ) == (5, 7168, 1)
 
 
 def test_a_stored_hash_uses_the_configured_parameters(app, client, make):
@@ -33,8 +37,10 @@ def test_a_stored_hash_uses_the_configured_parameters(app, client, make):
     params = extract_parameters(_stored_hash(app, email))
     assert params.type.name == "ID"
     assert (params.time_cost, params.memory_cost, params.parallelism) == (
-        app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_KIB"],
-        app.config["PASSWORD_HASH_PARALLELISM"])
+        app.config["PASSWORD_HASH_TIME_COST"],
+        app.config["PASSWORD_HASH_MEMORY_KIB"],
+        app.config["PASSWORD_HASH_PARALLELISM"],
+    )
 
 
 def test_login_rehashes_when_the_parameters_change(app, make, monkeypatch):
@@ -68,4 +74,3 @@ def test_production_refuses_hashing_below_the_owasp_minimum(monkeypatch):
     monkeypatch.setenv("PASSWORD_HASH_MEMORY_KIB", "4096")
     with pytest.raises(ConfigError, match="OWASP"):
         load_config({"FORUM_ENV": "production", "SECRET_KEY": "x" * 40})
-

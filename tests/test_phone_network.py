@@ -12,6 +12,7 @@ It runs against the tests' live server (Werkzeug): the gzip and caching are done
 app (forum_app/web_delivery.py), so they apply there as under gunicorn. This is a budget of
 bytes and round trips, not of CPU: the link, not the machine, dominates both numbers.
 """
+
 from __future__ import annotations
 
 import time
@@ -58,8 +59,11 @@ def visit(page, cdp, url: str) -> tuple[float, int, list[str]]:
     cdp.remove_listener("Network.requestServedFromCache", on_cached)
     cdp.remove_listener("Network.responseReceived", on_response)
     cdp.remove_listener("Network.loadingFinished", on_finished)
-    return seconds, sum(received.values()), [url.split("?")[0].split("/", 3)[-1] for rid, url in urls.items()
-                                             if rid not in cached]
+    return (
+        seconds,
+        sum(received.values()),
+        [url.split("?")[0].split("/", 3)[-1] for rid, url in urls.items() if rid not in cached],
+    )
 
 
 def test_meeting_page_is_light_on_slow_3g(demo, live_server, page):
@@ -79,8 +83,10 @@ def test_meeting_page_is_light_on_slow_3g(demo, live_server, page):
     assert page.get_by_role("heading", name=MEETING).is_visible()
     assert page.evaluate("getComputedStyle(document.querySelector('.navbar')).display") == "flex"  # CSS applied
     again_s, again_bytes, again_urls = visit(page, cdp, meeting_url)
-    report = (f"first visit {first_s:.2f} s, {first_bytes / 1000:.1f} KB {first_urls}; "
-              f"repeat {again_s:.2f} s, {again_bytes / 1000:.1f} KB {again_urls}")
+    report = (
+        f"first visit {first_s:.2f} s, {first_bytes / 1000:.1f} KB {first_urls}; "
+        f"repeat {again_s:.2f} s, {again_bytes / 1000:.1f} KB {again_urls}"
+    )
     print(report)
     assert first_bytes <= 100_000, report
     assert [u for u in again_urls if not u.endswith("favicon.svg")] == [meeting_url.split("/", 3)[-1]], report

@@ -9,6 +9,7 @@ larger page really shows the larger data, so the comparison cannot pass vacuousl
 People log in before counting, and each page is fetched once before it is measured so
 that one-time work (first connection, template compilation) does not skew the count.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -63,15 +64,29 @@ def in_month(month: datetime, n: int) -> datetime:
 
 
 def new_meeting(forum: Forum, state: str, starts_at: datetime, title: str) -> Meeting:
-    return Meeting(forum=forum, title=title, state=state, starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
-                   published_at=None if state == "draft" else starts_at - timedelta(days=30), venue="Town hall", agenda_md="1. Follow-up review\n2. **Next steps**",
-                   ical_uid=f"{uuid.uuid4()}@forum.test")
+    return Meeting(
+        forum=forum,
+        title=title,
+        state=state,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        published_at=None if state == "draft" else starts_at - timedelta(days=30),
+        venue="Town hall",
+        agenda_md="1. Follow-up review\n2. **Next steps**",
+        ical_uid=f"{uuid.uuid4()}@forum.test",
+    )
 
 
 def new_person(organisation: Organisation | None) -> User:
     n = next(_serial)
-    return User(email=f"bulk{n}@example.org", name=f"Person {n:04d}", role="member",
-                password_hash=factories._password_hash(), organisation=organisation, job_title="Adviser")
+    return User(
+        email=f"bulk{n}@example.org",
+        name=f"Person {n:04d}",
+        role="member",
+        password_hash=factories._password_hash(),
+        organisation=organisation,
+        job_title="Adviser",
+    )
 
 
 def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
@@ -94,8 +109,9 @@ def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
         organisations = []
         for _ in range(3 * scale):
             n = next(_serial)
-            organisations.append(Organisation(name=f"Bulk organisation {n}", kind=KINDS[n % len(KINDS)],
-                                              country="BA", city="Sarajevo"))
+            organisations.append(
+                Organisation(name=f"Bulk organisation {n}", kind=KINDS[n % len(KINDS)], country="BA", city="Sarajevo")
+            )
         people = [new_person(org) for org in organisations]
         db.session.add_all(people)
         for i, person in enumerate(people):
@@ -108,57 +124,125 @@ def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
             n = next(_serial)
             # Meetings of the main forum: one held in the month, one planned.
             db.session.add(new_meeting(forum, "held", in_month(month, n), f"Held meeting {n}"))
-            db.session.add(new_meeting(forum, "scheduled" if n % 2 else "draft",
-                                       datetime.now(UTC) + timedelta(days=10 + n), f"Planned meeting {n}"))
+            db.session.add(
+                new_meeting(
+                    forum,
+                    "scheduled" if n % 2 else "draft",
+                    datetime.now(UTC) + timedelta(days=10 + n),
+                    f"Planned meeting {n}",
+                )
+            )
             # Another forum, of its own grant and programme (so nothing per row comes from the identity
             # map), run by the organiser, with the participant and one more member.
             programme = Programme(name=f"Bulk programme {n}", themes=["Reintegration"])
-            own_grant = Grant(programme=programme, holder=organisations[i], reference=f"BULK-{n}",
-                              title=f"Bulk grant {n}", country="BA")
+            own_grant = Grant(
+                programme=programme,
+                holder=organisations[i],
+                reference=f"BULK-{n}",
+                title=f"Bulk grant {n}",
+                country="BA",
+            )
             own_grant.team.append(GrantTeam(user=organiser))
-            other = Forum(grant=own_grant, title=f"Bulk forum {n}", city=f"City {n % 4}", country="BA",
-                          timezone="Europe/Sarajevo", focus="Reintegration")
+            other = Forum(
+                grant=own_grant,
+                title=f"Bulk forum {n}",
+                city=f"City {n % 4}",
+                country="BA",
+                timezone="Europe/Sarajevo",
+                focus="Reintegration",
+            )
             db.session.add(other)
             db.session.add(ForumMember(forum=other, user=participant))
             db.session.add(ForumMember(forum=other, user=people[i]))
             db.session.add(new_meeting(other, "held", in_month(month, n + 7), f"Other held {n}"))
             # ...and one on the measured meeting's day (the calendar's day view lists them all).
             db.session.add(new_meeting(other, "held", in_month(month, 13) + timedelta(hours=1), f"Same day {n}"))
-            db.session.add(new_meeting(other, "scheduled", datetime.now(UTC) + timedelta(days=5 + n),
-                                       f"Other planned {n}"))
+            db.session.add(
+                new_meeting(other, "scheduled", datetime.now(UTC) + timedelta(days=5 + n), f"Other planned {n}")
+            )
             # The measured meeting: a walk-in, a minutes version and two comments.
-            meeting.walk_ins.append(WalkInAttendee(name=f"Walk-in {n}", organisation_name="Red Cross",
-                                                   organisation_kind=KINDS[n % len(KINDS)]))
+            meeting.walk_ins.append(
+                WalkInAttendee(
+                    name=f"Walk-in {n}", organisation_name="Red Cross", organisation_kind=KINDS[n % len(KINDS)]
+                )
+            )
             number = meeting.minutes_revision + 1
-            db.session.add(MinutesVersion(meeting_id=meeting.id, number=number, body_md=f"Minutes v{number}",
-                                          decisions=[f"Decision {number}"], author=people[i]))
+            db.session.add(
+                MinutesVersion(
+                    meeting_id=meeting.id,
+                    number=number,
+                    body_md=f"Minutes v{number}",
+                    decisions=[f"Decision {number}"],
+                    author=people[i],
+                )
+            )
             meeting.minutes_revision = number
             # Two actions of the main forum raised before the measured meeting (so in its follow-up), owned by
             # the participant, one overdue, each with its history (the second entry by someone new).
             raised = meeting.starts_at - timedelta(days=20)
             for k, due in enumerate((date(2020, 1, 1), date(2099, 1, 1))):
-                action = ActionItem(forum=forum, title=f"Bulk action {n}-{k}", owner=participant,
-                                    owner_organisation=organisations[i], state="in_progress", due_on=due,
-                                    themes=["Radicalisation in prisons"], created_at=raised, updated_at=raised)
+                action = ActionItem(
+                    forum=forum,
+                    title=f"Bulk action {n}-{k}",
+                    owner=participant,
+                    owner_organisation=organisations[i],
+                    state="in_progress",
+                    due_on=due,
+                    themes=["Radicalisation in prisons"],
+                    created_at=raised,
+                    updated_at=raised,
+                )
                 db.session.add(action)
-                action.updates.append(ActionUpdate(author=organiser, kind="state", to_state="proposed",
-                                                   created_at=raised))
-                action.updates.append(ActionUpdate(author=new_person(organisations[i]), kind="progress",
-                                                   note="Progress", created_at=raised + timedelta(days=1)))
+                action.updates.append(
+                    ActionUpdate(author=organiser, kind="state", to_state="proposed", created_at=raised)
+                )
+                action.updates.append(
+                    ActionUpdate(
+                        author=new_person(organisations[i]),
+                        kind="progress",
+                        note="Progress",
+                        created_at=raised + timedelta(days=1),
+                    )
+                )
             # The long-running action: a note by someone new; the audit trail and the outbox grow too.
             author = new_person(organisations[i])
-            db.session.add(ActionUpdate(action_id=world["action"], author=author, kind="progress",
-                                        note=f"Note {n}", created_at=meeting.starts_at - timedelta(days=80 - n % 60)))
+            db.session.add(
+                ActionUpdate(
+                    action_id=world["action"],
+                    author=author,
+                    kind="progress",
+                    note=f"Note {n}",
+                    created_at=meeting.starts_at - timedelta(days=80 - n % 60),
+                )
+            )
             for k in range(3):
-                db.session.add(AuditEvent(actor=author, verb="forum.update", object_type="Forum", object_id=forum.id,
-                                          summary=f"Bulk change {n}.{k}"))
-            db.session.add(OutboxMessage(kind="invitation", to_addr=f"bulk{n}@example.org", to_user=author,
-                                         subject=f"Invitation {n}", body_text="Hello", meeting_id=meeting.id))
+                db.session.add(
+                    AuditEvent(
+                        actor=author,
+                        verb="forum.update",
+                        object_type="Forum",
+                        object_id=forum.id,
+                        summary=f"Bulk change {n}.{k}",
+                    )
+                )
+            db.session.add(
+                OutboxMessage(
+                    kind="invitation",
+                    to_addr=f"bulk{n}@example.org",
+                    to_user=author,
+                    subject=f"Invitation {n}",
+                    body_text="Hello",
+                    meeting_id=meeting.id,
+                )
+            )
             # Comment authors who are not invitees, so their names are not already loaded with the invitations.
             commenter = new_person(organisations[i])
             for author in (participant, commenter):
-                db.session.add(MinutesComment(meeting_id=meeting.id, version_number=number, author=author,
-                                              body=f"Comment {next(_serial)}"))
+                db.session.add(
+                    MinutesComment(
+                        meeting_id=meeting.id, version_number=number, author=author, body=f"Comment {next(_serial)}"
+                    )
+                )
         db.session.commit()
 
 
@@ -176,8 +260,15 @@ def setup_world(app: Flask, make: Factory) -> dict[str, Any]:
         world["meeting"] = meeting.id
         # An action raised long before, still open: its page's timeline and history grow with the data.
         raised = meeting.starts_at - timedelta(days=90)
-        action = ActionItem(forum=forum, title="Long-running action", owner=participant, state="in_progress",
-                            due_on=date(2099, 1, 1), created_at=raised, updated_at=raised)
+        action = ActionItem(
+            forum=forum,
+            title="Long-running action",
+            owner=participant,
+            state="in_progress",
+            due_on=date(2099, 1, 1),
+            created_at=raised,
+            updated_at=raised,
+        )
         action.updates.append(ActionUpdate(author=participant, kind="state", to_state="proposed", created_at=raised))
         db.session.add(action)
         db.session.commit()
@@ -205,15 +296,21 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         "forum page (participant)": ("participant", f"/forums/{forum}", r'href="/meetings/\d+"|<li>Person '),
         "members": ("organiser", f"/forums/{forum}/members", r'<select [^>]*name="role"'),
         "meeting page": ("organiser", f"/meetings/{meeting}", r"<tr data-user=|walk-in</span>|border-start ps-2"),
-        "meeting page (participant)": ("participant", f"/meetings/{meeting}",
-                                       r"<tr data-user=|walk-in</span>|border-start ps-2"),
+        "meeting page (participant)": (
+            "participant",
+            f"/meetings/{meeting}",
+            r"<tr data-user=|walk-in</span>|border-start ps-2",
+        ),
         "attendance": ("organiser", f"/meetings/{meeting}/attendance", r'name="rows-\d+-value"|/walk-ins/\d+/remove'),
         "calendar": ("participant", f"/calendar?month={month}", r'class="d-block small calendar-event'),
         "calendar (admin)": ("admin", f"/calendar?month={month}", r'class="d-block small calendar-event'),
         "people (admin)": ("admin", "/admin/users", r'href="/admin/users/\d+/edit"'),
         "people search (admin)": ("admin", "/admin/users?q=person", r'href="/admin/users/\d+/edit"'),
-        "minutes versions": ("organiser", f"/meetings/{meeting}/minutes/versions",
-                             rf'href="/meetings/{meeting}/minutes/versions/\d+"'),
+        "minutes versions": (
+            "organiser",
+            f"/meetings/{meeting}/minutes/versions",
+            rf'href="/meetings/{meeting}/minutes/versions/\d+"',
+        ),
         "profile": ("organiser", "/account", r'<li class="mb-1">'),
         "personal calendar feed": ("organiser", f"/calendar/{world['feed_token']}.ics", r"BEGIN:VEVENT"),
         "forum calendar feed": ("organiser", f"/calendar/{world['feed_token']}/forums/{forum}.ics", r"BEGIN:VEVENT"),
@@ -221,8 +318,11 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         "meeting follow-up (participant)": ("participant", f"/meetings/{meeting}", r'<tr data-action="\d+">'),
         "follow-up review form": ("organiser", f"/meetings/{meeting}/follow-up", r'name="rows-\d+-note"'),
         "action board": ("organiser", f"/forums/{forum}/actions", r'class="board-row"'),
-        "action board (overdue)": ("participant", f"/forums/{forum}/actions?overdue=1&theme=Radicalisation+in+prisons",
-                                   r'class="board-row"'),
+        "action board (overdue)": (
+            "participant",
+            f"/forums/{forum}/actions?overdue=1&theme=Radicalisation+in+prisons",
+            r'class="board-row"',
+        ),
         "follow-up matrix": ("organiser", f"/forums/{forum}/actions/matrix", r'class="matrix-row"'),
         "my actions": ("participant", "/actions", r'href="/actions/\d+"'),
         "home (participant)": ("participant", "/", r'href="/actions/\d+"'),
@@ -232,7 +332,11 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         "export: meetings CSV": ("organiser", "/reports/export/meetings.csv?from=2000-01-01", r"\r\n\d+,"),
         "export: attendance CSV": ("admin", "/reports/export/attendance.csv?from=2000-01-01", r"\r\n\d+,"),
         # A forum per page: the main forum's, which grows.
-        "progress report": ("admin", f"/reports/progress?forum={forum}", r'class="progress-forum|class="progress-action"'),
+        "progress report": (
+            "admin",
+            f"/reports/progress?forum={forum}",
+            r'class="progress-forum|class="progress-action"',
+        ),
         "export: actions CSV": ("admin", "/reports/export/actions.csv?from=2000-01-01", r"\nBulk action|\r\n\d+,"),
         "action page": ("organiser", f"/actions/{world['action']}", r'<td data-label="Date">|class="border-start ps-2'),
         "grants (admin)": ("admin", "/admin/grants", r'href="/admin/grants/\d+"'),
@@ -242,8 +346,11 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         "outbox (admin)": ("admin", "/outbox", r'class="card mb-2 outbox-message"'),
         "new forum form (admin)": ("admin", "/forums/new", r'<option value="\d+"'),
         "report: meetings held": ("admin", "/reports/meetings?figure=held&from=2000-01-01", r'class="report-item"'),
-        "calendar day (admin)": ("admin", f"/calendar?day={in_month(target_month(), 13):%Y-%m-%d}",
-                                 r'class="list-group-item"><a href="/meetings/\d+"'),
+        "calendar day (admin)": (
+            "admin",
+            f"/calendar?day={in_month(target_month(), 13):%Y-%m-%d}",
+            r'class="list-group-item"><a href="/meetings/\d+"',
+        ),
     }
 
 
@@ -281,8 +388,11 @@ def test_query_counts_do_not_grow_with_data(app: Flask, make: Factory, count_que
 
     # The larger data is really on the larger pages (at least four times the rows; fixed rows such as
     # the world's own forums dilute the factor)...
-    thin = {name: (small[name][1], large[name][1]) for name in small
-            if not (small[name][1] > 0 and large[name][1] >= 4 * small[name][1])}
+    thin = {
+        name: (small[name][1], large[name][1])
+        for name in small
+        if not (small[name][1] > 0 and large[name][1] >= 4 * small[name][1])
+    }
     assert thin == {}, "these pages do not show the added data, so their counts prove nothing"
     # ...and costs no extra query.
     assert {name: q for name, (q, _) in large.items()} == {name: q for name, (q, _) in small.items()}

@@ -7,6 +7,7 @@ conditional (``UPDATE … WHERE attendance IS NOT DISTINCT FROM :was``), so it i
 named conflict instead. On SQLite, write transactions start with BEGIN IMMEDIATE and
 queue, so the second sees the first's mark; the outcome must be the same.
 """
+
 from __future__ import annotations
 
 import threading
@@ -55,8 +56,10 @@ def test_two_organisers_marking_the_same_person_at_once(app: Flask, make: Factor
             errors.append(exc)
             first_wrote.set()
 
-    threads = [threading.Thread(target=organiser, args=("first", world["organiser"], "present", None)),
-               threading.Thread(target=organiser, args=("second", second_admin, "excused", first_wrote))]
+    threads = [
+        threading.Thread(target=organiser, args=("first", world["organiser"], "present", None)),
+        threading.Thread(target=organiser, args=("second", second_admin, "excused", first_wrote)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -5,6 +5,7 @@ times to the minute); the rules themselves are the ones in ``reports.figures``. 
 cache is off in tests (config.py); ``test_the_dashboard_caches_its_figures_until_refresh_or_ttl``
 turns it on for itself.
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,10 +45,16 @@ def utc(*args) -> datetime:
 
 
 def _meeting(forum_id: int, state: str, starts: datetime, published: bool = True) -> Meeting:
-    meeting = Meeting(forum_id=forum_id, title=f"M {starts:%Y-%m-%d %H:%M}", state=state, starts_at=starts,
-                      ends_at=starts.replace(hour=(starts.hour + 2) % 24) if starts.hour < 22 else starts.replace(
-                          minute=59), venue="Hall", published_at=starts if published else None,
-                      ical_uid=f"{uuid.uuid4()}@forum.test")
+    meeting = Meeting(
+        forum_id=forum_id,
+        title=f"M {starts:%Y-%m-%d %H:%M}",
+        state=state,
+        starts_at=starts,
+        ends_at=starts.replace(hour=(starts.hour + 2) % 24) if starts.hour < 22 else starts.replace(minute=59),
+        venue="Hall",
+        published_at=starts if published else None,
+        ical_uid=f"{uuid.uuid4()}@forum.test",
+    )
     db.session.add(meeting)
     return meeting
 
@@ -59,15 +66,37 @@ def _person(kind: str, gender: str = "not_recorded") -> User:
     return user
 
 
-def _action(forum_id: int, owner: User, created: datetime, state: str, due: date | None = None,
-            closed: datetime | None = None, updates: tuple[tuple[datetime, str | None], ...] = ()) -> ActionItem:
-    action = ActionItem(forum_id=forum_id, title=f"A {created:%m-%d}", owner=owner, state=state, due_on=due,
-                        created_at=created, updated_at=created, closed_at=closed)
+def _action(
+    forum_id: int,
+    owner: User,
+    created: datetime,
+    state: str,
+    due: date | None = None,
+    closed: datetime | None = None,
+    updates: tuple[tuple[datetime, str | None], ...] = (),
+) -> ActionItem:
+    action = ActionItem(
+        forum_id=forum_id,
+        title=f"A {created:%m-%d}",
+        owner=owner,
+        state=state,
+        due_on=due,
+        created_at=created,
+        updated_at=created,
+        closed_at=closed,
+    )
     db.session.add(action)
     action.updates.append(ActionUpdate(author=owner, kind="state", to_state="proposed", created_at=created))
     for moment, to_state in updates:
-        action.updates.append(ActionUpdate(author=owner, kind="state" if to_state else "progress",
-                                           to_state=to_state, note="" if to_state else "Progress", created_at=moment))
+        action.updates.append(
+            ActionUpdate(
+                author=owner,
+                kind="state" if to_state else "progress",
+                to_state=to_state,
+                note="" if to_state else "Progress",
+                created_at=moment,
+            )
+        )
     # Rows written directly, like generate.py's: the roll-up actions.services keeps is set by hand.
     action.last_update_at = max([created, *(moment for moment, _ in updates)])
     action.confirmed_at = min((moment for moment, to_state in updates if to_state == "accepted"), default=None)
@@ -93,17 +122,48 @@ def data(app: Flask, make: Factory) -> dict:
         m2.invitations.append(Invitation(user=_person("ngo", "male"), attendance="present"))
         mb.invitations.append(Invitation(user=_person("employment", "male"), attendance="present"))
         # Forum A's actions (now: 15 July 2024)
-        _action(a, p1, utc(2024, 4, 10, 9), "done", due=date(2024, 4, 30), closed=utc(2024, 4, 20, 9),
-                updates=((utc(2024, 4, 11, 9), "accepted"), (utc(2024, 4, 12, 9), "in_progress"),
-                         (utc(2024, 4, 20, 9), "done")))  # 10 days, on time
-        _action(a, p1, utc(2024, 5, 1, 9), "done", due=date(2024, 5, 31), closed=utc(2024, 6, 10, 9),
-                updates=((utc(2024, 5, 2, 9), "accepted"), (utc(2024, 5, 3, 9), "in_progress"),
-                         (utc(2024, 6, 10, 9), "done")))  # 40 days, late
+        _action(
+            a,
+            p1,
+            utc(2024, 4, 10, 9),
+            "done",
+            due=date(2024, 4, 30),
+            closed=utc(2024, 4, 20, 9),
+            updates=(
+                (utc(2024, 4, 11, 9), "accepted"),
+                (utc(2024, 4, 12, 9), "in_progress"),
+                (utc(2024, 4, 20, 9), "done"),
+            ),
+        )  # 10 days, on time
+        _action(
+            a,
+            p1,
+            utc(2024, 5, 1, 9),
+            "done",
+            due=date(2024, 5, 31),
+            closed=utc(2024, 6, 10, 9),
+            updates=(
+                (utc(2024, 5, 2, 9), "accepted"),
+                (utc(2024, 5, 3, 9), "in_progress"),
+                (utc(2024, 6, 10, 9), "done"),
+            ),
+        )  # 40 days, late
         _action(a, p2, utc(2024, 5, 5, 9), "proposed", due=date(2024, 6, 1))  # overdue, stalled
-        _action(a, p2, utc(2024, 6, 30, 21, 30), "blocked",  # 23:30 on 30 June in Sarajevo: in the period
-                updates=((utc(2024, 7, 1, 9), "accepted"), (utc(2024, 7, 10, 9), "blocked")))
-        _action(a, p2, utc(2024, 3, 31, 21, 30), "in_progress", due=date(2024, 8, 1),  # 31 March local: before
-                updates=((utc(2024, 4, 1, 9), "accepted"), (utc(2024, 4, 1, 10), "in_progress")))  # stalled
+        _action(
+            a,
+            p2,
+            utc(2024, 6, 30, 21, 30),
+            "blocked",  # 23:30 on 30 June in Sarajevo: in the period
+            updates=((utc(2024, 7, 1, 9), "accepted"), (utc(2024, 7, 10, 9), "blocked")),
+        )
+        _action(
+            a,
+            p2,
+            utc(2024, 3, 31, 21, 30),
+            "in_progress",
+            due=date(2024, 8, 1),  # 31 March local: before
+            updates=((utc(2024, 4, 1, 9), "accepted"), (utc(2024, 4, 1, 10), "in_progress")),
+        )  # stalled
         # Forum B's: two overdue, stalled, unconfirmed
         _action(b, p3, utc(2024, 5, 20, 9), "proposed", due=date(2024, 6, 1))
         _action(b, p3, utc(2024, 5, 21, 9), "proposed", due=date(2024, 6, 2))
@@ -161,8 +221,14 @@ def test_stalled_rule_is_thirty_days(app: Flask, data: dict) -> None:
         earlier = programme.dashboard(staff, PERIOD, now=utc(2024, 5, 3, 10))
         assert next(r.figures for r in earlier.forums if r.forum.id == data["forum"]).stalled == 1
         # On 1 May, 30 days after 1 April 10:00 has not passed yet.
-        assert next(r.figures for r in programme.dashboard(staff, PERIOD, now=utc(2024, 5, 1, 9)).forums
-                    if r.forum.id == data["forum"]).stalled == 0
+        assert (
+            next(
+                r.figures
+                for r in programme.dashboard(staff, PERIOD, now=utc(2024, 5, 1, 9)).forums
+                if r.forum.id == data["forum"]
+            ).stalled
+            == 0
+        )
 
 
 def test_lists_behind_the_figures_match(app: Flask, data: dict) -> None:
@@ -193,8 +259,13 @@ def test_reach_by_role(app: Flask, data: dict) -> None:
     assert {r["country"] for r in rows} == {"BA"} and len({r["action_id"] for r in rows}) == 2
     for role in ("participant", "observer", "outsider"):
         client = sign_in(app.test_client(), data[role])
-        for path in ("/reports", "/reports/actions", "/reports/meetings", "/reports/export/actions.csv",
-                     "/reports/progress"):
+        for path in (
+            "/reports",
+            "/reports/actions",
+            "/reports/meetings",
+            "/reports/export/actions.csv",
+            "/reports/progress",
+        ):
             assert client.get(path).status_code == 403, (role, path)
     assert app.test_client().get("/reports").status_code == 302
 
@@ -228,6 +299,7 @@ def test_exports_and_progress_report(app: Flask, data: dict) -> None:
 
 # --- the roll-up the reports read (ActionItem.last_update_at, confirmed_at) -----------------------
 
+
 def _rollup(app: Flask, action_id: int) -> tuple[datetime | None, datetime | None]:
     with app.app_context():
         action = db.session.get(ActionItem, action_id)
@@ -253,8 +325,9 @@ def test_rollup_is_kept_by_the_action_services(app: Flask, make: Factory) -> Non
         staff = db.session.execute(db.select(User).where(User.email == world["staff"])).scalar_one()
         period = ReportFilters(start=raised.date() - timedelta(days=1), end=raised.date() + timedelta(days=1))
         for now, stalled in ((noted + timedelta(days=29), 0), (noted + timedelta(days=31), 1)):
-            figures = next(r.figures for r in programme.dashboard(staff, period, now=now).forums
-                           if r.forum.id == world["forum"])
+            figures = next(
+                r.figures for r in programme.dashboard(staff, period, now=now).forums if r.forum.id == world["forum"]
+            )
             assert (figures.raised, figures.confirmed, figures.stalled) == (1, 1, stalled)
 
 
@@ -267,8 +340,11 @@ def test_migration_fills_the_rollup_from_the_history(app: Flask, make: Factory) 
     proposed = make.action(world["forum"], world["participant"])
     with app.app_context():
         raised = db.session.get(ActionItem, confirmed).created_at
-    steps = ((raised + timedelta(days=1), "accepted"), (raised + timedelta(days=3), "in_progress"),
-             (raised + timedelta(days=9), "blocked"))
+    steps = (
+        (raised + timedelta(days=1), "accepted"),
+        (raised + timedelta(days=3), "in_progress"),
+        (raised + timedelta(days=9), "blocked"),
+    )
     for moment, state in steps:
         make.act(confirmed, world["participant"], to_state=state, note="Waiting for the ministry.", at=moment)
     expected = {confirmed: (steps[-1][0], steps[0][0]), proposed: _rollup(app, proposed)}

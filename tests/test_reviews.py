@@ -1,5 +1,6 @@
 """Review comments: staff start threads on a grant, forum or meeting; the grant's organisers answer
 and are notified; the thread shows on the forum and meeting pages; bad input saves nothing."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -64,7 +65,8 @@ def _world(app: Flask, make: Factory) -> tuple[dict, dict]:
         client.post(f"/reviews/{kind}/{targets[kind]}/comments", data={"body": "First.", "csrf_token": token})
         with app.app_context():
             targets["first_" + kind] = db.session.execute(
-                select(ReviewComment.id).where(ReviewComment.object_type == kind)).scalar_one()
+                select(ReviewComment.id).where(ReviewComment.object_type == kind)
+            ).scalar_one()
     return world, targets
 
 
@@ -98,9 +100,13 @@ def test_review_route_table(app: Flask, make: Factory, role: str) -> None:
 
 def test_thread_on_forum_and_meeting_pages_by_role(app: Flask, make: Factory) -> None:
     world, targets = _world(app, make)
-    for role, sees, starts, answers in (("staff", True, True, True), ("admin", True, True, True),
-                                        ("organiser", True, False, True), ("participant", False, False, False),
-                                        ("observer", False, False, False)):
+    for role, sees, starts, answers in (
+        ("staff", True, True, True),
+        ("admin", True, True, True),
+        ("organiser", True, False, True),
+        ("participant", False, False, False),
+        ("observer", False, False, False),
+    ):
         client = app.test_client()
         sign_in(client, world[role])
         for path in (f"/forums/{world['forum']}", f"/meetings/{targets['meeting']}"):
@@ -121,13 +127,24 @@ def test_staff_comment_notifies_organisers_and_answer_notifies_staff(app: Flask,
     path = f"/reviews/forum/{world['forum']}/comments"
     staff_client.post(path, data={"body": "Where are the police?", "csrf_token": csrf_token(staff_client, "/")})
     with app.app_context():
-        messages = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "review-comment")
-                                      .order_by(OutboxMessage.id)).scalars().all()
+        messages = (
+            db.session.execute(
+                select(OutboxMessage).where(OutboxMessage.kind == "review-comment").order_by(OutboxMessage.id)
+            )
+            .scalars()
+            .all()
+        )
         assert sorted(m.to_addr for m in messages) == sorted([world["organiser"], second_organiser])
         assert "Where are the police?" in messages[0].body_text and f"/forums/{world['forum']}" in messages[0].body_text
         first = db.session.execute(select(ReviewComment.id)).scalar_one()
-    organiser_client.post(path, data={"body": "Invited for May.", "in_reply_to_id": str(first),
-                                      "csrf_token": csrf_token(organiser_client, "/")})
+    organiser_client.post(
+        path,
+        data={
+            "body": "Invited for May.",
+            "in_reply_to_id": str(first),
+            "csrf_token": csrf_token(organiser_client, "/"),
+        },
+    )
     with app.app_context():
         answer = db.session.execute(select(ReviewComment).where(ReviewComment.in_reply_to_id == first)).scalar_one()
         assert answer.body == "Invited for May."
@@ -146,20 +163,28 @@ def test_bad_input_saves_nothing(app: Flask, make: Factory) -> None:
     token = csrf_token(client, "/")
     before = _count(app)
     forum_path = f"/reviews/forum/{world['forum']}/comments"
-    for data in ({"body": "   "}, {"body": "x" * 5001}, {"body": "Hi", "in_reply_to_id": str(targets["first_meeting"])},
-                 {"body": "Hi", "in_reply_to_id": "999999"}, {"body": "Hi", "in_reply_to_id": "abc"}):
+    for data in (
+        {"body": "   "},
+        {"body": "x" * 5001},
+        {"body": "Hi", "in_reply_to_id": str(targets["first_meeting"])},
+        {"body": "Hi", "in_reply_to_id": "999999"},
+        {"body": "Hi", "in_reply_to_id": "abc"},
+    ):
         response = client.post(forum_path, data={**data, "csrf_token": token}, follow_redirects=True)
         assert response.status_code == 200, data
         assert "alert-danger" in response.get_data(as_text=True) or "danger" in response.get_data(as_text=True), data
     assert client.post(forum_path, data={"body": "No token"}).status_code == 400
     assert outcome(client.post("/reviews/action/1/comments", data={"body": "Hi", "csrf_token": token})) == 404
-    assert outcome(client.post("/reviews/forum/99999999999999/comments",
-                               data={"body": "Hi", "csrf_token": token})) == 404
+    assert (
+        outcome(client.post("/reviews/forum/99999999999999/comments", data={"body": "Hi", "csrf_token": token})) == 404
+    )
     assert outcome(client.post("/reviews/meeting/999999/comments", data={"body": "Hi", "csrf_token": token})) == 404
     assert _count(app) == before
     # Staff reach every grant, so another grant's meeting takes a comment; its organisers are not this grant's.
-    assert outcome(client.post(f"/reviews/meeting/{other_meeting}/comments",
-                               data={"body": "Hi", "csrf_token": token})) == 302
+    assert (
+        outcome(client.post(f"/reviews/meeting/{other_meeting}/comments", data={"body": "Hi", "csrf_token": token}))
+        == 302
+    )
     assert _count(app, object_type="meeting", object_id=other_meeting) == 1
 
 
@@ -174,8 +199,10 @@ def test_review_thread_query_count_does_not_grow(app: Flask, make: Factory, coun
     token = csrf_token(client, "/")
     for n in range(10):
         client.post(f"/reviews/forum/{world['forum']}/comments", data={"body": f"Comment {n}", "csrf_token": token})
-        client.post(f"/reviews/forum/{world['forum']}/comments",
-                    data={"body": f"Answer {n}", "in_reply_to_id": str(targets["first_forum"]), "csrf_token": token})
+        client.post(
+            f"/reviews/forum/{world['forum']}/comments",
+            data={"body": f"Answer {n}", "in_reply_to_id": str(targets["first_forum"]), "csrf_token": token},
+        )
     with count_queries() as large:
         page = client.get(path).get_data(as_text=True)
     assert page.count("review-answer") == 10 and page.count("review-thread") == 11
@@ -187,8 +214,10 @@ def test_grant_thread_on_the_dashboard_filtered_to_the_grant(app: Flask, make: F
     staff, organiser = app.test_client(), app.test_client()
     sign_in(staff, world["staff"])
     sign_in(organiser, world["organiser"])
-    response = staff.post(f"/reviews/grant/{world['grant']}/comments",
-                          data={"body": "Budget line 3 is unspent.", "csrf_token": csrf_token(staff, "/")})
+    response = staff.post(
+        f"/reviews/grant/{world['grant']}/comments",
+        data={"body": "Budget line 3 is unspent.", "csrf_token": csrf_token(staff, "/")},
+    )
     assert response.status_code == 302 and response.headers["Location"].startswith("/reports?grant=")
     page = organiser.get(response.headers["Location"]).get_data(as_text=True)
     assert "Budget line 3 is unspent." in page and 'name="in_reply_to_id"' in page and 'id="review-body"' not in page
@@ -204,8 +233,9 @@ def test_refused_comment_shows_its_message_at_the_field_and_keeps_the_text(app: 
     token = csrf_token(client, "/")
     before = _count(app)
     forum_path = f"/reviews/forum/{world['forum']}/comments"
-    response = client.post(forum_path, data={"body": "Hi", "in_reply_to_id": "999999", "csrf_token": token},
-                           follow_redirects=True)
+    response = client.post(
+        forum_path, data={"body": "Hi", "in_reply_to_id": "999999", "csrf_token": token}, follow_redirects=True
+    )
     page = response.get_data(as_text=True)
     assert 'id="review-body-error"' in page and "That comment is not in this thread." in page
     assert 'aria-invalid="true"' in page and ">Hi</textarea>" in page

@@ -20,6 +20,7 @@ Usage: python tools/prune_css.py [--check]
 --check fails when the committed file lacks a rule a fresh build would keep (a class newly
 used in a template); rules kept for classes no longer used do no harm and do not fail it.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,13 +31,26 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "static" / "vendor" / "bootstrap" / "bootstrap.min.css"
 TARGET = ROOT / "static" / "vendor" / "bootstrap" / "bootstrap.used.min.css"
 SCANNED = [
-    (ROOT / "templates", "*.html"), (ROOT / "templates", "*.txt"),
-    (ROOT / "static" / "js", "*.js"), (ROOT / "forum_app", "*.py"),
+    (ROOT / "templates", "*.html"),
+    (ROOT / "templates", "*.txt"),
+    (ROOT / "static" / "js", "*.js"),
+    (ROOT / "forum_app", "*.py"),
 ]
 # Set at run time by the collapse and dropdown plugins (bootstrap.used.min.js, built by make js),
 # never written in a template.
-SCRIPT_CLASSES = {"show", "collapsing", "collapsed", "collapse-horizontal", "dropdown-menu-end",
-                  "dropdown-menu-start", "dropup", "dropend", "dropstart", "dropdown-center", "dropup-center"}
+SCRIPT_CLASSES = {
+    "show",
+    "collapsing",
+    "collapsed",
+    "collapse-horizontal",
+    "dropdown-menu-end",
+    "dropdown-menu-start",
+    "dropup",
+    "dropend",
+    "dropstart",
+    "dropdown-center",
+    "dropup-center",
+}
 
 CLASS_RE = re.compile(r"\.((?:[A-Za-z0-9_-]|\\.)+)")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -131,7 +145,7 @@ def parse_blocks(css: str) -> list[tuple[str, str | None]]:
                 continue
             depth += (ch == "{") - (ch == "}")
             i += 1
-        items.append((prelude, css[body_start:i - 1]))
+        items.append((prelude, css[body_start : i - 1]))
     return items
 
 
@@ -153,8 +167,11 @@ def prune(css: str, tokens: set[str], prefixes: set[str]) -> str:
         elif prelude.startswith("@"):  # @keyframes, @font-face, @page: kept whole
             out.append(f"{prelude}{{{body}}}")
         else:
-            kept = [s for s in split_top(prelude)
-                    if all(is_used(c, tokens, prefixes) for c in CLASS_RE.findall(strip_not(s)))]
+            kept = [
+                s
+                for s in split_top(prelude)
+                if all(is_used(c, tokens, prefixes) for c in CLASS_RE.findall(strip_not(s)))
+            ]
             if kept:
                 out.append(f"{','.join(kept)}{{{body}}}")
     return "".join(out)
@@ -178,9 +195,13 @@ def build() -> str:
     css = SOURCE.read_text(encoding="utf-8")
     css = re.sub(r"/\*# sourceMappingURL=[^*]*\*/", "", css)
     licence = re.search(r"/\*!.*?\*/", css, re.S)  # Bootstrap's copyright notice stays
-    return ('@charset "UTF-8";' + (licence.group(0) if licence else "")
-            + "\n/* Pruned to the classes Forum Desk uses by tools/prune_css.py (make css). */\n"
-            + prune(css, tokens, prefixes).removeprefix('@charset "UTF-8";') + "\n")
+    return (
+        '@charset "UTF-8";'
+        + (licence.group(0) if licence else "")
+        + "\n/* Pruned to the classes Forum Desk uses by tools/prune_css.py (make css). */\n"
+        + prune(css, tokens, prefixes).removeprefix('@charset "UTF-8";')
+        + "\n"
+    )
 
 
 def main() -> int:
@@ -189,8 +210,9 @@ def main() -> int:
         missing = flatten(built) - flatten(TARGET.read_text(encoding="utf-8") if TARGET.exists() else "")
         if missing:
             shown = ", ".join(sorted({selector for _, selector, _ in missing})[:10])
-            print(f"{TARGET.relative_to(ROOT)} lacks rules the pages now use ({shown}): run `make css`",
-                  file=sys.stderr)
+            print(
+                f"{TARGET.relative_to(ROOT)} lacks rules the pages now use ({shown}): run `make css`", file=sys.stderr
+            )
             return 1
         return 0
     TARGET.write_text(built, encoding="utf-8")

@@ -1,4 +1,5 @@
 """What the profile page shows."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,6 +30,6 @@ def profile_page(user: User) -> ProfilePage:
     if token:
         forums = db.session.execute(permissions.visible_forums(user).order_by(Forum.title)).scalars().all()
         forum_feeds = [(f, external_url("calendar.forum_feed", token=token, forum_id=f.id)) for f in forums]
-    return ProfilePage(user, settings, external_url("calendar.personal_feed", token=token) if token else None,
-                       forum_feeds)
-
+    return ProfilePage(
+        user, settings, external_url("calendar.personal_feed", token=token) if token else None, forum_feeds
+    )

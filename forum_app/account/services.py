@@ -1,4 +1,5 @@
 """A person's own settings: time zone, language, which emails they receive, the calendar feed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """The profile page (/account): time zone, language, email choices, the calendar feed."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -30,12 +31,20 @@ def profile():
     form = ProfileForm()
     if request.method == "GET":
         _fill_from_saved(form, page)
-    elif (form.validate_on_submit()
-          and run_service(form, lambda: services.update_profile(current_actor(), form.to_input())) is not None):
+    elif (
+        form.validate_on_submit()
+        and run_service(form, lambda: services.update_profile(current_actor(), form.to_input())) is not None
+    ):
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", page=page, form=form, feed_form=FeedForm(),
-                           choices=CHOICES, api_tokens=api_tokens.tokens_of(current_actor())), status_for(form)
+    return render_template(
+        "account/profile.html",
+        page=page,
+        form=form,
+        feed_form=FeedForm(),
+        choices=CHOICES,
+        api_tokens=api_tokens.tokens_of(current_actor()),
+    ), status_for(form)
 
 
 @bp.post("/account/calendar-feed")
@@ -43,8 +52,10 @@ def calendar_feed():
     if not FeedForm().validate_on_submit():
         flash(_("The request was incomplete. Reload the page and try again."), "danger")
     else:
-        run_action(lambda: services.new_calendar_link(current_actor()),
-                   _("Your calendar link is ready. Any earlier link no longer works."))
+        run_action(
+            lambda: services.new_calendar_link(current_actor()),
+            _("Your calendar link is ready. Any earlier link no longer works."),
+        )
     return redirect(url_for("account.profile", _anchor="calendar"))
 
 
@@ -55,7 +66,9 @@ def new_api_token():
     if not form.validate_on_submit():
         flash(_("The request was incomplete. Reload the page and try again."), "danger")
         return redirect(url_for("account.profile", _anchor="api-tokens"))
-    data = api_tokens.TokenInput(name=request.form.get("name", "")[:200], can_write=request.form.get("can_write") == "1")
+    data = api_tokens.TokenInput(
+        name=request.form.get("name", "")[:200], can_write=request.form.get("can_write") == "1"
+    )
     outcome = attempt(lambda: api_tokens.create_token(current_actor(), data))
     if not outcome:
         flash(outcome.message, "danger")
@@ -63,8 +76,15 @@ def new_api_token():
     page = profile_page(current_actor())
     form = ProfileForm()
     _fill_from_saved(form, page)
-    return render_template("account/profile.html", page=page, form=form, feed_form=FeedForm(), choices=CHOICES,
-                           api_tokens=api_tokens.tokens_of(current_actor()), new_secret=outcome.value[1])
+    return render_template(
+        "account/profile.html",
+        page=page,
+        form=form,
+        feed_form=FeedForm(),
+        choices=CHOICES,
+        api_tokens=api_tokens.tokens_of(current_actor()),
+        new_secret=outcome.value[1],
+    )
 
 
 @bp.post("/account/api-tokens/<int:token_id>/revoke")

@@ -1,4 +1,5 @@
 """Forms for actions: several at a meeting, one in full, details, updates, reassignment, the review."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -11,13 +12,16 @@ from ..core.forms import EditForm, RowForm, RowSetForm, TextAreaField, row_list
 from ..vocab import ACTION_STATES
 from .services import ActionDetails, ActionInput, ReviewOutcome
 
-CASE_CODE_HELP = _l("Optional, e.g. SA-2021-07. Never enter the name, identity number or any other personal "
-                    "data of a prisoner: a pseudonymous case code at most.")
+CASE_CODE_HELP = _l(
+    "Optional, e.g. SA-2021-07. Never enter the name, identity number or any other personal "
+    "data of a prisoner: a pseudonymous case code at most."
+)
 
 
 def owner_choices(people) -> list[tuple[int, str]]:
     return [(0, str(_l("— choose —")))] + [
-        (u.id, f"{u.name} ({u.organisation.name})" if u.organisation else u.name) for u in people]
+        (u.id, f"{u.name} ({u.organisation.name})" if u.organisation else u.name) for u in people
+    ]
 
 
 def organisation_choices(organisations) -> list[tuple[int, str]]:
@@ -30,6 +34,7 @@ class CheckboxesField(SelectMultipleField):
 
 
 # --- several actions at a meeting ---------------------------------------------------------------------
+
 
 class NewActionRow(RowForm):
     """One numbered slot of the quick form (``row_id`` is the slot's number); empty slots are skipped."""
@@ -55,9 +60,19 @@ class RecordActionsForm(RowSetForm):
 
     def to_inputs(self) -> list[tuple[int, ActionInput]]:
         """(row index, input) for every row with a title or an owner."""
-        return [(index, ActionInput(title=row.title.data or "", owner_id=row.owner_id.data or 0, due_on=row.due_on.data,
-                                    owner_organisation_id=row.owner_organisation_id.data or None))
-                for index, row in enumerate(self.rows) if (row.title.data or "").strip() or row.owner_id.data]
+        return [
+            (
+                index,
+                ActionInput(
+                    title=row.title.data or "",
+                    owner_id=row.owner_id.data or 0,
+                    due_on=row.due_on.data,
+                    owner_organisation_id=row.owner_organisation_id.data or None,
+                ),
+            )
+            for index, row in enumerate(self.rows)
+            if (row.title.data or "").strip() or row.owner_id.data
+        ]
 
 
 class _Slot:
@@ -67,14 +82,18 @@ class _Slot:
 
 # --- one action in full, and its details ----------------------------------------------------------------
 
+
 class ActionFields:
     """The fields of an action's details (a mixin: WTForms collects fields from every base class)."""
 
     title = StringField(_l("Action"), validators=[InputRequired(), Length(max=300)])
     owner_organisation_id = SelectField(_l("Owner's organisation"), coerce=int, default=0)
     due_on = DateField(_l("Due date"), validators=[Optional()])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20_000)],
-                                description=_l("Markdown: “**bold**”, lists with “-”, “[link](https://…)”."))
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Optional(), Length(max=20_000)],
+        description=_l("Markdown: “**bold**”, lists with “-”, “[link](https://…)”."),
+    )
     themes = CheckboxesField(_l("Themes"), choices=[])
     case_code = StringField(_l("Case code"), validators=[Optional(), Length(max=40)], description=CASE_CODE_HELP)
 
@@ -92,22 +111,33 @@ class ActionForm(ActionFields, FlaskForm):
     note = TextAreaField(_l("Note for the history (optional)"), validators=[Optional(), Length(max=5000)])
 
     def to_input(self, decision_number: int | None = None) -> ActionInput:
-        return ActionInput(title=self.title.data or "", owner_id=self.owner_id.data or 0,
-                           description=self.description.data or "", due_on=self.due_on.data,
-                           themes=tuple(self.themes.data or ()), case_code=self.case_code.data or "",
-                           note=self.note.data or "", owner_organisation_id=self.owner_organisation_id.data or None,
-                           decision_number=decision_number)
+        return ActionInput(
+            title=self.title.data or "",
+            owner_id=self.owner_id.data or 0,
+            description=self.description.data or "",
+            due_on=self.due_on.data,
+            themes=tuple(self.themes.data or ()),
+            case_code=self.case_code.data or "",
+            note=self.note.data or "",
+            owner_organisation_id=self.owner_organisation_id.data or None,
+            decision_number=decision_number,
+        )
 
 
 class ActionDetailsForm(ActionFields, EditForm[ActionDetails]):
     def to_input(self) -> ActionDetails:
-        return ActionDetails(title=self.title.data or "", description=self.description.data or "",
-                             due_on=self.due_on.data, themes=list(self.themes.data or []),
-                             case_code=self.case_code.data or "",
-                             owner_organisation_id=self.owner_organisation_id.data or None)
+        return ActionDetails(
+            title=self.title.data or "",
+            description=self.description.data or "",
+            due_on=self.due_on.data,
+            themes=list(self.themes.data or []),
+            case_code=self.case_code.data or "",
+            owner_organisation_id=self.owner_organisation_id.data or None,
+        )
 
 
 # --- updates, answers, reassignment ----------------------------------------------------------------------
+
 
 class VersionedForm(FlaskForm):
     # The action's version when the page was opened: a later update makes this one a conflict.
@@ -116,8 +146,11 @@ class VersionedForm(FlaskForm):
 
 class UpdateForm(VersionedForm):
     to_state = SelectField(_l("New state"), choices=[], validate_choice=False, default="")
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)],
-                         description=_l("What has happened. A reason is needed to block or drop the action."))
+    note = TextAreaField(
+        _l("Note"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("What has happened. A reason is needed to block or drop the action."),
+    )
     next = HiddenField()
     seen = HiddenField()  # the last update the page showed: later ones are someone else's, shown on a conflict
 
@@ -129,8 +162,9 @@ class AnswerForm(FlaskForm):
     """The owner's answer, from the app or from the emailed link: accept, or decline with a reason."""
 
     answer = HiddenField(validators=[InputRequired()])
-    reason = TextAreaField(_l("Why do you decline? (returned to the organisers)"),
-                           validators=[Optional(), Length(max=5000)])
+    reason = TextAreaField(
+        _l("Why do you decline? (returned to the organisers)"), validators=[Optional(), Length(max=5000)]
+    )
     next = HiddenField()
 
 
@@ -169,6 +203,15 @@ class ReviewForm(RowSetForm):
         outcomes = []
         for index, row in enumerate(self.rows):
             version = int(row.was.data) if (row.was.data or "").isdigit() else 0
-            outcomes.append((index, ReviewOutcome(action_id=row.row_id.data, version=version,
-                                                  to_state=row.to_state.data or None, note=row.note.data or "")))
+            outcomes.append(
+                (
+                    index,
+                    ReviewOutcome(
+                        action_id=row.row_id.data,
+                        version=version,
+                        to_state=row.to_state.data or None,
+                        note=row.note.data or "",
+                    ),
+                )
+            )
         return outcomes

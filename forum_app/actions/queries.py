@@ -10,6 +10,7 @@ action carries over from meeting to meeting until it is closed.
 Overdue is judged by the date in the forum's own zone: an open action due before the
 forum's today.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,13 +63,17 @@ HISTORY_OPTIONS = (
 
 # --- overdue, in each forum's own zone ---------------------------------------------------------------
 
+
 def local_today(zone: str, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(ZoneInfo(zone)).date()
 
 
 def is_overdue(action: ActionItem, now: datetime | None = None) -> bool:
-    return (action.state in ACTION_OPEN_STATES and action.due_on is not None
-            and action.due_on < local_today(action.forum.timezone, now))
+    return (
+        action.state in ACTION_OPEN_STATES
+        and action.due_on is not None
+        and action.due_on < local_today(action.forum.timezone, now)
+    )
 
 
 def by_local_today(zones: Iterable[str], now: datetime | None = None) -> list[tuple[date, list[str]]]:
@@ -105,10 +110,14 @@ def overdue_counts(user, forums: Iterable[Forum], now: datetime | None = None) -
     # Only the two columns counted: a subquery of whole ActionItem rows cost more to build than to run.
     # The forums' zones are known: no query for the zones in use.
     counted = db.session.execute(
-        permissions.visible_actions(permissions.resolved(user)).with_only_columns(ActionItem.forum_id, func.count())
-        .where(ActionItem.forum_id.in_([f.id for f in forums]),
-               overdue_condition(now, by_local_today({f.timezone for f in forums}, now)))
-        .group_by(ActionItem.forum_id)).all()
+        permissions.visible_actions(permissions.resolved(user))
+        .with_only_columns(ActionItem.forum_id, func.count())
+        .where(
+            ActionItem.forum_id.in_([f.id for f in forums]),
+            overdue_condition(now, by_local_today({f.timezone for f in forums}, now)),
+        )
+        .group_by(ActionItem.forum_id)
+    ).all()
     return {forum_id: n for forum_id, n in counted if n}
 
 
@@ -123,12 +132,14 @@ def forum_actions(user, forum: Forum) -> Select:
 def overdue_in_forum(user, forum: Forum, now: datetime | None = None) -> int:
     """The forum's overdue actions that ``user`` may see: one count, judged by the forum's own date."""
     return db.session.execute(
-        forum_actions(user, forum).with_only_columns(func.count(), maintain_column_froms=False)
+        forum_actions(user, forum)
+        .with_only_columns(func.count(), maintain_column_froms=False)
         .where(ActionItem.state.in_(ACTION_OPEN_STATES), ActionItem.due_on < local_today(forum.timezone, now))
     ).scalar_one()
 
 
 # --- an action's state at a meeting ---------------------------------------------------------------
+
 
 @dataclass
 class AtMeeting:
@@ -178,6 +189,7 @@ def in_span(action: ActionItem, meeting: Meeting, previous_start: datetime | Non
 
 
 # --- the follow-up section of a meeting page -----------------------------------------------------------
+
 
 @dataclass(slots=True, frozen=True)
 class ActionRow:
@@ -250,17 +262,22 @@ def previous_meeting(meeting: Meeting) -> MeetingRef | None:
     """The forum's meeting before ``meeting`` (scheduled or held), as the follow-up names it."""
     return db.session.execute(
         select(Into(MeetingRef, Meeting.id, Meeting.title, Meeting.starts_at))
-        .where(Meeting.forum_id == meeting.forum_id, Meeting.state.in_(MEETING_STATES_SHOWN),
-               Meeting.starts_at < meeting.starts_at)
-        .order_by(Meeting.starts_at.desc()).limit(1)
+        .where(
+            Meeting.forum_id == meeting.forum_id,
+            Meeting.state.in_(MEETING_STATES_SHOWN),
+            Meeting.starts_at < meeting.starts_at,
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
 _NO_CUT = 2**62  # "no entry after the moment": every id is below it
 # Core aliases of the history table, made once: an ORM aliased() costs milliseconds per request
 # to build and adapt, more than the queries that use it take to run.
-_after, _stated, _seen, _said_entry, _last = (ActionUpdate.__table__.alias(name)
-                                              for name in ("after", "stated", "seen", "said_entry", "last"))
+_after, _stated, _seen, _said_entry, _last = (
+    ActionUpdate.__table__.alias(name) for name in ("after", "stated", "seen", "said_entry", "last")
+)
 _author, _new_owner = User.__table__.alias("author"), User.__table__.alias("new_owner")
 
 
@@ -281,20 +298,34 @@ def _follow_up_statement(actions: Select) -> Select:
     either. The correlated subqueries each read one action's entries through its index.
     """
     meeting_id = bindparam("meeting_id", type_=Integer)
-    moment, starts_at, since = (bindparam(name, type_=ActionItem.created_at.type)
-                                for name in ("moment", "starts_at", "since"))
+    moment, starts_at, since = (
+        bindparam(name, type_=ActionItem.created_at.type) for name in ("moment", "starts_at", "since")
+    )
     cut = func.coalesce(
-        select(func.min(_after.c.id)).where(_after.c.action_id == ActionItem.id, _after.c.created_at > moment)
-        .correlate(ActionItem).scalar_subquery(),  # nested twice: say which outer table it follows
-        _NO_CUT)
-    prior_state = (select(_stated.c.to_state)
-                   .where(_stated.c.action_id == ActionItem.id, _stated.c.id < cut, _stated.c.to_state.is_not(None))
-                   .order_by(_stated.c.id.desc()).limit(1).scalar_subquery())
-    last_id = (select(func.max(_seen.c.id))
-               .where(_seen.c.action_id == ActionItem.id, or_(_seen.c.id < cut, _seen.c.meeting_id == meeting_id))
-               .scalar_subquery())
-    said = (select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("said_id"))
-            .where(ActionUpdate.meeting_id == meeting_id).group_by(ActionUpdate.action_id).subquery("said"))
+        select(func.min(_after.c.id))
+        .where(_after.c.action_id == ActionItem.id, _after.c.created_at > moment)
+        .correlate(ActionItem)
+        .scalar_subquery(),  # nested twice: say which outer table it follows
+        _NO_CUT,
+    )
+    prior_state = (
+        select(_stated.c.to_state)
+        .where(_stated.c.action_id == ActionItem.id, _stated.c.id < cut, _stated.c.to_state.is_not(None))
+        .order_by(_stated.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    last_id = (
+        select(func.max(_seen.c.id))
+        .where(_seen.c.action_id == ActionItem.id, or_(_seen.c.id < cut, _seen.c.meeting_id == meeting_id))
+        .scalar_subquery()
+    )
+    said = (
+        select(ActionUpdate.action_id, func.max(ActionUpdate.id).label("said_id"))
+        .where(ActionUpdate.meeting_id == meeting_id)
+        .group_by(ActionUpdate.action_id)
+        .subquery("said")
+    )
     # Raised before the meeting (not at it), open at its start or closed since the previous one.
     reviewed = and_(
         or_(ActionItem.meeting_id.is_(None), ActionItem.meeting_id != meeting_id),
@@ -302,13 +333,24 @@ def _follow_up_statement(actions: Select) -> Select:
         or_(ActionItem.closed_at.is_(None), ActionItem.closed_at >= since),
     )
     return (
-        actions
-        .with_only_columns(
-            ActionItem.id, ActionItem.title, ActionItem.case_code, User.name, Organisation.name, ActionItem.due_on,
-            ActionItem.state, ActionItem.version, ActionItem.meeting_id,
+        actions.with_only_columns(
+            ActionItem.id,
+            ActionItem.title,
+            ActionItem.case_code,
+            User.name,
+            Organisation.name,
+            ActionItem.due_on,
+            ActionItem.state,
+            ActionItem.version,
+            ActionItem.meeting_id,
             and_(ActionItem.closed_at.is_not(None), ActionItem.closed_at < starts_at),
-            func.coalesce(_said_entry.c.to_state, prior_state), said.c.said_id,
-            _last.c.created_at, _last.c.note, _last.c.kind, maintain_column_froms=False)
+            func.coalesce(_said_entry.c.to_state, prior_state),
+            said.c.said_id,
+            _last.c.created_at,
+            _last.c.note,
+            _last.c.kind,
+            maintain_column_froms=False,
+        )
         .select_from(ActionItem)
         .outerjoin(said, said.c.action_id == ActionItem.id)
         .outerjoin(_said_entry, _said_entry.c.id == said.c.said_id)
@@ -327,8 +369,7 @@ def _whole_forum_follow_up() -> Select:
     return _follow_up_statement(select(ActionItem).where(ActionItem.forum_id == bindparam("forum_id", type_=Integer)))
 
 
-def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None,
-              latest: bool = False) -> FollowUp:
+def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = None, latest: bool = False) -> FollowUp:
     """The meeting's review of its forum's actions and the actions it agreed (what ``user`` may see).
 
     Plain rows computed in SQL: a meeting reviews a couple of hundred actions with several
@@ -344,27 +385,65 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
     if permissions.sees_every_action_of(user, meeting.forum):
         statement = _whole_forum_follow_up()
     else:
-        statement = _follow_up_statement(permissions.visible_actions(user).where(
-            ActionItem.forum_id == bindparam("forum_id", type_=Integer)))
-    for (id_, title, case_code, owner_name, organisation_name, due_on, state, version, raised_at, closed_since,
-         state_then, said_id, last_at, last_note, last_kind) in db.session.execute(statement, {
-            "forum_id": meeting.forum_id, "meeting_id": meeting.id, "starts_at": meeting.starts_at,
+        statement = _follow_up_statement(
+            permissions.visible_actions(user).where(ActionItem.forum_id == bindparam("forum_id", type_=Integer))
+        )
+    for (
+        id_,
+        title,
+        case_code,
+        owner_name,
+        organisation_name,
+        due_on,
+        state,
+        version,
+        raised_at,
+        closed_since,
+        state_then,
+        said_id,
+        last_at,
+        last_note,
+        last_kind,
+    ) in db.session.execute(
+        statement,
+        {
+            "forum_id": meeting.forum_id,
+            "meeting_id": meeting.id,
+            "starts_at": meeting.starts_at,
             "since": previous.starts_at if previous is not None else meeting.starts_at,
-            "moment": min(now, meeting.ends_at)}):
+            "moment": min(now, meeting.ends_at),
+        },
+    ):
         overdue = state in ACTION_OPEN_STATES and due_on is not None and due_on < today
         if raised_at == meeting.id:
-            agreed.append(ActionRow(id_, title, case_code, owner_name, organisation_name, due_on, state, version,
-                                    overdue))
+            agreed.append(
+                ActionRow(id_, title, case_code, owner_name, organisation_name, due_on, state, version, overdue)
+            )
         else:
-            rows.append(FollowUpRow(
-                id_, title, case_code, owner_name, organisation_name, due_on, state, version, overdue,
-                state_then, said_id is not None, last_at, last_note or "", last_kind, bool(closed_since)))
+            rows.append(
+                FollowUpRow(
+                    id_,
+                    title,
+                    case_code,
+                    owner_name,
+                    organisation_name,
+                    due_on,
+                    state,
+                    version,
+                    overdue,
+                    state_then,
+                    said_id is not None,
+                    last_at,
+                    last_note or "",
+                    last_kind,
+                    bool(closed_since),
+                )
+            )
     if latest:
         _add_latest(rows)
     flags = permissions.follow_up_flags(user, meeting)
     decisions: list[tuple[int, str]] = []
-    if flags.can_record_actions and minutes_version is not None \
-            and minutes_version.number == meeting.minutes_revision:
+    if flags.can_record_actions and minutes_version is not None and minutes_version.number == meeting.minutes_revision:
         decisions = list(enumerate(minutes_version.decisions, start=1))
     return FollowUp(meeting, previous, rows, agreed, decisions, overdue_in_forum(user, meeting.forum, now), flags)
 
@@ -376,19 +455,34 @@ def _add_latest(rows: list[FollowUpRow]) -> None:
     # Per action, its newest entry through the action's index (a grouped max over "action_id IN …"
     # may be planned as a scan of the whole history).
     newest = select(func.max(_seen.c.id)).where(_seen.c.action_id == ActionItem.id).scalar_subquery()
-    entries = {e[0]: LatestUpdate(*e[1:]) for e in db.session.execute(
-        select(ActionItem.id, ActionUpdate.created_at, _author.c.name, ActionUpdate.kind,
-               ActionUpdate.meeting_id, Meeting.title, _new_owner.c.name, ActionUpdate.from_state,
-               ActionUpdate.to_state, ActionUpdate.note)
-        .select_from(ActionItem).join(ActionUpdate, ActionUpdate.id == newest)
-        .outerjoin(Meeting, Meeting.id == ActionUpdate.meeting_id)
-        .outerjoin(_author, _author.c.id == ActionUpdate.author_id)
-        .outerjoin(_new_owner, _new_owner.c.id == ActionUpdate.owner_id)
-        .where(ActionItem.id.in_([row.id for row in rows])))}
+    entries = {
+        e[0]: LatestUpdate(*e[1:])
+        for e in db.session.execute(
+            select(
+                ActionItem.id,
+                ActionUpdate.created_at,
+                _author.c.name,
+                ActionUpdate.kind,
+                ActionUpdate.meeting_id,
+                Meeting.title,
+                _new_owner.c.name,
+                ActionUpdate.from_state,
+                ActionUpdate.to_state,
+                ActionUpdate.note,
+            )
+            .select_from(ActionItem)
+            .join(ActionUpdate, ActionUpdate.id == newest)
+            .outerjoin(Meeting, Meeting.id == ActionUpdate.meeting_id)
+            .outerjoin(_author, _author.c.id == ActionUpdate.author_id)
+            .outerjoin(_new_owner, _new_owner.c.id == ActionUpdate.owner_id)
+            .where(ActionItem.id.in_([row.id for row in rows]))
+        )
+    }
     rows[:] = [replace(row, latest=entries.get(row.id)) for row in rows]
 
 
 # --- one action: its page and timeline ------------------------------------------------------------------
+
 
 @dataclass
 class ActionPage:
@@ -402,14 +496,19 @@ class ActionPage:
 
 
 def action_page(user, action_id: int, need: str = "view") -> ActionPage:
-    action = permissions.load_action(user, action_id, need=need,
-                                     options=(*HISTORY_OPTIONS[1:], joinedload(ActionItem.meeting)))
+    action = permissions.load_action(
+        user, action_id, need=need, options=(*HISTORY_OPTIONS[1:], joinedload(ActionItem.meeting))
+    )
     now = utcnow()
-    meetings = db.session.execute(
-        permissions.visible_meetings(user)
-        .where(Meeting.forum_id == action.forum_id, Meeting.state.in_(MEETING_STATES_SHOWN))
-        .order_by(Meeting.starts_at)
-    ).scalars().all()
+    meetings = (
+        db.session.execute(
+            permissions.visible_meetings(user)
+            .where(Meeting.forum_id == action.forum_id, Meeting.state.in_(MEETING_STATES_SHOWN))
+            .order_by(Meeting.starts_at)
+        )
+        .scalars()
+        .all()
+    )
     timeline, previous_start = [], None
     for meeting in meetings:
         if in_span(action, meeting, previous_start):
@@ -419,35 +518,53 @@ def action_page(user, action_id: int, need: str = "view") -> ActionPage:
     # decision_number and decision_version are set together, only with the meeting (the table's checks)
     number, meeting = action.decision_number, action.meeting
     if action.decision_version is not None and number is not None and meeting is not None:
-        version = db.session.execute(select(MinutesVersion).where(
-            MinutesVersion.meeting_id == action.meeting_id, MinutesVersion.number == action.decision_version)
+        version = db.session.execute(
+            select(MinutesVersion).where(
+                MinutesVersion.meeting_id == action.meeting_id, MinutesVersion.number == action.decision_version
+            )
         ).scalar_one_or_none()
-        if version is not None and permissions.can_view_minutes(user, meeting) \
-                and 0 < number <= len(version.decisions):
+        if version is not None and permissions.can_view_minutes(user, meeting) and 0 < number <= len(version.decisions):
             decision = version.decisions[number - 1]
     flags = permissions.action_flags(user, action)
-    return ActionPage(action, flags, list(action.updates), timeline, decision, is_overdue(action, now),
-                      possible_owners(action.forum) if flags.can_reassign else [])
+    return ActionPage(
+        action,
+        flags,
+        list(action.updates),
+        timeline,
+        decision,
+        is_overdue(action, now),
+        possible_owners(action.forum) if flags.can_reassign else [],
+    )
 
 
 def possible_owners(forum: Forum) -> list[User]:
     """The forum's active members and organisers: who may own its actions."""
     # One IN over the union: "in members OR in team" made PostgreSQL scan all 12,000 people (6 ms, not 0.4).
-    people = union(select(ForumMember.user_id).where(ForumMember.forum_id == forum.id),
-                   select(GrantTeam.user_id).where(GrantTeam.grant_id == forum.grant_id))
-    return list(db.session.execute(
-        select(User).where(User.active.is_(True), User.id.in_(people))
-        .options(joinedload(User.organisation)).order_by(User.name)
-    ).scalars())
+    people = union(
+        select(ForumMember.user_id).where(ForumMember.forum_id == forum.id),
+        select(GrantTeam.user_id).where(GrantTeam.grant_id == forum.grant_id),
+    )
+    return list(
+        db.session.execute(
+            select(User)
+            .where(User.active.is_(True), User.id.in_(people))
+            .options(joinedload(User.organisation))
+            .order_by(User.name)
+        ).scalars()
+    )
 
 
 def organisations_of(forum: Forum) -> list[Organisation]:
     """Organisations an action's owner may act for: the forum's country's."""
-    return list(db.session.execute(
-        select(Organisation).where(Organisation.country == forum.country).order_by(Organisation.name)).scalars())
+    return list(
+        db.session.execute(
+            select(Organisation).where(Organisation.country == forum.country).order_by(Organisation.name)
+        ).scalars()
+    )
 
 
 # --- the forum's board and matrix ----------------------------------------------------------------
+
 
 @dataclass
 class BoardFilters:
@@ -460,9 +577,14 @@ class BoardFilters:
 
     def args(self) -> dict[str, str]:
         """For links that keep the filters (the pager)."""
-        values = {"state": self.state, "owner": self.owner_id or "", "organisation": self.organisation_id or "",
-                  "theme": self.theme, "overdue": "1" if self.overdue else "",
-                  "sort": "-due" if self.newest_due_first else ""}
+        values = {
+            "state": self.state,
+            "owner": self.owner_id or "",
+            "organisation": self.organisation_id or "",
+            "theme": self.theme,
+            "overdue": "1" if self.overdue else "",
+            "sort": "-due" if self.newest_due_first else "",
+        }
         return {k: str(v) for k, v in values.items() if v}
 
 
@@ -496,14 +618,27 @@ def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> B
     if filters.overdue:
         stmt = stmt.where(overdue_condition())
     due = ActionItem.due_on.desc() if filters.newest_due_first else ActionItem.due_on
-    page = paginate_narrow(stmt.order_by(ActionItem.due_on.is_(None), due, ActionItem.id), raw_page, ACTION_LIST_OPTIONS)
+    page = paginate_narrow(
+        stmt.order_by(ActionItem.due_on.is_(None), due, ActionItem.id), raw_page, ACTION_LIST_OPTIONS
+    )
     now = utcnow()
-    organisations = list(db.session.execute(
-        select(Organisation).where(Organisation.id.in_(
-            select(ActionItem.owner_organisation_id).where(ActionItem.forum_id == forum.id)))
-        .order_by(Organisation.name)).scalars())
-    return Board(forum, page, filters, possible_owners(forum), organisations, themes, {a.id for a in page.items if is_overdue(a, now)},
-                 permissions.can_edit_forum(user, forum))
+    organisations = list(
+        db.session.execute(
+            select(Organisation)
+            .where(Organisation.id.in_(select(ActionItem.owner_organisation_id).where(ActionItem.forum_id == forum.id)))
+            .order_by(Organisation.name)
+        ).scalars()
+    )
+    return Board(
+        forum,
+        page,
+        filters,
+        possible_owners(forum),
+        organisations,
+        themes,
+        {a.id for a in page.items if is_overdue(a, now)},
+        permissions.can_edit_forum(user, forum),
+    )
 
 
 MATRIX_PAGE_SIZE = 50
@@ -539,13 +674,21 @@ def matrix(user, forum_id: int, show: str = "", raw_page: str | None = None) -> 
     forum = permissions.load_forum(user, forum_id)
     show = show if show in MATRIX_SHOWS else ""
     now = utcnow()
-    meetings = db.session.execute(
-        permissions.visible_meetings(user)
-        .where(Meeting.forum_id == forum.id, Meeting.state.in_(MEETING_STATES_SHOWN)).order_by(Meeting.starts_at)
-    ).scalars().all()
+    meetings = (
+        db.session.execute(
+            permissions.visible_meetings(user)
+            .where(Meeting.forum_id == forum.id, Meeting.state.in_(MEETING_STATES_SHOWN))
+            .order_by(Meeting.starts_at)
+        )
+        .scalars()
+        .all()
+    )
     closed = ActionItem.state.in_(ACTION_CLOSED_STATES)
-    stmt = (permissions.visible_actions(user).where(ActionItem.forum_id == forum.id)
-            .order_by(closed, ActionItem.created_at, ActionItem.id))
+    stmt = (
+        permissions.visible_actions(user)
+        .where(ActionItem.forum_id == forum.id)
+        .order_by(closed, ActionItem.created_at, ActionItem.id)
+    )
     if show:
         stmt = stmt.where(closed if show == "closed" else ~closed)
     page = paginate_narrow(stmt, raw_page, (joinedload(ActionItem.owner),), size=MATRIX_PAGE_SIZE)
@@ -553,20 +696,35 @@ def matrix(user, forum_id: int, show: str = "", raw_page: str | None = None) -> 
     history: dict[int, list] = defaultdict(list)
     if page.items:
         for entry in db.session.execute(
-                select(ActionUpdate.action_id, ActionUpdate.id, ActionUpdate.created_at, ActionUpdate.to_state,
-                       ActionUpdate.meeting_id)
-                .where(ActionUpdate.action_id.in_([a.id for a in page.items])).order_by(ActionUpdate.id)):
+            select(
+                ActionUpdate.action_id,
+                ActionUpdate.id,
+                ActionUpdate.created_at,
+                ActionUpdate.to_state,
+                ActionUpdate.meeting_id,
+            )
+            .where(ActionUpdate.action_id.in_([a.id for a in page.items]))
+            .order_by(ActionUpdate.id)
+        ):
             history[entry.action_id].append(entry)
     starts = [None] + [m.starts_at for m in meetings]
     today = local_today(forum.timezone, now)
-    rows = [MatrixRow(action, [at_meeting(action, m, now, history[action.id]) if in_span(action, m, starts[i])
-                               else None for i, m in enumerate(meetings)],
-                      action.state in ACTION_OPEN_STATES and action.due_on is not None and action.due_on < today)
-            for action in page.items]
+    rows = [
+        MatrixRow(
+            action,
+            [
+                at_meeting(action, m, now, history[action.id]) if in_span(action, m, starts[i]) else None
+                for i, m in enumerate(meetings)
+            ],
+            action.state in ACTION_OPEN_STATES and action.due_on is not None and action.due_on < today,
+        )
+        for action in page.items
+    ]
     return Matrix(forum, list(meetings), rows, page, show)
 
 
 # --- my actions ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class MyActions:
@@ -589,17 +747,33 @@ def my_actions(user, limit: int | None = None) -> MyActions:
     """
     now = utcnow()
     zones = zones_by_today(now)
-    soon = [and_(Forum.timezone.in_(names), ActionItem.due_on <= day + timedelta(days=DUE_SOON_DAYS))
-            for day, names in zones]
-    section = case((ActionItem.state == "proposed", "awaiting"), (overdue_condition(now, zones), "overdue"),
-                   (or_(*soon) if soon else false(), "due_soon"), else_="rest")
+    soon = [
+        and_(Forum.timezone.in_(names), ActionItem.due_on <= day + timedelta(days=DUE_SOON_DAYS))
+        for day, names in zones
+    ]
+    section = case(
+        (ActionItem.state == "proposed", "awaiting"),
+        (overdue_condition(now, zones), "overdue"),
+        (or_(*soon) if soon else false(), "due_soon"),
+        else_="rest",
+    )
     order = (ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
-    ranked = (select(ActionItem.id.label("id"), section.label("section"),
-                     func.row_number().over(partition_by=section, order_by=order).label("n"))
-              .join(ActionItem.forum)
-              .where(ActionItem.owner_id == user.id, ActionItem.state.in_(ACTION_OPEN_STATES)).subquery())
-    stmt = (select(ActionItem, ranked.c.section).join(ranked, ranked.c.id == ActionItem.id)
-            .options(*ACTION_LIST_OPTIONS).order_by(*order))
+    ranked = (
+        select(
+            ActionItem.id.label("id"),
+            section.label("section"),
+            func.row_number().over(partition_by=section, order_by=order).label("n"),
+        )
+        .join(ActionItem.forum)
+        .where(ActionItem.owner_id == user.id, ActionItem.state.in_(ACTION_OPEN_STATES))
+        .subquery()
+    )
+    stmt = (
+        select(ActionItem, ranked.c.section)
+        .join(ranked, ranked.c.id == ActionItem.id)
+        .options(*ACTION_LIST_OPTIONS)
+        .order_by(*order)
+    )
     if limit is not None:
         stmt = stmt.where(ranked.c.n <= limit)
     result = MyActions()
@@ -610,12 +784,19 @@ def my_actions(user, limit: int | None = None) -> MyActions:
         # Through the grants' forums and (forum, state, closed)'s index: led by the state instead, the
         # database reads every declined action of the programme.
         forums = select(Forum.id).where(Forum.grant_id.in_(grants))
-        result.to_reassign = list(db.session.execute(
-            select(ActionItem)
-            .where(ActionItem.forum_id.in_(forums), ActionItem.state == "declined",
-                   ActionItem.closed_at >= now - timedelta(days=TO_REASSIGN_DAYS))
-            .options(*ACTION_LIST_OPTIONS).order_by(ActionItem.closed_at.desc(), ActionItem.id.desc()).limit(limit)
-        ).unique().scalars())
+        result.to_reassign = list(
+            db.session.execute(
+                select(ActionItem)
+                .where(
+                    ActionItem.forum_id.in_(forums),
+                    ActionItem.state == "declined",
+                    ActionItem.closed_at >= now - timedelta(days=TO_REASSIGN_DAYS),
+                )
+                .options(*ACTION_LIST_OPTIONS)
+                .order_by(ActionItem.closed_at.desc(), ActionItem.id.desc())
+                .limit(limit)
+            )
+            .unique()
+            .scalars()
+        )
     return result
-
-

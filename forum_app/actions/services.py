@@ -7,6 +7,7 @@ action at once get a conflict instead of silently interleaving. State rules live
 so the demo and the tests write past history through these same functions. Services
 flush, write the audit trail and the outbox; ``core.commit.attempt`` commits.
 """
+
 from __future__ import annotations
 
 import re
@@ -77,8 +78,10 @@ class ActionDetails(EditInput):
 
 # --- raising ---------------------------------------------------------------------------------------
 
-def _clean_details(forum: Forum, title: str, description: str, themes: Sequence[str], case_code: str,
-                   owner_organisation_id: int | None) -> dict:
+
+def _clean_details(
+    forum: Forum, title: str, description: str, themes: Sequence[str], case_code: str, owner_organisation_id: int | None
+) -> dict:
     """The validated, normalised details shared by raising and editing; refusals name their field."""
     title = title.strip()
     if not title:
@@ -91,13 +94,23 @@ def _clean_details(forum: Forum, title: str, description: str, themes: Sequence[
         raise ServiceError(_("Choose themes from the programme's list."), field="themes")
     case_code = case_code.strip().upper()
     if case_code and not CASE_CODE_RE.match(case_code):
-        raise ServiceError(_("A case code looks like SA-2021-07 (letters, year, number). Never enter a "
-                             "prisoner's name or identity number."), field="case_code")
+        raise ServiceError(
+            _(
+                "A case code looks like SA-2021-07 (letters, year, number). Never enter a "
+                "prisoner's name or identity number."
+            ),
+            field="case_code",
+        )
     if owner_organisation_id is not None and db.session.get(Organisation, owner_organisation_id) is None:
         raise ServiceError(_("Choose an organisation from the list."), field="owner_organisation_id")
     description = description.strip()
-    return {"title": title, "description": description, "themes": themes, "case_code": case_code,
-            "description_html": render_for_storage(description, field="description")}
+    return {
+        "title": title,
+        "description": description,
+        "themes": themes,
+        "case_code": case_code,
+        "description_html": render_for_storage(description, field="description"),
+    }
 
 
 def _local_day(moment: datetime, forum: Forum) -> date:
@@ -112,24 +125,26 @@ def _owner(owner_id: int | None, forum: Forum) -> User:
     return owner
 
 
-def raise_action(actor: User, forum: Forum, data: ActionInput, meeting: Meeting | None = None, *,
-                 notify: bool = True) -> ActionItem:
+def raise_action(
+    actor: User, forum: Forum, data: ActionInput, meeting: Meeting | None = None, *, notify: bool = True
+) -> ActionItem:
     """A proposed action of ``forum``, raised at ``meeting`` (or between meetings); its owner is asked to confirm.
 
     ``notify=False`` is for history written after the fact (the demo): no email for 2021's actions.
     """
-    details = _clean_details(forum, data.title, data.description, data.themes, data.case_code,
-                             data.owner_organisation_id)
+    details = _clean_details(
+        forum, data.title, data.description, data.themes, data.case_code, data.owner_organisation_id
+    )
     owner = _owner(data.owner_id, forum)
     decision_version = None
     if meeting is not None:
         if meeting.forum_id != forum.id:
-            raise ServiceError(_("Actions are raised at a scheduled or held meeting of this forum."),
-                               field="meeting_id")
+            raise ServiceError(
+                _("Actions are raised at a scheduled or held meeting of this forum."), field="meeting_id"
+            )
         ensure(permissions.action_meeting_lock(meeting), field="meeting_id")
         if data.due_on is not None and data.due_on < _local_day(meeting.starts_at, forum):
-            raise ServiceError(_("The due date cannot be before the meeting that agreed the action."),
-                               field="due_on")
+            raise ServiceError(_("The due date cannot be before the meeting that agreed the action."), field="due_on")
         if data.decision_number is not None:
             decision_version = _check_decision(meeting, data.decision_number)
     elif data.decision_number is not None:
@@ -138,17 +153,29 @@ def raise_action(actor: User, forum: Forum, data: ActionInput, meeting: Meeting 
         raise ServiceError(_("The due date cannot be in the past."), field="due_on")
     now = utcnow()
     action = ActionItem(
-        forum=forum, meeting=meeting, owner_id=owner.id,
-        owner_organisation_id=data.owner_organisation_id or owner.organisation_id, due_on=data.due_on,
-        state="proposed", created_by_id=actor.id, created_at=now, updated_at=now,
-        decision_version=decision_version, decision_number=data.decision_number if decision_version else None,
+        forum=forum,
+        meeting=meeting,
+        owner_id=owner.id,
+        owner_organisation_id=data.owner_organisation_id or owner.organisation_id,
+        due_on=data.due_on,
+        state="proposed",
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        decision_version=decision_version,
+        decision_number=data.decision_number if decision_version else None,
         **details,
     )
     db.session.add(action)
-    _append(action, actor, kind="state", from_state=None, to_state="proposed", note=data.note.strip(),
-            meeting_id=None)
-    audit.record(actor, "action.raise", action, f"Raised {action.title}", forum_id=forum.id,
-                 meeting_id=meeting.id if meeting is not None else None)
+    _append(action, actor, kind="state", from_state=None, to_state="proposed", note=data.note.strip(), meeting_id=None)
+    audit.record(
+        actor,
+        "action.raise",
+        action,
+        f"Raised {action.title}",
+        forum_id=forum.id,
+        meeting_id=meeting.id if meeting is not None else None,
+    )
     if notify:
         ask_owner_to_confirm(action, owner)
     return action
@@ -157,8 +184,9 @@ def raise_action(actor: User, forum: Forum, data: ActionInput, meeting: Meeting 
 def _check_decision(meeting: Meeting, number: int) -> int:
     """The minutes version whose decision ``number`` the action comes from (the latest version)."""
     version = db.session.execute(
-        db.select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id,
-                                        MinutesVersion.number == meeting.minutes_revision)
+        db.select(MinutesVersion).where(
+            MinutesVersion.meeting_id == meeting.id, MinutesVersion.number == meeting.minutes_revision
+        )
     ).scalar_one_or_none()
     if version is None or not 1 <= number <= len(version.decisions):
         raise ServiceError(_("This decision is not in the meeting's minutes."), field="decision_number")
@@ -183,14 +211,19 @@ def record_actions(actor: User, meeting: Meeting, rows: Sequence[tuple[int, Acti
 
 # --- confirmation by the owner (in the app and by email) -------------------------------------------
 
+
 def _owner_binding(action: ActionItem) -> str:
     """Binds a confirmation link to the owner it was sent to: after a reassignment the old link is dead."""
     return tokens.keyed_fingerprint("action-owner", f"{action.id}:{action.owner_id}")
 
 
 def confirm_link_token(action: ActionItem) -> str:
-    return tokens.make_link_token("action-confirm", ("action", action.id),
-                                  expires_at=utcnow() + CONFIRM_LINK_LIFETIME, bind=_owner_binding(action))
+    return tokens.make_link_token(
+        "action-confirm",
+        ("action", action.id),
+        expires_at=utcnow() + CONFIRM_LINK_LIFETIME,
+        bind=_owner_binding(action),
+    )
 
 
 def action_from_link(token: str) -> ActionItem:
@@ -213,9 +246,18 @@ def ask_owner_to_confirm(action: ActionItem, owner: User) -> None:
     token = confirm_link_token(action)
     url = external_url("actions.confirm", token=token)
     zone = action.forum.timezone
-    queue_email("action-confirm", owner, _("Please confirm an action: %(title)s", title=action.title),
-                "action_confirm", action=action, forum=action.forum, accept_url=url + "?answer=accept",
-                decline_url=url + "?answer=decline", due=action.due_on, zone=zone)
+    queue_email(
+        "action-confirm",
+        owner,
+        _("Please confirm an action: %(title)s", title=action.title),
+        "action_confirm",
+        action=action,
+        forum=action.forum,
+        accept_url=url + "?answer=accept",
+        decline_url=url + "?answer=decline",
+        due=action.due_on,
+        zone=zone,
+    )
 
 
 def answer_proposal(owner: User, action: ActionItem, accept: bool, reason: str = "") -> ActionUpdate | None:
@@ -231,6 +273,7 @@ def answer_proposal(owner: User, action: ActionItem, accept: bool, reason: str =
 
 # --- progress, comments and reviews ----------------------------------------------------------------
 
+
 def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_version: int) -> ActionUpdate:
     """Append one entry to the action's history: a state change, a progress note, a staff comment or a meeting's review.
 
@@ -238,8 +281,12 @@ def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_ver
     changes it). Closing states (done, declined, dropped) set ``closed_at``.
     """
     if action.version != expected_version:
-        raise ConflictError(_("Someone else updated this action after you opened the page. "
-                              "Nothing of yours was saved: check its history and try again."))
+        raise ConflictError(
+            _(
+                "Someone else updated this action after you opened the page. "
+                "Nothing of yours was saved: check its history and try again."
+            )
+        )
     note = data.note.strip()
     review = data.meeting_id is not None
     ensure(permissions.action_role_lock(actor, action, data.to_state, review))
@@ -258,8 +305,9 @@ def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_ver
     if review:
         meeting = db.session.get(Meeting, data.meeting_id)
         if meeting is None or meeting.forum_id != action.forum_id:
-            raise ServiceError(_("Actions are reviewed at a scheduled or held meeting of their forum."),
-                               field="meeting_id")
+            raise ServiceError(
+                _("Actions are reviewed at a scheduled or held meeting of their forum."), field="meeting_id"
+            )
         ensure(permissions.follow_up_lock(meeting), field="meeting_id")
 
     previous = action.state
@@ -275,11 +323,13 @@ def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_ver
         kind, from_state, to_state = "state", previous, action.state
     else:
         kind, from_state, to_state = ("comment" if comment else "progress"), None, None
-    update = _append(action, actor, kind=kind, from_state=from_state, to_state=to_state, note=note,
-                     meeting_id=data.meeting_id)
+    update = _append(
+        action, actor, kind=kind, from_state=from_state, to_state=to_state, note=note, meeting_id=data.meeting_id
+    )
     summary = f"{previous} → {action.state}" if changes_state else kind
-    audit.record(actor, f"action.{kind}", action, summary, from_state=from_state, to_state=to_state,
-                 meeting_id=data.meeting_id)
+    audit.record(
+        actor, f"action.{kind}", action, summary, from_state=from_state, to_state=to_state, meeting_id=data.meeting_id
+    )
     return update
 
 
@@ -304,23 +354,38 @@ def record_review(actor: User, meeting: Meeting, outcomes: Sequence[tuple[int, R
     wanted = [(index, row) for index, row in outcomes if row.to_state or row.note.strip()]
     if not wanted:
         raise ServiceError(_("Choose a new state or write a note for at least one action."))
-    actions = {a.id: a for a in db.session.execute(
-        db.select(ActionItem).where(ActionItem.id.in_([row.action_id for _, row in wanted]),
-                                    ActionItem.forum_id == meeting.forum_id)).scalars()}
-    stale = [actions[row.action_id].title for _, row in wanted
-             if row.action_id in actions and actions[row.action_id].version != row.version]
+    actions = {
+        a.id: a
+        for a in db.session.execute(
+            db.select(ActionItem).where(
+                ActionItem.id.in_([row.action_id for _, row in wanted]), ActionItem.forum_id == meeting.forum_id
+            )
+        ).scalars()
+    }
+    stale = [
+        actions[row.action_id].title
+        for _, row in wanted
+        if row.action_id in actions and actions[row.action_id].version != row.version
+    ]
     if stale:
-        raise ConflictError(_("Someone else updated %(titles)s since you opened the review. Nothing was saved: "
-                              "their latest update is shown below, your notes are kept.",
-                              titles="; ".join(stale)))
+        raise ConflictError(
+            _(
+                "Someone else updated %(titles)s since you opened the review. Nothing was saved: "
+                "their latest update is shown below, your notes are kept.",
+                titles="; ".join(stale),
+            )
+        )
     for index, row in wanted:
         action = actions.get(row.action_id)
         if action is None:
-            raise ServiceError(_("This action is not one of the forum's. Reload the page."),
-                               field=f"rows-{index}-note")
+            raise ServiceError(_("This action is not one of the forum's. Reload the page."), field=f"rows-{index}-note")
         try:
-            post_update(actor, action, UpdateInput(note=row.note, to_state=row.to_state or None,
-                                                   meeting_id=meeting.id), row.version)
+            post_update(
+                actor,
+                action,
+                UpdateInput(note=row.note, to_state=row.to_state or None, meeting_id=meeting.id),
+                row.version,
+            )
         except ServiceError as exc:
             raise ServiceError(exc.message, field=f"rows-{index}-{exc.field or 'to_state'}") from exc
     return len(wanted)
@@ -328,30 +393,41 @@ def record_review(actor: User, meeting: Meeting, outcomes: Sequence[tuple[int, R
 
 # --- organisers: details and reassignment ----------------------------------------------------------
 
+
 def update_details(actor: User, action: ActionItem, data: ActionDetails, loaded: dict | None) -> ActionItem:
     """Save the details form (opened with ``loaded``): a stale form is a conflict, nothing is overwritten."""
     _ensure_organiser(actor, action)
     ensure(permissions.action_details_lock(action))
     ensure_unchanged(action, data, loaded)
-    details = _clean_details(action.forum, data.title, data.description, data.themes, data.case_code,
-                             data.owner_organisation_id)
-    if data.due_on is not None and action.meeting is not None \
-            and data.due_on < _local_day(action.meeting.starts_at, action.forum):
+    details = _clean_details(
+        action.forum, data.title, data.description, data.themes, data.case_code, data.owner_organisation_id
+    )
+    if (
+        data.due_on is not None
+        and action.meeting is not None
+        and data.due_on < _local_day(action.meeting.starts_at, action.forum)
+    ):
         raise ServiceError(_("The due date cannot be before the meeting that agreed the action."), field="due_on")
-    changes = audit.apply_changes(action, due_on=data.due_on, owner_organisation_id=data.owner_organisation_id,
-                                  **details)
+    changes = audit.apply_changes(
+        action, due_on=data.due_on, owner_organisation_id=data.owner_organisation_id, **details
+    )
     if changes:
         action.updated_at = utcnow()
         audit.record(actor, "action.update", action, f"Updated {action.title}", changes=sorted(changes))
     return action
 
 
-def reassign_action(actor: User, action: ActionItem, owner_id: int | None, note: str,
-                    expected_version: int, *, notify: bool = True) -> ActionUpdate:
+def reassign_action(
+    actor: User, action: ActionItem, owner_id: int | None, note: str, expected_version: int, *, notify: bool = True
+) -> ActionUpdate:
     """Give the action to a new owner (after a decline, or when it is stuck); it is proposed to them again."""
     if action.version != expected_version:
-        raise ConflictError(_("Someone else updated this action after you opened the page. "
-                              "Nothing of yours was saved: check its history and try again."))
+        raise ConflictError(
+            _(
+                "Someone else updated this action after you opened the page. "
+                "Nothing of yours was saved: check its history and try again."
+            )
+        )
     _ensure_organiser(actor, action)
     ensure(permissions.action_details_lock(action))
     owner = _owner(owner_id, action.forum)
@@ -362,10 +438,19 @@ def reassign_action(actor: User, action: ActionItem, owner_id: int | None, note:
     action.owner_organisation_id = owner.organisation_id
     action.state, action.closed_at = "proposed", None
     action.updated_at = utcnow()
-    update = _append(action, actor, kind="reassign", from_state=previous, to_state="proposed", note=note.strip(),
-                     meeting_id=None, owner_id=owner.id)
-    audit.record(actor, "action.reassign", action, f"Reassigned to {owner.email}", owner_id=owner.id,
-                 from_state=previous)
+    update = _append(
+        action,
+        actor,
+        kind="reassign",
+        from_state=previous,
+        to_state="proposed",
+        note=note.strip(),
+        meeting_id=None,
+        owner_id=owner.id,
+    )
+    audit.record(
+        actor, "action.reassign", action, f"Reassigned to {owner.email}", owner_id=owner.id, from_state=previous
+    )
     if notify:
         ask_owner_to_confirm(action, owner)
     return update

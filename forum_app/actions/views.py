@@ -5,6 +5,7 @@ person (the emailed confirmation link names its owner instead, and signs no one 
 call one service through the commit point, render. What a page may offer comes from
 its page object's flags.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -78,6 +79,7 @@ def _status(form) -> int:
 
 # --- recording and raising ---------------------------------------------------------------------------
 
+
 @bp.route("/meetings/<int:meeting_id>/actions/new", methods=["GET", "POST"])
 @login_required
 def record(meeting_id: int):
@@ -95,8 +97,12 @@ def record(meeting_id: int):
         if form.validate_on_submit():
             raised = _run_rows(form, lambda: actions.record_actions(current_actor(), meeting, form.to_inputs()))
             if raised is not None:
-                flash(_("%(n)d actions recorded; their owners are asked to confirm.", n=len(raised))
-                      if len(raised) != 1 else _("1 action recorded; its owner is asked to confirm."), "success")
+                flash(
+                    _("%(n)d actions recorded; their owners are asked to confirm.", n=len(raised))
+                    if len(raised) != 1
+                    else _("1 action recorded; its owner is asked to confirm."),
+                    "success",
+                )
                 return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="actions-agreed"))
     return render_template("actions/record.html", form=form, meeting=meeting, forum=meeting.forum), _status(form)
 
@@ -112,8 +118,9 @@ def _raise_page(forum, meeting: Meeting | None, decision: tuple[int, str] | None
         if action is not None:
             flash(_("The action is recorded; its owner is asked to confirm."), "success")
             return redirect(_action_url(action))
-    return render_template("actions/raise.html", form=form, forum=forum, meeting=meeting,
-                           decision=decision), status_for(form)
+    return render_template(
+        "actions/raise.html", form=form, forum=forum, meeting=meeting, decision=decision
+    ), status_for(form)
 
 
 # The form offers the programme's themes: its forum's grant and programme come with the forum (two
@@ -132,8 +139,9 @@ def raise_between(forum_id: int):
 @login_required
 def raise_from_decision(meeting_id: int, number: int):
     """An action raised from one of the minutes' decisions; it keeps the link to it."""
-    meeting = permissions.load_meeting(current_user, meeting_id, need="edit",
-                                       options=(joinedload(Meeting.forum).options(*RAISE_OPTIONS),))
+    meeting = permissions.load_meeting(
+        current_user, meeting_id, need="edit", options=(joinedload(Meeting.forum).options(*RAISE_OPTIONS),)
+    )
     from ..meetings import minutes
 
     version = minutes.version_for(current_user, meeting) if meeting.minutes_revision else None
@@ -143,6 +151,7 @@ def raise_from_decision(meeting_id: int, number: int):
 
 
 # --- one action ---------------------------------------------------------------------------------------
+
 
 def _update_form(page: queries.ActionPage, blank: bool = True) -> UpdateForm:
     form = UpdateForm(formdata=None) if blank else UpdateForm()
@@ -163,11 +172,21 @@ def _reassign_form(page: queries.ActionPage, blank: bool = True) -> ReassignForm
     return form
 
 
-def _action_page(page: queries.ActionPage, update_form: UpdateForm | None = None,
-                 reassign_form: ReassignForm | None = None, status: int = 200, seen: int | None = None):
+def _action_page(
+    page: queries.ActionPage,
+    update_form: UpdateForm | None = None,
+    reassign_form: ReassignForm | None = None,
+    status: int = 200,
+    seen: int | None = None,
+):
     return render_template(
-        "actions/action.html", page=page, action=page.action, forum=page.action.forum, flags=page.flags,
-        update_form=update_form or _update_form(page), answer_form=AnswerForm(formdata=None),
+        "actions/action.html",
+        page=page,
+        action=page.action,
+        forum=page.action.forum,
+        flags=page.flags,
+        update_form=update_form or _update_form(page),
+        answer_form=AnswerForm(formdata=None),
         reassign_form=reassign_form or (_reassign_form(page) if page.flags.can_reassign else None),
         seen=seen,
     ), status
@@ -216,8 +235,9 @@ def answer(action_id: int):
     if not form.validate_on_submit() or form.answer.data not in ("accept", "decline"):
         flash(_("Choose accept or decline."), "danger")
         return redirect(back)
-    outcome = attempt(lambda: actions.answer_proposal(current_actor(), action, form.answer.data == "accept",
-                                                      form.reason.data or ""))
+    outcome = attempt(
+        lambda: actions.answer_proposal(current_actor(), action, form.answer.data == "accept", form.reason.data or "")
+    )
     flash(_answer_message(outcome, form.answer.data == "accept"), "success" if outcome else "danger")
     return redirect(back)
 
@@ -227,8 +247,11 @@ def _answer_message(outcome, accepted: bool) -> str:
         return outcome.message
     if outcome.value is None:
         return _("Your answer was already recorded; nothing changed.")
-    return (_("Thank you: you accepted the action.") if accepted
-            else _("You declined the action; the organisers will find another owner."))
+    return (
+        _("Thank you: you accepted the action.")
+        if accepted
+        else _("You declined the action; the organisers will find another owner.")
+    )
 
 
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
@@ -242,8 +265,12 @@ def edit(action_id: int):
     form.offer([], queries.organisations_of(action.forum), action.forum.grant.programme.themes or [])
     if request.method == "GET":
         form.owner_organisation_id.data = action.owner_organisation_id or 0
-    saved = edit_record(form, action, actions.ActionDetails,
-                        lambda data, loaded: actions.update_details(current_actor(), action, data, loaded))
+    saved = edit_record(
+        form,
+        action,
+        actions.ActionDetails,
+        lambda data, loaded: actions.update_details(current_actor(), action, data, loaded),
+    )
     if saved is not None:
         flash(_("Saved."), "success")
         return redirect(_action_url(action))
@@ -256,8 +283,12 @@ def reassign(action_id: int):
     page = queries.action_page(current_user, action_id, need="edit")
     form = _reassign_form(page, blank=False)
     if form.validate_on_submit():
-        done = run_service(form, lambda: actions.reassign_action(current_actor(), page.action, form.owner_id.data,
-                                                                 form.note.data or "", form.version.data))
+        done = run_service(
+            form,
+            lambda: actions.reassign_action(
+                current_actor(), page.action, form.owner_id.data, form.note.data or "", form.version.data
+            ),
+        )
         if done is not None:
             flash(_("Reassigned; the new owner is asked to confirm."), "success")
             return redirect(_action_url(page.action))
@@ -266,6 +297,7 @@ def reassign(action_id: int):
 
 
 # --- the emailed confirmation link (no sign-in) ---------------------------------------------------------
+
 
 @bp.route("/actions/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
@@ -290,25 +322,34 @@ def confirm(token: str):
             outcome = attempt(lambda: actions.answer_proposal(owner, action, accept, form.reason.data or ""))
             if outcome:
                 db.session.refresh(action)
-                return render_template("actions/confirm.html", action=action, form=None,
-                                       done=_answer_message(outcome, accept))
+                return render_template(
+                    "actions/confirm.html", action=action, form=None, done=_answer_message(outcome, accept)
+                )
             message, status = outcome.message, 400
             if outcome.field == "note":
                 form.reason.errors = [outcome.message]
     chosen = request.args.get("answer") if request.method == "GET" else form.answer.data
-    return render_template("actions/confirm.html", action=action, form=form, message=message,
-                           can_answer=permissions.proposal_open(action), closed=action.state in ACTION_CLOSED_STATES,
-                           chosen=chosen if chosen in ("accept", "decline") else None), status
+    return render_template(
+        "actions/confirm.html",
+        action=action,
+        form=form,
+        message=message,
+        can_answer=permissions.proposal_open(action),
+        closed=action.state in ACTION_CLOSED_STATES,
+        chosen=chosen if chosen in ("accept", "decline") else None,
+    ), status
 
 
 # --- the follow-up review of a meeting ------------------------------------------------------------------
+
 
 @bp.route("/meetings/<int:meeting_id>/follow-up", methods=["GET", "POST"])
 @login_required
 def review(meeting_id: int):
     meeting = permissions.load_meeting(current_user, meeting_id, need="edit")
-    locked = _refuse_if(permissions.follow_up_lock(meeting),
-                        url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
+    locked = _refuse_if(
+        permissions.follow_up_lock(meeting), url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up")
+    )
     if locked:
         return locked
     section = queries.follow_up(current_user, meeting, latest=True)
@@ -329,12 +370,13 @@ def review(meeting_id: int):
                 current = section.row_by_id.get(row.row_id.data)
                 if current is not None:
                     row.was.data = str(current.version)
-    return render_template("actions/review.html", form=form, meeting=meeting, forum=meeting.forum,
-                           action_by_id=section.row_by_id), \
-        409 if getattr(form, "conflict", None) else _status(form)
+    return render_template(
+        "actions/review.html", form=form, meeting=meeting, forum=meeting.forum, action_by_id=section.row_by_id
+    ), 409 if getattr(form, "conflict", None) else _status(form)
 
 
 # --- lists ----------------------------------------------------------------------------------------------
+
 
 @bp.get("/forums/<int:forum_id>/actions")
 @login_required
@@ -342,8 +384,10 @@ def board(forum_id: int):
     args = request.args
     filters = queries.BoardFilters(
         state=args.get("state", "") if args.get("state", "") in ACTION_STATES else "",
-        owner_id=parse_id(args.get("owner")), organisation_id=parse_id(args.get("organisation")),
-        theme=args.get("theme", "")[:200], overdue=args.get("overdue") == "1",
+        owner_id=parse_id(args.get("owner")),
+        organisation_id=parse_id(args.get("organisation")),
+        theme=args.get("theme", "")[:200],
+        overdue=args.get("overdue") == "1",
         newest_due_first=args.get("sort") == "-due",
     )
     page = queries.board(current_user, forum_id, filters, args.get("page"))

@@ -1,4 +1,5 @@
 """What the administration lists show, as plain rows (core/rows.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,16 @@ class PersonRow:
     has_password: bool
 
 
-_PERSON = Into(PersonRow, User.id, User.name, User.email, Organisation.name, User.role, User.active,
-               User.password_hash.is_not(None))
+_PERSON = Into(
+    PersonRow,
+    User.id,
+    User.name,
+    User.email,
+    Organisation.name,
+    User.role,
+    User.active,
+    User.password_hash.is_not(None),
+)
 
 
 def people_page(q: str, raw_page: str | None) -> Page:
@@ -39,5 +48,11 @@ def people_page(q: str, raw_page: str | None) -> Page:
     matching = [contains(q, folded=User.search_text, trigram_table=USER_SEARCH_INDEX)] if q else []
     # Counted without the organisations (a person has at most one): the count reads only the index.
     total = db.session.execute(select(func.count()).select_from(User).where(*matching)).scalar_one()
-    return paginate(select(_PERSON).outerjoin(Organisation, Organisation.id == User.organisation_id)
-                    .where(*matching).order_by(User.name), raw_page, total=total)
+    return paginate(
+        select(_PERSON)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(*matching)
+        .order_by(User.name),
+        raw_page,
+        total=total,
+    )

@@ -1,4 +1,5 @@
 """Organisations, programmes, grants and grant teams. Services flush; the caller commits."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ def _taken(stmt) -> bool:
 
 # --- organisations ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class OrganisationInput(EditInput):
     name: str
@@ -33,11 +35,13 @@ class OrganisationInput(EditInput):
         object.__setattr__(self, "city", (self.city or "").strip())
 
 
-def save_organisation(actor: User, org: Organisation | None, data: OrganisationInput,
-                      loaded: dict[str, Any] | None = None) -> Organisation:
+def save_organisation(
+    actor: User, org: Organisation | None, data: OrganisationInput, loaded: dict[str, Any] | None = None
+) -> Organisation:
     ensure_unchanged(org, data, loaded)
-    clash = select(Organisation.id).where(func.lower(Organisation.name) == data.name.lower(),
-                                          Organisation.country == data.country)
+    clash = select(Organisation.id).where(
+        func.lower(Organisation.name) == data.name.lower(), Organisation.country == data.country
+    )
     if org is not None:
         clash = clash.where(Organisation.id != org.id)
     if _taken(clash):
@@ -46,6 +50,7 @@ def save_organisation(actor: User, org: Organisation | None, data: OrganisationI
 
 
 # --- programmes -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ProgrammeInput(EditInput):
@@ -61,8 +66,9 @@ class ProgrammeInput(EditInput):
         object.__setattr__(self, "themes", list(self.themes or []))
 
 
-def save_programme(actor: User, programme: Programme | None, data: ProgrammeInput,
-                   loaded: dict[str, Any] | None = None) -> Programme:
+def save_programme(
+    actor: User, programme: Programme | None, data: ProgrammeInput, loaded: dict[str, Any] | None = None
+) -> Programme:
     ensure_unchanged(programme, data, loaded)
     clash = select(Programme.id).where(func.lower(Programme.name) == data.name.lower())
     if programme is not None:
@@ -73,6 +79,7 @@ def save_programme(actor: User, programme: Programme | None, data: ProgrammeInpu
 
 
 # --- grants ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GrantInput(EditInput):
@@ -123,5 +130,4 @@ def remove_from_team(actor: User, grant: Grant, user_id: int) -> None:
     if member is None:
         raise ServiceError(_("This person is not on the team."))
     db.session.delete(member)
-    audit.record(actor, "grant.team.remove", grant, f"Removed user {user_id} from {grant.reference}",
-                 user_id=user_id)
+    audit.record(actor, "grant.team.remove", grant, f"Removed user {user_id} from {grant.reference}", user_id=user_id)

@@ -3,6 +3,7 @@
 Thin views: parse the request, check permission (once, for the whole blueprint), call a
 service, render.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -48,8 +49,9 @@ def _search(stmt, *columns):
 
 
 def _organisation_choices(blank: bool) -> list[tuple[int, str]]:
-    rows = db.session.execute(select(Organisation.id, Organisation.name, Organisation.country)
-                              .order_by(Organisation.name)).all()
+    rows = db.session.execute(
+        select(Organisation.id, Organisation.name, Organisation.country).order_by(Organisation.name)
+    ).all()
     choices = [(r.id, f"{r.name} ({r.country})") for r in rows]
     return ([(0, _("— none —"))] if blank else []) + choices
 
@@ -60,11 +62,13 @@ def _simple_form(form, obj, input_cls, save, *, title: str, listing: str, after_
     if saved is not None:
         flash(_("Saved."), "success")
         return redirect(after_save(saved) if after_save else url_for(listing))
-    return render_template("admin/simple_form.html", form=form, obj=obj,
-                           title=title, back=url_for(listing)), status_for(form)
+    return render_template(
+        "admin/simple_form.html", form=form, obj=obj, title=title, back=url_for(listing)
+    ), status_for(form)
 
 
 # --- people ---------------------------------------------------------------------------------
+
 
 @bp.get("/users")
 def users():
@@ -77,9 +81,17 @@ def user_new():
     form = UserForm()
     form.organisation_id.choices = _organisation_choices(blank=True)
     if form.validate_on_submit():
-        user = run_service(form, lambda: accounts.invite_user(
-            current_actor(), email=form.email.data, name=form.name.data, role=form.role.data,
-            organisation_id=form.organisation_id.data or None, job_title=form.job_title.data or ""))
+        user = run_service(
+            form,
+            lambda: accounts.invite_user(
+                current_actor(),
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                organisation_id=form.organisation_id.data or None,
+                job_title=form.job_title.data or "",
+            ),
+        )
         if user is not None:
             flash(_("%(name)s was invited; the set-password email is in the outbox.", name=user.name), "success")
             return redirect(url_for("admin.users"))
@@ -93,33 +105,41 @@ def user_edit(user_id: int):
     form.organisation_id.choices = _organisation_choices(blank=True)
     if request.method == "GET":
         form.organisation_id.data = user.organisation_id or 0
-    saved = edit_record(form, user, accounts.UserInput,
-                        lambda data, loaded: accounts.update_user(current_actor(), user, data, loaded))
+    saved = edit_record(
+        form, user, accounts.UserInput, lambda data, loaded: accounts.update_user(current_actor(), user, data, loaded)
+    )
     if saved is not None:
         flash(_("Saved."), "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user,
-                           can_send_link=permissions.set_password_link_lock(user) is None), status_for(form)
+    return render_template(
+        "admin/user_form.html", form=form, user=user, can_send_link=permissions.set_password_link_lock(user) is None
+    ), status_for(form)
 
 
 @bp.post("/users/<int:user_id>/active")
 def user_set_active(user_id: int):
     user = _get(User, user_id)
     active = request.form.get("active") == "1"
-    run_action(lambda: accounts.set_active(current_actor(), user, active),
-               _("%(name)s is now active.", name=user.name) if active
-               else _("%(name)s is deactivated and signed out everywhere.", name=user.name))
+    run_action(
+        lambda: accounts.set_active(current_actor(), user, active),
+        _("%(name)s is now active.", name=user.name)
+        if active
+        else _("%(name)s is deactivated and signed out everywhere.", name=user.name),
+    )
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/invite")
 def user_resend_invite(user_id: int):
     user = _get(User, user_id)
-    run_action(lambda: accounts.resend_set_password_link(current_actor(), user), _("A new set-password link is in the outbox."))
+    run_action(
+        lambda: accounts.resend_set_password_link(current_actor(), user), _("A new set-password link is in the outbox.")
+    )
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 # --- organisations -----------------------------------------------------------------------------
+
 
 @bp.get("/organisations")
 def organisations():
@@ -132,11 +152,18 @@ def organisations():
 @bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
 def organisation_form(org_id: int | None):
     org = _get(Organisation, org_id) if org_id is not None else None
-    return _simple_form(OrganisationForm(obj=org), org, services.OrganisationInput, services.save_organisation,
-                        title=_("Organisation"), listing="admin.organisations")
+    return _simple_form(
+        OrganisationForm(obj=org),
+        org,
+        services.OrganisationInput,
+        services.save_organisation,
+        title=_("Organisation"),
+        listing="admin.organisations",
+    )
 
 
 # --- programmes -------------------------------------------------------------------------------
+
 
 @bp.get("/programmes")
 def programmes():
@@ -149,16 +176,22 @@ def programmes():
 @bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
 def programme_form(programme_id: int | None):
     programme = _get(Programme, programme_id) if programme_id is not None else None
-    return _simple_form(ProgrammeForm(obj=programme), programme, services.ProgrammeInput, services.save_programme,
-                        title=_("Programme"), listing="admin.programmes")
+    return _simple_form(
+        ProgrammeForm(obj=programme),
+        programme,
+        services.ProgrammeInput,
+        services.save_programme,
+        title=_("Programme"),
+        listing="admin.programmes",
+    )
 
 
 # --- grants ---------------------------------------------------------------------------------------
 
+
 @bp.get("/grants")
 def grants():
-    stmt = (select(Grant).options(joinedload(Grant.programme), joinedload(Grant.holder))
-            .order_by(Grant.reference))
+    stmt = select(Grant).options(joinedload(Grant.programme), joinedload(Grant.holder)).order_by(Grant.reference)
     stmt, q = _search(stmt, Grant.reference, Grant.title)
     return render_template("admin/grants.html", page=paginate(stmt, request.args.get("page")), q=q)
 
@@ -168,21 +201,32 @@ def grants():
 def grant_form(grant_id: int | None):
     grant = _get(Grant, grant_id) if grant_id is not None else None
     form = GrantForm(obj=grant)
-    form.programme_id.choices = [(p.id, p.name) for p in
-                                 db.session.execute(select(Programme).order_by(Programme.name)).scalars()]
+    form.programme_id.choices = [
+        (p.id, p.name) for p in db.session.execute(select(Programme).order_by(Programme.name)).scalars()
+    ]
     form.holder_id.choices = _organisation_choices(blank=False)
-    return _simple_form(form, grant, services.GrantInput, services.save_grant,
-                        title=_("Grant"), listing="admin.grants",
-                        after_save=lambda saved: url_for("admin.grant", grant_id=saved.id))
+    return _simple_form(
+        form,
+        grant,
+        services.GrantInput,
+        services.save_grant,
+        title=_("Grant"),
+        listing="admin.grants",
+        after_save=lambda saved: url_for("admin.grant", grant_id=saved.id),
+    )
 
 
 @bp.route("/grants/<int:grant_id>", methods=["GET", "POST"])
 def grant(grant_id: int):
     grant = db.session.execute(
-        select(Grant).where(Grant.id == grant_id)
-        .options(joinedload(Grant.programme), joinedload(Grant.holder),
-                 selectinload(Grant.team).joinedload(GrantTeam.user).joinedload(User.organisation),
-                 selectinload(Grant.forums))
+        select(Grant)
+        .where(Grant.id == grant_id)
+        .options(
+            joinedload(Grant.programme),
+            joinedload(Grant.holder),
+            selectinload(Grant.team).joinedload(GrantTeam.user).joinedload(User.organisation),
+            selectinload(Grant.forums),
+        )
     ).scalar_one_or_none()
     if grant is None:
         raise NotFound()
@@ -204,10 +248,12 @@ def grant_team_remove(grant_id: int, user_id: int):
 
 # --- audit log ------------------------------------------------------------------------------------
 
+
 @bp.get("/audit")
 def audit():
     stmt = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
     stmt, q = _search(stmt, AuditEvent.verb, AuditEvent.summary)
     # The log only grows: counted up to a bound (core/paging.py), not every event on every view.
-    return render_template("admin/audit.html", page=paginate(stmt, request.args.get("page"), count_up_to=COUNT_UP_TO),
-                           q=q)
+    return render_template(
+        "admin/audit.html", page=paginate(stmt, request.args.get("page"), count_up_to=COUNT_UP_TO), q=q
+    )

@@ -1,4 +1,5 @@
 """The JSON API under /api/v1 (flask-smorest: marshmallow schemas, OpenAPI generated from them)."""
+
 from .models import ApiToken  # noqa: F401  (the table is part of the schema)
 
 

@@ -1,4 +1,5 @@
 """Personal API tokens: named, shown once, stored as a hash, revocable, read-only or read-write."""
+
 from __future__ import annotations
 
 from datetime import datetime

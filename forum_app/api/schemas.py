@@ -2,6 +2,7 @@
 
 Unknown fields in a body are refused (marshmallow's RAISE), bad types answer 422 with a field map.
 """
+
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, post_load, validate
@@ -89,12 +90,16 @@ class ActionDetailOut(ActionOut):
 
 
 def page_of(item_schema):
-    return type(f"{item_schema.__name__.removesuffix('Out')}Page", (Schema,), {
-        "items": fields.List(fields.Nested(item_schema), required=True),
-        "page": fields.Integer(required=True),
-        "pages": fields.Integer(required=True),
-        "total": fields.Integer(required=True),
-    })
+    return type(
+        f"{item_schema.__name__.removesuffix('Out')}Page",
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "page": fields.Integer(required=True),
+            "pages": fields.Integer(required=True),
+            "total": fields.Integer(required=True),
+        },
+    )
 
 
 class UpdateIn(Strict):

@@ -1,4 +1,5 @@
 """Personal API tokens: made (the secret shown once), found by their hash, revoked."""
+
 from __future__ import annotations
 
 import hashlib
@@ -32,8 +33,7 @@ def create_token(user, data: TokenInput) -> tuple[ApiToken, str]:
     if not name or len(name) > 100:
         raise ServiceError(_("Give the token a name (at most 100 characters)."), field="name")
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=_hash(secret), prefix=secret[:10],
-                     can_write=data.can_write)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_hash(secret), prefix=secret[:10], can_write=data.can_write)
     db.session.add(token)
     db.session.flush()
     audit.record(user, "api_token.create", user, f"API token {name!r}", can_write=data.can_write)
@@ -58,5 +58,4 @@ def user_for(secret: str) -> tuple[object, ApiToken] | None:
 
 
 def tokens_of(user) -> list[ApiToken]:
-    return list(db.session.execute(select(ApiToken).where(ApiToken.user_id == user.id)
-                                   .order_by(ApiToken.id)).scalars())
+    return list(db.session.execute(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).scalars())

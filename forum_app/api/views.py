@@ -5,6 +5,7 @@ that a browser could be tricked into sending can act, and the API is exempt from
 object comes through the same ``permissions`` loaders and ``visible_…`` selects as the pages,
 and writes run the same services through ``core.commit.attempt``.
 """
+
 from __future__ import annotations
 
 from flask import g, jsonify, request
@@ -73,8 +74,7 @@ def http_error(exc: HTTPException):
 def _flat(problems) -> list[str]:
     """Marshmallow's messages for one field as a list of strings (nested maps and lists flattened)."""
     if isinstance(problems, dict):
-        return [message for key, inner in problems.items() for message in
-                (f"{key}: {text}" for text in _flat(inner))]
+        return [message for key, inner in problems.items() for message in (f"{key}: {text}" for text in _flat(inner))]
     if isinstance(problems, (list, tuple)):
         return [message for inner in problems for message in _flat(inner)]
     return [str(problems)]
@@ -146,8 +146,9 @@ def meeting(meeting_id: int):
 
 
 def _meeting_shown(meeting_id: int) -> Meeting | _Shown:
-    found = permissions.load_meeting(_user(), meeting_id,
-                                     options=(selectinload(Meeting.invitations).joinedload(Invitation.user),))
+    found = permissions.load_meeting(
+        _user(), meeting_id, options=(selectinload(Meeting.invitations).joinedload(Invitation.user),)
+    )
     if not permissions.can_see_rsvps(_user(), found):
         # Invitees see their own answer; the others' are the organisers' working detail, as on the page.
         return _Shown(found, [inv for inv in found.invitations if inv.user_id == _user().id])
@@ -211,11 +212,18 @@ def register(app) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    api = ForumDeskApi(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    api = ForumDeskApi(
+        app,
+        spec_kwargs={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    )
     # Path ids are bounded (``BoundedIntConverter``): beyond the bounds is a 404 before any query.
-    api.register_converter(BoundedIntConverter, lambda converter: {
-        "type": "integer", "minimum": converter.min or 0, "maximum": converter.max})
+    api.register_converter(
+        BoundedIntConverter,
+        lambda converter: {"type": "integer", "minimum": converter.min or 0, "maximum": converter.max},
+    )
     api.register_blueprint(blp)
     # Only bearer tokens authenticate the API (``authenticate``): no cookie ever acts here.
     csrf.exempt(blp)

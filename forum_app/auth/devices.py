@@ -10,6 +10,7 @@ are still limited.
 The cookie proves nothing by itself: it never signs anyone in, it only decides which
 counter a password attempt is charged to.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -47,10 +48,14 @@ def known_address(user: User, address: str, now: datetime) -> bool:
     if not address:
         return False
     since = now - timedelta(days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"])
-    return db.session.execute(
-        select(UserSession.id).where(UserSession.user_id == user.id, UserSession.ip == address,
-                                     UserSession.created_at >= since).limit(1)
-    ).first() is not None
+    return (
+        db.session.execute(
+            select(UserSession.id)
+            .where(UserSession.user_id == user.id, UserSession.ip == address, UserSession.created_at >= since)
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def login_counters(email: str, user: User | None, address: str, now: datetime) -> list[tuple[str, str]]:
@@ -69,5 +74,12 @@ def remember_device(response: Response, user: User, now: datetime) -> None:
     device = known_device(user, now) or secrets.token_urlsafe(16)
     token = tokens.make_link_token("device", ("user", user.id), expires_at=None, bind=device, now=now)
     days = current_app.config["LOGIN_DEVICE_COOKIE_DAYS"]
-    response.set_cookie(cookie_name(), token, max_age=days * 86400, path="/", httponly=True,
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Lax")
+    response.set_cookie(
+        cookie_name(),
+        token,
+        max_age=days * 86400,
+        path="/",
+        httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        samesite="Lax",
+    )

@@ -9,18 +9,24 @@ from .passwords import MAX_LENGTH, MIN_LENGTH
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
-                       render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
-                             render_kw={"autocomplete": "current-password"})
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
     next = HiddenField()
 
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH,
-                                           message=_l("Use between %(min)d and %(max)d characters."))],
+        validators=[
+            DataRequired(),
+            Length(min=MIN_LENGTH, max=MAX_LENGTH, message=_l("Use between %(min)d and %(max)d characters.")),
+        ],
         description=_l("At least %(n)d characters. A long passphrase in any alphabet is best.", n=MIN_LENGTH),
         render_kw={"autocomplete": "new-password"},
     )
@@ -32,8 +38,11 @@ class NewPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
-                                     render_kw={"autocomplete": "current-password"})
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class ResetRequestForm(FlaskForm):

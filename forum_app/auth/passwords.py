@@ -1,4 +1,5 @@
 """Password hashing (argon2id) and the password rules."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -38,9 +39,11 @@ def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> tuple[Pass
 def parameters() -> tuple[int, int, int]:
     """(time cost, memory in KiB, parallelism) from the app's config, else the defaults."""
     config = current_app.config if has_app_context() else {}
-    return (int(config.get("PASSWORD_HASH_TIME_COST", DEFAULT_TIME_COST)),
-            int(config.get("PASSWORD_HASH_MEMORY_KIB", DEFAULT_MEMORY_KIB)),
-            int(config.get("PASSWORD_HASH_PARALLELISM", DEFAULT_PARALLELISM)))
+    return (
+        int(config.get("PASSWORD_HASH_TIME_COST", DEFAULT_TIME_COST)),
+        int(config.get("PASSWORD_HASH_MEMORY_KIB", DEFAULT_MEMORY_KIB)),
+        int(config.get("PASSWORD_HASH_PARALLELISM", DEFAULT_PARALLELISM)),
+    )
 
 
 def _hasher() -> tuple[PasswordHasher, str]:

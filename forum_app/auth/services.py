@@ -1,4 +1,5 @@
 """Accounts: inviting people, passwords, activation. Services flush; the caller commits."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,11 @@ class CountedFailure(KeptRefusal):
 
 
 def throttled_message(wait_minutes: int) -> str:
-    return ngettext("Too many failed attempts. Try again in %(num)d minute.",
-                    "Too many failed attempts. Try again in %(num)d minutes.", wait_minutes)
+    return ngettext(
+        "Too many failed attempts. Try again in %(num)d minute.",
+        "Too many failed attempts. Try again in %(num)d minutes.",
+        wait_minutes,
+    )
 
 
 def _refuse_if_throttled(result: throttle.Attempt, message: str | None = None, field: str | None = None) -> None:
@@ -66,14 +70,20 @@ def check_password_rules(password: str) -> str | None:
     return None
 
 
-def invite_user(actor: User | None, *, email: str, name: str, role: str = "member",
-                organisation_id: int | None = None, job_title: str = "") -> User:
+def invite_user(
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    role: str = "member",
+    organisation_id: int | None = None,
+    job_title: str = "",
+) -> User:
     """Create an account without a password and queue the set-password email."""
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
         raise ServiceError(_("Someone with this email address already has an account."), field="email")
-    user = User(email=email, name=name.strip(), role=role, organisation_id=organisation_id,
-                job_title=job_title.strip())
+    user = User(email=email, name=name.strip(), role=role, organisation_id=organisation_id, job_title=job_title.strip())
     db.session.add(user)
     db.session.flush()
     send_set_password_link(user, invited_by=actor)
@@ -90,8 +100,13 @@ def send_set_password_link(user: User, invited_by: User | None = None) -> None:
     check_may_send_set_password_link(user)
     link = external_url("auth.set_password", token=tokens.make_password_token(user, "set-password"))
     message = queue_email(
-        "set-password", user, _("You have been invited to Forum Desk"), "set_password",
-        link=link, invited_by=invited_by, hours=_hours("SET_PASSWORD_LINK_HOURS"),
+        "set-password",
+        user,
+        _("You have been invited to Forum Desk"),
+        "set_password",
+        link=link,
+        invited_by=invited_by,
+        hours=_hours("SET_PASSWORD_LINK_HOURS"),
     )
     message.sensitive = True
 
@@ -103,8 +118,9 @@ def withdraw_unused_invitation(actor: User, user: User) -> bool:
     if user.has_password or not user.active or user.role != "member":
         return False
     invited_by = db.session.execute(
-        select(AuditEvent.actor_id).where(AuditEvent.verb == "user.invite", AuditEvent.object_type == "User",
-                                          AuditEvent.object_id == user.id).limit(1)
+        select(AuditEvent.actor_id)
+        .where(AuditEvent.verb == "user.invite", AuditEvent.object_type == "User", AuditEvent.object_id == user.id)
+        .limit(1)
     ).scalar_one_or_none()
     if invited_by != actor.id:
         return False  # someone else's invitation (an administrator's, another organiser's) stands
@@ -116,12 +132,18 @@ def withdraw_unused_invitation(actor: User, user: User) -> bool:
     if any(db.session.execute(stmt.limit(1)).first() is not None for stmt in ties):
         return False
     user.active = False
-    withheld = cast(CursorResult, db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.to_user_id == user.id, OutboxMessage.status == "pending")
-        .values(status="withdrawn").execution_options(synchronize_session=False)
-    )).rowcount
-    audit.record(actor, "user.invitation_withdrawn", user, f"Invitation of {user.email} withdrawn",
-                 emails_withheld=withheld)
+    withheld = cast(
+        CursorResult,
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.to_user_id == user.id, OutboxMessage.status == "pending")
+            .values(status="withdrawn")
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    audit.record(
+        actor, "user.invitation_withdrawn", user, f"Invitation of {user.email} withdrawn", emails_withheld=withheld
+    )
     return True
 
 
@@ -137,17 +159,30 @@ def request_password_reset(email: str, *, address: str, now: datetime) -> None:
     Requests are limited per email and per client address whether or not the account
     exists, so the limit itself does not tell a stranger which accounts exist.
     """
-    result = throttle.attempt([throttle.key("reset-account", normalise_email(email)),
-                               throttle.key("reset-address", address)], now)
-    _refuse_if_throttled(result, ngettext(
-        "Too many reset requests. Try again in %(num)d minute.",
-        "Too many reset requests. Try again in %(num)d minutes.", result.wait_minutes), field="email")
+    result = throttle.attempt(
+        [throttle.key("reset-account", normalise_email(email)), throttle.key("reset-address", address)], now
+    )
+    _refuse_if_throttled(
+        result,
+        ngettext(
+            "Too many reset requests. Try again in %(num)d minute.",
+            "Too many reset requests. Try again in %(num)d minutes.",
+            result.wait_minutes,
+        ),
+        field="email",
+    )
     user = find_user_by_email(email)
     if user is None or not user.active:
         return
     link = external_url("auth.reset_password", token=tokens.make_password_token(user, "reset-password", now=now))
-    message = queue_email("reset-password", user, _("Reset your Forum Desk password"), "reset_password",
-                          link=link, hours=_hours("RESET_PASSWORD_LINK_HOURS"))
+    message = queue_email(
+        "reset-password",
+        user,
+        _("Reset your Forum Desk password"),
+        "reset_password",
+        link=link,
+        hours=_hours("RESET_PASSWORD_LINK_HOURS"),
+    )
     message.sensitive = True
     audit.record(user, "user.password_reset_requested", user)
 
@@ -243,10 +278,13 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if not active:
         revoke_all_sessions(user)
         upcoming = select(Meeting.id).where(Meeting.state.in_(("draft", "scheduled")), Meeting.ends_at >= utcnow())
-        withdrawn = sorted(db.session.execute(
-            delete(Invitation).where(Invitation.user_id == user.id, Invitation.meeting_id.in_(upcoming))
-            .returning(Invitation.meeting_id)
-        ).scalars())
+        withdrawn = sorted(
+            db.session.execute(
+                delete(Invitation)
+                .where(Invitation.user_id == user.id, Invitation.meeting_id.in_(upcoming))
+                .returning(Invitation.meeting_id)
+            ).scalars()
+        )
     details: dict[str, Any] = {"withdrawn_from_meetings": withdrawn} if withdrawn else {}
     audit.record(actor, "user.activate" if active else "user.deactivate", user, **details)
 

@@ -6,6 +6,7 @@ that row exists, is not revoked, is younger than the absolute lifetime, and the 
 was used within the idle lifetime. Logout revokes the row, so a copy of the cookie
 taken before logout is worthless afterwards.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -13,6 +13,7 @@ is recorded. Counters must be seen by every worker process, so they live in the
 database (one row per key, changed under a row lock, or SQLite's write lock) or, when
 ``REDIS_URL`` is set, in Redis (one Lua script per step).
 """
+
 from __future__ import annotations
 
 import math
@@ -66,9 +67,11 @@ def _limit(rule: str) -> int:
 
 def _settings() -> tuple[timedelta, timedelta, timedelta]:
     config = current_app.config
-    return (timedelta(minutes=config["LOGIN_BACKOFF_FIRST_MINUTES"]),
-            timedelta(minutes=config["LOGIN_BACKOFF_MAX_MINUTES"]),
-            timedelta(hours=config["LOGIN_FAILURES_FORGOTTEN_HOURS"]))
+    return (
+        timedelta(minutes=config["LOGIN_BACKOFF_FIRST_MINUTES"]),
+        timedelta(minutes=config["LOGIN_BACKOFF_MAX_MINUTES"]),
+        timedelta(hours=config["LOGIN_FAILURES_FORGOTTEN_HOURS"]),
+    )
 
 
 def backoff(failures: int, limit: int) -> timedelta:
@@ -127,19 +130,28 @@ def succeeded(result: Attempt, now: datetime) -> None:
 
 # --- database ------------------------------------------------------------------------------
 
+
 def _lock_rows(names: list[str], now: datetime) -> dict[str, ThrottleCounter]:
     """The counter rows for ``names``, created if missing, locked until the transaction ends."""
     insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
     names = sorted(names)
     for _try in range(3):
         db.session.execute(
-            insert(ThrottleCounter).values([{"key": n, "failures": 0, "last_at": now} for n in names])
+            insert(ThrottleCounter)
+            .values([{"key": n, "failures": 0, "last_at": now} for n in names])
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        rows = db.session.execute(
-            select(ThrottleCounter).where(ThrottleCounter.key.in_(names)).order_by(ThrottleCounter.key)
-            .with_for_update().execution_options(populate_existing=True)
-        ).scalars().all()
+        rows = (
+            db.session.execute(
+                select(ThrottleCounter)
+                .where(ThrottleCounter.key.in_(names))
+                .order_by(ThrottleCounter.key)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            .scalars()
+            .all()
+        )
         if len(rows) == len(names):
             return {row.key: row for row in rows}
         # A concurrent clean-up removed a stale row between the insert and the lock: again.
@@ -167,8 +179,11 @@ def _attempt_db(counters: list[tuple[str, str]], now: datetime) -> Attempt:
 
 def _forget_quiet_counters(now: datetime, keep: list[str]) -> None:
     _first, longest, forget = _settings()
-    stale = select(ThrottleCounter.key).where(
-        ThrottleCounter.last_at < now - forget - longest, ThrottleCounter.key.not_in(keep)).limit(100)
+    stale = (
+        select(ThrottleCounter.key)
+        .where(ThrottleCounter.last_at < now - forget - longest, ThrottleCounter.key.not_in(keep))
+        .limit(100)
+    )
     if db.engine.dialect.name == "postgresql":
         stale = stale.with_for_update(skip_locked=True)  # never wait for someone else's counter
     db.session.execute(delete(ThrottleCounter).where(ThrottleCounter.key.in_(stale)))
@@ -231,8 +246,13 @@ def _attempt_redis(r, counters: list[tuple[str, str]], now: datetime) -> Attempt
     first, longest, forget = _settings()
     allowed, wait = _script(r, "attempt", _ATTEMPT_LUA)(
         keys=[REDIS_PREFIX + name for _rule, name in counters],
-        args=[int(now.timestamp()), int(first.total_seconds()), int(longest.total_seconds()),
-              int(forget.total_seconds())] + [_limit(rule) for rule, _name in counters],
+        args=[
+            int(now.timestamp()),
+            int(first.total_seconds()),
+            int(longest.total_seconds()),
+            int(forget.total_seconds()),
+        ]
+        + [_limit(rule) for rule, _name in counters],
     )
     if not allowed:
         return Attempt(False, timedelta(seconds=int(wait)))

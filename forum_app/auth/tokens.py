@@ -15,6 +15,7 @@ binding. The purpose registry says, for each purpose:
 The purpose is the signer's salt, so a token for one purpose never reads as another.
 Tokens are signed, not encrypted: they carry ids and keyed fingerprints, nothing secret.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -95,16 +96,19 @@ def _days(setting: str) -> Callable[[], timedelta]:
     return lambda: timedelta(days=current_app.config[setting])
 
 
-PURPOSES: dict[str, Purpose] = {p.name: p for p in [
-    Purpose("set-password", "user", _hours("SET_PASSWORD_LINK_HOURS"), single_use=password_fingerprint),
-    Purpose("reset-password", "user", _hours("RESET_PASSWORD_LINK_HOURS"), single_use=password_fingerprint),
-    # Answer an invitation from the email: valid until the meeting ends, usable again to change the answer.
-    Purpose("rsvp", "invitation", None),
-    # Confirm (or decline) an action from the email: valid until the action closes.
-    Purpose("action-confirm", "action", None),
-    # The "known device" cookie set at login: lets a correct password through an account lock.
-    Purpose("device", "user", _days("LOGIN_DEVICE_COOKIE_DAYS")),
-]}
+PURPOSES: dict[str, Purpose] = {
+    p.name: p
+    for p in [
+        Purpose("set-password", "user", _hours("SET_PASSWORD_LINK_HOURS"), single_use=password_fingerprint),
+        Purpose("reset-password", "user", _hours("RESET_PASSWORD_LINK_HOURS"), single_use=password_fingerprint),
+        # Answer an invitation from the email: valid until the meeting ends, usable again to change the answer.
+        Purpose("rsvp", "invitation", None),
+        # Confirm (or decline) an action from the email: valid until the action closes.
+        Purpose("action-confirm", "action", None),
+        # The "known device" cookie set at login: lets a correct password through an account lock.
+        Purpose("device", "user", _days("LOGIN_DEVICE_COOKIE_DAYS")),
+    ]
+}
 
 
 def _purpose(name: str) -> Purpose:
@@ -128,8 +132,9 @@ def _load(subject_type: str, subject_id: int) -> Any:
     return db.session.get(SUBJECT_MODELS[subject_type], subject_id)
 
 
-def make_link_token(purpose: str, subject: Subject, *, expires_at: datetime | None, bind: str | None,
-                    now: datetime | None = None) -> str:
+def make_link_token(
+    purpose: str, subject: Subject, *, expires_at: datetime | None, bind: str | None, now: datetime | None = None
+) -> str:
     """Sign a token for ``purpose`` naming ``subject`` (e.g. ``("invitation", 12)``).
 
     ``expires_at`` is required for purposes whose expiry is given per token and refused
@@ -170,7 +175,11 @@ def read_link_token(token: str, purpose: str, now: datetime) -> Link:
         bind = payload.get("b")
     except (TypeError, KeyError, ValueError) as exc:
         raise LinkError(LinkProblem.INVALID) from exc
-    if subject_type != spec.subject_type or not isinstance(subject_id, int) or not (bind is None or isinstance(bind, str)):
+    if (
+        subject_type != spec.subject_type
+        or not isinstance(subject_id, int)
+        or not (bind is None or isinstance(bind, str))
+    ):
         raise LinkError(LinkProblem.INVALID)
     issued_at = datetime.fromtimestamp(issued, UTC)
     if spec.max_age is not None:

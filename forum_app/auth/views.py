@@ -3,6 +3,7 @@
 Like every view, these change state only through services committed by ``attempt``; a
 wrong password is a KeptRefusal, so the throttle's count of it is committed too.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
@@ -106,8 +107,9 @@ def request_reset():
     form = ResetRequestForm()
     status = 200
     if form.validate_on_submit():
-        outcome = attempt(lambda: services.request_password_reset(form.email.data, address=client_address(),
-                                                                  now=utcnow()))
+        outcome = attempt(
+            lambda: services.request_password_reset(form.email.data, address=client_address(), now=utcnow())
+        )
         if outcome:
             # The same answer whether or not the account exists.
             flash(_("If an active account uses this address, a reset link is on its way."), "info")
@@ -126,8 +128,11 @@ def change_password():
     form = ChangePasswordForm()
     status = 200
     if form.validate_on_submit():
-        outcome = attempt(lambda: services.change_password(current_actor(), form.current_password.data,
-                                                           form.password.data, now=utcnow()))
+        outcome = attempt(
+            lambda: services.change_password(
+                current_actor(), form.current_password.data, form.password.data, now=utcnow()
+            )
+        )
         if outcome:
             flash(_("Your password is changed. Your other sessions have been signed out."), "success")
             return redirect(url_for("home.index"))

@@ -6,6 +6,7 @@ database keeps only its hash. It is an HMAC of a random nonce under SECRET_KEY, 
 profile can show the URL again, while a copy of the database alone opens no feed.
 Regenerating replaces the nonce, which kills the old URL at once.
 """
+
 from __future__ import annotations
 
 import base64
@@ -78,7 +79,8 @@ def user_for_token(token: str) -> User | None:
     if not TOKEN_RE.match(token or ""):
         return None
     row = db.session.execute(
-        select(NotificationSettings).where(NotificationSettings.feed_token_hash == _hash(token))
+        select(NotificationSettings)
+        .where(NotificationSettings.feed_token_hash == _hash(token))
         .options(joinedload(NotificationSettings.user))
     ).scalar_one_or_none()
     if row is None or not row.user.active or not row.feed_nonce:
@@ -100,19 +102,35 @@ def personal_feed(user: User) -> Feed:
     and the due dates of the open actions they own."""
     since = utcnow() - FEED_HISTORY
     invited = select(Invitation.meeting_id).where(Invitation.user_id == user.id)
-    organised = select(Forum.id).join(GrantTeam, GrantTeam.grant_id == Forum.grant_id).where(GrantTeam.user_id == user.id)
-    meetings = db.session.execute(
-        select(Meeting).options(joinedload(Meeting.forum))
-        .where(Meeting.published_at.is_not(None), Meeting.ends_at >= since,
-               or_(Meeting.id.in_(invited), Meeting.forum_id.in_(organised)))
-        .order_by(Meeting.starts_at)
-    ).scalars().all()
-    actions = db.session.execute(
-        select(ActionItem).options(joinedload(ActionItem.forum))
-        .where(ActionItem.owner_id == user.id, ActionItem.state.in_(ACTION_OPEN_STATES),
-               ActionItem.due_on.is_not(None))
-        .order_by(ActionItem.due_on)
-    ).scalars().all()
+    organised = (
+        select(Forum.id).join(GrantTeam, GrantTeam.grant_id == Forum.grant_id).where(GrantTeam.user_id == user.id)
+    )
+    meetings = (
+        db.session.execute(
+            select(Meeting)
+            .options(joinedload(Meeting.forum))
+            .where(
+                Meeting.published_at.is_not(None),
+                Meeting.ends_at >= since,
+                or_(Meeting.id.in_(invited), Meeting.forum_id.in_(organised)),
+            )
+            .order_by(Meeting.starts_at)
+        )
+        .scalars()
+        .all()
+    )
+    actions = (
+        db.session.execute(
+            select(ActionItem)
+            .options(joinedload(ActionItem.forum))
+            .where(
+                ActionItem.owner_id == user.id, ActionItem.state.in_(ACTION_OPEN_STATES), ActionItem.due_on.is_not(None)
+            )
+            .order_by(ActionItem.due_on)
+        )
+        .scalars()
+        .all()
+    )
     return Feed(f"Forum Desk: {user.name}", list(meetings), list(actions))
 
 
@@ -120,9 +138,14 @@ def forum_feed(user: User, forum_id: int) -> Feed:
     """A forum's meetings, for someone who may see the forum (NotFound otherwise)."""
     forum = permissions.load_forum(user, forum_id)
     since = utcnow() - FEED_HISTORY
-    meetings = db.session.execute(
-        select(Meeting).options(joinedload(Meeting.forum))
-        .where(Meeting.forum_id == forum.id, Meeting.published_at.is_not(None), Meeting.ends_at >= since)
-        .order_by(Meeting.starts_at)
-    ).scalars().all()
+    meetings = (
+        db.session.execute(
+            select(Meeting)
+            .options(joinedload(Meeting.forum))
+            .where(Meeting.forum_id == forum.id, Meeting.published_at.is_not(None), Meeting.ends_at >= since)
+            .order_by(Meeting.starts_at)
+        )
+        .scalars()
+        .all()
+    )
     return Feed(f"{forum.title} (Forum Desk)", list(meetings), [])

@@ -16,6 +16,7 @@ splitting a UTF-8 character, and ends lines with CRLF. What this module decides:
   meeting. DTSTAMP there is the last change, so an unchanged feed is byte-identical and
   its ETag stable.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,7 @@ PRODID = "-//Forum Desk//Forum Desk calendar//EN"
 FEED_REFRESH = timedelta(hours=1)
 REMINDER_BEFORE = timedelta(minutes=30)
 
-PARTSTAT = {"needs-action": "NEEDS-ACTION", "accepted": "ACCEPTED", "tentative": "TENTATIVE",
-            "declined": "DECLINED"}
+PARTSTAT = {"needs-action": "NEEDS-ACTION", "accepted": "ACCEPTED", "tentative": "TENTATIVE", "declined": "DECLINED"}
 
 
 def _new_calendar(method: str | None) -> Calendar:
@@ -133,8 +133,14 @@ def attendee_address(invitation: Invitation, partstat: str | None = None) -> vCa
     return address
 
 
-def meeting_event(meeting: Meeting, *, dtstamp: datetime, method: str | None,
-                  invitation: Invitation | None = None, alarm: bool = False) -> Event:
+def meeting_event(
+    meeting: Meeting,
+    *,
+    dtstamp: datetime,
+    method: str | None,
+    invitation: Invitation | None = None,
+    alarm: bool = False,
+) -> Event:
     zone = meeting.forum.timezone
     event = Event()
     event.add("uid", meeting.ical_uid)
@@ -174,8 +180,9 @@ def invitation_calendar(meeting: Meeting, invitation: Invitation, method: str, n
     check_zone(meeting.forum.timezone)
     cal = _new_calendar(method)
     _add_zones(cal, [meeting.forum.timezone])
-    cal.add_component(meeting_event(meeting, dtstamp=now, method=method, invitation=invitation,
-                                    alarm=method == "REQUEST"))
+    cal.add_component(
+        meeting_event(meeting, dtstamp=now, method=method, invitation=invitation, alarm=method == "REQUEST")
+    )
     return cal.to_ical().decode("utf-8")
 
 
@@ -231,4 +238,3 @@ def _expressible(zone: str) -> bool:
 
 def single_meeting_calendar(meeting: Meeting) -> str:
     return feed_calendar(meeting.title, [meeting])
-

@@ -8,6 +8,7 @@ every transition, to the minute and with the right offsets, in every year of
 ``VERIFIED_YEARS``. A zone whose rules cannot be written that way (or that changed
 them within the range) is refused with UnsupportedZone rather than sent wrong.
 """
+
 from __future__ import annotations
 
 import calendar as _cal
@@ -39,7 +40,7 @@ class Transition:
 
 @dataclass(frozen=True)
 class YearlyRule:
-    """"The ``ordinal``th ``weekday`` of ``month`` at ``wall`` local time (before the change)"."""
+    """ "The ``ordinal``th ``weekday`` of ``month`` at ``wall`` local time (before the change)"."""
 
     month: int
     ordinal: int  # 1..4, or -1 for the last
@@ -130,8 +131,12 @@ def observances(zone_name: str) -> tuple[Observance, ...]:
         for year, found in years.items():
             actual = found[index]
             expected_wall = datetime.combine(rule.date_in(year), rule.wall)
-            if ((actual.at + actual.offset_from).replace(tzinfo=None) != expected_wall or actual.offset_from != transition.offset_from
-                    or actual.offset_to != transition.offset_to or actual.name_to != transition.name_to):
+            if (
+                (actual.at + actual.offset_from).replace(tzinfo=None) != expected_wall
+                or actual.offset_from != transition.offset_from
+                or actual.offset_to != transition.offset_to
+                or actual.name_to != transition.name_to
+            ):
                 raise UnsupportedZone(f"{zone_name}: the {year} change does not follow one yearly rule")
         kind = "DAYLIGHT" if transition.offset_to > transition.offset_from else "STANDARD"
         result.append(Observance(kind, transition.offset_from, transition.offset_to, transition.name_to, rule))

@@ -4,6 +4,7 @@ Feeds are fetched by calendar servers that cannot sign in: the secret token in t
 is the credential. They answer ``text/calendar`` with an ETag, so a client polling an
 unchanged feed gets 304 Not Modified.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,8 +37,10 @@ def ics_response(body: str, filename: str, *, download: bool = False, private_ca
 
 
 def _not_valid() -> Response:
-    message = _("This calendar link is not valid: it may have been replaced by a new one. "
-                "Your current link is on your Forum Desk profile page.")
+    message = _(
+        "This calendar link is not valid: it may have been replaced by a new one. "
+        "Your current link is on your Forum Desk profile page."
+    )
     return Response(message + "\n", status=404, content_type="text/plain; charset=utf-8")
 
 
@@ -46,8 +49,9 @@ def _not_valid() -> Response:
 def meeting_ics(meeting_id: int):
     meeting = permissions.load_meeting(current_user, meeting_id)
     # A signed-in download: the app-wide "no-store" for signed-in pages applies.
-    return ics_response(ics.single_meeting_calendar(meeting), f"meeting-{meeting.id}.ics", download=True,
-                        private_cache=False)
+    return ics_response(
+        ics.single_meeting_calendar(meeting), f"meeting-{meeting.id}.ics", download=True, private_cache=False
+    )
 
 
 @bp.get("/calendar/<token>.ics")
@@ -88,8 +92,9 @@ def month():
     day = _parse_day(request.args.get("day", ""))
     if day is not None:
         year, month_number = day.year, day.month
-    return render_template("calendar/month.html", cal=calendar_month(current_user, year, month_number, zone, day),
-                           today=today)
+    return render_template(
+        "calendar/month.html", cal=calendar_month(current_user, year, month_number, zone, day), today=today
+    )
 
 
 def _parse_day(raw: str) -> date | None:

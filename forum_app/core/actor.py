@@ -3,6 +3,7 @@
 Services, loaders and the API take the person as an argument (a signed-in user, an API
 token's user, the CLI's actor); a view gets it from here.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint

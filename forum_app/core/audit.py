@@ -1,4 +1,5 @@
 """Writing the audit trail. Called by services inside their own transaction."""
+
 from __future__ import annotations
 
 from typing import Any

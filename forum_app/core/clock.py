@@ -8,6 +8,7 @@ inside ``at(moment)``, so there is one copy of every lifecycle, not one per call
 A ContextVar, not a global: a clock set in one thread or request never leaks into
 another, and leaving the ``with`` block restores whatever was there before.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

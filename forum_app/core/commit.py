@@ -5,6 +5,7 @@ Forms (``core.forms.run_service``), buttons (``run_action``), the API and the CL
 uniqueness race its own checks could not see, or a stale version becomes an Outcome with
 a message (and the field it belongs to), after a rollback, so nothing is half-saved.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -47,8 +48,13 @@ def attempt(service: Callable[[], Any]) -> Outcome:
             db.session.commit()  # e.g. the counted failure; the service changed nothing else
         else:
             db.session.rollback()
-        return Outcome(False, message=exc.message, field=exc.field,
-                       conflict=exc if isinstance(exc, ConflictError) else None, error=exc)
+        return Outcome(
+            False,
+            message=exc.message,
+            field=exc.field,
+            conflict=exc if isinstance(exc, ConflictError) else None,
+            error=exc,
+        )
     except IntegrityError:
         db.session.rollback()
         return Outcome(False, message=str(RACE_MESSAGE))

@@ -13,6 +13,7 @@ is the tz database's own (``tzname()``: "CEST"), the same in every language.
 date such as a due date), ``utc`` (an instant in UTC: audit, review comments, the outbox),
 ``number`` and ``percent``.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -32,8 +33,12 @@ def _clock_skeleton() -> str:
 
 def _and(day_text: str, time_text: str) -> str:
     """A date and a time put together as the language does it (CLDR's dateTimeFormat: "{1}, {0}" in English)."""
-    return str(get_datetime_format("medium", locale=get_locale())).replace("'", "").replace(
-        "{1}", day_text).replace("{0}", time_text)
+    return (
+        str(get_datetime_format("medium", locale=get_locale()))
+        .replace("'", "")
+        .replace("{1}", day_text)
+        .replace("{0}", time_text)
+    )
 
 
 def _medium_date(moment: date) -> str:
@@ -53,22 +58,28 @@ def format_span(meeting, zone: str | None = None) -> str:
     zone = zone or meeting.forum.timezone
     start, end = meeting.starts_at.astimezone(ZoneInfo(zone)), meeting.ends_at.astimezone(ZoneInfo(zone))
     if start.date() == end.date() and start.utcoffset() == end.utcoffset():
-        text = f"{_and(_weekday_date(start), format_interval(start, end, _clock_skeleton(), locale=get_locale()))} " \
-               f"{end.tzname()}"
+        text = (
+            f"{_and(_weekday_date(start), format_interval(start, end, _clock_skeleton(), locale=get_locale()))} "
+            f"{end.tzname()}"
+        )
     elif start.date() == end.date():
         # The clocks change during the meeting: each end carries its own offset, so the
         # first and the second 02:30 of the night the clocks go back read differently.
         text = _and(_weekday_date(start), f"{_clock(start)} {start.tzname()}–{_clock(end)} {end.tzname()}")
     else:
-        text = f"{_and(_weekday_date(start), _clock(start))} {start.tzname()} – " \
-               f"{_and(_weekday_date(end), _clock(end))} {end.tzname()}"
+        text = (
+            f"{_and(_weekday_date(start), _clock(start))} {start.tzname()} – "
+            f"{_and(_weekday_date(end), _clock(end))} {end.tzname()}"
+        )
     return f"{text} ({zone})"
 
 
 def same_clock(meeting, zone: str, other_zone: str) -> bool:
     """Whether ``zone`` and ``other_zone`` show the meeting's start and end at the same clock times."""
-    return all(moment.astimezone(ZoneInfo(zone)).utcoffset() == moment.astimezone(ZoneInfo(other_zone)).utcoffset()
-               for moment in (meeting.starts_at, meeting.ends_at))
+    return all(
+        moment.astimezone(ZoneInfo(zone)).utcoffset() == moment.astimezone(ZoneInfo(other_zone)).utcoffset()
+        for moment in (meeting.starts_at, meeting.ends_at)
+    )
 
 
 def format_local(value: datetime | None, zone: str, *, seconds: bool = False) -> str:
@@ -116,6 +127,12 @@ def format_share(value: float) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        when=format_span, localtime=format_local, localdate=format_local_date, clock=format_clock,
-        utc=format_utc, day=format_day, number=format_number, percent=format_share,
+        when=format_span,
+        localtime=format_local,
+        localdate=format_local_date,
+        clock=format_clock,
+        utc=format_utc,
+        day=format_day,
+        number=format_number,
+        percent=format_share,
     )

@@ -12,6 +12,7 @@ The check and the write happen in one transaction with the row locked (SELECT â€
 UPDATE on PostgreSQL; on SQLite, write requests start with BEGIN IMMEDIATE), so two
 saves cannot both pass the check.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -79,11 +80,16 @@ def ensure_unchanged(obj: Any, yours: EditInput, loaded: dict[str, Any] | None) 
         return
     mine = yours.values()
     # Three ways: what you started from, what was saved meanwhile, what you typed.
-    rows = [(name, _show(loaded.get(name)), _show(saved[name]), _show(mine[name]))
-            for name in saved if saved[name] != mine[name] or saved[name] != loaded.get(name)]
+    rows = [
+        (name, _show(loaded.get(name)), _show(saved[name]), _show(mine[name]))
+        for name in saved
+        if saved[name] != mine[name] or saved[name] != loaded.get(name)
+    ]
     raise ConflictError(
-        _("Someone else saved this after you opened the form. Your changes were not saved: compare them with "
-          "the saved version below; the form now starts from the saved version, with your changes kept."),
+        _(
+            "Someone else saved this after you opened the form. Your changes were not saved: compare them with "
+            "the saved version below; the form now starts from the saved version, with your changes kept."
+        ),
         rows,
     )
 

@@ -5,6 +5,7 @@ form field. Loaders raise NotFound and Forbidden instead of calling ``abort()``,
 same loader serves pages (404/403 pages), the API (JSON errors), email-link pages and
 the CLI (which has no request to abort).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

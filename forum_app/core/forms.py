@@ -1,4 +1,5 @@
 """Form helpers shared by the feature packages."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -102,8 +103,9 @@ class RowSetForm(FlaskForm):
             raise ValidationError(_l("A row appears twice. Reload the page and try again."))
 
 
-def edit_record(form: EditForm[InputT], obj: Any, input_cls: type[InputT],
-                save: Callable[[InputT, dict | None], T]) -> T | None:
+def edit_record(
+    form: EditForm[InputT], obj: Any, input_cls: type[InputT], save: Callable[[InputT, dict | None], T]
+) -> T | None:
     """The whole GET/POST cycle of a record form, the same for every record.
 
     GET remembers the stored values in the form; a valid POST calls ``save(input, loaded)``
@@ -201,6 +203,20 @@ def status_for(form: FlaskForm) -> int:
     return 400 if form.errors else 200
 
 
-__all__ = ["run_service", "run_action", "attach_error", "end_not_before_start", "valid_timezone", "status_for",
-           "LinesField", "TextAreaField", "choices", "Outcome", "EditForm", "edit_record", "RowForm", "RowSetForm",
-           "row_list"]
+__all__ = [
+    "run_service",
+    "run_action",
+    "attach_error",
+    "end_not_before_start",
+    "valid_timezone",
+    "status_for",
+    "LinesField",
+    "TextAreaField",
+    "choices",
+    "Outcome",
+    "EditForm",
+    "edit_record",
+    "RowForm",
+    "RowSetForm",
+    "row_list",
+]

@@ -16,6 +16,7 @@ Known pathological shapes that are cheap to spot (runs of "[", nesting deep enou
 exhaust Python-Markdown's recursion) are not refused: they are stored as plain,
 escaped text.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -37,9 +38,37 @@ from markupsafe import Markup, escape
 from .errors import ServiceError
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
-    "hr", "i", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody", "td", "th",
-    "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "ol": {"start"}, "td": {"align"}, "th": {"align"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
@@ -80,8 +109,13 @@ def render_for_storage(source: str | None, field: str | None = None) -> str:
     max_chars, seconds = _limits()
     if len(source) > max_chars:
         raise MarkdownTooComplex(
-            _("This text is too long to format: at most %(max)s characters, this has %(n)s. Split it.",
-              max=f"{max_chars:,}", n=f"{len(source):,}"), field=field)
+            _(
+                "This text is too long to format: at most %(max)s characters, this has %(n)s. Split it.",
+                max=f"{max_chars:,}",
+                n=f"{len(source):,}",
+            ),
+            field=field,
+        )
     if source.count("[") > MAX_BRACKETS or TOO_DEEP.search(source):
         return plain_html(source)
     outcome, html = _renderer.render(source, seconds)
@@ -89,8 +123,13 @@ def render_for_storage(source: str | None, field: str | None = None) -> str:
         return plain_html(source)
     if outcome != "html":
         raise MarkdownTooComplex(
-            _("This text is too complex to format within %(n)s seconds; simplify it (e.g. fewer headings) "
-              "or split it.", n=f"{seconds:g}"), field=field)
+            _(
+                "This text is too complex to format within %(n)s seconds; simplify it (e.g. fewer headings) "
+                "or split it.",
+                n=f"{seconds:g}",
+            ),
+            field=field,
+        )
     return sanitise(html)
 
 
@@ -131,8 +170,10 @@ def plain_html(source: str) -> str:
 def _limits() -> tuple[int, float]:
     if has_app_context():
         config = current_app.config
-        return (int(config.get("MARKDOWN_MAX_CHARS", DEFAULT_MAX_CHARS)),
-                float(config.get("MARKDOWN_RENDER_SECONDS", DEFAULT_RENDER_SECONDS)))
+        return (
+            int(config.get("MARKDOWN_MAX_CHARS", DEFAULT_MAX_CHARS)),
+            float(config.get("MARKDOWN_RENDER_SECONDS", DEFAULT_RENDER_SECONDS)),
+        )
     return DEFAULT_MAX_CHARS, DEFAULT_RENDER_SECONDS
 
 
@@ -196,8 +237,13 @@ class _RendererProcess:
     def __init__(self) -> None:
         self.pid_of_owner = os.getpid()
         # -I: ignore PYTHON* variables and the user's site-packages; the renderer needs only markdown.
-        self.proc = subprocess.Popen([sys.executable, "-I", "-c", _RENDERER_CODE], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", _RENDERER_CODE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
+        )
         # Both are pipes (stdin=PIPE, stdout=PIPE above): Popen's type leaves them optional.
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout

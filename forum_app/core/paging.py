@@ -3,6 +3,7 @@
 A list that only ever grows (the audit log, the outbox) counts up to a bound: "more than 1,000
 records", page after page with Next, instead of counting every row on every view.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,8 +51,13 @@ def parse_page_number(raw: str | None) -> int:
 COUNT_UP_TO = 1000  # how far lists that only grow count their rows
 
 
-def paginate(stmt: Select, raw_page: str | None, size: int | None = None, count_up_to: int | None = None,
-             total: int | None = None) -> Page:
+def paginate(
+    stmt: Select,
+    raw_page: str | None,
+    size: int | None = None,
+    count_up_to: int | None = None,
+    total: int | None = None,
+) -> Page:
     """A page of ``stmt``'s rows and their count: exact, or with ``count_up_to`` at most that many and
     ``more``, or ``total`` when the caller knows it already (the report lists add up kept figures)."""
     size = size or current_app.config["PAGE_SIZE"]
@@ -62,12 +68,19 @@ def paginate(stmt: Select, raw_page: str | None, size: int | None = None, count_
     more = count_up_to is not None and total > count_up_to
     # Past the bound, one row more than the page says whether there is a next one.
     items = list(db.session.execute(stmt.limit(size + more).offset((number - 1) * size)).unique().scalars().all())
-    return Page(items=items[:size], number=number, size=size, total=min(total, count_up_to or total), more=more,
-                more_after=len(items) > size)
+    return Page(
+        items=items[:size],
+        number=number,
+        size=size,
+        total=min(total, count_up_to or total),
+        more=more,
+        more_after=len(items) > size,
+    )
 
 
-def paginate_narrow(stmt: Select, raw_page: str | None, options: tuple = (), size: int | None = None,
-                    total: int | None = None) -> Page:
+def paginate_narrow(
+    stmt: Select, raw_page: str | None, options: tuple = (), size: int | None = None, total: int | None = None
+) -> Page:
     """``paginate`` for rows shown with their related rows (``options``: joined loads): the page's ids are
     counted and sorted on their own, narrow, then only those rows are loaded with their relations.
 
@@ -77,7 +90,11 @@ def paginate_narrow(stmt: Select, raw_page: str | None, options: tuple = (), siz
     entity = stmt.column_descriptions[0]["entity"]
     page = paginate(stmt.with_only_columns(entity.id), raw_page, size, total=total)
     if page.items:
-        loaded = {row.id: row for row in db.session.execute(
-            select(entity).where(entity.id.in_(page.items)).options(*options)).unique().scalars()}
+        loaded = {
+            row.id: row
+            for row in db.session.execute(select(entity).where(entity.id.in_(page.items)).options(*options))
+            .unique()
+            .scalars()
+        }
         page.items = [loaded[i] for i in page.items]
     return page

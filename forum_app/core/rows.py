@@ -6,6 +6,7 @@ list never shows. ``Into(Card, col, ...)`` selects exactly the columns a row sho
 the row value from them, so ``select(Into(...))`` pages like an entity (``paginate`` reads its
 ``scalars()``).
 """
+
 from __future__ import annotations
 
 from dataclasses import fields
@@ -23,7 +24,9 @@ class Into(Bundle):
     def __init__(self, cls: type, *columns: Any):
         names = [f.name for f in fields(cls)]
         if len(names) != len(columns):
-            raise TypeError(f"{cls.__name__} has {len(names)} fields ({', '.join(names)}); {len(columns)} columns given")
+            raise TypeError(
+                f"{cls.__name__} has {len(names)} fields ({', '.join(names)}); {len(columns)} columns given"
+            )
         # The bundle's name is part of SQLAlchemy's statement cache key: one per row class.
         super().__init__(f"{cls.__module__}.{cls.__qualname__}", *columns)
         self.row_class = cls

@@ -13,6 +13,7 @@ Two ways, by table size:
 
 The user's text is escaped so ``%`` and ``_`` match themselves.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -21,8 +22,9 @@ from sqlalchemy import ColumnElement, column, false, func, or_, select, table
 
 MAX_QUERY = 100
 # Letters that Unicode does not decompose into a base letter and a mark.
-_UNDECOMPOSED = str.maketrans({"đ": "dj", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ø": "o", "œ": "oe", "æ": "ae",
-                               "ß": "ss", "þ": "th"})
+_UNDECOMPOSED = str.maketrans(
+    {"đ": "dj", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ø": "o", "œ": "oe", "æ": "ae", "ß": "ss", "þ": "th"}
+)
 
 
 def clean_query(raw: str | None) -> str:
@@ -50,7 +52,9 @@ def contains(q: str, *columns, folded=None, trigram_table: str | None = None) ->
     ``trigram_table``: on SQLite, the FTS5 trigram index of ``folded`` (migration 0017), which answers
     the search from the index when it can (see ``_in_trigram_index``).
     """
-    conditions: list[ColumnElement[bool]] = [func.lower(column).like("%" + escape_like(q.lower()) + "%", escape="\\") for column in columns]
+    conditions: list[ColumnElement[bool]] = [
+        func.lower(column).like("%" + escape_like(q.lower()) + "%", escape="\\") for column in columns
+    ]
     text = normalise(q)
     if folded is not None and text:
         if trigram_table and _in_trigram_index(text):
@@ -66,8 +70,7 @@ def _in_trigram_index(text: str) -> bool:
     an ESCAPE clause, so a text that would need one is searched the plain way)."""
     from ..extensions import db  # the models import this module's normalise(): db is imported late
 
-    return (db.engine.dialect.name == "sqlite" and len(text) >= 3
-            and not any(c in text for c in "%_\\"))
+    return db.engine.dialect.name == "sqlite" and len(text) >= 3 and not any(c in text for c in "%_\\")
 
 
 def _trigram_contains(folded, index: str, text: str) -> ColumnElement[bool]:

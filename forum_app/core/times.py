@@ -5,6 +5,7 @@ daylight-saving changes a local time may not exist (clocks jump forward) or may 
 twice (clocks go back); we refuse the first and ask which one for the second, rather
 than guess.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
@@ -39,15 +40,22 @@ def local_to_utc(day: date, clock: time, zone_name: str, field: str, fold: int |
         said = {"time": format_time(clock, "short", rebase=False), "day": format_date(day, "medium"), "zone": zone_name}
         if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
             raise ServiceError(
-                _("%(time)s does not exist on %(day)s in %(zone)s: the clocks move forward then. "
-                  "Choose another time.", **said),
+                _(
+                    "%(time)s does not exist on %(day)s in %(zone)s: the clocks move forward then. "
+                    "Choose another time.",
+                    **said,
+                ),
                 field=field,
             )
         if fold is None:
             raise AmbiguousTime(
-                _("%(time)s occurs twice on %(day)s in %(zone)s because the clocks go back. "
-                  "Choose which one you mean.", **said),
-                field, (_offset_label(first), _offset_label(second)),
+                _(
+                    "%(time)s occurs twice on %(day)s in %(zone)s because the clocks go back. "
+                    "Choose which one you mean.",
+                    **said,
+                ),
+                field,
+                (_offset_label(first), _offset_label(second)),
             )
         chosen = second if fold else first
     else:

@@ -1,4 +1,5 @@
 """Redirect targets taken from the request."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -12,8 +13,9 @@ MAX_ID = 2**31 - 1
 class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` limited to 0…MAX_ID, so an out-of-range id is a 404 and never reaches the database."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = 0, max: int | None = MAX_ID,
-                 signed: bool = False) -> None:
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = 0, max: int | None = MAX_ID, signed: bool = False
+    ) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -1,4 +1,5 @@
 """The health check load balancers poll (the home page is in home/, the outbox in notifications/)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify

@@ -1,4 +1,5 @@
 """Forms for forums and their members."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -16,23 +17,36 @@ class ForumForm(EditForm[ForumInput]):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=120)])
     country = SelectField(_l("Country"), choices=choices(COUNTRIES), validators=[DataRequired()])
-    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in FORUM_TIMEZONES],
-                           validators=[DataRequired(), valid_timezone],
-                           description=_l("Meeting times are entered and shown in this zone."))
-    focus = StringField(_l("Focus"), validators=[Optional(), Length(max=500)],
-                        description=_l("e.g. “new State Prison, Sarajevo”"))
+    timezone = SelectField(
+        _l("Time zone"),
+        choices=[(z, z) for z in FORUM_TIMEZONES],
+        validators=[DataRequired(), valid_timezone],
+        description=_l("Meeting times are entered and shown in this zone."),
+    )
+    focus = StringField(
+        _l("Focus"), validators=[Optional(), Length(max=500)], description=_l("e.g. “new State Prison, Sarajevo”")
+    )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
 
     def to_input(self) -> ForumInput:
-        return ForumInput(grant_id=self.grant_id.data, title=self.title.data, city=self.city.data,
-                          country=self.country.data, timezone=self.timezone.data, focus=self.focus.data or "",
-                          description=self.description.data or "")
+        return ForumInput(
+            grant_id=self.grant_id.data,
+            title=self.title.data,
+            city=self.city.data,
+            country=self.country.data,
+            timezone=self.timezone.data,
+            focus=self.focus.data or "",
+            description=self.description.data or "",
+        )
 
 
 class MemberForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Full name (for a person without an account)"), validators=[Optional(), Length(max=200)],
-                       description=_l("Someone without an account is invited by email to set a password."))
+    name = StringField(
+        _l("Full name (for a person without an account)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Someone without an account is invited by email to set a password."),
+    )
     organisation_id = SelectField(_l("Organisation (for a new account)"), coerce=int, validators=[Optional()])
     role = SelectField(_l("Role in the forum"), choices=choices(FORUM_ROLES), default="participant")
 

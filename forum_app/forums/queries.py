@@ -3,6 +3,7 @@
 Each loader's query count is independent of how many meetings, members or invitees
 there are (tests prove it with small and ten-times-larger data).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -24,6 +25,7 @@ from ..models import Forum, ForumMember, Grant, GrantTeam, Meeting, Programme, U
 from ..vocab import CORE_ORGANISATION_KINDS, ORGANISATION_KINDS
 
 # --- forum list ---------------------------------------------------------------------------------
+
 
 @dataclass
 class ForumFilters:
@@ -60,14 +62,28 @@ class ForumRow:
     overdue: int = 0  # overdue actions among those the viewer may see
 
 
-_CARD = Into(CardForum, Forum.id, Forum.title, Forum.city, Forum.country, Forum.focus, Forum.timezone,
-             Forum.grant_id, Grant.reference, Programme.name)
+_CARD = Into(
+    CardForum,
+    Forum.id,
+    Forum.title,
+    Forum.city,
+    Forum.country,
+    Forum.focus,
+    Forum.timezone,
+    Forum.grant_id,
+    Grant.reference,
+    Programme.name,
+)
 
 
 def visible_cards(user) -> Select:
     """The forums ``user`` may see, as CardForums (for lists; add filters and ordering)."""
-    return (permissions.visible_forums(user).with_only_columns(_CARD)
-            .join(Grant, Grant.id == Forum.grant_id).join(Programme, Programme.id == Grant.programme_id))
+    return (
+        permissions.visible_forums(user)
+        .with_only_columns(_CARD)
+        .join(Grant, Grant.id == Forum.grant_id)
+        .join(Programme, Programme.id == Grant.programme_id)
+    )
 
 
 def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page:
@@ -87,12 +103,22 @@ def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page
     ids = [f.id for f in forums]
     if not ids:
         return page
-    counts = dict(db.session.execute(
-        select(ForumMember.forum_id, func.count()).where(ForumMember.forum_id.in_(ids))
-        .group_by(ForumMember.forum_id)).tuples().all())
+    counts = dict(
+        db.session.execute(
+            select(ForumMember.forum_id, func.count())
+            .where(ForumMember.forum_id.in_(ids))
+            .group_by(ForumMember.forum_id)
+        )
+        .tuples()
+        .all()
+    )
     upcoming, overdue = next_meetings(forums), overdue_counts(user, forums)
-    page.items = [ForumRow(f, counts.get(f.id, 0), upcoming.get(f.id), permissions.sees_grant_details(user, f),
-                           overdue.get(f.id, 0)) for f in forums]
+    page.items = [
+        ForumRow(
+            f, counts.get(f.id, 0), upcoming.get(f.id), permissions.sees_grant_details(user, f), overdue.get(f.id, 0)
+        )
+        for f in forums
+    ]
     return page
 
 
@@ -115,15 +141,29 @@ def _one_meeting_per_forum(forums: Sequence[Forum], pick, *conditions) -> dict[i
     by_id = {f.id: f for f in forums}
     if not by_id:
         return {}
-    chosen = (select(Meeting.forum_id, pick(Meeting.starts_at).label("starts_at"))
-              .where(Meeting.forum_id.in_(list(by_id)), *conditions).group_by(Meeting.forum_id).subquery())
+    chosen = (
+        select(Meeting.forum_id, pick(Meeting.starts_at).label("starts_at"))
+        .where(Meeting.forum_id.in_(list(by_id)), *conditions)
+        .group_by(Meeting.forum_id)
+        .subquery()
+    )
     rows = db.session.execute(
-        select(Meeting.forum_id, Meeting.id, Meeting.title, Meeting.starts_at, Meeting.ends_at, Meeting.state,
-               Meeting.venue)
+        select(
+            Meeting.forum_id,
+            Meeting.id,
+            Meeting.title,
+            Meeting.starts_at,
+            Meeting.ends_at,
+            Meeting.state,
+            Meeting.venue,
+        )
         .join(chosen, (Meeting.forum_id == chosen.c.forum_id) & (Meeting.starts_at == chosen.c.starts_at))
-        .where(*conditions))
-    return {forum_id: MeetingLine(id_, title, starts_at, ends_at, state, venue or "", by_id[forum_id])
-            for forum_id, id_, title, starts_at, ends_at, state, venue in rows}
+        .where(*conditions)
+    )
+    return {
+        forum_id: MeetingLine(id_, title, starts_at, ends_at, state, venue or "", by_id[forum_id])
+        for forum_id, id_, title, starts_at, ends_at, state, venue in rows
+    }
 
 
 def next_meetings(forums: Sequence[Forum]) -> dict[int, MeetingLine]:
@@ -140,8 +180,10 @@ def filter_choices(user) -> dict[str, list]:
     """Countries, grants and cities among the forums the user may see (for the filter form)."""
     user = permissions.resolved(user)
     rows = db.session.execute(
-        permissions.visible_forums(user).with_only_columns(Forum.country, Forum.city, Grant.id, Grant.reference)
-        .join(Grant, Grant.id == Forum.grant_id).distinct()
+        permissions.visible_forums(user)
+        .with_only_columns(Forum.country, Forum.city, Grant.id, Grant.reference)
+        .join(Grant, Grant.id == Forum.grant_id)
+        .distinct()
     ).all()
     # Grant references are working detail: only the grants this person organises (all, for staff).
     staff, organised = permissions.is_staff(user), permissions.organiser_grant_ids(user)
@@ -153,6 +195,7 @@ def filter_choices(user) -> dict[str, list]:
 
 
 # --- forum page --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Coverage:
@@ -179,21 +222,31 @@ class ForumPage:
 
 def forum_page(user, forum_id: int, need: str = "view") -> ForumPage:
     user = permissions.resolved(user)
-    forum = permissions.load_forum(user, forum_id, need=need, options=(
-        joinedload(Forum.grant).joinedload(Grant.programme),
-        joinedload(Forum.grant).selectinload(Grant.team).joinedload(GrantTeam.user),
-        selectinload(Forum.members).joinedload(ForumMember.user).joinedload(User.organisation),
-    ))
+    forum = permissions.load_forum(
+        user,
+        forum_id,
+        need=need,
+        options=(
+            joinedload(Forum.grant).joinedload(Grant.programme),
+            joinedload(Forum.grant).selectinload(Grant.team).joinedload(GrantTeam.user),
+            selectinload(Forum.members).joinedload(ForumMember.user).joinedload(User.organisation),
+        ),
+    )
     members_by_kind: dict[str, list[ForumMember]] = defaultdict(list)
-    for member in sorted(forum.members, key=lambda m: (m.user.organisation.name if m.user.organisation else "",
-                                                       m.user.name)):
+    for member in sorted(
+        forum.members, key=lambda m: (m.user.organisation.name if m.user.organisation else "", m.user.name)
+    ):
         kind = member.user.organisation.kind if member.user.organisation else "other"
         members_by_kind[kind].append(member)
     ordered = {k: members_by_kind[k] for k in ORGANISATION_KINDS if k in members_by_kind}
 
-    meetings = db.session.execute(
-        permissions.visible_meetings(user).where(Meeting.forum_id == forum.id).order_by(Meeting.starts_at)
-    ).scalars().all()
+    meetings = (
+        db.session.execute(
+            permissions.visible_meetings(user).where(Meeting.forum_id == forum.id).order_by(Meeting.starts_at)
+        )
+        .scalars()
+        .all()
+    )
     now = utcnow()
     # Planned, and cancelled ones that were still to come: they stay where people look for
     # that date, marked cancelled, rather than moving among the past meetings.
@@ -201,16 +254,23 @@ def forum_page(user, forum_id: int, need: str = "view") -> ForumPage:
     upcoming = [m for m in meetings if is_upcoming[m.id]]
     past = [m for m in meetings if not is_upcoming[m.id]]
     next_meeting = next((m for m in upcoming if m.state == "scheduled"), None)
-    return ForumPage(forum=forum, members_by_kind=ordered, coverage=coverage_of(forum.members),
-                     next_meeting=next_meeting, upcoming=upcoming, past=list(reversed(past)),
-                     organisers=[t.user for t in forum.grant.team],
-                     can_edit=permissions.can_edit_forum(user, forum))
+    return ForumPage(
+        forum=forum,
+        members_by_kind=ordered,
+        coverage=coverage_of(forum.members),
+        next_meeting=next_meeting,
+        upcoming=upcoming,
+        past=list(reversed(past)),
+        organisers=[t.user for t in forum.grant.team],
+        can_edit=permissions.can_edit_forum(user, forum),
+    )
 
 
 def coverage_of(members: list[ForumMember]) -> Coverage:
     """Which kinds of organisation the forum's active members come from (deactivated people do not count)."""
-    return coverage_of_kinds({m.user.organisation.kind for m in members
-                              if m.user.organisation is not None and m.user.active})
+    return coverage_of_kinds(
+        {m.user.organisation.kind for m in members if m.user.organisation is not None and m.user.active}
+    )
 
 
 def coverage_of_kinds(kinds: set[str]) -> Coverage:

@@ -1,4 +1,5 @@
 """Forums and their members. Services flush, write the audit trail, and never commit."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,15 +44,19 @@ def save_forum(actor: User, forum: Forum | None, data: ForumInput, loaded: dict[
         clash = clash.where(Forum.id != forum.id)
     if db.session.execute(clash.limit(1)).first() is not None:
         raise ServiceError(_("This grant already has a forum with this title."), field="title")
-    description_html = (render_for_storage(data.description, field="description")
-                        if forum is None or forum.description != data.description else forum.description_html)
+    description_html = (
+        render_for_storage(data.description, field="description")
+        if forum is None or forum.description != data.description
+        else forum.description_html
+    )
     forum = audit.create_or_update(actor, forum, Forum, "forum", data.title, **vars(data))
     forum.description_html = description_html  # not in the audit's list of changes: it follows description
     return forum
 
 
-def add_member(actor: User, forum: Forum, *, email: str, role: str, name: str = "",
-               organisation_id: int | None = None) -> tuple[User, bool]:
+def add_member(
+    actor: User, forum: Forum, *, email: str, role: str, name: str = "", organisation_id: int | None = None
+) -> tuple[User, bool]:
     """Add a person to the forum; invite them first when they have no account.
 
     Returns the user and whether an account was created (and a set-password email queued).
@@ -60,8 +65,9 @@ def add_member(actor: User, forum: Forum, *, email: str, role: str, name: str = 
     created = False
     if user is None:
         if not name.strip():
-            raise ServiceError(_("No account uses this address yet. Give the person's name to invite them."),
-                               field="name")
+            raise ServiceError(
+                _("No account uses this address yet. Give the person's name to invite them."), field="name"
+            )
         user = accounts.invite_user(actor, email=email, name=name, organisation_id=organisation_id)
         created = True
     elif not user.active:
@@ -79,8 +85,15 @@ def add_member(actor: User, forum: Forum, *, email: str, role: str, name: str = 
 def change_member_role(actor: User, forum: Forum, member_id: int, role: str) -> ForumMember:
     member = _member(forum, member_id)
     if member.role != role:
-        audit.record(actor, "forum.member.role", forum, f"{member.user.email}: {member.role} → {role}",
-                     user_id=member.user_id, old=member.role, new=role)
+        audit.record(
+            actor,
+            "forum.member.role",
+            forum,
+            f"{member.user.email}: {member.role} → {role}",
+            user_id=member.user_id,
+            old=member.role,
+            new=role,
+        )
         member.role = role
     return member
 
@@ -93,14 +106,25 @@ def remove_member(actor: User, forum: Forum, member_id: int) -> User:
     member = _member(forum, member_id)
     user = member.user
     upcoming = select(Meeting.id).where(Meeting.forum_id == forum.id, Meeting.state.in_(("draft", "scheduled")))
-    withdrawn = db.session.execute(
-        delete(Invitation).where(Invitation.user_id == user.id, Invitation.meeting_id.in_(upcoming))
-        .returning(Invitation.meeting_id)
-    ).scalars().all()
+    withdrawn = (
+        db.session.execute(
+            delete(Invitation)
+            .where(Invitation.user_id == user.id, Invitation.meeting_id.in_(upcoming))
+            .returning(Invitation.meeting_id)
+        )
+        .scalars()
+        .all()
+    )
     db.session.delete(member)
     db.session.flush()
-    audit.record(actor, "forum.member.remove", forum, f"Removed {user.email}", user_id=user.id,
-                 withdrawn_from_meetings=sorted(withdrawn))
+    audit.record(
+        actor,
+        "forum.member.remove",
+        forum,
+        f"Removed {user.email}",
+        user_id=user.id,
+        withdrawn_from_meetings=sorted(withdrawn),
+    )
     accounts.withdraw_unused_invitation(actor, user)  # added by mistake: the new account goes too
     return user
 

@@ -1,4 +1,5 @@
 """Forum pages: list, forum page, create/edit, members."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -32,16 +33,22 @@ def index():
         q=clean_query(args.get("q")),
     )
     page = queries.forum_list(current_user, filters, args.get("page"))
-    return render_template("forums/index.html", rows=page.items, page=page, filters=filters,
-                           choices=queries.filter_choices(current_user),
-                           can_create=permissions.can_create_forums(current_user))
+    return render_template(
+        "forums/index.html",
+        rows=page.items,
+        page=page,
+        filters=filters,
+        choices=queries.filter_choices(current_user),
+        can_create=permissions.can_create_forums(current_user),
+    )
 
 
 @bp.get("/forums/<int:forum_id>")
 def forum(forum_id: int):
     page = queries.forum_page(current_user, forum_id)
-    return render_template("forums/forum.html", page=page, forum=page.forum,
-                           overdue=overdue_in_forum(current_user, page.forum))
+    return render_template(
+        "forums/forum.html", page=page, forum=page.forum, overdue=overdue_in_forum(current_user, page.forum)
+    )
 
 
 def _grant_choices() -> list[tuple[int, str]]:
@@ -59,8 +66,9 @@ def forum_form(forum_id: int | None):
         forum = permissions.load_forum(current_user, forum_id, need="edit")
     form = ForumForm(obj=forum)
     form.grant_id.choices = _grant_choices()
-    saved = edit_record(form, forum, services.ForumInput,
-                        lambda data, loaded: services.save_forum(current_actor(), forum, data, loaded))
+    saved = edit_record(
+        form, forum, services.ForumInput, lambda data, loaded: services.save_forum(current_actor(), forum, data, loaded)
+    )
     if saved is not None:
         flash(_("Saved."), "success")
         return redirect(url_for("forums.forum", forum_id=saved.id))
@@ -73,19 +81,35 @@ def members(forum_id: int):
     forum = page.forum
     form = MemberForm()
     form.organisation_id.choices = [(0, _("— choose —"))] + [
-        (o.id, f"{o.name} ({o.city})") for o in db.session.execute(
-            select(Organisation).where(Organisation.country == forum.country).order_by(Organisation.name)).scalars()]
+        (o.id, f"{o.name} ({o.city})")
+        for o in db.session.execute(
+            select(Organisation).where(Organisation.country == forum.country).order_by(Organisation.name)
+        ).scalars()
+    ]
     if form.validate_on_submit():
-        result = run_service(form, lambda: services.add_member(
-            current_actor(), forum, email=form.email.data, role=form.role.data, name=form.name.data or "",
-            organisation_id=form.organisation_id.data or None))
+        result = run_service(
+            form,
+            lambda: services.add_member(
+                current_actor(),
+                forum,
+                email=form.email.data,
+                role=form.role.data,
+                name=form.name.data or "",
+                organisation_id=form.organisation_id.data or None,
+            ),
+        )
         if result is not None:
             user, created = result
-            flash(_("%(name)s was invited to Forum Desk and added.", name=user.name) if created
-                  else _("%(name)s was added.", name=user.name), "success")
+            flash(
+                _("%(name)s was invited to Forum Desk and added.", name=user.name)
+                if created
+                else _("%(name)s was added.", name=user.name),
+                "success",
+            )
             return redirect(url_for("forums.members", forum_id=forum.id))
-    return render_template("forums/members.html", page=page, forum=forum, form=form,
-                           role_form=MemberRoleForm()), status_for(form)
+    return render_template(
+        "forums/members.html", page=page, forum=forum, form=form, role_form=MemberRoleForm()
+    ), status_for(form)
 
 
 @bp.post("/forums/<int:forum_id>/members/<int:member_id>/role")
@@ -94,13 +118,17 @@ def member_role(forum_id: int, member_id: int):
     form = MemberRoleForm()
     if not form.validate_on_submit():
         abort(400)
-    run_action(lambda: services.change_member_role(current_actor(), forum, member_id, form.role.data), _("Role changed."))
+    run_action(
+        lambda: services.change_member_role(current_actor(), forum, member_id, form.role.data), _("Role changed.")
+    )
     return redirect(url_for("forums.members", forum_id=forum.id))
 
 
 @bp.post("/forums/<int:forum_id>/members/<int:member_id>/remove")
 def member_remove(forum_id: int, member_id: int):
     forum = permissions.load_forum(current_user, forum_id, need="edit")
-    run_action(lambda: services.remove_member(current_actor(), forum, member_id),
-               _("Removed from the forum. Their past attendance and actions stay on record."))
+    run_action(
+        lambda: services.remove_member(current_actor(), forum, member_id),
+        _("Removed from the forum. Their past attendance and actions stay on record."),
+    )
     return redirect(url_for("forums.members", forum_id=forum.id))

@@ -5,6 +5,7 @@ their comment; organisers also see the meetings of their grants that wait for a 
 (schedule, mark held, write, circulate or adopt the minutes); programme staff see every
 forum with its next and last meeting and its multi-agency coverage.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -68,29 +69,45 @@ def home_page(user, raw_page: str | None = None) -> HomePage:
     user = permissions.resolved(user)
     now = utcnow()
     page = HomePage(is_organiser=permissions.is_organiser(user), shows_overview=permissions.is_staff(user))
-    page.my_meetings = list(db.session.execute(
-        select(Invitation).join(Invitation.meeting)
-        .where(Invitation.user_id == user.id, Meeting.state == "scheduled", Meeting.ends_at >= now)
-        .options(joinedload(Invitation.meeting).joinedload(Meeting.forum))
-        .order_by(Meeting.starts_at).limit(LIMIT)
-    ).scalars())
-    page.to_comment = list(db.session.execute(
-        select(Meeting).join(Invitation, Invitation.meeting_id == Meeting.id)
-        .where(Invitation.user_id == user.id, Invitation.attendance == "present",
-               Meeting.minutes_state == "circulated")
-        .options(joinedload(Meeting.forum)).order_by(Meeting.starts_at.desc()).limit(LIMIT)
-    ).scalars())
+    page.my_meetings = list(
+        db.session.execute(
+            select(Invitation)
+            .join(Invitation.meeting)
+            .where(Invitation.user_id == user.id, Meeting.state == "scheduled", Meeting.ends_at >= now)
+            .options(joinedload(Invitation.meeting).joinedload(Meeting.forum))
+            .order_by(Meeting.starts_at)
+            .limit(LIMIT)
+        ).scalars()
+    )
+    page.to_comment = list(
+        db.session.execute(
+            select(Meeting)
+            .join(Invitation, Invitation.meeting_id == Meeting.id)
+            .where(
+                Invitation.user_id == user.id, Invitation.attendance == "present", Meeting.minutes_state == "circulated"
+            )
+            .options(joinedload(Meeting.forum))
+            .order_by(Meeting.starts_at.desc())
+            .limit(LIMIT)
+        ).scalars()
+    )
     page.actions = my_actions(user, limit=LIMIT)
     grants = permissions.organiser_grant_ids(user)
     if grants:
         waiting = db.session.execute(
-            select(Meeting).join(Meeting.forum)
-            .where(Forum.grant_id.in_(grants), or_(
-                Meeting.state == "draft",
-                (Meeting.state == "scheduled") & (Meeting.starts_at <= now),
-                (Meeting.state == "held") & (Meeting.minutes_state != "adopted"),
-            ))
-            .options(joinedload(Meeting.forum)).order_by(Meeting.starts_at).limit(LIMIT)
+            select(Meeting)
+            .join(Meeting.forum)
+            .where(
+                Forum.grant_id.in_(grants),
+                or_(
+                    Meeting.state == "draft",
+                    (Meeting.state == "scheduled") & (Meeting.starts_at <= now),
+                    (Meeting.state == "held") & (Meeting.minutes_state != "adopted"),
+                ),
+            )
+            .options(joinedload(Meeting.forum))
+            .order_by(Meeting.starts_at)
+            .limit(LIMIT)
         ).scalars()
         page.tasks = [Task(m, _next_step(m)) for m in waiting]
     if page.shows_overview:
@@ -123,11 +140,12 @@ def _overview(user, raw_page: str | None) -> Page:
     # hashes all 12,000 people instead (3.0 ms). Finding the people from the members first suits
     # PostgreSQL (2.3 ms) but costs SQLite six times as much (3.7 ms), so this shape stays.
     for forum_id, kind in db.session.execute(
-        select(ForumMember.forum_id, Organisation.kind).distinct()
-        .join(User, User.id == ForumMember.user_id).join(Organisation, Organisation.id == User.organisation_id)
+        select(ForumMember.forum_id, Organisation.kind)
+        .distinct()
+        .join(User, User.id == ForumMember.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
         .where(ForumMember.forum_id.in_(ids), User.active.is_(True))
     ):
         kinds[forum_id].add(kind)
-    page.items = [ForumOverview(f, upcoming.get(f.id), last.get(f.id), coverage_of_kinds(kinds[f.id]))
-                  for f in forums]
+    page.items = [ForumOverview(f, upcoming.get(f.id), last.get(f.id), coverage_of_kinds(kinds[f.id])) for f in forums]
     return page

@@ -1,4 +1,5 @@
 """The home page: what needs the signed-in person now (see home.queries)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request

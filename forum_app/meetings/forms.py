@@ -1,4 +1,5 @@
 """Forms for meetings: plan and edit, state, invitees, RSVP, attendance, minutes."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -42,12 +43,20 @@ class MeetingForm(FlaskForm):
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=500)])
     online_url = StringField(
         _l("Online link"),
-        validators=[Optional(), Length(max=1000),
-                    URL(require_tld=False, message=_l("Enter a full web address starting with https://."))],
+        validators=[
+            Optional(),
+            Length(max=1000),
+            URL(require_tld=False, message=_l("Enter a full web address starting with https://.")),
+        ],
     )
-    agenda_md = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=50_000)],
-                              description=_l("Formatting: “1.” for numbered items, “**bold**”, "
-                                             "“[link](https://…)”. Preview shows the agenda as invitees will see it."))
+    agenda_md = TextAreaField(
+        _l("Agenda"),
+        validators=[Optional(), Length(max=50_000)],
+        description=_l(
+            "Formatting: “1.” for numbered items, “**bold**”, "
+            "“[link](https://…)”. Preview shows the agenda as invitees will see it."
+        ),
+    )
     version = HiddenField()
     # The fields as the form was opened (JSON): a conflict is shown three ways, and fields
     # this person did not touch take what the other person saved.
@@ -79,20 +88,27 @@ class InviteeForm(FlaskForm):
     """Invite anyone by email: a member, someone with an account, or a guest new to Forum Desk."""
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)],
-                       description=_l("Someone new to Forum Desk gets a guest account and an email to set a "
-                                      "password; they see this meeting only."))
+    name = StringField(
+        _l("Full name"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l(
+            "Someone new to Forum Desk gets a guest account and an email to set a password; they see this meeting only."
+        ),
+    )
     organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
 
     def to_input(self) -> InviteeInput:
-        return InviteeInput(email=self.email.data, name=self.name.data or "",
-                            organisation_id=self.organisation_id.data or None)
+        return InviteeInput(
+            email=self.email.data, name=self.name.data or "", organisation_id=self.organisation_id.data or None
+        )
 
 
 class RsvpForm(FlaskForm):
-    answer = RadioField(_l("Will you attend?"),
-                        choices=[(k, str(v)) for k, v in RSVP_STATES.items() if k != "needs-action"],
-                        validators=[InputRequired(message=_l("Choose an answer."))])
+    answer = RadioField(
+        _l("Will you attend?"),
+        choices=[(k, str(v)) for k, v in RSVP_STATES.items() if k != "needs-action"],
+        validators=[InputRequired(message=_l("Choose an answer."))],
+    )
     comment = StringField(_l("Comment (optional)"), validators=[Optional(), Length(max=500)])
 
 
@@ -136,28 +152,43 @@ class AttendanceForm(RowSetForm):
         return marked
 
     def to_input(self) -> AttendanceInput:
-        walk_ins = [WalkInInput(name=w.data["name"].strip(), organisation_name=(w.data["organisation_name"] or ""),
-                                kind=w.data["kind"]) for w in self.walk_ins if (w.data["name"] or "").strip()]
+        walk_ins = [
+            WalkInInput(
+                name=w.data["name"].strip(), organisation_name=(w.data["organisation_name"] or ""), kind=w.data["kind"]
+            )
+            for w in self.walk_ins
+            if (w.data["name"] or "").strip()
+        ]
         return AttendanceInput(marks=self.changes(), walk_ins=walk_ins)
 
 
 class MinutesForm(FlaskForm):
-    body_md = TextAreaField(_l("Minutes"), validators=[Optional(), Length(max=200_000)],
-                            description=_l("Formatting: ## Heading, **bold**, - list item, 1. numbered item. "
-                                           "Preview shows the minutes as readers will see them. "
-                                           "Each save is kept as a version."))
-    decisions = LinesField(_l("Decisions and conclusions"), max_items=100, max_line=2000,
-                           description=_l("One per line."))
-    correction_reason = TextAreaField(_l("What does this correction correct, and why?"),
-                                      validators=[Optional(), Length(max=2000)])
+    body_md = TextAreaField(
+        _l("Minutes"),
+        validators=[Optional(), Length(max=200_000)],
+        description=_l(
+            "Formatting: ## Heading, **bold**, - list item, 1. numbered item. "
+            "Preview shows the minutes as readers will see them. "
+            "Each save is kept as a version."
+        ),
+    )
+    decisions = LinesField(
+        _l("Decisions and conclusions"), max_items=100, max_line=2000, description=_l("One per line.")
+    )
+    correction_reason = TextAreaField(
+        _l("What does this correction correct, and why?"), validators=[Optional(), Length(max=2000)]
+    )
     # The version the editor started from (hidden): a save on top of an older one is a conflict.
     base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save a new version"))
 
     def to_input(self) -> MinutesInput:
-        return MinutesInput(body_md=self.body_md.data or "", decisions=list(self.decisions.data),
-                            correction_reason=self.correction_reason.data or "")
+        return MinutesInput(
+            body_md=self.body_md.data or "",
+            decisions=list(self.decisions.data),
+            correction_reason=self.correction_reason.data or "",
+        )
 
 
 class RevisionForm(FlaskForm):

@@ -7,6 +7,7 @@ was circulated, adopted or recorded as a correction, so work in progress is neve
 before it is circulated. Once adopted, the text is locked: only an explicit correction,
 with its reason, supersedes it (and is shared at once).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -32,8 +33,9 @@ def current_version(meeting: Meeting) -> MinutesVersion | None:
     if meeting.minutes_revision == 0:
         return None
     return db.session.execute(
-        select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id,
-                                     MinutesVersion.number == meeting.minutes_revision)
+        select(MinutesVersion).where(
+            MinutesVersion.meeting_id == meeting.id, MinutesVersion.number == meeting.minutes_revision
+        )
     ).scalar_one()
 
 
@@ -61,14 +63,28 @@ def version_status(meeting: Meeting, versions: list[MinutesVersion]) -> dict[int
     adopted = None
     if meeting.minutes_state == "adopted":
         adopted = max((v.number for v in versions if v.kind == "edit" and v.shared_at is not None), default=None)
-    return {v.number: ("adopted" if v.number == adopted else "correction" if v.kind == "correction"
-                       else "circulated" if v.shared_at is not None else "draft") for v in versions}
+    return {
+        v.number: (
+            "adopted"
+            if v.number == adopted
+            else "correction"
+            if v.kind == "correction"
+            else "circulated"
+            if v.shared_at is not None
+            else "draft"
+        )
+        for v in versions
+    }
 
 
 def readable_versions(user, meeting: Meeting) -> list[MinutesVersion]:
     """The versions ``user`` may list, newest first (drafts never shared stay the organisers')."""
-    stmt = (select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id)
-            .options(joinedload(MinutesVersion.author)).order_by(MinutesVersion.number.desc()))
+    stmt = (
+        select(MinutesVersion)
+        .where(MinutesVersion.meeting_id == meeting.id)
+        .options(joinedload(MinutesVersion.author))
+        .order_by(MinutesVersion.number.desc())
+    )
     if not permissions.reads_everything(user, meeting):
         stmt = stmt.where(MinutesVersion.shared_at.is_not(None))
     return list(db.session.execute(stmt).scalars())
@@ -94,11 +110,15 @@ def save_minutes(actor: User, meeting: Meeting, data: MinutesInput, *, base_revi
     latest = current_version(meeting)
     if meeting.minutes_revision != base_revision:
         raise ConflictError(
-            _("Someone else saved the minutes (version %(n)d) after you opened the form. Your text was not "
-              "saved; it is below with the differences, so you can merge and save again.",
-              n=meeting.minutes_revision),
-            [(_("Minutes"), latest.body_md if latest else "", body_md),
-             (_("Decisions"), "\n".join(latest.decisions if latest else []), "\n".join(decisions))],
+            _(
+                "Someone else saved the minutes (version %(n)d) after you opened the form. Your text was not "
+                "saved; it is below with the differences, so you can merge and save again.",
+                n=meeting.minutes_revision,
+            ),
+            [
+                (_("Minutes"), latest.body_md if latest else "", body_md),
+                (_("Decisions"), "\n".join(latest.decisions if latest else []), "\n".join(decisions)),
+            ],
         )
     decisions = [d.strip() for d in decisions if d.strip()][:MAX_DECISIONS]
     if latest is not None and latest.body_md == body_md and latest.decisions == decisions:
@@ -107,20 +127,32 @@ def save_minutes(actor: User, meeting: Meeting, data: MinutesInput, *, base_revi
     if meeting.minutes_state == "adopted":
         correction_reason = correction_reason.strip()
         if not correction_reason:
-            raise ServiceError(_("The minutes are adopted. Say what this correction corrects and why."),
-                               field="correction_reason")
+            raise ServiceError(
+                _("The minutes are adopted. Say what this correction corrects and why."), field="correction_reason"
+            )
         kind = "correction"
     body_html = render_for_storage(body_md, field="body_md")  # refused here if over budget; nothing added yet
-    version = MinutesVersion(meeting_id=meeting.id, number=meeting.minutes_revision + 1, body_md=body_md,
-                             body_html=body_html,
-                             decisions=decisions, kind=kind, reason=correction_reason if kind == "correction" else "",
-                             author_id=actor.id)
+    version = MinutesVersion(
+        meeting_id=meeting.id,
+        number=meeting.minutes_revision + 1,
+        body_md=body_md,
+        body_html=body_html,
+        decisions=decisions,
+        kind=kind,
+        reason=correction_reason if kind == "correction" else "",
+        author_id=actor.id,
+    )
     db.session.add(version)
     meeting.minutes_revision = version.number
     if kind == "correction":
         _share(meeting, version)  # a correction to adopted minutes is part of the record at once
-    audit.record(actor, "minutes.correct" if kind == "correction" else "minutes.save", meeting,
-                 f"Minutes version {version.number}", reason=version.reason)
+    audit.record(
+        actor,
+        "minutes.correct" if kind == "correction" else "minutes.save",
+        meeting,
+        f"Minutes version {version.number}",
+        reason=version.reason,
+    )
     return version
 
 
@@ -133,8 +165,12 @@ def _share(meeting: Meeting, version: MinutesVersion) -> None:
 def _require_latest(meeting: Meeting, base_revision: int) -> None:
     """Circulating or adopting acts on what the organiser read: refuse if it has changed since."""
     if meeting.minutes_revision != base_revision:
-        raise ConflictError(_("The minutes changed (now version %(n)d) since you opened the page. "
-                              "Read the latest version first.", n=meeting.minutes_revision))
+        raise ConflictError(
+            _(
+                "The minutes changed (now version %(n)d) since you opened the page. Read the latest version first.",
+                n=meeting.minutes_revision,
+            )
+        )
 
 
 def circulate(actor: User, meeting: Meeting, base_revision: int) -> None:
@@ -165,8 +201,9 @@ def add_comment(actor: User, meeting: Meeting, body: str) -> MinutesComment:
     body = body.strip()
     if not body:
         raise ServiceError(_("Write a comment first."), field="body")
-    comment = MinutesComment(meeting_id=meeting.id, version_number=meeting.minutes_shared_revision,
-                             author_id=actor.id, body=body[:5000])
+    comment = MinutesComment(
+        meeting_id=meeting.id, version_number=meeting.minutes_shared_revision, author_id=actor.id, body=body[:5000]
+    )
     db.session.add(comment)
     audit.record(actor, "minutes.comment", meeting, "Commented on the minutes")
     return comment
@@ -176,8 +213,10 @@ def three_way(form, base: MinutesVersion | None, saved: MinutesVersion | None) -
     """After a conflict on the minutes form: (what, the other person's change, yours) as line diffs
     from the version both started from; a part this person did not touch takes the saved text."""
     rows = []
-    parts = (("body_md", _("Minutes"), lambda v: v.body_md),
-             ("decisions", _("Decisions"), lambda v: "\n".join(v.decisions)))
+    parts = (
+        ("body_md", _("Minutes"), lambda v: v.body_md),
+        ("decisions", _("Decisions"), lambda v: "\n".join(v.decisions)),
+    )
     for name, label, text_of in parts:
         field = getattr(form, name)
         start = text_of(base) if base else ""

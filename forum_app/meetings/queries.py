@@ -4,6 +4,7 @@ Each loader's query count is independent of how many invitees, walk-ins or meeti
 there are (tests prove it with small and ten-times-larger data). Page objects carry the
 permission flags their templates read (``page.flags``): templates never decide.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -39,6 +40,7 @@ from . import minutes
 from .services import MAX_MEETING_LENGTH
 
 # --- meeting page --------------------------------------------------------------------------------
+
 
 @dataclass(slots=True, frozen=True)
 class InviteeRow:
@@ -101,16 +103,38 @@ MEETING_PAGE_OPTIONS = (joinedload(Meeting.forum).joinedload(Forum.grant),)
 def _invitees(meeting: Meeting) -> list[InviteeRow]:
     """The meeting's invitees with their organisation and role in the forum, in one query, by organisation and
     name (sorted here, the same on every database: people without an organisation last)."""
-    is_member = (select(ForumMember.user_id)
-                 .where(ForumMember.forum_id == meeting.forum_id, ForumMember.user_id == Invitation.user_id).exists())
-    is_organiser = (select(GrantTeam.user_id)
-                    .where(GrantTeam.grant_id == meeting.forum.grant_id, GrantTeam.user_id == Invitation.user_id)
-                    .exists())
-    rows = db.session.execute(select(Into(
-        InviteeRow, Invitation.id, Invitation.user_id, User.name, User.email, Organisation.name, Organisation.kind,
-        Invitation.rsvp, Invitation.rsvp_comment, Invitation.attendance, is_member, is_organiser))
-        .select_from(Invitation).join(User, User.id == Invitation.user_id).outerjoin(Organisation, Organisation.id == User.organisation_id)
-        .where(Invitation.meeting_id == meeting.id)).scalars()
+    is_member = (
+        select(ForumMember.user_id)
+        .where(ForumMember.forum_id == meeting.forum_id, ForumMember.user_id == Invitation.user_id)
+        .exists()
+    )
+    is_organiser = (
+        select(GrantTeam.user_id)
+        .where(GrantTeam.grant_id == meeting.forum.grant_id, GrantTeam.user_id == Invitation.user_id)
+        .exists()
+    )
+    rows = db.session.execute(
+        select(
+            Into(
+                InviteeRow,
+                Invitation.id,
+                Invitation.user_id,
+                User.name,
+                User.email,
+                Organisation.name,
+                Organisation.kind,
+                Invitation.rsvp,
+                Invitation.rsvp_comment,
+                Invitation.attendance,
+                is_member,
+                is_organiser,
+            )
+        )
+        .select_from(Invitation)
+        .join(User, User.id == Invitation.user_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(Invitation.meeting_id == meeting.id)
+    ).scalars()
     return sorted(rows, key=lambda i: (i.organisation_name if i.organisation_name is not None else "~", i.name))
 
 
@@ -119,17 +143,40 @@ def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
     meeting = permissions.load_meeting(user, meeting_id, need=need, options=MEETING_PAGE_OPTIONS)
     flags = permissions.meeting_flags(user, meeting)
     invitations = _invitees(meeting)
-    walk_ins = list(db.session.execute(select(Into(
-        WalkInRow, WalkInAttendee.id, WalkInAttendee.name, WalkInAttendee.organisation_name,
-        WalkInAttendee.organisation_kind)).where(WalkInAttendee.meeting_id == meeting.id)
-        .order_by(WalkInAttendee.id)).scalars())
+    walk_ins = list(
+        db.session.execute(
+            select(
+                Into(
+                    WalkInRow,
+                    WalkInAttendee.id,
+                    WalkInAttendee.name,
+                    WalkInAttendee.organisation_name,
+                    WalkInAttendee.organisation_kind,
+                )
+            )
+            .where(WalkInAttendee.meeting_id == meeting.id)
+            .order_by(WalkInAttendee.id)
+        ).scalars()
+    )
     comments: list[CommentRow] = []
     if flags.can_view_minutes:
-        comments = list(db.session.execute(select(Into(
-            CommentRow, User.name, MinutesComment.created_at, MinutesComment.version_number, MinutesComment.body))
-            .select_from(MinutesComment).join(User, User.id == MinutesComment.author_id)
-            .where(MinutesComment.meeting_id == meeting.id)
-            .order_by(MinutesComment.id)).scalars())
+        comments = list(
+            db.session.execute(
+                select(
+                    Into(
+                        CommentRow,
+                        User.name,
+                        MinutesComment.created_at,
+                        MinutesComment.version_number,
+                        MinutesComment.body,
+                    )
+                )
+                .select_from(MinutesComment)
+                .join(User, User.id == MinutesComment.author_id)
+                .where(MinutesComment.meeting_id == meeting.id)
+                .order_by(MinutesComment.id)
+            ).scalars()
+        )
     return MeetingPage(
         meeting=meeting,
         flags=flags,
@@ -211,7 +258,8 @@ class CalendarEntry(MeetingLine):
 def _visible_between(user, start: datetime, end: datetime):
     # Both bounds on starts_at (the index): a meeting lasts at most MAX_MEETING_LENGTH.
     return permissions.visible_meetings(user).where(
-        Meeting.starts_at < end, Meeting.starts_at > start - MAX_MEETING_LENGTH, Meeting.ends_at > start)
+        Meeting.starts_at < end, Meeting.starts_at > start - MAX_MEETING_LENGTH, Meeting.ends_at > start
+    )
 
 
 def _entries(stmt, zone: str) -> list[CalendarEntry]:
@@ -219,9 +267,19 @@ def _entries(stmt, zone: str) -> list[CalendarEntry]:
     with their times written out for ``zone`` (once each, here, rather than by filters in two places)."""
     entries = []
     for id_, title, starts_at, ends_at, state, venue, *forum in db.session.execute(
-            stmt.with_only_columns(Meeting.id, Meeting.title, Meeting.starts_at, Meeting.ends_at, Meeting.state,
-                                   Meeting.venue, Forum.id, Forum.title, Forum.city, Forum.timezone)
-            .order_by(Meeting.starts_at, Meeting.id)):
+        stmt.with_only_columns(
+            Meeting.id,
+            Meeting.title,
+            Meeting.starts_at,
+            Meeting.ends_at,
+            Meeting.state,
+            Meeting.venue,
+            Forum.id,
+            Forum.title,
+            Forum.city,
+            Forum.timezone,
+        ).order_by(Meeting.starts_at, Meeting.id)
+    ):
         entry = CalendarEntry(id_, title, starts_at, ends_at, state, venue or "", CalendarForum(*forum))
         entries.append(replace(entry, clock=format_clock(starts_at, zone), span=format_span(entry, zone)))
     return entries
@@ -242,8 +300,10 @@ def calendar_month(user, year: int, month: int, zone_name: str, day: date | None
     per_day: Counter = Counter()
     more: Counter = Counter()
     for meeting_id, starts_at in db.session.execute(
-            _visible_between(user, start, end).with_only_columns(Meeting.id, Meeting.starts_at)
-            .order_by(Meeting.starts_at, Meeting.id)):
+        _visible_between(user, start, end)
+        .with_only_columns(Meeting.id, Meeting.starts_at)
+        .order_by(Meeting.starts_at, Meeting.id)
+    ):
         on = starts_at.astimezone(zone).date()
         if per_day[on] < DAY_LIMIT:
             per_day[on] += 1
@@ -254,22 +314,29 @@ def calendar_month(user, year: int, month: int, zone_name: str, day: date | None
     if placed:
         for entry in _entries(_visible_between(user, start, end).where(Meeting.id.in_(placed)), zone_name):
             by_day[placed[entry.id]].append(entry)
-    weeks = [[d if d.month == month else None for d in week]
-             for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)]
+    weeks = [
+        [d if d.month == month else None for d in week]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    ]
     page = CalendarMonth(year, month, weeks, dict(by_day), dict(more), zone_name)
     if day is not None:
         day_start = datetime.combine(day, time(0), zone).astimezone(UTC)
         day_end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
         page.day = day
         # Meetings starting that day (a meeting from the evening before is on its own day).
-        page.day_meetings = _entries(_visible_between(user, day_start, day_end).where(Meeting.starts_at >= day_start),
-                                     zone_name)
+        page.day_meetings = _entries(
+            _visible_between(user, day_start, day_end).where(Meeting.starts_at >= day_start), zone_name
+        )
     return page
 
 
 def organisations_for(forum: Forum) -> list[tuple[int, str, str]]:
     """(id, name, city) of the organisations a guest of this forum's meetings may belong to (its country's,
     by name): the invitee form's choices."""
-    return list(db.session.execute(
-        select(Organisation.id, Organisation.name, Organisation.city).where(Organisation.country == forum.country)
-        .order_by(Organisation.name)).tuples())
+    return list(
+        db.session.execute(
+            select(Organisation.id, Organisation.name, Organisation.city)
+            .where(Organisation.country == forum.country)
+            .order_by(Organisation.name)
+        ).tuples()
+    )

@@ -5,6 +5,7 @@ once. State rules come from ``permissions`` (``ensure(permissions.…_lock(meeti
 the page that offers a button and the service that acts on it share one answer. Time
 comes from ``core.clock``, so the demo and tests can run these same services in the past.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -68,8 +69,13 @@ def planning_warnings(forum: Forum, details: MeetingDetails) -> list[str]:
         warnings.append(_("This meeting is in the past. Check the date if you are planning a future one."))
     grant = forum.grant
     if (grant.starts_on and local_day < grant.starts_on) or (grant.ends_on and local_day > grant.ends_on):
-        warnings.append(_("The date is outside the grant's period (%(start)s – %(end)s).",
-                          start=grant.starts_on or "…", end=grant.ends_on or "…"))
+        warnings.append(
+            _(
+                "The date is outside the grant's period (%(start)s – %(end)s).",
+                start=grant.starts_on or "…",
+                end=grant.ends_on or "…",
+            )
+        )
     import holidays  # 3 MB: only where meetings are planned, not in every worker from the start
 
     try:
@@ -77,8 +83,14 @@ def planning_warnings(forum: Forum, details: MeetingDetails) -> list[str]:
     except NotImplementedError:  # a country the library does not know: nothing to warn about
         holiday = None
     if holiday:
-        warnings.append(_("%(day)s is a public holiday in %(country)s: %(name)s.", day=local_day.isoformat(),
-                          country=country_name(forum.country), name=holiday))
+        warnings.append(
+            _(
+                "%(day)s is a public holiday in %(country)s: %(name)s.",
+                day=local_day.isoformat(),
+                country=country_name(forum.country),
+                name=holiday,
+            )
+        )
     return warnings
 
 
@@ -88,27 +100,41 @@ def new_ical_uid() -> str:
     return f"{uuid.uuid4()}@{host}"
 
 
-def create_meeting(actor: User, forum: Forum, details: MeetingDetails,
-                   invitee_ids: list[int] | None = None, *, ical_uid: str | None = None) -> Meeting:
+def create_meeting(
+    actor: User,
+    forum: Forum,
+    details: MeetingDetails,
+    invitee_ids: list[int] | None = None,
+    *,
+    ical_uid: str | None = None,
+) -> Meeting:
     """A draft meeting. Every forum member is invited unless ``invitee_ids`` says otherwise.
 
     ``ical_uid`` is for data with its own stable identity (the demo); by default a new UID is made.
     """
     details.validate()
     agenda_html = render_for_storage(details.agenda_md, field="agenda_md")  # refused here if over budget
-    meeting = Meeting(forum=forum, state="draft", ical_uid=ical_uid or new_ical_uid(), created_by=actor,
-                      agenda_html=agenda_html, **vars(details))
+    meeting = Meeting(
+        forum=forum,
+        state="draft",
+        ical_uid=ical_uid or new_ical_uid(),
+        created_by=actor,
+        agenda_html=agenda_html,
+        **vars(details),
+    )
     db.session.add(meeting)
     if invitee_ids is None:
         # The members, and the grant's organisers: the grant holder is at the table too, so it
         # appears in attendance and head-counts.
-        invitee_ids = list(db.session.execute(
-            select(ForumMember.user_id).where(ForumMember.forum_id == forum.id)).scalars())
-        invitee_ids += list(db.session.execute(
-            select(GrantTeam.user_id).where(GrantTeam.grant_id == forum.grant_id).order_by(GrantTeam.user_id)
-        ).scalars())
-    active = set(db.session.execute(
-        select(User.id).where(User.id.in_(invitee_ids), User.active.is_(True))).scalars())
+        invitee_ids = list(
+            db.session.execute(select(ForumMember.user_id).where(ForumMember.forum_id == forum.id)).scalars()
+        )
+        invitee_ids += list(
+            db.session.execute(
+                select(GrantTeam.user_id).where(GrantTeam.grant_id == forum.grant_id).order_by(GrantTeam.user_id)
+            ).scalars()
+        )
+    active = set(db.session.execute(select(User.id).where(User.id.in_(invitee_ids), User.active.is_(True))).scalars())
     for user_id in dict.fromkeys(invitee_ids):  # keeps order, drops repeats
         if user_id in active:
             meeting.invitations.append(Invitation(user_id=user_id))
@@ -129,8 +155,10 @@ def source_for_next_meeting(forum: Forum) -> Meeting | None:
     """The meeting the next one follows on from: the last one held, else the last one planned."""
     for states in (("held",), ("scheduled", "draft")):
         found = db.session.execute(
-            select(Meeting).where(Meeting.forum_id == forum.id, Meeting.state.in_(states))
-            .order_by(Meeting.starts_at.desc()).limit(1)
+            select(Meeting)
+            .where(Meeting.forum_id == forum.id, Meeting.state.in_(states))
+            .order_by(Meeting.starts_at.desc())
+            .limit(1)
         ).scalar_one_or_none()
         if found is not None:
             return found
@@ -146,12 +174,20 @@ def plan_next_meeting(forum: Forum, source: Meeting | None = None) -> NextMeetin
         raise ServiceError(_("This forum has no meeting to follow on from yet. Plan its first meeting."))
     start = _same_local_time_later(source.starts_at, forum.timezone)
     details = MeetingDetails(
-        title=_("Follow-up meeting"), starts_at=start, ends_at=start + (source.ends_at - source.starts_at),
-        venue=source.venue, online_url=source.online_url, agenda_md=agenda_with_review(source.agenda_md),
+        title=_("Follow-up meeting"),
+        starts_at=start,
+        ends_at=start + (source.ends_at - source.starts_at),
+        venue=source.venue,
+        online_url=source.online_url,
+        agenda_md=agenda_with_review(source.agenda_md),
     )
-    members = set(db.session.execute(
-        select(ForumMember.user_id).join(ForumMember.user)
-        .where(ForumMember.forum_id == forum.id, User.active.is_(True))).scalars())
+    members = set(
+        db.session.execute(
+            select(ForumMember.user_id)
+            .join(ForumMember.user)
+            .where(ForumMember.forum_id == forum.id, User.active.is_(True))
+        ).scalars()
+    )
     invitees = [inv.user_id for inv in source.invitations if inv.user_id in members]
     return NextMeetingPlan(source, details, invitees)
 
@@ -175,8 +211,13 @@ def _same_local_time_later(previous_start: datetime, zone_name: str) -> datetime
         try:
             start = local_to_utc(day, local.time().replace(tzinfo=None), zone_name, field="start_time", fold=0)
         except ServiceError:  # the clock time falls in a daylight-saving gap that day: an hour later
-            start = local_to_utc(day, (datetime.combine(day, local.time()) + timedelta(hours=1)).time(),
-                                 zone_name, field="start_time", fold=0)
+            start = local_to_utc(
+                day,
+                (datetime.combine(day, local.time()) + timedelta(hours=1)).time(),
+                zone_name,
+                field="start_time",
+                fold=0,
+            )
         if start > now:
             return start
 
@@ -195,14 +236,19 @@ def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expec
     ensure(permissions.meeting_details_lock(meeting))
     if meeting.version != expected_version:
         raise ConflictError(
-            _("Someone else saved this meeting after you opened the form. Your changes were not saved: "
-              "compare them with the saved version below, then edit again."),
+            _(
+                "Someone else saved this meeting after you opened the form. Your changes were not saved: "
+                "compare them with the saved version below, then edit again."
+            ),
             _differences(meeting, details),
         )
     details.validate()
     # Rendered before anything changes, so a refused agenda leaves the meeting as it was.
-    agenda_html = (render_for_storage(details.agenda_md, field="agenda_md")
-                   if details.agenda_md != meeting.agenda_md else meeting.agenda_html)
+    agenda_html = (
+        render_for_storage(details.agenda_md, field="agenda_md")
+        if details.agenda_md != meeting.agenda_md
+        else meeting.agenda_html
+    )
     changes = audit.apply_changes(meeting, **vars(details))
     if not changes:
         return meeting
@@ -216,8 +262,14 @@ def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expec
 
 def _differences(meeting: Meeting, details: MeetingDetails) -> list[tuple[str, str, str]]:
     zone = meeting.forum.timezone
-    labels = {"title": _("Title"), "starts_at": _("Starts"), "ends_at": _("Ends"), "venue": _("Venue"),
-              "online_url": _("Online link"), "agenda_md": _("Agenda")}
+    labels = {
+        "title": _("Title"),
+        "starts_at": _("Starts"),
+        "ends_at": _("Ends"),
+        "venue": _("Venue"),
+        "online_url": _("Online link"),
+        "agenda_md": _("Agenda"),
+    }
     rows = []
     for name, label in labels.items():
         saved, yours = getattr(meeting, name), getattr(details, name)
@@ -249,6 +301,7 @@ def change_state(actor: User, meeting: Meeting, to_state: str, expected_version:
 
 
 # --- invitees ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class InviteeInput:
@@ -286,7 +339,8 @@ def invite_all_members(actor: User, meeting: Meeting) -> int:
     ensure(permissions.invitees_lock(meeting))
     invited = {inv.user_id for inv in meeting.invitations}
     rows = db.session.execute(
-        select(ForumMember.user_id).join(ForumMember.user)
+        select(ForumMember.user_id)
+        .join(ForumMember.user)
         .where(ForumMember.forum_id == meeting.forum_id, User.active.is_(True))
     ).scalars()
     added = 0
@@ -306,8 +360,9 @@ def remove_invitee(actor: User, meeting: Meeting, invitation_id: int) -> None:
     invitation = _invitation(meeting, invitation_id)
     meeting.invitations.remove(invitation)
     db.session.flush()
-    audit.record(actor, "meeting.invitee.remove", meeting, f"Uninvited user {invitation.user_id}",
-                 user_id=invitation.user_id)
+    audit.record(
+        actor, "meeting.invitee.remove", meeting, f"Uninvited user {invitation.user_id}", user_id=invitation.user_id
+    )
     accounts.withdraw_unused_invitation(actor, invitation.user)
     notifications.invitee_removed(meeting, invitation)
 
@@ -335,6 +390,7 @@ def respond(user: User, meeting: Meeting, answer: str, comment: str = "") -> Inv
 
 
 # --- attendance ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class WalkInInput:
@@ -380,18 +436,29 @@ def record_attendance(actor: User, meeting: Meeting, marks: dict[int, tuple[str 
     now = utcnow()
     clashes = []
     for invitation_id, mark in changes.items():
-        written = cast(CursorResult, db.session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation_id, Invitation.meeting_id == meeting.id,
-                   Invitation.attendance.is_not_distinct_from(marks[invitation_id][0]))
-            .values(attendance=mark, attendance_at=now if mark else None)
-            .execution_options(synchronize_session=False)
-        )).rowcount
+        written = cast(
+            CursorResult,
+            db.session.execute(
+                update(Invitation)
+                .where(
+                    Invitation.id == invitation_id,
+                    Invitation.meeting_id == meeting.id,
+                    Invitation.attendance.is_not_distinct_from(marks[invitation_id][0]),
+                )
+                .values(attendance=mark, attendance_at=now if mark else None)
+                .execution_options(synchronize_session=False)
+            ),
+        ).rowcount
         if written != 1:
             clashes.append(by_id[invitation_id].user.name)
     if clashes:
-        raise ConflictError(_("Someone else changed the attendance of %(names)s since you opened the form. "
-                              "Nothing was saved: check the marks below and save again.", names=", ".join(clashes)))
+        raise ConflictError(
+            _(
+                "Someone else changed the attendance of %(names)s since you opened the form. "
+                "Nothing was saved: check the marks below and save again.",
+                names=", ".join(clashes),
+            )
+        )
     if changes:
         audit.record(actor, "meeting.attendance", meeting, f"Attendance: {len(changes)} changed")
     return len(changes)
@@ -399,8 +466,12 @@ def record_attendance(actor: User, meeting: Meeting, marks: dict[int, tuple[str 
 
 def add_walk_in(actor: User, meeting: Meeting, data: WalkInInput) -> WalkInAttendee:
     ensure(permissions.attendance_lock(meeting))
-    walk_in = WalkInAttendee(name=data.name.strip(), organisation_name=data.organisation_name.strip(),
-                             organisation_kind=data.kind, added_by_id=actor.id)
+    walk_in = WalkInAttendee(
+        name=data.name.strip(),
+        organisation_name=data.organisation_name.strip(),
+        organisation_kind=data.kind,
+        added_by_id=actor.id,
+    )
     meeting.walk_ins.append(walk_in)
     audit.record(actor, "meeting.walk_in.add", meeting, f"Walk-in: {walk_in.name}")
     return walk_in

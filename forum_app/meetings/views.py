@@ -4,6 +4,7 @@ Thin views: parse the request, load through a ``permissions`` loader with the si
 person, call one service through the commit point, render. What the page may offer
 comes from ``page.flags``.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,6 +62,7 @@ def _refuse_if(lock: str | None, meeting: Meeting):
 
 # --- plan and edit -------------------------------------------------------------------------------
 
+
 def _details(form: MeetingForm, forum: Forum) -> meetings.MeetingDetails | None:
     """The form's values with local times converted to UTC; None (and messages on the form) if they do not convert."""
     fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
@@ -76,8 +78,12 @@ def _details(form: MeetingForm, forum: Forum) -> meetings.MeetingDetails | None:
         attach_error(form, exc.message, exc.field)
         return None
     return meetings.MeetingDetails(
-        title=form.title.data.strip(), starts_at=starts, ends_at=ends, venue=(form.venue.data or "").strip(),
-        online_url=(form.online_url.data or "").strip(), agenda_md=form.agenda_md.data or "",
+        title=form.title.data.strip(),
+        starts_at=starts,
+        ends_at=ends,
+        venue=(form.venue.data or "").strip(),
+        online_url=(form.online_url.data or "").strip(),
+        agenda_md=form.agenda_md.data or "",
     )
 
 
@@ -102,8 +108,9 @@ def _preview(form, field: str):
 
 def _render_meeting_form(form: MeetingForm, forum: Forum, meeting: Meeting | None, plan=None):
     preview = _preview(form, "agenda_md") if form.preview.data else None
-    return render_template("meetings/meeting_form.html", form=form, forum=forum, meeting=meeting,
-                           preview=preview, plan=plan), status_for(form)
+    return render_template(
+        "meetings/meeting_form.html", form=form, forum=forum, meeting=meeting, preview=preview, plan=plan
+    ), status_for(form)
 
 
 @bp.route("/forums/<int:forum_id>/meetings/new", methods=["GET", "POST"])
@@ -125,17 +132,24 @@ def meeting_new(forum_id: int):
         _fill_form(form, plan.details, forum)
         form.follow_on.data = str(plan.source.id)
     elif request.method == "GET":
-        form.agenda_md.data = _("1. Review of agreed actions\n2. Welcome and adoption of the agenda\n"
-                                "3. …\n4. Any other business and next meeting\n")
+        form.agenda_md.data = _(
+            "1. Review of agreed actions\n2. Welcome and adoption of the agenda\n"
+            "3. …\n4. Any other business and next meeting\n"
+        )
     source = _follow_on_source(form, forum)
     if plan is None and source is not None:
         plan = meetings.plan_next_meeting(forum, source)
     if form.validate_on_submit() and not form.preview.data:
         details = _details(form, forum)
         if details is not None:
-            meeting = run_service(form, lambda: (
-                meetings.create_next_meeting(current_actor(), forum, details, source) if source is not None
-                else meetings.create_meeting(current_actor(), forum, details)))
+            meeting = run_service(
+                form,
+                lambda: (
+                    meetings.create_next_meeting(current_actor(), forum, details, source)
+                    if source is not None
+                    else meetings.create_meeting(current_actor(), forum, details)
+                ),
+            )
             if meeting is not None:
                 flash(_("The meeting is saved as a draft. Schedule it when it is ready to be sent."), "success")
                 _flash_warnings(forum, details)
@@ -150,17 +164,26 @@ def _flash_warnings(forum: Forum, details) -> None:
 
 def _change_summary(meeting: Meeting, before: dict) -> str:
     """Say what changed, and who will be told (the invitees' calendars follow a scheduled meeting)."""
-    labels = {"title": _("title"), "starts_at": _("time"), "ends_at": _("time"), "venue": _("venue"),
-              "online_url": _("online link")}
-    changed = list(dict.fromkeys(str(labels[name]) for name, value in before.items()
-                                 if getattr(meeting, name) != value))
+    labels = {
+        "title": _("title"),
+        "starts_at": _("time"),
+        "ends_at": _("time"),
+        "venue": _("venue"),
+        "online_url": _("online link"),
+    }
+    changed = list(
+        dict.fromkeys(str(labels[name]) for name, value in before.items() if getattr(meeting, name) != value)
+    )
     if not changed:
         return _("Saved.")
     if meeting.state != "scheduled":
         return _("Saved: %(what)s changed.", what=", ".join(changed))
-    return ngettext("Saved: %(what)s changed. The %(num)d invitee will be sent an update for their calendar.",
-                    "Saved: %(what)s changed. The %(num)d invitees will be sent an update for their calendars.",
-                    len(meeting.invitations), what=", ".join(changed))
+    return ngettext(
+        "Saved: %(what)s changed. The %(num)d invitee will be sent an update for their calendar.",
+        "Saved: %(what)s changed. The %(num)d invitees will be sent an update for their calendars.",
+        len(meeting.invitations),
+        what=", ".join(changed),
+    )
 
 
 def _follow_on_source(form: MeetingForm, forum: Forum) -> Meeting | None:
@@ -195,14 +218,16 @@ def meeting_edit(meeting_id: int):
                 db.session.refresh(meeting)
                 now_saved = MeetingForm(formdata=None)
                 _fill_form(now_saved, meeting, meeting.forum)
-                form.conflict.differences = rebase_form(form, MEETING_FIELDS, decode_loaded(form.loaded.data),
-                                                        form_values(now_saved, MEETING_FIELDS))
+                form.conflict.differences = rebase_form(
+                    form, MEETING_FIELDS, decode_loaded(form.loaded.data), form_values(now_saved, MEETING_FIELDS)
+                )
                 # The next save is made knowing the other person's changes.
                 form.version.data = str(meeting.version)
     return _render_meeting_form(form, meeting.forum, meeting)
 
 
 # --- the meeting page ---------------------------------------------------------------------------------
+
 
 def _viewer_zone(meeting: Meeting) -> str | None:
     """The viewer's own zone, when its clock differs from the forum's for this meeting."""
@@ -220,7 +245,8 @@ def meeting(meeting_id: int):
 def _invitee_form(forum: Forum, blank: bool = False) -> InviteeForm:
     form = InviteeForm(formdata=None) if blank else InviteeForm()
     form.organisation_id.choices = [(0, _("— none —"))] + [
-        (id_, f"{name} ({city})" if city else name) for id_, name, city in queries.organisations_for(forum)]
+        (id_, f"{name} ({city})" if city else name) for id_, name, city in queries.organisations_for(forum)
+    ]
     return form
 
 
@@ -234,9 +260,16 @@ def _meeting_page(page: queries.MeetingPage, invitee_form: InviteeForm | None = 
     if invitee_form is None and page.flags.can_manage_invitees:
         invitee_form = _invitee_form(m.forum, blank=True)
     return render_template(
-        "meetings/meeting.html", page=page, flags=page.flags, meeting=m, forum=m.forum,
+        "meetings/meeting.html",
+        page=page,
+        flags=page.flags,
+        meeting=m,
+        forum=m.forum,
         agenda_html=stored_html(m.agenda_html),
-        rsvp_form=rsvp_form, state_form=StateForm(), invitee_form=invitee_form, comment_form=CommentForm(),
+        rsvp_form=rsvp_form,
+        state_form=StateForm(),
+        invitee_form=invitee_form,
+        comment_form=CommentForm(),
         viewer_zone=_viewer_zone(m),
         follow_up=follow_up(current_user, m, page.minutes_version),  # the actions' review (actions.queries)
     ), status
@@ -247,19 +280,29 @@ def meeting_state(meeting_id: int):
     meeting = _load(meeting_id, need="edit")
     form = StateForm()
     if not form.validate_on_submit():
-        flash(_("%(label)s: %(problem)s", label=form.reason.label.text, problem=form.reason.errors[0])
-              if form.reason.errors else _("The request was incomplete. Reload the page and try again."), "danger")
+        flash(
+            _("%(label)s: %(problem)s", label=form.reason.label.text, problem=form.reason.errors[0])
+            if form.reason.errors
+            else _("The request was incomplete. Reload the page and try again."),
+            "danger",
+        )
         return redirect(_meeting_url(meeting))
-    messages = {"scheduled": _("The meeting is scheduled and visible to its invitees."),
-                "held": _("The meeting is marked as held. Record attendance and write the minutes."),
-                "cancelled": _("The meeting is cancelled.")}
-    run_action(lambda: meetings.change_state(current_actor(), meeting, form.to_state.data, form.version.data,
-                                             reason=form.reason.data or ""),
-               messages.get(form.to_state.data, _("Saved.")))
+    messages = {
+        "scheduled": _("The meeting is scheduled and visible to its invitees."),
+        "held": _("The meeting is marked as held. Record attendance and write the minutes."),
+        "cancelled": _("The meeting is cancelled."),
+    }
+    run_action(
+        lambda: meetings.change_state(
+            current_actor(), meeting, form.to_state.data, form.version.data, reason=form.reason.data or ""
+        ),
+        messages.get(form.to_state.data, _("Saved.")),
+    )
     return redirect(_meeting_url(meeting))
 
 
 # --- invitees and RSVP --------------------------------------------------------------------------------
+
 
 @bp.post("/meetings/<int:meeting_id>/invitees")
 def invitee_add(meeting_id: int):
@@ -285,7 +328,9 @@ def invitee_add_members(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/invitees/<int:invitation_id>/remove")
 def invitee_remove(meeting_id: int, invitation_id: int):
     meeting = _load(meeting_id, need="edit")
-    run_action(lambda: meetings.remove_invitee(current_actor(), meeting, invitation_id), _("Removed from the invitees."))
+    run_action(
+        lambda: meetings.remove_invitee(current_actor(), meeting, invitation_id), _("Removed from the invitees.")
+    )
     return redirect(_meeting_url(meeting, "invitees"))
 
 
@@ -296,17 +341,26 @@ def rsvp(meeting_id: int):
     if not form.validate_on_submit():
         flash(_("Choose accept, tentative or decline."), "danger")
     else:
-        run_action(lambda: meetings.respond(current_actor(), meeting, form.answer.data, form.comment.data or ""),
-                   _("Thank you, your answer is recorded."))
+        run_action(
+            lambda: meetings.respond(current_actor(), meeting, form.answer.data, form.comment.data or ""),
+            _("Thank you, your answer is recorded."),
+        )
     # Answered from the home page: back there, where the next answer is waiting.
     return redirect(safe_next(request.form.get("next")) or _meeting_url(meeting, "rsvp"))
 
 
 # --- attendance -----------------------------------------------------------------------------------------
 
+
 def _attendance_page(page: queries.MeetingPage, form: AttendanceForm, status: int = 200):
-    return render_template("meetings/attendance.html", page=page, flags=page.flags, meeting=page.meeting,
-                           forum=page.meeting.forum, form=form), status
+    return render_template(
+        "meetings/attendance.html",
+        page=page,
+        flags=page.flags,
+        meeting=page.meeting,
+        forum=page.meeting.forum,
+        form=form,
+    ), status
 
 
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
@@ -322,8 +376,14 @@ def attendance(meeting_id: int):
     if form.mark_accepted.data:
         # Nothing is saved yet: the organiser sees the result, with what they typed kept.
         marked = form.mark_accepted_present(page.invitations)
-        flash(ngettext("%(num)d person who accepted is marked present. Check and save.",
-                       "%(num)d people who accepted are marked present. Check and save.", marked), "info")
+        flash(
+            ngettext(
+                "%(num)d person who accepted is marked present. Check and save.",
+                "%(num)d people who accepted are marked present. Check and save.",
+                marked,
+            ),
+            "info",
+        )
         return _attendance_page(page, form)
     data = form.to_input()
     if run_action(lambda: meetings.save_attendance(current_actor(), page.meeting, data), _("Attendance saved.")):
@@ -352,6 +412,7 @@ def walk_in_remove(meeting_id: int, walk_in_id: int):
 
 # --- minutes ------------------------------------------------------------------------------------------------
 
+
 @bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
 def minutes_edit(meeting_id: int):
     meeting = _load(meeting_id, need="edit")
@@ -365,8 +426,12 @@ def minutes_edit(meeting_id: int):
         form.decisions.data = list(current.decisions) if current else []
         form.base_revision.data = meeting.minutes_revision
     elif form.validate_on_submit() and not form.preview.data:
-        saved = run_service(form, lambda: minutes.save_minutes(current_actor(), meeting, form.to_input(),
-                                                               base_revision=form.base_revision.data))
+        saved = run_service(
+            form,
+            lambda: minutes.save_minutes(
+                current_actor(), meeting, form.to_input(), base_revision=form.base_revision.data
+            ),
+        )
         if saved is not None:
             flash(_("Saved as version %(n)d.", n=saved.number), "success")
             return redirect(_meeting_url(meeting, "minutes"))
@@ -381,9 +446,16 @@ def minutes_edit(meeting_id: int):
     if form.preview.data:
         body_html = _preview(form, "body_md")
         preview = (body_html, form.decisions.data) if body_html is not None else None
-    return render_template("meetings/minutes_form.html", form=form, meeting=meeting, forum=meeting.forum,
-                           current=current, preview=preview, diffs=diffs,
-                           is_correction=meeting.minutes_state == "adopted"), status_for(form)
+    return render_template(
+        "meetings/minutes_form.html",
+        form=form,
+        meeting=meeting,
+        forum=meeting.forum,
+        current=current,
+        preview=preview,
+        diffs=diffs,
+        is_correction=meeting.minutes_state == "adopted",
+    ), status_for(form)
 
 
 def _minutes_step(meeting_id: int, step, success: str):
@@ -398,14 +470,16 @@ def _minutes_step(meeting_id: int, step, success: str):
 
 @bp.post("/meetings/<int:meeting_id>/minutes/circulate")
 def minutes_circulate(meeting_id: int):
-    return _minutes_step(meeting_id, minutes.circulate,
-                         _("The minutes are circulated: invitees can read and comment on them."))
+    return _minutes_step(
+        meeting_id, minutes.circulate, _("The minutes are circulated: invitees can read and comment on them.")
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/adopt")
 def minutes_adopt(meeting_id: int):
-    return _minutes_step(meeting_id, minutes.adopt,
-                         _("The minutes are adopted and locked. Later changes are recorded as corrections."))
+    return _minutes_step(
+        meeting_id, minutes.adopt, _("The minutes are adopted and locked. Later changes are recorded as corrections.")
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/comments")
@@ -431,8 +505,9 @@ def minutes_versions(meeting_id: int):
     meeting = _minutes_viewable(meeting_id)
     versions = minutes.readable_versions(current_user, meeting)
     status = minutes.version_status(meeting, versions)
-    return render_template("meetings/minutes_versions.html", meeting=meeting, forum=meeting.forum, versions=versions,
-                           status=status)
+    return render_template(
+        "meetings/minutes_versions.html", meeting=meeting, forum=meeting.forum, versions=versions, status=status
+    )
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/versions/<int:number>")
@@ -441,8 +516,13 @@ def minutes_version(meeting_id: int, number: int):
     version = minutes.readable_version(current_user, meeting, number)
     if version is None:
         abort(404)
-    return render_template("meetings/minutes_version.html", meeting=meeting, forum=meeting.forum, version=version,
-                           body_html=stored_html(version.body_html))
+    return render_template(
+        "meetings/minutes_version.html",
+        meeting=meeting,
+        forum=meeting.forum,
+        version=version,
+        body_html=stored_html(version.body_html),
+    )
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/compare")
@@ -455,7 +535,11 @@ def minutes_compare(meeting_id: int):
     if old is None or new is None:
         abort(404)
     return render_template(
-        "meetings/minutes_compare.html", meeting=meeting, forum=meeting.forum, old=old, new=new,
+        "meetings/minutes_compare.html",
+        meeting=meeting,
+        forum=meeting.forum,
+        old=old,
+        new=new,
         # What readers saw, not the Markdown behind it: headings and lists as text.
         body_diff=minutes.diff_lines("\n".join(text_lines(old.body_html)), "\n".join(text_lines(new.body_html))),
         decisions_diff=minutes.diff_lines("\n".join(old.decisions), "\n".join(new.decisions)),

@@ -1,4 +1,5 @@
 """All models, importable from one place (Alembic autogenerate sees every table)."""
+
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
@@ -53,9 +54,32 @@ def _refuse_history_rewrites(session: Session, flush_context, instances) -> None
 
 
 __all__ = [
-    "ActionItem", "ActionUpdate", "AuditEvent", "Base", "Forum", "ForumMember", "Grant",
-    "GrantTeam", "Invitation", "Meeting", "Organisation", "OutboxMessage",
-    "Programme", "ThrottleCounter", "User", "UserSession", "utcnow", "AppendOnlyError", "MinutesComment", "MinutesVersion",
-    "WalkInAttendee", "NotificationSettings", "SentReminder", "REVIEW_OBJECT_TYPES", "ReviewComment",
-    "INDICATOR_METRICS", "Indicator", "IndicatorTarget",
+    "ActionItem",
+    "ActionUpdate",
+    "AuditEvent",
+    "Base",
+    "Forum",
+    "ForumMember",
+    "Grant",
+    "GrantTeam",
+    "Invitation",
+    "Meeting",
+    "Organisation",
+    "OutboxMessage",
+    "Programme",
+    "ThrottleCounter",
+    "User",
+    "UserSession",
+    "utcnow",
+    "AppendOnlyError",
+    "MinutesComment",
+    "MinutesVersion",
+    "WalkInAttendee",
+    "NotificationSettings",
+    "SentReminder",
+    "REVIEW_OBJECT_TYPES",
+    "ReviewComment",
+    "INDICATOR_METRICS",
+    "Indicator",
+    "IndicatorTarget",
 ]

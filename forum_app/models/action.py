@@ -1,4 +1,5 @@
 """Agreed actions and their append-only history of updates."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -3,6 +3,7 @@
 The naming convention gives every constraint and index a stable name, so Alembic
 migrations can refer to them on SQLite and PostgreSQL alike.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -1,4 +1,5 @@
 """Forums, their members, meetings and invitations."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -116,9 +117,11 @@ class Meeting(Base):
     forum: Mapped[Forum] = relationship(back_populates="meetings")
     invitations: Mapped[list[Invitation]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
     walk_ins: Mapped[list[WalkInAttendee]] = relationship(
-        back_populates="meeting", cascade="all, delete-orphan", order_by="WalkInAttendee.id")
+        back_populates="meeting", cascade="all, delete-orphan", order_by="WalkInAttendee.id"
+    )
     minutes_versions: Mapped[list[MinutesVersion]] = relationship(
-        back_populates="meeting", order_by="MinutesVersion.number", passive_deletes=True)
+        back_populates="meeting", order_by="MinutesVersion.number", passive_deletes=True
+    )
     created_by: Mapped[User | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}

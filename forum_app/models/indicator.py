@@ -4,6 +4,7 @@ An indicator that maps to data in Forum Desk names its ``metric``, and its actua
 from the dashboard's figures for the target's period (and country). Otherwise staff enter the actual
 value with a source note.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -41,7 +42,9 @@ class Indicator(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     programme: Mapped[Programme] = relationship()
-    targets: Mapped[list[IndicatorTarget]] = relationship(back_populates="indicator", order_by="IndicatorTarget.starts_on")
+    targets: Mapped[list[IndicatorTarget]] = relationship(
+        back_populates="indicator", order_by="IndicatorTarget.starts_on"
+    )
 
 
 class IndicatorTarget(Base):

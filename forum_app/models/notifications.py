@@ -1,4 +1,5 @@
 """Per-person email choices, the calendar feed secret, and the reminders already sent."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Organisations, users, and the server-side records behind login sessions and throttling."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -56,8 +57,12 @@ class User(Base):
         Index("ix_user_account_name", "name"),  # the people list is sorted by name
         # "contains" search on the normalised text: a trigram index on PostgreSQL (pg_trgm,
         # created by migration 0008); elsewhere a plain index the search scans instead of the table.
-        Index("ix_user_account_search_text", "search_text", postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}),
+        Index(
+            "ix_user_account_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
         CheckConstraint(check_in("gender", GENDERS), name="gender"),
     )
 
@@ -67,9 +72,7 @@ class User(Base):
     # None until the person sets a password through their invitation link.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="member")
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisation.id", ondelete="SET NULL"), index=True
-    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"), index=True)
     job_title: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
     # The viewer's own zone; meetings are also shown in it when it differs from the forum's.

@@ -1,4 +1,5 @@
 """Donor programmes, their grants and each grant's team of organisers."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -16,9 +17,7 @@ if TYPE_CHECKING:
 
 class Programme(Base):
     __tablename__ = "programme"
-    __table_args__ = (
-        CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="period"),
-    )
+    __table_args__ = (CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300), unique=True)
@@ -34,9 +33,7 @@ class Programme(Base):
 
 class Grant(Base):
     __tablename__ = "grant_agreement"  # "grant" is an SQL keyword
-    __table_args__ = (
-        CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="period"),
-    )
+    __table_args__ = (CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="RESTRICT"), index=True)

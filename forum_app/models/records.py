@@ -1,4 +1,5 @@
 """The audit trail and the email outbox."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Review comments: programme staff comment on a grant, forum or meeting; its organisers answer."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +29,7 @@ class ReviewComment(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("review_comment.id", ondelete="CASCADE"),
-                                                       index=True)
+    in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("review_comment.id", ondelete="CASCADE"), index=True)
 
     author: Mapped[User] = relationship()
     in_reply_to: Mapped[ReviewComment | None] = relationship(remote_side=[id])

@@ -3,6 +3,7 @@
 The meeting services call the hooks below at the end of a change; each only queues
 outbox rows in the same transaction.
 """
+
 from .meetings import (  # noqa: F401
     invitee_removed,
     invitees_added,

@@ -19,6 +19,7 @@ is retried after growing delays until ``MAIL_MAX_ATTEMPTS``. Each attempt's erro
 in ``last_error``. If the worker dies between the server's "250 OK" and the commit, that
 message is sent again: at least once is the only promise SMTP allows.
 """
+
 from __future__ import annotations
 
 import smtplib
@@ -56,6 +57,7 @@ def retry_delay(attempts: int) -> timedelta:
 #
 # without a calendar, multipart/alternative (text and HTML) or text/plain alone.
 
+
 def _ascii_address(address: str) -> str:
     """``address`` with its domain in IDNA (xn--…), as mail servers without SMTPUTF8 take it."""
     local, _at, domain = address.rpartition("@")
@@ -85,8 +87,9 @@ def build_email(message: OutboxMessage) -> EmailMessage:
         # attachment instead of Accept / Decline. Bytes, not text, so it and the file below are
         # the same bytes (text would have its line ends rewritten).
         # (``method="REQUEST"``: EmailMessage quotes every parameter, the same value by RFC 2045.)
-        msg.add_alternative(data, "text", "calendar", cte="base64",
-                            params={"method": calendar["calendar_method"], "charset": "UTF-8"})
+        msg.add_alternative(
+            data, "text", "calendar", cte="base64", params={"method": calendar["calendar_method"], "charset": "UTF-8"}
+        )
         # The same bytes as a file. application/ics, not text/calendar: a second text/calendar part
         # with a method makes some Outlook versions process the invitation twice.
         msg.add_attachment(data, "application", "ics", filename=calendar["filename"])
@@ -94,6 +97,7 @@ def build_email(message: OutboxMessage) -> EmailMessage:
 
 
 # --- the SMTP connection ----------------------------------------------------------------------------
+
 
 def open_connection() -> smtplib.SMTP:
     """A connection to the server named in Flask-Mail's settings (MAIL_SERVER, MAIL_PORT, …) now.
@@ -104,8 +108,11 @@ def open_connection() -> smtplib.SMTP:
     config = current_app.config
     timeout = config.get("MAIL_TIMEOUT", 20)
     server, port = config["MAIL_SERVER"], config["MAIL_PORT"]
-    host = (smtplib.SMTP_SSL(server, port, timeout=timeout) if config.get("MAIL_USE_SSL")
-            else smtplib.SMTP(server, port, timeout=timeout))
+    host = (
+        smtplib.SMTP_SSL(server, port, timeout=timeout)
+        if config.get("MAIL_USE_SSL")
+        else smtplib.SMTP(server, port, timeout=timeout)
+    )
     try:
         if config.get("MAIL_USE_TLS"):
             host.starttls()
@@ -124,6 +131,7 @@ def send(host: smtplib.SMTP, email: EmailMessage) -> None:
 
 # --- one run ----------------------------------------------------------------------------------------
 
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
@@ -139,9 +147,11 @@ def delivery_enabled() -> bool:
 
 
 def _due(now: datetime):
-    stmt = (select(OutboxMessage)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id))
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    )
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
     return stmt
@@ -157,18 +167,27 @@ def withdraw_stale(now: datetime) -> int:
     from .meetings import INVITATION_KINDS
 
     over = select(Meeting.id).where(Meeting.ends_at < now)
-    return cast(CursorResult, db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.kind.in_(INVITATION_KINDS),
-               OutboxMessage.meeting_id.in_(over))
-        .values(status="withdrawn", last_error="not sent: the meeting was already over")
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    return cast(
+        CursorResult,
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.kind.in_(INVITATION_KINDS),
+                OutboxMessage.meeting_id.in_(over),
+            )
+            .values(status="withdrawn", last_error="not sent: the meeting was already over")
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
 
 
 def count_due(now: datetime) -> int:
-    return db.session.execute(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)).scalar_one()
+    return db.session.execute(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+    ).scalar_one()
 
 
 def _permanent(exc: Exception) -> bool:
@@ -184,8 +203,9 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
-def _record_failure(message: OutboxMessage, exc: Exception, now: datetime, report: DeliveryReport,
-                    connection_level: bool) -> None:
+def _record_failure(
+    message: OutboxMessage, exc: Exception, now: datetime, report: DeliveryReport, connection_level: bool
+) -> None:
     message.attempts += 1
     message.last_error = f"{now:%Y-%m-%d %H:%M:%S} UTC attempt {message.attempts}: {_describe(exc)}"
     limit = current_app.config.get("MAIL_MAX_ATTEMPTS", 8)

@@ -1,4 +1,5 @@
 """The RSVP form on the page an email's answer link opens."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -6,11 +7,15 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-ANSWER_CHOICES = [("accepted", _l("Yes, I will come")), ("tentative", _l("Maybe")),
-                  ("declined", _l("No, I cannot come"))]
+ANSWER_CHOICES = [
+    ("accepted", _l("Yes, I will come")),
+    ("tentative", _l("Maybe")),
+    ("declined", _l("No, I cannot come")),
+]
 
 
 class RsvpLinkForm(FlaskForm):
-    answer = RadioField(_l("Your answer"), choices=ANSWER_CHOICES,
-                        validators=[InputRequired(_l("Choose yes, maybe or no."))])
+    answer = RadioField(
+        _l("Your answer"), choices=ANSWER_CHOICES, validators=[InputRequired(_l("Choose yes, maybe or no."))]
+    )
     comment = TextAreaField(_l("Note for the organisers (optional)"), validators=[Length(max=500)])

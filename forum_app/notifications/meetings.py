@@ -7,6 +7,7 @@ transaction, so an email exists exactly when its change was committed.
 Every invitee gets a message of their own (never one message to many): their own RSVP
 links, their own ATTENDEE line, their own time zone next to the forum's.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -76,10 +77,20 @@ def _send_calendar(meeting: Meeting, invitation: Invitation, change: str, now: d
     links = rsvp_links(invitation) if method == "REQUEST" else {}
     kind = {"invitation": "meeting-invitation", "update": "meeting-update"}.get(change, "meeting-cancellation")
     return queue_email(
-        kind, invitation.user, subjects[change], "meeting", meeting=meeting,
+        kind,
+        invitation.user,
+        subjects[change],
+        "meeting",
+        meeting=meeting,
         calendar=calendar_attachment(calendar, method),
-        meeting_obj=meeting, forum=meeting.forum, change=change, rsvp=links, invitation=invitation,
-        meeting_url=ics.meeting_url(meeting), organiser=meeting.created_by, **_when(meeting, invitation.user),
+        meeting_obj=meeting,
+        forum=meeting.forum,
+        change=change,
+        rsvp=links,
+        invitation=invitation,
+        meeting_url=ics.meeting_url(meeting),
+        organiser=meeting.created_by,
+        **_when(meeting, invitation.user),
     )
 
 
@@ -139,15 +150,24 @@ def invitee_removed(meeting: Meeting, invitation: Invitation) -> None:
     user = invitation.user
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.meeting_id == meeting.id, OutboxMessage.to_user_id == user.id,
-               OutboxMessage.status == "pending", OutboxMessage.attempts == 0)
+        .where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.to_user_id == user.id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.attempts == 0,
+        )
         .values(status="withdrawn", last_error="withdrawn: no longer invited")
         .execution_options(synchronize_session=False)
     )
     reached = db.session.execute(
-        select(OutboxMessage.id).where(
-            OutboxMessage.meeting_id == meeting.id, OutboxMessage.to_user_id == user.id,
-            OutboxMessage.kind.in_(INVITATION_KINDS), OutboxMessage.status != "withdrawn").limit(1)
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.meeting_id == meeting.id,
+            OutboxMessage.to_user_id == user.id,
+            OutboxMessage.kind.in_(INVITATION_KINDS),
+            OutboxMessage.status != "withdrawn",
+        )
+        .limit(1)
     ).first()
     if reached is not None and meeting.state == "scheduled":
         _send_calendar(meeting, invitation, "removal", utcnow())
@@ -160,9 +180,15 @@ def minutes_circulated(meeting: Meeting) -> None:
         if not wants(invitation.user, "minutes_notices"):
             continue
         queue_email(
-            "minutes-circulated", invitation.user,
-            _("Minutes to read: %(forum)s, %(day)s", forum=meeting.forum.title, day=day), "minutes_circulated",
-            meeting=meeting, meeting_obj=meeting, forum=meeting.forum, version=meeting.minutes_shared_revision,
+            "minutes-circulated",
+            invitation.user,
+            _("Minutes to read: %(forum)s, %(day)s", forum=meeting.forum.title, day=day),
+            "minutes_circulated",
+            meeting=meeting,
+            meeting_obj=meeting,
+            forum=meeting.forum,
+            version=meeting.minutes_shared_revision,
             meeting_url=ics.meeting_url(meeting) + "#minutes",
-            account_url=external_url("account.profile"), **_when(meeting, invitation.user),
+            account_url=external_url("account.profile"),
+            **_when(meeting, invitation.user),
         )

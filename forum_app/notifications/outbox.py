@@ -9,6 +9,7 @@ A message has a plain-text body, usually an HTML body, and may carry a calendar
 multipart/alternative (``text/calendar; method=…``, where clients show Accept/Decline)
 and as an ``invite.ics`` attachment.
 """
+
 from __future__ import annotations
 
 from flask import current_app, render_template
@@ -21,8 +22,7 @@ INVITATION_FILENAME = "invite.ics"
 
 
 def calendar_attachment(ics: str, method: str) -> dict:
-    return {"filename": INVITATION_FILENAME, "content_type": "application/ics", "data": ics,
-            "calendar_method": method}
+    return {"filename": INVITATION_FILENAME, "content_type": "application/ics", "data": ics, "calendar_method": method}
 
 
 def _render_html(template: str, **context) -> str:
@@ -32,8 +32,16 @@ def _render_html(template: str, **context) -> str:
         return ""
 
 
-def queue_email(kind: str, user: User, subject: str, template: str, *, meeting: Meeting | None = None,
-                calendar: dict | None = None, **context) -> OutboxMessage:
+def queue_email(
+    kind: str,
+    user: User,
+    subject: str,
+    template: str,
+    *,
+    meeting: Meeting | None = None,
+    calendar: dict | None = None,
+    **context,
+) -> OutboxMessage:
     """Render ``templates/email/<template>.txt`` (and ``.html`` if there is one) for ``user`` and queue it."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     body = render_template(f"email/{template}.txt", user=user, **context)

@@ -1,5 +1,6 @@
 """Which emails a person chose to receive. Invitations (and their updates and
 cancellations) are not a choice: they are how a person learns where to be."""
+
 from __future__ import annotations
 
 from typing import Literal, overload
@@ -24,8 +25,9 @@ def settings_for(user: User, create: bool = False) -> NotificationSettings | Non
 def settings_for(user: User, create: bool = False) -> NotificationSettings | None:
     settings = db.session.get(NotificationSettings, user.id)
     if settings is None and create:
-        settings = NotificationSettings(user_id=user.id, meeting_reminders=True, action_reminders=True,
-                                        minutes_notices=True)
+        settings = NotificationSettings(
+            user_id=user.id, meeting_reminders=True, action_reminders=True, minutes_notices=True
+        )
         db.session.add(settings)
     return settings
 

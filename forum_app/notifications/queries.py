@@ -1,4 +1,5 @@
 """What organisers see of email delivery on the meeting page: one query per page."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +11,13 @@ from ..extensions import db
 from ..models import Meeting, OutboxMessage
 from .meetings import INVITATION_KINDS
 
-LABELS = {"pending": _l("email waiting"), "retrying": _l("email delayed"), "sent": _l("email sent"),
-          "failed": _l("email failed"), "withdrawn": _l("email withdrawn")}
+LABELS = {
+    "pending": _l("email waiting"),
+    "retrying": _l("email delayed"),
+    "sent": _l("email sent"),
+    "failed": _l("email failed"),
+    "withdrawn": _l("email withdrawn"),
+}
 
 
 @dataclass(frozen=True)
@@ -29,8 +35,13 @@ def delivery_states(meeting: Meeting, invitations) -> dict[int, DeliveryState]:
     """invitation id → the delivery state of the latest invitation/update/cancellation sent to that invitee
     (``invitations``: the meeting's, as anything with ``id`` and ``user_id``)."""
     rows = db.session.execute(
-        select(OutboxMessage.to_user_id, OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.kind,
-               OutboxMessage.last_error)
+        select(
+            OutboxMessage.to_user_id,
+            OutboxMessage.status,
+            OutboxMessage.attempts,
+            OutboxMessage.kind,
+            OutboxMessage.last_error,
+        )
         .where(OutboxMessage.meeting_id == meeting.id, OutboxMessage.kind.in_(INVITATION_KINDS))
         .order_by(OutboxMessage.id)
     ).all()

@@ -6,6 +6,7 @@ same transaction as its email; the unique key makes a second run skip it and a
 simultaneous one fail on the constraint (its transaction, and so its emails, roll back).
 Each person's reminders are one transaction, so one collision costs nothing else.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -57,14 +58,21 @@ class ReminderReport:
 
 
 def _meeting_reminders(now: datetime) -> list[Reminder]:
-    meetings = db.session.execute(
-        select(Meeting).where(Meeting.state == "scheduled", Meeting.starts_at > now,
-                              Meeting.starts_at <= now + MEETING_WINDOW)
-        .options(selectinload(Meeting.invitations).joinedload(Invitation.user))
-    ).scalars().all()
-    return [Reminder(inv.user_id, "meeting-soon", "meeting", meeting.id, meeting.starts_at.isoformat())
-            for meeting in meetings for inv in meeting.invitations
-            if inv.user.active and inv.rsvp != "declined"]
+    meetings = (
+        db.session.execute(
+            select(Meeting)
+            .where(Meeting.state == "scheduled", Meeting.starts_at > now, Meeting.starts_at <= now + MEETING_WINDOW)
+            .options(selectinload(Meeting.invitations).joinedload(Invitation.user))
+        )
+        .scalars()
+        .all()
+    )
+    return [
+        Reminder(inv.user_id, "meeting-soon", "meeting", meeting.id, meeting.starts_at.isoformat())
+        for meeting in meetings
+        for inv in meeting.invitations
+        if inv.user.active and inv.rsvp != "declined"
+    ]
 
 
 def _local_today(now: datetime, zone: str) -> date:
@@ -75,9 +83,14 @@ def _action_reminders(now: datetime) -> list[Reminder]:
     horizon = (now + timedelta(days=1)).date() + timedelta(days=ACTION_DAYS_AHEAD)
     rows = db.session.execute(
         select(ActionItem.id, ActionItem.owner_id, ActionItem.due_on, Forum.timezone)
-        .join(Forum, Forum.id == ActionItem.forum_id).join(User, User.id == ActionItem.owner_id)
-        .where(ActionItem.state.in_(ACTION_OPEN_STATES), ActionItem.due_on.is_not(None),
-               ActionItem.due_on <= horizon, User.active.is_(True))
+        .join(Forum, Forum.id == ActionItem.forum_id)
+        .join(User, User.id == ActionItem.owner_id)
+        .where(
+            ActionItem.state.in_(ACTION_OPEN_STATES),
+            ActionItem.due_on.is_not(None),
+            ActionItem.due_on <= horizon,
+            User.active.is_(True),
+        )
     ).all()
     reminders = []
     for action_id, owner_id, due_on, zone in rows:
@@ -96,10 +109,16 @@ def _already_sent(candidates: list[Reminder]) -> set[tuple]:
     if not candidates:
         return set()
     rows = db.session.execute(
-        select(SentReminder.user_id, SentReminder.kind, SentReminder.subject_type, SentReminder.subject_id,
-               SentReminder.occasion)
-        .where(SentReminder.user_id.in_({r.user_id for r in candidates}),
-               SentReminder.subject_id.in_({r.subject_id for r in candidates}))
+        select(
+            SentReminder.user_id,
+            SentReminder.kind,
+            SentReminder.subject_type,
+            SentReminder.subject_id,
+            SentReminder.occasion,
+        ).where(
+            SentReminder.user_id.in_({r.user_id for r in candidates}),
+            SentReminder.subject_id.in_({r.subject_id for r in candidates}),
+        )
     ).all()
     return {tuple(row) for row in rows}
 
@@ -129,46 +148,88 @@ def queue_reminders(user_id: int, reminders: list[Reminder]) -> int:
     meeting_ids = [r.subject_id for r in reminders if r.subject_type == "meeting"]
     action_ids = [r.subject_id for r in reminders if r.subject_type == "action"]
     for reminder in reminders:
-        db.session.add(SentReminder(user_id=user_id, kind=reminder.kind, subject_type=reminder.subject_type,
-                                    subject_id=reminder.subject_id, occasion=reminder.occasion))
+        db.session.add(
+            SentReminder(
+                user_id=user_id,
+                kind=reminder.kind,
+                subject_type=reminder.subject_type,
+                subject_id=reminder.subject_id,
+                occasion=reminder.occasion,
+            )
+        )
     db.session.flush()  # a simultaneous run's rows make this fail here, before any email is queued
     if user is None:  # deleted since the plan was made (its reminders' rows would fail just above)
         raise ServiceError(f"no user {user_id}")
     if meeting_ids and wants(user, "meeting_reminders"):
-        invitations = db.session.execute(
-            select(Invitation).where(Invitation.user_id == user_id, Invitation.meeting_id.in_(meeting_ids))
-            .options(joinedload(Invitation.meeting).joinedload(Meeting.forum))
-        ).scalars().all()
+        invitations = (
+            db.session.execute(
+                select(Invitation)
+                .where(Invitation.user_id == user_id, Invitation.meeting_id.in_(meeting_ids))
+                .options(joinedload(Invitation.meeting).joinedload(Meeting.forum))
+            )
+            .scalars()
+            .all()
+        )
         for invitation in invitations:
             meeting = invitation.meeting
             queue_email(
-                "meeting-reminder", user,
-                _("Reminder: %(forum)s, %(day)s %(time)s", forum=meeting.forum.title, day=subject_date(meeting),
-                  time=format_clock(meeting.starts_at, meeting.forum.timezone)),
-                "meeting_reminder", meeting=meeting, meeting_obj=meeting, forum=meeting.forum, invitation=invitation,
-                rsvp=rsvp_links(invitation), meeting_url=external_url("meetings.meeting", meeting_id=meeting.id),
-                account_url=external_url("account.profile"), **_when(meeting, user),
+                "meeting-reminder",
+                user,
+                _(
+                    "Reminder: %(forum)s, %(day)s %(time)s",
+                    forum=meeting.forum.title,
+                    day=subject_date(meeting),
+                    time=format_clock(meeting.starts_at, meeting.forum.timezone),
+                ),
+                "meeting_reminder",
+                meeting=meeting,
+                meeting_obj=meeting,
+                forum=meeting.forum,
+                invitation=invitation,
+                rsvp=rsvp_links(invitation),
+                meeting_url=external_url("meetings.meeting", meeting_id=meeting.id),
+                account_url=external_url("account.profile"),
+                **_when(meeting, user),
             )
             emails += 1
     if action_ids and wants(user, "action_reminders"):
-        actions = db.session.execute(
-            select(ActionItem).where(ActionItem.id.in_(action_ids)).options(joinedload(ActionItem.forum))
-            .order_by(ActionItem.due_on, ActionItem.id)
-        ).scalars().all()
+        actions = (
+            db.session.execute(
+                select(ActionItem)
+                .where(ActionItem.id.in_(action_ids))
+                .options(joinedload(ActionItem.forum))
+                .order_by(ActionItem.due_on, ActionItem.id)
+            )
+            .scalars()
+            .all()
+        )
         overdue_ids = {r.subject_id for r in reminders if r.kind == "action-overdue"}
         overdue = [a for a in actions if a.id in overdue_ids]
         soon = [a for a in actions if a.id not in overdue_ids]
         first = actions[0]
         day = format_day(first.due_on, weekday=True)
         if len(actions) == 1:
-            subject = (_("Overdue action: %(forum)s, due %(day)s", forum=first.forum.title, day=day) if overdue
-                       else _("Action due %(day)s: %(forum)s", forum=first.forum.title, day=day))
+            subject = (
+                _("Overdue action: %(forum)s, due %(day)s", forum=first.forum.title, day=day)
+                if overdue
+                else _("Action due %(day)s: %(forum)s", forum=first.forum.title, day=day)
+            )
         else:
-            subject = ngettext("%(num)d action to follow up, from %(day)s", "%(num)d actions to follow up, from %(day)s",
-                               len(actions), day=day)
-        queue_email("action-reminder", user, subject, "action_reminder",
-                    overdue=[(a, _action_url(a)) for a in overdue], soon=[(a, _action_url(a)) for a in soon],
-                    account_url=external_url("account.profile"))
+            subject = ngettext(
+                "%(num)d action to follow up, from %(day)s",
+                "%(num)d actions to follow up, from %(day)s",
+                len(actions),
+                day=day,
+            )
+        queue_email(
+            "action-reminder",
+            user,
+            subject,
+            "action_reminder",
+            overdue=[(a, _action_url(a)) for a in overdue],
+            soon=[(a, _action_url(a)) for a in soon],
+            account_url=external_url("account.profile"),
+        )
         emails += 1
     return emails
 

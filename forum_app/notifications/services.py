@@ -1,4 +1,5 @@
 """Changes made from links in emails (no one is signed in) and by the outbox page."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _

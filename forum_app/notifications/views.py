@@ -5,6 +5,7 @@ answer the link names, preselected; only the POST of that page records it. The l
 (purpose "rsvp", valid until the meeting ends) acts for that invitation alone and never
 signs anyone in.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,22 +54,32 @@ def rsvp(token: str):
     status = 200
     if request.method == "GET":
         wanted = request.args.get("answer")
-        form.answer.data = wanted if wanted in RSVP_ANSWERS else (
-            invitation.rsvp if invitation.rsvp in RSVP_ANSWERS else None)
+        form.answer.data = (
+            wanted if wanted in RSVP_ANSWERS else (invitation.rsvp if invitation.rsvp in RSVP_ANSWERS else None)
+        )
         form.comment.data = invitation.rsvp_comment
     elif form.validate_on_submit():
         outcome = attempt(lambda: answer_from_link(invitation, form.answer.data, form.comment.data or ""))
         if outcome:
-            flash(_("Thank you, your answer is recorded.") if outcome.value
-                  else _("Your answer was already recorded; nothing changed."), "success")
+            flash(
+                _("Thank you, your answer is recorded.")
+                if outcome.value
+                else _("Your answer was already recorded; nothing changed."),
+                "success",
+            )
             return redirect(url_for("notifications.rsvp", token=token))
         attach_error(form, outcome.message, outcome.field)
         status = 400
     else:
         status = 400
     return render_template(
-        "calendar/rsvp.html", form=form, invitation=invitation, meeting=meeting, forum=meeting.forum,
-        closed=permissions.rsvp_lock(meeting), **_when(meeting, invitation.user),
+        "calendar/rsvp.html",
+        form=form,
+        invitation=invitation,
+        meeting=meeting,
+        forum=meeting.forum,
+        closed=permissions.rsvp_lock(meeting),
+        **_when(meeting, invitation.user),
     ), status
 
 
@@ -106,8 +117,15 @@ def outbox():
     else:
         status = ""
     page = paginate(stmt, request.args.get("page"), count_up_to=COUNT_UP_TO)  # it only grows: counted up to a bound
-    return render_template("notifications/outbox.html", page=page, body_of=outbox_body, status=status,
-                           states=OUTBOX_STATES, delivering=delivery_enabled(), retry_form=FlaskForm())
+    return render_template(
+        "notifications/outbox.html",
+        page=page,
+        body_of=outbox_body,
+        status=status,
+        states=OUTBOX_STATES,
+        delivering=delivery_enabled(),
+        retry_form=FlaskForm(),
+    )
 
 
 @bp.post("/outbox/<int:message_id>/retry")
@@ -121,6 +139,8 @@ def outbox_retry(message_id: int):
     if not FlaskForm().validate_on_submit():
         flash(_("The request was incomplete. Reload the page and try again."), "danger")
     else:
-        run_action(lambda: retry_message(current_actor(), message),
-                   _("Email #%(id)d will be sent again by the delivery worker.", id=message_id))
+        run_action(
+            lambda: retry_message(current_actor(), message),
+            _("Email #%(id)d will be sent again by the delivery worker.", id=message_id),
+        )
     return redirect(url_for("notifications.outbox", status=request.args.get("status") or None))

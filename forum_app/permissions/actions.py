@@ -1,4 +1,5 @@
 """Agreed actions: their lifecycle, who answers, reports on, reviews and manages them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,11 @@ def action_transition_lock(action: ActionItem, to_state: str, reason: str = "") 
     if to_state not in ACTION_STATES:
         return _("Unknown action state.")
     if to_state not in ACTION_TRANSITIONS[action.state]:
-        return _("A %(state)s action cannot become %(to)s.", state=str(ACTION_STATES[action.state]).lower(),
-                 to=str(ACTION_STATES[to_state]).lower())
+        return _(
+            "A %(state)s action cannot become %(to)s.",
+            state=str(ACTION_STATES[action.state]).lower(),
+            to=str(ACTION_STATES[to_state]).lower(),
+        )
     if to_state in ACTION_STATES_NEEDING_REASON and not reason.strip():
         return _("Say why the action is %(to)s.", to=str(ACTION_STATES[to_state]).lower())
     return None
@@ -45,8 +49,10 @@ def action_transition_lock(action: ActionItem, to_state: str, reason: str = "") 
 def action_progress_lock(action: ActionItem) -> str | None:
     """Progress is reported on open actions; a closed one is only reviewed."""
     if action.state not in ACTION_OPEN_STATES:
-        return _("This action is closed (%(state)s): it takes no more progress notes.",
-                 state=str(ACTION_STATES[action.state]).lower())
+        return _(
+            "This action is closed (%(state)s): it takes no more progress notes.",
+            state=str(ACTION_STATES[action.state]).lower(),
+        )
     return None
 
 
@@ -83,16 +89,19 @@ def action_owner_lock(user, forum: Forum) -> str | None:
 def action_details_lock(action: ActionItem) -> str | None:
     """A done or dropped action is settled: its details and owner stay as they were."""
     if action.state in ("done", "dropped"):
-        return _("This action is %(state)s: its details and owner are part of the record.",
-                 state=str(ACTION_STATES[action.state]).lower())
+        return _(
+            "This action is %(state)s: its details and owner are part of the record.",
+            state=str(ACTION_STATES[action.state]).lower(),
+        )
     return None
 
 
 def action_answer_lock(action: ActionItem) -> str | None:
     """The owner accepts or declines a proposed action, once."""
     if action.state != "proposed":
-        return _("This action has already been answered: it is %(state)s.",
-                 state=str(ACTION_STATES[action.state]).lower())
+        return _(
+            "This action has already been answered: it is %(state)s.", state=str(ACTION_STATES[action.state]).lower()
+        )
     return None
 
 
@@ -116,8 +125,12 @@ def can_view_action(user, action: ActionItem) -> bool:
     """Whoever sees the forum; a guest only the actions they own that were raised at a meeting they are invited to."""
     if can_view_forum(user, action.forum):
         return True
-    return (_authenticated(user) and action.owner_id == user.id and action.meeting_id is not None
-            and action.meeting_id in invited_meeting_ids(user))
+    return (
+        _authenticated(user)
+        and action.owner_id == user.id
+        and action.meeting_id is not None
+        and action.meeting_id in invited_meeting_ids(user)
+    )
 
 
 def can_manage_action(user, action: ActionItem) -> bool:
@@ -127,10 +140,15 @@ def can_manage_action(user, action: ActionItem) -> bool:
 
 def visible_actions(user) -> Select:
     """A SELECT of the actions ``user`` may see, joined to their forum (add filters and ordering)."""
-    return _within_reach(user, select(ActionItem).join(ActionItem.forum), lambda invited: (
-        Forum.grant_id.in_(organiser_grant_ids(user)) | Forum.id.in_(member_forum_ids(user))
-        | ((ActionItem.owner_id == user.id) & ActionItem.meeting_id.in_(invited))
-    ))
+    return _within_reach(
+        user,
+        select(ActionItem).join(ActionItem.forum),
+        lambda invited: (
+            Forum.grant_id.in_(organiser_grant_ids(user))
+            | Forum.id.in_(member_forum_ids(user))
+            | ((ActionItem.owner_id == user.id) & ActionItem.meeting_id.in_(invited))
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -154,8 +172,11 @@ def action_flags(user, action: ActionItem) -> ActionFlags:
     states: tuple[str, ...] = ()
     if manage or owner:
         # Reasons are asked for on the form; here only the move itself and the role count.
-        states = tuple(to for to in ACTION_STATES if to in ACTION_TRANSITIONS[action.state]
-                       and action_role_lock(user, action, to, review=False) is None)
+        states = tuple(
+            to
+            for to in ACTION_STATES
+            if to in ACTION_TRANSITIONS[action.state] and action_role_lock(user, action, to, review=False) is None
+        )
     return ActionFlags(
         can_manage=manage,
         is_owner=owner,
@@ -198,6 +219,12 @@ def load_action(user, action_id: int, need: str = "view", options=()) -> ActionI
     """The action, if ``user`` may see it ("view") or manage it ("edit")."""
     # An inner join: a record form locks the row it saves (SELECT … FOR UPDATE), which PostgreSQL
     # refuses on the nullable side of an outer join.
-    return _load(user, select(ActionItem).where(ActionItem.id == action_id)
-                 .options(joinedload(ActionItem.forum, innerjoin=True), *options), need, can_view_action,
-                 can_manage_action)
+    return _load(
+        user,
+        select(ActionItem)
+        .where(ActionItem.id == action_id)
+        .options(joinedload(ActionItem.forum, innerjoin=True), *options),
+        need,
+        can_view_action,
+        can_manage_action,
+    )

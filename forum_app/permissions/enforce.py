@@ -1,4 +1,5 @@
 """Refusing: the errors loaders and services raise, and the one loader the others are made of."""
+
 from __future__ import annotations
 
 from sqlalchemy import Select, false, select

@@ -1,4 +1,5 @@
 """Forums: who sees them, who runs them, who may create them."""
+
 from __future__ import annotations
 
 from sqlalchemy import Select, false, select
@@ -43,8 +44,9 @@ def creatable_grants(user) -> Select:
 def sees_every_action_of(user, forum: Forum) -> bool:
     """Whether ``visible_actions`` gives ``user`` all of ``forum``'s actions (staff, its organisers and
     members), not only the ones they own; what they see of the forum is then the same for all of them."""
-    return is_staff(user) or (_authenticated(user) and (
-        forum.grant_id in organiser_grant_ids(user) or forum.id in member_forum_ids(user)))
+    return is_staff(user) or (
+        _authenticated(user) and (forum.grant_id in organiser_grant_ids(user) or forum.id in member_forum_ids(user))
+    )
 
 
 def visible_forums(user) -> Select:
@@ -59,5 +61,6 @@ def visible_forums(user) -> Select:
 
 
 def load_forum(user, forum_id: int, need: str = "view", options=()) -> Forum:
-    return _load(user, select(Forum).where(Forum.id == forum_id).options(*options),
-                 need, can_view_forum, can_edit_forum)
+    return _load(
+        user, select(Forum).where(Forum.id == forum_id).options(*options), need, can_view_forum, can_edit_forum
+    )

@@ -1,4 +1,5 @@
 """Meetings: who sees and runs them, and the state rules that say why something cannot be done now."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,8 +65,11 @@ def transition_lock(meeting: Meeting, to_state: str, now: datetime | None = None
     if to_state not in MEETING_STATES:
         return _("Unknown meeting state.")
     if to_state not in MEETING_TRANSITIONS[meeting.state]:
-        return _("A %(state)s meeting cannot become %(to)s.", state=str(MEETING_STATES[meeting.state]).lower(),
-                 to=str(MEETING_STATES[to_state]).lower())
+        return _(
+            "A %(state)s meeting cannot become %(to)s.",
+            state=str(MEETING_STATES[meeting.state]).lower(),
+            to=str(MEETING_STATES[to_state]).lower(),
+        )
     if to_state == "held" and meeting.starts_at > (now or utcnow()):
         return _("The meeting has not started yet; mark it held once it has taken place.")
     if to_state == "scheduled" and not (meeting.venue.strip() or meeting.online_url.strip()):
@@ -117,12 +121,15 @@ def adopt_lock(meeting: Meeting) -> str | None:
         return _("Write the minutes first.")
     if meeting.minutes_shared_revision != meeting.minutes_revision:
         # Adopting locks what the invitees were able to read and comment on, nothing newer.
-        return _("Version %(n)d has not been circulated. Circulate it first, so the invitees see what is adopted.",
-                 n=meeting.minutes_revision)
+        return _(
+            "Version %(n)d has not been circulated. Circulate it first, so the invitees see what is adopted.",
+            n=meeting.minutes_revision,
+        )
     return None
 
 
 # --- meeting answers: role and state together -----------------------------------------------
+
 
 def can_edit_meeting_details(user, meeting: Meeting) -> bool:
     return can_edit_meeting(user, meeting) and meeting_details_lock(meeting) is None
@@ -231,19 +238,29 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
         can_comment=can_comment_minutes(user, meeting),
         reads_everything=reads_everything(user, meeting),
         shows_attendance=meeting.state == "held",
-        minutes_edit_kind=("correct" if meeting.minutes_state == "adopted"
-                           else "edit" if meeting.minutes_revision else "write"),
+        minutes_edit_kind=(
+            "correct" if meeting.minutes_state == "adopted" else "edit" if meeting.minutes_revision else "write"
+        ),
     )
 
 
 def visible_meetings(user) -> Select:
     """A SELECT of the meetings ``user`` may see (unpublished ones only for their organisers and staff)."""
-    return _within_reach(user, select(Meeting).join(Meeting.forum), lambda invited: (
-        Forum.grant_id.in_(organiser_grant_ids(user))
-        | ((Forum.id.in_(member_forum_ids(user)) | Meeting.id.in_(invited)) & Meeting.published_at.is_not(None))
-    ))
+    return _within_reach(
+        user,
+        select(Meeting).join(Meeting.forum),
+        lambda invited: (
+            Forum.grant_id.in_(organiser_grant_ids(user))
+            | ((Forum.id.in_(member_forum_ids(user)) | Meeting.id.in_(invited)) & Meeting.published_at.is_not(None))
+        ),
+    )
 
 
 def load_meeting(user, meeting_id: int, need: str = "view", options=()) -> Meeting:
-    return _load(user, select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.forum), *options),
-                 need, can_view_meeting, can_edit_meeting)
+    return _load(
+        user,
+        select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.forum), *options),
+        need,
+        can_view_meeting,
+        can_edit_meeting,
+    )

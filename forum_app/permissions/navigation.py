@@ -1,4 +1,5 @@
 """The menu a person sees."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,12 @@ def navigation(user) -> list[NavItem]:
     """The menu a person sees, by role (the routes still check for themselves)."""
     if not _authenticated(user):
         return []
-    items = [NavItem("home.index", str(_l("Home"))), NavItem("forums.index", str(_l("Forums"))),
-             NavItem("calendar.month", str(_l("Calendar"))), NavItem("actions.mine", str(_l("My actions")))]
+    items = [
+        NavItem("home.index", str(_l("Home"))),
+        NavItem("forums.index", str(_l("Forums"))),
+        NavItem("calendar.month", str(_l("Calendar"))),
+        NavItem("actions.mine", str(_l("My actions"))),
+    ]
     if can_view_reports(user):
         items.append(NavItem("reports.dashboard", str(_l("Programme dashboard"))))
     if can_administer(user):

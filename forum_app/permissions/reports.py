@@ -1,4 +1,5 @@
 """Oversight: the programme dashboard, exports, the API's write tokens, review comments and indicators."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from .roles import _authenticated, is_organiser, is_staff, member_forum_ids, org
 # Programme staff and admins see every grant; organisers see their own grants' figures, lists and
 # exports; participants get no dashboard (the API shows them only their forums, through the loaders
 # and ``visible_…`` selects above).
+
 
 def can_view_reports(user) -> bool:
     return is_staff(user) or is_organiser(user)
@@ -41,8 +43,10 @@ def visible_grants(user) -> Select:
         return stmt
     if not _authenticated(user):
         return stmt.where(false())
-    return stmt.where(Grant.id.in_(organiser_grant_ids(user))
-                      | Grant.id.in_(select(Forum.grant_id).where(Forum.id.in_(member_forum_ids(user)))))
+    return stmt.where(
+        Grant.id.in_(organiser_grant_ids(user))
+        | Grant.id.in_(select(Forum.grant_id).where(Forum.id.in_(member_forum_ids(user))))
+    )
 
 
 def can_use_api_token_for_writes(token) -> bool:
@@ -54,6 +58,7 @@ def can_use_api_token_for_writes(token) -> bool:
 # Programme staff (and admins) start a review thread on a grant, forum or meeting; the organisers of
 # its grant read it and answer. Participants and observers never see it: it is the programme's
 # dialogue with the grant holder, not the forum's.
+
 
 def review_grant_id(obj) -> int:
     """The grant a reviewed object belongs to."""
@@ -111,14 +116,16 @@ class ReviewFlags:
 
 def review_flags(user, obj) -> ReviewFlags:
     view = can_view_review(user, obj)
-    return ReviewFlags(can_view=view, can_start=view and can_start_review(user, obj),
-                       can_answer=view and can_answer_review(user, obj))
+    return ReviewFlags(
+        can_view=view, can_start=view and can_start_review(user, obj), can_answer=view and can_answer_review(user, obj)
+    )
 
 
 # --- indicators -----------------------------------------------------------------------------------
 # Programme staff (and admins) define indicators and their targets and enter actual values; the
 # dashboard shows them to whoever sees it (computed values within the reader's reach, entered ones
 # to staff only: they are programme-wide statements).
+
 
 def can_manage_indicators(user) -> bool:
     return is_staff(user)

@@ -2,6 +2,7 @@
 
 Every other module of the package builds its answers on these.
 """
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -63,8 +64,10 @@ def _memberships(user) -> dict[str, frozenset[int]]:
     if user.id not in cache:
         found: dict[str, set[int]] = {"grants": set(), "forums": set()}
         for kind, object_id in db.session.execute(
-                select(literal("grants"), GrantTeam.grant_id).where(GrantTeam.user_id == user.id)
-                .union_all(select(literal("forums"), ForumMember.forum_id).where(ForumMember.user_id == user.id))):
+            select(literal("grants"), GrantTeam.grant_id)
+            .where(GrantTeam.user_id == user.id)
+            .union_all(select(literal("forums"), ForumMember.forum_id).where(ForumMember.user_id == user.id))
+        ):
             found[kind].add(object_id)
         cache[user.id] = {kind: frozenset(ids) for kind, ids in found.items()}
     return cache[user.id]
@@ -90,6 +93,7 @@ def is_organiser(user) -> bool:
 
 # --- administration -------------------------------------------------------------------
 
+
 def can_administer(user) -> bool:
     """Accounts, organisations, programmes, grants and their teams."""
     return is_admin(user)
@@ -109,8 +113,10 @@ def set_password_link_lock(account) -> str | None:
     if not account.active:
         return _("Activate the account before sending a link.")
     if account.has_password:
-        return _("This account already has a password, so it cannot be invited again. "
-                 "The person can use \"Forgot your password?\" on the sign-in page.")
+        return _(
+            "This account already has a password, so it cannot be invited again. "
+            'The person can use "Forgot your password?" on the sign-in page.'
+        )
     return None
 
 
@@ -118,5 +124,8 @@ def invited_meeting_ids(user) -> frozenset[int]:
     """Meetings ``user`` is invited to (guests see their own actions raised at them)."""
     if not _authenticated(user):
         return frozenset()
-    return _cached("invited", user, lambda: db.session.execute(
-        select(Invitation.meeting_id).where(Invitation.user_id == user.id)).scalars())
+    return _cached(
+        "invited",
+        user,
+        lambda: db.session.execute(select(Invitation.meeting_id).where(Invitation.user_id == user.id)).scalars(),
+    )

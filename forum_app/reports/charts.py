@@ -1,4 +1,5 @@
 """Quarterly trends drawn on the server as SVG bars (no script, so the strict CSP holds)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,6 +25,14 @@ def bars(points: list[tuple[str, float]], peak: float) -> list[Bar]:
     result = []
     for i, (label, value) in enumerate(points):
         height = (HEIGHT - 2 * PAD) * (value / peak if peak else 0)
-        result.append(Bar(label, value, round(PAD + i * slot + slot * 0.15, 1), round(HEIGHT - PAD - height, 1),
-                          round(slot * 0.7, 1), round(height, 1)))
+        result.append(
+            Bar(
+                label,
+                value,
+                round(PAD + i * slot + slot * 0.15, 1),
+                round(HEIGHT - PAD - height, 1),
+                round(slot * 0.7, 1),
+                round(height, 1),
+            )
+        )
     return result

@@ -8,6 +8,7 @@ person may see (with every value shown of them), the filters and the locale. The
 the figures were counted ("Figures as of 10:05") and its Refresh button counts them again, so a
 change is seen at once by whoever needs it and by everyone else within the TTL.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -84,8 +85,9 @@ class Dashboard:
     grant: Grant | None = None  # the grant the report is narrowed to (its review thread), if in reach
 
 
-def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_page: str | None = None,
-              refresh: bool = False) -> Dashboard:
+def dashboard(
+    user, filters: ReportFilters, now: datetime | None = None, raw_page: str | None = None, refresh: bool = False
+) -> Dashboard:
     """The dashboard: totals, countries and grants, and one page of the forums (table and coverage).
 
     ``refresh``: count the figures again, whatever the cache holds (``assembled_figures``).
@@ -94,18 +96,36 @@ def dashboard(user, filters: ReportFilters, now: datetime | None = None, raw_pag
     figured = assembled_figures(user, filters, now, refresh)
     forum_page = page_of(figured.forums, raw_page)
     kinds = figured.coverage_kinds
-    coverage = [(row, {kind: kind in kinds.get(forum_of(row).id, ()) for kind in CORE_ORGANISATION_KINDS})
-                for row in forum_page.items]
+    coverage = [
+        (row, {kind: kind in kinds.get(forum_of(row).id, ()) for kind in CORE_ORGANISATION_KINDS})
+        for row in forum_page.items
+    ]
     grant = None
     if filters.grant_id and any(g.id == filters.grant_id for g in figured.grant_choices):
         grant = db.session.get(Grant, filters.grant_id)
-    return Dashboard(filters, figured.counted_at, figured.total, figured.countries, figured.grants, figured.forums,
-                     forum_page, coverage, CORE_ORGANISATION_KINDS, figured.missing, figured.trends,
-                     figured.grant_choices, figured.forum_choices, figured.most_overdue, now, grant)
+    return Dashboard(
+        filters,
+        figured.counted_at,
+        figured.total,
+        figured.countries,
+        figured.grants,
+        figured.forums,
+        forum_page,
+        coverage,
+        CORE_ORGANISATION_KINDS,
+        figured.missing,
+        figured.trends,
+        figured.grant_choices,
+        figured.forum_choices,
+        figured.most_overdue,
+        now,
+        grant,
+    )
 
 
-def assembled_figures(user, filters: ReportFilters, now: datetime, refresh: bool = False,
-                      reach: list[tuple] | None = None) -> Figured:
+def assembled_figures(
+    user, filters: ReportFilters, now: datetime, refresh: bool = False, reach: list[tuple] | None = None
+) -> Figured:
     """The report's figures, added up: from the cache when they were counted less than
     ``REPORT_CACHE_SECONDS`` before ``now`` for the same key, else counted now and cached.
 
@@ -128,6 +148,7 @@ def figures_as_of(moment: datetime, zone: str) -> str:
 
 
 # --- the cache -------------------------------------------------------------------------------------
+
 
 def cache_key(reach: list[tuple], filters: ReportFilters) -> str:
     """What shapes the figures: the forums in reach (ids, names, grants), the filters and the locale.
@@ -168,6 +189,7 @@ def _ttl() -> int:
 
 # --- adding up ---------------------------------------------------------------------------------------
 
+
 def _quarter_points(counts: Counter, filters: ReportFilters) -> list[tuple[str, float]]:
     return [(label, counts[i]) for i, label in enumerate(quarters(filters))]
 
@@ -181,19 +203,27 @@ def _add_up(report: ReportFigures, filters: ReportFilters, now: datetime) -> Fig
     for row in forum_rows:
         forum, figures = forum_of(row), row.figures
         total.add(figures)
-        country = countries.setdefault(forum.country, Row("country", forum.country, forum.country, Figures(),
-                                                          filters.narrowed(country=forum.country)))
+        country = countries.setdefault(
+            forum.country,
+            Row("country", forum.country, forum.country, Figures(), filters.narrowed(country=forum.country)),
+        )
         country.figures.add(figures)
         grant = grants[forum.grant_id]
-        grant_row = grant_rows.setdefault(grant.id, Row("grant", grant.id, grant.reference, Figures(),
-                                                        filters.narrowed(grant_id=grant.id), grant=grant))
+        grant_row = grant_rows.setdefault(
+            grant.id,
+            Row("grant", grant.id, grant.reference, Figures(), filters.narrowed(grant_id=grant.id), grant=grant),
+        )
         grant_row.figures.add(figures)
     coverage_kinds = report.coverage
-    missing = [(kind, n) for kind in CORE_ORGANISATION_KINDS
-               if (n := sum(kind not in coverage_kinds.get(forum_of(row).id, ()) for row in forum_rows))]
+    missing = [
+        (kind, n)
+        for kind in CORE_ORGANISATION_KINDS
+        if (n := sum(kind not in coverage_kinds.get(forum_of(row).id, ()) for row in forum_rows))
+    ]
     by_quarter = report.by_quarter
-    attendance = Counter({q: round(100 * by_quarter["present"][q] / n, 1)
-                          for q, n in by_quarter["invitees"].items() if n})
+    attendance = Counter(
+        {q: round(100 * by_quarter["present"][q] / n, 1) for q, n in by_quarter["invitees"].items() if n}
+    )
     trends = [
         Trend("Meetings held", "meetings", _quarter_points(by_quarter["held"], filters), "held", "meetings"),
         Trend("Attendance rate", "%", _quarter_points(attendance, filters), "held", "meetings"),
@@ -201,6 +231,16 @@ def _add_up(report: ReportFigures, filters: ReportFilters, now: datetime) -> Fig
         Trend("Actions done", "actions", _quarter_points(by_quarter["done"], filters), "done", "actions"),
     ]
     most_overdue = max((r for r in forum_rows if r.figures.overdue), key=lambda r: r.figures.overdue, default=None)
-    return Figured(now, total, list(countries.values()), list(grant_rows.values()), forum_rows, coverage_kinds,
-                   missing, trends, sorted(grants.values(), key=lambda g: g.reference), [f for f, _ in report.reach],
-                   most_overdue)
+    return Figured(
+        now,
+        total,
+        list(countries.values()),
+        list(grant_rows.values()),
+        forum_rows,
+        coverage_kinds,
+        missing,
+        trends,
+        sorted(grants.values(), key=lambda g: g.reference),
+        [f for f, _ in report.reach],
+        most_overdue,
+    )

@@ -6,6 +6,7 @@ streams; XLSX is written by openpyxl in write-only mode to a temporary file that
 out in chunks and removed. Neither builds the whole file in memory. Gender is never exported
 (it is shown in aggregate only).
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,51 +45,161 @@ def _safe(value):
 
 def meeting_rows(user, filters: ReportFilters) -> tuple[list[str], Iterator[tuple]]:
     ids = lists.meetings_stmt(user, filters).with_only_columns(Meeting.id).order_by(None).scalar_subquery()
-    invited = (select(Invitation.meeting_id, func.count().label("invitees"),
-                      func.sum(func.cast(Invitation.attendance == "present", db.Integer)).label("present"))
-               .where(Invitation.meeting_id.in_(ids)).group_by(Invitation.meeting_id).subquery())
-    walk_ins = (select(WalkInAttendee.meeting_id, func.count().label("walk_ins"))
-                .where(WalkInAttendee.meeting_id.in_(ids)).group_by(WalkInAttendee.meeting_id).subquery())
-    stmt = (select(Meeting.id, Forum.country, Grant.reference, Forum.title, Forum.timezone, Meeting.title,
-                   Meeting.starts_at, Meeting.ends_at, Meeting.state, Meeting.venue, Meeting.minutes_state,
-                   invited.c.invitees, invited.c.present, walk_ins.c.walk_ins)
-            .join(Forum, Forum.id == Meeting.forum_id).join(Grant, Grant.id == Forum.grant_id)
-            .outerjoin(invited, invited.c.meeting_id == Meeting.id).outerjoin(walk_ins, walk_ins.c.meeting_id == Meeting.id)
-            .where(Meeting.id.in_(ids)).order_by(Meeting.starts_at, Meeting.id))
-    header = ["meeting_id", "country", "grant", "forum", "time_zone", "title", "starts_local", "ends_local", "state",
-              "venue", "minutes", "invitees", "present", "walk_ins"]
+    invited = (
+        select(
+            Invitation.meeting_id,
+            func.count().label("invitees"),
+            func.sum(func.cast(Invitation.attendance == "present", db.Integer)).label("present"),
+        )
+        .where(Invitation.meeting_id.in_(ids))
+        .group_by(Invitation.meeting_id)
+        .subquery()
+    )
+    walk_ins = (
+        select(WalkInAttendee.meeting_id, func.count().label("walk_ins"))
+        .where(WalkInAttendee.meeting_id.in_(ids))
+        .group_by(WalkInAttendee.meeting_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Meeting.id,
+            Forum.country,
+            Grant.reference,
+            Forum.title,
+            Forum.timezone,
+            Meeting.title,
+            Meeting.starts_at,
+            Meeting.ends_at,
+            Meeting.state,
+            Meeting.venue,
+            Meeting.minutes_state,
+            invited.c.invitees,
+            invited.c.present,
+            walk_ins.c.walk_ins,
+        )
+        .join(Forum, Forum.id == Meeting.forum_id)
+        .join(Grant, Grant.id == Forum.grant_id)
+        .outerjoin(invited, invited.c.meeting_id == Meeting.id)
+        .outerjoin(walk_ins, walk_ins.c.meeting_id == Meeting.id)
+        .where(Meeting.id.in_(ids))
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    header = [
+        "meeting_id",
+        "country",
+        "grant",
+        "forum",
+        "time_zone",
+        "title",
+        "starts_local",
+        "ends_local",
+        "state",
+        "venue",
+        "minutes",
+        "invitees",
+        "present",
+        "walk_ins",
+    ]
 
     def rows():
-        for (mid, country, grant, forum, zone, title, starts, ends, state, venue, minutes, invitees, present,
-             walk) in db.session.execute(stmt.execution_options(yield_per=BATCH)):
-            yield (mid, country, grant, forum, zone, title, _local(starts, zone), _local(ends, zone), state, venue,
-                   minutes, invitees or 0, int(present or 0), walk or 0)
+        for (
+            mid,
+            country,
+            grant,
+            forum,
+            zone,
+            title,
+            starts,
+            ends,
+            state,
+            venue,
+            minutes,
+            invitees,
+            present,
+            walk,
+        ) in db.session.execute(stmt.execution_options(yield_per=BATCH)):
+            yield (
+                mid,
+                country,
+                grant,
+                forum,
+                zone,
+                title,
+                _local(starts, zone),
+                _local(ends, zone),
+                state,
+                venue,
+                minutes,
+                invitees or 0,
+                int(present or 0),
+                walk or 0,
+            )
+
     return header, rows()
 
 
 def attendance_rows(user, filters: ReportFilters) -> tuple[list[str], Iterator[tuple]]:
     ids = lists.meetings_stmt(user, filters, "held").with_only_columns(Meeting.id).order_by(None).scalar_subquery()
-    invitees = (select(Invitation.meeting_id.label("meeting_id"), literal("invitee").label("source"),
-                       User.name.label("name"), Organisation.name.label("organisation"),
-                       Organisation.kind.label("kind"), Invitation.rsvp.label("rsvp"),
-                       Invitation.attendance.label("attendance"))
-                .join(User, User.id == Invitation.user_id).outerjoin(Organisation, Organisation.id == User.organisation_id)
-                .where(Invitation.meeting_id.in_(ids)))
-    walk_ins = (select(WalkInAttendee.meeting_id, literal("walk-in"), WalkInAttendee.name,
-                       WalkInAttendee.organisation_name, WalkInAttendee.organisation_kind, literal(""),
-                       literal("present")).where(WalkInAttendee.meeting_id.in_(ids)))
+    invitees = (
+        select(
+            Invitation.meeting_id.label("meeting_id"),
+            literal("invitee").label("source"),
+            User.name.label("name"),
+            Organisation.name.label("organisation"),
+            Organisation.kind.label("kind"),
+            Invitation.rsvp.label("rsvp"),
+            Invitation.attendance.label("attendance"),
+        )
+        .join(User, User.id == Invitation.user_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(Invitation.meeting_id.in_(ids))
+    )
+    walk_ins = select(
+        WalkInAttendee.meeting_id,
+        literal("walk-in"),
+        WalkInAttendee.name,
+        WalkInAttendee.organisation_name,
+        WalkInAttendee.organisation_kind,
+        literal(""),
+        literal("present"),
+    ).where(WalkInAttendee.meeting_id.in_(ids))
     both = union_all(invitees, walk_ins).subquery()
-    stmt = (select(Meeting.id, Forum.title, Forum.timezone, Meeting.starts_at, both.c.source, both.c.name,
-                   both.c.organisation, both.c.kind, both.c.rsvp, both.c.attendance)
-            .join(both, both.c.meeting_id == Meeting.id).join(Forum, Forum.id == Meeting.forum_id)
-            .order_by(Meeting.starts_at, Meeting.id, both.c.source, both.c.name))
-    header = ["meeting_id", "forum", "meeting_starts_local", "source", "name", "organisation", "organisation_kind",
-              "rsvp", "attendance"]
+    stmt = (
+        select(
+            Meeting.id,
+            Forum.title,
+            Forum.timezone,
+            Meeting.starts_at,
+            both.c.source,
+            both.c.name,
+            both.c.organisation,
+            both.c.kind,
+            both.c.rsvp,
+            both.c.attendance,
+        )
+        .join(both, both.c.meeting_id == Meeting.id)
+        .join(Forum, Forum.id == Meeting.forum_id)
+        .order_by(Meeting.starts_at, Meeting.id, both.c.source, both.c.name)
+    )
+    header = [
+        "meeting_id",
+        "forum",
+        "meeting_starts_local",
+        "source",
+        "name",
+        "organisation",
+        "organisation_kind",
+        "rsvp",
+        "attendance",
+    ]
 
     def rows():
         for mid, forum, zone, starts, source, name, org, kind, rsvp, attendance in db.session.execute(
-                stmt.execution_options(yield_per=BATCH)):
+            stmt.execution_options(yield_per=BATCH)
+        ):
             yield mid, forum, _local(starts, zone), source, name, org or "", kind or "", rsvp or "", attendance or ""
+
     return header, rows()
 
 
@@ -96,25 +207,100 @@ def action_rows(user, filters: ReportFilters, figure: str = "raised") -> tuple[l
     """One row per entry of each action's history (an action without entries: one row)."""
     ids = lists.actions_stmt(user, filters, figure).with_only_columns(ActionItem.id).order_by(None).scalar_subquery()
     owner, author = aliased(User), aliased(User)
-    stmt = (select(ActionItem.id, Forum.country, Forum.title, Forum.timezone, ActionItem.title, owner.name,
-                   Organisation.name, ActionItem.due_on, ActionItem.state, ActionItem.created_at, ActionItem.closed_at,
-                   ActionUpdate.id, ActionUpdate.created_at, ActionUpdate.kind, ActionUpdate.from_state,
-                   ActionUpdate.to_state, author.name, ActionUpdate.meeting_id, ActionUpdate.note)
-            .join(Forum, Forum.id == ActionItem.forum_id).outerjoin(owner, owner.id == ActionItem.owner_id)
-            .outerjoin(Organisation, Organisation.id == ActionItem.owner_organisation_id)
-            .outerjoin(ActionUpdate, ActionUpdate.action_id == ActionItem.id)
-            .outerjoin(author, author.id == ActionUpdate.author_id)
-            .where(ActionItem.id.in_(ids)).order_by(ActionItem.id, ActionUpdate.id))
-    header = ["action_id", "country", "forum", "title", "owner", "owner_organisation", "due_on", "state",
-              "raised_local", "closed_local", "update_id", "update_local", "update_kind", "from_state", "to_state",
-              "update_author", "reviewed_at_meeting_id", "note"]
+    stmt = (
+        select(
+            ActionItem.id,
+            Forum.country,
+            Forum.title,
+            Forum.timezone,
+            ActionItem.title,
+            owner.name,
+            Organisation.name,
+            ActionItem.due_on,
+            ActionItem.state,
+            ActionItem.created_at,
+            ActionItem.closed_at,
+            ActionUpdate.id,
+            ActionUpdate.created_at,
+            ActionUpdate.kind,
+            ActionUpdate.from_state,
+            ActionUpdate.to_state,
+            author.name,
+            ActionUpdate.meeting_id,
+            ActionUpdate.note,
+        )
+        .join(Forum, Forum.id == ActionItem.forum_id)
+        .outerjoin(owner, owner.id == ActionItem.owner_id)
+        .outerjoin(Organisation, Organisation.id == ActionItem.owner_organisation_id)
+        .outerjoin(ActionUpdate, ActionUpdate.action_id == ActionItem.id)
+        .outerjoin(author, author.id == ActionUpdate.author_id)
+        .where(ActionItem.id.in_(ids))
+        .order_by(ActionItem.id, ActionUpdate.id)
+    )
+    header = [
+        "action_id",
+        "country",
+        "forum",
+        "title",
+        "owner",
+        "owner_organisation",
+        "due_on",
+        "state",
+        "raised_local",
+        "closed_local",
+        "update_id",
+        "update_local",
+        "update_kind",
+        "from_state",
+        "to_state",
+        "update_author",
+        "reviewed_at_meeting_id",
+        "note",
+    ]
 
     def rows():
-        for (aid, country, forum, zone, title, owner_name, org, due, state, created, closed, uid, uat, kind, frm, to,
-             author_name, meeting_id, note) in db.session.execute(stmt.execution_options(yield_per=BATCH)):
-            yield (aid, country, forum, title, owner_name or "", org or "", due.isoformat() if due else "", state,
-                   _local(created, zone), _local(closed, zone), uid or "", _local(uat, zone), kind or "", frm or "",
-                   to or "", author_name or "", meeting_id or "", note or "")
+        for (
+            aid,
+            country,
+            forum,
+            zone,
+            title,
+            owner_name,
+            org,
+            due,
+            state,
+            created,
+            closed,
+            uid,
+            uat,
+            kind,
+            frm,
+            to,
+            author_name,
+            meeting_id,
+            note,
+        ) in db.session.execute(stmt.execution_options(yield_per=BATCH)):
+            yield (
+                aid,
+                country,
+                forum,
+                title,
+                owner_name or "",
+                org or "",
+                due.isoformat() if due else "",
+                state,
+                _local(created, zone),
+                _local(closed, zone),
+                uid or "",
+                _local(uat, zone),
+                kind or "",
+                frm or "",
+                to or "",
+                author_name or "",
+                meeting_id or "",
+                note or "",
+            )
+
     return header, rows()
 
 

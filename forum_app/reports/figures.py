@@ -25,6 +25,7 @@ What the figures mean (the dashboard repeats it in words):
 "Accepted at some point" and "the latest update" come from the roll-up kept on the action
 (``ActionItem.confirmed_at`` and ``last_update_at``), not from its history rows.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -64,6 +65,7 @@ ACTION_FIGURES = ("raised", "confirmed", "in_progress", "done", "blocked", "over
 
 # --- who sees what ----------------------------------------------------------------------------------
 
+
 def scoped_forums(user, filters: ReportFilters) -> Select:
     """The forums of the report: the person's reach (``permissions.report_forums``) narrowed by the filters."""
     stmt = permissions.report_forums(user)
@@ -82,13 +84,14 @@ def _forum_ids(user, filters: ReportFilters):
 
 # --- the rules: which meetings and actions each figure counts (its list uses them too) ----------------
 
+
 def meeting_condition(figure: str, filters: ReportFilters, zones: list[str]):
     window = local_window(Meeting.starts_at, filters.start, filters.end, zones)
     states = {"planned": ("scheduled",), "held": ("held",), "cancelled": ("cancelled",)}.get(
-        figure, ("scheduled", "held", "cancelled"))
+        figure, ("scheduled", "held", "cancelled")
+    )
     # A draft cancelled before it was published was never a planned meeting.
     return and_(window, Meeting.state.in_(states), Meeting.published_at.is_not(None))
-
 
 
 def _stalled(now: datetime):
@@ -99,23 +102,27 @@ def _stalled(now: datetime):
 def _on_time(filters: ReportFilters, zones: list[str], now: datetime):
     """Done by the end of its due date in the forum's zone (for the actions due in the period, up to today)."""
     last = min(filters.end, now.date() + timedelta(days=1))  # no forum's today is later
-    return and_(ActionItem.state == "done",
-                ActionItem.closed_at < end_of_local_day(ActionItem.due_on, filters.start, last, zones))
+    return and_(
+        ActionItem.state == "done",
+        ActionItem.closed_at < end_of_local_day(ActionItem.due_on, filters.start, last, zones),
+    )
 
 
 def action_condition(figure: str, filters: ReportFilters, zones: list[str], now: datetime):
     """SQL for the actions behind one dashboard figure (Forum joined)."""
     raised = local_window(ActionItem.created_at, filters.start, filters.end, zones)
     until_end = local_before(ActionItem.created_at, filters.end + timedelta(days=1), zones)
-    due = and_(ActionItem.due_on >= filters.start, ActionItem.due_on <= filters.end,
-               before_local_today(ActionItem.due_on, now, zones, or_equal=True))
+    due = and_(
+        ActionItem.due_on >= filters.start,
+        ActionItem.due_on <= filters.end,
+        before_local_today(ActionItem.due_on, now, zones, or_equal=True),
+    )
     conditions = {
         "raised": raised,
         "confirmed": and_(raised, ActionItem.confirmed_at.is_not(None)),
         "in_progress": and_(until_end, ActionItem.state == "in_progress"),
         "blocked": and_(until_end, ActionItem.state == "blocked"),
-        "done": and_(ActionItem.state == "done",
-                     local_window(ActionItem.closed_at, filters.start, filters.end, zones)),
+        "done": and_(ActionItem.state == "done", local_window(ActionItem.closed_at, filters.start, filters.end, zones)),
         "overdue": overdue_condition(now, by_local_today(zones, now)),  # the rule the action pages use
         "stalled": _stalled(now),
         "due": due,
@@ -125,6 +132,7 @@ def action_condition(figure: str, filters: ReportFilters, zones: list[str], now:
 
 
 # --- the figures ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Figures:
@@ -262,8 +270,17 @@ class GrantInfo(NamedTuple):
     programme_id: int
 
 
-_REACH_COLUMNS = (Forum.id, Forum.title, Forum.city, Forum.country, Forum.timezone, Forum.grant_id,
-                  Grant.id, Grant.reference, Grant.programme_id)
+_REACH_COLUMNS = (
+    Forum.id,
+    Forum.title,
+    Forum.city,
+    Forum.country,
+    Forum.timezone,
+    Forum.grant_id,
+    Grant.id,
+    Grant.reference,
+    Grant.programme_id,
+)
 
 
 def reach_rows(user) -> list[tuple]:
@@ -272,9 +289,15 @@ def reach_rows(user) -> list[tuple]:
     Every value the dashboard shows of a forum or grant is among them, so they also key its
     cached figures (reports/dashboard.py): what the person may see, as they read now.
     """
-    return [tuple(row) for row in db.session.execute(
-        permissions.report_forums(user).with_only_columns(*_REACH_COLUMNS).join(Forum.grant)
-        .order_by(Forum.country, Grant.reference, Forum.title, Forum.id))]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            permissions.report_forums(user)
+            .with_only_columns(*_REACH_COLUMNS)
+            .join(Forum.grant)
+            .order_by(Forum.country, Grant.reference, Forum.title, Forum.id)
+        )
+    ]
 
 
 def _reach(rows: list[tuple]) -> list[tuple[ForumInfo, GrantInfo]]:
@@ -302,8 +325,9 @@ class ReportFigures:
         return {g.id: g for _, g in self.reach}
 
 
-def report_figures(user, filters: ReportFilters, now: datetime | None = None,
-                   reach: list[tuple] | None = None) -> ReportFigures:
+def report_figures(
+    user, filters: ReportFilters, now: datetime | None = None, reach: list[tuple] | None = None
+) -> ReportFigures:
     """Each forum's figures in the report, counted by the database: grouped queries whose rows are
     bounded by the forums and quarters, whatever the number of meetings and actions.
 
@@ -313,9 +337,13 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None,
     now = now or utcnow()
     # 1. the forums in reach (with their grants), also for the filter choices
     forums_in_reach = _reach(reach if reach is not None else reach_rows(user))
-    forums = [f for f, _ in forums_in_reach if (not filters.country or f.country == filters.country)
-              and (not filters.grant_id or f.grant_id == filters.grant_id)
-              and (not filters.forum_id or f.id == filters.forum_id)]
+    forums = [
+        f
+        for f, _ in forums_in_reach
+        if (not filters.country or f.country == filters.country)
+        and (not filters.grant_id or f.grant_id == filters.grant_id)
+        and (not filters.forum_id or f.id == filters.forum_id)
+    ]
     zones = forum_zones()  # 2.
     by_forum = {f.id: Figures(forums=1) for f in forums}
     by_quarter: dict[str, Counter] = defaultdict(Counter)
@@ -328,13 +356,16 @@ def report_figures(user, filters: ReportFilters, now: datetime | None = None,
         kinds = _coverage(ids, filters, zones)  # 9.
         coverage = {forum_id: frozenset(kinds.get(forum_id, ())) for forum_id in by_forum}
     grants = {g.id: g for _, g in forums_in_reach}
-    rows = [Row("forum", f.id, f.title, by_forum[f.id], filters.narrowed(forum_id=f.id), forum=f,
-                grant=grants[f.grant_id]) for f in forums]
+    rows = [
+        Row("forum", f.id, f.title, by_forum[f.id], filters.narrowed(forum_id=f.id), forum=f, grant=grants[f.grant_id])
+        for f in forums
+    ]
     return ReportFigures(filters, forums_in_reach, rows, by_quarter, zones, coverage)
 
 
-def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: Sequence[str],
-             aggregates: dict[str, Any], base) -> list:
+def _grouped(
+    columns: dict[str, Any], where: Sequence, joins: Sequence, group: Sequence[str], aggregates: dict[str, Any], base
+) -> list:
     """``aggregates`` of the rows of ``base`` (with ``columns`` computed per row), grouped by ``group``.
 
     The per-row expressions go in a subquery so the grouping names them: PostgreSQL would
@@ -344,8 +375,9 @@ def _grouped(columns: dict[str, Any], where: Sequence, joins: Sequence, group: S
     for target, on in joins:
         rows = rows.join(target, on)
     inner = rows.where(*where).subquery()
-    stmt = (select(*[inner.c[name] for name in group], *[agg(inner.c).label(name) for name, agg in aggregates.items()])
-            .group_by(*[inner.c[name] for name in group]))
+    stmt = select(
+        *[inner.c[name] for name in group], *[agg(inner.c).label(name) for name, agg in aggregates.items()]
+    ).group_by(*[inner.c[name] for name in group])
     return _rows(stmt)
 
 
@@ -355,8 +387,14 @@ def _rows(stmt) -> list:
     return list(db.session.connection().execute(stmt).all())
 
 
-def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
-           filters: ReportFilters, zones: list[str], now: datetime) -> None:
+def _count(
+    by_forum: dict[int, Figures],
+    by_quarter: dict[str, Counter],
+    ids,
+    filters: ReportFilters,
+    zones: list[str],
+    now: datetime,
+) -> None:
     """Count the figures of the forums ``ids`` into ``by_forum`` and their quarterly counts into ``by_quarter``
     (the report's: "held", "invitees", "present", "raised", "done" → {bucket: n})."""
     bounds = period_bounds(filters)
@@ -367,11 +405,19 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
 
     # 3. meetings (not drafts) starting in the period, by state and quarter
     for forum_id, quarter, state, count in _grouped(
-            {"forum_id": Meeting.forum_id, "q": local_bucket(Meeting.starts_at, bounds, zones), "state": Meeting.state},
-            [Meeting.forum_id.in_(ids), Meeting.published_at.is_not(None),
-             Meeting.state.in_(("scheduled", "held", "cancelled")),
-             Meeting.starts_at >= wide_start, Meeting.starts_at < wide_end],
-            forum_join, ("forum_id", "q", "state"), {"n": lambda c: func.count()}, Meeting):
+        {"forum_id": Meeting.forum_id, "q": local_bucket(Meeting.starts_at, bounds, zones), "state": Meeting.state},
+        [
+            Meeting.forum_id.in_(ids),
+            Meeting.published_at.is_not(None),
+            Meeting.state.in_(("scheduled", "held", "cancelled")),
+            Meeting.starts_at >= wide_start,
+            Meeting.starts_at < wide_end,
+        ],
+        forum_join,
+        ("forum_id", "q", "state"),
+        {"n": lambda c: func.count()},
+        Meeting,
+    ):
         if quarter is None:
             continue
         figures = by_forum[forum_id]
@@ -383,19 +429,38 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
         else:
             figures.cancelled += count
 
-    held = [Meeting.forum_id.in_(ids), Meeting.state == "held", Meeting.starts_at >= wide_start,
-            Meeting.starts_at < wide_end]
+    held = [
+        Meeting.forum_id.in_(ids),
+        Meeting.state == "held",
+        Meeting.starts_at >= wide_start,
+        Meeting.starts_at < wide_end,
+    ]
     # 4. invitees of the meetings held in the period: how many, how many present, per quarter. Counted per
     # meeting first, so the local dates are judged once per meeting, not once per invitation.
     held_ids = select(Meeting.id).where(*held)
-    per_meeting = (select(Invitation.meeting_id.label("meeting_id"), func.count().label("invitees"),
-                          func.sum(case((Invitation.attendance == "present", 1), else_=0)).label("present"))
-                   .where(Invitation.meeting_id.in_(held_ids)).group_by(Invitation.meeting_id).subquery())
+    per_meeting = (
+        select(
+            Invitation.meeting_id.label("meeting_id"),
+            func.count().label("invitees"),
+            func.sum(case((Invitation.attendance == "present", 1), else_=0)).label("present"),
+        )
+        .where(Invitation.meeting_id.in_(held_ids))
+        .group_by(Invitation.meeting_id)
+        .subquery()
+    )
     for forum_id, quarter, invitees, present in _grouped(
-            {"forum_id": Meeting.forum_id, "q": local_bucket(Meeting.starts_at, bounds, zones),
-             "invitees": per_meeting.c.invitees, "present": per_meeting.c.present},
-            held, [(per_meeting, per_meeting.c.meeting_id == Meeting.id), *forum_join], ("forum_id", "q"),
-            {"invitees": lambda c: func.sum(c.invitees), "present": lambda c: func.sum(c.present)}, Meeting):
+        {
+            "forum_id": Meeting.forum_id,
+            "q": local_bucket(Meeting.starts_at, bounds, zones),
+            "invitees": per_meeting.c.invitees,
+            "present": per_meeting.c.present,
+        },
+        held,
+        [(per_meeting, per_meeting.c.meeting_id == Meeting.id), *forum_join],
+        ("forum_id", "q"),
+        {"invitees": lambda c: func.sum(c.invitees), "present": lambda c: func.sum(c.present)},
+        Meeting,
+    ):
         if quarter is None:
             continue
         figures = by_forum[forum_id]
@@ -407,20 +472,26 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
         by_quarter["present"][quarter] += present
 
     # 5. the invitees present, by kind of organisation and gender (of the meetings in the period, judged once each)
-    in_period_ids = (select(Meeting.id).join(Forum, Forum.id == Meeting.forum_id)
-                     .where(*held, local_window(Meeting.starts_at, filters.start, filters.end, zones)))
+    in_period_ids = (
+        select(Meeting.id)
+        .join(Forum, Forum.id == Meeting.forum_id)
+        .where(*held, local_window(Meeting.starts_at, filters.start, filters.end, zones))
+    )
     # Counted per forum and person first, then joined to the people: a person comes to many meetings, and
     # joining every attendance to its person and organisation took about twice as long at programme scale.
-    per_person = (select(Meeting.forum_id.label("forum_id"), Invitation.user_id.label("user_id"),
-                         func.count().label("n"))
-                  .join(Invitation, Invitation.meeting_id == Meeting.id)
-                  .where(Meeting.id.in_(in_period_ids), Invitation.attendance == "present")
-                  .group_by(Meeting.forum_id, Invitation.user_id).subquery())
+    per_person = (
+        select(Meeting.forum_id.label("forum_id"), Invitation.user_id.label("user_id"), func.count().label("n"))
+        .join(Invitation, Invitation.meeting_id == Meeting.id)
+        .where(Meeting.id.in_(in_period_ids), Invitation.attendance == "present")
+        .group_by(Meeting.forum_id, Invitation.user_id)
+        .subquery()
+    )
     for forum_id, kind, gender, count in _rows(
-            select(per_person.c.forum_id, Organisation.kind, User.gender, func.sum(per_person.c.n))
-            .join(User, User.id == per_person.c.user_id)
-            .outerjoin(Organisation, Organisation.id == User.organisation_id)
-            .group_by(per_person.c.forum_id, Organisation.kind, User.gender)):
+        select(per_person.c.forum_id, Organisation.kind, User.gender, func.sum(per_person.c.n))
+        .join(User, User.id == per_person.c.user_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .group_by(per_person.c.forum_id, Organisation.kind, User.gender)
+    ):
         count = int(count)  # PostgreSQL's SUM of counts is a numeric
         figures = by_forum[forum_id]
         figures.attendees_by_kind[kind or "other"] += count
@@ -428,9 +499,11 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
 
     # 6. walk-ins of those meetings, by kind (no gender is recorded for them)
     for forum_id, kind, count in _rows(
-            select(Meeting.forum_id, WalkInAttendee.organisation_kind, func.count())
-            .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id)
-            .where(Meeting.id.in_(in_period_ids)).group_by(Meeting.forum_id, WalkInAttendee.organisation_kind)):
+        select(Meeting.forum_id, WalkInAttendee.organisation_kind, func.count())
+        .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id)
+        .where(Meeting.id.in_(in_period_ids))
+        .group_by(Meeting.forum_id, WalkInAttendee.organisation_kind)
+    ):
         figures = by_forum[forum_id]
         figures.walk_ins += count
         figures.attendees_by_kind[kind] += count
@@ -444,18 +517,22 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
     # The forums named on the forum side of the join: one test per forum, not one per action.
     in_forums = Forum.id.in_(ids)
     flags = {name: action_condition(name, filters, zones, now) for name in ("overdue", "stalled", "due", "on_time")}
-    columns = {"forum_id": ActionItem.forum_id,
-               "raised_q": local_bucket(ActionItem.created_at, bounds, zones, before=-1),
-               "done_q": case((ActionItem.state == "done", local_bucket(ActionItem.closed_at, bounds, zones)),
-                              else_=null()),
-               "confirmed": case((ActionItem.confirmed_at.is_not(None), 1), else_=0),
-               "in_progress": case((ActionItem.state == "in_progress", 1), else_=0),
-               "blocked": case((ActionItem.state == "blocked", 1), else_=0),
-               **{name: case((condition, 1), else_=0) for name, condition in flags.items()}}
-    sums = {"n": lambda c: func.count(),
-            **{name: (lambda c, name=name: func.sum(c[name])) for name in list(columns)[3:]}}
+    columns = {
+        "forum_id": ActionItem.forum_id,
+        "raised_q": local_bucket(ActionItem.created_at, bounds, zones, before=-1),
+        "done_q": case((ActionItem.state == "done", local_bucket(ActionItem.closed_at, bounds, zones)), else_=null()),
+        "confirmed": case((ActionItem.confirmed_at.is_not(None), 1), else_=0),
+        "in_progress": case((ActionItem.state == "in_progress", 1), else_=0),
+        "blocked": case((ActionItem.state == "blocked", 1), else_=0),
+        **{name: case((condition, 1), else_=0) for name, condition in flags.items()},
+    }
+    sums = {
+        "n": lambda c: func.count(),
+        **{name: (lambda c, name=name: func.sum(c[name])) for name in list(columns)[3:]},
+    }
     for forum_id, raised_q, done_q, n, confirmed, in_progress, blocked, *rest in _grouped(
-            columns, [in_forums], action_forum, ("forum_id", "raised_q", "done_q"), sums, ActionItem):
+        columns, [in_forums], action_forum, ("forum_id", "raised_q", "done_q"), sums, ActionItem
+    ):
         figures = by_forum[forum_id]
         if raised_q is not None:  # raised by the period's end: in progress and blocked count their state now
             figures.in_progress += int(in_progress)
@@ -472,24 +549,39 @@ def _count(by_forum: dict[int, Figures], by_quarter: dict[str, Counter], ids,
 
     # 8. how many whole days the actions done in the period took (a histogram per forum: exact medians)
     for forum_id, days, count in _grouped(
-            {"forum_id": ActionItem.forum_id, "days": whole_days(ActionItem.closed_at, ActionItem.created_at)},
-            [in_forums, ActionItem.state == "done", ActionItem.closed_at >= wide_start,
-             ActionItem.closed_at < wide_end, local_window(ActionItem.closed_at, filters.start, filters.end, zones)],
-            action_forum, ("forum_id", "days"), {"n": lambda c: func.count()}, ActionItem):
+        {"forum_id": ActionItem.forum_id, "days": whole_days(ActionItem.closed_at, ActionItem.created_at)},
+        [
+            in_forums,
+            ActionItem.state == "done",
+            ActionItem.closed_at >= wide_start,
+            ActionItem.closed_at < wide_end,
+            local_window(ActionItem.closed_at, filters.start, filters.end, zones),
+        ],
+        action_forum,
+        ("forum_id", "days"),
+        {"n": lambda c: func.count()},
+        ActionItem,
+    ):
         by_forum[forum_id].done_days[days] += count
 
     for figures in by_forum.values():
         figures.forums_active = 1 if figures.held else 0
 
 
-
 def _last_held_meetings(ids, filters: ReportFilters, zones: list[str]):
     """The ids of each forum's last ``COVERAGE_MEETINGS`` meetings held by the period's end (its local date)."""
     until_end = local_before(Meeting.starts_at, filters.end + timedelta(days=1), zones)
-    ranked = (select(Meeting.id.label("id"), func.row_number().over(
-        partition_by=Meeting.forum_id, order_by=(Meeting.starts_at.desc(), Meeting.id.desc())).label("n"))
+    ranked = (
+        select(
+            Meeting.id.label("id"),
+            func.row_number()
+            .over(partition_by=Meeting.forum_id, order_by=(Meeting.starts_at.desc(), Meeting.id.desc()))
+            .label("n"),
+        )
         .join(Forum, Forum.id == Meeting.forum_id)
-        .where(Meeting.forum_id.in_(ids), Meeting.state == "held", until_end).subquery())
+        .where(Meeting.forum_id.in_(ids), Meeting.state == "held", until_end)
+        .subquery()
+    )
     return select(ranked.c.id).where(ranked.c.n <= COVERAGE_MEETINGS)
 
 
@@ -497,15 +589,24 @@ def _coverage(ids, filters: ReportFilters, zones: list[str]) -> dict[int, set[st
     """{forum id: kinds present at its last meetings}: one query, a row per forum and kind."""
     last = _last_held_meetings(ids, filters, zones)
     # The people present first (once each per forum), then their organisations' kinds (as in ``_count``).
-    present = (select(Meeting.forum_id.label("forum_id"), Invitation.user_id.label("user_id"))
-               .join(Invitation, Invitation.meeting_id == Meeting.id)
-               .where(Meeting.id.in_(last), Invitation.attendance == "present").distinct().subquery())
-    invitees = (select(present.c.forum_id, Organisation.kind.label("kind"))
-                .join(User, User.id == present.c.user_id).join(Organisation, Organisation.id == User.organisation_id))
-    walk_ins = (select(Meeting.forum_id, WalkInAttendee.organisation_kind)
-                .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id).where(Meeting.id.in_(last)))
+    present = (
+        select(Meeting.forum_id.label("forum_id"), Invitation.user_id.label("user_id"))
+        .join(Invitation, Invitation.meeting_id == Meeting.id)
+        .where(Meeting.id.in_(last), Invitation.attendance == "present")
+        .distinct()
+        .subquery()
+    )
+    invitees = (
+        select(present.c.forum_id, Organisation.kind.label("kind"))
+        .join(User, User.id == present.c.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+    )
+    walk_ins = (
+        select(Meeting.forum_id, WalkInAttendee.organisation_kind)
+        .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id)
+        .where(Meeting.id.in_(last))
+    )
     kinds: dict[int, set[str]] = defaultdict(set)
     for forum_id, kind in _rows(union(invitees, walk_ins)):
         kinds[forum_id].add(kind)
     return kinds
-

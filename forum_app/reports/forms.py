@@ -1,4 +1,5 @@
 """Indicator forms (programme staff): define an indicator; set a period's target or entered actual."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -17,12 +18,18 @@ class IndicatorForm(FlaskForm):
     name = StringField(_l("Indicator"), validators=[DataRequired(), Length(max=300)])
     unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=50)])
     baseline = FloatField(_l("Baseline"), validators=[Optional()])
-    metric = SelectField(_l("Computed from Forum Desk"),
-                         choices=[("", _l("No: staff enter the actual value"))] + choices(INDICATOR_METRICS))
+    metric = SelectField(
+        _l("Computed from Forum Desk"),
+        choices=[("", _l("No: staff enter the actual value"))] + choices(INDICATOR_METRICS),
+    )
 
     def to_input(self) -> IndicatorInput:
-        return IndicatorInput(name=self.name.data or "", unit=self.unit.data or "", baseline=self.baseline.data,
-                              metric=self.metric.data or "")
+        return IndicatorInput(
+            name=self.name.data or "",
+            unit=self.unit.data or "",
+            baseline=self.baseline.data,
+            metric=self.metric.data or "",
+        )
 
 
 class TargetForm(FlaskForm):
@@ -36,6 +43,12 @@ class TargetForm(FlaskForm):
     source_note = TextAreaField(_l("Source of the actual value"), validators=[Length(max=2000)])
 
     def to_input(self) -> TargetInput:
-        return TargetInput(period=self.period.data or "", starts_on=self.starts_on.data, ends_on=self.ends_on.data,
-                           country=self.country.data or "", target=self.target.data, actual=self.actual.data,
-                           source_note=self.source_note.data or "")
+        return TargetInput(
+            period=self.period.data or "",
+            starts_on=self.starts_on.data,
+            ends_on=self.ends_on.data,
+            country=self.country.data or "",
+            target=self.target.data,
+            actual=self.actual.data,
+            source_note=self.source_note.data or "",
+        )

@@ -5,6 +5,7 @@ A computed actual is the dashboard's own figure for the target's period and coun
 reader's reach (an organiser's computed actuals count only their grants' forums). Entered actuals
 are programme-wide statements: only programme staff see them.
 """
+
 from __future__ import annotations
 
 import math
@@ -64,11 +65,13 @@ def define_indicator(actor: User, programme: Programme, data: IndicatorInput) ->
         raise ServiceError(_("Give its unit (at most 50 characters)."), field="unit")
     if data.metric and data.metric not in INDICATOR_METRICS:
         raise ServiceError(_("Choose a figure Forum Desk computes, or none."), field="metric")
-    if db.session.execute(select(Indicator.id).where(Indicator.programme_id == programme.id,
-                                                     Indicator.name == name)).first():
+    if db.session.execute(
+        select(Indicator.id).where(Indicator.programme_id == programme.id, Indicator.name == name)
+    ).first():
         raise ServiceError(_("This programme already has an indicator of that name."), field="name")
-    indicator = Indicator(programme_id=programme.id, name=name, unit=unit,
-                          baseline=_number(data.baseline, "baseline"), metric=data.metric)
+    indicator = Indicator(
+        programme_id=programme.id, name=name, unit=unit, baseline=_number(data.baseline, "baseline"), metric=data.metric
+    )
     db.session.add(indicator)
     db.session.flush()
     audit.record(actor, "indicator.define", indicator, name, metric=data.metric)
@@ -89,9 +92,13 @@ def set_target(actor: User, indicator: Indicator, data: TargetInput) -> Indicato
         raise ServiceError(_("Forum Desk computes this indicator's actual value: leave it empty."), field="actual")
     if data.actual is not None and not data.source_note.strip():
         raise ServiceError(_("Say where the actual value comes from."), field="source_note")
-    row = db.session.execute(select(IndicatorTarget).where(
-        IndicatorTarget.indicator_id == indicator.id, IndicatorTarget.period == period,
-        IndicatorTarget.country == data.country)).scalar_one_or_none()
+    row = db.session.execute(
+        select(IndicatorTarget).where(
+            IndicatorTarget.indicator_id == indicator.id,
+            IndicatorTarget.period == period,
+            IndicatorTarget.country == data.country,
+        )
+    ).scalar_one_or_none()
     if row is None:
         row = IndicatorTarget(indicator_id=indicator.id, period=period, country=data.country)
         db.session.add(row)
@@ -100,12 +107,14 @@ def set_target(actor: User, indicator: Indicator, data: TargetInput) -> Indicato
     row.source_note = data.source_note.strip()[:2000]
     row.updated_at = utcnow()
     db.session.flush()
-    audit.record(actor, "indicator.target", indicator, f"{period} {data.country or 'all'}",
-                 target=row.target, actual=row.actual)
+    audit.record(
+        actor, "indicator.target", indicator, f"{period} {data.country or 'all'}", target=row.target, actual=row.actual
+    )
     return row
 
 
 # --- on the dashboard ---------------------------------------------------------------------------------
+
 
 def metric_value(metric: str, figures: Figures, forum_figures: list[Figures]) -> float | None:
     if metric == "forums_active":
@@ -132,8 +141,9 @@ class IndicatorRow:
     computed: bool
 
 
-def indicator_rows(user, filters: ReportFilters, now: datetime | None = None,
-                   refresh: bool = False) -> list[IndicatorRow]:
+def indicator_rows(
+    user, filters: ReportFilters, now: datetime | None = None, refresh: bool = False
+) -> list[IndicatorRow]:
     """Targets whose period overlaps the dashboard's, for the programmes in the reader's reach.
 
     One query for the targets, then the dashboard's own figures once per distinct period of a
@@ -142,13 +152,20 @@ def indicator_rows(user, filters: ReportFilters, now: datetime | None = None,
     """
     now = now or utcnow()
     staff = permissions.is_staff(user)
-    programmes = select(Grant.programme_id).where(Grant.id.in_(
-        permissions.report_forums(user).with_only_columns(Forum.grant_id)))
-    stmt = (select(IndicatorTarget).join(IndicatorTarget.indicator)
-            .where(Indicator.programme_id.in_(programmes), IndicatorTarget.starts_on <= filters.end,
-                   IndicatorTarget.ends_on >= filters.start)
-            .options(selectinload(IndicatorTarget.indicator))
-            .order_by(Indicator.programme_id, Indicator.name, IndicatorTarget.starts_on, IndicatorTarget.country))
+    programmes = select(Grant.programme_id).where(
+        Grant.id.in_(permissions.report_forums(user).with_only_columns(Forum.grant_id))
+    )
+    stmt = (
+        select(IndicatorTarget)
+        .join(IndicatorTarget.indicator)
+        .where(
+            Indicator.programme_id.in_(programmes),
+            IndicatorTarget.starts_on <= filters.end,
+            IndicatorTarget.ends_on >= filters.start,
+        )
+        .options(selectinload(IndicatorTarget.indicator))
+        .order_by(Indicator.programme_id, Indicator.name, IndicatorTarget.starts_on, IndicatorTarget.country)
+    )
     if filters.country:
         stmt = stmt.where(IndicatorTarget.country.in_(("", filters.country)))
     windows: dict[tuple[date, date], Figured] = {}
@@ -163,13 +180,22 @@ def indicator_rows(user, filters: ReportFilters, now: datetime | None = None,
         window = (target.starts_on, target.ends_on)
         if window not in windows:
             reach = reach if reach is not None else reach_rows(user)
-            period = ReportFilters(start=target.starts_on, end=target.ends_on, country="",
-                                   grant_id=filters.grant_id, forum_id=filters.forum_id)
+            period = ReportFilters(
+                start=target.starts_on,
+                end=target.ends_on,
+                country="",
+                grant_id=filters.grant_id,
+                forum_id=filters.forum_id,
+            )
             windows[window] = assembled_figures(user, period, now, refresh, reach)
         page = windows[window]
         # The indicator's programme only, and the target's country if it names one.
-        forum_rows = [r for r in page.forums if grant_of(r).programme_id == indicator.programme_id
-                      and (not target.country or forum_of(r).country == target.country)]
+        forum_rows = [
+            r
+            for r in page.forums
+            if grant_of(r).programme_id == indicator.programme_id
+            and (not target.country or forum_of(r).country == target.country)
+        ]
         figures = Figures()
         for r in forum_rows:
             figures.add(r.figures)

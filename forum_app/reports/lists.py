@@ -3,6 +3,7 @@
 A list holds the rows its figure counts (the same SQL conditions: reports/figures.py), in the
 person's reach and the filters, a page at a time; its total is counted by the database in one query.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -25,9 +26,12 @@ from .periods import ReportFilters, forum_zones
 
 
 def meetings_stmt(user, filters: ReportFilters, figure: str = "") -> Select:
-    return (select(Meeting).join(Meeting.forum).where(Meeting.forum_id.in_(_forum_ids(user, filters)),
-                                                      meeting_condition(figure, filters, forum_zones()))
-            .order_by(Meeting.starts_at, Meeting.id))
+    return (
+        select(Meeting)
+        .join(Meeting.forum)
+        .where(Meeting.forum_id.in_(_forum_ids(user, filters)), meeting_condition(figure, filters, forum_zones()))
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
 
 
 def meetings_page(user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = ()) -> Page:
@@ -35,8 +39,9 @@ def meetings_page(user, filters: ReportFilters, figure: str, raw_page: str | Non
     return paginate(meetings_stmt(user, filters, figure).options(*options), raw_page)
 
 
-def actions_page(user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = (),
-                 now: datetime | None = None) -> Page:
+def actions_page(
+    user, filters: ReportFilters, figure: str, raw_page: str | None, options: Sequence = (), now: datetime | None = None
+) -> Page:
     """A page of ``actions_stmt``: its total counted, then the page's ids sorted alone (narrow rows),
     then those loaded (``paginate_narrow``).
 
@@ -50,9 +55,13 @@ def actions_stmt(user, filters: ReportFilters, figure: str = "raised", now: date
     if figure == "on_time":
         raise ValueError("on_time is a share; list the 'due' actions")
     now = now or utcnow()
-    stmt = (select(ActionItem).join(ActionItem.forum)
-            .where(ActionItem.forum_id.in_(_forum_ids(user, filters)),
-                   action_condition(figure, filters, forum_zones(), now)))
+    stmt = (
+        select(ActionItem)
+        .join(ActionItem.forum)
+        .where(
+            ActionItem.forum_id.in_(_forum_ids(user, filters)), action_condition(figure, filters, forum_zones(), now)
+        )
+    )
     return stmt.order_by(ActionItem.forum_id, ActionItem.id)
 
 
@@ -61,10 +70,11 @@ def page_of(rows: list, raw_page: str | None, size: int | None = None) -> Page:
     size = size or current_app.config["PAGE_SIZE"]
     pages = max(1, -(-len(rows) // size))
     number = min(parse_page_number(raw_page), pages)
-    return Page(items=rows[(number - 1) * size:number * size], number=number, size=size, total=len(rows))
+    return Page(items=rows[(number - 1) * size : number * size], number=number, size=size, total=len(rows))
 
 
 # --- the printable forum progress report -----------------------------------------------------------
+
 
 @dataclass
 class ForumProgress:
@@ -84,8 +94,9 @@ class ProgressReport:
     now: datetime
 
 
-def progress_report(user, filters: ReportFilters, now: datetime | None = None,
-                    raw_page: str | None = None) -> ProgressReport:
+def progress_report(
+    user, filters: ReportFilters, now: datetime | None = None, raw_page: str | None = None
+) -> ProgressReport:
     """A page per forum: its figures, the period's meetings, its open actions (and those done in the period).
 
     Only the page's forum is counted and listed, so the page stays the size of one forum's
@@ -93,8 +104,12 @@ def progress_report(user, filters: ReportFilters, now: datetime | None = None,
     """
     permissions.require(permissions.can_view_reports(user))
     now = now or utcnow()
-    forums = db.session.execute(scoped_forums(user, filters).with_only_columns(Forum.id, Forum.title)
-                                .join(Forum.grant).order_by(Forum.country, Grant.reference, Forum.title)).all()
+    forums = db.session.execute(
+        scoped_forums(user, filters)
+        .with_only_columns(Forum.id, Forum.title)
+        .join(Forum.grant)
+        .order_by(Forum.country, Grant.reference, Forum.title)
+    ).all()
     page = page_of([forum_id for forum_id, _ in forums], raw_page, size=1)
     choices = [(n, title) for n, (_, title) in enumerate(forums, 1)]
     if not page.items:
@@ -106,11 +121,16 @@ def progress_report(user, filters: ReportFilters, now: datetime | None = None,
         return ProgressReport(filters, [], page, choices, now)
     row = report.forums[0]
     meetings = list(db.session.execute(meetings_stmt(user, one)).scalars())
-    stmt = (select(ActionItem).join(ActionItem.forum)
-            .where(ActionItem.forum_id == forum_id,
-                   or_(ActionItem.state.in_(ACTION_OPEN_STATES), action_condition("done", one, report.zones, now)))
-            .options(joinedload(ActionItem.owner))
-            .order_by(ActionItem.due_on, ActionItem.id))
+    stmt = (
+        select(ActionItem)
+        .join(ActionItem.forum)
+        .where(
+            ActionItem.forum_id == forum_id,
+            or_(ActionItem.state.in_(ACTION_OPEN_STATES), action_condition("done", one, report.zones, now)),
+        )
+        .options(joinedload(ActionItem.owner))
+        .order_by(ActionItem.due_on, ActionItem.id)
+    )
     # The actions' forum (is_overdue reads its zone), loaded once and held here (the session keeps
     # only weak references): the report's forums are read as plain values, and joining it into every
     # action row would repeat its description with each.

@@ -5,6 +5,7 @@ on 1 April is in April, although it is 31 March in UTC. The SQL compares UTC tim
 moments at which the local dates begin, computed in Python per group of zones that share them
 (``_by_zone``), so the database reads its indexes and the Python side stays a handful of values.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -28,6 +29,7 @@ TREND_QUARTERS = 40  # the trends show at most this many buckets (ten years by q
 
 
 # --- filters and periods ----------------------------------------------------------------------------
+
 
 def _parse_date(raw: str | None) -> date | None:
     try:
@@ -62,13 +64,24 @@ class ReportFilters:
         # Dates the zone arithmetic can handle (a local midnight a day either side must exist).
         start, end = max(start, FAR_PAST), min(end, date(9998, 12, 30))
         country = args.get("country", "")
-        return cls(start=start, end=end, country=country if country in COUNTRIES else "",
-                   grant_id=parse_id(args.get("grant")), forum_id=parse_id(args.get("forum")))
+        return cls(
+            start=start,
+            end=end,
+            country=country if country in COUNTRIES else "",
+            grant_id=parse_id(args.get("grant")),
+            forum_id=parse_id(args.get("forum")),
+        )
 
     def args(self, **extra) -> dict[str, str]:
         """Query-string values that keep these filters (for links to the lists and exports)."""
-        values = {"from": self.start.isoformat(), "to": self.end.isoformat(), "country": self.country,
-                  "grant": self.grant_id or "", "forum": self.forum_id or "", **extra}
+        values = {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "country": self.country,
+            "grant": self.grant_id or "",
+            "forum": self.forum_id or "",
+            **extra,
+        }
         return {k: str(v) for k, v in values.items() if v not in ("", None)}
 
     def narrowed(self, **changes) -> ReportFilters:
@@ -99,7 +112,7 @@ def period_bounds(filters: ReportFilters) -> list[date]:
     A longer period's earlier quarters share the first bucket, so a period of decades still
     makes a trend of a readable size (and SQL of a bounded one).
     """
-    return [filters.start, *_quarter_starts(filters)[1:][-(TREND_QUARTERS - 1):], filters.end + timedelta(days=1)]
+    return [filters.start, *_quarter_starts(filters)[1:][-(TREND_QUARTERS - 1) :], filters.end + timedelta(days=1)]
 
 
 def quarters(filters: ReportFilters) -> list[str]:
@@ -121,6 +134,7 @@ def _utc_start(day: date, zone: str) -> datetime:
 
 
 # --- forum-local dates in SQL -----------------------------------------------------------------------
+
 
 def _by_zone(zones: Iterable[str], key: Callable[[str], Any], build: Callable[[Any], Any], default=None):
     """SQL that depends on the forum's zone (Forum joined): ``build(key(zone))`` per group of zones sharing a key.
@@ -146,7 +160,7 @@ def local_window(column, start: date, end: date, zones: Iterable[str]):
     if not groups:
         return false()
     if len(groups) == 1:
-        (lo, hi), = groups
+        ((lo, hi),) = groups
         return and_(column >= lo, column < hi)
     parts = [and_(Forum.timezone.in_(names), column >= lo, column < hi) for (lo, hi), names in groups.items()]
     # The widest bounds first, as one range an index can serve; the zones' own bounds then decide.
@@ -161,16 +175,25 @@ def local_before(column, day: date, zones: Iterable[str]):
 def local_bucket(column, days: Sequence[date], zones: Iterable[str], before: int | None = None):
     """SQL: ``i`` when ``column`` falls from local date ``days[i]`` up to (not on) ``days[i + 1]``;
     ``before`` when it falls before ``days[0]``; NULL otherwise."""
+
     def build(bounds: tuple[datetime, ...]):
-        return case((column < bounds[0], null() if before is None else before),
-                    *[(column < bound, i) for i, bound in enumerate(bounds[1:])], else_=null())
+        return case(
+            (column < bounds[0], null() if before is None else before),
+            *[(column < bound, i) for i, bound in enumerate(bounds[1:])],
+            else_=null(),
+        )
+
     return _by_zone(zones, lambda zone: tuple(_utc_start(day, zone) for day in days), build, default=null())
 
 
 def before_local_today(date_column, now: datetime, zones: Iterable[str], or_equal: bool = False):
     """SQL: the date ``date_column`` is before (or on) the forum's today."""
-    return _by_zone(zones, lambda zone: local_day(now, zone),
-                    lambda today: date_column <= today if or_equal else date_column < today, default=false())
+    return _by_zone(
+        zones,
+        lambda zone: local_day(now, zone),
+        lambda today: date_column <= today if or_equal else date_column < today,
+        default=false(),
+    )
 
 
 class date_plus_seconds(FunctionElement):
@@ -244,12 +267,15 @@ def _midnight_offsets(zone: str, first: date, last: date) -> tuple[tuple[date, i
 
 def end_of_local_day(date_column, first: date, last: date, zones: Iterable[str]):
     """SQL: the UTC moment the local date ``date_column`` (from ``first`` to ``last``) ends in its forum's zone."""
+
     def build(segments: tuple[tuple[date, int], ...]):
         moments = [date_plus_seconds(date_column, 86400 - seconds) for _, seconds in segments]
         if len(segments) == 1:
             return moments[0]
-        return case(*[(date_column < segments[i + 1][0], moments[i]) for i in range(len(segments) - 1)],
-                    else_=moments[-1])
+        return case(
+            *[(date_column < segments[i + 1][0], moments[i]) for i in range(len(segments) - 1)], else_=moments[-1]
+        )
+
     return _by_zone(zones, lambda zone: _midnight_offsets(zone, first, max(first, last)), build, default=null())
 
 

@@ -1,4 +1,5 @@
 """The programme dashboard, the lists behind its figures, exports and the printable progress report."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -40,19 +41,32 @@ def dashboard():
     filters = ReportFilters.from_args(request.args)
     refresh = request.args.get("refresh") == "1"
     page = programme.dashboard(current_user, filters, raw_page=request.args.get("page"), refresh=refresh)
-    return render_template("reports/dashboard.html", page=page, bars=charts.bars, chart=charts, GENDERS=GENDERS,
-                           as_of=programme.figures_as_of(page.counted_at, current_user.timezone),
-                           indicator_rows=indicators.indicator_rows(permissions.resolved(current_user), filters,
-                                                                    page.now, refresh),
-                           can_manage_indicators=permissions.can_manage_indicators(current_user))
+    return render_template(
+        "reports/dashboard.html",
+        page=page,
+        bars=charts.bars,
+        chart=charts,
+        GENDERS=GENDERS,
+        as_of=programme.figures_as_of(page.counted_at, current_user.timezone),
+        indicator_rows=indicators.indicator_rows(permissions.resolved(current_user), filters, page.now, refresh),
+        can_manage_indicators=permissions.can_manage_indicators(current_user),
+    )
 
 
 # --- indicators (programme staff) ------------------------------------------------------------------
 
+
 def _indicator_forms(indicator_form=None, target_form=None):
     programmes = db.session.execute(select(Programme).order_by(Programme.name)).scalars().all()
-    defined = db.session.execute(select(Indicator).options(selectinload(Indicator.targets), joinedload(Indicator.programme))
-                                 .order_by(Indicator.programme_id, Indicator.name)).scalars().all()
+    defined = (
+        db.session.execute(
+            select(Indicator)
+            .options(selectinload(Indicator.targets), joinedload(Indicator.programme))
+            .order_by(Indicator.programme_id, Indicator.name)
+        )
+        .scalars()
+        .all()
+    )
     indicator_form = indicator_form or IndicatorForm(formdata=None)
     target_form = target_form or TargetForm(formdata=None)
     indicator_form.programme_id.choices = [(p.id, p.name) for p in programmes]
@@ -63,8 +77,13 @@ def _indicator_forms(indicator_form=None, target_form=None):
 def _indicators_page(indicator_form=None, target_form=None, status: int = 200, defined=None):
     if defined is None:
         indicator_form, target_form, defined = _indicator_forms(indicator_form, target_form)
-    return render_template("reports/indicators.html", indicator_form=indicator_form, target_form=target_form,
-                           indicators=defined, METRICS=INDICATOR_METRICS), status
+    return render_template(
+        "reports/indicators.html",
+        indicator_form=indicator_form,
+        target_form=target_form,
+        indicators=defined,
+        METRICS=INDICATOR_METRICS,
+    ), status
 
 
 @bp.get("/indicators")
@@ -140,8 +159,9 @@ def export(what: str, fmt: str):
     else:
         body = exports.xlsx_stream(what, header, rows)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(stream_with_context(body), mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        stream_with_context(body), mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @bp.get("/progress")

@@ -1,4 +1,5 @@
 """The review comment form (a new comment, or an answer naming the comment it answers)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -1,4 +1,5 @@
 """A review thread as its page shows it: the comments in threads, and what the reader may do."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,8 +34,11 @@ def review_page(user, obj) -> ReviewPage | None:
         return None
     kind = object_type_of(obj)
     comments = db.session.execute(
-        select(ReviewComment).where(ReviewComment.object_type == kind, ReviewComment.object_id == obj.id)
-        .options(joinedload(ReviewComment.author)).order_by(ReviewComment.created_at, ReviewComment.id)).scalars()
+        select(ReviewComment)
+        .where(ReviewComment.object_type == kind, ReviewComment.object_id == obj.id)
+        .options(joinedload(ReviewComment.author))
+        .order_by(ReviewComment.created_at, ReviewComment.id)
+    ).scalars()
     threads: dict[int, Thread] = {}
     for comment in comments:
         if comment.in_reply_to_id is None:

@@ -1,4 +1,5 @@
 """Posting to a review thread: check, append, audit, and queue the emails in the same transaction."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -79,14 +80,28 @@ def post_comment(actor: User, obj, data: ReviewInput) -> ReviewComment:
 def _notify(actor: User, obj, comment: ReviewComment, parent: ReviewComment | None) -> None:
     grant_id = permissions.review_grant_id(obj)
     if permissions.is_staff(actor):
-        recipients = list(db.session.execute(
-            select(User).join(GrantTeam, GrantTeam.user_id == User.id)
-            .where(GrantTeam.grant_id == grant_id, User.active.is_(True)).order_by(User.id)).scalars())
+        recipients = list(
+            db.session.execute(
+                select(User)
+                .join(GrantTeam, GrantTeam.user_id == User.id)
+                .where(GrantTeam.grant_id == grant_id, User.active.is_(True))
+                .order_by(User.id)
+            ).scalars()
+        )
     else:
         recipients = [parent.author] if parent is not None and parent.author.active else []
     title, url = object_title(obj), object_url(obj)
     for user in recipients:
         if user.id == actor.id:
             continue
-        queue_email("review-comment", user, _("Review comment on %(title)s", title=title), "review_comment",
-                    author=actor, comment=comment, title=title, url=url, answer=parent is not None)
+        queue_email(
+            "review-comment",
+            user,
+            _("Review comment on %(title)s", title=title),
+            "review_comment",
+            author=actor,
+            comment=comment,
+            title=title,
+            url=url,
+            answer=parent is not None,
+        )

@@ -1,4 +1,5 @@
 """Posting a review comment; the thread itself is shown on its object's page (``review_thread``)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -90,7 +91,10 @@ def post_comment(object_type: str, object_id: int):
     # Nothing was saved: the page shows the message at the form, keeping what was written (when it fits
     # the session cookie; a text too long is not kept).
     body = form.body.data or ""
-    session[_REFUSED] = {"target": _target(object_type, obj.id), "message": message,
-                         "body": body if len(body) <= KEPT_BODY else "",
-                         "in_reply_to_id": form.in_reply_to_id.data if not form.in_reply_to_id.errors else None}
+    session[_REFUSED] = {
+        "target": _target(object_type, obj.id),
+        "message": message,
+        "body": body if len(body) <= KEPT_BODY else "",
+        "in_reply_to_id": form.in_reply_to_id.data if not form.in_reply_to_id.errors else None,
+    }
     return redirect(_page_of(object_type, obj))

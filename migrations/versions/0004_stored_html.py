@@ -10,21 +10,22 @@ Revises: 656240dc2c47
 Create Date: 2026-12-02 10:00:00.000000
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_stored_html'
-down_revision = '6c9fbef03112'
+revision = "0004_stored_html"
+down_revision = "6c9fbef03112"
 branch_labels = None
 depends_on = None
 
 # (table, Markdown column, HTML column)
 STORED = (
-    ('forum', 'description', 'description_html'),
-    ('meeting', 'agenda_md', 'agenda_html'),
-    ('minutes_version', 'body_md', 'body_html'),
+    ("forum", "description", "description_html"),
+    ("meeting", "agenda_md", "agenda_html"),
+    ("minutes_version", "body_md", "body_html"),
 )
 
 
@@ -36,13 +37,12 @@ def upgrade():
     for table, _source, target in STORED:
         with op.batch_alter_table(table, schema=None) as batch_op:
             # The server default fills the rows that exist already; the app always sets it.
-            batch_op.add_column(sa.Column(target, sa.Text(), nullable=False, server_default=''))
+            batch_op.add_column(sa.Column(target, sa.Text(), nullable=False, server_default=""))
 
     connection = op.get_bind()
     for table, source, target in STORED:
-        rows = sa.table(table, sa.column('id', sa.Integer), sa.column(source, sa.Text), sa.column(target, sa.Text))
-        ids = connection.execute(
-            sa.select(rows.c.id).where(rows.c[source] != '').order_by(rows.c.id)).scalars().all()
+        rows = sa.table(table, sa.column("id", sa.Integer), sa.column(source, sa.Text), sa.column(target, sa.Text))
+        ids = connection.execute(sa.select(rows.c.id).where(rows.c[source] != "").order_by(rows.c.id)).scalars().all()
         for row_id in ids:  # one row in memory at a time: minutes can be long
             text = connection.execute(sa.select(rows.c[source]).where(rows.c.id == row_id)).scalar_one()
             connection.execute(rows.update().where(rows.c.id == row_id).values({target: render_or_plain(text)}))

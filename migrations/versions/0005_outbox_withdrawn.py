@@ -3,6 +3,7 @@
 Revision ID: 0005_outbox_withdrawn
 Revises: 0004_stored_html
 """
+
 from alembic import op
 
 revision = "0005_outbox_withdrawn"

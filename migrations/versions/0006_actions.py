@@ -4,6 +4,7 @@ review comments by programme staff and reassignment after a decline.
 Revision ID: 0006_actions
 Revises: 0005_outbox_withdrawn
 """
+
 from html import escape
 
 import sqlalchemy as sa
@@ -23,10 +24,12 @@ def upgrade():
         batch_op.add_column(sa.Column("description_html", sa.Text(), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("decision_version", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("decision_number", sa.Integer(), nullable=True))
-        batch_op.create_check_constraint(op.f("ck_action_item_decision_pair"),
-                                         "(decision_number IS NULL) = (decision_version IS NULL)")
-        batch_op.create_check_constraint(op.f("ck_action_item_decision_meeting"),
-                                         "decision_number IS NULL OR meeting_id IS NOT NULL")
+        batch_op.create_check_constraint(
+            op.f("ck_action_item_decision_pair"), "(decision_number IS NULL) = (decision_version IS NULL)"
+        )
+        batch_op.create_check_constraint(
+            op.f("ck_action_item_decision_meeting"), "decision_number IS NULL OR meeting_id IS NOT NULL"
+        )
     with op.batch_alter_table("action_item", schema=None) as batch_op:
         batch_op.alter_column("description_html", server_default=None)
     # Descriptions written before this step were shown as plain text: keep them so, escaped,
@@ -35,13 +38,16 @@ def upgrade():
     rows = connection.execute(sa.text("SELECT id, description FROM action_item WHERE description <> ''")).all()
     for row_id, description in rows:
         paragraphs = "".join(f"<p>{escape(p)}</p>" for p in description.split("\n\n") if p.strip())
-        connection.execute(sa.text("UPDATE action_item SET description_html = :html WHERE id = :id"),
-                           {"html": paragraphs, "id": row_id})
+        connection.execute(
+            sa.text("UPDATE action_item SET description_html = :html WHERE id = :id"),
+            {"html": paragraphs, "id": row_id},
+        )
 
     with op.batch_alter_table("action_update", schema=None) as batch_op:
         batch_op.add_column(sa.Column("owner_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(op.f("fk_action_update_owner_id_user_account"), "user_account",
-                                    ["owner_id"], ["id"], ondelete="RESTRICT")
+        batch_op.create_foreign_key(
+            op.f("fk_action_update_owner_id_user_account"), "user_account", ["owner_id"], ["id"], ondelete="RESTRICT"
+        )
         batch_op.drop_constraint(op.f("ck_action_update_kind"), type_="check")
         batch_op.create_check_constraint(op.f("ck_action_update_kind"), NEW_KINDS)
 

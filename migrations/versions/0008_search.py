@@ -10,6 +10,7 @@
 Revision ID: 0008_search
 Revises: 0007_notifications
 """
+
 import unicodedata
 
 import sqlalchemy as sa
@@ -22,8 +23,9 @@ depends_on = None
 
 # A copy of core.search.normalise as it was when this migration was written (migrations
 # do not import application code that may change later).
-_UNDECOMPOSED = str.maketrans({"đ": "dj", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ø": "o", "œ": "oe", "æ": "ae",
-                               "ß": "ss", "þ": "th"})
+_UNDECOMPOSED = str.maketrans(
+    {"đ": "dj", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ø": "o", "œ": "oe", "æ": "ae", "ß": "ss", "þ": "th"}
+)
 
 
 def _normalise(*parts):
@@ -37,16 +39,29 @@ def upgrade():
         batch_op.add_column(sa.Column("search_text", sa.String(length=500), nullable=False, server_default=""))
         batch_op.create_index("ix_user_account_name", ["name"], unique=False)
     conn = op.get_bind()
-    users = sa.table("user_account", sa.column("id", sa.Integer), sa.column("name", sa.String),
-                     sa.column("email", sa.String), sa.column("search_text", sa.String))
+    users = sa.table(
+        "user_account",
+        sa.column("id", sa.Integer),
+        sa.column("name", sa.String),
+        sa.column("email", sa.String),
+        sa.column("search_text", sa.String),
+    )
     rows = conn.execute(sa.select(users.c.id, users.c.name, users.c.email)).all()
     if rows:
-        conn.execute(users.update().where(users.c.id == sa.bindparam("uid")).values(search_text=sa.bindparam("st")),
-                     [{"uid": r.id, "st": _normalise(r.name, r.email)[:500]} for r in rows])
+        conn.execute(
+            users.update().where(users.c.id == sa.bindparam("uid")).values(search_text=sa.bindparam("st")),
+            [{"uid": r.id, "st": _normalise(r.name, r.email)[:500]} for r in rows],
+        )
     if conn.dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.create_index("ix_user_account_search_text", "user_account", ["search_text"], unique=False,
-                        postgresql_using="gin", postgresql_ops={"search_text": "gin_trgm_ops"})
+        op.create_index(
+            "ix_user_account_search_text",
+            "user_account",
+            ["search_text"],
+            unique=False,
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        )
     else:
         op.create_index("ix_user_account_search_text", "user_account", ["search_text"], unique=False)
     with op.batch_alter_table("forum", schema=None) as batch_op:

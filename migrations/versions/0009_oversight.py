@@ -7,6 +7,7 @@ only in aggregate.
 Revision ID: 0009_oversight
 Revises: 0008_search
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -30,8 +31,9 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("last_used_at", sa.DateTime(), nullable=True),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_api_token_user_id_user_account"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_api_token_user_id_user_account"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),
     )
@@ -41,7 +43,8 @@ def upgrade():
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.add_column(sa.Column("gender", sa.String(length=16), nullable=False, server_default="not_recorded"))
         batch_op.create_check_constraint(
-            op.f("ck_user_account_gender"), "gender IN (" + ", ".join(f"'{g}'" for g in GENDERS) + ")")
+            op.f("ck_user_account_gender"), "gender IN (" + ", ".join(f"'{g}'" for g in GENDERS) + ")"
+        )
 
 
 def downgrade():

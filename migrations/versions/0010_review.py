@@ -6,6 +6,7 @@ an answer names the comment it answers (``in_reply_to_id``).
 Revision ID: 0010_review
 Revises: 0009_oversight
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -26,10 +27,18 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("in_reply_to_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("object_type IN ('grant', 'forum', 'meeting')", name=op.f("ck_review_comment_object_type")),
-        sa.ForeignKeyConstraint(["author_id"], ["user_account.id"],
-                                name=op.f("fk_review_comment_author_id_user_account"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["in_reply_to_id"], ["review_comment.id"],
-                                name=op.f("fk_review_comment_in_reply_to_id_review_comment"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["user_account.id"],
+            name=op.f("fk_review_comment_author_id_user_account"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["in_reply_to_id"],
+            ["review_comment.id"],
+            name=op.f("fk_review_comment_in_reply_to_id_review_comment"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_comment")),
     )
     with op.batch_alter_table("review_comment", schema=None) as batch_op:

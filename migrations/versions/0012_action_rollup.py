@@ -9,6 +9,7 @@ forums of a reach: raised in a period (forum, raised) and done in a period (foru
 Revision ID: 0012_action_rollup
 Revises: 0011_indicators
 """
+
 from alembic import op
 import sqlalchemy as sa
 

@@ -6,6 +6,7 @@ grouped count went from 3.6 ms to 1.0 ms. The new index serves every query the o
 Revision ID: 0014_overdue_index
 Revises: 0012_action_rollup
 """
+
 from alembic import op
 
 revision = "0014_overdue_index"

@@ -6,6 +6,7 @@ again only the forums whose stamp moved (reports/stamps.py bumps it in the writi
 Revision ID: 0015_figures_stamp
 Revises: 0014_overdue_index
 """
+
 from alembic import op
 import sqlalchemy as sa
 

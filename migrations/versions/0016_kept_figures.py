@@ -8,6 +8,7 @@ asked for; rows of past hours are deleted as new ones are written.
 Revision ID: 0016_kept_figures
 Revises: 0015_figures_stamp
 """
+
 from alembic import op
 import sqlalchemy as sa
 

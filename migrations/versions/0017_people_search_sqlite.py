@@ -16,6 +16,7 @@ PostgreSQL: nothing to do (its trigram index is 0008's).
 Revision ID: 0017_people_search_sqlite
 Revises: 0016_kept_figures
 """
+
 from alembic import op
 
 revision = "0017_people_search_sqlite"

@@ -12,6 +12,7 @@ pair stops the upgrade with their ids, for an administrator to merge, rather tha
 Revision ID: 0018_emails_normalised
 Revises: 0017_people_search_sqlite
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -30,8 +31,10 @@ def upgrade():
     for user_id, email in rows:
         normal = email.strip().lower()
         if normal in taken:
-            raise RuntimeError(f"Accounts {taken[normal]} and {user_id} have the same email address ({normal}) "
-                               "but for case: merge them, then upgrade again.")
+            raise RuntimeError(
+                f"Accounts {taken[normal]} and {user_id} have the same email address ({normal}) "
+                "but for case: merge them, then upgrade again."
+            )
         taken[normal] = user_id
     for user_id, email in rows:
         if email != email.strip().lower():

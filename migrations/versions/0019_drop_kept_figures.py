@@ -9,6 +9,7 @@ brings the table back empty: what it held was only ever a cache.
 Revision ID: 0019_drop_kept_figures
 Revises: 0018_emails_normalised
 """
+
 from alembic import op
 import sqlalchemy as sa
 

@@ -8,6 +8,7 @@ TTL (reports/dashboard.py), and pages render fresh, so the stamp has no reader.
 Revision ID: 0020_drop_figures_stamp
 Revises: 0019_drop_kept_figures
 """
+
 from alembic import op
 import sqlalchemy as sa
 
