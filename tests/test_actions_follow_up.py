@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from forum_app.actions import queries, services
+from forum_app.actions import followup, queries, services
 from forum_app.auth import tokens
 from forum_app.core import clock
 from forum_app.extensions import db
@@ -79,7 +79,7 @@ def review(client: FlaskClient, meeting_id: int, outcomes: dict[int, tuple[str, 
 def follow_up_of(app: Flask, email: str, meeting_id: int) -> dict[int, tuple[str | None, bool, bool]]:
     """{action id: (state at the meeting, reviewed there, closed since the previous meeting)} of its section."""
     with app.app_context():
-        section = queries.follow_up(user(email), db.session.get(Meeting, meeting_id))
+        section = followup.follow_up(user(email), db.session.get(Meeting, meeting_id))
         return {row.id: (row.state_then, row.reviewed, row.closed_since) for row in section.rows}
 
 
@@ -111,7 +111,7 @@ def test_one_action_walks_across_three_meetings(app: Flask, make: Factory, forum
     assert follow_up_of(app, o, w["m4"]) == {action: ("done", False, True)}  # closed since the last meeting
     assert follow_up_of(app, o, w["m5"]) == {}
     with app.app_context():
-        agreed = queries.follow_up(user(o), db.session.get(Meeting, w["m1"])).agreed
+        agreed = followup.follow_up(user(o), db.session.get(Meeting, w["m1"])).agreed
         assert [a.id for a in agreed] == [action]
         page = queries.action_page(user(o), action)
         assert [(t.meeting.id, t.state, [u.note for u in t.said]) for t in page.timeline] == [
@@ -225,16 +225,16 @@ def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flas
             viewer = user(email)
             for index, meeting in enumerate(meetings):
                 previous_start = meetings[index - 1].starts_at if index else None
-                section = queries.follow_up(viewer, meeting, latest=True)
+                section = followup.follow_up(viewer, meeting, latest=True)
                 visible = {a.id for a in db.session.execute(queries.permissions.visible_actions(viewer)).scalars()}
                 expected = {}
                 for action in actions.values():
                     if (
                         action.id in visible
                         and action.meeting_id != meeting.id
-                        and queries.in_span(action, meeting, previous_start)
+                        and followup.in_span(action, meeting, previous_start)
                     ):
-                        then = queries.at_meeting(action, meeting, now)
+                        then = followup.at_meeting(action, meeting, now)
                         last = then.last_update
                         expected[action.id] = (
                             then.state,
@@ -265,7 +265,7 @@ def test_the_follow_up_rows_computed_in_sql_follow_the_at_meeting_rule(app: Flas
                 checked += len(got)
         assert checked > 20
         # The histories say what they were built to say.
-        rows = {m.id: {r.id: r for r in queries.follow_up(user(w["organiser"]), m).rows} for m in meetings}
+        rows = {m.id: {r.id: r for r in followup.follow_up(user(w["organiser"]), m).rows} for m in meetings}
         assert (rows[w["m2"]][reviewed].state_then, rows[w["m2"]][reviewed].last_note) == (
             "blocked",
             "Correction: waiting for the ministry.",
@@ -324,8 +324,8 @@ def test_the_matrix_is_paged_open_first_and_filters_open_or_closed(
                 for row in m.rows:
                     action = db.session.get(ActionItem, row.action.id)
                     expected = [
-                        queries.at_meeting(action, meeting, now)
-                        if queries.in_span(action, meeting, starts[i])
+                        followup.at_meeting(action, meeting, now)
+                        if followup.in_span(action, meeting, starts[i])
                         else None
                         for i, meeting in enumerate(m.meetings)
                     ]
@@ -750,12 +750,12 @@ def test_overdue_is_judged_by_the_forums_date(app: Flask, make: Factory) -> None
         db.session.commit()
         with clock.at(datetime(2031, 3, 10, 23, 30, tzinfo=UTC)):
             forums = [db.session.get(Forum, f) for f in (w["forum"], utc_forum)]
-            counts = queries.overdue_counts(user(w["admin"]), forums)
+            counts = followup.overdue_counts(user(w["admin"]), forums)
             mine = queries.my_actions(owner)
             assert counts == {w["forum"]: 1}
             assert [a.title for a in mine.awaiting] == ["sarajevo", "utc"]
-            assert queries.is_overdue(db.session.get(ActionItem, ids["sarajevo"]))
-            assert not queries.is_overdue(db.session.get(ActionItem, ids["utc"]))
+            assert followup.is_overdue(db.session.get(ActionItem, ids["sarajevo"]))
+            assert not followup.is_overdue(db.session.get(ActionItem, ids["utc"]))
 
 
 def test_my_actions_sections_are_decided_in_sql_and_the_home_page_loads_only_their_first_rows(app, make) -> None:

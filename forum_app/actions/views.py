@@ -22,7 +22,7 @@ from ..core.urls import parse_id, safe_next
 from ..extensions import db
 from ..models import ActionItem, Forum, Grant, Meeting
 from ..vocab import ACTION_CLOSED_STATES, ACTION_STATES
-from . import queries
+from . import followup, queries
 from . import services as actions
 from .forms import (
     ActionDetailsForm,
@@ -352,7 +352,7 @@ def review(meeting_id: int):
     )
     if locked:
         return locked
-    section = queries.follow_up(current_user, meeting, latest=True)
+    section = followup.follow_up(current_user, meeting, latest=True)
     form = ReviewForm()
     if request.method == "GET":
         form.open(section.rows)
@@ -365,7 +365,7 @@ def review(meeting_id: int):
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
         if getattr(form, "conflict", None) is not None:
             # What the others posted is shown with each row; the rows' versions move on, notes are kept.
-            section = queries.follow_up(current_user, meeting, latest=True)
+            section = followup.follow_up(current_user, meeting, latest=True)
             for row in form.rows:
                 current = section.row_by_id.get(row.row_id.data)
                 if current is not None:

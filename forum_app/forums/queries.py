@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
-from ..actions.queries import overdue_counts
+from ..actions.followup import overdue_counts
 from ..core.paging import Page, paginate
 from ..core.rows import Into
 from ..core.search import contains
@@ -38,7 +38,7 @@ class ForumFilters:
 @dataclass(slots=True, frozen=True)
 class CardForum:
     """A forum as its card shows it, as plain values. It stands in for the Forum where the card's
-    other loaders read one (next_meetings, actions.queries.overdue_counts, permissions)."""
+    other loaders read one (next_meetings, actions.followup.overdue_counts, permissions)."""
 
     id: int
     title: str

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions
-from ..actions.queries import overdue_in_forum
+from ..actions.followup import overdue_in_forum
 from ..core.actor import current_actor, require_sign_in
 from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.search import clean_query

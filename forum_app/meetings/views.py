@@ -15,7 +15,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import permissions
-from ..actions.queries import follow_up
+from ..actions.followup import follow_up
 from ..core.actor import current_actor, require_sign_in
 from ..core.dates import same_clock
 from ..core.editing import decode_loaded, form_values, rebase_form
@@ -271,7 +271,7 @@ def _meeting_page(page: queries.MeetingPage, invitee_form: InviteeForm | None = 
         invitee_form=invitee_form,
         comment_form=CommentForm(),
         viewer_zone=_viewer_zone(m),
-        follow_up=follow_up(current_user, m, page.minutes_version),  # the actions' review (actions.queries)
+        follow_up=follow_up(current_user, m, page.minutes_version),  # the actions' review (actions.followup)
     ), status
 
 

@@ -39,7 +39,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, null, select, union
 
 from .. import permissions
-from ..actions.queries import by_local_today, overdue_condition
+from ..actions.followup import by_local_today, overdue_condition
 from ..core.clock import utcnow
 from ..extensions import db
 from ..models import ActionItem, Forum, Grant, Invitation, Meeting, Organisation, User, WalkInAttendee

@@ -15,7 +15,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
-from ..actions.queries import is_overdue
+from ..actions.followup import is_overdue
 from ..core.clock import utcnow
 from ..core.paging import Page, paginate, paginate_narrow, parse_page_number
 from ..extensions import db
