@@ -64,8 +64,9 @@ class RowForm(Form):
     person changed, and refuse (as a conflict) a row someone else changed meanwhile.
     """
 
-    row_id = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
-    was = HiddenField()
+    # Hidden, so no label: without one WTForms translates a label made from the name, for every row.
+    row_id = IntegerField("", widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
+    was = HiddenField("")
 
 
 def row_list(row_form: type[RowForm], max_rows: int = 2000) -> FieldList:
