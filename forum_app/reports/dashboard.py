@@ -15,9 +15,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from flask import current_app
 from flask_babel import get_locale
 
@@ -140,11 +138,6 @@ def assembled_figures(
         figured = _add_up(report_figures(user, filters, now, reach), filters, now)
         _keep(key, figured)
     return figured
-
-
-def figures_as_of(moment: datetime, zone: str) -> str:
-    """The time the figures were counted, in the viewer's zone and locale (Babel's short time: "10:05")."""
-    return format_time(aware(moment), "short", tzinfo=ZoneInfo(zone), locale=get_locale() or "en")
 
 
 # --- the cache -------------------------------------------------------------------------------------

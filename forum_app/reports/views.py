@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..core.actor import require_sign_in
+from ..core.dates import format_clock
 from ..core.forms import run_service
 from ..extensions import db
 from ..models import INDICATOR_METRICS, Indicator, Meeting, Programme
@@ -20,7 +21,7 @@ from . import charts, exports, indicators, lists
 from . import dashboard as programme
 from .figures import ACTION_FIGURES, MEETING_FIGURES
 from .forms import IndicatorForm, TargetForm
-from .periods import ReportFilters
+from .periods import ReportFilters, aware
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 require_sign_in(bp)
@@ -47,7 +48,7 @@ def dashboard():
         bars=charts.bars,
         chart=charts,
         GENDERS=GENDERS,
-        as_of=programme.figures_as_of(page.counted_at, current_user.timezone),
+        as_of=format_clock(aware(page.counted_at), current_user.timezone),
         indicator_rows=indicators.indicator_rows(permissions.resolved(current_user), filters, page.now, refresh),
         can_manage_indicators=permissions.can_manage_indicators(current_user),
     )
