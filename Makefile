@@ -8,7 +8,7 @@ PORT ?= 5000
 # Links in emails and the printed demo logins point at where `make run` serves.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-fast setup dev-setup db demo messages clean bench css js lint format
+.PHONY: run test test-fast setup dev-setup db demo translations clean bench css js lint format
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -24,7 +24,13 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# The compiled catalogues (.mo) are built here, not committed: `make run` and `make test` both
+# come through setup, so they always speak what the .po files say.
+CATALOGUES := $(wildcard forum_app/translations/*/LC_MESSAGES/messages.po)
+setup: $(VENV)/.installed $(CATALOGUES:.po=.mo)
+
+%.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
 
 dev-setup: $(VENV)/.installed-dev
 
@@ -74,9 +80,15 @@ css: $(BIN)/python
 js:
 	cd tools/js && npm ci --ignore-scripts && node build.mjs
 
-# The catalogue of user-facing strings, for translators (English only for now).
-messages: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o forum_app/translations/messages.pot .
+# Extract every marked string into the template, merge it into each language's catalogue
+# (new strings arrive empty, changed ones fuzzy: the tests fail on both until a translator
+# fills them in), then compile. See docs/translating.md.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l --add-comments=Translators: --sort-by-file \
+		--project="Forum Desk" --copyright-holder="Forum Desk" --msgid-bugs-address="" \
+		-o forum_app/translations/messages.pot .
+	$(BIN)/pybabel update -i forum_app/translations/messages.pot -d forum_app/translations --ignore-obsolete
+	$(BIN)/pybabel compile --use-fuzzy -d forum_app/translations --statistics
 
 # ruff (lint, and the format check) and mypy, with the settings in pyproject.toml. `make format` rewrites.
 lint: dev-setup
