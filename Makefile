@@ -30,7 +30,7 @@ CATALOGUES := $(wildcard forum_app/translations/*/LC_MESSAGES/messages.po)
 setup: $(VENV)/.installed $(CATALOGUES:.po=.mo)
 
 %.mo: %.po | $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
 
 dev-setup: $(VENV)/.installed-dev
 
@@ -88,7 +88,7 @@ translations: $(VENV)/.installed
 		--project="Forum Desk" --copyright-holder="Forum Desk" --msgid-bugs-address="" \
 		-o forum_app/translations/messages.pot .
 	$(BIN)/pybabel update -i forum_app/translations/messages.pot -d forum_app/translations --ignore-obsolete
-	$(BIN)/pybabel compile --use-fuzzy -d forum_app/translations --statistics
+	$(BIN)/pybabel compile -d forum_app/translations --statistics
 
 # ruff (lint, and the format check) and mypy, with the settings in pyproject.toml. `make format` rewrites.
 lint: dev-setup

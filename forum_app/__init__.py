@@ -22,7 +22,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     app.config.from_mapping(load_config(config))
 
     from . import database, web
-    from .core import dates
+    from .core import dates, language
     from .extensions import babel, cache, csrf, db, login_manager, mail
 
     db.init_app(app)
@@ -43,7 +43,8 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
         )
     csrf.init_app(app)
     mail.init_app(app)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=language.select_locale)
+    language.init_app(app)
     cache.init_app(app)
     login_manager.init_app(app)
 

@@ -133,6 +133,7 @@ class ForumSpec:
     city: str
     country: str
     timezone: str
+    language: str  # the forum's default language (core.language)
     focus: str
     description: str
     organiser: PersonSpec
@@ -321,6 +322,7 @@ SARAJEVO = ForumSpec(
     city="Sarajevo",
     country="BA",
     timezone=_SA,
+    language="bs",
     focus="new State Prison, Sarajevo",
     description=(
         "Brings together the new State Prison and the agencies of Canton Sarajevo that support "
@@ -617,6 +619,7 @@ SKOPJE = ForumSpec(
     city="Skopje",
     country="MK",
     timezone=_SK,
+    language="mk",
     focus="Idrizovo and Skopje prisons",
     description=(
         "Coordination between Idrizovo Prison, Skopje Prison, the Probation Office and the "
@@ -762,6 +765,7 @@ BIJELO_POLJE = ForumSpec(
     city="Bijelo Polje",
     country="ME",
     timezone=_BP,
+    language="cnr",
     focus="Bijelo Polje prison",
     description=(
         "Coordination between the Bijelo Polje unit of the Institute for Execution of Criminal "
@@ -933,6 +937,7 @@ def _seed_forum(spec: ForumSpec, grant: Grant, orgs: dict[str, Organisation]) ->
         city=spec.city,
         country=spec.country,
         timezone=spec.timezone,
+        language=spec.language,
         focus=spec.focus,
         description=spec.description,
         description_html=render_for_storage(spec.description),

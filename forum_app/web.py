@@ -11,6 +11,8 @@ from flask import Flask, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2 import pass_context
+from markupsafe import escape
 from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
@@ -185,6 +187,8 @@ def configure_templates(app: Flask) -> None:
         KOSOVO_FOOTNOTE=KOSOVO_FOOTNOTE,
     )
 
+    install_escaped_gettext(app)
+
     @app.context_processor
     def navigation():
         # The signed-in person, resolved once: templates read current_user many times a page.
@@ -200,6 +204,43 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
+
+
+def install_escaped_gettext(app: Flask) -> None:
+    """``_()``, ``ngettext()`` in templates: a translation is text, never markup.
+
+    Flask-Babel installs Jinja's new-style gettext, which marks the translated string safe
+    (``Markup(translation) % variables``): a catalogue entry with ``<script>`` would reach the page
+    as markup, and an English string with ``<token>`` in it vanished as an unknown tag. Here the
+    translation is escaped like any text first; the placeholders are then filled by ``Markup %``,
+    which escapes the values too.
+    """
+    from flask_babel import get_translations
+
+    # Jinja calls these through ``context.call``, which hands them the context: text templates
+    # (emails' .txt, no autoescaping) get the translation as it is, HTML gets it escaped.
+    def as_text(context, translated: str) -> str:
+        return escape(translated) if context.eval_ctx.autoescape else translated
+
+    @pass_context
+    def gettext(context, text):
+        return as_text(context, get_translations().ugettext(text))
+
+    @pass_context
+    def ngettext(context, singular, plural, n):
+        return as_text(context, get_translations().ungettext(singular, plural, n))
+
+    @pass_context
+    def pgettext(context, msgctxt, text):
+        return as_text(context, get_translations().upgettext(msgctxt, text))
+
+    @pass_context
+    def npgettext(context, msgctxt, singular, plural, n):
+        return as_text(context, get_translations().unpgettext(msgctxt, singular, plural, n))
+
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
+    )
 
 
 def label(value, mapping) -> str:

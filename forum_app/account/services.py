@@ -10,11 +10,9 @@ from flask_babel import gettext as _
 from ..calendar.feeds import regenerate_feed_token
 from ..core import audit
 from ..core.errors import ServiceError
+from ..core.language import LANGUAGES
 from ..models import User
 from ..notifications.preferences import CHOICES, settings_for
-
-# The interface is in English for now; the choice is stored for when translations arrive.
-LANGUAGES = {"en": "English"}
 
 
 @dataclass(frozen=True)
@@ -27,7 +25,7 @@ class ProfileInput:
 def update_profile(actor: User, data: ProfileInput) -> User:
     if data.timezone not in available_timezones():
         raise ServiceError(_("Choose a time zone from the list."), field="timezone")
-    if data.locale not in LANGUAGES:
+    if data.locale and data.locale not in LANGUAGES:
         raise ServiceError(_("Choose a language from the list."), field="locale")
     changes: dict[str, list[str | bool]] = {}
     if actor.timezone != data.timezone:
@@ -49,3 +47,13 @@ def update_profile(actor: User, data: ProfileInput) -> User:
 
 def new_calendar_link(actor: User) -> str:
     return regenerate_feed_token(actor)
+
+
+def choose_language(actor: User, code: str) -> User:
+    """The switcher, for a signed-in person: their profile's language ("" = as the browser asks)."""
+    if code and code not in LANGUAGES:
+        raise ServiceError(_("Choose a language from the list."), field="locale")
+    if actor.locale != code:
+        audit.record(actor, "account.update", actor, "Updated own profile", changes=["locale"])
+        actor.locale = code
+    return actor

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import permissions
 from ..auth import tokens
@@ -28,7 +29,7 @@ from ..core.times import utc_to_local
 from ..core.urls import external_url
 from ..extensions import db
 from ..models import ActionItem, ActionUpdate, Forum, Meeting, MinutesVersion, Organisation, User
-from ..notifications.outbox import queue_email
+from ..notifications.outbox import in_language_of, queue_email
 from ..permissions import ensure
 from ..vocab import ACTION_CLOSED_STATES
 
@@ -87,7 +88,10 @@ def _clean_details(
     if not title:
         raise ServiceError(_("Say what is to be done."), field="title")
     if len(title) > MAX_TITLE:
-        raise ServiceError(_("Keep the title under %(n)d characters.", n=MAX_TITLE), field="title")
+        raise ServiceError(
+            ngettext("Keep the title under %(num)d character.", "Keep the title under %(num)d characters.", MAX_TITLE),
+            field="title",
+        )
     allowed = list(forum.grant.programme.themes or [])
     themes = list(dict.fromkeys(themes))
     if len(themes) > MAX_THEMES or any(theme not in allowed for theme in themes):
@@ -246,18 +250,19 @@ def ask_owner_to_confirm(action: ActionItem, owner: User) -> None:
     token = confirm_link_token(action)
     url = external_url("actions.confirm", token=token)
     zone = action.forum.timezone
-    queue_email(
-        "action-confirm",
-        owner,
-        _("Please confirm an action: %(title)s", title=action.title),
-        "action_confirm",
-        action=action,
-        forum=action.forum,
-        accept_url=url + "?answer=accept",
-        decline_url=url + "?answer=decline",
-        due=action.due_on,
-        zone=zone,
-    )
+    with in_language_of(owner, action.forum):
+        queue_email(
+            "action-confirm",
+            owner,
+            _("Please confirm an action: %(title)s", title=action.title),
+            "action_confirm",
+            action=action,
+            forum=action.forum,
+            accept_url=url + "?answer=accept",
+            decline_url=url + "?answer=decline",
+            due=action.due_on,
+            zone=zone,
+        )
 
 
 def answer_proposal(owner: User, action: ActionItem, accept: bool, reason: str = "") -> ActionUpdate | None:

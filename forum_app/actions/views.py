@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..auth import tokens
+from ..core import language
 from ..core.actor import current_actor
 from ..core.commit import attempt
 from ..core.forms import attach_error, edit_record, run_service, status_for
@@ -98,7 +100,11 @@ def record(meeting_id: int):
             raised = _run_rows(form, lambda: actions.record_actions(current_actor(), meeting, form.to_inputs()))
             if raised is not None:
                 flash(
-                    _("%(n)d actions recorded; their owners are asked to confirm.", n=len(raised))
+                    ngettext(
+                        "%(num)d action recorded; its owner is asked to confirm.",
+                        "%(num)d actions recorded; their owners are asked to confirm.",
+                        len(raised),
+                    )
                     if len(raised) != 1
                     else _("1 action recorded; its owner is asked to confirm."),
                     "success",
@@ -312,6 +318,7 @@ def confirm(token: str):
             raise tokens.LinkError(tokens.LinkProblem.INVALID)
     except tokens.LinkError as exc:
         return render_template("auth/link_problem.html", problem=exc.problem.value, purpose="action-confirm"), 400
+    language.use_link_subject(owner, action.forum)
     form = AnswerForm()
     message, status = None, 200
     if request.method == "POST":
@@ -361,7 +368,12 @@ def review(meeting_id: int):
     if form.validate_on_submit():
         saved = _run_rows(form, lambda: actions.record_review(current_actor(), meeting, form.to_outcomes()))
         if saved is not None:
-            flash(_("The review is recorded (%(n)d actions).", n=saved), "success")
+            flash(
+                ngettext(
+                    "The review is recorded (%(num)d action).", "The review is recorded (%(num)d actions).", saved
+                ),
+                "success",
+            )
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
         if getattr(form, "conflict", None) is not None:
             # What the others posted is shown with each row; the rows' versions move on, notes are kept.

@@ -8,7 +8,8 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from ..auth.services import UserInput
 from ..core.forms import EditForm, LinesField, TextAreaField, end_not_before_start, valid_timezone
 from ..core.forms import choices as _choices
-from ..vocab import COUNTRIES, FORUM_TIMEZONES, GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
+from ..core.zones import forum_zone_choices
+from ..vocab import COUNTRIES, GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
 from .services import GrantInput, OrganisationInput, ProgrammeInput
 
 
@@ -89,7 +90,7 @@ class UserForm(EditForm[UserInput]):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
     timezone = SelectField(
         _l("Time zone"),
-        choices=[(z, z) for z in FORUM_TIMEZONES],
+        choices=forum_zone_choices,
         validators=[DataRequired(), valid_timezone],
         default="Europe/Sarajevo",
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -27,7 +28,11 @@ class NewPasswordForm(FlaskForm):
             DataRequired(),
             Length(min=MIN_LENGTH, max=MAX_LENGTH, message=_l("Use between %(min)d and %(max)d characters.")),
         ],
-        description=_l("At least %(n)d characters. A long passphrase in any alphabet is best.", n=MIN_LENGTH),
+        description=lazy_ngettext(
+            "At least %(num)d character. A long passphrase in any alphabet is best.",
+            "At least %(num)d characters. A long passphrase in any alphabet is best.",
+            MIN_LENGTH,
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

@@ -18,9 +18,9 @@ from ..core.editing import EditInput, ensure_unchanged
 from ..core.errors import KeptRefusal, ServiceError
 from ..core.urls import external_url
 from ..extensions import db
-from ..models import AuditEvent, ForumMember, GrantTeam, Invitation, Meeting, OutboxMessage, User
+from ..models import AuditEvent, Forum, ForumMember, GrantTeam, Invitation, Meeting, OutboxMessage, User
 from ..models.people import normalise_email
-from ..notifications.outbox import queue_email
+from ..notifications.outbox import in_language_of, queue_email
 from . import devices, passwords, throttle, tokens
 from .sessions import revoke_all_sessions
 
@@ -62,9 +62,9 @@ def find_user_by_email(email: str) -> User | None:
 def check_password_rules(password: str) -> str | None:
     """A message saying what is wrong with ``password``, or None when it is acceptable."""
     if len(password) < passwords.MIN_LENGTH:
-        return _("Use at least %(n)d characters.", n=passwords.MIN_LENGTH)
+        return ngettext("Use at least %(num)d character.", "Use at least %(num)d characters.", passwords.MIN_LENGTH)
     if len(password) > passwords.MAX_LENGTH:
-        return _("Use at most %(n)d characters.", n=passwords.MAX_LENGTH)
+        return ngettext("Use at most %(num)d character.", "Use at most %(num)d characters.", passwords.MAX_LENGTH)
     if not password.strip():
         return _("The password cannot be only spaces.")
     return None
@@ -78,15 +78,19 @@ def invite_user(
     role: str = "member",
     organisation_id: int | None = None,
     job_title: str = "",
+    forum: Forum | None = None,
 ) -> User:
-    """Create an account without a password and queue the set-password email."""
+    """Create an account without a password and queue the set-password email.
+
+    ``forum``: the forum the person is invited to; the email speaks its language (the person has
+    chosen none yet)."""
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
         raise ServiceError(_("Someone with this email address already has an account."), field="email")
     user = User(email=email, name=name.strip(), role=role, organisation_id=organisation_id, job_title=job_title.strip())
     db.session.add(user)
     db.session.flush()
-    send_set_password_link(user, invited_by=actor)
+    send_set_password_link(user, invited_by=actor, forum=forum)
     audit.record(actor, "user.invite", user, f"Invited {email}", role=role)
     return user
 
@@ -96,18 +100,19 @@ def check_may_send_set_password_link(user: User) -> None:
     permissions.ensure(permissions.set_password_link_lock(user))
 
 
-def send_set_password_link(user: User, invited_by: User | None = None) -> None:
+def send_set_password_link(user: User, invited_by: User | None = None, forum: Forum | None = None) -> None:
     check_may_send_set_password_link(user)
     link = external_url("auth.set_password", token=tokens.make_password_token(user, "set-password"))
-    message = queue_email(
-        "set-password",
-        user,
-        _("You have been invited to Forum Desk"),
-        "set_password",
-        link=link,
-        invited_by=invited_by,
-        hours=_hours("SET_PASSWORD_LINK_HOURS"),
-    )
+    with in_language_of(user, forum):
+        message = queue_email(
+            "set-password",
+            user,
+            _("You have been invited to Forum Desk"),
+            "set_password",
+            link=link,
+            invited_by=invited_by,
+            hours=_hours("SET_PASSWORD_LINK_HOURS"),
+        )
     message.sensitive = True
 
 
@@ -175,14 +180,15 @@ def request_password_reset(email: str, *, address: str, now: datetime) -> None:
     if user is None or not user.active:
         return
     link = external_url("auth.reset_password", token=tokens.make_password_token(user, "reset-password", now=now))
-    message = queue_email(
-        "reset-password",
-        user,
-        _("Reset your Forum Desk password"),
-        "reset_password",
-        link=link,
-        hours=_hours("RESET_PASSWORD_LINK_HOURS"),
-    )
+    with in_language_of(user):
+        message = queue_email(
+            "reset-password",
+            user,
+            _("Reset your Forum Desk password"),
+            "reset_password",
+            link=link,
+            hours=_hours("RESET_PASSWORD_LINK_HOURS"),
+        )
     message.sensitive = True
     audit.record(user, "user.password_reset_requested", user)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -95,6 +96,7 @@ class Feed:
     name: str
     meetings: list[Meeting]
     actions: list[ActionItem]
+    forum: Forum | None = None  # a forum's feed: its language is the fallback of the reader's
 
 
 def personal_feed(user: User) -> Feed:
@@ -131,7 +133,7 @@ def personal_feed(user: User) -> Feed:
         .scalars()
         .all()
     )
-    return Feed(f"Forum Desk: {user.name}", list(meetings), list(actions))
+    return Feed(_("Forum Desk: %(name)s", name=user.name), list(meetings), list(actions))
 
 
 def forum_feed(user: User, forum_id: int) -> Feed:
@@ -148,4 +150,4 @@ def forum_feed(user: User, forum_id: int) -> Feed:
         .scalars()
         .all()
     )
-    return Feed(f"{forum.title} (Forum Desk)", list(meetings), [])
+    return Feed(f"{forum.title} (Forum Desk)", list(meetings), [], forum)

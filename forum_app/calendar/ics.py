@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from ..core.urls import external_url
@@ -88,15 +89,15 @@ def description(meeting: Meeting) -> str:
 
     lines = [meeting.forum.title, format_span(meeting)]
     if meeting.state == "cancelled" and meeting.cancel_reason:
-        lines.append(f"Cancelled: {meeting.cancel_reason}")
+        lines.append(_("Cancelled: %(reason)s", reason=meeting.cancel_reason))
     if meeting.venue:
-        lines.append(f"Venue: {meeting.venue}")
+        lines.append(_("Venue: %(venue)s", venue=meeting.venue))
     if meeting.online_url:
-        lines.append(f"Online: {meeting.online_url}")
-    lines.append(f"Meeting page: {meeting_url(meeting)}")
+        lines.append(_("Online: %(link)s", link=meeting.online_url))
+    lines.append(_("Meeting page: %(link)s", link=meeting_url(meeting)))
     agenda = plain_agenda(meeting.agenda_md)
     if agenda:
-        lines += ["", "Agenda:", agenda]
+        lines += ["", _("Agenda:"), agenda]
     return "\n".join(lines)
 
 
@@ -152,7 +153,7 @@ def meeting_event(
     event.add("dtend", _local(meeting.ends_at, zone))
     title = meeting.title
     if meeting.state == "cancelled" and method != "CANCEL":
-        title = f"Cancelled: {title}"
+        title = _("Cancelled: %(title)s", title=title)
     event.add("summary", title)
     if meeting.venue or meeting.online_url:
         event.add("location", meeting.venue or meeting.online_url)
@@ -197,7 +198,7 @@ def action_event(action: ActionItem) -> Event:
     assert action.due_on is not None
     event.add("dtstart", action.due_on)
     event.add("dtend", action.due_on + timedelta(days=1))
-    event.add("summary", f"Due: {action.title}")
+    event.add("summary", _("Due: %(title)s", title=action.title))
     event.add("description", f"{action.forum.title}\n{action.description}".strip())
     event.add("transp", "TRANSPARENT")
     event.add("status", "CONFIRMED")

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
+from ..core import language
 from ..core.clock import utcnow
 from ..meetings.queries import calendar_month
 from . import feeds, ics
@@ -59,8 +60,10 @@ def personal_feed(token: str):
     user = feeds.user_for_token(token)
     if user is None:
         return _not_valid()
-    feed = feeds.personal_feed(user)
-    return ics_response(ics.feed_calendar(feed.name, feed.meetings, feed.actions), "forum-desk.ics")
+    with language.speaking(language.recipient_language(user)):  # the feed's owner reads it, not the fetcher
+        feed = feeds.personal_feed(user)
+        body = ics.feed_calendar(feed.name, feed.meetings, feed.actions)
+    return ics_response(body, "forum-desk.ics")
 
 
 @bp.get("/calendar/<token>/forums/<int:forum_id>.ics")
@@ -69,7 +72,9 @@ def forum_feed(token: str, forum_id: int):
     if user is None:
         return _not_valid()
     feed = feeds.forum_feed(user, forum_id)  # NotFound (404) if the person may not see the forum
-    return ics_response(ics.feed_calendar(feed.name, feed.meetings), f"forum-{forum_id}.ics")
+    with language.speaking(language.recipient_language(user, feed.forum)):
+        body = ics.feed_calendar(feed.name, feed.meetings)
+    return ics_response(body, f"forum-{forum_id}.ics")
 
 
 # --- the month page -------------------------------------------------------------------------------------

@@ -129,6 +129,19 @@ def format_day(value: date | None, *, weekday: bool = False) -> str:
     return _weekday_date(value) if weekday else _medium_date(value)
 
 
+def format_month(year: int, month: int) -> str:
+    """A month as a calendar's heading, in the language's standalone form: "June 2021", "juni 2021.",
+    "јуни 2021"."""
+    return format_skeleton("yMMMM", date(year, month, 1), locale=get_locale())
+
+
+def weekday_names() -> list[tuple[str, str]]:
+    """Monday to Sunday as a month grid's column heads: (abbreviated, full) in the language."""
+    locale = get_locale()
+    short, wide = locale.days["stand-alone"]["abbreviated"], locale.days["stand-alone"]["wide"]
+    return [(short[day], wide[day]) for day in range(7)]
+
+
 def format_number(value: float | int) -> str:
     """A count or a measured value with the language's separators ("1,234.5"; "1.234,5" in Bosnian)."""
     return format_decimal(value)
@@ -150,3 +163,4 @@ def init_app(app: Flask) -> None:
         number=format_number,
         percent=format_share,
     )
+    app.jinja_env.globals.update(month_title=format_month, weekday_names=weekday_names)

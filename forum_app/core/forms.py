@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 
 from flask import flash, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, ValidationError
 from wtforms import TextAreaField as _WTFormsTextArea
@@ -173,9 +174,15 @@ class LinesField(TextAreaField):
 
     def pre_validate(self, form) -> None:
         if len(self.data) > self.max_items:
-            raise ValidationError(_l("At most %(n)d lines.", n=self.max_items))
+            raise ValidationError(lazy_ngettext("At most %(num)d line.", "At most %(num)d lines.", self.max_items))
         if any(len(line) > self.max_line for line in self.data):
-            raise ValidationError(_l("A line may have at most %(n)d characters.", n=self.max_line))
+            raise ValidationError(
+                lazy_ngettext(
+                    "A line may have at most %(num)d character.",
+                    "A line may have at most %(num)d characters.",
+                    self.max_line,
+                )
+            )
 
 
 def end_not_before_start(start_field: str):
@@ -194,9 +201,13 @@ def valid_timezone(form: FlaskForm, field: Any) -> None:
         raise ValidationError(_l("Choose a time zone from the list."))
 
 
-def choices(mapping) -> list[tuple[str, str]]:
-    """(value, label) pairs for a SelectField from a vocabulary mapping."""
-    return [(value, str(label)) for value, label in mapping.items()]
+def choices(mapping) -> list[tuple[str, Any]]:
+    """(value, label) pairs for a SelectField from a vocabulary mapping.
+
+    The labels stay lazy: a form class is built once, at import, and each page shows its options
+    in the language of the person reading it.
+    """
+    return list(mapping.items())
 
 
 def status_for(form: FlaskForm) -> int:

@@ -1,11 +1,21 @@
-"""The health check load balancers poll (the home page is in home/, the outbox in notifications/)."""
+"""The health check load balancers poll, and the language switcher every page carries.
+
+(The home page is in home/, the outbox in notifications/.)
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import text
 
 from ..extensions import db
+from . import language
+from .actor import current_actor
+from .commit import attempt
+from .urls import safe_next
 
 bp = Blueprint("core", __name__)
 
@@ -19,3 +29,32 @@ def healthz():
         db.session.rollback()
         return jsonify(status="error", database="error", detail=type(exc).__name__), 503
     return jsonify(status="ok", database=database)
+
+
+@bp.post("/language")
+def choose_language():
+    """The switcher: remembered in a cookie (people not signed in: the sign-in page, emailed links)
+    and, for a signed-in person, on their profile, so their emails follow it too."""
+    back = safe_next(request.form.get("next")) or url_for("home.index")
+    code = language.known(request.form.get("language"))
+    if code is None or not FlaskForm().validate_on_submit():
+        flash(_("The request was incomplete. Reload the page and try again."), "danger")
+        return redirect(back)
+    if current_user.is_authenticated:
+        actor = current_actor()
+        from ..account.services import choose_language as save_choice
+
+        outcome = attempt(lambda: save_choice(actor, code))
+        if not outcome:
+            flash(outcome.message, "danger")
+            return redirect(back)
+    response = redirect(back)
+    response.set_cookie(
+        language.COOKIE,
+        code,
+        max_age=language.COOKIE_MAX_AGE,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response

@@ -7,8 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from ..core import language
 from ..core.forms import EditForm, TextAreaField, choices, valid_timezone
-from ..vocab import COUNTRIES, FORUM_ROLES, FORUM_TIMEZONES
+from ..core.zones import forum_zone_choices
+from ..vocab import COUNTRIES, FORUM_ROLES
 from .services import ForumInput
 
 
@@ -19,9 +21,16 @@ class ForumForm(EditForm[ForumInput]):
     country = SelectField(_l("Country"), choices=choices(COUNTRIES), validators=[DataRequired()])
     timezone = SelectField(
         _l("Time zone"),
-        choices=[(z, z) for z in FORUM_TIMEZONES],
+        choices=forum_zone_choices,
         validators=[DataRequired(), valid_timezone],
         description=_l("Meeting times are entered and shown in this zone."),
+    )
+    language = SelectField(
+        _l("Language"),
+        choices=language.choices(),
+        default="en",
+        validators=[DataRequired()],
+        description=_l("Its pages and emails use it for people who have not chosen a language."),
     )
     focus = StringField(
         _l("Focus"), validators=[Optional(), Length(max=500)], description=_l("e.g. “new State Prison, Sarajevo”")
@@ -35,6 +44,7 @@ class ForumForm(EditForm[ForumInput]):
             city=self.city.data,
             country=self.country.data,
             timezone=self.timezone.data,
+            language=self.language.data,
             focus=self.focus.data or "",
             description=self.description.data or "",
         )

@@ -13,6 +13,7 @@ from ..auth import services as accounts
 from ..core import audit
 from ..core.editing import EditInput, ensure_unchanged
 from ..core.errors import ServiceError
+from ..core.language import LANGUAGES
 from ..core.markdown import render_for_storage
 from ..extensions import db
 from ..models import Forum, ForumMember, Grant, Invitation, Meeting, User
@@ -25,6 +26,7 @@ class ForumInput(EditInput):
     city: str
     country: str
     timezone: str
+    language: str = "en"
     focus: str = ""
     description: str = ""
 
@@ -44,6 +46,8 @@ def save_forum(actor: User, forum: Forum | None, data: ForumInput, loaded: dict[
         clash = clash.where(Forum.id != forum.id)
     if db.session.execute(clash.limit(1)).first() is not None:
         raise ServiceError(_("This grant already has a forum with this title."), field="title")
+    if data.language not in LANGUAGES:
+        raise ServiceError(_("Choose a language from the list."), field="language")
     description_html = (
         render_for_storage(data.description, field="description")
         if forum is None or forum.description != data.description
@@ -68,7 +72,7 @@ def add_member(
             raise ServiceError(
                 _("No account uses this address yet. Give the person's name to invite them."), field="name"
             )
-        user = accounts.invite_user(actor, email=email, name=name, organisation_id=organisation_id)
+        user = accounts.invite_user(actor, email=email, name=name, organisation_id=organisation_id, forum=forum)
         created = True
     elif not user.active:
         raise ServiceError(_("This account is deactivated. Ask an administrator to reactivate it."), field="email")

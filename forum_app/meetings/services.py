@@ -15,6 +15,7 @@ from typing import cast
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import CursorResult, select, update
 
 from .. import notifications, permissions
@@ -55,7 +56,14 @@ class MeetingDetails:
             raise ServiceError(_("The meeting must end after it starts."), field="end_time")
         if self.ends_at - self.starts_at > MAX_MEETING_LENGTH:
             # Bounded so a month's calendar reads one index range (see queries.calendar_month).
-            raise ServiceError(_("A meeting lasts at most %(n)d days.", n=MAX_MEETING_LENGTH.days), field="end_time")
+            raise ServiceError(
+                ngettext(
+                    "A meeting lasts at most %(num)d day.",
+                    "A meeting lasts at most %(num)d days.",
+                    MAX_MEETING_LENGTH.days,
+                ),
+                field="end_time",
+            )
         if self.online_url and not self.online_url.lower().startswith(("https://", "http://")):
             raise ServiceError(_("The online link must start with https:// or http://."), field="online_url")
 
@@ -322,7 +330,9 @@ def add_invitee(actor: User, meeting: Meeting, data: InviteeInput) -> Invitation
     if user is None:
         if not data.name.strip():
             raise ServiceError(_("Give the person's name."), field="name")
-        user = accounts.invite_user(actor, email=data.email, name=data.name, organisation_id=data.organisation_id)
+        user = accounts.invite_user(
+            actor, email=data.email, name=data.name, organisation_id=data.organisation_id, forum=meeting.forum
+        )
     elif not user.active:
         raise ServiceError(_("This address cannot be invited. Ask an administrator."), field="email")
     if any(inv.user_id == user.id for inv in meeting.invitations):

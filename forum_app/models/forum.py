@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.language import LANGUAGES
 from ..vocab import (
     ATTENDANCE_STATES,
     FORUM_ROLES,
@@ -30,7 +31,10 @@ class Forum(Base):
 
     __tablename__ = "forum"
     # The forum list's order (country, city, title), so a page of it is read in order.
-    __table_args__ = (Index("ix_forum_country_city_title", "country", "city", "title"),)
+    __table_args__ = (
+        Index("ix_forum_country_city_title", "country", "city", "title"),
+        CheckConstraint(check_in("language", LANGUAGES), name="language"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     grant_id: Mapped[int] = mapped_column(ForeignKey("grant_agreement.id", ondelete="RESTRICT"), index=True)
@@ -38,6 +42,9 @@ class Forum(Base):
     city: Mapped[str] = mapped_column(String(120))
     country: Mapped[str] = mapped_column(String(2), index=True)
     timezone: Mapped[str] = mapped_column(String(64))  # IANA name, e.g. Europe/Sarajevo
+    # What its pages and emails speak to people who chose no language (core.language): bs for
+    # Sarajevo, mk for Skopje, cnr for Bijelo Polje.
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     focus: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     # ``description`` (Markdown) rendered and sanitised when saved (core.markdown); pages show this.

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..core.language import LANGUAGES
 from ..core.search import normalise
 from ..vocab import GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
 from .base import Base, check_in, utcnow
@@ -64,6 +65,7 @@ class User(Base):
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
         CheckConstraint(check_in("gender", GENDERS), name="gender"),
+        CheckConstraint(check_in("locale", ["", *LANGUAGES]), name="locale"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,7 +79,9 @@ class User(Base):
     phone: Mapped[str] = mapped_column(String(50), default="")
     # The viewer's own zone; meetings are also shown in it when it differs from the forum's.
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Sarajevo")
-    locale: Mapped[str] = mapped_column(String(10), default="en")
+    # The person's own language (core.language.LANGUAGES); "" until they choose one, when the
+    # browser's and then the forum's language apply (and the forum's for their emails).
+    locale: Mapped[str] = mapped_column(String(10), default="", server_default="")
     # Optional, for participation figures donors ask for (aggregates only); never required.
     gender: Mapped[str] = mapped_column(String(16), default="not_recorded", server_default="not_recorded")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

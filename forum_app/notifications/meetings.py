@@ -24,7 +24,7 @@ from ..core.dates import format_day, format_span, same_clock
 from ..core.urls import external_url
 from ..extensions import db
 from ..models import Invitation, Meeting, OutboxMessage
-from .outbox import calendar_attachment, queue_email
+from .outbox import calendar_attachment, in_language_of, queue_email
 from .preferences import wants
 
 # Outbox kinds that carry a meeting's calendar to one invitee (the delivery state organisers see).
@@ -65,6 +65,11 @@ def _ensure_id(meeting: Meeting) -> None:
 
 def _send_calendar(meeting: Meeting, invitation: Invitation, change: str, now: datetime) -> OutboxMessage:
     """Queue one invitee's invitation ("invitation"), update ("update"), cancellation or removal."""
+    with in_language_of(invitation.user, meeting.forum):
+        return _send_calendar_now(meeting, invitation, change, now)
+
+
+def _send_calendar_now(meeting: Meeting, invitation: Invitation, change: str, now: datetime) -> OutboxMessage:
     method = "CANCEL" if change in ("cancellation", "removal") else "REQUEST"
     calendar = ics.invitation_calendar(meeting, invitation, method, now)
     forum, day = meeting.forum.title, subject_date(meeting)
@@ -175,20 +180,25 @@ def invitee_removed(meeting: Meeting, invitation: Invitation) -> None:
 
 def minutes_circulated(meeting: Meeting) -> None:
     """The minutes are circulated for comments: the invitees who want to hear get a notice."""
-    day = subject_date(meeting)
     for invitation in _active_invitations(meeting):
         if not wants(invitation.user, "minutes_notices"):
             continue
-        queue_email(
-            "minutes-circulated",
-            invitation.user,
-            _("Minutes to read: %(forum)s, %(day)s", forum=meeting.forum.title, day=day),
-            "minutes_circulated",
-            meeting=meeting,
-            meeting_obj=meeting,
-            forum=meeting.forum,
-            version=meeting.minutes_shared_revision,
-            meeting_url=ics.meeting_url(meeting) + "#minutes",
-            account_url=external_url("account.profile"),
-            **_when(meeting, invitation.user),
-        )
+        with in_language_of(invitation.user, meeting.forum):
+            _minutes_notice(meeting, invitation)
+
+
+def _minutes_notice(meeting: Meeting, invitation: Invitation) -> None:
+    day = subject_date(meeting)
+    queue_email(
+        "minutes-circulated",
+        invitation.user,
+        _("Minutes to read: %(forum)s, %(day)s", forum=meeting.forum.title, day=day),
+        "minutes_circulated",
+        meeting=meeting,
+        meeting_obj=meeting,
+        forum=meeting.forum,
+        version=meeting.minutes_shared_revision,
+        meeting_url=ics.meeting_url(meeting) + "#minutes",
+        account_url=external_url("account.profile"),
+        **_when(meeting, invitation.user),
+    )

@@ -12,11 +12,14 @@ and as an ``invite.ics`` attachment.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 
+from ..core import language
 from ..extensions import db
-from ..models import Meeting, OutboxMessage, User
+from ..models import Forum, Meeting, OutboxMessage, User
 
 INVITATION_FILENAME = "invite.ics"
 
@@ -32,6 +35,12 @@ def _render_html(template: str, **context) -> str:
         return ""
 
 
+def in_language_of(user: User, forum: Forum | None = None) -> AbstractContextManager[None]:
+    """Build an email for ``user`` inside this: its subject, body, dates and calendar text in their
+    language (their choice, else the forum's). One email per recipient, so never a mix."""
+    return language.speaking(language.recipient_language(user, forum))
+
+
 def queue_email(
     kind: str,
     user: User,
@@ -42,16 +51,23 @@ def queue_email(
     calendar: dict | None = None,
     **context,
 ) -> OutboxMessage:
-    """Render ``templates/email/<template>.txt`` (and ``.html`` if there is one) for ``user`` and queue it."""
+    """Render ``templates/email/<template>.txt`` (and ``.html`` if there is one) for ``user`` and queue it.
+
+    The caller builds the subject inside ``in_language_of(user, forum)``; the bodies are rendered
+    in that language here too, whoever called.
+    """
     context.setdefault("base_url", current_app.config["BASE_URL"])
-    body = render_template(f"email/{template}.txt", user=user, **context)
+    forum = context.get("forum") or (meeting.forum if meeting is not None else None)
+    with in_language_of(user, forum):
+        body = render_template(f"email/{template}.txt", user=user, **context)
+        body_html = _render_html(template, user=user, **context)
     message = OutboxMessage(
         kind=kind,
         to_addr=user.email,
         to_user=user,
         subject=" ".join(subject.split()),  # one line, whatever a title contained
         body_text=body,
-        body_html=_render_html(template, user=user, **context),
+        body_html=body_html,
         attachments=[calendar] if calendar else [],
         meeting_id=meeting.id if meeting is not None else None,
     )

@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import ActionItem, Forum, Invitation, Meeting, SentReminder, User
 from ..vocab import ACTION_OPEN_STATES
 from .meetings import _when, rsvp_links, subject_date
-from .outbox import queue_email
+from .outbox import in_language_of, queue_email
 from .preferences import wants
 
 MEETING_WINDOW = timedelta(days=2)
@@ -172,41 +172,54 @@ def queue_reminders(user_id: int, reminders: list[Reminder]) -> int:
         )
         for invitation in invitations:
             meeting = invitation.meeting
-            queue_email(
-                "meeting-reminder",
-                user,
-                _(
-                    "Reminder: %(forum)s, %(day)s %(time)s",
-                    forum=meeting.forum.title,
-                    day=subject_date(meeting),
-                    time=format_clock(meeting.starts_at, meeting.forum.timezone),
-                ),
-                "meeting_reminder",
-                meeting=meeting,
-                meeting_obj=meeting,
-                forum=meeting.forum,
-                invitation=invitation,
-                rsvp=rsvp_links(invitation),
-                meeting_url=external_url("meetings.meeting", meeting_id=meeting.id),
-                account_url=external_url("account.profile"),
-                **_when(meeting, user),
-            )
+            with in_language_of(user, meeting.forum):
+                _meeting_reminder(user, meeting, invitation)
             emails += 1
     if action_ids and wants(user, "action_reminders"):
-        actions = (
-            db.session.execute(
-                select(ActionItem)
-                .where(ActionItem.id.in_(action_ids))
-                .options(joinedload(ActionItem.forum))
-                .order_by(ActionItem.due_on, ActionItem.id)
-            )
-            .scalars()
-            .all()
+        emails += _action_reminder(user, reminders, action_ids)
+    return emails
+
+
+def _meeting_reminder(user: User, meeting: Meeting, invitation: Invitation) -> None:
+    queue_email(
+        "meeting-reminder",
+        user,
+        _(
+            "Reminder: %(forum)s, %(day)s %(time)s",
+            forum=meeting.forum.title,
+            day=subject_date(meeting),
+            time=format_clock(meeting.starts_at, meeting.forum.timezone),
+        ),
+        "meeting_reminder",
+        meeting=meeting,
+        meeting_obj=meeting,
+        forum=meeting.forum,
+        invitation=invitation,
+        rsvp=rsvp_links(invitation),
+        meeting_url=external_url("meetings.meeting", meeting_id=meeting.id),
+        account_url=external_url("account.profile"),
+        **_when(meeting, user),
+    )
+
+
+def _action_reminder(user: User, reminders, action_ids) -> int:
+    """One email for the person's actions due soon or overdue, in their language (else the forum's
+    of the first action)."""
+    actions = (
+        db.session.execute(
+            select(ActionItem)
+            .where(ActionItem.id.in_(action_ids))
+            .options(joinedload(ActionItem.forum))
+            .order_by(ActionItem.due_on, ActionItem.id)
         )
-        overdue_ids = {r.subject_id for r in reminders if r.kind == "action-overdue"}
-        overdue = [a for a in actions if a.id in overdue_ids]
-        soon = [a for a in actions if a.id not in overdue_ids]
-        first = actions[0]
+        .scalars()
+        .all()
+    )
+    overdue_ids = {r.subject_id for r in reminders if r.kind == "action-overdue"}
+    overdue = [a for a in actions if a.id in overdue_ids]
+    soon = [a for a in actions if a.id not in overdue_ids]
+    first = actions[0]
+    with in_language_of(user, first.forum):
         day = format_day(first.due_on, weekday=True)
         if len(actions) == 1:
             subject = (
@@ -226,12 +239,12 @@ def queue_reminders(user_id: int, reminders: list[Reminder]) -> int:
             user,
             subject,
             "action_reminder",
+            forum=first.forum,
             overdue=[(a, _action_url(a)) for a in overdue],
             soon=[(a, _action_url(a)) for a in soon],
             account_url=external_url("account.profile"),
         )
-        emails += 1
-    return emails
+    return 1
 
 
 def send_reminders(now: datetime) -> ReminderReport:

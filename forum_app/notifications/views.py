@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from .. import permissions
 from ..auth.tokens import LinkError, LinkProblem, read_link_token
+from ..core import language
 from ..core.actor import current_actor
 from ..core.clock import utcnow
 from ..core.commit import attempt
@@ -50,6 +51,7 @@ def rsvp(token: str):
     if not invitation.user.active:
         return _problem(LinkProblem.INVALID)
     meeting = invitation.meeting
+    language.use_link_subject(invitation.user, meeting.forum)
     form = RsvpLinkForm()
     status = 200
     if request.method == "GET":

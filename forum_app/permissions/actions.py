@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from ..core import language
 from ..models import ActionItem, Forum, Meeting
 from ..vocab import ACTION_OPEN_STATES, ACTION_STATES
 from .enforce import _load, _within_reach
@@ -219,7 +220,7 @@ def load_action(user, action_id: int, need: str = "view", options=()) -> ActionI
     """The action, if ``user`` may see it ("view") or manage it ("edit")."""
     # An inner join: a record form locks the row it saves (SELECT … FOR UPDATE), which PostgreSQL
     # refuses on the nullable side of an outer join.
-    return _load(
+    action = _load(
         user,
         select(ActionItem)
         .where(ActionItem.id == action_id)
@@ -228,3 +229,5 @@ def load_action(user, action_id: int, need: str = "view", options=()) -> ActionI
         can_view_action,
         can_manage_action,
     )
+    language.use_forum(action.forum)
+    return action

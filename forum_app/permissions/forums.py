@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, false, select
 
+from ..core import language
 from ..models import Forum, Grant
 from .enforce import _load
 from .roles import _authenticated, is_admin, is_organiser, is_staff, member_forum_ids, organiser_grant_ids
@@ -61,6 +62,8 @@ def visible_forums(user) -> Select:
 
 
 def load_forum(user, forum_id: int, need: str = "view", options=()) -> Forum:
-    return _load(
+    forum = _load(
         user, select(Forum).where(Forum.id == forum_id).options(*options), need, can_view_forum, can_edit_forum
     )
+    language.use_forum(forum)
+    return forum

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from ..core import language
 from ..core.clock import utcnow
 from ..models import Forum, Meeting
 from ..vocab import MEETING_STATES
@@ -257,10 +258,12 @@ def visible_meetings(user) -> Select:
 
 
 def load_meeting(user, meeting_id: int, need: str = "view", options=()) -> Meeting:
-    return _load(
+    meeting = _load(
         user,
         select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.forum), *options),
         need,
         can_view_meeting,
         can_edit_meeting,
     )
+    language.use_forum(meeting.forum)
+    return meeting

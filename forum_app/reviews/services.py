@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from .. import permissions
@@ -13,7 +14,7 @@ from ..core.errors import ServiceError
 from ..core.urls import external_url
 from ..extensions import db
 from ..models import Forum, Grant, GrantTeam, Meeting, ReviewComment, User
-from ..notifications.outbox import queue_email
+from ..notifications.outbox import in_language_of, queue_email
 from ..permissions import ensure
 
 MAX_BODY = 5_000
@@ -60,7 +61,10 @@ def post_comment(actor: User, obj, data: ReviewInput) -> ReviewComment:
     if not body:
         raise ServiceError(_("Write a comment first."), field="body")
     if len(body) > MAX_BODY:
-        raise ServiceError(_("A comment has at most %(n)d characters.", n=MAX_BODY), field="body")
+        raise ServiceError(
+            ngettext("A comment has at most %(num)d character.", "A comment has at most %(num)d characters.", MAX_BODY),
+            field="body",
+        )
     kind = object_type_of(obj)
     parent = None
     if data.in_reply_to_id is not None:
@@ -94,14 +98,15 @@ def _notify(actor: User, obj, comment: ReviewComment, parent: ReviewComment | No
     for user in recipients:
         if user.id == actor.id:
             continue
-        queue_email(
-            "review-comment",
-            user,
-            _("Review comment on %(title)s", title=title),
-            "review_comment",
-            author=actor,
-            comment=comment,
-            title=title,
-            url=url,
-            answer=parent is not None,
-        )
+        with in_language_of(user):
+            queue_email(
+                "review-comment",
+                user,
+                _("Review comment on %(title)s", title=title),
+                "review_comment",
+                author=actor,
+                comment=comment,
+                title=title,
+                url=url,
+                answer=parent is not None,
+            )
