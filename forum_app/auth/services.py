@@ -193,6 +193,13 @@ def request_password_reset(email: str, *, address: str, now: datetime) -> None:
     audit.record(user, "user.password_reset_requested", user)
 
 
+def adopt_language(user: User, code: str | None) -> None:
+    """A language chosen with the switcher before signing in becomes the person's own when they
+    have chosen none, so their emails follow it too."""
+    if code and not user.locale:
+        user.locale = code
+
+
 def authenticate(email: str, password: str, *, address: str, now: datetime) -> User:
     """The active account ``email`` names, if ``password`` is its password.
 

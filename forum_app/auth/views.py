@@ -13,6 +13,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..core.actor import current_actor
 from ..core.audit import client_address
 from ..core.commit import attempt
+from ..core import language
 from ..core.urls import safe_next
 from ..extensions import login_manager
 from ..models import utcnow
@@ -47,6 +48,8 @@ def login():
 
         def sign_in():
             user = services.authenticate(form.email.data, form.password.data, address=client_address(), now=now)
+            # The language picked on the sign-in page becomes the person's own, if they had none.
+            services.adopt_language(user, language.known(request.cookies.get(language.COOKIE)))
             start_session(user)
             login_user(user)
             return user
