@@ -106,17 +106,19 @@ class Factory:
         with self.app.app_context():
             return db.session.execute(db.select(User.id).where(User.email == email)).scalar_one()
 
-    def programme(self, themes: tuple[str, ...] = ("Radicalisation in prisons",)) -> int:
-        return self._save(Programme(name=f"Programme {next(_counter)}", themes=list(themes)))
+    def programme(self, themes: tuple[str, ...] = ("Radicalisation in prisons",), name: str | None = None) -> int:
+        return self._save(Programme(name=name or f"Programme {next(_counter)}", themes=list(themes)))
 
-    def grant(self, programme_id: int | None = None, holder_id: int | None = None, country: str = "BA") -> int:
+    def grant(
+        self, programme_id: int | None = None, holder_id: int | None = None, country: str = "BA", title: str = ""
+    ) -> int:
         n = next(_counter)
         return self._save(
             Grant(
                 programme_id=programme_id or self.programme(THEMES),
                 holder_id=holder_id or self.organisation(kind="ngo"),
                 reference=f"REF-{n}",
-                title=f"Grant {n}",
+                title=title or f"Grant {n}",
                 country=country,
             )
         )
@@ -133,6 +135,7 @@ class Factory:
         timezone_name: str = "Europe/Sarajevo",
         city: str = "Sarajevo",
         country: str = "BA",
+        focus: str = "",
     ) -> int:
         return self._save(
             Forum(
@@ -141,6 +144,7 @@ class Factory:
                 city=city,
                 country=country,
                 timezone=timezone_name,
+                focus=focus,
             )
         )
 

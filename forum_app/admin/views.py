@@ -40,11 +40,12 @@ def _get(model, object_id: int):
     return obj
 
 
-def _search(stmt, *columns):
-    """Filter ``stmt`` by the ``q`` query parameter, case-insensitively, on ``columns``."""
+def _search(stmt, *columns, folded=None):
+    """Filter ``stmt`` by the ``q`` query parameter: on a model's ``folded`` search_text (case,
+    diacritics and script folded), or case-insensitively on ``columns`` (the audit log)."""
     q = clean_query(request.args.get("q"))
     if q:
-        stmt = stmt.where(contains(q, *columns))
+        stmt = stmt.where(contains(q, *columns, folded=folded))
     return stmt, q
 
 
@@ -144,7 +145,7 @@ def user_resend_invite(user_id: int):
 @bp.get("/organisations")
 def organisations():
     stmt = select(Organisation).order_by(Organisation.country, Organisation.name)
-    stmt, q = _search(stmt, Organisation.name, Organisation.city)
+    stmt, q = _search(stmt, folded=Organisation.search_text)
     return render_template("admin/organisations.html", page=paginate(stmt, request.args.get("page")), q=q)
 
 
@@ -168,7 +169,7 @@ def organisation_form(org_id: int | None):
 @bp.get("/programmes")
 def programmes():
     stmt = select(Programme).order_by(Programme.name)
-    stmt, q = _search(stmt, Programme.name)
+    stmt, q = _search(stmt, folded=Programme.search_text)
     return render_template("admin/programmes.html", page=paginate(stmt, request.args.get("page")), q=q)
 
 
@@ -192,7 +193,7 @@ def programme_form(programme_id: int | None):
 @bp.get("/grants")
 def grants():
     stmt = select(Grant).options(joinedload(Grant.programme), joinedload(Grant.holder)).order_by(Grant.reference)
-    stmt, q = _search(stmt, Grant.reference, Grant.title)
+    stmt, q = _search(stmt, folded=Grant.search_text)
     return render_template("admin/grants.html", page=paginate(stmt, request.args.get("page")), q=q)
 
 

@@ -97,7 +97,7 @@ def forum_list(user, filters: ForumFilters, raw_page: str | None = None) -> Page
     if filters.city:
         stmt = stmt.where(func.lower(Forum.city) == filters.city.lower())
     if filters.q:
-        stmt = stmt.where(contains(filters.q, Forum.title, Forum.focus, Forum.city))
+        stmt = stmt.where(contains(filters.q, folded=Forum.search_text))  # title, focus and city, folded
     page = paginate(stmt.order_by(Forum.country, Forum.city, Forum.title, Forum.id), raw_page)
     forums = page.items
     ids = [f.id for f in forums]

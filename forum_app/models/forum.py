@@ -21,12 +21,13 @@ from ..vocab import (
 from .base import Base, check_in, utcnow
 from .people import User
 from .programme import Grant
+from .searchable import Searchable
 
 if TYPE_CHECKING:
     from .action import ActionItem
 
 
-class Forum(Base):
+class Forum(Searchable, Base):
     """A standing local coordination forum."""
 
     __tablename__ = "forum"
@@ -56,6 +57,8 @@ class Forum(Base):
     members: Mapped[list[ForumMember]] = relationship(back_populates="forum", cascade="all, delete-orphan")
     meetings: Mapped[list[Meeting]] = relationship(back_populates="forum", order_by="Meeting.starts_at")
     actions: Mapped[list[ActionItem]] = relationship(back_populates="forum")
+
+    search_fields = ("title", "focus", "city")  # the forum list's search (Searchable)
 
 
 class ForumMember(Base):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, event
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..core.language import LANGUAGES
-from ..core.search import normalise
 from ..vocab import GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
 from .base import Base, check_in, utcnow
+from .searchable import Searchable
 
 if TYPE_CHECKING:
     from .forum import ForumMember
@@ -24,7 +24,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-class Organisation(Base):
+class Organisation(Searchable, Base):
     __tablename__ = "organisation"
     __table_args__ = (
         CheckConstraint(check_in("kind", ORGANISATION_KINDS), name="kind"),
@@ -41,6 +41,8 @@ class Organisation(Base):
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
+    search_fields = ("name", "city")  # the organisations list's search (Searchable)
+
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"
 
@@ -49,7 +51,7 @@ class Organisation(Base):
 USER_SEARCH_INDEX = "user_account_search"
 
 
-class User(Base):
+class User(Searchable, Base):
     """A person with an account. Never deleted: deactivated, so history keeps its authors."""
 
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
@@ -88,9 +90,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
-    # Name and email, lower-cased with diacritics folded (core.search.normalise): what people
-    # search is matched against this, kept up to date on every insert and update below.
-    search_text: Mapped[str] = mapped_column(String(500), default="")
+    # People search matches name and email folded (core.search.normalise) in search_text (Searchable).
+    search_fields = ("name", "email")
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
     grant_teams: Mapped[list[GrantTeam]] = relationship(back_populates="user")
@@ -131,12 +132,6 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
-
-
-@event.listens_for(User, "before_insert")
-@event.listens_for(User, "before_update")
-def _keep_search_text(mapper, connection, user: User) -> None:
-    user.search_text = normalise(user.name, user.email)[:500]
 
 
 class UserSession(Base):

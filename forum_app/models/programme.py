@@ -10,12 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
 from .people import Organisation, User
+from .searchable import Searchable
 
 if TYPE_CHECKING:
     from .forum import Forum
 
 
-class Programme(Base):
+class Programme(Searchable, Base):
     __tablename__ = "programme"
     __table_args__ = (CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="period"),)
 
@@ -30,8 +31,10 @@ class Programme(Base):
 
     grants: Mapped[list[Grant]] = relationship(back_populates="programme")
 
+    search_fields = ("name",)  # the programmes list's search (Searchable)
 
-class Grant(Base):
+
+class Grant(Searchable, Base):
     __tablename__ = "grant_agreement"  # "grant" is an SQL keyword
     __table_args__ = (CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="period"),)
 
@@ -49,6 +52,8 @@ class Grant(Base):
     holder: Mapped[Organisation] = relationship()
     team: Mapped[list[GrantTeam]] = relationship(back_populates="grant", cascade="all, delete-orphan")
     forums: Mapped[list[Forum]] = relationship(back_populates="grant")
+
+    search_fields = ("reference", "title")  # the grants list's search (Searchable)
 
 
 class GrantTeam(Base):
