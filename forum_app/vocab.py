@@ -6,7 +6,9 @@ what people read, wrapped for translation.
 
 from __future__ import annotations
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 ORGANISATION_KINDS = {
     "prison": _l("Prison"),
@@ -31,11 +33,31 @@ GENDERS = {
     "other": _l("Another gender"),
 }
 
+_KOSOVO = _l("Kosovo*")
+
+
+class _FootnotedName(LazyString):
+    """A name that carries a footnote: showing it notes, for this request, that the page must carry
+    the footnote too. The base layout writes the footnote at the end of the page (it is rendered
+    after the content), so wherever "Kosovo*" appears — a table, a card, a form's list of countries
+    — the footnote is there, in the same language, and nowhere else."""
+
+    def __str__(self) -> str:
+        if has_app_context():
+            g.footnoted_kosovo = True
+        return super().__str__()
+
+
+def kosovo_shown() -> bool:
+    """Whether "Kosovo*" was shown in this request so far (templates/base.html's footer)."""
+    return has_app_context() and bool(g.get("footnoted_kosovo"))
+
+
 # Countries as the programme names them. Kosovo* carries its footnote wherever shown.
 COUNTRIES = {
     "AL": _l("Albania"),
     "BA": _l("Bosnia and Herzegovina"),
-    "XK": _l("Kosovo*"),
+    "XK": _FootnotedName(lambda: str(_KOSOVO)),
     "ME": _l("Montenegro"),
     "MK": _l("North Macedonia"),
     "RS": _l("Serbia"),
@@ -44,6 +66,12 @@ COUNTRIES = {
 KOSOVO_FOOTNOTE = _l(
     "*This designation is without prejudice to positions on status, and is in line with "
     "UNSCR 1244/1999 and the ICJ Opinion on the Kosovo declaration of independence."
+)
+
+# On every printout (base layout, print only): the programme's standard disclaimer.
+PROGRAMME_DISCLAIMER = _l(
+    "This document has been produced with the financial support of the European Union and the Council of "
+    "Europe. The views expressed herein can in no way be taken to reflect the official opinion of either party."
 )
 
 # The zones a forum may use: the region's, plus UTC for online-only forums.

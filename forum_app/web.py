@@ -32,8 +32,10 @@ from .vocab import (
     MEETING_STATES,
     MINUTES_STATES,
     ORGANISATION_KINDS,
+    PROGRAMME_DISCLAIMER,
     RSVP_STATES,
     SYSTEM_ROLES,
+    kosovo_shown,
 )
 
 # No inline script or style anywhere: every page must run under this policy.
@@ -185,6 +187,7 @@ def configure_templates(app: Flask) -> None:
         ACTION_STATES=ACTION_STATES,
         ACTION_UPDATE_KINDS=ACTION_UPDATE_KINDS,
         KOSOVO_FOOTNOTE=KOSOVO_FOOTNOTE,
+        PROGRAMME_DISCLAIMER=PROGRAMME_DISCLAIMER,
     )
 
     install_escaped_gettext(app)
@@ -201,7 +204,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["labels"] = labels
     # Pages never render Markdown: they show the HTML rendered and sanitised when it was saved.
     app.jinja_env.filters["stored_html"] = stored_html
-    app.jinja_env.globals["any_kosovo"] = lambda codes: "XK" in set(codes)
+    app.jinja_env.globals["kosovo_shown"] = kosovo_shown
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
 

@@ -103,7 +103,10 @@ def test_a_signed_in_choice_is_kept_on_the_profile(app: Flask, client, make: Fac
     email = make.user()
     sign_in(client, email)
     token = csrf_token(client, "/account")
-    assert client.post("/language", data={"csrf_token": token, "language": "sr-Cyrl", "next": "/account"}).status_code == 302
+    assert (
+        client.post("/language", data={"csrf_token": token, "language": "sr-Cyrl", "next": "/account"}).status_code
+        == 302
+    )
     with app.app_context():
         assert db.session.execute(select(User.locale).where(User.email == email)).scalar_one() == "sr-Cyrl"
     client.delete_cookie(language.COOKIE)  # the profile alone, on any device
@@ -242,7 +245,11 @@ def test_one_invitation_to_three_languages_is_three_emails_each_in_its_own(app: 
     A fourth, who chose none, gets the forum's language."""
     w = make.world()
     set_forum_language(app, w["forum"], "bs")
-    people = {"mk": make.user(name="Љупчо Стојановски"), "sq": make.user(name="Ardita Krasniqi"), "sr-Cyrl": make.user()}
+    people = {
+        "mk": make.user(name="Љупчо Стојановски"),
+        "sq": make.user(name="Ardita Krasniqi"),
+        "sr-Cyrl": make.user(),
+    }
     for code, email in people.items():
         make.add_member(w["forum"], email)
         set_locale(app, email, code)
@@ -254,7 +261,12 @@ def test_one_invitation_to_three_languages_is_three_emails_each_in_its_own(app: 
     assert deliver(app, start - timedelta(days=14)).sent >= 4
     for code, email in [*people.items(), ("bs", chose_none)]:
         (message,) = smtp.to(email)
-        day = {"mk": "сре., 30 јун. 2021 г.", "sq": "mër, 30 qer 2021", "sr-Cyrl": "сре, 30. јун 2021.", "bs": "sri, 30. jun 2021."}[code]
+        day = {
+            "mk": "сре., 30 јун. 2021 г.",
+            "sq": "mër, 30 qer 2021",
+            "sr-Cyrl": "сре, 30. јун 2021.",
+            "bs": "sri, 30. jun 2021.",
+        }[code]
         forum_title = "Forum" if "Forum" in message["Subject"] else ""
         assert forum_title  # the forum's name stays as the organisers wrote it
         subject_start = said(app, code, "Invitation: %(forum)s, %(day)s", forum="\x00", day=day).split("\x00")[0]
@@ -269,7 +281,9 @@ def test_one_invitation_to_three_languages_is_three_emails_each_in_its_own(app: 
         page_label = said(app, code, "Meeting page: %(link)s", link="")
         assert page_label.strip() in str(event["DESCRIPTION"]) and page_label.strip() in vcal.vevent.description.value
         assert str(event["SUMMARY"]) == "Reintegracija: praćenje akcija ë ç"  # the title as written
-        others = {said(app, other, "Meeting page: %(link)s", link="").strip() for other in language.LANGUAGES} - {page_label.strip()}
+        others = {said(app, other, "Meeting page: %(link)s", link="").strip() for other in language.LANGUAGES} - {
+            page_label.strip()
+        }
         assert not any(label in str(event["DESCRIPTION"]) for label in others), code  # never a mix
 
 
@@ -279,11 +293,12 @@ def test_one_invitation_to_three_languages_is_three_emails_each_in_its_own(app: 
 @pytest.mark.parametrize("code", ["bs", "mk", "sq", "sr-Cyrl"])
 def test_kosovo_keeps_its_footnote_in_every_language(app: Flask, make: Factory, code: str) -> None:
     w = make.world()
+    set_locale(app, w["organiser"], code)
+    client = sign_in(app.test_client(), w["organiser"])
+    assert 'id="kosovo-footnote"' not in client.get(f"/forums/{w['forum']}").get_data(as_text=True)
     with app.app_context():
         db.session.get(Forum, w["forum"]).country = "XK"
         db.session.commit()
-    set_locale(app, w["organiser"], code)
-    client = sign_in(app.test_client(), w["organiser"])
     for path in (f"/forums/{w['forum']}", "/forums"):
         html = client.get(path).get_data(as_text=True)
         assert said(app, code, "Kosovo*") in html and said(app, code, "Kosovo*").endswith("*")
@@ -294,3 +309,4 @@ def test_kosovo_keeps_its_footnote_in_every_language(app: Flask, make: Factory, 
             "UNSCR 1244/1999 and the ICJ Opinion on the Kosovo declaration of independence.",
         )
         assert footnote in html.replace("&#39;", "'").replace("&#34;", '"'), (code, path)
+        assert html.count('id="kosovo-footnote"') == 1

@@ -10,10 +10,10 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..core import language
 from ..core.actor import current_actor
 from ..core.audit import client_address
 from ..core.commit import attempt
-from ..core import language
 from ..core.urls import safe_next
 from ..extensions import login_manager
 from ..models import utcnow

@@ -106,7 +106,7 @@ class InviteeForm(FlaskForm):
 class RsvpForm(FlaskForm):
     answer = RadioField(
         _l("Will you attend?"),
-        choices=[(k, str(v)) for k, v in RSVP_STATES.items() if k != "needs-action"],
+        choices=[(k, v) for k, v in RSVP_STATES.items() if k != "needs-action"],
         validators=[InputRequired(message=_l("Choose an answer."))],
     )
     comment = StringField(_l("Comment (optional)"), validators=[Optional(), Length(max=500)])
