@@ -310,3 +310,10 @@ def test_kosovo_keeps_its_footnote_in_every_language(app: Flask, make: Factory, 
         )
         assert footnote in html.replace("&#39;", "'").replace("&#34;", '"'), (code, path)
         assert html.count('id="kosovo-footnote"') == 1
+
+
+def test_an_example_in_angle_brackets_is_shown_as_written(app: Flask, make: Factory) -> None:
+    """The API-token help showed a bare "Bearer ": its <token> went out as an unknown tag."""
+    client = sign_in(app.test_client(), make.user())
+    html = client.get("/account").get_data(as_text=True)
+    assert "Authorization: Bearer &lt;token&gt;" in html and "<token>" not in html
