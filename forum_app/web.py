@@ -138,18 +138,7 @@ def configure_error_pages(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
-        messages = {
-            400: (_("Bad request"), _("The request could not be understood.")),
-            403: (_("Not allowed"), _("You do not have permission to see or change this.")),
-            404: (_("Not found"), _("There is nothing here, or you may not see it.")),
-            405: (_("Not allowed"), _("That method is not allowed here.")),
-            413: (_("Too large"), _("What you sent is larger than this site accepts.")),
-            429: (_("Too many attempts"), _("Please wait a few minutes and try again.")),
-        }
-        title, message = messages.get(exc.code, (exc.name, exc.description or ""))
-        if exc.code == 400 and exc.description and exc.description != type(exc).description:
-            message = exc.description  # a specific reason given with abort(400, description=...)
-        return error_page(exc.code, title, message)
+        return error_page(exc.code, *error_texts(exc))
 
     # Loaders raise domain errors; on a page they are the same 404/403 as everywhere.
     @app.errorhandler(NotFound)
@@ -167,6 +156,28 @@ def configure_error_pages(app: Flask) -> None:
             _("Something went wrong"),
             _("The error has been logged. Nothing you entered was saved; please try again."),
         )
+
+
+def error_texts(exc: HTTPException) -> tuple[str, str]:
+    """An HTTP error's title and message in the reader's language (never Werkzeug's English ones)."""
+    code = exc.code or 500
+    messages = {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        403: (_("Not allowed"), _("You do not have permission to see or change this.")),
+        404: (_("Not found"), _("There is nothing here, or you may not see it.")),
+        405: (_("Not allowed"), _("That method is not allowed here.")),
+        413: (_("Too large"), _("What you sent is larger than this site accepts.")),
+        429: (_("Too many attempts"), _("Please wait a few minutes and try again.")),
+    }
+    if code in messages:
+        title, message = messages[code]
+    elif code >= 500:
+        title, message = _("Something went wrong"), _("Please wait a few minutes and try again.")
+    else:
+        title, message = messages[400]
+    if code == 400 and exc.description and exc.description != type(exc).description:
+        message = exc.description  # a specific reason given with abort(400, description=_(...))
+    return title, message
 
 
 def configure_templates(app: Flask) -> None:

@@ -337,7 +337,7 @@ def test_plan_the_next_meeting_copies_venue_invitees_and_agenda(app, world, orga
     # Opening the pre-filled form saves nothing; it says what it copied and from where.
     assert count(app, Meeting) == 2
     notice = page.split('id="plan-copied"', 1)[1].split("</div>", 1)[0]
-    assert load(app, Meeting, held).title in notice and "invitations of 1 members" in notice
+    assert load(app, Meeting, held).title in notice and "invitation of 1 member who" in notice
     assert 'value="Council hall"' in page and "1. Follow-up review" in page
     fields = dict(
         re.findall(r'name="(csrf_token|follow_on|title|day|start_time|end_time|venue)"[^>]*value="([^"]*)"', page)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from .. import permissions
@@ -40,7 +41,8 @@ MAX_THEMES = 20
 CASE_CODE_RE = re.compile(r"^[A-Z]{2,4}-\d{4}-\d{1,4}$")
 # Signed links must expire; the real limit is the action closing (checked when the link is read).
 CONFIRM_LINK_LIFETIME = timedelta(days=400)
-REVIEW_AGENDA_ITEM = "Review of agreed actions"
+# Translators: the first item of a planned meeting's agenda (as in "1. Review of agreed actions").
+REVIEW_AGENDA_ITEM = _l("Review of agreed actions")
 
 
 @dataclass(frozen=True)
@@ -488,15 +490,23 @@ def agenda_with_review(agenda_md: str) -> str:
     """The agenda of a newly planned meeting, opening with the review of agreed actions.
 
     An agenda whose first item already is a review is kept as it is; otherwise the review
-    becomes item 1, any other review item is dropped, and the numbered items follow on.
+    becomes item 1, any other review item is dropped, and the numbered items follow on. The item
+    is in the organiser's language; an earlier agenda may have it in English or in that language.
     """
+    review = str(REVIEW_AGENDA_ITEM)
+
+    def is_review(item: str, pattern: re.Pattern) -> bool:
+        return bool(pattern.search(item)) or item.strip().casefold() == review.casefold()
+
     lines = agenda_md.splitlines()
     first = next((line for line in lines if line.strip()), "")
     match = _NUMBERED.match(first.strip())
-    if match and _REVIEW_LINE.search(match.group(2)):
+    if match and is_review(match.group(2), _REVIEW_LINE):
         return agenda_md
-    kept = [line for line in lines if not (_NUMBERED.match(line) and _OLD_REVIEW_ITEM.search(line))]
-    number, result = 1, [f"1. {REVIEW_AGENDA_ITEM}"]
+    kept = [
+        line for line in lines if not ((item := _NUMBERED.match(line)) and is_review(item.group(2), _OLD_REVIEW_ITEM))
+    ]
+    number, result = 1, [f"1. {review}"]
     for line in kept:
         item = _NUMBERED.match(line)
         if item:

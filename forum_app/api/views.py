@@ -9,6 +9,7 @@ and writes run the same services through ``core.commit.attempt``.
 from __future__ import annotations
 
 from flask import g, jsonify, request
+from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
@@ -22,6 +23,7 @@ from ..core.urls import BoundedIntConverter
 from ..extensions import csrf, db
 from ..meetings import services as meeting_services
 from ..models import ActionItem, ActionUpdate, Forum, Grant, Invitation, Meeting, Programme
+from ..web import error_texts
 from . import schemas as s
 from . import tokens
 
@@ -48,13 +50,13 @@ def _error(status: int, message: str, errors: dict | None = None):
 @blp.before_request
 def authenticate():
     header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
+    scheme, _space, secret = header.partition(" ")
     found = tokens.user_for(secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
     if found is None:
-        return _error(401, "Send a valid personal API token: Authorization: Bearer <token>.")
+        return _error(401, _("Send a valid personal API token: Authorization: Bearer <token>."))
     g.api_user, g.api_token = found
     if request.method not in ("GET", "HEAD", "OPTIONS") and not permissions.can_use_api_token_for_writes(g.api_token):
-        return _error(403, "This token is read-only.")
+        return _error(403, _("This token is read-only."))
     return None
 
 
@@ -67,7 +69,7 @@ def http_error(exc: HTTPException):
         items = location.items() if isinstance(location, dict) else [(where, location)]
         for name, problems in items:
             errors[str(name)] = _flat(problems)
-    message = "Check the fields named in errors." if errors else (exc.description or exc.name)
+    message = _("Check the fields named in errors.") if errors else error_texts(exc)[1]
     return _error(exc.code or 500, message, errors)
 
 
@@ -82,12 +84,12 @@ def _flat(problems) -> list[str]:
 
 @blp.errorhandler(NotFound)
 def not_found(exc):
-    return _error(404, "Not found, or you may not see it.")
+    return _error(404, _("Not found, or you may not see it."))
 
 
 @blp.errorhandler(Forbidden)
 def forbidden(exc):
-    return _error(403, "You may see this but not do that.")
+    return _error(403, _("You may see this but not do that."))
 
 
 def _user():
@@ -100,7 +102,8 @@ def _page(stmt, page: int):
 
 
 def _refusal(outcome):
-    status = 409 if outcome.conflict is not None or "else" in outcome.message else 422
+    # Judged by the outcome's kind, never its words: the message is in the requester's language.
+    status = 409 if outcome.conflict is not None or outcome.stale else 422
     return _error(status, outcome.message, {outcome.field: [outcome.message]} if outcome.field else {})
 
 

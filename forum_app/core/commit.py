@@ -33,6 +33,7 @@ class Outcome:
     field: str | None = None
     conflict: ConflictError | None = None  # when someone else saved first: what they changed
     error: ServiceError | None = None  # the refusal itself, for callers that answer by its kind
+    stale: bool = False  # a versioned row was saved by someone else between our check and our write
 
     def __bool__(self) -> bool:
         return self.ok
@@ -61,5 +62,5 @@ def attempt(service: Callable[[], Any]) -> Outcome:
     except StaleDataError:
         # Someone saved the same versioned row between our check and our write.
         db.session.rollback()
-        return Outcome(False, message=str(STALE_MESSAGE))
+        return Outcome(False, message=str(STALE_MESSAGE), stale=True)
     return Outcome(True, value=value)

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from babel.dates import format_interval, format_skeleton, get_datetime_format
 from flask import Flask, g, has_request_context
 from flask_babel import format_decimal, format_percent, get_locale
@@ -143,8 +144,18 @@ def weekday_names() -> list[tuple[str, str]]:
 
 
 def format_number(value: float | int) -> str:
-    """A count or a measured value with the language's separators ("1,234.5"; "1.234,5" in Bosnian)."""
-    return format_decimal(value)
+    """A count or a measured value with the language's separators ("1,234.5"; "1.234,5" in Bosnian).
+
+    Each value is formatted once per request, as ``_medium_date`` does: a report's tables repeat the
+    same small counts on every row."""
+    if not has_request_context():
+        return format_decimal(value)
+    locale = get_locale()
+    seen = g.setdefault("_numbers", {})
+    text = seen.get((value, locale))
+    if text is None:
+        text = seen[(value, locale)] = babel_numbers.format_decimal(value, locale=locale)
+    return text
 
 
 def format_share(value: float) -> str:

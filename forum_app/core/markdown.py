@@ -35,6 +35,7 @@ from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from .dates import format_number
 from .errors import ServiceError
 
 ALLOWED_TAGS = {
@@ -111,8 +112,8 @@ def render_for_storage(source: str | None, field: str | None = None) -> str:
         raise MarkdownTooComplex(
             _(
                 "This text is too long to format: at most %(max)s characters, this has %(n)s. Split it.",
-                max=f"{max_chars:,}",
-                n=f"{len(source):,}",
+                max=format_number(max_chars),
+                n=format_number(len(source)),
             ),
             field=field,
         )

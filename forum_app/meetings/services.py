@@ -22,9 +22,9 @@ from .. import notifications, permissions
 from ..actions.services import agenda_with_review
 from ..auth import services as accounts
 from ..auth.services import find_user_by_email
-from ..core import audit
+from ..core import audit, language
 from ..core.clock import utcnow
-from ..core.dates import format_local
+from ..core.dates import format_day, format_local
 from ..core.errors import ConflictError, ServiceError
 from ..core.markdown import render_for_storage
 from ..core.times import local_to_utc, utc_to_local
@@ -68,6 +68,10 @@ class MeetingDetails:
             raise ServiceError(_("The online link must start with https:// or http://."), field="online_url")
 
 
+# Our language codes where the holidays library names them differently (its "sr" is Cyrillic).
+HOLIDAY_LANGUAGES = {"en": "en_US", "sr-Cyrl": "sr"}
+
+
 def planning_warnings(forum: Forum, details: MeetingDetails) -> list[str]:
     """Things worth a second look, that do not stop a meeting being planned: it is in the past,
     outside the grant's period, or on a public holiday in the forum's country."""
@@ -87,14 +91,19 @@ def planning_warnings(forum: Forum, details: MeetingDetails) -> list[str]:
     import holidays  # 3 MB: only where meetings are planned, not in every worker from the start
 
     try:
-        holiday = holidays.country_holidays(forum.country, years=local_day.year).get(local_day)
+        # The holiday's name in the reader's language where the library has it, else in the country's own.
+        known = holidays.country_holidays(forum.country).supported_languages
+        wanted = HOLIDAY_LANGUAGES.get(language.current_code(), language.current_code())
+        holiday = holidays.country_holidays(
+            forum.country, years=local_day.year, language=wanted if wanted in known else None
+        ).get(local_day)
     except NotImplementedError:  # a country the library does not know: nothing to warn about
         holiday = None
     if holiday:
         warnings.append(
             _(
                 "%(day)s is a public holiday in %(country)s: %(name)s.",
-                day=local_day.isoformat(),
+                day=format_day(local_day),
                 country=country_name(forum.country),
                 name=holiday,
             )

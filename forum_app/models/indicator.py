@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, check_in, utcnow
 from .programme import Programme
 
-# metric → what it counts (computed from the dashboard's figures; "" means entered by staff)
+# metric → what it counts, as people read it (computed from the dashboard's figures; "" means entered by staff)
 INDICATOR_METRICS = {
-    "forums_active": "Forums that held a meeting",
-    "meetings_held": "Meetings held",
-    "kinds_per_forum": "Kinds of agency taking part per active forum (average)",
-    "attendance_rate": "Attendance rate (%)",
-    "actions_done": "Agreed actions done",
-    "actions_on_time": "Agreed actions completed on time (%)",
+    "forums_active": _l("Forums that held a meeting"),
+    "meetings_held": _l("Meetings held"),
+    "kinds_per_forum": _l("Kinds of agency taking part per active forum (average)"),
+    "attendance_rate": _l("Attendance rate (%)"),
+    "actions_done": _l("Agreed actions done"),
+    "actions_on_time": _l("Agreed actions completed on time (%)"),
 }
 
 

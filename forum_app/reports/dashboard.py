@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from .. import permissions
 from ..core.clock import utcnow
@@ -35,7 +36,7 @@ CACHE_VERSION = 1
 
 @dataclass
 class Trend:
-    title: str
+    title: str  # as people read them, in the locale of the cache key (``cache_key``)
     unit: str
     points: list[tuple[str, float]]  # (quarter, value)
     link_figure: str = ""
@@ -217,11 +218,13 @@ def _add_up(report: ReportFigures, filters: ReportFilters, now: datetime) -> Fig
     attendance = Counter(
         {q: round(100 * by_quarter["present"][q] / n, 1) for q, n in by_quarter["invitees"].items() if n}
     )
+    # Translators: the unit of a trend's values, after its title in brackets and above its table's column.
+    meetings, actions = _("meetings"), _("actions")
     trends = [
-        Trend("Meetings held", "meetings", _quarter_points(by_quarter["held"], filters), "held", "meetings"),
-        Trend("Attendance rate", "%", _quarter_points(attendance, filters), "held", "meetings"),
-        Trend("Actions raised", "actions", _quarter_points(by_quarter["raised"], filters), "raised", "actions"),
-        Trend("Actions done", "actions", _quarter_points(by_quarter["done"], filters), "done", "actions"),
+        Trend(_("Meetings held"), meetings, _quarter_points(by_quarter["held"], filters), "held", "meetings"),
+        Trend(_("Attendance rate"), "%", _quarter_points(attendance, filters), "held", "meetings"),
+        Trend(_("Actions raised"), actions, _quarter_points(by_quarter["raised"], filters), "raised", "actions"),
+        Trend(_("Actions done"), actions, _quarter_points(by_quarter["done"], filters), "done", "actions"),
     ]
     most_overdue = max((r for r in forum_rows if r.figures.overdue), key=lambda r: r.figures.overdue, default=None)
     return Figured(

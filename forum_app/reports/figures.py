@@ -41,6 +41,7 @@ from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, null,
 from .. import permissions
 from ..actions.followup import by_local_today, overdue_condition
 from ..core.clock import utcnow
+from ..core.dates import format_share
 from ..extensions import db
 from ..models import ActionItem, Forum, Grant, Invitation, Meeting, Organisation, User, WalkInAttendee
 from ..vocab import ACTION_OPEN_STATES
@@ -250,7 +251,7 @@ def grant_of(row: Row) -> GrantInfo:
 
 
 def _pct(share: float | None) -> str | None:
-    return None if share is None else f"{100 * share:.0f}%"
+    return None if share is None else format_share(share)
 
 
 class ForumInfo(NamedTuple):

@@ -63,7 +63,9 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_user_account_locale"), type_="check")
-        batch_op.alter_column("locale", server_default=None, existing_type=sa.String(length=10), existing_nullable=False)
+        batch_op.alter_column(
+            "locale", server_default=None, existing_type=sa.String(length=10), existing_nullable=False
+        )
     _restore_search_triggers()
     op.execute("UPDATE user_account SET locale = 'en' WHERE locale = ''")
     with op.batch_alter_table("forum", schema=None) as batch_op:
