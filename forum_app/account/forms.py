@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 
 from ..core import language
+from ..core.forms import AppForm
 from ..core.zones import zone_choices
 from ..notifications.preferences import CHOICES
 from ..vocab import FORUM_TIMEZONES
 from .services import ProfileInput
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(AppForm):
     timezone = SelectField(
         _l("My time zone"), description=_l("Meetings are shown in their forum's time and, when it differs, in yours.")
     )
@@ -38,5 +38,5 @@ class ProfileForm(FlaskForm):
         )
 
 
-class FeedForm(FlaskForm):
+class FeedForm(AppForm):
     """The "new calendar link" button (CSRF only)."""

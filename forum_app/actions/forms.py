@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from ..core.forms import EditForm, RowForm, RowSetForm, TextAreaField, row_list
+from ..core.forms import AppForm, EditForm, RowForm, RowSetForm, TextAreaField, row_list
 from ..vocab import ACTION_STATES
 from .services import ActionDetails, ActionInput, ReviewOutcome
 
@@ -104,7 +103,7 @@ class ActionFields:
         self.themes.choices = [(t, t) for t in themes]
 
 
-class ActionForm(ActionFields, FlaskForm):
+class ActionForm(ActionFields, AppForm):
     """Raise one action (between meetings, or from a decision of the minutes)."""
 
     owner_id = SelectField(_l("Owner"), coerce=int, default=0)
@@ -139,7 +138,7 @@ class ActionDetailsForm(ActionFields, EditForm[ActionDetails]):
 # --- updates, answers, reassignment ----------------------------------------------------------------------
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(AppForm):
     # The action's version when the page was opened: a later update makes this one a conflict.
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
 
@@ -158,7 +157,7 @@ class UpdateForm(VersionedForm):
         self.to_state.choices = [("", str(_l("— no change —")))] + [(s, str(ACTION_STATES[s])) for s in states]
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(AppForm):
     """The owner's answer, from the app or from the emailed link: accept, or decline with a reason."""
 
     answer = HiddenField(validators=[InputRequired()])

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..auth.services import UserInput
-from ..core.forms import EditForm, LinesField, TextAreaField, end_not_before_start, valid_timezone
+from ..core.forms import AppForm, EditForm, LinesField, TextAreaField, end_not_before_start, valid_timezone
 from ..core.forms import choices as _choices
 from ..core.zones import forum_zone_choices
 from ..vocab import COUNTRIES, GENDERS, ORGANISATION_KINDS, SYSTEM_ROLES
@@ -68,7 +67,7 @@ class GrantForm(EditForm[GrantInput]):
         )
 
 
-class TeamMemberForm(FlaskForm):
+class TeamMemberForm(AppForm):
     email = EmailField(_l("Email of the organiser"), validators=[DataRequired(), Email(), Length(max=254)])
 
 

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from ..core.forms import AppForm
 from .passwords import MAX_LENGTH, MIN_LENGTH
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = EmailField(
         _l("Email"), validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "username"}
     )
@@ -21,7 +21,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(AppForm):
     password = PasswordField(
         _l("New password"),
         validators=[
@@ -50,5 +50,5 @@ class ChangePasswordForm(NewPasswordForm):
     )
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(AppForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])

@@ -15,6 +15,7 @@ from wtforms import TextAreaField as _WTFormsTextArea
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
+from . import wtforms_messages
 from .commit import Outcome, attempt
 from .editing import EditInput, decode_loaded, rebase
 
@@ -46,7 +47,22 @@ def run_action(service: Callable[[], Any], success: str) -> Outcome:
     return outcome
 
 
-class EditForm(FlaskForm, Generic[InputT]):
+class _Translated:
+    """WTForms' own messages ("This field is required.") from our catalogue, in the reader's language
+    (core.wtforms_messages): WTForms has no catalogues for the region's languages."""
+
+    def get_translations(self, form):
+        return wtforms_messages.translations
+
+
+class AppForm(FlaskForm):
+    """Every page's form: Flask-WTF's (CSRF), speaking the reader's language throughout."""
+
+    class Meta(_Translated):
+        pass
+
+
+class EditForm(AppForm, Generic[InputT]):
     """A form that edits one record: carries the values it was opened with (see core.editing).
 
     ``InputT`` is the input dataclass the form gives (``to_input``).
@@ -59,6 +75,9 @@ class EditForm(FlaskForm, Generic[InputT]):
 
 
 class RowForm(Form):
+    class Meta(_Translated):
+        pass
+
     """One row of a row-set form: the row's id and the value it showed when the page was loaded.
 
     Subclasses add the editable field(s). ``was`` lets the service write only the rows this
@@ -75,7 +94,7 @@ def row_list(row_form: type[RowForm], max_rows: int = 2000) -> FieldList:
     return FieldList(FormField(row_form), max_entries=max_rows)
 
 
-class RowSetForm(FlaskForm):
+class RowSetForm(AppForm):
     """A form editing many rows at once: subclasses declare ``rows = row_list(TheirRowForm)``.
 
     ``load_rows(objects, value_of)`` fills it for a GET; ``changes()`` gives, for a valid POST,

@@ -8,13 +8,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import text
 
 from ..extensions import db
 from . import language
 from .actor import current_actor
 from .commit import attempt
+from .forms import AppForm
 from .urls import safe_next
 
 bp = Blueprint("core", __name__)
@@ -37,7 +37,7 @@ def choose_language():
     and, for a signed-in person, on their profile, so their emails follow it too."""
     back = safe_next(request.form.get("next")) or url_for("home.index")
     code = language.known(request.form.get("language"))
-    if code is None or not FlaskForm().validate_on_submit():
+    if code is None or not AppForm().validate_on_submit():
         flash(_("The request was incomplete. Reload the page and try again."), "danger")
         return redirect(back)
     if current_user.is_authenticated:

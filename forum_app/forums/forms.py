@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..core import language
-from ..core.forms import EditForm, TextAreaField, choices, valid_timezone
+from ..core.forms import AppForm, EditForm, TextAreaField, choices, valid_timezone
 from ..core.zones import forum_zone_choices
 from ..vocab import COUNTRIES, FORUM_ROLES
 from .services import ForumInput
@@ -50,7 +49,7 @@ class ForumForm(EditForm[ForumInput]):
         )
 
 
-class MemberForm(FlaskForm):
+class MemberForm(AppForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(
         _l("Full name (for a person without an account)"),
@@ -61,5 +60,5 @@ class MemberForm(FlaskForm):
     role = SelectField(_l("Role in the forum"), choices=choices(FORUM_ROLES), default="participant")
 
 
-class MemberRoleForm(FlaskForm):
+class MemberRoleForm(AppForm):
     role = SelectField(_l("Role"), choices=choices(FORUM_ROLES))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -24,7 +23,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from ..core.forms import LinesField, RowForm, RowSetForm, TextAreaField, choices, row_list
+from ..core.forms import AppForm, LinesField, RowForm, RowSetForm, TextAreaField, choices, row_list
 from ..core.urls import MAX_ID
 from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 from .minutes import MinutesInput
@@ -33,7 +32,7 @@ from .services import AttendanceInput, InviteeInput, WalkInInput
 MEETING_FIELDS = ("title", "day", "start_time", "end_time", "venue", "online_url", "agenda_md")
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(AppForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = TimeField(_l("Starts"), validators=[InputRequired(message=_l("Enter a start time."))])
@@ -78,13 +77,13 @@ class MeetingForm(FlaskForm):
             raise ValidationError(_l("The online link must start with https:// or http://."))
 
 
-class StateForm(FlaskForm):
+class StateForm(AppForm):
     to_state = HiddenField(validators=[DataRequired()])
     version = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
     reason = TextAreaField(_l("Reason (shown to invitees)"), validators=[Optional(), Length(max=2000)])
 
 
-class InviteeForm(FlaskForm):
+class InviteeForm(AppForm):
     """Invite anyone by email: a member, someone with an account, or a guest new to Forum Desk."""
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
@@ -103,7 +102,7 @@ class InviteeForm(FlaskForm):
         )
 
 
-class RsvpForm(FlaskForm):
+class RsvpForm(AppForm):
     answer = RadioField(
         _l("Will you attend?"),
         choices=[(k, v) for k, v in RSVP_STATES.items() if k != "needs-action"],
@@ -162,7 +161,7 @@ class AttendanceForm(RowSetForm):
         return AttendanceInput(marks=self.changes(), walk_ins=walk_ins)
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(AppForm):
     body_md = TextAreaField(
         _l("Minutes"),
         validators=[Optional(), Length(max=200_000)],
@@ -191,11 +190,11 @@ class MinutesForm(FlaskForm):
         )
 
 
-class RevisionForm(FlaskForm):
+class RevisionForm(AppForm):
     """Circulate / adopt: names the minutes version the organiser was looking at."""
 
     base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(AppForm):
     body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(max=5000)])

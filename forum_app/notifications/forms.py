@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
+
+from ..core.forms import AppForm
 
 ANSWER_CHOICES = [
     ("accepted", _l("Yes, I will come")),
@@ -14,7 +15,7 @@ ANSWER_CHOICES = [
 ]
 
 
-class RsvpLinkForm(FlaskForm):
+class RsvpLinkForm(AppForm):
     answer = RadioField(
         _l("Your answer"), choices=ANSWER_CHOICES, validators=[InputRequired(_l("Choose yes, maybe or no."))]
     )

@@ -13,7 +13,6 @@ import re
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import permissions
@@ -23,7 +22,7 @@ from ..core.actor import current_actor
 from ..core.clock import utcnow
 from ..core.commit import attempt
 from ..core.errors import NotFound
-from ..core.forms import attach_error, run_action
+from ..core.forms import AppForm, attach_error, run_action
 from ..core.paging import COUNT_UP_TO, paginate
 from ..extensions import db
 from ..models import Invitation, OutboxMessage
@@ -126,7 +125,7 @@ def outbox():
         status=status,
         states=OUTBOX_STATES,
         delivering=delivery_enabled(),
-        retry_form=FlaskForm(),
+        retry_form=AppForm(),
     )
 
 
@@ -138,7 +137,7 @@ def outbox_retry(message_id: int):
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         raise NotFound()
-    if not FlaskForm().validate_on_submit():
+    if not AppForm().validate_on_submit():
         flash(_("The request was incomplete. Reload the page and try again."), "danger")
     else:
         run_action(

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, FloatField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..core.forms import TextAreaField, choices
+from ..core.forms import AppForm, TextAreaField, choices
 from ..models import INDICATOR_METRICS
 from ..vocab import COUNTRIES
 from .indicators import IndicatorInput, TargetInput
 
 
-class IndicatorForm(FlaskForm):
+class IndicatorForm(AppForm):
     programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
     name = StringField(_l("Indicator"), validators=[DataRequired(), Length(max=300)])
     unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=50)])
@@ -32,7 +31,7 @@ class IndicatorForm(FlaskForm):
         )
 
 
-class TargetForm(FlaskForm):
+class TargetForm(AppForm):
     indicator_id = SelectField(_l("Indicator"), coerce=int, validators=[DataRequired()])
     period = StringField(_l("Reporting period"), validators=[DataRequired(), Length(max=50)])
     starts_on = DateField(_l("From"), validators=[DataRequired()])

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from ..core.forms import TextAreaField
+from ..core.forms import AppForm, TextAreaField
 from ..core.urls import MAX_ID
 from .services import ReviewInput
 
 
-class ReviewCommentForm(FlaskForm):
+class ReviewCommentForm(AppForm):
     # Length and emptiness are the service's rules (one message, also for the API and tests).
     body = TextAreaField(_l("Review comment"))
     in_reply_to_id = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
