@@ -32,7 +32,7 @@ setup: $(VENV)/.installed $(CATALOGUES:.po=.mo)
 %.mo: %.po | $(VENV)/.installed
 	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
 
-dev-setup: $(VENV)/.installed-dev
+dev-setup: setup $(VENV)/.installed-dev
 
 db: setup
 	$(FLASK) db upgrade
