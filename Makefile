@@ -84,7 +84,7 @@ js:
 # (new strings arrive empty, changed ones fuzzy: the tests fail on both until a translator
 # fills them in), then compile. See docs/translating.md.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l --add-comments=Translators: --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --add-comments=Translators: --sort-by-file \
 		--project="Forum Desk" --copyright-holder="Forum Desk" --msgid-bugs-address="" \
 		-o forum_app/translations/messages.pot .
 	$(BIN)/pybabel update -i forum_app/translations/messages.pot -d forum_app/translations --ignore-obsolete

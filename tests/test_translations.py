@@ -333,3 +333,27 @@ def test_pages_speak_the_language(demo: Flask, code: str) -> None:
             read(client, path)
     assert visited > 25
     assert not found, f"{len(found)} English leftovers in {code}:\n" + "\n".join(sorted(set(found))[:80])
+
+
+def test_the_template_holds_every_marked_string(tmp_path) -> None:
+    """Extracting again (with the Makefile's keywords) finds nothing the template lacks: a string
+    marked in code but never extracted would stay English in every language."""
+    import subprocess
+    import sys
+
+    root = TRANSLATIONS.parent.parent
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    keywords = re.findall(r"-k (\S+)", next(line for line in makefile.splitlines() if "pybabel extract" in line))
+    assert "_l" in keywords
+    out = tmp_path / "fresh.pot"
+    command = [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-o", str(out), "."]
+    for keyword in keywords:
+        command[4:4] = ["-k", keyword]
+    subprocess.run(command, cwd=root, check=True, capture_output=True)
+    with out.open("rb") as handle:
+        fresh = {m.id for m in read_po(handle) if m.id}
+    with (TRANSLATIONS / "messages.pot").open("rb") as handle:
+        kept = {m.id for m in read_po(handle) if m.id}
+    assert fresh == kept, (
+        f"run `make translations`: new {sorted(map(str, fresh - kept))[:10]}, gone {sorted(map(str, kept - fresh))[:10]}"
+    )

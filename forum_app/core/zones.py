@@ -65,7 +65,8 @@ def zone_label(zone: str, country: str | None = None) -> str:
     country = country or _country_of_zone().get(zone)
     city = get_timezone_location(zone, locale=get_locale(), return_city=True)
     if zone == "Europe/Belgrade":
-        return f"{_country('RS')}, {_country('XK')} — {city}, {_('Pristina')}"
+        pristina = _("Pristina")  # not inside the f-string: the extractor would not see it
+        return f"{_country('RS')}, {_country('XK')} — {city}, {pristina}"
     return f"{_country(country)} — {city}" if country else city
 
 
