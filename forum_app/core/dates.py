@@ -28,9 +28,19 @@ from flask_babel import format_decimal, format_percent, get_locale
 UTC = "UTC"
 
 
+# Languages whose CLDR default is a 12-hour clock that their administrations do not use: Albanian
+# institutions (in Albania, Kosovo*, North Macedonia, Montenegro) write meeting times as 10:00 and
+# 14:30, and "2:30 m.d." on an invitation would be misread. They get the 24-hour clock.
+TWENTY_FOUR_HOURS = frozenset({"sq"})
+
+
+def _twelve_hours(locale) -> bool:
+    return locale.language not in TWENTY_FOUR_HOURS and "h" in locale.time_formats["short"].pattern
+
+
 def _clock_skeleton() -> str:
     # CLDR's "j": the hour cycle the language uses (10:00 in British English, 10:00 AM in American).
-    return "hm" if "h" in get_locale().time_formats["short"].pattern else "Hm"
+    return "hm" if _twelve_hours(get_locale()) else "Hm"
 
 
 def _and(day_text: str, time_text: str) -> str:
@@ -65,7 +75,10 @@ def _weekday_date(moment: date) -> str:
 
 
 def _clock(local: datetime, seconds: bool = False) -> str:
-    return babel_dates.format_time(local, "medium" if seconds else "short", locale=get_locale())  # "10:00"
+    locale = get_locale()
+    if locale.language in TWENTY_FOUR_HOURS:
+        return format_skeleton("Hms" if seconds else "Hm", local, locale=locale)
+    return babel_dates.format_time(local, "medium" if seconds else "short", locale=locale)  # "10:00"
 
 
 def format_span(meeting, zone: str | None = None) -> str:

@@ -40,6 +40,7 @@ class Language:
     code: str  # stored on profiles and forums, and written as <html lang>
     locale: str  # the Babel locale: formats, plural rules and the catalogue's directory
     name: str  # its own name, in itself: people look for their language by its name
+    short: str  # the switcher's label on a phone, beside the menu button
 
 
 # The order of the switcher: English (the programme's working language), then the region's
@@ -47,14 +48,14 @@ class Language:
 LANGUAGES: dict[str, Language] = {
     language.code: language
     for language in (
-        Language("en", "en_GB", "English"),
-        Language("bs", "bs", "Bosanski"),
-        Language("cnr", "sr_Latn_ME", "Crnogorski"),
-        Language("hr", "hr", "Hrvatski"),
-        Language("mk", "mk", "Македонски"),
-        Language("sq", "sq", "Shqip"),
-        Language("sr-Latn", "sr_Latn", "Srpski (latinica)"),
-        Language("sr-Cyrl", "sr_Cyrl", "Српски (ћирилица)"),
+        Language("en", "en_GB", "English", "EN"),
+        Language("bs", "bs", "Bosanski", "BS"),
+        Language("cnr", "sr_Latn_ME", "Crnogorski", "CG"),
+        Language("hr", "hr", "Hrvatski", "HR"),
+        Language("mk", "mk", "Македонски", "МК"),
+        Language("sq", "sq", "Shqip", "SQ"),
+        Language("sr-Latn", "sr_Latn", "Srpski (latinica)", "SR"),
+        Language("sr-Cyrl", "sr_Cyrl", "Српски (ћирилица)", "СР"),
     )
 }
 BY_LOCALE = {language.locale: language for language in LANGUAGES.values()}

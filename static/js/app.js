@@ -1,4 +1,6 @@
 // Forum Desk: small progressive enhancements. Loaded as a file (no inline script: strict CSP).
+// Styles that stand in for scripts (the language menu opening on focus) apply only without them.
+document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", () => {
   // Buttons that ask before acting: <button data-confirm="Are you sure?">.
   document.querySelectorAll("[data-confirm]").forEach((el) => {
