@@ -318,3 +318,22 @@ def test_an_example_in_angle_brackets_is_shown_as_written(app: Flask, make: Fact
     client = sign_in(app.test_client(), make.user())
     html = client.get("/account").get_data(as_text=True)
     assert "Authorization: Bearer &lt;token&gt;" in html and "<token>" not in html
+
+
+def test_the_api_answers_in_the_requesters_language(app: Flask, make: Factory) -> None:
+    """Its own refusals and marshmallow's field messages, by Accept-Language (JSON clients have no profile page)."""
+    from .test_api import _token
+
+    w = make.world()
+    meeting = make.meeting(w["forum"])
+    secret = _token(app, w["participant"], write=True)
+    client = app.test_client()
+    path = f"/api/v1/meetings/{meeting}/rsvp"
+    headers = {"Authorization": f"Bearer {secret}", "Accept-Language": "mk"}
+    refused = client.post(path, json={"answer": "maybe", "extra": 1}, headers=headers).get_json()
+    assert refused["message"] == said(app, "mk", "Check the fields named in errors.")
+    assert refused["errors"]["extra"] == [said(app, "mk", "Unknown field.")]
+    assert refused["errors"]["answer"][0].startswith(said(app, "mk", "Must be one of: {choices}.").split("{")[0])
+    anonymous = client.get("/api/v1/forums", headers={"Accept-Language": "sq"}).get_json()
+    assert anonymous["message"] == said(app, "sq", "Send a valid personal API token: Authorization: Bearer <token>.")
+    assert "<token>" in anonymous["message"]  # JSON carries the text as it is

@@ -17,8 +17,9 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "forum_app" / "translations"
 
-# Python's %-placeholders: %(name)s, %(num)d, %s, and a literal %%.
-PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[sdif%]")
+# Python's %-placeholders (%(name)s, %(num)d, %s, and a literal %%), and the {name} that
+# marshmallow fills into its messages.
+PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[sdif%]|\{[a-z_]+\}")
 TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
 

@@ -5,10 +5,16 @@ Unknown fields in a body are refused (marshmallow's RAISE), bad types answer 422
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, post_load, validate
 
 from ..actions.services import UpdateInput
 from ..vocab import ACTION_STATES, RSVP_STATES
+
+# The validators' messages, translatable (marshmallow fills the {…} values in after the lookup).
+BETWEEN = _l("Must be between {min} and {max}.")
+AT_MOST = _l("At most {max} characters.")
+ONE_OF = _l("Must be one of: {choices}.")
 
 
 class Strict(Schema):
@@ -17,7 +23,7 @@ class Strict(Schema):
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000, error=BETWEEN))
 
 
 class ProgrammeOut(Schema):
@@ -105,8 +111,10 @@ def page_of(item_schema):
 class UpdateIn(Strict):
     """Posting to an action's history: the same UpdateInput as the page's form (no meeting review here)."""
 
-    note = fields.String(load_default="", validate=validate.Length(max=10_000))
-    to_state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(list(ACTION_STATES)))
+    note = fields.String(load_default="", validate=validate.Length(max=10_000, error=AT_MOST))
+    to_state = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(list(ACTION_STATES), error=ONE_OF)
+    )
     version = fields.Integer(required=True, strict=True, metadata={"description": "the action's version you saw"})
 
     @post_load
@@ -115,8 +123,10 @@ class UpdateIn(Strict):
 
 
 class RsvpIn(Strict):
-    answer = fields.String(required=True, validate=validate.OneOf([s for s in RSVP_STATES if s != "needs-action"]))
-    comment = fields.String(load_default="", validate=validate.Length(max=500))
+    answer = fields.String(
+        required=True, validate=validate.OneOf([s for s in RSVP_STATES if s != "needs-action"], error=ONE_OF)
+    )
+    comment = fields.String(load_default="", validate=validate.Length(max=500, error=AT_MOST))
 
 
 class ErrorOut(Schema):

@@ -26,6 +26,7 @@ from ..models import ActionItem, ActionUpdate, Forum, Grant, Invitation, Meeting
 from ..web import error_texts
 from . import schemas as s
 from . import tokens
+from .messages import translated
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Forum Desk JSON API")
 PAGE_SIZE = 50
@@ -79,7 +80,7 @@ def _flat(problems) -> list[str]:
         return [message for key, inner in problems.items() for message in (f"{key}: {text}" for text in _flat(inner))]
     if isinstance(problems, (list, tuple)):
         return [message for inner in problems for message in _flat(inner)]
-    return [str(problems)]
+    return [translated(str(problems))]
 
 
 @blp.errorhandler(NotFound)
