@@ -5,6 +5,8 @@ Whose language, in this order (issue 19):
 1. the person's choice on their profile (``User.locale``, empty when never chosen);
 2. the language picked with the switcher, remembered in a cookie (people not signed in:
    the sign-in page, emailed RSVP and confirmation links);
+   on an emailed link's page, then the language of the person the link was sent to (the
+   email's own language: ``use_link_subject``);
 3. the browser's ``Accept-Language``;
 4. the default language of the forum the page is about (``Forum.language``: bs for
    Sarajevo, mk for Skopje, cnr for Bijelo Polje), set by the loaders through ``use_forum``;
@@ -58,7 +60,6 @@ LANGUAGES: dict[str, Language] = {
         Language("sr-Cyrl", "sr_Cyrl", "Српски (ћирилица)", "СР"),
     )
 }
-BY_LOCALE = {language.locale: language for language in LANGUAGES.values()}
 
 
 def choices() -> list[tuple[str, str]]:
