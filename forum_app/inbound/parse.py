@@ -278,8 +278,9 @@ def reply_text(message: Message) -> str:
 def html_to_text(markup: str) -> str:
     """Text of an HTML body: tags (and what scripts and styles hold) dropped, entities read."""
     markup = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>|</li>|</h\d>", "\n", markup)
-    cleaned = nh3.clean(markup, tags=set(), clean_content_tags={"script", "style", "head", "title"})
-    return html.unescape(cleaned)
+    cleaned = html.unescape(nh3.clean(markup, tags=set(), clean_content_tags={"script", "style", "head", "title"}))
+    # Markup's indentation and the spaces around dropped tags are not the writer's.
+    return "\n".join(" ".join(line.split()) for line in cleaned.split("\n"))
 
 
 def strip_quotation(text: str) -> str:
