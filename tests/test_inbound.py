@@ -219,7 +219,12 @@ def test_an_answer_from_the_calendar_is_recorded(app: Flask, make: Factory, tran
     assert rsvp == answer
     assert comment == COMMENTS.get((client, answer), "")
     (mail,) = received(app)
-    assert (mail.outcome, mail.source, mail.meeting_id, mail.answer) == ("applied", transport.name, w["meeting"], answer)
+    assert (mail.outcome, mail.source, mail.meeting_id, mail.answer) == (
+        "applied",
+        transport.name,
+        w["meeting"],
+        answer,
+    )
     assert mail.raw.replace(b"\r\n", b"\n") == sample(f"{client}-{answer}", w["meeting"]).replace(b"\r\n", b"\n")
 
     page = organiser_page(app, w)
@@ -281,13 +286,21 @@ def test_an_answer_to_an_earlier_version_is_ignored(app: Flask, make: Factory, t
 def test_an_answer_sent_by_someone_else_is_refused_and_shown(app: Flask, make: Factory, transport, client: str):
     w = setup_meeting(app, make, client)
     forged = re.sub(
-        rb"^From: .*$", b"From: Mallory <mallory@example.net>", sample(f"{client}-declined", w["meeting"]), 1, re.M
+        rb"^From: .*$",
+        b"From: Mallory <mallory@example.net>",
+        sample(f"{client}-declined", w["meeting"]),
+        count=1,
+        flags=re.M,
     )
     before = snapshot(app)
     transport.deliver(forged)
     expect_changed(before, snapshot(app), audit=["mail.receive"])
     (mail,) = received(app)
-    assert (mail.outcome, mail.from_addr, mail.data["attendee"]) == ("refused-sender", "mallory@example.net", w["invitee"])
+    assert (mail.outcome, mail.from_addr, mail.data["attendee"]) == (
+        "refused-sender",
+        "mallory@example.net",
+        w["invitee"],
+    )
     page = organiser_page(app, w)
     assert invitee_cell(page, w["invitee"]).startswith("No answer yet")
     section = received_section(page)
@@ -359,7 +372,9 @@ def test_a_bounce_marks_the_invitees_delivery(app: Flask, make: Factory, transpo
         db.session.commit()
         outbox_id = invitation_email.id
     before = snapshot(app)
-    raw = sample(report, w["meeting"]).replace(b"X-Forum-Desk-Outbox: 9001", f"X-Forum-Desk-Outbox: {outbox_id}".encode())
+    raw = sample(report, w["meeting"]).replace(
+        b"X-Forum-Desk-Outbox: 9001", f"X-Forum-Desk-Outbox: {outbox_id}".encode()
+    )
     transport.deliver(raw)
     expect_changed(before, snapshot(app), audit=["mail.receive"])
     (mail,) = received(app)
@@ -423,7 +438,9 @@ Content-Type: text/html; charset=utf-8
     assert mail.text == "See this & that"
     section = received_section(organiser_page(app, w))
     assert "See this &amp; that" in section
-    assert "<script" not in section and "<b>" not in section and "onerror" not in section and "javascript:" not in section
+    assert (
+        "<script" not in section and "<b>" not in section and "onerror" not in section and "javascript:" not in section
+    )
 
 
 @pytest.mark.parametrize(
@@ -494,3 +511,98 @@ def test_received_mail_is_deleted_after_its_retention(app: Flask, make: Factory,
     assert [m.answer for m in received(app)] == ["declined"]
     # What it changed stays.
     assert snapshot(app)["invitations"][w["invitee"]][0] == "declined"
+
+
+# --- what goes out: the address the answers come back to ----------------------------------------------
+
+
+def test_invitations_name_forum_desks_address_as_organiser_and_reply_to(app: Flask, make: Factory, monkeypatch):
+    """ORGANIZER is the meeting's plus-address with the organiser's name (a straight quote made typographic,
+    as Outlook and Gmail do not read RFC 6868), the email's Reply-To the same address, and an organiser who
+    is invited too is not sent an invitation from themselves."""
+    import icalendar
+    import vobject
+
+    from forum_app.notifications.delivery import deliver_due
+
+    from .mailserver import SmtpServer
+
+    smtp = SmtpServer().start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", smtp.port)
+    monkeypatch.setitem(app.config, "MAIL_DELIVERY", True)
+    try:
+        w = make.world()
+        with app.app_context():
+            organiser = db.session.execute(select(User).where(User.email == w["organiser"])).scalar_one()
+            organiser.name = 'Hodžić, Amra "Ami"'
+            db.session.commit()
+        make.add_member(w["forum"], w["organiser"])  # the organiser is invited as well
+        meeting_id = make.meeting(w["forum"], state="draft")
+        with app.app_context():
+            meeting = db.session.get(Meeting, meeting_id)
+            organiser = db.session.execute(select(User).where(User.email == w["organiser"])).scalar_one()
+            assert attempt(lambda: meetings.invite_all_members(organiser, meeting))
+            meeting = db.session.get(Meeting, meeting_id)
+            assert attempt(lambda: meetings.change_state(organiser, meeting, "scheduled", meeting.version))
+            assert deliver_due(now=datetime.now(UTC)).sent == 3
+        address = f"forum-desk+m{meeting_id}@example.org"
+        for email_addr in (w["participant"], w["organiser"]):
+            (message,) = smtp.to(email_addr)
+            assert message["Reply-To"].addresses[0].addr_spec == address
+            assert message["From"].addresses[0].addr_spec == "forum-desk@localhost"
+            data = next(p for p in message.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
+            event = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+            assert str(event["ORGANIZER"]) == f"mailto:{address}"
+            assert event["ORGANIZER"].params["CN"] == "Hodžić, Amra “Ami”"
+            assert b'CN="Hod\xc5\xbei\xc4\x87, Amra \xe2\x80\x9cAmi\xe2\x80\x9d"' in data.replace(b"\r\n ", b"")
+            assert b"^'" not in data.split(b"ORGANIZER", 1)[1].split(b"\r\n", 1)[0]
+            vcal = vobject.readOne(data.decode())
+            vcal.validate()
+            assert vcal.vevent.organizer.value == f"mailto:{address}"
+            assert str(event["ATTENDEE"]) == f"mailto:{email_addr}"
+            assert str(event["ORGANIZER"]) != str(event["ATTENDEE"])
+    finally:
+        smtp.stop()
+
+
+# --- the fetch loop ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("use_idle", [True, False], ids=["idle", "polling"])
+def test_the_fetch_loop_reads_mail_as_it_arrives(app: Flask, make: Factory, imap_server: ImapServer, use_idle: bool):
+    """``flask forum mail fetch --loop``: a message delivered while it waits (IDLE, or polling) is read within
+    seconds; the loop stops when asked."""
+    import threading
+    import time
+
+    from forum_app.inbound.fetch import run_loop
+
+    imap_server.empty()
+    w = setup_meeting(app, make, "thunderbird")
+    stop = threading.Event()
+    said: list[str] = []
+    app.config["IMAP_URL"] = imap_server.url
+
+    def loop() -> None:
+        with app.app_context():
+            run_loop(stop, interval=1, use_idle=use_idle, say=said.append)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.5)  # connected and waiting
+        imap_server.append(sample("thunderbird-tentative", w["meeting"]))
+        deadline = time.monotonic() + 15
+        while not received(app) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [m.outcome for m in received(app)] == ["applied"], said
+        assert snapshot(app)["invitations"][w["invitee"]][0] == "tentative"
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+        app.config["IMAP_URL"] = None
+    assert not thread.is_alive()
+    assert imap_server.count() == 0
+    assert any(line.startswith("received 1 (applied 1)") for line in said), said
