@@ -606,3 +606,19 @@ def test_the_fetch_loop_reads_mail_as_it_arrives(app: Flask, make: Factory, imap
     assert not thread.is_alive()
     assert imap_server.count() == 0
     assert any(line.startswith("received 1 (applied 1)") for line in said), said
+
+
+def test_a_reply_with_nul_and_undecodable_bytes_is_kept_and_passed_on(app: Flask, make: Factory):
+    """PostgreSQL refuses NUL in text: the note and the organisers' email keep the rest."""
+    w = setup_meeting(app, make, "outlook")
+    raw = (
+        f"From: Amra <amra.hodzic@example.ba>\nTo: forum-desk+m{w['meeting']}@example.org\nSubject: a\x00b\n"
+        "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+    ).encode() + b"late \x00 by \xff\xfe ten minutes\n"
+    Pipe(app).deliver(raw)
+    (mail,) = received(app)
+    assert mail.outcome == "note" and "\x00" not in mail.text and mail.text.startswith("late")
+    assert mail.text.endswith("ten minutes")
+    with app.app_context():
+        email = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "received-note")).scalar_one()
+        assert "ten minutes" in email.body_text and "\x00" not in email.body_text

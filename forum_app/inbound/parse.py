@@ -253,6 +253,11 @@ def _outbox_id(part: Message) -> int | None:
 # --- the text of a written reply -------------------------------------------------------------------
 
 
+def storable(text: str) -> str:
+    """Text a database can hold: no NUL (PostgreSQL refuses it), no undecodable bytes (lone surrogates)."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def reply_text(message: Message) -> str:
     """What the person wrote: the plain-text body (else the HTML one reduced to text), without the
     quotation of our email below it, at most ``MAX_TEXT`` characters."""

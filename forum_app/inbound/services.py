@@ -41,7 +41,7 @@ from ..core.clock import utcnow
 from ..extensions import db
 from ..models import GrantTeam, Invitation, Meeting, OutboxMessage, ReceivedMail, User
 from .addresses import is_ours, meeting_tag, normal_address
-from .parse import Answer, CalendarReply, Received, read
+from .parse import Answer, CalendarReply, Received, read, storable
 
 HEADERS_KEPT = 64 * 1024  # of a message too large to keep whole
 ANSWERS = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
@@ -59,6 +59,7 @@ def receive(raw: bytes, source: str, *, size: int | None = None, now: datetime |
         _too_large(mail, raw)
     else:
         _act(mail, read(raw), now)
+    _storable(mail)
     db.session.add(mail)
     audit.record(
         None,
@@ -70,6 +71,23 @@ def receive(raw: bytes, source: str, *, size: int | None = None, now: datetime |
         meeting_id=mail.meeting_id,
     )
     return mail
+
+
+def _clean(value):
+    """Text a database can hold (``parse.storable``), in dicts and lists too."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _storable(mail: ReceivedMail) -> None:
+    for name in ("message_id", "from_addr", "from_name", "subject", "reason", "answer", "text"):
+        setattr(mail, name, _clean(getattr(mail, name) or ""))
+    mail.data = _clean(mail.data or {})
 
 
 def _too_large(mail: ReceivedMail, raw: bytes) -> None:
@@ -237,6 +255,7 @@ def _note(mail: ReceivedMail, parsed: Received) -> None:
         mail.outcome = "auto-reply"
         return
     mail.outcome = "note"
+    _storable(mail)
     _tell_organisers(meeting, mail)
 
 
