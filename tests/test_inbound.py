@@ -15,11 +15,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from forum_app.core import language
 from forum_app.core.commit import attempt
 from forum_app.extensions import db
 from forum_app.inbound.parse import read
 from forum_app.meetings import services as meetings
 from forum_app.models import Invitation, Meeting, OutboxMessage, User
+from forum_app.notifications.meetings import subject_date
 
 from .factories import Factory
 from .inbound import (
@@ -171,6 +173,13 @@ REPLY_TEXT = {
 @pytest.mark.parametrize("client", CLIENTS)
 def test_a_written_reply_is_a_note_for_the_organisers_and_an_email(app: Flask, make: Factory, transport, client: str):
     w = setup_meeting(app, make, client)
+    with app.app_context():  # the organiser reads Bosnian: the email to them is in it
+        db.session.execute(db.update(User).where(User.email == w["organiser"]).values(locale="bs"))
+        db.session.commit()
+        with language.speaking("bs"):
+            day_bs = subject_date(db.session.get(Meeting, w["meeting"]))
+        day_en = subject_date(db.session.get(Meeting, w["meeting"]))
+        assert day_bs != day_en
     before = snapshot(app)
     transport.deliver(sample(f"{client}-reply", w["meeting"]))
     after = snapshot(app)
@@ -185,6 +194,7 @@ def test_a_written_reply_is_a_note_for_the_organisers_and_an_email(app: Flask, m
     with app.app_context():
         email = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "received-note")).scalar_one()
         assert email.to_addr == w["organiser"] and email.meeting_id is None
+        assert email.subject.endswith(day_bs)
         assert email.body_html == ""  # plain text only
         assert REPLY_TEXT[client].replace("&#39;", "'") in email.body_text
         assert CLIENTS[client][0] in email.body_text  # the organiser answers the person directly

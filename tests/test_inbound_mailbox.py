@@ -302,3 +302,16 @@ def test_a_reply_with_nul_and_undecodable_bytes_is_kept_and_passed_on(app: Flask
     with app.app_context():
         email = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "received-note")).scalar_one()
         assert "ten minutes" in email.body_text and "\x00" not in email.body_text
+
+
+def test_fetch_without_a_mailbox_says_what_to_set(app: Flask):
+    result = app.test_cli_runner().invoke(args=["forum", "mail", "fetch"])
+    assert result.exit_code == 1 and "IMAP_URL is not set" in result.output
+
+
+def test_fetch_from_a_mailbox_that_is_not_there_fails_clearly(app: Flask, monkeypatch):
+    from .mailserver import free_port
+
+    monkeypatch.setitem(app.config, "IMAP_URL", f"imap://desk:pw@127.0.0.1:{free_port()}/INBOX")
+    result = app.test_cli_runner().invoke(args=["forum", "mail", "fetch"])
+    assert result.exit_code == 1 and "cannot read the mailbox: ConnectionRefusedError" in result.output

@@ -9,7 +9,8 @@ splitting a UTF-8 character, and ends lines with CRLF. What this module decides:
 - Times carry the forum's TZID with a VTIMEZONE in RRULE form (``timezones``); UTC
   forums use UTC times ("Z") and no VTIMEZONE.
 - Invitations name the organiser (by name, at Forum Desk's address for the meeting, which
-  reads the calendars' answers: forum_app/inbound) and the one invitee the message is for (never the whole list: invitees do not learn each other's addresses, and a
+  reads the calendars' answers: forum_app/inbound) and the one invitee the message is
+  for (never the whole list: invitees do not learn each other's addresses, and a
   client answering the invitation answers for that person alone).
 - Feeds (``METHOD:PUBLISH``) carry no ORGANIZER or ATTENDEE: a client that sees them in
   a subscribed calendar offers to answer or thinks the subscriber organises the
