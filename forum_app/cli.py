@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -94,7 +96,7 @@ def outbox_list(limit: int, body: bool) -> None:
             click.echo("    " + text.replace("\n", "\n    "))
 
 
-mail_cli = AppGroup("mail", help="Delivering the outbox.")
+mail_cli = AppGroup("mail", help="Delivering the outbox; reading the replies that come back.")
 forum_cli.add_command(mail_cli)
 
 
@@ -134,6 +136,93 @@ def mail_deliver(loop: bool, interval: int, limit: int) -> None:
         if not loop:
             break
         time.sleep(interval)
+
+
+@mail_cli.command("fetch")
+@click.option(
+    "--loop", is_flag=True, help="Keep running: wait for new mail (IMAP IDLE, else every --interval seconds)."
+)
+@click.option("--interval", default=60, show_default=True, help="Seconds between polls (and pauses after errors).")
+@click.option("--no-idle", is_flag=True, help="Poll even when the server offers IDLE.")
+def mail_fetch(loop: bool, interval: int, no_idle: bool) -> None:
+    """Read the reply mailbox (IMAP_URL): calendar answers, written replies and bounces.
+
+    Each message is kept, acted on, and then deleted from the mailbox. Run one reader.
+    """
+    import imaplib
+    import signal
+    import threading
+
+    from .inbound.fetch import ConfigurationError, _summary, fetch_once, run_loop
+
+    try:
+        if not loop:
+            click.echo(_summary(fetch_once()))
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_args: stop.set())
+        try:
+            run_loop(stop, interval=interval, use_idle=not no_idle, say=click.echo)
+        except KeyboardInterrupt:
+            stop.set()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise click.ClickException(f"cannot read the mailbox: {type(exc).__name__}: {exc}") from exc
+
+
+# A mail server running `flask forum mail receive` treats this exit status as "try again later" (sysexits.h).
+EX_TEMPFAIL = 75
+
+
+@mail_cli.command("receive")
+def mail_receive() -> None:
+    """Take one message on standard input (a mail server's pipe, e.g. Postfix's aliases or pipe transport)."""
+    stdin = sys.stdin.buffer
+    limit = current_app.config["INBOUND_MAX_BYTES"]
+    raw = stdin.read(limit + 1)
+    size = len(raw)
+    while chunk := stdin.read(1 << 20):  # the rest of a message too large is read and dropped
+        size += len(chunk)
+    from .inbound.services import receive
+
+    try:
+        outcome = attempt(lambda: receive(raw, "pipe", size=size).outcome)
+    except Exception as exc:  # the database is away: the mail server keeps the message and tries again
+        click.echo(f"not received: {type(exc).__name__}: {exc}", err=True)
+        raise SystemExit(EX_TEMPFAIL) from exc
+    if not outcome:
+        click.echo(f"not received: {outcome.message}", err=True)
+        raise SystemExit(EX_TEMPFAIL)
+    click.echo(f"received: {outcome.value}")
+
+
+@mail_cli.command("purge-received")
+def mail_purge_received() -> None:
+    """Delete received messages older than INBOUND_RETENTION_DAYS (the fetch loop also does, hourly)."""
+    from .inbound.services import purge_expired
+
+    outcome = attempt(purge_expired)
+    if not outcome:
+        raise click.ClickException(outcome.message)
+    click.echo(f"deleted {outcome.value} received messages")
+
+
+@mail_cli.command("received")
+@click.option("--limit", default=20, show_default=True)
+def mail_received(limit: int) -> None:
+    """The latest messages received, with their outcome (metadata only)."""
+    from .models import ReceivedMail
+
+    rows = db.session.execute(select(ReceivedMail).order_by(ReceivedMail.id.desc()).limit(limit)).scalars()
+    for mail in rows:
+        click.echo(
+            f"#{mail.id} {mail.received_at:%Y-%m-%d %H:%M} UTC [{mail.source}] {mail.outcome}"
+            + (f" ({mail.reason})" if mail.reason else "")
+            + f"  from {mail.from_addr or '?'}"
+            + (f"  meeting {mail.meeting_id}" if mail.meeting_id else "")
+            + f"  {mail.subject}"
+        )
 
 
 @forum_cli.command("remind")

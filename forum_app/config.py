@@ -100,6 +100,18 @@ def load_config(overrides: dict | None = None) -> dict:
         # Attempts before a message the server keeps refusing for now (4xx) is marked failed.
         # An unreachable server never uses them up: its messages wait, growing delays up to 30 minutes.
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        # Mail that comes back (forum_app/inbound): invitations name a plus-address of this mailbox
+        # (forum-desk+m123@…) as ORGANIZER and Reply-To; empty means the sender's own address, so the
+        # calendar answers and the bounces (which go to the sender) land in one mailbox.
+        "REPLY_ADDRESS": os.environ.get("REPLY_ADDRESS", "").strip(),
+        # Where `flask forum mail fetch` reads it: imap://user:password@host:143/INBOX (STARTTLS when the
+        # server offers it) or imaps://…:993/INBOX. Empty: only `flask forum mail receive` (a pipe).
+        "IMAP_URL": os.environ.get("IMAP_URL") or None,
+        # A message larger than this is kept as its headers alone and not acted on.
+        "INBOUND_MAX_BYTES": _int("INBOUND_MAX_BYTES", 5 * 1024 * 1024),
+        # Received messages (raw) are deleted after this many days (`flask forum mail purge-received`,
+        # and the fetch loop once an hour).
+        "INBOUND_RETENTION_DAYS": _int("INBOUND_RETENTION_DAYS", 90),
         # Optional: share login throttling counters through Redis instead of the database.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Sessions: an idle and an absolute lifetime, both enforced on the server.

@@ -154,5 +154,21 @@ ACTION_UPDATE_KINDS = {
 OUTBOX_STATES = ("pending", "sent", "failed", "withdrawn")
 
 
+# What became of a message received at the reply address (forum_app/inbound), as organisers read it.
+RECEIVED_OUTCOMES = {
+    "applied": _l("Answer recorded"),
+    "duplicate": _l("Same answer again: nothing changed"),
+    "ignored-old-sequence": _l("Answer to an earlier version of the meeting: not recorded"),
+    "ignored": _l("Not recorded"),
+    "refused-sender": _l("Refused: not sent from the invitee's address"),
+    "delegated": _l("Delegated to someone else"),
+    "note": _l("Written reply"),
+    "auto-reply": _l("Automatic reply"),
+    "bounce": _l("Not delivered (bounce)"),
+    "unmatched": _l("Not matched to an invitation"),
+    "too-large": _l("Too large: kept unread"),
+}
+
+
 def country_name(code: str | None) -> str:
     return str(COUNTRIES.get(code or "", code or ""))

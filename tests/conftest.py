@@ -29,8 +29,9 @@ from forum_app.models import Base
 
 from . import factories
 
-# The live server, Chromium and page fixtures for the browser journeys.
-pytest_plugins = ["tests.browser"]
+# The live server, Chromium and page fixtures for the browser journeys; Dovecot and the two ways mail
+# comes in for the inbound tests.
+pytest_plugins = ["tests.browser", "tests.inbound"]
 
 LOADED_RE = re.compile(r'name="loaded" type="hidden" value="([^"]*)"|name="loaded" value="([^"]*)"')
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

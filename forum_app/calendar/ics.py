@@ -8,8 +8,9 @@ splitting a UTF-8 character, and ends lines with CRLF. What this module decides:
   change), so every client updates the one event instead of adding another.
 - Times carry the forum's TZID with a VTIMEZONE in RRULE form (``timezones``); UTC
   forums use UTC times ("Z") and no VTIMEZONE.
-- Invitations name the organiser (a real ``mailto:``) and the one invitee the message
-  is for (never the whole list: invitees do not learn each other's addresses, and a
+- Invitations name the organiser (by name, at Forum Desk's address for the meeting, which
+  reads the calendars' answers: forum_app/inbound) and the one invitee the message is
+  for (never the whole list: invitees do not learn each other's addresses, and a
   client answering the invitation answers for that person alone).
 - Feeds (``METHOD:PUBLISH``) carry no ORGANIZER or ATTENDEE: a client that sees them in
   a subscribed calendar offers to answer or thinks the subscriber organises the
@@ -22,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -29,6 +31,7 @@ from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from ..core.urls import external_url
+from ..inbound.addresses import meeting_reply_address
 from ..models import ActionItem, Invitation, Meeting, User
 from .timezones import check_zone, vtimezone
 
@@ -106,22 +109,27 @@ def _status(meeting: Meeting) -> str:
 
 
 def organizer_address(meeting: Meeting) -> vCalAddress:
-    """The organiser as a real mailto: the person who planned the meeting, else Forum Desk's sender.
+    """Forum Desk's own address for this meeting (``forum-desk+m123@…``), named after the organiser.
 
-    Clients send their own Accept/Decline replies (iTIP REPLY) here; Forum Desk records
-    answers through the links in the email, which is why both exist.
+    Clients send their Yes / Maybe / No (iTIP REPLY) to the ORGANIZER: this address lets Forum
+    Desk read them (forum_app/inbound) instead of one "Accepted: …" email per person landing in
+    the organiser's mailbox; and an organiser who is also invited is not shown an invitation
+    from themselves.
     """
     person: User | None = meeting.created_by
-    if person is not None and person.active:
-        address = vCalAddress(f"mailto:{person.email}")
-        address.params["cn"] = vText(person.name)
-        return address
-    from email.utils import parseaddr
-
-    name, email = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
-    address = vCalAddress(f"mailto:{email}")
-    address.params["cn"] = vText(name or "Forum Desk")
+    name = (
+        person.name if person is not None and person.active else parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[0]
+    )
+    address = vCalAddress(f"mailto:{meeting_reply_address(meeting.id)}")
+    address.params["cn"] = vText(plain_quotes(name or "Forum Desk"))
     return address
+
+
+def plain_quotes(name: str) -> str:
+    """``name`` with typographic quotes for straight ones: Outlook and Gmail do not decode RFC 6868's ^',
+    and a backslash-escaped quote is not valid in a parameter, so a name such as Amra "Ami" would be cut."""
+    name = re.sub(r'"([^"]*)"', "\u201c\\1\u201d", name)
+    return name.replace('"', "\u201d")
 
 
 def attendee_address(invitation: Invitation, partstat: str | None = None) -> vCalAddress:

@@ -21,6 +21,7 @@ from ..core.dates import format_clock, format_span
 from ..core.rows import Into
 from ..extensions import db
 from ..forums.queries import MeetingLine
+from ..inbound.queries import received_for
 from ..models import (
     Forum,
     ForumMember,
@@ -90,6 +91,7 @@ class MeetingPage:
     comments: list[CommentRow]
     attendance_lock: str | None = None  # why attendance cannot be recorded now, if it cannot
     delivery: dict = field(default_factory=dict)  # invitation id → email delivery state (organisers)
+    received: list = field(default_factory=list)  # mail received about the meeting (inbound.queries; organisers)
 
     @property
     def invitation_by_id(self) -> dict[int, InviteeRow]:
@@ -190,6 +192,7 @@ def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
         comments=comments,
         attendance_lock=permissions.attendance_lock(meeting),
         delivery=delivery_states(meeting, invitations) if flags.can_edit else {},
+        received=received_for(meeting.id) if flags.can_see_received_mail else [],
     )
 
 

@@ -14,6 +14,7 @@ from .forum import (
     MinutesVersion,
     WalkInAttendee,
 )
+from .inbound import ReceivedMail
 from .indicator import INDICATOR_METRICS, Indicator, IndicatorTarget
 from .notifications import NotificationSettings, SentReminder
 from .people import Organisation, ThrottleCounter, User, UserSession
@@ -82,4 +83,5 @@ __all__ = [
     "INDICATOR_METRICS",
     "Indicator",
     "IndicatorTarget",
+    "ReceivedMail",
 ]

@@ -36,6 +36,7 @@ from sqlalchemy import CursorResult, func, select, update
 
 from ..core.clock import utcnow
 from ..extensions import db
+from ..inbound.addresses import meeting_reply_address
 from ..models import OutboxMessage
 
 # Minutes to wait after the 1st, 2nd, … failed attempt; the last value repeats.
@@ -76,6 +77,9 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     # Automatic mail: no out-of-office replies to it (RFC 3834); the outbox id ties a bounce to its row.
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Forum-Desk-Outbox"] = str(message.id)
+    if message.meeting_id is not None:
+        # Replies about a meeting go to Forum Desk's address for it, as the calendar's answers do (inbound).
+        msg["Reply-To"] = Address(parseaddr(sender)[0], addr_spec=meeting_reply_address(message.meeting_id))
     # Quoted-printable: readable in the raw message and by filters, and any line length is safe.
     msg.set_content(message.body_text, cte="quoted-printable")
     if message.body_html:

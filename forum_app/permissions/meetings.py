@@ -158,6 +158,11 @@ def can_see_rsvps(user, meeting: Meeting) -> bool:
     return reads_everything(user, meeting)
 
 
+def can_see_received_mail(user, meeting: Meeting) -> bool:
+    """Replies, refused answers and bounces received about the meeting: what people wrote to its organisers."""
+    return reads_everything(user, meeting)
+
+
 def can_record_attendance(user, meeting: Meeting) -> bool:
     return can_edit_meeting(user, meeting) and attendance_lock(meeting) is None
 
@@ -210,6 +215,7 @@ class MeetingFlags:
     can_manage_invitees: bool
     can_rsvp: bool
     can_see_rsvps: bool
+    can_see_received_mail: bool
     can_record_attendance: bool
     can_view_minutes: bool
     can_write_minutes: bool
@@ -231,6 +237,7 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
         can_manage_invitees=can_manage_invitees(user, meeting),
         can_rsvp=can_rsvp(user, meeting),
         can_see_rsvps=can_see_rsvps(user, meeting),
+        can_see_received_mail=can_see_received_mail(user, meeting),
         can_record_attendance=can_record_attendance(user, meeting),
         can_view_minutes=can_view_minutes(user, meeting),
         can_write_minutes=can_write_minutes(user, meeting),
