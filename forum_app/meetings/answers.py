@@ -3,10 +3,10 @@
 A yes is a yes to one date and time. When the time changes, the meeting is rescheduled in
 iTIP's sense (RFC 5546; RFC 6638 3.2.8: a change of DTSTART or DTEND resets every attendee's
 PARTSTAT to NEEDS-ACTION): the update asks everyone again, PARTSTAT=NEEDS-ACTION with RSVP=TRUE,
-and calendar clients show the event as unanswered. Kept, an old yes would
-travel in the update as PARTSTAT=ACCEPTED for a day the person never agreed to, count in the
-page's totals, and be marked present by "mark everyone who accepted as present". A new room or
-link is the same appointment: its answers stand.
+and calendar clients show the event as unanswered. Kept, an old yes would travel in the update
+as PARTSTAT=ACCEPTED for a day the person never agreed to, count in the page's totals, and be
+marked present by "mark everyone who accepted as present". A new room or link is the same
+appointment: its answers stand.
 """
 
 from __future__ import annotations
