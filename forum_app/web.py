@@ -13,8 +13,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import pass_context
 from markupsafe import escape
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.exceptions import Forbidden as HTTPForbidden
-from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
@@ -91,6 +91,34 @@ def configure_request_checks(app: Flask) -> None:
         values = [request.path, *request.headers.values(), *request.args.values(), *request.form.values()]
         if any("\x00" in value for value in values):
             abort(400, description=_("The request contains a character that is not allowed (NUL)."))
+        # A JSON body carries it as "\u0000", seen only once parsed. Named per field, the way the
+        # API reports a field's problems (its error handler reads ``data["messages"]``).
+        fields = _fields_with_nul(request.get_json(silent=True)) if request.is_json else []
+        if fields:
+            refused = BadRequest(description=_("The request contains a character that is not allowed (NUL)."))
+            message = _("This value contains a character that is not allowed (NUL).")
+            refused.data = {"messages": {"json": {name: [message] for name in fields}}}
+            raise refused
+
+
+def _fields_with_nul(body: Any) -> list[str]:
+    """Where U+0000 occurs in a parsed JSON body, as dotted paths ("comment", "items.0.name"); in a
+    key, the path is that key's own. Walked without recursion: as deep as the parser allowed."""
+    found, waiting = [], [("", body)]
+    while waiting:
+        path, value = waiting.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(path or "json")
+            continue
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, inner in items:
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in where:
+                found.append(where.replace("\x00", "\\u0000"))  # named as the client wrote it
+            else:
+                waiting.append((where, inner))
+    return sorted(found)
 
 
 def configure_security_headers(app: Flask) -> None:
@@ -138,7 +166,8 @@ def configure_error_pages(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
-        return error_page(exc.code, *error_texts(exc))
+        body, status = error_page(exc.code, *error_texts(exc))
+        return body, status, error_headers(exc)
 
     # Loaders raise domain errors; on a page they are the same 404/403 as everywhere.
     @app.errorhandler(NotFound)
@@ -156,6 +185,13 @@ def configure_error_pages(app: Flask) -> None:
             _("Something went wrong"),
             _("The error has been logged. Nothing you entered was saved; please try again."),
         )
+
+
+def error_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """The headers an error itself owes the client, whatever page or JSON body goes with it:
+    ``Allow`` on a 405 (RFC 9110, 15.5.6: the methods that would work), ``WWW-Authenticate``,
+    ``Content-Range`` on a 416. Werkzeug puts them on its own error response, which ours replaces."""
+    return [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
 
 
 def error_texts(exc: HTTPException) -> tuple[str, str]:

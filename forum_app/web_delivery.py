@@ -3,7 +3,8 @@
 - Responses (HTML, CSS, JS, JSON, SVG, calendars) are gzip-compressed in the app when the
   client accepts it, so it works without a proxy that compresses. Static files are
   compressed once per file version and kept in memory (a handful of files); pages are
-  compressed per response (~20 KB at level 6 costs well under a millisecond).
+  compressed per response (~20 KB at level 6 costs well under a millisecond). A compressed
+  response has its own ETag ("…-gzip"), and a request sending it back gets 304 Not Modified.
 - ``url_for('static', ...)`` adds ``?v=<content hash>``; a request carrying the hash of the
   file's current content is answered with a year-long immutable cache, so a repeat visit
   makes no request for CSS or JS at all, and a changed file gets a new URL.
@@ -58,19 +59,29 @@ def init_app(app: Flask) -> None:
             if request.args.get("v") and request.args.get("v") == static_version(app, filename):
                 response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
         if (
-            response.status_code != 200
+            response.status_code not in (200, 304)
             or "Content-Encoding" in response.headers
             or "gzip" not in request.headers.get("Accept-Encoding", "")
             or not (response.mimetype or "").startswith(COMPRESSIBLE)
         ):
             return response
-        response.vary.add("Accept-Encoding")
-        if response.is_streamed and not is_static:
+        response.vary.add("Accept-Encoding")  # a 304 names what its 200 would (RFC 9110, 15.4.5)
+        if response.status_code == 304 or (response.is_streamed and not is_static):
             return response
         response.direct_passthrough = False
         data = response.get_data()
         if len(data) < MIN_SIZE:
             return response
+        if response.headers.get("ETag"):
+            # The compressed body is another representation, with its own ETag ("…-gzip"). The view
+            # compared If-None-Match with the uncompressed body's ETag only, so a client sending back
+            # the one it was given (every calendar app polling a feed, every browser) got the whole
+            # body again each time: the comparison with the ETag it really holds is made here.
+            etag, weak = response.get_etag()
+            response.set_etag(f"{etag}-gzip", weak=weak)
+            if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(f"{etag}-gzip"):
+                response.status_code = 304  # Werkzeug sends no body and drops the body's headers
+                return response
         if is_static:
             filename = (request.view_args or {}).get("filename", "")
             compressed = _gzip_static(static_version(app, filename) or "", filename, data)
@@ -78,7 +89,4 @@ def init_app(app: Flask) -> None:
             compressed = gzip.compress(data, compresslevel=6, mtime=0)
         response.set_data(compressed)
         response.headers["Content-Encoding"] = "gzip"
-        if response.headers.get("ETag"):
-            etag, weak = response.get_etag()
-            response.set_etag(f"{etag}-gzip", weak=weak)
         return response

@@ -143,3 +143,65 @@ def test_errors_found_by_schemathesis_answer_json(app: Flask, make: Factory) -> 
     spec = client.get("/api/v1/openapi.json").get_json()
     default_error = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]["application/json"]["schema"]
     assert default_error == {"$ref": "#/components/schemas/ErrorOut"}
+
+
+def test_nul_characters_in_a_json_body_are_a_400_naming_the_field(app: Flask, make: Factory) -> None:
+    """Issue 20, point 7. A "\\u0000" in a JSON string reached the database: PostgreSQL refuses NUL in
+    text, so it was a 500 there (SQLite stored it). Now it is a 400 with the field named, nothing saved."""
+    from forum_app.extensions import db
+    from forum_app.models import ActionUpdate, Invitation
+
+    world = make.world()
+    meeting = make.meeting(world["forum"])
+    invitation = make.invite(meeting, world["participant"])
+    action = make.action(world["forum"], world["participant"])
+    headers = {"Authorization": f"Bearer {_token(app, world['participant'], write=True)}"}
+    client = app.test_client()
+    with app.app_context():
+        updates_before = db.session.execute(db.select(db.func.count()).select_from(ActionUpdate)).scalar_one()
+    cases = [
+        (f"/api/v1/meetings/{meeting}/rsvp", {"answer": "accepted", "comment": "I come\u0000"}, {"comment"}),
+        (f"/api/v1/actions/{action}/updates", {"note": "\u0000", "version": 1}, {"note"}),
+        (f"/api/v1/actions/{action}/updates", {"note": "ok", "ver\u0000sion": 1}, {"ver\\u0000sion"}),
+    ]
+    for path, body, fields in cases:
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == 400, (path, body, response.get_data(as_text=True))
+        answer = response.get_json()
+        assert set(answer) == {"message", "errors"} and set(answer["errors"]) == fields, answer
+        assert all("NUL" in message for messages in answer["errors"].values() for message in messages)
+    with app.app_context():
+        assert db.session.get(Invitation, invitation).rsvp == "needs-action"
+        assert db.session.execute(db.select(db.func.count()).select_from(ActionUpdate)).scalar_one() == updates_before
+    # The same answer written raw, as a client that escapes nothing sends it.
+    raw = client.post(
+        f"/api/v1/meetings/{meeting}/rsvp",
+        data=b'{"answer": "accepted", "comment": "a\\u0000b"}',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert raw.status_code == 400 and set(raw.get_json()["errors"]) == {"comment"}
+    # Without NUL the same requests work.
+    ok = client.post(
+        f"/api/v1/meetings/{meeting}/rsvp", json={"answer": "accepted", "comment": "I come"}, headers=headers
+    )
+    assert ok.status_code == 200
+
+
+def test_a_method_not_allowed_says_which_are(app: Flask, make: Factory) -> None:
+    """Issue 20, point 7: a 405 carries ``Allow`` (RFC 9110, 15.5.6), on pages and in the API."""
+    world = make.world()
+    meeting = make.meeting(world["forum"])
+    headers = {"Authorization": f"Bearer {_token(app, world['participant'], write=True)}"}
+    client = app.test_client()
+    api = client.get(f"/api/v1/meetings/{meeting}/rsvp", headers=headers)
+    assert api.status_code == 405 and set(api.get_json()) == {"message", "errors"}
+    assert {m.strip() for m in api.headers["Allow"].split(",")} >= {"POST"}
+    assert "GET" not in {m.strip() for m in api.headers["Allow"].split(",")}
+    listed = client.delete("/api/v1/forums", headers=headers)
+    assert listed.status_code == 405 and {"GET", "HEAD"} <= {m.strip() for m in listed.headers["Allow"].split(",")}
+    page = client.get(f"/meetings/{meeting}/rsvp")
+    assert page.status_code == 405 and page.headers["Content-Type"].startswith("text/html")
+    assert {m.strip() for m in page.headers["Allow"].split(",")} == {"POST", "OPTIONS"}
+    login(client, world["participant"])
+    signed_in = client.put(f"/meetings/{meeting}")
+    assert signed_in.status_code == 405 and "GET" in signed_in.headers["Allow"]

@@ -6,6 +6,7 @@ independent implementation that reads the VTIMEZONE rules itself.
 
 from __future__ import annotations
 
+import gzip
 import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -223,6 +224,55 @@ def test_personal_feed(app: Flask, feed_world) -> None:
     token = new_path.split("/")[-1][:-4]
     for bad in (token[:-1] + ("A" if token[-1] != "A" else "B"), token[:20], "x" * 32, "../" + token):
         assert subscriber.get(f"/calendar/{bad}.ics").status_code == 404
+
+
+def test_a_feed_poll_with_gzip_and_its_etag_gets_304(app: Flask, feed_world) -> None:
+    """Issue 20, point 5. Every calendar app asks for gzip, and the app compresses (web_delivery): the
+    compressed feed's ETag, sent back, must answer 304 with no body, not 200 and the whole feed again.
+    Through the whole WSGI app, as gunicorn serves it (no proxy compresses: docs/operations.md)."""
+    w = feed_world
+    path = _feed_path(app, app.test_client(), w["participant"])
+    token = path.split("/")[-1][:-4]
+    poller = app.test_client()  # a calendar server: no session, always gzip
+    gzip_only = {"Accept-Encoding": "gzip, deflate"}
+    for feed in (path, f"/calendar/{token}/forums/{w['forum']}.ics"):
+        first = poller.get(feed, headers=gzip_only)
+        assert first.status_code == 200 and first.headers["Content-Encoding"] == "gzip", feed
+        etag = first.headers["ETag"]
+        again = poller.get(feed, headers={**gzip_only, "If-None-Match": etag})
+        assert again.status_code == 304 and again.get_data() == b"", feed
+        # The 304 names the same representation: its ETag, its Vary, its caching.
+        assert again.headers["ETag"] == etag and "Accept-Encoding" in again.headers["Vary"]
+        assert again.headers["Cache-Control"] == "private, no-cache" and "Content-Encoding" not in again.headers
+        # A client without gzip holds the other representation's ETag: each one's own answers 304.
+        plain = poller.get(feed)
+        assert "Content-Encoding" not in plain.headers and plain.headers["ETag"] != etag
+        assert poller.get(feed, headers={"If-None-Match": plain.headers["ETag"]}).status_code == 304
+        assert poller.get(feed, headers={**gzip_only, "If-None-Match": plain.headers["ETag"]}).status_code == 304
+        # Another tag, or a client that stopped asking for gzip, gets the body.
+        assert poller.get(feed, headers={**gzip_only, "If-None-Match": '"something-else"'}).status_code == 200
+        assert poller.get(feed, headers={"If-None-Match": etag}).status_code == 200
+    # A changed feed has a new ETag: a poll with the old one gets the new body, compressed.
+    held = poller.get(path, headers=gzip_only).headers["ETag"]
+    with app.app_context():
+        db.session.get(ActionItem, w["action"]).title = "Draft the referral protocol (v3)"
+        db.session.commit()
+    changed = poller.get(path, headers={**gzip_only, "If-None-Match": held})
+    assert changed.status_code == 200 and changed.headers["ETag"] not in (held, None)
+    assert b"(v3)" in gzip.decompress(changed.get_data())
+
+
+def test_feeds_say_how_often_to_poll_as_durations(app: Flask, feed_world) -> None:
+    """Issue 20, point 5: X-PUBLISHED-TTL (Outlook) as a DURATION, "PT1H", not Python's "1:00:00";
+    REFRESH-INTERVAL (RFC 7986) typed as one."""
+    w = feed_world
+    path = _feed_path(app, app.test_client(), w["participant"])
+    text = app.test_client().get(path).get_data(as_text=True)
+    assert "\r\nX-PUBLISHED-TTL:PT1H\r\n" in text and "\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in text
+    ical, vcal = parse_both(text)
+    assert icalendar.vDuration.from_ical(str(ical["X-PUBLISHED-TTL"])) == timedelta(hours=1)
+    assert vcal.contents["x-published-ttl"][0].value == "PT1H"
+    assert vcal.contents["refresh-interval"][0].params["VALUE"] == ["DURATION"]
 
 
 def test_feeds_stop_for_a_deactivated_account_and_forum_feeds_follow_visibility(

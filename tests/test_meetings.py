@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from forum_app.auth import services as accounts
 from forum_app.extensions import db
 from forum_app.models import (
     AuditEvent,
@@ -1082,6 +1083,72 @@ def test_a_new_guest_is_invited_in_one_step_and_withdrawn_cleanly(app, world, or
         known_inv = db.session.execute(select(Invitation.id).join(User).where(User.email == known)).scalar_one()
     organiser.post(f"/meetings/{meeting_id}/invitees/{known_inv}/remove", data={"csrf_token": token})
     assert load(app, User, make.user_id(known)).active is True
+
+
+def test_a_guest_removed_by_mistake_can_be_invited_again_by_the_organiser_who_removed_them(app, world, organiser, make):
+    """Issue 20, point 7. Removing a new guest closes the account made for them (above); inviting the
+    same address again was refused ("cannot be invited, ask an administrator"), because the closed
+    account was taken for one an administrator had closed. Now the organiser who closed it reopens it
+    (a new set-password email, the invitation), while nobody else does, nor anyone after an
+    administrator closed it."""
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
+    second_organiser = make.user(name="Second Organiser")
+    make.add_to_team(world["grant"], second_organiser)
+    guest = "mistaken.guest@ministry.example"
+    path, action = f"/meetings/{meeting_id}", f"/meetings/{meeting_id}/invitees"
+
+    def invite(client):
+        return post_form(client, path, {"email": guest, "name": "Mistaken Guest"}, action=action)
+
+    def remove(client):
+        with app.app_context():
+            invitation_id = db.session.execute(
+                select(Invitation.id).join(User).where(User.email == guest, Invitation.meeting_id == meeting_id)
+            ).scalar_one()
+        post_form(client, path, {}, action=f"/meetings/{meeting_id}/invitees/{invitation_id}/remove")
+
+    def guest_account() -> User:
+        with app.app_context():
+            user = db.session.execute(select(User).where(User.email == guest)).scalar_one()
+            db.session.expunge(user)
+            return user
+
+    def pending(kind: str) -> int:
+        return count(
+            app,
+            OutboxMessage,
+            OutboxMessage.to_user_id == guest_account().id,
+            OutboxMessage.kind == kind,
+            OutboxMessage.status == "pending",
+        )
+
+    assert invite(organiser).status_code == 302
+    remove(organiser)
+    assert guest_account().active is False and pending("set-password") == 0
+    # Another organiser of the grant may not reopen the first one's withdrawn invitation.
+    other = sign_in(app.test_client(), second_organiser)
+    refused = invite(other)
+    assert refused.status_code == 400 and "cannot be invited" in refused.get_data(as_text=True)
+    assert guest_account().active is False
+    # The organiser who removed the guest invites them again: the account opens, the emails go out.
+    response = invite(organiser)
+    assert response.status_code == 302
+    assert f"{guest} is invited." in flashed(organiser, response.headers["Location"])
+    assert guest_account().active is True and not guest_account().has_password
+    assert pending("set-password") == 1 and pending("meeting-invitation") == 1
+    assert count(app, AuditEvent, AuditEvent.verb == "user.invitation_reopened") == 1
+    # Removed again, then deactivated by an administrator: that closure stands, even for the organiser.
+    remove(organiser)
+    assert guest_account().active is False
+    admin_id, guest_id = make.user_id(world["admin"]), guest_account().id
+    with app.app_context():
+        admin, account = db.session.get(User, admin_id), db.session.get(User, guest_id)
+        accounts.set_active(admin, account, True)
+        accounts.set_active(admin, account, False)
+        db.session.commit()
+    refused = invite(organiser)
+    assert refused.status_code == 400 and "cannot be invited" in refused.get_data(as_text=True)
+    assert guest_account().active is False
 
 
 def test_removing_a_member_added_by_mistake_withdraws_the_new_account(app, world, organiser):

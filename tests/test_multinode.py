@@ -16,8 +16,10 @@ both nodes took part, and what one node did holds on the other:
 
 from __future__ import annotations
 
+import gzip
 import html
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -291,3 +293,44 @@ def test_two_nodes_behind_nginx_share_everything(cluster: str, app, make: Factor
     status, refused_on, page = second.request(path, {**theirs, **fields, "title": "Saved second"})
     assert refused_on != saved_on
     assert status == 400 and 'id="conflict"' in page and "Saved first" in page
+
+
+FEED_URL_RE = re.compile(r'id="feed-url" type="text" readonly value="([^"]+)"')
+
+
+def poll(url: str, headers: dict[str, str]) -> tuple[int, str, dict[str, str], bytes]:
+    """One calendar app's fetch: (status, node that answered, headers, body as sent)."""
+    try:
+        response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30)
+    except urllib.error.HTTPError as error:  # urllib counts a 304 among the errors
+        response = error
+    with response:
+        return response.status, response.headers.get("X-Upstream", ""), dict(response.headers), response.read()
+
+
+def test_a_feed_poll_through_nginx_with_gzip_and_its_etag_gets_304(cluster: str, make: Factory) -> None:
+    """Issue 20, point 5, on the production path: nginx in front of gunicorn nodes, the app compressing.
+    Both nodes make the same body and ETag, and each answers the ETag the other gave with 304."""
+    world = make.world()
+    for days in (7, 21):  # a feed big enough to be compressed
+        make.invite(make.meeting(world["forum"], starts_in_days=days), world["participant"])
+    person = Browser(cluster)
+    _, hidden = person.form("/login")
+    assert person.request("/login", {**hidden, "email": world["participant"], "password": PASSWORD})[0] == 302
+    _, hidden = person.form("/account")
+    assert person.request("/account/calendar-feed", {"csrf_token": hidden["csrf_token"]})[0] == 302
+    feed_url = html.unescape(FEED_URL_RE.search(person.request("/account")[2]).group(1))
+    assert feed_url.startswith(cluster + "/calendar/")
+
+    gzip_only = {"Accept-Encoding": "gzip"}
+    status, first_node, headers, body = poll(feed_url, gzip_only)
+    assert status == 200 and headers["Content-Encoding"] == "gzip" and body.startswith(b"\x1f\x8b")
+    assert b"X-PUBLISHED-TTL:PT1H" in gzip.decompress(body)
+    etag = headers["ETag"]
+    nodes = set()
+    for _ in range(4):  # round-robin: both nodes, twice
+        status, node, headers, body = poll(feed_url, {**gzip_only, "If-None-Match": etag})
+        assert (status, body) == (304, b""), node
+        assert headers["ETag"] == etag and "Accept-Encoding" in headers["Vary"]
+        nodes.add(node)
+    assert len(nodes | {first_node}) == 2, "both nodes answered"

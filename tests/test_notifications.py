@@ -736,10 +736,12 @@ def test_reminders_are_sent_once_and_respect_choices(app: Flask, make: Factory, 
         f"{starts:%a}, {starts.day} {starts:%b %Y} {starts:%H}:{starts:%M} {starts.tzname()}"
     )
     assert digest["Subject"].endswith(f"from {first_due:%a}, {first_due.day} {first_due:%b %Y}")
-    # A meeting moved to another day is announced again; the same occasion never.
+    # A meeting moved to another day is announced again; the same occasion never. The move asked
+    # everyone again (issue 20, point 4): the "no" was to the old time, so the one who declined is
+    # reminded of the new one too.
     move(app, w, soon, now + timedelta(hours=44), now)
     with app.app_context():
-        assert send_reminders(now).queued == 5  # the five who did not decline (the organiser too), as before
+        assert send_reminders(now).queued == 6  # the five reminded before, and the one who declined the old time
 
 
 def test_minutes_circulated_notice_goes_to_invitees_who_want_it(app: Flask, make: Factory, smtp) -> None:

@@ -23,7 +23,7 @@ from ..core.urls import BoundedIntConverter
 from ..extensions import csrf, db
 from ..meetings import services as meeting_services
 from ..models import ActionItem, ActionUpdate, Forum, Grant, Invitation, Meeting, Programme
-from ..web import error_texts
+from ..web import error_headers, error_texts
 from . import schemas as s
 from . import tokens
 from .messages import translated
@@ -71,7 +71,9 @@ def http_error(exc: HTTPException):
         for name, problems in items:
             errors[str(name)] = _flat(problems)
     message = _("Check the fields named in errors.") if errors else error_texts(exc)[1]
-    return _error(exc.code or 500, message, errors)
+    response = _error(exc.code or 500, message, errors)
+    response.headers.extend(error_headers(exc))
+    return response
 
 
 def _flat(problems) -> list[str]:

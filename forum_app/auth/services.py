@@ -152,6 +152,31 @@ def withdraw_unused_invitation(actor: User, user: User) -> bool:
     return True
 
 
+def reopen_withdrawn_invitation(actor: User, user: User, forum: Forum | None = None) -> bool:
+    """The account ``withdraw_unused_invitation`` closed, opened again for the person who closed it:
+    a guest removed by mistake can be invited again by the organiser who removed them. Nobody else
+    reopens it (it was that organiser's invitation), nor an account closed any other way since (an
+    administrator's deactivation stands). A new set-password email goes out. Returns whether it did."""
+    if user.active or user.has_password or user.role != "member":
+        return False
+    last = db.session.execute(
+        select(AuditEvent.verb, AuditEvent.actor_id)
+        .where(
+            AuditEvent.object_type == "User",
+            AuditEvent.object_id == user.id,
+            AuditEvent.verb.in_(("user.invitation_withdrawn", "user.activate", "user.deactivate")),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.verb != "user.invitation_withdrawn" or last.actor_id != actor.id:
+        return False
+    user.active = True
+    send_set_password_link(user, invited_by=actor, forum=forum)
+    audit.record(actor, "user.invitation_reopened", user, f"Invitation of {user.email} made again")
+    return True
+
+
 def resend_set_password_link(actor: User, user: User) -> None:
     check_may_send_set_password_link(user)
     send_set_password_link(user, invited_by=actor)

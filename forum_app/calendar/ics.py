@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from icalendar import Alarm, Calendar, Event, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vText
 
 from ..core.urls import external_url
 from ..inbound.addresses import meeting_reply_address
@@ -224,7 +224,9 @@ def feed_calendar(name: str, meetings: Iterable[Meeting], actions: Iterable[Acti
     cal.add("name", name)
     cal.add("x-wr-calname", name)
     cal.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", FEED_REFRESH)
+    # An X- property has no known type: icalendar would write the timedelta as "1:00:00", which
+    # Outlook ignores. Typed as a DURATION it is "PT1H", as RFC 7986's REFRESH-INTERVAL above.
+    cal.add("x-published-ttl", vDuration(FEED_REFRESH))
     # A meeting of a forum whose zone cannot be written exactly is left out rather than shown at a wrong time.
     zones = {m.forum.timezone for m in meetings if _expressible(m.forum.timezone)}
     _add_zones(cal, zones)

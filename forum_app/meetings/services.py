@@ -32,9 +32,12 @@ from ..extensions import db
 from ..models import Forum, ForumMember, GrantTeam, Invitation, Meeting, User, WalkInAttendee
 from ..permissions import ensure
 from ..vocab import ATTENDANCE_STATES, RSVP_STATES, country_name
+from . import answers
 
 # Fields an invitee's calendar shows: changing one bumps the iCalendar SEQUENCE.
 CALENDAR_FIELDS = ("title", "starts_at", "ends_at", "venue", "online_url")
+# Changing one of these asks every invitee again (RFC 5546 rescheduling); a new room or link does not.
+TIME_FIELDS = ("starts_at", "ends_at")
 MAX_MEETING_LENGTH = timedelta(days=14)
 
 
@@ -273,6 +276,9 @@ def update_meeting(actor: User, meeting: Meeting, details: MeetingDetails, expec
     if meeting.state != "draft" and any(name in changes for name in CALENDAR_FIELDS):
         meeting.ical_sequence += 1
     audit.record(actor, "meeting.update", meeting, f"Updated {meeting.title}", changes=sorted(changes))
+    if meeting.state == "scheduled" and any(name in changes for name in TIME_FIELDS):
+        # Before the update is queued: each invitee's copy carries the answer as it now stands.
+        answers.reset_answers(actor, meeting)
     notifications.meeting_changed(meeting, changes)
     return meeting
 
@@ -342,7 +348,8 @@ def add_invitee(actor: User, meeting: Meeting, data: InviteeInput) -> Invitation
         user = accounts.invite_user(
             actor, email=data.email, name=data.name, organisation_id=data.organisation_id, forum=meeting.forum
         )
-    elif not user.active:
+    elif not user.active and not accounts.reopen_withdrawn_invitation(actor, user, forum=meeting.forum):
+        # Closed by an administrator, or withdrawn by someone else: not this organiser's to reopen.
         raise ServiceError(_("This address cannot be invited. Ask an administrator."), field="email")
     if any(inv.user_id == user.id for inv in meeting.invitations):
         raise ServiceError(_("%(email)s is already invited.", email=user.email), field="email")

@@ -106,6 +106,9 @@ class Meeting(Base):
     # When it was first scheduled, i.e. shown to invitees. A draft cancelled before that
     # was never seen by anyone but the organisers and stays theirs.
     published_at: Mapped[datetime | None]
+    # When its date or time last changed after it was scheduled: every answer was reset then
+    # (a yes to the old time is no yes to the new one), and the page shows who has not answered since.
+    rescheduled_at: Mapped[datetime | None]
     # Minutes live in MinutesVersion rows; these say where the latest one stands.
     minutes_state: Mapped[str] = mapped_column(String(16), default="draft")
     minutes_revision: Mapped[int] = mapped_column(Integer, default=0)  # number of the latest version

@@ -63,13 +63,19 @@ def _ensure_id(meeting: Meeting) -> None:
         db.session.flush()
 
 
-def _send_calendar(meeting: Meeting, invitation: Invitation, change: str, now: datetime) -> OutboxMessage:
-    """Queue one invitee's invitation ("invitation"), update ("update"), cancellation or removal."""
+def _send_calendar(
+    meeting: Meeting, invitation: Invitation, change: str, now: datetime, *, answer_again: bool = False
+) -> OutboxMessage:
+    """Queue one invitee's invitation ("invitation"), update ("update"), cancellation or removal.
+
+    ``answer_again``: an update to a new date or time, whose answers were reset; the email says so."""
     with in_language_of(invitation.user, meeting.forum):
-        return _send_calendar_now(meeting, invitation, change, now)
+        return _send_calendar_now(meeting, invitation, change, now, answer_again)
 
 
-def _send_calendar_now(meeting: Meeting, invitation: Invitation, change: str, now: datetime) -> OutboxMessage:
+def _send_calendar_now(
+    meeting: Meeting, invitation: Invitation, change: str, now: datetime, answer_again: bool = False
+) -> OutboxMessage:
     method = "CANCEL" if change in ("cancellation", "removal") else "REQUEST"
     calendar = ics.invitation_calendar(meeting, invitation, method, now)
     forum, day = meeting.forum.title, subject_date(meeting)
@@ -95,6 +101,7 @@ def _send_calendar_now(meeting: Meeting, invitation: Invitation, change: str, no
         invitation=invitation,
         meeting_url=ics.meeting_url(meeting),
         organiser=meeting.created_by,
+        answer_again=answer_again,
         **_when(meeting, invitation.user),
     )
 
@@ -113,13 +120,14 @@ def meeting_scheduled(meeting: Meeting) -> None:
 
 def meeting_changed(meeting: Meeting, changes) -> None:
     """Time, place, link or title of a scheduled meeting changed: everyone gets the update (same UID, new SEQUENCE)."""
-    from ..meetings.services import CALENDAR_FIELDS
+    from ..meetings.services import CALENDAR_FIELDS, TIME_FIELDS
 
     if meeting.state != "scheduled" or not set(changes) & set(CALENDAR_FIELDS):
         return
     now = utcnow()
+    answer_again = bool(set(changes) & set(TIME_FIELDS))  # the services reset the answers (meetings.answers)
     for invitation in _active_invitations(meeting):
-        _send_calendar(meeting, invitation, "update", now)
+        _send_calendar(meeting, invitation, "update", now, answer_again=answer_again)
 
 
 def meeting_cancelled(meeting: Meeting) -> None:
