@@ -134,7 +134,7 @@ def plain_quotes(name: str) -> str:
 
 def attendee_address(invitation: Invitation, partstat: str | None = None) -> vCalAddress:
     address = vCalAddress(f"mailto:{invitation.user.email}")
-    address.params["cn"] = vText(invitation.user.name)  # commas and quotes: icalendar quotes (RFC 6868)
+    address.params["cn"] = vText(plain_quotes(invitation.user.name))  # as Outlook and Gmail show it
     address.params["cutype"] = "INDIVIDUAL"
     address.params["role"] = "REQ-PARTICIPANT"
     address.params["partstat"] = partstat or PARTSTAT.get(invitation.rsvp, "NEEDS-ACTION")

@@ -4,14 +4,14 @@ Nullable, no index: it is read with the meeting it belongs to. Added without reb
 table (a plain ADD COLUMN on both databases).
 
 Revision ID: 0025_reschedule
-Revises: 0022_search_folding
+Revises: 0023_inbound_mail
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0025_reschedule"
-down_revision = "0022_search_folding"
+down_revision = "0023_inbound_mail"
 branch_labels = None
 depends_on = None
 
