@@ -129,6 +129,7 @@ def mail_deliver(loop: bool, interval: int, limit: int) -> None:
                     f"sent {report.sent}, waiting to retry {report.retrying}, failed {report.failed}"
                     + (f", held in the outbox {report.held}" if report.held else "")
                     + (f", not sent (meeting over) {report.withdrawn}" if report.withdrawn else "")
+                    + (f", not sent (a newer email replaced it) {report.superseded}" if report.superseded else "")
                 )
             for error in report.errors:
                 click.echo(f"  {error}", err=True)

@@ -127,6 +127,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Links in emails.
         "SET_PASSWORD_LINK_HOURS": _int("SET_PASSWORD_LINK_HOURS", 72),
         "RESET_PASSWORD_LINK_HOURS": _int("RESET_PASSWORD_LINK_HOURS", 2),
+        # The "stop these emails" link of reminders and notices (List-Unsubscribe): long, since
+        # a person may act on a months-old reminder, and it can only turn one kind of email off.
+        "UNSUBSCRIBE_LINK_DAYS": _int("UNSUBSCRIBE_LINK_DAYS", 365),
         # Password guessing: failures allowed before backing off; past the limit each
         # failure doubles the wait, from the first to the longest; a quiet counter is
         # forgotten after some hours. Known devices and addresses have their own counter.

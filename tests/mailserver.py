@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -30,12 +33,27 @@ class Received:
 
 @dataclass
 class Handler:
+    """What the server answers. Per recipient: refused for good (550), deferred (451) on chosen
+    attempts, or held at RCPT until released (a slow server, for races with the worker)."""
+
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # recipients answered 550
+    # recipient → the attempts (1 = the first RCPT TO for it, 2 = the next, …) answered 451
+    defer: dict[str, set[int]] = field(default_factory=dict)
+    attempts: Counter = field(default_factory=Counter)  # RCPT TO seen per recipient
+    # recipient → an event: its RCPT TO waits until the event is set; ``held`` is set meanwhile
+    hold: dict[str, threading.Event] = field(default_factory=dict)
+    held: threading.Event = field(default_factory=threading.Event)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.attempts[address] += 1
+        if address in self.hold:
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.hold[address].wait, 30)
         if address in self.refuse:
             return "550 5.1.1 No such user here"
+        if self.attempts[address] in self.defer.get(address, ()):
+            return "451 4.3.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -68,3 +86,6 @@ class SmtpServer:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [r.message for r in self.received if address in r.rcpt_tos]
+
+    def to_raw(self, address: str) -> list[Received]:
+        return [r for r in self.received if address in r.rcpt_tos]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -16,6 +17,7 @@ from flask import Flask
 from forum_app.calendar.feeds import regenerate_feed_token
 from forum_app.extensions import db
 from forum_app.models import OutboxMessage, User
+from forum_app.notifications.preferences import unsubscribe_url
 
 from .conftest import csrf_token, sign_in
 from .factories import Factory
@@ -27,6 +29,8 @@ OK = "ok"
 # Outcome by kind, for (anonymous, admin, staff, organiser, participant, observer, outsider).
 KINDS: dict[str, tuple[Any, ...]] = {
     "link": (OK, OK, OK, OK, OK, OK, OK),  # the token in the URL is the credential
+    # The same, answered on the page itself: a mail provider's one-click POST (RFC 8058) follows no redirect.
+    "link_page": (200, 200, 200, 200, 200, 200, 200),
     "signed_in": ("login", OK, OK, OK, OK, OK, OK),
     "view": ("login", OK, OK, OK, OK, OK, 404),
     # A new API token's secret is shown on the response itself (once), not after a redirect.
@@ -43,10 +47,11 @@ class Route:
     data: dict = field(default_factory=dict, hash=False, compare=False)
 
     def path(self, targets: dict) -> str:
-        # Two kinds of token share the name: the RSVP routes take the invitation's.
-        return fill_path(
-            self.rule, {**targets, "token": targets["rsvp"]} if self.rule.startswith("/rsvp/") else targets
-        )
+        # Three kinds of token share the name: the RSVP and unsubscribe routes take their own.
+        for prefix in ("rsvp", "unsubscribe"):
+            if self.rule.startswith(f"/{prefix}/"):
+                return fill_path(self.rule, {**targets, "token": targets[prefix]})
+        return fill_path(self.rule, targets)
 
     def post_data(self, targets: dict) -> dict[str, str]:
         return dict(self.data)
@@ -62,6 +67,8 @@ ROUTES = [
     Route("GET", "/calendar/<token>/forums/<int:forum_id>.ics", "link"),
     Route("GET", "/rsvp/<token>", "link"),
     Route("POST", "/rsvp/<token>", "link", {"answer": "accepted"}),
+    Route("GET", "/unsubscribe/<token>", "link_page"),
+    Route("POST", "/unsubscribe/<token>", "link_page", {"List-Unsubscribe": "One-Click"}),
     Route("GET", "/outbox", "admin"),
     Route("POST", "/outbox/<int:message_id>/retry", "admin"),
     Route("GET", "/account", "signed_in"),
@@ -98,11 +105,13 @@ def test_routes_by_role(app: Flask, make: Factory, role: str) -> None:
         db.session.add(message)
         db.session.commit()
         message_id = message.id
+        unsubscribe = urlsplit(unsubscribe_url(participant, "minutes_notices", "en")).path.rsplit("/", 1)[1]
     targets = {
         "meeting_id": meeting_id,
         "forum_id": w["forum"],
         "token": token,
         "rsvp": rsvp,
+        "unsubscribe": unsubscribe,
         "token_id": 1,
         "message_id": message_id,
     }

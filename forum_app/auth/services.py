@@ -9,9 +9,10 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import contains_eager
 
-from .. import permissions
+from .. import notifications, permissions
 from ..core import audit
 from ..core.clock import utcnow
 from ..core.editing import EditInput, ensure_unchanged
@@ -306,7 +307,8 @@ def update_user(actor: User, user: User, data: UserInput, loaded: dict[str, Any]
 
 def set_active(actor: User, user: User, active: bool) -> None:
     """Activate or deactivate an account. Deactivating ends its sessions and withdraws its
-    invitations to meetings still to come (held meetings keep their record)."""
+    invitations to meetings still to come (held meetings keep their record), with a cancellation
+    for each that may be in the person's calendar; no email still queued for them is sent."""
     if user.id == actor.id and not active:
         raise ServiceError(_("You cannot deactivate your own account."))
     if user.active == active:
@@ -315,14 +317,23 @@ def set_active(actor: User, user: User, active: bool) -> None:
     withdrawn: list[int] = []
     if not active:
         revoke_all_sessions(user)
-        upcoming = select(Meeting.id).where(Meeting.state.in_(("draft", "scheduled")), Meeting.ends_at >= utcnow())
-        withdrawn = sorted(
+        invitations = list(
             db.session.execute(
-                delete(Invitation)
-                .where(Invitation.user_id == user.id, Invitation.meeting_id.in_(upcoming))
-                .returning(Invitation.meeting_id)
+                select(Invitation)
+                .join(Meeting, Meeting.id == Invitation.meeting_id)
+                .where(
+                    Invitation.user_id == user.id,
+                    Meeting.state.in_(("draft", "scheduled")),
+                    Meeting.ends_at >= utcnow(),
+                )
+                .options(contains_eager(Invitation.meeting))
             ).scalars()
         )
+        # Their meetings leave their calendar with them; nothing still queued for them is sent.
+        notifications.account_deactivated(user, invitations)
+        for invitation in invitations:
+            db.session.delete(invitation)
+        withdrawn = sorted(inv.meeting_id for inv in invitations)
     details: dict[str, Any] = {"withdrawn_from_meetings": withdrawn} if withdrawn else {}
     audit.record(actor, "user.activate" if active else "user.deactivate", user, **details)
 

@@ -105,6 +105,9 @@ PURPOSES: dict[str, Purpose] = {
         Purpose("rsvp", "invitation", None),
         # Confirm (or decline) an action from the email: valid until the action closes.
         Purpose("action-confirm", "action", None),
+        # Turn one kind of email off (List-Unsubscribe, RFC 8058): the kind, the email's language and
+        # the address it was sent to are bound in; reusable (turning off twice changes nothing).
+        Purpose("unsubscribe", "user", _days("UNSUBSCRIBE_LINK_DAYS")),
         # The "known device" cookie set at login: lets a correct password through an account lock.
         Purpose("device", "user", _days("LOGIN_DEVICE_COOKIE_DAYS")),
     ]

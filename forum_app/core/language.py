@@ -117,6 +117,14 @@ def use_link_subject(user, forum) -> None:
     refresh()
 
 
+def use_link_language(code: str) -> None:
+    """An emailed link that carries the language its email was written in (the "stop these emails"
+    link): its page speaks it, unless the browser holding it chose another with the switcher."""
+    g.link_language = known(code)
+    g.pop("language_code", None)
+    refresh()
+
+
 def current_code() -> str:
     """The language of this request (see the module's docstring for the order)."""
     if has_app_context() and g.get("speaking"):

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
-from .. import permissions
+from .. import notifications, permissions
 from ..auth import services as accounts
 from ..core import audit
 from ..core.editing import EditInput, ensure_unchanged
@@ -105,20 +106,29 @@ def change_member_role(actor: User, forum: Forum, member_id: int, role: str) -> 
 def remove_member(actor: User, forum: Forum, member_id: int) -> User:
     """Remove a member and their invitations to meetings still to come.
 
+    Their forum leaves their calendar with them: a cancellation for each of those meetings that
+    may have reached it, and nothing still waiting about the forum is sent (notifications.member_left).
     Invitations to held or cancelled meetings stay: attendance and actions are history.
     """
     member = _member(forum, member_id)
     user = member.user
-    upcoming = select(Meeting.id).where(Meeting.forum_id == forum.id, Meeting.state.in_(("draft", "scheduled")))
-    withdrawn = (
+    invitations = (
         db.session.execute(
-            delete(Invitation)
-            .where(Invitation.user_id == user.id, Invitation.meeting_id.in_(upcoming))
-            .returning(Invitation.meeting_id)
+            select(Invitation)
+            .join(Meeting, Meeting.id == Invitation.meeting_id)
+            .where(
+                Invitation.user_id == user.id,
+                Meeting.forum_id == forum.id,
+                Meeting.state.in_(("draft", "scheduled")),
+            )
+            .options(contains_eager(Invitation.meeting))
+            .order_by(Meeting.starts_at, Meeting.id)
         )
         .scalars()
         .all()
     )
+    for invitation in invitations:
+        db.session.delete(invitation)
     db.session.delete(member)
     db.session.flush()
     audit.record(
@@ -127,9 +137,11 @@ def remove_member(actor: User, forum: Forum, member_id: int) -> User:
         forum,
         f"Removed {user.email}",
         user_id=user.id,
-        withdrawn_from_meetings=sorted(withdrawn),
+        withdrawn_from_meetings=sorted(inv.meeting_id for inv in invitations),
     )
     accounts.withdraw_unused_invitation(actor, user)  # added by mistake: the new account goes too
+    # Last: closing an unused account withdraws all its queued mail, and these cancellations must go.
+    notifications.member_left(forum, user, list(invitations))
     return user
 
 

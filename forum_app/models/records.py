@@ -69,5 +69,8 @@ class OutboxMessage(Base):
     # The meeting an invitation, update, cancellation or reminder is about: organisers see
     # each invitee's delivery state from it.
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"), index=True)
+    # Reminders and notices: the signed link that turns that kind of email off for the recipient
+    # (the List-Unsubscribe header), made when the email was written, in its language. "" for the rest.
+    list_unsubscribe: Mapped[str] = mapped_column(String(1000), default="", server_default="")
 
     to_user: Mapped[User | None] = relationship()

@@ -5,9 +5,11 @@ outbox rows in the same transaction.
 """
 
 from .meetings import (  # noqa: F401
+    account_deactivated,
     invitee_removed,
     invitees_added,
     meeting_changed,
     meeting_state_changed,
+    member_left,
     minutes_circulated,
 )

@@ -13,6 +13,9 @@ How one run works (``deliver_due``):
    same for the one worker there is — send it, record the outcome, commit. The row
    stays locked while it is sent, so a message withdrawn meanwhile (an invitee removed)
    waits for the send to finish and is then seen as sent; a withdrawn row is never taken.
+4. Mail to one person about one meeting goes in the order it was queued: a message waits
+   while an older one for the same pair is waiting (deferred), and a calendar message for
+   which a newer one exists is withdrawn, never sent (see ``ordering``).
 
 A refusal by the server for this message (5xx) fails it at once; a temporary one (4xx)
 is retried after growing delays until ``MAIL_MAX_ATTEMPTS``. Each attempt's error is kept
@@ -28,8 +31,9 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from typing import cast
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import CursorResult, func, select, update
@@ -38,6 +42,7 @@ from ..core.clock import utcnow
 from ..extensions import db
 from ..inbound.addresses import meeting_reply_address
 from ..models import OutboxMessage
+from .ordering import INVITATION_KINDS, SUPERSEDED, newer_calendar_message, not_behind_older
 
 # Minutes to wait after the 1st, 2nd, … failed attempt; the last value repeats.
 RETRY_MINUTES = (1, 5, 15, 60, 180, 360)
@@ -65,6 +70,44 @@ def _ascii_address(address: str) -> str:
     return f"{local}@{domain.encode('idna').decode('ascii')}" if local and not domain.isascii() else address
 
 
+class _Verbatim(str):
+    """A header value written out as it is, on one line (RFC 5322 allows 998 characters).
+
+    The email package folds a long value without spaces, such as a link in angle brackets,
+    into RFC 2047 encoded words; mail providers read ``List-Unsubscribe`` raw and would find
+    no link. Only for ASCII values without line breaks.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> _Verbatim:
+        if not value.isascii() or "\r" in value or "\n" in value:
+            raise ValueError(f"{name}: not a one-line ASCII value")
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+def message_id_domain(msg: EmailMessage) -> str:
+    """The sender's domain (in IDNA), else BASE_URL's host: never the machine's own name
+    (``make_msgid``'s default, a container's random host name), which spam filters count against us."""
+    addresses = msg["From"].addresses if msg["From"] is not None else ()
+    domain = addresses[0].domain if addresses else ""
+    domain = domain or urlsplit(current_app.config["BASE_URL"]).hostname or ""
+    return domain.encode("idna").decode("ascii") if domain else "localhost"
+
+
+def _unsubscribe_headers(msg: EmailMessage, url: str) -> None:
+    """Reminders and notices: a link that turns that kind of email off (RFC 2369), and, when it is
+    https, the one-click POST mail providers offer as an "Unsubscribe" button (RFC 8058)."""
+    msg["List-Unsubscribe"] = _Verbatim("List-Unsubscribe", f"<{url}>")
+    if url.startswith("https://"):
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
+
 def build_email(message: OutboxMessage) -> EmailMessage:
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     msg = EmailMessage(policy=SMTP)  # CRLF line ends on the wire; non-ASCII names as RFC 2047 words
@@ -72,8 +115,12 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     msg["From"] = sender
     to_addr = _ascii_address(message.to_addr)
     msg["To"] = Address(message.to_user.name, addr_spec=to_addr) if message.to_user is not None else to_addr
-    msg["Date"] = formatdate(usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    # From an aware UTC time: "+0000". "-0000" would mean "zone unknown" (RFC 5322 3.3), which spam
+    # filters score against a message; an explicit zone never depends on how "GMT" is parsed back.
+    msg["Date"] = format_datetime(utcnow())
+    msg["Message-ID"] = make_msgid(domain=message_id_domain(msg))
+    if message.list_unsubscribe:
+        _unsubscribe_headers(msg, message.list_unsubscribe)
     # Automatic mail: no out-of-office replies to it (RFC 3834); the outbox id ties a bounce to its row.
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Forum-Desk-Outbox"] = str(message.id)
@@ -130,7 +177,9 @@ def open_connection() -> smtplib.SMTP:
 
 def send(host: smtplib.SMTP, email: EmailMessage) -> None:
     """Send ``email`` to its one recipient, from the sender's address (the envelope says no names)."""
-    host.send_message(email, from_addr=parseaddr(email["From"])[1], to_addrs=[email["To"].addresses[0].addr_spec])
+    host.send_message(
+        email, from_addr=email["From"].addresses[0].addr_spec, to_addrs=[email["To"].addresses[0].addr_spec]
+    )
 
 
 # --- one run ----------------------------------------------------------------------------------------
@@ -143,6 +192,7 @@ class DeliveryReport:
     failed: int = 0
     held: int = 0  # delivery is off (development without MAIL_SERVER): left readable in the outbox
     withdrawn: int = 0  # calendar messages about meetings already over: not sent
+    superseded: int = 0  # calendar messages replaced by a newer one for the same person and meeting: not sent
     errors: list[str] = field(default_factory=list)
 
 
@@ -153,7 +203,7 @@ def delivery_enabled() -> bool:
 def _due(now: datetime):
     stmt = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now, not_behind_older())
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     )
     if db.session.get_bind().dialect.name == "postgresql":
@@ -168,7 +218,6 @@ def withdraw_stale(now: datetime) -> int:
     confuse. Flushes; the caller commits.
     """
     from ..models import Meeting
-    from .meetings import INVITATION_KINDS
 
     over = select(Meeting.id).where(Meeting.ends_at < now)
     return cast(
@@ -256,6 +305,13 @@ def deliver_due(limit: int = 200, now: datetime | None = None) -> DeliveryReport
             if message is None:
                 db.session.rollback()
                 break
+            newer = newer_calendar_message(message)
+            if newer is not None:
+                message.status = "withdrawn"
+                message.last_error = f"{SUPERSEDED} (#{newer})"
+                report.superseded += 1
+                db.session.commit()
+                continue
             try:
                 send(connection, build_email(message))
             except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as exc:

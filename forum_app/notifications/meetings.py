@@ -15,7 +15,7 @@ from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..auth.tokens import make_link_token
 from ..calendar import ics
@@ -23,12 +23,12 @@ from ..core.clock import utcnow
 from ..core.dates import format_day, format_span, same_clock
 from ..core.urls import external_url
 from ..extensions import db
-from ..models import Invitation, Meeting, OutboxMessage
+from ..models import Forum, Invitation, Meeting, OutboxMessage, User
+from . import ordering
+from .ordering import INVITATION_KINDS  # noqa: F401 (imported from here by others)
 from .outbox import calendar_attachment, in_language_of, queue_email
 from .preferences import wants
 
-# Outbox kinds that carry a meeting's calendar to one invitee (the delivery state organisers see).
-INVITATION_KINDS = ("meeting-invitation", "meeting-update", "meeting-cancellation")
 RSVP_ANSWERS = ("accepted", "tentative", "declined")
 
 
@@ -68,7 +68,12 @@ def _send_calendar(
 ) -> OutboxMessage:
     """Queue one invitee's invitation ("invitation"), update ("update"), cancellation or removal.
 
-    ``answer_again``: an update to a new date or time, whose answers were reset; the email says so."""
+    It states the meeting as it now is, so what still waits for this person about it goes
+    (``ordering.supersede``): the last message they get is the true one. ``answer_again``: an
+    update to a new date or time, whose answers were reset; the email says so.
+    """
+    _ensure_id(meeting)
+    ordering.supersede(invitation.user.id, meeting.id)
     with in_language_of(invitation.user, meeting.forum):
         return _send_calendar_now(meeting, invitation, change, now, answer_again)
 
@@ -158,32 +163,34 @@ def invitees_added(meeting: Meeting, invitations: list[Invitation]) -> None:
 
 
 def invitee_removed(meeting: Meeting, invitation: Invitation) -> None:
-    """An invitee taken off the list: what was not sent yet is withdrawn; if anything reached
-    them, they get a cancellation (METHOD:CANCEL) so the event leaves their calendar."""
-    user = invitation.user
-    db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.meeting_id == meeting.id,
-            OutboxMessage.to_user_id == user.id,
-            OutboxMessage.status == "pending",
-            OutboxMessage.attempts == 0,
-        )
-        .values(status="withdrawn", last_error="withdrawn: no longer invited")
-        .execution_options(synchronize_session=False)
-    )
-    reached = db.session.execute(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.meeting_id == meeting.id,
-            OutboxMessage.to_user_id == user.id,
-            OutboxMessage.kind.in_(INVITATION_KINDS),
-            OutboxMessage.status != "withdrawn",
-        )
-        .limit(1)
-    ).first()
-    if reached is not None and meeting.state == "scheduled":
+    """An invitee taken off the list: whatever still waits for them about the meeting is withdrawn
+    (a deferred invitation too); if a calendar message may have reached them, they get a
+    cancellation (METHOD:CANCEL) so the event leaves their calendar.
+
+    The withdrawal comes first: it waits for a worker sending one of these messages, and the
+    check that follows then sees it sent.
+    """
+    ordering.withdraw_pending(invitation.user_id, [meeting.id], "withdrawn: no longer invited")
+    if meeting.state == "scheduled" and ordering.may_have_reached(invitation.user_id, meeting.id):
         _send_calendar(meeting, invitation, "removal", utcnow())
+
+
+def member_left(forum: Forum, user: User, invitations: list[Invitation]) -> None:
+    """A member removed from ``forum``, losing ``invitations`` (to its meetings still to come):
+    nothing more is sent to them about the forum's meetings (invitations, reminders, minutes
+    notices), and each upcoming meeting that may be in their calendar is cancelled there."""
+    meeting_ids = select(Meeting.id).where(Meeting.forum_id == forum.id)
+    ordering.withdraw_pending(user.id, meeting_ids, "withdrawn: no longer a member of the forum")
+    for invitation in invitations:
+        invitee_removed(invitation.meeting, invitation)
+
+
+def account_deactivated(user: User, invitations: list[Invitation]) -> None:
+    """A deactivated account, losing ``invitations`` (to meetings still to come): nothing still
+    waiting is sent to it, and each upcoming meeting that may be in its calendar is cancelled there."""
+    ordering.withdraw_all_pending(user.id, "withdrawn: account deactivated")
+    for invitation in invitations:
+        invitee_removed(invitation.meeting, invitation)
 
 
 def minutes_circulated(meeting: Meeting) -> None:

@@ -20,6 +20,7 @@ from jinja2 import TemplateNotFound
 from ..core import language
 from ..extensions import db
 from ..models import Forum, Meeting, OutboxMessage, User
+from .preferences import CHOICE_OF_KIND, unsubscribe_url
 
 INVITATION_FILENAME = "invite.ics"
 
@@ -61,6 +62,8 @@ def queue_email(
     with in_language_of(user, forum):
         body = render_template(f"email/{template}.txt", user=user, **context)
         body_html = _render_html(template, user=user, **context)
+    # Reminders and notices: the link that turns their kind off, carrying the language they speak.
+    choice = CHOICE_OF_KIND.get(kind)
     message = OutboxMessage(
         kind=kind,
         to_addr=user.email,
@@ -70,6 +73,7 @@ def queue_email(
         body_html=body_html,
         attachments=[calendar] if calendar else [],
         meeting_id=meeting.id if meeting is not None else None,
+        list_unsubscribe=unsubscribe_url(user, choice, language.recipient_language(user, forum)) if choice else "",
     )
     db.session.add(message)
     return message

@@ -1,9 +1,10 @@
-"""Answering an invitation from the email, without signing in.
+"""Answering an invitation, and turning a kind of email off, from the email, without signing in.
 
 Mail scanners open every link in a message, so a GET only shows the meeting and the
 answer the link names, preselected; only the POST of that page records it. The link
 (purpose "rsvp", valid until the meeting ends) acts for that invitation alone and never
-signs anyone in.
+signs anyone in. The "stop these emails" link works the same way (GET shows a button,
+POST acts), and its POST is also the RFC 8058 one-click unsubscribe a mail provider sends.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from ..core.commit import attempt
 from ..core.errors import NotFound
 from ..core.forms import AppForm, attach_error, run_action
 from ..core.paging import COUNT_UP_TO, paginate
-from ..extensions import db
+from ..extensions import csrf, db
 from ..models import Invitation, OutboxMessage
 from ..vocab import OUTBOX_STATES
 from .delivery import delivery_enabled
 from .forms import RsvpLinkForm
 from .meetings import RSVP_ANSWERS, _when
-from .services import answer_from_link, retry_message
+from .preferences import CHOICES, read_unsubscribe_link
+from .services import answer_from_link, retry_message, unsubscribe_from_link
 
 bp = Blueprint("notifications", __name__)
 
@@ -82,6 +84,32 @@ def rsvp(token: str):
         closed=permissions.rsvp_lock(meeting),
         **_when(meeting, invitation.user),
     ), status
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # a mail provider's one-click POST has no form token; the signed link is the credential
+def unsubscribe(token: str):
+    """GET: what the link turns off, and a button. POST (the button, or a mail provider's
+    ``List-Unsubscribe=One-Click``): turn it off. Either way in the email's language.
+
+    No CSRF token can exist for the one-click POST; none is needed: the token in the path is
+    the secret, and all it can do is turn one kind of email off for the person it was sent to.
+    """
+    try:
+        link = read_unsubscribe_link(token, utcnow())
+    except LinkError as exc:
+        status = 410 if exc.problem == LinkProblem.EXPIRED else 404
+        return render_template("notifications/unsubscribe.html", problem=exc.problem.value), status
+    language.use_link_language(link.language)
+    changed = None
+    if request.method == "POST":
+        outcome = attempt(lambda: unsubscribe_from_link(link.user, link.choice))
+        if not outcome:  # two clicks at once: the other one turned it off
+            return render_template("notifications/unsubscribe.html", problem="retry", message=outcome.message), 409
+        changed = outcome.value
+    return render_template(
+        "notifications/unsubscribe.html", choice=CHOICES[link.choice], done=changed is not None, changed=changed
+    )
 
 
 # --- the outbox page ----------------------------------------------------------------------------------
