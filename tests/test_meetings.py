@@ -1173,6 +1173,17 @@ def test_removing_a_member_added_by_mistake_withdraws_the_new_account(app, world
         assert db.session.get(User, user_id).active is False
         statuses = db.session.execute(select(OutboxMessage.status).where(OutboxMessage.to_user_id == user_id)).all()
     assert [s for (s,) in statuses] == ["withdrawn"]
+    # Added again by the organiser who removed them: the account opens again, with a new set-password email.
+    again = post_form(
+        organiser,
+        f"/forums/{world['forum']}/members",
+        {"email": "wrong.person@example.org", "name": "", "role": "participant", "organisation_id": "0"},
+    )
+    assert again.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user_id).active is True
+        statuses = db.session.execute(select(OutboxMessage.status).where(OutboxMessage.to_user_id == user_id)).all()
+    assert sorted(s for (s,) in statuses) == ["pending", "withdrawn"]
 
 
 def test_attendance_in_one_go_with_walk_ins_and_everyone_who_accepted(app, world, organiser, make):

@@ -75,7 +75,8 @@ def add_member(
             )
         user = accounts.invite_user(actor, email=email, name=name, organisation_id=organisation_id, forum=forum)
         created = True
-    elif not user.active:
+    elif not user.active and not accounts.reopen_withdrawn_invitation(actor, user, forum=forum):
+        # Closed by an administrator, or a mistaken invitation withdrawn by someone else: not theirs to reopen.
         raise ServiceError(_("This account is deactivated. Ask an administrator to reactivate it."), field="email")
     existing = db.session.execute(
         select(ForumMember).where(ForumMember.forum_id == forum.id, ForumMember.user_id == user.id)
