@@ -176,14 +176,21 @@ def format_share(value: float) -> str:
     return format_percent(value)
 
 
+# A quarter's abbreviation longer than this ("tremujori II" in Albanian, "апр. – јун." in Macedonian) is
+# written narrow on a chart's axis ("2"), where quarters stand side by side, and the axis is titled.
+SHORT_QUARTER = 5
+
+
 def format_quarter(day: date, *, style: str = "full") -> str:
     """The calendar quarter ``day`` falls in, as the language writes it: "full" ("Q2 2024"; "KV2 2024." in
-    Bosnian), "short" without its year ("Q2"), or "stacked", the quarter above its year ("Q2\n2024": a
-    chart's axis, where quarters stand side by side)."""
+    Bosnian), "short" without its year ("Q2"; narrow where the language's abbreviation is long: "2"), or
+    "stacked", the short one above its year ("Q2\n2024": a chart's axis)."""
     locale = get_locale() or "en"
     if style == "full":
         return format_skeleton("yQQQ", day, locale=locale)
     quarter = babel_dates.format_date(day, "QQQ", locale)
+    if len(quarter) > SHORT_QUARTER:
+        quarter = babel_dates.format_date(day, "QQQQQ", locale)
     return quarter if style == "short" else f"{quarter}\n{format_skeleton('y', day, locale=locale)}"
 
 

@@ -41,6 +41,7 @@ class Chart:
     share: bool = False  # values are shares from 0 to 1
     horizontal: bool = False
     note: str = ""  # what the chart leaves out, said under it
+    axis_title: str = ""  # the category axis's title, where its labels do not say what they are
 
     @property
     def empty(self) -> bool:
@@ -124,6 +125,12 @@ def _went(values: Sequence[tuple[str, float | None]], share: bool) -> tuple[str,
     return shown(first), start, shown(last), end
 
 
+def _axis_title(axis: list[str]) -> str:
+    """ "Quarter" under an axis whose quarters are bare numbers (where the language's short name is long)."""
+    numbered = axis and not any(ch.isalpha() for ch in axis[-1].split("\n")[0])
+    return _("Quarter") if numbered else ""
+
+
 def held_trend(quarters: list[str], axis: list[str], held: Counter) -> Chart:
     points = [(q, held[i]) for i, q in enumerate(quarters)]
     went = _went(points, False)
@@ -151,6 +158,7 @@ def held_trend(quarters: list[str], axis: list[str], held: Counter) -> Chart:
         quarters,
         axis,
         [Series(_("Meetings held"), [v for _q, v in points])],
+        axis_title=_axis_title(axis),
     )
 
 
@@ -178,6 +186,7 @@ def attendance_trend(quarters: list[str], axis: list[str], present: Counter, inv
         axis,
         [Series(_("Attendance rate"), [v for _q, v in points])],
         share=True,
+        axis_title=_axis_title(axis),
     )
 
 
@@ -208,6 +217,7 @@ def actions_trend(quarters: list[str], axis: list[str], raised: Counter, done: C
             Series(_("Raised"), [raised[i] for i in range(len(quarters))]),
             Series(_("Done"), [done[i] for i in range(len(quarters))]),
         ],
+        axis_title=_axis_title(axis),
     )
 
 

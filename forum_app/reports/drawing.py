@@ -151,7 +151,7 @@ def svg(chart: Chart) -> Markup:
         truncate_legend=-1,
         margin=8,
         spacing=8,
-        x_label_rotation=_rotation(chart.labels, horizontal),
+        x_title=chart.axis_title or None,
         x_labels_major_every=_label_every(rows, horizontal),
         show_minor_x_labels=_label_every(rows, horizontal) is None,
     )
@@ -162,15 +162,6 @@ def svg(chart: Chart) -> Markup:
         drawing.add(series.name, series.values[order])
     drawing.add_xml_filter(_strip_for_csp(f"chart-{chart.key}", chart.finding))
     return Markup(drawing.render(is_unicode=True))
-
-
-def _rotation(labels: list[str], horizontal: bool) -> int:
-    """Quarters' labels turned when their longest line would not fit its slot (Albanian "tremujori II")."""
-    if horizontal or not labels:
-        return 0
-    longest = max(len(line) for label in labels for line in label.split("\n"))
-    slot = (WIDTH - 60) / min(len(labels), WIDTH // 70)
-    return 30 if longest * 0.6 * FONT_PX > slot - 6 else 0
 
 
 def _label_every(rows: int, horizontal: bool) -> int | None:
