@@ -53,7 +53,6 @@ class Figured:
     missing: list[tuple[str, int]]  # (kind, how many of the report's forums lack it at their last meetings)
     grant_choices: list[GrantInfo]
     forum_choices: list[ForumInfo]
-    most_overdue: Row | None
     quarters: list[str]  # the trends' quarters, as people read them
     quarter_axis: list[str]  # the same, as a chart's axis names them
     by_quarter: dict[str, Counter]  # the report's quarterly counts (reports/figures.py)
@@ -97,7 +96,6 @@ class Dashboard:
     missing: list[tuple[str, int]]
     grant_choices: list[GrantInfo]
     forum_choices: list[ForumInfo]
-    most_overdue: Row | None
     now: datetime
     tiles: list[Tile]
     charts: Charts
@@ -159,7 +157,6 @@ def dashboard(
         figured.missing,
         figured.grant_choices,
         figured.forum_choices,
-        figured.most_overdue,
         now,
         tiles(figured.total, figured.forums, coverage, headline, quarters, by_quarter),
         charts,
@@ -262,7 +259,6 @@ def _add_up(report: ReportFigures, filters: ReportFilters, now: datetime) -> Fig
         for kind in CORE_ORGANISATION_KINDS
         if (n := sum(kind not in coverage.present(forum_of(row).id) for row in forum_rows))
     ]
-    most_overdue = max((r for r in forum_rows if r.figures.overdue), key=lambda r: r.figures.overdue, default=None)
     return Figured(
         now,
         total,
@@ -273,7 +269,6 @@ def _add_up(report: ReportFigures, filters: ReportFilters, now: datetime) -> Fig
         missing,
         sorted(grants.values(), key=lambda g: g.reference),
         [f for f, _ in report.reach],
-        most_overdue,
         quarters(filters),
         quarter_axis(filters),
         {name: report.by_quarter[name] for name in ("held", "invitees", "present", "raised", "done")},
