@@ -180,8 +180,8 @@ def test_bad_input_is_refused_at_its_field(app: Flask, make: Factory) -> None:
 def test_metric_values_from_figures() -> None:
     from collections import Counter
 
-    from forum_app.reports.figures import Figures
     from forum_app.reports.indicators import metric_value
+    from forum_app.reports.rows import Figures
 
     a = Figures(
         forums=1,

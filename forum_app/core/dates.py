@@ -11,7 +11,7 @@ is the tz database's own (``tzname()``: "CEST"), the same in every language.
 ``init_app`` registers the Jinja filters: ``when`` (a meeting's span), ``localtime`` and
 ``localdate`` (a UTC instant in a named zone), ``clock`` (its time of day), ``day`` (a plain
 date such as a due date), ``utc`` (an instant in UTC: audit, review comments, the outbox),
-``number`` and ``percent``.
+``number`` and ``percent``; ``format_quarter`` names a calendar quarter (the reports' trends).
 """
 
 from __future__ import annotations
@@ -174,6 +174,24 @@ def format_number(value: float | int) -> str:
 def format_share(value: float) -> str:
     """A share between 0 and 1 as a whole percentage in the language's way ("42%"; "42 %" in some)."""
     return format_percent(value)
+
+
+# A quarter's abbreviation longer than this ("tremujori II" in Albanian, "апр. – јун." in Macedonian) is
+# written narrow on a chart's axis ("2"), where quarters stand side by side, and the axis is titled.
+SHORT_QUARTER = 5
+
+
+def format_quarter(day: date, *, style: str = "full") -> str:
+    """The calendar quarter ``day`` falls in, as the language writes it: "full" ("Q2 2024"; "KV2 2024." in
+    Bosnian), "short" without its year ("Q2"; narrow where the language's abbreviation is long: "2"), or
+    "stacked", the short one above its year ("Q2\n2024": a chart's axis)."""
+    locale = get_locale() or "en"
+    if style == "full":
+        return format_skeleton("yQQQ", day, locale=locale)
+    quarter = babel_dates.format_date(day, "QQQ", locale)
+    if len(quarter) > SHORT_QUARTER:
+        quarter = babel_dates.format_date(day, "QQQQQ", locale)
+    return quarter if style == "short" else f"{quarter}\n{format_skeleton('y', day, locale=locale)}"
 
 
 def init_app(app: Flask) -> None:

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from .. import permissions
 from ..core.clock import utcnow
@@ -26,25 +25,19 @@ from ..core.paging import Page
 from ..extensions import cache, db
 from ..models import Grant
 from ..vocab import CORE_ORGANISATION_KINDS
-from .figures import Figures, ForumInfo, GrantInfo, ReportFigures, Row, forum_of, reach_rows, report_figures
+from .charts import Chart, actions_trend, attendance_trend, by_gender, by_kind, held_trend, stuck_actions
+from .coverage import Coverage
+from .figures import ReportFigures, reach_rows, report_figures
+from .headline import Headline
 from .lists import page_of
-from .periods import ReportFilters, aware, quarters
+from .periods import ReportFilters, aware, quarter_axis, quarters
+from .rows import Figures, ForumInfo, GrantInfo, Row, forum_of
+from .tiles import Tile, tiles
 
 # Part of every key: a change to what is cached (these classes) must never read entries of older code.
-CACHE_VERSION = 1
-
-
-@dataclass
-class Trend:
-    title: str  # as people read them, in the locale of the cache key (``cache_key``)
-    unit: str
-    points: list[tuple[str, float]]  # (quarter, value)
-    link_figure: str = ""
-    link_kind: str = ""  # "meetings" or "actions"
-
-    @property
-    def peak(self) -> float:
-        return max((v for _, v in self.points), default=0) or 1
+CACHE_VERSION = 2
+# The groups of columns the figure tables show one at a time (all of them when printed).
+COLUMN_GROUPS = ("activity", "attendance", "actions")
 
 
 @dataclass(frozen=True)
@@ -56,12 +49,37 @@ class Figured:
     countries: list[Row]
     grants: list[Row]
     forums: list[Row]
-    coverage_kinds: dict[int, frozenset[str]]  # forum id → kinds present at its last held meetings
+    coverage: Coverage  # who came to each forum's last meetings held by the period's end
     missing: list[tuple[str, int]]  # (kind, how many of the report's forums lack it at their last meetings)
-    trends: list[Trend]
     grant_choices: list[GrantInfo]
     forum_choices: list[ForumInfo]
-    most_overdue: Row | None
+    quarters: list[str]  # the trends' quarters, as people read them
+    quarter_axis: list[str]  # the same, as a chart's axis names them
+    by_quarter: dict[str, Counter]  # the report's quarterly counts (reports/figures.py)
+    headline: Headline | None = None  # the tiles' comparisons, when the dashboard asked for them
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    """A forum's row of the coverage heatmap: at how many of its last meetings each kind came."""
+
+    row: Row
+    meetings: int  # its last meetings held counted (up to three)
+    counts: list[tuple[str, int]]  # (kind, meetings it came to), in the order of the columns
+
+
+@dataclass(frozen=True)
+class Charts:
+    stuck: Chart
+    held: Chart
+    attendance: Chart
+    actions: Chart
+    kinds: Chart
+    gender: Chart
+
+    @property
+    def trends(self) -> list[Chart]:
+        return [self.held, self.attendance, self.actions]
 
 
 @dataclass
@@ -72,33 +90,57 @@ class Dashboard:
     countries: list[Row]
     grants: list[Row]
     forums: list[Row]  # every forum of the report (figures only: the page shows ``forum_page``)
-    forum_page: Page  # the forums shown in the table and the coverage matrix
-    coverage: list[tuple[Row, dict[str, bool]]]  # the page's forum rows, {kind: present at its last meetings}
+    forum_page: Page  # the forums shown in the table and the coverage heatmap
+    heatmap: list[HeatRow]  # the page's forums
     coverage_kinds: tuple[str, ...]
     missing: list[tuple[str, int]]
-    trends: list[Trend]
     grant_choices: list[GrantInfo]
     forum_choices: list[ForumInfo]
-    most_overdue: Row | None
     now: datetime
+    tiles: list[Tile]
+    charts: Charts
+    previous: ReportFilters  # the period the tiles compare with
+    columns: str = COLUMN_GROUPS[0]  # the group of columns the figure tables show
     grant: Grant | None = None  # the grant the report is narrowed to (its review thread), if in reach
 
 
 def dashboard(
-    user, filters: ReportFilters, now: datetime | None = None, raw_page: str | None = None, refresh: bool = False
+    user,
+    filters: ReportFilters,
+    now: datetime | None = None,
+    raw_page: str | None = None,
+    refresh: bool = False,
+    columns: str | None = None,
 ) -> Dashboard:
-    """The dashboard: totals, countries and grants, and one page of the forums (table and coverage).
+    """The dashboard: tiles, charts, totals, countries and grants, and one page of the forums (table and heatmap).
 
     ``refresh``: count the figures again, whatever the cache holds (``assembled_figures``).
+    Everything shown is made from the one set of figures: the tiles, the charts and the tables.
     """
     now = now or utcnow()
-    figured = assembled_figures(user, filters, now, refresh)
+    figured = assembled_figures(user, filters, now, refresh, headline=True)
+    headline = figured.headline
+    if headline is None:  # not reached: asked for above
+        raise ValueError("the dashboard's figures lack their headline")
     forum_page = page_of(figured.forums, raw_page)
-    kinds = figured.coverage_kinds
-    coverage = [
-        (row, {kind: kind in kinds.get(forum_of(row).id, ()) for kind in CORE_ORGANISATION_KINDS})
+    coverage = figured.coverage
+    heatmap = [
+        HeatRow(
+            row,
+            coverage.meetings.get(forum_of(row).id, 0),
+            [(kind, coverage.count(forum_of(row).id, kind)) for kind in CORE_ORGANISATION_KINDS],
+        )
         for row in forum_page.items
     ]
+    by_quarter, quarters, axis = figured.by_quarter, figured.quarters, figured.quarter_axis
+    charts = Charts(
+        stuck_actions(figured.forums),
+        held_trend(quarters, axis, by_quarter["held"]),
+        attendance_trend(quarters, axis, by_quarter["present"], by_quarter["invitees"]),
+        actions_trend(quarters, axis, by_quarter["raised"], by_quarter["done"]),
+        by_kind(figured.total),
+        by_gender(figured.total),
+    )
     grant = None
     if filters.grant_id and any(g.id == filters.grant_id for g in figured.grant_choices):
         grant = db.session.get(Grant, filters.grant_id)
@@ -110,33 +152,40 @@ def dashboard(
         figured.grants,
         figured.forums,
         forum_page,
-        coverage,
+        heatmap,
         CORE_ORGANISATION_KINDS,
         figured.missing,
-        figured.trends,
         figured.grant_choices,
         figured.forum_choices,
-        figured.most_overdue,
         now,
+        tiles(figured.total, figured.forums, coverage, headline, quarters, by_quarter),
+        charts,
+        headline.previous,
+        columns if columns in COLUMN_GROUPS else COLUMN_GROUPS[0],
         grant,
     )
 
 
 def assembled_figures(
-    user, filters: ReportFilters, now: datetime, refresh: bool = False, reach: list[tuple] | None = None
+    user,
+    filters: ReportFilters,
+    now: datetime,
+    refresh: bool = False,
+    reach: list[tuple] | None = None,
+    headline: bool = False,
 ) -> Figured:
     """The report's figures, added up: from the cache when they were counted less than
     ``REPORT_CACHE_SECONDS`` before ``now`` for the same key, else counted now and cached.
 
-    The dashboard's own and the indicators' (a computed actual is the figure of its target's period).
-    ``reach``: ``reach_rows(user)`` if the caller read it already.
+    The dashboard's own (``headline``: with the tiles' comparisons) and the indicators' (a computed
+    actual is the figure of its target's period). ``reach``: ``reach_rows(user)`` if the caller read it already.
     """
     permissions.require(permissions.can_view_reports(user))
     reach = reach if reach is not None else reach_rows(user)
     key = cache_key(reach, filters)
     figured = None if refresh else _cached(key, now)
-    if figured is None:
-        figured = _add_up(report_figures(user, filters, now, reach), filters, now)
+    if figured is None or (headline and figured.headline is None):
+        figured = _add_up(report_figures(user, filters, now, reach, headline=headline), filters, now)
         _keep(key, figured)
     return figured
 
@@ -184,10 +233,6 @@ def _ttl() -> int:
 # --- adding up ---------------------------------------------------------------------------------------
 
 
-def _quarter_points(counts: Counter, filters: ReportFilters) -> list[tuple[str, float]]:
-    return [(label, counts[i]) for i, label in enumerate(quarters(filters))]
-
-
 def _add_up(report: ReportFigures, filters: ReportFilters, now: datetime) -> Figured:
     forum_rows = report.forums
     grants = report.grants
@@ -208,35 +253,24 @@ def _add_up(report: ReportFigures, filters: ReportFilters, now: datetime) -> Fig
             Row("grant", grant.id, grant.reference, Figures(), filters.narrowed(grant_id=grant.id), grant=grant),
         )
         grant_row.figures.add(figures)
-    coverage_kinds = report.coverage
+    coverage = report.coverage
     missing = [
         (kind, n)
         for kind in CORE_ORGANISATION_KINDS
-        if (n := sum(kind not in coverage_kinds.get(forum_of(row).id, ()) for row in forum_rows))
+        if (n := sum(kind not in coverage.present(forum_of(row).id) for row in forum_rows))
     ]
-    by_quarter = report.by_quarter
-    attendance = Counter(
-        {q: round(100 * by_quarter["present"][q] / n, 1) for q, n in by_quarter["invitees"].items() if n}
-    )
-    # Translators: the unit of a trend's values, after its title in brackets and above its table's column.
-    meetings, actions = _("meetings"), _("actions")
-    trends = [
-        Trend(_("Meetings held"), meetings, _quarter_points(by_quarter["held"], filters), "held", "meetings"),
-        Trend(_("Attendance rate"), "%", _quarter_points(attendance, filters), "held", "meetings"),
-        Trend(_("Actions raised"), actions, _quarter_points(by_quarter["raised"], filters), "raised", "actions"),
-        Trend(_("Actions done"), actions, _quarter_points(by_quarter["done"], filters), "done", "actions"),
-    ]
-    most_overdue = max((r for r in forum_rows if r.figures.overdue), key=lambda r: r.figures.overdue, default=None)
     return Figured(
         now,
         total,
         list(countries.values()),
         list(grant_rows.values()),
         forum_rows,
-        coverage_kinds,
+        coverage,
         missing,
-        trends,
         sorted(grants.values(), key=lambda g: g.reference),
         [f for f, _ in report.reach],
-        most_overdue,
+        quarters(filters),
+        quarter_axis(filters),
+        {name: report.by_quarter[name] for name in ("held", "invitees", "present", "raised", "done")},
+        report.headline,
     )

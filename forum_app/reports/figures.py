@@ -30,21 +30,20 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, NamedTuple
-from urllib.parse import urlencode
+from typing import Any
 
-from markupsafe import Markup, escape
-from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, null, select, union
+from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, null, select
 
 from .. import permissions
 from ..actions.followup import by_local_today, overdue_condition
 from ..core.clock import utcnow
-from ..core.dates import format_share
 from ..extensions import db
 from ..models import ActionItem, Forum, Grant, Invitation, Meeting, Organisation, User, WalkInAttendee
 from ..vocab import ACTION_OPEN_STATES
+from .coverage import Coverage, coverage_counts
+from .headline import Headline, empty_headline, headline_figures
 from .periods import (
     ReportFilters,
     before_local_today,
@@ -56,10 +55,9 @@ from .periods import (
     period_bounds,
     whole_days,
 )
+from .rows import Figures, ForumInfo, GrantInfo, Row
 
 STALLED_DAYS = 30
-# Coverage: kinds present at any of a forum's last few held meetings up to the period's end.
-COVERAGE_MEETINGS = 3
 MEETING_FIGURES = ("planned", "held", "cancelled")
 ACTION_FIGURES = ("raised", "confirmed", "in_progress", "done", "blocked", "overdue", "stalled", "due", "on_time")
 
@@ -135,142 +133,6 @@ def action_condition(figure: str, filters: ReportFilters, zones: list[str], now:
 # --- the figures ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Figures:
-    """The figures of one forum, grant, country or the whole report (they add up)."""
-
-    forums: int = 0
-    forums_active: int = 0
-    planned: int = 0
-    held: int = 0
-    cancelled: int = 0
-    invitees: int = 0
-    present: int = 0
-    walk_ins: int = 0
-    attendees_by_kind: Counter = field(default_factory=Counter)
-    attendees_by_gender: Counter = field(default_factory=Counter)
-    raised: int = 0
-    confirmed: int = 0
-    in_progress: int = 0
-    done: int = 0
-    blocked: int = 0
-    overdue: int = 0
-    stalled: int = 0
-    due: int = 0
-    on_time: int = 0
-    # Whole days raised → done: how many of the actions done in the period took each (a histogram,
-    # so the figures of forums add up and the median stays exact).
-    done_days: Counter = field(default_factory=Counter)
-
-    def add(self, other: Figures) -> None:
-        for name, value in other.__dict__.items():
-            if isinstance(value, Counter):
-                getattr(self, name).update(value)
-            else:
-                setattr(self, name, getattr(self, name) + value)
-
-    @property
-    def attendees(self) -> int:
-        return self.present + self.walk_ins
-
-    @property
-    def attendance_rate(self) -> float | None:
-        return self.present / self.invitees if self.invitees else None
-
-    @property
-    def confirmation_rate(self) -> float | None:
-        return self.confirmed / self.raised if self.raised else None
-
-    @property
-    def on_time_share(self) -> float | None:
-        return self.on_time / self.due if self.due else None
-
-    @property
-    def median_days_to_done(self) -> float | None:
-        """The exact median of the whole days, read from the histogram."""
-        count = sum(n for n in self.done_days.values() if n > 0)
-        if not count:
-            return None
-        # 1-based positions of the middle value(s): the same one when the count is odd.
-        low_at, high_at = (count + 1) // 2, count // 2 + 1
-        seen, low = 0, None
-        for days in sorted(d for d, n in self.done_days.items() if n > 0):
-            seen += self.done_days[days]
-            if low is None and seen >= low_at:
-                low = days
-            if seen >= high_at:
-                return round((low + days) / 2, 1)
-        return None  # not reached: the positions are within the count
-
-
-@dataclass
-class Row:
-    level: str  # "country", "grant" or "forum"
-    key: str | int
-    label: str
-    figures: Figures
-    filters: ReportFilters  # the filters that narrow the lists to this row
-    forum: ForumInfo | None = None
-    grant: GrantInfo | None = None
-
-    # Worked out once per row, not per cell: the template reads each once.
-    @property
-    def qs(self) -> Markup:
-        """The query string of the filters that narrow the lists to this row, escaped for the row's links."""
-        return escape(urlencode(self.filters.args()))
-
-    @property
-    def attendance_pct(self) -> str | None:
-        return _pct(self.figures.attendance_rate)
-
-    @property
-    def confirmation_pct(self) -> str | None:
-        return _pct(self.figures.confirmation_rate)
-
-    @property
-    def on_time_pct(self) -> str | None:
-        return _pct(self.figures.on_time_share)
-
-    @property
-    def median_days(self) -> float | None:
-        return self.figures.median_days_to_done
-
-
-def forum_of(row: Row) -> ForumInfo:
-    """The forum of a forum's row (the report's rows are forums'; only country and grant rows have none)."""
-    if row.forum is None:
-        raise ValueError(f"a {row.level} row has no forum")
-    return row.forum
-
-
-def grant_of(row: Row) -> GrantInfo:
-    """The grant of a forum's or a grant's row (a country row has none)."""
-    if row.grant is None:
-        raise ValueError(f"a {row.level} row has no grant")
-    return row.grant
-
-
-def _pct(share: float | None) -> str | None:
-    return None if share is None else format_share(share)
-
-
-class ForumInfo(NamedTuple):
-    """What the reports show and key on of a forum, read as plain values (no ORM object to load or keep)."""
-
-    id: int
-    title: str
-    city: str
-    country: str
-    timezone: str
-    grant_id: int
-
-
-class GrantInfo(NamedTuple):
-    id: int
-    reference: str
-    programme_id: int
-
-
 _REACH_COLUMNS = (
     Forum.id,
     Forum.title,
@@ -319,7 +181,8 @@ class ReportFigures:
     forums: list[Row]  # the forums of the report, ordered by country, grant and title
     by_quarter: dict[str, Counter]  # "held", "invitees", "present", "raised", "done": {bucket: n}
     zones: list[str]
-    coverage: dict[int, frozenset[str]]  # forum id → kinds present at its last meetings by the period's end
+    coverage: Coverage  # who came to each forum's last meetings held by the period's end
+    headline: Headline | None = None  # the tiles' comparisons (``report_figures(headline=True)``)
 
     @property
     def grants(self) -> dict[int, GrantInfo]:
@@ -327,12 +190,13 @@ class ReportFigures:
 
 
 def report_figures(
-    user, filters: ReportFilters, now: datetime | None = None, reach: list[tuple] | None = None
+    user, filters: ReportFilters, now: datetime | None = None, reach: list[tuple] | None = None, headline: bool = False
 ) -> ReportFigures:
     """Each forum's figures in the report, counted by the database: grouped queries whose rows are
     bounded by the forums and quarters, whatever the number of meetings and actions.
 
-    ``reach``: ``reach_rows(user)`` if the caller read it already.
+    ``reach``: ``reach_rows(user)`` if the caller read it already. ``headline``: count the dashboard
+    tiles' comparisons too (reports/headline.py: three more statements).
     """
     permissions.require(permissions.can_view_reports(user))
     now = now or utcnow()
@@ -348,20 +212,24 @@ def report_figures(
     zones = forum_zones()  # 2.
     by_forum = {f.id: Figures(forums=1) for f in forums}
     by_quarter: dict[str, Counter] = defaultdict(Counter)
-    coverage: dict[int, frozenset[str]] = {}
+    coverage = Coverage()
+    tiles: Headline | None = None
     if forums:
         # The ids written into the SQL as numbers, not as a parameter each: the driver parses every
         # statement's parameters, and 120 of them in each of a dozen statements was a cost of its own.
         ids: BindParameter[list[int]] = bindparam("forum_ids", list(by_forum), expanding=True, literal_execute=True)
         _count(by_forum, by_quarter, ids, filters, zones, now)  # 3. to 8.
-        kinds = _coverage(ids, filters, zones)  # 9.
-        coverage = {forum_id: frozenset(kinds.get(forum_id, ())) for forum_id in by_forum}
+        coverage = coverage_counts(ids, filters.end + timedelta(days=1), zones)  # 9.
+        if headline:
+            tiles = headline_figures(ids, filters, zones, now)  # 10. to 12.
+    elif headline:
+        tiles = empty_headline(filters)
     grants = {g.id: g for _, g in forums_in_reach}
     rows = [
         Row("forum", f.id, f.title, by_forum[f.id], filters.narrowed(forum_id=f.id), forum=f, grant=grants[f.grant_id])
         for f in forums
     ]
-    return ReportFigures(filters, forums_in_reach, rows, by_quarter, zones, coverage)
+    return ReportFigures(filters, forums_in_reach, rows, by_quarter, zones, coverage, tiles)
 
 
 def _grouped(
@@ -567,47 +435,3 @@ def _count(
 
     for figures in by_forum.values():
         figures.forums_active = 1 if figures.held else 0
-
-
-def _last_held_meetings(ids, filters: ReportFilters, zones: list[str]):
-    """The ids of each forum's last ``COVERAGE_MEETINGS`` meetings held by the period's end (its local date)."""
-    until_end = local_before(Meeting.starts_at, filters.end + timedelta(days=1), zones)
-    ranked = (
-        select(
-            Meeting.id.label("id"),
-            func.row_number()
-            .over(partition_by=Meeting.forum_id, order_by=(Meeting.starts_at.desc(), Meeting.id.desc()))
-            .label("n"),
-        )
-        .join(Forum, Forum.id == Meeting.forum_id)
-        .where(Meeting.forum_id.in_(ids), Meeting.state == "held", until_end)
-        .subquery()
-    )
-    return select(ranked.c.id).where(ranked.c.n <= COVERAGE_MEETINGS)
-
-
-def _coverage(ids, filters: ReportFilters, zones: list[str]) -> dict[int, set[str]]:
-    """{forum id: kinds present at its last meetings}: one query, a row per forum and kind."""
-    last = _last_held_meetings(ids, filters, zones)
-    # The people present first (once each per forum), then their organisations' kinds (as in ``_count``).
-    present = (
-        select(Meeting.forum_id.label("forum_id"), Invitation.user_id.label("user_id"))
-        .join(Invitation, Invitation.meeting_id == Meeting.id)
-        .where(Meeting.id.in_(last), Invitation.attendance == "present")
-        .distinct()
-        .subquery()
-    )
-    invitees = (
-        select(present.c.forum_id, Organisation.kind.label("kind"))
-        .join(User, User.id == present.c.user_id)
-        .join(Organisation, Organisation.id == User.organisation_id)
-    )
-    walk_ins = (
-        select(Meeting.forum_id, WalkInAttendee.organisation_kind)
-        .join(WalkInAttendee, WalkInAttendee.meeting_id == Meeting.id)
-        .where(Meeting.id.in_(last))
-    )
-    kinds: dict[int, set[str]] = defaultdict(set)
-    for forum_id, kind in _rows(union(invitees, walk_ins)):
-        kinds[forum_id].add(kind)
-    return kinds

@@ -25,8 +25,9 @@ from ..extensions import db
 from ..models import INDICATOR_METRICS, Forum, Grant, Indicator, IndicatorTarget, Programme, User
 from ..vocab import COUNTRIES
 from .dashboard import Figured, assembled_figures
-from .figures import Figures, forum_of, grant_of, reach_rows
+from .figures import reach_rows
 from .periods import ReportFilters
+from .rows import Figures, forum_of, grant_of
 
 MAX_VALUE = 1e12
 

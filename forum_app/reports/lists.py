@@ -136,7 +136,7 @@ def progress_report(
     # action row would repeat its description with each.
     forum = db.session.get(Forum, forum_id)
     actions = list(db.session.execute(stmt).unique().scalars())
-    kinds = report.coverage[forum_id]
+    kinds = report.coverage.present(forum_id)
     coverage = {kind: kind in kinds for kind in CORE_ORGANISATION_KINDS}
     progress = ForumProgress(row, meetings, actions, [a for a in actions if is_overdue(a, now)], coverage)
     del forum

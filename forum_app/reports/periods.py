@@ -3,7 +3,7 @@
 Periods are calendar dates judged in each forum's own time zone: a meeting at 00:30 in Sarajevo
 on 1 April is in April, although it is 31 March in UTC. The SQL compares UTC times with the UTC
 moments at which the local dates begin, computed in Python per group of zones that share them
-(``_by_zone``), so the database reads its indexes and the Python side stays a handful of values.
+(``by_zone``), so the database reads its indexes and the Python side stays a handful of values.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from ..core.clock import utcnow
+from ..core.dates import format_quarter
 from ..extensions import db
 from ..models import Forum
 from ..vocab import COUNTRIES
@@ -116,19 +117,41 @@ def period_bounds(filters: ReportFilters) -> list[date]:
 
 
 def quarters(filters: ReportFilters) -> list[str]:
-    """The trend's labels: a quarter each, the first one "… to <quarter>" when it holds earlier ones too."""
+    """The trend's labels in the reader's language: a quarter each ("Q2 2024"), the first one
+    "<quarter> – <quarter>" when it holds earlier ones too."""
     starts = period_bounds(filters)[:-1]
-    labels = [quarter_of(day) for day in starts]
+    labels = [format_quarter(day) for day in starts]
     if len(starts) > 1 and quarter_of(starts[0]) != quarter_of(starts[1] - timedelta(days=1)):
-        labels[0] = f"{quarter_of(starts[0])} – {quarter_of(starts[1] - timedelta(days=1))}"
+        labels[0] = f"{format_quarter(starts[0])} – {format_quarter(starts[1] - timedelta(days=1))}"
     return labels
+
+
+def quarter_axis(filters: ReportFilters) -> list[str]:
+    """The quarters as a chart's axis names them, the year under the first one and under each year's first
+    ("Q4/2025", "Q1/2026", "Q2", "Q3"), so they fit side by side; a first bucket holding earlier quarters
+    too is "… <its last quarter>"."""
+    starts = period_bounds(filters)[:-1]
+    labels = []
+    for i, day in enumerate(starts):
+        if i == 0 and len(starts) > 1 and quarter_of(day) != quarter_of(starts[1] - timedelta(days=1)):
+            labels.append(f"… {format_quarter(starts[1] - timedelta(days=1), style='stacked')}")
+        else:
+            labels.append(format_quarter(day, style="stacked" if i == 0 or day.month == 1 else "short"))
+    return labels
+
+
+def previous_period(filters: ReportFilters) -> ReportFilters:
+    """The period of the same length just before ``filters``' (the headline figures' comparison), same scope."""
+    length = filters.end - filters.start + timedelta(days=1)
+    end = max(filters.start - timedelta(days=1), FAR_PAST)
+    return filters.narrowed(start=max(filters.start - length, FAR_PAST), end=end)
 
 
 def forum_zones() -> list[str]:
     return list(db.session.execute(select(Forum.timezone).distinct()).scalars())
 
 
-def _utc_start(day: date, zone: str) -> datetime:
+def utc_start(day: date, zone: str) -> datetime:
     """Midnight at the start of ``day`` in ``zone``, in UTC."""
     return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
 
@@ -136,8 +159,11 @@ def _utc_start(day: date, zone: str) -> datetime:
 # --- forum-local dates in SQL -----------------------------------------------------------------------
 
 
-def _by_zone(zones: Iterable[str], key: Callable[[str], Any], build: Callable[[Any], Any], default=None):
-    """SQL that depends on the forum's zone (Forum joined): ``build(key(zone))`` per group of zones sharing a key.
+def by_zone(
+    zones: Iterable[str], key: Callable[[str], Any], build: Callable[[Any], Any], default=None, zone_column=None
+):
+    """SQL that depends on the forum's zone (Forum joined, or its zone as ``zone_column``): ``build(key(zone))``
+    per group of zones sharing a key.
 
     A programme's zones mostly share their keys (the UTC moments a date begins), so this is
     usually one group and no CASE at all; the key is computed once per zone.
@@ -149,14 +175,15 @@ def _by_zone(zones: Iterable[str], key: Callable[[str], Any], build: Callable[[A
         return default
     if len(groups) == 1:
         return build(next(iter(groups)))
-    return case(*[(Forum.timezone.in_(names), build(k)) for k, names in groups.items()], else_=default)
+    zone_of = Forum.timezone if zone_column is None else zone_column
+    return case(*[(zone_of.in_(names), build(k)) for k, names in groups.items()], else_=default)
 
 
 def local_window(column, start: date, end: date, zones: Iterable[str]):
     """SQL: ``column`` (a UTC time) falls on a date from ``start`` to ``end`` in its forum's zone (Forum joined)."""
     groups: dict[tuple[datetime, datetime], list[str]] = defaultdict(list)
     for zone in sorted(set(zones)):
-        groups[(_utc_start(start, zone), _utc_start(end + timedelta(days=1), zone))].append(zone)
+        groups[(utc_start(start, zone), utc_start(end + timedelta(days=1), zone))].append(zone)
     if not groups:
         return false()
     if len(groups) == 1:
@@ -169,7 +196,7 @@ def local_window(column, start: date, end: date, zones: Iterable[str]):
 
 def local_before(column, day: date, zones: Iterable[str]):
     """SQL: ``column`` (a UTC time) falls before the date ``day`` in its forum's zone (Forum joined)."""
-    return _by_zone(zones, lambda zone: _utc_start(day, zone), lambda bound: column < bound, default=false())
+    return by_zone(zones, lambda zone: utc_start(day, zone), lambda bound: column < bound, default=false())
 
 
 def local_bucket(column, days: Sequence[date], zones: Iterable[str], before: int | None = None):
@@ -183,12 +210,12 @@ def local_bucket(column, days: Sequence[date], zones: Iterable[str], before: int
             else_=null(),
         )
 
-    return _by_zone(zones, lambda zone: tuple(_utc_start(day, zone) for day in days), build, default=null())
+    return by_zone(zones, lambda zone: tuple(utc_start(day, zone) for day in days), build, default=null())
 
 
 def before_local_today(date_column, now: datetime, zones: Iterable[str], or_equal: bool = False):
     """SQL: the date ``date_column`` is before (or on) the forum's today."""
-    return _by_zone(
+    return by_zone(
         zones,
         lambda zone: local_day(now, zone),
         lambda today: date_column <= today if or_equal else date_column < today,
@@ -276,7 +303,7 @@ def end_of_local_day(date_column, first: date, last: date, zones: Iterable[str])
             *[(date_column < segments[i + 1][0], moments[i]) for i in range(len(segments) - 1)], else_=moments[-1]
         )
 
-    return _by_zone(zones, lambda zone: _midnight_offsets(zone, first, max(first, last)), build, default=null())
+    return by_zone(zones, lambda zone: _midnight_offsets(zone, first, max(first, last)), build, default=null())
 
 
 def aware(moment: datetime) -> datetime:

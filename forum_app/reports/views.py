@@ -16,9 +16,8 @@ from ..core.dates import format_clock
 from ..core.forms import run_service
 from ..extensions import db
 from ..models import INDICATOR_METRICS, Indicator, Meeting, Programme
-from ..vocab import GENDERS
-from . import charts, exports, indicators, lists
 from . import dashboard as programme
+from . import drawing, exports, indicators, lists
 from .figures import ACTION_FIGURES, MEETING_FIGURES
 from .forms import IndicatorForm, TargetForm
 from .periods import ReportFilters, aware
@@ -41,13 +40,20 @@ def dashboard():
     """
     filters = ReportFilters.from_args(request.args)
     refresh = request.args.get("refresh") == "1"
-    page = programme.dashboard(current_user, filters, raw_page=request.args.get("page"), refresh=refresh)
+    page = programme.dashboard(
+        current_user,
+        filters,
+        raw_page=request.args.get("page"),
+        refresh=refresh,
+        columns=request.args.get("columns"),
+    )
     return render_template(
         "reports/dashboard.html",
         page=page,
-        bars=charts.bars,
-        chart=charts,
-        GENDERS=GENDERS,
+        svg=drawing.svg,
+        sparkline=drawing.sparkline,
+        spark=drawing,
+        COLUMN_GROUPS=programme.COLUMN_GROUPS,
         as_of=format_clock(aware(page.counted_at), current_user.timezone),
         indicator_rows=indicators.indicator_rows(permissions.resolved(current_user), filters, page.now, refresh),
         can_manage_indicators=permissions.can_manage_indicators(current_user),
