@@ -350,3 +350,29 @@ def test_one_export_menu_and_a_link_to_the_view(app: Flask, data: dict) -> None:
     )
     stuck = re.search(r'id="chart-stuck".*?</figure>', organiser, re.S).group(0)
     assert "No forum has overdue or stalled actions." in stuck and "<svg" not in stuck
+
+
+def test_a_legend_whose_names_do_not_fit_side_by_side_is_stacked(app: Flask) -> None:
+    """pygal gives each legend column an equal share and lets a longer name run into the next one
+    ("Со поминат рок" over "Во застој"): names that do not fit go one under the other."""
+    from forum_app.reports.charts import Chart, Series
+    from forum_app.reports.drawing import svg
+
+    def legend_rows(*names: str) -> int:
+        chart = Chart(
+            key="stuck",
+            title="t",
+            finding="f",
+            header="h",
+            categories=["Skopje", "Sarajevo"],
+            labels=["Skopje", "Sarajevo"],
+            series=[Series(name, [1, 2]) for name in names],
+            horizontal=True,
+        )
+        with app.test_request_context("/"):
+            drawn = str(svg(chart))
+        legends = drawn.split('class="legends"', 1)[1]
+        return len(set(re.findall(r'<rect x="[\d.]+" y="([\d.]+)"', legends)))
+
+    assert legend_rows("Overdue", "Stalled") == 1
+    assert legend_rows("Со поминат рок", "Во застој") == 2

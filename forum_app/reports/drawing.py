@@ -122,10 +122,15 @@ def svg(chart: Chart) -> Markup:
     rows = len(chart.labels)
     horizontal = chart.horizontal
     legend = len(chart.series) > 1
+    # Side by side when the names fit the width, else one under the other: pygal gives each column
+    # an equal share and lets a longer name run into the next ("Со поминат рок" over "Во застој").
+    widest = max((len(s.name) for s in chart.series), default=0) + 3  # the colour box and a gap, in characters
+    columns = len(chart.series) if widest * FONT_PX * 0.75 * len(chart.series) <= WIDTH - 40 else 1
+    legend_height = 30 * -(-len(chart.series) // columns) if legend else 0
     if horizontal:
-        height = 60 + rows * BAR_PX * max(1, len(chart.series) * 0.75) + (30 if legend else 0)
+        height = 60 + rows * BAR_PX * max(1, len(chart.series) * 0.75) + legend_height
     else:
-        height = 220 + (30 if legend else 0) + (18 if any("\n" in label for label in chart.labels) else 0)
+        height = 220 + legend_height + (18 if any("\n" in label for label in chart.labels) else 0)
     kind = pygal.HorizontalBar if horizontal else _QuarterBars
     drawing = kind(
         width=WIDTH,
@@ -139,7 +144,7 @@ def svg(chart: Chart) -> Markup:
         disable_xml_declaration=True,
         show_legend=legend,
         legend_at_bottom=True,
-        legend_at_bottom_columns=len(chart.series),
+        legend_at_bottom_columns=columns,
         print_values=True,
         print_values_position="top",
         value_formatter=formatter,
