@@ -41,8 +41,6 @@ import json
 import os
 import re
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,17 +50,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.serve import database_for, gunicorn, ports, prepare, scale_tag, stop, wait_for  # noqa: E402
+
 DATA = ROOT / "bench" / ".data"
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 QUERY_HEADER = "X-Forum-Queries"
 WORKER_HEADER = "X-Forum-Worker"
-# The database server named by the caller (None: SQLite files in bench/.data/).
-BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 # Endpoints that are not pages to time: assets, probes, forms that create or edit, token links.
 SKIP = re.compile(
@@ -138,72 +138,6 @@ class Client:
 # --- processes ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ports(base: int) -> Iterator[int]:
-    """The ports to serve on: ``base``, ``base`` + 1, … (``--port-base``), or free ones the system picks."""
-    offset = 0
-    while True:
-        if not base:
-            yield free_port()
-            continue
-        port = base + offset
-        offset += 1
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                raise SystemExit(f"port {port} is taken: choose another --port-base") from None
-        yield port
-
-
-def wait_for(port: int, path: str = "/", seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            Client(port).get(path)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"nothing answered on port {port}")
-
-
-def gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
-    """gunicorn with the project's gunicorn.conf.py, no recycling of workers (see the module's docstring)."""
-    return subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--max-requests",
-            "0",
-            "--log-level",
-            "warning",
-            app,
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
 def worker_rss_mb(master: subprocess.Popen) -> list[float]:
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
     sizes = []
@@ -215,70 +149,6 @@ def worker_rss_mb(master: subprocess.Popen) -> list[float]:
 
 
 # --- the data -----------------------------------------------------------------------------------
-
-
-def database_for(scale: float, seed: int) -> str:
-    base = BASE_DATABASE_URL
-    tag = f"s{str(scale).replace('.', '_')}_seed{seed}"
-    if not base or base.startswith("sqlite"):
-        DATA.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{DATA / f'bench-{tag}.db'}"
-    parts = urlsplit(base)
-    name = parts.path.lstrip("/") or "forum_desk"
-    target = f"{name}_{tag}"
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target}).first():
-            conn.execute(text(f'CREATE DATABASE "{target}"'))
-    admin.dispose()
-    return urlunsplit(parts._replace(path=f"/{target}"))
-
-
-def prepare(url: str, scale: float, seed: int, env: dict) -> None:
-    """Migrate and generate once; a database that already holds the generated data is reused."""
-    from sqlalchemy import create_engine, inspect, text
-
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        ready = (
-            "user_account" in inspect(conn).get_table_names()
-            and conn.execute(text("SELECT count(*) FROM user_account")).scalar_one()
-        )
-        if conn.dialect.name == "postgresql":
-            # The deployment's planner setting (docs/operations.md: data in memory or on SSD), which
-            # the app leaves to the database; with the server's default of 4 the follow-up query
-            # hashed all 12,000 people to name 255 owners (15.7 ms instead of 8.5).
-            name = conn.execute(text("SELECT current_database()")).scalar_one()
-            conn.execute(text(f'ALTER DATABASE "{name}" SET random_page_cost = 1.1'))
-            conn.commit()
-    engine.dispose()
-    flask = [str(BIN / "flask"), "--app", "wsgi"]
-    # Always migrate: a database generated before a new migration gets its columns and indexes.
-    subprocess.run(
-        [*flask, "db", "upgrade"],
-        cwd=ROOT,
-        env={**env, "DATABASE_URL": url},
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    if ready:
-        # As after `flask forum generate` (database.refresh_statistics): statistics for indexes a migration
-        # just added.
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")  # VACUUM runs outside a transaction
-        with engine.connect() as conn:
-            conn.execute(text("VACUUM (ANALYZE)" if engine.dialect.name == "postgresql" else "ANALYZE"))
-        engine.dispose()
-        return
-    print(f"Generating scale {scale} (seed {seed}) into {url.split('@')[-1]} …", flush=True)
-    subprocess.run(
-        [*flask, "forum", "generate", "--scale", str(scale), "--seed", str(seed)],
-        cwd=ROOT,
-        env={**env, "DATABASE_URL": url, "FORUM_ENV": "development"},
-        check=True,
-    )
 
 
 def discover(url: str, env: dict) -> tuple[list[tuple[str, str, str]], dict]:
@@ -371,7 +241,7 @@ class Run:
 
 def start_scale(scale: float, args, env: dict, captured: Path, port: int) -> Run:
     """Data, app and clients for one scale; each page warmed on every worker and its bytes kept for the bare app."""
-    url = database_for(scale, args.seed)
+    url = database_for(scale_tag(scale, args.seed), DATA)
     prepare(url, scale, args.seed, env)
     pages_spec, counts = discover(url, env)
     from forum_app.generate import GENERATED_PASSWORD, LOGINS
