@@ -8,7 +8,7 @@ PORT ?= 5000
 # Links in emails and the printed demo logins point at where `make run` serves.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-fast setup dev-setup db demo translations clean bench css js lint format
+.PHONY: run test test-fast setup dev-setup db demo translations clean bench load css js lint format
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -66,6 +66,14 @@ test-fast: dev-setup
 BENCH_ARGS ?= --scale 0.025 --scale 1 --memory 2000
 bench: setup
 	$(BIN)/python bench/run.py $(value BENCH_ARGS)
+
+# Many people at once, as in a busy week: Locust, headless, against gunicorn on loopback (see
+# docs/performance.md). Demo data on SQLite by default; --scale N for generated data,
+# DATABASE_URL=postgresql+psycopg://… for PostgreSQL. Exits non-zero on any error or lost write:
+#   make load LOAD_ARGS="--users 50 --seconds 120 --workers 4 --scale 1"
+LOAD_ARGS ?= --users 50 --seconds 120 --workers 4
+load: setup $(VENV)/.installed-dev
+	$(BIN)/python bench/load.py $(value LOAD_ARGS)
 
 # Only the Bootstrap CSS the pages use: prunes the vendored full bootstrap.min.css into
 # bootstrap.used.min.css (committed; tests fail when it is stale). Re-run after changing classes.

@@ -296,7 +296,7 @@ def main() -> None:
     finally:
         stop(proc)
     raw = json.loads((work / "raw.json").read_text())
-    rows = summarise(raw, elapsed)
+    rows = summarise(raw, min(elapsed, args.seconds))
     stored = stored_writes(url, plan)
     writes = [
         {
@@ -325,6 +325,7 @@ def main() -> None:
         "users": args.users,
         "seconds": args.seconds,
         "workers": args.workers,
+        "port": port,
         "wait": args.wait,
         "requests": rows,
         "writes": writes,
