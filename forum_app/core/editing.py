@@ -72,7 +72,10 @@ def ensure_unchanged(obj: Any, yours: EditInput, loaded: dict[str, Any] | None) 
     """Refuse with ConflictError if ``obj`` changed since its form was opened with ``loaded``."""
     if obj is None:
         return  # a new record: nothing to overwrite
-    db.session.refresh(obj, with_for_update=True)  # hold the row until this transaction ends
+    # Hold the row until this transaction ends: this row only. The refresh repeats the eager loads
+    # the object was loaded with (an action's forum, joined), and a bare FOR UPDATE would lock the
+    # forum's row too, so every edit in one forum waited for the one before (tests/test_parallel_writes.py).
+    db.session.refresh(obj, with_for_update={"of": type(obj)})
     saved = type(yours).of(obj).values()
     if loaded is None:
         raise ConflictError(_("The form was incomplete. Nothing was saved: reload the page and edit again."))
