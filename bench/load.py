@@ -86,9 +86,18 @@ def make_plan(url: str, env: dict, generated: bool, marker: str) -> dict:
             user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
             if user is None or not user.is_active:
                 continue
+            invited = set(
+                db.session.execute(select(Invitation.meeting_id).where(Invitation.user_id == user.id)).scalars()
+            )
+            # Their forums: where they are members, else where they are invited, else (staff) the first.
             forum_ids = (
                 db.session.execute(
                     select(ForumMember.forum_id).where(ForumMember.user_id == user.id).order_by(ForumMember.forum_id)
+                )
+                .scalars()
+                .all()
+                or db.session.execute(
+                    select(Meeting.forum_id).where(Meeting.id.in_(invited)).distinct().order_by(Meeting.forum_id)
                 )
                 .scalars()
                 .all()
@@ -103,9 +112,6 @@ def make_plan(url: str, env: dict, generated: bool, marker: str) -> dict:
             role = user.role if user.role in ("admin", "staff") else ("organiser" if organises else "participant")
             if len(people[role]) >= PER_ROLE[role]:
                 continue
-            invited = set(
-                db.session.execute(select(Invitation.meeting_id).where(Invitation.user_id == user.id)).scalars()
-            )
             rsvp = [m.id for m in meetings if m.id in invited and permissions.rsvp_lock(m) is None]
             attendance = [
                 m.id
@@ -120,14 +126,16 @@ def make_plan(url: str, env: dict, generated: bool, marker: str) -> dict:
                 if permissions.action_progress_lock(a) is None
                 and permissions.action_role_lock(user, a, None, False) is None
             ][:20]
-            shown = [m for m in meetings if m.id in invited or organises or role in ("admin", "staff")]
+            shown = [m for m in meetings if permissions.can_view_meeting(user, m)]
+            forum = db.session.get(Forum, forum_ids[0])
             pages = {
                 "home": url_for("home.index"),
-                "forum": url_for("forums.forum", forum_id=forum_ids[0]),
                 "calendar": url_for("calendar.month"),
                 "my actions": url_for("actions.mine"),
-                "board": url_for("actions.board", forum_id=forum_ids[0]),
             }
+            if permissions.can_view_forum(user, forum):
+                pages["forum"] = url_for("forums.forum", forum_id=forum.id)
+                pages["board"] = url_for("actions.board", forum_id=forum.id)
             if shown:
                 pages["meeting"] = url_for("meetings.meeting", meeting_id=shown[-1].id)
             if permissions.can_view_reports(user):
