@@ -218,8 +218,8 @@ def follow_up_flags(user, meeting: Meeting) -> FollowUpFlags:
 
 def load_action(user, action_id: int, need: str = "view", options=()) -> ActionItem:
     """The action, if ``user`` may see it ("view") or manage it ("edit")."""
-    # An inner join: a record form locks the row it saves (SELECT … FOR UPDATE), which PostgreSQL
-    # refuses on the nullable side of an outer join.
+    # An inner join: every action belongs to a forum. (A record form's row lock is taken on the
+    # action's row alone, FOR UPDATE OF action_item: core.editing, so it never holds the forum's.)
     action = _load(
         user,
         select(ActionItem)
