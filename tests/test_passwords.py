@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from argon2 import extract_parameters
 from sqlalchemy import select
@@ -73,4 +75,4 @@ def test_a_hash_from_old_library_defaults_is_upgraded_at_login(app, make):
 def test_production_refuses_hashing_below_the_owasp_minimum(monkeypatch):
     monkeypatch.setenv("PASSWORD_HASH_MEMORY_KIB", "4096")
     with pytest.raises(ConfigError, match="OWASP"):
-        load_config({"FORUM_ENV": "production", "SECRET_KEY": "x" * 40})
+        load_config({"FORUM_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48)})
