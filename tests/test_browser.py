@@ -26,12 +26,16 @@ def test_admin_logs_in_and_sees_the_three_forums(demo, live_server, page):
     assert page.url == live_server + "/"
     assert sorted(page.locator("#overview tbody tr td:first-child").all_inner_texts()) == sorted(DEMO_FORUMS)
     page.locator("#mainnav").get_by_role("link", name="Forums", exact=True).click()
+    # A click does not wait for the page it leads to; reading the list before it has
+    # arrived read the home page's (empty) list once in CI.
+    page.wait_for_url(live_server + "/forums")
     cards = page.locator("#forum-list h2")
+    expect(cards).to_have_count(len(DEMO_FORUMS))
     assert sorted(cards.all_inner_texts()) == sorted(DEMO_FORUMS)
     # The admin's menu is there, and the account menu (Bootstrap's script) opens.
     assert page.get_by_role("link", name="People").is_visible()
     page.locator("#account-menu").click()
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")
 
