@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from .core import audit
 from .core.commit import attempt
 from .database import refresh_statistics
 from .extensions import db
@@ -133,6 +134,9 @@ def mail_deliver(loop: bool, interval: int, limit: int) -> None:
                 )
             for error in report.errors:
                 click.echo(f"  {error}", err=True)
+        # Entries written outside the commit point (none today) or left by a seal that
+        # failed are chained here, within a round.
+        audit.seal()
         db.session.remove()
         if not loop:
             break
@@ -277,3 +281,33 @@ def generate(scale: float, seed: int, today) -> None:
     click.echo(f"\nLogins (password {summary.password!r}, generated data only):")
     for role, email in summary.logins.items():
         click.echo(f"  {role:<12} {email}")
+
+
+audit_cli = AppGroup("audit", help="The audit log's hash chain.")
+forum_cli.add_command(audit_cli)
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 naming the first entry that does not match."""
+    verdict = audit.verify()
+    if not verdict.ok:
+        where = f"entry {verdict.broken_seq}"
+        if verdict.broken is not None:
+            event = verdict.broken
+            where += f" (id {event.id}, {event.at:%Y-%m-%d %H:%M:%S} UTC, {event.verb})"
+        click.echo(f"audit log BROKEN at {where}: {verdict.reason}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"audit log intact: {verdict.checked} entries chained"
+        + (f", {verdict.unsealed} not sealed yet (run `flask forum audit seal`)" if verdict.unsealed else "")
+    )
+
+
+@audit_cli.command("seal")
+def audit_seal() -> None:
+    """Chain the entries not sealed yet (the app does this after each change; for after a restore)."""
+    total = 0
+    while sealed := audit.seal():
+        total += sealed
+    click.echo(f"sealed {total} entries")

@@ -41,6 +41,10 @@ class CountedFailure(KeptRefusal):
     """
 
 
+class LoginThrottled(ThrottledError, KeptRefusal):
+    """A sign-in refused by the throttle: the refusal is audited, so the commit point keeps it."""
+
+
 def throttled_message(wait_minutes: int) -> str:
     return ngettext(
         "Too many failed attempts. Try again in %(num)d minute.",
@@ -236,10 +240,15 @@ def authenticate(email: str, password: str, *, address: str, now: datetime) -> U
     """
     user = find_user_by_email(email)
     result = throttle.attempt(devices.login_counters(email, user, address, now), now)
-    _refuse_if_throttled(result)
+    if not result.allowed:
+        # Audited, so the commit point keeps it (and nothing else changed). An unknown
+        # address is not written down: people type their password into the email field.
+        audit.record(user, "user.login_throttled", user, outcome="refused", wait_minutes=result.wait_minutes)
+        raise LoginThrottled(throttled_message(result.wait_minutes), result.wait_minutes)
     ok = passwords.verify_password(user.password_hash if user else None, password)
     # (ok implies a stored hash: verify_password refuses a user without one)
     if not ok or user is None or user.password_hash is None or not user.active:
+        audit.record(user, "user.login_failed", user, outcome="failed")
         raise CountedFailure(_("The email or password is not correct."))
     throttle.succeeded(result, now)
     if passwords.needs_rehash(user.password_hash):
