@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -311,3 +312,44 @@ def audit_seal() -> None:
     while sealed := audit.seal():
         total += sealed
     click.echo(f"sealed {total} entries")
+
+
+@forum_cli.command("backup")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--recipient",
+    "recipients",
+    multiple=True,
+    envvar="BACKUP_RECIPIENTS",
+    help="Encrypt to this age public key (age1…); may be given several times. Default: BACKUP_RECIPIENTS.",
+)
+def backup(output: Path, recipients: tuple[str, ...]) -> None:
+    """Write a consistent backup of the running database to OUTPUT (see docs/operations.md)."""
+    from .backup import BackupError, make_backup
+
+    try:
+        result = make_backup(output, [r for value in recipients for r in value.split()])
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"backup written: {result.path} ({result.kind}, {result.size:,} bytes"
+        + (", encrypted" if result.encrypted else ", NOT encrypted")
+        + ")"
+    )
+
+
+@forum_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--identity", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="age secret key file.")
+def restore(source: Path, identity: Path | None) -> None:
+    """Restore a backup into this app's database, which must be empty; then verify the audit chain."""
+    from .backup import BackupError, restore_backup
+
+    try:
+        kind = restore_backup(source, identity)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    verdict = audit.verify()
+    click.echo(f"restored {source} ({kind}); audit log: " + ("intact" if verdict.ok else "BROKEN: " + verdict.reason))
+    if not verdict.ok:
+        sys.exit(1)

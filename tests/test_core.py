@@ -202,3 +202,4 @@ def test_every_connection_gets_its_databases_settings(app):
                     assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
                     assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == SQLITE_BUSY_TIMEOUT_MS
                     assert connection.exec_driver_sql("PRAGMA journal_mode").scalar_one() in ("wal", "memory")
+                    assert connection.exec_driver_sql("PRAGMA secure_delete").scalar_one() == 1
