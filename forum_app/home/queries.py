@@ -9,6 +9,7 @@ forum with its next and last meeting and its multi-agency coverage.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -175,7 +176,7 @@ _PENDING = or_(
 )
 
 
-def forum_steps(grant_ids: set[int] | list[int], now: datetime) -> list[ForumStep]:
+def forum_steps(grant_ids: Collection[int], now: datetime) -> list[ForumStep]:
     """The forums of ``grant_ids`` (an organiser's) with their next step, in three queries whatever the data:
     the forums, their meetings with work left (drafts, scheduled ones, held ones whose minutes are not
     adopted: few per forum), and which forums have held a meeting."""
