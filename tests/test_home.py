@@ -130,7 +130,7 @@ def test_staff_see_overdue_actions_per_forum_and_both_coverages(app, world, make
     staff = sign_in(app.test_client(), world["staff"])
     page = staff.get("/").get_data(as_text=True)
     overview = page.split('id="overview"', 1)[1]
-    assert "Agencies among the members" in overview and "Agencies at the last three meetings" in overview
+    assert "Agencies among the members" in overview and "Agencies at the last three meetings held" in overview
     row = overview.split(f'href="/forums/{holder_kind_forum}"', 1)[1].split("</tr>", 1)[0]
     cells = dict(re.findall(r'<td data-label="([^"]+)"[^>]*>(.*?)</td>', row, re.S))
     # Members: the social welfare centre and the grant holder (an NGO), who organises the forum.
@@ -139,11 +139,11 @@ def test_staff_see_overdue_actions_per_forum_and_both_coverages(app, world, make
         "NGO" not in cells["Agencies among the members"]
         and "Social welfare" not in cells["Agencies among the members"].split("missing:")[1]
     )
-    assert cells["Agencies at the last three meetings"].startswith("<span>1/8</span>")
+    assert cells["Agencies at the last three meetings held"].startswith("<span>1/8</span>")
     assert f'href="/forums/{holder_kind_forum}/actions?overdue=1">2</a>' in cells["Overdue actions"]
     other = overview.split(f'href="/forums/{world["other_forum"]}"', 1)[1].split("</tr>", 1)[0]
     other_cells = dict(re.findall(r'<td data-label="([^"]+)"[^>]*>(.*?)</td>', other, re.S))
-    assert other_cells["Agencies at the last three meetings"] == "—" and other_cells["Overdue actions"] == "0"
+    assert other_cells["Agencies at the last three meetings held"] == "—" and other_cells["Overdue actions"] == "0"
 
 
 def test_the_forum_page_names_both_and_counts_the_grant_holder(app, world, organiser, make):
@@ -156,4 +156,4 @@ def test_the_forum_page_names_both_and_counts_the_grant_holder(app, world, organ
     held = make.meeting(world["forum"], state="held", starts_in_days=-5)
     make.walk_in(held, kind="police")
     attended = organiser.get(f"/forums/{world['forum']}").get_data(as_text=True).split('id="attended-h"', 1)[1]
-    assert "Agencies at the last three meetings" in page and "✓ Police" in attended.split("</ul>", 1)[0]
+    assert "Agencies at the last three meetings held" in page and "✓ Police" in attended.split("</ul>", 1)[0]
