@@ -204,6 +204,10 @@ def test_an_invitee_is_represented_once_and_a_delegate_stands_for_one_person(app
         with pytest.raises(ServiceError, match="already represented by First"):
             delegates.record_delegate(actor, meeting, DelegateInput(world["y_inv"], "Second"))
         db.session.rollback()
+        # Someone not invited to this meeting (an invitation of another one) cannot be represented.
+        with pytest.raises(ServiceError, match="Choose an invitee of this meeting."):
+            delegates.record_delegate(actor, meeting, DelegateInput(world["y_inv"] + 1000, "Someone"))
+        db.session.rollback()
     # The same person cannot stand for two invitees.
     other = make.user(name="Other Invitee", organisation_id=world["police"])
     other_inv = make.invite(world["meeting"], other)
