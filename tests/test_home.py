@@ -45,7 +45,7 @@ def forum_row(client: FlaskClient, forum_id: int) -> str:
 def links(html: str) -> list[tuple[str, str]]:
     """(href, text) of the step links in ``html``."""
     return [
-        (href.replace("&amp;", "&"), re.sub(r"<[^>]+>", "", text).strip())
+        (href.replace("&amp;", "&"), re.sub(r'<span class="visually-hidden">.*?</span>', "", text).strip())
         for href, text in re.findall(r'<a class="btn[^"]*step-link" href="([^"]+)">(.*?)</a>', html, re.S)
     ]
 
