@@ -44,8 +44,9 @@ from .auth.services import find_user_by_email
 from .core import clock
 from .core.markdown import render_for_storage
 from .extensions import db
-from .meetings import minutes
+from .meetings import delegates, minutes
 from .meetings import services as meetings
+from .meetings.delegates import DelegateInput
 from .meetings.minutes import MinutesInput
 from .meetings.services import MeetingDetails, WalkInInput
 from .models import ActionItem, Forum, ForumMember, Grant, GrantTeam, Meeting, Organisation, Programme, User
@@ -94,6 +95,8 @@ class MeetingSpec:
     minutes_state: str = "adopted"  # for held meetings with minutes
     # (name, organisation, kind) of people who came without an invitation
     walk_ins: tuple[tuple[str, str, str], ...] = ()
+    # (email of the invitee represented, name of who came for them): a delegate without an account (a walk-in).
+    delegates: tuple[tuple[str, str], ...] = ()
     # (email, text) comments on circulated minutes
     comments: tuple[tuple[str, str], ...] = ()
     cancel_reason: str = ""
@@ -357,6 +360,8 @@ SARAJEVO = ForumSpec(
                 SA_POLICE.email: ("declined", "excused"),
                 SA_RELIGIOUS.email: ("tentative", "present"),
             },
+            # The police officer could not come and sent a colleague from the same station (issue 21, part 2).
+            delegates=((SA_POLICE.email, "Emir Delić"),),
         ),
         MeetingSpec(
             2,
@@ -1058,6 +1063,9 @@ def _get_or_create_meeting(
             )
             for name, organisation, kind in spec.walk_ins:
                 meetings.add_walk_in(organiser, meeting, WalkInInput(name, organisation, kind))
+            for email, name in spec.delegates:
+                represented = next(inv for inv in meeting.invitations if inv.user_id == users[email].id)
+                delegates.record_delegate(organiser, meeting, DelegateInput(represented.id, name))
         if spec.minutes:
             _write_minutes(meeting, spec, organiser, users)
     return meeting

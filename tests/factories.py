@@ -262,6 +262,18 @@ class Factory:
 
         return self._run(run)
 
+    def delegate(self, meeting_id: int, for_invitation_id: int, name: str = "Deputy", email: str = "") -> int:
+        """Someone attended on behalf of an invitee (meetings.delegates): a walk-in without ``email``. Returns
+        the id of the delegate's walk-in or invitation."""
+        from forum_app.meetings.delegates import DelegateInput, record_delegate
+
+        def run() -> int:
+            meeting = db.session.get(Meeting, meeting_id)
+            data = DelegateInput(for_invitation_id, name, email)
+            return record_delegate(self._organiser(meeting.forum), meeting, data).id
+
+        return self._run(run)
+
     def minutes_comment(self, meeting_id: int, email: str, body: str = "A comment") -> int:
         author_id = self.user_id(email)
         return self._run(

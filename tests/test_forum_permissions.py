@@ -110,6 +110,9 @@ def build(app: Flask, make: Factory) -> dict[str, Any]:
     ids["observer_invitation"] = make.invite(ids["held"], w["observer"])
     make.mark_attendance(ids["observer_invitation"], "absent")
     ids["walk_in"] = make.walk_in(ids["held"])
+    # Someone came for a guest (issue 21, part 2): the record an organiser may undo.
+    ids["represented_invitation"] = make.invite(ids["held"], make.user())
+    make.delegate(ids["held"], ids["represented_invitation"], "Deputy For Guest")
     make.minutes(ids["held"], versions=2, state="circulated", author_email=w["organiser"], body="CIRCULATED-TEXT")
     # Draft minutes: only organisers, staff and admins read them, even invitees who came.
     ids["held_draft"] = make.meeting(forum, state="held", starts_in_days=-40)
@@ -407,6 +410,22 @@ ROUTES: list[Route] = [
         meeting_id="held",
         walk_in_id="walk_in",
         verbs="meeting.walk_in.remove",
+    ),
+    route(
+        "POST",
+        M + "/delegates",
+        "edit",
+        meeting_id="held",
+        verbs=("meeting.delegate.add", "meeting.walk_in.add"),  # without an email: a walk-in
+        data=lambda t: {"for_invitation_id": str(t["observer_invitation"]), "name": "Deputy Observer"},
+    ),
+    route(
+        "POST",
+        M + "/delegates/<int:invitation_id>/remove",
+        "edit",
+        meeting_id="held",
+        invitation_id="represented_invitation",
+        verbs="meeting.delegate.remove",
     ),
     route("GET", M + "/minutes/versions", "view", meeting_id="held"),
     route("GET", M + "/minutes/versions/<int:number>", "view", meeting_id="held", number=1),

@@ -288,7 +288,11 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
     month = target_month().strftime("%Y-%m")
     return {
         "home (admin)": ("admin", "/", r'<td><a href="/forums/\d+"'),
-        "home (organiser)": ("organiser", "/", r'class="badge text-bg-warning align-self-center task-step"'),
+        "home (organiser)": ("organiser", "/", r'class="btn btn-sm btn-outline-primary align-self-center task-step"'),
+        # Her forums with their next step (issue 21, part 4): a row per forum of her grants.
+        "home forums (organiser)": ("organiser", "/", r'forum-step" data-step='),
+        # Staff's overview with both kinds of agencies and the overdue actions per forum (issue 21, parts 4 and 5).
+        "home overview (admin)": ("admin", "/", r'<td data-label="Overdue actions"'),
         "forum list (admin)": ("admin", "/forums", r'class="card h-100 forum-card"'),
         "forum list (organiser)": ("organiser", "/forums", r'class="card h-100 forum-card"'),
         "forum list (participant)": ("participant", "/forums", r'class="card h-100 forum-card"'),

@@ -26,12 +26,13 @@ from ..core.times import AmbiguousTime, local_to_utc, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
 from ..models import Forum, Meeting
-from . import minutes, queries
+from . import delegates, minutes, queries
 from . import services as meetings
 from .forms import (
     MEETING_FIELDS,
     AttendanceForm,
     CommentForm,
+    DelegateForm,
     InviteeForm,
     MeetingForm,
     MinutesForm,
@@ -352,7 +353,9 @@ def rsvp(meeting_id: int):
 # --- attendance -----------------------------------------------------------------------------------------
 
 
-def _attendance_page(page: queries.MeetingPage, form: AttendanceForm, status: int = 200):
+def _attendance_page(
+    page: queries.MeetingPage, form: AttendanceForm, status: int = 200, delegate_form: DelegateForm | None = None
+):
     return render_template(
         "meetings/attendance.html",
         page=page,
@@ -360,6 +363,7 @@ def _attendance_page(page: queries.MeetingPage, form: AttendanceForm, status: in
         meeting=page.meeting,
         forum=page.meeting.forum,
         form=form,
+        delegate_form=delegate_form or _delegate_form(page, blank=True),
     ), status
 
 
@@ -401,6 +405,44 @@ def _attendance_as_saved(page: queries.MeetingPage, typed: AttendanceForm) -> At
     for row, walk_in in zip(fresh.walk_ins, typed.walk_ins, strict=False):
         row.form.process(None, data=walk_in.data)
     return fresh
+
+
+def _delegate_form(page: queries.MeetingPage, blank: bool = False) -> DelegateForm:
+    """The invitees one may record a delegate for: neither a delegate themselves nor already represented."""
+    form = DelegateForm(formdata=None) if blank else DelegateForm()
+    taken = page.represented_by
+    form.for_invitation_id.choices = [
+        (inv.id, f"{inv.name} ({inv.organisation_name})" if inv.organisation_name else inv.name)
+        for inv in page.invitations
+        if inv.on_behalf_of_id is None and inv.id not in taken
+    ]
+    return form
+
+
+@bp.post("/meetings/<int:meeting_id>/delegates")
+def delegate_add(meeting_id: int):
+    """ "X attended on behalf of Y" (meetings.delegates)."""
+    page = queries.meeting_page(current_user, meeting_id, need="edit")
+    form = _delegate_form(page)
+    if form.validate_on_submit():
+        recorded = run_service(form, lambda: delegates.record_delegate(current_actor(), page.meeting, form.to_input()))
+        if recorded is not None:
+            flash(_("Recorded: the invitee is excused and the person who came for them is present."), "success")
+            return redirect(url_for("meetings.attendance", meeting_id=meeting_id, _anchor="delegates"))
+        page = queries.meeting_page(current_user, meeting_id, need="edit")
+    attendance_form = AttendanceForm(formdata=None)
+    attendance_form.load(page.invitations)
+    return _attendance_page(page, attendance_form, 400, delegate_form=form)
+
+
+@bp.post("/meetings/<int:meeting_id>/delegates/<int:invitation_id>/remove")
+def delegate_remove(meeting_id: int, invitation_id: int):
+    meeting = _load(meeting_id, need="edit")
+    run_action(
+        lambda: delegates.remove_delegate(current_actor(), meeting, invitation_id),
+        _("No longer recorded as attending on behalf of someone. Check the attendance marks."),
+    )
+    return redirect(url_for("meetings.attendance", meeting_id=meeting.id, _anchor="delegates"))
 
 
 @bp.post("/meetings/<int:meeting_id>/walk-ins/<int:walk_in_id>/remove")

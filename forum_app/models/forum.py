@@ -159,6 +159,10 @@ class Invitation(Base):
     rsvp_at: Mapped[datetime | None]
     attendance: Mapped[str | None] = mapped_column(String(16))
     attendance_at: Mapped[datetime | None]
+    # A delegate: this person came on behalf of that invitee (of the same meeting), who is then
+    # excused; they count for that invitee's organisation. One delegate per invitee (unique), and
+    # a delegate may also be a walk-in (WalkInAttendee.on_behalf_of_id): the service checks both.
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"), unique=True)
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitations")
     user: Mapped[User] = relationship()
@@ -175,6 +179,8 @@ class WalkInAttendee(Base):
     name: Mapped[str] = mapped_column(String(200))
     organisation_name: Mapped[str] = mapped_column(String(200), default="")
     organisation_kind: Mapped[str] = mapped_column(String(32), default="other")
+    # A walk-in who came on behalf of an invitee (a delegate without an account): see Invitation.
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"), unique=True)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
