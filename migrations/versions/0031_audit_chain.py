@@ -6,14 +6,14 @@ already there are sealed, in id order, by the first seal). ``audit_chain_head``:
 sealed entry, one row.
 
 Revision ID: 0031_audit_chain
-Revises: 0026_outbox_order
+Revises: 0028_delegates
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0031_audit_chain"
-down_revision = "0026_outbox_order"
+down_revision = "0028_delegates"
 branch_labels = None
 depends_on = None
 
