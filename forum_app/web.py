@@ -25,6 +25,7 @@ from .core.markdown import stored_html
 from .vocab import (
     ACTION_STATES,
     ACTION_UPDATE_KINDS,
+    AGENDA_ITEM_KINDS,
     ATTENDANCE_STATES,
     COUNTRIES,
     FORUM_ROLES,
@@ -228,6 +229,7 @@ def configure_templates(app: Flask) -> None:
         SYSTEM_ROLES=SYSTEM_ROLES,
         MEETING_STATES=MEETING_STATES,
         MINUTES_STATES=MINUTES_STATES,
+        AGENDA_ITEM_KINDS=AGENDA_ITEM_KINDS,
         RSVP_STATES=RSVP_STATES,
         ATTENDANCE_STATES=ATTENDANCE_STATES,
         FORUM_ROLES=FORUM_ROLES,
