@@ -41,6 +41,8 @@ def test_seed_demo_builds_the_2021_forums_and_is_idempotent(app):
     assert first_meetings["Skopje"].date().isoformat() == "2021-07-02"
     assert first_meetings["Bijelo Polje"].date().isoformat() == "2021-07-02"
     assert counts["action_item"] > 0 and counts["action_update"] > counts["action_item"]
+    # A held meeting recorded on the "During the meeting" page: its agenda items, with notes.
+    assert counts["agenda_item"] >= 5
 
 
 def test_seed_demo_if_empty_leaves_existing_data_alone(app, make):
