@@ -395,7 +395,7 @@ def _attendance_lines(meeting: Meeting) -> list[str]:
     return lines
 
 
-def _action_line(action: ActionItem, zone: str) -> str:
+def _action_line(action: ActionItem) -> str:
     owner = action.owner.name if action.owner is not None else _("no owner")
     if action.owner_organisation is not None:
         owner = f"{owner} ({action.owner_organisation.name})"
@@ -417,7 +417,6 @@ def minutes_from_record(meeting: Meeting) -> tuple[str, list[str]]:
     by_item: dict[int | None, list[ActionItem]] = {}
     for action in agreed:
         by_item.setdefault(action.agenda_item_id, []).append(action)
-    zone = meeting.forum.timezone
     parts = ["## " + _("Attendance"), "", *_attendance_lines(meeting)]
     decisions: list[str] = []
     for number, item in enumerate(items, start=1):
@@ -431,10 +430,10 @@ def minutes_from_record(meeting: Meeting) -> tuple[str, list[str]]:
             decisions += item.decisions
         if by_item.get(item.id):
             parts += ["", "**" + _("Actions agreed") + "**", ""]
-            parts += [f"- {_action_line(a, zone)}" for a in by_item[item.id]]
+            parts += [f"- {_action_line(a)}" for a in by_item[item.id]]
     others = [a for key, group in by_item.items() if key is None or key not in {i.id for i in items} for a in group]
     if others:
-        parts += ["", "## " + _("Other actions agreed"), ""] + [f"- {_action_line(a, zone)}" for a in others]
+        parts += ["", "## " + _("Other actions agreed"), ""] + [f"- {_action_line(a)}" for a in others]
     return "\n".join(parts) + "\n", decisions[: minutes.MAX_DECISIONS]
 
 

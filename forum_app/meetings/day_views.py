@@ -14,6 +14,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import permissions
+from ..actions import queries as action_queries
 from ..actions.forms import RecordActionsForm
 from ..actions.views import _run_rows
 from ..core.actor import current_actor, require_sign_in
@@ -207,8 +208,11 @@ def item_actions(meeting_id: int, item_id: int):
     if closed:
         return closed
     item = _item(meeting, item_id)
-    page = day_queries.day_page(current_user, meeting_id)
-    form = _actions_form(item_id, page.people, page.organisations, formdata=request.form)
+    people, organisations = (
+        action_queries.possible_owners(meeting.forum),
+        action_queries.organisations_of(meeting.forum),
+    )
+    form = _actions_form(item_id, people, organisations, formdata=request.form)
     if form.validate_on_submit():
         rows = form.to_inputs()
         if not rows:
