@@ -151,7 +151,7 @@ class Factory:
     def add_member(self, forum_id: int, email: str, role: str = "participant") -> None:
         self._save(ForumMember(forum_id=forum_id, user_id=self.user_id(email), role=role))
 
-    def meeting(self, forum_id: int, state: str = "scheduled", starts_in_days: int = 14) -> int:
+    def meeting(self, forum_id: int, state: str = "scheduled", starts_in_days: int = 14, agenda_md: str = "") -> int:
         """A meeting from 10:00 to 12:00 in the forum's zone, ``starts_in_days`` days from today there, with no
         invitees, taken to ``state`` by the meeting services.
 
@@ -171,7 +171,7 @@ class Factory:
                 ends_at=start + timedelta(hours=2),
                 venue="Town hall",
                 online_url="",
-                agenda_md="",
+                agenda_md=agenda_md,
             )
             actor = self._organiser(forum)
             with clock.at(start - timedelta(days=30)):

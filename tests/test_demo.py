@@ -53,6 +53,8 @@ def test_seed_demo_builds_the_2021_forums_and_is_idempotent(app):
             "excused",
             "Sarajevo",
         )
+    # A held meeting recorded on the "During the meeting" page: its agenda items, with notes.
+    assert counts["agenda_item"] >= 5
 
 
 def test_seed_demo_if_empty_leaves_existing_data_alone(app, make):

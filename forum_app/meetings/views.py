@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models import Forum, Meeting
 from . import delegates, minutes, queries
 from . import services as meetings
+from .day_queries import adoption_links
 from .forms import (
     MEETING_FIELDS,
     AttendanceForm,
@@ -126,7 +127,9 @@ def meeting_new(forum_id: int):
     plan = None
     if request.method == "GET" and request.args.get("next") == "1":
         try:
-            plan = meetings.plan_next_meeting(forum)  # a proposal: nothing is written, nothing to commit
+            # After a given meeting (its page's button: ``after``), else after the forum's last held one.
+            after = _meeting_of(forum, parse_id(request.args.get("after")))
+            plan = meetings.plan_next_meeting(forum, after)  # a proposal: nothing is written, nothing to commit
         except ServiceError as exc:
             flash(exc.message, "warning")
             return redirect(url_for("forums.forum", forum_id=forum.id))
@@ -188,10 +191,13 @@ def _change_summary(meeting: Meeting, before: dict) -> str:
 
 
 def _follow_on_source(form: MeetingForm, forum: Forum) -> Meeting | None:
-    source_id = parse_id(form.follow_on.data)
-    if source_id is None:
+    return _meeting_of(forum, parse_id(form.follow_on.data))
+
+
+def _meeting_of(forum: Forum, meeting_id: int | None) -> Meeting | None:
+    if meeting_id is None:
         return None
-    source = db.session.get(Meeting, source_id)
+    source = db.session.get(Meeting, meeting_id)
     return source if source is not None and source.forum_id == forum.id else None
 
 
@@ -272,6 +278,7 @@ def _meeting_page(page: queries.MeetingPage, invitee_form: InviteeForm | None = 
         invitee_form=invitee_form,
         comment_form=CommentForm(),
         viewer_zone=_viewer_zone(m),
+        adoption=adoption_links(current_user, m),  # minutes adopted at another meeting: the two link each other
         follow_up=follow_up(current_user, m, page.minutes_version),  # the actions' review (actions.followup)
     ), status
 
@@ -299,7 +306,8 @@ def meeting_state(meeting_id: int):
         ),
         messages.get(form.to_state.data, _("Saved.")),
     )
-    return redirect(_meeting_url(meeting))
+    # Marked held from the "During the meeting" page: back there.
+    return redirect(safe_next(request.form.get("next")) or _meeting_url(meeting))
 
 
 # --- invitees and RSVP --------------------------------------------------------------------------------
@@ -391,7 +399,8 @@ def attendance(meeting_id: int):
         return _attendance_page(page, form)
     data = form.to_input()
     if run_action(lambda: meetings.save_attendance(current_actor(), page.meeting, data), _("Attendance saved.")):
-        return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
+        # Saved from the "During the meeting" page: back there.
+        return redirect(safe_next(request.form.get("next")) or url_for("meetings.attendance", meeting_id=meeting_id))
     # A conflict: shown again from what is saved now (the message names who changed).
     page = queries.meeting_page(current_user, meeting_id, need="edit")
     return _attendance_page(page, _attendance_as_saved(page, form), 400)

@@ -4,6 +4,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from .action import ActionItem, ActionUpdate
+from .agenda import AgendaItem
 from .base import Base, utcnow
 from .forum import (
     Forum,
@@ -57,6 +58,7 @@ def _refuse_history_rewrites(session: Session, flush_context, instances) -> None
 __all__ = [
     "ActionItem",
     "ActionUpdate",
+    "AgendaItem",
     "AuditChainHead",
     "AuditEvent",
     "Base",
