@@ -76,7 +76,7 @@ def test_a_draft_to_schedule_and_a_draft_whose_date_has_passed(app, world, organ
 def test_a_meeting_that_has_started_is_to_be_recorded_then_its_minutes(app, world, organiser, make):
     # Published, started yesterday, not yet marked held: the meeting is to be recorded.
     started = make.meeting(world["forum"], state="scheduled", starts_in_days=-1)
-    assert links(forum_row(organiser, world["forum"])) == [(f"/meetings/{started}/attendance", "Record the meeting")]
+    assert links(forum_row(organiser, world["forum"])) == [(f"/meetings/{started}/during", "Record the meeting")]
     with app.app_context():
         from forum_app.models import Meeting
 
@@ -85,7 +85,7 @@ def test_a_meeting_that_has_started_is_to_be_recorded_then_its_minutes(app, worl
 
     held = make.meeting(world["forum"], state="held", starts_in_days=-10)
     inv = make.invite(held, world["participant"])
-    assert links(forum_row(organiser, world["forum"]))[0] == (f"/meetings/{held}/attendance", "Record the meeting")
+    assert links(forum_row(organiser, world["forum"]))[0] == (f"/meetings/{held}/during", "Record the meeting")
     make.mark_attendance(inv, "present")
     assert links(forum_row(organiser, world["forum"]))[0] == (f"/meetings/{held}/minutes", "Write the minutes")
     make.minutes(held)

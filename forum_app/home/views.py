@@ -15,11 +15,9 @@ require_sign_in(bp)
 
 
 def record_meeting_url(meeting_id: int) -> str:
-    """Where "Record the meeting" leads: the one place that says it (the home's steps and tasks).
-
-    The attendance page for now; when the "During the meeting" page lands (issue 21, part 1), this
-    line points there instead."""
-    return url_for("meetings.attendance", meeting_id=meeting_id)
+    """Where "Record the meeting" leads: the one place that says it (the home's steps and tasks):
+    the "During the meeting" page, attendance at its top."""
+    return url_for("meeting_day.page", meeting_id=meeting_id)
 
 
 def _meeting_url(meeting_id: int, anchor: str | None = None) -> str:
