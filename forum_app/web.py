@@ -21,6 +21,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from . import permissions
 from .core.errors import Forbidden, NotFound
+from .core.forms import error_links
 from .core.markdown import stored_html
 from .vocab import (
     ACTION_STATES,
@@ -254,6 +255,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["kosovo_shown"] = kosovo_shown
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
+    app.jinja_env.globals["error_links"] = error_links
 
 
 def install_escaped_gettext(app: Flask) -> None:
