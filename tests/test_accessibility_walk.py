@@ -33,7 +33,7 @@ from werkzeug.exceptions import HTTPException
 from forum_app.demo import DEMO_PASSWORD
 
 from .browser import sign_in
-from .test_accessibility import ADMIN, FORUM, ORGANISER, PARTICIPANT, Findings, audit
+from .test_accessibility import ADMIN, FORUM, MEETING, ORGANISER, PARTICIPANT, Findings, audit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -73,6 +73,9 @@ NOT_PAGES = {
 NOT_PAGE_PREFIXES = ("api.",)
 # A page reached only by typing its address or from a form: opened directly by these roles.
 DIRECT = {"admin": ["/admin/users/new", "/admin/grants/new", "/admin/organisations/new", "/admin/programmes/new"]}
+# The walk audits the first page of each route it meets; the richest meeting (held, minutes in two
+# versions, decisions, attendance) is met first, so its minutes, attendance and decision pages are walked.
+RICH_MEETING_ROLES = ("admin", "staff", "organiser", "participant")
 
 
 def create_guest(app) -> None:
@@ -102,6 +105,57 @@ def create_guest(app) -> None:
         )
         find_user_by_email(GUEST).password_hash = hash_password(DEMO_PASSWORD)
         db.session.commit()
+
+
+def rich_meeting_path(app) -> str:
+    """The demo's Sarajevo meeting whose minutes are circulated (test_accessibility.MEETING), given a second
+    version here so that the comparison of two versions is walked too."""
+    from sqlalchemy import select
+
+    from forum_app.auth.services import find_user_by_email
+    from forum_app.extensions import db
+    from forum_app.meetings import minutes
+    from forum_app.models import Forum, Meeting, MinutesVersion
+
+    with app.app_context():
+        meeting = db.session.execute(
+            select(Meeting).join(Meeting.forum).where(Meeting.title == MEETING, Forum.title == FORUM)
+        ).scalar_one()
+        latest = db.session.execute(
+            select(MinutesVersion).where(
+                MinutesVersion.meeting_id == meeting.id, MinutesVersion.number == meeting.minutes_revision
+            )
+        ).scalar_one()
+        minutes.save_minutes(
+            find_user_by_email(ORGANISER),
+            meeting,
+            minutes.MinutesInput(latest.body_md + "\n\nA sentence added after the meeting.", list(latest.decisions)),
+            base_revision=meeting.minutes_revision,
+        )
+        db.session.commit()
+        return f"/meetings/{meeting.id}"
+
+
+def open_action_path(app) -> str:
+    """An action of the Sarajevo forum still in progress (the organiser may edit it)."""
+    from sqlalchemy import select
+
+    from forum_app.extensions import db
+    from forum_app.models import ActionItem, Forum
+
+    with app.app_context():
+        action_id = (
+            db.session.execute(
+                select(ActionItem.id)
+                .join(Forum, Forum.id == ActionItem.forum_id)
+                .where(Forum.title == FORUM, ActionItem.state.in_(("proposed", "accepted", "in_progress")))
+                .order_by(ActionItem.id)
+            )
+            .scalars()
+            .first()
+        )
+        assert action_id is not None
+        return f"/actions/{action_id}"
 
 
 def page_key(app, url: str) -> str | None:
@@ -139,7 +193,16 @@ def check_fits(page, name: str, width: str, findings: Findings) -> None:
         findings.problems.append(f"{name} @{width}: {box} scrolls sideways and the keyboard cannot reach it")
 
 
-def walk_role(app, browser, live_server: str, role: str, email: str | None, findings: Findings) -> set[str]:
+def walk_role(
+    app,
+    browser,
+    live_server: str,
+    role: str,
+    email: str | None,
+    findings: Findings,
+    rich_meeting: str,
+    open_action: str,
+) -> set[str]:
     """Audit every page ``role`` can reach; the endpoints visited."""
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
@@ -156,7 +219,10 @@ def walk_role(app, browser, live_server: str, role: str, email: str | None, find
     seen: set[str] = set()
     visited: set[str] = set()
     start = live_server + ("/" if email else "/login")
-    queue = deque([start] + [live_server + path for path in DIRECT.get(role, [])])
+    first = [live_server + rich_meeting] if role in RICH_MEETING_ROLES else []
+    if role == "organiser":
+        first.append(live_server + open_action)  # its edit page is offered on an open action only
+    queue = deque([start, *first] + [live_server + path for path in DIRECT.get(role, [])])
     try:
         if email:
             sign_in(page, live_server, email, DEMO_PASSWORD)
@@ -196,10 +262,11 @@ def walk_role(app, browser, live_server: str, role: str, email: str | None, find
 
 def test_every_page_for_every_role_passes_axe_and_fits(app, demo, live_server, browser):
     create_guest(app)
+    rich_meeting = rich_meeting_path(app)
     findings = Findings()
     visited: set[str] = set()
     for role, email in ROLES.items():
-        visited |= walk_role(app, browser, live_server, role, email, findings)
+        visited |= walk_role(app, browser, live_server, role, email, findings, rich_meeting, open_action_path(app))
     for note in findings.notes:
         print("walk:", note)
     assert not findings.problems, f"{len(findings.problems)} problems:\n" + "\n".join(findings.problems)

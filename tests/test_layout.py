@@ -9,7 +9,7 @@ import pytest
 from forum_app.extensions import db
 from forum_app.models import ActionItem, Meeting
 
-from .browser import sign_in
+from .browser import sign_in, wait_until
 from .factories import PASSWORD
 from .test_accessibility import ADMIN, run_axe
 
@@ -86,3 +86,30 @@ def test_dashboard_fits_a_phone_and_200_percent_zoom_with_targets_of_24_px(demo,
             else []
         )
         assert results == [], f"{path}: targets smaller than 24 × 24 px: {results}"
+
+
+def test_dashboard_prints_every_column_of_its_tables(demo, live_server, page):
+    """On A4 landscape (277 mm between the margins: 1047 CSS px) no table is cut at its right edge."""
+    sign_in(page, live_server, "staff@forum-desk.example")
+    page.set_viewport_size({"width": 1047, "height": 740})
+    page.emulate_media(media="print")
+    for path in ("/reports", "/reports/actions", "/reports/meetings", "/reports/progress"):
+        page.goto(live_server + path)
+        cut = page.evaluate("""() => [...document.querySelectorAll('main table')]
+            .filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            .map(t => `${t.id || 'table'} ends at ${Math.round(t.getBoundingClientRect().right)} px`)""")
+        assert cut == [], f"{path} prints cut tables: {cut}"
+
+
+def test_a_form_shown_again_with_errors_puts_the_focus_on_its_summary(app, make, live_server, page):
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
+    sign_in(page, live_server, world["organiser"], PASSWORD)
+    page.goto(f"{live_server}/meetings/{meeting_id}/actions/new")
+    page.get_by_label("Owner of action 1").select_option(index=1)  # an owner, and nothing to do
+    page.get_by_role("button", name="Record these actions").click()
+    wait_until(page, "() => document.activeElement && document.activeElement.id === 'error-summary'")
+    assert page.title().startswith("Error:")
+    # Its link leads to the field.
+    page.locator("#error-summary a").first.click()
+    assert page.evaluate("location.hash") == "#rows-0-title"
