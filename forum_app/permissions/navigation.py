@@ -38,7 +38,7 @@ def navigation(user) -> list[NavItem]:
     if can_administer(user):
         # One menu, not five entries: with them the bar was wider than a 1366 px screen and pushed
         # the account menu (and sign-out) off it.
-        admin_pages = (
+        admin_pages: tuple[NavItem, ...] = (
             NavItem("admin.users", str(_l("People"))),
             NavItem("admin.organisations", str(_l("Organisations"))),
             NavItem("admin.programmes", str(_l("Programmes"))),
