@@ -23,6 +23,7 @@ from . import permissions
 from .core import audit
 from .core.commit import attempt
 from .core.errors import Forbidden, NotFound
+from .core.forms import error_links
 from .core.markdown import stored_html
 from .extensions import db
 from .vocab import (
@@ -287,6 +288,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["kosovo_shown"] = kosovo_shown
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
+    app.jinja_env.globals["error_links"] = error_links
 
 
 def install_escaped_gettext(app: Flask) -> None:

@@ -393,6 +393,7 @@ ROUTES: list[Route] = [
         meeting_id="scheduled",
         invitation_id="spare_invitation",
         verbs="meeting.invitee.remove",
+        data=lambda t: {"confirmed": "yes"},
     ),
     # Every viewer may post an answer, but only the invited participant's is recorded.
     route(
@@ -868,7 +869,7 @@ def test_malformed_posts_change_nothing_and_never_500(app: Flask, make: Factory)
         (f"/meetings/{scheduled}/invitees/999999/remove", "not invited to this meeting"),
         (f"/meetings/{held}/walk-ins/999999/remove", "not recorded for this meeting"),
     ]:
-        assert message in _flashes(client, post(path, {"role": "observer"})), path
+        assert message in _flashes(client, post(path, {"role": "observer", "confirmed": "yes"})), path
     # A bad invitation is shown again at its field, with what was typed kept.
     response = post(f"/meetings/{scheduled}/invitees", {"email": "not-an-email", "name": "X"})
     assert response.status_code == 400 and 'value="not-an-email"' in response.get_data(as_text=True)
@@ -959,7 +960,7 @@ def test_out_of_range_ids_are_404_not_500(app: Flask, make: Factory) -> None:
         posts += [
             (f"/forums/{t['forum']}/members/{big}/remove", {}, (302, 404)),
             (f"/forums/{t['forum']}/members/{big}/role", {"role": "observer"}, (302, 404)),
-            (f"/meetings/{scheduled}/invitees/{big}/remove", {}, (302, 404)),
+            (f"/meetings/{scheduled}/invitees/{big}/remove", {"confirmed": "yes"}, (302, 404)),
             (f"/meetings/{held}/walk-ins/{big}/remove", {}, (302, 404)),
             (f"/meetings/{held}/attendance", attendance_rows((big, "", "present")), (400,)),
             (f"/meetings/{scheduled}/state", {"to_state": "cancelled", "reason": "x", "version": big}, (302,)),

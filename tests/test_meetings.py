@@ -415,7 +415,12 @@ def test_guests_can_be_invited_and_removed(app, world, organiser, make):
     ).get_data(as_text=True)
     with app.app_context():
         invitation_id = db.session.execute(select(Invitation.id)).scalar_one()
+    # Without the confirmation (the row's second button) nobody is removed.
     organiser.post(f"/meetings/{meeting_id}/invitees/{invitation_id}/remove", data={"csrf_token": token})
+    assert count(app, Invitation) == 1
+    organiser.post(
+        f"/meetings/{meeting_id}/invitees/{invitation_id}/remove", data={"csrf_token": token, "confirmed": "yes"}
+    )
     assert count(app, Invitation) == 0
     organiser.post(f"/meetings/{meeting_id}/invitees/all", data={"csrf_token": token})
     assert count(app, Invitation) == 2  # participant and observer
@@ -1073,7 +1078,9 @@ def test_a_new_guest_is_invited_in_one_step_and_withdrawn_cleanly(app, world, or
     assert guest_client.get(link).status_code == 200  # the link works while the invitation stands
     # Withdrawn by the organiser who made it: the account closes, the email is withheld, the link is dead.
     token = csrf_token(organiser, f"/meetings/{meeting_id}")
-    organiser.post(f"/meetings/{meeting_id}/invitees/{invitation_id}/remove", data={"csrf_token": token})
+    organiser.post(
+        f"/meetings/{meeting_id}/invitees/{invitation_id}/remove", data={"csrf_token": token, "confirmed": "yes"}
+    )
     with app.app_context():
         assert db.session.get(User, guest_id).active is False
         # The set-password email and the meeting invitation alike.
@@ -1084,7 +1091,9 @@ def test_a_new_guest_is_invited_in_one_step_and_withdrawn_cleanly(app, world, or
     # A known account invited and withdrawn stays as it was.
     with app.app_context():
         known_inv = db.session.execute(select(Invitation.id).join(User).where(User.email == known)).scalar_one()
-    organiser.post(f"/meetings/{meeting_id}/invitees/{known_inv}/remove", data={"csrf_token": token})
+    organiser.post(
+        f"/meetings/{meeting_id}/invitees/{known_inv}/remove", data={"csrf_token": token, "confirmed": "yes"}
+    )
     assert load(app, User, make.user_id(known)).active is True
 
 
@@ -1108,7 +1117,7 @@ def test_a_guest_removed_by_mistake_can_be_invited_again_by_the_organiser_who_re
             invitation_id = db.session.execute(
                 select(Invitation.id).join(User).where(User.email == guest, Invitation.meeting_id == meeting_id)
             ).scalar_one()
-        post_form(client, path, {}, action=f"/meetings/{meeting_id}/invitees/{invitation_id}/remove")
+        post_form(client, path, {"confirmed": "yes"}, action=f"/meetings/{meeting_id}/invitees/{invitation_id}/remove")
 
     def guest_account() -> User:
         with app.app_context():

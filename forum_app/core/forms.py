@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from zoneinfo import available_timezones
 
@@ -145,6 +146,39 @@ def edit_record(
     if saved is None and getattr(form, "conflict", None) is not None and obj is not None:
         rebase(form, loaded, input_cls.of(obj), data)
     return saved
+
+
+@dataclass(frozen=True)
+class ErrorLink:
+    """One line of a page's error summary: the message, and the id of the field it is about (None
+    for a message about the whole form, or about a field the person cannot see)."""
+
+    message: str
+    field_id: str | None
+
+
+def error_links(form: Any) -> list[ErrorLink]:
+    """Every error of ``form`` in the order of its fields, row-set forms' rows included, for the
+    error summary at the top of the page (macros.error_summary). Hidden fields (a row's id, the
+    CSRF token) have nowhere to go to: their messages are listed without a link."""
+    if form is None or not hasattr(form, "_fields"):
+        return []
+    found = [ErrorLink(str(message), None) for message in getattr(form, "form_errors", [])]
+    for field in form:
+        found += _field_errors(field)
+    return found
+
+
+def _field_errors(field: Any) -> list[ErrorLink]:
+    if isinstance(field, FieldList):
+        found = [ErrorLink(str(e), None) for e in field.errors if isinstance(e, str)]
+        for entry in field.entries:
+            found += _field_errors(entry)
+        return found
+    if isinstance(field, FormField):
+        return [link for sub in field.form for link in _field_errors(sub)]
+    hidden = field.type in ("HiddenField", "CSRFTokenField") or isinstance(field.widget, HiddenInput)
+    return [ErrorLink(str(e), None if hidden else field.id) for e in field.errors if isinstance(e, str)]
 
 
 def attach_error(form: FlaskForm, message: str, field: str | None) -> None:

@@ -337,6 +337,11 @@ def invitee_add_members(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/invitees/<int:invitation_id>/remove")
 def invitee_remove(meeting_id: int, invitation_id: int):
     meeting = _load(meeting_id, need="edit")
+    # The row's button only opens the question; this POST acts once it was answered (the confirm
+    # step works without JavaScript, and a stray or replayed click removes nobody).
+    if request.form.get("confirmed") != "yes":
+        flash(_("Nobody was removed: confirm the removal with its own button."), "warning")
+        return redirect(_meeting_url(meeting, "invitees"))
     run_action(
         lambda: meetings.remove_invitee(current_actor(), meeting, invitation_id), _("Removed from the invitees.")
     )

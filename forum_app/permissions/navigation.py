@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
@@ -14,6 +14,13 @@ from .roles import _authenticated, can_administer, can_view_outbox
 class NavItem:
     endpoint: str
     label: str
+    # A group opens as a menu of these; ``endpoint`` is where the group's link leads without JavaScript.
+    children: tuple[NavItem, ...] = field(default=())
+
+    @property
+    def endpoints(self) -> set[str]:
+        """The pages that make this entry the current one."""
+        return {self.endpoint, *(child.endpoint for child in self.children)}
 
 
 def navigation(user) -> list[NavItem]:
@@ -29,13 +36,18 @@ def navigation(user) -> list[NavItem]:
     if can_view_reports(user):
         items.append(NavItem("reports.dashboard", str(_l("Programme dashboard"))))
     if can_administer(user):
-        items += [
+        # One menu, not five entries: with them the bar was wider than a 1366 px screen and pushed
+        # the account menu (and sign-out) off it.
+        admin_pages: tuple[NavItem, ...] = (
             NavItem("admin.users", str(_l("People"))),
             NavItem("admin.organisations", str(_l("Organisations"))),
             NavItem("admin.programmes", str(_l("Programmes"))),
             NavItem("admin.grants", str(_l("Grants"))),
             NavItem("admin.audit", str(_l("Audit log"))),
-        ]
-    if can_view_outbox(user):
+        )
+        if can_view_outbox(user):
+            admin_pages += (NavItem("notifications.outbox", str(_l("Outbox"))),)
+        items.append(NavItem("admin.users", str(_l("Administration")), children=admin_pages))
+    elif can_view_outbox(user):
         items.append(NavItem("notifications.outbox", str(_l("Outbox"))))
     return items

@@ -21,12 +21,14 @@ document.addEventListener("DOMContentLoaded", () => {
   // Messages where the eye is. After a form in a section was sent, the page opens at that
   // section (#rsvp, #invitees, …): the confirmation or error moves there and takes the
   // focus, instead of sitting at the top, out of sight. A form shown again with errors
-  // puts the focus on its first invalid field (its message is linked by aria-describedby).
+  // puts the focus on the error summary at the top (macros.error_summary), whose links lead to
+  // each field; a form without one, on its first invalid field (its message is linked by aria-describedby).
   const flash = document.getElementById("flash-messages");
   const section = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+  const summary = document.getElementById("error-summary");
   const invalid = document.querySelector("[aria-invalid='true']");
-  if (flash && section && !invalid) section.prepend(flash);
-  const target = invalid || flash;
+  if (flash && section && !invalid && !summary) section.prepend(flash);
+  const target = summary || invalid || flash;
   if (target) {
     // After "load": the browser's own jump to the #section would otherwise take the focus back.
     window.addEventListener("load", () => window.setTimeout(() => target.focus(), 0));
