@@ -86,11 +86,11 @@ def action_page(user, action_id: int, need: str = "view") -> ActionPage:
         .scalars()
         .all()
     )
-    timeline, previous_start = [], None
+    timeline, previous = [], None
     for meeting in meetings:
-        if in_span(action, meeting, previous_start):
+        if in_span(action, meeting, previous.starts_at if previous else None, previous.id if previous else None):
             timeline.append(at_meeting(action, meeting, now))
-        previous_start = meeting.starts_at
+        previous = meeting
     decision = None
     # decision_number and decision_version are set together, only with the meeting (the table's checks)
     number, meeting = action.decision_number, action.meeting
@@ -285,12 +285,15 @@ def matrix(user, forum_id: int, show: str = "", raw_page: str | None = None) -> 
         ):
             history[entry.action_id].append(entry)
     starts = [None] + [m.starts_at for m in meetings]
+    before = [None] + [m.id for m in meetings]
     today = local_today(forum.timezone, now)
     rows = [
         MatrixRow(
             action,
             [
-                at_meeting(action, m, now, history[action.id]) if in_span(action, m, starts[i]) else None
+                at_meeting(action, m, now, history[action.id])
+                if in_span(action, m, starts[i], before[i], history[action.id])
+                else None
                 for i, m in enumerate(meetings)
             ],
             action.state in ACTION_OPEN_STATES and action.due_on is not None and action.due_on < today,
