@@ -21,6 +21,7 @@ from .people import Organisation, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
 from .records import AuditEvent, OutboxMessage
 from .review import REVIEW_OBJECT_TYPES, ReviewComment
+from .submission import FormSubmission
 
 # History is appended, never rewritten: refuse updates and deletes of these in the ORM.
 # The set names the attributes that may still be filled in once (from empty), such as
@@ -58,6 +59,7 @@ __all__ = [
     "ActionItem",
     "ActionUpdate",
     "AuditEvent",
+    "FormSubmission",
     "Base",
     "Forum",
     "ForumMember",
