@@ -22,6 +22,7 @@ from werkzeug.serving import WSGIRequestHandler
 from . import permissions
 from .core.errors import Forbidden, NotFound
 from .core.markdown import stored_html
+from .core.once import new_token
 from .vocab import (
     ACTION_STATES,
     ACTION_UPDATE_KINDS,
@@ -254,6 +255,8 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["kosovo_shown"] = kosovo_shown
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
+    # A create form's one-time token, for forms written by hand (core.once; WTForms forms carry it).
+    app.jinja_env.globals["once_token"] = new_token
 
 
 def install_escaped_gettext(app: Flask) -> None:

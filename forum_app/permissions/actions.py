@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from ..core import language
+from ..core.clock import utcnow
 from ..models import ActionItem, Forum, Meeting
 from ..vocab import ACTION_OPEN_STATES, ACTION_STATES
 from .enforce import _load, _within_reach
@@ -106,10 +108,19 @@ def action_answer_lock(action: ActionItem) -> str | None:
     return None
 
 
-def action_meeting_lock(meeting: Meeting) -> str | None:
-    """Actions are agreed at a meeting that is taking or took place (not a draft or a cancelled one)."""
+def action_meeting_lock(meeting: Meeting, now: datetime | None = None) -> str | None:
+    """Actions are agreed at a meeting that is taking or took place (not a draft or a cancelled one).
+
+    Not before it starts: an action "agreed" at a meeting months ahead was agreed nowhere (and
+    would be left hanging if the meeting were cancelled). Actions wanted now are raised between
+    meetings.
+    """
     if meeting.state not in ("scheduled", "held"):
         return _("Actions are raised at a scheduled or held meeting of this forum.")
+    if meeting.starts_at > (now or utcnow()):
+        return _(
+            "Actions are recorded at a meeting once it has started. Until then, raise them between meetings."
+        )
     return None
 
 
@@ -198,6 +209,7 @@ class FollowUpFlags:
     can_review: bool
     review_lock: str | None
     shows_section: bool  # a cancelled meeting has no follow-up to show
+    record_lock: str | None = None  # organisers: why actions cannot be recorded at it now
 
 
 def proposal_open(action: ActionItem) -> bool:
@@ -208,11 +220,13 @@ def proposal_open(action: ActionItem) -> bool:
 def follow_up_flags(user, meeting: Meeting) -> FollowUpFlags:
     organiser = can_edit_meeting(user, meeting)
     lock = follow_up_lock(meeting)
+    record_lock = action_meeting_lock(meeting)
     return FollowUpFlags(
-        can_record_actions=organiser and action_meeting_lock(meeting) is None,
+        can_record_actions=organiser and record_lock is None,
         can_review=organiser and lock is None,
         review_lock=lock,
         shows_section=meeting.state != "cancelled",
+        record_lock=record_lock if organiser else None,
     )
 
 
