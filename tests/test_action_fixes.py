@@ -226,3 +226,178 @@ def test_an_action_closed_at_a_review_is_not_closed_since_the_last_meeting_at_th
     page = signed_in(app, w["organiser"]).get(f"/actions/{reviewed}").get_data(as_text=True)
     timeline = page.split('id="timeline-table"')[1].split("</table>")[0]
     assert timeline.count("<tr>") == 3  # the header, A (raised there) and B (closed there); not C
+
+
+# --- recording waits for the meeting; a cancelled meeting says what becomes of its actions --------------
+
+
+def test_actions_are_recorded_at_a_meeting_once_it_has_started(app: Flask, w: dict) -> None:
+    organiser = signed_in(app, w["organiser"])
+    page = organiser.get(f"/meetings/{w['planned']}").get_data(as_text=True)
+    assert f"/meetings/{w['planned']}/actions/new" not in page
+    assert 'id="record-lock"' in page and f"/forums/{w['forum']}/actions/new" in page  # between meetings instead
+    refused = organiser.get(f"/meetings/{w['planned']}/actions/new", follow_redirects=True).get_data(as_text=True)
+    assert "once it has started" in refused
+    before = counts(app)
+    path = f"/meetings/{w['planned']}/actions/new"
+    data = {"csrf_token": csrf_token(organiser, "/"), **action_rows(("Too early", user_id(app, w["participant"])))}
+    assert organiser.post(path, data=data).status_code == 302 and counts(app) == before
+    # The meeting that took place records them.
+    page = organiser.get(f"/meetings/{w['held']}").get_data(as_text=True)
+    assert f"/meetings/{w['held']}/actions/new" in page and 'id="record-lock"' not in page
+
+
+def test_cancelling_a_meeting_with_actions_says_what_becomes_of_them(app: Flask, make: Factory) -> None:
+    """They stay open with their owners and are reviewed at the forum's next meeting; the action says why."""
+    w = make.world()
+    started = make.meeting(w["forum"], state="scheduled", starts_in_days=-1)  # began yesterday, not marked held
+    following = make.meeting(w["forum"], state="scheduled", starts_in_days=20)
+    action = make.action(w["forum"], w["participant"], meeting_id=started, title="Agreed before the walk-out")
+    organiser = signed_in(app, w["organiser"])
+    page = organiser.get(f"/meetings/{started}").get_data(as_text=True)
+    cancel = page.split('id="cancel-actions"')[1].split("</p>")[0]
+    assert "1 action was recorded at this meeting" in cancel and "reviewed at the forum’s next meeting" in cancel
+    with app.app_context():
+        version = db.session.get(Meeting, started).version
+    response = organiser.post(
+        f"/meetings/{started}/state",
+        data={"csrf_token": csrf_token(organiser, "/"), "to_state": "cancelled", "version": version, "reason": "Storm."},
+    )
+    assert response.status_code == 302
+    page = organiser.get(f"/meetings/{started}").get_data(as_text=True)
+    assert "stays open with its owner" in page.split('id="cancelled-actions"')[1].split("</p>")[0]
+    assert 'id="meeting-cancelled"' in organiser.get(f"/actions/{action}").get_data(as_text=True)
+    with app.app_context():
+        organiser_user = db.session.execute(select(User).where(User.email == w["organiser"])).scalar_one()
+        rows = followup.follow_up(organiser_user, db.session.get(Meeting, following)).rows
+        assert [row.id for row in rows] == [action]
+        assert db.session.get(ActionItem, action).state == "proposed"
+
+
+# --- the review's words, and a person's own double click ------------------------------------------------
+
+
+def review_form(client: FlaskClient, meeting_id: int, outcomes: dict[int, tuple[str, str]]) -> dict[str, str]:
+    page = client.get(f"/meetings/{meeting_id}/follow-up").get_data(as_text=True)
+    data = hidden(page)
+    for index, action_id, version in re.findall(
+        r'name="rows-(\d+)-row_id" type="hidden" value="(\d+)"><input id="rows-\d+-was" name="rows-\d+-was" '
+        r'type="hidden" value="(\d+)"',
+        page,
+    ):
+        state, note = outcomes.get(int(action_id), ("", ""))
+        data.update(
+            {
+                f"rows-{index}-row_id": action_id,
+                f"rows-{index}-was": version,
+                f"rows-{index}-to_state": state,
+                f"rows-{index}-note": note,
+            }
+        )
+    return data
+
+
+def test_the_review_names_the_action_in_plain_english(app: Flask, make: Factory, w: dict) -> None:
+    action = make.action(w["forum"], w["participant"], meeting_id=w["held"], title="Map the shelters")
+    make.act(action, w["participant"], "accepted")
+    make.act(action, w["participant"], "in_progress")
+    review_at = make.meeting(w["forum"], state="scheduled", starts_in_days=-1)
+    organiser = signed_in(app, w["organiser"])
+    data = review_form(organiser, review_at, {action: ("accepted", "")})
+    page = organiser.post(f"/meetings/{review_at}/follow-up", data=data).get_data(as_text=True)
+    assert "“Map the shelters” is in progress: it cannot become accepted." in page
+    assert "A in progress" not in page and "A in-progress" not in page
+    data = review_form(organiser, review_at, {action: ("blocked", "")})
+    page = organiser.post(f"/meetings/{review_at}/follow-up", data=data).get_data(as_text=True)
+    assert "Say why “Map the shelters” is blocked." in page
+    data = review_form(organiser, review_at, {action: ("", "Going well.")})
+    shown = organiser.post(f"/meetings/{review_at}/follow-up", data=data, follow_redirects=True)
+    assert "The review is recorded (1 action)." in shown.get_data(as_text=True)
+    # Recording one action at a meeting: "1 action recorded" through ngettext, like every other number.
+    path = f"/meetings/{w['held']}/actions/new"
+    page = organiser.get(path).get_data(as_text=True)
+    data = {**hidden(page), **action_rows(("One more", user_id(app, w["participant"])))}
+    shown = organiser.post(path, data=data, follow_redirects=True).get_data(as_text=True)
+    assert "1 action recorded; its owner is asked to confirm." in shown
+
+
+def test_my_own_double_click_on_the_review_is_not_someone_else(app: Flask, make: Factory, w: dict) -> None:
+    """The same review sent twice (even from a page without a token): saved once, no conflict; another
+    person's update in between is still a conflict naming the action."""
+    action = make.action(w["forum"], w["participant"], meeting_id=w["held"], title="Map the shelters")
+    review_at = make.meeting(w["forum"], state="scheduled", starts_in_days=-1)
+    organiser = signed_in(app, w["organiser"])
+    data = review_form(organiser, review_at, {action: ("", "Discussed; the owner is away.")})
+    data.pop("form_once")  # an old page, or a script: the service itself knows a repeat
+    before = counts(app)
+    first = organiser.post(f"/meetings/{review_at}/follow-up", data=data)
+    second = organiser.post(f"/meetings/{review_at}/follow-up", data=data)
+    assert first.status_code == second.status_code == 302
+    assert "Someone else" not in organiser.get(second.headers["Location"]).get_data(as_text=True)
+    assert counts(app)[1] == before[1] + 1
+    # Someone else's update since the page was opened is a conflict, and says which action.
+    stale = review_form(organiser, review_at, {action: ("", "Another note.")})
+    make.act(action, w["participant"], "accepted")
+    response = organiser.post(f"/meetings/{review_at}/follow-up", data=stale)
+    assert response.status_code == 409 and "Someone else updated Map the shelters" in response.get_data(as_text=True)
+
+
+# --- an owner no longer available -------------------------------------------------------------------------
+
+
+def test_an_owner_who_left_the_forum_is_marked_for_the_organisers_and_cannot_answer_by_link(
+    app: Flask, make: Factory, w: dict, smtp  # noqa: F811
+) -> None:
+    from forum_app.actions import services as action_services
+    from forum_app.forums import services as forum_services
+    from forum_app.models import Forum, ForumMember
+
+    left = make.action(w["forum"], w["participant"], meeting_id=w["held"], title="Owner left")
+    deactivated = make.action(w["forum"], w["observer"], meeting_id=w["held"], title="Owner deactivated")
+    kept = make.action(w["forum"], w["organiser"], meeting_id=w["held"], title="Owner still here")
+    deliver(app)
+    [email] = smtp.to(w["participant"])
+    link = re.search(r"https?://[^\s\"<>]*/actions/confirm/[^\s\"<>?]+", email.get_body(("plain",)).get_content())
+    participant_id = user_id(app, w["participant"])
+    with app.app_context():
+        forum = db.session.get(Forum, w["forum"])
+        organiser_user = db.session.execute(select(User).where(User.email == w["organiser"])).scalar_one()
+        member = db.session.execute(select(ForumMember).where(ForumMember.user_id == participant_id)).scalar_one()
+        forum_services.remove_member(organiser_user, forum, member.id)
+        db.session.execute(db.update(User).where(User.email == w["observer"]).values(active=False))
+        db.session.commit()
+        token = action_services.confirm_link_token(db.session.get(ActionItem, left))
+    review_at = make.meeting(w["forum"], state="scheduled", starts_in_days=-1)
+    organiser = signed_in(app, w["organiser"])
+
+    home = organiser.get("/").get_data(as_text=True).split('id="owner-gone"')[1].split("</section>")[0]
+    assert "Owner left" in home and "Owner deactivated" in home and "Owner still here" not in home
+    assert f'href="/actions/{left}#reassign"' in home
+    board = organiser.get(f"/forums/{w['forum']}/actions").get_data(as_text=True)
+    marked = re.findall(r'<a href="/actions/(\d+)">[^<]*</a>\s*<span class="badge text-bg-warning owner-gone">', board)
+    assert sorted(map(int, marked)) == sorted([left, deactivated])
+    review = organiser.get(f"/meetings/{review_at}/follow-up").get_data(as_text=True)
+    assert review.count("owner no longer available") == 2 and f"/actions/{kept}#reassign" not in review
+
+    # The emailed link (sent while they were a member) refuses, with a page that says why.
+    path = "/" + link.group(0).split("/", 3)[3]
+    assert path.startswith("/actions/confirm/") and token
+    page = app.test_client().get(path).get_data(as_text=True)
+    assert "no longer a member of this forum" in page and "Accept the action" not in page
+    client = app.test_client()
+    answer = client.post(path, data={"csrf_token": csrf_token(client, path), "answer": "accept"})
+    assert answer.status_code == 403 and "no longer a member of this forum" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(ActionItem, left).state == "proposed"
+
+    # Reassigned, it leaves the list.
+    page = organiser.get(f"/actions/{left}").get_data(as_text=True)
+    form = page.split('id="reassign"')[1].split("</form>")[0]
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+    response = organiser.post(
+        f"/actions/{left}/reassign",
+        data={**hidden(form), "version": version, "owner_id": user_id(app, w["organiser"]), "note": ""},
+    )
+    assert response.status_code == 302
+    home = organiser.get("/").get_data(as_text=True).split('id="owner-gone"')[1].split("</section>")[0]
+    assert "Owner left" not in home and "Owner deactivated" in home

@@ -213,6 +213,7 @@ class FollowUpRow(ActionRow):
     last_kind: str | None = None
     closed_since: bool = False  # closed since the previous meeting (reviewed one last time)
     latest: LatestUpdate | None = None  # the review form only: the action's latest entry now
+    owner_gone: bool = False  # open, and its owner is deactivated or no longer in the forum: reassign it
 
 
 @dataclass(slots=True, frozen=True)
@@ -356,6 +357,7 @@ def _follow_up_statement(actions: Select) -> Select:
             _last.c.created_at,
             _last.c.note,
             _last.c.kind,
+            permissions.owner_gone_condition(bindparam("grant_id", type_=Integer)),
             maintain_column_froms=False,
         )
         .select_from(ActionItem)
@@ -411,10 +413,12 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
         last_at,
         last_note,
         last_kind,
+        owner_gone,
     ) in db.session.execute(
         statement,
         {
             "forum_id": meeting.forum_id,
+            "grant_id": meeting.forum.grant_id,
             "meeting_id": meeting.id,
             "starts_at": meeting.starts_at,
             "since": previous.starts_at if previous is not None else meeting.starts_at,
@@ -445,6 +449,7 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
                     last_note or "",
                     last_kind,
                     bool(closed_since),
+                    owner_gone=bool(owner_gone),
                 )
             )
     if latest:

@@ -192,7 +192,7 @@ class ReviewRow(RowForm):
     note = TextAreaField(_l("What was said"), validators=[Optional(), Length(max=NOTE_MAX)])
 
 
-class ReviewForm(RowSetForm):
+class ReviewForm(OnceForm, RowSetForm):
     rows = row_list(ReviewRow, max_rows=1000)
 
     def open(self, actions) -> None:

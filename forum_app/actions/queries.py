@@ -175,6 +175,7 @@ class Board:
     themes: list[str]
     overdue_ids: set[int]
     can_raise: bool
+    owner_gone_ids: set[int] = field(default_factory=set)  # open, owner deactivated or gone from the forum
 
 
 def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> Board:
@@ -199,6 +200,8 @@ def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> B
         stmt.order_by(ActionItem.due_on.is_(None), due, ActionItem.id), raw_page, ACTION_LIST_OPTIONS
     )
     now = utcnow()
+    owners = possible_owners(forum)  # the forum's active members and organisers
+    available = {person.id for person in owners}
     organisations = list(
         db.session.execute(
             select(Organisation)
@@ -210,11 +213,12 @@ def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> B
         forum,
         page,
         filters,
-        possible_owners(forum),
+        owners,
         organisations,
         themes,
         {a.id for a in page.items if is_overdue(a, now)},
         permissions.can_edit_forum(user, forum),
+        {a.id for a in page.items if a.state in ACTION_OPEN_STATES and a.owner_id not in available},
     )
 
 
@@ -313,10 +317,13 @@ class MyActions:
     due_soon: list[ActionItem] = field(default_factory=list)  # within DUE_SOON_DAYS in the forum's zone
     rest: list[ActionItem] = field(default_factory=list)
     to_reassign: list[ActionItem] = field(default_factory=list)  # organisers: declined, waiting for an owner
+    owner_gone: list[ActionItem] = field(default_factory=list)  # organisers: open, owner no longer available
 
     @property
     def empty(self) -> bool:
-        return not (self.awaiting or self.overdue or self.due_soon or self.rest or self.to_reassign)
+        return not (
+            self.awaiting or self.overdue or self.due_soon or self.rest or self.to_reassign or self.owner_gone
+        )
 
 
 def my_actions(user, limit: int | None = None) -> MyActions:
@@ -374,6 +381,18 @@ def my_actions(user, limit: int | None = None) -> MyActions:
                 )
                 .options(*ACTION_LIST_OPTIONS)
                 .order_by(ActionItem.closed_at.desc(), ActionItem.id.desc())
+                .limit(limit)
+            )
+            .unique()
+            .scalars()
+        )
+        result.owner_gone = list(
+            db.session.execute(
+                select(ActionItem)
+                .join(ActionItem.forum)
+                .where(ActionItem.forum_id.in_(forums), permissions.owner_gone_condition(Forum.grant_id))
+                .options(*ACTION_LIST_OPTIONS)
+                .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
                 .limit(limit)
             )
             .unique()

@@ -116,9 +116,7 @@ def record(meeting_id: int):
                         "%(num)d action recorded; its owner is asked to confirm.",
                         "%(num)d actions recorded; their owners are asked to confirm.",
                         len(raised),
-                    )
-                    if len(raised) != 1
-                    else _("1 action recorded; its owner is asked to confirm."),
+                    ),
                     "success",
                 )
                 return redirect(agreed)
@@ -361,12 +359,17 @@ def confirm(token: str):
             if outcome.field == "note":
                 form.reason.errors = [outcome.message]
     chosen = request.args.get("answer") if request.method == "GET" else form.answer.data
+    gone = permissions.owner_gone_lock(owner, action)
+    if gone is not None:
+        # Left the forum since the email was sent: the link answers nothing, and says why.
+        message, status = gone, 403 if request.method == "POST" else 200
     return render_template(
         "actions/confirm.html",
         action=action,
         form=form,
         message=message,
-        can_answer=permissions.proposal_open(action),
+        can_answer=permissions.proposal_open(action) and gone is None,
+        gone=gone is not None,
         closed=action.state in ACTION_CLOSED_STATES,
         chosen=chosen if chosen in ("accept", "decline") else None,
     ), status
@@ -377,6 +380,7 @@ def confirm(token: str):
 
 @bp.route("/meetings/<int:meeting_id>/follow-up", methods=["GET", "POST"])
 @login_required
+@once.create_form
 def review(meeting_id: int):
     meeting = permissions.load_meeting(current_user, meeting_id, need="edit")
     locked = _refuse_if(
@@ -391,7 +395,15 @@ def review(meeting_id: int):
     else:
         form.offer()  # before validating: the choices are what a row may send
     if form.validate_on_submit():
-        saved = _run_rows(form, lambda: actions.record_review(current_actor(), meeting, form.to_outcomes()))
+        back = url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up")
+        saved = _run_rows(
+            form,
+            once.guard(
+                current_actor(),
+                lambda: actions.record_review(current_actor(), meeting, form.to_outcomes()),
+                lambda _saved: back,
+            ),
+        )
         if saved is not None:
             flash(
                 ngettext(
@@ -399,7 +411,7 @@ def review(meeting_id: int):
                 ),
                 "success",
             )
-            return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
+            return redirect(back)
         if getattr(form, "conflict", None) is not None:
             # What the others posted is shown with each row; the rows' versions move on, notes are kept.
             section = followup.follow_up(current_user, meeting, latest=True)
