@@ -401,3 +401,38 @@ def test_an_owner_who_left_the_forum_is_marked_for_the_organisers_and_cannot_ans
     assert response.status_code == 302
     home = organiser.get("/").get_data(as_text=True).split('id="owner-gone"')[1].split("</section>")[0]
     assert "Owner left" not in home and "Owner deactivated" in home
+
+
+# --- staff notes reach the organisers and the owner ------------------------------------------------------
+
+
+def test_a_staff_note_reaches_the_organisers_and_the_owner_by_email_and_on_their_home(
+    app: Flask, make: Factory, w: dict, smtp  # noqa: F811
+) -> None:
+    action = make.action(w["forum"], w["participant"], meeting_id=w["held"], title="Map the shelters", notify=False)
+    with app.app_context():
+        db.session.execute(db.update(User).where(User.email == w["participant"]).values(locale="bs"))
+        db.session.commit()
+    staff = signed_in(app, w["staff"])
+    page = staff.get(f"/actions/{action}").get_data(as_text=True)
+    form = page.split(f'action="/actions/{action}/updates"')[1].split("</form>")[0]
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+    note = "Please add the municipality's social worker."
+    response = staff.post(
+        f"/actions/{action}/updates", data={**hidden(form), "version": version, "note": note, "seen": ""}
+    )
+    assert response.status_code == 302
+    deliver(app)
+    [to_organiser] = smtp.to(w["organiser"])
+    [to_owner] = smtp.to(w["participant"])
+    assert smtp.to(w["staff"]) == []  # not to its author
+    assert "A note from programme staff on Map the shelters" == to_organiser["Subject"]
+    assert note in to_organiser.get_body(("plain",)).get_content()
+    owner_text = to_owner.get_body(("plain",)).get_content()
+    assert note in owner_text and owner_text.startswith("Poštovani/a")  # in the owner's language
+    assert f"/actions/{action}#history" in owner_text
+    for email in (w["organiser"], w["participant"]):
+        home = signed_in(app, email).get("/").get_data(as_text=True)
+        notes = home.split('id="staff-notes"')[1].split("</section>")[0]
+        assert "Map the shelters" in notes and note.replace("'", "&#39;") in notes
+    assert 'id="staff-notes"' not in signed_in(app, w["observer"]).get("/").get_data(as_text=True)

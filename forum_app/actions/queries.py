@@ -44,6 +44,7 @@ from .followup import (
 
 DUE_SOON_DAYS = 14
 TO_REASSIGN_DAYS = 90  # declined actions stay on the organisers' list this long
+STAFF_NOTE_DAYS = 30  # programme staff's notes stay on the home page of the action's owner and organisers
 
 ACTION_LIST_OPTIONS = (
     joinedload(ActionItem.forum),
@@ -318,11 +319,18 @@ class MyActions:
     rest: list[ActionItem] = field(default_factory=list)
     to_reassign: list[ActionItem] = field(default_factory=list)  # organisers: declined, waiting for an owner
     owner_gone: list[ActionItem] = field(default_factory=list)  # organisers: open, owner no longer available
+    staff_notes: list[ActionUpdate] = field(default_factory=list)  # programme staff's recent notes on my actions
 
     @property
     def empty(self) -> bool:
         return not (
-            self.awaiting or self.overdue or self.due_soon or self.rest or self.to_reassign or self.owner_gone
+            self.awaiting
+            or self.overdue
+            or self.due_soon
+            or self.rest
+            or self.to_reassign
+            or self.owner_gone
+            or self.staff_notes
         )
 
 
@@ -367,6 +375,28 @@ def my_actions(user, limit: int | None = None) -> MyActions:
     for action, name in db.session.execute(stmt).unique():
         getattr(result, name).append(action)
     grants = permissions.organiser_grant_ids(user)
+    # Programme staff's notes on the actions I own or organise, from the last STAFF_NOTE_DAYS (one query).
+    mine = ActionItem.owner_id == user.id
+    if grants:
+        mine = or_(mine, ActionItem.forum_id.in_(select(Forum.id).where(Forum.grant_id.in_(grants))))
+    result.staff_notes = list(
+        db.session.execute(
+            select(ActionUpdate)
+            .join(ActionItem, ActionItem.id == ActionUpdate.action_id)
+            .where(
+                ActionUpdate.kind == "comment",
+                ActionUpdate.author_id != user.id,
+                ActionUpdate.created_at >= now - timedelta(days=STAFF_NOTE_DAYS),
+                mine,
+            )
+            .options(
+                joinedload(ActionUpdate.author),
+                joinedload(ActionUpdate.action).joinedload(ActionItem.forum),
+            )
+            .order_by(ActionUpdate.created_at.desc(), ActionUpdate.id.desc())
+            .limit(limit or 50)
+        ).scalars()
+    )
     if grants:
         # Through the grants' forums and (forum, state, closed)'s index: led by the state instead, the
         # database reads every declined action of the programme.

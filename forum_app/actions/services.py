@@ -29,7 +29,7 @@ from ..core.markdown import render_for_storage
 from ..core.times import utc_to_local
 from ..core.urls import external_url
 from ..extensions import db
-from ..models import ActionItem, ActionUpdate, Forum, Meeting, MinutesVersion, Organisation, User
+from ..models import ActionItem, ActionUpdate, Forum, GrantTeam, Meeting, MinutesVersion, Organisation, User
 from ..notifications.outbox import in_language_of, queue_email
 from ..permissions import ensure
 from ..vocab import ACTION_CLOSED_STATES
@@ -342,7 +342,40 @@ def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_ver
     audit.record(
         actor, f"action.{kind}", action, summary, from_state=from_state, to_state=to_state, meeting_id=data.meeting_id
     )
+    if comment:
+        _tell_about_staff_note(actor, action, note)
     return update
+
+
+def _tell_about_staff_note(author: User, action: ActionItem, note: str) -> None:
+    """Programme staff's note on an action reaches its forum's organisers and its owner, by email (each
+    in their own language) and on their home page (``queries.my_actions``)."""
+    organisers = db.session.execute(
+        db.select(User)
+        .join(GrantTeam, GrantTeam.user_id == User.id)
+        .where(GrantTeam.grant_id == action.forum.grant_id, User.active.is_(True))
+        .order_by(User.id)
+    ).scalars()
+    recipients = {user.id: user for user in organisers}
+    owner = action.owner
+    if owner is not None and owner.active:
+        recipients.setdefault(owner.id, owner)
+    url = external_url("actions.action", action_id=action.id) + "#history"
+    for user in recipients.values():
+        if user.id == author.id:
+            continue
+        with in_language_of(user, action.forum):
+            queue_email(
+                "action-note",
+                user,
+                _("A note from programme staff on %(title)s", title=action.title),
+                "action_note",
+                action=action,
+                forum=action.forum,
+                author=author,
+                note=note,
+                url=url,
+            )
 
 
 @dataclass(frozen=True)
