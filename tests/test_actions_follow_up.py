@@ -397,7 +397,7 @@ def test_declining_needs_a_reason_and_the_organiser_reassigns(app: Flask, make: 
     visitor = app.test_client()
     token = csrf_token(visitor, url)
     no_reason = visitor.post(url, data={"answer": "decline", "reason": " ", "csrf_token": token})
-    assert no_reason.status_code == 400 and "Say why the action is declined." in no_reason.get_data(as_text=True)
+    assert no_reason.status_code == 400 and "” is declined." in no_reason.get_data(as_text=True)
     visitor.post(url, data={"answer": "decline", "reason": "Not our mandate.", "csrf_token": token})
     with app.app_context():
         assert db.session.get(ActionItem, action).state == "declined"
@@ -594,7 +594,7 @@ def test_a_state_not_allowed_or_a_stale_version_is_refused_and_the_text_is_kept(
     response = owner.post(
         f"/actions/{action}/updates", data={"to_state": "done", "note": "", "version": opened, "csrf_token": token}
     )
-    assert response.status_code == 400 and "A proposed action cannot become done." in response.get_data(as_text=True)
+    assert response.status_code == 400 and "” is proposed: it cannot become done." in response.get_data(as_text=True)
     assert snapshot(app) == before
     # The organiser posts first...
     assert (
@@ -685,7 +685,7 @@ def test_a_refused_review_row_is_shown_again_at_its_field_with_what_was_typed(
     assert response.status_code == 400 and snapshot(app) == before
     index = re.search(rf'name="rows-(\d+)-row_id" type="hidden" value="{second}"', body).group(1)
     cell = body.split(f'id="rows-{index}-to_state"')[1].split("</td>")[0]
-    assert "A proposed action cannot become done." in cell
+    assert "” is proposed: it cannot become done." in cell  # the message names the action
     assert '<option selected value="done">' in cell and '<option value="">' in cell
     assert f'class="form-select form-select-sm is-invalid" id="rows-{index}-to_state"' in body
     assert "Kept &lt;as typed&gt;</textarea>" in body and "Not possible yet.</textarea>" in body

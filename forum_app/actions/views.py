@@ -133,7 +133,9 @@ def _raise_page(forum, meeting: Meeting | None, decision: tuple[int, str] | None
         action = run_service(
             form,
             once.guard(
-                current_actor(), lambda: actions.raise_action(current_actor(), forum, data, meeting=meeting), _action_url
+                current_actor(),
+                lambda: actions.raise_action(current_actor(), forum, data, meeting=meeting),
+                _action_url,
             ),
         )
         if action is not None:

@@ -16,8 +16,8 @@ from flask_login import current_user
 
 from .. import permissions
 from ..actions.followup import follow_up
-from ..core.actor import current_actor, require_sign_in
 from ..core import once
+from ..core.actor import current_actor, require_sign_in
 from ..core.dates import same_clock
 from ..core.editing import decode_loaded, form_values, rebase_form
 from ..core.errors import ServiceError

@@ -117,7 +117,9 @@ def owner_gone_condition(grant_id):
         .exists()
     )
     organiser = (
-        select(GrantTeam.user_id).where(GrantTeam.grant_id == grant_id, GrantTeam.user_id == ActionItem.owner_id).exists()
+        select(GrantTeam.user_id)
+        .where(GrantTeam.grant_id == grant_id, GrantTeam.user_id == ActionItem.owner_id)
+        .exists()
     )
     return and_(ActionItem.state.in_(ACTION_OPEN_STATES), or_(~active, and_(~member, ~organiser)))
 
@@ -151,9 +153,7 @@ def action_meeting_lock(meeting: Meeting, now: datetime | None = None) -> str | 
     if meeting.state not in ("scheduled", "held"):
         return _("Actions are raised at a scheduled or held meeting of this forum.")
     if meeting.starts_at > (now or utcnow()):
-        return _(
-            "Actions are recorded at a meeting once it has started. Until then, raise them between meetings."
-        )
+        return _("Actions are recorded at a meeting once it has started. Until then, raise them between meetings.")
     return None
 
 
