@@ -446,3 +446,29 @@ def test_a_staff_note_reaches_the_organisers_and_the_owner_by_email_and_on_their
         notes = home.split('id="staff-notes"')[1].split("</section>")[0]
         assert "Map the shelters" in notes and note.replace("'", "&#39;") in notes
     assert 'id="staff-notes"' not in signed_in(app, w["observer"]).get("/").get_data(as_text=True)
+
+
+# --- in the browser: More rows keeps the rows, a double click records once --------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_in_the_browser_more_rows_keeps_the_rows_and_a_double_click_records_once(demo, live_server, page) -> None:
+    from .browser import sign_in as browser_sign_in
+
+    browser_sign_in(page, live_server, "organiser.sarajevo@forum-desk.example")
+    page.goto(live_server + "/forums")
+    page.get_by_role("link", name="Sarajevo local coordination forum").click()
+    page.get_by_role("link", name="Third meeting: follow-up review").click()
+    page.get_by_role("link", name="Record actions").click()
+    owner = "Amra Hodžić (State Prison of Bosnia and Herzegovina)"
+    page.get_by_label("Action 1", exact=True).fill("Share the monthly release calendar")
+    page.get_by_label("Owner of action 1").select_option(label=owner)
+    page.get_by_role("button", name="More rows").click()
+    page.get_by_label("Action 10", exact=True).wait_for()  # five rows more
+    assert page.get_by_label("Action 1", exact=True).input_value() == "Share the monthly release calendar"
+    page.get_by_label("Action 7", exact=True).fill("Arrange a health check before release")
+    page.get_by_label("Owner of action 7").select_option(label=owner)
+    page.get_by_role("button", name="Record these actions").dblclick()
+    page.get_by_text("2 actions recorded").wait_for()
+    assert page.locator("#agreed-table tbody tr").count() == 2
