@@ -173,6 +173,37 @@ def test_a_progress_update_sent_twice_is_posted_once_not_a_conflict(app: Flask, 
     assert other.status_code in (400, 409) and counts(app)[1] == before[1] + 1
 
 
+def test_the_same_form_sent_twice_at_the_same_moment_creates_once(app: Flask, w: dict) -> None:
+    """Two sendings of one form race (a double click without JavaScript): whichever commits first, the
+    other finds its result, and one action is raised."""
+    import threading
+
+    first, second = signed_in(app, w["organiser"]), signed_in(app, w["organiser"])
+    path = f"/forums/{w['forum']}/actions/new"
+    once = hidden(first.get(path).get_data(as_text=True))["form_once"]
+    data = {"title": "Raised once", "owner_id": user_id(app, w["participant"]), "owner_organisation_id": "0"}
+    sends = [(client, {**data, "form_once": once, "csrf_token": csrf_token(client, "/")}) for client in (first, second)]
+    before = counts(app)
+    start, answers, errors = threading.Barrier(2), [], []
+
+    def send(client: FlaskClient, form: dict) -> None:
+        try:
+            start.wait(10)
+            answers.append(client.post(path, data=form))
+        except BaseException as exc:  # reported below: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=pair) for pair in sends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors and len(answers) == 2
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    assert counts(app)[0] == before[0] + 1
+
+
 def test_old_submissions_are_purged(app: Flask, make: Factory, w: dict) -> None:
     organiser = signed_in(app, w["organiser"])
     with app.app_context():
