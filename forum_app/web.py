@@ -25,6 +25,7 @@ from .core.commit import attempt
 from .core.errors import Forbidden, NotFound
 from .core.forms import error_links
 from .core.markdown import stored_html
+from .core.once import new_token
 from .extensions import db
 from .vocab import (
     ACTION_STATES,
@@ -289,6 +290,8 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["link_prefix"] = link_prefix
     app.jinja_env.globals["link_around"] = link_around
     app.jinja_env.globals["error_links"] = error_links
+    # A create form's one-time token, for forms written by hand (core.once; WTForms forms carry it).
+    app.jinja_env.globals["once_token"] = new_token
 
 
 def install_escaped_gettext(app: Flask) -> None:

@@ -303,7 +303,10 @@ class Factory:
             day = moment.astimezone(ZoneInfo(forum.timezone)).date()
             due = day + timedelta(days=due_in_days) if due_in_days is not None else None
             data = ActionInput(title=title or f"Action {next(_counter)}", owner_id=owner_id, due_on=due, themes=themes)
-            with clock.at(min(moment, datetime.now(UTC))):
+            at = min(moment, datetime.now(UTC))
+            if meeting is not None and at < meeting.starts_at:
+                at = meeting.starts_at  # a meeting still to come: as it starts (recording waits until then)
+            with clock.at(at):
                 return actions.raise_action(self._organiser(forum), forum, data, meeting=meeting, notify=notify).id
 
         return self._run(run)

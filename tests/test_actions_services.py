@@ -50,9 +50,14 @@ RAISED_AT = datetime(2021, 6, 30, 11, 0, tzinfo=UTC)
 
 @pytest.fixture
 def seed(make: Factory, app: Flask) -> dict[str, Any]:
-    """The world, a held meeting of its forum a week ago, and one of another forum (ids and emails)."""
+    """The world, a held meeting of its forum on the day RAISED_AT records its actions, and one of another
+    forum (ids and emails). Actions are recorded at a meeting once it has started."""
     w = make.world()
-    w["meeting"] = make.meeting(w["forum"], state="held", starts_in_days=-7)
+    w["meeting"] = make.meeting(
+        w["forum"],
+        state="held",
+        starts_in_days=(RAISED_AT.date() - datetime.now(ZoneInfo("Europe/Sarajevo")).date()).days,
+    )
     w["draft"] = make.meeting(w["forum"], state="draft", starts_in_days=7)
     w["other_meeting"] = make.meeting(w["other_forum"], state="held", starts_in_days=-7)
     return w

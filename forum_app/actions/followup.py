@@ -6,7 +6,9 @@ action's timeline, the forum's matrix): the state the meeting's review recorded,
 else the state the action had when the meeting ended (or now, for a meeting still to
 come). An action belongs to a meeting's follow-up when it was raised before the meeting
 (not at it) and was open at its start or closed since the previous meeting; so an open
-action carries over from meeting to meeting until it is closed.
+action carries over from meeting to meeting until it is closed. An action the previous
+meeting's review closed (or saw closed) was reviewed there one last time: it is not
+"closed since the last meeting" at the next one.
 
 Overdue is judged by the date in the forum's own zone: an open action due before the
 forum's today.
@@ -158,15 +160,28 @@ def at_meeting(action: ActionItem, meeting: Meeting, now: datetime, updates: lis
     return AtMeeting(meeting, state, said, last)
 
 
-def in_span(action: ActionItem, meeting: Meeting, previous_start: datetime | None) -> bool:
+def in_span(
+    action: ActionItem,
+    meeting: Meeting,
+    previous_start: datetime | None,
+    previous_id: int | None = None,
+    updates: list | None = None,
+) -> bool:
     """Whether ``meeting`` follows ``action`` up: the meeting that raised it, and every later one
-    while it was open at the start or had closed since the previous meeting (``previous_start``)."""
+    while it was open at the start or had closed since the previous meeting (``previous_start``),
+    unless the previous meeting's review (``previous_id``; ``updates`` as in ``at_meeting``)
+    closed it or saw it closed: then that review was its last."""
     if meeting.id == action.meeting_id:
         return True
     if action.created_at >= meeting.starts_at:
         return False
     closed = action.closed_at
-    return closed is None or closed >= (previous_start or meeting.starts_at)
+    if closed is None:
+        return True
+    if closed < (previous_start or meeting.starts_at):
+        return False
+    updates = action.updates if updates is None else updates
+    return previous_id is None or not any(u.meeting_id == previous_id and u.created_at >= closed for u in updates)
 
 
 # --- the follow-up section of a meeting page -----------------------------------------------------------
@@ -198,6 +213,7 @@ class FollowUpRow(ActionRow):
     last_kind: str | None = None
     closed_since: bool = False  # closed since the previous meeting (reviewed one last time)
     latest: LatestUpdate | None = None  # the review form only: the action's latest entry now
+    owner_gone: bool = False  # open, and its owner is deactivated or no longer in the forum: reassign it
 
 
 @dataclass(slots=True, frozen=True)
@@ -256,8 +272,8 @@ def previous_meeting(meeting: Meeting) -> MeetingRef | None:
 _NO_CUT = 2**62  # "no entry after the moment": every id is below it
 # Core aliases of the history table, made once: an ORM aliased() costs milliseconds per request
 # to build and adapt, more than the queries that use it take to run.
-_after, _stated, _seen, _said_entry, _last = (
-    ActionUpdate.__table__.alias(name) for name in ("after", "stated", "seen", "said_entry", "last")
+_after, _stated, _seen, _said_entry, _last, _closing = (
+    ActionUpdate.__table__.alias(name) for name in ("after", "stated", "seen", "said_entry", "last", "closing")
 )
 _author, _new_owner = User.__table__.alias("author"), User.__table__.alias("new_owner")
 
@@ -266,8 +282,8 @@ def _follow_up_statement(actions: Select) -> Select:
     """One row per action of the meeting's follow-up (and those agreed at it), with at_meeting()'s answer.
 
     ``actions``: the forum's actions the viewer may see. Parameters: ``meeting_id``, its ``starts_at``,
-    ``since`` (the previous meeting's start, else the meeting's) and ``moment`` (what the review reads
-    up to).
+    ``since`` (the previous meeting's start, else the meeting's), ``previous_id`` (the previous
+    meeting, else 0) and ``moment`` (what the review reads up to).
 
     at_meeting() reads the entries in id order up to the first one made after ``moment`` (state_at
     stops there), and the entries linked to the meeting whenever they were saved. Here ``cut`` is
@@ -279,6 +295,7 @@ def _follow_up_statement(actions: Select) -> Select:
     either. The correlated subqueries each read one action's entries through its index.
     """
     meeting_id = bindparam("meeting_id", type_=Integer)
+    previous_id = bindparam("previous_id", type_=Integer)
     moment, starts_at, since = (
         bindparam(name, type_=ActionItem.created_at.type) for name in ("moment", "starts_at", "since")
     )
@@ -307,11 +324,21 @@ def _follow_up_statement(actions: Select) -> Select:
         .group_by(ActionUpdate.action_id)
         .subquery("said")
     )
-    # Raised before the meeting (not at it), open at its start or closed since the previous one.
+    # Raised before the meeting (not at it), open at its start or closed since the previous one, and
+    # then not closed (or seen closed) by the previous meeting's review: that review was its last.
+    closed_at_previous = (
+        select(_closing.c.id)
+        .where(
+            _closing.c.action_id == ActionItem.id,
+            _closing.c.meeting_id == previous_id,
+            _closing.c.created_at >= ActionItem.closed_at,
+        )
+        .exists()
+    )
     reviewed = and_(
         or_(ActionItem.meeting_id.is_(None), ActionItem.meeting_id != meeting_id),
         ActionItem.created_at < starts_at,
-        or_(ActionItem.closed_at.is_(None), ActionItem.closed_at >= since),
+        or_(ActionItem.closed_at.is_(None), and_(ActionItem.closed_at >= since, ~closed_at_previous)),
     )
     return (
         actions.with_only_columns(
@@ -330,6 +357,7 @@ def _follow_up_statement(actions: Select) -> Select:
             _last.c.created_at,
             _last.c.note,
             _last.c.kind,
+            permissions.owner_gone_condition(bindparam("grant_id", type_=Integer)),
             maintain_column_froms=False,
         )
         .select_from(ActionItem)
@@ -385,13 +413,16 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
         last_at,
         last_note,
         last_kind,
+        owner_gone,
     ) in db.session.execute(
         statement,
         {
             "forum_id": meeting.forum_id,
+            "grant_id": meeting.forum.grant_id,
             "meeting_id": meeting.id,
             "starts_at": meeting.starts_at,
             "since": previous.starts_at if previous is not None else meeting.starts_at,
+            "previous_id": previous.id if previous is not None else 0,
             "moment": min(now, meeting.ends_at),
         },
     ):
@@ -418,6 +449,7 @@ def follow_up(user, meeting: Meeting, minutes_version: MinutesVersion | None = N
                     last_note or "",
                     last_kind,
                     bool(closed_since),
+                    owner_gone=bool(owner_gone),
                 )
             )
     if latest:

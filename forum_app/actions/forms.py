@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ..core.forms import AppForm, EditForm, RowForm, RowSetForm, TextAreaField, row_list
+from ..core.once import OnceForm
 from ..vocab import ACTION_STATES
 from .services import ActionDetails, ActionInput, ReviewOutcome
 
@@ -44,12 +45,19 @@ class NewActionRow(RowForm):
     due_on = DateField(_l("Due"), validators=[Optional()])
 
 
-class RecordActionsForm(RowSetForm):
+class RecordActionsForm(OnceForm, RowSetForm):
     rows = row_list(NewActionRow, max_rows=50)
 
     def slots(self, count: int, people, organisations) -> None:
         """Empty numbered rows for a GET."""
         self.load_rows([_Slot(n) for n in range(1, count + 1)], lambda slot: "")
+        self.offer(people, organisations)
+
+    def more(self, count: int, people, organisations) -> None:
+        """``count`` more empty rows after those sent, which keep what was typed ("More rows")."""
+        last = max((row.row_id.data or 0 for row in self.rows), default=0)
+        for n in range(last + 1, last + 1 + min(count, self.rows.max_entries - len(self.rows.entries))):
+            self.rows.append_entry({"row_id": n, "was": ""})
         self.offer(people, organisations)
 
     def offer(self, people, organisations) -> None:
@@ -103,7 +111,7 @@ class ActionFields:
         self.themes.choices = [(t, t) for t in themes]
 
 
-class ActionForm(ActionFields, AppForm):
+class ActionForm(OnceForm, ActionFields, AppForm):
     """Raise one action (between meetings, or from a decision of the minutes)."""
 
     owner_id = SelectField(_l("Owner"), coerce=int, default=0)
@@ -143,7 +151,7 @@ class VersionedForm(AppForm):
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
 
 
-class UpdateForm(VersionedForm):
+class UpdateForm(OnceForm, VersionedForm):
     to_state = SelectField(_l("New state"), choices=[], validate_choice=False, default="")
     note = TextAreaField(
         _l("Note"),
@@ -184,7 +192,7 @@ class ReviewRow(RowForm):
     note = TextAreaField(_l("What was said"), validators=[Optional(), Length(max=NOTE_MAX)])
 
 
-class ReviewForm(RowSetForm):
+class ReviewForm(OnceForm, RowSetForm):
     rows = row_list(ReviewRow, max_rows=1000)
 
     def open(self, actions) -> None:

@@ -44,6 +44,7 @@ from .followup import (
 
 DUE_SOON_DAYS = 14
 TO_REASSIGN_DAYS = 90  # declined actions stay on the organisers' list this long
+STAFF_NOTE_DAYS = 30  # programme staff's notes stay on the home page of the action's owner and organisers
 
 ACTION_LIST_OPTIONS = (
     joinedload(ActionItem.forum),
@@ -86,11 +87,11 @@ def action_page(user, action_id: int, need: str = "view") -> ActionPage:
         .scalars()
         .all()
     )
-    timeline, previous_start = [], None
+    timeline, previous = [], None
     for meeting in meetings:
-        if in_span(action, meeting, previous_start):
+        if in_span(action, meeting, previous.starts_at if previous else None, previous.id if previous else None):
             timeline.append(at_meeting(action, meeting, now))
-        previous_start = meeting.starts_at
+        previous = meeting
     decision = None
     # decision_number and decision_version are set together, only with the meeting (the table's checks)
     number, meeting = action.decision_number, action.meeting
@@ -175,6 +176,7 @@ class Board:
     themes: list[str]
     overdue_ids: set[int]
     can_raise: bool
+    owner_gone_ids: set[int] = field(default_factory=set)  # open, owner deactivated or gone from the forum
 
 
 def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> Board:
@@ -199,6 +201,8 @@ def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> B
         stmt.order_by(ActionItem.due_on.is_(None), due, ActionItem.id), raw_page, ACTION_LIST_OPTIONS
     )
     now = utcnow()
+    owners = possible_owners(forum)  # the forum's active members and organisers
+    available = {person.id for person in owners}
     organisations = list(
         db.session.execute(
             select(Organisation)
@@ -210,11 +214,12 @@ def board(user, forum_id: int, filters: BoardFilters, raw_page: str | None) -> B
         forum,
         page,
         filters,
-        possible_owners(forum),
+        owners,
         organisations,
         themes,
         {a.id for a in page.items if is_overdue(a, now)},
         permissions.can_edit_forum(user, forum),
+        {a.id for a in page.items if a.state in ACTION_OPEN_STATES and a.owner_id not in available},
     )
 
 
@@ -285,12 +290,15 @@ def matrix(user, forum_id: int, show: str = "", raw_page: str | None = None) -> 
         ):
             history[entry.action_id].append(entry)
     starts = [None] + [m.starts_at for m in meetings]
+    before = [None] + [m.id for m in meetings]
     today = local_today(forum.timezone, now)
     rows = [
         MatrixRow(
             action,
             [
-                at_meeting(action, m, now, history[action.id]) if in_span(action, m, starts[i]) else None
+                at_meeting(action, m, now, history[action.id])
+                if in_span(action, m, starts[i], before[i], history[action.id])
+                else None
                 for i, m in enumerate(meetings)
             ],
             action.state in ACTION_OPEN_STATES and action.due_on is not None and action.due_on < today,
@@ -310,10 +318,20 @@ class MyActions:
     due_soon: list[ActionItem] = field(default_factory=list)  # within DUE_SOON_DAYS in the forum's zone
     rest: list[ActionItem] = field(default_factory=list)
     to_reassign: list[ActionItem] = field(default_factory=list)  # organisers: declined, waiting for an owner
+    owner_gone: list[ActionItem] = field(default_factory=list)  # organisers: open, owner no longer available
+    staff_notes: list[ActionUpdate] = field(default_factory=list)  # programme staff's recent notes on my actions
 
     @property
     def empty(self) -> bool:
-        return not (self.awaiting or self.overdue or self.due_soon or self.rest or self.to_reassign)
+        return not (
+            self.awaiting
+            or self.overdue
+            or self.due_soon
+            or self.rest
+            or self.to_reassign
+            or self.owner_gone
+            or self.staff_notes
+        )
 
 
 def my_actions(user, limit: int | None = None) -> MyActions:
@@ -357,6 +375,28 @@ def my_actions(user, limit: int | None = None) -> MyActions:
     for action, name in db.session.execute(stmt).unique():
         getattr(result, name).append(action)
     grants = permissions.organiser_grant_ids(user)
+    # Programme staff's notes on the actions I own or organise, from the last STAFF_NOTE_DAYS (one query).
+    mine = ActionItem.owner_id == user.id
+    if grants:
+        mine = or_(mine, ActionItem.forum_id.in_(select(Forum.id).where(Forum.grant_id.in_(grants))))
+    result.staff_notes = list(
+        db.session.execute(
+            select(ActionUpdate)
+            .join(ActionItem, ActionItem.id == ActionUpdate.action_id)
+            .where(
+                ActionUpdate.kind == "comment",
+                ActionUpdate.author_id != user.id,
+                ActionUpdate.created_at >= now - timedelta(days=STAFF_NOTE_DAYS),
+                mine,
+            )
+            .options(
+                joinedload(ActionUpdate.author),
+                joinedload(ActionUpdate.action).joinedload(ActionItem.forum),
+            )
+            .order_by(ActionUpdate.created_at.desc(), ActionUpdate.id.desc())
+            .limit(limit or 50)
+        ).scalars()
+    )
     if grants:
         # Through the grants' forums and (forum, state, closed)'s index: led by the state instead, the
         # database reads every declined action of the programme.
@@ -371,6 +411,18 @@ def my_actions(user, limit: int | None = None) -> MyActions:
                 )
                 .options(*ACTION_LIST_OPTIONS)
                 .order_by(ActionItem.closed_at.desc(), ActionItem.id.desc())
+                .limit(limit)
+            )
+            .unique()
+            .scalars()
+        )
+        result.owner_gone = list(
+            db.session.execute(
+                select(ActionItem)
+                .join(ActionItem.forum)
+                .where(ActionItem.forum_id.in_(forums), permissions.owner_gone_condition(Forum.grant_id))
+                .options(*ACTION_LIST_OPTIONS)
+                .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
                 .limit(limit)
             )
             .unique()

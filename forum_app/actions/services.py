@@ -29,7 +29,7 @@ from ..core.markdown import render_for_storage
 from ..core.times import utc_to_local
 from ..core.urls import external_url
 from ..extensions import db
-from ..models import ActionItem, ActionUpdate, Forum, Meeting, MinutesVersion, Organisation, User
+from ..models import ActionItem, ActionUpdate, Forum, GrantTeam, Meeting, MinutesVersion, Organisation, User
 from ..notifications.outbox import in_language_of, queue_email
 from ..permissions import ensure
 from ..vocab import ACTION_CLOSED_STATES
@@ -274,6 +274,7 @@ def answer_proposal(owner: User, action: ActionItem, accept: bool, reason: str =
         return None  # a link used twice, or a double click: already recorded
     if action.owner_id != owner.id:
         raise ServiceError(_("Only the action's owner answers it."))
+    ensure(permissions.owner_gone_lock(owner, action))
     ensure(permissions.action_answer_lock(action))
     return post_update(owner, action, UpdateInput(note=reason, to_state=wanted), action.version)
 
@@ -288,10 +289,14 @@ def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_ver
     changes it). Closing states (done, declined, dropped) set ``closed_at``.
     """
     if action.version != expected_version:
+        already = _same_as_last(actor, action, data)
+        if already is not None:
+            return already  # the person's own double click or resubmission: saved the first time
         raise ConflictError(
             _(
-                "Someone else updated this action after you opened the page. "
-                "Nothing of yours was saved: check its history and try again."
+                "Someone else updated “%(title)s” after you opened the page. "
+                "Nothing of yours was saved: check its history and try again.",
+                title=action.title,
             )
         )
     note = data.note.strip()
@@ -337,7 +342,40 @@ def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_ver
     audit.record(
         actor, f"action.{kind}", action, summary, from_state=from_state, to_state=to_state, meeting_id=data.meeting_id
     )
+    if comment:
+        _tell_about_staff_note(actor, action, note)
     return update
+
+
+def _tell_about_staff_note(author: User, action: ActionItem, note: str) -> None:
+    """Programme staff's note on an action reaches its forum's organisers and its owner, by email (each
+    in their own language) and on their home page (``queries.my_actions``)."""
+    organisers = db.session.execute(
+        db.select(User)
+        .join(GrantTeam, GrantTeam.user_id == User.id)
+        .where(GrantTeam.grant_id == action.forum.grant_id, User.active.is_(True))
+        .order_by(User.id)
+    ).scalars()
+    recipients = {user.id: user for user in organisers}
+    owner = action.owner
+    if owner is not None and owner.active:
+        recipients.setdefault(owner.id, owner)
+    url = external_url("actions.action", action_id=action.id) + "#history"
+    for user in recipients.values():
+        if user.id == author.id:
+            continue
+        with in_language_of(user, action.forum):
+            queue_email(
+                "action-note",
+                user,
+                _("A note from programme staff on %(title)s", title=action.title),
+                "action_note",
+                action=action,
+                forum=action.forum,
+                author=author,
+                note=note,
+                url=url,
+            )
 
 
 @dataclass(frozen=True)
@@ -369,11 +407,16 @@ def record_review(actor: User, meeting: Meeting, outcomes: Sequence[tuple[int, R
             )
         ).scalars()
     }
-    stale = [
-        actions[row.action_id].title
-        for _, row in wanted
-        if row.action_id in actions and actions[row.action_id].version != row.version
-    ]
+    stale, repeated = [], set()
+    for _index, row in wanted:
+        action = actions.get(row.action_id)
+        if action is None or action.version == row.version:
+            continue
+        same = UpdateInput(note=row.note, to_state=row.to_state or None, meeting_id=meeting.id)
+        if _same_as_last(actor, action, same) is not None:
+            repeated.add(row.action_id)  # this person's own identical review, sent again: already saved
+        else:
+            stale.append(action.title)
     if stale:
         raise ConflictError(
             _(
@@ -386,6 +429,8 @@ def record_review(actor: User, meeting: Meeting, outcomes: Sequence[tuple[int, R
         action = actions.get(row.action_id)
         if action is None:
             raise ServiceError(_("This action is not one of the forum's. Reload the page."), field=f"rows-{index}-note")
+        if action.id in repeated:
+            continue
         try:
             post_update(
                 actor,
@@ -396,6 +441,26 @@ def record_review(actor: User, meeting: Meeting, outcomes: Sequence[tuple[int, R
         except ServiceError as exc:
             raise ServiceError(exc.message, field=f"rows-{index}-{exc.field or 'to_state'}") from exc
     return len(wanted)
+
+
+def _same_as_last(actor: User, action: ActionItem, data: UpdateInput) -> ActionUpdate | None:
+    """The action's latest entry when it is ``actor``'s own and says exactly what ``data`` says.
+
+    A version conflict caused by it is the same person's double click or resubmission (Back, send
+    again), not someone else's edit: what they meant is saved already.
+    """
+    last = db.session.execute(
+        db.select(ActionUpdate).where(ActionUpdate.action_id == action.id).order_by(ActionUpdate.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if last is None or last.author_id != actor.id or last.meeting_id != data.meeting_id:
+        return None
+    if last.kind == "reassign" or (last.note or "") != data.note.strip():
+        return None
+    wanted = data.to_state if data.to_state not in (None, last.from_state) else None
+    if wanted is None:
+        # No state asked for: a note (or a review keeping the state) that changed none.
+        return last if last.from_state == last.to_state or last.to_state is None else None
+    return last if last.to_state == wanted else None
 
 
 # --- organisers: details and reassignment ----------------------------------------------------------

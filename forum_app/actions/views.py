@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..auth import tokens
-from ..core import language
+from ..core import language, once
 from ..core.actor import current_actor
 from ..core.commit import attempt
 from ..core.forms import attach_error, edit_record, run_service, status_for
@@ -84,6 +84,7 @@ def _status(form) -> int:
 
 @bp.route("/meetings/<int:meeting_id>/actions/new", methods=["GET", "POST"])
 @login_required
+@once.create_form
 def record(meeting_id: int):
     """Several actions at once, while the meeting happens: title, owner, organisation, due date."""
     meeting = permissions.load_meeting(current_user, meeting_id, need="edit")
@@ -94,22 +95,31 @@ def record(meeting_id: int):
     form = RecordActionsForm()
     if request.method == "GET":
         form.slots(min(max(parse_id(request.args.get("rows")) or QUICK_ROWS, 1), 30), people, organisations)
+    elif "more" in request.form:
+        # "More rows" sends the form: what was typed comes back with empty rows after it, nothing saved.
+        form.more(QUICK_ROWS, people, organisations)
     else:
         form.offer(people, organisations)
         if form.validate_on_submit():
-            raised = _run_rows(form, lambda: actions.record_actions(current_actor(), meeting, form.to_inputs()))
+            agreed = url_for("meetings.meeting", meeting_id=meeting.id, _anchor="actions-agreed")
+            raised = _run_rows(
+                form,
+                once.guard(
+                    current_actor(),
+                    lambda: actions.record_actions(current_actor(), meeting, form.to_inputs()),
+                    lambda _raised: agreed,
+                ),
+            )
             if raised is not None:
                 flash(
                     ngettext(
                         "%(num)d action recorded; its owner is asked to confirm.",
                         "%(num)d actions recorded; their owners are asked to confirm.",
                         len(raised),
-                    )
-                    if len(raised) != 1
-                    else _("1 action recorded; its owner is asked to confirm."),
+                    ),
                     "success",
                 )
-                return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="actions-agreed"))
+                return redirect(agreed)
     return render_template("actions/record.html", form=form, meeting=meeting, forum=meeting.forum), _status(form)
 
 
@@ -120,7 +130,14 @@ def _raise_page(forum, meeting: Meeting | None, decision: tuple[int, str] | None
         form.title.data = decision[1][:300]
     if form.validate_on_submit():
         data = form.to_input(decision[0] if decision else None)
-        action = run_service(form, lambda: actions.raise_action(current_actor(), forum, data, meeting=meeting))
+        action = run_service(
+            form,
+            once.guard(
+                current_actor(),
+                lambda: actions.raise_action(current_actor(), forum, data, meeting=meeting),
+                _action_url,
+            ),
+        )
         if action is not None:
             flash(_("The action is recorded; its owner is asked to confirm."), "success")
             return redirect(_action_url(action))
@@ -136,6 +153,7 @@ RAISE_OPTIONS = (joinedload(Forum.grant).joinedload(Grant.programme),)
 
 @bp.route("/forums/<int:forum_id>/actions/new", methods=["GET", "POST"])
 @login_required
+@once.create_form
 def raise_between(forum_id: int):
     """An action raised between meetings."""
     return _raise_page(permissions.load_forum(current_user, forum_id, need="edit", options=RAISE_OPTIONS), None, None)
@@ -143,6 +161,7 @@ def raise_between(forum_id: int):
 
 @bp.route("/meetings/<int:meeting_id>/decisions/<int:number>/action", methods=["GET", "POST"])
 @login_required
+@once.create_form
 def raise_from_decision(meeting_id: int, number: int):
     """An action raised from one of the minutes' decisions; it keeps the link to it."""
     meeting = permissions.load_meeting(
@@ -206,6 +225,7 @@ def action(action_id: int):
 
 @bp.post("/actions/<int:action_id>/updates")
 @login_required
+@once.create_form
 def update(action_id: int):
     """A state change and/or a note; after someone else's update, the form comes back with the text kept."""
     page = queries.action_page(current_user, action_id)
@@ -214,7 +234,12 @@ def update(action_id: int):
     if form.validate_on_submit():
         data = actions.UpdateInput(note=form.note.data or "", to_state=form.to_state.data or None)
         opened, seen = form.version.data, parse_id(form.seen.data) or 0
-        if run_service(form, lambda: actions.post_update(current_actor(), page.action, data, opened)) is not None:
+        posted = once.guard(
+            current_actor(),
+            lambda: actions.post_update(current_actor(), page.action, data, opened),
+            lambda _update: _action_url(page.action, "history"),
+        )
+        if run_service(form, posted) is not None:
             flash(_("Your update is posted."), "success")
             return redirect(safe_next(form.next.data) or _action_url(page.action, "history"))
         if getattr(form, "conflict", None) is not None:
@@ -336,12 +361,17 @@ def confirm(token: str):
             if outcome.field == "note":
                 form.reason.errors = [outcome.message]
     chosen = request.args.get("answer") if request.method == "GET" else form.answer.data
+    gone = permissions.owner_gone_lock(owner, action)
+    if gone is not None:
+        # Left the forum since the email was sent: the link answers nothing, and says why.
+        message, status = gone, 403 if request.method == "POST" else 200
     return render_template(
         "actions/confirm.html",
         action=action,
         form=form,
         message=message,
-        can_answer=permissions.proposal_open(action),
+        can_answer=permissions.proposal_open(action) and gone is None,
+        gone=gone is not None,
         closed=action.state in ACTION_CLOSED_STATES,
         chosen=chosen if chosen in ("accept", "decline") else None,
     ), status
@@ -352,6 +382,7 @@ def confirm(token: str):
 
 @bp.route("/meetings/<int:meeting_id>/follow-up", methods=["GET", "POST"])
 @login_required
+@once.create_form
 def review(meeting_id: int):
     meeting = permissions.load_meeting(current_user, meeting_id, need="edit")
     locked = _refuse_if(
@@ -366,7 +397,15 @@ def review(meeting_id: int):
     else:
         form.offer()  # before validating: the choices are what a row may send
     if form.validate_on_submit():
-        saved = _run_rows(form, lambda: actions.record_review(current_actor(), meeting, form.to_outcomes()))
+        back = url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up")
+        saved = _run_rows(
+            form,
+            once.guard(
+                current_actor(),
+                lambda: actions.record_review(current_actor(), meeting, form.to_outcomes()),
+                lambda _saved: back,
+            ),
+        )
         if saved is not None:
             flash(
                 ngettext(
@@ -374,7 +413,7 @@ def review(meeting_id: int):
                 ),
                 "success",
             )
-            return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="follow-up"))
+            return redirect(back)
         if getattr(form, "conflict", None) is not None:
             # What the others posted is shown with each row; the rows' versions move on, notes are kept.
             section = followup.follow_up(current_user, meeting, latest=True)

@@ -8,12 +8,13 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..core import language
 from ..core.forms import AppForm, EditForm, TextAreaField, choices, valid_timezone
+from ..core.once import OnceForm
 from ..core.zones import forum_zone_choices
 from ..vocab import COUNTRIES, FORUM_ROLES, MINUTES_ADOPTION_WAYS
 from .services import ForumInput
 
 
-class ForumForm(EditForm[ForumInput]):
+class ForumForm(OnceForm, EditForm[ForumInput]):
     grant_id = SelectField(_l("Grant"), coerce=int, validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=120)])
@@ -57,7 +58,7 @@ class ForumForm(EditForm[ForumInput]):
         )
 
 
-class MemberForm(AppForm):
+class MemberForm(OnceForm, AppForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(
         _l("Full name (for a person without an account)"),

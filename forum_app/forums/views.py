@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from .. import permissions
 from ..actions.followup import overdue_in_forum
+from ..core import once
 from ..core.actor import current_actor, require_sign_in
 from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.search import clean_query
@@ -58,6 +59,7 @@ def _grant_choices() -> list[tuple[int, str]]:
 
 @bp.route("/forums/new", methods=["GET", "POST"], defaults={"forum_id": None})
 @bp.route("/forums/<int:forum_id>/edit", methods=["GET", "POST"])
+@once.create_form
 def forum_form(forum_id: int | None):
     if forum_id is None:
         permissions.require(permissions.can_create_forums(current_user))
@@ -67,7 +69,14 @@ def forum_form(forum_id: int | None):
     form = ForumForm(obj=forum)
     form.grant_id.choices = _grant_choices()
     saved = edit_record(
-        form, forum, services.ForumInput, lambda data, loaded: services.save_forum(current_actor(), forum, data, loaded)
+        form,
+        forum,
+        services.ForumInput,
+        lambda data, loaded: once.guard(
+            current_actor(),
+            lambda: services.save_forum(current_actor(), forum, data, loaded),
+            lambda saved: url_for("forums.forum", forum_id=saved.id),
+        )(),
     )
     if saved is not None:
         flash(_("Saved."), "success")
@@ -76,6 +85,7 @@ def forum_form(forum_id: int | None):
 
 
 @bp.route("/forums/<int:forum_id>/members", methods=["GET", "POST"])
+@once.create_form
 def members(forum_id: int):
     page = queries.forum_page(current_user, forum_id, need="edit")
     forum = page.forum
@@ -89,13 +99,17 @@ def members(forum_id: int):
     if form.validate_on_submit():
         result = run_service(
             form,
-            lambda: services.add_member(
+            once.guard(
                 current_actor(),
-                forum,
-                email=form.email.data,
-                role=form.role.data,
-                name=form.name.data or "",
-                organisation_id=form.organisation_id.data or None,
+                lambda: services.add_member(
+                    current_actor(),
+                    forum,
+                    email=form.email.data,
+                    role=form.role.data,
+                    name=form.name.data or "",
+                    organisation_id=form.organisation_id.data or None,
+                ),
+                lambda _added: url_for("forums.members", forum_id=forum.id),
             ),
         )
         if result is not None:

@@ -25,6 +25,7 @@ from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, 
 from wtforms.widgets import HiddenInput
 
 from ..core.forms import AppForm, LinesField, RowForm, RowSetForm, TextAreaField, choices, row_list
+from ..core.once import OnceForm
 from ..core.urls import MAX_ID
 from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 from .delegates import DelegateInput
@@ -34,7 +35,7 @@ from .services import AttendanceInput, InviteeInput, WalkInInput
 MEETING_FIELDS = ("title", "day", "start_time", "end_time", "venue", "online_url", "agenda_md")
 
 
-class MeetingForm(AppForm):
+class MeetingForm(OnceForm, AppForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = TimeField(_l("Starts"), validators=[InputRequired(message=_l("Enter a start time."))])
@@ -85,7 +86,7 @@ class StateForm(AppForm):
     reason = TextAreaField(_l("Reason (shown to invitees)"), validators=[Optional(), Length(max=2000)])
 
 
-class InviteeForm(AppForm):
+class InviteeForm(OnceForm, AppForm):
     """Invite anyone by email: a member, someone with an account, or a guest new to Forum Desk."""
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
@@ -126,7 +127,7 @@ class WalkInRow(Form):
     kind = SelectField(_l("Kind of organisation"), choices=choices(ORGANISATION_KINDS), default="other")
 
 
-class AttendanceForm(RowSetForm):
+class AttendanceForm(OnceForm, RowSetForm):
     """Attendance in one go: every invitee's mark and the walk-ins, saved together.
 
     Only the marks changed here are written (see record_attendance). "Mark everyone who
@@ -163,7 +164,7 @@ class AttendanceForm(RowSetForm):
         return AttendanceInput(marks=self.changes(), walk_ins=walk_ins)
 
 
-class MinutesForm(AppForm):
+class MinutesForm(OnceForm, AppForm):
     body_md = TextAreaField(
         _l("Minutes"),
         validators=[Optional(), Length(max=200_000)],
@@ -198,7 +199,7 @@ class RevisionForm(AppForm):
     base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
-class CommentForm(AppForm):
+class CommentForm(OnceForm, AppForm):
     body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(max=5000)])
 
 

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from .. import permissions
 from ..actions.followup import follow_up
+from ..core import once
 from ..core.actor import current_actor, require_sign_in
 from ..core.dates import same_clock
 from ..core.editing import decode_loaded, form_values, rebase_form
@@ -116,6 +117,7 @@ def _render_meeting_form(form: MeetingForm, forum: Forum, meeting: Meeting | Non
 
 
 @bp.route("/forums/<int:forum_id>/meetings/new", methods=["GET", "POST"])
+@once.create_form
 def meeting_new(forum_id: int):
     """Plan a meeting; with ``?next=1`` (or the hidden follow_on), the one after the last held.
 
@@ -148,10 +150,14 @@ def meeting_new(forum_id: int):
         if details is not None:
             meeting = run_service(
                 form,
-                lambda: (
-                    meetings.create_next_meeting(current_actor(), forum, details, source)
-                    if source is not None
-                    else meetings.create_meeting(current_actor(), forum, details)
+                once.guard(
+                    current_actor(),
+                    lambda: (
+                        meetings.create_next_meeting(current_actor(), forum, details, source)
+                        if source is not None
+                        else meetings.create_meeting(current_actor(), forum, details)
+                    ),
+                    _meeting_url,
                 ),
             )
             if meeting is not None:
@@ -314,11 +320,19 @@ def meeting_state(meeting_id: int):
 
 
 @bp.post("/meetings/<int:meeting_id>/invitees")
+@once.create_form
 def invitee_add(meeting_id: int):
     page = queries.meeting_page(current_user, meeting_id, need="edit")
     form = _invitee_form(page.meeting.forum)
     if form.validate_on_submit():
-        invited = run_service(form, lambda: meetings.add_invitee(current_actor(), page.meeting, form.to_input()))
+        invited = run_service(
+            form,
+            once.guard(
+                current_actor(),
+                lambda: meetings.add_invitee(current_actor(), page.meeting, form.to_input()),
+                lambda _invited: _meeting_url(page.meeting, "invitees"),
+            ),
+        )
         if invited is not None:
             # The same answer for an address new to Forum Desk and a known one.
             flash(_("%(email)s is invited.", email=form.email.data), "success")
@@ -381,6 +395,7 @@ def _attendance_page(
 
 
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
+@once.create_form
 def attendance(meeting_id: int):
     page = queries.meeting_page(current_user, meeting_id, need="edit")
     form = AttendanceForm()
@@ -403,7 +418,13 @@ def attendance(meeting_id: int):
         )
         return _attendance_page(page, form)
     data = form.to_input()
-    if run_action(lambda: meetings.save_attendance(current_actor(), page.meeting, data), _("Attendance saved.")):
+    # Walk-ins are added by this form: sent twice, they would be added twice.
+    saving = once.guard(
+        current_actor(),
+        lambda: meetings.save_attendance(current_actor(), page.meeting, data),
+        lambda _saved: url_for("meetings.attendance", meeting_id=meeting_id),
+    )
+    if run_action(saving, _("Attendance saved.")):
         # Saved from the "During the meeting" page: back there.
         return redirect(safe_next(request.form.get("next")) or url_for("meetings.attendance", meeting_id=meeting_id))
     # A conflict: shown again from what is saved now (the message names who changed).
@@ -470,6 +491,7 @@ def walk_in_remove(meeting_id: int, walk_in_id: int):
 
 
 @bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
+@once.create_form
 def minutes_edit(meeting_id: int):
     meeting = _load(meeting_id, need="edit")
     locked = _refuse_if(permissions.minutes_lock(meeting), meeting)
@@ -484,8 +506,12 @@ def minutes_edit(meeting_id: int):
     elif form.validate_on_submit() and not form.preview.data:
         saved = run_service(
             form,
-            lambda: minutes.save_minutes(
-                current_actor(), meeting, form.to_input(), base_revision=form.base_revision.data
+            once.guard(
+                current_actor(),
+                lambda: minutes.save_minutes(
+                    current_actor(), meeting, form.to_input(), base_revision=form.base_revision.data
+                ),
+                lambda _version: _meeting_url(meeting, "minutes"),
             ),
         )
         if saved is not None:
@@ -539,6 +565,7 @@ def minutes_adopt(meeting_id: int):
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/comments")
+@once.create_form
 def minutes_comment(meeting_id: int):
     meeting = _load(meeting_id)
     permissions.require(permissions.can_comment_minutes(current_user, meeting))
@@ -546,7 +573,14 @@ def minutes_comment(meeting_id: int):
     if not form.validate_on_submit():
         flash(_("Write a comment first."), "danger")
     else:
-        run_action(lambda: minutes.add_comment(current_actor(), meeting, form.body.data), _("Your comment is posted."))
+        run_action(
+            once.guard(
+                current_actor(),
+                lambda: minutes.add_comment(current_actor(), meeting, form.body.data),
+                lambda _comment: _meeting_url(meeting, "minutes"),
+            ),
+            _("Your comment is posted."),
+        )
     return redirect(_meeting_url(meeting, "minutes"))
 
 

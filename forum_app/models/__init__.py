@@ -22,6 +22,7 @@ from .people import Organisation, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
 from .records import AuditChainHead, AuditEvent, OutboxMessage
 from .review import REVIEW_OBJECT_TYPES, ReviewComment
+from .submission import FormSubmission
 
 # History is appended, never rewritten: refuse updates and deletes of these in the ORM.
 # The set names the attributes that may still be filled in once (from empty), such as
@@ -61,6 +62,7 @@ __all__ = [
     "AgendaItem",
     "AuditChainHead",
     "AuditEvent",
+    "FormSubmission",
     "Base",
     "Forum",
     "ForumMember",

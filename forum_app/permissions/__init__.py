@@ -51,6 +51,8 @@ from .actions import (
     follow_up_flags,
     follow_up_lock,
     load_action,
+    owner_gone_condition,
+    owner_gone_lock,
     proposal_open,
     visible_actions,
 )
@@ -216,6 +218,8 @@ __all__ = [
     "minutes_lock",
     "navigation",
     "organiser_grant_ids",
+    "owner_gone_condition",
+    "owner_gone_lock",
     "proposal_open",
     "reads_everything",
     "report_forums",

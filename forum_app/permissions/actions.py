@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..core import language
-from ..models import ActionItem, Forum, Meeting
+from ..core.clock import utcnow
+from ..models import ActionItem, Forum, ForumMember, GrantTeam, Meeting, User
 from ..vocab import ACTION_OPEN_STATES, ACTION_STATES
 from .enforce import _load, _within_reach
 from .forums import can_edit_forum, can_view_forum
@@ -36,14 +38,17 @@ def action_transition_lock(action: ActionItem, to_state: str, reason: str = "") 
     """Why ``action`` cannot move to ``to_state`` now, or None when it can."""
     if to_state not in ACTION_STATES:
         return _("Unknown action state.")
+    # The messages name the action (a review shows a couple of hundred) and put its state after a
+    # verb: "a %(state)s action" made "A in progress action" in English and worse elsewhere.
     if to_state not in ACTION_TRANSITIONS[action.state]:
         return _(
-            "A %(state)s action cannot become %(to)s.",
+            "“%(title)s” is %(state)s: it cannot become %(to)s.",
+            title=action.title,
             state=str(ACTION_STATES[action.state]).lower(),
             to=str(ACTION_STATES[to_state]).lower(),
         )
     if to_state in ACTION_STATES_NEEDING_REASON and not reason.strip():
-        return _("Say why the action is %(to)s.", to=str(ACTION_STATES[to_state]).lower())
+        return _("Say why “%(title)s” is %(to)s.", title=action.title, to=str(ACTION_STATES[to_state]).lower())
     return None
 
 
@@ -87,6 +92,38 @@ def action_owner_lock(user, forum: Forum) -> str | None:
     return _("The owner must be a member or an organiser of this forum.")
 
 
+def owner_gone_lock(owner, action: ActionItem) -> str | None:
+    """An owner deactivated or no longer in the forum answers nothing more for it (the emailed link included)."""
+    if owner is not None and owner.active and action_owner_lock(owner, action.forum) is None:
+        return None
+    return _(
+        "You are no longer a member of this forum, so you cannot answer for this action. "
+        "The organisers are told and will give it to someone else."
+    )
+
+
+def owner_gone_condition(grant_id):
+    """SQL: the open action's owner is deactivated, or neither a member of its forum nor an organiser of
+    ``grant_id`` (its forum's grant: a column or a parameter) — the rule of ``action_owner_lock``.
+
+    Such an action stays "proposed" (or wherever it was) for ever unless the organisers reassign it:
+    their home, the board and the review mark it.
+    """
+    person = User.__table__.alias("owner_person")  # its own alias: lists join the owner as User already
+    active = select(person.c.id).where(person.c.id == ActionItem.owner_id, person.c.active.is_(True)).exists()
+    member = (
+        select(ForumMember.id)
+        .where(ForumMember.forum_id == ActionItem.forum_id, ForumMember.user_id == ActionItem.owner_id)
+        .exists()
+    )
+    organiser = (
+        select(GrantTeam.user_id)
+        .where(GrantTeam.grant_id == grant_id, GrantTeam.user_id == ActionItem.owner_id)
+        .exists()
+    )
+    return and_(ActionItem.state.in_(ACTION_OPEN_STATES), or_(~active, and_(~member, ~organiser)))
+
+
 def action_details_lock(action: ActionItem) -> str | None:
     """A done or dropped action is settled: its details and owner stay as they were."""
     if action.state in ("done", "dropped"):
@@ -106,10 +143,17 @@ def action_answer_lock(action: ActionItem) -> str | None:
     return None
 
 
-def action_meeting_lock(meeting: Meeting) -> str | None:
-    """Actions are agreed at a meeting that is taking or took place (not a draft or a cancelled one)."""
+def action_meeting_lock(meeting: Meeting, now: datetime | None = None) -> str | None:
+    """Actions are agreed at a meeting that is taking or took place (not a draft or a cancelled one).
+
+    Not before it starts: an action "agreed" at a meeting months ahead was agreed nowhere (and
+    would be left hanging if the meeting were cancelled). Actions wanted now are raised between
+    meetings.
+    """
     if meeting.state not in ("scheduled", "held"):
         return _("Actions are raised at a scheduled or held meeting of this forum.")
+    if meeting.starts_at > (now or utcnow()):
+        return _("Actions are recorded at a meeting once it has started. Until then, raise them between meetings.")
     return None
 
 
@@ -198,6 +242,7 @@ class FollowUpFlags:
     can_review: bool
     review_lock: str | None
     shows_section: bool  # a cancelled meeting has no follow-up to show
+    record_lock: str | None = None  # organisers: why actions cannot be recorded at it now
 
 
 def proposal_open(action: ActionItem) -> bool:
@@ -208,11 +253,13 @@ def proposal_open(action: ActionItem) -> bool:
 def follow_up_flags(user, meeting: Meeting) -> FollowUpFlags:
     organiser = can_edit_meeting(user, meeting)
     lock = follow_up_lock(meeting)
+    record_lock = action_meeting_lock(meeting)
     return FollowUpFlags(
-        can_record_actions=organiser and action_meeting_lock(meeting) is None,
+        can_record_actions=organiser and record_lock is None,
         can_review=organiser and lock is None,
         review_lock=lock,
         shows_section=meeting.state != "cancelled",
+        record_lock=record_lock if organiser else None,
     )
 
 

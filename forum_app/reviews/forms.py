@@ -8,11 +8,12 @@ from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from ..core.forms import AppForm, TextAreaField
+from ..core.once import OnceForm
 from ..core.urls import MAX_ID
 from .services import ReviewInput
 
 
-class ReviewCommentForm(AppForm):
+class ReviewCommentForm(OnceForm, AppForm):
     # Length and emptiness are the service's rules (one message, also for the API and tests).
     body = TextAreaField(_l("Review comment"))
     in_reply_to_id = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=MAX_ID)])

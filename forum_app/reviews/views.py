@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import permissions
+from ..core import once
 from ..core.actor import current_actor, require_sign_in
 from ..core.commit import attempt
 from . import queries, services
@@ -73,6 +74,7 @@ def _page_of(object_type: str, obj) -> str:
 
 
 @bp.post("/reviews/<any(grant, forum, meeting):object_type>/<int:object_id>/comments")
+@once.create_form
 def post_comment(object_type: str, object_id: int):
     user = current_actor()
     obj = permissions.load_review_target(user, object_type, object_id)
@@ -83,7 +85,9 @@ def post_comment(object_type: str, object_id: int):
         data = form.to_input()
         if data.in_reply_to_id is None:
             permissions.require(permissions.can_start_review(user, obj))  # organisers answer, they do not start
-        outcome = attempt(lambda: services.post_comment(user, obj, data))
+        outcome = attempt(
+            once.guard(user, lambda: services.post_comment(user, obj, data), lambda _c: _page_of(object_type, obj))
+        )
         if outcome:
             flash(_("Your review comment is posted."), "success")
             return redirect(_page_of(object_type, obj))

@@ -33,8 +33,36 @@ document.addEventListener("DOMContentLoaded", () => {
     // After "load": the browser's own jump to the #section would otherwise take the focus back.
     window.addEventListener("load", () => window.setTimeout(() => target.focus(), 0));
   }
+  // Forms that create (<form data-once>): sent once. Their buttons are disabled while the form is
+  // being sent (after the submit event, so the button pressed still sends its name and value),
+  // and a second press is ignored. The server refuses a second sending anyway (core/once.py).
+  document.querySelectorAll("form[data-once]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.sending === "1") {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sending = "1";
+      window.setTimeout(() => {
+        form.querySelectorAll("button[type='submit'], button:not([type]), input[type='submit']").forEach((button) => {
+          button.disabled = true;
+        });
+        form.setAttribute("aria-busy", "true");
+      }, 0);
+    });
+  });
   // Print buttons: <button data-print>.
   document.querySelectorAll("[data-print]").forEach((el) => {
     el.addEventListener("click", () => window.print());
+  });
+});
+// Back to a page kept in the browser's memory (bfcache): its forms were left "being sent"; they work again.
+window.addEventListener("pageshow", () => {
+  document.querySelectorAll("form[data-once]").forEach((form) => {
+    delete form.dataset.sending;
+    form.removeAttribute("aria-busy");
+    form.querySelectorAll("button, input[type='submit']").forEach((button) => {
+      button.disabled = false;
+    });
   });
 });
