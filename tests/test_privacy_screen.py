@@ -67,3 +67,78 @@ def test_the_warning_marks_the_words_and_escapes_the_rest():
     text = "<b>x</b> born 01.01.1990"
     html = str(marked(text, screen(text, TODAY)))
     assert html == "&lt;b&gt;x&lt;/b&gt; <mark>born 01.01.1990</mark>"
+
+
+# --- in the forms: warned with the words marked, saved only with a reason, which is audited ----------
+
+
+@pytest.fixture
+def organiser_form(app, make):
+    from .conftest import csrf_token, sign_in
+
+    w = make.world()
+    client = app.test_client()
+    sign_in(client, w["organiser"])
+    path = f"/forums/{w['forum']}/actions/new"
+    with app.app_context():
+        from sqlalchemy import select
+
+        from forum_app.extensions import db
+        from forum_app.models import User
+
+        owner_id = db.session.execute(select(User.id).where(User.email == w["participant"])).scalar_one()
+    base = {"title": "", "owner_id": owner_id, "owner_organisation_id": "0", "csrf_token": csrf_token(client, path)}
+    return client, path, base
+
+
+def _counts(app):
+    from sqlalchemy import func, select
+
+    from forum_app.extensions import db
+    from forum_app.models import ActionItem, AuditEvent
+
+    with app.app_context():
+        actions = db.session.scalar(select(func.count()).select_from(ActionItem))
+        overrides = db.session.execute(
+            select(AuditEvent.summary, AuditEvent.data).where(AuditEvent.verb == "privacy.override")
+        ).all()
+        return actions, overrides
+
+
+def test_a_form_with_an_identity_number_warns_with_the_words_marked_and_saves_nothing(app, organiser_form):
+    client, path, base = organiser_form
+    before = _counts(app)
+    response = client.post(
+        path,
+        data={**base, "title": "Support person 0101990450001 after release", "description": "Petar, born 01.01.1990"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "<mark>0101990450001</mark>" in page and "<mark>born 01.01.1990</mark>" in page
+    assert "must not hold prisoners" in page and 'name="privacy_confirm"' in page
+    assert page.count('id="privacy-prompt"') == 1  # one confirmation for the whole form
+    assert _counts(app) == before
+
+
+def test_it_saves_with_a_reason_and_the_reason_is_audited_without_the_words(app, organiser_form):
+    client, path, base = organiser_form
+    before_actions, _ = _counts(app)
+    data = {**base, "title": "Support person 0101990450001 after release", "privacy_confirm": "yes"}
+    short = client.post(path, data={**data, "privacy_reason": "ok"})
+    assert short.status_code == 400 and "at least 10 characters" in short.get_data(as_text=True)
+    assert _counts(app)[0] == before_actions
+    reason = "It is the prison's switchboard extension, not a person"
+    saved = client.post(path, data={**data, "privacy_reason": reason})
+    assert saved.status_code == 302
+    actions, overrides = _counts(app)
+    assert actions == before_actions + 1
+    [(summary, data_)] = overrides
+    assert summary == reason and data_["kinds"] == ["jmbg"] and data_["fields"] == ["title"]
+    assert "0101990450001" not in repr(data_)
+
+
+def test_ordinary_text_is_saved_without_a_question(app, organiser_form):
+    client, path, base = organiser_form
+    response = client.post(path, data={**base, "title": "Share the release calendar of 30.06.2021 monthly"})
+    assert response.status_code == 302
+    assert _counts(app)[1] == []

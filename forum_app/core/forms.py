@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
 from . import wtforms_messages
+from .clock import utcnow
 from .commit import Outcome, attempt
 from .editing import EditInput, decode_loaded, rebase
 
@@ -56,11 +57,103 @@ class _Translated:
         return wtforms_messages.translations
 
 
+SCREENED_TYPES = frozenset({"StringField", "TextAreaField", "LinesField"})
+PRIVACY_CONFIRM, PRIVACY_REASON = "privacy_confirm", "privacy_reason"
+MIN_PRIVACY_REASON = 10
+
+
+def _text_fields(form) -> list[Any]:
+    """Every free-text field of ``form``, rows of row-set forms included."""
+    found = []
+    for f in form:
+        if f.type in SCREENED_TYPES:
+            found.append(f)
+        elif f.type == "FieldList":
+            for entry in f.entries:
+                found.extend(_text_fields(entry.form) if entry.type == "FormField" else [])
+    return found
+
+
 class AppForm(FlaskForm):
-    """Every page's form: Flask-WTF's (CSRF), speaking the reader's language throughout."""
+    """Every page's form: Flask-WTF's (CSRF), speaking the reader's language throughout.
+
+    And keeping the promise that no prisoner's personal data is stored: once a form is valid,
+    its free text is screened (core.privacy). Words that look like an identity number or a
+    date of birth stop the save with a warning on their field, the words marked, and the chance
+    to save anyway with a reason (``privacy_confirm`` and ``privacy_reason``, rendered under the
+    first such field by macros.field_messages), which is audited with the change.
+    """
 
     class Meta(_Translated):
         pass
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        return self._screen_personal_data()
+
+    def _screen_personal_data(self) -> bool:
+        from .privacy import screen
+
+        today = utcnow().date()
+        flagged = []
+        for f in _text_fields(self):
+            text = "\n".join(f.data) if isinstance(f.data, list) else (f.data or "")
+            hits = screen(text, today) if isinstance(text, str) else []
+            if hits:
+                flagged.append((f, text, hits))
+        if not flagged:
+            return True
+        reason = request.form.get(PRIVACY_REASON, "").strip()[:500]
+        if request.form.get(PRIVACY_CONFIRM) == "yes" and len(reason) >= MIN_PRIVACY_REASON:
+            self._audit_privacy_override(reason, flagged)
+            return True
+        for f, _text, hits in flagged:
+            words = ", ".join(f"“{hit.text}”" for hit in hits)
+            f.errors = [
+                *f.errors,
+                _l(
+                    "This looks like a person's identity number or date of birth: %(words)s. Forum Desk "
+                    "must not hold prisoners' personal data: remove it, or confirm below why it must stay.",
+                    words=words,
+                ),
+            ]
+        first, text, hits = flagged[0]
+        # Read by macros.field_messages: the confirmation goes under the first flagged field.
+        first.privacy_prompt = {"marked": [marked for _f, marked in _marked(flagged)], "reason": reason}
+        if request.form.get(PRIVACY_CONFIRM) == "yes":
+            first.errors.append(
+                lazy_ngettext(
+                    "Give the reason in at least %(num)d character.",
+                    "Give the reason in at least %(num)d characters.",
+                    MIN_PRIVACY_REASON,
+                )
+            )
+        return False
+
+    def _audit_privacy_override(self, reason: str, flagged) -> None:
+        from flask_login import current_user
+
+        from . import audit
+
+        actor = current_user if current_user.is_authenticated else None
+        audit.record(
+            actor,
+            "privacy.override",
+            None,
+            reason,
+            # The kinds and fields, never the words themselves: they are in the text saved.
+            kinds=sorted({hit.kind for _f, _t, hits in flagged for hit in hits}),
+            fields=[f.name for f, _t, _h in flagged],
+            form=type(self).__name__,
+            path=request.url_rule.rule if request.url_rule is not None else "",
+        )
+
+
+def _marked(flagged):
+    from .privacy import marked
+
+    return [(f, marked(text, hits)) for f, text, hits in flagged]
 
 
 class EditForm(AppForm, Generic[InputT]):
