@@ -29,7 +29,41 @@ from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
 from .minutes import MinutesInput
 from .services import AttendanceInput, InviteeInput, WalkInInput
 
-MEETING_FIELDS = ("title", "day", "start_time", "end_time", "venue", "online_url", "agenda_md")
+# The folds are compared too: after a conflict, an untouched "which 02:30" takes the saved one.
+MEETING_FIELDS = (
+    "title",
+    "day",
+    "start_time",
+    "start_fold",
+    "end_time",
+    "end_fold",
+    "venue",
+    "online_url",
+    "agenda_md",
+)
+
+
+class FoldField(SelectField):
+    """Which occurrence of a local time that happens twice: "0" the first, "1" the second, "" not chosen.
+
+    Shown only when the time beside it is ambiguous (the views name the two occurrences); the
+    edit form is prefilled from the stored UTC instant, so saving it unchanged keeps that instant.
+    """
+
+    def __init__(self, label, **kwargs) -> None:
+        super().__init__(
+            label,
+            choices=[("", _l("Choose which one")), ("0", _l("the first")), ("1", _l("the second"))],
+            validators=[Optional()],
+            **kwargs,
+        )
+
+    def _value(self) -> str:  # compared as text with the values the form was opened with (core.editing)
+        return self.data or ""
+
+    @property
+    def fold(self) -> int | None:
+        return int(self.data) if self.data in ("0", "1") else None
 
 
 class MeetingForm(AppForm):
@@ -38,7 +72,8 @@ class MeetingForm(AppForm):
     start_time = TimeField(_l("Starts"), validators=[InputRequired(message=_l("Enter a start time."))])
     end_time = TimeField(_l("Ends"), validators=[InputRequired(message=_l("Enter an end time."))])
     # Shown only when a time occurs twice (the night the clocks go back).
-    fold = RadioField(_l("Which one?"), choices=[("0", "first"), ("1", "second")], validators=[Optional()])
+    start_fold = FoldField(_l("Which start time?"))
+    end_fold = FoldField(_l("Which end time?"))
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=500)])
     online_url = StringField(
         _l("Online link"),

@@ -22,7 +22,7 @@ from ..core.editing import decode_loaded, form_values, rebase_form
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
 from ..core.markdown import render_markdown, stored_html, text_lines
-from ..core.times import AmbiguousTime, local_to_utc, utc_to_local
+from ..core.times import fold_of, local_to_utc, occurrences, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
 from ..models import Forum, Meeting
@@ -65,35 +65,53 @@ def _refuse_if(lock: str | None, meeting: Meeting):
 
 def _details(form: MeetingForm, forum: Forum) -> meetings.MeetingDetails | None:
     """The form's values with local times converted to UTC; None (and messages on the form) if they do not convert."""
-    fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
-    try:
-        starts = local_to_utc(form.day.data, form.start_time.data, forum.timezone, "start_time", fold)
-        ends = local_to_utc(form.day.data, form.end_time.data, forum.timezone, "end_time", fold)
-    except AmbiguousTime as exc:
-        attach_error(form, exc.message, exc.field)
-        form.fold.choices = [("0", exc.choices[0]), ("1", exc.choices[1])]
-        form.show_fold = True
-        return None
-    except ServiceError as exc:
-        attach_error(form, exc.message, exc.field)
+    converted = {}
+    for name, fold in (("start_time", form.start_fold.fold), ("end_time", form.end_fold.fold)):
+        try:
+            converted[name] = local_to_utc(form.day.data, getattr(form, name).data, forum.timezone, name, fold)
+        except ServiceError as exc:  # a gap, or a time that happens twice with no choice made (AmbiguousTime)
+            attach_error(form, exc.message, exc.field)
+    if len(converted) < 2:
         return None
     return meetings.MeetingDetails(
         title=form.title.data.strip(),
-        starts_at=starts,
-        ends_at=ends,
+        starts_at=converted["start_time"],
+        ends_at=converted["end_time"],
         venue=(form.venue.data or "").strip(),
         online_url=(form.online_url.data or "").strip(),
         agenda_md=form.agenda_md.data or "",
     )
 
 
+def _offer_folds(form: MeetingForm, forum: Forum) -> None:
+    """Name the two occurrences beside each time that happens twice (the night the clocks go back);
+    a fold select is shown only then (``form.<name>.occurrences``)."""
+    for time_field, fold_field in ((form.start_time, form.start_fold), (form.end_time, form.end_fold)):
+        fold_field.occurrences = None
+        if form.day.data and time_field.data:
+            try:
+                fold_field.occurrences = occurrences(form.day.data, time_field.data, forum.timezone)
+            except (ValueError, OverflowError):  # a date outside what the zone data covers: refused elsewhere
+                continue
+        if fold_field.occurrences:
+            first, second = fold_field.occurrences
+            fold_field.choices = [("", _("Choose which one")), ("0", first), ("1", second)]
+
+
 def _fill_form(form: MeetingForm, meeting, forum: Forum) -> None:
-    """Fill the form from a meeting or from MeetingDetails (same field names), in the forum's zone."""
+    """Fill the form from a meeting or from MeetingDetails (same field names), in the forum's zone.
+
+    A time that happens twice carries which one it is (from the stored UTC instant), so the
+    form saved unchanged keeps the same instant.
+    """
     zone = forum.timezone
     start, end = utc_to_local(meeting.starts_at, zone), utc_to_local(meeting.ends_at, zone)
     form.title.data, form.venue.data = meeting.title, meeting.venue
     form.online_url.data, form.agenda_md.data = meeting.online_url, meeting.agenda_md
     form.day.data, form.start_time.data, form.end_time.data = start.date(), start.time(), end.time()
+    for fold_field, moment in ((form.start_fold, meeting.starts_at), (form.end_fold, meeting.ends_at)):
+        fold = fold_of(moment, zone)
+        fold_field.data = "" if fold is None else str(fold)
     form.version.data = str(getattr(meeting, "version", ""))
 
 
@@ -107,6 +125,7 @@ def _preview(form, field: str):
 
 
 def _render_meeting_form(form: MeetingForm, forum: Forum, meeting: Meeting | None, plan=None):
+    _offer_folds(form, forum)
     preview = _preview(form, "agenda_md") if form.preview.data else None
     return render_template(
         "meetings/meeting_form.html", form=form, forum=forum, meeting=meeting, preview=preview, plan=plan

@@ -1,0 +1,181 @@
+"""Issue 21, defects found by use around meetings: the edit form keeps which 02:30 was meant, guests
+invited with a new organisation and led only to pages they can open, "mark everyone present" that
+tells the truth, the action-confirmation email with buttons, and the API token's copy button."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from forum_app.extensions import db
+from forum_app.models import Forum, Meeting
+
+from .conftest import post_form, sign_in
+from .factories import Factory
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+class _Forms(HTMLParser):
+    """Every form on a page as a browser would submit it: inputs, the selected options, textareas."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._first_option: tuple[str, str] | None = None
+
+    def handle_starttag(self, tag, attrs) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": a.get("action") or "", "fields": {}, "buttons": {}})
+            return
+        if not self.forms:
+            return
+        fields = self.forms[-1]["fields"]
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind == "submit":
+                self.forms[-1]["buttons"][name] = a.get("value", "")
+            elif kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    fields[name] = a.get("value", "on")
+            else:
+                fields[name] = a.get("value", "")
+        elif tag == "button" and name:
+            self.forms[-1]["buttons"][name] = a.get("value", "")
+        elif tag == "select" and name:
+            self._select, self._first_option = name, None
+        elif tag == "option" and self._select:
+            value = a.get("value", "")
+            if self._first_option is None:
+                self._first_option = (self._select, value)
+                fields.setdefault(self._select, value)
+            if "selected" in a:
+                fields[self._select] = value
+        elif tag == "textarea" and name:
+            self._textarea = name
+            fields[name] = ""
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data) -> None:
+        if self._textarea and self.forms:
+            fields = self.forms[-1]["fields"]
+            if not fields[self._textarea]:
+                data = data.removeprefix("\r").removeprefix("\n")  # browsers drop a textarea's first newline
+            fields[self._textarea] += data
+
+
+def form_on(page: str, having: str) -> dict:
+    """The fields of the first form on ``page`` with a field or button named ``having``."""
+    parser = _Forms()
+    parser.feed(page)
+    for form in parser.forms:
+        if having in form["fields"] or having in form["buttons"]:
+            return form
+    raise AssertionError(f"no form with {having!r}")
+
+
+# --- a meeting at a time that happens twice ---------------------------------------------------------------
+
+# The last Sunday of October 2027: at 03:00 summer time the clocks go back to 02:00, so 02:30 happens twice.
+FALL_BACK = "2027-10-31"
+SPRING_FORWARD = "2027-03-28"  # 02:00 jumps to 03:00: 02:30 does not exist
+
+
+def _meeting_form(**overrides) -> dict[str, str]:
+    return {
+        "title": "Forum at the clock change",
+        "day": FALL_BACK,
+        "start_time": "02:30",
+        "end_time": "04:00",
+        "venue": "Town hall",
+        "online_url": "",
+        "agenda_md": "1. Welcome",
+        "save": "Save",
+        **overrides,
+    }
+
+
+def _forum_in(app: Flask, make: Factory, zone: str) -> tuple[int, FlaskClient]:
+    world = make.world()
+    with app.app_context():
+        db.session.get(Forum, world["forum"]).timezone = zone
+        db.session.commit()
+    return world["forum"], sign_in(app.test_client(), world["organiser"])
+
+
+def _last_meeting(app: Flask) -> Meeting:
+    with app.app_context():
+        meeting = db.session.execute(db.select(Meeting).order_by(Meeting.id.desc())).scalars().first()
+        db.session.expunge_all()
+        return meeting
+
+
+@pytest.mark.parametrize("zone", ["Europe/Skopje", "Europe/Sarajevo"])
+@pytest.mark.parametrize("fold", [0, 1], ids=["first-summer", "second-winter"])
+def test_a_meeting_at_an_ambiguous_time_is_saved_unchanged_at_the_same_instant(app, make, zone, fold):
+    forum_id, organiser = _forum_in(app, make, zone)
+    expected = datetime(2027, 10, 31, 2, 30, tzinfo=ZoneInfo(zone), fold=fold).astimezone(UTC)
+    # Planned: the form asks which 02:30, with the two named by summer and winter time.
+    asked = post_form(organiser, f"/forums/{forum_id}/meetings/new", _meeting_form())
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 400 and "occurs twice" in page
+    assert "the first 02:30 (summer time, CEST (UTC+02:00))" in page
+    assert "the second 02:30 (winter time, CET (UTC+01:00))" in page
+    assert 'name="end_fold"' not in page  # 04:00 happens once: nothing to choose
+    response = post_form(organiser, f"/forums/{forum_id}/meetings/new", _meeting_form(start_fold=str(fold)))
+    assert response.status_code == 302
+    meeting = _last_meeting(app)
+    assert meeting.starts_at == expected
+
+    # The edit form carries the choice (prefilled from the stored instant) and saving it unchanged keeps it.
+    edit = organiser.get(f"/meetings/{meeting.id}/edit").get_data(as_text=True)
+    form = form_on(edit, "start_fold")
+    assert form["fields"]["start_fold"] == str(fold)
+    response = organiser.post(f"/meetings/{meeting.id}/edit", data={**form["fields"], "save": "Save"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    saved = _last_meeting(app)
+    assert saved.starts_at == expected and saved.version == meeting.version  # nothing changed
+
+    # Choosing the other 02:30 moves the meeting by one hour.
+    other = {**form["fields"], "start_fold": str(1 - fold), "version": str(saved.version), "save": "Save"}
+    assert organiser.post(f"/meetings/{meeting.id}/edit", data=other).status_code == 302
+    moved = _last_meeting(app)
+    assert abs((moved.starts_at - expected).total_seconds()) == 3600
+
+
+def test_an_ambiguous_end_time_has_its_own_choice(app, make):
+    forum_id, organiser = _forum_in(app, make, "Europe/Skopje")
+    data = _meeting_form(start_time="01:30", end_time="02:45", end_fold="1")
+    assert post_form(organiser, f"/forums/{forum_id}/meetings/new", data).status_code == 302
+    meeting = _last_meeting(app)
+    assert meeting.ends_at == datetime(2027, 10, 31, 1, 45, tzinfo=UTC)  # the second 02:45, CET
+    edit = organiser.get(f"/meetings/{meeting.id}/edit").get_data(as_text=True)
+    fields = form_on(edit, "end_fold")["fields"]
+    assert fields["end_fold"] == "1" and "start_fold" not in fields
+    assert organiser.post(f"/meetings/{meeting.id}/edit", data={**fields, "save": "Save"}).status_code == 302
+    assert _last_meeting(app).ends_at == meeting.ends_at
+
+
+@pytest.mark.parametrize("zone", ["Europe/Skopje", "Europe/Sarajevo"])
+def test_a_time_in_the_spring_gap_gets_an_error_at_its_field(app, make, zone):
+    forum_id, organiser = _forum_in(app, make, zone)
+    response = post_form(organiser, f"/forums/{forum_id}/meetings/new", _meeting_form(day=SPRING_FORWARD))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"02:30 does not exist on 28 Mar 2027 in {zone}" in page
+    assert 'id="start_time-error"' in page
+    assert _last_meeting(app) is None
