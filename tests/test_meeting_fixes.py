@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from forum_app.extensions import db
-from forum_app.models import Forum, Meeting
+from forum_app.models import Forum, Invitation, Meeting
 
 from .conftest import post_form, sign_in
 from .factories import Factory
@@ -179,3 +179,71 @@ def test_a_time_in_the_spring_gap_gets_an_error_at_its_field(app, make, zone):
     assert f"02:30 does not exist on 28 Mar 2027 in {zone}" in page
     assert 'id="start_time-error"' in page
     assert _last_meeting(app) is None
+
+
+# --- "Mark everyone who accepted as present" -------------------------------------------------------------
+
+
+def _attendance_fields(client: FlaskClient, meeting_id: int) -> dict[str, str]:
+    return form_on(client.get(f"/meetings/{meeting_id}/attendance").get_data(as_text=True), "save")["fields"]
+
+
+def _held_with_answers(app: Flask, make: Factory, *answers: str) -> tuple[dict, int, list[int]]:
+    """A held meeting with one invitee per answer (each a new forum member)."""
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-1)
+    invitations = []
+    for answer in answers:
+        email = make.user()
+        make.add_member(world["forum"], email)
+        invitation_id = make.invite(meeting_id, email)
+        with app.app_context():
+            db.session.get(Invitation, invitation_id).rsvp = answer
+            db.session.commit()
+        invitations.append(invitation_id)
+    return world, meeting_id, invitations
+
+
+def _mark_accepted(client: FlaskClient, meeting_id: int):
+    fields = _attendance_fields(client, meeting_id)
+    return client.post(f"/meetings/{meeting_id}/attendance", data={**fields, "mark_accepted": "1"})
+
+
+def test_marking_everyone_present_says_what_it_did_in_correct_english(app, make):
+    world, meeting_id, (first, second, _declined) = _held_with_answers(app, make, "accepted", "accepted", "declined")
+    organiser = sign_in(app.test_client(), world["organiser"])
+    page = _mark_accepted(organiser, meeting_id).get_data(as_text=True)
+    assert "2 people who accepted are marked present. Check and save." in page
+    make.mark_attendance(first, "present")
+    page = _mark_accepted(organiser, meeting_id).get_data(as_text=True)
+    assert "1 person who accepted is marked present. Check and save." in page
+    make.mark_attendance(second, "present")
+    page = _mark_accepted(organiser, meeting_id).get_data(as_text=True)
+    assert "Everyone who accepted is already marked present." in page
+    assert "0 people" not in page and "0 person" not in page
+    make.mark_attendance(second, "excused")
+    page = _mark_accepted(organiser, meeting_id).get_data(as_text=True)
+    assert "1 person who accepted has another mark, which was kept." in page and "0 people" not in page
+
+
+def test_marking_everyone_present_when_nobody_accepted_says_so(app, make):
+    world, meeting_id, _ = _held_with_answers(app, make, "declined", "needs-action")
+    organiser = sign_in(app.test_client(), world["organiser"])
+    page = _mark_accepted(organiser, meeting_id).get_data(as_text=True)
+    assert "Nobody has accepted the invitation, so nobody was marked present." in page and "0 people" not in page
+
+
+def test_locked_attendance_neither_offers_nor_accepts_marking_everyone_present(app, make):
+    world, meeting_id, (accepted,) = _held_with_answers(app, make, "accepted")
+    organiser = sign_in(app.test_client(), world["organiser"])
+    fields = _attendance_fields(organiser, meeting_id)  # opened before the minutes were adopted
+    make.minutes(meeting_id, state="adopted")
+    page = organiser.get(f"/meetings/{meeting_id}/attendance").get_data(as_text=True)
+    assert 'name="mark_accepted"' not in page and "Mark everyone who accepted as present" not in page
+    response = organiser.post(f"/meetings/{meeting_id}/attendance", data={**fields, "mark_accepted": "1"})
+    assert response.status_code == 302
+    page = organiser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The minutes are adopted: attendance is part of the locked record." in page
+    assert "marked present. Check and save." not in page
+    with app.app_context():
+        assert db.session.get(Invitation, accepted).attendance is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -159,6 +160,15 @@ class WalkInRow(Form):
     kind = SelectField(_l("Kind of organisation"), choices=choices(ORGANISATION_KINDS), default="other")
 
 
+@dataclass(frozen=True)
+class MarkedPresent:
+    """What "mark everyone who accepted as present" did, to say so truthfully."""
+
+    marked: int  # blank rows now marked present
+    already_present: int  # accepted and already marked present
+    other_mark: int  # accepted, with another mark (excused, absent) that is kept
+
+
 class AttendanceForm(RowSetForm):
     """Attendance in one go: every invitee's mark and the walk-ins, saved together.
 
@@ -175,15 +185,21 @@ class AttendanceForm(RowSetForm):
     def load(self, invitations) -> None:
         self.load_rows(invitations, lambda inv: inv.attendance)
 
-    def mark_accepted_present(self, invitations) -> int:
-        """Set "present" on the blank rows of invitees who accepted; returns how many."""
+    def mark_accepted_present(self, invitations) -> MarkedPresent:
+        """Set "present" on the blank rows of invitees who accepted; a mark already typed or saved is kept."""
         accepted = {inv.id for inv in invitations if inv.rsvp == "accepted"}
-        marked = 0
+        marked = already = other = 0
         for row in self.rows:
-            if row.row_id.data in accepted and not row.value.data:
+            if row.row_id.data not in accepted:
+                continue
+            if not row.value.data:
                 row.value.data = "present"
                 marked += 1
-        return marked
+            elif row.value.data == "present":
+                already += 1
+            else:
+                other += 1
+        return MarkedPresent(marked=marked, already_present=already, other_mark=other)
 
     def to_input(self) -> AttendanceInput:
         walk_ins = [

@@ -33,6 +33,7 @@ from .forms import (
     AttendanceForm,
     CommentForm,
     InviteeForm,
+    MarkedPresent,
     MeetingForm,
     MinutesForm,
     RevisionForm,
@@ -393,16 +394,11 @@ def attendance(meeting_id: int):
         flash(_("The attendance form was not understood. Reload the page and try again."), "danger")
         return _attendance_page(page, _attendance_as_saved(page, form), 400)
     if form.mark_accepted.data:
+        if not page.flags.can_record_attendance:  # locked (adopted minutes): the button is not shown either
+            flash(page.attendance_lock or _("Attendance cannot be changed now."), "warning")
+            return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
         # Nothing is saved yet: the organiser sees the result, with what they typed kept.
-        marked = form.mark_accepted_present(page.invitations)
-        flash(
-            ngettext(
-                "%(num)d person who accepted is marked present. Check and save.",
-                "%(num)d people who accepted are marked present. Check and save.",
-                marked,
-            ),
-            "info",
-        )
+        flash(*_marked_present_message(form.mark_accepted_present(page.invitations)))
         return _attendance_page(page, form)
     data = form.to_input()
     if run_action(lambda: meetings.save_attendance(current_actor(), page.meeting, data), _("Attendance saved.")):
@@ -410,6 +406,25 @@ def attendance(meeting_id: int):
     # A conflict: shown again from what is saved now (the message names who changed).
     page = queries.meeting_page(current_user, meeting_id, need="edit")
     return _attendance_page(page, _attendance_as_saved(page, form), 400)
+
+
+def _marked_present_message(result: MarkedPresent) -> tuple[str, str]:
+    """Say what "mark everyone who accepted as present" did (message, category): never "0 people … marked"."""
+    if result.marked:
+        return ngettext(
+            "%(num)d person who accepted is marked present. Check and save.",
+            "%(num)d people who accepted are marked present. Check and save.",
+            result.marked,
+        ), "info"
+    if not result.already_present and not result.other_mark:
+        return _("Nobody has accepted the invitation, so nobody was marked present."), "info"
+    if not result.other_mark:
+        return _("Everyone who accepted is already marked present."), "info"
+    return ngettext(
+        "%(num)d person who accepted has another mark, which was kept. Nobody was left to mark present.",
+        "%(num)d people who accepted have another mark, which was kept. Nobody was left to mark present.",
+        result.other_mark,
+    ), "info"
 
 
 def _attendance_as_saved(page: queries.MeetingPage, typed: AttendanceForm) -> AttendanceForm:
