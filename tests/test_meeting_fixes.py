@@ -4,6 +4,7 @@ tells the truth, the action-confirmation email with buttons, and the API token's
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
@@ -247,3 +248,61 @@ def test_locked_attendance_neither_offers_nor_accepts_marking_everyone_present(a
     assert "marked present. Check and save." not in page
     with app.app_context():
         assert db.session.get(Invitation, accepted).attendance is None
+
+
+# --- a guest is led only to pages they can open -------------------------------------------------------------
+
+HREF_RE = re.compile(r'href="(/[^"#]*)')
+
+
+def _guest_world(app: Flask, make: Factory) -> tuple[dict, int, FlaskClient]:
+    """A held meeting with circulated minutes and an action raised there; a guest (member of no forum) who came."""
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-1)
+    guest = make.user(name="Guest Person")
+    invitation_id = make.invite(meeting_id, guest)
+    make.mark_attendance(invitation_id, "present")
+    make.minutes(meeting_id, state="circulated")
+    make.action(world["forum"], world["participant"], meeting_id=meeting_id, title="Send the referral form")
+    return world, meeting_id, sign_in(app.test_client(), guest)
+
+
+def test_a_guest_is_never_linked_to_a_page_they_cannot_open(app, make):
+    world, meeting_id, guest = _guest_world(app, make)
+    start = ["/", f"/meetings/{meeting_id}", "/calendar", "/actions", "/account"]
+    seen: dict[str, int] = {}
+    broken: list[tuple[str, str, int]] = []
+    queue = [(path, "start") for path in start]
+    while queue and len(seen) < 80:
+        path, linked_from = queue.pop(0)
+        if path in seen or path.startswith(("/static/", "/logout")) or path.endswith(".ics"):
+            continue
+        response = guest.get(path)
+        seen[path] = response.status_code
+        if response.status_code in (403, 404):
+            broken.append((linked_from, path, response.status_code))
+            continue
+        if response.status_code == 200 and response.mimetype == "text/html":
+            queue += [(href.replace("&amp;", "&"), path) for href in HREF_RE.findall(response.get_data(as_text=True))]
+    assert seen[f"/meetings/{meeting_id}"] == 200 and f"/meetings/{meeting_id}/minutes/versions" in seen
+    assert broken == []
+    meeting_page = guest.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert f"/forums/{world['forum']}" not in meeting_page  # neither the forum nor its matrix
+    organiser = sign_in(app.test_client(), world["organiser"])
+    organiser_page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert f'href="/forums/{world["forum"]}"' in organiser_page
+    assert f'href="/forums/{world["forum"]}/actions/matrix"' in organiser_page
+
+
+def _nav(page: str) -> str:
+    return re.search(r'<nav class="navbar.*?</nav>', page, re.S).group(0)
+
+
+def test_a_guests_navigation_shows_their_meetings_instead_of_an_empty_forums_tab(app, make):
+    world, _meeting_id, guest = _guest_world(app, make)
+    nav = _nav(guest.get("/").get_data(as_text=True))
+    assert 'href="/forums"' not in nav and ">Forums<" not in nav
+    assert 'href="/calendar"' in nav and "My meetings" in nav and 'href="/actions"' in nav
+    participant = sign_in(app.test_client(), world["participant"])
+    nav = _nav(participant.get("/").get_data(as_text=True))
+    assert 'href="/forums"' in nav and "My meetings" not in nav

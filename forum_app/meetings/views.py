@@ -540,7 +540,12 @@ def minutes_versions(meeting_id: int):
     versions = minutes.readable_versions(current_user, meeting)
     status = minutes.version_status(meeting, versions)
     return render_template(
-        "meetings/minutes_versions.html", meeting=meeting, forum=meeting.forum, versions=versions, status=status
+        "meetings/minutes_versions.html",
+        meeting=meeting,
+        forum=meeting.forum,
+        versions=versions,
+        status=status,
+        forum_link=permissions.can_view_forum(current_user, meeting.forum),  # not for a guest
     )
 
 
@@ -552,6 +557,7 @@ def minutes_version(meeting_id: int, number: int):
         abort(404)
     return render_template(
         "meetings/minutes_version.html",
+        forum_link=permissions.can_view_forum(current_user, meeting.forum),  # not for a guest
         meeting=meeting,
         forum=meeting.forum,
         version=version,
@@ -570,6 +576,7 @@ def minutes_compare(meeting_id: int):
         abort(404)
     return render_template(
         "meetings/minutes_compare.html",
+        forum_link=permissions.can_view_forum(current_user, meeting.forum),  # not for a guest
         meeting=meeting,
         forum=meeting.forum,
         old=old,

@@ -209,6 +209,7 @@ class MeetingFlags:
     """Every answer the meeting pages need, computed once for one person and one meeting."""
 
     can_edit: bool  # organiser of the meeting (may run it at all)
+    can_view_forum: bool  # the forum's page, board and matrix open for this person (not for a guest)
     can_edit_details: bool
     transitions: tuple[str, ...]
     can_mark_held: bool
@@ -231,6 +232,7 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
     transitions = tuple(allowed_transitions(user, meeting))
     return MeetingFlags(
         can_edit=can_edit_meeting(user, meeting),
+        can_view_forum=can_view_forum(user, meeting.forum),
         can_edit_details=can_edit_meeting_details(user, meeting),
         transitions=transitions,
         can_mark_held="held" in transitions,
