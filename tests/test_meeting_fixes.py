@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from forum_app.extensions import db
-from forum_app.models import Forum, Invitation, Meeting
+from forum_app.models import AuditEvent, Forum, Invitation, Meeting, Organisation, User
 
 from .conftest import post_form, sign_in
 from .factories import Factory
@@ -306,3 +306,124 @@ def test_a_guests_navigation_shows_their_meetings_instead_of_an_empty_forums_tab
     participant = sign_in(app.test_client(), world["participant"])
     nav = _nav(participant.get("/").get_data(as_text=True))
     assert 'href="/forums"' in nav and "My meetings" not in nav
+
+
+# --- inviting a guest whose organisation is not in Forum Desk yet ---------------------------------------------
+
+
+def _invite(client: FlaskClient, meeting_id: int, **data: str):
+    return post_form(
+        client,
+        f"/meetings/{meeting_id}",
+        {"email": "", "name": "", "organisation_id": "0", **data},
+        action=f"/meetings/{meeting_id}/invitees",
+    )
+
+
+def _organisations(app: Flask) -> list[tuple[str, str, str]]:
+    with app.app_context():
+        return sorted(
+            db.session.execute(db.select(Organisation.name, Organisation.kind, Organisation.country)).tuples()
+        )
+
+
+def test_an_organiser_invites_a_guest_with_a_new_organisation_in_one_step(app, make):
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="scheduled")
+    organiser = sign_in(app.test_client(), world["organiser"])
+    page = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    form = form_on(page, "new_organisation_name")["fields"]
+    assert form["new_organisation_country"] == "BA"  # the forum's country, chosen for them
+    before = _organisations(app)
+    response = _invite(
+        organiser,
+        meeting_id,
+        email="amra@crveni-kriz.ba",
+        name="Amra H.",
+        new_organisation_name="  Crveni križ Kantona Sarajevo ",
+        new_organisation_kind="ngo",
+        new_organisation_country="BA",
+    )
+    assert response.status_code == 302
+    assert _organisations(app) == sorted([*before, ("Crveni križ Kantona Sarajevo", "ngo", "BA")])
+    with app.app_context():
+        guest = db.session.execute(db.select(User).where(User.email == "amra@crveni-kriz.ba")).scalar_one()
+        assert guest.organisation is not None and guest.organisation.name == "Crveni križ Kantona Sarajevo"
+        actions = set(db.session.execute(db.select(AuditEvent.verb)).scalars())
+        assert "organisation.create" in actions and "user.invite" in actions
+    # The same name again (another case) is the same organisation, not a second one.
+    response = _invite(
+        organiser,
+        meeting_id,
+        email="edin@crveni-kriz.ba",
+        name="Edin K.",
+        new_organisation_name="CRVENI KRIŽ KANTONA SARAJEVO",
+        new_organisation_kind="ngo",
+        new_organisation_country="BA",
+    )
+    assert response.status_code == 302
+    assert len(_organisations(app)) == len(before) + 1
+    with app.app_context():
+        edin = db.session.execute(db.select(User).where(User.email == "edin@crveni-kriz.ba")).scalar_one()
+        assert edin.organisation_id == guest.organisation_id
+
+
+def test_a_new_organisation_and_one_from_the_list_at_once_is_refused_and_changes_nothing(app, make):
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="scheduled")
+    listed = make.organisation("Centar za socijalni rad", kind="social_welfare", country="BA")
+    organiser = sign_in(app.test_client(), world["organiser"])
+    before = _organisations(app)
+    response = _invite(
+        organiser,
+        meeting_id,
+        email="new@example.org",
+        name="New Person",
+        organisation_id=str(listed),
+        new_organisation_name="Something else",
+        new_organisation_kind="ngo",
+        new_organisation_country="BA",
+    )
+    assert response.status_code == 400
+    assert "Choose an organisation from the list or name a new one, not both." in response.get_data(as_text=True)
+    assert _organisations(app) == before
+    with app.app_context():
+        assert db.session.execute(db.select(User).where(User.email == "new@example.org")).first() is None
+
+
+def test_only_organisers_are_offered_or_allowed_a_new_organisation(app, make):
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="scheduled")
+    make.invite(meeting_id, world["participant"])
+    participant = sign_in(app.test_client(), world["participant"])
+    assert 'name="new_organisation_name"' not in participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    before = _organisations(app)
+    response = _invite(
+        participant,
+        meeting_id,
+        email="x@example.org",
+        name="X",
+        new_organisation_name="Participant's agency",
+        new_organisation_kind="ngo",
+        new_organisation_country="BA",
+    )
+    assert response.status_code in (403, 404)
+    assert _organisations(app) == before
+
+
+def test_inviting_someone_who_has_an_account_creates_no_organisation(app, make):
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="scheduled")
+    organiser = sign_in(app.test_client(), world["organiser"])
+    before = _organisations(app)
+    response = _invite(
+        organiser,
+        meeting_id,
+        email=world["outsider"],
+        name="Someone",
+        new_organisation_name="Not created",
+        new_organisation_kind="ngo",
+        new_organisation_country="BA",
+    )
+    assert response.status_code == 302  # the same answer as for a new address
+    assert _organisations(app) == before

@@ -24,9 +24,10 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from ..admin.services import OrganisationInput
 from ..core.forms import AppForm, LinesField, RowForm, RowSetForm, TextAreaField, choices, row_list
 from ..core.urls import MAX_ID
-from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
+from ..vocab import ATTENDANCE_STATES, COUNTRIES, ORGANISATION_KINDS, RSVP_STATES
 from .minutes import MinutesInput
 from .services import AttendanceInput, InviteeInput, WalkInInput
 
@@ -131,10 +132,31 @@ class InviteeForm(AppForm):
         ),
     )
     organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
+    # Their organisation is not in Forum Desk yet: added in the same step (organisers; see guest_organisation_lock).
+    new_organisation_name = StringField(
+        _l("Or a new organisation"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("If theirs is not in the list. It is added to Forum Desk's organisations."),
+    )
+    new_organisation_kind = SelectField(
+        _l("Kind of organisation"), choices=choices(ORGANISATION_KINDS), default="other"
+    )
+    new_organisation_country = SelectField(_l("Country"), choices=choices(COUNTRIES))
 
     def to_input(self) -> InviteeInput:
+        name = (self.new_organisation_name.data or "").strip()
+        new = (
+            OrganisationInput(
+                name=name, kind=self.new_organisation_kind.data, country=self.new_organisation_country.data
+            )
+            if name
+            else None
+        )
         return InviteeInput(
-            email=self.email.data, name=self.name.data or "", organisation_id=self.organisation_id.data or None
+            email=self.email.data,
+            name=self.name.data or "",
+            organisation_id=self.organisation_id.data or None,
+            new_organisation=new,
         )
 
 

@@ -264,6 +264,8 @@ def meeting(meeting_id: int):
 
 def _invitee_form(forum: Forum, blank: bool = False) -> InviteeForm:
     form = InviteeForm(formdata=None) if blank else InviteeForm()
+    if not form.new_organisation_country.data or blank:
+        form.new_organisation_country.data = forum.country  # a guest's agency is usually the forum's country's
     form.organisation_id.choices = [(0, _("— none —"))] + [
         (id_, f"{name} ({city})" if city else name) for id_, name, city in queries.organisations_for(forum)
     ]
