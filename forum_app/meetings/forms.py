@@ -27,7 +27,8 @@ from wtforms.widgets import HiddenInput
 from ..admin.services import OrganisationInput
 from ..core.forms import AppForm, LinesField, RowForm, RowSetForm, TextAreaField, choices, row_list
 from ..core.urls import MAX_ID
-from ..vocab import ATTENDANCE_STATES, COUNTRIES, ORGANISATION_KINDS, RSVP_STATES
+from ..notifications.forms import ANSWER_CHOICES
+from ..vocab import ATTENDANCE_STATES, COUNTRIES, ORGANISATION_KINDS
 from .minutes import MinutesInput
 from .services import AttendanceInput, InviteeInput, WalkInInput
 
@@ -163,7 +164,7 @@ class InviteeForm(AppForm):
 class RsvpForm(AppForm):
     answer = RadioField(
         _l("Will you attend?"),
-        choices=[(k, v) for k, v in RSVP_STATES.items() if k != "needs-action"],
+        choices=ANSWER_CHOICES,  # Yes / Maybe / No, as the emails' buttons and the answer page say
         validators=[InputRequired(message=_l("Choose an answer."))],
     )
     comment = StringField(_l("Comment (optional)"), validators=[Optional(), Length(max=500)])

@@ -361,7 +361,7 @@ def rsvp(meeting_id: int):
     meeting = _load(meeting_id)
     form = RsvpForm()
     if not form.validate_on_submit():
-        flash(_("Choose accept, tentative or decline."), "danger")
+        flash(_("Choose yes, maybe or no."), "danger")
     else:
         run_action(
             lambda: meetings.respond(current_actor(), meeting, form.answer.data, form.comment.data or ""),
