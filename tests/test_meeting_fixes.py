@@ -5,19 +5,23 @@ tells the truth, the action-confirmation email with buttons, and the API token's
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import gettext
 
+from forum_app.core import language
 from forum_app.extensions import db
 from forum_app.models import AuditEvent, Forum, Invitation, Meeting, Organisation, User
+from forum_app.notifications.delivery import deliver_due
 
 from .conftest import post_form, sign_in
 from .factories import Factory
+from .mailserver import SmtpServer
 
 # --- helpers ----------------------------------------------------------------------------------------
 
@@ -427,3 +431,163 @@ def test_inviting_someone_who_has_an_account_creates_no_organisation(app, make):
     )
     assert response.status_code == 302  # the same answer as for a new address
     assert _organisations(app) == before
+
+
+# --- emails: the action confirmation with buttons, RSVP answers Yes / Maybe / No ----------------------------------
+
+
+@pytest.fixture
+def smtp(app: Flask):
+    server = SmtpServer().start()
+    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_DELIVERY")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_DELIVERY=True)
+    yield server
+    server.stop()
+    app.config.update(saved)
+
+
+def _deliver(app: Flask) -> None:
+    with app.app_context():
+        deliver_due(now=datetime.now(UTC) + timedelta(days=1))
+        db.session.remove()
+
+
+def _said(app: Flask, code: str, text: str, **variables) -> str:
+    with app.test_request_context("/"), language.speaking(code):
+        return gettext(text, **variables)
+
+
+class _Links(HTMLParser):
+    """The links of an HTML email: (href, text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "a":
+            self._href, self._text = dict(attrs).get("href") or "", ""
+
+    def handle_data(self, data) -> None:
+        if self._href is not None:
+            self._text += data
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, self._text.strip()))
+            self._href = None
+
+
+def _links(html: str) -> list[tuple[str, str]]:
+    parser = _Links()
+    parser.feed(html)
+    return parser.links
+
+
+@pytest.mark.parametrize("code", ["en", "mk"])
+def test_the_action_confirmation_email_has_buttons_in_the_owners_language(app, make, smtp, code):
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-1)
+    with app.app_context():
+        db.session.execute(db.update(User).where(User.email == world["participant"]).values(locale=code))
+        db.session.commit()
+    make.action(world["forum"], world["participant"], meeting_id=meeting_id, title="Visit the prison's release unit")
+    _deliver(app)
+    (message,) = smtp.to(world["participant"])
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert f'lang="{code}"' in html and "Visit the prison&#39;s release unit" in html
+    buttons = {label: href for href, label in _links(html) if "/actions/confirm/" in href}
+    accept, decline = _said(app, code, "Accept the action"), _said(app, code, "Decline the action")
+    assert set(buttons) == {accept, decline}
+    assert buttons[accept].endswith("?answer=accept") and buttons[decline].endswith("?answer=decline")
+    assert _said(app, code, "Do you take this action on?") in html
+    # The text part: one link (to the page with both buttons), no longer two raw links to choose between.
+    confirm_links = re.findall(r"http://\S+/actions/confirm/\S+", text)
+    assert len(confirm_links) == 1 and "?answer=" not in confirm_links[0]
+    assert buttons[accept].startswith(confirm_links[0])
+    # Each button opens the confirmation page (a GET records nothing).
+    page = app.test_client().get(buttons[accept].removeprefix("http://forum.test"))
+    assert page.status_code == 200 and accept in page.get_data(as_text=True)
+
+
+def test_rsvp_buttons_read_yes_maybe_no(app, make, smtp):
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="draft", starts_in_days=20)
+    make.invite(meeting_id, world["participant"])
+    organiser = sign_in(app.test_client(), world["organiser"])
+    with app.app_context():
+        version = db.session.get(Meeting, meeting_id).version
+    token = form_on(organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True), "csrf_token")["fields"]
+    response = organiser.post(
+        f"/meetings/{meeting_id}/state",
+        data={"csrf_token": token["csrf_token"], "to_state": "scheduled", "version": version},
+    )
+    assert response.status_code == 302
+    _deliver(app)
+    (message,) = smtp.to(world["participant"])
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    rsvp = [(label, href.rsplit("=", 1)[1]) for href, label in _links(html) if "/rsvp/" in href]
+    assert rsvp == [("Yes", "accepted"), ("Maybe", "tentative"), ("No", "declined")]
+    assert re.search(r"^  Yes: +http://\S+answer=accepted$", text, re.M)
+    assert re.search(r"^  No: +http://\S+answer=declined$", text, re.M)
+    assert "I will come" not in text + html and "I cannot come" not in text + html
+    # The answer page the button opens, and the meeting page's own form, say the same.
+    first_link = next(href for href, _label in _links(html) if "/rsvp/" in href)
+    page = app.test_client().get(first_link.removeprefix("http://forum.test"))
+    answers = re.findall(
+        r'<label class="form-check-label" for="answer-\d">([^<]+)</label>', page.get_data(as_text=True)
+    )
+    assert answers == ["Yes", "Maybe", "No"]
+    participant = sign_in(app.test_client(), world["participant"])
+    page = participant.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    answers = re.findall(r'<label class="form-check-label" for="answer-\d">([^<]+)</label>', page)
+    assert answers == ["Yes", "Maybe", "No"]
+
+
+# --- the new API token: copy button, selectable without JavaScript, contrast --------------------------------------
+
+
+def _new_token_page(client: FlaskClient) -> str:
+    return post_form(client, "/account", {"name": "Reporting script"}, action="/account/api-tokens").get_data(
+        as_text=True
+    )
+
+
+def test_the_new_token_is_plain_selectable_text_with_a_copy_button_for_scripts_to_show(app, make):
+    client = sign_in(app.test_client(), make.user())
+    page = _new_token_page(client)
+    secret = re.search(r'<code id="new-api-token">([^<]+)</code>', page).group(1)
+    assert len(secret) > 30
+    button = re.search(r"<button[^>]*data-copy=\"new-api-token\"[^>]*>([^<]+)</button>", page)
+    assert button and " hidden" in button.group(0) and button.group(1) == "Copy the token"  # shown by app.js
+    assert 'data-copy-status="new-api-token" aria-live="polite"' in page
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_copy_button_copies_the_token_and_the_token_passes_contrast(app, make, page, live_server):
+    from .browser import sign_in as browser_sign_in
+    from .factories import PASSWORD
+    from .test_accessibility import run_axe
+
+    email = make.user()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    browser_sign_in(page, live_server, email, PASSWORD)
+    page.goto(live_server + "/account")
+    page.fill("#token-name", "Reporting script")
+    page.get_by_role("button", name="Create a token").click()
+    page.wait_for_selector("#new-api-token")
+    secret = page.inner_text("#new-api-token").strip()
+    page.get_by_role("button", name="Copy the token").click()
+    page.wait_for_selector("[data-copy-status='new-api-token']:has-text('Copied')")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    colours = page.evaluate(
+        "(() => { const s = getComputedStyle(document.getElementById('new-api-token')); return [s.color, s.backgroundColor]; })()"
+    )
+    assert colours == ["rgb(27, 31, 36)", "rgb(255, 255, 255)"]
+    found = run_axe(page)
+    blocking = [v for v in found["violations"] if v["impact"] in ("serious", "critical")]
+    assert "color-contrast" in found["ran"] and blocking == []
