@@ -56,7 +56,8 @@ class FoldField(SelectField):
     def __init__(self, label, **kwargs) -> None:
         super().__init__(
             label,
-            choices=[("", _l("Choose which one")), ("0", _l("the first")), ("1", _l("the second"))],
+            # The values only: the view names the two occurrences when it shows the field (views._offer_folds).
+            choices=[("", ""), ("0", "0"), ("1", "1")],
             validators=[Optional()],
             **kwargs,
         )
