@@ -60,6 +60,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
     from .home.views import bp as home_bp
+    from .meetings.day_views import bp as meeting_day_bp
     from .meetings.views import bp as meetings_bp
     from .notifications.views import bp as notifications_bp
     from .reports.views import bp as reports_bp
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(forums_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(meeting_day_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(account_bp)

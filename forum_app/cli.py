@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from .core import audit
 from .core.commit import attempt
 from .database import refresh_statistics
 from .extensions import db
@@ -133,6 +135,9 @@ def mail_deliver(loop: bool, interval: int, limit: int) -> None:
                 )
             for error in report.errors:
                 click.echo(f"  {error}", err=True)
+        # Entries written outside the commit point (none today) or left by a seal that
+        # failed are chained here, within a round.
+        audit.seal()
         db.session.remove()
         if not loop:
             break
@@ -277,3 +282,74 @@ def generate(scale: float, seed: int, today) -> None:
     click.echo(f"\nLogins (password {summary.password!r}, generated data only):")
     for role, email in summary.logins.items():
         click.echo(f"  {role:<12} {email}")
+
+
+audit_cli = AppGroup("audit", help="The audit log's hash chain.")
+forum_cli.add_command(audit_cli)
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 naming the first entry that does not match."""
+    verdict = audit.verify()
+    if not verdict.ok:
+        where = f"entry {verdict.broken_seq}"
+        if verdict.broken is not None:
+            event = verdict.broken
+            where += f" (id {event.id}, {event.at:%Y-%m-%d %H:%M:%S} UTC, {event.verb})"
+        click.echo(f"audit log BROKEN at {where}: {verdict.reason}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"audit log intact: {verdict.checked} entries chained"
+        + (f", {verdict.unsealed} not sealed yet (run `flask forum audit seal`)" if verdict.unsealed else "")
+    )
+
+
+@audit_cli.command("seal")
+def audit_seal() -> None:
+    """Chain the entries not sealed yet (the app does this after each change; for after a restore)."""
+    total = 0
+    while sealed := audit.seal():
+        total += sealed
+    click.echo(f"sealed {total} entries")
+
+
+@forum_cli.command("backup")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--recipient",
+    "recipients",
+    multiple=True,
+    envvar="BACKUP_RECIPIENTS",
+    help="Encrypt to this age public key (age1…); may be given several times. Default: BACKUP_RECIPIENTS.",
+)
+def backup(output: Path, recipients: tuple[str, ...]) -> None:
+    """Write a consistent backup of the running database to OUTPUT (see docs/operations.md)."""
+    from .backup import BackupError, make_backup
+
+    try:
+        result = make_backup(output, [r for value in recipients for r in value.split()])
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"backup written: {result.path} ({result.kind}, {result.size:,} bytes"
+        + (", encrypted" if result.encrypted else ", NOT encrypted")
+        + ")"
+    )
+
+
+@forum_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--identity", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="age secret key file.")
+def restore(source: Path, identity: Path | None) -> None:
+    """Restore a backup into this app's database, which must be empty; then verify the audit chain."""
+    from .backup import BackupError, restore_backup
+
+    try:
+        kind = restore_backup(source, identity)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    verdict = audit.verify()
+    click.echo(f"restored {source} ({kind}); audit log: " + ("intact" if verdict.ok else "BROKEN: " + verdict.reason))
+    if not verdict.ok:
+        sys.exit(1)

@@ -46,6 +46,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and pseudonymised rows are overwritten with zeros, not left readable in free
+        # pages of the file (or of a copy of it) until SQLite happens to reuse them.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
         # SQLite's own lower() folds ASCII only; names here are Bosnian, Macedonian,
         # Albanian and Montenegrin. Python's folds them all, as PostgreSQL's does.

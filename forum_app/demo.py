@@ -44,8 +44,10 @@ from .auth.services import find_user_by_email
 from .core import clock
 from .core.markdown import render_for_storage
 from .extensions import db
-from .meetings import minutes
+from .meetings import day as meeting_day
+from .meetings import delegates, minutes
 from .meetings import services as meetings
+from .meetings.delegates import DelegateInput
 from .meetings.minutes import MinutesInput
 from .meetings.services import MeetingDetails, WalkInInput
 from .models import ActionItem, Forum, ForumMember, Grant, GrantTeam, Meeting, Organisation, Programme, User
@@ -94,12 +96,16 @@ class MeetingSpec:
     minutes_state: str = "adopted"  # for held meetings with minutes
     # (name, organisation, kind) of people who came without an invitation
     walk_ins: tuple[tuple[str, str, str], ...] = ()
+    # (email of the invitee represented, name of who came for them): a delegate without an account (a walk-in).
+    delegates: tuple[tuple[str, str], ...] = ()
     # (email, text) comments on circulated minutes
     comments: tuple[tuple[str, str], ...] = ()
     cancel_reason: str = ""
     online_url: str = ""
     # email -> (rsvp, attendance); people not listed get the default for the meeting's state.
     replies: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # What was recorded on the "During the meeting" page: (agenda item, notes, decisions) for its items.
+    record: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -357,6 +363,8 @@ SARAJEVO = ForumSpec(
                 SA_POLICE.email: ("declined", "excused"),
                 SA_RELIGIOUS.email: ("tentative", "present"),
             },
+            # The police officer could not come and sent a colleague from the same station (issue 21, part 2).
+            delegates=((SA_POLICE.email, "Emir Delić"),),
         ),
         MeetingSpec(
             2,
@@ -391,6 +399,15 @@ SARAJEVO = ForumSpec(
             "Conference room, Cantonal Centre for Social Work Sarajevo",
             agenda=FOLLOW_UP_AGENDA,
             replies={SA_POLICE.email: ("declined", "excused")},
+            record=(
+                (
+                    "Pre-release cases: update from the prison (case codes only)",
+                    "Three releases are due before the next meeting (SA-2021-07, SA-2021-09, SA-2021-11). "
+                    "Housing is arranged for two of them.",
+                    ("The social welfare centre finds temporary housing for SA-2021-11.",),
+                ),
+                ("Any other business", "The health centre asks to join the forum as a member.", ()),
+            ),
         ),
         MeetingSpec(
             3,
@@ -1058,9 +1075,24 @@ def _get_or_create_meeting(
             )
             for name, organisation, kind in spec.walk_ins:
                 meetings.add_walk_in(organiser, meeting, WalkInInput(name, organisation, kind))
+            for email, name in spec.delegates:
+                represented = next(inv for inv in meeting.invitations if inv.user_id == users[email].id)
+                delegates.record_delegate(organiser, meeting, DelegateInput(represented.id, name))
+        if spec.record:
+            _record_items(meeting, spec, organiser)
         if spec.minutes:
             _write_minutes(meeting, spec, organiser, users)
     return meeting
+
+
+def _record_items(meeting: Meeting, spec: MeetingSpec, organiser: User) -> None:
+    """The agenda items recorded while the meeting happened, through the meeting-day services."""
+    with clock.at(meeting.ends_at - timedelta(minutes=30)):
+        items = {item.title: item for item in meeting_day.derive_items(organiser, meeting)}
+        for title, notes, decisions in spec.record:
+            item = items[title]
+            loaded = meeting_day.ItemInput.of(item).values()
+            meeting_day.save_item(organiser, item, meeting_day.ItemInput(title, notes, list(decisions)), loaded)
 
 
 def _write_minutes(meeting: Meeting, spec: MeetingSpec, organiser: User, users: dict[str, User]) -> None:

@@ -112,6 +112,19 @@ RSVP_STATES = {
 
 MINUTES_STATES = {"draft": _l("Draft"), "circulated": _l("Circulated"), "adopted": _l("Adopted")}
 MINUTES_VERSION_KINDS = {"edit": _l("Edit"), "correction": _l("Correction after adoption")}
+# How a forum adopts a meeting's minutes: circulated and adopted by the organisers (as before),
+# or approved at the forum's next meeting, where an agenda item records it (as councils do).
+MINUTES_ADOPTION_WAYS = {
+    "circulation": _l("By circulation: the organisers adopt them after the invitees have read them"),
+    "next_meeting": _l("At the next meeting: an agenda item adopts them"),
+}
+# What an agenda item is for: a topic of the meeting, the follow-up review of agreed actions,
+# or the adoption of the previous meeting's minutes.
+AGENDA_ITEM_KINDS = {
+    "topic": _l("Topic"),
+    "review": _l("Review of agreed actions"),
+    "adoption": _l("Adoption of minutes"),
+}
 
 # The kinds a multi-agency forum is expected to bring together; coverage is measured
 # against these (other kinds are welcome and shown, but their absence is no gap).

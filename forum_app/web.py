@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, jsonify, render_template, request, url_for
+from flask import Flask, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -20,11 +20,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
 from . import permissions
+from .core import audit
+from .core.commit import attempt
 from .core.errors import Forbidden, NotFound
 from .core.markdown import stored_html
+from .extensions import db
 from .vocab import (
     ACTION_STATES,
     ACTION_UPDATE_KINDS,
+    AGENDA_ITEM_KINDS,
     ATTENDANCE_STATES,
     COUNTRIES,
     FORUM_ROLES,
@@ -83,6 +87,18 @@ def configure_proxy(app: Flask) -> None:
 
 
 def configure_request_checks(app: Flask) -> None:
+    @app.before_request
+    def name_the_request():
+        # First, so that even a refused request has an id: audit entries, log lines and the
+        # error page's incident number all carry it (core.audit.request_id).
+        g.request_id = audit.new_request_id()
+
+    @app.after_request
+    def tell_the_request_id(response):
+        if "request_id" in g:
+            response.headers["X-Request-Id"] = g.request_id
+        return response
+
     @app.before_request
     def refuse_nul_characters():
         # U+0000 is never meaningful input, and PostgreSQL refuses it in text: answer
@@ -152,7 +168,11 @@ def configure_error_pages(app: Flask) -> None:
             return jsonify(message=message, errors={}), status
         if wants_json():
             return jsonify(error=title, message=message), status
-        return render_template("errors/error.html", status=status, title=title, message=message), status
+        incident = g.get("request_id", "")
+        return (
+            render_template("errors/error.html", status=status, title=title, message=message, incident=incident),
+            status,
+        )
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -166,6 +186,8 @@ def configure_error_pages(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if exc.code == 403:
+            audit_denied()
         body, status = error_page(exc.code, *error_texts(exc))
         return body, status, error_headers(exc)
 
@@ -180,11 +202,21 @@ def configure_error_pages(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(exc):
+        # Flask has logged the traceback; this line ties it to the number the person sees.
+        current_app.logger.error("Incident %s: %s %s", g.get("request_id", "-"), request.method, request.path)
         return error_page(
             500,
             _("Something went wrong"),
             _("The error has been logged. Nothing you entered was saved; please try again."),
         )
+
+
+def audit_denied() -> None:
+    """Write a refused access to the audit log, in a transaction of its own (the request's is
+    given up: it was going to be refused anyway)."""
+    db.session.rollback()
+    user = current_user if current_user.is_authenticated else None
+    attempt(lambda: audit.record_denied(user))
 
 
 def error_headers(exc: HTTPException) -> list[tuple[str, str]]:
@@ -228,6 +260,7 @@ def configure_templates(app: Flask) -> None:
         SYSTEM_ROLES=SYSTEM_ROLES,
         MEETING_STATES=MEETING_STATES,
         MINUTES_STATES=MINUTES_STATES,
+        AGENDA_ITEM_KINDS=AGENDA_ITEM_KINDS,
         RSVP_STATES=RSVP_STATES,
         ATTENDANCE_STATES=ATTENDANCE_STATES,
         FORUM_ROLES=FORUM_ROLES,

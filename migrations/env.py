@@ -11,9 +11,10 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging. Not disabling the loggers that exist already:
+# run inside the app's process (the tests, an upgrade at start-up), it would otherwise silence
+# the app's own loggers, the audit chain's head among them, for the rest of the process.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

@@ -151,7 +151,7 @@ class Factory:
     def add_member(self, forum_id: int, email: str, role: str = "participant") -> None:
         self._save(ForumMember(forum_id=forum_id, user_id=self.user_id(email), role=role))
 
-    def meeting(self, forum_id: int, state: str = "scheduled", starts_in_days: int = 14) -> int:
+    def meeting(self, forum_id: int, state: str = "scheduled", starts_in_days: int = 14, agenda_md: str = "") -> int:
         """A meeting from 10:00 to 12:00 in the forum's zone, ``starts_in_days`` days from today there, with no
         invitees, taken to ``state`` by the meeting services.
 
@@ -171,7 +171,7 @@ class Factory:
                 ends_at=start + timedelta(hours=2),
                 venue="Town hall",
                 online_url="",
-                agenda_md="",
+                agenda_md=agenda_md,
             )
             actor = self._organiser(forum)
             with clock.at(start - timedelta(days=30)):
@@ -259,6 +259,18 @@ class Factory:
         def run() -> int:
             meeting = db.session.get(Meeting, meeting_id)
             return meetings.add_walk_in(self._organiser(meeting.forum), meeting, data).id
+
+        return self._run(run)
+
+    def delegate(self, meeting_id: int, for_invitation_id: int, name: str = "Deputy", email: str = "") -> int:
+        """Someone attended on behalf of an invitee (meetings.delegates): a walk-in without ``email``. Returns
+        the id of the delegate's walk-in or invitation."""
+        from forum_app.meetings.delegates import DelegateInput, record_delegate
+
+        def run() -> int:
+            meeting = db.session.get(Meeting, meeting_id)
+            data = DelegateInput(for_invitation_id, name, email)
+            return record_delegate(self._organiser(meeting.forum), meeting, data).id
 
         return self._run(run)
 

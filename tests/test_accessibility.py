@@ -97,6 +97,7 @@ def demo_urls(page, live_server: str) -> dict[str, str]:
         "members": forum_url + "/members",
         "meeting": meeting_url,
         "attendance": meeting_url + "/attendance",
+        "during the meeting": meeting_url + "/during",
         "minutes form": meeting_url + "/minutes",
         "minutes versions": meeting_url + "/minutes/versions",
         "minutes version": meeting_url + "/minutes/versions/1",
@@ -110,7 +111,7 @@ def demo_urls(page, live_server: str) -> dict[str, str]:
 PERSONAS = {
     "organiser": (
         ORGANISER,
-        ["home", "forum", "meeting", "attendance", "minutes form", "minutes versions"],
+        ["home", "forum", "meeting", "attendance", "during the meeting", "minutes form", "minutes versions"],
         ["forum list", "members", "minutes version", "calendar", "calendar with meetings"],
     ),
     "participant": (

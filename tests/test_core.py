@@ -202,3 +202,15 @@ def test_every_connection_gets_its_databases_settings(app):
                     assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
                     assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == SQLITE_BUSY_TIMEOUT_MS
                     assert connection.exec_driver_sql("PRAGMA journal_mode").scalar_one() in ("wal", "memory")
+                    assert connection.exec_driver_sql("PRAGMA secure_delete").scalar_one() == 1
+
+
+def test_the_privacy_notice_is_public_linked_from_every_page_and_states_the_configured_periods(app, client):
+    response = client.get("/privacy")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "never about prisoners" in page
+    # The periods are the deployment's settings, not text that could drift from them.
+    assert f"after {app.config['SESSION_IDLE_MINUTES']} minutes without use" in page
+    assert f"kept for {app.config['INBOUND_RETENTION_DAYS']} days" in page
+    assert 'href="/privacy"' in client.get("/login").get_data(as_text=True)

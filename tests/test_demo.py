@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from forum_app.demo import DEMO_PASSWORD
 from forum_app.extensions import db
-from forum_app.models import Base, Forum, Meeting, User
+from forum_app.models import Base, Forum, Invitation, Meeting, User, WalkInAttendee
 
 from .conftest import login
 
@@ -41,6 +41,20 @@ def test_seed_demo_builds_the_2021_forums_and_is_idempotent(app):
     assert first_meetings["Skopje"].date().isoformat() == "2021-07-02"
     assert first_meetings["Bijelo Polje"].date().isoformat() == "2021-07-02"
     assert counts["action_item"] > 0 and counts["action_update"] > counts["action_item"]
+    # A delegate (issue 21, part 2): Sarajevo's police officer declined the first meeting and a colleague came.
+    with app.app_context():
+        delegate = db.session.execute(
+            select(WalkInAttendee).where(WalkInAttendee.on_behalf_of_id.is_not(None))
+        ).scalar_one()
+        represented = db.session.get(Invitation, delegate.on_behalf_of_id)
+        assert (delegate.name, delegate.organisation_kind) == ("Emir Delić", "police")
+        assert (represented.rsvp, represented.attendance, represented.meeting.forum.city) == (
+            "declined",
+            "excused",
+            "Sarajevo",
+        )
+    # A held meeting recorded on the "During the meeting" page: its agenda items, with notes.
+    assert counts["agenda_item"] >= 5
 
 
 def test_seed_demo_if_empty_leaves_existing_data_alone(app, make):

@@ -1,4 +1,4 @@
-"""Forums and meetings: every route of the ``forums`` and ``meetings`` blueprints against every role.
+"""Forums and meetings: every route of the ``forums``, ``meetings`` and ``meeting_day`` blueprints against every role.
 
 The matrix mirrors tests/test_admin.py: one world per role, one login per role (argon2
 is slow), then the whole route table is walked and compared in one assertion, so a
@@ -30,7 +30,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from forum_app.extensions import db
-from forum_app.models import AuditEvent, ForumMember, Invitation, Meeting, WalkInAttendee
+from forum_app.meetings import day
+from forum_app.models import AgendaItem, AuditEvent, ForumMember, Invitation, Meeting, User, WalkInAttendee
 
 from .conftest import csrf_token, sign_in
 from .factories import Factory
@@ -76,6 +77,31 @@ class Targets(TargetIds):
     def revision(self, key: str) -> str:
         return str(self.meeting(key).minutes_revision)
 
+    def item_form(self, key: str, notes: str) -> dict[str, str]:
+        """An agenda item's form as the "During the meeting" page posts it (prefixed, with its loaded values)."""
+        with self.app.app_context():
+            item = db.session.get(AgendaItem, self.ids[key])
+            p = f"item-{item.id}-"
+            return {
+                f"{p}csrf_token": self["token"],
+                f"{p}loaded": day.ItemInput.of(item).encode(),
+                f"{p}title": item.title,
+                f"{p}notes_md": notes,
+                f"{p}decisions": "",
+            }
+
+    def action_row(self, key: str, title: str) -> dict[str, str]:
+        p = f"actions-{self.ids[key]}-"
+        return {
+            f"{p}csrf_token": self["token"],
+            f"{p}rows-0-row_id": "1",
+            f"{p}rows-0-was": "",
+            f"{p}rows-0-title": title,
+            f"{p}rows-0-owner_id": str(self["participant_id"]),
+            f"{p}rows-0-owner_organisation_id": "0",
+            f"{p}rows-0-due_on": "",
+        }
+
 
 def local_day(days: int) -> str:
     return (datetime.now(ZoneInfo("Europe/Sarajevo")) + timedelta(days=days)).date().isoformat()
@@ -110,6 +136,9 @@ def build(app: Flask, make: Factory) -> dict[str, Any]:
     ids["observer_invitation"] = make.invite(ids["held"], w["observer"])
     make.mark_attendance(ids["observer_invitation"], "absent")
     ids["walk_in"] = make.walk_in(ids["held"])
+    # Someone came for a guest (issue 21, part 2): the record an organiser may undo.
+    ids["represented_invitation"] = make.invite(ids["held"], make.user())
+    make.delegate(ids["held"], ids["represented_invitation"], "Deputy For Guest")
     make.minutes(ids["held"], versions=2, state="circulated", author_email=w["organiser"], body="CIRCULATED-TEXT")
     # Draft minutes: only organisers, staff and admins read them, even invitees who came.
     ids["held_draft"] = make.meeting(forum, state="held", starts_in_days=-40)
@@ -129,6 +158,20 @@ def build(app: Flask, make: Factory) -> dict[str, Any]:
             select(ForumMember.id).where(ForumMember.forum_id == forum, ForumMember.user_id == spare_id)
         ).scalar_one()
     ids["other_meeting"] = make.meeting(w["other_forum"], state="scheduled", starts_in_days=10)
+    # The held meeting recorded on its "During the meeting" page: its items (derived, plus two topics) and an
+    # item adopting the circulated minutes of an earlier meeting.
+    ids["held_previous"] = make.meeting(forum, state="held", starts_in_days=-130)
+    make.minutes(ids["held_previous"], versions=1, state="circulated", body="PREVIOUS-TEXT")
+    ids["participant_id"] = make.user_id(w["participant"])
+    with app.app_context():
+        held = db.session.get(Meeting, ids["held"])
+        organiser = db.session.execute(select(User).where(User.email == w["organiser"])).scalar_one()
+        day.add_adoption_item(held, db.session.get(Meeting, ids["held_previous"]))
+        db.session.flush()
+        ids["adoption_item"] = day.derive_items(organiser, held)[1].id
+        ids["topic_item"] = day.add_item(organiser, held, "Housing").id
+        ids["spare_item"] = day.add_item(organiser, held, "Spare topic").id
+        db.session.commit()
     return {"world": w, "targets": Targets(app, ids)}
 
 
@@ -408,6 +451,22 @@ ROUTES: list[Route] = [
         walk_in_id="walk_in",
         verbs="meeting.walk_in.remove",
     ),
+    route(
+        "POST",
+        M + "/delegates",
+        "edit",
+        meeting_id="held",
+        verbs=("meeting.delegate.add", "meeting.walk_in.add"),  # without an email: a walk-in
+        data=lambda t: {"for_invitation_id": str(t["observer_invitation"]), "name": "Deputy Observer"},
+    ),
+    route(
+        "POST",
+        M + "/delegates/<int:invitation_id>/remove",
+        "edit",
+        meeting_id="held",
+        invitation_id="represented_invitation",
+        verbs="meeting.delegate.remove",
+    ),
     route("GET", M + "/minutes/versions", "view", meeting_id="held"),
     route("GET", M + "/minutes/versions/<int:number>", "view", meeting_id="held", number=1),
     route("GET", M + "/minutes/compare", "view", meeting_id="held", query="a=1&b=2"),
@@ -479,6 +538,68 @@ ROUTES: list[Route] = [
             "base_revision": t.revision("held_adopted"),
         },
     ),
+    # The "During the meeting" page of the held meeting: organisers only (members 403, outsiders 404).
+    route("GET", M + "/during", "edit", meeting_id="held"),
+    route(
+        "POST",
+        M + "/during/items",
+        "edit",
+        meeting_id="held",
+        verbs="meeting.agenda.add",
+        data=lambda t: {"title": "AOB"},
+    ),
+    route(
+        "POST",
+        M + "/during/items/<int:item_id>",
+        "edit",
+        meeting_id="held",
+        item_id="topic_item",
+        verbs="meeting.agenda.save",
+        data=lambda t: t.item_form("topic_item", "Two places found."),
+    ),
+    route(
+        "POST",
+        M + "/during/items/<int:item_id>/actions",
+        "edit",
+        meeting_id="held",
+        item_id="topic_item",
+        verbs="action.raise",
+        data=lambda t: t.action_row("topic_item", "Find a flat"),
+    ),
+    route(
+        "POST",
+        M + "/during/items/<int:item_id>/move",
+        "edit",
+        meeting_id="held",
+        item_id="topic_item",
+        verbs="meeting.agenda.move",
+        data=lambda t: {"direction": "up"},
+    ),
+    route(
+        "POST",
+        M + "/during/items/<int:item_id>/remove",
+        "edit",
+        meeting_id="held",
+        item_id="spare_item",
+        verbs="meeting.agenda.remove",
+    ),
+    route(
+        "POST",
+        M + "/during/items/<int:item_id>/adopt",
+        "edit",
+        meeting_id="held",
+        item_id="adoption_item",
+        verbs=("minutes.adopt", "minutes.adopt_at_meeting"),
+        data=lambda t: {"base_revision": t.revision("held_previous")},
+    ),
+    route(
+        "POST",
+        M + "/during/minutes",
+        "edit",
+        meeting_id="held",
+        verbs=("minutes.save", "minutes.draft_from_record"),
+        data=lambda t: {"base_revision": t.revision("held")},
+    ),
     # State changes, last
     route(
         "POST",
@@ -518,7 +639,7 @@ def expected_verbs(role: str) -> Counter:
 
 def test_route_table_covers_every_forums_rule(app: Flask) -> None:
     """A new route (or method) of the forums blueprint without a row in ROUTES fails here."""
-    assert_covers(app, ROUTES, "forums", "meetings", at_least=30)
+    assert_covers(app, ROUTES, "forums", "meetings", "meeting_day", at_least=30)
     assert {r.kind for r in ROUTES} <= set(KINDS)
     assert len({str(r) for r in ROUTES}) == len(ROUTES), "two rows test the same thing"
 
@@ -594,11 +715,13 @@ def test_forums_routes_by_role(app: Flask, make: Factory, role: str) -> None:
             "minutes of held_adopted": sees_forum,
         }
 
+    t.ids["token"] = token  # the "During the meeting" page's forms carry it under their own prefix
     assert walk(client, ROUTES, t, token) == expect(ROUTES, lambda r: expected_outcome(role, r))
 
     participant_id = make.user_id(world["participant"])
     with app.app_context():
         verbs = Counter(db.session.execute(select(AuditEvent.verb)).scalars()) - setup_verbs
+        verbs.pop("access.denied", None)  # refusals are audited (tests/test_audit_chain.py), not changes
         states = {
             key: (m.state, m.minutes_state)
             for key in ("draft", "scheduled", "held_draft", "held_uninvited")
@@ -637,7 +760,9 @@ def _snapshot(app: Flask, t: Targets) -> dict[str, Any]:
             for m in [db.session.get(Meeting, t[key])]
         }
         attendance = sorted(db.session.execute(select(Invitation.id, Invitation.attendance, Invitation.rsvp)).all())
-        verbs = sorted(v for v in db.session.execute(select(AuditEvent.verb)).scalars() if v != "user.login")
+        verbs = sorted(
+            v for v in db.session.execute(select(AuditEvent.verb)).scalars() if v not in {"user.login", "access.denied"}
+        )
         members = sorted(db.session.execute(select(ForumMember.id, ForumMember.role)).all())
         walk_ins = db.session.execute(select(func.count()).select_from(WalkInAttendee)).scalar_one()
     return {"meetings": meetings, "invitations": attendance, "verbs": verbs, "members": members, "walk_ins": walk_ins}

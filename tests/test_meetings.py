@@ -698,8 +698,10 @@ def test_forum_page_shows_coverage_and_members_by_kind(app, world, organiser):
     page = organiser.get(f"/forums/{world['forum']}").get_data(as_text=True)
     coverage = re.search(r'id="coverage"(.*?)</section>', page, re.S).group(1)
     missing = re.search(r'id="coverage-missing">(.*?)</ul>', coverage, re.S).group(1)
-    assert "2/8" in coverage
-    assert "Probation" in missing and "Police" in missing and "Prison" not in missing
+    # Agencies among the members: the prison's, the social welfare centre's, and the grant holder's
+    # (an NGO, whose people organise the forum rather than belong to it: issue 21, part 5).
+    assert "3/8" in coverage
+    assert "Probation" in missing and "Police" in missing and "Prison" not in missing and "NGO" not in missing
     members = re.search(r'id="members-h"(.*?)</section>', page, re.S).group(1)
     assert members.index("Prison") < members.index("Social welfare")
 
@@ -1019,23 +1021,24 @@ def test_home_page_says_what_needs_me(app, world, organiser, make):
     assert load(app, Invitation, inv).rsvp == "accepted"
 
     tasks = organiser.get("/").get_data(as_text=True).split('id="tasks"', 1)[1].split("</section>", 1)[0]
-    assert f'href="/meetings/{draft}"' in tasks and "Schedule it" in tasks
+    assert f'href="/meetings/{draft}"' in tasks and "Schedule the draft" in tasks
     assert f'href="/meetings/{held}"' in tasks and "Adopt the minutes" in tasks
     assert f'href="/meetings/{scheduled}"' not in tasks  # nothing to do before it starts
 
     staff = sign_in(app.test_client(), world["staff"])
     overview = staff.get("/").get_data(as_text=True).split('id="overview"', 1)[1]
     assert f'href="/forums/{world["forum"]}"' in overview and f'href="/forums/{world["other_forum"]}"' in overview
-    # Coverage: the kinds of the members' organisations (a prison's and a social welfare centre's), of
-    # active people only; the other forum has no member with an organisation.
+    # Agencies among the members: the kinds of the members' organisations (a prison's and a social welfare
+    # centre's), of active people only, and the grant holder's (an NGO: issue 21, part 5, it counts although
+    # its people are organisers, not members); the other forum has no member with an organisation.
     row = overview.split(f'href="/forums/{world["forum"]}"', 1)[1].split("</tr>", 1)[0]
     other = overview.split(f'href="/forums/{world["other_forum"]}"', 1)[1].split("</tr>", 1)[0]
-    assert ">2/8<" in row and "Prison" not in row.split("missing:")[1] and ">0/8<" in other
+    assert ">3/8<" in row and "Prison" not in row.split("missing:")[1] and ">1/8<" in other
     with app.app_context():
         db.session.get(User, make.user_id(world["observer"])).active = False
         db.session.commit()
     row = staff.get("/").get_data(as_text=True).split(f'href="/forums/{world["forum"]}"', 1)[1].split("</tr>", 1)[0]
-    assert ">1/8<" in row and "Social welfare" in row.split("missing:")[1]
+    assert ">2/8<" in row and "Social welfare" in row.split("missing:")[1]
     outsider = sign_in(app.test_client(), world["outsider"])
     page = outsider.get("/").get_data(as_text=True)
     assert "No meeting is planned for you" in page and f'/meetings/{scheduled}"' not in page

@@ -13,7 +13,8 @@ from forum_app.config import ConfigError, load_config
 from forum_app.extensions import db
 from forum_app.models import User
 
-from .conftest import login
+from .conftest import login, post_form
+from .factories import PASSWORD
 
 
 def _stored_hash(app, email: str) -> str:
@@ -76,3 +77,48 @@ def test_production_refuses_hashing_below_the_owasp_minimum(monkeypatch):
     monkeypatch.setenv("PASSWORD_HASH_MEMORY_KIB", "4096")
     with pytest.raises(ConfigError, match="OWASP"):
         load_config({"FORUM_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48)})
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "password123",  # in the leaked lists as it is
+        "QWERTYUIOP",  # case does not hide it
+        "1234567890",
+        "Sarajevo2024!",  # a common word dressed in digits and signs
+        "!!monkey1234",
+        "aaaaaaaaaaaa",  # one or two characters repeated
+        "abababababab",
+    ],
+)
+def test_a_common_or_dressed_up_password_is_refused_and_nothing_changes(app, client, make, password):
+    email = make.user()
+    login(client, email)
+    response = post_form(
+        client, "/account/password", {"current_password": PASSWORD, "password": password, "confirm": password}
+    )
+    assert response.status_code == 400
+    assert "too easy to guess" in response.get_data(as_text=True)
+    assert login(app.test_client(), email).status_code == 302  # the old password still works
+
+
+def test_a_password_built_on_the_persons_own_name_or_address_is_refused(app, make):
+    assert passwords.is_guessable("Hodzic2026!", ["amra.hodzic", "Amra Hodžić"])
+    assert passwords.is_guessable("amra.hodzic#1", ["amra.hodzic", "Amra Hodžić"])
+    # The same password is fine for someone else, and a passphrase is fine for her.
+    assert not passwords.is_guessable("Hodzic2026!", ["ana.petrovska", "Ana Petrovska"])
+    assert not passwords.is_guessable("lamp orbit velvet Ohrid", ["amra.hodzic", "Amra Hodžić"])
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["correct horse battery staple", "lamp orbit velvet Ohrid", "Тиха река под мостот", "ujë i ftohtë malor"],
+)
+def test_passphrases_in_any_script_are_accepted(password):
+    assert not passwords.is_guessable(password)
+
+
+def test_the_shipped_list_is_the_whole_list():
+    common = passwords.common_passwords()
+    assert len(common) == 49_233
+    assert {"123456", "password", "qwertyuiop", "sarajevo"} <= common

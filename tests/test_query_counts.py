@@ -26,6 +26,7 @@ from forum_app.extensions import db
 from forum_app.models import (
     ActionItem,
     ActionUpdate,
+    AgendaItem,
     AuditEvent,
     Forum,
     ForumMember,
@@ -204,6 +205,30 @@ def populate(app: Flask, world: dict[str, Any], scale: int) -> None:
                         created_at=raised + timedelta(days=1),
                     )
                 )
+            # The measured meeting's "During the meeting" page: an agenda item, with an action agreed under it.
+            item = AgendaItem(
+                meeting_id=meeting.id,
+                position=n,
+                title=f"Bulk item {n}",
+                notes_md="Said",
+                notes_html="<p>Said</p>",
+                decisions=[f"Decided {n}"],
+            )
+            db.session.add(item)
+            db.session.flush()
+            db.session.add(
+                ActionItem(
+                    forum=forum,
+                    meeting_id=meeting.id,
+                    agenda_item_id=item.id,
+                    title=f"Agreed under item {n}",
+                    owner=people[i],
+                    owner_organisation=organisations[i],
+                    state="proposed",
+                    created_at=meeting.ends_at,
+                    updated_at=meeting.ends_at,
+                )
+            )
             # The long-running action: a note by someone new; the audit trail and the outbox grow too.
             author = new_person(organisations[i])
             db.session.add(
@@ -288,7 +313,11 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
     month = target_month().strftime("%Y-%m")
     return {
         "home (admin)": ("admin", "/", r'<td><a href="/forums/\d+"'),
-        "home (organiser)": ("organiser", "/", r'class="badge text-bg-warning align-self-center task-step"'),
+        "home (organiser)": ("organiser", "/", r'class="btn btn-sm btn-outline-primary align-self-center task-step"'),
+        # Her forums with their next step (issue 21, part 4): a row per forum of her grants.
+        "home forums (organiser)": ("organiser", "/", r'forum-step" data-step='),
+        # Staff's overview with both kinds of agencies and the overdue actions per forum (issue 21, parts 4 and 5).
+        "home overview (admin)": ("admin", "/", r'<td data-label="Overdue actions"'),
         "forum list (admin)": ("admin", "/forums", r'class="card h-100 forum-card"'),
         "forum list (organiser)": ("organiser", "/forums", r'class="card h-100 forum-card"'),
         "forum list (participant)": ("participant", "/forums", r'class="card h-100 forum-card"'),
@@ -302,6 +331,11 @@ def pages(world: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
             r"<tr data-user=|walk-in</span>|border-start ps-2",
         ),
         "attendance": ("organiser", f"/meetings/{meeting}/attendance", r'name="rows-\d+-value"|/walk-ins/\d+/remove'),
+        "during the meeting": (
+            "organiser",
+            f"/meetings/{meeting}/during",
+            r'name="rows-\d+-value"|class="card mb-4 agenda-item"|<li class="list-group-item"><a href="/actions/',
+        ),
         "calendar": ("participant", f"/calendar?month={month}", r'class="d-block small calendar-event'),
         "calendar (admin)": ("admin", f"/calendar?month={month}", r'class="d-block small calendar-event'),
         "people (admin)": ("admin", "/admin/users", r'href="/admin/users/\d+/edit"'),

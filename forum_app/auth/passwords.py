@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import re
+from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,6 +17,14 @@ from flask import current_app, has_app_context
 # denial-of-service lever.
 MIN_LENGTH = 10
 MAX_LENGTH = 256
+
+# 49,233 passwords people actually chose, most common first in the source: zxcvbn's list,
+# built from leaked password corpora (RockYou, Xato's ten million, …), from the npm package
+# @zxcvbn-ts/language-common 4.1.3 (MIT; see common_passwords.md). Lower-cased, one a line.
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt.gz")
+# A common word dressed up with a few digits or signs ("sarajevo2024!", "2021monkey") is as
+# guessable as the word: crackers try exactly those.
+_DRESSING = re.compile(r"^[\W\d_]{0,6}(.*?)[\W\d_]{0,6}$")
 
 # One of OWASP's argon2id configurations (Password Storage Cheat Sheet): 7 MiB of memory,
 # 5 passes, 1 lane. OWASP lists five (46 MiB × 1 … 19 MiB × 2 … 7 MiB × 5) that "provide an
@@ -70,3 +82,28 @@ def needs_rehash(password_hash: str) -> bool:
         return _hasher()[0].check_needs_rehash(password_hash)
     except (InvalidHashError, ValueError):
         return True
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as f:
+        return frozenset(line for line in f.read().split("\n") if line)
+
+
+def is_guessable(password: str, context: Iterable[str] = ()) -> bool:
+    """True for a password found in leaked-password lists, such a word with digits or signs
+    around it, one or two characters repeated, or one built on the person's own name or address
+    (``context``)."""
+    folded = password.strip().casefold()
+    common = common_passwords()
+    if folded in common or len(set(folded)) <= 2:
+        return True
+    core = _DRESSING.match(folded)
+    if core and len(core.group(1)) >= 4 and (core.group(1) in common or len(set(core.group(1))) <= 2):
+        return True
+    squeezed = re.sub(r"[\W_]+", "", folded)
+    for value in context:
+        for part in re.split(r"[\W_]+", value.casefold()):
+            if len(part) >= 4 and part in squeezed and len(squeezed) - len(part) <= 6:
+                return True
+    return False

@@ -41,6 +41,10 @@ class CountedFailure(KeptRefusal):
     """
 
 
+class LoginThrottled(ThrottledError, KeptRefusal):
+    """A sign-in refused by the throttle: the refusal is audited, so the commit point keeps it."""
+
+
 def throttled_message(wait_minutes: int) -> str:
     return ngettext(
         "Too many failed attempts. Try again in %(num)d minute.",
@@ -60,14 +64,20 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
 
 
-def check_password_rules(password: str) -> str | None:
-    """A message saying what is wrong with ``password``, or None when it is acceptable."""
+def check_password_rules(password: str, user: User | None = None) -> str | None:
+    """A message saying what is wrong with ``password`` (for ``user``), or None when it is acceptable."""
     if len(password) < passwords.MIN_LENGTH:
         return ngettext("Use at least %(num)d character.", "Use at least %(num)d characters.", passwords.MIN_LENGTH)
     if len(password) > passwords.MAX_LENGTH:
         return ngettext("Use at most %(num)d character.", "Use at most %(num)d characters.", passwords.MAX_LENGTH)
     if not password.strip():
         return _("The password cannot be only spaces.")
+    context = (user.email.split("@")[0], user.name) if user is not None else ()
+    if passwords.is_guessable(password, context):
+        return _(
+            "This password is too easy to guess: it is a common one, or built on one or on your name. "
+            "Try three or four words that have nothing to do with each other."
+        )
     return None
 
 
@@ -236,10 +246,15 @@ def authenticate(email: str, password: str, *, address: str, now: datetime) -> U
     """
     user = find_user_by_email(email)
     result = throttle.attempt(devices.login_counters(email, user, address, now), now)
-    _refuse_if_throttled(result)
+    if not result.allowed:
+        # Audited, so the commit point keeps it (and nothing else changed). An unknown
+        # address is not written down: people type their password into the email field.
+        audit.record(user, "user.login_throttled", user, outcome="refused", wait_minutes=result.wait_minutes)
+        raise LoginThrottled(throttled_message(result.wait_minutes), result.wait_minutes)
     ok = passwords.verify_password(user.password_hash if user else None, password)
     # (ok implies a stored hash: verify_password refuses a user without one)
     if not ok or user is None or user.password_hash is None or not user.active:
+        audit.record(user, "user.login_failed", user, outcome="failed")
         raise CountedFailure(_("The email or password is not correct."))
     throttle.succeeded(result, now)
     if passwords.needs_rehash(user.password_hash):
@@ -251,7 +266,7 @@ def authenticate(email: str, password: str, *, address: str, now: datetime) -> U
 
 def set_password(user: User, password: str, *, actor: User | None = None, keep_current_session: bool = False) -> None:
     """Set a new password and end every other login of this user."""
-    problem = check_password_rules(password)
+    problem = check_password_rules(password, user)
     if problem:
         raise ServiceError(problem, field="password")
     user.password_hash = passwords.hash_password(password)
@@ -262,7 +277,7 @@ def set_password(user: User, password: str, *, actor: User | None = None, keep_c
 
 def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
     """Check the current password (throttled like a login: a stolen session must not guess it) and set ``new``."""
-    problem = check_password_rules(new)
+    problem = check_password_rules(new, user)
     if problem:
         raise ServiceError(problem, field="password")
     result = throttle.attempt([throttle.key("password-check", str(user.id))], now)

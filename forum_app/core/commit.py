@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
+from . import audit
 from .errors import ConflictError, KeptRefusal, ServiceError
 
 STALE_MESSAGE = _l("Someone else saved this at the same moment. Nothing of yours was saved: reload and try again.")
@@ -47,8 +48,9 @@ def attempt(service: Callable[[], Any]) -> Outcome:
     except ServiceError as exc:
         if isinstance(exc, KeptRefusal):
             db.session.commit()  # e.g. the counted failure; the service changed nothing else
+            seal_audit()
         else:
-            db.session.rollback()
+            _rollback()
         return Outcome(
             False,
             message=exc.message,
@@ -57,10 +59,22 @@ def attempt(service: Callable[[], Any]) -> Outcome:
             error=exc,
         )
     except IntegrityError:
-        db.session.rollback()
+        _rollback()
         return Outcome(False, message=str(RACE_MESSAGE))
     except StaleDataError:
         # Someone saved the same versioned row between our check and our write.
-        db.session.rollback()
+        _rollback()
         return Outcome(False, message=str(STALE_MESSAGE), stale=True)
+    seal_audit()
     return Outcome(True, value=value)
+
+
+def _rollback() -> None:
+    db.session.rollback()
+    db.session.info.pop("audit_unsealed", None)  # the entries went with the rest
+
+
+def seal_audit() -> None:
+    """Chain the audit entries the committed transaction wrote (core.audit.seal), if any."""
+    if db.session.info.pop("audit_unsealed", False):
+        audit.seal()

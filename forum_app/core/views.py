@@ -1,11 +1,12 @@
-"""The health check load balancers poll, and the language switcher every page carries.
+"""The health check load balancers poll, the language switcher every page carries, and the
+privacy notice (readable without signing in: people are told before they are asked).
 
 (The home page is in home/, the outbox in notifications/.)
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
@@ -58,3 +59,19 @@ def choose_language():
         samesite="Lax",
     )
     return response
+
+
+@bp.get("/privacy")
+def privacy():
+    """What Forum Desk stores about people, why, for how long and who sees it (issue 22).
+
+    The periods are the deployment's own settings, so the notice never promises what the
+    configuration does not do.
+    """
+    config = current_app.config
+    return render_template(
+        "privacy.html",
+        idle_minutes=config["SESSION_IDLE_MINUTES"],
+        inbound_days=config["INBOUND_RETENTION_DAYS"],
+        device_days=config["LOGIN_DEVICE_COOKIE_DAYS"],
+    )

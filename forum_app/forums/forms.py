@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from ..core import language
 from ..core.forms import AppForm, EditForm, TextAreaField, choices, valid_timezone
 from ..core.zones import forum_zone_choices
-from ..vocab import COUNTRIES, FORUM_ROLES
+from ..vocab import COUNTRIES, FORUM_ROLES, MINUTES_ADOPTION_WAYS
 from .services import ForumInput
 
 
@@ -35,6 +35,13 @@ class ForumForm(EditForm[ForumInput]):
         _l("Focus"), validators=[Optional(), Length(max=500)], description=_l("e.g. “new State Prison, Sarajevo”")
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
+    minutes_adoption = SelectField(
+        _l("Minutes are adopted"),
+        choices=choices(MINUTES_ADOPTION_WAYS),
+        default="circulation",
+        validators=[DataRequired()],
+        description=_l("At the next meeting: planning it adds the item “Adoption of the minutes”."),
+    )
 
     def to_input(self) -> ForumInput:
         return ForumInput(
@@ -46,6 +53,7 @@ class ForumForm(EditForm[ForumInput]):
             language=self.language.data,
             focus=self.focus.data or "",
             description=self.description.data or "",
+            minutes_adoption=self.minutes_adoption.data or "circulation",
         )
 
 

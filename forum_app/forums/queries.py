@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
@@ -21,7 +21,7 @@ from ..core.paging import Page, paginate
 from ..core.rows import Into
 from ..core.search import contains
 from ..extensions import db
-from ..models import Forum, ForumMember, Grant, GrantTeam, Meeting, Programme, User, utcnow
+from ..models import Forum, ForumMember, Grant, GrantTeam, Meeting, Organisation, Programme, User, utcnow
 from ..vocab import CORE_ORGANISATION_KINDS, ORGANISATION_KINDS
 
 # --- forum list ---------------------------------------------------------------------------------
@@ -212,7 +212,8 @@ class Coverage:
 class ForumPage:
     forum: Forum
     members_by_kind: dict[str, list[ForumMember]]
-    coverage: Coverage
+    coverage: Coverage  # agencies among the members (with the grant holder's)
+    attended: Coverage | None  # agencies at the last three meetings held (None: none held yet)
     next_meeting: Meeting | None
     upcoming: list[Meeting]
     past: list[Meeting]
@@ -228,7 +229,8 @@ def forum_page(user, forum_id: int, need: str = "view") -> ForumPage:
         need=need,
         options=(
             joinedload(Forum.grant).joinedload(Grant.programme),
-            joinedload(Forum.grant).selectinload(Grant.team).joinedload(GrantTeam.user),
+            joinedload(Forum.grant).joinedload(Grant.holder),
+            joinedload(Forum.grant).selectinload(Grant.team).joinedload(GrantTeam.user).joinedload(User.organisation),
             selectinload(Forum.members).joinedload(ForumMember.user).joinedload(User.organisation),
         ),
     )
@@ -257,7 +259,8 @@ def forum_page(user, forum_id: int, need: str = "view") -> ForumPage:
     return ForumPage(
         forum=forum,
         members_by_kind=ordered,
-        coverage=coverage_of(forum.members),
+        coverage=coverage_of(forum.members, forum.grant),
+        attended=_attended(forum),
         next_meeting=next_meeting,
         upcoming=upcoming,
         past=list(reversed(past)),
@@ -266,11 +269,47 @@ def forum_page(user, forum_id: int, need: str = "view") -> ForumPage:
     )
 
 
-def coverage_of(members: list[ForumMember]) -> Coverage:
-    """Which kinds of organisation the forum's active members come from (deactivated people do not count)."""
-    return coverage_of_kinds(
-        {m.user.organisation.kind for m in members if m.user.organisation is not None and m.user.active}
+def _attended(forum: Forum) -> Coverage | None:
+    """Agencies at the forum's last three meetings held, as the dashboard counts them (reports.coverage)."""
+    from ..reports.coverage import coverage_counts  # reports build on forums, not the other way round
+
+    counted = coverage_counts(
+        bindparam("forum_ids", [forum.id], expanding=True, literal_execute=True),
+        utcnow().date() + timedelta(days=1),
+        [forum.timezone],
     )
+    return coverage_of_kinds(set(counted.present(forum.id))) if counted.meetings.get(forum.id) else None
+
+
+def coverage_of(members: list[ForumMember], grant: Grant | None = None) -> Coverage:
+    """Agencies among the members: which kinds of organisation the forum's active members come from
+    (deactivated people do not count), with the grant holder's and its organisers' own (``grant``, its
+    holder and team's people loaded): the NGO that organises and chairs every meeting is represented."""
+    people = [m.user for m in members]
+    kinds = set()
+    if grant is not None:
+        kinds.add(grant.holder.kind)
+        people += [t.user for t in grant.team]
+    kinds |= {person.organisation.kind for person in people if person.organisation is not None and person.active}
+    return coverage_of_kinds(kinds)
+
+
+def holder_kinds(forum_ids: Sequence[int]):
+    """SQL: (forum id, kind) of each forum's grant holder and of its organisers' organisations (see coverage_of)."""
+    holder = (
+        select(Forum.id, Organisation.kind)
+        .join(Grant, Grant.id == Forum.grant_id)
+        .join(Organisation, Organisation.id == Grant.holder_id)
+        .where(Forum.id.in_(forum_ids))
+    )
+    team = (
+        select(Forum.id, Organisation.kind)
+        .join(GrantTeam, GrantTeam.grant_id == Forum.grant_id)
+        .join(User, User.id == GrantTeam.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(Forum.id.in_(forum_ids), User.active.is_(True))
+    )
+    return union(holder, team)
 
 
 def coverage_of_kinds(kinds: set[str]) -> Coverage:

@@ -18,6 +18,7 @@ from ..core.language import LANGUAGES
 from ..core.markdown import render_for_storage
 from ..extensions import db
 from ..models import Forum, ForumMember, Grant, Invitation, Meeting, User
+from ..vocab import MINUTES_ADOPTION_WAYS
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ForumInput(EditInput):
     language: str = "en"
     focus: str = ""
     description: str = ""
+    minutes_adoption: str = "circulation"  # vocab.MINUTES_ADOPTION_WAYS
 
     def __post_init__(self) -> None:
         for name in ("title", "city", "focus", "description"):
@@ -49,6 +51,8 @@ def save_forum(actor: User, forum: Forum | None, data: ForumInput, loaded: dict[
         raise ServiceError(_("This grant already has a forum with this title."), field="title")
     if data.language not in LANGUAGES:
         raise ServiceError(_("Choose a language from the list."), field="language")
+    if data.minutes_adoption not in MINUTES_ADOPTION_WAYS:
+        raise ServiceError(_("Choose how the minutes are adopted."), field="minutes_adoption")
     description_html = (
         render_for_storage(data.description, field="description")
         if forum is None or forum.description != data.description

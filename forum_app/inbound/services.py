@@ -66,7 +66,9 @@ def receive(raw: bytes, source: str, *, size: int | None = None, now: datetime |
         "mail.receive",
         mail,
         f"{source}: from {mail.from_addr or 'unknown'}: {mail.outcome}" + (f" ({mail.reason})" if mail.reason else ""),
-        outcome=mail.outcome,
+        # The audit's outcome says whether the message was let in; what it did is its result.
+        outcome="refused" if mail.outcome.startswith("refused") else "ok",
+        result=mail.outcome,
         reason=mail.reason,
         meeting_id=mail.meeting_id,
     )

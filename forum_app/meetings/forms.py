@@ -7,6 +7,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     FieldList,
@@ -29,6 +30,7 @@ from ..core.forms import AppForm, LinesField, RowForm, RowSetForm, TextAreaField
 from ..core.urls import MAX_ID
 from ..notifications.forms import ANSWER_CHOICES
 from ..vocab import ATTENDANCE_STATES, COUNTRIES, ORGANISATION_KINDS
+from .delegates import DelegateInput
 from .minutes import MinutesInput
 from .services import AttendanceInput, InviteeInput, WalkInInput
 
@@ -273,3 +275,30 @@ class RevisionForm(AppForm):
 
 class CommentForm(AppForm):
     body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(max=5000)])
+
+
+class DelegateForm(AppForm):
+    """ "X attended on behalf of Y" (meetings.delegates): Y among the invitees, X by name and email."""
+
+    for_invitation_id = SelectField(_l("On behalf of"), coerce=int, validators=[InputRequired()])
+    name = StringField(_l("Name of the person who came"), validators=[Optional(), Length(max=200)])
+    email = EmailField(
+        _l("Their email (optional)"),
+        validators=[Optional(), Email(), Length(max=254)],
+        description=_l(
+            "With an email address, someone new gets a guest account in the same organisation and can own actions. "
+            "Without one they are recorded as a walk-in, who cannot own an action."
+        ),
+    )
+    join_forum = BooleanField(
+        _l("Also make them a participant of the forum (to own actions and get invitations)"), default=True
+    )
+    record_delegate = SubmitField(_l("Record who came for whom"))
+
+    def to_input(self) -> DelegateInput:
+        return DelegateInput(
+            for_invitation_id=self.for_invitation_id.data,
+            name=self.name.data or "",
+            email=self.email.data or "",
+            join_forum=bool(self.join_forum.data),
+        )

@@ -179,9 +179,17 @@ def circulate(actor: User, meeting: Meeting, base_revision: int) -> None:
     notifications.minutes_circulated(meeting)
 
 
-def adopt(actor: User, meeting: Meeting, base_revision: int) -> None:
-    """Lock the minutes as they stand at ``base_revision`` (the version the organiser read)."""
+def adopt(actor: User, meeting: Meeting, base_revision: int, *, at_meeting: Meeting | None = None) -> None:
+    """Lock the minutes as they stand at ``base_revision`` (the version the organiser read).
+
+    A forum adopting "at the next meeting" adopts them only there (``at_meeting``, from that meeting's
+    agenda item: meetings.day.adopt_at_meeting), which is then recorded on these minutes' meeting.
+    """
+    if at_meeting is None:
+        ensure(permissions.adoption_way_lock(meeting))
     _publish(actor, meeting, base_revision, permissions.adopt_lock, "adopted", "adopt")
+    if at_meeting is not None:
+        meeting.minutes_adopted_at_meeting_id = at_meeting.id
 
 
 def _publish(actor: User, meeting: Meeting, base_revision: int, lock, state: str, verb: str) -> None:

@@ -11,6 +11,7 @@ import calendar
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -59,6 +60,7 @@ class InviteeRow:
     attendance: str | None
     is_member: bool  # of the forum: neither a member nor an organiser is a guest
     is_organiser: bool  # in the grant's team
+    on_behalf_of_id: int | None = None  # a delegate: the invitation of the invitee they came for
 
 
 @dataclass(slots=True, frozen=True)
@@ -67,6 +69,7 @@ class WalkInRow:
     name: str
     organisation_name: str
     organisation_kind: str
+    on_behalf_of_id: int | None = None  # a delegate without an account (meetings.delegates)
 
 
 @dataclass(slots=True, frozen=True)
@@ -93,9 +96,23 @@ class MeetingPage:
     delivery: dict = field(default_factory=dict)  # invitation id → email delivery state (organisers)
     received: list = field(default_factory=list)  # mail received about the meeting (inbound.queries; organisers)
 
-    @property
+    @cached_property
     def invitation_by_id(self) -> dict[int, InviteeRow]:
         return {i.id: i for i in self.invitations}
+
+    @property
+    def represented_by(self) -> dict[int, str]:
+        """Invitation id of an invitee who sent someone → the name of whoever came for them."""
+        found = {i.on_behalf_of_id: i.name for i in self.invitations if i.on_behalf_of_id is not None}
+        found.update({w.on_behalf_of_id: w.name for w in self.walk_ins if w.on_behalf_of_id is not None})
+        return found
+
+    def came_for(self, row: InviteeRow | WalkInRow) -> str | None:
+        """The name of the invitee a delegate came for ("X (for Y)"), None for everyone else."""
+        if row.on_behalf_of_id is None:
+            return None
+        represented = self.invitation_by_id.get(row.on_behalf_of_id)
+        return represented.name if represented is not None else None
 
 
 # The meeting with what its page shows of the forum; invitees, walk-ins and comments are read as rows.
@@ -130,6 +147,7 @@ def _invitees(meeting: Meeting) -> list[InviteeRow]:
                 Invitation.attendance,
                 is_member,
                 is_organiser,
+                Invitation.on_behalf_of_id,
             )
         )
         .select_from(Invitation)
@@ -154,6 +172,7 @@ def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
                     WalkInAttendee.name,
                     WalkInAttendee.organisation_name,
                     WalkInAttendee.organisation_kind,
+                    WalkInAttendee.on_behalf_of_id,
                 )
             )
             .where(WalkInAttendee.meeting_id == meeting.id)
@@ -197,11 +216,16 @@ def meeting_page(user, meeting_id: int, need: str = "view") -> MeetingPage:
 
 
 def headcount(invitations: list[InviteeRow], walk_ins: list[WalkInRow]) -> list[tuple[str, int]]:
-    """People present per organisation kind, invitees and walk-ins together."""
+    """People present per organisation kind, invitees and walk-ins together.
+
+    A delegate counts once, for the organisation of the invitee they came for (who is excused, so
+    not counted); a walk-in delegate was recorded with that organisation's kind already."""
+    kind_of = {i.id: i.organisation_kind for i in invitations}
     counts: Counter = Counter()
     for invitation in invitations:
         if invitation.attendance == "present":
-            counts[invitation.organisation_kind or "other"] += 1
+            kind = kind_of.get(invitation.on_behalf_of_id) if invitation.on_behalf_of_id is not None else None
+            counts[kind or invitation.organisation_kind or "other"] += 1
     for walk_in in walk_ins:
         counts[walk_in.organisation_kind] += 1
     return [(kind, counts[kind]) for kind in ORGANISATION_KINDS if counts[kind]]

@@ -34,7 +34,7 @@ from ..extensions import db
 from ..models import Forum, ForumMember, GrantTeam, Invitation, Meeting, User, WalkInAttendee
 from ..permissions import ensure
 from ..vocab import ATTENDANCE_STATES, RSVP_STATES, country_name
-from . import answers
+from . import answers, day
 
 # Fields an invitee's calendar shows: changing one bumps the iCalendar SEQUENCE.
 CALENDAR_FIELDS = ("title", "starts_at", "ends_at", "venue", "online_url")
@@ -203,6 +203,8 @@ def plan_next_meeting(forum: Forum, source: Meeting | None = None) -> NextMeetin
         online_url=source.online_url,
         agenda_md=agenda_with_review(source.agenda_md),
     )
+    if adopts_minutes_of(source):
+        details.agenda_md = day.agenda_with_item(details.agenda_md, day.adoption_title(source))
     members = set(
         db.session.execute(
             select(ForumMember.user_id)
@@ -214,10 +216,21 @@ def plan_next_meeting(forum: Forum, source: Meeting | None = None) -> NextMeetin
     return NextMeetingPlan(source, details, invitees)
 
 
+def adopts_minutes_of(source: Meeting) -> bool:
+    """The next meeting adopts ``source``'s minutes: its forum adopts them at the next meeting, and they are
+    not adopted yet (a later "next meeting" of the same held one adds the item again only if still needed)."""
+    return (
+        source.forum.minutes_adoption == "next_meeting" and source.state == "held" and source.minutes_state != "adopted"
+    )
+
+
 def create_next_meeting(actor: User, forum: Forum, details: MeetingDetails, source: Meeting) -> Meeting:
     """Save the organiser's version of the plan: a draft inviting the source meeting's members."""
     plan = plan_next_meeting(forum, source)
     meeting = create_meeting(actor, forum, details, invitee_ids=plan.invitee_ids)
+    if adopts_minutes_of(source):
+        db.session.flush()  # the item names the new meeting
+        day.add_adoption_item(meeting, source)
     audit.record(actor, "meeting.plan_next", meeting, f"Planned after meeting {source.id}", previous_id=source.id)
     return meeting
 

@@ -26,12 +26,14 @@ from ..core.times import fold_of, local_to_utc, occurrences, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
 from ..models import Forum, Meeting
-from . import minutes, queries
+from . import delegates, minutes, queries
 from . import services as meetings
+from .day_queries import adoption_links
 from .forms import (
     MEETING_FIELDS,
     AttendanceForm,
     CommentForm,
+    DelegateForm,
     InviteeForm,
     MarkedPresent,
     MeetingForm,
@@ -145,7 +147,9 @@ def meeting_new(forum_id: int):
     plan = None
     if request.method == "GET" and request.args.get("next") == "1":
         try:
-            plan = meetings.plan_next_meeting(forum)  # a proposal: nothing is written, nothing to commit
+            # After a given meeting (its page's button: ``after``), else after the forum's last held one.
+            after = _meeting_of(forum, parse_id(request.args.get("after")))
+            plan = meetings.plan_next_meeting(forum, after)  # a proposal: nothing is written, nothing to commit
         except ServiceError as exc:
             flash(exc.message, "warning")
             return redirect(url_for("forums.forum", forum_id=forum.id))
@@ -207,10 +211,13 @@ def _change_summary(meeting: Meeting, before: dict) -> str:
 
 
 def _follow_on_source(form: MeetingForm, forum: Forum) -> Meeting | None:
-    source_id = parse_id(form.follow_on.data)
-    if source_id is None:
+    return _meeting_of(forum, parse_id(form.follow_on.data))
+
+
+def _meeting_of(forum: Forum, meeting_id: int | None) -> Meeting | None:
+    if meeting_id is None:
         return None
-    source = db.session.get(Meeting, source_id)
+    source = db.session.get(Meeting, meeting_id)
     return source if source is not None and source.forum_id == forum.id else None
 
 
@@ -293,6 +300,7 @@ def _meeting_page(page: queries.MeetingPage, invitee_form: InviteeForm | None = 
         invitee_form=invitee_form,
         comment_form=CommentForm(),
         viewer_zone=_viewer_zone(m),
+        adoption=adoption_links(current_user, m),  # minutes adopted at another meeting: the two link each other
         follow_up=follow_up(current_user, m, page.minutes_version),  # the actions' review (actions.followup)
     ), status
 
@@ -320,7 +328,8 @@ def meeting_state(meeting_id: int):
         ),
         messages.get(form.to_state.data, _("Saved.")),
     )
-    return redirect(_meeting_url(meeting))
+    # Marked held from the "During the meeting" page: back there.
+    return redirect(safe_next(request.form.get("next")) or _meeting_url(meeting))
 
 
 # --- invitees and RSVP --------------------------------------------------------------------------------
@@ -374,7 +383,9 @@ def rsvp(meeting_id: int):
 # --- attendance -----------------------------------------------------------------------------------------
 
 
-def _attendance_page(page: queries.MeetingPage, form: AttendanceForm, status: int = 200):
+def _attendance_page(
+    page: queries.MeetingPage, form: AttendanceForm, status: int = 200, delegate_form: DelegateForm | None = None
+):
     return render_template(
         "meetings/attendance.html",
         page=page,
@@ -382,6 +393,7 @@ def _attendance_page(page: queries.MeetingPage, form: AttendanceForm, status: in
         meeting=page.meeting,
         forum=page.meeting.forum,
         form=form,
+        delegate_form=delegate_form or _delegate_form(page, blank=True),
     ), status
 
 
@@ -404,7 +416,8 @@ def attendance(meeting_id: int):
         return _attendance_page(page, form)
     data = form.to_input()
     if run_action(lambda: meetings.save_attendance(current_actor(), page.meeting, data), _("Attendance saved.")):
-        return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
+        # Saved from the "During the meeting" page: back there.
+        return redirect(safe_next(request.form.get("next")) or url_for("meetings.attendance", meeting_id=meeting_id))
     # A conflict: shown again from what is saved now (the message names who changed).
     page = queries.meeting_page(current_user, meeting_id, need="edit")
     return _attendance_page(page, _attendance_as_saved(page, form), 400)
@@ -437,6 +450,44 @@ def _attendance_as_saved(page: queries.MeetingPage, typed: AttendanceForm) -> At
     for row, walk_in in zip(fresh.walk_ins, typed.walk_ins, strict=False):
         row.form.process(None, data=walk_in.data)
     return fresh
+
+
+def _delegate_form(page: queries.MeetingPage, blank: bool = False) -> DelegateForm:
+    """The invitees one may record a delegate for: neither a delegate themselves nor already represented."""
+    form = DelegateForm(formdata=None) if blank else DelegateForm()
+    taken = page.represented_by
+    form.for_invitation_id.choices = [
+        (inv.id, f"{inv.name} ({inv.organisation_name})" if inv.organisation_name else inv.name)
+        for inv in page.invitations
+        if inv.on_behalf_of_id is None and inv.id not in taken
+    ]
+    return form
+
+
+@bp.post("/meetings/<int:meeting_id>/delegates")
+def delegate_add(meeting_id: int):
+    """ "X attended on behalf of Y" (meetings.delegates)."""
+    page = queries.meeting_page(current_user, meeting_id, need="edit")
+    form = _delegate_form(page)
+    if form.validate_on_submit():
+        recorded = run_service(form, lambda: delegates.record_delegate(current_actor(), page.meeting, form.to_input()))
+        if recorded is not None:
+            flash(_("Recorded: the invitee is excused and the person who came for them is present."), "success")
+            return redirect(url_for("meetings.attendance", meeting_id=meeting_id, _anchor="delegates"))
+        page = queries.meeting_page(current_user, meeting_id, need="edit")
+    attendance_form = AttendanceForm(formdata=None)
+    attendance_form.load(page.invitations)
+    return _attendance_page(page, attendance_form, 400, delegate_form=form)
+
+
+@bp.post("/meetings/<int:meeting_id>/delegates/<int:invitation_id>/remove")
+def delegate_remove(meeting_id: int, invitation_id: int):
+    meeting = _load(meeting_id, need="edit")
+    run_action(
+        lambda: delegates.remove_delegate(current_actor(), meeting, invitation_id),
+        _("No longer recorded as attending on behalf of someone. Check the attendance marks."),
+    )
+    return redirect(url_for("meetings.attendance", meeting_id=meeting.id, _anchor="delegates"))
 
 
 @bp.post("/meetings/<int:meeting_id>/walk-ins/<int:walk_in_id>/remove")

@@ -4,6 +4,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from .action import ActionItem, ActionUpdate
+from .agenda import AgendaItem
 from .base import Base, utcnow
 from .forum import (
     Forum,
@@ -19,7 +20,7 @@ from .indicator import INDICATOR_METRICS, Indicator, IndicatorTarget
 from .notifications import NotificationSettings, SentReminder
 from .people import Organisation, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
-from .records import AuditEvent, OutboxMessage
+from .records import AuditChainHead, AuditEvent, OutboxMessage
 from .review import REVIEW_OBJECT_TYPES, ReviewComment
 
 # History is appended, never rewritten: refuse updates and deletes of these in the ORM.
@@ -27,7 +28,7 @@ from .review import REVIEW_OBJECT_TYPES, ReviewComment
 # the moment a minutes version was first shared.
 APPEND_ONLY: dict[type, frozenset[str]] = {
     ActionUpdate: frozenset(),
-    AuditEvent: frozenset(),
+    AuditEvent: frozenset({"seq", "prev_hash", "hash"}),
     MinutesVersion: frozenset({"shared_at"}),
     ReviewComment: frozenset(),
 }
@@ -57,6 +58,8 @@ def _refuse_history_rewrites(session: Session, flush_context, instances) -> None
 __all__ = [
     "ActionItem",
     "ActionUpdate",
+    "AgendaItem",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "Forum",

@@ -32,6 +32,8 @@ class ActionItem(Base):
     forum_id: Mapped[int] = mapped_column(ForeignKey("forum.id", ondelete="RESTRICT"))
     # The meeting that raised it; an action may also be raised between meetings.
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"), index=True)
+    # The agenda item it was agreed under (the "During the meeting" page); None when raised otherwise.
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     # ``description`` (Markdown) rendered and sanitised when saved (core.markdown); pages show this.

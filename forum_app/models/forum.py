@@ -13,6 +13,7 @@ from ..vocab import (
     ATTENDANCE_STATES,
     FORUM_ROLES,
     MEETING_STATES,
+    MINUTES_ADOPTION_WAYS,
     MINUTES_STATES,
     MINUTES_VERSION_KINDS,
     ORGANISATION_KINDS,
@@ -35,6 +36,7 @@ class Forum(Searchable, Base):
     __table_args__ = (
         Index("ix_forum_country_city_title", "country", "city", "title"),
         CheckConstraint(check_in("language", LANGUAGES), name="language"),
+        CheckConstraint(check_in("minutes_adoption", MINUTES_ADOPTION_WAYS), name="minutes_adoption"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +53,8 @@ class Forum(Searchable, Base):
     # ``description`` (Markdown) rendered and sanitised when saved (core.markdown); pages show this.
     description_html: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How its meetings' minutes are adopted (vocab.MINUTES_ADOPTION_WAYS): by circulation, or at the next meeting.
+    minutes_adoption: Mapped[str] = mapped_column(String(16), default="circulation", server_default="circulation")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     grant: Mapped[Grant] = relationship(back_populates="forums")
@@ -117,6 +121,8 @@ class Meeting(Base):
     minutes_shared_revision: Mapped[int] = mapped_column(Integer, default=0)
     minutes_circulated_at: Mapped[datetime | None]
     minutes_adopted_at: Mapped[datetime | None]
+    # Minutes approved at a later meeting (a forum adopting "at the next meeting"): that meeting.
+    minutes_adopted_at_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"))
     # Stable across every change, so calendars update the event rather than adding one.
     ical_uid: Mapped[str] = mapped_column(String(255), unique=True)
     # Grows with each change invitees must see (RFC 5545 SEQUENCE).
@@ -136,6 +142,9 @@ class Meeting(Base):
         back_populates="meeting", order_by="MinutesVersion.number", passive_deletes=True
     )
     created_by: Mapped[User | None] = relationship()
+    minutes_adopted_at_meeting: Mapped[Meeting | None] = relationship(
+        remote_side=[id], foreign_keys=[minutes_adopted_at_meeting_id]
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -159,6 +168,10 @@ class Invitation(Base):
     rsvp_at: Mapped[datetime | None]
     attendance: Mapped[str | None] = mapped_column(String(16))
     attendance_at: Mapped[datetime | None]
+    # A delegate: this person came on behalf of that invitee (of the same meeting), who is then
+    # excused; they count for that invitee's organisation. One delegate per invitee (unique), and
+    # a delegate may also be a walk-in (WalkInAttendee.on_behalf_of_id): the service checks both.
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"), unique=True)
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitations")
     user: Mapped[User] = relationship()
@@ -175,6 +188,8 @@ class WalkInAttendee(Base):
     name: Mapped[str] = mapped_column(String(200))
     organisation_name: Mapped[str] = mapped_column(String(200), default="")
     organisation_kind: Mapped[str] = mapped_column(String(32), default="other")
+    # A walk-in who came on behalf of an invitee (a delegate without an account): see Invitation.
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"), unique=True)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

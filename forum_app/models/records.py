@@ -30,8 +30,26 @@ class AuditEvent(Base):
     summary: Mapped[str] = mapped_column(String(500), default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     ip: Mapped[str] = mapped_column(String(64), default="")
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")  # ok, refused, denied, failed
+    request_id: Mapped[str] = mapped_column(String(32), default="")  # ties the entry to the request's log lines
+    # The hash chain (core.audit.seal): filled once, after the writing transaction commits, in
+    # the order entries are sealed. ``hash`` covers this entry's fields and the previous entry's
+    # hash, so an edited, inserted or deleted entry breaks every hash after it.
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship()
+
+
+class AuditChainHead(Base):
+    """The chain's last sealed entry, one row. Sealers take it in turn (core.audit.seal)."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class OutboxMessage(Base):

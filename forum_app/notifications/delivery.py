@@ -43,6 +43,7 @@ from ..extensions import db
 from ..inbound.addresses import meeting_reply_address
 from ..models import OutboxMessage
 from .ordering import INVITATION_KINDS, SUPERSEDED, newer_calendar_message, not_behind_older
+from .outbox import forget_links
 
 # Minutes to wait after the 1st, 2nd, … failed attempt; the last value repeats.
 RETRY_MINUTES = (1, 5, 15, 60, 180, 360)
@@ -324,6 +325,7 @@ def deliver_due(limit: int = 200, now: datetime | None = None) -> DeliveryReport
                 message.attempts += 1
                 message.status = "sent"
                 message.sent_at = utcnow()
+                forget_links(message)
                 report.sent += 1
             db.session.commit()
     finally:

@@ -12,6 +12,7 @@ and as an ``invite.ics`` attachment.
 
 from __future__ import annotations
 
+import re
 from contextlib import AbstractContextManager
 
 from flask import current_app, render_template
@@ -23,6 +24,23 @@ from ..models import Forum, Meeting, OutboxMessage, User
 from .preferences import CHOICE_OF_KIND, unsubscribe_url
 
 INVITATION_FILENAME = "invite.ics"
+
+# Any web address with something after the host: a path may carry a token (a set-password,
+# RSVP, confirmation or unsubscribe link), which acts for the recipient alone.
+LINK_RE = re.compile(r"https?://[^\s/]+/[^\s<>\"')]*")
+SENT_LINK = "…"  # what a link becomes in a sent email's stored copy (no language: it is data)
+
+
+def hide_links(text: str, replacement: str) -> str:
+    return LINK_RE.sub(replacement, text)
+
+
+def forget_links(message: OutboxMessage) -> None:
+    """Once an email is sent, its stored copy keeps no link: the recipient has them, and a
+    copy in the database (or a backup of it) must not answer for them."""
+    message.body_text = hide_links(message.body_text, SENT_LINK)
+    message.body_html = hide_links(message.body_html, SENT_LINK)
+    message.list_unsubscribe = ""
 
 
 def calendar_attachment(ics: str, method: str) -> dict:

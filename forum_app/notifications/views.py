@@ -9,8 +9,6 @@ POST acts), and its POST is also the RFC 8058 one-click unsubscribe a mail provi
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -31,6 +29,7 @@ from ..vocab import OUTBOX_STATES
 from .delivery import delivery_enabled
 from .forms import RsvpLinkForm
 from .meetings import RSVP_ANSWERS, _when
+from .outbox import hide_links
 from .preferences import CHOICES, read_unsubscribe_link
 from .services import answer_from_link, retry_message, unsubscribe_from_link
 
@@ -114,10 +113,6 @@ def unsubscribe(token: str):
 
 # --- the outbox page ----------------------------------------------------------------------------------
 
-# Any web address with something after the host: a path may carry a token (a set-password,
-# RSVP or calendar link), so no address in a body is shown.
-_URL_RE = re.compile(r"https?://[^\s/]+/[^\s<>\"')]*")
-
 
 def outbox_body(message: OutboxMessage) -> str | None:
     """What an administrator may read of a queued email: None for a sensitive one
@@ -128,7 +123,7 @@ def outbox_body(message: OutboxMessage) -> str | None:
     """
     if message.sensitive:
         return None
-    return _URL_RE.sub(_("[link hidden]"), message.body_text)
+    return hide_links(message.body_text, _("[link hidden]"))
 
 
 @bp.get("/outbox")

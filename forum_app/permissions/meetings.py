@@ -129,6 +129,42 @@ def adopt_lock(meeting: Meeting) -> str | None:
     return None
 
 
+def adoption_way_lock(meeting: Meeting) -> str | None:
+    """A forum that adopts minutes at its next meeting adopts them there, on that meeting's agenda item."""
+    if meeting.forum.minutes_adoption == "next_meeting":
+        return _("This forum adopts its minutes at the next meeting: plan it, and adopt them there.")
+    return None
+
+
+def meeting_day_lock(meeting: Meeting, now: datetime | None = None) -> str | None:
+    """The "During the meeting" page records a meeting that is scheduled or held and has started,
+    until its record is adopted (like the follow-up review, which it includes)."""
+    if meeting.state not in ("scheduled", "held"):
+        return _("A meeting is recorded once it is scheduled and has started.")
+    if meeting.starts_at > (now or utcnow()):
+        return _("The meeting has not started yet: record it here once it has begun.")
+    if meeting.minutes_state == "adopted":
+        return _("The minutes are adopted: the meeting's record is locked.")
+    return None
+
+
+def draft_minutes_lock(meeting: Meeting) -> str | None:
+    """Minutes are drafted from the meeting's record once it is held, and until they are adopted."""
+    lock = minutes_lock(meeting)
+    if lock is not None:
+        return lock
+    if meeting.minutes_state == "adopted":
+        return _("The minutes are adopted: record a correction on the minutes page instead.")
+    return None
+
+
+def plan_next_lock(meeting: Meeting) -> str | None:
+    """The next meeting is planned from a held one (its page offers it)."""
+    if meeting.state != "held":
+        return _("The next meeting is planned once this one is held.")
+    return None
+
+
 # --- meeting answers: role and state together -----------------------------------------------
 
 
@@ -185,7 +221,17 @@ def can_circulate_minutes(user, meeting: Meeting) -> bool:
 
 
 def can_adopt_minutes(user, meeting: Meeting) -> bool:
-    return can_edit_meeting(user, meeting) and adopt_lock(meeting) is None
+    """Adopt here, by circulation (a forum adopting at the next meeting does it on that meeting's page)."""
+    return can_edit_meeting(user, meeting) and adopt_lock(meeting) is None and adoption_way_lock(meeting) is None
+
+
+def can_record_meeting(user, meeting: Meeting) -> bool:
+    """The organisers' "During the meeting" page: attendance, agenda items, actions, review, draft minutes."""
+    return can_edit_meeting(user, meeting) and meeting_day_lock(meeting) is None
+
+
+def can_plan_next_meeting(user, meeting: Meeting) -> bool:
+    return can_edit_meeting(user, meeting) and plan_next_lock(meeting) is None
 
 
 def can_view_minutes(user, meeting: Meeting) -> bool:
@@ -236,6 +282,9 @@ class MeetingFlags:
     reads_everything: bool  # organisers and staff: latest minutes, unshared versions
     shows_attendance: bool  # the meeting took place: attendance and minutes sections exist
     minutes_edit_kind: str  # what editing the minutes means now: "write", "edit" or "correct"
+    can_record_meeting: bool = False  # the "During the meeting" page
+    can_plan_next: bool = False  # "Plan the next meeting" from this (held) one
+    adopts_at_next_meeting: bool = False  # the forum adopts minutes at its next meeting, not by circulation
 
 
 def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
@@ -262,6 +311,9 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
         minutes_edit_kind=(
             "correct" if meeting.minutes_state == "adopted" else "edit" if meeting.minutes_revision else "write"
         ),
+        can_record_meeting=can_record_meeting(user, meeting),
+        can_plan_next=can_plan_next_meeting(user, meeting),
+        adopts_at_next_meeting=adoption_way_lock(meeting) is not None,
     )
 
 

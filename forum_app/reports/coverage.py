@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import CTE, BindParameter, Integer, and_, case, func, literal, null, select, union, union_all
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Forum, Invitation, Meeting, Organisation, User, WalkInAttendee
@@ -71,12 +72,25 @@ def _meeting_kinds(last, meeting_id):
         select(Invitation.meeting_id.label("meeting_id"), Organisation.kind.label("kind"))
         .join(User, User.id == Invitation.user_id)
         .join(Organisation, Organisation.id == User.organisation_id)
+        .where(
+            Invitation.meeting_id.in_(meetings),
+            Invitation.attendance == "present",
+            Invitation.on_behalf_of_id.is_(None),
+        )
+    )
+    # A delegate counts for the organisation of the invitee they came for (meetings.delegates), not their own.
+    represented = aliased(Invitation)
+    delegates = (
+        select(Invitation.meeting_id, Organisation.kind)
+        .join(represented, represented.id == Invitation.on_behalf_of_id)
+        .join(User, User.id == represented.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
         .where(Invitation.meeting_id.in_(meetings), Invitation.attendance == "present")
     )
     walk_ins = select(WalkInAttendee.meeting_id, WalkInAttendee.organisation_kind).where(
         WalkInAttendee.meeting_id.in_(meetings)
     )
-    return union(invitees, walk_ins).subquery("meeting_kinds")
+    return union(invitees, delegates, walk_ins).subquery("meeting_kinds")
 
 
 def coverage_counts(ids: BindParameter, day: date, zones: list[str]) -> Coverage:

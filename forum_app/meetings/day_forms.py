@@ -1,0 +1,47 @@
+"""Forms of the "During the meeting" page: one per agenda item, each posted on its own."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from ..core.forms import AppForm, EditForm, LinesField, TextAreaField
+from .day import MAX_DECISION, MAX_DECISIONS, MAX_NOTES, MAX_TITLE, ItemInput
+
+
+class ItemForm(EditForm[ItemInput]):
+    """An agenda item's title, notes and decisions; it carries the values it was opened with (core.editing),
+    so a save over someone else's is a conflict on this item alone."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=MAX_TITLE)])
+    notes_md = TextAreaField(
+        _l("Notes"),
+        validators=[Optional(), Length(max=MAX_NOTES)],
+        description=_l("What was said. Formatting: **bold**, - list item."),
+    )
+    decisions = LinesField(
+        _l("Decisions"),
+        max_items=MAX_DECISIONS,
+        max_line=MAX_DECISION,
+        description=_l("One decision per line; they go into the minutes' decisions."),
+    )
+
+    def to_input(self) -> ItemInput:
+        return ItemInput(
+            title=self.title.data or "", notes_md=self.notes_md.data or "", decisions=list(self.decisions.data or [])
+        )
+
+
+class NewItemForm(AppForm):
+    title = StringField(_l("New item"), validators=[DataRequired(), Length(max=MAX_TITLE)])
+
+
+class MoveForm(AppForm):
+    direction = HiddenField(validators=[InputRequired()])
+
+
+class DraftMinutesForm(AppForm):
+    # The minutes' version when the page was opened: a version saved since then is not replaced unseen.
+    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
