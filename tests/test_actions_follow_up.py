@@ -355,8 +355,12 @@ def confirm_url(app: Flask, action_id: int) -> str:
             .order_by(OutboxMessage.id.desc())
             .limit(1)
         ).scalars()
-        url = re.search(r"http://forum\.test(/actions/confirm/\S+)\?answer=accept", message.body_text).group(1)
-        assert f"{url}?answer=decline" in message.body_text
+        # The HTML part's two buttons; the text part links to the page that has both.
+        url = re.search(r'href="http://forum\.test(/actions/confirm/[^"?]+)\?answer=accept"', message.body_html).group(
+            1
+        )
+        assert f'href="http://forum.test{url}?answer=decline"' in message.body_html
+        assert f"http://forum.test{url}\n" in message.body_text
         return url
 
 

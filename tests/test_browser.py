@@ -111,7 +111,7 @@ def test_plan_rsvp_attendance_and_minutes_journey(demo, app, live_server, browse
     participant = browser.new_context().new_page()
     sign_in(participant, live_server, "amra.hodzic@forum-desk.example")
     participant.goto(meeting_url)
-    participant.get_by_label("Accepted").check()
+    participant.get_by_label("Yes", exact=True).check()
     participant.get_by_label("Comment (optional)").fill("I will bring the release calendar.")
     participant.get_by_role("button", name="Send my answer").click()
     participant.get_by_text("your answer is recorded").wait_for()

@@ -909,7 +909,7 @@ def test_malformed_rsvp_changes_nothing(app: Flask, make: Factory) -> None:
     before = _snapshot(app, t)
     for answer in ("maybe", "needs-action", ""):
         response = client.post(f"/meetings/{t['scheduled']}/rsvp", data={"answer": answer, "csrf_token": token})
-        assert "Choose accept, tentative or decline." in _flashes(client, response), answer
+        assert "Choose yes, maybe or no." in _flashes(client, response), answer
     assert _snapshot(app, t) == before
     # The same request with a valid answer is recorded (so the refusals above were not for another reason).
     response = client.post(

@@ -146,7 +146,7 @@ def test_an_ambiguous_time_asks_which_one_and_then_uses_it(app, world, organiser
     assert "occurs twice" in page and 'id="fold-choice"' in page
     assert "CEST (UTC+02:00)" in page and "CET (UTC+01:00)" in page
     assert count(app, Meeting) == 0
-    response = plan(organiser, world["forum"], day="2026-10-25", start_time="02:30", end_time="04:00", fold="1")
+    response = plan(organiser, world["forum"], day="2026-10-25", start_time="02:30", end_time="04:00", start_fold="1")
     assert response.status_code == 302
     meeting = load(app, Meeting, new_meeting_id(app))
     assert meeting.starts_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # the second 02:30, CET

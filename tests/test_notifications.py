@@ -317,7 +317,7 @@ def test_the_email_reads_well_as_text_and_html(app: Flask, make: Factory, smtp) 
     assert "Your time:" in text and "09:00–12:00" in text and "(Europe/London)" in text
     for answer in ("accepted", "tentative", "declined"):
         assert f"answer={answer}" in text and f"answer={answer}" in html
-    assert "Yes, I will come" in html and "<img" not in html
+    assert ">Yes</a>" in html and ">Maybe</a>" in html and ">No</a>" in html and "<img" not in html
     assert len(message["Subject"]) < 80
 
 

@@ -247,7 +247,7 @@ def action_from_link(token: str) -> ActionItem:
 
 
 def ask_owner_to_confirm(action: ActionItem, owner: User) -> None:
-    """Queue the email with the accept and decline links (delivery is the outbox worker's)."""
+    """Queue the email with the accept and decline buttons (delivery is the outbox worker's)."""
     db.session.flush()  # the link names the action's id
     token = confirm_link_token(action)
     url = external_url("actions.confirm", token=token)
@@ -260,6 +260,8 @@ def ask_owner_to_confirm(action: ActionItem, owner: User) -> None:
             "action_confirm",
             action=action,
             forum=action.forum,
+            # The HTML part has a button for each answer; the text part one link to the page with both.
+            answer_url=url,
             accept_url=url + "?answer=accept",
             decline_url=url + "?answer=decline",
             due=action.due_on,

@@ -35,6 +35,15 @@ class OrganisationInput(EditInput):
         object.__setattr__(self, "city", (self.city or "").strip())
 
 
+def find_organisation(name: str, country: str) -> Organisation | None:
+    """The organisation of this name (case aside) in this country, if Forum Desk has it."""
+    return db.session.execute(
+        select(Organisation).where(
+            func.lower(Organisation.name) == name.strip().lower(), Organisation.country == country
+        )
+    ).scalar_one_or_none()
+
+
 def save_organisation(
     actor: User, org: Organisation | None, data: OrganisationInput, loaded: dict[str, Any] | None = None
 ) -> Organisation:

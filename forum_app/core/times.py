@@ -63,6 +63,39 @@ def local_to_utc(day: date, clock: time, zone_name: str, field: str, fold: int |
     return chosen.astimezone(UTC)
 
 
+def occurrences(day: date, clock: time, zone_name: str) -> tuple[str, str] | None:
+    """How to name the two occurrences of ``clock`` on ``day`` when it happens twice (None otherwise).
+
+    "the first 02:30 (summer time, CEST, UTC+02:00)" / "the second 02:30 (winter time, CET, UTC+01:00)":
+    a person knows summer and winter time; the abbreviation and offset make it exact where a
+    zone changes for another reason.
+    """
+    zone = ZoneInfo(zone_name)
+    naive = datetime.combine(day, clock)
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset() or first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        return None  # one occurrence, or none (a gap)
+    said = format_time(clock, "short", rebase=False)
+    if first.dst() and not second.dst():
+        return (
+            _("the first %(time)s (summer time, %(offset)s)", time=said, offset=_offset_label(first)),
+            _("the second %(time)s (winter time, %(offset)s)", time=said, offset=_offset_label(second)),
+        )
+    return (
+        _("the first %(time)s (%(offset)s)", time=said, offset=_offset_label(first)),
+        _("the second %(time)s (%(offset)s)", time=said, offset=_offset_label(second)),
+    )
+
+
+def fold_of(moment: datetime, zone_name: str) -> int | None:
+    """Which occurrence (0 first, 1 second) of its local time the UTC ``moment`` is, when that
+    local time happens twice; None when it happens once (no choice to carry)."""
+    local = utc_to_local(moment, zone_name)
+    if occurrences(local.date(), local.time(), zone_name) is None:
+        return None
+    return local.fold
+
+
 def _offset_label(moment: datetime) -> str:
     offset = moment.utcoffset()
     assert offset is not None

@@ -97,6 +97,7 @@ class HomePage:
     overview_page: Page | None = None  # the overview is paged: a programme has over a hundred forums
     is_organiser: bool = False
     shows_overview: bool = False  # programme staff: every forum at a glance
+    lists_forums: bool = True  # False for a guest: the forums list would be empty (permissions.can_list_forums)
 
     @property
     def empty(self) -> bool:
@@ -108,7 +109,11 @@ class HomePage:
 def home_page(user, raw_page: str | None = None) -> HomePage:
     user = permissions.resolved(user)
     now = utcnow()
-    page = HomePage(is_organiser=permissions.is_organiser(user), shows_overview=permissions.is_staff(user))
+    page = HomePage(
+        is_organiser=permissions.is_organiser(user),
+        shows_overview=permissions.is_staff(user),
+        lists_forums=permissions.can_list_forums(user),
+    )
     page.my_meetings = list(
         db.session.execute(
             select(Invitation)

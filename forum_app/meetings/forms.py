@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -24,15 +25,52 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from ..admin.services import OrganisationInput
 from ..core.forms import AppForm, LinesField, RowForm, RowSetForm, TextAreaField, choices, row_list
 from ..core.once import OnceForm
 from ..core.urls import MAX_ID
-from ..vocab import ATTENDANCE_STATES, ORGANISATION_KINDS, RSVP_STATES
+from ..notifications.forms import ANSWER_CHOICES
+from ..vocab import ATTENDANCE_STATES, COUNTRIES, ORGANISATION_KINDS
 from .delegates import DelegateInput
 from .minutes import MinutesInput
 from .services import AttendanceInput, InviteeInput, WalkInInput
 
-MEETING_FIELDS = ("title", "day", "start_time", "end_time", "venue", "online_url", "agenda_md")
+# The folds are compared too: after a conflict, an untouched "which 02:30" takes the saved one.
+MEETING_FIELDS = (
+    "title",
+    "day",
+    "start_time",
+    "start_fold",
+    "end_time",
+    "end_fold",
+    "venue",
+    "online_url",
+    "agenda_md",
+)
+
+
+class FoldField(SelectField):
+    """Which occurrence of a local time that happens twice: "0" the first, "1" the second, "" not chosen.
+
+    Shown only when the time beside it is ambiguous (the views name the two occurrences); the
+    edit form is prefilled from the stored UTC instant, so saving it unchanged keeps that instant.
+    """
+
+    def __init__(self, label, **kwargs) -> None:
+        super().__init__(
+            label,
+            # The values only: the view names the two occurrences when it shows the field (views._offer_folds).
+            choices=[("", ""), ("0", "0"), ("1", "1")],
+            validators=[Optional()],
+            **kwargs,
+        )
+
+    def _value(self) -> str:  # compared as text with the values the form was opened with (core.editing)
+        return self.data or ""
+
+    @property
+    def fold(self) -> int | None:
+        return int(self.data) if self.data in ("0", "1") else None
 
 
 class MeetingForm(OnceForm, AppForm):
@@ -41,7 +79,8 @@ class MeetingForm(OnceForm, AppForm):
     start_time = TimeField(_l("Starts"), validators=[InputRequired(message=_l("Enter a start time."))])
     end_time = TimeField(_l("Ends"), validators=[InputRequired(message=_l("Enter an end time."))])
     # Shown only when a time occurs twice (the night the clocks go back).
-    fold = RadioField(_l("Which one?"), choices=[("0", "first"), ("1", "second")], validators=[Optional()])
+    start_fold = FoldField(_l("Which start time?"))
+    end_fold = FoldField(_l("Which end time?"))
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=500)])
     online_url = StringField(
         _l("Online link"),
@@ -98,17 +137,38 @@ class InviteeForm(OnceForm, AppForm):
         ),
     )
     organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
+    # Their organisation is not in Forum Desk yet: added in the same step (organisers; see guest_organisation_lock).
+    new_organisation_name = StringField(
+        _l("Or a new organisation"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("If theirs is not in the list. It is added to Forum Desk's organisations."),
+    )
+    new_organisation_kind = SelectField(
+        _l("Kind of organisation"), choices=choices(ORGANISATION_KINDS), default="other"
+    )
+    new_organisation_country = SelectField(_l("Country"), choices=choices(COUNTRIES))
 
     def to_input(self) -> InviteeInput:
+        name = (self.new_organisation_name.data or "").strip()
+        new = (
+            OrganisationInput(
+                name=name, kind=self.new_organisation_kind.data, country=self.new_organisation_country.data
+            )
+            if name
+            else None
+        )
         return InviteeInput(
-            email=self.email.data, name=self.name.data or "", organisation_id=self.organisation_id.data or None
+            email=self.email.data,
+            name=self.name.data or "",
+            organisation_id=self.organisation_id.data or None,
+            new_organisation=new,
         )
 
 
 class RsvpForm(AppForm):
     answer = RadioField(
         _l("Will you attend?"),
-        choices=[(k, v) for k, v in RSVP_STATES.items() if k != "needs-action"],
+        choices=ANSWER_CHOICES,  # Yes / Maybe / No, as the emails' buttons and the answer page say
         validators=[InputRequired(message=_l("Choose an answer."))],
     )
     comment = StringField(_l("Comment (optional)"), validators=[Optional(), Length(max=500)])
@@ -127,6 +187,15 @@ class WalkInRow(Form):
     kind = SelectField(_l("Kind of organisation"), choices=choices(ORGANISATION_KINDS), default="other")
 
 
+@dataclass(frozen=True)
+class MarkedPresent:
+    """What "mark everyone who accepted as present" did, to say so truthfully."""
+
+    marked: int  # blank rows now marked present
+    already_present: int  # accepted and already marked present
+    other_mark: int  # accepted, with another mark (excused, absent) that is kept
+
+
 class AttendanceForm(OnceForm, RowSetForm):
     """Attendance in one go: every invitee's mark and the walk-ins, saved together.
 
@@ -143,15 +212,21 @@ class AttendanceForm(OnceForm, RowSetForm):
     def load(self, invitations) -> None:
         self.load_rows(invitations, lambda inv: inv.attendance)
 
-    def mark_accepted_present(self, invitations) -> int:
-        """Set "present" on the blank rows of invitees who accepted; returns how many."""
+    def mark_accepted_present(self, invitations) -> MarkedPresent:
+        """Set "present" on the blank rows of invitees who accepted; a mark already typed or saved is kept."""
         accepted = {inv.id for inv in invitations if inv.rsvp == "accepted"}
-        marked = 0
+        marked = already = other = 0
         for row in self.rows:
-            if row.row_id.data in accepted and not row.value.data:
+            if row.row_id.data not in accepted:
+                continue
+            if not row.value.data:
                 row.value.data = "present"
                 marked += 1
-        return marked
+            elif row.value.data == "present":
+                already += 1
+            else:
+                other += 1
+        return MarkedPresent(marked=marked, already_present=already, other_mark=other)
 
     def to_input(self) -> AttendanceInput:
         walk_ins = [

@@ -20,6 +20,8 @@ from sqlalchemy import CursorResult, select, update
 
 from .. import notifications, permissions
 from ..actions.services import agenda_with_review
+from ..admin import services as organisations
+from ..admin.services import OrganisationInput
 from ..auth import services as accounts
 from ..auth.services import find_user_by_email
 from ..core import audit, language
@@ -344,6 +346,8 @@ class InviteeInput:
     email: str
     name: str = ""  # used when the address is new to Forum Desk: a guest account is created
     organisation_id: int | None = None
+    # A guest's organisation not yet in Forum Desk, added in the same step (None: none named).
+    new_organisation: OrganisationInput | None = None
 
 
 def add_invitee(actor: User, meeting: Meeting, data: InviteeInput) -> Invitation:
@@ -358,8 +362,11 @@ def add_invitee(actor: User, meeting: Meeting, data: InviteeInput) -> Invitation
     if user is None:
         if not data.name.strip():
             raise ServiceError(_("Give the person's name."), field="name")
+        organisation_id = data.organisation_id
+        if data.new_organisation is not None:
+            organisation_id = _guest_organisation(actor, meeting, data).id
         user = accounts.invite_user(
-            actor, email=data.email, name=data.name, organisation_id=data.organisation_id, forum=meeting.forum
+            actor, email=data.email, name=data.name, organisation_id=organisation_id, forum=meeting.forum
         )
     elif not user.active and not accounts.reopen_withdrawn_invitation(actor, user, forum=meeting.forum):
         # Closed by an administrator, or withdrawn by someone else: not this organiser's to reopen.
@@ -371,6 +378,26 @@ def add_invitee(actor: User, meeting: Meeting, data: InviteeInput) -> Invitation
     audit.record(actor, "meeting.invitee.add", meeting, f"Invited {user.email}", user_id=user.id)
     notifications.invitees_added(meeting, [invitation])
     return invitation
+
+
+def _guest_organisation(actor: User, meeting: Meeting, data: InviteeInput):
+    """The organisation named for a new guest: the one of that name in that country if Forum Desk has it
+    (whatever its case), else a new one, made through the administration's service (same checks, same audit).
+
+    Only for an account created here: for an address that already has one, nothing is created (and the
+    answer does not differ, so inviting still tells nobody who uses Forum Desk).
+    """
+    ensure(permissions.guest_organisation_lock(actor, meeting))
+    new = data.new_organisation
+    assert new is not None
+    if data.organisation_id:
+        raise ServiceError(
+            _("Choose an organisation from the list or name a new one, not both."), field="new_organisation_name"
+        )
+    existing = organisations.find_organisation(new.name, new.country)
+    if existing is not None:
+        return existing
+    return organisations.save_organisation(actor, None, new)
 
 
 def invite_all_members(actor: User, meeting: Meeting) -> int:

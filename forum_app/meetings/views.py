@@ -23,7 +23,7 @@ from ..core.editing import decode_loaded, form_values, rebase_form
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
 from ..core.markdown import render_markdown, stored_html, text_lines
-from ..core.times import AmbiguousTime, local_to_utc, utc_to_local
+from ..core.times import fold_of, local_to_utc, occurrences, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
 from ..models import Forum, Meeting
@@ -36,6 +36,7 @@ from .forms import (
     CommentForm,
     DelegateForm,
     InviteeForm,
+    MarkedPresent,
     MeetingForm,
     MinutesForm,
     RevisionForm,
@@ -68,35 +69,53 @@ def _refuse_if(lock: str | None, meeting: Meeting):
 
 def _details(form: MeetingForm, forum: Forum) -> meetings.MeetingDetails | None:
     """The form's values with local times converted to UTC; None (and messages on the form) if they do not convert."""
-    fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
-    try:
-        starts = local_to_utc(form.day.data, form.start_time.data, forum.timezone, "start_time", fold)
-        ends = local_to_utc(form.day.data, form.end_time.data, forum.timezone, "end_time", fold)
-    except AmbiguousTime as exc:
-        attach_error(form, exc.message, exc.field)
-        form.fold.choices = [("0", exc.choices[0]), ("1", exc.choices[1])]
-        form.show_fold = True
-        return None
-    except ServiceError as exc:
-        attach_error(form, exc.message, exc.field)
+    converted = {}
+    for name, fold in (("start_time", form.start_fold.fold), ("end_time", form.end_fold.fold)):
+        try:
+            converted[name] = local_to_utc(form.day.data, getattr(form, name).data, forum.timezone, name, fold)
+        except ServiceError as exc:  # a gap, or a time that happens twice with no choice made (AmbiguousTime)
+            attach_error(form, exc.message, exc.field)
+    if len(converted) < 2:
         return None
     return meetings.MeetingDetails(
         title=form.title.data.strip(),
-        starts_at=starts,
-        ends_at=ends,
+        starts_at=converted["start_time"],
+        ends_at=converted["end_time"],
         venue=(form.venue.data or "").strip(),
         online_url=(form.online_url.data or "").strip(),
         agenda_md=form.agenda_md.data or "",
     )
 
 
+def _offer_folds(form: MeetingForm, forum: Forum) -> None:
+    """Name the two occurrences beside each time that happens twice (the night the clocks go back);
+    a fold select is shown only then (``form.<name>.occurrences``)."""
+    for time_field, fold_field in ((form.start_time, form.start_fold), (form.end_time, form.end_fold)):
+        fold_field.occurrences = None
+        if form.day.data and time_field.data:
+            try:
+                fold_field.occurrences = occurrences(form.day.data, time_field.data, forum.timezone)
+            except (ValueError, OverflowError):  # a date outside what the zone data covers: refused elsewhere
+                continue
+        if fold_field.occurrences:
+            first, second = fold_field.occurrences
+            fold_field.choices = [("", _("Choose which one")), ("0", first), ("1", second)]
+
+
 def _fill_form(form: MeetingForm, meeting, forum: Forum) -> None:
-    """Fill the form from a meeting or from MeetingDetails (same field names), in the forum's zone."""
+    """Fill the form from a meeting or from MeetingDetails (same field names), in the forum's zone.
+
+    A time that happens twice carries which one it is (from the stored UTC instant), so the
+    form saved unchanged keeps the same instant.
+    """
     zone = forum.timezone
     start, end = utc_to_local(meeting.starts_at, zone), utc_to_local(meeting.ends_at, zone)
     form.title.data, form.venue.data = meeting.title, meeting.venue
     form.online_url.data, form.agenda_md.data = meeting.online_url, meeting.agenda_md
     form.day.data, form.start_time.data, form.end_time.data = start.date(), start.time(), end.time()
+    for fold_field, moment in ((form.start_fold, meeting.starts_at), (form.end_fold, meeting.ends_at)):
+        fold = fold_of(moment, zone)
+        fold_field.data = "" if fold is None else str(fold)
     form.version.data = str(getattr(meeting, "version", ""))
 
 
@@ -110,6 +129,7 @@ def _preview(form, field: str):
 
 
 def _render_meeting_form(form: MeetingForm, forum: Forum, meeting: Meeting | None, plan=None):
+    _offer_folds(form, forum)
     preview = _preview(form, "agenda_md") if form.preview.data else None
     return render_template(
         "meetings/meeting_form.html", form=form, forum=forum, meeting=meeting, preview=preview, plan=plan
@@ -257,6 +277,8 @@ def meeting(meeting_id: int):
 
 def _invitee_form(forum: Forum, blank: bool = False) -> InviteeForm:
     form = InviteeForm(formdata=None) if blank else InviteeForm()
+    if not form.new_organisation_country.data or blank:
+        form.new_organisation_country.data = forum.country  # a guest's agency is usually the forum's country's
     form.organisation_id.choices = [(0, _("— none —"))] + [
         (id_, f"{name} ({city})" if city else name) for id_, name, city in queries.organisations_for(forum)
     ]
@@ -367,7 +389,7 @@ def rsvp(meeting_id: int):
     meeting = _load(meeting_id)
     form = RsvpForm()
     if not form.validate_on_submit():
-        flash(_("Choose accept, tentative or decline."), "danger")
+        flash(_("Choose yes, maybe or no."), "danger")
     else:
         run_action(
             lambda: meetings.respond(current_actor(), meeting, form.answer.data, form.comment.data or ""),
@@ -406,16 +428,11 @@ def attendance(meeting_id: int):
         flash(_("The attendance form was not understood. Reload the page and try again."), "danger")
         return _attendance_page(page, _attendance_as_saved(page, form), 400)
     if form.mark_accepted.data:
+        if not page.flags.can_record_attendance:  # locked (adopted minutes): the button is not shown either
+            flash(page.attendance_lock or _("Attendance cannot be changed now."), "warning")
+            return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
         # Nothing is saved yet: the organiser sees the result, with what they typed kept.
-        marked = form.mark_accepted_present(page.invitations)
-        flash(
-            ngettext(
-                "%(num)d person who accepted is marked present. Check and save.",
-                "%(num)d people who accepted are marked present. Check and save.",
-                marked,
-            ),
-            "info",
-        )
+        flash(*_marked_present_message(form.mark_accepted_present(page.invitations)))
         return _attendance_page(page, form)
     data = form.to_input()
     # Walk-ins are added by this form: sent twice, they would be added twice.
@@ -430,6 +447,25 @@ def attendance(meeting_id: int):
     # A conflict: shown again from what is saved now (the message names who changed).
     page = queries.meeting_page(current_user, meeting_id, need="edit")
     return _attendance_page(page, _attendance_as_saved(page, form), 400)
+
+
+def _marked_present_message(result: MarkedPresent) -> tuple[str, str]:
+    """Say what "mark everyone who accepted as present" did (message, category): never "0 people … marked"."""
+    if result.marked:
+        return ngettext(
+            "%(num)d person who accepted is marked present. Check and save.",
+            "%(num)d people who accepted are marked present. Check and save.",
+            result.marked,
+        ), "info"
+    if not result.already_present and not result.other_mark:
+        return _("Nobody has accepted the invitation, so nobody was marked present."), "info"
+    if not result.other_mark:
+        return _("Everyone who accepted is already marked present."), "info"
+    return ngettext(
+        "%(num)d person who accepted has another mark, which was kept. Nobody was left to mark present.",
+        "%(num)d people who accepted have another mark, which was kept. Nobody was left to mark present.",
+        result.other_mark,
+    ), "info"
 
 
 def _attendance_as_saved(page: queries.MeetingPage, typed: AttendanceForm) -> AttendanceForm:
@@ -596,7 +632,12 @@ def minutes_versions(meeting_id: int):
     versions = minutes.readable_versions(current_user, meeting)
     status = minutes.version_status(meeting, versions)
     return render_template(
-        "meetings/minutes_versions.html", meeting=meeting, forum=meeting.forum, versions=versions, status=status
+        "meetings/minutes_versions.html",
+        meeting=meeting,
+        forum=meeting.forum,
+        versions=versions,
+        status=status,
+        forum_link=permissions.can_view_forum(current_user, meeting.forum),  # not for a guest
     )
 
 
@@ -608,6 +649,7 @@ def minutes_version(meeting_id: int, number: int):
         abort(404)
     return render_template(
         "meetings/minutes_version.html",
+        forum_link=permissions.can_view_forum(current_user, meeting.forum),  # not for a guest
         meeting=meeting,
         forum=meeting.forum,
         version=version,
@@ -626,6 +668,7 @@ def minutes_compare(meeting_id: int):
         abort(404)
     return render_template(
         "meetings/minutes_compare.html",
+        forum_link=permissions.can_view_forum(current_user, meeting.forum),  # not for a guest
         meeting=meeting,
         forum=meeting.forum,
         old=old,

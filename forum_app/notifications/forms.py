@@ -8,10 +8,11 @@ from wtforms.validators import InputRequired, Length
 
 from ..core.forms import AppForm
 
+# The words of the emails' buttons (and the meeting page's form): the question above says what they answer.
 ANSWER_CHOICES = [
-    ("accepted", _l("Yes, I will come")),
+    ("accepted", _l("Yes")),
     ("tentative", _l("Maybe")),
-    ("declined", _l("No, I cannot come")),
+    ("declined", _l("No")),
 ]
 
 

@@ -208,6 +208,7 @@ class ActionFlags:
     states: tuple[str, ...]  # the states this person may move it to now
     can_edit_details: bool
     can_reassign: bool
+    can_view_forum: bool  # the forum's pages open for this person (an owner who is a guest: not linked)
 
 
 def action_flags(user, action: ActionItem) -> ActionFlags:
@@ -231,6 +232,7 @@ def action_flags(user, action: ActionItem) -> ActionFlags:
         states=states,
         can_edit_details=manage and action_details_lock(action) is None,
         can_reassign=manage and action_details_lock(action) is None,
+        can_view_forum=can_view_forum(user, action.forum),
     )
 
 
@@ -242,6 +244,7 @@ class FollowUpFlags:
     can_review: bool
     review_lock: str | None
     shows_section: bool  # a cancelled meeting has no follow-up to show
+    can_view_matrix: bool  # the forum's matrix opens for this person (not for a guest: it answers 404)
     record_lock: str | None = None  # organisers: why actions cannot be recorded at it now
 
 
@@ -260,6 +263,7 @@ def follow_up_flags(user, meeting: Meeting) -> FollowUpFlags:
         review_lock=lock,
         shows_section=meeting.state != "cancelled",
         record_lock=record_lock if organiser else None,
+        can_view_matrix=can_view_forum(user, meeting.forum),
     )
 
 

@@ -16,6 +16,15 @@ def can_view_forum(user, forum: Forum) -> bool:
     return forum.grant_id in organiser_grant_ids(user) or forum.id in member_forum_ids(user)
 
 
+def can_list_forums(user) -> bool:
+    """Whether the forums list has anything for ``user``: staff, an organiser or a forum member.
+
+    A guest (invited to a meeting, member of no forum) would find it empty, and every forum
+    page answers them 404: their navigation leads to their meetings instead.
+    """
+    return is_staff(user) or bool(organiser_grant_ids(user)) or bool(member_forum_ids(user))
+
+
 def can_edit_forum(user, forum: Forum) -> bool:
     return is_admin(user) or forum.grant_id in organiser_grant_ids(user)
 

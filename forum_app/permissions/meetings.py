@@ -185,6 +185,15 @@ def can_manage_invitees(user, meeting: Meeting) -> bool:
     return can_edit_meeting(user, meeting) and invitees_lock(meeting) is None
 
 
+def guest_organisation_lock(user, meeting: Meeting) -> str | None:
+    """Who may add an organisation to Forum Desk while inviting a guest to ``meeting``: whoever may
+    invite people to it now (its organisers, admins). Organisations are otherwise the administrators'
+    to keep; a guest's agency missing from the list should not wait for one. They can merge or rename it."""
+    if not can_manage_invitees(user, meeting):
+        return _("Only the meeting's organisers can add an organisation while inviting someone.")
+    return None
+
+
 def can_rsvp(user, meeting: Meeting) -> bool:
     """Invitees answer while the meeting is planned (not for drafts, held or cancelled ones)."""
     return rsvp_lock(meeting) is None and is_invitee(user, meeting)
@@ -255,6 +264,8 @@ class MeetingFlags:
     """Every answer the meeting pages need, computed once for one person and one meeting."""
 
     can_edit: bool  # organiser of the meeting (may run it at all)
+    can_view_forum: bool  # the forum's page, board and matrix open for this person (not for a guest)
+    can_add_guest_organisation: bool  # may name a new organisation when inviting a guest
     can_edit_details: bool
     transitions: tuple[str, ...]
     can_mark_held: bool
@@ -280,6 +291,8 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
     transitions = tuple(allowed_transitions(user, meeting))
     return MeetingFlags(
         can_edit=can_edit_meeting(user, meeting),
+        can_view_forum=can_view_forum(user, meeting.forum),
+        can_add_guest_organisation=guest_organisation_lock(user, meeting) is None,
         can_edit_details=can_edit_meeting_details(user, meeting),
         transitions=transitions,
         can_mark_held="held" in transitions,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from .forums import can_list_forums
 from .reports import can_view_reports
 from .roles import _authenticated, can_administer, can_view_outbox
 
@@ -27,12 +28,20 @@ def navigation(user) -> list[NavItem]:
     """The menu a person sees, by role (the routes still check for themselves)."""
     if not _authenticated(user):
         return []
-    items = [
-        NavItem("home.index", str(_l("Home"))),
-        NavItem("forums.index", str(_l("Forums"))),
-        NavItem("calendar.month", str(_l("Calendar"))),
-        NavItem("actions.mine", str(_l("My actions"))),
-    ]
+    if can_list_forums(user):
+        items = [
+            NavItem("home.index", str(_l("Home"))),
+            NavItem("forums.index", str(_l("Forums"))),
+            NavItem("calendar.month", str(_l("Calendar"))),
+            NavItem("actions.mine", str(_l("My actions"))),
+        ]
+    else:
+        # A guest: no forum to open, so no empty Forums tab; the calendar holds the meetings they are invited to.
+        items = [
+            NavItem("home.index", str(_l("Home"))),
+            NavItem("calendar.month", str(_l("My meetings"))),
+            NavItem("actions.mine", str(_l("My actions"))),
+        ]
     if can_view_reports(user):
         items.append(NavItem("reports.dashboard", str(_l("Programme dashboard"))))
     if can_administer(user):

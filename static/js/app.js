@@ -8,6 +8,27 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(el.dataset.confirm)) event.preventDefault();
     });
   });
+  // Copy buttons: <button data-copy="ID" data-copied="…" data-copy-failed="…" hidden> copies the text of
+  // element ID. Hidden until this script shows it (only where the browser offers a clipboard): without
+  // JavaScript the text stays plain and selectable. The outcome is said in [data-copy-status="ID"].
+  document.querySelectorAll("button[data-copy]").forEach((button) => {
+    const source = document.getElementById(button.dataset.copy);
+    const status = document.querySelector(`[data-copy-status="${button.dataset.copy}"]`);
+    if (!source || !navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const say = (text) => {
+        if (status) status.textContent = text;
+      };
+      navigator.clipboard.writeText(source.textContent.trim()).then(
+        () => say(button.dataset.copied),
+        () => {
+          window.getSelection().selectAllChildren(source);
+          say(button.dataset.copyFailed);
+        },
+      );
+    });
+  });
   // Stacked tables (<table class="stack-sm">, one card per row on phones): the CSS changes
   // their display, and some browsers then drop the table semantics. Explicit roles keep a
   // screen reader's table navigation and column headers.
