@@ -587,3 +587,20 @@ def test_save_item_service_conflict_and_versions(app, make, world):
             day.save_item(actor, item, day.ItemInput("Housing after release", "B", []), start)
         db.session.rollback()
         assert minutes.current_version(item.meeting) is None
+
+
+def test_actions_under_an_item_sent_twice_are_recorded_once(app, make, world):
+    """The page's forms carry a prefix per item; their one-time token still works (core.once)."""
+    meeting = held_meeting(make, world)
+    client = as_(app, world, "organiser")
+    page, token, _ = open_page(client, meeting)
+    housing = items(app, meeting)[1][0]
+    once_token = re.search(rf'name="actions-{housing}-form_once" type="hidden" value="([^"]+)"', page).group(1)
+    data = action_rows(housing, token, [("Find a flat", make.user_id(world["participant"]), "")])
+    data[f"actions-{housing}-form_once"] = once_token
+    first = client.post(f"/meetings/{meeting}/during/items/{housing}/actions", data=data)
+    again = client.post(f"/meetings/{meeting}/during/items/{housing}/actions", data=data)
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert count(app, ActionItem, ActionItem.agenda_item_id == housing) == 1
+    assert "already been sent" in client.get(again.headers["Location"]).get_data(as_text=True)

@@ -54,7 +54,10 @@ class OnceForm:
 
 def sent_token() -> str | None:
     """The token the request's form carried, when it looks like one of ours."""
-    token = request.form.get(FIELD, "") if request.method == "POST" else ""
+    if request.method != "POST":
+        return None
+    # A form with a prefix (several forms on one page, e.g. one per agenda item) names it "<prefix>-form_once".
+    token = next((value for key, value in request.form.items() if key == FIELD or key.endswith("-" + FIELD)), "")
     return token if _TOKEN.match(token) else None
 
 

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import HiddenInput
 
 from ..core.forms import AppForm, EditForm, LinesField, TextAreaField
+from ..core.once import OnceForm
 from .day import MAX_DECISION, MAX_DECISIONS, MAX_NOTES, MAX_TITLE, ItemInput
 
 
@@ -34,7 +35,7 @@ class ItemForm(EditForm[ItemInput]):
         )
 
 
-class NewItemForm(AppForm):
+class NewItemForm(OnceForm, AppForm):
     title = StringField(_l("New item"), validators=[DataRequired(), Length(max=MAX_TITLE)])
 
 

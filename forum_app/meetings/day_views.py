@@ -17,6 +17,7 @@ from .. import permissions
 from ..actions import queries as action_queries
 from ..actions.forms import RecordActionsForm
 from ..actions.views import _run_rows
+from ..core import once
 from ..core.actor import current_actor, require_sign_in
 from ..core.commit import attempt
 from ..core.editing import decode_loaded, rebase
@@ -131,6 +132,7 @@ def page(meeting_id: int):
 
 
 @bp.post("/meetings/<int:meeting_id>/during/items")
+@once.create_form
 def item_add(meeting_id: int):
     meeting = _open(meeting_id)
     closed = _closed(meeting)
@@ -138,7 +140,12 @@ def item_add(meeting_id: int):
         return closed
     form = NewItemForm()
     if form.validate_on_submit():
-        item = run_service(form, lambda: day.add_item(current_actor(), meeting, form.title.data or ""))
+        adding = once.guard(
+            current_actor(),
+            lambda: day.add_item(current_actor(), meeting, form.title.data or ""),
+            lambda added: _day_url(meeting_id, _item_anchor(added.id)),
+        )
+        item = run_service(form, adding)
         if item is not None:
             flash(_("The item is added to the agenda."), "success")
             return redirect(_day_url(meeting_id, _item_anchor(item.id)))
@@ -201,6 +208,7 @@ def item_remove(meeting_id: int, item_id: int):
 
 
 @bp.post("/meetings/<int:meeting_id>/during/items/<int:item_id>/actions")
+@once.create_form
 def item_actions(meeting_id: int, item_id: int):
     """Several actions agreed under one item: the record-actions form and service, scoped to the item."""
     meeting = _open(meeting_id)
@@ -218,7 +226,12 @@ def item_actions(meeting_id: int, item_id: int):
         if not rows:
             form.form_errors.append(_("Write at least one action (a title and an owner)."))
         else:
-            raised = _run_rows(form, lambda: day.record_item_actions(current_actor(), item, rows))
+            recording = once.guard(
+                current_actor(),
+                lambda: day.record_item_actions(current_actor(), item, rows),
+                lambda _raised: _day_url(meeting_id, _item_anchor(item_id)),
+            )
+            raised = _run_rows(form, recording)
             if raised is not None:
                 flash(
                     ngettext(

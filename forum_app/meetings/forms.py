@@ -278,7 +278,7 @@ class CommentForm(OnceForm, AppForm):
     body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(max=5000)])
 
 
-class DelegateForm(AppForm):
+class DelegateForm(OnceForm, AppForm):
     """ "X attended on behalf of Y" (meetings.delegates): Y among the invitees, X by name and email."""
 
     for_invitation_id = SelectField(_l("On behalf of"), coerce=int, validators=[InputRequired()])

@@ -491,12 +491,18 @@ def _delegate_form(page: queries.MeetingPage, blank: bool = False) -> DelegateFo
 
 
 @bp.post("/meetings/<int:meeting_id>/delegates")
+@once.create_form
 def delegate_add(meeting_id: int):
     """ "X attended on behalf of Y" (meetings.delegates)."""
     page = queries.meeting_page(current_user, meeting_id, need="edit")
     form = _delegate_form(page)
     if form.validate_on_submit():
-        recorded = run_service(form, lambda: delegates.record_delegate(current_actor(), page.meeting, form.to_input()))
+        recording = once.guard(
+            current_actor(),
+            lambda: delegates.record_delegate(current_actor(), page.meeting, form.to_input()),
+            lambda _recorded: url_for("meetings.attendance", meeting_id=meeting_id, _anchor="delegates"),
+        )
+        recorded = run_service(form, recording)
         if recorded is not None:
             flash(_("Recorded: the invitee is excused and the person who came for them is present."), "success")
             return redirect(url_for("meetings.attendance", meeting_id=meeting_id, _anchor="delegates"))
