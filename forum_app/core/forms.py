@@ -10,16 +10,18 @@ from zoneinfo import available_timezones
 from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, ValidationError
 from wtforms import TextAreaField as _WTFormsTextArea
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
-from . import wtforms_messages
+from . import audit, wtforms_messages
 from .clock import utcnow
 from .commit import Outcome, attempt
 from .editing import EditInput, decode_loaded, rebase
+from .privacy import marked, screen
 
 T = TypeVar("T")
 InputT = TypeVar("InputT", bound=EditInput)
@@ -93,8 +95,6 @@ class AppForm(FlaskForm):
         return self._screen_personal_data()
 
     def _screen_personal_data(self) -> bool:
-        from .privacy import screen
-
         today = utcnow().date()
         flagged = []
         for f in _text_fields(self):
@@ -118,9 +118,9 @@ class AppForm(FlaskForm):
                     words=words,
                 ),
             ]
-        first, text, hits = flagged[0]
+        first = flagged[0][0]
         # Read by macros.field_messages: the confirmation goes under the first flagged field.
-        first.privacy_prompt = {"marked": [marked for _f, marked in _marked(flagged)], "reason": reason}
+        first.privacy_prompt = {"marked": [marked(text, hits) for _f, text, hits in flagged], "reason": reason}
         if request.form.get(PRIVACY_CONFIRM) == "yes":
             first.errors.append(
                 lazy_ngettext(
@@ -132,10 +132,6 @@ class AppForm(FlaskForm):
         return False
 
     def _audit_privacy_override(self, reason: str, flagged) -> None:
-        from flask_login import current_user
-
-        from . import audit
-
         actor = current_user if current_user.is_authenticated else None
         audit.record(
             actor,
@@ -148,12 +144,6 @@ class AppForm(FlaskForm):
             form=type(self).__name__,
             path=request.url_rule.rule if request.url_rule is not None else "",
         )
-
-
-def _marked(flagged):
-    from .privacy import marked
-
-    return [(f, marked(text, hits)) for f, text, hits in flagged]
 
 
 class EditForm(AppForm, Generic[InputT]):
