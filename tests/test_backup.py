@@ -68,6 +68,9 @@ def test_a_backup_under_concurrent_writes_restores_consistent_and_then_identical
         make.user()
     stop = threading.Event()
     errors: list[BaseException] = []
+    # The backup starts once both writers are under way (they go on writing while it runs): on a
+    # busy machine a thread may not have committed anything yet when the main thread gets there.
+    under_way = threading.Barrier(3, timeout=60)
 
     def write(n: int) -> None:
         # Audited changes, each sealed into the chain after its commit, as the app makes them.
@@ -79,14 +82,18 @@ def test_a_backup_under_concurrent_writes_restores_consistent_and_then_identical
                     user = User(email=f"writer{n}-{i}@example.org", name=f"Writer {n} {i}", role="member")
                     outcome = attempt(lambda u=user: (db.session.add(u), audit.record(None, "test.write", u, u.email)))
                     assert outcome.ok, outcome.message
+                    if i == 3:
+                        under_way.wait()
                 db.session.remove()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
+            under_way.abort()  # the main thread must not wait for a writer that failed
 
     writers = [threading.Thread(target=write, args=(n,)) for n in range(2)]
     for thread in writers:
         thread.start()
     try:
+        under_way.wait()
         during = tmp_path / "during.backup"
         result = cli(app, "backup", str(during))
         assert result.exit_code == 0, result.output
