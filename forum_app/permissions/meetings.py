@@ -284,7 +284,8 @@ class MeetingFlags:
     minutes_edit_kind: str  # what editing the minutes means now: "write", "edit" or "correct"
     can_record_meeting: bool = False  # the "During the meeting" page
     can_plan_next: bool = False  # "Plan the next meeting" from this (held) one
-    adopts_at_next_meeting: bool = False  # the forum adopts minutes at its next meeting, not by circulation
+    # The minutes' writer is told they are adopted at the next meeting (the forum's way), until they are.
+    shows_adopt_at_next: bool = False
 
 
 def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
@@ -313,7 +314,11 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
         ),
         can_record_meeting=can_record_meeting(user, meeting),
         can_plan_next=can_plan_next_meeting(user, meeting),
-        adopts_at_next_meeting=adoption_way_lock(meeting) is not None,
+        shows_adopt_at_next=(
+            adoption_way_lock(meeting) is not None
+            and can_write_minutes(user, meeting)
+            and meeting.minutes_state != "adopted"
+        ),
     )
 
 
