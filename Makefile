@@ -48,12 +48,17 @@ run: demo
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	BASE_URL=$(BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
 
+# Everything, in two runs: the tests not marked slow on two cores (pytest-xdist, each worker on its own
+# database), then the slow ones (browsers, servers, other processes) one at a time, so they never compete
+# for the two cores with each other. Exit code 5 (nothing collected, e.g. PYTEST_ARGS naming only slow
+# tests) is not a failure of either run.
 test: dev-setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n 2 -p no:cacheprovider $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # Everything but the tests marked slow (browsers, schemathesis, nginx nodes, the bench smoke run, other
 # processes), on every core with pytest-xdist, each worker on its own database (with TEST_DATABASE_URL:
-# <name>_gw0, <name>_gw1, … created on that server). `make test` and CI still run everything, one by one.
+# <name>_gw0, <name>_gw1, … created on that server). `make test` (and CI) runs these and then the slow ones.
 test-fast: dev-setup
 	$(BIN)/python -m pytest -m "not slow" -n auto -p no:cacheprovider $(PYTEST_ARGS)
 
