@@ -224,7 +224,9 @@ def read_enrolment_token(user: User, token: str, now: datetime) -> str | None:
         return None
     if not isinstance(data, dict) or data.get("u") != user.id or not isinstance(data.get("s"), str):
         return None
-    age = int(now.timestamp()) - int(data.get("t", 0))
+    if not isinstance(data.get("t"), int):
+        return None
+    age = int(now.timestamp()) - data["t"]
     if not 0 <= age <= current_app.config["SECOND_FACTOR_PENDING_MINUTES"] * 60:
         return None
     return data["s"]
