@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -15,9 +17,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from forum_app.auth import second_factor, tokens
+from forum_app.auth import second_factor, services, tokens
 from forum_app.config import ConfigError, load_config
 from forum_app.core import clock
+from forum_app.core.commit import attempt
 from forum_app.demo import DEMO_PASSWORD
 from forum_app.extensions import db
 from forum_app.models import AuditEvent, RecoveryCode, User, UserSession
@@ -222,6 +225,50 @@ def test_the_used_time_step_is_claimed_atomically(app, make):
         db.session.rollback()
 
 
+def test_two_sign_ins_racing_with_one_code_let_one_in(app, make):
+    """Two real connections: the second reads the account before the first commits (PostgreSQL's
+    READ COMMITTED shows it the old last step), so only the conditional UPDATE stops it. On SQLite
+    writers queue, and the outcome must be the same."""
+    email, secret, _codes = enrolled(app, make)
+    moment = T0 + timedelta(minutes=4)
+    code = totp(secret, moment)
+    first_wrote = threading.Event()
+    outcomes: dict[str, object] = {}
+    errors: list[BaseException] = []
+
+    def sign_in(name: str, wait_for: threading.Event | None) -> None:
+        try:
+            if wait_for is not None:
+                assert wait_for.wait(10)
+            with app.app_context(), clock.at(moment):
+                user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+
+                def check():
+                    method = second_factor.check_code(user, code, now=moment)
+                    if wait_for is None:
+                        first_wrote.set()  # claimed, not yet committed: the other one starts now
+                        time.sleep(0.5)
+                    return method
+
+                outcomes[name] = attempt(check)
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+            first_wrote.set()
+
+    threads = [
+        threading.Thread(target=sign_in, args=("first", None)),
+        threading.Thread(target=sign_in, args=("second", first_wrote)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    assert outcomes["first"].ok and outcomes["first"].value == "totp"
+    assert not outcomes["second"].ok
+
+
 def test_a_recovery_code_signs_in_once(app, make):
     email, _secret, codes = enrolled(app, make)
     moment = T0 + timedelta(minutes=2)
@@ -278,9 +325,6 @@ def test_a_password_reset_ends_a_pending_sign_in(app, make):
     moment = T0 + timedelta(minutes=30)
     client, _response = password_step(app, email, moment)  # someone who knew the old password
     with app.app_context(), clock.at(moment + timedelta(seconds=1)):
-        from forum_app.auth import services
-        from forum_app.core.commit import attempt
-
         user = db.session.execute(select(User).where(User.email == email)).scalar_one()
         assert attempt(lambda: services.set_password(user, "violet tractor under the quiet bridge"))
     later = moment + timedelta(seconds=40)
