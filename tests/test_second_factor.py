@@ -531,3 +531,44 @@ def test_browser_enrol_at_sign_in_then_sign_in_again_with_a_code(app, demo, live
     page.wait_for_url(live_server + "/")
     assert not findings.problems, "\n".join(findings.problems)
     assert sessions(app, ADMIN) == 2
+
+
+def test_an_administrator_resets_the_second_factor_of_someone_who_lost_everything(app, make):
+    email, _secret, _codes = enrolled(app, make)
+    assert sessions(app, email) == 1
+    admin = make.user(role="admin")
+    user_id = make.user_id(email)
+    client = app.test_client()
+    moment = T0 + timedelta(minutes=1)
+    with clock.at(moment):
+        login(client, admin)
+        page = client.get(f"/admin/users/{user_id}/edit").get_data(as_text=True)
+        assert "Reset the second factor" in page
+        response = post_form(
+            client, f"/admin/users/{user_id}/edit", {}, action=f"/admin/users/{user_id}/second-factor/reset"
+        )
+    assert response.status_code == 302
+    user = account(app, email)
+    assert user.totp_enabled_at is None and user.totp_secret is None
+    with app.app_context():
+        assert (
+            db.session.execute(
+                select(func.count())
+                .select_from(UserSession)
+                .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+            ).scalar_one()
+            == 0
+        )
+        assert db.session.execute(select(func.count()).select_from(RecoveryCode)).scalar_one() == 0
+    assert verbs(app, email)[-1] == "user.second_factor_reset"
+    _client, response = password_step(app, email, moment)
+    assert response.headers["Location"] == "/"  # a participant: the password alone again
+    # Not for one's own account (that goes through the person's own page and re-authentication).
+    admin_email, _secret, _codes = enrolled(app, make, role="admin")
+    own = app.test_client()
+    with clock.at(moment):
+        login(own, admin_email)
+        code_step(own, _codes[0], moment)
+        admin_id = make.user_id(admin_email)
+        post_form(own, "/account", {}, action=f"/admin/users/{admin_id}/second-factor/reset")
+    assert account(app, admin_email).totp_enabled_at is not None

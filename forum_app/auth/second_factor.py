@@ -40,6 +40,7 @@ from ..core.errors import KeptRefusal, ServiceError
 from ..extensions import db
 from ..models import RecoveryCode, User
 from . import throttle
+from .sessions import revoke_all_sessions
 
 STEP_SECONDS = 30  # what every authenticator app uses
 DIGITS = 6
@@ -272,6 +273,22 @@ def disable(user: User) -> None:
     user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     audit.record(user, "user.second_factor_disabled", user)
+
+
+def reset_by_administrator(actor: User, user: User) -> None:
+    """An administrator turns off the second factor of someone who lost both phone and recovery
+    codes (after checking who is asking, outside the app). Every session of theirs ends; if their
+    role requires a second factor they enrol again at their next sign-in."""
+    if user.id == actor.id:
+        raise ServiceError(_("Use your own second factor page for your own account."))
+    if user.totp_enabled_at is None:
+        raise ServiceError(_("This person has no second factor turned on."))
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    revoke_all_sessions(user)
+    audit.record(actor, "user.second_factor_reset", user, f"Second factor of {user.email} reset")
 
 
 # --- the step between the password and the second factor ------------------------------
