@@ -135,7 +135,11 @@ def test_enrolment_draws_the_qr_code_itself_and_needs_a_first_code(app, make):
     codes = CODES_RE.findall(response.get_data(as_text=True))
     assert len(codes) == 10 and len(set(codes)) == 10
     user = account(app, email)
-    assert user.totp_secret == secret and user.totp_enabled_at == T0
+    assert user.totp_enabled_at == T0
+    # Stored encrypted (not the secret the page showed), and it opens to it.
+    assert secret not in user.totp_secret
+    with app.test_request_context():
+        assert second_factor.open_secret(user) == secret
     with app.app_context():
         stored = set(
             db.session.execute(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id)).scalars()

@@ -18,6 +18,7 @@ so opening the page changes no row.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -27,6 +28,10 @@ from typing import cast
 
 import pyotp
 import segno
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, session
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -50,6 +55,7 @@ RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # 5 bits a character, no 0/1/8/9
 RECOVERY_CODE_LENGTH = 16  # 80 random bits
 PENDING_KEY = "second_factor_pending"
+SEALED_PREFIX = "v1:"
 ENROL_SALT = "second-factor-enrol"
 
 
@@ -66,6 +72,35 @@ class WrongCode(KeptRefusal):
 
 
 # --- codes --------------------------------------------------------------------------
+
+
+def _cipher() -> AESGCM:
+    """AES-256-GCM with a key derived from SECRET_KEY for this one purpose (HKDF-SHA256)."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"forum-desk totp secret").derive(
+        current_app.config["SECRET_KEY"].encode()
+    )
+    return AESGCM(key)
+
+
+def seal_secret(user_id: int, secret: str) -> str:
+    """The TOTP secret as stored: encrypted, bound to its account (a row copied to another account
+    does not open). Whoever reads the database alone (a backup, a dump) cannot compute codes."""
+    nonce = secrets.token_bytes(12)
+    sealed = _cipher().encrypt(nonce, secret.encode(), str(user_id).encode())
+    return SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def open_secret(user: User) -> str | None:
+    """``user``'s TOTP secret, or None when there is none or it no longer opens (SECRET_KEY changed:
+    the recovery codes, hashed without the key, still work, and the person enrols again)."""
+    stored = user.totp_secret
+    if not stored or not stored.startswith(SEALED_PREFIX):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(stored[len(SEALED_PREFIX) :])
+        return _cipher().decrypt(raw[:12], raw[12:], str(user.id).encode()).decode()
+    except (InvalidTag, ValueError):
+        return None
 
 
 def new_secret() -> str:
@@ -172,8 +207,9 @@ def check_code(user: User, code: str, *, now: datetime) -> str:
             result.wait_minutes,
         )
     method = None
-    if user.totp_secret and user.totp_enabled_at is not None:
-        step = _matching_step(user.totp_secret, code, now, user.totp_last_step)
+    secret = open_secret(user) if user.totp_enabled_at is not None else None
+    if user.totp_enabled_at is not None:
+        step = _matching_step(secret, code, now, user.totp_last_step) if secret else None
         if step is not None and _claim_step(user, step):
             method = "totp"
         elif _use_recovery_code(user, code, now):
@@ -248,7 +284,7 @@ def enrol(user: User, token: str, code: str, *, now: datetime) -> list[str]:
             _("That code does not match. Check that the phone's clock is right and enter the code the app shows now."),
             field="code",
         )
-    user.totp_secret = secret
+    user.totp_secret = seal_secret(user.id, secret)
     user.totp_enabled_at = now
     user.totp_last_step = step
     codes = _new_recovery_codes(user, now)

@@ -90,12 +90,12 @@ class User(Searchable, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
-    # Second factor (auth/second_factor.py): the TOTP secret (base32) once enrolment is confirmed
-    # with a first code, and when. ``totp_last_step`` is the 30-second time step of the last code
+    # Second factor (auth/second_factor.py): the TOTP secret once enrolment is confirmed with a
+    # first code (encrypted with a key derived from SECRET_KEY: second_factor.seal_secret), and when. ``totp_last_step`` is the 30-second time step of the last code
     # accepted: a code is only taken for a later step, so a code seen over a shoulder or in a
     # proxy log is worthless once used (raised with a conditional UPDATE, so two requests racing
     # with the same code cannot both pass).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(128))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
     # People search matches name and email folded (core.search.normalise) in search_text (Searchable).

@@ -1,6 +1,6 @@
 """Second factor (TOTP) and re-authentication.
 
-``user_account``: the TOTP secret, when it was enrolled and the last time step accepted (a code
+``user_account``: the TOTP secret (encrypted), when it was enrolled and the last time step accepted (a code
 is never taken twice). ``recovery_code``: hashed one-time codes. ``user_session.authenticated_at``:
 when the person last proved who they are in that session (auth/reauth.py).
 
@@ -19,7 +19,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("totp_secret", sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column("totp_enabled_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
     with op.batch_alter_table("user_session", schema=None) as batch_op:
