@@ -1,4 +1,5 @@
-"""Login, logout, set/reset password, change password.
+"""Login (password, then the second factor or its enrolment), logout, set/reset password, change
+password, re-authentication and the second factor's own page.
 
 Like every view, these change state only through services committed by ``attempt``; a
 wrong password is a KeptRefusal, so the throttle's count of it is committed too.
