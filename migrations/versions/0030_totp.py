@@ -45,9 +45,8 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_recovery_code_user_id_code_hash", table_name="recovery_code")
     op.drop_table("recovery_code")
-    with op.batch_alter_table("user_session", schema=None) as batch_op:
-        batch_op.drop_column("authenticated_at")
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.drop_column("totp_last_step")
-        batch_op.drop_column("totp_enabled_at")
-        batch_op.drop_column("totp_secret")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), not batch mode: batch mode would copy and
+    # drop user_account on SQLite, and with it the triggers of its people-search index (0017).
+    op.drop_column("user_session", "authenticated_at")
+    for column in ("totp_last_step", "totp_enabled_at", "totp_secret"):
+        op.drop_column("user_account", column)
