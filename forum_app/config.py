@@ -45,6 +45,11 @@ def secret_key_bits(key: str) -> float:
 OWASP_MIN_MEMORY_TIMES_PASSES = 7168 * 5
 
 
+# Who must use a second factor (auth/second_factor.py): system roles "admin" and "staff", and
+# "organiser" for anyone on a grant's team.
+SECOND_FACTOR_ROLES = ("admin", "staff", "organiser")
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable configuration."""
 
@@ -74,6 +79,16 @@ def _float(name: str, default: float) -> float:
         return float(value)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number, not {value!r}") from exc
+
+
+def _roles(name: str, default: str) -> tuple[str, ...]:
+    value = os.environ.get(name)
+    value = default if value is None else value
+    roles = tuple(sorted({part.strip().lower() for part in value.split(",") if part.strip()}))
+    unknown = [role for role in roles if role not in SECOND_FACTOR_ROLES]
+    if unknown:
+        raise ConfigError(f"{name} may name {', '.join(SECOND_FACTOR_ROLES)}, not {', '.join(unknown)}")
+    return roles
 
 
 def _development_secret_key() -> str:
@@ -163,6 +178,19 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_FAILURES_FORGOTTEN_HOURS": _int("LOGIN_FAILURES_FORGOTTEN_HOURS", 24),
         "LOGIN_DEVICE_COOKIE_DAYS": _int("LOGIN_DEVICE_COOKIE_DAYS", 180),
         "LOGIN_KNOWN_ADDRESS_DAYS": _int("LOGIN_KNOWN_ADDRESS_DAYS", 90),
+        # Second factor (TOTP): the roles that must use one; anyone else may. On in production.
+        # Off by default in development (the demo signs in with its shared password) and in tests
+        # (each test of the second factor turns it on for itself): docs/security.md says why.
+        "SECOND_FACTOR_REQUIRED_ROLES": _roles(
+            "SECOND_FACTOR_REQUIRED_ROLES", ",".join(SECOND_FACTOR_ROLES) if env == "production" else ""
+        ),
+        # How long the step between the password and the second factor (or enrolment) may take.
+        "SECOND_FACTOR_PENDING_MINUTES": _int("SECOND_FACTOR_PENDING_MINUTES", 10),
+        # The name authenticator apps show next to the account.
+        "SECOND_FACTOR_ISSUER": os.environ.get("SECOND_FACTOR_ISSUER", "Forum Desk"),
+        # Changing the password or the second factor asks for them again when the person last
+        # proved who they are longer ago than this (auth/reauth.py).
+        "REAUTH_MINUTES": _int("REAUTH_MINUTES", 10),
         # Password-reset emails one account or one address may ask for before backing off.
         "RESET_MAX_REQUESTS_PER_ACCOUNT": _int("RESET_MAX_REQUESTS_PER_ACCOUNT", 3),
         "RESET_MAX_REQUESTS_PER_ADDRESS": _int("RESET_MAX_REQUESTS_PER_ADDRESS", 10),

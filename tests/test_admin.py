@@ -120,6 +120,7 @@ ROUTES: list[Route] = [
         },
     ),
     Route("POST", "/admin/users/<int:user_id>/invite"),
+    Route("POST", "/admin/users/<int:user_id>/second-factor/reset"),
     Route("POST", "/admin/users/<int:user_id>/active", lambda t: {"active": "0"}),
     Route("GET", "/admin/organisations"),
     Route("GET", "/admin/organisations/new"),

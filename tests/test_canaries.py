@@ -1,7 +1,7 @@
 """No secret reaches a table or a log.
 
 Canaries: a password set through an emailed link, that link's token, an API token's secret,
-the calendar feed's address, the session cookie and the SECRET_KEY. Each is planted through
+the calendar feed's address, the session cookie, the SECRET_KEY, a TOTP secret and a recovery code. Each is planted through
 the pages, as a person would, with the emails sent through a real SMTP server; then every
 row of every table and every log record written meanwhile are searched for each of them.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
+import pyotp
 import pytest
 from sqlalchemy import select
 
@@ -71,7 +72,21 @@ def test_no_secret_reaches_a_table_or_a_log(app, client, make, smtp, caplog):
     feed_token = re.search(r"/([^/]+)\.ics$", feed_url).group(1)
     assert client.get(feed_url.replace("http://forum.test", "")).status_code == 200
 
+    # A second factor: the TOTP secret shown for the app, and a recovery code, spent once.
+    page = client.get("/account/second-factor").get_data(as_text=True)
+    totp_secret = re.search(r'id="totp-secret">([^<]+)<', page).group(1).replace(" ", "")
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+    page = client.post(
+        "/account/second-factor",
+        data={"csrf_token": csrf_token(client, "/account"), "token": token, "code": pyotp.TOTP(totp_secret).now()},
+    ).get_data(as_text=True)
+    recovery_code = re.search(r"<li>([a-z2-7-]{19})</li>", page).group(1).replace("-", "")
+    assert login(client, email, CANARY_PASSWORD).headers["Location"] == "/login/code"
+    assert post_form(client, "/login/code", {"code": recovery_code}).status_code == 302
+
     canaries = {
+        "TOTP secret": totp_secret,
+        "recovery code": recovery_code,
         "password": CANARY_PASSWORD,
         "emailed link token": link_token,
         "API token": api_secret,

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
+from ..auth import second_factor
 from ..auth import services as accounts
+from ..auth.reauth import recent_auth_required
 from ..core.actor import current_actor, require_sign_in
 from ..core.errors import NotFound
 from ..core.forms import edit_record, run_action, run_service, status_for
@@ -126,6 +128,17 @@ def user_set_active(user_id: int):
         _("%(name)s is now active.", name=user.name)
         if active
         else _("%(name)s is deactivated and signed out everywhere.", name=user.name),
+    )
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+@recent_auth_required()
+def user_reset_second_factor(user_id: int):
+    user = _get(User, user_id)
+    run_action(
+        lambda: second_factor.reset_by_administrator(current_actor(), user),
+        _("The second factor of %(name)s is turned off and their sessions ended.", name=user.name),
     )
     return redirect(url_for("admin.user_edit", user_id=user.id))
 

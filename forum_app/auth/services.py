@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import AuditEvent, Forum, ForumMember, GrantTeam, Invitation, Meeting, OutboxMessage, User
 from ..models.people import normalise_email
 from ..notifications.outbox import in_language_of, queue_email
-from . import devices, passwords, throttle, tokens
+from . import devices, passwords, second_factor, throttle, tokens
 from .sessions import revoke_all_sessions
 
 
@@ -259,8 +259,13 @@ def authenticate(email: str, password: str, *, address: str, now: datetime) -> U
     throttle.succeeded(result, now)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    user.last_login_at = now
-    audit.record(user, "user.login", user)
+    next_step = second_factor.step_after_password(user)
+    if next_step is None:
+        user.last_login_at = now
+        audit.record(user, "user.login", user)
+    else:
+        # Not signed in yet: the second factor (or its enrolment) comes first.
+        audit.record(user, "user.password_accepted", user, next_step=next_step)
     return user
 
 

@@ -40,6 +40,8 @@ def start_session(user: User) -> UserSession:
         token_hash=_hash(token),
         ip=_printable(client_address(), 64),
         user_agent=_printable(request.user_agent.string or "", 300),
+        # Password (and second factor) just given: re-authentication is not asked for a while.
+        authenticated_at=utcnow(),
     )
     db.session.add(row)
     # A fresh cookie on login: nothing from before login (session fixation) carries over.

@@ -37,6 +37,8 @@ RULES: dict[str, tuple[str, str | None]] = {
     "login-known": ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "reset"),
     # The current password asked for when changing it.
     "password-check": ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "reset"),
+    # Second-factor codes (at sign-in and re-authentication), per account.
+    "second-factor": ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "reset"),
     "reset-account": ("RESET_MAX_REQUESTS_PER_ACCOUNT", None),
     "reset-address": ("RESET_MAX_REQUESTS_PER_ADDRESS", None),
 }

@@ -18,7 +18,7 @@ from .forum import (
 from .inbound import ReceivedMail
 from .indicator import INDICATOR_METRICS, Indicator, IndicatorTarget
 from .notifications import NotificationSettings, SentReminder
-from .people import Organisation, ThrottleCounter, User, UserSession
+from .people import Organisation, RecoveryCode, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
 from .records import AuditChainHead, AuditEvent, OutboxMessage
 from .review import REVIEW_OBJECT_TYPES, ReviewComment
@@ -73,6 +73,7 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "Programme",
+    "RecoveryCode",
     "ThrottleCounter",
     "User",
     "UserSession",

@@ -90,6 +90,14 @@ class User(Searchable, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # Second factor (auth/second_factor.py): the TOTP secret once enrolment is confirmed with a
+    # first code (encrypted with a key derived from SECRET_KEY: second_factor.seal_secret), and when. ``totp_last_step`` is the 30-second time step of the last code
+    # accepted: a code is only taken for a later step, so a code seen over a shoulder or in a
+    # proxy log is worthless once used (raised with a conditional UPDATE, so two requests racing
+    # with the same code cannot both pass).
+    totp_secret: Mapped[str | None] = mapped_column(String(128))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
     # People search matches name and email folded (core.search.normalise) in search_text (Searchable).
     search_fields = ("name", "email")
 
@@ -151,8 +159,30 @@ class UserSession(Base):
     revoked_at: Mapped[datetime | None]
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+    # When the person last proved who they are in this session (password, and second factor when
+    # enrolled): at sign-in and at each re-authentication (auth/reauth.py). Kept here, on the
+    # server, not in the cookie: ending the row ends it, and nobody can carry it to another session.
+    authenticated_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app when it is lost.
+
+    Only a SHA-256 of the code is kept: codes carry 80 random bits, so a fast hash is as safe
+    here as a slow one is for a password a person chose. Used once: ``used_at`` is set by a
+    conditional UPDATE, so two requests racing with one code cannot both pass.
+    """
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (Index("ix_recovery_code_user_id_code_hash", "user_id", "code_hash", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
 
 
 class ThrottleCounter(Base):

@@ -141,10 +141,14 @@ from .roles import (
     member_forum_ids,
     organiser_grant_ids,
     resolved,
+    second_factor_disable_lock,
+    second_factor_required,
     set_password_link_lock,
 )
 
 __all__ = [
+    "second_factor_disable_lock",
+    "second_factor_required",
     "plan_next_lock",
     "meeting_day_lock",
     "draft_minutes_lock",

@@ -5,6 +5,7 @@ Every other module of the package builds its answers on these.
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import event, literal, select
 from sqlalchemy.orm import Session
@@ -117,6 +118,29 @@ def set_password_link_lock(account) -> str | None:
             "This account already has a password, so it cannot be invited again. "
             'The person can use "Forgot your password?" on the sign-in page.'
         )
+    return None
+
+
+def second_factor_required(user) -> bool:
+    """Whether ``user`` must sign in with a second factor (``SECOND_FACTOR_REQUIRED_ROLES``).
+
+    Organisers are the people on a grant's team, whatever their system role. Asked of a person
+    who has just given their password (not yet signed in), so it reads the account, not the session.
+    """
+    roles = current_app.config["SECOND_FACTOR_REQUIRED_ROLES"]
+    if not roles or user is None or not user.active:
+        return False
+    if user.role in roles:
+        return True
+    return "organiser" in roles and bool(organiser_grant_ids(user))
+
+
+def second_factor_disable_lock(user) -> str | None:
+    """Why ``user`` may not turn their second factor off (None when they may)."""
+    if user.totp_enabled_at is None:
+        return _("The second factor is not turned on.")
+    if second_factor_required(user):
+        return _("Your role requires a second factor, so it cannot be turned off.")
     return None
 
 
