@@ -49,6 +49,15 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, which must run every test: {reason}"
 
 
+def redis_test_url(slot: int) -> str:
+    """A Redis database of its own for one test module (``slot``) and one xdist worker: the tests empty
+    their database before and after, and the two workers of ``make test`` must not empty each other's.
+    Databases 15 down to 6 (the multi-node test, which runs alone, uses 12 outside the parallel run)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw") or 0)
+    return f"redis://127.0.0.1:6379/{15 - slot - 2 * index}"
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")

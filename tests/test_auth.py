@@ -13,7 +13,7 @@ from forum_app.auth import passwords, tokens
 from forum_app.extensions import db
 from forum_app.models import AuditEvent, OutboxMessage, User
 
-from .conftest import csrf_token, login, post_form
+from .conftest import csrf_token, login, post_form, redis_test_url
 from .factories import PASSWORD
 
 # --- login --------------------------------------------------------------------------------
@@ -154,7 +154,8 @@ def test_successful_login_forgives_earlier_account_failures(client, make, app):
 
 def test_throttling_uses_redis_when_configured(app, make):
     redis = pytest.importorskip("redis")
-    client_redis = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    url = redis_test_url(0)
+    client_redis = redis.Redis.from_url(url)
     try:
         client_redis.ping()
     except redis.exceptions.ConnectionError:
@@ -163,7 +164,7 @@ def test_throttling_uses_redis_when_configured(app, make):
         pytest.skip("no Redis on 127.0.0.1:6379")
     client_redis.flushdb()
     email = make.user()
-    app.config["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    app.config["REDIS_URL"] = url
     try:
         for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
             login(app.test_client(), email, "wrong password!")

@@ -14,11 +14,11 @@ from forum_app.auth import services, throttle, tokens
 from forum_app.extensions import db
 from forum_app.models import ActionItem, OutboxMessage, ThrottleCounter, User, UserSession
 
-from .conftest import csrf_token, login, post_form
+from .conftest import csrf_token, login, post_form, redis_test_url
 from .factories import PASSWORD
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-REDIS_URL = "redis://127.0.0.1:6379/13"  # not 15: other test runs flush that one
+REDIS_URL = redis_test_url(1)
 
 
 def client_at(app, address: str):
