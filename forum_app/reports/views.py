@@ -162,12 +162,15 @@ def export(what: str, fmt: str):
     name = f"forum-desk-{what}-{filters.start.isoformat()}-{filters.end.isoformat()}.{fmt}"
     body: Iterator[str] | Iterator[bytes]
     if fmt == "csv":
-        body, mimetype = exports.csv_stream(header, rows), "text/csv; charset=utf-8"
+        # The full header, given as content_type: a mimetype would get a second "; charset=utf-8" from Werkzeug.
+        body, content_type = exports.csv_stream(header, rows), "text/csv; charset=utf-8"
     else:
         body = exports.xlsx_stream(what, header, rows)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
-        stream_with_context(body), mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        stream_with_context(body),
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
