@@ -58,6 +58,7 @@ from .actions import (
 )
 from .enforce import (
     ensure,
+    ensure_permitted,
     require,
     require_visible,
 )
@@ -123,6 +124,7 @@ from .reports import (
     can_use_api_token_for_writes,
     can_view_reports,
     can_view_review,
+    filter_reach_lock,
     indicator_lock,
     load_review_target,
     report_forums,
@@ -202,6 +204,8 @@ __all__ = [
     "comments_only",
     "creatable_grants",
     "ensure",
+    "ensure_permitted",
+    "filter_reach_lock",
     "follow_up_flags",
     "follow_up_lock",
     "guest_organisation_lock",

@@ -11,7 +11,7 @@ from ..core.errors import NotFound
 from ..extensions import db
 from ..models import Forum, Grant, Meeting
 from .enforce import require_visible
-from .forums import load_forum
+from .forums import load_forum, visible_forums
 from .meetings import load_meeting
 from .roles import _authenticated, is_organiser, is_staff, member_forum_ids, organiser_grant_ids
 
@@ -47,6 +47,28 @@ def visible_grants(user) -> Select:
         Grant.id.in_(organiser_grant_ids(user))
         | Grant.id.in_(select(Forum.grant_id).where(Forum.id.in_(member_forum_ids(user))))
     )
+
+
+def filter_reach_lock(user, forum_id: int | None = None, grant_id: int | None = None) -> dict[str, str]:
+    """Why ``user`` may not narrow a list to this forum or grant, per query field (empty: they may).
+
+    A forum or grant outside the person's reach is refused, never answered with an empty list that
+    would pass for "nothing there"; a missing one gets the same answer, so existence does not leak.
+    """
+    problems: dict[str, str] = {}
+    if (
+        forum_id is not None
+        and db.session.execute(visible_forums(user).with_only_columns(Forum.id).where(Forum.id == forum_id)).first()
+        is None
+    ):
+        problems["forum_id"] = _("You may not see this forum, or there is none with this number.")
+    if (
+        grant_id is not None
+        and db.session.execute(visible_grants(user).with_only_columns(Grant.id).where(Grant.id == grant_id)).first()
+        is None
+    ):
+        problems["grant_id"] = _("You may not see this grant, or there is none with this number.")
+    return problems
 
 
 def can_use_api_token_for_writes(token) -> bool:
