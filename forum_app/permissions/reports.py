@@ -9,8 +9,8 @@ from sqlalchemy import Select, false, select
 
 from ..core.errors import NotFound
 from ..extensions import db
-from ..models import Forum, Grant, Meeting
-from .enforce import require_visible
+from ..models import Forum, Grant, Indicator, Meeting
+from .enforce import require, require_visible
 from .forums import load_forum, visible_forums
 from .meetings import load_meeting
 from .roles import _authenticated, is_organiser, is_staff, member_forum_ids, organiser_grant_ids
@@ -155,3 +155,49 @@ def can_manage_indicators(user) -> bool:
 
 def indicator_lock(user) -> str | None:
     return None if can_manage_indicators(user) else _("Programme staff define indicators and their targets.")
+
+
+def load_indicator(user, indicator_id: int, options=()) -> Indicator:
+    """An indicator for programme staff to manage: 403 for anyone else, 404 when there is none."""
+    require(can_manage_indicators(user))
+    found = db.session.execute(select(Indicator).where(Indicator.id == indicator_id).options(*options)).scalar()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+# A retired indicator is out of new reporting: reinstate it to change it or give it targets again.
+
+
+def indicator_edit_lock(indicator) -> str | None:
+    return _("This indicator is retired: reinstate it to edit it.") if indicator.retired_at is not None else None
+
+
+def indicator_target_lock(indicator) -> str | None:
+    return _("This indicator is retired: it takes no new targets.") if indicator.retired_at is not None else None
+
+
+def indicator_retire_lock(indicator) -> str | None:
+    return _("This indicator is already retired.") if indicator.retired_at is not None else None
+
+
+def indicator_reinstate_lock(indicator) -> str | None:
+    return _("This indicator is in use: there is nothing to reinstate.") if indicator.retired_at is None else None
+
+
+@dataclass(frozen=True)
+class IndicatorFlags:
+    can_edit: bool
+    can_retire: bool
+    can_reinstate: bool
+    can_set_targets: bool
+
+
+def indicator_flags(user, indicator) -> IndicatorFlags:
+    manage = can_manage_indicators(user)
+    return IndicatorFlags(
+        can_edit=manage and indicator_edit_lock(indicator) is None,
+        can_retire=manage and indicator_retire_lock(indicator) is None,
+        can_reinstate=manage and indicator_reinstate_lock(indicator) is None,
+        can_set_targets=manage and indicator_target_lock(indicator) is None,
+    )
