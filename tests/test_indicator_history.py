@@ -101,7 +101,7 @@ def test_two_people_editing_never_overwrite_each_other(app: Flask, make: Factory
     assert outcome(_edit(first, indicator, opened_by_first, unit="referrals made")) == 302
     # The second person changes the name, from the page opened before the first one saved.
     clash = _edit(second, indicator, opened_by_second, name="Referrals", unit="referrals")
-    assert clash.status_code == 400
+    assert clash.status_code == 409
     page = clash.get_data(as_text=True)
     conflict = re.search(r'<div class="alert alert-warning" role="alert" id="conflict">.*?</table>', page, re.S)
     assert conflict is not None

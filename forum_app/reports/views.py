@@ -149,7 +149,8 @@ def edit_indicator(indicator_id: int):
     if saved is not None:
         flash(_("The indicator is saved; its previous definition is kept in its history."), "success")
         return redirect(url_for("reports.edit_indicator", indicator_id=indicator_id))
-    return _indicator_page(indicator, form, status_for(form))
+    # Someone else saved first: 409, as on the action's edit page (the form shows the three ways).
+    return _indicator_page(indicator, form, 409 if getattr(form, "conflict", None) is not None else status_for(form))
 
 
 def _indicator_page(indicator: Indicator, form, status: int = 200):
