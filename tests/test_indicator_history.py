@@ -202,3 +202,20 @@ def test_only_programme_staff_edit_retire_and_read_the_history(app: Flask, make:
         found = db.session.get(Indicator, indicator)
         assert (found.name, found.retired_at) == ("Referrals agreed", None)
     assert len(_revisions(app, indicator)) == 1
+
+
+def test_the_indicator_page_reads_a_fixed_number_of_queries(app: Flask, make: Factory, count_queries) -> None:
+    world, staff, indicator = _world(app, make)
+    path = f"/reports/indicators/{indicator}"
+
+    def measured() -> tuple[int, int]:
+        staff.get(path)  # one-time work (template compilation) before counting
+        with count_queries() as statements:
+            page = staff.get(path).get_data(as_text=True)
+        return len(statements), page.count("<tr data-revision=")
+
+    small = measured()
+    for n in range(10):
+        assert outcome(_edit(staff, indicator, name=f"Referrals agreed, take {n}", baseline=str(n))) == 302
+    large = measured()
+    assert (small[1], large[1]) == (1, 11) and large[0] == small[0]
