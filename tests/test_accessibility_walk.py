@@ -115,6 +115,30 @@ def create_guest(app) -> None:
         db.session.commit()
 
 
+def create_indicator(app) -> None:
+    """An indicator, edited once (the demo has none), so its page with a history and the indicator list's link are walked."""
+    from sqlalchemy import select
+
+    from forum_app.auth.services import find_user_by_email
+    from forum_app.extensions import db
+    from forum_app.models import Programme
+    from forum_app.reports import indicators
+
+    with app.app_context():
+        programme = db.session.execute(select(Programme).order_by(Programme.id)).scalars().first()
+        staff = find_user_by_email(STAFF)
+        indicator = indicators.define_indicator(
+            staff, programme, indicators.IndicatorInput(name="Meetings held", unit="meetings", metric="meetings_held")
+        )
+        indicators.edit_indicator(
+            staff,
+            indicator,
+            indicators.IndicatorEdit(name="Forum meetings held", unit="meetings", metric="meetings_held"),
+            indicators.IndicatorEdit.of(indicator).values(),
+        )
+        db.session.commit()
+
+
 def rich_meeting_path(app) -> str:
     """The demo's Sarajevo meeting whose minutes are circulated (test_accessibility.MEETING), given a second
     version here so that the comparison of two versions is walked too."""
@@ -270,6 +294,7 @@ def walk_role(
 
 def test_every_page_for_every_role_passes_axe_and_fits(app, demo, live_server, browser):
     create_guest(app)
+    create_indicator(app)
     rich_meeting = rich_meeting_path(app)
     findings = Findings()
     visited: set[str] = set()

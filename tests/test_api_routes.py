@@ -138,8 +138,9 @@ def expected(route: ApiRoute, caller: str) -> int:
     if route.method == "GET":
         return 200
     if route.rule.endswith("/rsvp"):
-        # Every caller who reaches the own meeting is invited to it; on the other one nobody here is.
-        return 200 if route.targets == "own" else 422
+        # Every caller who reaches the own meeting is invited to it; on the other one nobody here is:
+        # who may answer is a role rule, refused 403 (issue 23), not bad input (422).
+        return 200 if route.targets == "own" else 403
     # A note on an action: its owner and organisers post progress, programme staff a review comment.
     return 201
 

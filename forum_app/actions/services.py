@@ -24,14 +24,14 @@ from ..auth import tokens
 from ..core import audit
 from ..core.clock import utcnow
 from ..core.editing import EditInput, ensure_unchanged
-from ..core.errors import ConflictError, ServiceError
+from ..core.errors import ConflictError, NotPermitted, ServiceError
 from ..core.markdown import render_for_storage
 from ..core.times import utc_to_local
 from ..core.urls import external_url
 from ..extensions import db
 from ..models import ActionItem, ActionUpdate, Forum, GrantTeam, Meeting, MinutesVersion, Organisation, User
 from ..notifications.outbox import in_language_of, queue_email
-from ..permissions import ensure
+from ..permissions import ensure, ensure_permitted
 from ..vocab import ACTION_CLOSED_STATES
 
 MAX_TITLE = 300
@@ -275,7 +275,7 @@ def answer_proposal(owner: User, action: ActionItem, accept: bool, reason: str =
     if action.state == wanted:
         return None  # a link used twice, or a double click: already recorded
     if action.owner_id != owner.id:
-        raise ServiceError(_("Only the action's owner answers it."))
+        raise NotPermitted(_("Only the action's owner answers it."))
     ensure(permissions.owner_gone_lock(owner, action))
     ensure(permissions.action_answer_lock(action))
     return post_update(owner, action, UpdateInput(note=reason, to_state=wanted), action.version)
@@ -303,7 +303,7 @@ def post_update(actor: User, action: ActionItem, data: UpdateInput, expected_ver
         )
     note = data.note.strip()
     review = data.meeting_id is not None
-    ensure(permissions.action_role_lock(actor, action, data.to_state, review))
+    ensure_permitted(permissions.action_role_lock(actor, action, data.to_state, review))
     new_state = data.to_state if data.to_state != action.state else None
     changes_state = new_state is not None
     comment = not review and not changes_state and permissions.comments_only(actor, action)

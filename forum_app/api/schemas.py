@@ -1,15 +1,19 @@
 """API schemas (marshmallow): what goes out, and what comes in as the services' input objects.
 
-Unknown fields in a body are refused (marshmallow's RAISE), bad types answer 422 with a field map.
+Unknown fields are refused (marshmallow's RAISE), in a body and in a list's query string alike
+(a filter the endpoint does not have is a mistake, never a list of everything); bad types and
+values out of range answer 422 with a field map.
 """
 
 from __future__ import annotations
+
+from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, post_load, validate
 
 from ..actions.services import UpdateInput
-from ..vocab import ACTION_STATES, RSVP_STATES
+from ..vocab import ACTION_STATES, MEETING_STATES, RSVP_STATES
 
 # The validators' messages, translatable (marshmallow fills the {…} values in after the lookup).
 BETWEEN = _l("Must be between {min} and {max}.")
@@ -22,8 +26,41 @@ class Strict(Schema):
         unknown = RAISE
 
 
-class PageArgs(Schema):
+PAGE_SIZE = 50  # items per page unless ``per_page`` asks otherwise
+PAGE_SIZE_MAX = 200
+ID = validate.Range(min=1, max=2**31 - 1, error=BETWEEN)
+
+
+class PageArgs(Strict):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000, error=BETWEEN))
+    per_page = fields.Integer(
+        load_default=PAGE_SIZE,
+        validate=validate.Range(min=1, max=PAGE_SIZE_MAX, error=BETWEEN),
+        metadata={"description": "items per page"},
+    )
+
+
+class ForumListArgs(PageArgs):
+    grant_id = fields.Integer(validate=ID, metadata={"description": "only this grant's forums"})
+
+
+class _ForumWorkArgs(PageArgs):
+    """The filters of lists of a forum's work (meetings, actions)."""
+
+    forum_id = fields.Integer(validate=ID, metadata={"description": "only this forum's"})
+    grant_id = fields.Integer(validate=ID, metadata={"description": "only the forums of this grant"})
+    updated_since = fields.AwareDateTime(
+        default_timezone=UTC,
+        metadata={"description": "only those changed at or after this time (ISO 8601; UTC unless it names a zone)"},
+    )
+
+
+class MeetingListArgs(_ForumWorkArgs):
+    state = fields.String(validate=validate.OneOf(list(MEETING_STATES), error=ONE_OF))
+
+
+class ActionListArgs(_ForumWorkArgs):
+    state = fields.String(validate=validate.OneOf(list(ACTION_STATES), error=ONE_OF))
 
 
 class ProgrammeOut(Schema):

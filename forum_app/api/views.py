@@ -11,13 +11,14 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
+from marshmallow import RAISE
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from .. import permissions
 from ..actions import services as action_services
 from ..core.commit import attempt
-from ..core.errors import Forbidden, NotFound
+from ..core.errors import Forbidden, NotFound, NotPermitted
 from ..core.paging import paginate
 from ..core.urls import BoundedIntConverter
 from ..extensions import csrf, db
@@ -29,7 +30,6 @@ from . import tokens
 from .messages import translated
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Forum Desk JSON API")
-PAGE_SIZE = 50
 
 
 class ForumDeskApi(Api):
@@ -99,37 +99,77 @@ def _user():
     return g.api_user
 
 
-def _page(stmt, page: int):
-    result = paginate(stmt, str(page), PAGE_SIZE)
+def _page(stmt, args: dict):
+    result = paginate(stmt, str(args["page"]), args["per_page"])
     return {"items": result.items, "page": result.number, "pages": result.pages, "total": result.total}
+
+
+class _OutOfReach(Exception):
+    """A list filtered by a forum or grant the token's person may not see (answered 403)."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__(problems)
+        self.problems = problems
+
+
+@blp.errorhandler(_OutOfReach)
+def out_of_reach(exc: _OutOfReach):
+    return _error(403, _("You may not see what the filters name."), {k: [v] for k, v in exc.problems.items()})
+
+
+def _filtered(stmt, args: dict, forum_column, updated_column=None, state_column=None):
+    """``stmt`` narrowed by the list's query filters; a forum or grant out of reach is refused, not emptied."""
+    problems = permissions.filter_reach_lock(_user(), args.get("forum_id"), args.get("grant_id"))
+    if problems:
+        raise _OutOfReach(problems)
+    if "forum_id" in args:
+        stmt = stmt.where(forum_column == args["forum_id"])
+    if "grant_id" in args:
+        stmt = stmt.where(Forum.grant_id == args["grant_id"])
+    if "state" in args and state_column is not None:
+        stmt = stmt.where(state_column == args["state"])
+    if "updated_since" in args and updated_column is not None:
+        stmt = stmt.where(updated_column >= args["updated_since"])
+    return stmt
 
 
 def _refusal(outcome):
     # Judged by the outcome's kind, never its words: the message is in the requester's language.
-    status = 409 if outcome.conflict is not None or outcome.stale else 422
+    if outcome.conflict is not None or outcome.stale:
+        status = 409
+    elif isinstance(outcome.error, NotPermitted):
+        status = 403  # the person's role does not allow it (the object is visible: no 404)
+    else:
+        status = 422
     return _error(status, outcome.message, {outcome.field: [outcome.message]} if outcome.field else {})
 
 
+# Query strings are checked like bodies: a parameter the list does not have is a 422, not ignored.
+def _query(schema):
+    return blp.arguments(schema, location="query", unknown=RAISE)
+
+
 @blp.get("/programmes")
-@blp.arguments(s.PageArgs, location="query")
+@_query(s.PageArgs)
 @blp.response(200, s.page_of(s.ProgrammeOut))
 def programmes(args):
     grants = permissions.visible_grants(_user()).with_only_columns(Grant.programme_id)
-    return _page(db.select(Programme).where(Programme.id.in_(grants)).order_by(Programme.id), args["page"])
+    return _page(db.select(Programme).where(Programme.id.in_(grants)).order_by(Programme.id), args)
 
 
 @blp.get("/grants")
-@blp.arguments(s.PageArgs, location="query")
+@_query(s.PageArgs)
 @blp.response(200, s.page_of(s.GrantOut))
 def grants(args):
-    return _page(permissions.visible_grants(_user()).order_by(Grant.id), args["page"])
+    return _page(permissions.visible_grants(_user()).order_by(Grant.id), args)
 
 
 @blp.get("/forums")
-@blp.arguments(s.PageArgs, location="query")
+@_query(s.ForumListArgs)
 @blp.response(200, s.page_of(s.ForumOut))
+@blp.alt_response(403, schema=s.ErrorOut)
 def forums(args):
-    return _page(permissions.visible_forums(_user()).order_by(Forum.id), args["page"])
+    return _page(_filtered(permissions.visible_forums(_user()), args, Forum.id).order_by(Forum.id), args)
 
 
 @blp.get("/forums/<int:forum_id>")
@@ -139,10 +179,12 @@ def forum(forum_id: int):
 
 
 @blp.get("/meetings")
-@blp.arguments(s.PageArgs, location="query")
+@_query(s.MeetingListArgs)
 @blp.response(200, s.page_of(s.MeetingOut))
+@blp.alt_response(403, schema=s.ErrorOut)
 def meetings(args):
-    return _page(permissions.visible_meetings(_user()).order_by(Meeting.id), args["page"])
+    stmt = _filtered(permissions.visible_meetings(_user()), args, Meeting.forum_id, Meeting.updated_at, Meeting.state)
+    return _page(stmt.order_by(Meeting.id), args)
 
 
 @blp.get("/meetings/<int:meeting_id>")
@@ -172,6 +214,7 @@ class _Shown:
 @blp.post("/meetings/<int:meeting_id>/rsvp")
 @blp.arguments(s.RsvpIn)
 @blp.response(200, s.MeetingDetailOut)
+@blp.alt_response(403, schema=s.ErrorOut)
 @blp.alt_response(422, schema=s.ErrorOut)
 def rsvp(data, meeting_id: int):
     found = permissions.load_meeting(_user(), meeting_id, options=(selectinload(Meeting.invitations),))
@@ -182,10 +225,14 @@ def rsvp(data, meeting_id: int):
 
 
 @blp.get("/actions")
-@blp.arguments(s.PageArgs, location="query")
+@_query(s.ActionListArgs)
 @blp.response(200, s.page_of(s.ActionOut))
+@blp.alt_response(403, schema=s.ErrorOut)
 def actions(args):
-    return _page(permissions.visible_actions(_user()).order_by(ActionItem.id), args["page"])
+    stmt = _filtered(
+        permissions.visible_actions(_user()), args, ActionItem.forum_id, ActionItem.updated_at, ActionItem.state
+    )
+    return _page(stmt.order_by(ActionItem.id), args)
 
 
 @blp.get("/actions/<int:action_id>")
@@ -201,6 +248,7 @@ def _action(action_id: int):
 @blp.post("/actions/<int:action_id>/updates")
 @blp.arguments(s.UpdateIn)
 @blp.response(201, s.ActionDetailOut)
+@blp.alt_response(403, schema=s.ErrorOut)
 @blp.alt_response(409, schema=s.ErrorOut)
 @blp.alt_response(422, schema=s.ErrorOut)
 def post_update(data, action_id: int):

@@ -33,6 +33,14 @@ class ConflictError(ServiceError):
         self.differences: Sequence[tuple[str, ...]] = differences or []
 
 
+class NotPermitted(ServiceError):
+    """The person's role does not allow this change (not the object's state, not the input).
+
+    Pages show it like any refusal; the API answers it 403 where other refusals are 422. Callers
+    decide by this class, never by the message, which is in the requester's language.
+    """
+
+
 class KeptRefusal(ServiceError):
     """A refusal whose bookkeeping must stay: e.g. a wrong password, counted by the throttle.
 

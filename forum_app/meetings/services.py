@@ -27,7 +27,7 @@ from ..auth.services import find_user_by_email
 from ..core import audit, language
 from ..core.clock import utcnow
 from ..core.dates import format_day, format_local
-from ..core.errors import ConflictError, ServiceError
+from ..core.errors import ConflictError, NotPermitted, ServiceError
 from ..core.markdown import render_for_storage
 from ..core.times import local_to_utc, utc_to_local
 from ..extensions import db
@@ -447,7 +447,7 @@ def respond(user: User, meeting: Meeting, answer: str, comment: str = "") -> Inv
     ensure(permissions.rsvp_lock(meeting))
     invitation = next((inv for inv in meeting.invitations if inv.user_id == user.id), None)
     if invitation is None:
-        raise ServiceError(_("You are not invited to this meeting."))
+        raise NotPermitted(_("You are not invited to this meeting."))
     invitation.rsvp = answer
     invitation.rsvp_comment = comment.strip()[:500]
     invitation.rsvp_at = utcnow()

@@ -16,7 +16,7 @@ from .forum import (
     WalkInAttendee,
 )
 from .inbound import ReceivedMail
-from .indicator import INDICATOR_METRICS, Indicator, IndicatorTarget
+from .indicator import INDICATOR_CHANGES, INDICATOR_METRICS, Indicator, IndicatorRevision, IndicatorTarget
 from .notifications import NotificationSettings, SentReminder
 from .people import Organisation, RecoveryCode, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
@@ -89,5 +89,7 @@ __all__ = [
     "INDICATOR_METRICS",
     "Indicator",
     "IndicatorTarget",
+    "IndicatorRevision",
+    "INDICATOR_CHANGES",
     "ReceivedMail",
 ]

@@ -58,6 +58,7 @@ from .actions import (
 )
 from .enforce import (
     ensure,
+    ensure_permitted,
     require,
     require_visible,
 )
@@ -116,6 +117,7 @@ from .navigation import (
     navigation,
 )
 from .reports import (
+    IndicatorFlags,
     ReviewFlags,
     can_answer_review,
     can_manage_indicators,
@@ -123,7 +125,14 @@ from .reports import (
     can_use_api_token_for_writes,
     can_view_reports,
     can_view_review,
+    filter_reach_lock,
+    indicator_edit_lock,
+    indicator_flags,
     indicator_lock,
+    indicator_reinstate_lock,
+    indicator_retire_lock,
+    indicator_target_lock,
+    load_indicator,
     load_review_target,
     report_forums,
     review_comment_lock,
@@ -206,6 +215,15 @@ __all__ = [
     "comments_only",
     "creatable_grants",
     "ensure",
+    "ensure_permitted",
+    "filter_reach_lock",
+    "IndicatorFlags",
+    "indicator_edit_lock",
+    "indicator_flags",
+    "indicator_reinstate_lock",
+    "indicator_retire_lock",
+    "indicator_target_lock",
+    "load_indicator",
     "follow_up_flags",
     "follow_up_lock",
     "guest_organisation_lock",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, false, select
 
-from ..core.errors import Forbidden, NotFound, ServiceError
+from ..core.errors import Forbidden, NotFound, NotPermitted, ServiceError
 from ..extensions import db
 from ..models import Invitation
 from .roles import _authenticated, is_staff
@@ -26,6 +26,12 @@ def ensure(reason: str | None, field: str | None = None) -> None:
     """For services: refuse with ``reason`` (a state rule's answer) unless it is None."""
     if reason:
         raise ServiceError(reason, field=field)
+
+
+def ensure_permitted(reason: str | None, field: str | None = None) -> None:
+    """For services: refuse with ``reason`` (a role rule's answer: who may do this) unless it is None."""
+    if reason:
+        raise NotPermitted(reason, field=field)
 
 
 def _load(user, stmt: Select, need: str, can_view, can_edit):

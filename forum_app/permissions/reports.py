@@ -9,9 +9,9 @@ from sqlalchemy import Select, false, select
 
 from ..core.errors import NotFound
 from ..extensions import db
-from ..models import Forum, Grant, Meeting
-from .enforce import require_visible
-from .forums import load_forum
+from ..models import Forum, Grant, Indicator, Meeting
+from .enforce import require, require_visible
+from .forums import load_forum, visible_forums
 from .meetings import load_meeting
 from .roles import _authenticated, is_organiser, is_staff, member_forum_ids, organiser_grant_ids
 
@@ -47,6 +47,28 @@ def visible_grants(user) -> Select:
         Grant.id.in_(organiser_grant_ids(user))
         | Grant.id.in_(select(Forum.grant_id).where(Forum.id.in_(member_forum_ids(user))))
     )
+
+
+def filter_reach_lock(user, forum_id: int | None = None, grant_id: int | None = None) -> dict[str, str]:
+    """Why ``user`` may not narrow a list to this forum or grant, per query field (empty: they may).
+
+    A forum or grant outside the person's reach is refused, never answered with an empty list that
+    would pass for "nothing there"; a missing one gets the same answer, so existence does not leak.
+    """
+    problems: dict[str, str] = {}
+    if (
+        forum_id is not None
+        and db.session.execute(visible_forums(user).with_only_columns(Forum.id).where(Forum.id == forum_id)).first()
+        is None
+    ):
+        problems["forum_id"] = _("You may not see this forum, or there is none with this number.")
+    if (
+        grant_id is not None
+        and db.session.execute(visible_grants(user).with_only_columns(Grant.id).where(Grant.id == grant_id)).first()
+        is None
+    ):
+        problems["grant_id"] = _("You may not see this grant, or there is none with this number.")
+    return problems
 
 
 def can_use_api_token_for_writes(token) -> bool:
@@ -133,3 +155,49 @@ def can_manage_indicators(user) -> bool:
 
 def indicator_lock(user) -> str | None:
     return None if can_manage_indicators(user) else _("Programme staff define indicators and their targets.")
+
+
+def load_indicator(user, indicator_id: int, options=()) -> Indicator:
+    """An indicator for programme staff to manage: 403 for anyone else, 404 when there is none."""
+    require(can_manage_indicators(user))
+    found = db.session.execute(select(Indicator).where(Indicator.id == indicator_id).options(*options)).scalar()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+# A retired indicator is out of new reporting: reinstate it to change it or give it targets again.
+
+
+def indicator_edit_lock(indicator) -> str | None:
+    return _("This indicator is retired: reinstate it to edit it.") if indicator.retired_at is not None else None
+
+
+def indicator_target_lock(indicator) -> str | None:
+    return _("This indicator is retired: it takes no new targets.") if indicator.retired_at is not None else None
+
+
+def indicator_retire_lock(indicator) -> str | None:
+    return _("This indicator is already retired.") if indicator.retired_at is not None else None
+
+
+def indicator_reinstate_lock(indicator) -> str | None:
+    return _("This indicator is in use: there is nothing to reinstate.") if indicator.retired_at is None else None
+
+
+@dataclass(frozen=True)
+class IndicatorFlags:
+    can_edit: bool
+    can_retire: bool
+    can_reinstate: bool
+    can_set_targets: bool
+
+
+def indicator_flags(user, indicator) -> IndicatorFlags:
+    manage = can_manage_indicators(user)
+    return IndicatorFlags(
+        can_edit=manage and indicator_edit_lock(indicator) is None,
+        can_retire=manage and indicator_retire_lock(indicator) is None,
+        can_reinstate=manage and indicator_reinstate_lock(indicator) is None,
+        can_set_targets=manage and indicator_target_lock(indicator) is None,
+    )

@@ -5,6 +5,13 @@ Rows are read with ``yield_per`` and written as they come: CSV is a generator th
 streams; XLSX is written by openpyxl in write-only mode to a temporary file that is streamed
 out in chunks and removed. Neither builds the whole file in memory. Gender is never exported
 (it is shown in aggregate only).
+
+Rows carry typed values (``int``, ``date``, a naive ``datetime`` in the forum's own zone, which
+is named in the ``time_zone`` column, ``str`` or ``None``); each format writes them its own way.
+CSV is text, so times are written sortable and text a spreadsheet would run as a formula gets
+a leading apostrophe. XLSX keeps the types (dates and times as date cells with a number format,
+numbers as numbers) and writes every string as a string cell, which a spreadsheet never runs,
+so there the text stays exactly as typed.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import aliased
@@ -28,16 +36,25 @@ BATCH = 500
 CHUNK = 64 * 1024
 
 
-def _local(moment: datetime | None, zone: str) -> str:
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def _local(moment: datetime | None, zone: str) -> datetime | None:
+    """A stored UTC time as the wall-clock time in the forum's zone (naive: spreadsheets have no zones)."""
     if moment is None:
+        return None
+    return aware(moment).astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _csv_value(value):
+    """A typed value as CSV text. Text that a spreadsheet would run as a formula (=, +, -, @) gets an apostrophe."""
+    if value is None:
         return ""
-    from zoneinfo import ZoneInfo
-
-    return aware(moment).astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(" ", "minutes")  # sortable
-
-
-def _safe(value):
-    """Text that a spreadsheet would run as a formula (=, +, -, @) is written as text."""
+    if isinstance(value, datetime):
+        return value.isoformat(" ", "minutes")  # sortable
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
@@ -185,6 +202,7 @@ def attendance_rows(user, filters: ReportFilters) -> tuple[list[str], Iterator[t
     header = [
         "meeting_id",
         "forum",
+        "time_zone",
         "meeting_starts_local",
         "source",
         "name",
@@ -198,7 +216,7 @@ def attendance_rows(user, filters: ReportFilters) -> tuple[list[str], Iterator[t
         for mid, forum, zone, starts, source, name, org, kind, rsvp, attendance in db.session.execute(
             stmt.execution_options(yield_per=BATCH)
         ):
-            yield mid, forum, _local(starts, zone), source, name, org or "", kind or "", rsvp or "", attendance or ""
+            yield mid, forum, zone, _local(starts, zone), source, name, org, kind, rsvp or None, attendance
 
     return header, rows()
 
@@ -241,6 +259,7 @@ def action_rows(user, filters: ReportFilters, figure: str = "raised") -> tuple[l
         "action_id",
         "country",
         "forum",
+        "time_zone",
         "title",
         "owner",
         "owner_organisation",
@@ -284,24 +303,50 @@ def action_rows(user, filters: ReportFilters, figure: str = "raised") -> tuple[l
                 aid,
                 country,
                 forum,
+                zone,
                 title,
-                owner_name or "",
-                org or "",
-                due.isoformat() if due else "",
+                owner_name,
+                org,
+                due,
                 state,
                 _local(created, zone),
                 _local(closed, zone),
-                uid or "",
+                uid,
                 _local(uat, zone),
-                kind or "",
-                frm or "",
-                to or "",
-                author_name or "",
-                meeting_id or "",
-                note or "",
+                kind,
+                frm,
+                to,
+                author_name,
+                meeting_id,
+                note,
             )
 
     return header, rows()
+
+
+def _xlsx_cell(sheet, value):
+    """A typed value as an XLSX cell: strings are string cells (never formulas), times carry a number format."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    cell = WriteOnlyCell(sheet)
+    if isinstance(value, str):
+        # Assigning a string starting with "=" would make openpyxl write a formula; the type is set
+        # after the value so the cell stays text. XML cannot carry control characters: they are dropped.
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.data_type = "s"
+    elif isinstance(value, datetime):
+        cell.value = value
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, date):
+        cell.value = value
+        cell.number_format = DATE_FORMAT
+    else:
+        cell.value = str(value)
+        cell.data_type = "s"
+    return cell
 
 
 EXPORTS = {"meetings": meeting_rows, "attendance": attendance_rows, "actions": action_rows}
@@ -313,7 +358,7 @@ def csv_stream(header: list[str], rows: Iterator[tuple]) -> Iterator[str]:
     buffer.write("\ufeff")  # so spreadsheet programs read UTF-8
     writer.writerow(header)
     for n, row in enumerate(rows, 1):
-        writer.writerow([_safe(v) for v in row])
+        writer.writerow([_csv_value(v) for v in row])
         if n % 200 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -328,7 +373,7 @@ def xlsx_stream(title: str, header: list[str], rows: Iterator[tuple]) -> Iterato
     sheet = workbook.create_sheet(title[:31])
     sheet.append(header)
     for row in rows:
-        sheet.append([_safe(v) for v in row])
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:

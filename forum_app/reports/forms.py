@@ -1,15 +1,18 @@
-"""Indicator forms (programme staff): define an indicator; set a period's target or entered actual."""
+"""Indicator forms (programme staff): define, edit, retire or reinstate an indicator; set a period's target."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, FloatField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateField, FloatField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
-from ..core.forms import AppForm, TextAreaField, choices
+from ..core.forms import AppForm, EditForm, TextAreaField, choices
 from ..models import INDICATOR_METRICS
 from ..vocab import COUNTRIES
-from .indicators import IndicatorInput, TargetInput
+from .indicators import IndicatorEdit, IndicatorInput, TargetInput
+
+METRIC_CHOICES = [("", _l("No: staff enter the actual value")), *choices(INDICATOR_METRICS)]
 
 
 class IndicatorForm(AppForm):
@@ -17,10 +20,7 @@ class IndicatorForm(AppForm):
     name = StringField(_l("Indicator"), validators=[DataRequired(), Length(max=300)])
     unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=50)])
     baseline = FloatField(_l("Baseline"), validators=[Optional()])
-    metric = SelectField(
-        _l("Computed from Forum Desk"),
-        choices=[("", _l("No: staff enter the actual value"))] + choices(INDICATOR_METRICS),
-    )
+    metric = SelectField(_l("Computed from Forum Desk"), choices=METRIC_CHOICES)
 
     def to_input(self) -> IndicatorInput:
         return IndicatorInput(
@@ -51,3 +51,26 @@ class TargetForm(AppForm):
             actual=self.actual.data,
             source_note=self.source_note.data or "",
         )
+
+
+class IndicatorEditForm(EditForm[IndicatorEdit]):
+    """An indicator's definition, carrying the values it was opened with (a concurrent save is a conflict)."""
+
+    name = StringField(_l("Indicator"), validators=[DataRequired(), Length(max=300)])
+    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=50)])
+    baseline = FloatField(_l("Baseline"), validators=[Optional()])
+    metric = SelectField(_l("Computed from Forum Desk"), choices=METRIC_CHOICES)
+
+    def to_input(self) -> IndicatorEdit:
+        return IndicatorEdit(
+            name=self.name.data or "",
+            unit=self.unit.data or "",
+            baseline=self.baseline.data,
+            metric=self.metric.data or "",
+        )
+
+
+class IndicatorVersionForm(AppForm):
+    """Retire or reinstate: the version the page showed, so a change made meanwhile is a conflict."""
+
+    version = IntegerField("", widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])

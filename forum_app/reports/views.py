@@ -13,13 +13,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import permissions
 from ..core.actor import require_sign_in
 from ..core.dates import format_clock
-from ..core.forms import run_service
+from ..core.forms import edit_record, run_action, run_service, status_for
 from ..extensions import db
-from ..models import INDICATOR_METRICS, Indicator, Meeting, Programme
+from ..models import INDICATOR_CHANGES, INDICATOR_METRICS, Indicator, Meeting, Programme
 from . import dashboard as programme
 from . import drawing, exports, indicators, lists
 from .figures import ACTION_FIGURES, MEETING_FIGURES
-from .forms import IndicatorForm, TargetForm
+from .forms import IndicatorEditForm, IndicatorForm, IndicatorVersionForm, TargetForm
 from .periods import ReportFilters, aware
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -77,7 +77,10 @@ def _indicator_forms(indicator_form=None, target_form=None):
     indicator_form = indicator_form or IndicatorForm(formdata=None)
     target_form = target_form or TargetForm(formdata=None)
     indicator_form.programme_id.choices = [(p.id, p.name) for p in programmes]
-    target_form.indicator_id.choices = [(i.id, f"{i.programme.name}: {i.name}") for i in defined]
+    # Retired indicators take no new targets: they are not offered.
+    target_form.indicator_id.choices = [
+        (i.id, f"{i.programme.name}: {i.name}") for i in defined if i.retired_at is None
+    ]
     return indicator_form, target_form, defined
 
 
@@ -127,6 +130,66 @@ def set_target():
     return _save(forms, form, Indicator, form.indicator_id, indicators.set_target, _("The target is saved."))
 
 
+def _indicator(indicator_id: int) -> Indicator:
+    return permissions.load_indicator(current_user, indicator_id, options=(joinedload(Indicator.programme),))
+
+
+@bp.route("/indicators/<int:indicator_id>", methods=["GET", "POST"])
+def edit_indicator(indicator_id: int):
+    """An indicator's definition to edit, its history, and retiring or reinstating it."""
+    indicator = _indicator(indicator_id)
+    user = permissions.resolved(current_user)
+    form = IndicatorEditForm(obj=indicator if request.method == "GET" else None)
+    saved = edit_record(
+        form,
+        indicator,
+        indicators.IndicatorEdit,
+        lambda data, loaded: indicators.edit_indicator(user, indicator, data, loaded),
+    )
+    if saved is not None:
+        flash(_("The indicator is saved; its previous definition is kept in its history."), "success")
+        return redirect(url_for("reports.edit_indicator", indicator_id=indicator_id))
+    # Someone else saved first: 409, as on the action's edit page (the form shows the three ways).
+    return _indicator_page(indicator, form, 409 if getattr(form, "conflict", None) is not None else status_for(form))
+
+
+def _indicator_page(indicator: Indicator, form, status: int = 200):
+    version_form = IndicatorVersionForm(formdata=None, data={"version": indicator.version})
+    return render_template(
+        "reports/indicator.html",
+        indicator=indicator,
+        form=form,
+        version_form=version_form,
+        flags=permissions.indicator_flags(current_user, indicator),
+        history=indicators.indicator_history(indicator.id),
+        METRICS=INDICATOR_METRICS,
+        CHANGES=INDICATOR_CHANGES,
+    ), status
+
+
+def _retirement(indicator_id: int, service, done: str):
+    indicator = _indicator(indicator_id)
+    form = IndicatorVersionForm()
+    if form.validate_on_submit():
+        user = permissions.resolved(current_user)
+        run_action(lambda: service(user, indicator, form.version.data), done)
+    else:
+        flash(_("The form was incomplete. Nothing was changed: reload the page and try again."), "danger")
+    return redirect(url_for("reports.edit_indicator", indicator_id=indicator_id))
+
+
+@bp.post("/indicators/<int:indicator_id>/retire")
+def retire_indicator(indicator_id: int):
+    return _retirement(
+        indicator_id, indicators.retire_indicator, _("The indicator is retired: past figures and its history stay.")
+    )
+
+
+@bp.post("/indicators/<int:indicator_id>/reinstate")
+def reinstate_indicator(indicator_id: int):
+    return _retirement(indicator_id, indicators.reinstate_indicator, _("The indicator is in use again."))
+
+
 @bp.get("/meetings")
 def meetings():
     filters = ReportFilters.from_args(request.args)
@@ -162,12 +225,15 @@ def export(what: str, fmt: str):
     name = f"forum-desk-{what}-{filters.start.isoformat()}-{filters.end.isoformat()}.{fmt}"
     body: Iterator[str] | Iterator[bytes]
     if fmt == "csv":
-        body, mimetype = exports.csv_stream(header, rows), "text/csv; charset=utf-8"
+        # The full header, given as content_type: a mimetype would get a second "; charset=utf-8" from Werkzeug.
+        body, content_type = exports.csv_stream(header, rows), "text/csv; charset=utf-8"
     else:
         body = exports.xlsx_stream(what, header, rows)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
-        stream_with_context(body), mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        stream_with_context(body),
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
