@@ -86,7 +86,9 @@ from .meetings import (
     can_edit_meeting,
     can_edit_meeting_details,
     can_manage_invitees,
+    can_mark_decisions_public,
     can_plan_next_meeting,
+    can_read_confidential,
     can_record_attendance,
     can_record_meeting,
     can_rsvp,
@@ -145,6 +147,8 @@ from .roles import (
 )
 
 __all__ = [
+    "can_mark_decisions_public",
+    "can_read_confidential",
     "plan_next_lock",
     "meeting_day_lock",
     "draft_minutes_lock",
