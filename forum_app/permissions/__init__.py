@@ -117,6 +117,14 @@ from .navigation import (
     NavItem,
     navigation,
 )
+from .news import (
+    can_compose_news,
+    can_edit_news,
+    can_view_news,
+    is_news_author,
+    load_news,
+    news_scope_lock,
+)
 from .reports import (
     ReviewFlags,
     can_answer_review,
@@ -147,6 +155,12 @@ from .roles import (
 )
 
 __all__ = [
+    "can_compose_news",
+    "can_edit_news",
+    "can_view_news",
+    "is_news_author",
+    "load_news",
+    "news_scope_lock",
     "can_mark_decisions_public",
     "can_read_confidential",
     "plan_next_lock",
