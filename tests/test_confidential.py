@@ -207,3 +207,71 @@ def test_only_organisers_mark_items_confidential(app, make, world):
             day.save_item(admin, item, data, day.ItemInput.of(item).values())
         db.session.rollback()
         assert db.session.get(AgendaItem, setup["release"]).confidential
+
+
+def test_decisions_are_marked_public_on_the_day_page_and_never_for_a_confidential_item(app, make, world):
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2, agenda_md=AGENDA)
+    organiser = sign_in(app.test_client(), world["organiser"])
+    organiser.get(f"/meetings/{meeting_id}/during")
+    with app.app_context():
+        employment = db.session.execute(
+            select(AgendaItem).where(AgendaItem.meeting_id == meeting_id, AgendaItem.position == 3)
+        ).scalar_one()
+        actor = db.session.execute(select(User).where(User.email == world["organiser"])).scalar_one()
+        day.save_item(
+            actor,
+            employment,
+            day.ItemInput(title="Employment", notes_md="", decisions=["Job fair in May", "Call the employers"]),
+            day.ItemInput.of(employment).values(),
+        )
+        db.session.commit()
+        item_id = employment.id
+
+    def post(extra: dict) -> None:
+        page = organiser.get(f"/meetings/{meeting_id}/during").get_data(as_text=True)
+        assert "Decisions that may be published in the news" in page  # offered for the saved decisions
+        token = CSRF_RE.search(page)
+        loaded = re.search(LOADED_RE.format(id=item_id), page)
+        assert token and loaded
+        p = f"item-{item_id}-"
+        data = {
+            f"{p}csrf_token": token.group(1) or token.group(2),
+            f"{p}loaded": html.unescape(loaded.group(1)),
+            f"{p}title": "Employment",
+            f"{p}notes_md": "",
+            f"{p}decisions": "Job fair in May\nCall the employers",
+        }
+        assert (
+            organiser.post(f"/meetings/{meeting_id}/during/items/{item_id}", data={**data, **extra}).status_code == 302
+        )
+
+    def public() -> tuple[bool, list[str]]:
+        with app.app_context():
+            item = db.session.get(AgendaItem, item_id)
+            return item.confidential, list(item.public_decisions)
+
+    assert public() == (False, [])  # not public unless marked
+    post({f"item-{item_id}-public_decisions": "Job fair in May"})
+    assert public() == (False, ["Job fair in May"])
+    post({f"item-{item_id}-public_decisions": "Job fair in May", f"item-{item_id}-confidential": "y"})
+    assert public() == (True, [])  # a confidential item has no public decision
+
+
+def test_editing_the_public_minutes_keeps_the_confidential_part(app, make, world):
+    setup = _setup(app, make, world)
+    with app.app_context():
+        meeting = db.session.get(Meeting, setup["meeting"])
+        actor = db.session.execute(select(User).where(User.email == world["organiser"])).scalar_one()
+        latest = minutes.current_version(meeting)
+        assert latest is not None
+        edited = minutes.save_minutes(
+            actor,
+            meeting,
+            minutes.MinutesInput(body_md=latest.body_md + "\nA typo fixed.\n", decisions=list(latest.decisions)),
+            base_revision=meeting.minutes_revision,
+        )
+        db.session.commit()
+        assert edited.number == 2 and "ZETA-NOTE" in edited.confidential_html
+        assert edited.confidential_decisions == [SECRET_DECISION] and not _secret_in(edited.body_md)
+    page = sign_in(app.test_client(), world["organiser"]).get(f"/meetings/{setup['meeting']}/minutes")
+    assert 'id="confidential-kept"' in page.get_data(as_text=True) and not _secret_in(page.get_data(as_text=True))

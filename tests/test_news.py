@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -251,3 +251,41 @@ def test_public_news_routes_work_signed_out_and_composing_needs_sign_in(app, dem
     assert public.get("/news/feed.atom").status_code == 200
     assert public.get("/news/999").status_code == 404
     assert public.get("/news/new").status_code == 302  # to the sign-in page
+
+
+def _publish_more(app: Flask, demo: dict, n: int) -> None:
+    from forum_app.core import clock
+    from forum_app.news import services as news
+
+    with app.app_context():
+        staff = db.session.execute(select(User).where(User.email == STAFF.email)).scalar_one()
+        scope = news.ComposeInput(demo["programme"], None, date(2021, 6, 30), date(2021, 7, 2), "en")
+        with clock.at(datetime(2021, 7, 6, tzinfo=UTC)):
+            for _ in range(n):
+                item = news.start_draft(staff, scope)
+                news.publish(staff, item, item.version)
+        db.session.commit()
+
+
+def test_news_pages_run_a_fixed_number_of_queries(app, demo, count_queries, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 1000)
+    clients = {"public": app.test_client(), "staff": _staff(app)}
+    paths = ("/news", "/news/feed.atom")
+
+    def measure() -> dict[tuple[str, str], tuple[int, int]]:
+        result = {}
+        for who, client in clients.items():
+            for path in paths:
+                client.get(path)  # warm-up
+                with count_queries() as statements:
+                    response = client.get(path)
+                assert response.status_code == 200
+                result[(who, path)] = (len(statements), response.get_data(as_text=True).count("Sarajevo"))
+        return result
+
+    _publish_more(app, demo, 1)
+    small = measure()
+    _publish_more(app, demo, 8)
+    large = measure()
+    assert all(large[key][1] >= 4 * small[key][1] > 0 for key in small), (small, large)  # the rows are there
+    assert {key: q for key, (q, _) in large.items()} == {key: q for key, (q, _) in small.items()}

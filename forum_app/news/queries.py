@@ -93,12 +93,12 @@ def held_forums(programme_id: int, grant_id: int | None, start: date, end: date)
         return []
     counts: dict[int, Counter] = {meeting_id: Counter() for meeting_id in rows}
     present = db.session.execute(
-        select(Invitation.meeting_id, func.coalesce(Organisation.kind, "other"), func.count())
+        select(Invitation.meeting_id, Organisation.kind, func.count())
         .select_from(Invitation)
         .join(User, User.id == Invitation.user_id)
         .outerjoin(Organisation, Organisation.id == User.organisation_id)
         .where(Invitation.meeting_id.in_(rows), Invitation.attendance == "present")
-        .group_by(Invitation.meeting_id, func.coalesce(Organisation.kind, "other"))
+        .group_by(Invitation.meeting_id, Organisation.kind)
     ).tuples()
     walk_ins = db.session.execute(
         select(WalkInAttendee.meeting_id, WalkInAttendee.organisation_kind, func.count())
@@ -106,7 +106,7 @@ def held_forums(programme_id: int, grant_id: int | None, start: date, end: date)
         .group_by(WalkInAttendee.meeting_id, WalkInAttendee.organisation_kind)
     ).tuples()
     for meeting_id, kind, number in [*present, *walk_ins]:
-        counts[meeting_id][kind] += number
+        counts[meeting_id][kind or "other"] += number  # people without an organisation count as "other"
     for meeting_id, row in rows.items():
         row.kinds = [kind for kind in ORGANISATION_KINDS if counts[meeting_id][kind]]
         row.people = sum(counts[meeting_id].values())
