@@ -72,6 +72,7 @@ def _setup(app: Flask, make: Factory, world: dict) -> dict:
             f"{p}notes_md": SECRET_NOTE,
             f"{p}decisions": SECRET_DECISION,
             f"{p}confidential": "y",
+            f"{p}marks": "y",
         },
     )
     assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
@@ -196,17 +197,20 @@ def test_the_minutes_email_carries_only_the_public_version(app, make, world, smt
 
 
 def test_only_organisers_mark_items_confidential(app, make, world):
+    """An admin outside the grant's team may record the meeting, but not mark an item confidential (nor lift it)."""
     setup = _setup(app, make, world)
     with app.app_context():
         admin = db.session.execute(select(User).where(User.email == world["admin"])).scalar_one()
-        item = db.session.get(AgendaItem, setup["release"])
+        item = db.session.execute(
+            select(AgendaItem).where(AgendaItem.meeting_id == setup["meeting"], AgendaItem.title == "Employment")
+        ).scalar_one()
         data = day.ItemInput(
-            title=item.title, notes_md=item.notes_md, decisions=list(item.decisions), confidential=False
+            title=item.title, notes_md=item.notes_md, decisions=list(item.decisions), confidential=True
         )
         with pytest.raises(ServiceError):
             day.save_item(admin, item, data, day.ItemInput.of(item).values())
         db.session.rollback()
-        assert db.session.get(AgendaItem, setup["release"]).confidential
+        assert not db.session.get(AgendaItem, item.id).confidential
 
 
 def test_decisions_are_marked_public_on_the_day_page_and_never_for_a_confidential_item(app, make, world):
@@ -240,6 +244,7 @@ def test_decisions_are_marked_public_on_the_day_page_and_never_for_a_confidentia
             f"{p}title": "Employment",
             f"{p}notes_md": "",
             f"{p}decisions": "Job fair in May\nCall the employers",
+            f"{p}marks": "y",
         }
         assert (
             organiser.post(f"/meetings/{meeting_id}/during/items/{item_id}", data={**data, **extra}).status_code == 302
@@ -255,6 +260,8 @@ def test_decisions_are_marked_public_on_the_day_page_and_never_for_a_confidentia
     assert public() == (False, ["Job fair in May"])
     post({f"item-{item_id}-public_decisions": "Job fair in May", f"item-{item_id}-confidential": "y"})
     assert public() == (True, [])  # a confidential item has no public decision
+    page = organiser.get(f"/meetings/{meeting_id}/during").get_data(as_text=True)
+    assert f'name="item-{item_id}-marks" type="hidden" value="y"' in page or f'name="item-{item_id}-marks"' in page
 
 
 def test_editing_the_public_minutes_keeps_the_confidential_part(app, make, world):
@@ -275,3 +282,30 @@ def test_editing_the_public_minutes_keeps_the_confidential_part(app, make, world
         assert edited.confidential_decisions == [SECRET_DECISION] and not _secret_in(edited.body_md)
     page = sign_in(app.test_client(), world["organiser"]).get(f"/meetings/{setup['meeting']}/minutes")
     assert 'id="confidential-kept"' in page.get_data(as_text=True) and not _secret_in(page.get_data(as_text=True))
+
+
+def test_a_form_without_the_marks_keeps_them(app, make, world):
+    """An admin outside the grant's team records the meeting but is not offered the marks: saving an item keeps
+    them as they are; a confidential item, which they cannot read, they cannot save at all."""
+    setup = _setup(app, make, world)
+    with app.app_context():
+        admin = db.session.execute(select(User).where(User.email == world["admin"])).scalar_one()
+        organiser = db.session.execute(select(User).where(User.email == world["organiser"])).scalar_one()
+        item = db.session.execute(
+            select(AgendaItem).where(AgendaItem.meeting_id == setup["meeting"], AgendaItem.title == "Employment")
+        ).scalar_one()
+        marked = day.ItemInput(
+            title=item.title,
+            notes_md=item.notes_md,
+            decisions=list(item.decisions),
+            public_decisions=["Job fair in May"],
+        )
+        day.save_item(organiser, item, marked, day.ItemInput.of(item).values())
+        unmarked = day.ItemInput(title=item.title, notes_md=item.notes_md + " More.", decisions=list(item.decisions))
+        day.save_item(admin, item, unmarked, day.ItemInput.of(item).values())
+        db.session.commit()
+        assert db.session.get(AgendaItem, item.id).public_decisions == ["Job fair in May"]
+        secret = db.session.get(AgendaItem, setup["release"])
+        with pytest.raises(ServiceError):
+            day.save_item(admin, secret, day.ItemInput(title="x", notes_md="", decisions=[]), None)
+        db.session.rollback()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -62,9 +62,10 @@ class ItemInput(EditInput):
     title: str
     notes_md: str
     decisions: list[str]
-    confidential: bool = False
+    # None: not offered on this person's form (they may not mark them): the stored marks stay.
+    confidential: bool | None = None
     # The decisions (by text) marked public, for the news; ignored for a confidential item.
-    public_decisions: list[str] = field(default_factory=list)
+    public_decisions: list[str] | None = None
 
 
 # --- the agenda's items -------------------------------------------------------------------------------
@@ -214,6 +215,9 @@ def save_item(actor: User, item: AgendaItem, data: ItemInput, loaded: dict | Non
     """Save one item's title, notes and decisions, unless someone saved it since the form was opened
     (``loaded``: a ConflictError says what differs, and nothing is written)."""
     ensure(permissions.meeting_day_lock(item.meeting))
+    if item.confidential and not permissions.can_read_confidential(actor, item.meeting):
+        # They cannot read it, so they cannot knowingly change it (the page shows them the redaction line).
+        raise ServiceError(_("This item is confidential: only the forum's organisers and the people present edit it."))
     title = _clean_title(data.title)
     notes_md = (data.notes_md or "").replace("\r\n", "\n").strip()
     if len(notes_md) > MAX_NOTES:
@@ -222,12 +226,13 @@ def save_item(actor: User, item: AgendaItem, data: ItemInput, loaded: dict | Non
             field="notes_md",
         )
     decisions = _clean_decisions(data.decisions)
-    confidential = bool(data.confidential)
+    confidential = item.confidential if data.confidential is None else bool(data.confidential)
+    wanted = set((item.public_decisions or []) if data.public_decisions is None else data.public_decisions)
     # Public only when marked, only among this item's decisions, and never for a confidential item.
-    public = [] if confidential else [d for d in decisions if d in set(data.public_decisions)]
-    if (item.confidential != confidential or public != list(item.public_decisions or [])) and not (
-        permissions.can_read_confidential(actor, item.meeting)
-    ):
+    public = [] if confidential else [d for d in decisions if d in wanted]
+    marking = data.confidential is not None or data.public_decisions is not None
+    changed = item.confidential != confidential or public != list(item.public_decisions or [])
+    if marking and changed and not permissions.can_read_confidential(actor, item.meeting):
         raise ServiceError(_("Only the forum's organisers mark items confidential or decisions public."))
     ensure_unchanged(item, data, loaded)
     before = (item.title, item.notes_md, list(item.decisions or []), item.confidential, list(item.public_decisions))

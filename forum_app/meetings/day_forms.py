@@ -40,6 +40,9 @@ class ItemForm(EditForm[ItemInput]):
     # Offered for the item's saved decisions (``offer_public``); a decision added now is marked after saving.
     public_decisions = CheckboxesField(_l("Decisions that may be published in the news"), choices=[])
 
+    # Sent (as "y") only by a form that offered the two marks above: without it the stored marks stay.
+    marks = BooleanField()
+
     def offer_public(self, decisions: list[str]) -> None:
         self.public_decisions.choices = [(d, d) for d in decisions]
 
@@ -48,8 +51,8 @@ class ItemForm(EditForm[ItemInput]):
             title=self.title.data or "",
             notes_md=self.notes_md.data or "",
             decisions=list(self.decisions.data or []),
-            confidential=bool(self.confidential.data),
-            public_decisions=list(self.public_decisions.data or []),
+            confidential=bool(self.confidential.data) if self.marks.data else None,
+            public_decisions=list(self.public_decisions.data or []) if self.marks.data else None,
         )
 
 
