@@ -62,6 +62,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     from .home.views import bp as home_bp
     from .meetings.day_views import bp as meeting_day_bp
     from .meetings.views import bp as meetings_bp
+    from .news.views import bp as news_bp
     from .notifications.views import bp as notifications_bp
     from .reports.views import bp as reports_bp
     from .reviews.views import bp as reviews_bp
@@ -79,6 +80,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     app.register_blueprint(actions_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(news_bp)
     from .api import init_app as init_api
 
     init_api(app)

@@ -50,7 +50,18 @@ from .meetings import services as meetings
 from .meetings.delegates import DelegateInput
 from .meetings.minutes import MinutesInput
 from .meetings.services import MeetingDetails, WalkInInput
-from .models import ActionItem, Forum, ForumMember, Grant, GrantTeam, Meeting, Organisation, Programme, User
+from .models import (
+    ActionItem,
+    Forum,
+    ForumMember,
+    Grant,
+    GrantTeam,
+    Meeting,
+    NewsItem,
+    Organisation,
+    Programme,
+    User,
+)
 from .models.people import normalise_email
 from .notifications.delivery import withdraw_stale
 
@@ -938,6 +949,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     _get_or_create_user(STAFF, "staff", orgs)
     for spec in FORUMS:
         _seed_forum(spec, grants[spec.grant], orgs)
+    _seed_news(programme, _get_or_create_user(STAFF, "staff", orgs))
     # The services queued the 2021 meetings' invitations as they replayed them; those were
     # never to be sent. What is still to come stays in the outbox.
     withdraw_stale(clock.utcnow())
@@ -971,6 +983,19 @@ def _seed_forum(spec: ForumSpec, grant: Grant, orgs: dict[str, Organisation]) ->
     by_n = {m.n: _get_or_create_meeting(forum, spec.slug, m, tz, today, organiser, users) for m in spec.meetings}
     for action in spec.actions:
         _get_or_create_action(forum, action, tz, today, organiser, users, by_n)
+
+
+def _seed_news(programme: Programme, staff: User) -> None:
+    """The news item of the week the seed text tells (30 June – 2 July 2021), in Bosnian, published by the
+    programme's staff a few days later: pre-filled and published through the news services."""
+    from .news import services as news
+
+    if db.session.execute(select(NewsItem.id).where(NewsItem.programme_id == programme.id).limit(1)).first():
+        return
+    scope = news.ComposeInput(programme.id, None, date(2021, 6, 30), date(2021, 7, 2), "bs")
+    with clock.at(datetime(2021, 7, 5, 9, 0, tzinfo=UTC)):
+        item = news.start_draft(staff, scope)
+        news.publish(staff, item, item.version)
 
 
 # --- get-or-create helpers -----------------------------------------------------------------

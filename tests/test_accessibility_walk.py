@@ -61,6 +61,7 @@ NOT_PAGES = {
     "calendar.personal_feed": "iCalendar feed",
     "calendar.forum_feed": "iCalendar feed",
     "calendar.meeting_ics": "iCalendar file",
+    "news.feed": "Atom feed",
     "reports.export": "CSV / XLSX download",
     "api-docs.openapi_json": "JSON",
     # Signed links from emails: audited by their own journeys (test_browser.py, test_notify_routes.py).

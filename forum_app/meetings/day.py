@@ -40,7 +40,7 @@ from ..extensions import db
 from ..models import ActionItem, AgendaItem, Invitation, Meeting, MinutesVersion, Organisation, User, WalkInAttendee
 from ..permissions import ensure
 from ..vocab import ORGANISATION_KINDS
-from . import minutes
+from . import confidential, minutes
 
 MAX_TITLE = 300
 MAX_NOTES = 20_000
@@ -62,6 +62,10 @@ class ItemInput(EditInput):
     title: str
     notes_md: str
     decisions: list[str]
+    # None: not offered on this person's form (they may not mark them): the stored marks stay.
+    confidential: bool | None = None
+    # The decisions (by text) marked public, for the news; ignored for a confidential item.
+    public_decisions: list[str] | None = None
 
 
 # --- the agenda's items -------------------------------------------------------------------------------
@@ -211,6 +215,9 @@ def save_item(actor: User, item: AgendaItem, data: ItemInput, loaded: dict | Non
     """Save one item's title, notes and decisions, unless someone saved it since the form was opened
     (``loaded``: a ConflictError says what differs, and nothing is written)."""
     ensure(permissions.meeting_day_lock(item.meeting))
+    if item.confidential and not permissions.can_read_confidential(actor, item.meeting):
+        # They cannot read it, so they cannot knowingly change it (the page shows them the redaction line).
+        raise ServiceError(_("This item is confidential: only the forum's organisers and the people present edit it."))
     title = _clean_title(data.title)
     notes_md = (data.notes_md or "").replace("\r\n", "\n").strip()
     if len(notes_md) > MAX_NOTES:
@@ -219,14 +226,34 @@ def save_item(actor: User, item: AgendaItem, data: ItemInput, loaded: dict | Non
             field="notes_md",
         )
     decisions = _clean_decisions(data.decisions)
+    confidential = item.confidential if data.confidential is None else bool(data.confidential)
+    wanted = set((item.public_decisions or []) if data.public_decisions is None else data.public_decisions)
+    # Public only when marked, only among this item's decisions, and never for a confidential item.
+    public = [] if confidential else [d for d in decisions if d in wanted]
+    marking = data.confidential is not None or data.public_decisions is not None
+    changed = item.confidential != confidential or public != list(item.public_decisions or [])
+    if marking and changed and not permissions.can_read_confidential(actor, item.meeting):
+        raise ServiceError(_("Only the forum's organisers mark items confidential or decisions public."))
     ensure_unchanged(item, data, loaded)
-    if (item.title, item.notes_md, list(item.decisions or [])) == (title, notes_md, decisions):
+    before = (item.title, item.notes_md, list(item.decisions or []), item.confidential, list(item.public_decisions))
+    if before == (title, notes_md, decisions, confidential, public):
         return item  # nothing changed: no new version, no audit entry
     item.notes_html = render_for_storage(notes_md, field="notes_md")  # refused here if over budget
     item.title, item.notes_md, item.decisions = title, notes_md, decisions
+    if item.confidential != confidential:
+        audit.record(
+            actor,
+            "meeting.agenda.confidential" if confidential else "meeting.agenda.not_confidential",
+            item.meeting,
+            f"Agenda item {item.position} marked {'confidential' if confidential else 'not confidential'}",
+            item_id=item.id,
+        )
+    item.confidential, item.public_decisions = confidential, public
     item.updated_at = utcnow()
     db.session.flush()
-    audit.record(actor, "meeting.agenda.save", item.meeting, f"Agenda item: {title}", item_id=item.id)
+    # A confidential item's title stays out of the (non-confidential) audit summary.
+    shown = f"item {item.position}" if confidential else title
+    audit.record(actor, "meeting.agenda.save", item.meeting, f"Agenda item: {shown}", item_id=item.id)
     return item
 
 
@@ -404,9 +431,23 @@ def _action_line(action: ActionItem) -> str:
     return _("%(title)s: %(owner)s, no due date", title=action.title, owner=owner)
 
 
-def minutes_from_record(meeting: Meeting) -> tuple[str, list[str]]:
+@dataclass(frozen=True)
+class DraftedMinutes:
+    """The minutes drafted from the record: the public body and decisions, and the confidential part."""
+
+    body_md: str
+    decisions: list[str]
+    confidential_md: str
+    confidential_decisions: list[str]
+
+
+def minutes_from_record(meeting: Meeting) -> DraftedMinutes:
     """The minutes' Markdown and decisions built from the meeting's record: attendance by kind of
-    organisation, then each agenda item with its notes, decisions and the actions agreed under it."""
+    organisation, then each agenda item with its notes, decisions and the actions agreed under it.
+
+    A confidential item is one redaction line in the body ("Item 3: confidential, 2 actions agreed"); its
+    title, notes, decisions and actions go into the confidential part, which only those who may read
+    confidential content of the meeting are shown (permissions.can_read_confidential)."""
     items = items_of(meeting)
     agreed = db.session.execute(
         select(ActionItem)
@@ -418,23 +459,35 @@ def minutes_from_record(meeting: Meeting) -> tuple[str, list[str]]:
     for action in agreed:
         by_item.setdefault(action.agenda_item_id, []).append(action)
     parts = ["## " + _("Attendance"), "", *_attendance_lines(meeting)]
+    secret: list[str] = []
     decisions: list[str] = []
+    secret_decisions: list[str] = []
     for number, item in enumerate(items, start=1):
-        parts += ["", f"## {number}. {item.title}"]
+        if item.confidential:
+            parts += ["", "## " + confidential.redaction_line(number, len(by_item.get(item.id, [])))]
+            target, target_decisions = secret, secret_decisions
+        else:
+            target, target_decisions = parts, decisions
+        target += ["", f"## {number}. {item.title}"]
         if item.kind == "adoption" and item.adopted_at is not None:
-            parts += ["", _("The minutes were adopted at this meeting.")]
+            target += ["", _("The minutes were adopted at this meeting.")]
         if item.notes_md:
-            parts += ["", item.notes_md]
+            target += ["", item.notes_md]
         if item.decisions:
-            parts += ["", "**" + _("Decisions") + "**", ""] + [f"- {d}" for d in item.decisions]
-            decisions += item.decisions
+            target += ["", "**" + _("Decisions") + "**", ""] + [f"- {d}" for d in item.decisions]
+            target_decisions += item.decisions
         if by_item.get(item.id):
-            parts += ["", "**" + _("Actions agreed") + "**", ""]
-            parts += [f"- {_action_line(a)}" for a in by_item[item.id]]
+            target += ["", "**" + _("Actions agreed") + "**", ""]
+            target += [f"- {_action_line(a)}" for a in by_item[item.id]]
     others = [a for key, group in by_item.items() if key is None or key not in {i.id for i in items} for a in group]
     if others:
         parts += ["", "## " + _("Other actions agreed"), ""] + [f"- {_action_line(a)}" for a in others]
-    return "\n".join(parts) + "\n", decisions[: minutes.MAX_DECISIONS]
+    return DraftedMinutes(
+        body_md="\n".join(parts) + "\n",
+        decisions=decisions[: minutes.MAX_DECISIONS],
+        confidential_md=("\n".join(secret).strip() + "\n") if secret else "",
+        confidential_decisions=secret_decisions[: minutes.MAX_DECISIONS],
+    )
 
 
 def draft_minutes(actor: User, meeting: Meeting, base_revision: int) -> MinutesVersion:
@@ -445,9 +498,13 @@ def draft_minutes(actor: User, meeting: Meeting, base_revision: int) -> MinutesV
     saved the minutes since the page was opened (``base_revision``) and they are not adopted.
     """
     ensure(permissions.draft_minutes_lock(meeting))
-    body, decisions = minutes_from_record(meeting)
-    version = minutes.save_minutes(
-        actor, meeting, minutes.MinutesInput(body_md=body, decisions=decisions), base_revision=base_revision
+    drafted = minutes_from_record(meeting)
+    data = minutes.MinutesInput(
+        body_md=drafted.body_md,
+        decisions=drafted.decisions,
+        confidential_md=drafted.confidential_md,
+        confidential_decisions=drafted.confidential_decisions,
     )
+    version = minutes.save_minutes(actor, meeting, data, base_revision=base_revision)
     audit.record(actor, "minutes.draft_from_record", meeting, f"Minutes version {version.number} drafted")
     return version

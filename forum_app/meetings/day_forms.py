@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from ..actions.forms import CheckboxesField
 from ..core.forms import AppForm, EditForm, LinesField, TextAreaField
 from ..core.once import OnceForm
 from .day import MAX_DECISION, MAX_DECISIONS, MAX_NOTES, MAX_TITLE, ItemInput
@@ -29,9 +30,29 @@ class ItemForm(EditForm[ItemInput]):
         description=_l("One decision per line; they go into the minutes' decisions."),
     )
 
+    confidential = BooleanField(
+        _l("Confidential (e.g. one person's release plan)"),
+        description=_l(
+            "Only the forum's organisers and the people recorded present read it; everyone else, exports and "
+            "emails read one line: the item's number and how many actions were agreed."
+        ),
+    )
+    # Offered for the item's saved decisions (``offer_public``); a decision added now is marked after saving.
+    public_decisions = CheckboxesField(_l("Decisions that may be published in the news"), choices=[])
+
+    # Sent (as "y") only by a form that offered the two marks above: without it the stored marks stay.
+    marks = BooleanField()
+
+    def offer_public(self, decisions: list[str]) -> None:
+        self.public_decisions.choices = [(d, d) for d in decisions]
+
     def to_input(self) -> ItemInput:
         return ItemInput(
-            title=self.title.data or "", notes_md=self.notes_md.data or "", decisions=list(self.decisions.data or [])
+            title=self.title.data or "",
+            notes_md=self.notes_md.data or "",
+            decisions=list(self.decisions.data or []),
+            confidential=bool(self.confidential.data) if self.marks.data else None,
+            public_decisions=list(self.public_decisions.data or []) if self.marks.data else None,
         )
 
 

@@ -13,7 +13,7 @@ from ..actions import queries as action_queries
 from ..core.rows import Into
 from ..extensions import db
 from ..models import ActionItem, AgendaItem, Meeting, Organisation, User
-from . import day
+from . import confidential, day
 from .queries import MeetingPage, meeting_page
 
 
@@ -40,6 +40,8 @@ class DayPage:
     lock: str | None  # why the meeting cannot be recorded now (None: it can)
     draft_lock: str | None  # why minutes cannot be drafted now
     adoption_locks: dict[int, str | None] = field(default_factory=dict)  # adoption item id → why not now
+    # Confidential item id → its redaction line, for a recorder who may not read it (an admin outside the team).
+    redactions: dict[int, str] = field(default_factory=dict)
 
     @property
     def meeting(self) -> Meeting:
@@ -89,6 +91,11 @@ def day_page(user, meeting_id: int) -> DayPage:
         lock=permissions.meeting_day_lock(meeting),
         draft_lock=permissions.draft_minutes_lock(meeting),
         adoption_locks={i.id: day.adoption_lock(i) for i in items if i.kind == "adoption"},
+        redactions={
+            i.id: confidential.redaction_line(n, len(agreed.get(i.id, [])))
+            for n, i in enumerate(items, start=1)
+            if i.confidential
+        },
     )
 
 

@@ -24,7 +24,7 @@ from ..core.editing import decode_loaded, rebase
 from ..core.forms import AppForm, run_action, run_service
 from ..extensions import db
 from ..models import AgendaItem, Meeting
-from . import day, day_queries
+from . import confidential, day, day_queries
 from .day_forms import DraftMinutesForm, ItemForm, MoveForm, NewItemForm
 from .forms import AttendanceForm, RevisionForm, StateForm
 
@@ -44,6 +44,7 @@ def _item_anchor(item_id: int) -> str:
 
 def _item_form(item: AgendaItem, formdata=None) -> ItemForm:
     form = ItemForm(formdata=formdata, prefix=f"item-{item.id}-", obj=item if formdata is None else None)
+    form.offer_public(list(item.decisions or []))
     if formdata is None:
         form.loaded.data = day.ItemInput.of(item).encode()
     return form
@@ -99,7 +100,7 @@ def _render(
     if page.page.flags.can_record_attendance:
         attendance_form = AttendanceForm(formdata=None)
         attendance_form.load(page.page.invitations)
-    return render_template(
+    html = render_template(
         "meetings/day.html",
         day=page,
         page=page.page,
@@ -114,7 +115,10 @@ def _render(
         state_form=StateForm(formdata=None),
         revision_form=RevisionForm(formdata=None),
         back=_day_url(meeting_id),
-    ), status
+    )
+    if page.redactions and page.page.flags.reads_confidential:
+        confidential.after_reading(page.meeting, "meeting day")
+    return html, status
 
 
 @bp.get("/meetings/<int:meeting_id>/during")
@@ -160,6 +164,7 @@ def item_save(meeting_id: int, item_id: int):
         return closed
     item = _item(meeting, item_id)
     form = ItemForm(prefix=f"item-{item.id}-")
+    form.offer_public(list(item.decisions or []))
     if form.validate_on_submit():
         loaded = decode_loaded(form.loaded.data)
         data = form.to_input()

@@ -101,6 +101,10 @@ class MinutesInput:
     body_md: str
     decisions: list[str] = field(default_factory=list)
     correction_reason: str = ""
+    # The confidential part (meetings.day drafts it); None keeps the latest version's, so editing the public
+    # body on the minutes form never drops it.
+    confidential_md: str | None = None
+    confidential_decisions: list[str] | None = None
 
 
 def save_minutes(actor: User, meeting: Meeting, data: MinutesInput, *, base_revision: int) -> MinutesVersion:
@@ -121,7 +125,18 @@ def save_minutes(actor: User, meeting: Meeting, data: MinutesInput, *, base_revi
             ],
         )
     decisions = [d.strip() for d in decisions if d.strip()][:MAX_DECISIONS]
-    if latest is not None and latest.body_md == body_md and latest.decisions == decisions:
+    secret_md = data.confidential_md if data.confidential_md is not None else (latest.confidential_md if latest else "")
+    secret_decisions = (
+        data.confidential_decisions
+        if data.confidential_decisions is not None
+        else (list(latest.confidential_decisions) if latest else [])
+    )
+    secret_decisions = [d.strip() for d in secret_decisions if d.strip()][:MAX_DECISIONS]
+    if (
+        latest is not None
+        and (latest.body_md, latest.decisions) == (body_md, decisions)
+        and (latest.confidential_md, list(latest.confidential_decisions)) == (secret_md, secret_decisions)
+    ):
         raise ServiceError(_("Nothing changed since the saved version."))
     kind = "edit"
     if meeting.minutes_state == "adopted":
@@ -132,12 +147,16 @@ def save_minutes(actor: User, meeting: Meeting, data: MinutesInput, *, base_revi
             )
         kind = "correction"
     body_html = render_for_storage(body_md, field="body_md")  # refused here if over budget; nothing added yet
+    secret_html = render_for_storage(secret_md, field="body_md") if secret_md else ""
     version = MinutesVersion(
         meeting_id=meeting.id,
         number=meeting.minutes_revision + 1,
         body_md=body_md,
         body_html=body_html,
         decisions=decisions,
+        confidential_md=secret_md,
+        confidential_html=secret_html,
+        confidential_decisions=secret_decisions,
         kind=kind,
         reason=correction_reason if kind == "correction" else "",
         author_id=actor.id,

@@ -27,7 +27,7 @@ from ..core.times import fold_of, local_to_utc, occurrences, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
 from ..models import Forum, Meeting
-from . import delegates, minutes, queries
+from . import confidential, delegates, minutes, queries
 from . import services as meetings
 from .day_queries import adoption_links
 from .forms import (
@@ -294,7 +294,7 @@ def _meeting_page(page: queries.MeetingPage, invitee_form: InviteeForm | None = 
         rsvp_form.comment.data = page.my_invitation.rsvp_comment
     if invitee_form is None and page.flags.can_manage_invitees:
         invitee_form = _invitee_form(m.forum, blank=True)
-    return render_template(
+    html = render_template(
         "meetings/meeting.html",
         page=page,
         flags=page.flags,
@@ -308,7 +308,10 @@ def _meeting_page(page: queries.MeetingPage, invitee_form: InviteeForm | None = 
         viewer_zone=_viewer_zone(m),
         adoption=adoption_links(current_user, m),  # minutes adopted at another meeting: the two link each other
         follow_up=follow_up(current_user, m, page.minutes_version),  # the actions' review (actions.followup)
-    ), status
+    )
+    if page.flags.reads_confidential and page.minutes_version is not None and page.minutes_version.confidential_html:
+        confidential.after_reading(m, f"minutes version {page.minutes_version.number}")
+    return html, status
 
 
 @bp.post("/meetings/<int:meeting_id>/state")
@@ -653,14 +656,19 @@ def minutes_version(meeting_id: int, number: int):
     version = minutes.readable_version(current_user, meeting, number)
     if version is None:
         abort(404)
-    return render_template(
+    reads_confidential = permissions.can_read_confidential(current_user, meeting) and bool(version.confidential_html)
+    html = render_template(
         "meetings/minutes_version.html",
         forum_link=permissions.can_view_forum(current_user, meeting.forum),  # not for a guest
         meeting=meeting,
         forum=meeting.forum,
         version=version,
         body_html=stored_html(version.body_html),
+        confidential_html=stored_html(version.confidential_html) if reads_confidential else None,
     )
+    if reads_confidential:
+        confidential.after_reading(meeting, f"minutes version {number}")
+    return html
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/compare")

@@ -17,6 +17,7 @@ from .forum import (
 )
 from .inbound import ReceivedMail
 from .indicator import INDICATOR_CHANGES, INDICATOR_METRICS, Indicator, IndicatorRevision, IndicatorTarget
+from .news import NEWS_STATES, NewsItem
 from .notifications import NotificationSettings, SentReminder
 from .people import Organisation, RecoveryCode, ThrottleCounter, User, UserSession
 from .programme import Grant, GrantTeam, Programme
@@ -57,6 +58,8 @@ def _refuse_history_rewrites(session: Session, flush_context, instances) -> None
 
 
 __all__ = [
+    "NEWS_STATES",
+    "NewsItem",
     "ActionItem",
     "ActionUpdate",
     "AgendaItem",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..vocab import AGENDA_ITEM_KINDS
@@ -36,6 +36,13 @@ class AgendaItem(Base):
     notes_html: Mapped[str] = mapped_column(Text, default="")
     # One decision per entry, in order, as MinutesVersion.decisions holds them.
     decisions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A confidential item (one person's release plan): its title, notes and decisions are read in full only by
+    # the forum's organisers and the people recorded present (permissions.can_read_confidential); everyone and
+    # everything else (minutes' public body, exports, API, feeds, emails, news) gets one redaction line.
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The decisions (a subset of ``decisions``, by text) the organisers marked public: only these may be
+    # pre-filled into a public news item. Not public unless marked; a confidential item never has any.
+    public_decisions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # An "adoption" item: the earlier meeting whose minutes it adopts, and when they were adopted here.
     adopts_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"))
     adopted_at: Mapped[datetime | None]

@@ -218,6 +218,12 @@ class MinutesVersion(Base):
     body_html: Mapped[str] = mapped_column(Text, default="")
     # Decisions / conclusions as separate items, in order.
     decisions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The confidential part (items marked confidential on the meeting day): shown only to those who may read
+    # confidential content of the meeting (permissions.can_read_confidential); the body above carries the
+    # redaction line instead. Circulated and adopted together with the public body, as one version.
+    confidential_md: Mapped[str] = mapped_column(Text, default="", server_default="")
+    confidential_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    confidential_decisions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     kind: Mapped[str] = mapped_column(String(16), default="edit")
     reason: Mapped[str] = mapped_column(Text, default="")  # why a correction was made
     # When this text was first shown beyond the organisers; drafts never shared stay theirs.

@@ -87,7 +87,9 @@ from .meetings import (
     can_edit_meeting,
     can_edit_meeting_details,
     can_manage_invitees,
+    can_mark_decisions_public,
     can_plan_next_meeting,
+    can_read_confidential,
     can_record_attendance,
     can_record_meeting,
     can_rsvp,
@@ -115,6 +117,14 @@ from .meetings import (
 from .navigation import (
     NavItem,
     navigation,
+)
+from .news import (
+    can_compose_news,
+    can_edit_news,
+    can_view_news,
+    is_news_author,
+    load_news,
+    news_scope_lock,
 )
 from .reports import (
     IndicatorFlags,
@@ -158,6 +168,14 @@ from .roles import (
 __all__ = [
     "second_factor_disable_lock",
     "second_factor_required",
+    "can_compose_news",
+    "can_edit_news",
+    "can_view_news",
+    "is_news_author",
+    "load_news",
+    "news_scope_lock",
+    "can_mark_decisions_public",
+    "can_read_confidential",
     "plan_next_lock",
     "meeting_day_lock",
     "draft_minutes_lock",

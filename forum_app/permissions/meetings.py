@@ -250,6 +250,24 @@ def can_view_minutes(user, meeting: Meeting) -> bool:
     return meeting.minutes_state == "adopted"
 
 
+def can_read_confidential(user, meeting: Meeting) -> bool:
+    """Confidential content of ``meeting`` (items marked confidential: their titles, notes and decisions, and the
+    confidential part of the minutes): the forum's organisers (its grant's team) and the people recorded present
+    at that meeting. Not programme staff, not admins outside the grant's team, not absent invitees; machines
+    (exports, the API, feeds, emails, the news) never ask: they only ever read the public version."""
+    if not _authenticated(user) or not can_view_meeting(user, meeting):
+        return False
+    if meeting.forum.grant_id in organiser_grant_ids(user):
+        return True
+    return any(inv.user_id == user.id and inv.attendance == "present" for inv in meeting.invitations)
+
+
+def can_mark_decisions_public(user, meeting: Meeting) -> bool:
+    """Who marks an item's decisions public (for the news) or an item confidential: whoever records the meeting
+    and may read its confidential content (an admin outside the grant's team records, but not these)."""
+    return can_record_meeting(user, meeting) and can_read_confidential(user, meeting)
+
+
 def can_comment_minutes(user, meeting: Meeting) -> bool:
     """Attendees (present) and organisers comment on circulated minutes."""
     if meeting.minutes_state != "circulated" or not can_view_minutes(user, meeting):
@@ -286,6 +304,9 @@ class MeetingFlags:
     can_plan_next: bool = False  # "Plan the next meeting" from this (held) one
     # The minutes' writer is told they are adopted at the next meeting (the forum's way), until they are.
     shows_adopt_at_next: bool = False
+    # May read the confidential items and the minutes' confidential part (organisers, people present).
+    reads_confidential: bool = False
+    can_mark_public: bool = False  # mark items confidential, decisions public (the "During the meeting" page)
 
 
 def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
@@ -314,6 +335,8 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
         ),
         can_record_meeting=can_record_meeting(user, meeting),
         can_plan_next=can_plan_next_meeting(user, meeting),
+        reads_confidential=can_read_confidential(user, meeting),
+        can_mark_public=can_mark_decisions_public(user, meeting),
         shows_adopt_at_next=(
             adoption_way_lock(meeting) is not None
             and can_write_minutes(user, meeting)
