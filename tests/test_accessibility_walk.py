@@ -62,6 +62,7 @@ NOT_PAGES = {
     "calendar.forum_feed": "iCalendar feed",
     "calendar.meeting_ics": "iCalendar file",
     "reports.export": "CSV / XLSX download",
+    "documents.download": "a document's file (an attachment)",
     "api-docs.openapi_json": "JSON",
     # Signed links from emails: audited by their own journeys (test_browser.py, test_notify_routes.py).
     "actions.confirm": "signed email link",
