@@ -5,7 +5,13 @@ the storage folder, and a meeting page whose query count does not grow with its 
 from __future__ import annotations
 
 import io
+import re
+import socket
+import subprocess
+import sys
+import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -485,3 +491,113 @@ def test_meeting_page_queries_do_not_grow_with_documents(app: Flask, t: dict, co
     assert large == small
     with app.app_context():
         assert db.session.execute(select(func.count(Document.id))).scalar_one() == 10
+
+
+def test_the_printed_progress_report_lists_documents_and_marks_the_signed_sheet(app: Flask, t: dict) -> None:
+    _upload_as_organiser(app, t, name="sheet.pdf", kind="signed_attendance_sheet", title="Signed sheet of the day")
+    _upload_as_organiser(app, t, title="Presentation of the probation office", kind="presentation")
+    _upload_as_organiser(app, t, title="Secret discussion", confidential="y")
+    organiser = client_for(app, t["organiser"])
+    post_form(
+        organiser,
+        f"/forums/{t['forum']}/documents/new",
+        {"kind": "terms_of_reference", "title": "Forum terms", "file": (io.BytesIO(PDF), "tor.pdf")},
+    )
+    args = f"?forum={t['forum']}&from=2000-01-01&to=2999-12-31"
+    staff = client_for(app, t["staff"])
+    report = staff.get("/reports/progress" + args).get_data(as_text=True)
+    listed = re.findall(r'<li class="progress-document">([^<]*)<', report)
+    assert [title.strip() for title in listed] == [
+        "Forum terms",
+        "Presentation of the probation office",
+        "Signed sheet of the day",
+    ]  # the forum's own first; never the confidential one for staff
+    assert report.count('class="badge text-bg-success signed-sheet-mark"') == 1
+    meetings = staff.get("/reports/meetings" + args).get_data(as_text=True)
+    assert meetings.count("signed-sheet-mark") == 1
+    # The organisers' own copy lists the confidential document too.
+    assert "Secret discussion" in organiser.get("/reports/progress" + args).get_data(as_text=True)
+
+
+# --- the S3-compatible store, against a real S3 server (moto's, as a separate process) ------------------
+
+
+@pytest.fixture
+def s3_server() -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the S3 server did not start") from None
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_documents_in_an_s3_compatible_store(app: Flask, t: dict, s3_server: str, monkeypatch) -> None:
+    import boto3
+
+    options = {
+        "endpoint_url": s3_server,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "forum-desk-test",
+        "aws_secret_access_key": "forum-desk-test-secret",
+    }
+    s3 = boto3.client("s3", **options)
+    s3.create_bucket(Bucket="forum-documents")
+    for name, value in {
+        "DOCUMENTS_S3_BUCKET": "forum-documents",
+        "DOCUMENTS_S3_PREFIX": "desk",
+        "DOCUMENTS_S3_ENDPOINT_URL": options["endpoint_url"],
+        "DOCUMENTS_S3_REGION": options["region_name"],
+        "DOCUMENTS_S3_ACCESS_KEY_ID": options["aws_access_key_id"],
+        "DOCUMENTS_S3_SECRET_ACCESS_KEY": options["aws_secret_access_key"],
+    }.items():
+        monkeypatch.setitem(app.config, name, value)
+    monkeypatch.delitem(app.extensions, "forum_documents_s3", raising=False)
+    before = len(stored_files(app))
+    try:
+        document = _upload_as_organiser(app, t, name="scan.png", data=PNG, title="Scan")
+        [version] = versions(app)
+        stored = s3.get_object(Bucket="forum-documents", Key=f"desk/{version.storage_key}")
+        assert stored["Body"].read() == PNG and stored["ContentType"] == "image/png"
+        assert len(stored_files(app)) == before  # nothing went to the folder
+        response = client_for(app, t["participant"]).get(f"/documents/{document.id}/versions/1/file")
+        assert response.status_code == 200 and response.data == PNG
+    finally:
+        app.extensions.pop("forum_documents_s3", None)
+
+
+def test_an_unreachable_store_is_a_message_not_an_error_page(app: Flask, t: dict, monkeypatch) -> None:
+    """A bucket that cannot be reached (nothing listens on the port): the upload is refused and nothing saved."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setitem(app.config, "DOCUMENTS_S3_BUCKET", "nowhere")
+    monkeypatch.setitem(app.config, "DOCUMENTS_S3_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setitem(app.config, "DOCUMENTS_S3_REGION", "us-east-1")
+    monkeypatch.setitem(app.config, "DOCUMENTS_S3_ACCESS_KEY_ID", "x")
+    monkeypatch.setitem(app.config, "DOCUMENTS_S3_SECRET_ACCESS_KEY", "y")
+    monkeypatch.delitem(app.extensions, "forum_documents_s3", raising=False)
+    try:
+        response = upload(client_for(app, t["organiser"]), t["meeting"], "a.pdf", PDF)
+        assert response.status_code == 400
+        assert "could not be stored just now" in response.get_data(as_text=True)
+        assert documents(app) == []
+    finally:
+        app.extensions.pop("forum_documents_s3", None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
@@ -100,11 +99,17 @@ def version_to_download(user, document_id: int, number: int) -> DocumentVersion 
     ).scalar_one_or_none()
 
 
-def report_documents(user, forum_ids: list[int], start: datetime, end: datetime) -> dict[int, list[DocumentRow]]:
-    """For the progress report: each forum's documents, and those of its meetings in [start, end)."""
+@dataclass(frozen=True)
+class ReportDocuments:
+    by_forum: dict[int, list[DocumentRow]]  # a forum's own documents first, then its meetings' in order
+    signed_meetings: frozenset[int]  # meetings whose signed attendance sheet the reader may see listed
+
+
+def report_documents(user, forum_ids: list[int], meeting_ids: list[int]) -> ReportDocuments:
+    """For the progress report: the forums' own documents and those of the meetings it lists (one query)."""
     user = permissions.resolved(user)
     if not forum_ids:
-        return {}
+        return ReportDocuments({}, frozenset())
     stmt = (
         select(Document, DocumentVersion)
         .join(DocumentVersion, _current())
@@ -112,19 +117,19 @@ def report_documents(user, forum_ids: list[int], start: datetime, end: datetime)
         .where(
             Document.forum_id.in_(forum_ids),
             Document.deleted_at.is_(None),
-            or_(Document.meeting_id.is_(None), and_(Meeting.starts_at >= start, Meeting.starts_at < end)),
+            or_(Document.meeting_id.is_(None), Document.meeting_id.in_(meeting_ids)),
         )
-        .options(
-            joinedload(Document.forum),
-            joinedload(Document.meeting).selectinload(Meeting.invitations),
-        )
+        .options(joinedload(Document.forum), joinedload(Document.meeting))
         .order_by(Document.forum_id, Meeting.starts_at.nulls_first(), Document.kind, Document.title)
     )
     found: dict[int, list[DocumentRow]] = defaultdict(list)
+    signed: set[int] = set()
     for document, version in db.session.execute(stmt).unique():
         if permissions.listed_in_report(user, document):
             found[document.forum_id].append(DocumentRow(document, version))
-    return dict(found)
+            if document.kind == SIGNED_SHEET and document.meeting_id is not None:
+                signed.add(document.meeting_id)
+    return ReportDocuments(dict(found), frozenset(signed))
 
 
 def meetings_with_signed_sheet(meeting_ids: list[int]) -> frozenset[int]:

@@ -75,8 +75,12 @@ class S3Store:
     def __init__(self, bucket: str, prefix: str = "", client: Any = None, **client_options: Any):
         if client is None:
             import boto3  # only needed when a bucket is configured
+            from botocore.config import Config
 
-            client = boto3.client("s3", **{k: v for k, v in client_options.items() if v})
+            # A request waits for the store: short timeouts and few retries, so a store that is down
+            # answers the person with a message within seconds instead of holding a worker.
+            patience = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"})
+            client = boto3.client("s3", config=patience, **{k: v for k, v in client_options.items() if v})
         self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
 
     def _name(self, key: str) -> str:

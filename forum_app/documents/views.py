@@ -65,13 +65,20 @@ def document_helpers():
     def forum_documents(forum):
         return queries.forum_documents(current_user, forum, url_for("documents.forum_upload", forum_id=forum.id))
 
-    def report_documents(forums, start, end):
-        return queries.report_documents(current_user, [f.id for f in forums], start, end)
+    def report_documents(progress):
+        # The progress report's forums (reports.lists.ForumProgress) and the meetings it lists for them.
+        return queries.report_documents(
+            current_user, [p.row.forum.id for p in progress], [m.id for p in progress for m in p.meetings]
+        )
+
+    def signed_sheet_meetings(meetings):
+        return queries.meetings_with_signed_sheet([m.id for m in meetings])
 
     return {
         "meeting_documents": meeting_documents,
         "forum_documents": forum_documents,
         "report_documents": report_documents,
+        "signed_sheet_meetings": signed_sheet_meetings,
         "megabytes": services.megabytes,
     }
 
