@@ -227,6 +227,19 @@ def test_a_body_past_the_upload_limit_gets_a_message_not_an_error_page(app: Flas
     page = organiser.get(response.headers["Location"]).get_data(as_text=True)
     assert "The file is larger than" in page
     assert documents(app) == []
+    # A new version too large: back on the document's page (its form posts to a route without a page).
+    monkeypatch.setitem(app.config, "DOCUMENTS_MAX_BYTES", 100_000)
+    document = _upload_as_organiser(app, t)
+    monkeypatch.setitem(app.config, "DOCUMENTS_MAX_BYTES", 4096)
+    too_big = post_form(
+        organiser,
+        f"/documents/{document.id}",
+        {"file": (io.BytesIO(PDF + b"0" * (4096 + FORM_OVERHEAD + 10)), "v2.pdf"), "base_version": "1"},
+        action=f"/documents/{document.id}/versions",
+    )
+    assert too_big.status_code == 303 and too_big.headers["Location"].endswith(f"/documents/{document.id}")
+    assert "The file is larger than" in organiser.get(too_big.headers["Location"]).get_data(as_text=True)
+    assert len(versions(app)) == 1
 
 
 def test_only_the_upload_routes_accept_large_bodies(app: Flask, t: dict, monkeypatch) -> None:

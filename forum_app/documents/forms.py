@@ -13,10 +13,16 @@ from ..core.forms import AppForm, TextAreaField, choices
 from ..core.once import OnceForm
 from ..vocab import DOCUMENT_KINDS, SIGNED_SHEET
 from .services import MAX_DESCRIPTION, MAX_TITLE, DocumentInput, Upload, accepted_types
+from .sniff import ACCEPTED_EXTENSIONS
 
 
 class _FileForm(AppForm):
-    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))])
+    # ``accept`` only narrows the browser's file picker; the service checks the content itself.
+    file = FileField(
+        _l("File"),
+        validators=[FileRequired(_l("Choose a file to upload."))],
+        render_kw={"accept": ",".join(f".{ext}" for ext in ACCEPTED_EXTENSIONS)},
+    )
 
     def upload(self) -> Upload:
         sent = self.file.data

@@ -51,6 +51,8 @@ def init_app(app: Flask) -> None:
 def too_large(exc):
     # Back to the form, with the limit named: never a bare error page for a scan that was too big.
     flash(services.too_large_message(), "danger")
+    if request.endpoint == "documents.version_upload" and request.view_args:
+        return redirect(url_for("documents.document", document_id=request.view_args["document_id"]), code=303)
     return redirect(request.path, code=303)
 
 
