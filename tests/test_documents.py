@@ -4,6 +4,7 @@ the storage folder, and a meeting page whose query count does not grow with its 
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import socket
@@ -343,6 +344,20 @@ def test_a_confidential_document_is_for_the_organisers_and_those_present(app: Fl
     assert "Release plan discussion" in client_for(app, t["present"]).get(meeting).get_data(as_text=True)
     assert "Release plan discussion" not in client_for(app, t["absent"]).get(meeting).get_data(as_text=True)
     assert "Release plan discussion" not in client_for(app, t["staff"]).get(meeting).get_data(as_text=True)
+
+
+def test_the_meeting_page_asks_its_organisers_for_the_signed_sheet(app: Flask, t: dict) -> None:
+    organiser = client_for(app, t["organiser"])
+    page = organiser.get(f"/meetings/{t['meeting']}").get_data(as_text=True)
+    link = re.search(r'id="upload-signed-sheet" href="([^"]+)"', page)
+    assert link is not None
+    form = organiser.get(html.unescape(link.group(1))).get_data(as_text=True)
+    assert re.search(r'<option selected value="signed_attendance_sheet">', form)
+    _upload_as_organiser(app, t, name="sheet.pdf", kind="signed_attendance_sheet")
+    assert 'id="upload-signed-sheet"' not in organiser.get(f"/meetings/{t['meeting']}").get_data(as_text=True)
+    assert 'id="upload-signed-sheet"' not in client_for(app, t["staff"]).get(f"/meetings/{t['meeting']}").get_data(
+        as_text=True
+    )
 
 
 def test_the_signed_attendance_sheet_is_the_meetings_evidence_for_programme_staff(

@@ -29,6 +29,8 @@ class DocumentList:
     upload_url: str
     # The meeting's evidence (its signed attendance sheets), for whoever may read them.
     signed_sheets: list[DocumentRow] = field(default_factory=list)
+    # "Upload the signed attendance sheet": for the organisers of a held meeting that has none yet.
+    sheet_upload_url: str = ""
 
 
 def _current():
@@ -50,11 +52,15 @@ def _rows(user, *where) -> list[DocumentRow]:
 def meeting_documents(user, meeting: Meeting, upload_url: str) -> DocumentList:
     user = permissions.resolved(user)
     rows = _rows(user, Document.meeting_id == meeting.id)
+    sheets = [row for row in rows if row.document.kind == SIGNED_SHEET]
+    can_upload = permissions.can_upload_documents(user, meeting.forum)
+    wants_sheet = can_upload and not sheets and permissions.document_kind_lock(SIGNED_SHEET, meeting) is None
     return DocumentList(
         rows=[row for row in rows if row.document.kind != SIGNED_SHEET],
-        can_upload=permissions.can_upload_documents(user, meeting.forum),
+        can_upload=can_upload,
         upload_url=upload_url,
-        signed_sheets=[row for row in rows if row.document.kind == SIGNED_SHEET],
+        signed_sheets=sheets,
+        sheet_upload_url=f"{upload_url}?kind={SIGNED_SHEET}" if wants_sheet else "",
     )
 
 

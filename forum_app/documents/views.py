@@ -105,6 +105,8 @@ def forum_upload(forum_id: int):
 
 def _upload(forum, meeting):
     form = DocumentForm().for_place(meeting is not None)
+    if request.method == "GET" and request.args.get("kind") in dict(form.kind.choices or []):
+        form.kind.data = request.args["kind"]  # "Upload the signed attendance sheet" on the meeting page
     if form.validate_on_submit():
         actor = current_actor()
         upload = form.upload()
