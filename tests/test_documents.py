@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from forum_app.documents import sniff
+from forum_app.documents.services import safe_filename
 from forum_app.documents.views import FORM_OVERHEAD
 from forum_app.extensions import db
 from forum_app.models import AuditEvent, Document, DocumentVersion
@@ -107,6 +108,20 @@ def test_refused_content(name: str, data: bytes, reason: str) -> None:
     with pytest.raises(sniff.Refused) as refused:
         sniff.check(name, data)
     assert refused.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    "sent, kept",
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("C:\\Users\\ana\\Zapisnik.pdf", "Zapisnik.pdf"),
+        ('a"b;c\r\nSet-Cookie: x.pdf', "abcSet-Cookie x.pdf"),
+        ("....pdf", "document.pdf"),
+        ("x" * 400 + ".pdf", "x" * 196 + ".pdf"),
+    ],
+)
+def test_the_download_name_is_a_plain_name(sent: str, kept: str) -> None:
+    assert safe_filename(sent, "pdf") == kept
 
 
 def test_a_zip_that_is_no_office_document_is_refused() -> None:
@@ -629,3 +644,31 @@ def test_an_unreachable_store_is_a_message_not_an_error_page(app: Flask, t: dict
         assert documents(app) == []
     finally:
         app.extensions.pop("forum_documents_s3", None)
+
+
+def test_forum_page_queries_do_not_grow_with_documents(app: Flask, t: dict, count_queries) -> None:
+    organiser = client_for(app, t["organiser"])
+
+    def add(n: int) -> None:
+        for i in range(n):
+            response = post_form(
+                organiser,
+                f"/forums/{t['forum']}/documents/new",
+                {"kind": "other", "title": f"Forum doc {i}", "file": (io.BytesIO(PDF), f"f{i}.pdf")},
+            )
+            assert response.status_code == 303
+
+    reader = client_for(app, t["participant"])
+
+    def measure() -> tuple[int, int]:
+        reader.get(f"/forums/{t['forum']}")
+        with count_queries() as statements:
+            page = reader.get(f"/forums/{t['forum']}").get_data(as_text=True)
+        return len(statements), page.count('class="document-item')
+
+    add(1)
+    small = measure()
+    add(6)
+    large = measure()
+    assert (small[1], large[1]) == (1, 7)
+    assert large[0] == small[0]

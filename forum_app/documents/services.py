@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from .. import permissions
@@ -54,7 +54,7 @@ def safe_filename(name: str, extension: str) -> str:
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = unicodedata.normalize("NFC", name)
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in '"<>:|?*;')
-    name = re.sub(r"\s+", " ", name).strip(" .")
+    name = re.sub(r"\s+", " ", name).strip()
     stem = name.rpartition(".")[0] if "." in name else name
     stem = stem[: MAX_FILENAME - len(extension) - 1].strip(" .") or "document"
     return f"{stem}.{extension}"
@@ -109,9 +109,19 @@ def _checked_details(data: DocumentInput, meeting: Meeting | None) -> tuple[str,
     title = data.title.strip()
     description = data.description.strip()
     if len(title) > MAX_TITLE:
-        raise ServiceError(_("A title has at most %(num)d characters.", num=MAX_TITLE), field="title")
+        raise ServiceError(
+            ngettext("A title has at most %(num)d character.", "A title has at most %(num)d characters.", MAX_TITLE),
+            field="title",
+        )
     if len(description) > MAX_DESCRIPTION:
-        raise ServiceError(_("A description has at most %(num)d characters.", num=MAX_DESCRIPTION), field="description")
+        raise ServiceError(
+            ngettext(
+                "A description has at most %(num)d character.",
+                "A description has at most %(num)d characters.",
+                MAX_DESCRIPTION,
+            ),
+            field="description",
+        )
     return title, description
 
 
