@@ -225,6 +225,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # The __Host- prefix: the browser keeps the cookie only if it is Secure, has
         # Path=/ and no Domain, so a sibling subdomain cannot plant or overwrite it.
         config["SESSION_COOKIE_NAME"] = "__Host-forum_session"
+    documents = Path(config["DOCUMENTS_DIR"]).resolve()
+    if documents == PROJECT_ROOT.resolve() or documents.is_relative_to((PROJECT_ROOT / "static").resolve()):
+        # Files there would be served as they are, to anyone, past every permission check and header.
+        raise ConfigError("DOCUMENTS_DIR must be outside the web root (static/) and not the project folder itself.")
     if env == "production" and len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(
             f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production "

@@ -672,3 +672,12 @@ def test_forum_page_queries_do_not_grow_with_documents(app: Flask, t: dict, coun
     large = measure()
     assert (small[1], large[1]) == (1, 7)
     assert large[0] == small[0]
+
+
+def test_the_documents_folder_cannot_be_in_the_web_root() -> None:
+    from forum_app.config import PROJECT_ROOT, ConfigError, load_config
+
+    for inside in (PROJECT_ROOT / "static", PROJECT_ROOT / "static" / "documents", PROJECT_ROOT):
+        with pytest.raises(ConfigError, match="DOCUMENTS_DIR"):
+            load_config({"FORUM_ENV": "testing", "DOCUMENTS_DIR": str(inside)})
+    assert load_config({"FORUM_ENV": "testing", "DOCUMENTS_DIR": str(PROJECT_ROOT / "instance" / "documents")})
