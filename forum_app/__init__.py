@@ -58,6 +58,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     from .auth.views import bp as auth_bp
     from .calendar.views import bp as calendar_bp
     from .core.views import bp as core_bp
+    from .documents import views as documents_views
     from .forums.views import bp as forums_bp
     from .home.views import bp as home_bp
     from .meetings.day_views import bp as meeting_day_bp
@@ -81,6 +82,8 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(news_bp)
+    app.register_blueprint(documents_views.bp)
+    documents_views.init_app(app)  # the upload routes' own body limit
     from .api import init_app as init_api
 
     init_api(app)

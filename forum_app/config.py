@@ -196,6 +196,18 @@ def load_config(overrides: dict | None = None) -> dict:
         "RESET_MAX_REQUESTS_PER_ADDRESS": _int("RESET_MAX_REQUESTS_PER_ADDRESS", 10),
         # Request bodies larger than this are refused with 413.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        # Meeting and forum documents (forum_app/documents): the largest file accepted, and where files are
+        # kept, outside the web root. Only the upload routes accept bodies this large (documents.views).
+        "DOCUMENTS_MAX_BYTES": _int("DOCUMENTS_MAX_BYTES", 20 * 1024 * 1024),
+        "DOCUMENTS_DIR": os.environ.get("DOCUMENTS_DIR")
+        or str(Path(os.environ.get("FORUM_INSTANCE_DIR", INSTANCE_DIR)) / "documents"),
+        # An S3-compatible bucket instead of the folder, when a bucket is named (documents.storage).
+        "DOCUMENTS_S3_BUCKET": os.environ.get("DOCUMENTS_S3_BUCKET") or None,
+        "DOCUMENTS_S3_PREFIX": os.environ.get("DOCUMENTS_S3_PREFIX", ""),
+        "DOCUMENTS_S3_ENDPOINT_URL": os.environ.get("DOCUMENTS_S3_ENDPOINT_URL") or None,
+        "DOCUMENTS_S3_REGION": os.environ.get("DOCUMENTS_S3_REGION") or None,
+        "DOCUMENTS_S3_ACCESS_KEY_ID": os.environ.get("DOCUMENTS_S3_ACCESS_KEY_ID") or None,
+        "DOCUMENTS_S3_SECRET_ACCESS_KEY": os.environ.get("DOCUMENTS_S3_SECRET_ACCESS_KEY") or None,
         # Number of proxies in front of the app that set X-Forwarded-* (0: none).
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
@@ -241,6 +253,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # The __Host- prefix: the browser keeps the cookie only if it is Secure, has
         # Path=/ and no Domain, so a sibling subdomain cannot plant or overwrite it.
         config["SESSION_COOKIE_NAME"] = "__Host-forum_session"
+    documents = Path(config["DOCUMENTS_DIR"]).resolve()
+    if documents == PROJECT_ROOT.resolve() or documents.is_relative_to((PROJECT_ROOT / "static").resolve()):
+        # Files there would be served as they are, to anyone, past every permission check and header.
+        raise ConfigError("DOCUMENTS_DIR must be outside the web root (static/) and not the project folder itself.")
     if env == "production" and len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(
             f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production "

@@ -185,3 +185,15 @@ RECEIVED_OUTCOMES = {
 
 def country_name(code: str | None) -> str:
     return str(COUNTRIES.get(code or "", code or ""))
+
+
+# What a meeting's or forum's document is (forum_app/documents). The signed attendance sheet is the
+# scan of the printed sheet, signed on the day: the meeting's evidence for the programme.
+DOCUMENT_KINDS = {
+    "terms_of_reference": _l("Terms of reference"),
+    "protocol": _l("Protocol"),
+    "presentation": _l("Presentation"),
+    "signed_attendance_sheet": _l("Signed attendance sheet"),
+    "other": _l("Other document"),
+}
+SIGNED_SHEET = "signed_attendance_sheet"

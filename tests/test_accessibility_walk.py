@@ -63,6 +63,7 @@ NOT_PAGES = {
     "calendar.meeting_ics": "iCalendar file",
     "news.feed": "Atom feed",
     "reports.export": "CSV / XLSX download",
+    "documents.download": "a document's file (an attachment)",
     "api-docs.openapi_json": "JSON",
     # Signed links from emails: audited by their own journeys (test_browser.py, test_notify_routes.py).
     "actions.confirm": "signed email link",
@@ -146,6 +147,7 @@ def rich_meeting_path(app) -> str:
     from sqlalchemy import select
 
     from forum_app.auth.services import find_user_by_email
+    from forum_app.documents import services as documents
     from forum_app.extensions import db
     from forum_app.meetings import minutes
     from forum_app.models import Forum, Meeting, MinutesVersion
@@ -164,6 +166,14 @@ def rich_meeting_path(app) -> str:
             meeting,
             minutes.MinutesInput(latest.body_md + "\n\nA sentence added after the meeting.", list(latest.decisions)),
             base_revision=meeting.minutes_revision,
+        )
+        # A document on it, so that its page (versions, the new-version form) is walked too.
+        documents.upload_document(
+            find_user_by_email(ORGANISER),
+            meeting.forum,
+            meeting,
+            documents.DocumentInput("protocol", "Protocol of the meeting", "", False),
+            documents.Upload("protocol.pdf", b"%PDF-1.4\n%%EOF\n"),
         )
         db.session.commit()
         return f"/meetings/{meeting.id}"

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from .action import ActionItem, ActionUpdate
 from .agenda import AgendaItem
 from .base import Base, utcnow
+from .document import Document, DocumentVersion
 from .forum import (
     Forum,
     ForumMember,
@@ -31,6 +32,7 @@ from .submission import FormSubmission
 APPEND_ONLY: dict[type, frozenset[str]] = {
     ActionUpdate: frozenset(),
     AuditEvent: frozenset({"seq", "prev_hash", "hash"}),
+    DocumentVersion: frozenset(),
     MinutesVersion: frozenset({"shared_at"}),
     ReviewComment: frozenset(),
 }
@@ -67,6 +69,8 @@ __all__ = [
     "AuditEvent",
     "FormSubmission",
     "Base",
+    "Document",
+    "DocumentVersion",
     "Forum",
     "ForumMember",
     "Grant",

@@ -25,7 +25,7 @@ the web layer answers 404/403 pages, the API JSON.
 
 The modules, by what they answer: ``roles`` (who is who, administration), ``enforce``
 (refusing, and the loader the others are made of), ``forums``, ``meetings``, ``actions``,
-``reports`` (dashboard, exports, review comments, indicators) and ``navigation``. Callers
+``reports`` (dashboard, exports, review comments, indicators), ``documents`` and ``navigation``. Callers
 import from the package (``from forum_app import permissions``), never from a module: which
 module holds an answer is this package's own business.
 """
@@ -55,6 +55,18 @@ from .actions import (
     owner_gone_lock,
     proposal_open,
     visible_actions,
+)
+from .documents import (
+    DocumentFlags,
+    can_change_document,
+    can_upload_documents,
+    can_view_document,
+    document_flags,
+    document_kind_lock,
+    document_lock,
+    listed_in_report,
+    load_document,
+    was_present,
 )
 from .enforce import (
     ensure,
@@ -176,6 +188,16 @@ __all__ = [
     "news_scope_lock",
     "can_mark_decisions_public",
     "can_read_confidential",
+    "DocumentFlags",
+    "can_change_document",
+    "can_upload_documents",
+    "can_view_document",
+    "document_flags",
+    "document_kind_lock",
+    "document_lock",
+    "listed_in_report",
+    "load_document",
+    "was_present",
     "plan_next_lock",
     "meeting_day_lock",
     "draft_minutes_lock",

@@ -6,14 +6,14 @@ conflict), ``updated_at`` and ``retired_at``. Each existing indicator gets its f
 "defined", from its current values at its creation time.
 
 Revision ID: 0034_indicator_history
-Revises: 0029_action_fixes
+Revises: 0030_totp
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0034_indicator_history"
-down_revision = "0029_action_fixes"
+down_revision = "0030_totp"
 branch_labels = None
 depends_on = None
 

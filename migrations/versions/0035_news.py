@@ -1,7 +1,7 @@
 """Confidential agenda items (and their part of the minutes), decisions marked public, and public news items.
 
 Revision ID: 0035_news
-Revises: 0029_action_fixes
+Revises: 0034_indicator_history
 Create Date: 2026-12-07 17:36:43.509910
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0035_news"
-down_revision = "0029_action_fixes"
+down_revision = "0034_indicator_history"
 branch_labels = None
 depends_on = None
 
