@@ -5,11 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import permissions
 from ..api import tokens as api_tokens
 from ..core.actor import current_actor, require_sign_in
 from ..core.commit import attempt
+from ..core.errors import ServiceError
 from ..core.forms import run_action, run_service, status_for
 from ..notifications.preferences import CHOICES
+from ..people.views import export_response
 from . import services
 from .forms import FeedForm, ProfileForm
 from .queries import profile_page
@@ -45,6 +48,22 @@ def profile():
         choices=CHOICES,
         api_tokens=api_tokens.tokens_of(current_actor()),
     ), status_for(form)
+
+
+@bp.post("/account/export")
+def export():
+    """The signed-in person's own export: ``format`` json (a download) or html (a page)."""
+    # re-authentication: see auth.reauth
+    if not FeedForm().validate_on_submit():  # CSRF only
+        flash(_("The request was incomplete. Reload the page and try again."), "danger")
+        return redirect(url_for("account.profile", _anchor="my-data"))
+    actor = current_actor()
+    permissions.require(permissions.can_export_person(actor, actor))
+    try:
+        return export_response(actor, actor, request.form.get("format", "html"))
+    except ServiceError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("account.profile", _anchor="my-data"))
 
 
 @bp.post("/account/calendar-feed")

@@ -15,12 +15,15 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import permissions
 from ..auth import services as accounts
 from ..core.actor import current_actor, require_sign_in
-from ..core.errors import NotFound
+from ..core.audit import seal as seal_audit
+from ..core.errors import NotFound, ServiceError
 from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.paging import COUNT_UP_TO, paginate
 from ..core.search import clean_query, contains
 from ..extensions import db
 from ..models import AuditEvent, Grant, GrantTeam, Organisation, Programme, User
+from ..people import erasure
+from ..people.views import export_response
 from . import queries, services
 from .forms import GrantForm, OrganisationForm, ProgrammeForm, TeamMemberForm, UserForm
 
@@ -113,7 +116,11 @@ def user_edit(user_id: int):
         flash(_("Saved."), "success")
         return redirect(url_for("admin.users"))
     return render_template(
-        "admin/user_form.html", form=form, user=user, can_send_link=permissions.set_password_link_lock(user) is None
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        can_send_link=permissions.set_password_link_lock(user) is None,
+        can_erase=permissions.erase_lock(current_user, user) is None,
     ), status_for(form)
 
 
@@ -127,6 +134,33 @@ def user_set_active(user_id: int):
         if active
         else _("%(name)s is deactivated and signed out everywhere.", name=user.name),
     )
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/export")
+def user_export(user_id: int):
+    """Anyone's export, for an administrator answering a request (``format`` json or html)."""
+    # re-authentication: see auth.reauth
+    user = _get(User, user_id)
+    permissions.require(permissions.can_export_person(current_user, user))
+    try:
+        return export_response(current_actor(), user, request.form.get("format", "html"))
+    except ServiceError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/erase")
+def user_erase(user_id: int):
+    """Erase a person (pseudonymise them everywhere); asked twice (``confirmed=yes``)."""
+    # re-authentication: see auth.reauth
+    user = _get(User, user_id)
+    lock = permissions.erase_lock(current_user, user)
+    if lock:
+        flash(lock, "danger")
+    elif request.form.get("confirmed") == "yes":
+        seal_audit()  # entries not sealed yet would keep the name: seal them before redacting
+        run_action(lambda: erasure.erase(current_actor(), user), _("The person is erased."))
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 

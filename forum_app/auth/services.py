@@ -328,6 +328,8 @@ def set_active(actor: User, user: User, active: bool) -> None:
         raise ServiceError(_("You cannot deactivate your own account."))
     if user.active == active:
         return
+    if active and user.erased_at is not None:
+        raise ServiceError(_("This person has been erased; the account cannot be used again."))
     user.active = active
     withdrawn: list[int] = []
     if not active:

@@ -133,7 +133,9 @@ from .reports import (
 )
 from .roles import (
     can_administer,
+    can_export_person,
     can_view_outbox,
+    erase_lock,
     invited_meeting_ids,
     is_admin,
     is_organiser,
@@ -171,6 +173,8 @@ __all__ = [
     "allowed_transitions",
     "attendance_lock",
     "can_administer",
+    "can_export_person",
+    "erase_lock",
     "can_adopt_minutes",
     "can_answer_review",
     "can_circulate_minutes",

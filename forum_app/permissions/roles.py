@@ -99,6 +99,23 @@ def can_administer(user) -> bool:
     return is_admin(user)
 
 
+def can_export_person(viewer, person) -> bool:
+    """A person's export (people.export): the person themself, or an administrator for anyone."""
+    return viewer is not None and viewer.is_authenticated and (viewer.id == person.id or is_admin(viewer))
+
+
+def erase_lock(viewer, person) -> str | None:
+    """Why ``viewer`` may not erase ``person`` now, or None. Administrators only (the blueprint
+    checks that); never oneself, never twice."""
+    if not is_admin(viewer):
+        return _("Only an administrator can erase a person.")
+    if person.erased_at is not None:
+        return _("This person has already been erased.")
+    if person.id == viewer.id:
+        return _("You cannot erase your own account.")
+    return None
+
+
 def can_view_outbox(user) -> bool:
     return is_admin(user)
 

@@ -1,0 +1,40 @@
+"""People's rights: erasure by pseudonym, and an audit chain that survives it.
+
+``user_account.erased_at``: set when a person is erased (``people.erasure``). ``audit_event``:
+``chain_version`` (1 for the rows already sealed, which hash their text; 2 for new rows, which
+hash a salted digest of their personal part), ``personal_salt``, ``personal_digest`` and
+``redacted_for`` (docs/security.md, "Erasure and the audit chain").
+
+Revision ID: 0033_rights
+Revises: 0029_action_fixes
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0033_rights"
+down_revision = "0029_action_fixes"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("chain_version", sa.Integer(), server_default="1", nullable=False))
+        batch_op.add_column(sa.Column("personal_salt", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("personal_digest", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("redacted_for", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_audit_event_redacted_for"), ["redacted_for"], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_event_redacted_for"))
+        batch_op.drop_column("redacted_for")
+        batch_op.drop_column("personal_digest")
+        batch_op.drop_column("personal_salt")
+        batch_op.drop_column("chain_version")
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.drop_column("erased_at")

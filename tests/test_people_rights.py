@@ -1,0 +1,220 @@
+"""People's rights (issue 22 point 5): export, erasure by pseudonym, retention, and an organiser
+typing an address learns nothing about people outside their grant."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, text, update
+
+from forum_app.core import audit, clock
+from forum_app.extensions import db
+from forum_app.models import ActionItem, AuditEvent, Invitation, MinutesVersion, User
+from forum_app.people import retention
+
+from .conftest import csrf_token, sign_in
+from .test_canaries import every_row
+
+NAME = "Zorica Planted-Name"
+EMAIL = "zorica.canary@example.org"
+PHONE = "+387 61 999 888"
+
+
+def _person_with_history(app, make) -> dict:
+    """A participant with a record of each kind, each carrying a planted value."""
+    world = make.world()
+    admin_id = make.user_id(world["admin"])
+    with app.app_context():
+        person = User(email=EMAIL, name=NAME, role="member", phone=PHONE, job_title="Planted title")
+        from forum_app.auth.passwords import hash_password
+        from tests.factories import PASSWORD
+
+        person.password_hash = hash_password(PASSWORD)
+        db.session.add(person)
+        db.session.flush()
+        # An audit entry naming them, as the admin's invitation writes one.
+        audit.record(db.session.get(User, admin_id), "user.invite", person, f"Invited {NAME} <{EMAIL}>", email=EMAIL)
+        db.session.commit()
+        audit.seal()
+    make.add_member(world["forum"], EMAIL)
+    meeting = make.meeting(world["forum"], state="held", starts_in_days=-3)
+    invitation = make.invite(meeting, EMAIL)
+    make.mark_attendance(invitation, "present")
+    with app.app_context():
+        db.session.execute(update(Invitation).where(Invitation.id == invitation).values(rsvp_comment="Planted RSVP"))
+        db.session.commit()
+    make.minutes(meeting, author_email=EMAIL, body="Planted minutes body")
+    make.minutes_comment(meeting, EMAIL, body="Planted comment")
+    action = make.action(world["forum"], EMAIL, title="Planted action title")
+    make.act(action, EMAIL, note="Planted update note")
+    return {**world, "meeting": meeting, "action": action, "invitation": invitation, "person": EMAIL}
+
+
+def _export(client, path: str, fmt: str):
+    return client.post(path, data={"csrf_token": csrf_token(client, "/account"), "format": fmt})
+
+
+def test_the_export_holds_a_planted_value_of_each_kind_and_nobody_elses(app, client, make):
+    setup = _person_with_history(app, make)
+    sign_in(client, EMAIL)
+    client.get("/account")  # a session: it is in the export too
+    response = _export(client, "/account/export", "json")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    data = json.loads(response.get_data(as_text=True))
+    body = json.dumps(data, ensure_ascii=False)
+    for planted in (
+        NAME,
+        EMAIL,
+        PHONE,
+        "Planted title",
+        "Planted RSVP",
+        "present",
+        "Planted minutes body",
+        "Planted comment",
+        "Planted action title",
+        "Planted update note",
+        f"Invited {NAME}",
+    ):
+        assert planted in body, planted
+    sections = data["sections"]
+    for kind in ("forum_memberships", "invitations", "actions", "action_updates", "minutes_versions", "sessions"):
+        assert sections[kind], kind
+    # Other people, and secrets, are not in it.
+    assert setup["participant"] not in body and setup["organiser"] not in body
+    assert "argon2" not in body and "token_hash" not in body
+    # The HTML page shows the same, and both exports are audited.
+    page = _export(client, "/account/export", "html").get_data(as_text=True)
+    assert "Planted update note" in page and "Planted minutes body" in page
+    person_id = make.user_id(EMAIL)
+    with app.app_context():
+        exported = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "person.exported")).all()
+        assert [e.data["format"] for e in exported] == ["json", "html"]
+        assert all(e.object_id == person_id for e in exported)
+
+
+def test_the_export_takes_a_fixed_number_of_queries(app, make, count_queries):
+    setup = _person_with_history(app, make)
+    from forum_app.people.export import person_export
+
+    def count() -> int:
+        with app.test_request_context(), count_queries() as seen:
+            person = db.session.execute(select(User).where(User.email == EMAIL)).scalar_one()
+            person_export(person)
+        return len(seen)
+
+    before = count()
+    for _ in range(3):
+        make.act(setup["action"], EMAIL, note="more")
+        make.minutes_comment(setup["meeting"], EMAIL, body="more")
+    assert count() == before
+
+
+def test_an_administrator_exports_anyone_and_a_participant_only_themself(app, client, make):
+    setup = _person_with_history(app, make)
+    person_id = make.user_id(EMAIL)
+    sign_in(client, setup["admin"])
+    response = _export(client, f"/admin/users/{person_id}/export", "json")
+    assert response.status_code == 200 and EMAIL in response.get_data(as_text=True)
+    other = sign_in(app.test_client(), setup["participant"])
+    assert _export(other, f"/admin/users/{person_id}/export", "json").status_code == 403
+
+
+def _erase(app, client, admin_email: str, person_id: int):
+    sign_in(client, admin_email)
+    token = csrf_token(client, f"/admin/users/{person_id}/edit")
+    return client.post(f"/admin/users/{person_id}/erase", data={"csrf_token": token, "confirmed": "yes"})
+
+
+def test_erasure_leaves_no_trace_keeps_the_records_and_the_chain_verifies(app, client, make):
+    setup = _person_with_history(app, make)
+    person_id = make.user_id(EMAIL)
+    person_client = sign_in(app.test_client(), EMAIL)
+    assert EMAIL in every_row(app) and NAME in every_row(app)
+
+    assert _erase(app, client, setup["admin"], person_id).status_code == 302
+    rows = every_row(app)
+    assert EMAIL not in rows and NAME not in rows and PHONE not in rows
+    assert EMAIL.split("@")[0] not in rows.lower()
+    with app.app_context():
+        person = db.session.get(User, person_id)
+        assert person.erased_at is not None and not person.active and person.password_hash is None
+        assert person.name == f"Former participant #{person_id}"
+        # Minutes, actions and attendance stay, now by the pseudonym.
+        assert db.session.scalars(select(MinutesVersion).where(MinutesVersion.author_id == person_id)).all()
+        assert db.session.get(ActionItem, setup["action"]).owner_id == person_id
+        assert db.session.get(Invitation, setup["invitation"]).attendance == "present"
+        erased = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "person.erased")).one()
+        assert erased.data["redacted"] >= 1
+    result = app.test_cli_runner().invoke(args=["forum", "audit", "verify"])
+    assert result.exit_code == 0, result.output
+    # Their session ended; signing in with the old address fails.
+    assert person_client.get("/account").status_code == 302
+    assert app.test_client().post("/login").status_code in (200, 400)
+    # The action page shows the pseudonym.
+    page = client.get(f"/actions/{setup['action']}").get_data(as_text=True)
+    assert f"Former participant #{person_id}" in page and NAME not in page
+    # Erasing twice is refused, and changes nothing.
+    before = every_row(app)
+    _erase(app, client, setup["admin"], person_id)
+    assert every_row(app).count("person.erased") == before.count("person.erased")
+
+
+def test_a_redaction_without_an_erasure_is_found_by_verify(app, make):
+    _person_with_history(app, make)
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "user.invite")).one()
+        seq, person_id = event.seq, event.object_id
+    with app.app_context():
+        # What an attacker with the database would do: rewrite the text and mark it redacted.
+        db.session.execute(
+            text("UPDATE audit_event SET summary = 'nothing to see', redacted_for = :p WHERE seq = :s"),
+            {"p": person_id, "s": seq},
+        )
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["forum", "audit", "verify"])
+    assert result.exit_code == 1 and f"BROKEN at entry {seq}" in result.output
+    assert "no erasure of that person follows" in result.output
+
+
+def test_a_redacted_entry_edited_after_the_erasure_is_found_by_verify(app, client, make):
+    setup = _person_with_history(app, make)
+    person_id = make.user_id(EMAIL)
+    _erase(app, client, setup["admin"], person_id)
+    with app.app_context():
+        seq = db.session.scalars(select(AuditEvent.seq).where(AuditEvent.redacted_for == person_id)).first()
+        db.session.execute(text("UPDATE audit_event SET summary = 'forged' WHERE seq = :s"), {"s": seq})
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["forum", "audit", "verify"])
+    assert result.exit_code == 1 and "erasure redacted no longer match" in result.output
+
+
+def test_retention_erases_the_inactive_once_with_a_fixed_clock(app, make):
+    setup = _person_with_history(app, make)
+    idle = make.user(email="idle.canary@example.org", name="Idle Canary")
+    idle_id = make.user_id(idle)
+    person_id = make.user_id(EMAIL)
+    later = datetime.now(UTC) + timedelta(days=app.config["RETENTION_INACTIVE_DAYS"] + 30)
+    runner = app.test_cli_runner()
+    with clock.at(later):
+        dry = runner.invoke(args=["forum", "retention", "apply", "--dry-run"])
+        assert dry.exit_code == 0 and f"#{idle_id}" in dry.output and f"#{person_id}" in dry.output
+        assert "Idle Canary" in every_row(app)  # a dry run changes nothing
+        first = runner.invoke(args=["forum", "retention", "apply"])
+        assert first.exit_code == 0, first.output
+        after_first = every_row(app)
+        second = runner.invoke(args=["forum", "retention", "apply"])
+        assert second.exit_code == 0 and "erased 0 inactive people" in second.output
+        assert every_row(app) == after_first
+    assert "Idle Canary" not in after_first and NAME not in after_first
+    with app.app_context():
+        admin = db.session.execute(select(User).where(User.email == setup["admin"])).scalar_one()
+        assert admin.erased_at is None  # administrators are never erased by the clock
+    assert runner.invoke(args=["forum", "audit", "verify"]).exit_code == 0
+
+
+def test_retention_keeps_people_active_within_the_period(app, make):
+    make.user(email="fresh@example.org", name="Fresh Person")
+    with app.app_context():
+        assert retention.inactive_people() == []
