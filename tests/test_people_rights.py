@@ -3,6 +3,7 @@ typing an address learns nothing about people outside their grant."""
 
 from __future__ import annotations
 
+import difflib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -218,3 +219,100 @@ def test_retention_keeps_people_active_within_the_period(app, make):
     make.user(email="fresh@example.org", name="Fresh Person")
     with app.app_context():
         assert retention.inactive_people() == []
+
+
+# --- an organiser typing an address learns nothing about people outside their grant --------------
+
+
+def _answers(client, path: str, email: str, name: str, extra: dict, action=None) -> tuple[int, str, str]:
+    """The response to adding ``email`` and the page it leads to, with the address itself taken out."""
+    from .conftest import post_form
+
+    response = post_form(client, path, {"email": email, "name": name, **extra}, action=action)
+    location = response.headers.get("Location", "")
+    page = client.get(location).get_data(as_text=True) if location else response.get_data(as_text=True)
+    # Everything but the address typed (and its row's ids) must read the same.
+    import re
+
+    page = page.replace(email, "ADDRESS")
+    page = re.sub(r"/(invitees|members)/\d+/", "/ROW/", page)
+    page = re.sub(r"Meeting \d+", "Meeting N", page)
+    page = re.sub(r'(id|for|name|value)="[^"]*\d+[^"]*"', "", page)
+    page = re.sub(r'name="csrf_token" value="[^"]+"|name="form_once"[^>]*|name="[^"]*-form_once"[^>]*', "", page)
+    return response.status_code, location, page
+
+
+def _outside_people(make) -> dict:
+    """An unknown address, an active account outside the grant with its own stored name and one
+    deactivated by an administrator."""
+    elsewhere = make.user(email="known.elsewhere@example.org", name="Stored Secret Name")
+    closed = make.user(email="closed.elsewhere@example.org", name="Closed Secret Name", active=False)
+    return {"unknown": "nobody.yet@example.org", "elsewhere": elsewhere, "closed": closed}
+
+
+def test_inviting_to_a_meeting_answers_the_same_for_any_address_outside_the_grant(app, client, make):
+    world = make.world()
+    people = _outside_people(make)
+    sign_in(client, world["organiser"])
+    answers = {}
+    for kind, email in people.items():
+        meeting = make.meeting(world["forum"])
+        answers[kind] = _answers(
+            client, f"/meetings/{meeting}", email, "Typed Name", {}, action=f"/meetings/{meeting}/invitees"
+        )
+        answers[kind] = (answers[kind][0], answers[kind][2].replace(f"/meetings/{meeting}", "/meetings/M"))
+        assert answers[kind][0] == 302, kind
+    for kind in ("elsewhere", "closed"):
+        diff = [
+            line
+            for line in difflib.unified_diff(answers["unknown"][1].splitlines(), answers[kind][1].splitlines(), n=0)
+            if line[:1] in "+-" and line[:3] not in ("+++", "---")
+        ]
+        assert answers[kind][0] == answers["unknown"][0] and diff == [], (kind, diff)
+    joined = "".join(page for _, page in answers.values())
+    assert "Stored Secret Name" not in joined and "Closed Secret Name" not in joined
+    assert "Typed Name" in answers["elsewhere"][1]
+    # Without a name, the same refusal for each.
+    refusals = set()
+    for email in people.values():
+        meeting = make.meeting(world["forum"])
+        status, _, page = _answers(
+            client, f"/meetings/{meeting}", email, "", {}, action=f"/meetings/{meeting}/invitees"
+        )
+        page = page.replace(f"/meetings/{meeting}", "/meetings/M")
+        refusals.add((status, "Give the person" in page or "This field is required" in page))
+    assert refusals == {(400, True)}
+    # The closed account stays closed.
+    with app.app_context():
+        assert db.session.execute(select(User.active).where(User.email == people["closed"])).scalar_one() is False
+
+
+def test_adding_a_forum_member_answers_the_same_for_any_address_outside_the_grant(app, client, make):
+    world = make.world()
+    people = _outside_people(make)
+    sign_in(client, world["organiser"])
+    answers = {}
+    for kind, email in people.items():
+        forum = make.forum(world["grant"], title=f"Forum for {kind}")
+        status, _, _page = _answers(
+            client, f"/forums/{forum}/members", email, "", {"role": "participant", "organisation_id": "0"}
+        )
+        refused = (status, "Give the person" in _page)
+        status, location, _page = _answers(
+            client, f"/forums/{forum}/members", email, f"Typed {kind}", {"role": "participant", "organisation_id": "0"}
+        )
+        page = _page.replace(f"Typed {kind}", "TYPED").replace(f"Forum for {kind}", "FORUM")
+        page = page.replace(f"/forums/{forum}/", "/forums/F/").replace(f'"/forums/{forum}"', '"/forums/F"')
+        answers[kind] = (refused, status, location.replace(f"/forums/{forum}/", "/forums/F/"), page)
+    assert answers["unknown"][0] == (400, True)
+    for kind in ("elsewhere", "closed"):
+        diff = [
+            line
+            for line in difflib.unified_diff(answers["unknown"][3].splitlines(), answers[kind][3].splitlines(), n=0)
+            if line[:1] in "+-" and line[:3] not in ("+++", "---")
+        ]
+        assert answers[kind][:3] == answers["unknown"][:3] and diff == [], (kind, diff)
+    # The page after adding shows each by the typed name, never the stored one.
+    joined = "".join(a[3] for a in answers.values())
+    assert "Stored Secret Name" not in joined and "Closed Secret Name" not in joined
+    assert "TYPED was added." in answers["elsewhere"][3] and "TYPED was added." in answers["closed"][3]

@@ -3,7 +3,9 @@
 ``user_account.erased_at``: set when a person is erased (``people.erasure``). ``audit_event``:
 ``chain_version`` (1 for the rows already sealed, which hash their text; 2 for new rows, which
 hash a salted digest of their personal part), ``personal_salt``, ``personal_digest`` and
-``redacted_for`` (docs/security.md, "Erasure and the audit chain").
+``redacted_for`` (docs/security.md, "Erasure and the audit chain"). ``forum_member.name_given``
+and ``invitation.name_given``: the name an organiser typed for an address their grant did not
+know, shown instead of the account's own.
 
 Revision ID: 0033_rights
 Revises: 0029_action_fixes
@@ -27,9 +29,15 @@ def upgrade():
         batch_op.add_column(sa.Column("personal_digest", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("redacted_for", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_audit_event_redacted_for"), ["redacted_for"], unique=False)
+    for table in ("forum_member", "invitation"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("name_given", sa.String(length=200), server_default="", nullable=False))
 
 
 def downgrade():
+    for table in ("invitation", "forum_member"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("name_given")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_event_redacted_for"))
         batch_op.drop_column("redacted_for")
