@@ -152,14 +152,33 @@ def test_erasure_leaves_no_trace_keeps_the_records_and_the_chain_verifies(app, c
     assert result.exit_code == 0, result.output
     # Their session ended; signing in with the old address fails.
     assert person_client.get("/account").status_code == 302
-    assert app.test_client().post("/login").status_code in (200, 400)
     # The action page shows the pseudonym.
     page = client.get(f"/actions/{setup['action']}").get_data(as_text=True)
     assert f"Former participant #{person_id}" in page and NAME not in page
+    # The account cannot be edited back or reactivated.
+    from .conftest import post_form
+
+    edit = post_form(
+        client,
+        f"/admin/users/{person_id}/edit",
+        {"name": NAME, "email": EMAIL, "role": "member", "organisation_id": "0", "timezone": "Europe/Sarajevo"},
+    )
+    assert edit.status_code == 400
+    post_form(client, f"/admin/users/{person_id}/edit", {"active": "1"}, action=f"/admin/users/{person_id}/active")
+    with app.app_context():
+        assert db.session.get(User, person_id).active is False
+    assert EMAIL not in every_row(app) and NAME not in every_row(app)
     # Erasing twice is refused, and changes nothing.
     before = every_row(app)
     _erase(app, client, setup["admin"], person_id)
     assert every_row(app).count("person.erased") == before.count("person.erased")
+    # Nobody signs in as them, by the old address or the placeholder (last: a failed attempt is
+    # counted under the address typed, as for any address).
+    from .conftest import login
+
+    for address in (EMAIL, f"erased-{person_id}@erased.invalid"):
+        attempt = login(app.test_client(), address)
+        assert attempt.status_code != 302 or attempt.headers["Location"].startswith("/login"), address
 
 
 def test_a_redaction_without_an_erasure_is_found_by_verify(app, make):
