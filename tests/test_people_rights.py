@@ -335,3 +335,26 @@ def test_adding_a_forum_member_answers_the_same_for_any_address_outside_the_gran
     joined = "".join(a[3] for a in answers.values())
     assert "Stored Secret Name" not in joined and "Closed Secret Name" not in joined
     assert "TYPED was added." in answers["elsewhere"][3] and "TYPED was added." in answers["closed"][3]
+
+
+def test_recording_a_delegate_answers_the_same_for_any_address_outside_the_grant(app, make):
+    world = make.world()
+    people = _outside_people(make)
+    meeting = make.meeting(world["forum"], state="held", starts_in_days=-1)
+    represented = make.invite(meeting, world["participant"])
+    from forum_app.core.errors import ServiceError
+
+    refusals = {}
+    for kind, email in people.items():
+        try:
+            make.delegate(meeting, represented, name="", email=email)
+        except ServiceError as exc:
+            refusals[kind] = (exc.field, exc.message)
+    assert refusals["elsewhere"] == refusals["unknown"] == refusals["closed"] == ("name", "Give the person's name.")
+    # With a name, a closed account outside the grant is recorded like any address, by that name.
+    make.delegate(meeting, represented, name="Typed Deputy", email=people["closed"])
+    with app.app_context():
+        row = db.session.execute(
+            select(Invitation.name_given, User.active).join(User).where(User.email == people["closed"])
+        ).one()
+    assert row == ("Typed Deputy", False)
