@@ -21,8 +21,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
+    # Plain ALTER TABLE, not batch: rebuilding user_account on SQLite would drop the triggers that
+    # keep its people-search index (0017).
+    op.add_column("user_account", sa.Column("erased_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("chain_version", sa.Integer(), server_default="1", nullable=False))
         batch_op.add_column(sa.Column("personal_salt", sa.String(length=32), nullable=True))
@@ -44,5 +45,4 @@ def downgrade():
         batch_op.drop_column("personal_digest")
         batch_op.drop_column("personal_salt")
         batch_op.drop_column("chain_version")
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.drop_column("erased_at")
+    op.drop_column("user_account", "erased_at")  # SQLite 3.35+ drops a column in place
