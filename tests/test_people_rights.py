@@ -358,3 +358,15 @@ def test_recording_a_delegate_answers_the_same_for_any_address_outside_the_grant
             select(Invitation.name_given, User.active).join(User).where(User.email == people["closed"])
         ).one()
     assert row == ("Typed Deputy", False)
+
+
+def test_erasure_replaces_whole_names_and_addresses_only():
+    from forum_app.people.erasure import _replacer
+
+    replace = _replacer(["Ana Petrović", "ana@example.org"], "P#1")
+    assert replace("Invited Ana Petrović <ana@example.org>") == "Invited P#1 <P#1>"
+    # Someone else whose name or address contains theirs keeps it.
+    assert replace("Ana Petrovića, bana@example.org, ana@example.org.mk") == (
+        "Ana Petrovića, bana@example.org, ana@example.org.mk"
+    )
+    assert replace({"changes": {"name": ["ANA PETROVIĆ", "x"]}}) == {"changes": {"name": ["P#1", "x"]}}

@@ -48,7 +48,10 @@ def stored_pseudonym(user_id: int) -> str:
 
 
 def _replacer(needles: list[str], pseudonym: str):
-    pattern = re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)), re.IGNORECASE)
+    # Whole words only: erasing "Ana Petrović" leaves "Ana Petrovića"'s entries alone, and p7@x.org
+    # leaves p17@x.org's.
+    alternatives = "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.@+-])(?:{alternatives})(?![\w@-]|\.\w)", re.IGNORECASE)
 
     def replace(value: Any) -> Any:
         if isinstance(value, str):
