@@ -314,6 +314,32 @@ def audit_seal() -> None:
     click.echo(f"sealed {total} entries")
 
 
+retention_cli = AppGroup("retention", help="Forgetting people and mail past their keep time.")
+forum_cli.add_command(retention_cli)
+
+
+@retention_cli.command("apply")
+@click.option("--dry-run", is_flag=True, help="Only list who would be erased; change nothing.")
+def retention_apply(dry_run: bool) -> None:
+    """Pseudonymise people inactive for RETENTION_INACTIVE_DAYS and delete received mail older than
+    INBOUND_RETENTION_DAYS. Safe to run daily: a second run finds nothing more to do."""
+    from .people import retention
+
+    audit.seal()  # entries still unsealed would keep a name the erasure cannot redact
+    outcome = attempt(lambda: retention.apply(dry_run=dry_run))
+    if not outcome:
+        raise click.ClickException(outcome.message)
+    result = outcome.value
+    ids = ", ".join(f"#{i}" for i in result.erased) or "nobody"
+    if dry_run:
+        click.echo(f"would erase {len(result.erased)} inactive people: {ids}")
+    else:
+        click.echo(
+            f"erased {len(result.erased)} inactive people: {ids}; "
+            f"deleted {result.received_mail_deleted} received messages"
+        )
+
+
 @forum_cli.command("backup")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

@@ -150,6 +150,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Received messages (raw) are deleted after this many days (`flask forum mail purge-received`,
         # and the fetch loop once an hour).
         "INBOUND_RETENTION_DAYS": _int("INBOUND_RETENTION_DAYS", 90),
+        # People with no sign-in, invitation, answer, membership or writing for this many days are
+        # pseudonymised by `flask forum retention apply` (people.retention; 3 years by default).
+        "RETENTION_INACTIVE_DAYS": _int("RETENTION_INACTIVE_DAYS", 3 * 365),
         # Optional: share login throttling counters through Redis instead of the database.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Sessions: an idle and an absolute lifetime, both enforced on the server.

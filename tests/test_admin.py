@@ -171,6 +171,9 @@ ROUTES: list[Route] = [
     Route("POST", "/admin/grants/<int:grant_id>", lambda t: {"email": t["staff_email"]}),
     Route("POST", "/admin/grants/<int:grant_id>/team/<int:user_id>/remove"),
     Route("GET", "/admin/audit"),
+    # People's rights (issue 22 point 5): the export answers with the file itself; erasure comes last.
+    Route("POST", "/admin/users/<int:user_id>/export", lambda t: {"format": "json"}),
+    Route("POST", "/admin/users/<int:user_id>/erase", lambda t: {"confirmed": "yes"}),
 ]
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider"]
@@ -189,6 +192,8 @@ ADMIN_VERBS = {
     "grant.update",
     "grant.team.add",
     "grant.team.remove",
+    "person.exported",
+    "person.erased",
 }
 
 
@@ -196,7 +201,7 @@ def expected_outcome(role: str, route: Route) -> int | str:
     if role == "anonymous":
         return "login"
     if role == "admin":
-        return 200 if route.method == "GET" else 302
+        return 200 if route.method == "GET" or route.rule.endswith("/export") else 302
     return 403
 
 

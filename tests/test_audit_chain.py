@@ -80,6 +80,11 @@ def test_rewriting_an_entry_and_its_own_hash_still_breaks_the_next_link(app, his
         event_id, prev = event.id, event.prev_hash
     tamper(app, f"UPDATE audit_event SET summary = 'forged' WHERE id = {event_id}")
     with app.app_context():
+        # A version 2 entry hashes the salted digest of its summary: the forger redoes that too.
+        forged = db.session.get(AuditEvent, event_id)
+        digest = audit.personal_digest(forged.personal_salt, forged.summary, forged.data)
+    tamper(app, f"UPDATE audit_event SET personal_digest = '{digest}' WHERE id = {event_id}")
+    with app.app_context():
         forged = db.session.get(AuditEvent, event_id)
         new_hash = audit.entry_hash(forged, 2, prev)
     tamper(app, f"UPDATE audit_event SET hash = '{new_hash}' WHERE id = {event_id}")

@@ -147,7 +147,12 @@ def test_a_delegate_from_another_agency_counts_for_the_agency_they_came_for(app,
     make.user(email="nina@example.org", name="Nina NGO", organisation_id=ngo)
     assert (
         record(
-            organiser, world["meeting"], for_invitation_id=str(world["y_inv"]), name="", email="nina@example.org"
+            # An account outside the grant is named by the organiser, as a new address is (issue 22 point 5).
+            organiser,
+            world["meeting"],
+            for_invitation_id=str(world["y_inv"]),
+            name="Nina",
+            email="nina@example.org",
         ).status_code
         == 302
     )

@@ -302,7 +302,12 @@ ROUTES: list[Route] = [
         "edit",
         forum_id="forum",
         verbs="forum.member.add",
-        data=lambda t: {"email": t["outsider_email"], "name": "", "organisation_id": "0", "role": "observer"},
+        data=lambda t: {
+            "email": t["outsider_email"],
+            "name": "Someone Outside",
+            "organisation_id": "0",
+            "role": "observer",
+        },
     ),
     route(
         "POST",

@@ -5,11 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import permissions
 from ..api import tokens as api_tokens
+from ..auth.reauth import recent_auth_required
 from ..core.actor import current_actor, require_sign_in
 from ..core.commit import attempt
+from ..core.errors import ServiceError
 from ..core.forms import run_action, run_service, status_for
 from ..notifications.preferences import CHOICES
+from ..people.views import export_response
 from . import services
 from .forms import FeedForm, ProfileForm
 from .queries import profile_page
@@ -47,6 +51,24 @@ def profile():
     ), status_for(form)
 
 
+@bp.post("/account/export")
+@recent_auth_required(come_back_to="account.profile")
+def export():
+    """The signed-in person's own export: ``format`` json (a download) or html (a page), after the
+    password (and second factor) were given again recently: a full export is what a borrowed laptop
+    would be used for."""
+    if not FeedForm().validate_on_submit():  # CSRF only
+        flash(_("The request was incomplete. Reload the page and try again."), "danger")
+        return redirect(url_for("account.profile", _anchor="my-data"))
+    actor = current_actor()
+    permissions.require(permissions.can_export_person(actor, actor))
+    try:
+        return export_response(actor, actor, request.form.get("format", "html"))
+    except ServiceError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("account.profile", _anchor="my-data"))
+
+
 @bp.post("/account/calendar-feed")
 def calendar_feed():
     if not FeedForm().validate_on_submit():
@@ -60,6 +82,7 @@ def calendar_feed():
 
 
 @bp.post("/account/api-tokens")
+@recent_auth_required(come_back_to="account.profile")
 def new_api_token():
     """A new personal API token; its secret is shown on this one response and never again."""
     form = FeedForm()  # CSRF only; the two fields are read below

@@ -17,12 +17,15 @@ from ..auth import second_factor
 from ..auth import services as accounts
 from ..auth.reauth import recent_auth_required
 from ..core.actor import current_actor, require_sign_in
-from ..core.errors import NotFound
+from ..core.audit import seal as seal_audit
+from ..core.errors import NotFound, ServiceError
 from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.paging import COUNT_UP_TO, paginate
 from ..core.search import clean_query, contains
 from ..extensions import db
 from ..models import AuditEvent, Grant, GrantTeam, Organisation, Programme, User
+from ..people import erasure
+from ..people.views import export_response
 from . import queries, services
 from .forms import GrantForm, OrganisationForm, ProgrammeForm, TeamMemberForm, UserForm
 
@@ -115,7 +118,11 @@ def user_edit(user_id: int):
         flash(_("Saved."), "success")
         return redirect(url_for("admin.users"))
     return render_template(
-        "admin/user_form.html", form=form, user=user, can_send_link=permissions.set_password_link_lock(user) is None
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        can_send_link=permissions.set_password_link_lock(user) is None,
+        can_erase=permissions.erase_lock(current_user, user) is None,
     ), status_for(form)
 
 
@@ -133,13 +140,40 @@ def user_set_active(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/second-factor/reset")
-@recent_auth_required()
+@recent_auth_required(come_back_to="admin.user_edit")
 def user_reset_second_factor(user_id: int):
     user = _get(User, user_id)
     run_action(
         lambda: second_factor.reset_by_administrator(current_actor(), user),
         _("The second factor of %(name)s is turned off and their sessions ended.", name=user.name),
     )
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/export")
+@recent_auth_required(come_back_to="admin.user_edit")
+def user_export(user_id: int):
+    """Anyone's export, for an administrator answering a request (``format`` json or html)."""
+    user = _get(User, user_id)
+    permissions.require(permissions.can_export_person(current_user, user))
+    try:
+        return export_response(current_actor(), user, request.form.get("format", "html"))
+    except ServiceError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/erase")
+@recent_auth_required(come_back_to="admin.user_edit")
+def user_erase(user_id: int):
+    """Erase a person (pseudonymise them everywhere); asked twice (``confirmed=yes``)."""
+    user = _get(User, user_id)
+    lock = permissions.erase_lock(current_user, user)
+    if lock:
+        flash(lock, "danger")
+    elif request.form.get("confirmed") == "yes":
+        seal_audit()  # entries not sealed yet would keep the name: seal them before redacting
+        run_action(lambda: erasure.erase(current_actor(), user), _("The person is erased."))
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 

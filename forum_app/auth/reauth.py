@@ -47,7 +47,8 @@ def authenticated_recently(max_age: int | None = None, now: datetime | None = No
 def recent_auth_required(max_age: int | None = None, come_back_to: str | None = None) -> Callable:
     """A view decorator: without a recent authentication, send the person to ``auth.reauth`` and
     then back. A GET comes back to its own address; a POST (its form data is not kept) to the
-    endpoint ``come_back_to``, else to its own address when that also answers GET."""
+    endpoint ``come_back_to`` (given the POST's path arguments), else to its own address when that
+    also answers GET."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -59,7 +60,8 @@ def recent_auth_required(max_age: int | None = None, come_back_to: str | None = 
             if request.method == "GET":
                 back = request.full_path.rstrip("?")
             elif come_back_to is not None:
-                back = url_for(come_back_to)
+                # The POST's own path arguments (a user id) name the page it came from too.
+                back = url_for(come_back_to, **(request.view_args or {}))
             elif request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
                 back = request.path
             else:

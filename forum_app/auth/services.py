@@ -313,6 +313,9 @@ class UserInput(EditInput):
 
 def update_user(actor: User, user: User, data: UserInput, loaded: dict[str, Any] | None = None) -> User:
     """Save an administrator's edit of an account, made on a form opened with the values ``loaded``."""
+    if user.erased_at is not None:
+        # Nothing to put back: an erased person stays a pseudonym (people.erasure).
+        raise ServiceError(_("This person has been erased; the account cannot be used again."))
     ensure_unchanged(user, data, loaded)
     other = find_user_by_email(data.email)
     if other is not None and other.id != user.id:
@@ -333,6 +336,8 @@ def set_active(actor: User, user: User, active: bool) -> None:
         raise ServiceError(_("You cannot deactivate your own account."))
     if user.active == active:
         return
+    if active and user.erased_at is not None:
+        raise ServiceError(_("This person has been erased; the account cannot be used again."))
     user.active = active
     withdrawn: list[int] = []
     if not active:

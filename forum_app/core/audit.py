@@ -82,11 +82,27 @@ def record(
 # --- the hash chain ---------------------------------------------------------------------------
 
 
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def personal_digest(salt: str, summary: str, data: Any) -> str:
+    """The salted SHA-256 of an entry's personal part (its summary and data).
+
+    Chain version 2 hashes this instead of the text. Erasing a person replaces the text and
+    empties the salt: the chain still holds, and without the salt nobody can test a guessed
+    name or address against the digest (a plain hash of "ana@example.org" can be guessed).
+    """
+    return hashlib.sha256((salt + _canonical([summary, data])).encode("utf-8")).hexdigest()
+
+
 def entry_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
     """SHA-256 over the entry's fields, its number and the previous entry's hash.
 
     The fields go through JSON with sorted keys, so the same row read back from SQLite or
-    PostgreSQL hashes the same; times are UTC and written to the microsecond.
+    PostgreSQL hashes the same; times are UTC and written to the microsecond. Version 1
+    (entries sealed before erasure existed) hashes the summary and data as text; version 2
+    hashes their salted digest (``personal_digest``) and the version itself.
     """
     fields = [
         seq,
@@ -97,14 +113,39 @@ def entry_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
         event.verb,
         event.object_type,
         event.object_id,
-        event.summary,
-        event.data,
-        event.ip,
-        event.outcome,
-        event.request_id,
     ]
-    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if (event.chain_version or 1) >= 2:
+        fields += ["v2", event.personal_digest]
+    else:
+        fields += [event.summary, event.data]
+    fields += [event.ip, event.outcome, event.request_id]
+    return hashlib.sha256(_canonical(fields).encode("utf-8")).hexdigest()
+
+
+def redaction_digest(events: list[AuditEvent]) -> str:
+    """What a ``person.erased`` entry records about the entries it redacted: every field of
+    each, in id order, as they read after the redaction. ``verify`` recomputes it, so a
+    redacted entry edited afterwards (or one redacted without an erasure) is found."""
+    rows = [
+        [
+            e.id,
+            e.at.isoformat(timespec="microseconds"),
+            e.actor_id,
+            e.verb,
+            e.object_type,
+            e.object_id,
+            e.summary,
+            e.data,
+            e.ip,
+            e.outcome,
+            e.request_id,
+            e.chain_version or 1,
+            e.personal_digest,
+            e.personal_salt,
+        ]
+        for e in sorted(events, key=lambda e: e.id)
+    ]
+    return hashlib.sha256(_canonical(rows).encode("utf-8")).hexdigest()
 
 
 def seal(tries: int = 5) -> int:
@@ -150,6 +191,9 @@ def _seal_batch() -> int:
     seq, prev = head.seq, head.hash
     for event in events:
         seq += 1
+        if (event.chain_version or 1) >= 2:
+            event.personal_salt = secrets.token_hex(16)
+            event.personal_digest = personal_digest(event.personal_salt, event.summary, event.data)
         event.seq, event.prev_hash, event.hash = seq, prev, entry_hash(event, seq, prev)
         prev = event.hash
     head.seq, head.hash = seq, prev
@@ -181,6 +225,8 @@ def verify(batch: int = 2000) -> Verdict:
     Reads in pages of ``batch`` by ``seq``, so memory does not grow with the log.
     """
     prev_hash, expected, checked = "", 1, 0
+    # Redacted entries seen so far, by the erased person, until their ``person.erased`` entry.
+    redacted: dict[int, list[AuditEvent]] = {}
     while True:
         page = (
             db.session.execute(
@@ -194,18 +240,44 @@ def verify(batch: int = 2000) -> Verdict:
                 return Verdict(checked, 0, event, expected, f"entry {expected} is missing (deleted?)")
             if event.prev_hash != prev_hash:
                 return Verdict(checked, 0, event, expected, "its link to the previous entry does not match")
-            if event.hash != entry_hash(event, expected, prev_hash):
-                return Verdict(checked, 0, event, expected, "its content does not match its hash (edited?)")
-            prev_hash, expected, checked = event.hash, expected + 1, checked + 1
+            problem = _check_entry(event, expected, prev_hash, redacted)
+            if problem:
+                return Verdict(checked, 0, event, expected, problem)
+            prev_hash, expected, checked = event.hash or "", expected + 1, checked + 1
         if len(page) < batch:
             break
-        db.session.expunge_all()  # keep memory flat on a long log
+        db.session.expunge_all()  # keep memory flat on a long log (redacted entries are few)
+    for events in redacted.values():
+        first = min(events, key=lambda e: e.seq or 0)
+        return Verdict(checked, 0, first, first.seq, "it was redacted but no erasure of that person follows (edited?)")
     head = db.session.get(AuditChainHead, 1)
     last = expected - 1
     if head is not None and (head.seq, head.hash) != (last, prev_hash):
         return Verdict(checked, 0, None, head.seq, f"the chain ends at entry {last} but its head says {head.seq}")
     unsealed = db.session.scalar(select(db.func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_(None)))
     return Verdict(checked, unsealed or 0)
+
+
+def _check_entry(event: AuditEvent, seq: int, prev_hash: str, redacted: dict[int, list[AuditEvent]]) -> str:
+    """Why ``event`` breaks the chain, or "" when it holds."""
+    version = event.chain_version or 1
+    if event.redacted_for is not None:
+        # Its text was replaced by an erasure: a version 2 entry still proves every other field
+        # by its hash; the text (and a version 1 entry whole) is proved by the erasure's digest.
+        if version >= 2 and event.hash != entry_hash(event, seq, prev_hash):
+            return "its content does not match its hash (edited?)"
+        redacted.setdefault(event.redacted_for, []).append(event)
+        return ""
+    if event.hash != entry_hash(event, seq, prev_hash):
+        return "its content does not match its hash (edited?)"
+    if version >= 2 and event.personal_digest != personal_digest(event.personal_salt or "", event.summary, event.data):
+        return "its content does not match its hash (edited?)"  # its summary or data, by their digest
+    if event.verb == "person.erased" and event.object_type == "User" and event.object_id is not None:
+        events = redacted.pop(event.object_id, [])
+        data = event.data or {}
+        if data.get("redacted", 0) != len(events) or data.get("redacted_digest", "") != redaction_digest(events):
+            return "the entries this erasure redacted no longer match it (edited?)"
+    return ""
 
 
 def record_denied(actor: User | None) -> AuditEvent:

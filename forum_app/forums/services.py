@@ -71,23 +71,27 @@ def add_member(
     Returns the user and whether an account was created (and a set-password email queued).
     """
     user = accounts.find_user_by_email(email)
+    # An account the grant does not know answers exactly as an unknown address does (issue 22
+    # point 5): the organiser's name is needed and shown, a closed account is added but stays
+    # closed and is sent nothing. Only what the grant already knows may be told apart.
+    known = user is not None and permissions.known_in_grant(user.id, forum.grant_id)
     created = False
+    if not known and not name.strip():
+        raise ServiceError(_("Give the person's name to add them."), field="name")
     if user is None:
-        if not name.strip():
-            raise ServiceError(
-                _("No account uses this address yet. Give the person's name to invite them."), field="name"
-            )
         user = accounts.invite_user(actor, email=email, name=name, organisation_id=organisation_id, forum=forum)
         created = True
-    elif not user.active and not accounts.reopen_withdrawn_invitation(actor, user, forum=forum):
+    elif not user.active and not accounts.reopen_withdrawn_invitation(actor, user, forum=forum) and known:
         # Closed by an administrator, or a mistaken invitation withdrawn by someone else: not theirs to reopen.
         raise ServiceError(_("This account is deactivated. Ask an administrator to reactivate it."), field="email")
     existing = db.session.execute(
         select(ForumMember).where(ForumMember.forum_id == forum.id, ForumMember.user_id == user.id)
     ).scalar_one_or_none()
     if existing is not None:
-        raise ServiceError(_("%(name)s is already a member of this forum.", name=user.name), field="email")
-    db.session.add(ForumMember(forum_id=forum.id, user_id=user.id, role=role))
+        raise ServiceError(_("%(name)s is already a member of this forum.", name=existing.shown_name), field="email")
+    db.session.add(
+        ForumMember(forum_id=forum.id, user_id=user.id, role=role, name_given="" if known else name.strip()[:200])
+    )
     audit.record(actor, "forum.member.add", forum, f"Added {user.email} as {role}", user_id=user.id, role=role)
     return user, created
 

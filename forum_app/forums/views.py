@@ -113,13 +113,10 @@ def members(forum_id: int):
             ),
         )
         if result is not None:
-            user, created = result
-            flash(
-                _("%(name)s was invited to Forum Desk and added.", name=user.name)
-                if created
-                else _("%(name)s was added.", name=user.name),
-                "success",
-            )
+            # One answer whether the address was new, known elsewhere or closed, in the name the
+            # organiser typed (issue 22 point 5); the account's own only for people the grant knows.
+            user, _created = result
+            flash(_("%(name)s was added.", name=(form.name.data or "").strip() or user.name), "success")
             return redirect(url_for("forums.members", forum_id=forum.id))
     return render_template(
         "forums/members.html", page=page, forum=forum, form=form, role_form=MemberRoleForm()

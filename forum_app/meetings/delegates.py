@@ -116,14 +116,17 @@ def _delegate_with_account(
     actor: User, meeting: Meeting, represented: Invitation, name: str, email: str, join_forum: bool
 ) -> Invitation:
     user = accounts.find_user_by_email(email)
+    # As when inviting (meetings.services.add_invitee): an account the grant does not know answers as a
+    # new address does, by the organiser's name for it; a closed one is recorded but stays closed.
+    known = user is not None and permissions.known_in_grant(user.id, meeting.forum.grant_id)
+    if not known and not name:
+        raise ServiceError(_("Give the person's name."), field="name")
     if user is None:
-        if not name:
-            raise ServiceError(_("Give the person's name: this address is new to Forum Desk."), field="name")
         # A guest in the represented person's organisation, with the set-password email (as an inline invitation).
         user = accounts.invite_user(
             actor, email=email, name=name, organisation_id=represented.user.organisation_id, forum=meeting.forum
         )
-    elif not user.active:
+    elif not user.active and known:
         raise ServiceError(_("This address cannot be recorded. Ask an administrator."), field="email")
     if user.id == represented.user_id:
         raise ServiceError(
@@ -136,13 +139,13 @@ def _delegate_with_account(
         )
     if invitation is None:
         # Invited after the fact, with no invitation email: the meeting has been held.
-        invitation = Invitation(user=user)
+        invitation = Invitation(user=user, name_given="" if known else name[:200])
         meeting.invitations.append(invitation)
     invitation.on_behalf_of_id = represented.id
     invitation.attendance = "present"
     invitation.attendance_at = utcnow()
-    if join_forum and not _member_or_organiser(meeting, user):
-        forums.add_member(actor, meeting.forum, email=user.email, role="participant")
+    if join_forum and user.active and not _member_or_organiser(meeting, user):
+        forums.add_member(actor, meeting.forum, email=user.email, role="participant", name=name)
     return invitation
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
@@ -138,7 +138,8 @@ def _invitees(meeting: Meeting) -> list[InviteeRow]:
                 InviteeRow,
                 Invitation.id,
                 Invitation.user_id,
-                User.name,
+                # The organiser's own name for an account their grant did not know (services.add_invitee).
+                case((Invitation.name_given != "", Invitation.name_given), else_=User.stored_name),
                 User.email,
                 Organisation.name,
                 Organisation.kind,

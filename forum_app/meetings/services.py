@@ -359,24 +359,28 @@ def add_invitee(actor: User, meeting: Meeting, data: InviteeInput) -> Invitation
     """
     ensure(permissions.invitees_lock(meeting))
     user = find_user_by_email(data.email)
+    # An account the grant does not know answers exactly as a new address does (issue 22 point 5):
+    # the organiser's name is needed and shown; a closed account is invited but stays closed and is
+    # sent nothing (notifications skip inactive accounts). Only what the grant knows is told apart.
+    known = user is not None and permissions.known_in_grant(user.id, meeting.forum.grant_id)
+    if not known and not data.name.strip():
+        raise ServiceError(_("Give the person's name."), field="name")
     if user is None:
-        if not data.name.strip():
-            raise ServiceError(_("Give the person's name."), field="name")
         organisation_id = data.organisation_id
         if data.new_organisation is not None:
             organisation_id = _guest_organisation(actor, meeting, data).id
         user = accounts.invite_user(
             actor, email=data.email, name=data.name, organisation_id=organisation_id, forum=meeting.forum
         )
-    elif not user.active and not accounts.reopen_withdrawn_invitation(actor, user, forum=meeting.forum):
+    elif not user.active and not accounts.reopen_withdrawn_invitation(actor, user, forum=meeting.forum) and known:
         # Closed by an administrator, or withdrawn by someone else: not this organiser's to reopen.
         raise ServiceError(_("This address cannot be invited. Ask an administrator."), field="email")
     if any(inv.user_id == user.id for inv in meeting.invitations):
         raise ServiceError(_("%(email)s is already invited.", email=user.email), field="email")
-    invitation = Invitation(user=user)
+    invitation = Invitation(user=user, name_given="" if known else data.name.strip()[:200])
     meeting.invitations.append(invitation)
     audit.record(actor, "meeting.invitee.add", meeting, f"Invited {user.email}", user_id=user.id)
-    notifications.invitees_added(meeting, [invitation])
+    notifications.invitees_added(meeting, [invitation], closed_too=not known)
     return invitation
 
 

@@ -31,7 +31,7 @@ from .submission import FormSubmission
 # the moment a minutes version was first shared.
 APPEND_ONLY: dict[type, frozenset[str]] = {
     ActionUpdate: frozenset(),
-    AuditEvent: frozenset({"seq", "prev_hash", "hash"}),
+    AuditEvent: frozenset({"seq", "prev_hash", "hash", "personal_salt", "personal_digest"}),
     DocumentVersion: frozenset(),
     MinutesVersion: frozenset({"shared_at"}),
     ReviewComment: frozenset(),

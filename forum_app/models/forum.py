@@ -77,9 +77,17 @@ class ForumMember(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16), default="participant")
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The name the organiser typed with the address, shown in the forum instead of the account's
+    # own when the account was not known in the grant: typing an address tells nobody who uses it
+    # (forums.services.add_member). "" for people the grant already knew.
+    name_given: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     forum: Mapped[Forum] = relationship(back_populates="members")
     user: Mapped[User] = relationship(back_populates="forum_memberships")
+
+    @property
+    def shown_name(self) -> str:
+        return self.name_given if self.name_given and not self.user.is_erased else self.user.name
 
 
 class Meeting(Base):
@@ -172,6 +180,8 @@ class Invitation(Base):
     # excused; they count for that invitee's organisation. One delegate per invitee (unique), and
     # a delegate may also be a walk-in (WalkInAttendee.on_behalf_of_id): the service checks both.
     on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"), unique=True)
+    # As ForumMember.name_given: the organiser's own name for an address the grant did not know.
+    name_given: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitations")
     user: Mapped[User] = relationship()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..core.language import LANGUAGES
@@ -22,6 +24,14 @@ def normalise_email(email: str) -> str:
     """An email address as stored and as looked up: trimmed and lower-cased, so a login finds it
     through the unique index rather than lower-casing every stored address (migration 0018)."""
     return email.strip().lower()
+
+
+def pseudonym(user_id: int | None) -> str:
+    """How an erased person is shown: translated when rendered, never stored in a language."""
+    try:
+        return gettext("Former participant #%(id)s", id=user_id)
+    except (RuntimeError, KeyError):  # no application context (a script): the source text
+        return f"Former participant #{user_id}"
 
 
 class Organisation(Searchable, Base):
@@ -72,7 +82,9 @@ class User(Searchable, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored normalised: normalise_email
-    name: Mapped[str] = mapped_column(String(200))
+    # The name as stored; read and written through ``name`` below, which shows an erased person
+    # as "Former participant #id" in the reader's language (people.erasure).
+    stored_name: Mapped[str] = mapped_column("name", String(200))
     # None until the person sets a password through their invitation link.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="member")
@@ -98,6 +110,9 @@ class User(Searchable, Base):
     totp_secret: Mapped[str | None] = mapped_column(String(128))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
+    # Set when the person was erased (people.erasure): their name, contact details and sign-in
+    # are gone, their records stay under a pseudonym rendered at display time.
+    erased_at: Mapped[datetime | None]
     # People search matches name and email folded (core.search.normalise) in search_text (Searchable).
     search_fields = ("name", "email")
 
@@ -124,6 +139,25 @@ class User(Searchable, Base):
     @validates("email")
     def _store_normalised_email(self, _key: str, email: str) -> str:
         return normalise_email(email)
+
+    @hybrid_property
+    def name(self) -> str:
+        if self.erased_at is not None:
+            return pseudonym(self.id)
+        return self.stored_name
+
+    @name.inplace.setter
+    def _name_setter(self, value: str) -> None:
+        self.stored_name = value
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls):  # queries filter and sort on the stored column
+        return cls.stored_name
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     # --- convenience ----------------------------------------------------------------
     @property

@@ -38,6 +38,15 @@ class AuditEvent(Base):
     seq: Mapped[int | None] = mapped_column(Integer, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    # Chain version 2 (core.audit.entry_hash): the hash covers ``personal_digest``, a salted
+    # SHA-256 of summary and data, instead of their text, so erasing a person can replace the
+    # text and the salt while every other field stays checked. Rows sealed before keep 1.
+    chain_version: Mapped[int] = mapped_column(Integer, default=2, server_default="1")
+    personal_salt: Mapped[str | None] = mapped_column(String(32))
+    personal_digest: Mapped[str | None] = mapped_column(String(64))
+    # The erased person whose name or address was taken out of this entry; ``verify`` accepts
+    # the changed text only with a later ``person.erased`` entry that names it (docs/security.md).
+    redacted_for: Mapped[int | None] = mapped_column(Integer, index=True)
 
     actor: Mapped[User | None] = relationship()
 

@@ -152,13 +152,17 @@ def meeting_state_changed(meeting: Meeting, previous: str) -> None:
         meeting_cancelled(meeting)
 
 
-def invitees_added(meeting: Meeting, invitations: list[Invitation]) -> None:
-    """People added to a scheduled meeting are invited, they alone (the others hear nothing)."""
+def invitees_added(meeting: Meeting, invitations: list[Invitation], closed_too: bool = False) -> None:
+    """People added to a scheduled meeting are invited, they alone (the others hear nothing).
+
+    ``closed_too``: a closed account the organiser's grant does not know still gets its invitation,
+    as any typed address does, so the organiser's page reads the same (meetings.services.add_invitee).
+    """
     if meeting.state != "scheduled":
         return  # a draft's invitees hear when it is scheduled
     db.session.flush()  # the invitations need their ids for the RSVP links
     now = utcnow()
-    for invitation in _active_invitations(meeting, invitations):
+    for invitation in invitations if closed_too else _active_invitations(meeting, invitations):
         _send_calendar(meeting, invitation, "invitation", now)
 
 

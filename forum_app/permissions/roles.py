@@ -100,6 +100,41 @@ def can_administer(user) -> bool:
     return is_admin(user)
 
 
+def known_in_grant(user_id: int, grant_id: int) -> bool:
+    """Whether the grant already knows this account: on its team, a member of one of its forums, or
+    invited to one of their meetings. Only then may its organisers see the account's own name and
+    state when they type its address; for anyone else they get the answer any address gets."""
+    from ..models import Forum, Meeting
+
+    in_forum = select(ForumMember.id).join(Forum, Forum.id == ForumMember.forum_id)
+    in_forum = in_forum.where(ForumMember.user_id == user_id, Forum.grant_id == grant_id)
+    invited = (
+        select(Invitation.id)
+        .join(Meeting, Meeting.id == Invitation.meeting_id)
+        .join(Forum, Forum.id == Meeting.forum_id)
+        .where(Invitation.user_id == user_id, Forum.grant_id == grant_id)
+    )
+    team = select(GrantTeam.user_id).where(GrantTeam.user_id == user_id, GrantTeam.grant_id == grant_id)
+    return bool(db.session.scalar(select(team.exists() | in_forum.exists() | invited.exists())))
+
+
+def can_export_person(viewer, person) -> bool:
+    """A person's export (people.export): the person themself, or an administrator for anyone."""
+    return viewer is not None and viewer.is_authenticated and (viewer.id == person.id or is_admin(viewer))
+
+
+def erase_lock(viewer, person) -> str | None:
+    """Why ``viewer`` may not erase ``person`` now, or None. Administrators only (the blueprint
+    checks that); never oneself, never twice."""
+    if not is_admin(viewer):
+        return _("Only an administrator can erase a person.")
+    if person.erased_at is not None:
+        return _("This person has already been erased.")
+    if person.id == viewer.id:
+        return _("You cannot erase your own account.")
+    return None
+
+
 def can_view_outbox(user) -> bool:
     return is_admin(user)
 
