@@ -208,6 +208,11 @@ def can_see_received_mail(user, meeting: Meeting) -> bool:
     return reads_everything(user, meeting)
 
 
+def can_print_sign_in_sheet(user, meeting: Meeting) -> bool:
+    """The printable sign-in sheet lists who was invited: organisers print it, staff may read it."""
+    return reads_everything(user, meeting)
+
+
 def can_record_attendance(user, meeting: Meeting) -> bool:
     return can_edit_meeting(user, meeting) and attendance_lock(meeting) is None
 
@@ -286,6 +291,7 @@ class MeetingFlags:
     can_plan_next: bool = False  # "Plan the next meeting" from this (held) one
     # The minutes' writer is told they are adopted at the next meeting (the forum's way), until they are.
     shows_adopt_at_next: bool = False
+    can_print_sign_in: bool = False  # the printable sign-in sheet (organisers; staff read it)
 
 
 def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
@@ -319,6 +325,7 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
             and can_write_minutes(user, meeting)
             and meeting.minutes_state != "adopted"
         ),
+        can_print_sign_in=can_print_sign_in_sheet(user, meeting),
     )
 
 
