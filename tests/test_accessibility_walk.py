@@ -62,6 +62,8 @@ NOT_PAGES = {
     "calendar.forum_feed": "iCalendar feed",
     "calendar.meeting_ics": "iCalendar file",
     "reports.export": "CSV / XLSX download",
+    "reports.programme_report_pdf": "PDF download (tests/test_programme_report.py)",
+    "meetings.sign_in_sheet_pdf": "PDF download (tests/test_programme_report.py)",
     "api-docs.openapi_json": "JSON",
     # Signed links from emails: audited by their own journeys (test_browser.py, test_notify_routes.py).
     "actions.confirm": "signed email link",
