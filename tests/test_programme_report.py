@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from forum_app.demo import DEMO_PASSWORD
 from forum_app.extensions import db
-from forum_app.models import Forum, Grant, Meeting
+from forum_app.models import Forum, Grant, Meeting, Programme
 
 from .conftest import sign_in
 from .factories import Factory
@@ -118,10 +118,14 @@ def test_dates_never_wrap_and_print_prints_everything(app, client, demo):
     # Every forum of the selection is on the one page (no pager): the browser's Print prints them all.
     assert len(re.findall(r'<article class="progress-forum report-forum"', page)) == 3
     assert "pagination" not in page
+    # The selection is chosen on the page itself, the programme included.
+    assert 'name="programme"' in page and 'name="grant"' in page and 'name="country"' in page
     due_cells = re.findall(r'<tr class="progress-action">(?:<td>.*?</td>){2}<td>(.*?)</td>', page)
-    assert due_cells and all('class="text-nowrap report-date"' in cell for cell in due_cells)
-    css = Path(app.static_folder, "css", "print-report.css").read_text()
-    assert ".report-date { white-space: nowrap; }" in css and "break-before: page" in css
+    assert due_cells and all('class="report-date"' in cell for cell in due_cells)
+    css = Path(app.static_folder, "css", "app.css").read_text()
+    printed = css[css.index("@media print") :]
+    assert ".report-date { white-space: nowrap; }" in printed[: printed.index("\n}")]
+    assert "break-before: page" in Path(app.static_folder, "css", "print-report.css").read_text()
 
 
 def test_an_organiser_reports_on_their_own_grant_only(app, client, demo):
@@ -131,7 +135,12 @@ def test_an_organiser_reports_on_their_own_grant_only(app, client, demo):
     # Another grant's grant or forum: refused, not answered with an empty report that looks like inactivity.
     for path in (f"?grant={sarajevo_grant}", f"?forum={sarajevo_forum}", f".pdf?grant={sarajevo_grant}"):
         assert client.get("/reports/programme" + path).status_code == 403, path
+    assert client.get("/reports/programme?programme=999999").status_code == 403
+    programme = _id(app, Programme, name="Horizontal Facility for the Western Balkans and Turkey 2019–2022")
+    mine = client.get(f"/reports/programme?programme={programme}").get_data(as_text=True)
+    assert re.findall(r'<h2 class="h4 progress-forum-title">([^<]+)<', mine) == ["Skopje local coordination forum "]
     own = _texts(_pdf(client.get("/reports/programme.pdf")))
+
     assert len(own) == 3 and "Skopje local coordination forum" in own[2]
     assert not any("Sarajevo local coordination forum" in text for text in own)
     # A participant has no reports at all.
@@ -272,7 +281,7 @@ def test_the_sign_in_sheet_speaks_the_forums_language(app, client, demo, city, w
     text = " ".join(_texts(reader))
     for word in words:
         assert word in text, (word, text[:600])
-    assert "Horizontal Facility for the Western Balkans" in text  # the programme's line
+    assert "HORIZONTAL FACILITY FOR THE WESTERN BALKANS" in text.upper()  # the programme's line (in capitals)
     assert "Organisation" not in text and DISCLAIMER_START not in text  # nothing left in English
     # The invitees numbered, then the blank rows' numbers up to the last.
     assert f" {invitees + 8} " in f" {text} " and f" {invitees + 9} " not in f" {text} "

@@ -27,7 +27,7 @@ from .dashboard import assembled_figures
 from .figures import action_condition, scoped_forums
 from .lists import ForumProgress, meetings_stmt
 from .periods import ReportFilters
-from .rows import Figures, forum_of
+from .rows import Figures, ForumInfo, GrantInfo, forum_of
 from .tiles import Tile, tiles
 
 
@@ -41,6 +41,9 @@ class ProgrammeReport:
     programmes: list[str]  # the names of the programmes the selection's forums belong to
     selection: list[tuple[str, str]]  # (what, which) of the filters chosen, for the cover
     now: datetime
+    programme_choices: list[tuple[int, str]]  # the pickers' choices: what the person may report on
+    grant_choices: list[GrantInfo]
+    forum_choices: list[ForumInfo]
 
 
 def programme_report(user, filters: ReportFilters, now: datetime | None = None) -> ProgrammeReport:
@@ -53,16 +56,16 @@ def programme_report(user, filters: ReportFilters, now: datetime | None = None) 
         figured.total, figured.forums, figured.coverage, figured.headline, figured.quarters, figured.by_quarter
     )
     forum_ids = [forum_of(row).id for row in figured.forums]
-    programme_ids = {row.grant.programme_id for row in figured.forums if row.grant}
-    programmes = (
-        list(
-            db.session.execute(
-                select(Programme.name).where(Programme.id.in_(programme_ids)).order_by(Programme.name)
-            ).scalars()
+    # The programmes in the person's reach (the picker), and those of the selection's forums (the title).
+    reach_programmes = {g.programme_id for g in figured.grant_choices}
+    programme_choices = [
+        (programme_id, name)
+        for programme_id, name in db.session.execute(
+            select(Programme.id, Programme.name).where(Programme.id.in_(reach_programmes)).order_by(Programme.name)
         )
-        if programme_ids
-        else []
-    )
+    ]
+    selected = {row.grant.programme_id for row in figured.forums if row.grant}
+    programmes = [name for programme_id, name in programme_choices if programme_id in selected]
     meetings: dict[int, list[Meeting]] = defaultdict(list)
     actions: dict[int, list[ActionItem]] = defaultdict(list)
     # The forums, held here while the actions are judged (is_overdue reads the forum's zone; the
@@ -101,7 +104,17 @@ def programme_report(user, filters: ReportFilters, now: datetime | None = None) 
         )
     del held
     return ProgrammeReport(
-        filters, figured.counted_at, cover, figured.total, sections, programmes, _selection(filters, figured), now
+        filters,
+        figured.counted_at,
+        cover,
+        figured.total,
+        sections,
+        programmes,
+        _selection(filters, figured),
+        now,
+        programme_choices,
+        figured.grant_choices,
+        figured.forum_choices,
     )
 
 
