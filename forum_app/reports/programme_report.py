@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
@@ -29,6 +29,9 @@ from .lists import ForumProgress, meetings_stmt
 from .periods import ReportFilters
 from .rows import Figures, ForumInfo, GrantInfo, forum_of
 from .tiles import Tile, tiles
+
+# The actions listed on a forum's page (the rest are counted, and in the actions list).
+ACTIONS_PER_FORUM = 12
 
 
 @dataclass
@@ -68,6 +71,7 @@ def programme_report(user, filters: ReportFilters, now: datetime | None = None) 
     programmes = [name for programme_id, name in programme_choices if programme_id in selected]
     meetings: dict[int, list[Meeting]] = defaultdict(list)
     actions: dict[int, list[ActionItem]] = defaultdict(list)
+    totals: dict[int, int] = {}  # forum → its actions the page would list without the limit
     # The forums, held here while the actions are judged (is_overdue reads the forum's zone; the
     # session keeps only weak references, so without these each action would load its forum again).
     held: list[Forum] = []
@@ -76,30 +80,50 @@ def programme_report(user, filters: ReportFilters, now: datetime | None = None) 
         zones = sorted({forum.timezone for forum in held})  # the selection's forums' zones judge their dates
         for meeting in db.session.execute(meetings_stmt(user, filters)).scalars():
             meetings[meeting.forum_id].append(meeting)
-        stmt = (
-            select(ActionItem)
+        # A forum's page lists its ACTIONS_PER_FORUM open actions due first (and those done in the
+        # period), overdue ones first by nature, and says how many more there are: a forum with 500 open
+        # actions still fits its printed page, and the document stays the size of the programme.
+        listed = (
+            select(
+                ActionItem.id.label("id"),
+                func.row_number()
+                .over(
+                    partition_by=ActionItem.forum_id,
+                    order_by=(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id),
+                )
+                .label("n"),
+                func.count().over(partition_by=ActionItem.forum_id).label("total"),
+            )
             .join(ActionItem.forum)
             .where(
                 ActionItem.forum_id.in_(scoped_forums(user, filters).with_only_columns(Forum.id).scalar_subquery()),
                 or_(ActionItem.state.in_(ACTION_OPEN_STATES), action_condition("done", filters, zones, now)),
             )
-            .options(joinedload(ActionItem.owner))
-            .order_by(ActionItem.forum_id, ActionItem.due_on, ActionItem.id)
+            .subquery()
         )
-        for action in db.session.execute(stmt).unique().scalars():
+        stmt = (
+            select(ActionItem, listed.c.total)
+            .join(listed, listed.c.id == ActionItem.id)
+            .where(listed.c.n <= ACTIONS_PER_FORUM)
+            .options(joinedload(ActionItem.owner))
+            .order_by(ActionItem.forum_id, listed.c.n)
+        )
+        for action, total in db.session.execute(stmt).unique():
             actions[action.forum_id].append(action)
+            totals[action.forum_id] = total
     sections = []
     for row in figured.forums:
         forum_id = forum_of(row).id
         kinds = figured.coverage.present(forum_id)
-        listed = actions.get(forum_id, [])
+        shown = actions.get(forum_id, [])
         sections.append(
             ForumProgress(
                 row,
                 meetings.get(forum_id, []),
-                listed,
-                [a for a in listed if is_overdue(a, now)],
+                shown,
+                [a for a in shown if is_overdue(a, now)],
                 {kind: kind in kinds for kind in CORE_ORGANISATION_KINDS},
+                more_actions=totals.get(forum_id, 0) - len(shown),
             )
         )
     del held
