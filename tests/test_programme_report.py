@@ -299,3 +299,26 @@ def test_the_sign_in_sheet_is_for_organisers_and_staff(app, demo):
         meeting_page = client.get(f"/meetings/{sarajevo}").get_data(as_text=True)
         assert ('id="sign-in-sheet-link"' in meeting_page) == (expected[email] == 200)
     assert got == expected
+
+
+def test_a_forum_page_lists_the_actions_due_first_and_counts_the_rest(app, client, demo, monkeypatch):
+    from forum_app.reports import programme_report
+
+    sign_in(client, STAFF, DEMO_PASSWORD)
+    everything = client.get("/reports/programme?from=2021-01-01").get_data(as_text=True)
+    monkeypatch.setattr(programme_report, "ACTIONS_PER_FORUM", 1)
+    limited = client.get("/reports/programme?from=2021-01-01").get_data(as_text=True)
+
+    def per_forum(page: str) -> list[list[str]]:
+        return [
+            re.findall(r'<tr class="progress-action"><td>([^<]*)</td>', article)
+            for article in re.findall(r'<article class="progress-forum.*?</article>', page, re.S)
+        ]
+
+    full, few = per_forum(everything), per_forum(limited)
+    assert len(full) == len(few) == 3 and all(len(actions) > 1 for actions in full)
+    # The first listed is kept (the earliest due), and the others are counted instead.
+    assert few == [actions[:1] for actions in full]
+    counted = [int(n) for n in re.findall(r"And (\d+) more actions?, not listed here", limited)]
+    assert counted == [len(actions) - 1 for actions in full]
+    assert "not listed here" not in everything
