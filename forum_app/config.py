@@ -226,6 +226,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # The dashboard's figures are cached (data, never HTML: reports/dashboard.py) for this long;
         # the page says how old they are and Refresh counts them again.
         "REPORT_CACHE_SECONDS": _int("REPORT_CACHE_SECONDS", 15 * 60),
+        # "Download PDF" (WeasyPrint, core/pdf.py); off: the printable pages only, their button says so.
+        "PDF_RENDERING": _bool("PDF_RENDERING", True),
         # Flask-Caching: Redis when REDIS_URL is set, so every node and worker shares one copy of the
         # figures; otherwise each process keeps its own, at most CACHE_THRESHOLD entries of them (a
         # programme-wide entry is about 120 KiB pickled at 120 forums).

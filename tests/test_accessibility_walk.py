@@ -64,6 +64,8 @@ NOT_PAGES = {
     "news.feed": "Atom feed",
     "reports.export": "CSV / XLSX download",
     "documents.download": "a document's file (an attachment)",
+    "reports.programme_report_pdf": "PDF download (tests/test_programme_report.py)",
+    "meetings.sign_in_sheet_pdf": "PDF download (tests/test_programme_report.py)",
     "api-docs.openapi_json": "JSON",
     # Signed links from emails: audited by their own journeys (test_browser.py, test_notify_routes.py).
     "actions.confirm": "signed email link",

@@ -55,6 +55,8 @@ KINDS: dict[str, tuple[Any, ...]] = {
     "comment": (OK, 403, OK, OK, 403, 404),
     # Draft or adopted minutes: nobody comments.
     "comment_closed": (403, 403, 403, 403, 403, 404),
+    # What organisers and staff read but members may not (the sign-in sheet: who was invited).
+    "read_all": (OK, OK, OK, 403, 403, 404),
 }
 BASE_ROLES = ("admin", "staff", "organiser", "participant", "observer", "outsider")
 
@@ -427,6 +429,8 @@ ROUTES: list[Route] = [
     # A held meeting with circulated minutes (versions 1 and 2)
     route("GET", M, "view", meeting_id="held"),
     route("GET", M + "/attendance", "edit", meeting_id="held"),
+    route("GET", M + "/sign-in", "read_all", meeting_id="held"),
+    route("GET", M + "/sign-in.pdf", "read_all", meeting_id="held"),
     route(
         "POST",
         M + "/attendance",

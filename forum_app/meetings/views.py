@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -22,12 +22,14 @@ from ..core.dates import same_clock
 from ..core.editing import decode_loaded, form_values, rebase_form
 from ..core.errors import ServiceError
 from ..core.forms import attach_error, run_action, run_service, status_for
+from ..core.language import speaking
 from ..core.markdown import render_markdown, stored_html, text_lines
+from ..core.pdf import PdfUnavailable, pdf_status, render_pdf
 from ..core.times import fold_of, local_to_utc, occurrences, utc_to_local
 from ..core.urls import parse_id, safe_next
 from ..extensions import db
 from ..models import Forum, Meeting
-from . import confidential, delegates, minutes, queries
+from . import confidential, delegates, minutes, queries, sign_in
 from . import services as meetings
 from .day_queries import adoption_links
 from .forms import (
@@ -400,6 +402,35 @@ def rsvp(meeting_id: int):
         )
     # Answered from the home page: back there, where the next answer is waiting.
     return redirect(safe_next(request.form.get("next")) or _meeting_url(meeting, "rsvp"))
+
+
+# --- the sign-in sheet ---------------------------------------------------------------------------------
+
+
+def _sign_in_page(sheet: sign_in.SignInSheet, pdf=None) -> str:
+    """The sheet in the forum's language, whoever prints it (the people in the room read it)."""
+    with speaking(sheet.language):
+        return render_template("meetings/sign_in.html", sheet=sheet, pdf=pdf or pdf_status())
+
+
+@bp.get("/meetings/<int:meeting_id>/sign-in")
+def sign_in_sheet(meeting_id: int):
+    return _sign_in_page(sign_in.sign_in_sheet(current_user, meeting_id))
+
+
+@bp.get("/meetings/<int:meeting_id>/sign-in.pdf")
+def sign_in_sheet_pdf(meeting_id: int):
+    sheet = sign_in.sign_in_sheet(current_user, meeting_id)
+    status = pdf_status()
+    try:
+        if not status.available:
+            raise PdfUnavailable(status.how_to_enable)
+        body = render_pdf(_sign_in_page(sheet, status))
+    except PdfUnavailable:
+        flash(pdf_status().how_to_enable, "warning")
+        return redirect(url_for("meetings.sign_in_sheet", meeting_id=meeting_id))
+    name = f"sign-in-sheet-{sheet.meeting.starts_at.date().isoformat()}-{meeting_id}.pdf"
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # --- attendance -----------------------------------------------------------------------------------------

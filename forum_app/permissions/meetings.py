@@ -208,6 +208,11 @@ def can_see_received_mail(user, meeting: Meeting) -> bool:
     return reads_everything(user, meeting)
 
 
+def can_print_sign_in_sheet(user, meeting: Meeting) -> bool:
+    """The printable sign-in sheet lists who was invited: organisers print it, staff may read it."""
+    return reads_everything(user, meeting)
+
+
 def can_record_attendance(user, meeting: Meeting) -> bool:
     return can_edit_meeting(user, meeting) and attendance_lock(meeting) is None
 
@@ -307,6 +312,7 @@ class MeetingFlags:
     # May read the confidential items and the minutes' confidential part (organisers, people present).
     reads_confidential: bool = False
     can_mark_public: bool = False  # mark items confidential, decisions public (the "During the meeting" page)
+    can_print_sign_in: bool = False  # the printable sign-in sheet (organisers; staff read it)
 
 
 def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
@@ -342,6 +348,7 @@ def meeting_flags(user, meeting: Meeting) -> MeetingFlags:
             and can_write_minutes(user, meeting)
             and meeting.minutes_state != "adopted"
         ),
+        can_print_sign_in=can_print_sign_in_sheet(user, meeting),
     )
 
 

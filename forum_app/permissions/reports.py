@@ -36,6 +36,33 @@ def report_forums(user) -> Select:
     return stmt.where(Forum.grant_id.in_(grants))
 
 
+def can_report_on(
+    user, grant_id: int | None = None, forum_id: int | None = None, programme_id: int | None = None
+) -> bool:
+    """Whether ``user`` may have a report narrowed to this grant, forum or programme.
+
+    Staff report on anything; an organiser on their own grants, their forums, and the programmes
+    those grants belong to (the report then holds only their forums). Naming another grant's grant
+    or forum is refused (403), not answered with an empty report that would look like no activity.
+    """
+    if not can_view_reports(user):
+        return False
+    if is_staff(user):
+        return True
+    grants = organiser_grant_ids(user)
+    if grant_id is not None and grant_id not in grants:
+        return False
+    if forum_id is not None:
+        owner = db.session.execute(select(Forum.grant_id).where(Forum.id == forum_id)).scalar()
+        if owner not in grants:
+            return False
+    if programme_id is not None:
+        mine = select(Grant.id).where(Grant.id.in_(grants), Grant.programme_id == programme_id).limit(1)
+        if db.session.execute(mine).first() is None:
+            return False
+    return True
+
+
 def visible_grants(user) -> Select:
     """Grants in reach: all for staff; organisers their own; members the grants of their forums."""
     stmt = select(Grant)

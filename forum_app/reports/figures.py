@@ -74,6 +74,8 @@ def scoped_forums(user, filters: ReportFilters) -> Select:
         stmt = stmt.where(Forum.grant_id == filters.grant_id)
     if filters.forum_id:
         stmt = stmt.where(Forum.id == filters.forum_id)
+    if filters.programme_id:
+        stmt = stmt.where(Forum.grant_id.in_(select(Grant.id).where(Grant.programme_id == filters.programme_id)))
     return stmt
 
 
@@ -204,10 +206,11 @@ def report_figures(
     forums_in_reach = _reach(reach if reach is not None else reach_rows(user))
     forums = [
         f
-        for f, _ in forums_in_reach
+        for f, g in forums_in_reach
         if (not filters.country or f.country == filters.country)
         and (not filters.grant_id or f.grant_id == filters.grant_id)
         and (not filters.forum_id or f.id == filters.forum_id)
+        and (not filters.programme_id or g.programme_id == filters.programme_id)
     ]
     zones = forum_zones()  # 2.
     by_forum = {f.id: Figures(forums=1) for f in forums}

@@ -83,6 +83,7 @@ class ForumProgress:
     actions: list[ActionItem]
     overdue: list[ActionItem]
     coverage: dict[str, bool]
+    more_actions: int = 0  # not listed (the programme report lists a few per forum)
 
 
 @dataclass

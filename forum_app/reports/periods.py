@@ -52,6 +52,7 @@ class ReportFilters:
     country: str = ""
     grant_id: int | None = None
     forum_id: int | None = None
+    programme_id: int | None = None  # the programme report's selection (the dashboard has no such filter)
 
     @classmethod
     def from_args(cls, args, today: date | None = None) -> ReportFilters:
@@ -71,6 +72,7 @@ class ReportFilters:
             country=country if country in COUNTRIES else "",
             grant_id=parse_id(args.get("grant")),
             forum_id=parse_id(args.get("forum")),
+            programme_id=parse_id(args.get("programme")),
         )
 
     def args(self, **extra) -> dict[str, str]:
@@ -81,6 +83,7 @@ class ReportFilters:
             "country": self.country,
             "grant": self.grant_id or "",
             "forum": self.forum_id or "",
+            "programme": self.programme_id or "",
             **extra,
         }
         return {k: str(v) for k, v in values.items() if v not in ("", None)}

@@ -14,6 +14,7 @@ from .. import permissions
 from ..core.actor import require_sign_in
 from ..core.dates import format_clock
 from ..core.forms import edit_record, run_action, run_service, status_for
+from ..core.pdf import PdfUnavailable, pdf_status, render_pdf
 from ..extensions import db
 from ..models import INDICATOR_CHANGES, INDICATOR_METRICS, Indicator, Meeting, Programme
 from . import dashboard as programme
@@ -21,6 +22,7 @@ from . import drawing, exports, indicators, lists
 from .figures import ACTION_FIGURES, MEETING_FIGURES
 from .forms import IndicatorEditForm, IndicatorForm, IndicatorVersionForm, TargetForm
 from .periods import ReportFilters, aware
+from .programme_report import programme_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 require_sign_in(bp)
@@ -242,3 +244,37 @@ def progress():
     """The printable forum progress report: a forum per page, with a picker and a pager for the others."""
     page = lists.progress_report(current_user, ReportFilters.from_args(request.args), raw_page=request.args.get("page"))
     return render_template("reports/progress.html", page=page)
+
+
+def _programme_page(report, pdf=None) -> str:
+    return render_template(
+        "reports/programme.html",
+        report=report,
+        pdf=pdf or pdf_status(),
+        as_of=format_clock(aware(report.counted_at), current_user.timezone),
+    )
+
+
+@bp.get("/programme")
+def programme_report_page():
+    """The programme report for the selection: one printable document (cover, contents, a forum per page)."""
+    report = programme_report(current_user, ReportFilters.from_args(request.args))
+    return _programme_page(report)
+
+
+@bp.get("/programme.pdf")
+def programme_report_pdf():
+    """The same document rendered on the server (WeasyPrint); without it, back to the printable page, saying why."""
+    filters = ReportFilters.from_args(request.args)
+    status = pdf_status()
+    if not status.available:
+        flash(status.how_to_enable, "warning")
+        return redirect(url_for("reports.programme_report_page", **filters.args()))
+    report = programme_report(current_user, filters)
+    try:
+        body = render_pdf(_programme_page(report, status))
+    except PdfUnavailable:  # the libraries went away under a running process
+        flash(pdf_status().how_to_enable, "warning")
+        return redirect(url_for("reports.programme_report_page", **filters.args()))
+    name = f"forum-desk-report-{filters.start.isoformat()}-{filters.end.isoformat()}.pdf"
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
