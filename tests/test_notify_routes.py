@@ -33,7 +33,7 @@ KINDS: dict[str, tuple[Any, ...]] = {
     "link_page": (200, 200, 200, 200, 200, 200, 200),
     "signed_in": ("login", OK, OK, OK, OK, OK, OK),
     "view": ("login", OK, OK, OK, OK, OK, 404),
-    # A new API token's secret is shown on the response itself (once), not after a redirect.
+    # A new API token's secret, or one's own export, is shown on the response itself, not after a redirect.
     "shown": ("login", 200, 200, 200, 200, 200, 200),
     "admin": ("login", OK, 403, 403, 403, 403, 403),
 }
@@ -75,6 +75,8 @@ ROUTES = [
     Route("POST", "/account", "signed_in", {"timezone": "Europe/Skopje", "locale": "en"}),
     Route("POST", "/account/calendar-feed", "signed_in"),
     Route("POST", "/account/api-tokens", "shown", {"name": "Script"}),
+    # One's own export (issue 22): the readable page is the response itself.
+    Route("POST", "/account/export", "shown", {"format": "html"}),
     Route("POST", "/account/api-tokens/<int:token_id>/revoke", "signed_in"),
 ]
 
