@@ -142,6 +142,11 @@ def _side(make: Factory, forum: int, organiser: str, member: str) -> dict[str, A
 
 @pytest.fixture
 def grants(app: Flask, make: Factory) -> dict[str, Any]:
+    return build_grants(make)
+
+
+def build_grants(make: Factory) -> dict[str, Any]:
+    """The world's two grants, each with objects of every kind (``own``: the first's, ``other``: the second's)."""
     w = make.world()
     w["other_organiser"] = make.user()
     w["other_member"] = make.user()
