@@ -76,6 +76,8 @@ SIGNED_IN: dict[str, str] = {
     "actions.mine": "the person's own actions",
     "calendar.month": "the meetings the person is invited to",
     "forums.index": "the forums the person may see (filtered by permissions.visible_forums)",
+    # TODO(lead): from parallel branches, e.g. the person's own sessions list and "sign out everywhere",
+    # their own second-factor settings and their own export, each with its reason.
 }
 
 # The API authenticates each request by its token (forum_app/api/views.py ``authenticate``).
