@@ -90,11 +90,15 @@ def configure_proxy(app: Flask) -> None:
 
 
 def configure_request_checks(app: Flask) -> None:
-    @app.before_request
     def name_the_request():
         # First, so that even a refused request has an id: audit entries, log lines and the
         # error page's incident number all carry it (core.audit.request_id).
         g.request_id = audit.new_request_id()
+
+    # Before every other check, those registered earlier included: Flask-WTF's CSRF check and a body
+    # over MAX_CONTENT_LENGTH refuse the request in their own before_request (400, 413), and their
+    # error pages must name the incident too.
+    app.before_request_funcs.setdefault(None, []).insert(0, name_the_request)
 
     @app.after_request
     def tell_the_request_id(response):
@@ -151,10 +155,13 @@ def configure_security_headers(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config["SESSION_COOKIE_SECURE"]:
+        # Under https, however the app learnt it (the configured BASE_URL, or the request itself, which
+        # behind TRUSTED_PROXIES is the proxy's X-Forwarded-Proto): browsers ignore it over plain http.
+        if app.config["SESSION_COOKIE_SECURE"] or request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if current_user.is_authenticated and "Cache-Control" not in headers:
-            # Pages for a signed-in person hold personal data: keep them out of shared caches.
+        signed_in = current_user.is_authenticated or g.get("api_user") is not None
+        if signed_in and "Cache-Control" not in headers:
+            # Pages (and API answers) for a signed-in person hold personal data: kept by no cache at all.
             headers["Cache-Control"] = "no-store"
         return response
 

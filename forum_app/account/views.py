@@ -112,6 +112,7 @@ def new_api_token():
 
 @bp.post("/account/api-tokens/<int:token_id>/revoke")
 def revoke_api_token(token_id: int):
+    api_tokens.own_token(current_actor(), token_id)  # someone else's token: 404 before anything else
     if FeedForm().validate_on_submit():
         run_action(lambda: api_tokens.revoke_token(current_actor(), token_id), _("The token no longer works."))
     return redirect(url_for("account.profile", _anchor="api-tokens"))

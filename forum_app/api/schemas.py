@@ -7,12 +7,17 @@ values out of range answer 422 with a field map.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import RAISE, Schema, fields, post_load, validate
+from flask_babel import lazy_ngettext
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ..actions.services import UpdateInput
+from ..core.clock import utcnow
+from ..core.forms import MIN_PRIVACY_REASON
+from ..core.privacy import screen
 from ..vocab import ACTION_STATES, MEETING_STATES, RSVP_STATES
 
 # The validators' messages, translatable (marshmallow fills the {…} values in after the lookup).
@@ -145,8 +150,79 @@ def page_of(item_schema):
     )
 
 
-class UpdateIn(Strict):
+@dataclass(frozen=True)
+class PrivacyOverride:
+    """Free text that looks like personal data, sent anyway with a reason: audited with the change
+    (``privacy.override``, as the pages' forms do in core.forms.AppForm)."""
+
+    reason: str
+    kinds: list[str]
+    fields: list[str]
+
+
+class Screened(Strict):
+    """A body whose free text (``SCREENED``) is screened for prisoners' personal data (core.privacy), as
+    every page's form is: text that looks like an identity number or a date of birth next to a name
+    is refused with 422 on its field, unless ``privacy_confirm`` is true and ``privacy_reason`` says why."""
+
+    SCREENED: tuple[str, ...] = ()
+
+    privacy_confirm = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true to save free text that looks like a person's identity number or date of birth "
+            "(refused with 422 otherwise); needs privacy_reason. Audited as privacy.override."
+        },
+    )
+    privacy_reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=500, error=AT_MOST),
+        metadata={"description": f"why the flagged text must stay (at least {MIN_PRIVACY_REASON} characters)"},
+    )
+
+    @validates_schema
+    def screen_personal_data(self, data, **kwargs) -> None:
+        today = utcnow().date()
+        flagged = {name: screen(data[name], today) for name in self.SCREENED if data.get(name)}
+        flagged = {name: hits for name, hits in flagged.items() if hits}
+        reason = (data.get("privacy_reason") or "").strip()
+        if not flagged:
+            return
+        if data.get("privacy_confirm") and len(reason) >= MIN_PRIVACY_REASON:
+            data["privacy_override"] = PrivacyOverride(
+                reason, sorted({hit.kind for hits in flagged.values() for hit in hits}), sorted(flagged)
+            )
+            return
+        errors: dict[str, list[str]] = {
+            name: [
+                str(
+                    _l(
+                        "This looks like a person's identity number or date of birth: %(words)s. Forum Desk must "
+                        "not hold prisoners' personal data: remove it, or send privacy_confirm: true with a "
+                        "privacy_reason saying why it must stay.",
+                        words=", ".join(f"“{hit.text}”" for hit in hits),
+                    )
+                )
+            ]
+            for name, hits in flagged.items()
+        }
+        if data.get("privacy_confirm"):
+            errors["privacy_reason"] = [
+                str(
+                    lazy_ngettext(
+                        "Give the reason in at least %(num)d character.",
+                        "Give the reason in at least %(num)d characters.",
+                        MIN_PRIVACY_REASON,
+                    )
+                )
+            ]
+        raise ValidationError(errors)
+
+
+class UpdateIn(Screened):
     """Posting to an action's history: the same UpdateInput as the page's form (no meeting review here)."""
+
+    SCREENED = ("note",)
 
     note = fields.String(load_default="", validate=validate.Length(max=10_000, error=AT_MOST))
     to_state = fields.String(
@@ -156,10 +232,12 @@ class UpdateIn(Strict):
 
     @post_load
     def to_input(self, data, **kwargs):
-        return UpdateInput(note=data["note"], to_state=data["to_state"]), data["version"]
+        return UpdateInput(note=data["note"], to_state=data["to_state"]), data["version"], data.get("privacy_override")
 
 
-class RsvpIn(Strict):
+class RsvpIn(Screened):
+    SCREENED = ("comment",)
+
     answer = fields.String(
         required=True, validate=validate.OneOf([s for s in RSVP_STATES if s != "needs-action"], error=ONE_OF)
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import permissions
 from ..core import audit
 from ..core.clock import utcnow
 from ..core.errors import ServiceError
@@ -40,10 +41,16 @@ def create_token(user, data: TokenInput) -> tuple[ApiToken, str]:
     return token, secret
 
 
-def revoke_token(user, token_id: int) -> None:
+def own_token(user, token_id: int) -> ApiToken:
+    """``user``'s token ``token_id``; someone else's, or none, is the same NotFound (404)."""
     token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id:
-        raise ServiceError(_("No such token."))
+    permissions.require_visible(permissions.can_revoke_api_token(user, token))
+    assert token is not None  # (require_visible refused a missing one)
+    return token
+
+
+def revoke_token(user, token_id: int) -> None:
+    token = own_token(user, token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(user, "api_token.revoke", user, f"API token {token.name!r}")

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import permissions
 from ..actions import services as action_services
+from ..core import audit
 from ..core.commit import attempt
 from ..core.errors import Forbidden, NotFound, NotPermitted
 from ..core.paging import paginate
@@ -218,7 +219,13 @@ class _Shown:
 @blp.alt_response(422, schema=s.ErrorOut)
 def rsvp(data, meeting_id: int):
     found = permissions.load_meeting(_user(), meeting_id, options=(selectinload(Meeting.invitations),))
-    outcome = attempt(lambda: meeting_services.respond(_user(), found, data["answer"], data["comment"]))
+
+    def answer():
+        answered = meeting_services.respond(_user(), found, data["answer"], data["comment"])
+        _audit_override(data.get("privacy_override"))
+        return answered
+
+    outcome = attempt(answer)
     if not outcome:
         return _refusal(outcome)
     return _meeting_shown(meeting_id)
@@ -252,12 +259,33 @@ def _action(action_id: int):
 @blp.alt_response(409, schema=s.ErrorOut)
 @blp.alt_response(422, schema=s.ErrorOut)
 def post_update(data, action_id: int):
-    update_input, version = data
+    update_input, version, override = data
     found = permissions.load_action(_user(), action_id)
-    outcome = attempt(lambda: action_services.post_update(_user(), found, update_input, version))
+
+    def post():
+        posted = action_services.post_update(_user(), found, update_input, version)
+        _audit_override(override)
+        return posted
+
+    outcome = attempt(post)
     if not outcome:
         return _refusal(outcome)
     return _action(action_id)
+
+
+def _audit_override(override: s.PrivacyOverride | None) -> None:
+    """Text flagged by the privacy screen, saved with a reason: audited in the change's transaction."""
+    if override is not None:
+        audit.record(
+            _user(),
+            "privacy.override",
+            None,
+            override.reason,
+            kinds=override.kinds,
+            fields=override.fields,
+            form="api",
+            path=request.url_rule.rule if request.url_rule is not None else "",
+        )
 
 
 def register(app) -> None:

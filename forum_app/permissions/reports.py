@@ -98,6 +98,11 @@ def filter_reach_lock(user, forum_id: int | None = None, grant_id: int | None = 
     return problems
 
 
+def can_revoke_api_token(user, token) -> bool:
+    """A token is its person's own: anyone else (an admin too) is told it does not exist."""
+    return bool(token is not None and user is not None and token.user_id == user.id)
+
+
 def can_use_api_token_for_writes(token) -> bool:
     """Read-only tokens never change anything, whatever their person may do."""
     return bool(token is not None and token.can_write and token.revoked_at is None)

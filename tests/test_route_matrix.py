@@ -1,0 +1,117 @@
+"""The role × route matrix, whole: every route of the app has a row in some role table.
+
+The tables live next to their features (below, ``TABLES``); this file adds the one for the
+blueprints none of them covers (sign-in, the home page, reports, the health check, the
+privacy page, static files, the API's description) and proves that together they cover
+every (method, rule) of ``app.url_map``. tests/test_deny_by_default.py proves the rules
+that hold for every route whatever the table says.
+
+Reports name no object in their URL: which forums' figures a person sees is proved by
+tests/test_reports.py::test_reach_by_role (an organiser never sees another grant's forum).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from . import (
+    test_action_permissions,
+    test_admin,
+    test_api_routes,
+    test_forum_permissions,
+    test_notify_routes,
+    test_reviews,
+)
+from .conftest import csrf_token, sign_in
+from .factories import Factory
+from .routes import outcome
+
+TABLES = {
+    "tests/test_admin.py": test_admin.ROUTES,
+    "tests/test_forum_permissions.py": test_forum_permissions.ROUTES,
+    "tests/test_action_permissions.py": test_action_permissions.ROUTES,
+    "tests/test_notify_routes.py": test_notify_routes.ROUTES,
+    "tests/test_reviews.py": test_reviews.ROWS,
+    "tests/test_api_routes.py": test_api_routes.ROUTES,
+}
+
+ROLES = ("anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider")
+L = "login"  # sent to the login page
+
+# (method, rule) → outcome for each of ROLES. POSTs carry only a valid CSRF token: a form with nothing
+# filled in is refused as bad input (400), which shows the person got past the permission check.
+REST: dict[tuple[str, str], tuple[Any, ...]] = {
+    ("GET", "/"): (L, 200, 200, 200, 200, 200, 200),
+    ("GET", "/account/password"): (L, 200, 200, 200, 200, 200, 200),
+    ("POST", "/account/password"): (L, 400, 400, 400, 400, 400, 400),
+    ("GET", "/api/v1/openapi.json"): (200,) * 7,
+    ("GET", "/healthz"): (200,) * 7,
+    ("POST", "/language"): (302,) * 7,
+    # A signed-in person asking for the login page goes home.
+    ("GET", "/login"): (200, 302, 302, 302, 302, 302, 302),
+    ("POST", "/login"): (400,) * 7,
+    ("GET", "/privacy"): (200,) * 7,
+    ("GET", "/reports"): (L, 200, 200, 200, 403, 403, 403),
+    ("GET", "/reports/actions"): (L, 200, 200, 200, 403, 403, 403),
+    ("GET", "/reports/export/<any(meetings, attendance, actions):what>.<any(csv, xlsx):fmt>"): (
+        L,
+        200,
+        200,
+        200,
+        403,
+        403,
+        403,
+    ),
+    ("GET", "/reports/meetings"): (L, 200, 200, 200, 403, 403, 403),
+    ("GET", "/reports/progress"): (L, 200, 200, 200, 403, 403, 403),
+    # Indicators and their targets are programme staff's.
+    ("GET", "/reports/indicators"): (L, 200, 200, 403, 403, 403, 403),
+    ("POST", "/reports/indicators"): (L, 400, 400, 403, 403, 403, 403),
+    ("POST", "/reports/indicators/targets"): (L, 400, 400, 403, 403, 403, 403),
+    ("GET", "/reset-password"): (200,) * 7,
+    ("POST", "/reset-password"): (400,) * 7,
+    # A forged link token: refused alike for everyone.
+    ("GET", "/reset-password/<token>"): (400,) * 7,
+    ("POST", "/reset-password/<token>"): (400,) * 7,
+    ("GET", "/set-password/<token>"): (400,) * 7,
+    ("POST", "/set-password/<token>"): (400,) * 7,
+    ("GET", "/static/<path:filename>"): (200,) * 7,
+    ("POST", "/logout"): (L,) * 7,  # last: it ends the session (a signed-in person lands on the login page)
+}
+VALUES = {"token": "forged-0123456789abcdef", "filename": "css/app.css", "what": "actions", "fmt": "xlsx"}
+
+
+def test_the_routes_no_feature_table_covers(app: Flask, make: Factory) -> None:
+    world = make.world()
+    rules = {(method, rule.rule): rule for rule in app.url_map.iter_rules() for method in rule.methods}
+    adapter = app.url_map.bind("forum.test")
+    got: dict[tuple[str, str], list[Any]] = {}
+    for role in ROLES:
+        client = app.test_client()
+        if role != "anonymous":
+            sign_in(client, world[role])
+        token = csrf_token(client, "/login" if role == "anonymous" else "/account")
+        for method, rule_text in REST:
+            rule = rules[(method, rule_text)]
+            path = adapter.build(rule.endpoint, {name: VALUES[name] for name in rule.arguments}, method=method)
+            response = client.get(path) if method == "GET" else client.post(path, data={"csrf_token": token})
+            got.setdefault((method, rule_text), []).append(outcome(response))
+    assert {key: tuple(value) for key, value in got.items()} == REST
+
+
+def test_every_route_has_a_row_in_a_role_table(app: Flask) -> None:
+    registered = {
+        (method, rule.rule) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    covered = {(route.method, route.rule) for table in TABLES.values() for route in table} | set(REST)
+    missing = sorted(registered - covered)
+    assert not missing, (
+        "routes with no row in any role table: "
+        + ", ".join(f"{m} {r}" for m, r in missing)
+        + ".\nAdd each to the role table of its feature (one of "
+        + ", ".join(TABLES)
+        + ") or, for a blueprint with no table, to REST in tests/test_route_matrix.py: the outcome for each role."
+    )
+    assert not covered - registered, f"role tables name routes that no longer exist: {sorted(covered - registered)}"
