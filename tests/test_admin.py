@@ -120,6 +120,8 @@ ROUTES: list[Route] = [
         },
     ),
     Route("POST", "/admin/users/<int:user_id>/invite"),
+    Route("POST", "/admin/users/<int:user_id>/sessions/<int:session_id>/end"),
+    Route("POST", "/admin/users/<int:user_id>/sessions/end-all"),
     Route("POST", "/admin/users/<int:user_id>/active", lambda t: {"active": "0"}),
     Route("GET", "/admin/organisations"),
     Route("GET", "/admin/organisations/new"),
@@ -188,6 +190,8 @@ ADMIN_VERBS = {
     "grant.update",
     "grant.team.add",
     "grant.team.remove",
+    "session.revoke",
+    "session.revoke_all",
 }
 
 
@@ -221,7 +225,11 @@ def test_admin_routes_by_role(app: Flask, make: Factory, role: str) -> None:
         if role != "organiser":
             # Only an account without a password can be re-invited (the target of the invite route).
             db.session.get(User, targets["user_id"]).password_hash = None
+        # A session of the organiser's for the sign-out routes to end.
+        organiser_session = UserSession(user_id=targets["user_id"], token_hash="e" * 64)
+        db.session.add(organiser_session)
         db.session.commit()
+        targets["session_id"] = organiser_session.id
     client = app.test_client()
     if role == "anonymous":
         token = csrf_token(client, "/login")

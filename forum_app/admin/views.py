@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
+from ..account.queries import session_rows
 from ..auth import services as accounts
+from ..auth.sessions import current_session_id
 from ..core.actor import current_actor, require_sign_in
 from ..core.errors import NotFound
 from ..core.forms import edit_record, run_action, run_service, status_for
@@ -113,8 +115,29 @@ def user_edit(user_id: int):
         flash(_("Saved."), "success")
         return redirect(url_for("admin.users"))
     return render_template(
-        "admin/user_form.html", form=form, user=user, can_send_link=permissions.set_password_link_lock(user) is None
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        can_send_link=permissions.set_password_link_lock(user) is None,
+        sessions=session_rows(user, current_session_id()),
     ), status_for(form)
+
+
+@bp.post("/users/<int:user_id>/sessions/<int:session_id>/end")
+def user_end_session(user_id: int, session_id: int):
+    user = _get(User, user_id)
+    run_action(lambda: services.end_user_session(current_actor(), user, session_id), _("That session is signed out."))
+    return redirect(url_for("admin.user_edit", user_id=user.id, _anchor="sessions"))
+
+
+@bp.post("/users/<int:user_id>/sessions/end-all")
+def user_end_sessions(user_id: int):
+    user = _get(User, user_id)
+    run_action(
+        lambda: services.end_user_sessions(current_actor(), user),
+        _("%(name)s is signed out everywhere.", name=user.name),
+    )
+    return redirect(url_for("admin.user_edit", user_id=user.id, _anchor="sessions"))
 
 
 @bp.post("/users/<int:user_id>/active")

@@ -151,6 +151,9 @@ class UserSession(Base):
     revoked_at: Mapped[datetime | None]
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+    # When the session was last used, to the nearest SESSION_LAST_SEEN_MINUTES: written at most
+    # that often (auth.sessions.note_use), so reading pages stays free of writes in between.
+    last_seen_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 

@@ -1,0 +1,229 @@
+"""A person's sessions (issue 22, point 2) and the audit log's search page and coverage (point 3).
+
+Sessions: the account page lists every live session with its device, address, sign-in time and
+last use, marks this browser's, and signs one, every other or all of them out; an administrator
+does the same from the person's page, audited. "Last used" is written at most once per
+SESSION_LAST_SEEN_MINUTES, so reading pages stays (almost) write-free.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from forum_app.auth import agents
+from forum_app.core import clock
+from forum_app.extensions import db
+from forum_app.models import AuditEvent, UserSession
+
+from .conftest import csrf_token, post_form, sign_in
+from .factories import PASSWORD
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+CHROME_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
+EDGE_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.87"
+)
+
+
+def browser(app, user_agent: str, address: str):
+    client = app.test_client()
+    client.environ_base.update({"HTTP_USER_AGENT": user_agent, "REMOTE_ADDR": address})
+    return client
+
+
+def sessions_of(app, email: str) -> list[UserSession]:
+    with app.app_context():
+        from forum_app.models import User
+
+        rows = (
+            db.session.execute(
+                select(UserSession).join(User, User.id == UserSession.user_id).where(User.email == email)
+            )
+            .scalars()
+            .all()
+        )
+        db.session.expunge_all()
+        return sorted(rows, key=lambda r: r.id)
+
+
+def audit_entries(app, verb: str) -> list[AuditEvent]:
+    with app.app_context():
+        rows = db.session.execute(select(AuditEvent).where(AuditEvent.verb == verb)).scalars().all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def session_rows_on(page: str) -> list[str]:
+    return re.findall(r'<tr class="user-session" data-session="\d+">(.*?)</tr>', page, re.S)
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "expected"),
+    [
+        (FIREFOX_WINDOWS, "Firefox on Windows"),
+        (SAFARI_IPHONE, "Safari on iPhone"),
+        (CHROME_ANDROID, "Chrome on Android"),
+        (EDGE_WINDOWS, "Edge on Windows"),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15",
+            "Safari on macOS",
+        ),
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox on Linux"),
+        ("curl/8.5.0", "curl"),
+        ("", "Unknown device"),
+        ("\x00" * 50, "Unknown device"),
+    ],
+)
+def test_a_user_agent_reads_as_browser_and_system(app, user_agent, expected):
+    with app.test_request_context():
+        assert agents.describe(user_agent) == expected
+
+
+def test_the_account_page_lists_each_live_session_and_marks_this_one(app, make):
+    email = make.user()
+    with clock.at(T0):
+        laptop = sign_in(browser(app, FIREFOX_WINDOWS, "192.0.2.10"), email)
+    with clock.at(T0 + timedelta(hours=1)):
+        phone = sign_in(browser(app, SAFARI_IPHONE, "198.51.100.7"), email)
+        sign_in(browser(app, CHROME_ANDROID, "203.0.113.5"), make.user())  # someone else's: not listed
+        # An ended session is not listed either.
+        ended = sign_in(browser(app, EDGE_WINDOWS, "192.0.2.99"), email)
+        ended.post("/logout", data={"csrf_token": csrf_token(ended, "/account")})
+        page = laptop.get("/account").get_data(as_text=True)
+        assert phone.get("/account").status_code == 200
+    rows = session_rows_on(page)
+    assert len(rows) == 2, rows
+    mine = next(r for r in rows if "Firefox on Windows" in r)
+    other = next(r for r in rows if "Safari on iPhone" in r)
+    assert "192.0.2.10" in mine and "this browser" in mine and "Sign out" not in mine
+    assert "198.51.100.7" in other and "this browser" not in other and "Sign out" in other
+    # Signed in at 09:00 and 10:00 Sarajevo time (the person's zone), both shown.
+    assert "09:00" in mine and "10:00" in other
+    assert "Chrome on Android" not in page and "Edge on Windows" not in page
+
+
+def test_signing_one_session_out_ends_it_for_real_and_is_audited(app, make):
+    email = make.user()
+    laptop = sign_in(browser(app, FIREFOX_WINDOWS, "192.0.2.10"), email)
+    phone = sign_in(browser(app, SAFARI_IPHONE, "198.51.100.7"), email)
+    phone_row = sessions_of(app, email)[1]
+    response = post_form(laptop, "/account", {}, action=f"/account/sessions/{phone_row.id}/end")
+    assert response.status_code == 302
+    assert phone.get("/account").status_code == 302  # back to the login page
+    assert laptop.get("/account").status_code == 200
+    assert [r.revoked_at is not None for r in sessions_of(app, email)] == [False, True]
+    (entry,) = audit_entries(app, "session.revoke")
+    assert entry.data == {"session_id": phone_row.id} and entry.outcome == "ok" and entry.request_id
+
+
+def test_nobody_signs_out_another_persons_session(app, make):
+    mine, theirs = make.user(), make.user()
+    me = sign_in(app.test_client(), mine)
+    them = sign_in(app.test_client(), theirs)
+    their_row = sessions_of(app, theirs)[0]
+    response = post_form(me, "/account", {}, action=f"/account/sessions/{their_row.id}/end")
+    assert response.status_code == 404
+    assert them.get("/account").status_code == 200
+    assert sessions_of(app, theirs)[0].revoked_at is None and not audit_entries(app, "session.revoke")
+
+
+def test_sign_out_everywhere_else_keeps_this_browser(app, make):
+    email = make.user()
+    here = sign_in(app.test_client(), email)
+    others = [sign_in(app.test_client(), email) for _ in range(2)]
+    response = post_form(here, "/account", {}, action="/account/sessions/end-others")
+    assert response.status_code == 302
+    assert here.get("/account").status_code == 200
+    assert [c.get("/account").status_code for c in others] == [302, 302]
+    (entry,) = audit_entries(app, "session.revoke_others")
+    assert entry.data == {"count": 2}
+
+
+def test_sign_out_everywhere_ends_this_browser_too(app, make):
+    email = make.user()
+    here, there = sign_in(app.test_client(), email), sign_in(app.test_client(), email)
+    response = post_form(here, "/account", {}, action="/account/sessions/end-all")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert here.get("/account").status_code == 302 and there.get("/account").status_code == 302
+    assert all(r.revoked_at is not None for r in sessions_of(app, email))
+    assert audit_entries(app, "session.revoke_all")[0].data == {"count": 2}
+
+
+def test_changing_the_password_leaves_only_this_session_in_the_list(app, make):
+    email = make.user()
+    here = sign_in(browser(app, FIREFOX_WINDOWS, "192.0.2.10"), email)
+    sign_in(browser(app, SAFARI_IPHONE, "198.51.100.7"), email)
+    new = {"password": "a brand new passphrase", "confirm": "a brand new passphrase"}
+    assert post_form(here, "/account/password", {"current_password": PASSWORD, **new}).status_code == 302
+    rows = session_rows_on(here.get("/account").get_data(as_text=True))
+    assert len(rows) == 1 and "Firefox on Windows" in rows[0]
+    assert [r.revoked_at is None for r in sessions_of(app, email)] == [True, False]
+
+
+def test_last_use_is_written_at_most_once_per_interval(app, make):
+    """Reading pages writes ``last_seen_at`` only when it is SESSION_LAST_SEEN_MINUTES old."""
+    assert app.config["SESSION_LAST_SEEN_MINUTES"] == 15
+    email = make.user()
+    with clock.at(T0):
+        client = sign_in(app.test_client(), email)
+    assert sessions_of(app, email)[0].last_seen_at == T0
+    with clock.at(T0 + timedelta(minutes=14)):
+        assert client.get("/account").status_code == 200
+    assert sessions_of(app, email)[0].last_seen_at == T0
+    with clock.at(T0 + timedelta(minutes=16)):
+        page = client.get("/account").get_data(as_text=True)
+    assert sessions_of(app, email)[0].last_seen_at == T0 + timedelta(minutes=16)
+    assert "09:16" in session_rows_on(page)[0]  # this request's page already says so
+    with clock.at(T0 + timedelta(minutes=30)):
+        client.get("/account")
+    assert sessions_of(app, email)[0].last_seen_at == T0 + timedelta(minutes=16)
+    # A writing request refreshes it in its own transaction.
+    with clock.at(T0 + timedelta(minutes=40)):
+        assert post_form(client, "/account", {}, action="/account/calendar-feed").status_code == 302
+    assert sessions_of(app, email)[0].last_seen_at == T0 + timedelta(minutes=40)
+
+
+def test_an_admin_sees_and_ends_a_persons_sessions_audited(app, make):
+    admin, email = make.user("admin"), make.user()
+    person = sign_in(browser(app, CHROME_ANDROID, "203.0.113.5"), email)
+    other = sign_in(browser(app, FIREFOX_WINDOWS, "192.0.2.10"), email)
+    client = sign_in(app.test_client(), admin)
+    user_id = make.user_id(email)
+    page = client.get(f"/admin/users/{user_id}/edit").get_data(as_text=True)
+    rows = session_rows_on(page)
+    assert len(rows) == 2 and any("Chrome on Android" in r and "203.0.113.5" in r for r in rows)
+    first = sessions_of(app, email)[0]
+    path = f"/admin/users/{user_id}/edit"
+    assert post_form(client, path, {}, action=f"/admin/users/{user_id}/sessions/{first.id}/end").status_code == 302
+    assert person.get("/account").status_code == 302 and other.get("/account").status_code == 200
+    assert post_form(client, path, {}, action=f"/admin/users/{user_id}/sessions/end-all").status_code == 302
+    assert other.get("/account").status_code == 302
+    admin_id = make.user_id(admin)
+    revoked = audit_entries(app, "session.revoke") + audit_entries(app, "session.revoke_all")
+    assert [(e.actor_id, e.object_id) for e in revoked] == [(admin_id, user_id)] * 2
+
+
+def test_only_admins_end_other_peoples_sessions(app, make):
+    world = make.world()
+    user_id = make.user_id(world["participant"])
+    sign_in(app.test_client(), world["participant"])
+    row = sessions_of(app, world["participant"])[0]
+    for role in ("staff", "organiser", "participant"):
+        client = sign_in(app.test_client(), world[role])
+        token = csrf_token(client, "/account")
+        for action in (f"/admin/users/{user_id}/sessions/{row.id}/end", f"/admin/users/{user_id}/sessions/end-all"):
+            assert client.post(action, data={"csrf_token": token}).status_code == 403, (role, action)
+    assert sessions_of(app, world["participant"])[0].revoked_at is None
