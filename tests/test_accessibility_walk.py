@@ -72,7 +72,15 @@ NOT_PAGES = {
 }
 NOT_PAGE_PREFIXES = ("api.",)
 # A page reached only by typing its address or from a form: opened directly by these roles.
-DIRECT = {"admin": ["/admin/users/new", "/admin/grants/new", "/admin/organisations/new", "/admin/programmes/new"]}
+DIRECT = {
+    "admin": [
+        "/admin/users/new",
+        "/admin/grants/new",
+        "/admin/organisations/new",
+        "/admin/programmes/new",
+        "/admin/audit/verify",  # behind a button on the audit log
+    ]
+}
 # The walk audits the first page of each route it meets; the richest meeting (held, minutes in two
 # versions, decisions, attendance) is met first, so its minutes, attendance and decision pages are walked.
 RICH_MEETING_ROLES = ("admin", "staff", "organiser", "participant")

@@ -171,7 +171,6 @@ ROUTES: list[Route] = [
     Route("GET", "/admin/grants/<int:grant_id>"),
     Route("POST", "/admin/grants/<int:grant_id>", lambda t: {"email": t["staff_email"]}),
     Route("POST", "/admin/grants/<int:grant_id>/team/<int:user_id>/remove"),
-    Route("GET", "/admin/audit"),
 ]
 
 ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider"]

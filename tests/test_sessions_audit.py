@@ -227,3 +227,167 @@ def test_only_admins_end_other_peoples_sessions(app, make):
         for action in (f"/admin/users/{user_id}/sessions/{row.id}/end", f"/admin/users/{user_id}/sessions/end-all"):
             assert client.post(action, data={"csrf_token": token}).status_code == 403, (role, action)
     assert sessions_of(app, world["participant"])[0].revoked_at is None
+
+
+# --- the audit log's search page ------------------------------------------------------------------------
+
+
+def plant(app, entries: list[tuple]) -> None:
+    """Audit entries as services write them: (when, actor email or None, verb, object, outcome, request id)."""
+    from flask import g
+
+    from forum_app.core import audit
+    from forum_app.core.commit import attempt
+    from forum_app.models import User
+
+    with app.test_request_context():
+        for when, email, verb, obj, outcome, request_id in entries:
+            g.request_id = request_id
+
+            def write(when=when, email=email, verb=verb, obj=obj, outcome=outcome):
+                actor = db.session.execute(select(User).where(User.email == email)).scalar_one() if email else None
+                target = obj(actor) if callable(obj) else obj
+                with clock.at(when):
+                    audit.record(actor, verb, target, f"{verb} planted", outcome=outcome)
+
+            assert attempt(write)
+        db.session.remove()
+
+
+def listed(client, query: str = "") -> list[str]:
+    response = client.get("/admin/audit" + query)
+    assert response.status_code == 200, (query, response.status_code)
+    return re.findall(r"<td><code>([a-z_.]+)</code></td>", response.get_data(as_text=True))
+
+
+@pytest.fixture
+def logged(app, make):
+    """Staff and an admin signed in, and a log with one entry of each kind a filter picks out."""
+    world = make.world()
+    ana = make.user(email="ana.actor@example.org", name="Ana Actor")
+    plant(
+        app,
+        [
+            (T0, ana, "user.login", lambda a: a, "ok", "req-aaaa-1111"),
+            (T0 + timedelta(minutes=5), ana, "meeting.rsvp", None, "ok", "req-bbbb-2222"),
+            (T0 + timedelta(minutes=6), None, "user.login_failed", None, "failed", "req-cccc-3333"),
+            (T0 + timedelta(minutes=7), world["participant"], "access.denied", None, "denied", "req-dddd-4444"),
+            # 23:30 UTC on 3 March is 00:30 on 4 March in Sarajevo (the staff member's zone).
+            (datetime(2026, 3, 3, 23, 30, tzinfo=UTC), ana, "user.logout", lambda a: a, "ok", "req-eeee-5555"),
+        ],
+    )
+    staff = sign_in(app.test_client(), world["staff"])
+    admin = sign_in(app.test_client(), world["admin"])
+    return {"world": world, "staff": staff, "admin": admin, "ana_id": make.user_id(ana)}
+
+
+def test_staff_and_admins_search_the_log_and_others_are_refused(app, make, logged):
+    world = logged["world"]
+    assert "user.login_failed" in listed(logged["staff"]) and "user.login_failed" in listed(logged["admin"])
+    for role in ("organiser", "participant", "observer", "outsider"):
+        client = sign_in(app.test_client(), world[role])
+        token = csrf_token(client, "/account")
+        assert client.get("/admin/audit").status_code == 403, role
+        assert client.get("/admin/audit/verify").status_code == 403, role
+        assert client.post("/admin/audit.csv", data={"csrf_token": token}).status_code == 403, role
+    assert app.test_client().get("/admin/audit").headers["Location"].startswith("/login")
+    # The chain check is the administrators': staff neither see the button nor reach the page.
+    assert "verify-chain" not in logged["staff"].get("/admin/audit").get_data(as_text=True)
+    assert logged["staff"].get("/admin/audit/verify").status_code == 403
+    assert "verify-chain" in logged["admin"].get("/admin/audit").get_data(as_text=True)
+    # Staff find it in their menu; participants do not.
+    assert 'href="/admin/audit"' in logged["staff"].get("/").get_data(as_text=True)
+    participant = sign_in(app.test_client(), world["participant"])
+    assert 'href="/admin/audit"' not in participant.get("/").get_data(as_text=True)
+
+
+def test_each_filter_narrows_the_log(logged):
+    staff, ana_id = logged["staff"], logged["ana_id"]
+    assert listed(staff, "?actor=ana.actor@") == ["user.logout", "meeting.rsvp", "user.login"]
+    assert listed(staff, f"?actor={ana_id}") == ["user.logout", "meeting.rsvp", "user.login"]
+    assert listed(staff, "?actor=ANA+ACTOR&verb=user.") == ["user.logout", "user.login"]
+    # (The staff member's and the admin's own sign-ins, today, are after March.)
+    assert listed(staff, "?verb=user.login&end=2026-03-31") == ["user.login_failed", "user.login"]
+    assert listed(staff, "?verb=user.login")[:2] == ["user.login", "user.login"]
+    assert listed(staff, "?verb=user.login&outcome=failed") == ["user.login_failed"]
+    assert listed(staff, "?outcome=denied") == ["access.denied"]
+    assert listed(staff, f"?object_type=user&object_id={ana_id}") == ["user.logout", "user.login"]
+    assert listed(staff, "?request_id=req-bbbb-2222") == ["meeting.rsvp"]
+    # Days are the viewer's (Europe/Sarajevo): the 23:30 UTC logout belongs to 4 March there.
+    assert "user.logout" not in listed(staff, "?start=2026-03-02&end=2026-03-03")
+    assert listed(staff, "?start=2026-03-04&end=2026-03-04") == ["user.logout"]
+    assert "user.login" in listed(staff, "?start=2026-03-02&end=2026-03-02")
+    assert listed(staff, "?q=RSVP") == ["meeting.rsvp"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?object_id=abc", "An object number is a whole number"),
+        ("?object_id=99999999999999999999999", "An object number is a whole number"),
+        ("?start=2026-02-30", "Enter a date as YYYY-MM-DD"),
+        ("?start=2026-03-04&end=2026-03-02", "The last day is before the first."),
+        ("?outcome=maybe", "Choose an outcome from the list."),
+    ],
+)
+def test_a_malformed_filter_is_named_and_lists_nothing(logged, query, message):
+    response = logged["staff"].get("/admin/audit" + query)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in page
+    assert not re.findall(r'class="audit-entry"', page)
+
+
+def test_odd_filters_never_fail(logged):
+    for query in ("?actor=%25%25", "?verb=_%25", "?q=" + "x" * 3000, "?page=abc&verb=user.", "?object_type=<b>"):
+        assert logged["staff"].get("/admin/audit" + query).status_code == 200, query
+    assert logged["staff"].get("/admin/audit?request_id=%00").status_code == 400  # NUL: refused for every page
+
+
+def test_the_search_page_takes_the_same_queries_however_long_the_log(app, make, logged, count_queries):
+    staff = logged["staff"]
+    query = "/admin/audit?verb=user.&actor=ana&start=2026-01-01&end=2026-12-31"
+
+    def measured() -> int:
+        staff.get(query)  # warm-up
+        with count_queries() as statements:
+            assert staff.get(query).status_code == 200
+        return len(statements)
+
+    few = measured()
+    ana = "ana.actor@example.org"
+    plant(
+        app, [(T0 + timedelta(hours=n), ana, "user.login", lambda a: a, "ok", f"req-many-{n:04d}") for n in range(40)]
+    )
+    assert measured() == few
+    assert len(listed(staff, "?verb=user.&actor=ana")) == app.config["PAGE_SIZE"]
+
+
+def test_the_csv_download_holds_the_filtered_entries_and_is_audited(app, logged):
+    staff = logged["staff"]
+    token = csrf_token(staff, "/admin/audit")
+    response = staff.post("/admin/audit.csv", data={"csrf_token": token, "outcome": "failed"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert 'filename="forum-desk-audit.csv"' in response.headers["Content-Disposition"]
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:5] == ["id", "when_utc", "actor_id", "actor_email", "verb"]
+    assert [r[4] for r in rows[1:]] == ["user.login_failed"]
+    assert rows[1][10] == "req-cccc-3333"
+    (entry,) = audit_entries(app, "audit.export")
+    assert entry.data == {"filters": {"outcome": "failed"}} and entry.actor_id is not None
+    # Without this session's CSRF token: nothing sent, nothing written.
+    assert staff.post("/admin/audit.csv", data={"outcome": "failed"}).status_code in (302, 400)
+    assert len(audit_entries(app, "audit.export")) == 1
+
+
+def test_an_admin_checks_the_chain_on_demand_and_sees_a_changed_entry(app, logged):
+    admin = logged["admin"]
+    page = admin.get("/admin/audit/verify").get_data(as_text=True)
+    assert 'data-ok="1"' in page and "The chain holds" in page
+    with app.app_context():
+        db.session.execute(db.text("UPDATE audit_event SET summary = 'nothing to see' WHERE verb = 'meeting.rsvp'"))
+        db.session.commit()
+    page = admin.get("/admin/audit/verify").get_data(as_text=True)
+    assert 'data-ok="0"' in page and "edited?" in page

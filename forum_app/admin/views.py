@@ -1,4 +1,4 @@
-"""Administration: people, organisations, programmes, grants and their teams, audit log.
+"""Administration: people, organisations, programmes, grants and their teams (the audit log: audit_log/).
 
 Thin views: parse the request, check permission (once, for the whole blueprint), call a
 service, render.
@@ -19,10 +19,10 @@ from ..auth.sessions import current_session_id
 from ..core.actor import current_actor, require_sign_in
 from ..core.errors import NotFound
 from ..core.forms import edit_record, run_action, run_service, status_for
-from ..core.paging import COUNT_UP_TO, paginate
+from ..core.paging import paginate
 from ..core.search import clean_query, contains
 from ..extensions import db
-from ..models import AuditEvent, Grant, GrantTeam, Organisation, Programme, User
+from ..models import Grant, GrantTeam, Organisation, Programme, User
 from . import queries, services
 from .forms import GrantForm, OrganisationForm, ProgrammeForm, TeamMemberForm, UserForm
 
@@ -268,16 +268,3 @@ def grant_team_remove(grant_id: int, user_id: int):
     grant = _get(Grant, grant_id)
     run_action(lambda: services.remove_from_team(current_actor(), grant, user_id), _("Removed from the team."))
     return redirect(url_for("admin.grant", grant_id=grant.id))
-
-
-# --- audit log ------------------------------------------------------------------------------------
-
-
-@bp.get("/audit")
-def audit():
-    stmt = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
-    stmt, q = _search(stmt, AuditEvent.verb, AuditEvent.summary)
-    # The log only grows: counted up to a bound (core/paging.py), not every event on every view.
-    return render_template(
-        "admin/audit.html", page=paginate(stmt, request.args.get("page"), count_up_to=COUNT_UP_TO), q=q
-    )

@@ -133,6 +133,8 @@ from .reports import (
 )
 from .roles import (
     can_administer,
+    can_verify_audit_chain,
+    can_view_audit_log,
     can_view_outbox,
     invited_meeting_ids,
     is_admin,
@@ -171,6 +173,8 @@ __all__ = [
     "allowed_transitions",
     "attendance_lock",
     "can_administer",
+    "can_verify_audit_chain",
+    "can_view_audit_log",
     "can_adopt_minutes",
     "can_answer_review",
     "can_circulate_minutes",
