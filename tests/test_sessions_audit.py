@@ -67,7 +67,7 @@ def audit_entries(app, verb: str) -> list[AuditEvent]:
 
 
 def session_rows_on(page: str) -> list[str]:
-    return re.findall(r'<tr class="user-session" data-session="\d+">(.*?)</tr>', page, re.S)
+    return re.findall(r'<li class="[^"]*user-session[^"]*" data-session="\d+">(.*?)</li>', page, re.S)
 
 
 @pytest.mark.parametrize(
@@ -391,3 +391,145 @@ def test_an_admin_checks_the_chain_on_demand_and_sees_a_changed_entry(app, logge
         db.session.commit()
     page = admin.get("/admin/audit/verify").get_data(as_text=True)
     assert 'data-ok="0"' in page and "edited?" in page
+
+
+# --- every security-relevant event is written, with who, what, when, object, outcome and request ---------
+
+
+def only(app, verb: str) -> AuditEvent:
+    found = audit_entries(app, verb)
+    assert len(found) == 1, (verb, [(e.verb, e.summary) for e in found])
+    return found[0]
+
+
+def written(app, verb: str, response, *, actor: int | None, obj: tuple[str, int | None], outcome: str = "ok"):
+    """The one ``verb`` entry: by ``actor``, on ``obj``, with ``outcome``, under ``response``'s request id."""
+    entry = only(app, verb)
+    assert (entry.actor_id, (entry.object_type, entry.object_id), entry.outcome) == (actor, obj, outcome)
+    assert entry.request_id and entry.request_id == response.headers["X-Request-Id"]
+    assert entry.at.tzinfo is not None and entry.at.utcoffset() == timedelta(0)
+    assert entry.seq is not None  # sealed into the chain
+    return entry
+
+
+def test_sign_in_success_and_failure_are_audited(app, make):
+    from .conftest import login
+
+    email = make.user()
+    user_id = make.user_id(email)
+    with clock.at(T0):
+        failed = login(app.test_client(), email, "not the password")
+        unknown = login(app.test_client(), "nobody@example.org", "whatever it is")
+        ok = login(app.test_client(), email)
+    assert ok.status_code == 302
+    entry = written(app, "user.login", ok, actor=user_id, obj=("User", user_id))
+    assert entry.at == T0
+    failures = audit_entries(app, "user.login_failed")
+    assert [(e.actor_id, e.outcome, e.request_id) for e in failures] == [
+        (user_id, "failed", failed.headers["X-Request-Id"]),
+        (None, "failed", unknown.headers["X-Request-Id"]),
+    ]
+    # The typed address of an unknown account is not kept (people type passwords into it).
+    assert "nobody@example.org" not in repr([(e.summary, e.data) for e in failures])
+
+
+def test_the_failure_that_locks_an_account_is_audited_once(app, make):
+    from .conftest import login
+
+    email = make.user()
+    user_id = make.user_id(email)
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    client = app.test_client()
+    with clock.at(T0):
+        responses = [login(client, email, f"wrong guess {n}") for n in range(limit)]
+        refused = login(client, email)  # locked: even the right password waits
+    assert refused.status_code != 302
+    entry = written(app, "user.locked_out", responses[-1], actor=user_id, obj=("User", user_id), outcome="refused")
+    assert entry.data["minutes"] >= 1 and "login-account" in entry.data["counters"]
+    assert email not in repr(entry.data)
+    assert only(app, "user.login_throttled").outcome == "refused"
+
+
+def test_a_role_change_is_audited_as_one(app, make):
+    admin, email = make.user("admin"), make.user(name="Rola Changed")
+    client = sign_in(app.test_client(), admin)
+    user_id = make.user_id(email)
+    path = f"/admin/users/{user_id}/edit"
+    same = {"name": "Rola Changed", "email": email, "organisation_id": "0"}
+    response = post_form(client, path, {**same, "role": "staff"})
+    assert response.status_code == 302
+    entry = written(app, "user.role_change", response, actor=make.user_id(admin), obj=("User", user_id))
+    assert entry.data == {"previous": "member", "role": "staff"}
+    # Other changes are account updates, not role changes.
+    assert post_form(client, path, {**same, "role": "staff", "name": "Rola Renamed"}).status_code == 302
+    assert len(audit_entries(app, "user.role_change")) == 1 and len(audit_entries(app, "user.update")) == 2
+
+
+def test_access_denied_is_audited(app, make):
+    world = make.world()
+    client = sign_in(app.test_client(), world["participant"])
+    response = client.get("/admin/users")
+    assert response.status_code == 403
+    entry = written(
+        app, "access.denied", response, actor=make.user_id(world["participant"]), obj=("", None), outcome="denied"
+    )
+    assert entry.summary == "GET /admin/users"
+
+
+def test_a_report_export_is_audited(app, make):
+    world = make.world()
+    client = sign_in(app.test_client(), world["staff"])
+    response = client.get("/reports/export/meetings.csv?from=2000-01-01")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    entry = written(app, "report.export", response, actor=make.user_id(world["staff"]), obj=("", None))
+    assert entry.data["what"] == "meetings" and entry.data["fmt"] == "csv" and entry.data["from"] == "2000-01-01"
+
+
+def test_an_rsvp_is_audited(app, make):
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="scheduled", starts_in_days=10)
+    make.invite(meeting_id, world["participant"])
+    client = sign_in(app.test_client(), world["participant"])
+    token = csrf_token(client, f"/meetings/{meeting_id}")
+    response = client.post(f"/meetings/{meeting_id}/rsvp", data={"csrf_token": token, "answer": "accepted"})
+    assert response.status_code == 302
+    entry = written(
+        app, "meeting.rsvp", response, actor=make.user_id(world["participant"]), obj=("Meeting", meeting_id)
+    )
+    assert entry.data["answer"] == "accepted"
+
+
+def test_an_action_change_is_audited(app, make):
+    world = make.world()
+    action_id = make.action(world["forum"], world["participant"])
+    client = sign_in(app.test_client(), world["participant"])
+    token = csrf_token(client, f"/actions/{action_id}")
+    response = client.post(f"/actions/{action_id}/answer", data={"csrf_token": token, "answer": "accept"})
+    assert response.status_code == 302
+    entry = written(
+        app, "action.state", response, actor=make.user_id(world["participant"]), obj=("ActionItem", action_id)
+    )
+    assert entry.data["to_state"] == "accepted"
+
+
+def test_a_minutes_change_is_audited(app, make):
+    from .test_meetings import minutes_post
+
+    world = make.world()
+    meeting_id = make.meeting(world["forum"], state="held", starts_in_days=-2)
+    client = sign_in(app.test_client(), world["organiser"])
+    response = minutes_post(client, meeting_id, "The forum agreed a plan.")
+    assert response.status_code == 302
+    entry = written(app, "minutes.save", response, actor=make.user_id(world["organiser"]), obj=("Meeting", meeting_id))
+    assert entry.summary
+
+
+def test_mail_received_is_audited(app, make):
+    from pathlib import Path
+
+    raw = (Path(__file__).parent / "mail_samples" / "postfix-bounce.eml").read_bytes()
+    result = app.test_cli_runner().invoke(args=["forum", "mail", "receive"], input=raw)
+    assert result.exit_code == 0, result.output
+    entry = only(app, "mail.receive")
+    assert entry.actor_id is None and entry.object_type == "ReceivedMail" and entry.object_id and entry.outcome == "ok"
+    assert entry.seq is not None
