@@ -115,9 +115,10 @@ def end_other_sessions():
 def end_all_sessions():
     if not FeedForm().validate_on_submit():
         return redirect(url_for("account.profile", _anchor="sessions"))
-    if attempt(lambda: services.end_all_sessions(current_actor())):
+    outcome = attempt(lambda: services.end_all_sessions(current_actor()))
+    if outcome:
         session.clear()  # this browser's cookie too (its row is already revoked)
         flash(_("You are signed out everywhere."), "success")
         return redirect(url_for("auth.login"))
-    flash(_("The request was incomplete. Reload the page and try again."), "danger")
+    flash(outcome.message, "danger")
     return redirect(url_for("account.profile", _anchor="sessions"))
