@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import permissions
@@ -18,6 +19,14 @@ from ..core.commit import attempt
 from ..core.forms import AppForm
 from ..reports.exports import csv_stream
 from . import queries
+
+# What each stored outcome (core.audit.OUTCOMES) reads as.
+OUTCOME_LABELS = {
+    "ok": _l("done"),
+    "refused": _l("refused"),
+    "denied": _l("access denied"),
+    "failed": _l("failed"),
+}
 
 bp = Blueprint("audit_log", __name__)
 require_sign_in(bp)
@@ -39,8 +48,7 @@ def search():
         "audit_log/search.html",
         filters=filters,
         page=queries.search_page(filters, request.args.get("page")),
-        outcomes=audit.OUTCOMES,
-        object_types=queries.object_types(),
+        outcomes={name: OUTCOME_LABELS.get(name, name) for name in audit.OUTCOMES},
         can_verify=permissions.can_verify_audit_chain(current_user),
         download_form=AppForm(),
     ), (400 if filters.errors else 200)
