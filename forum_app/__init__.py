@@ -55,6 +55,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     from .account.views import bp as account_bp
     from .actions.views import bp as actions_bp
     from .admin.views import bp as admin_bp
+    from .audit_log.views import bp as audit_log_bp
     from .auth.views import bp as auth_bp
     from .calendar.views import bp as calendar_bp
     from .core.views import bp as core_bp
@@ -72,6 +73,7 @@ def create_app(config: dict | None = None, migrations: bool = True) -> Flask:
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(audit_log_bp)
     app.register_blueprint(forums_bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(meeting_day_bp)

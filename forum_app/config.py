@@ -158,6 +158,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Sessions: an idle and an absolute lifetime, both enforced on the server.
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 120),
         "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 12),
+        # How stale a session's "last used" (on the account page) may be: it is written at most
+        # this often per session, so reading pages does not write on every request.
+        "SESSION_LAST_SEEN_MINUTES": _int("SESSION_LAST_SEEN_MINUTES", 15),
         "SESSION_COOKIE_NAME": "forum_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -81,7 +81,13 @@ NOT_PAGES = {
 NOT_PAGE_PREFIXES = ("api.",)
 # A page reached only by typing its address or from a form: opened directly by these roles.
 DIRECT = {
-    "admin": ["/admin/users/new", "/admin/grants/new", "/admin/organisations/new", "/admin/programmes/new"],
+    "admin": [
+        "/admin/users/new",
+        "/admin/grants/new",
+        "/admin/organisations/new",
+        "/admin/programmes/new",
+        "/admin/audit/verify",  # behind a button on the audit log
+    ],
     # Reached by redirection before a sensitive change, never by a link.
     "participant": ["/reauth"],
 }

@@ -121,6 +121,8 @@ ROUTES: list[Route] = [
     ),
     Route("POST", "/admin/users/<int:user_id>/invite"),
     Route("POST", "/admin/users/<int:user_id>/second-factor/reset"),
+    Route("POST", "/admin/users/<int:user_id>/sessions/<int:session_id>/end"),
+    Route("POST", "/admin/users/<int:user_id>/sessions/end-all"),
     Route("POST", "/admin/users/<int:user_id>/active", lambda t: {"active": "0"}),
     Route("GET", "/admin/organisations"),
     Route("GET", "/admin/organisations/new"),
@@ -170,7 +172,6 @@ ROUTES: list[Route] = [
     Route("GET", "/admin/grants/<int:grant_id>"),
     Route("POST", "/admin/grants/<int:grant_id>", lambda t: {"email": t["staff_email"]}),
     Route("POST", "/admin/grants/<int:grant_id>/team/<int:user_id>/remove"),
-    Route("GET", "/admin/audit"),
     # People's rights (issue 22 point 5): the export answers with the file itself; erasure comes last.
     Route("POST", "/admin/users/<int:user_id>/export", lambda t: {"format": "json"}),
     Route("POST", "/admin/users/<int:user_id>/erase", lambda t: {"confirmed": "yes"}),
@@ -194,6 +195,8 @@ ADMIN_VERBS = {
     "grant.team.remove",
     "person.exported",
     "person.erased",
+    "session.revoke",
+    "session.revoke_all",
 }
 
 
@@ -227,7 +230,11 @@ def test_admin_routes_by_role(app: Flask, make: Factory, role: str) -> None:
         if role != "organiser":
             # Only an account without a password can be re-invited (the target of the invite route).
             db.session.get(User, targets["user_id"]).password_hash = None
+        # A session of the organiser's for the sign-out routes to end.
+        organiser_session = UserSession(user_id=targets["user_id"], token_hash="e" * 64)
+        db.session.add(organiser_session)
         db.session.commit()
+        targets["session_id"] = organiser_session.id
     client = app.test_client()
     if role == "anonymous":
         token = csrf_token(client, "/login")

@@ -152,7 +152,7 @@ def test_lists_that_only_grow_count_up_to_a_bound_and_still_page_to_the_end(app,
 
 
 def test_the_audit_log_says_more_than_when_it_outgrows_its_count(app, make, monkeypatch):
-    import forum_app.admin.views as admin_views
+    import forum_app.audit_log.queries as audit_queries
     from forum_app.core import audit
     from forum_app.extensions import db
 
@@ -161,7 +161,7 @@ def test_the_audit_log_says_more_than_when_it_outgrows_its_count(app, make, monk
         for n in range(4):
             audit.record(None, "test.event", None, summary=f"event {n}")
         db.session.commit()
-    monkeypatch.setattr(admin_views, "COUNT_UP_TO", 2)
+    monkeypatch.setattr(audit_queries, "COUNT_UP_TO", 2)
     monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
     client = app.test_client()
     login(client, admin)

@@ -16,7 +16,7 @@ from flask import Flask
 
 from forum_app.calendar.feeds import regenerate_feed_token
 from forum_app.extensions import db
-from forum_app.models import OutboxMessage, User
+from forum_app.models import OutboxMessage, User, UserSession
 from forum_app.notifications.preferences import unsubscribe_url
 
 from .conftest import csrf_token, sign_in
@@ -36,6 +36,10 @@ KINDS: dict[str, tuple[Any, ...]] = {
     # A new API token's secret, or one's own export, is shown on the response itself, not after a redirect.
     "shown": ("login", 200, 200, 200, 200, 200, 200),
     "admin": ("login", OK, 403, 403, 403, 403, 403),
+    # Another person's session: nobody can sign it out from their own account page.
+    "foreign": ("login", 404, 404, 404, 404, 404, 404),
+    # Signing out everywhere ends on the login page, as not being signed in does.
+    "signs_out": ("login",) * 7,
 }
 
 
@@ -78,6 +82,9 @@ ROUTES = [
     # One's own export (issue 22): the readable page is the response itself.
     Route("POST", "/account/export", "shown", {"format": "html"}),
     Route("POST", "/account/api-tokens/<int:token_id>/revoke", "signed_in"),
+    Route("POST", "/account/sessions/<int:session_id>/end", "foreign"),
+    Route("POST", "/account/sessions/end-others", "signed_in"),
+    Route("POST", "/account/sessions/end-all", "signs_out"),  # last: it signs the walker out
 ]
 
 
@@ -97,6 +104,7 @@ def test_routes_by_role(app: Flask, make: Factory, role: str) -> None:
     w = make.world()
     meeting_id = make.meeting(w["forum"], state="scheduled", starts_in_days=7)
     rsvp = rsvp_token(app, make.invite(meeting_id, w["participant"]))
+    bystander_id = make.user_id(make.user())
     with app.app_context():
         participant = db.session.execute(db.select(User).where(User.email == w["participant"])).scalar_one()
         token = regenerate_feed_token(participant)
@@ -107,6 +115,10 @@ def test_routes_by_role(app: Flask, make: Factory, role: str) -> None:
         db.session.add(message)
         db.session.commit()
         message_id = message.id
+        foreign = UserSession(user_id=bystander_id, token_hash="f" * 64)
+        db.session.add(foreign)
+        db.session.commit()
+        session_id = foreign.id
         unsubscribe = urlsplit(unsubscribe_url(participant, "minutes_notices", "en")).path.rsplit("/", 1)[1]
     targets = {
         "meeting_id": meeting_id,
@@ -116,6 +128,7 @@ def test_routes_by_role(app: Flask, make: Factory, role: str) -> None:
         "unsubscribe": unsubscribe,
         "token_id": 1,
         "message_id": message_id,
+        "session_id": session_id,
     }
     client = app.test_client()
     if role != "anonymous":

@@ -1,4 +1,5 @@
-"""A person's own settings: time zone, language, which emails they receive, the calendar feed."""
+"""A person's own settings: time zone, language, which emails they receive, the calendar feed,
+and their sessions (signing out one, every other, or all)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from zoneinfo import available_timezones
 
 from flask_babel import gettext as _
 
+from ..auth import sessions
 from ..calendar.feeds import regenerate_feed_token
 from ..core import audit
-from ..core.errors import ServiceError
+from ..core.errors import NotFound, ServiceError
 from ..core.language import LANGUAGES
 from ..models import User
 from ..notifications.preferences import CHOICES, settings_for
@@ -57,3 +59,25 @@ def choose_language(actor: User, code: str) -> User:
         audit.record(actor, "account.update", actor, "Updated own profile", changes=["locale"])
         actor.locale = code
     return actor
+
+
+def end_own_session(actor: User, session_id: int) -> None:
+    """Sign one of ``actor``'s sessions out; another person's (or an ended) one is not found."""
+    row = sessions.revoke_session(actor, session_id)
+    if row is None:
+        raise NotFound()
+    audit.record(actor, "session.revoke", actor, "Signed out one session", session_id=row.id)
+
+
+def end_other_sessions(actor: User) -> int:
+    """Sign out everywhere but here; how many sessions were ended."""
+    ended = sessions.revoke_all_sessions(actor, keep_current=True)
+    audit.record(actor, "session.revoke_others", actor, "Signed out everywhere else", count=ended)
+    return ended
+
+
+def end_all_sessions(actor: User) -> int:
+    """Sign out everywhere, here included (the view then clears this browser's cookie)."""
+    ended = sessions.revoke_all_sessions(actor)
+    audit.record(actor, "session.revoke_all", actor, "Signed out everywhere", count=ended)
+    return ended

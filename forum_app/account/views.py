@@ -1,8 +1,8 @@
-"""The profile page (/account): time zone, language, email choices, the calendar feed."""
+"""The profile page (/account): time zone, language, email choices, the calendar feed, sessions."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from .. import permissions
@@ -116,3 +116,33 @@ def revoke_api_token(token_id: int):
     if FeedForm().validate_on_submit():
         run_action(lambda: api_tokens.revoke_token(current_actor(), token_id), _("The token no longer works."))
     return redirect(url_for("account.profile", _anchor="api-tokens"))
+
+
+# --- sessions -------------------------------------------------------------------------------------
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+def end_session_view(session_id: int):
+    if FeedForm().validate_on_submit():
+        run_action(lambda: services.end_own_session(current_actor(), session_id), _("That session is signed out."))
+    return redirect(url_for("account.profile", _anchor="sessions"))
+
+
+@bp.post("/account/sessions/end-others")
+def end_other_sessions():
+    if FeedForm().validate_on_submit():
+        run_action(lambda: services.end_other_sessions(current_actor()), _("You are signed out everywhere else."))
+    return redirect(url_for("account.profile", _anchor="sessions"))
+
+
+@bp.post("/account/sessions/end-all")
+def end_all_sessions():
+    if not FeedForm().validate_on_submit():
+        return redirect(url_for("account.profile", _anchor="sessions"))
+    outcome = attempt(lambda: services.end_all_sessions(current_actor()))
+    if outcome:
+        session.clear()  # this browser's cookie too (its row is already revoked)
+        flash(_("You are signed out everywhere."), "success")
+        return redirect(url_for("auth.login"))
+    flash(outcome.message, "danger")
+    return redirect(url_for("account.profile", _anchor="sessions"))

@@ -1,4 +1,4 @@
-"""Organisations, programmes, grants and grant teams. Services flush; the caller commits."""
+"""Organisations, programmes, grants and grant teams; a person's sessions. Services flush; the caller commits."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..auth import sessions
 from ..core import audit
 from ..core.editing import EditInput, ensure_unchanged
-from ..core.errors import ServiceError
+from ..core.errors import NotFound, ServiceError
 from ..extensions import db
 from ..models import Grant, GrantTeam, Organisation, Programme, User
 
@@ -140,3 +141,21 @@ def remove_from_team(actor: User, grant: Grant, user_id: int) -> None:
         raise ServiceError(_("This person is not on the team."))
     db.session.delete(member)
     audit.record(actor, "grant.team.remove", grant, f"Removed user {user_id} from {grant.reference}", user_id=user_id)
+
+
+# --- a person's sessions ----------------------------------------------------------------------------
+
+
+def end_user_session(actor: User, user: User, session_id: int) -> None:
+    """An administrator signs one of ``user``'s sessions out (a lost laptop, a shared computer)."""
+    row = sessions.revoke_session(user, session_id)
+    if row is None:
+        raise NotFound()
+    audit.record(actor, "session.revoke", user, f"Signed out a session of {user.email}", session_id=row.id)
+
+
+def end_user_sessions(actor: User, user: User) -> int:
+    """An administrator signs ``user`` out everywhere; how many sessions were ended."""
+    ended = sessions.revoke_all_sessions(user)
+    audit.record(actor, "session.revoke_all", user, f"Signed {user.email} out everywhere", count=ended)
+    return ended

@@ -1,4 +1,4 @@
-"""Administration: people, organisations, programmes, grants and their teams, audit log.
+"""Administration: people, organisations, programmes, grants and their teams (the audit log: audit_log/).
 
 Thin views: parse the request, check permission (once, for the whole blueprint), call a
 service, render.
@@ -13,17 +13,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
+from ..account.queries import session_rows
 from ..auth import second_factor
 from ..auth import services as accounts
 from ..auth.reauth import recent_auth_required
+from ..auth.sessions import current_session_id
 from ..core.actor import current_actor, require_sign_in
 from ..core.audit import seal as seal_audit
 from ..core.errors import NotFound, ServiceError
 from ..core.forms import edit_record, run_action, run_service, status_for
-from ..core.paging import COUNT_UP_TO, paginate
+from ..core.paging import paginate
 from ..core.search import clean_query, contains
 from ..extensions import db
-from ..models import AuditEvent, Grant, GrantTeam, Organisation, Programme, User
+from ..models import Grant, GrantTeam, Organisation, Programme, User
 from ..people import erasure
 from ..people.views import export_response
 from . import queries, services
@@ -123,7 +125,25 @@ def user_edit(user_id: int):
         user=user,
         can_send_link=permissions.set_password_link_lock(user) is None,
         can_erase=permissions.erase_lock(current_user, user) is None,
+        sessions=session_rows(user, current_session_id()),
     ), status_for(form)
+
+
+@bp.post("/users/<int:user_id>/sessions/<int:session_id>/end")
+def user_end_session(user_id: int, session_id: int):
+    user = _get(User, user_id)
+    run_action(lambda: services.end_user_session(current_actor(), user, session_id), _("That session is signed out."))
+    return redirect(url_for("admin.user_edit", user_id=user.id, _anchor="sessions"))
+
+
+@bp.post("/users/<int:user_id>/sessions/end-all")
+def user_end_sessions(user_id: int):
+    user = _get(User, user_id)
+    run_action(
+        lambda: services.end_user_sessions(current_actor(), user),
+        _("%(name)s is signed out everywhere.", name=user.name),
+    )
+    return redirect(url_for("admin.user_edit", user_id=user.id, _anchor="sessions"))
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -292,16 +312,3 @@ def grant_team_remove(grant_id: int, user_id: int):
     grant = _get(Grant, grant_id)
     run_action(lambda: services.remove_from_team(current_actor(), grant, user_id), _("Removed from the team."))
     return redirect(url_for("admin.grant", grant_id=grant.id))
-
-
-# --- audit log ------------------------------------------------------------------------------------
-
-
-@bp.get("/audit")
-def audit():
-    stmt = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
-    stmt, q = _search(stmt, AuditEvent.verb, AuditEvent.summary)
-    # The log only grows: counted up to a bound (core/paging.py), not every event on every view.
-    return render_template(
-        "admin/audit.html", page=paginate(stmt, request.args.get("page"), count_up_to=COUNT_UP_TO), q=q
-    )

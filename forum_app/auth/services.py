@@ -255,6 +255,17 @@ def authenticate(email: str, password: str, *, address: str, now: datetime) -> U
     # (ok implies a stored hash: verify_password refuses a user without one)
     if not ok or user is None or user.password_hash is None or not user.active:
         audit.record(user, "user.login_failed", user, outcome="failed")
+        if result.locks:
+            # This failure reached a limit: further attempts wait (a lockout starts). The counters'
+            # kinds only: their keys hold the typed address.
+            audit.record(
+                user,
+                "user.locked_out",
+                user,
+                outcome="refused",
+                minutes=max(1, -(-int(result.locks.total_seconds()) // 60)),
+                counters=sorted(result.locked_rules),
+            )
         raise CountedFailure(_("The email or password is not correct."))
     throttle.succeeded(result, now)
     if passwords.needs_rehash(user.password_hash):
@@ -325,6 +336,12 @@ def update_user(actor: User, user: User, data: UserInput, loaded: dict[str, Any]
     changes = audit.apply_changes(user, **vars(data))
     if changes:
         audit.record(actor, "user.update", user, f"Updated {user.email}", changes=changes)
+    if "role" in changes:
+        # Its own kind too: what an auditor searches for first (who was made an administrator, by whom).
+        previous, role = changes["role"]
+        audit.record(
+            actor, "user.role_change", user, f"{user.email}: {previous} → {role}", previous=previous, role=role
+        )
     return user
 
 

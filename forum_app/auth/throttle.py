@@ -51,6 +51,10 @@ class Attempt:
     allowed: bool
     wait: timedelta = timedelta(0)
     counters: list[tuple[str, str]] = field(default_factory=list)
+    # Allowed, but this attempt reached a limit: the counters now back off this long (a lockout
+    # starts here, and is audited as one if the attempt fails).
+    locks: timedelta = timedelta(0)
+    locked_rules: tuple[str, ...] = ()
 
     @property
     def wait_minutes(self) -> int:
@@ -166,6 +170,7 @@ def _attempt_db(counters: list[tuple[str, str]], now: datetime) -> Attempt:
     waits = [row.blocked_until - now for row in rows.values() if row.blocked_until and row.blocked_until > now]
     if waits:
         return Attempt(False, max(waits))
+    locks, locked = timedelta(0), list[str]()
     for rule, name in counters:
         row = rows[name]
         if row.last_at < now - forget:
@@ -174,9 +179,11 @@ def _attempt_db(counters: list[tuple[str, str]], now: datetime) -> Attempt:
         row.last_at = now
         wait = backoff(row.failures, _limit(rule))
         row.blocked_until = now + wait if wait else None
+        if wait:
+            locks, locked = max(locks, wait), [*locked, rule]
     _forget_quiet_counters(now, keep=list(rows))
     db.session.flush()
-    return Attempt(True, counters=counters)
+    return Attempt(True, counters=counters, locks=locks, locked_rules=tuple(locked))
 
 
 def _forget_quiet_counters(now: datetime, keep: list[str]) -> None:
@@ -199,6 +206,7 @@ REDIS_PREFIX = "forum-desk:throttle:"
 _ATTEMPT_LUA = """
 local now, first, longest, forget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local wait = 0
+local locks = 0
 for i, key in ipairs(KEYS) do
   local blocked = tonumber(redis.call('HGET', key, 'blocked') or '0') or 0
   if blocked - now > wait then wait = blocked - now end
@@ -216,8 +224,9 @@ for i, key in ipairs(KEYS) do
   end
   redis.call('HSET', key, 'failures', failures, 'last', now, 'blocked', blocked)
   redis.call('EXPIRE', key, forget + longest)
+  if blocked - now > locks then locks = blocked - now end
 end
-return {1, 0}
+return {1, locks}
 """
 
 # KEYS: the counters; ARGV: per key its mode ("reset" or "undo") and its limit.
@@ -258,7 +267,8 @@ def _attempt_redis(r, counters: list[tuple[str, str]], now: datetime) -> Attempt
     )
     if not allowed:
         return Attempt(False, timedelta(seconds=int(wait)))
-    return Attempt(True, counters=counters)
+    # (Which counter reached its limit stays in Redis: the lockout is audited without it.)
+    return Attempt(True, counters=counters, locks=timedelta(seconds=int(wait)))
 
 
 def _forgive_redis(r, todo: list[tuple[str, str, str]]) -> None:

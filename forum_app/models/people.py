@@ -197,6 +197,9 @@ class UserSession(Base):
     # enrolled): at sign-in and at each re-authentication (auth/reauth.py). Kept here, on the
     # server, not in the cookie: ending the row ends it, and nobody can carry it to another session.
     authenticated_at: Mapped[datetime | None]
+    # When the session was last used, to the nearest SESSION_LAST_SEEN_MINUTES: written at most
+    # that often (auth.sessions.note_use), so reading pages stays free of writes in between.
+    last_seen_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 

@@ -168,6 +168,8 @@ from .reports import (
 from .roles import (
     can_administer,
     can_export_person,
+    can_verify_audit_chain,
+    can_view_audit_log,
     can_view_outbox,
     erase_lock,
     invited_meeting_ids,
@@ -233,6 +235,8 @@ __all__ = [
     "can_export_person",
     "known_in_grant",
     "erase_lock",
+    "can_verify_audit_chain",
+    "can_view_audit_log",
     "can_adopt_minutes",
     "can_answer_review",
     "can_circulate_minutes",

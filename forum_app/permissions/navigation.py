@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from .forums import can_list_forums
 from .reports import can_view_reports
-from .roles import _authenticated, can_administer, can_view_outbox
+from .roles import _authenticated, can_administer, can_view_audit_log, can_view_outbox
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,14 @@ def navigation(user) -> list[NavItem]:
             NavItem("admin.organisations", str(_l("Organisations"))),
             NavItem("admin.programmes", str(_l("Programmes"))),
             NavItem("admin.grants", str(_l("Grants"))),
-            NavItem("admin.audit", str(_l("Audit log"))),
+            NavItem("audit_log.search", str(_l("Audit log"))),
         )
         if can_view_outbox(user):
             admin_pages += (NavItem("notifications.outbox", str(_l("Outbox"))),)
         items.append(NavItem("admin.users", str(_l("Administration")), children=admin_pages))
-    elif can_view_outbox(user):
-        items.append(NavItem("notifications.outbox", str(_l("Outbox"))))
+    else:
+        if can_view_outbox(user):
+            items.append(NavItem("notifications.outbox", str(_l("Outbox"))))
+        if can_view_audit_log(user):  # programme staff
+            items.append(NavItem("audit_log.search", str(_l("Audit log"))))
     return items

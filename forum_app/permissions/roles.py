@@ -139,6 +139,22 @@ def can_view_outbox(user) -> bool:
     return is_admin(user)
 
 
+def can_view_audit_log(user) -> bool:
+    """Search and download the audit log: administrators and programme staff.
+
+    Staff see the whole programme's log, not one grant's: they oversee every grant (the
+    dashboard and exports already show them everything), and an event such as a failed
+    sign-in or a refused page belongs to no grant at all. Organisers and participants do not
+    see it: it names other people, their addresses and what they were refused.
+    """
+    return is_staff(user)
+
+
+def can_verify_audit_chain(user) -> bool:
+    """Whether the hash chain holds (``audit.verify``) is the administrators' to check and act on."""
+    return is_admin(user)
+
+
 def set_password_link_lock(account) -> str | None:
     """An invitation (set-password) link is only for an active account that has no password yet.
 

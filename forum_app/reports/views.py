@@ -11,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
-from ..core.actor import require_sign_in
+from ..core import audit
+from ..core.actor import current_actor, require_sign_in
+from ..core.commit import attempt
 from ..core.dates import format_clock
 from ..core.forms import edit_record, run_action, run_service, status_for
 from ..core.pdf import PdfUnavailable, pdf_status, render_pdf
@@ -224,6 +226,16 @@ def export(what: str, fmt: str):
         header, rows = exports.action_rows(current_user, filters, _action_figure())
     else:
         header, rows = exports.EXPORTS[what](current_user, filters)
+    # Who took which figures out of the app is audited (issue 22), before anything is sent. A GET
+    # that writes: one of the entries core.audit.APPENDED_ON_READ names.
+    audited = attempt(
+        lambda: audit.record(
+            current_actor(), "report.export", None, f"Exported {what} as {fmt}", what=what, fmt=fmt, **filters.args()
+        )
+    )
+    if not audited:
+        flash(audited.message, "danger")
+        return redirect(url_for("reports.dashboard"))
     name = f"forum-desk-{what}-{filters.start.isoformat()}-{filters.end.isoformat()}.{fmt}"
     body: Iterator[str] | Iterator[bytes]
     if fmt == "csv":
