@@ -576,3 +576,44 @@ def test_an_administrator_resets_the_second_factor_of_someone_who_lost_everythin
         admin_id = make.user_id(admin_email)
         post_form(own, "/account", {}, action=f"/admin/users/{admin_id}/second-factor/reset")
     assert account(app, admin_email).totp_enabled_at is not None
+
+
+def test_an_administrator_changing_an_address_or_a_role_gives_the_password_again(app, make):
+    admin = make.user(role="admin")
+    person = make.user(name="Amra Hodžić")
+    person_id = make.user_id(person)
+    page = f"/admin/users/{person_id}/edit"
+    fields = {"name": "Amra Hodžić", "email": person, "role": "member", "organisation_id": "0"}
+    client = app.test_client()
+    with clock.at(T0):
+        login(client, admin)
+    stale = T0 + timedelta(minutes=11)  # REAUTH_MINUTES is 10
+    with clock.at(stale):
+        assert "reauth-hint" in client.get(page).get_data(as_text=True)
+        # Other details are saved without asking again.
+        assert post_form(client, page, {**fields, "name": "Amra Hodžić-Begić"}).status_code == 302
+        refused = post_form(client, page, {**fields, "name": "Amra Hodžić-Begić", "email": "new@example.org"})
+        assert refused.status_code == 400
+        assert "needs your password again" in refused.get_data(as_text=True)
+        assert post_form(client, page, {**fields, "name": "Amra Hodžić-Begić", "role": "admin"}).status_code == 400
+        stored = account(app, person)
+        assert (stored.email, stored.role, stored.name) == (person, "member", "Amra Hodžić-Begić")
+        post_form(client, f"/reauth?next={page}", {"password": PASSWORD, "next": page})
+        assert "reauth-hint" not in client.get(page).get_data(as_text=True)
+        saved = post_form(client, page, {**fields, "name": "Amra Hodžić-Begić", "email": "new@example.org"})
+        assert saved.status_code == 302
+    assert account(app, "new@example.org").id == person_id
+
+
+def test_a_full_export_asks_for_the_password_again_after_a_while(app, make):
+    email = make.user()
+    client = app.test_client()
+    with clock.at(T0):
+        login(client, email)
+    with clock.at(T0 + timedelta(minutes=11)):
+        response = post_form(client, "/account", {"format": "json"}, action="/account/export")
+        assert response.status_code == 302 and response.headers["Location"] == "/reauth?next=/account"
+        post_form(client, "/reauth?next=/account", {"password": PASSWORD, "next": "/account"})
+        response = post_form(client, "/account", {"format": "json"}, action="/account/export")
+    assert response.status_code == 200 and response.get_json()["sections"]["profile"][0]["email"] == email
+    assert verbs(app, email)[-2:] == ["user.reauthenticated", "person.exported"]

@@ -16,7 +16,7 @@ from .. import permissions
 from ..account.queries import session_rows
 from ..auth import second_factor
 from ..auth import services as accounts
-from ..auth.reauth import recent_auth_required
+from ..auth.reauth import authenticated_recently, recent_auth_required
 from ..auth.sessions import current_session_id
 from ..core.actor import current_actor, require_sign_in
 from ..core.audit import seal as seal_audit
@@ -113,9 +113,14 @@ def user_edit(user_id: int):
     form.organisation_id.choices = _organisation_choices(blank=True)
     if request.method == "GET":
         form.organisation_id.data = user.organisation_id or 0
-    saved = edit_record(
-        form, user, accounts.UserInput, lambda data, loaded: accounts.update_user(current_actor(), user, data, loaded)
-    )
+
+    def save(data: accounts.UserInput, loaded: dict | None) -> User:
+        lock = permissions.account_change_lock(user, data.email, data.role, authenticated_recently())
+        if lock:
+            raise ServiceError(lock, field="email" if data.email != user.email else "role")
+        return accounts.update_user(current_actor(), user, data, loaded)
+
+    saved = edit_record(form, user, accounts.UserInput, save)
     if saved is not None:
         flash(_("Saved."), "success")
         return redirect(url_for("admin.users"))
@@ -125,6 +130,8 @@ def user_edit(user_id: int):
         user=user,
         can_send_link=permissions.set_password_link_lock(user) is None,
         can_erase=permissions.erase_lock(current_user, user) is None,
+        # Where to confirm the password before changing the address or role (None: given recently).
+        reauth_url=None if authenticated_recently() else url_for("auth.reauth", next=request.path),
         sessions=session_rows(user, current_session_id()),
     ), status_for(form)
 

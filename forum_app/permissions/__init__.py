@@ -167,6 +167,7 @@ from .reports import (
 )
 from .roles import (
     can_administer,
+    account_change_lock,
     can_export_person,
     can_verify_audit_chain,
     can_view_audit_log,
@@ -232,6 +233,7 @@ __all__ = [
     "allowed_transitions",
     "attendance_lock",
     "can_administer",
+    "account_change_lock",
     "can_export_person",
     "known_in_grant",
     "erase_lock",

@@ -155,6 +155,17 @@ def can_verify_audit_chain(user) -> bool:
     return is_admin(user)
 
 
+def account_change_lock(account, email: str, role: str, authenticated_recently: bool) -> str | None:
+    """Why an administrator may not save this change of ``account`` now (None: they may).
+
+    A new address is where password links go, and a role opens or closes everything: a signed-in
+    laptop left open must not be enough for either, so both ask for the password (and second
+    factor) again when it was last given more than REAUTH_MINUTES ago (auth.reauth)."""
+    if authenticated_recently or (email == account.email and role == account.role):
+        return None
+    return _("Changing a person's address or role needs your password again: confirm it, then save again.")
+
+
 def set_password_link_lock(account) -> str | None:
     """An invitation (set-password) link is only for an active account that has no password yet.
 
