@@ -166,8 +166,8 @@ from .reports import (
     visible_grants,
 )
 from .roles import (
-    can_administer,
     account_change_lock,
+    can_administer,
     can_export_person,
     can_verify_audit_chain,
     can_view_audit_log,
