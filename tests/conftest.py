@@ -49,6 +49,24 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, which must run every test: {reason}"
 
 
+@pytest.fixture(autouse=True)
+def no_context_left_pushed() -> Iterator[None]:
+    """A test that leaves an app or request context pushed fails, and the context is popped: requests
+    of later tests on the same worker would otherwise reuse its ``g`` (and its signed-in person)."""
+    yield
+    from flask.globals import _cv_app, _cv_request
+
+    left = []
+    while (request_ctx := _cv_request.get(None)) is not None:
+        left.append("request")
+        request_ctx.pop()
+    while (app_ctx := _cv_app.get(None)) is not None:
+        left.append("app")
+        app_ctx.pop()
+    if left:
+        pytest.fail(f"the test left {len(left)} context(s) pushed ({', '.join(left)})")
+
+
 def redis_test_url(slot: int) -> str:
     """A Redis database of its own for one test module (``slot``) and one xdist worker: the tests empty
     their database before and after, and the two workers of ``make test`` must not empty each other's.
