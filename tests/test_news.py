@@ -121,18 +121,24 @@ def test_the_week_of_the_seed_reads_like_the_seed_in_bosnian(app, demo):
     lines = [line for line in body.splitlines() if line.startswith("- ")]
     assert len(lines) == 3, body
     sarajevo, skopje, bijelo_polje = lines
-    assert "30. juni 2021." in sarajevo and "Sarajevo" in sarajevo and "Bosna i Hercegovina" in sarajevo
+    # The day's period is escaped in Markdown ("30\\."), or the item would open a list numbered from 30.
+    assert "30\\. juni 2021. u gradu Sarajevo, Bosna i Hercegovina, sa fokusom na" in sarajevo, sarajevo
     assert "new State Prison, Sarajevo" in sarajevo
-    assert "2. juli 2021." in skopje and "Skopje" in skopje and "Sjeverna Makedonija" in skopje
+    assert "2\\. juli 2021." in skopje and "Skopje" in skopje and "Sjeverna Makedonija" in skopje
     assert "Idrizovo and Skopje prisons" in skopje
-    assert "2. juli 2021." in bijelo_polje and "Bijelo Polje" in bijelo_polje and "Crna Gora" in bijelo_polje
+    assert "2\\. juli 2021." in bijelo_polje and "Bijelo Polje" in bijelo_polje and "Crna Gora" in bijelo_polje
     assert "Bijelo Polje prison" in bijelo_polje
     # The kinds of agency and how many people, never who.
-    assert re.search(r"\d+ participants", sarajevo), sarajevo
+    assert re.search(r"\d+ učesnika iz oblasti: Zatvor", sarajevo), sarajevo
     assert demo["name"] not in body
     # Decisions: only the one marked public; never a confidential item's, even if flagged public.
     assert PUBLIC in body and "Not for the news" not in body and "PLANTED-SECRET" not in body
     assert item.language == "bs" and item.state == "draft"
+    # Shown as the seed reads: the dates whole, one bullet per forum, no numbered list inside.
+    page = staff.get(f"/news/{item.id}").get_data(as_text=True)
+    assert "<ol" not in page
+    assert "<li>30. juni 2021. u gradu Sarajevo, Bosna i Hercegovina" in page
+    assert "<li>2. juli 2021. u gradu Skopje, Sjeverna Makedonija" in page
 
 
 def test_nothing_confidential_and_no_name_reaches_the_public(app, demo):

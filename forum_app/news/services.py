@@ -14,6 +14,7 @@ refuses a body that carries the meetings' confidential content or a participant'
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -86,6 +87,12 @@ def _sentence(row: queries.HeldForum, code: str) -> str:
     return text + "."
 
 
+def _list_text(text: str) -> str:
+    """``text`` as a Markdown list item's text: a leading "30." (the day, in the region's dates) or
+    "2)" escaped, or Markdown would open a numbered list starting at 30 inside the item."""
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
+
+
 def prefill(scope: ComposeInput) -> tuple[str, str, bool]:
     """The title, the Markdown body and whether it names Kosovo*, in ``scope.language``."""
     rows = queries.held_forums(scope.programme_id, scope.grant_id, scope.period_start, scope.period_end)
@@ -105,9 +112,9 @@ def prefill(scope: ComposeInput) -> tuple[str, str, bool]:
             "",
         ]
         for row in rows:
-            lines.append("- " + _sentence(row, code))
+            lines.append("- " + _list_text(_sentence(row, code)))
             for decision in row.public_decisions:
-                lines.append("    - " + decision)
+                lines.append("    - " + _list_text(decision))
         body = "\n".join(lines) + "\n"
     return title, body, any(row.country == "XK" for row in rows)
 
