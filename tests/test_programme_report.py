@@ -385,3 +385,24 @@ def test_the_pdfs_are_made_from_a_lean_page_without_bootstrap_or_flex_layout(app
         assert "TableBox" in kinds  # the walk saw the page's content
     assert _selectors(app, "pdf.css") <= PDF_SELECTORS_AT_MOST
     assert _selectors(app, "print-report.css") < _selectors(app, "pdf.css")  # the import was followed
+
+
+def test_a_long_sign_in_sheet_goes_on_over_pages_with_every_row(app, client, demo, make: Factory):
+    """A sheet longer than a page: every invitee and blank row is printed, the disclaimer at its end. (The
+    PDF made from base.html stopped at the first page's end: WeasyPrint did not carry its flex body over.)"""
+    meeting = _id(app, Meeting, title="First meeting of the Sarajevo local coordination forum")
+    forum = _id(app, Forum, city="Sarajevo")
+    for n in range(30):
+        email = make.user(name=f"Extra invitee {n:02d}")
+        make.add_member(forum, email)
+        make.invite(meeting, email)
+    sign_in(client, STAFF, DEMO_PASSWORD)
+    texts = _texts(_pdf(client.get(f"/meetings/{meeting}/sign-in.pdf")))
+    text = " ".join(texts)
+    rows = 6 + 30 + 8
+    assert len(texts) >= 2
+    assert all(f"Extra invitee {n:02d}" in text for n in range(30)), text
+    assert f" {rows} " in f" {text} " and f" {rows + 1} " not in f" {text} "
+    assert "Ovaj dokument je izrađen" in texts[-1]
+    for number, page in enumerate(texts, 1):
+        assert f"{number} / {len(texts)}" in page, page[-200:]
