@@ -28,7 +28,9 @@ def main() -> None:
     parser.add_argument("email")
     parser.add_argument("password")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--profile", action="store_true", help="cProfile the last run of the report")
+    parser.add_argument("--profile", action="store_true", help="cProfile each document's last run")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (cumulative, tottime, …)")
+    parser.add_argument("--only", default="", help="only the paths that contain this")
     args = parser.parse_args()
     app = create_app({"WTF_CSRF_ENABLED": False}, migrations=False)
     client = app.test_client()
@@ -37,6 +39,8 @@ def main() -> None:
     with app.app_context():
         meeting = db.session.execute(select(Meeting.id).order_by(Meeting.id)).scalars().first()
     for path in ("/reports/programme.pdf", f"/meetings/{meeting}/sign-in.pdf"):
+        if args.only not in path:
+            continue
         for run in range(args.runs):
             profile = cProfile.Profile() if args.profile and run == args.runs - 1 else None
             started = time.perf_counter()
@@ -50,7 +54,7 @@ def main() -> None:
             pages = len(PdfReader(io.BytesIO(response.data)).pages)
             print(f"{path}: {pages} pages, {seconds:.2f} s (run {run + 1})", flush=True)
             if profile:
-                pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
+                pstats.Stats(profile).sort_stats(args.sort).print_stats(35)
 
 
 if __name__ == "__main__":
