@@ -322,3 +322,87 @@ def test_a_forum_page_lists_the_actions_due_first_and_counts_the_rest(app, clien
     counted = [int(n) for n in re.findall(r"And (\d+) more actions?, not listed here", limited)]
     assert counted == [len(actions) - 1 for actions in full]
     assert "not listed here" not in everything
+
+
+# --- what keeps the server's PDFs fast (docs/operations.md, PDF) ----------------------------------------
+
+# The selectors the PDFs' stylesheets may hold together (pdf.css and the print-report.css it imports;
+# Bootstrap has thousands). WeasyPrint matches each against each element, and a forum's page has hundreds.
+PDF_SELECTORS_AT_MOST = 100
+
+
+def _selectors(app: Flask, name: str) -> int:
+    """The selectors of static/css/``name`` and of the stylesheets it imports."""
+    import tinycss2
+
+    rules = tinycss2.parse_stylesheet(Path(app.static_folder, "css", name).read_text(), skip_whitespace=True)
+    count = 0
+    for rule in rules:
+        if rule.type == "at-rule" and rule.lower_at_keyword == "import":
+            imported = next(t for t in rule.prelude if t.type in ("url", "string", "function"))
+            target = imported.value if imported.type != "function" else imported.arguments[0].value
+            count += _selectors(app, target)
+        elif rule.type == "at-rule" and rule.content is not None and rule.lower_at_keyword == "media":
+            inner = tinycss2.parse_rule_list(rule.content, skip_whitespace=True, skip_comments=True)
+            count += sum(tinycss2.serialize(r.prelude).count(",") + 1 for r in inner if r.type == "qualified-rule")
+        elif rule.type == "qualified-rule":
+            count += tinycss2.serialize(rule.prelude).count(",") + 1
+    return count
+
+
+def test_the_pdfs_are_made_from_a_lean_page_without_bootstrap_or_flex_layout(app, client, demo):
+    """What made the report take minutes: the PDF rendered from base.html, with all of Bootstrap's CSS
+    and app.css's flex body (WeasyPrint then measures the whole document's text for every page). The
+    PDFs' pages link one small stylesheet, and nothing in them is laid out as flex or grid."""
+    import weasyprint
+    from flask import template_rendered
+
+    from forum_app.core.pdf import BASE_URL, static_only_fetcher
+
+    sign_in(client, STAFF, DEMO_PASSWORD)
+    meeting = _id(app, Meeting, title="First meeting of the Sarajevo local coordination forum")
+    pages: dict[str, str] = {}
+
+    def rendered(sender, template, context, **extra):  # the page the view handed to WeasyPrint, again
+        pages[template.name] = template.render(context)
+
+    with template_rendered.connected_to(rendered, app):
+        assert client.get("/reports/programme.pdf").status_code == 200
+        assert client.get(f"/meetings/{meeting}/sign-in.pdf").status_code == 200
+        assert client.get("/reports/programme").status_code == 200  # the printable page keeps its layout
+    assert set(pages) == {"reports/programme_pdf.html", "meetings/sign_in_pdf.html", "reports/programme.html"}
+    assert "bootstrap" in pages["reports/programme.html"]
+    for name in ("reports/programme_pdf.html", "meetings/sign_in_pdf.html"):
+        page = pages[name]
+        assert re.findall(r'<link rel="stylesheet" href="([^"?]+)', page) == ["/static/css/pdf.css"], name
+        assert "bootstrap" not in page and "app.css" not in page and "<script" not in page
+        with app.test_request_context():
+            document = weasyprint.HTML(string=page, base_url=BASE_URL, url_fetcher=static_only_fetcher()).render()
+        kinds = set()
+        for printed in document.pages:
+            kinds.update(type(box).__name__ for box in printed._page_box.descendants())
+        assert not {kind for kind in kinds if "Flex" in kind or "Grid" in kind}, (name, kinds)
+        assert "TableBox" in kinds  # the walk saw the page's content
+    assert _selectors(app, "pdf.css") <= PDF_SELECTORS_AT_MOST
+    assert _selectors(app, "print-report.css") < _selectors(app, "pdf.css")  # the import was followed
+
+
+def test_a_long_sign_in_sheet_goes_on_over_pages_with_every_row(app, client, demo, make: Factory):
+    """A sheet longer than a page: every invitee and blank row is printed, the disclaimer at its end. (The
+    PDF made from base.html stopped at the first page's end: WeasyPrint did not carry its flex body over.)"""
+    meeting = _id(app, Meeting, title="First meeting of the Sarajevo local coordination forum")
+    forum = _id(app, Forum, city="Sarajevo")
+    for n in range(30):
+        email = make.user(name=f"Extra invitee {n:02d}")
+        make.add_member(forum, email)
+        make.invite(meeting, email)
+    sign_in(client, STAFF, DEMO_PASSWORD)
+    texts = _texts(_pdf(client.get(f"/meetings/{meeting}/sign-in.pdf")))
+    text = " ".join(texts)
+    rows = 6 + 30 + 8
+    assert len(texts) >= 2
+    assert all(f"Extra invitee {n:02d}" in text for n in range(30)), text
+    assert f" {rows} " in f" {text} " and f" {rows + 1} " not in f" {text} "
+    assert "Ovaj dokument je izrađen" in texts[-1]
+    for number, page in enumerate(texts, 1):
+        assert f"{number} / {len(texts)}" in page, page[-200:]

@@ -407,10 +407,11 @@ def rsvp(meeting_id: int):
 # --- the sign-in sheet ---------------------------------------------------------------------------------
 
 
-def _sign_in_page(sheet: sign_in.SignInSheet, pdf=None) -> str:
-    """The sheet in the forum's language, whoever prints it (the people in the room read it)."""
+def _sign_in_page(sheet: sign_in.SignInSheet, pdf=None, template: str = "meetings/sign_in.html") -> str:
+    """The sheet in the forum's language, whoever prints it (the people in the room read it); the
+    printable page, or (``meetings/sign_in_pdf.html``) the lean page the server's PDF is made from."""
     with speaking(sheet.language):
-        return render_template("meetings/sign_in.html", sheet=sheet, pdf=pdf or pdf_status())
+        return render_template(template, sheet=sheet, pdf=pdf or pdf_status())
 
 
 @bp.get("/meetings/<int:meeting_id>/sign-in")
@@ -425,7 +426,7 @@ def sign_in_sheet_pdf(meeting_id: int):
     try:
         if not status.available:
             raise PdfUnavailable(status.how_to_enable)
-        body = render_pdf(_sign_in_page(sheet, status))
+        body = render_pdf(_sign_in_page(sheet, status, "meetings/sign_in_pdf.html"))
     except PdfUnavailable:
         flash(pdf_status().how_to_enable, "warning")
         return redirect(url_for("meetings.sign_in_sheet", meeting_id=meeting_id))

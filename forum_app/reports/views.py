@@ -258,9 +258,10 @@ def progress():
     return render_template("reports/progress.html", page=page)
 
 
-def _programme_page(report, pdf=None) -> str:
+def _programme_page(report, pdf=None, template: str = "reports/programme.html") -> str:
+    """The printable page, or (``reports/programme_pdf.html``) the lean page the server's PDF is made from."""
     return render_template(
-        "reports/programme.html",
+        template,
         report=report,
         pdf=pdf or pdf_status(),
         as_of=format_clock(aware(report.counted_at), current_user.timezone),
@@ -284,7 +285,7 @@ def programme_report_pdf():
         return redirect(url_for("reports.programme_report_page", **filters.args()))
     report = programme_report(current_user, filters)
     try:
-        body = render_pdf(_programme_page(report, status))
+        body = render_pdf(_programme_page(report, status, "reports/programme_pdf.html"))
     except PdfUnavailable:  # the libraries went away under a running process
         flash(pdf_status().how_to_enable, "warning")
         return redirect(url_for("reports.programme_report_page", **filters.args()))
