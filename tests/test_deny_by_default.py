@@ -435,6 +435,13 @@ def test_a_get_of_every_route_as_every_role_changes_no_row(app: Flask, grants) -
         "\nA GET must not change stored data. If a write is deliberate (a last-use time), add its"
         " (table, column) to ALLOWED_GET_WRITES in tests/test_deny_by_default.py with the reason."
     )
+    # Each allowed audit entry was really written by some GET above (the allowances are not dead letters:
+    # the fixture's confidential item, document and exports are read).
+    with app.app_context():
+        written = set(
+            db.session.execute(select(AuditEvent.verb).where(AuditEvent.verb.in_(ALLOWED_GET_AUDIT))).scalars()
+        )
+    assert written == set(ALLOWED_GET_AUDIT)
 
 
 # --- every POST needs this session's CSRF token ---------------------------------------------------
