@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -22,6 +22,8 @@ from forum_app.actions import services as actions
 from forum_app.actions.services import ActionInput, UpdateInput
 from forum_app.auth.passwords import hash_password
 from forum_app.core import clock
+from forum_app.documents import services as documents
+from forum_app.documents.services import DocumentInput, Upload
 from forum_app.extensions import db
 from forum_app.meetings import minutes
 from forum_app.meetings import services as meetings
@@ -39,8 +41,16 @@ from forum_app.models import (
     Programme,
     User,
 )
+from forum_app.news import services as news
+from forum_app.news.services import ComposeInput
+from forum_app.reports import indicators
+from forum_app.reports.indicators import IndicatorInput
 
 PASSWORD = "correct horse battery staple"
+# When documents, news items and indicators are made (fixed: the tests never read "now" for them).
+FIXED_MOMENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+# The smallest PDF the upload check accepts.
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 # A programme's themes, which actions choose from.
 THEMES = ("Radicalisation in prisons", "Information exchange", "Pre-release planning", "Post-release support")
 # The actor of meeting services in forums whose grant has no organiser (made on demand).
@@ -333,6 +343,51 @@ class Factory:
 
         self._run(run)
 
+    # --- documents, news and indicators (route tables) ------------------------------------------------
+
+    def document(self, forum_id: int, meeting_id: int | None = None, confidential: bool = False) -> int:
+        """A one-page PDF uploaded by the forum's organiser, at a fixed moment."""
+
+        def run() -> int:
+            forum = db.session.get(Forum, forum_id)
+            meeting = db.session.get(Meeting, meeting_id) if meeting_id else None
+            data = DocumentInput(
+                kind="protocol", title=f"Document {next(_counter)}", description="", confidential=confidential
+            )
+            with clock.at(FIXED_MOMENT):
+                return documents.upload_document(
+                    self._organiser(forum), forum, meeting, data, Upload("protocol.pdf", PDF)
+                ).id
+
+        return self._run(run)
+
+    def news_item(self, grant_id: int, author_email: str, published: bool = True) -> int:
+        """A news item about ``grant_id``'s forums in a fixed period, written (and published) by ``author_email``."""
+        author_id = self.user_id(author_email)
+
+        def run() -> int:
+            grant = db.session.get(Grant, grant_id)
+            author = db.session.get(User, author_id)
+            scope = ComposeInput(grant.programme_id, grant.id, date(2026, 10, 1), date(2026, 10, 31), "en")
+            with clock.at(FIXED_MOMENT):
+                item = news.start_draft(author, scope)
+                if published:
+                    news.publish(author, item, item.version)
+                return item.id
+
+        return self._run(run)
+
+    def indicator(self, programme_id: int, name: str | None = None) -> int:
+        """An indicator of ``programme_id`` defined by an administrator, at a fixed moment."""
+
+        def run() -> int:
+            programme = db.session.get(Programme, programme_id)
+            data = IndicatorInput(name=name or f"Indicator {next(_counter)}", unit="people")
+            with clock.at(FIXED_MOMENT):
+                return indicators.define_indicator(self._factory_admin(), programme, data).id
+
+        return self._run(run)
+
     # --- running the services -----------------------------------------------------------------------
 
     def _run(self, service: Callable[[], T]) -> T:
@@ -353,6 +408,10 @@ class Factory:
         ).scalar_one_or_none()
         if organiser is not None:
             return organiser
+        return self._factory_admin()
+
+    def _factory_admin(self) -> User:
+        """An administrator made for the purpose (actor of services no particular person runs)."""
         admin = db.session.execute(select(User).where(User.email == FACTORY_ADMIN)).scalar_one_or_none()
         if admin is None:
             admin = User(email=FACTORY_ADMIN, name="Factory Administrator", role="admin")

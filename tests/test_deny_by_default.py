@@ -29,15 +29,21 @@ from sqlalchemy import select
 
 from forum_app.api.models import ApiToken
 from forum_app.api.tokens import TokenInput, create_token
+from forum_app.auth.sessions import WRITTEN_ON_READ
+from forum_app.core import audit
 from forum_app.extensions import db
 from forum_app.meetings import day
 from forum_app.models import (
+    APPEND_ONLY,
+    AuditEvent,
     Base,
     Forum,
     ForumMember,
+    Grant,
     Meeting,
     OutboxMessage,
     User,
+    UserSession,
 )
 
 from .conftest import csrf_token, sign_in
@@ -61,8 +67,14 @@ PUBLIC: dict[str, str] = {
     "calendar.personal_feed": "a calendar app's subscription; the secret feed token is the credential",
     "calendar.forum_feed": "a calendar app's subscription; the secret feed token is the credential",
     "api-docs.openapi_json": "the API's description; no data",
-    # TODO(lead): routes added by parallel branches that are public by design go here, e.g.
-    # a news Atom feed ("public news of the programme") or the second-factor step of signing in.
+    "auth.second_factor_code": "a step of signing in: the password was given, the code is asked before the"
+    " session starts (without a pending sign-in it sends the visitor to the login page)",
+    "auth.second_factor_enrol": "a step of signing in: a person whose role requires a second factor sets it up"
+    " before the session starts (without a pending sign-in it sends the visitor to the login page)",
+    "news.index": "the programme's public news: published items only (news.queries)",
+    "news.item": "a published news item is public; a draft is refused to all but its author and admins"
+    " (permissions.can_view_news)",
+    "news.feed": "the Atom feed of the programme's public news: published items only",
 }
 
 # Open to any signed-in person: each shows or changes only that person's own things.
@@ -76,8 +88,14 @@ SIGNED_IN: dict[str, str] = {
     "actions.mine": "the person's own actions",
     "calendar.month": "the meetings the person is invited to",
     "forums.index": "the forums the person may see (filtered by permissions.visible_forums)",
-    # TODO(lead): from parallel branches, e.g. the person's own sessions list and "sign out everywhere",
-    # their own second-factor settings and their own export, each with its reason.
+    "auth.reauth": "the person's own password asked again before a sensitive step; it changes only when"
+    " their own session last authenticated",
+    "account.end_all_sessions": 'the person\'s own sessions ("sign out everywhere", this one included)',
+    "account.end_other_sessions": "the person's own sessions other than this one",
+    "account.export": "the person's own data (their right of access), after the password is asked again",
+    "auth.second_factor_settings": "the person's own second factor",
+    "auth.regenerate_recovery_codes": "the person's own recovery codes",
+    "auth.disable_second_factor": "the person's own second factor",
 }
 
 # The API authenticates each request by its token (forum_app/api/views.py ``authenticate``).
@@ -109,6 +127,14 @@ def _side(make: Factory, forum: int, organiser: str, member: str) -> dict[str, A
     make.minutes(held, versions=2, state="circulated")
     walk_in = make.walk_in(held)
     action = make.action(forum, member, meeting_id=held)
+    document = make.document(forum, meeting_id=held)
+    sign_in(make.app.test_client(), member)  # a session of the member's own, which the sessions routes name
+    with make.app.app_context():
+        grant_id, programme_id = db.session.execute(
+            select(Grant.id, Grant.programme_id).join(Forum, Forum.grant_id == Grant.id).where(Forum.id == forum)
+        ).one()
+    news_id = make.news_item(grant_id, organiser)
+    indicator_id = make.indicator(programme_id)
     with make.app.app_context():
         member_user = db.session.execute(select(User).where(User.email == member)).scalar_one()
         _, _secret = create_token(member_user, TokenInput(name="script", can_write=True))
@@ -116,14 +142,30 @@ def _side(make: Factory, forum: int, organiser: str, member: str) -> dict[str, A
         token_id = db.session.execute(select(ApiToken.id).where(ApiToken.user_id == member_user.id)).scalar_one()
         grant = db.session.get(Forum, forum).grant
         organiser_user = db.session.execute(select(User).where(User.email == organiser)).scalar_one()
-        item_id = day.add_item(organiser_user, db.session.get(Meeting, held), "Housing").id
+        held_meeting = db.session.get(Meeting, held)
+        item_id = day.add_item(organiser_user, held_meeting, "Housing").id
+        # A confidential item: its organisers' and those present's pages show it in full, and audit the read.
+        secret = day.add_item(organiser_user, held_meeting, "Release plan")
+        day.save_item(
+            organiser_user,
+            secret,
+            day.ItemInput(title="Release plan", notes_md="Discussed", decisions=[], confidential=True),
+            day.ItemInput.of(secret).values(),
+        )
         message = OutboxMessage(
             kind="test", to_addr=member, to_user=member_user, subject="S", body_text="B", status="failed"
         )
         db.session.add(message)
         db.session.commit()
+        session_id = db.session.execute(
+            select(UserSession.id).where(UserSession.user_id == member_user.id).order_by(UserSession.id.desc())
+        ).scalar_one()
         return {
             "forum_id": forum,
+            "document_id": document,
+            "news_id": news_id,
+            "indicator_id": indicator_id,
+            "session_id": session_id,
             "meeting_id": meeting,
             "held_id": held,
             "item_id": item_id,
@@ -288,9 +330,17 @@ def test_every_endpoint_is_classified_once(app: Flask) -> None:
 
 # (table, column) a GET may change, each with its reason. Anything else written by a GET fails.
 ALLOWED_GET_WRITES: dict[tuple[str, str], str] = {
-    # TODO(lead): the sessions branch lets a request refresh the session's last use at most every 15 minutes:
-    # ("user_session", "last_seen_at"): "the sessions list shows each session's last use",
+    ("user_session", "last_seen_at"): "the sessions list shows each session's last use: a request refreshes it"
+    " at most every SESSION_LAST_SEEN_MINUTES (auth.sessions.note_use)",
 }
+
+
+def test_the_allowed_get_writes_are_the_apps_own_list() -> None:
+    """The app documents what a read may write (auth.sessions, core.audit); the crawl allows exactly that."""
+    assert set(ALLOWED_GET_WRITES) == {WRITTEN_ON_READ}
+    assert set(ALLOWED_GET_AUDIT) == audit.APPENDED_ON_READ
+    assert APPEND_ONLY[AuditEvent] == SEAL_COLUMNS
+
 
 CRAWL_ROLES = ["anonymous", "admin", "staff", "organiser", "participant", "observer", "outsider"]
 
@@ -309,11 +359,18 @@ def snapshot(app: Flask) -> dict[tuple[str, str], list[tuple]]:
     return out
 
 
-# A refused request is a security event: web.audit_denied appends an "access.denied" entry (and moves the
-# chain's head). Those appends are the one write every GET may make; any other audit entry is a change.
+# The audit entries a GET may append (and so move the chain's head), each with its reason; any other audit
+# entry is a change. The app names the same set in core.audit.APPENDED_ON_READ (test_the_allowed_get_writes_are_the_apps_own_list).
+ALLOWED_GET_AUDIT: dict[str, str] = {
+    "access.denied": "a refused request is a security event (web.audit_denied)",
+    "report.export": "who took which figures out of the app (reports.export), though it changed nothing",
+    "document.download": "who read which file (documents.download): a document can hold a confidential discussion",
+    "meeting.confidential.read": "who read a confidential item in full (meetings.confidential.after_reading)",
+}
 AUDIT_TABLES = {"audit_event", "audit_chain_head"}
-DENIED_VERB = "access.denied"
-SEAL_COLUMNS = {"seq", "hash", "prev_hash"}
+# Filled in once, from empty, when core.audit.seal chains an entry (chain version 2 also salts and digests its
+# personal data then): the columns models.APPEND_ONLY lets change on an audit entry.
+SEAL_COLUMNS = {"seq", "hash", "prev_hash", "personal_salt", "personal_digest"}
 
 
 def changed(before, after) -> set[tuple[str, str]]:
@@ -322,9 +379,9 @@ def changed(before, after) -> set[tuple[str, str]]:
     old, new = before[("audit_event", "verb")], after[("audit_event", "verb")]
     appended = new[len(old) :]
     audit_keys = [key for key in keys if key[0] == "audit_event"]
-    if new[: len(old)] != old or any(verb != DENIED_VERB for _, verb in appended):
+    if new[: len(old)] != old or any(verb not in ALLOWED_GET_AUDIT for _, verb in appended):
         out |= {("audit_event", "verb")}
-    # Entries written earlier may be sealed now (their seq, hash, prev_hash set once: core.audit.seal).
+    # Entries written earlier may be sealed now (their SEAL_COLUMNS set once: core.audit.seal).
     for key in audit_keys:
         kept = after[key][: len(before[key])]
         sealed_now = key[1] in SEAL_COLUMNS and all(
@@ -342,6 +399,9 @@ def crawl(app: Flask, client: FlaskClient, role: str, gets, headers: dict, *, ea
     for rule, path in gets:
         response = client.get(path, headers=headers if rule.endpoint.startswith(API_PREFIX) else {})
         assert response.status_code < 500, f"GET {path} as {role}: {response.status_code}"
+        # As a WSGI server does after sending it: a streamed download (an export) keeps its request
+        # context until its body is closed, and the next request would run inside it.
+        response.close()
         if each:
             after = snapshot(app)
             if diff := changed(before, after):
@@ -366,15 +426,22 @@ def test_a_get_of_every_route_as_every_role_changes_no_row(app: Flask, grants) -
             headers = {"Authorization": f"Bearer {secret}"}
 
         requests += len(gets)
-        if crawl(app, client, role, gets, headers, each=False):
+        if first := crawl(app, client, role, gets, headers, each=False):
             requests += len(gets)
             found = crawl(app, client, role, gets, headers, each=True)
-            problems.extend(found or [f"the GETs as {role} changed rows once, not again"])
+            problems.extend(found or [f"{first[0]} once, not again"])
     assert requests >= 7 * 50, requests
     assert not problems, "\n".join(problems) + (
         "\nA GET must not change stored data. If a write is deliberate (a last-use time), add its"
         " (table, column) to ALLOWED_GET_WRITES in tests/test_deny_by_default.py with the reason."
     )
+    # Each allowed audit entry was really written by some GET above (the allowances are not dead letters:
+    # the fixture's confidential item, document and exports are read).
+    with app.app_context():
+        written = set(
+            db.session.execute(select(AuditEvent.verb).where(AuditEvent.verb.in_(ALLOWED_GET_AUDIT))).scalars()
+        )
+    assert written == set(ALLOWED_GET_AUDIT)
 
 
 # --- every POST needs this session's CSRF token ---------------------------------------------------

@@ -32,9 +32,11 @@ from .clock import utcnow
 log = logging.getLogger("forum_app.audit")
 
 OUTCOMES = ("ok", "refused", "denied", "failed")
-# The entries a GET may append (every other GET writes nothing): a refusal (web.audit_denied) and a
-# download of figures (reports' exports), which an auditor wants to find even though it changed nothing.
-APPENDED_ON_READ = frozenset({"access.denied", "report.export"})
+# The entries a GET may append (every other GET writes nothing): a refusal (web.audit_denied), a
+# download of figures (reports' exports) or of a document's file (documents.download), and a page that
+# showed a confidential item in full (meetings.confidential): an auditor wants to find who read what,
+# even though it changed nothing.
+APPENDED_ON_READ = frozenset({"access.denied", "report.export", "document.download", "meeting.confidential.read"})
 SEAL_BATCH = 500
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,32}$")
 
