@@ -213,4 +213,6 @@ def test_the_privacy_notice_is_public_linked_from_every_page_and_states_the_conf
     # The periods are the deployment's settings, not text that could drift from them.
     assert f"after {app.config['SESSION_IDLE_MINUTES']} minutes without use" in page
     assert f"kept for {app.config['INBOUND_RETENTION_DAYS']} days" in page
+    assert f"not used Forum Desk for {app.config['RETENTION_INACTIVE_DAYS']} days is pseudonymised" in page
+    assert "download all the data about you there" in page
     assert 'href="/privacy"' in client.get("/login").get_data(as_text=True)

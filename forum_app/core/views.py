@@ -74,4 +74,5 @@ def privacy():
         idle_minutes=config["SESSION_IDLE_MINUTES"],
         inbound_days=config["INBOUND_RETENTION_DAYS"],
         device_days=config["LOGIN_DEVICE_COOKIE_DAYS"],
+        retention_days=config["RETENTION_INACTIVE_DAYS"],
     )
