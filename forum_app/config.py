@@ -1,6 +1,6 @@
 """Settings, read from environment variables with safe defaults.
 
-Every setting is listed in the README. ``FORUM_ENV`` picks the profile:
+Every setting is listed in docs/configuration.md. ``FORUM_ENV`` picks the profile:
 ``development`` (default), ``production`` or ``testing``.
 """
 
